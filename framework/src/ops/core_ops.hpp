@@ -1,0 +1,57 @@
+// The primitive op set of libksave, handed to the op registry at startup.
+//
+// Every entry is {name, tf_op, forward kernel, gradient}. Names are TensorFlow's op names;
+// attributes use TensorFlow's attribute names where TensorFlow has the attribute, so a traced
+// call can be written to a FunctionDef unchanged. Where TensorFlow passes a value as an input
+// tensor (reduction axes, Reshape's shape, Pad's paddings, ...) ksave passes it as an attribute
+// under the name below, and the graph writer turns it into a Const input.
+//
+//   Neg Abs Exp Log Log1p Sqrt Rsqrt Square Sign Floor Tanh Sigmoid Relu Elu Selu Softplus
+//   Softsign Erf                      (x) -> y; no attributes
+//   LeakyRelu                         (x); alpha: double
+//   ClipByValue                       (x); clip_value_min, clip_value_max: double
+//   AddV2 Sub Mul RealDiv Maximum Minimum Pow SquaredDifference
+//                                     (a, b) -> broadcast result; no attributes
+//   Greater Equal                     (a, b) -> float32 0/1 (TensorFlow returns bool); no gradient
+//   SelectV2                          (cond, x, y): x where cond != 0
+//   MatMul                            (a, b); transpose_a, transpose_b: bool. Rank > 2 `a`
+//                                     contracts its last axis with 2-D `b` (Dense on sequences;
+//                                     transpose_a must then be false)
+//   BatchMatMulV2                     (a, b), batch axes broadcast; adj_x, adj_y: bool
+//   BiasAdd                           (x, bias[C]) over the last axis; data_format: "NHWC" only
+//   Sum Mean Max Min                  (x); axis: int64 list (empty = all); keep_dims: bool
+//   ArgMax                            (x); axis: int64 -> int64 indices; no gradient
+//   Softmax LogSoftmax                (x); axis: int64 (default -1; TF only has the last axis)
+//   Reshape                           (x); shape: int64 list (one -1 allowed)
+//   Transpose                         (x); perm: int64 list
+//   ConcatV2                          (x0, x1, ...); axis: int64
+//   Pack                              (x0, x1, ...); axis: int64
+//   Slice                             (x); begin, size: int64 lists (size -1 = to the end)
+//   ExpandDims                        (x); axis: int64 (in [-rank-1, rank])
+//   Squeeze                           (x); squeeze_dims: int64 list (empty = every size-1 axis)
+//   Tile                              (x); multiples: int64 list
+//   GatherV2                          (params, indices); axis: int64. Integer or float ids; an
+//                                     id outside [0, dim) throws naming it and the range
+//   PadV2                             (x); paddings: int64 list {before0, after0, before1, ...};
+//                                     constant_values: double
+//   Cast                              (x); DstT: dtype name ("float32", "int64", ...)
+//   OneHot                            (indices); depth: int64 -> float32, ids outside
+//                                     [0, depth) give a zero row as in TensorFlow; no gradient
+//   ZerosLike OnesLike                (x) -> same dtype and shape; no gradient
+//   SumToShape (internal)             (x); shape: int64 list — sums broadcast axes away
+//   UnsortedSegmentSum (internal)     (data, segment_ids); num_segments: int64 — the gradient
+//                                     of GatherV2
+//
+// All compute is float32: integer or float64 inputs of arithmetic ops are converted with
+// Tensor::as_float() and the result is float32. Shape and indexing ops keep the input dtype.
+#pragma once
+
+#include <vector>
+
+#include "ksave/op.hpp"
+
+namespace ksave::detail {
+
+std::vector<OpDef> core_op_defs();
+
+}  // namespace ksave::detail

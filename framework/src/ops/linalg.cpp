@@ -1,0 +1,215 @@
+// Matrix products: MatMul (2-D, or a rank > 2 `a` contracted over its last axis as Dense does on
+// sequences) and BatchMatMulV2 (broadcast batch axes). Both run Eigen's GEMM on maps of the
+// tensors' row-major storage; large products are split across cores by output blocks.
+#include <Eigen/Core>
+
+#include "broadcast.hpp"
+#include "gradient_util.hpp"
+#include "kernel_util.hpp"
+#include "op_groups.hpp"
+#include "parallel.hpp"
+
+namespace ksave::detail {
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixMap = Eigen::Map<RowMatrix>;
+using ConstMatrixMap = Eigen::Map<const RowMatrix>;
+using Index = Eigen::Index;
+
+// A stored matrix and whether the product reads it transposed.
+struct Operand {
+  const float* data;
+  Index rows, cols;  // as stored
+  bool transposed;
+  Index out_rows() const { return transposed ? cols : rows; }
+  Index out_cols() const { return transposed ? rows : cols; }
+};
+
+// C (m x n) = op(a) * op(b). With `flops` above the threading threshold the output is split
+// into row blocks (or column blocks when it is wide), one per core; pass 0 to stay serial.
+template <typename A, typename B>
+void gemm_blocks(const A& a, const B& b, MatrixMap& c, double flops) {
+  if (c.rows() >= c.cols()) {
+    parallel_chunks(c.rows(), flops, [&](std::int64_t begin, std::int64_t end) {
+      c.middleRows(begin, end - begin).noalias() = a.middleRows(begin, end - begin) * b;
+    });
+  } else {
+    parallel_chunks(c.cols(), flops, [&](std::int64_t begin, std::int64_t end) {
+      c.middleCols(begin, end - begin).noalias() = a * b.middleCols(begin, end - begin);
+    });
+  }
+}
+
+// Dispatches the four transpose combinations to compile-time Eigen expressions.
+void gemm(const Operand& a, const Operand& b, float* out, double flops) {
+  ConstMatrixMap ma(a.data, a.rows, a.cols);
+  ConstMatrixMap mb(b.data, b.rows, b.cols);
+  MatrixMap c(out, a.out_rows(), b.out_cols());
+  if (!a.transposed && !b.transposed) gemm_blocks(ma, mb, c, flops);
+  else if (a.transposed && !b.transposed) gemm_blocks(ma.transpose(), mb, c, flops);
+  else if (!a.transposed) gemm_blocks(ma, mb.transpose(), c, flops);
+  else gemm_blocks(ma.transpose(), mb.transpose(), c, flops);
+}
+
+std::string operand_text(const char* name, const Tensor& t, bool transposed) {
+  return std::string(name) + " is " + shape_str(t) + (transposed ? " (transposed)" : "");
+}
+
+Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
+  if (a_in.rank() < 2 || b_in.rank() != 2)
+    throw Error("MatMul: expected a of rank >= 2 and b of rank 2, got a " + shape_str(a_in) +
+                " and b " + shape_str(b_in));
+  if (ta && a_in.rank() > 2)
+    throw Error("MatMul: transpose_a needs a 2-D a, got " + shape_str(a_in));
+  const Tensor a = a_in.as_float();
+  const Tensor b = b_in.as_float();
+  // A rank > 2 `a` is viewed as a (rows x last-axis) matrix: row-major storage makes that free.
+  const Index a_cols = a.dim(-1);
+  const Index a_rows = product(a.shape(), 0, a.rank() - 1);
+  const Operand oa{a.data<float>(), a_rows, a_cols, ta};
+  const Operand ob{b.data<float>(), b.dim(0), b.dim(1), tb};
+  if (oa.out_cols() != ob.out_rows())
+    throw Error("MatMul: inner dimensions differ: " + operand_text("a", a, ta) + ", " +
+                operand_text("b", b, tb));
+  Shape out_shape = a.shape();
+  if (ta) out_shape = {oa.out_rows(), ob.out_cols()};
+  else out_shape.back() = ob.out_cols();
+  Tensor out = make_float_output(std::move(out_shape));
+  gemm(oa, ob, out.data<float>(),
+       2.0 * static_cast<double>(oa.out_rows()) * static_cast<double>(oa.out_cols()) *
+           static_cast<double>(ob.out_cols()));
+  return out;
+}
+
+Tensors matmul_gradient(const GradientContext& ctx) {
+  const Tensor& g = ctx.output_grads[0];
+  if (!g.defined()) return {Tensor(), Tensor()};
+  const bool ta = attr_or<bool>(ctx.attrs, "transpose_a", false, "MatMul");
+  const bool tb = attr_or<bool>(ctx.attrs, "transpose_b", false, "MatMul");
+  const Tensor& a_in = ctx.inputs[0];
+  const Tensor& b = ctx.inputs[1];
+  // A rank > 2 `a` is a stack of rows: differentiate the 2-D product on the flattened view.
+  const bool flat = a_in.rank() > 2;
+  const Tensor a = flat ? ops::reshape(a_in, {-1, a_in.dim(-1)}) : a_in;
+  const Tensor g2 = flat ? ops::reshape(g, {-1, g.dim(-1)}) : g;
+  Tensor da, db;
+  if (!ta && !tb) {         // y = a b
+    da = ops::matmul(g2, b, false, true);
+    db = ops::matmul(a, g2, true, false);
+  } else if (ta && !tb) {   // y = a' b
+    da = ops::matmul(b, g2, false, true);
+    db = ops::matmul(a, g2, false, false);
+  } else if (!ta && tb) {   // y = a b'
+    da = ops::matmul(g2, b, false, false);
+    db = ops::matmul(g2, a, true, false);
+  } else {                  // y = a' b'
+    da = ops::matmul(b, g2, true, true);
+    db = ops::matmul(g2, a, true, true);
+  }
+  if (flat) da = ops::reshape(da, a_in.shape());
+  return {da, db};
+}
+
+Tensor batch_matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool adj_x, bool adj_y) {
+  if (a_in.rank() < 2 || b_in.rank() < 2)
+    throw Error("BatchMatMulV2: expected inputs of rank >= 2, got a " + shape_str(a_in) +
+                " and b " + shape_str(b_in));
+  const Tensor a = a_in.as_float();
+  const Tensor b = b_in.as_float();
+  const Index a_rows = a.dim(-2), a_cols = a.dim(-1);
+  const Index b_rows = b.dim(-2), b_cols = b.dim(-1);
+  const Operand oa{nullptr, a_rows, a_cols, adj_x};
+  const Operand ob{nullptr, b_rows, b_cols, adj_y};
+  if (oa.out_cols() != ob.out_rows())
+    throw Error("BatchMatMulV2: inner dimensions differ: " + operand_text("a", a, adj_x) + ", " +
+                operand_text("b", b, adj_y));
+  const Shape a_batch(a.shape().begin(), a.shape().end() - 2);
+  const Shape b_batch(b.shape().begin(), b.shape().end() - 2);
+  const BroadcastPlan plan = plan_broadcast(a_batch, b_batch, "BatchMatMulV2");
+  Shape out_shape = plan.out_shape;
+  const Index m = oa.out_rows(), n = ob.out_cols();
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor out = make_float_output(out_shape);
+
+  // Matrix index pairs, one per output matrix, in output order.
+  std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
+  pairs.reserve(static_cast<std::size_t>(plan.out_size));
+  for_each_run(plan, [&](std::int64_t, const Offsets& off, std::int64_t count, const Offsets& s) {
+    for (std::int64_t j = 0; j < count; ++j) pairs.emplace_back(off[0] + j * s[0], off[1] + j * s[1]);
+  });
+  const double flops_each = 2.0 * static_cast<double>(m) * static_cast<double>(n) *
+                            static_cast<double>(oa.out_cols());
+  const float* pa = a.data<float>();
+  const float* pb = b.data<float>();
+  float* pc = out.data<float>();
+  const auto one = [&](std::size_t i, double flops) {
+    Operand x = oa, y = ob;
+    x.data = pa + pairs[i].first * a_rows * a_cols;
+    y.data = pb + pairs[i].second * b_rows * b_cols;
+    gemm(x, y, pc + static_cast<std::int64_t>(i) * m * n, flops);
+  };
+  if (pairs.size() == 1) {
+    one(0, flops_each);  // a single product may split its own output across cores
+  } else {
+    parallel_chunks(static_cast<std::int64_t>(pairs.size()),
+                    flops_each * static_cast<double>(pairs.size()),
+                    [&](std::int64_t begin, std::int64_t end) {
+                      for (std::int64_t i = begin; i < end; ++i) one(static_cast<std::size_t>(i), 0.0);
+                    });
+  }
+  return out;
+}
+
+Tensors batch_matmul_gradient(const GradientContext& ctx) {
+  const Tensor& g = ctx.output_grads[0];
+  if (!g.defined()) return {Tensor(), Tensor()};
+  const bool adj_x = attr_or<bool>(ctx.attrs, "adj_x", false, "BatchMatMulV2");
+  const bool adj_y = attr_or<bool>(ctx.attrs, "adj_y", false, "BatchMatMulV2");
+  const Tensor& a = ctx.inputs[0];
+  const Tensor& b = ctx.inputs[1];
+  Tensor da, db;
+  if (!adj_x && !adj_y) {
+    da = ops::batch_matmul(g, b, false, true);
+    db = ops::batch_matmul(a, g, true, false);
+  } else if (adj_x && !adj_y) {
+    da = ops::batch_matmul(b, g, false, true);
+    db = ops::batch_matmul(a, g, false, false);
+  } else if (!adj_x && adj_y) {
+    da = ops::batch_matmul(g, b, false, false);
+    db = ops::batch_matmul(g, a, true, false);
+  } else {
+    da = ops::batch_matmul(b, g, true, true);
+    db = ops::batch_matmul(g, a, true, true);
+  }
+  // Batch axes that were broadcast are summed back.
+  return {ops::reduce_to_shape(da, a.shape()), ops::reduce_to_shape(db, b.shape())};
+}
+
+}  // namespace
+
+std::vector<OpDef> linalg_ops() {
+  std::vector<OpDef> defs;
+  defs.push_back(OpDef{
+      "MatMul", "MatMul",
+      [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
+        expect_inputs("MatMul", in, 2);
+        return {matmul_kernel(in[0], in[1], attr_or<bool>(attrs, "transpose_a", false, "MatMul"),
+                              attr_or<bool>(attrs, "transpose_b", false, "MatMul"))};
+      },
+      matmul_gradient});
+  defs.push_back(OpDef{
+      "BatchMatMulV2", "BatchMatMulV2",
+      [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
+        expect_inputs("BatchMatMulV2", in, 2);
+        return {batch_matmul_kernel(in[0], in[1],
+                                    attr_or<bool>(attrs, "adj_x", false, "BatchMatMulV2"),
+                                    attr_or<bool>(attrs, "adj_y", false, "BatchMatMulV2"))};
+      },
+      batch_matmul_gradient});
+  return defs;
+}
+
+}  // namespace ksave::detail

@@ -1,0 +1,20 @@
+// One function per kernel file, each returning that file's OpDefs; core_ops.cpp concatenates
+// them. Internal to framework/src/ops.
+#pragma once
+
+#include <vector>
+
+#include "ksave/op.hpp"
+
+namespace ksave::detail {
+
+std::vector<OpDef> elementwise_unary_ops();
+std::vector<OpDef> elementwise_binary_ops();
+std::vector<OpDef> linalg_ops();
+std::vector<OpDef> reduce_ops();
+std::vector<OpDef> nn_ops();
+std::vector<OpDef> shape_ops();
+std::vector<OpDef> indexing_ops();
+std::vector<OpDef> cast_fill_ops();
+
+}  // namespace ksave::detail
