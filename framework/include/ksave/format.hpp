@@ -1,0 +1,68 @@
+// The file format interface. Each format (json, h5, tf-checkpoint, savedmodel) is a plugin
+// implementing the parts it supports; the functions in saving.hpp pick one at run time.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ksave/custom_objects.hpp"
+#include "ksave/json.hpp"
+#include "ksave/model.hpp"
+
+namespace ksave {
+
+struct SaveOptions {
+  std::string format;              // explicit format name; empty = from the path
+  bool include_optimizer = true;   // Keras's include_optimizer
+  bool save_traces = true;         // SavedModel: keep traced functions
+  bool overwrite = true;
+};
+
+struct LoadOptions {
+  CustomObjects custom_objects;
+  bool compile = true;
+  bool by_name = false;        // load_weights: match layers by name instead of order
+  bool skip_mismatch = false;  // with by_name: skip layers whose shapes differ (with a warning)
+};
+
+// What a weights load matched (TensorFlow's CheckpointLoadStatus, simplified for every format).
+struct LoadStatus {
+  std::vector<std::string> unused_in_file;     // saved values no variable took
+  std::vector<std::string> unmatched_in_model; // model variables that got no value
+  std::vector<std::string> warnings;
+  // Throws listing both sides when anything is unmatched.
+  void assert_consumed() const;
+  // Throws when a model variable got no value.
+  void assert_existing_objects_matched() const;
+  // Silences the warning about unused values (TensorFlow's expect_partial).
+  void expect_partial() { partial_ok = true; }
+  bool partial_ok = false;
+};
+
+enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect };
+
+class Format {
+ public:
+  virtual ~Format() = default;
+  virtual std::string name() const = 0;  // "json", "h5", "tf-checkpoint", "savedmodel"
+  virtual std::vector<Capability> capabilities() const = 0;
+  bool can(Capability capability) const;
+  // True when the file or folder at `path` is in this format, judged by its content.
+  virtual bool sniff(const std::filesystem::path& path) const = 0;
+
+  virtual void save_model(const Model& model, const std::filesystem::path& path,
+                          const SaveOptions& options);
+  virtual ModelPtr load_model(const std::filesystem::path& path, const LoadOptions& options);
+  virtual void save_weights(const Model& model, const std::filesystem::path& path,
+                            const SaveOptions& options);
+  virtual LoadStatus load_weights(Model& model, const std::filesystem::path& path,
+                                  const LoadOptions& options);
+  // A description for `ksave inspect` (format, producer, weights, training config, ...).
+  virtual Json inspect(const std::filesystem::path& path) const;
+};
+
+using FormatPtr = std::shared_ptr<Format>;
+
+}  // namespace ksave

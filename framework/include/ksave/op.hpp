@@ -1,0 +1,62 @@
+// Primitive ops: the only place where numbers are computed. A layer's `call` is written as a
+// sequence of op calls; every call goes through `run_op`, which lets observers see it. That one
+// hook gives reverse-mode autodiff (a tape observer), traced functions for SavedModels (a
+// graph-building observer) and profiling, without the layers knowing.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ksave/attrs.hpp"
+#include "ksave/tensor.hpp"
+
+namespace ksave {
+
+using Tensors = std::vector<Tensor>;
+
+// Inputs and outputs of a recorded op call, handed to its gradient function.
+struct GradientContext {
+  std::span<const Tensor> inputs;
+  std::span<const Tensor> outputs;
+  std::span<const Tensor> output_grads;  // one per output; undefined Tensor = zero gradient
+  const Attrs& attrs;
+};
+
+using Kernel = std::function<Tensors(std::span<const Tensor> inputs, const Attrs& attrs)>;
+// Returns one gradient per input (an undefined Tensor where the input gets none, e.g. indices).
+using GradientFn = std::function<Tensors(const GradientContext&)>;
+
+struct OpDef {
+  std::string name;    // ksave's name, unique in the registry ("MatMul")
+  std::string tf_op;   // TensorFlow op type written into traced FunctionDefs ("MatMul")
+  Kernel forward;
+  GradientFn gradient;  // empty when the op is not differentiable (e.g. Shape, ArgMax)
+};
+
+// Something that wants to see every op call on this thread (autodiff tape, graph tracer).
+class OpObserver {
+ public:
+  virtual ~OpObserver() = default;
+  virtual void on_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
+                     std::span<const Tensor> outputs) = 0;
+};
+
+// Installs an observer on this thread for the object's lifetime (nests).
+class ObserverScope {
+ public:
+  explicit ObserverScope(OpObserver& observer);
+  ~ObserverScope();
+  ObserverScope(const ObserverScope&) = delete;
+  ObserverScope& operator=(const ObserverScope&) = delete;
+};
+
+// Looks up an op in the process registry (throws naming the op when unknown).
+const OpDef& find_op(const std::string& name);
+// Runs an op and notifies this thread's observers.
+Tensors run_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs = {});
+Tensors run_op(const std::string& name, std::span<const Tensor> inputs, const Attrs& attrs = {});
+
+}  // namespace ksave

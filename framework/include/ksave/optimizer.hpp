@@ -1,0 +1,37 @@
+// The optimizer interface. Concrete optimizers (SGD, Adam, ...) are plugins; their state is
+// `iterations` plus slot variables named as tf.keras names them, exposed as trackable children so
+// the HDF5, checkpoint and SavedModel formats can save and restore it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ksave/json.hpp"
+#include "ksave/trackable.hpp"
+#include "ksave/variable.hpp"
+
+namespace ksave {
+
+class Optimizer : public Trackable {
+ public:
+  virtual std::string class_name() const = 0;
+  virtual Json get_config() const = 0;
+  // One update step; creates slots on first use of a variable.
+  virtual void apply_gradients(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars) = 0;
+  // int64 step counter (`iter` in tf.keras checkpoints).
+  virtual VariablePtr iterations() const = 0;
+  // Slot variables of `variable` by slot name ("m", "v", "momentum", ...), in tf.keras order.
+  virtual std::vector<std::pair<std::string, VariablePtr>> slots(const Variable& variable) const = 0;
+  // Creates every slot for these variables now (loaders need them before restoring values).
+  virtual void build(const std::vector<VariablePtr>& variables) = 0;
+  // All state in the order tf.keras's get_weights() gives it: iterations, then the slots of each
+  // variable in turn.
+  virtual std::vector<VariablePtr> variables() const = 0;
+  std::string trackable_kind() const override { return "optimizer"; }
+};
+
+using OptimizerPtr = std::shared_ptr<Optimizer>;
+
+}  // namespace ksave

@@ -1,0 +1,10 @@
+#pragma once
+
+#include <vector>
+
+#include "ksave/class_entry.hpp"
+
+namespace ksave::detail {
+// Registry entries for the model classes defined in the core.
+std::vector<ClassEntry> core_model_entries();
+}  // namespace ksave::detail

@@ -1,0 +1,43 @@
+#include "ksave/keras_tensor.hpp"
+
+#include "ksave/error.hpp"
+#include "ksave/layer.hpp"
+#include "ksave/registry.hpp"
+
+namespace ksave {
+
+KerasTensor::KerasTensor(std::shared_ptr<Node> node, int index, std::shared_ptr<Layer> owner)
+    : node_(std::move(node)), index_(index), owner_(std::move(owner)) {
+  if (!node_ || index_ < 0 || index_ >= static_cast<int>(node_->output_shapes.size()))
+    throw Error("KerasTensor: output index " + std::to_string(index) + " does not exist");
+}
+
+const Shape& KerasTensor::shape() const {
+  if (!node_) throw Error("KerasTensor is empty");
+  return node_->output_shapes[static_cast<std::size_t>(index_)];
+}
+
+DType KerasTensor::dtype() const {
+  if (!node_) throw Error("KerasTensor is empty");
+  return node_->output_dtypes[static_cast<std::size_t>(index_)];
+}
+
+const std::shared_ptr<Layer>& KerasTensor::layer() const {
+  if (!node_) throw Error("KerasTensor is empty");
+  return node_->layer;
+}
+
+KerasTensor Input(const Shape& shape, const std::string& name, DType dtype, std::optional<Dim> batch_size) {
+  Shape batch_shape{batch_size.value_or(kUnknown)};
+  batch_shape.insert(batch_shape.end(), shape.begin(), shape.end());
+  Json config = {{"batch_input_shape", shape_to_json(batch_shape)},
+                 {"dtype", std::string(dtype_name(dtype))},
+                 {"sparse", false},
+                 {"ragged", false}};
+  if (!name.empty()) config["name"] = name;
+  ClassRef input_layer = Registry::global().require(Kind::Layer, "InputLayer");
+  LayerPtr layer = input_layer->as<LayerFactory>()(config);
+  return layer->output();
+}
+
+}  // namespace ksave

@@ -1,0 +1,134 @@
+#include "ksave/saving.hpp"
+
+#include <fstream>
+#include <random>
+
+#include "ksave/registry.hpp"
+
+namespace ksave {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+std::string available_formats() {
+  std::string names;
+  for (const auto& e : Registry::global().entries(Kind::Format)) names += (names.empty() ? "" : ", ") + e->class_name;
+  return names.empty() ? "none (no format plugin was found)" : names;
+}
+
+FormatPtr require_capability(FormatPtr format, Capability capability, const std::string& what, const fs::path& path) {
+  if (!format->can(capability))
+    throw Error("format '" + format->name() + "' cannot " + what + " ('" + path.string() + "')");
+  return format;
+}
+
+}  // namespace
+
+FormatPtr get_format(const std::string& name) {
+  ClassRef entry = Registry::global().find_registered(Kind::Format, name);
+  if (!entry) throw Error("unknown format '" + name + "' (available: " + available_formats() + ")");
+  return entry->as<FormatFactory>()();
+}
+
+FormatPtr detect_format(const fs::path& path) {
+  if (!fs::exists(path)) throw Error("'" + path.string() + "' does not exist");
+  for (const auto& e : Registry::global().entries(Kind::Format)) {
+    FormatPtr f = e->as<FormatFactory>()();
+    if (f->sniff(path)) return f;
+  }
+  std::string start;
+  if (fs::is_regular_file(path)) {
+    std::ifstream in(path, std::ios::binary);
+    char buf[8] = {};
+    in.read(buf, sizeof buf);
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(buf[i]));
+      start += hex;
+    }
+    start = " (it starts with bytes " + (start.empty() ? std::string("<empty file>") : start) + ")";
+  } else if (fs::is_directory(path)) {
+    start = " (a folder without saved_model.pb)";
+  }
+  throw Error("no format recognizes '" + path.string() + "'" + start + "; formats available: " + available_formats());
+}
+
+std::string format_for_model_path(const fs::path& path) {
+  std::string ext = lower_extension(path);
+  if (ext == ".h5" || ext == ".hdf5" || ext == ".keras") return "h5";
+  if (ext == ".json") return "json";
+  return "savedmodel";
+}
+
+std::string format_for_weights_path(const fs::path& path) {
+  std::string ext = lower_extension(path);
+  if (ext == ".h5" || ext == ".hdf5") return "h5";
+  return "tf-checkpoint";
+}
+
+void save_model(const Model& model, const fs::path& path, const SaveOptions& options) {
+  std::string name = options.format.empty() ? format_for_model_path(path) : options.format;
+  require_capability(get_format(name), Capability::SaveModel, "save whole models", path)->save_model(model, path, options);
+}
+
+ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
+  FormatPtr f = require_capability(detect_format(path), Capability::LoadModel, "load whole models", path);
+  CustomObjectsArgument argument(options.custom_objects);
+  return f->load_model(path, options);
+}
+
+void save_weights(const Model& model, const fs::path& path, const SaveOptions& options) {
+  std::string name = options.format.empty() ? format_for_weights_path(path) : options.format;
+  require_capability(get_format(name), Capability::SaveWeights, "save weights", path)->save_weights(model, path, options);
+}
+
+LoadStatus load_weights(Model& model, const fs::path& path, const LoadOptions& options) {
+  // A checkpoint prefix is not a file itself: "ckpt" names ckpt.index and ckpt.data-*.
+  FormatPtr f;
+  if (fs::exists(path)) f = detect_format(path);
+  else if (fs::exists(path.string() + ".index")) f = get_format("tf-checkpoint");
+  else throw Error("no weights at '" + path.string() + "' (neither a file nor a checkpoint prefix with an .index)");
+  return require_capability(f, Capability::LoadWeights, "load weights", path)->load_weights(model, path, options);
+}
+
+void write_atomically(const fs::path& path, const std::function<void(const fs::path&)>& write) {
+  fs::path target = fs::absolute(path);
+  fs::path dir = target.parent_path();
+  if (!fs::is_directory(dir)) throw Error("cannot save '" + path.string() + "': folder '" + dir.string() + "' does not exist");
+  std::random_device rd;
+  fs::path temporary = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(rd()));
+  try {
+    write(temporary);
+    // A folder (SavedModel) cannot be renamed over a non-empty folder: move the old one aside
+    // first and remove it only once the new one is in place.
+    if (fs::is_directory(target) && fs::is_directory(temporary)) {
+      fs::path old = dir / ("." + target.filename().string() + ".old-" + std::to_string(rd()));
+      fs::rename(target, old);
+      try {
+        fs::rename(temporary, target);
+      } catch (...) {
+        fs::rename(old, target);
+        throw;
+      }
+      fs::remove_all(old);
+    } else {
+      fs::rename(temporary, target);
+    }
+  } catch (const fs::filesystem_error& e) {
+    std::error_code ignore;
+    fs::remove_all(temporary, ignore);
+    throw Error("cannot save '" + path.string() + "': " + e.code().message());
+  } catch (...) {
+    std::error_code ignore;
+    fs::remove_all(temporary, ignore);
+    throw;
+  }
+}
+
+}  // namespace ksave

@@ -1,0 +1,129 @@
+// Config forms of every Keras generation, rewritten into the tf.keras 2.x form that the
+// from_config functions read. Each rule names the generation it serves.
+#include "ksave/error.hpp"
+#include "ksave/serialization.hpp"
+
+namespace ksave {
+namespace {
+
+bool is_serialized_object(const Json& v) {
+  return v.is_object() && v.contains("class_name") && v.contains("config");
+}
+
+// Keras 3 node: {"args": [...], "kwargs": {...}} with __keras_tensor__ dicts inside args →
+// Keras 2 node: [[layer, node, tensor, kwargs], ...].
+void collect_tensor_refs(const Json& v, Json& refs) {
+  if (v.is_object()) {
+    if (v.value("class_name", "") == "__keras_tensor__") {
+      const Json& history = v.at("config").at("keras_history");
+      refs.push_back(Json::array({history.at(0), history.at(1), history.at(2), Json::object()}));
+      return;
+    }
+    for (const auto& [k, item] : v.items()) collect_tensor_refs(item, refs);
+  } else if (v.is_array()) {
+    for (const auto& item : v) collect_tensor_refs(item, refs);
+  }
+}
+
+Json normalize_node(const Json& node) {
+  if (!node.is_object() || !node.contains("args")) return node;
+  Json refs = Json::array();
+  collect_tensor_refs(node["args"], refs);
+  // Keyword arguments that are plain values (training flags, masks given as None) are kept on
+  // every reference, as Keras 2 kept them on the call.
+  Json kwargs = Json::object();
+  if (node.contains("kwargs") && node["kwargs"].is_object())
+    for (const auto& [k, v] : node["kwargs"].items()) {
+      Json tensor_refs = Json::array();
+      collect_tensor_refs(v, tensor_refs);
+      if (tensor_refs.empty()) kwargs[k] = v;
+      else for (auto& r : tensor_refs) refs.push_back(r);  // e.g. initial_state tensors
+    }
+  for (auto& r : refs) r[3] = kwargs;
+  return refs;
+}
+
+// input_layers / output_layers: Keras 3 writes a bare triple for one tensor and dicts for named
+// structures; Keras 2 always a list of triples.
+Json normalize_endpoints(const Json& v) {
+  if (v.is_array() && !v.empty() && v[0].is_string()) return Json::array({v});
+  if (v.is_object()) {
+    Json list = Json::array();
+    for (const auto& [k, item] : v.items()) list.push_back(item);
+    return list;
+  }
+  return v;
+}
+
+Json normalize_layer_config(const std::string& class_name, Json config) {
+  if (!config.is_object()) return config;
+  if (class_name == "InputLayer") {
+    if (config.contains("batch_shape") && !config.contains("batch_input_shape")) {
+      config["batch_input_shape"] = config["batch_shape"];
+      config.erase("batch_shape");
+    }
+    if (config.contains("input_dtype") && !config.contains("dtype")) {  // Keras 1
+      config["dtype"] = config["input_dtype"];
+      config.erase("input_dtype");
+    }
+  }
+  if (class_name == "Sequential" && config.is_array()) return config;  // handled by caller
+  return config;
+}
+
+}  // namespace
+
+Json normalize_config(const Json& value) {
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (const auto& item : value) out.push_back(normalize_config(item));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  // TensorFlow.js model.json artifacts wrap the Keras JSON.
+  if (value.contains("modelTopology") && !value.contains("class_name")) {
+    const Json& topology = value["modelTopology"];
+    return normalize_config(topology.contains("model_config") ? topology["model_config"] : topology);
+  }
+  if (!is_serialized_object(value)) {
+    Json out = Json::object();
+    for (const auto& [k, v] : value.items()) out[k] = normalize_config(v);
+    return out;
+  }
+
+  Json out = Json::object();
+  std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
+  // Keras 3 and tf.keras >= 2.13: a packaged custom object keeps its "pkg>Name" key in
+  // registered_name while class_name is the plain name.
+  if (value.contains("registered_name") && value["registered_name"].is_string()) {
+    std::string registered = value["registered_name"].get<std::string>();
+    if (registered.find('>') != std::string::npos) class_name = registered;
+  }
+  out["class_name"] = class_name;
+  Json config = value["config"];
+  // Keras <= 2.2.2: a Sequential config is the bare list of its layers.
+  if (class_name == "Sequential" && config.is_array()) config = Json{{"layers", config}};
+  if (config.is_object()) {
+    Json normalized = Json::object();
+    for (const auto& [k, v] : config.items()) {
+      if (k == "input_layers" || k == "output_layers") normalized[k] = normalize_endpoints(v);
+      else normalized[k] = normalize_config(v);
+    }
+    config = normalize_layer_config(class_name, std::move(normalized));
+  }
+  out["config"] = config;
+  // Functional layer entries carry their own name and nodes next to class_name/config.
+  for (const auto& [k, v] : value.items()) {
+    if (k == "class_name" || k == "config" || k == "module" || k == "registered_name") continue;
+    if (k == "inbound_nodes") {
+      Json nodes = Json::array();
+      for (const auto& node : v) nodes.push_back(normalize_node(node));
+      out[k] = nodes;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+}  // namespace ksave

@@ -1,0 +1,74 @@
+// serialize / deserialize of layers and models through the registry.
+#include <set>
+
+#include "ksave/plugin_loader.hpp"
+#include "ksave/registry.hpp"
+#include "ksave/serialization.hpp"
+#include "serialization/unknown_classes.hpp"
+
+namespace ksave {
+
+Json serialize(const Layer& layer) {
+  Json j = Json::object();
+  j["class_name"] = Registry::global().registered_name_for(Kind::Layer, layer.class_name());
+  j["config"] = layer.get_config();
+  return j;
+}
+
+LayerPtr layer_from_entry(const Json& entry) {
+  if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string() ||
+      !entry.contains("config"))
+    throw Error("expected a serialized layer {\"class_name\": ..., \"config\": ...}, found " +
+                entry.dump().substr(0, 200));
+  std::string class_name = entry["class_name"].get<std::string>();
+  ClassRef cls = Registry::global().require(Kind::Layer, class_name);
+  try {
+    return cls->as<LayerFactory>()(entry["config"]);
+  } catch (const Error& e) {
+    std::string name = entry["config"].is_object() ? entry["config"].value("name", "") : "";
+    if (name.empty() || std::string(e.what()).find("'" + name + "'") != std::string::npos) throw;
+    throw Error("layer '" + name + "' (" + class_name + "): " + e.what());
+  }
+}
+
+LayerPtr deserialize_layer(const Json& value, const CustomObjects& custom_objects) {
+  CustomObjectsArgument argument(custom_objects);
+  Json normalized = normalize_config(value);
+  std::vector<std::string> unknown = unknown_classes(normalized);
+  if (!unknown.empty()) {
+    std::string list;
+    for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+    throw Error("the config names " + std::to_string(unknown.size()) + " unknown class" +
+                (unknown.size() > 1 ? "es: " : ": ") + list +
+                ". Load the plugins that provide them, or pass them in custom_objects or a scope (" +
+                Registry::global().plugins().search_summary() + ")");
+  }
+  return layer_from_entry(normalized);
+}
+
+ModelPtr model_from_config(const Json& value, const CustomObjects& custom_objects) {
+  LayerPtr layer = deserialize_layer(value, custom_objects);
+  auto model = std::dynamic_pointer_cast<Model>(layer);
+  if (!model)
+    throw Error("the config describes a layer of class " + layer->class_name() + " ('" + layer->name() +
+                "'), not a model");
+  return model;
+}
+
+ModelPtr model_from_json(const std::string& json_text, const CustomObjects& custom_objects) {
+  Json value;
+  try {
+    value = Json::parse(json_text);
+  } catch (const Json::parse_error& e) {
+    throw Error(std::string("model JSON is malformed: ") + e.what());
+  }
+  if (!value.is_object()) throw Error("model JSON must be an object with class_name and config, found " +
+                                      std::string(value.type_name()));
+  return model_from_config(value, custom_objects);
+}
+
+LayerPtr make_layer(const std::string& class_name, const Json& config) {
+  return deserialize_layer(Json{{"class_name", class_name}, {"config", config.is_null() ? Json::object() : config}});
+}
+
+}  // namespace ksave

@@ -1,0 +1,36 @@
+// Activation: applies a named activation function (built-in or custom) to its input.
+#include "ksave/config.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+class ActivationLayer : public Layer {
+ public:
+  explicit ActivationLayer(const Json& config) : Layer(config, "Activation") {
+    ConfigReader r(config, "layer '" + name() + "' (Activation)");
+    activation_ = get_activation(r.require<Json>("activation"));
+  }
+
+  std::string class_name() const override { return "Activation"; }
+
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    c["activation"] = serialize(activation_);
+    return c;
+  }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override { return {activation_(inputs.at(0).as_float())}; }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return shapes; }
+
+ private:
+  Activation activation_;
+};
+
+void register_objects(PluginRegistrar& r) { r.layer<ActivationLayer>("Activation"); }
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("activation", "0.1.0", ksave::plugins::register_objects)

@@ -1,0 +1,57 @@
+// InputLayer: the entry point of a graph. It computes nothing; it holds the input's shape and
+// dtype, and its own node is where the graph's tensors start.
+#include "ksave/config.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+// Keras names inputs "input_1", "input_2", ... (one-based, unlike other layers).
+Json with_default_name(const Json& config) {
+  Json c = config.is_null() ? Json::object() : config;
+  if (!c.contains("name") || c["name"].is_null() || c["name"] == "") c["name"] = unique_layer_name("input", false);
+  return c;
+}
+
+class InputLayer : public Layer {
+ public:
+  explicit InputLayer(const Json& config) : Layer(with_default_name(config), "InputLayer") {
+    ConfigReader r(config, "InputLayer '" + name() + "'");
+    if (!batch_input_shape())
+      throw Error("InputLayer '" + name() + "': config has no batch_input_shape (or input_shape / batch_shape)");
+    sparse_ = r.get<bool>("sparse", false);
+    ragged_ = r.get<bool>("ragged", false);
+    if (sparse_ || ragged_)
+      throw Error("InputLayer '" + name() + "': sparse and ragged inputs are not supported");
+    set_built(true);
+  }
+
+  std::string class_name() const override { return "InputLayer"; }
+
+  Json get_config() const override {
+    Json c = Json::object();
+    c["batch_input_shape"] = shape_to_json(*batch_input_shape());
+    c["dtype"] = std::string(dtype_name(dtype()));
+    c["sparse"] = sparse_;
+    c["ragged"] = ragged_;
+    c["name"] = name();
+    return c;
+  }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override { return inputs; }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return shapes; }
+
+  void create_own_nodes() override { add_own_node({}, {*batch_input_shape()}, {dtype()}); }
+
+ private:
+  bool sparse_ = false;
+  bool ragged_ = false;
+};
+
+void register_objects(PluginRegistrar& r) { r.layer<InputLayer>("InputLayer"); }
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("input_layer", "0.1.0", ksave::plugins::register_objects)

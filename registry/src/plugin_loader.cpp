@@ -1,0 +1,147 @@
+#include "ksave/plugin_loader.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include "ksave/plugin.hpp"
+#include "ksave/registry.hpp"
+
+namespace ksave {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kPluginPrefix = "ksave-plugin-";
+
+bool is_plugin_file(const fs::path& p) {
+  std::string name = p.filename().string();
+  return name.rfind(kPluginPrefix, 0) == 0 && p.extension() == ".so";
+}
+
+std::vector<std::string> describe(const std::vector<ClassEntry>& entries) {
+  std::vector<std::string> out;
+  for (const auto& e : entries)
+    out.push_back(std::string(kind_name(e.kind)) + " " + e.registered_name());
+  return out;
+}
+
+}  // namespace
+
+// Libraries stay loaded until the process ends (never unloaded, see the header): the list is
+// reachable from a static pointer and never destroyed, so no static destructor can unload a
+// library whose vtables or functions are still referenced by objects that outlive the loader.
+struct PluginLoader::Libraries {
+  static std::vector<boost::dll::shared_library>& all() {
+    static auto* libraries = new std::vector<boost::dll::shared_library>();
+    return *libraries;
+  }
+};
+
+PluginLoader::PluginLoader(Registry& registry) : registry_(registry) {}
+
+PluginLoader::~PluginLoader() = default;
+
+std::vector<fs::path> PluginLoader::search_paths() const {
+  std::vector<fs::path> paths;
+  if (const char* env = std::getenv("KSAVE_PLUGIN_PATH")) {
+    std::stringstream ss(env);
+    std::string item;
+    while (std::getline(ss, item, ':'))
+      if (!item.empty()) paths.emplace_back(item);
+  }
+  // Beside libksave: <build>/lib/libksave.so → <build>/plugins; <prefix>/lib/libksave.so →
+  // <prefix>/lib/ksave/plugins.
+  fs::path lib_dir = boost::dll::this_line_location().parent_path().string();
+  paths.push_back(lib_dir.parent_path() / "plugins");
+  paths.push_back(lib_dir / "ksave" / "plugins");
+  return paths;
+}
+
+void PluginLoader::load_default_plugins() {
+  std::call_once(defaults_once_, [this] {
+    std::set<std::string> seen;  // a file name found earlier in the path shadows later ones
+    for (const auto& dir : search_paths()) {
+      std::error_code ec;
+      if (!fs::is_directory(dir, ec)) continue;
+      std::vector<fs::path> files;
+      for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.is_regular_file() && is_plugin_file(entry.path())) files.push_back(entry.path());
+      std::sort(files.begin(), files.end());
+      for (const auto& file : files)
+        if (seen.insert(file.filename().string()).second) load(file);
+    }
+  });
+}
+
+PluginRecord PluginLoader::load(const fs::path& path) {
+  std::lock_guard lock(mutex_);
+  PluginRecord record;
+  record.path = path.string();
+  auto refuse = [&](std::string why) {
+    record.refusal = std::move(why);
+    records_.push_back(record);
+    return record;
+  };
+  boost::dll::shared_library library;
+  try {
+    library.load(path.string(), boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    return refuse(std::string("cannot be loaded: ") + e.what());
+  }
+  Libraries::all().push_back(library);
+  if (!library.has(BOOST_PP_STRINGIZE(KSAVE_PLUGIN_ENTRY_SYMBOL)))
+    return refuse("has no ksave_plugin_entry symbol (not built with KSAVE_PLUGIN)");
+  const PluginInfo* info = nullptr;
+  try {
+    info = library.get_alias<const PluginInfo*()>(BOOST_PP_STRINGIZE(KSAVE_PLUGIN_ENTRY_SYMBOL))();
+  } catch (const std::exception& e) {
+    return refuse(std::string("entry point failed: ") + e.what());
+  }
+  if (!info) return refuse("entry point returned nothing");
+  record.api_version = info->api_version;
+  if (info->api_version != KSAVE_PLUGIN_API_VERSION)
+    return refuse("built for plugin API version " + std::to_string(info->api_version) +
+                  ", this ksave has API version " + std::to_string(KSAVE_PLUGIN_API_VERSION));
+  record.name = info->name ? info->name : "";
+  record.version = info->version ? info->version : "";
+  PluginRegistrar registrar;
+  try {
+    info->register_objects(registrar);
+  } catch (const std::exception& e) {
+    return refuse(std::string("registration failed: ") + e.what());
+  }
+  std::vector<ClassEntry> entries = registrar.entries();
+  for (auto& e : entries) e.plugin = path.string();
+  try {
+    registry_.add_all(entries);
+  } catch (const std::exception& e) {
+    return refuse(std::string("refused: ") + e.what());
+  }
+  record.loaded = true;
+  record.registered = describe(entries);
+  records_.push_back(record);
+  return record;
+}
+
+std::vector<PluginRecord> PluginLoader::records() const {
+  std::lock_guard lock(mutex_);
+  return records_;
+}
+
+std::string PluginLoader::search_summary() const {
+  std::string dirs;
+  for (const auto& p : search_paths()) dirs += (dirs.empty() ? "" : ", ") + p.string();
+  std::size_t loaded = 0, refused = 0;
+  for (const auto& r : records()) (r.loaded ? loaded : refused)++;
+  return "plugin paths searched: " + dirs + "; " + std::to_string(loaded) + " plugins loaded, " +
+         std::to_string(refused) + " refused";
+}
+
+void load_plugins() { Registry::global().plugins().load_default_plugins(); }
+
+}  // namespace ksave

@@ -1,0 +1,13 @@
+# Warning and sanitizer flags shared by the library, the plugins, the tests and third-party
+# plugins built with the SDK.
+function(ksave_target_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+  if(KSAVE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(KSAVE_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()

@@ -1,0 +1,130 @@
+// Writing a ksave plugin. A plugin is a shared library with exactly one exported entry point,
+// declared with KSAVE_PLUGIN, that tells the host its API version, name and version, and gives
+// it a function that registers the plugin's objects into a PluginRegistrar. The host checks the
+// API version before calling anything else, stages the registrations, and commits them all or
+// none.
+//
+//   class MyLayer : public ksave::Layer { ... };
+//   static void register_objects(ksave::PluginRegistrar& r) { r.layer<MyLayer>("MyLayer"); }
+//   KSAVE_PLUGIN("my_layer", "1.0.0", register_objects)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/dll/alias.hpp>
+
+#include "ksave/class_entry.hpp"
+#include "ksave/format.hpp"
+#include "ksave/layer.hpp"
+#include "ksave/loss.hpp"
+#include "ksave/metric.hpp"
+#include "ksave/op.hpp"
+#include "ksave/optimizer.hpp"
+
+// Bumped whenever a public class layout or virtual interface changes incompatibly.
+#define KSAVE_PLUGIN_API_VERSION 1u
+
+namespace ksave {
+
+class PluginRegistrar {
+ public:
+  // Objects registered after this call are serializable under "package>Name" (Keras's
+  // register_keras_serializable(package)); before it they are built-ins resolved by name.
+  void set_package(std::string package) { package_ = std::move(package); }
+
+  template <typename L>
+  void layer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    add(Kind::Layer, class_name, std::move(aliases),
+        LayerFactory([](const Json& c) -> std::shared_ptr<Layer> { return std::make_shared<L>(c); }));
+  }
+  template <typename M>
+  void model(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    add(Kind::Model, class_name, std::move(aliases),
+        LayerFactory([](const Json& c) -> std::shared_ptr<Layer> { return std::make_shared<M>(c); }));
+  }
+  void activation(const std::string& name, ActivationFunction fn,
+                  std::vector<std::string> aliases = {}) {
+    add(Kind::Activation, name, std::move(aliases), std::move(fn));
+  }
+  template <typename T>
+  void initializer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    add(Kind::Initializer, class_name, std::move(aliases),
+        InitializerFactory([](const Json& c) -> std::shared_ptr<Initializer> { return std::make_shared<T>(c); }));
+  }
+  template <typename T>
+  void regularizer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    add(Kind::Regularizer, class_name, std::move(aliases),
+        RegularizerFactory([](const Json& c) -> std::shared_ptr<Regularizer> { return std::make_shared<T>(c); }));
+  }
+  template <typename T>
+  void constraint(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    add(Kind::Constraint, class_name, std::move(aliases),
+        ConstraintFactory([](const Json& c) -> std::shared_ptr<Constraint> { return std::make_shared<T>(c); }));
+  }
+  template <typename T>
+  void optimizer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    add(Kind::Optimizer, class_name, std::move(aliases),
+        OptimizerFactory([](const Json& c) -> std::shared_ptr<Optimizer> { return std::make_shared<T>(c); }));
+  }
+  void loss(const std::string& name, LossFactory factory, std::vector<std::string> aliases = {}) {
+    add(Kind::Loss, name, std::move(aliases), std::move(factory));
+  }
+  void metric(const std::string& name, MetricFactory factory, std::vector<std::string> aliases = {}) {
+    add(Kind::Metric, name, std::move(aliases), std::move(factory));
+  }
+  template <typename F>
+  void format(const std::string& name) {
+    add(Kind::Format, name, {}, FormatFactory([]() -> std::shared_ptr<Format> { return std::make_shared<F>(); }));
+  }
+  void op(OpDef def) {
+    std::string name = def.name;
+    add(Kind::Op, name, {}, std::move(def));
+  }
+
+  const std::vector<ClassEntry>& entries() const { return entries_; }
+
+ private:
+  void add(Kind kind, const std::string& name, std::vector<std::string> aliases, std::any factory) {
+    ClassEntry e;
+    e.kind = kind;
+    e.class_name = name;
+    e.package = package_;
+    e.aliases = std::move(aliases);
+    e.factory = std::move(factory);
+    entries_.push_back(std::move(e));
+  }
+  std::string package_;
+  std::vector<ClassEntry> entries_;
+};
+
+// What the entry point returns. Plain C layout: the host reads `api_version` before trusting
+// anything else in it.
+struct PluginInfo {
+  std::uint32_t api_version;
+  const char* name;
+  const char* version;
+  void (*register_objects)(PluginRegistrar&);
+};
+
+using PluginEntryPoint = const PluginInfo* (*)();
+
+}  // namespace ksave
+
+// The exported symbol, in the "ksave" section so `ksave plugins` can list a file's entry
+// points without running any of its code.
+#define KSAVE_PLUGIN_ENTRY_SYMBOL ksave_plugin_entry
+
+#define KSAVE_PLUGIN_WITH_API(NAME, VERSION, REGISTER_FN, API)                                \
+  namespace {                                                                               \
+  const ::ksave::PluginInfo* ksave_plugin_info_impl() {                                     \
+    static const ::ksave::PluginInfo info{(API), (NAME), (VERSION), &(REGISTER_FN)};        \
+    return &info;                                                                           \
+  }                                                                                         \
+  }                                                                                         \
+  BOOST_DLL_ALIAS_SECTIONED(ksave_plugin_info_impl, ksave_plugin_entry, ksave)
+
+#define KSAVE_PLUGIN(NAME, VERSION, REGISTER_FN) \
+  KSAVE_PLUGIN_WITH_API(NAME, VERSION, REGISTER_FN, KSAVE_PLUGIN_API_VERSION)
