@@ -131,7 +131,7 @@ Tensor pad_kernel(const Tensor& x, const Ints& paddings, double value) {
   for (std::size_t i = 0; i < out_shape.size(); ++i) {
     if (paddings[2 * i] < 0 || paddings[2 * i + 1] < 0)
       throw Error("PadV2: paddings must not be negative, got " +
-                  shape_to_string(Shape(paddings.begin(), paddings.end())));
+                  ints_str(paddings));
     out_shape[i] += paddings[2 * i] + paddings[2 * i + 1];
   }
   const std::size_t bytes = element_bytes(x, "PadV2");

@@ -121,4 +121,10 @@ std::vector<std::int64_t> index_values(const Tensor& indices, std::string_view o
 
 std::string shape_str(const Tensor& t) { return shape_to_string(t.shape()); }
 
+std::string ints_str(const std::vector<std::int64_t>& values) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + (values.size() == 1 ? ",)" : ")");
+}
+
 }  // namespace ksave::detail

@@ -59,5 +59,7 @@ std::vector<std::int64_t> index_values(const Tensor& indices, std::string_view o
 
 // "(2, 3)" — shorthand for error messages.
 std::string shape_str(const Tensor& t);
+// "(4, -1)": an attribute's integer list as written (shape_to_string would print -1 as None).
+std::string ints_str(const std::vector<std::int64_t>& values);
 
 }  // namespace ksave::detail

@@ -28,14 +28,14 @@ Shape resolve_shape(const Shape& from, const Ints& to, const char* op) {
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1 && unknown < 0) unknown = static_cast<int>(i);
     else if (out[i] < 0)
-      throw Error(std::string(op) + ": invalid target shape " + shape_to_string(out));
+      throw Error(std::string(op) + ": invalid target shape " + ints_str(to));
     else known *= out[i];
   }
   const std::int64_t size = num_elements(from);
   if (unknown >= 0 && known != 0 && size % known == 0) out[static_cast<std::size_t>(unknown)] = size / known;
   if ((unknown >= 0 && out[static_cast<std::size_t>(unknown)] < 0) || num_elements(out) != size)
     throw Error(std::string(op) + ": cannot reshape " + shape_to_string(from) + " (" +
-                std::to_string(size) + " elements) to " + shape_to_string(Shape(to.begin(), to.end())));
+                std::to_string(size) + " elements) to " + ints_str(to));
   return out;
 }
 
@@ -58,7 +58,7 @@ Tensor transpose_kernel(const Tensor& x, const Ints& perm) {
     if (valid) seen[static_cast<std::size_t>(perm[i])] = true;
   }
   if (!valid)
-    throw Error("Transpose: perm " + shape_to_string(Shape(perm.begin(), perm.end())) +
+    throw Error("Transpose: perm " + ints_str(perm) +
                 " is not a permutation of the axes of " + shape_str(x));
   const std::size_t bytes = element_bytes(x, "Transpose");
   const Ints in_strides = contiguous_strides(x.shape());
@@ -212,11 +212,11 @@ Shape squeeze_shape(const Tensor& x, const Ints& axes_attr) {
 
 Tensor tile_kernel(const Tensor& x, const Ints& multiples) {
   if (static_cast<int>(multiples.size()) != x.rank())
-    throw Error("Tile: multiples " + shape_to_string(Shape(multiples.begin(), multiples.end())) +
+    throw Error("Tile: multiples " + ints_str(multiples) +
                 " must have one entry per axis of " + shape_str(x));
   for (std::int64_t m : multiples)
     if (m < 0)
-      throw Error("Tile: multiples " + shape_to_string(Shape(multiples.begin(), multiples.end())) +
+      throw Error("Tile: multiples " + ints_str(multiples) +
                   " must not be negative");
   // Index space (m0, d0, m1, d1, ...): the source ignores the repeat index (stride 0), the
   // output places repeat k of axis i at k * d_i.
