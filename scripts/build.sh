@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures and builds ksave in BUILD_DIR (default: build). Extra arguments go to CMake, e.g.
+#   scripts/build.sh -DKSAVE_SANITIZE=ON      (AddressSanitizer + UBSan; use BUILD_DIR=build-asan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${BUILD_DIR:-build}
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} "${launcher[@]}" "$@" >/dev/null
+cmake --build "$build_dir" -j "${JOBS:-$(nproc)}"
