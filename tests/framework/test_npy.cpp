@@ -211,8 +211,8 @@ BOOST_AUTO_TEST_CASE(reads_other_versions_and_header_spellings) {
   Scratch scratch;
   const std::string data = bytes_of<float>({1, 2});
   for (int major : {2, 3}) {
-    const Tensor t = ksave::read_npy(
-        scratch.put("v" + std::to_string(major) + ".npy", npy_file(dict("<f4", "(2,)"), data, major)));
+    const std::string name = std::to_string(major) + "_0.npy";
+    const Tensor t = ksave::read_npy(scratch.put(name, npy_file(dict("<f4", "(2,)"), data, major)));
     BOOST_CHECK(t.to_vector<float>() == (std::vector<float>{1, 2}));
   }
   // Key order is free, Python 2 wrote longs as 3L, and any non-zero byte is True.
