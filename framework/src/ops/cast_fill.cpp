@@ -16,8 +16,8 @@ Tensors cast_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   const DType to = cast_target(attrs);
   // Same dtype: the input itself (tensors are immutable, sharing is safe). Otherwise
   // Tensor::cast does the conversion for every dtype pair, with NumPy's astype rules.
-  if (in[0].dtype() == to) return {in[0]};
-  return {in[0].cast(to)};
+  if (in[0].dtype() == to) return one_output(in[0]);
+  return one_output(in[0].cast(to));
 }
 
 Tensors cast_gradient(const GradientContext& ctx) {
@@ -31,7 +31,7 @@ Tensors cast_gradient(const GradientContext& ctx) {
 OpDef fill_like(const char* name, double value) {
   Kernel kernel = [name, value](std::span<const Tensor> in, const Attrs&) -> Tensors {
     expect_inputs(name, in, 1);
-    return {filled(in[0].dtype(), in[0].shape(), value)};
+    return one_output(filled(in[0].dtype(), in[0].shape(), value));
   };
   return OpDef{name, name, std::move(kernel), nullptr};
 }

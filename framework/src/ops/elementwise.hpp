@@ -23,7 +23,8 @@ using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 // y = f(x) over a float32 copy/view of x.
 template <typename F>
 Tensor unary_map(const Tensor& input, F&& f) {
-  const Tensor x = input.as_float();
+  Tensor converted;
+  const Tensor& x = float_view(input, converted);
   Tensor y = make_float_output(x.shape());
   ArrayMap out(y.data<float>(), y.size());
   f(out, ConstArrayMap(x.data<float>(), x.size()));
@@ -51,18 +52,19 @@ void bind(const std::array<const float*, N>& ptrs, const Offsets& strides, std::
 template <std::size_t N, typename F>
 Tensor broadcast_map(std::span<const Tensor> inputs, std::string_view op, F&& f) {
   static_assert(N <= kMaxBroadcastInputs);
-  std::array<Tensor, N> xs;
+  std::array<Tensor, N> converted;
+  std::array<const Tensor*, N> xs;
   bool same_shape = true;
   for (std::size_t i = 0; i < N; ++i) {
-    xs[i] = inputs[i].as_float();
-    same_shape = same_shape && xs[i].shape() == xs[0].shape();
+    xs[i] = &float_view(inputs[i], converted[i]);
+    same_shape = same_shape && xs[i]->shape() == xs[0]->shape();
   }
   std::array<const float*, N> base;
-  for (std::size_t i = 0; i < N; ++i) base[i] = xs[i].template data<float>();
+  for (std::size_t i = 0; i < N; ++i) base[i] = xs[i]->template data<float>();
 
   // Equal shapes (the common case) skip planning: one run over everything.
   if (same_shape) {
-    Tensor y = make_float_output(xs[0].shape());
+    Tensor y = make_float_output(xs[0]->shape());
     ArrayMap out(y.data<float>(), y.size());
     Offsets ones;
     ones.fill(1);
@@ -71,7 +73,7 @@ Tensor broadcast_map(std::span<const Tensor> inputs, std::string_view op, F&& f)
   }
 
   std::array<const Shape*, N> shapes;
-  for (std::size_t i = 0; i < N; ++i) shapes[i] = &xs[i].shape();
+  for (std::size_t i = 0; i < N; ++i) shapes[i] = &xs[i]->shape();
   const BroadcastPlan plan = plan_broadcast(shapes, op);
   Tensor y = make_float_output(plan.out_shape);
   float* out_base = y.data<float>();

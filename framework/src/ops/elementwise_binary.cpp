@@ -14,7 +14,7 @@ template <typename F>
 OpDef binary_op(const char* name, F f, GradientFn gradient) {
   Kernel kernel = [name, f](std::span<const Tensor> in, const Attrs&) -> Tensors {
     expect_inputs(name, in, 2);
-    return {broadcast_map<2>(in, name, f)};
+    return one_output(broadcast_map<2>(in, name, f));
   };
   return OpDef{name, name, std::move(kernel), std::move(gradient)};
 }
@@ -91,10 +91,10 @@ std::vector<OpDef> elementwise_binary_ops() {
 
   Kernel select_kernel = [](std::span<const Tensor> in, const Attrs&) -> Tensors {
     expect_inputs("SelectV2", in, 3);
-    return {broadcast_map<3>(in, "SelectV2",
+    return one_output(broadcast_map<3>(in, "SelectV2",
                              [](ArrayMap& y, const auto& cond, const auto& x, const auto& z) {
                                y = (cond != 0.0f).select(x, z);
-                             })};
+                             }));
   };
   GradientFn select_gradient = [](const GradientContext& ctx) -> Tensors {
     const Tensor& g = ctx.output_grads[0];

@@ -23,7 +23,7 @@ template <typename F>
 OpDef unary_op(const char* name, F f, GradientFn gradient) {
   Kernel kernel = [name, f](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
     expect_inputs(name, in, 1);
-    return {unary_map(in[0], [&](ArrayMap& y, const auto& x) { f(y, x, attrs); })};
+    return one_output(unary_map(in[0], [&](ArrayMap& y, const auto& x) { f(y, x, attrs); }));
   };
   return OpDef{name, name, std::move(kernel), std::move(gradient)};
 }

@@ -52,7 +52,8 @@ Tensor gather_kernel(const Tensor& params, const Tensor& indices, std::int64_t a
 
 // sum of data rows into `num_segments` rows by id; data is (ids..., inner...).
 Tensor segment_sum_kernel(const Tensor& data_in, const Tensor& ids_in, std::int64_t segments) {
-  const Tensor data = data_in.as_float();
+  Tensor converted;
+  const Tensor& data = float_view(data_in, converted);
   const Ints ids = index_values(ids_in, "UnsortedSegmentSum");
   const int id_rank = ids_in.rank();
   const bool prefix = data.rank() >= id_rank &&
@@ -160,13 +161,13 @@ std::vector<OpDef> indexing_ops() {
   defs.push_back(OpDef{"GatherV2", "GatherV2",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("GatherV2", in, 2);
-                         return {gather_kernel(in[0], in[1], attr_or<std::int64_t>(attrs, "axis", 0, "GatherV2"))};
+                         return one_output(gather_kernel(in[0], in[1], attr_or<std::int64_t>(attrs, "axis", 0, "GatherV2")));
                        },
                        gather_gradient});
   defs.push_back(OpDef{"UnsortedSegmentSum", "UnsortedSegmentSum",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("UnsortedSegmentSum", in, 2);
-                         return {segment_sum_kernel(in[0], in[1], attr<std::int64_t>(attrs, "num_segments", "UnsortedSegmentSum"))};
+                         return one_output(segment_sum_kernel(in[0], in[1], attr<std::int64_t>(attrs, "num_segments", "UnsortedSegmentSum")));
                        },
                        [](const GradientContext& ctx) -> Tensors {
                          const Tensor& g = ctx.output_grads[0];
@@ -176,14 +177,14 @@ std::vector<OpDef> indexing_ops() {
   defs.push_back(OpDef{"OneHot", "OneHot",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("OneHot", in, 1);
-                         return {one_hot_kernel(in[0], attr<std::int64_t>(attrs, "depth", "OneHot"))};
+                         return one_output(one_hot_kernel(in[0], attr<std::int64_t>(attrs, "depth", "OneHot")));
                        },
                        nullptr});
   defs.push_back(OpDef{"PadV2", "PadV2",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("PadV2", in, 1);
-                         return {pad_kernel(in[0], attr<Ints>(attrs, "paddings", "PadV2"),
-                                            attr_or<double>(attrs, "constant_values", 0.0, "PadV2"))};
+                         return one_output(pad_kernel(in[0], attr<Ints>(attrs, "paddings", "PadV2"),
+                                            attr_or<double>(attrs, "constant_values", 0.0, "PadV2")));
                        },
                        pad_gradient});
   return defs;

@@ -39,6 +39,22 @@ int normalize_axis(std::int64_t axis, int rank, const Shape& shape, std::string_
 std::vector<int> normalize_axes(const std::vector<std::int64_t>& axes, const Shape& shape,
                                 std::string_view op);
 
+// A kernel's single result. Moves the tensor in: `return {t};` would copy it out of the
+// initializer list, and a Tensor copy allocates its shape.
+inline Tensors one_output(Tensor t) {
+  Tensors out;
+  out.reserve(1);
+  out.push_back(std::move(t));
+  return out;
+}
+
+// `t` itself when it already is float32 (no copy), else a float32 conversion kept in `converted`.
+inline const Tensor& float_view(const Tensor& t, Tensor& converted) {
+  if (t.dtype() == DType::Float32) return t;
+  converted = t.cast(DType::Float32);
+  return converted;
+}
+
 // A tensor whose every element the caller will write: skips the zero fill a plain
 // Tensor(dtype, shape) does, which is measurable on the per-call path of small models.
 Tensor make_output(DType dtype, Shape shape);

@@ -63,8 +63,9 @@ Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
                 " and b " + shape_str(b_in));
   if (ta && a_in.rank() > 2)
     throw Error("MatMul: transpose_a needs a 2-D a, got " + shape_str(a_in));
-  const Tensor a = a_in.as_float();
-  const Tensor b = b_in.as_float();
+  Tensor a_converted, b_converted;
+  const Tensor& a = float_view(a_in, a_converted);
+  const Tensor& b = float_view(b_in, b_converted);
   // A rank > 2 `a` is viewed as a (rows x last-axis) matrix: row-major storage makes that free.
   const Index a_cols = a.dim(-1);
   const Index a_rows = product(a.shape(), 0, a.rank() - 1);
@@ -116,8 +117,9 @@ Tensor batch_matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool adj_x, b
   if (a_in.rank() < 2 || b_in.rank() < 2)
     throw Error("BatchMatMulV2: expected inputs of rank >= 2, got a " + shape_str(a_in) +
                 " and b " + shape_str(b_in));
-  const Tensor a = a_in.as_float();
-  const Tensor b = b_in.as_float();
+  Tensor a_converted, b_converted;
+  const Tensor& a = float_view(a_in, a_converted);
+  const Tensor& b = float_view(b_in, b_converted);
   const Index a_rows = a.dim(-2), a_cols = a.dim(-1);
   const Index b_rows = b.dim(-2), b_cols = b.dim(-1);
   const Operand oa{nullptr, a_rows, a_cols, adj_x};
@@ -196,17 +198,17 @@ std::vector<OpDef> linalg_ops() {
       "MatMul", "MatMul",
       [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
         expect_inputs("MatMul", in, 2);
-        return {matmul_kernel(in[0], in[1], attr_or<bool>(attrs, "transpose_a", false, "MatMul"),
-                              attr_or<bool>(attrs, "transpose_b", false, "MatMul"))};
+        return one_output(matmul_kernel(in[0], in[1], attr_or<bool>(attrs, "transpose_a", false, "MatMul"),
+                              attr_or<bool>(attrs, "transpose_b", false, "MatMul")));
       },
       matmul_gradient});
   defs.push_back(OpDef{
       "BatchMatMulV2", "BatchMatMulV2",
       [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
         expect_inputs("BatchMatMulV2", in, 2);
-        return {batch_matmul_kernel(in[0], in[1],
+        return one_output(batch_matmul_kernel(in[0], in[1],
                                     attr_or<bool>(attrs, "adj_x", false, "BatchMatMulV2"),
-                                    attr_or<bool>(attrs, "adj_y", false, "BatchMatMulV2"))};
+                                    attr_or<bool>(attrs, "adj_y", false, "BatchMatMulV2")));
       },
       batch_matmul_gradient});
   return defs;

@@ -37,7 +37,8 @@ void softmax_block(const float* x, float* y, Index n, Index m, bool log) {
 }
 
 Tensor softmax_kernel(const Tensor& input, std::int64_t axis_attr, bool log, const char* op) {
-  const Tensor x = input.as_float();
+  Tensor converted;
+  const Tensor& x = float_view(input, converted);
   if (x.rank() == 0) throw Error(std::string(op) + ": expected a tensor of rank >= 1, got a scalar");
   const int axis = normalize_axis(axis_attr, x.rank(), x.shape(), op);
   const Index n = x.dim(axis);
@@ -59,7 +60,7 @@ Tensor softmax_kernel(const Tensor& input, std::int64_t axis_attr, bool log, con
 OpDef softmax_op(const char* name, bool log, GradientFn gradient) {
   Kernel kernel = [name, log](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
     expect_inputs(name, in, 1);
-    return {softmax_kernel(in[0], attr_or<std::int64_t>(attrs, "axis", -1, name), log, name)};
+    return one_output(softmax_kernel(in[0], attr_or<std::int64_t>(attrs, "axis", -1, name), log, name));
   };
   return OpDef{name, name, std::move(kernel), std::move(gradient)};
 }
@@ -82,8 +83,9 @@ int bias_axis(const Tensor& x, const Tensor& bias, const Attrs& attrs) {
 
 Tensors bias_add_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   expect_inputs("BiasAdd", in, 2);
-  const Tensor x = in[0].as_float();
-  const Tensor bias = in[1].as_float();
+  Tensor x_converted, bias_converted;
+  const Tensor& x = float_view(in[0], x_converted);
+  const Tensor& bias = float_view(in[1], bias_converted);
   const int axis = bias_axis(x, bias, attrs);
   if (axis == x.rank() - 1) {
     // Channels last: every row of the (rows x C) view gets the bias added.
@@ -94,14 +96,14 @@ Tensors bias_add_kernel(std::span<const Tensor> in, const Attrs& attrs) {
     Eigen::Map<Rows> out(y.data<float>(), rows, c);
     out = Eigen::Map<const Rows>(x.data<float>(), rows, c).rowwise() +
           Eigen::Map<const RowArray>(bias.data<float>(), c);
-    return {y};
+    return one_output(std::move(y));
   }
   // Channels first: broadcast the bias as (C, 1, ..., 1).
   Shape shape(static_cast<std::size_t>(x.rank() - axis), 1);
   shape[0] = bias.size();
   const Tensor operands[] = {x, bias.reshape(shape)};
-  return {broadcast_map<2>(operands, "BiasAdd",
-                           [](ArrayMap& y, const auto& a, const auto& b) { y = a + b; })};
+  return one_output(broadcast_map<2>(operands, "BiasAdd",
+                           [](ArrayMap& y, const auto& a, const auto& b) { y = a + b; }));
 }
 
 Tensors bias_add_gradient(const GradientContext& ctx) {

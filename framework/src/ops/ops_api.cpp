@@ -4,6 +4,7 @@
 // overhead of small models (a few hundred nanoseconds per op) free of string allocations.
 #include <algorithm>
 #include <array>
+#include <span>
 
 #include "ksave/ops.hpp"
 
@@ -29,11 +30,15 @@ const Attrs& no_attrs() {
   return empty;
 }
 
-template <OpName Name, std::size_t N>
-Tensor call(const std::array<Tensor, N>& inputs, const Attrs& attrs = no_attrs()) {
+template <OpName Name>
+Tensor call(std::span<const Tensor> inputs, const Attrs& attrs = no_attrs()) {
   Tensors out = run_op(def<Name>(), inputs, attrs);
   return std::move(out[0]);
 }
+
+// A one-input op's inputs, without copying the tensor (a copy allocates its shape). Ops with
+// more inputs must copy them into one array, as run_op takes a contiguous span.
+std::span<const Tensor> one(const Tensor& x) { return {&x, 1}; }
 
 // The four attribute sets of a pair of boolean flags (MatMul's transposes, BatchMatMulV2's
 // adjoints), indexed by flags(a, b).
@@ -51,29 +56,29 @@ Attrs reduction_attrs(std::vector<std::int64_t> axes, bool keepdims) {
 }  // namespace
 
 // ---- elementwise, one input ----
-Tensor neg(const Tensor& x) { return call<"Neg">(std::array{x}); }
-Tensor abs(const Tensor& x) { return call<"Abs">(std::array{x}); }
-Tensor exp(const Tensor& x) { return call<"Exp">(std::array{x}); }
-Tensor log(const Tensor& x) { return call<"Log">(std::array{x}); }
-Tensor log1p(const Tensor& x) { return call<"Log1p">(std::array{x}); }
-Tensor sqrt(const Tensor& x) { return call<"Sqrt">(std::array{x}); }
-Tensor rsqrt(const Tensor& x) { return call<"Rsqrt">(std::array{x}); }
-Tensor square(const Tensor& x) { return call<"Square">(std::array{x}); }
-Tensor sign(const Tensor& x) { return call<"Sign">(std::array{x}); }
-Tensor floor(const Tensor& x) { return call<"Floor">(std::array{x}); }
-Tensor tanh(const Tensor& x) { return call<"Tanh">(std::array{x}); }
-Tensor sigmoid(const Tensor& x) { return call<"Sigmoid">(std::array{x}); }
-Tensor relu(const Tensor& x) { return call<"Relu">(std::array{x}); }
-Tensor elu(const Tensor& x) { return call<"Elu">(std::array{x}); }
-Tensor selu(const Tensor& x) { return call<"Selu">(std::array{x}); }
-Tensor softplus(const Tensor& x) { return call<"Softplus">(std::array{x}); }
-Tensor softsign(const Tensor& x) { return call<"Softsign">(std::array{x}); }
-Tensor erf(const Tensor& x) { return call<"Erf">(std::array{x}); }
+Tensor neg(const Tensor& x) { return call<"Neg">(one(x)); }
+Tensor abs(const Tensor& x) { return call<"Abs">(one(x)); }
+Tensor exp(const Tensor& x) { return call<"Exp">(one(x)); }
+Tensor log(const Tensor& x) { return call<"Log">(one(x)); }
+Tensor log1p(const Tensor& x) { return call<"Log1p">(one(x)); }
+Tensor sqrt(const Tensor& x) { return call<"Sqrt">(one(x)); }
+Tensor rsqrt(const Tensor& x) { return call<"Rsqrt">(one(x)); }
+Tensor square(const Tensor& x) { return call<"Square">(one(x)); }
+Tensor sign(const Tensor& x) { return call<"Sign">(one(x)); }
+Tensor floor(const Tensor& x) { return call<"Floor">(one(x)); }
+Tensor tanh(const Tensor& x) { return call<"Tanh">(one(x)); }
+Tensor sigmoid(const Tensor& x) { return call<"Sigmoid">(one(x)); }
+Tensor relu(const Tensor& x) { return call<"Relu">(one(x)); }
+Tensor elu(const Tensor& x) { return call<"Elu">(one(x)); }
+Tensor selu(const Tensor& x) { return call<"Selu">(one(x)); }
+Tensor softplus(const Tensor& x) { return call<"Softplus">(one(x)); }
+Tensor softsign(const Tensor& x) { return call<"Softsign">(one(x)); }
+Tensor erf(const Tensor& x) { return call<"Erf">(one(x)); }
 Tensor leaky_relu(const Tensor& x, double alpha) {
-  return call<"LeakyRelu">(std::array{x}, Attrs{{"alpha", alpha}});
+  return call<"LeakyRelu">(one(x), Attrs{{"alpha", alpha}});
 }
 Tensor clip(const Tensor& x, double lo, double hi) {
-  return call<"ClipByValue">(std::array{x}, Attrs{{"clip_value_min", lo}, {"clip_value_max", hi}});
+  return call<"ClipByValue">(one(x), Attrs{{"clip_value_min", lo}, {"clip_value_max", hi}});
 }
 
 // ---- elementwise, two inputs ----
@@ -111,35 +116,35 @@ Tensor bias_add(const Tensor& x, const Tensor& bias) {
 
 // ---- reductions ----
 Tensor sum(const Tensor& x, std::vector<std::int64_t> axes, bool keepdims) {
-  return call<"Sum">(std::array{x}, reduction_attrs(std::move(axes), keepdims));
+  return call<"Sum">(one(x), reduction_attrs(std::move(axes), keepdims));
 }
 Tensor mean(const Tensor& x, std::vector<std::int64_t> axes, bool keepdims) {
-  return call<"Mean">(std::array{x}, reduction_attrs(std::move(axes), keepdims));
+  return call<"Mean">(one(x), reduction_attrs(std::move(axes), keepdims));
 }
 Tensor max(const Tensor& x, std::vector<std::int64_t> axes, bool keepdims) {
-  return call<"Max">(std::array{x}, reduction_attrs(std::move(axes), keepdims));
+  return call<"Max">(one(x), reduction_attrs(std::move(axes), keepdims));
 }
 Tensor min(const Tensor& x, std::vector<std::int64_t> axes, bool keepdims) {
-  return call<"Min">(std::array{x}, reduction_attrs(std::move(axes), keepdims));
+  return call<"Min">(one(x), reduction_attrs(std::move(axes), keepdims));
 }
 Tensor argmax(const Tensor& x, std::int64_t axis) {
-  return call<"ArgMax">(std::array{x}, Attrs{{"axis", axis}});
+  return call<"ArgMax">(one(x), Attrs{{"axis", axis}});
 }
 
 // ---- normalisation ----
 Tensor softmax(const Tensor& x, std::int64_t axis) {
-  return call<"Softmax">(std::array{x}, Attrs{{"axis", axis}});
+  return call<"Softmax">(one(x), Attrs{{"axis", axis}});
 }
 Tensor log_softmax(const Tensor& x, std::int64_t axis) {
-  return call<"LogSoftmax">(std::array{x}, Attrs{{"axis", axis}});
+  return call<"LogSoftmax">(one(x), Attrs{{"axis", axis}});
 }
 
 // ---- shape ----
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  return call<"Reshape">(std::array{x}, Attrs{{"shape", shape}});
+  return call<"Reshape">(one(x), Attrs{{"shape", shape}});
 }
 Tensor transpose(const Tensor& x, const std::vector<std::int64_t>& perm) {
-  return call<"Transpose">(std::array{x}, Attrs{{"perm", perm}});
+  return call<"Transpose">(one(x), Attrs{{"perm", perm}});
 }
 Tensor concat(const std::vector<Tensor>& xs, std::int64_t axis) {
   return std::move(run_op(def<"ConcatV2">(), xs, Attrs{{"axis", axis}})[0]);
@@ -149,16 +154,16 @@ Tensor stack(const std::vector<Tensor>& xs, std::int64_t axis) {
 }
 Tensor slice(const Tensor& x, const std::vector<std::int64_t>& begin,
              const std::vector<std::int64_t>& size) {
-  return call<"Slice">(std::array{x}, Attrs{{"begin", begin}, {"size", size}});
+  return call<"Slice">(one(x), Attrs{{"begin", begin}, {"size", size}});
 }
 Tensor expand_dims(const Tensor& x, std::int64_t axis) {
-  return call<"ExpandDims">(std::array{x}, Attrs{{"axis", axis}});
+  return call<"ExpandDims">(one(x), Attrs{{"axis", axis}});
 }
 Tensor squeeze(const Tensor& x, std::vector<std::int64_t> axes) {
-  return call<"Squeeze">(std::array{x}, Attrs{{"squeeze_dims", std::move(axes)}});
+  return call<"Squeeze">(one(x), Attrs{{"squeeze_dims", std::move(axes)}});
 }
 Tensor tile(const Tensor& x, const std::vector<std::int64_t>& multiples) {
-  return call<"Tile">(std::array{x}, Attrs{{"multiples", multiples}});
+  return call<"Tile">(one(x), Attrs{{"multiples", multiples}});
 }
 Tensor gather(const Tensor& params, const Tensor& indices, std::int64_t axis) {
   return call<"GatherV2">(std::array{params, indices}, Attrs{{"axis", axis}});
@@ -168,20 +173,20 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
   std::vector<std::int64_t> flat;
   flat.reserve(pads.size() * 2);
   for (const auto& [before, after] : pads) flat.insert(flat.end(), {before, after});
-  return call<"PadV2">(std::array{x},
+  return call<"PadV2">(one(x),
                        Attrs{{"paddings", std::move(flat)}, {"constant_values", value}});
 }
 Tensor cast(const Tensor& x, DType dtype) {
-  return call<"Cast">(std::array{x}, Attrs{{"DstT", std::string(dtype_name(dtype))}});
+  return call<"Cast">(one(x), Attrs{{"DstT", std::string(dtype_name(dtype))}});
 }
 Tensor one_hot(const Tensor& indices, std::int64_t depth) {
-  return call<"OneHot">(std::array{indices}, Attrs{{"depth", depth}});
+  return call<"OneHot">(one(indices), Attrs{{"depth", depth}});
 }
-Tensor zeros_like(const Tensor& x) { return call<"ZerosLike">(std::array{x}); }
-Tensor ones_like(const Tensor& x) { return call<"OnesLike">(std::array{x}); }
+Tensor zeros_like(const Tensor& x) { return call<"ZerosLike">(one(x)); }
+Tensor ones_like(const Tensor& x) { return call<"OnesLike">(one(x)); }
 Tensor reduce_to_shape(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;  // nothing was broadcast: no op to record
-  return call<"SumToShape">(std::array{grad}, Attrs{{"shape", shape}});
+  return call<"SumToShape">(one(grad), Attrs{{"shape", shape}});
 }
 
 Tensor constant(double value) { return Tensor::scalar<float>(static_cast<float>(value)); }

@@ -67,7 +67,8 @@ ReductionShape reduction_shape(const Shape& in, const Attrs& attrs, std::string_
 
 template <typename Reducer>
 Tensor reduce(const Tensor& input, const ReductionShape& r, std::string_view op) {
-  const Tensor x = input.as_float();
+  Tensor converted;
+  const Tensor& x = float_view(input, converted);
   Tensor out = make_float_output(r.out);
   float* acc = out.data<float>();
   std::fill(acc, acc + out.size(), Reducer::init);
@@ -93,7 +94,7 @@ OpDef reduction_op(const char* name, bool mean, GradientFn gradient) {
     } else if (mean) {
       ArrayMap(out.data<float>(), out.size()).setConstant(std::numeric_limits<float>::quiet_NaN());
     }
-    return {out};
+    return one_output(std::move(out));
   };
   return OpDef{name, name, std::move(kernel), std::move(gradient)};
 }
@@ -124,7 +125,8 @@ GradientFn extremum_gradient(const char* name) {
 }
 
 Tensor argmax_kernel(const Tensor& input, std::int64_t axis_attr) {
-  const Tensor x = input.as_float();
+  Tensor converted;
+  const Tensor& x = float_view(input, converted);
   const int axis = normalize_axis(axis_attr, x.rank(), x.shape(), "ArgMax");
   const std::int64_t n = x.dim(axis);
   if (n == 0) throw Error("ArgMax: cannot reduce the empty axis " + std::to_string(axis_attr) +
@@ -172,8 +174,8 @@ ReductionShape sum_to_shape(const Shape& in, const Attrs& attrs) {
 Tensors sum_to_shape_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   expect_inputs("SumToShape", in, 1);
   const ReductionShape r = sum_to_shape(in[0].shape(), attrs);
-  if (r.out == in[0].shape()) return {in[0].as_float()};
-  return {reduce<SumReducer>(in[0], r, "SumToShape")};
+  if (r.out == in[0].shape()) return one_output(in[0].as_float());
+  return one_output(reduce<SumReducer>(in[0], r, "SumToShape"));
 }
 
 Tensors sum_to_shape_gradient(const GradientContext& ctx) {
@@ -195,7 +197,7 @@ std::vector<OpDef> reduce_ops() {
   defs.push_back(OpDef{"ArgMax", "ArgMax",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("ArgMax", in, 1);
-                         return {argmax_kernel(in[0], attr_or<std::int64_t>(attrs, "axis", -1, "ArgMax"))};
+                         return one_output(argmax_kernel(in[0], attr_or<std::int64_t>(attrs, "axis", -1, "ArgMax")));
                        },
                        nullptr});
   defs.push_back(OpDef{"SumToShape", "SumToShape", sum_to_shape_kernel, sum_to_shape_gradient});

@@ -261,13 +261,13 @@ std::vector<OpDef> shape_ops() {
   defs.push_back(OpDef{"Reshape", "Reshape",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Reshape", in, 1);
-                         return {in[0].reshape(resolve_shape(in[0].shape(), ints(attrs, "shape", "Reshape"), "Reshape"))};
+                         return one_output(in[0].reshape(resolve_shape(in[0].shape(), ints(attrs, "shape", "Reshape"), "Reshape")));
                        },
                        reshape_back_gradient()});
   defs.push_back(OpDef{"Transpose", "Transpose",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Transpose", in, 1);
-                         return {transpose_kernel(in[0], ints(attrs, "perm", "Transpose"))};
+                         return one_output(transpose_kernel(in[0], ints(attrs, "perm", "Transpose")));
                        },
                        [](const GradientContext& ctx) -> Tensors {
                          const Tensor& g = ctx.output_grads[0];
@@ -280,18 +280,18 @@ std::vector<OpDef> shape_ops() {
                        }});
   defs.push_back(OpDef{"ConcatV2", "ConcatV2",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-                         return {concat_copy(in, attr<std::int64_t>(attrs, "axis", "ConcatV2"), "ConcatV2")};
+                         return one_output(concat_copy(in, attr<std::int64_t>(attrs, "axis", "ConcatV2"), "ConcatV2"));
                        },
                        concat_gradient});
   defs.push_back(OpDef{"Pack", "Pack",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-                         return {pack_kernel(in, attr_or<std::int64_t>(attrs, "axis", 0, "Pack"))};
+                         return one_output(pack_kernel(in, attr_or<std::int64_t>(attrs, "axis", 0, "Pack")));
                        },
                        pack_gradient});
   defs.push_back(OpDef{"Slice", "Slice",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Slice", in, 1);
-                         return {slice_copy(in[0], ints(attrs, "begin", "Slice"), ints(attrs, "size", "Slice"))};
+                         return one_output(slice_copy(in[0], ints(attrs, "begin", "Slice"), ints(attrs, "size", "Slice")));
                        },
                        [](const GradientContext& ctx) -> Tensors {
                          // Zero-pad g back to the input's shape around the slice.
@@ -308,19 +308,19 @@ std::vector<OpDef> shape_ops() {
   defs.push_back(OpDef{"ExpandDims", "ExpandDims",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("ExpandDims", in, 1);
-                         return {in[0].reshape(expand_shape(in[0], attr<std::int64_t>(attrs, "axis", "ExpandDims")))};
+                         return one_output(in[0].reshape(expand_shape(in[0], attr<std::int64_t>(attrs, "axis", "ExpandDims"))));
                        },
                        reshape_back_gradient()});
   defs.push_back(OpDef{"Squeeze", "Squeeze",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Squeeze", in, 1);
-                         return {in[0].reshape(squeeze_shape(in[0], attr_or<Ints>(attrs, "squeeze_dims", {}, "Squeeze")))};
+                         return one_output(in[0].reshape(squeeze_shape(in[0], attr_or<Ints>(attrs, "squeeze_dims", {}, "Squeeze"))));
                        },
                        reshape_back_gradient()});
   defs.push_back(OpDef{"Tile", "Tile",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Tile", in, 1);
-                         return {tile_kernel(in[0], ints(attrs, "multiples", "Tile"))};
+                         return one_output(tile_kernel(in[0], ints(attrs, "multiples", "Tile")));
                        },
                        tile_gradient});
   return defs;
