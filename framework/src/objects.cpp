@@ -4,6 +4,7 @@
 #include "ksave/objects.hpp"
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ksave/registry.hpp"
@@ -79,8 +80,9 @@ std::string serialized_name(Kind kind, const std::string& class_name) {
   return name.empty() ? class_name : name;
 }
 
-template <typename Factory>
-auto build(Kind kind, const Json& value) -> decltype(std::declval<Factory>()(Json())) {
+// Builds the object a config value names with the entry's factory (null value: no object).
+template <typename Factory, typename Pointer = std::invoke_result_t<Factory, const Json&>>
+Pointer build(Kind kind, const Json& value) {
   if (value.is_null()) return nullptr;
   const Reference ref = read_reference(kind, value);
   ClassRef entry = resolve(kind, ref.names);
