@@ -1,0 +1,59 @@
+// ksave convert: reads a model in one format and writes it in another. The target format comes
+// from --to or from DST's extension, as Keras picks one; any registered format works.
+#include <iostream>
+
+#include "commands.hpp"
+#include "ksave/saving.hpp"
+
+namespace ksave::cli {
+namespace {
+
+int run(const Args& args);
+
+const Command kConvert{"convert", "convert SRC DST [--to h5|keras|savedmodel|tf-checkpoint|json] [--weights W]",
+                       "Writes the model in SRC (with the weights in W, if given) to DST in another format.", run};
+
+// "keras" is Keras's name for its whole-model file; ksave writes it as tf.keras 2.x did (HDF5).
+std::string target_format(const std::string& to, const std::filesystem::path& dst) {
+  if (to.empty()) return format_for_model_path(dst);
+  if (to == "keras") return "h5";
+  return to;
+}
+
+int run(const Args& args) {
+  po::options_description visible("options");
+  visible.add_options()
+      ("to", po::value<std::string>()->default_value(""), "target format (default: from DST's extension: .h5/.keras → h5, .json → json, else savedmodel)")
+      ("weights", po::value<std::string>()->default_value(""), "weights for SRC (when SRC is an architecture JSON)");
+  po::options_description hidden;
+  hidden.add_options()("SRC", po::value<std::string>())("DST", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("SRC", 1).add("DST", 1);
+  po::variables_map vm;
+  if (!parse_command_line(kConvert, args, visible, hidden, positional, vm)) return 0;
+  require_option(vm, "SRC");
+  require_option(vm, "DST");
+  const std::filesystem::path src = vm["SRC"].as<std::string>();
+  const std::filesystem::path dst = vm["DST"].as<std::string>();
+
+  FormatPtr target = get_format(target_format(vm["to"].as<std::string>(), dst));
+  // Writing random initial values as if they were the model's would be a silent lie.
+  ModelPtr model = load_model_and_weights(src, vm["weights"].as<std::string>(), holds_weights(*target));
+  SaveOptions options;
+  options.format = target->name();
+  if (target->can(Capability::SaveModel)) {
+    save_model(*model, dst, options);
+  } else if (target->can(Capability::SaveWeights)) {
+    save_weights(*model, dst, options);
+  } else {
+    throw Error("format '" + target->name() + "' can save neither models nor weights");
+  }
+  std::cout << "wrote " << dst.string() << " (" << target->name()
+            << (target->can(Capability::SaveModel) ? "" : ", weights only") << ")\n";
+  return 0;
+}
+
+[[maybe_unused]] const bool registered = register_command(kConvert);
+
+}  // namespace
+}  // namespace ksave::cli

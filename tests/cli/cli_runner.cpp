@@ -1,0 +1,52 @@
+#include "cli_runner.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "support/test_data.hpp"
+
+namespace ksave::test {
+namespace {
+
+std::string shell_quoted(const std::string& arg) {
+  std::string out = "'";
+  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+std::vector<std::string> CliResult::err_lines() const {
+  std::vector<std::string> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+CliResult run_ksave(const std::vector<std::string>& args) {
+  static const std::filesystem::path dir = scratch_dir("cli_runs");
+  std::string command = shell_quoted(KSAVE_CLI_PATH), shown = "ksave";
+  for (const auto& a : args) {
+    command += " " + shell_quoted(a);
+    shown += " " + a;
+  }
+  command += " </dev/null >" + shell_quoted((dir / "out").string()) + " 2>" + shell_quoted((dir / "err").string());
+  const int raw = std::system(command.c_str());
+  CliResult result;
+  result.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  result.out = read_file(dir / "out");
+  result.err = read_file(dir / "err");
+  BOOST_TEST_MESSAGE("$ " << shown << " → exit " << result.status);
+  return result;
+}
+
+}  // namespace ksave::test
