@@ -1,0 +1,89 @@
+// Nadam as tf.keras 2.x's legacy optimizer runs it (float32). Its `decay` is not a learning-rate
+// decay: Keras maps it to the momentum schedule decay (the old `schedule_decay`, 0.004 unless
+// given, whatever `decay` says), and the learning rate is used as is (no schedule, no decay):
+//   mu_t = beta_1 * (1 - 0.5 * 0.96^(decay * t)),  mu_t1 = the same at t + 1,  t = iterations + 1
+//   cache *= mu_t (the "momentum_cache" weight);  next = cache * mu_t1
+//   m = beta_1 * m + (1 - beta_1) * g;  v = beta_2 * v + (1 - beta_2) * g^2
+//   m_bar = (1 - mu_t) * g / (1 - cache) + mu_t1 * m / (1 - next)
+//   w = w - lr * m_bar / (sqrt(v / (1 - beta_2^t)) + epsilon)
+#include <cmath>
+
+#include "legacy_optimizer.hpp"
+#include "registration.hpp"
+
+namespace ksave::optimizers {
+namespace {
+
+class Nadam final : public LegacyOptimizer {
+ public:
+  explicit Nadam(const Json& config)
+      : LegacyOptimizer("Nadam", config, {"beta_1", "beta_2", "epsilon", "schedule_decay"}, 0.001) {
+    if (learning_rate_schedule())
+      throw Error(where() + ": Nadam does not support a learning-rate schedule (as in Keras)");
+    set_initial_decay(read_number("schedule_decay", 0.004));
+    declare_hyper("beta_1", 0.9);
+    declare_hyper("beta_2", 0.999);
+    epsilon_ = read_epsilon(true);
+  }
+
+ protected:
+  std::vector<SlotSpec> slot_specs() const override { return {{"m"}, {"v"}}; }
+
+  void create_extra_weights() override { cache_ = add_extra_weight("momentum_cache", Tensor::scalar<float>(1.0f)); }
+
+  void prepare_step(float, std::int64_t iterations) override {
+    lr_ = raw_learning_rate();
+    beta_1_ = hyper("beta_1");
+    beta_2_ = hyper("beta_2");
+    eps_ = static_cast<float>(epsilon_.get<double>());
+    const float local_step = static_cast<float>(iterations + 1);
+    const float next_step = static_cast<float>(iterations + 2);
+    const float decay = static_cast<float>(initial_decay());
+    const float decay_base = 0.96f;
+    m_t_ = beta_1_ * (1.0f - 0.5f * std::pow(decay_base, decay * local_step));
+    m_t_1_ = beta_1_ * (1.0f - 0.5f * std::pow(decay_base, decay * next_step));
+    const float schedule_new = cache_->value().as_float().data<float>()[0] * m_t_;
+    cache_->assign_shared(Tensor::scalar<float>(schedule_new));
+    const float schedule_next = schedule_new * m_t_1_;
+    one_minus_schedule_new_ = 1.0f - schedule_new;
+    one_minus_schedule_next_ = 1.0f - schedule_next;
+    v_denominator_ = 1.0f - std::pow(beta_2_, local_step);
+  }
+
+  void update(const UpdateBuffers& b) const override {
+    float* m = b.slots[0];
+    float* v = b.slots[1];
+    const float one_minus_beta_1 = 1.0f - beta_1_;
+    const float one_minus_beta_2 = 1.0f - beta_2_;
+    const float one_minus_m_t = 1.0f - m_t_;
+    for (std::size_t i = 0; i < b.size; ++i) {
+      const float g = b.grad[i];
+      const float g_prime = g / one_minus_schedule_new_;
+      m[i] = beta_1_ * m[i] + one_minus_beta_1 * g;
+      const float m_prime = m[i] / one_minus_schedule_next_;
+      v[i] = beta_2_ * v[i] + one_minus_beta_2 * (g * g);
+      const float v_prime = v[i] / v_denominator_;
+      const float m_bar = one_minus_m_t * g_prime + m_t_1_ * m_prime;
+      b.var[i] = b.var[i] - lr_ * m_bar / (std::sqrt(v_prime) + eps_);
+    }
+  }
+
+  void write_config(Json& c) const override {
+    c["beta_1"] = serialize_hyper("beta_1");
+    c["beta_2"] = serialize_hyper("beta_2");
+    c["epsilon"] = epsilon_;
+  }
+
+ private:
+  Json epsilon_;
+  VariablePtr cache_;
+  float lr_ = 0, beta_1_ = 0, beta_2_ = 0, eps_ = 0, m_t_ = 0, m_t_1_ = 0;
+  float one_minus_schedule_new_ = 0, one_minus_schedule_next_ = 0, v_denominator_ = 0;
+};
+
+void register_objects(PluginRegistrar& r) { register_optimizer<Nadam>(r, "Nadam"); }
+
+}  // namespace
+}  // namespace ksave::optimizers
+
+KSAVE_PLUGIN("optimizer_nadam", "1.0.0", ksave::optimizers::register_objects)
