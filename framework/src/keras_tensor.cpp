@@ -24,7 +24,11 @@ DType KerasTensor::dtype() const {
 
 const std::shared_ptr<Layer>& KerasTensor::layer() const {
   if (!node_) throw Error("KerasTensor is empty");
-  return node_->layer;
+  // Fix (ownership): a node a layer owns itself (an InputLayer's node, a model's node 0) refers
+  // back to the layer without owning it, so returning node_->layer handed out a non-owning
+  // pointer: `auto l = Input({784}).layer();` then dangled once the tensor was gone. The
+  // tensor's owner is the same layer, owned.
+  return owner_ ? owner_ : node_->layer;
 }
 
 KerasTensor Input(const Shape& shape, const std::string& name, DType dtype, std::optional<Dim> batch_size) {

@@ -93,10 +93,11 @@ KerasTensors Layer::operator()(const KerasTensors& inputs, const Json& call_kwar
   }
   check_input_shapes(shapes);
   ensure_own_nodes();
-  {
-    NameScope scope(name_);
-    if (!built_) build(shapes);
-  }
+  // Fix (variable names): the scope also covers compute_output_shape, whose dry run of `call`
+  // is where sublayers created in the constructor get built; outside it their variables lost
+  // the parent's prefix ("dense_1/kernel:0" instead of the guide's "nested/dense_1/kernel:0").
+  NameScope scope(name_);
+  if (!built_) build(shapes);
   auto node = std::make_shared<Node>();
   node->layer = shared_from_this();
   node->inputs = inputs;

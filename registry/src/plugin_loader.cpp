@@ -83,7 +83,8 @@ PluginRecord PluginLoader::load(const fs::path& path) {
   PluginRecord record;
   record.path = path.string();
   auto refuse = [&](std::string why) {
-    record.refusal = std::move(why);
+    // Fix (messages): a refusal names the file, since records are reported away from the load.
+    record.refusal = "plugin " + path.string() + " " + why;
     records_.push_back(record);
     return record;
   };
@@ -100,12 +101,12 @@ PluginRecord PluginLoader::load(const fs::path& path) {
   try {
     info = library.get_alias<const PluginInfo*()>(BOOST_PP_STRINGIZE(KSAVE_PLUGIN_ENTRY_SYMBOL))();
   } catch (const std::exception& e) {
-    return refuse(std::string("entry point failed: ") + e.what());
+    return refuse(std::string("has an entry point that failed: ") + e.what());
   }
-  if (!info) return refuse("entry point returned nothing");
+  if (!info) return refuse("has an entry point that returned nothing");
   record.api_version = info->api_version;
   if (info->api_version != KSAVE_PLUGIN_API_VERSION)
-    return refuse("built for plugin API version " + std::to_string(info->api_version) +
+    return refuse("was built for plugin API version " + std::to_string(info->api_version) +
                   ", this ksave has API version " + std::to_string(KSAVE_PLUGIN_API_VERSION));
   record.name = info->name ? info->name : "";
   record.version = info->version ? info->version : "";
@@ -113,14 +114,14 @@ PluginRecord PluginLoader::load(const fs::path& path) {
   try {
     info->register_objects(registrar);
   } catch (const std::exception& e) {
-    return refuse(std::string("registration failed: ") + e.what());
+    return refuse(std::string("failed to register its objects: ") + e.what());
   }
   std::vector<ClassEntry> entries = registrar.entries();
   for (auto& e : entries) e.plugin = path.string();
   try {
     registry_.add_all(entries);
   } catch (const std::exception& e) {
-    return refuse(std::string("refused: ") + e.what());
+    return refuse(std::string("is refused: ") + e.what());
   }
   record.loaded = true;
   record.registered = describe(entries);

@@ -2,9 +2,8 @@
 // registered GradientFn directly (no tape). Inputs stay clear of kinks (0 for Relu/Abs, ties
 // for Maximum/Max, the bounds of ClipByValue) by more than the finite-difference step.
 #define BOOST_TEST_MODULE core op gradients
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -38,7 +37,9 @@ Tensor away_from_zero(Shape shape, double lo, double hi, int salt = 0) {
   return t;
 }
 
-Tensor F(std::vector<float> values, Shape shape) { return Tensor::from_vector<float>(values, std::move(shape)); }
+Tensor F(std::vector<float> values, Shape shape) {
+  return Tensor::from_vector<float>(values, std::move(shape));
+}
 
 }  // namespace
 
@@ -61,7 +62,8 @@ BOOST_AUTO_TEST_CASE(binary_gradients_undo_broadcasting) {
   for (const auto& [sa, sb] : shapes) {
     const Tensor a = away_from_zero(sa, 0.5, 1.5, 1);
     const Tensor b = away_from_zero(sb, 0.6, 1.7, 2);
-    for (const char* op : {"AddV2", "Sub", "Mul", "RealDiv", "SquaredDifference", "Maximum", "Minimum"})
+    for (const char* op :
+         {"AddV2", "Sub", "Mul", "RealDiv", "SquaredDifference", "Maximum", "Minimum"})
       check_op_gradient(op, {a, b});
     check_op_gradient("Pow", {spread(sa, 0.5, 2.0, 3), spread(sb, -1.5, 2.0, 4)});
   }
@@ -72,7 +74,8 @@ BOOST_AUTO_TEST_CASE(binary_gradients_undo_broadcasting) {
 BOOST_AUTO_TEST_CASE(select_gradient) {
   const Tensor cond = F({1, 0, 0, 1, 1, 0}, {2, 3});
   check_op_gradient("SelectV2", {cond, spread({2, 3}, -1, 1), spread({3}, -1, 1, 5)});
-  check_op_gradient("SelectV2", {F({1, 0}, {2, 1}), spread({1, 3}, -1, 1), spread({2, 3}, -1, 1, 5)});
+  check_op_gradient("SelectV2",
+                    {F({1, 0}, {2, 1}), spread({1, 3}, -1, 1), spread({2, 3}, -1, 1, 5)});
 }
 
 BOOST_AUTO_TEST_CASE(matmul_gradients) {
@@ -135,13 +138,15 @@ BOOST_AUTO_TEST_CASE(shape_gradients) {
   check_op_gradient("Reshape", {x}, Attrs{{"shape", Ints{3, -1}}});
   check_op_gradient("Transpose", {x}, Attrs{{"perm", Ints{2, 0, 1}}});
   check_op_gradient("ConcatV2", {x, spread({2, 1, 2}, -1, 1, 3)}, Attrs{{"axis", std::int64_t{1}}});
-  check_op_gradient("ConcatV2", {x, spread({2, 3, 3}, -1, 1, 3)}, Attrs{{"axis", std::int64_t{-1}}});
+  check_op_gradient("ConcatV2", {x, spread({2, 3, 3}, -1, 1, 3)},
+                    Attrs{{"axis", std::int64_t{-1}}});
   check_op_gradient("Pack", {x, spread({2, 3, 2}, -1, 1, 4)}, Attrs{{"axis", std::int64_t{1}}});
   check_op_gradient("Slice", {x}, Attrs{{"begin", Ints{0, 1, 1}}, {"size", Ints{2, -1, 1}}});
   check_op_gradient("ExpandDims", {x}, Attrs{{"axis", std::int64_t{-1}}});
   check_op_gradient("Squeeze", {spread({2, 1, 3}, -1, 1)}, Attrs{{"squeeze_dims", Ints{1}}});
   check_op_gradient("Tile", {x}, Attrs{{"multiples", Ints{2, 1, 3}}});
-  check_op_gradient("PadV2", {x}, Attrs{{"paddings", Ints{1, 0, 0, 2, 1, 1}}, {"constant_values", 0.5}});
+  check_op_gradient("PadV2", {x},
+                    Attrs{{"paddings", Ints{1, 0, 0, 2, 1, 1}}, {"constant_values", 0.5}});
   check_op_gradient("SumToShape", {x}, Attrs{{"shape", Ints{3, 1}}});
   check_op_gradient("Cast", {x}, Attrs{{"DstT", std::string("float64")}});
 }
@@ -152,7 +157,8 @@ BOOST_AUTO_TEST_CASE(gather_gradients) {
   const Tensor ids = Tensor::from_vector<std::int64_t>({3, 0, 3, 1}, {2, 2});
   check_op_gradient("GatherV2", {params, ids}, Attrs{{"axis", std::int64_t{0}}});
   check_op_gradient("GatherV2", {spread({2, 4, 3}, -1, 1), ids}, Attrs{{"axis", std::int64_t{1}}});
-  check_op_gradient("GatherV2", {spread({2, 4, 3}, -1, 1), Tensor::from_vector<std::int32_t>({2, 2}, {2})},
+  check_op_gradient("GatherV2",
+                    {spread({2, 4, 3}, -1, 1), Tensor::from_vector<std::int32_t>({2, 2}, {2})},
                     Attrs{{"axis", std::int64_t{-1}}});
   check_op_gradient("UnsortedSegmentSum", {spread({2, 2, 3}, -1, 1), ids},
                     Attrs{{"num_segments", std::int64_t{5}}});
@@ -167,7 +173,8 @@ BOOST_AUTO_TEST_CASE(non_differentiable_ops_have_no_gradient) {
 BOOST_AUTO_TEST_CASE(gradients_are_made_of_observable_ops) {
   struct Recorder : OpObserver {
     std::vector<std::string> names;
-    void on_op(const OpDef& op, std::span<const Tensor>, const Attrs&, std::span<const Tensor>) override {
+    void on_op(const OpDef& op, std::span<const Tensor>, const Attrs&,
+               std::span<const Tensor>) override {
       names.push_back(op.name);
     }
   } recorder;
@@ -178,6 +185,7 @@ BOOST_AUTO_TEST_CASE(gradients_are_made_of_observable_ops) {
     ObserverScope scope(recorder);
     find_op("AddV2").gradient(GradientContext{in, out, dy, Attrs{}});
   }
-  const bool recorded = std::find(recorder.names.begin(), recorder.names.end(), "SumToShape") != recorder.names.end();
+  const bool recorded =
+      std::find(recorder.names.begin(), recorder.names.end(), "SumToShape") != recorder.names.end();
   BOOST_TEST(recorded);
 }

@@ -2,7 +2,6 @@
 // numerically hard inputs, dtypes, and the error messages for bad shapes and indices.
 #define BOOST_TEST_MODULE core ops
 #include <boost/test/unit_test.hpp>
-
 #include <cmath>
 #include <limits>
 #include <string>
@@ -15,13 +14,16 @@ namespace o = ksave::ops;
 
 namespace {
 
-Tensor F(std::vector<float> values, Shape shape) { return Tensor::from_vector<float>(values, std::move(shape)); }
+Tensor F(std::vector<float> values, Shape shape) {
+  return Tensor::from_vector<float>(values, std::move(shape));
+}
 Tensor I64(std::vector<std::int64_t> values, Shape shape) {
   return Tensor::from_vector<std::int64_t>(values, std::move(shape));
 }
 
 // Checks shape and values (float32 tolerance).
-void expect(const Tensor& t, const Shape& shape, const std::vector<double>& values, double tol = 1e-5) {
+void expect(const Tensor& t, const Shape& shape, const std::vector<double>& values,
+            double tol = 1e-5) {
   BOOST_TEST_REQUIRE(shape_to_string(t.shape()) == shape_to_string(shape));
   BOOST_TEST_REQUIRE(t.size() == static_cast<std::int64_t>(values.size()));
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -90,10 +92,16 @@ BOOST_AUTO_TEST_CASE(integer_inputs_compute_in_float32) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_broadcast_names_both_shapes) {
-  expect_error([] { o::add(F({1, 2, 3, 4, 5, 6}, {2, 3}), F({1, 2, 3, 4}, {4})); },
-               {"AddV2", "(2, 3)", "(4,)"});
-  expect_error([] { o::select(F({1, 0}, {2}), F({1, 2, 3}, {3}), F({1}, {1})); },
-               {"SelectV2", "(2,)", "(3,)"});
+  expect_error(
+      [] {
+        o::add(F({1, 2, 3, 4, 5, 6}, {2, 3}), F({1, 2, 3, 4}, {4}));
+      },
+      {"AddV2", "(2, 3)", "(4,)"});
+  expect_error(
+      [] {
+        o::select(F({1, 0}, {2}), F({1, 2, 3}, {3}), F({1}, {1}));
+      },
+      {"SelectV2", "(2,)", "(3,)"});
 }
 
 BOOST_AUTO_TEST_CASE(unary_ops_match_std) {
@@ -102,28 +110,48 @@ BOOST_AUTO_TEST_CASE(unary_ops_match_std) {
   const auto check = [&](const Tensor& y, double (*ref)(double), const char* name) {
     for (std::size_t i = 0; i < xs.size(); ++i) {
       const double want = ref(xs[i]);
-      BOOST_TEST(std::fabs(y.item(static_cast<std::int64_t>(i)) - want) <= 2e-6 * std::max(1.0, std::fabs(want)),
-                 name << "(" << xs[i] << ") = " << y.item(static_cast<std::int64_t>(i)) << ", expected " << want);
+      BOOST_TEST(std::fabs(y.item(static_cast<std::int64_t>(i)) - want) <=
+                     2e-6 * std::max(1.0, std::fabs(want)),
+                 name << "(" << xs[i] << ") = " << y.item(static_cast<std::int64_t>(i))
+                      << ", expected " << want);
     }
   };
-  check(o::neg(x), [](double v) { return -v; }, "neg");
-  check(o::abs(x), [](double v) { return std::fabs(v); }, "abs");
-  check(o::exp(x), [](double v) { return std::exp(v); }, "exp");
-  check(o::square(x), [](double v) { return v * v; }, "square");
-  check(o::sign(x), [](double v) { return double((v > 0) - (v < 0)); }, "sign");
-  check(o::floor(x), [](double v) { return std::floor(v); }, "floor");
-  check(o::tanh(x), [](double v) { return std::tanh(v); }, "tanh");
-  check(o::sigmoid(x), [](double v) { return 1 / (1 + std::exp(-v)); }, "sigmoid");
-  check(o::relu(x), [](double v) { return std::max(v, 0.0); }, "relu");
-  check(o::elu(x), [](double v) { return v > 0 ? v : std::expm1(v); }, "elu");
-  check(o::selu(x), [](double v) {
-    return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * std::expm1(v));
-  }, "selu");
-  check(o::softplus(x), [](double v) { return std::log1p(std::exp(v)); }, "softplus");
-  check(o::softsign(x), [](double v) { return v / (1 + std::fabs(v)); }, "softsign");
-  check(o::erf(x), [](double v) { return std::erf(v); }, "erf");
-  check(o::leaky_relu(x, 0.2), [](double v) { return v > 0 ? v : 0.2 * v; }, "leaky_relu");
-  check(o::clip(x, -1.0, 1.0), [](double v) { return std::clamp(v, -1.0, 1.0); }, "clip");
+  check(
+      o::neg(x), [](double v) { return -v; }, "neg");
+  check(
+      o::abs(x), [](double v) { return std::fabs(v); }, "abs");
+  check(
+      o::exp(x), [](double v) { return std::exp(v); }, "exp");
+  check(
+      o::square(x), [](double v) { return v * v; }, "square");
+  check(
+      o::sign(x), [](double v) { return double((v > 0) - (v < 0)); }, "sign");
+  check(
+      o::floor(x), [](double v) { return std::floor(v); }, "floor");
+  check(
+      o::tanh(x), [](double v) { return std::tanh(v); }, "tanh");
+  check(
+      o::sigmoid(x), [](double v) { return 1 / (1 + std::exp(-v)); }, "sigmoid");
+  check(
+      o::relu(x), [](double v) { return std::max(v, 0.0); }, "relu");
+  check(
+      o::elu(x), [](double v) { return v > 0 ? v : std::expm1(v); }, "elu");
+  check(
+      o::selu(x),
+      [](double v) {
+        return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * std::expm1(v));
+      },
+      "selu");
+  check(
+      o::softplus(x), [](double v) { return std::log1p(std::exp(v)); }, "softplus");
+  check(
+      o::softsign(x), [](double v) { return v / (1 + std::fabs(v)); }, "softsign");
+  check(
+      o::erf(x), [](double v) { return std::erf(v); }, "erf");
+  check(
+      o::leaky_relu(x, 0.2), [](double v) { return v > 0 ? v : 0.2 * v; }, "leaky_relu");
+  check(
+      o::clip(x, -1.0, 1.0), [](double v) { return std::clamp(v, -1.0, 1.0); }, "clip");
   const Tensor p = F({0.25f, 1.0f, 4.0f, 9.0f}, {4});
   expect(o::sqrt(p), {4}, {0.5, 1, 2, 3});
   expect(o::rsqrt(p), {4}, {2, 1, 0.5, 1.0 / 3});
@@ -165,18 +193,26 @@ BOOST_AUTO_TEST_CASE(matmul_contracts_last_axis_of_rank3) {
 }
 
 BOOST_AUTO_TEST_CASE(matmul_errors_name_both_shapes) {
-  expect_error([] { o::matmul(Tensor(DType::Float32, {2, 3}), Tensor(DType::Float32, {4, 5})); },
-               {"MatMul: inner dimensions differ", "a is (2, 3)", "b is (4, 5)"});
-  expect_error([] { o::matmul(Tensor(DType::Float32, {3}), Tensor(DType::Float32, {3, 5})); },
-               {"MatMul", "(3,)", "(3, 5)"});
+  expect_error(
+      [] {
+        o::matmul(Tensor(DType::Float32, {2, 3}), Tensor(DType::Float32, {4, 5}));
+      },
+      {"MatMul: inner dimensions differ", "a is (2, 3)", "b is (4, 5)"});
+  expect_error(
+      [] {
+        o::matmul(Tensor(DType::Float32, {3}), Tensor(DType::Float32, {3, 5}));
+      },
+      {"MatMul", "(3,)", "(3, 5)"});
 }
 
 BOOST_AUTO_TEST_CASE(large_matmul_matches_naive_product) {
   // Big enough to take the multi-threaded path.
   const std::int64_t m = 96, k = 300, n = 200;
   std::vector<float> av(static_cast<std::size_t>(m * k)), bv(static_cast<std::size_t>(k * n));
-  for (std::size_t i = 0; i < av.size(); ++i) av[i] = static_cast<float>((i * 7) % 13) / 13.0f - 0.5f;
-  for (std::size_t i = 0; i < bv.size(); ++i) bv[i] = static_cast<float>((i * 5) % 11) / 11.0f - 0.5f;
+  for (std::size_t i = 0; i < av.size(); ++i)
+    av[i] = static_cast<float>((i * 7) % 13) / 13.0f - 0.5f;
+  for (std::size_t i = 0; i < bv.size(); ++i)
+    bv[i] = static_cast<float>((i * 5) % 11) / 11.0f - 0.5f;
   for (bool tb : {false, true}) {
     const Tensor a = F(av, {m, k});
     const Tensor b = tb ? F(bv, {n, k}) : F(bv, {k, n});
@@ -201,17 +237,26 @@ BOOST_AUTO_TEST_CASE(batch_matmul_broadcasts_batch_axes) {
   expect(o::batch_matmul(a, b), {2, 2, 2}, {1, 4, 3, 8, 5, 12, 7, 16});
   expect(o::batch_matmul(a, b, true, false), {2, 2, 2}, {1, 6, 2, 8, 5, 14, 6, 16});
   expect(o::batch_matmul(b, a, false, true), {2, 2, 2}, {1, 3, 4, 8, 5, 7, 12, 16});
-  expect_error([] { o::batch_matmul(Tensor(DType::Float32, {2, 2, 3}), Tensor(DType::Float32, {2, 2, 3})); },
-               {"BatchMatMulV2", "(2, 2, 3)"});
-  expect_error([] { o::batch_matmul(Tensor(DType::Float32, {2, 2, 3}), Tensor(DType::Float32, {3, 3, 1})); },
-               {"BatchMatMulV2", "(2,)", "(3,)"});
+  expect_error(
+      [] {
+        o::batch_matmul(Tensor(DType::Float32, {2, 2, 3}), Tensor(DType::Float32, {2, 2, 3}));
+      },
+      {"BatchMatMulV2", "(2, 2, 3)"});
+  expect_error(
+      [] {
+        o::batch_matmul(Tensor(DType::Float32, {2, 2, 3}), Tensor(DType::Float32, {3, 3, 1}));
+      },
+      {"BatchMatMulV2", "(2,)", "(3,)"});
 }
 
 BOOST_AUTO_TEST_CASE(bias_add_last_axis) {
   expect(o::bias_add(F({1, 2, 3, 4, 5, 6}, {2, 3}), F({10, 20, 30}, {3})), {2, 3},
          {11, 22, 33, 14, 25, 36});
-  expect_error([] { o::bias_add(F({1, 2, 3, 4, 5, 6}, {2, 3}), F({1, 2}, {2})); },
-               {"BiasAdd", "(2,)", "(2, 3)"});
+  expect_error(
+      [] {
+        o::bias_add(F({1, 2, 3, 4, 5, 6}, {2, 3}), F({1, 2}, {2}));
+      },
+      {"BiasAdd", "(2,)", "(2, 3)"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -279,8 +324,9 @@ BOOST_AUTO_TEST_CASE(softmax_on_other_axes) {
   const double s = 1 / (1 + std::exp(1.0));  // softmax([0, 1])[0]
   expect(o::softmax(x, 0), {2, 3}, {s, 0.5, 1 - s, 1 - s, 0.5, s});
   expect(o::softmax(x, -2), {2, 3}, {s, 0.5, 1 - s, 1 - s, 0.5, s});
-  expect(o::log_softmax(x, 0), {2, 3},
-         {std::log(s), std::log(0.5), std::log(1 - s), std::log(1 - s), std::log(0.5), std::log(s)});
+  expect(
+      o::log_softmax(x, 0), {2, 3},
+      {std::log(s), std::log(0.5), std::log(1 - s), std::log(1 - s), std::log(0.5), std::log(s)});
   expect_error([&] { o::softmax(x, 2); }, {"Softmax", "axis 2", "(2, 3)"});
 }
 
@@ -330,7 +376,11 @@ BOOST_AUTO_TEST_CASE(expand_and_squeeze) {
   expect(o::expand_dims(x, -1), {3, 1}, {1, 2, 3});
   expect(o::squeeze(F({1, 2, 3}, {1, 3, 1})), {3}, {1, 2, 3});
   expect(o::squeeze(F({1, 2, 3}, {1, 3, 1}), {-1}), {1, 3}, {1, 2, 3});
-  expect_error([&] { o::squeeze(F({1, 2, 3}, {1, 3, 1}), {1}); }, {"Squeeze", "(1, 3, 1)", "size 3"});
+  expect_error(
+      [&] {
+        o::squeeze(F({1, 2, 3}, {1, 3, 1}), {1});
+      },
+      {"Squeeze", "(1, 3, 1)", "size 3"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

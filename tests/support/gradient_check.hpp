@@ -10,14 +10,13 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <boost/test/unit_test.hpp>
 
 #include "ksave/op.hpp"
 #include "ksave/tensor.hpp"
@@ -88,8 +87,9 @@ inline bool check_gradients(const std::string& label, const TensorFunction& f,
   const std::vector<double> wd(wf.begin(), wf.end());
 
   const std::vector<Tensor> grads = analytic(inputs, y, w);
-  BOOST_CHECK_MESSAGE(grads.size() == inputs.size(),
-                      label << ": " << grads.size() << " gradients for " << inputs.size() << " inputs");
+  BOOST_CHECK_MESSAGE(grads.size() == inputs.size(), label << ": " << grads.size()
+                                                           << " gradients for " << inputs.size()
+                                                           << " inputs");
   if (grads.size() != inputs.size()) return false;
   bool all_ok = true;
   std::size_t checked = 0;
@@ -120,8 +120,8 @@ inline bool check_gradients(const std::string& label, const TensorFunction& f,
     if (worst_at >= 0) {
       std::ostringstream msg;
       msg << label << ": gradient of input " << i << " " << shape_to_string(inputs[i].shape())
-          << " differs at flat index " << worst_at << ": analytic "
-          << a.data<double>()[worst_at] << ", numeric " << n.data<double>()[worst_at];
+          << " differs at flat index " << worst_at << ": analytic " << a.data<double>()[worst_at]
+          << ", numeric " << n.data<double>()[worst_at];
       BOOST_CHECK_MESSAGE(false, msg.str());
       all_ok = false;
     }

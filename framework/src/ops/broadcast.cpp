@@ -37,8 +37,10 @@ BroadcastPlan plan_broadcast(std::span<const Shape* const> shapes, std::string_v
       const std::int64_t d = (*s)[i];
       std::int64_t& o = plan.out_shape[pad + i];
       if (d == o || d == 1) continue;
-      if (o == 1) o = d;
-      else not_broadcastable(shapes, op);
+      if (o == 1)
+        o = d;
+      else
+        not_broadcastable(shapes, op);
     }
   }
   plan.out_size = num_elements(plan.out_shape);
@@ -65,8 +67,8 @@ BroadcastPlan plan_broadcast(std::span<const Shape* const> shapes, std::string_v
       Offsets& prev = plan.strides.back();
       bool mergeable = true;
       for (int k = 0; k < plan.num_inputs; ++k)
-        mergeable = mergeable && prev[static_cast<std::size_t>(k)] ==
-                                     full[i][static_cast<std::size_t>(k)] * d;
+        mergeable = mergeable &&
+                    prev[static_cast<std::size_t>(k)] == full[i][static_cast<std::size_t>(k)] * d;
       if (mergeable) {
         plan.dims.back() *= d;
         prev = full[i];

@@ -20,8 +20,8 @@ inline constexpr int kMaxBroadcastInputs = 3;  // SelectV2 has the most: cond, x
 using Offsets = std::array<std::int64_t, kMaxBroadcastInputs>;
 
 struct BroadcastPlan {
-  Shape out_shape;              // the broadcast shape, uncollapsed
-  std::int64_t out_size = 0;    // elements in out_shape
+  Shape out_shape;            // the broadcast shape, uncollapsed
+  std::int64_t out_size = 0;  // elements in out_shape
   int num_inputs = 0;
   std::vector<std::int64_t> dims;  // collapsed loop extents, outermost first
   std::vector<Offsets> strides;    // per collapsed axis, each input's element stride
@@ -56,11 +56,13 @@ void for_each_run(const BroadcastPlan& plan, Run&& run) {
     for (std::size_t axis = depth - 1; axis-- > 0;) {
       const Offsets& s = plan.strides[axis];
       if (++counter[axis] < plan.dims[axis]) {
-        for (int i = 0; i < plan.num_inputs; ++i) offsets[static_cast<std::size_t>(i)] += s[static_cast<std::size_t>(i)];
+        for (int i = 0; i < plan.num_inputs; ++i)
+          offsets[static_cast<std::size_t>(i)] += s[static_cast<std::size_t>(i)];
         break;
       }
       for (int i = 0; i < plan.num_inputs; ++i)
-        offsets[static_cast<std::size_t>(i)] -= s[static_cast<std::size_t>(i)] * (plan.dims[axis] - 1);
+        offsets[static_cast<std::size_t>(i)] -=
+            s[static_cast<std::size_t>(i)] * (plan.dims[axis] - 1);
       counter[axis] = 0;
     }
   }

@@ -7,9 +7,13 @@ namespace ksave::detail {
 
 namespace {
 
-DType cast_target(const Attrs& attrs) { return parse_dtype(attr<std::string>(attrs, "DstT", "Cast")); }
+DType cast_target(const Attrs& attrs) {
+  return parse_dtype(attr<std::string>(attrs, "DstT", "Cast"));
+}
 
-bool differentiable(DType t) { return t == DType::Float16 || t == DType::Float32 || t == DType::Float64; }
+bool differentiable(DType t) {
+  return t == DType::Float16 || t == DType::Float32 || t == DType::Float64;
+}
 
 Tensors cast_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   expect_inputs("Cast", in, 1);
@@ -24,7 +28,8 @@ Tensors cast_gradient(const GradientContext& ctx) {
   // Gradients flow only between floating types; a cast from or to an integer type cuts them.
   const Tensor& g = ctx.output_grads[0];
   const DType from = ctx.inputs[0].dtype();
-  if (!g.defined() || !differentiable(from) || !differentiable(cast_target(ctx.attrs))) return {Tensor()};
+  if (!g.defined() || !differentiable(from) || !differentiable(cast_target(ctx.attrs)))
+    return {Tensor()};
   return {ops::cast(g, from)};
 }
 

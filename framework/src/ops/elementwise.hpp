@@ -5,12 +5,11 @@
 // transcendental functions included, with no per-element indirection.
 #pragma once
 
+#include <Eigen/Core>
 #include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
-
-#include <Eigen/Core>
 
 #include "broadcast.hpp"
 #include "kernel_util.hpp"

@@ -37,15 +37,21 @@ std::vector<OpDef> elementwise_binary_ops() {
   defs.push_back(binary_op(
       "AddV2", [](ArrayMap& y, const auto& a, const auto& b) { y = a + b; },
       binary_gradient([](const Tensor&, const Tensor&, const Tensor&, const Tensor& g,
-                         const Attrs&) -> Tensors { return {g, g}; })));
+                         const Attrs&) -> Tensors {
+        return {g, g};
+      })));
   defs.push_back(binary_op(
       "Sub", [](ArrayMap& y, const auto& a, const auto& b) { y = a - b; },
       binary_gradient([](const Tensor&, const Tensor&, const Tensor&, const Tensor& g,
-                         const Attrs&) -> Tensors { return {g, neg(g)}; })));
+                         const Attrs&) -> Tensors {
+        return {g, neg(g)};
+      })));
   defs.push_back(binary_op(
       "Mul", [](ArrayMap& y, const auto& a, const auto& b) { y = a * b; },
       binary_gradient([](const Tensor& a, const Tensor& b, const Tensor&, const Tensor& g,
-                         const Attrs&) -> Tensors { return {mul(g, b), mul(g, a)}; })));
+                         const Attrs&) -> Tensors {
+        return {mul(g, b), mul(g, a)};
+      })));
   defs.push_back(binary_op(
       "RealDiv", [](ArrayMap& y, const auto& a, const auto& b) { y = a / b; },
       binary_gradient([](const Tensor&, const Tensor& b, const Tensor& y, const Tensor& g,
@@ -91,10 +97,10 @@ std::vector<OpDef> elementwise_binary_ops() {
 
   Kernel select_kernel = [](std::span<const Tensor> in, const Attrs&) -> Tensors {
     expect_inputs("SelectV2", in, 3);
-    return one_output(broadcast_map<3>(in, "SelectV2",
-                             [](ArrayMap& y, const auto& cond, const auto& x, const auto& z) {
-                               y = (cond != 0.0f).select(x, z);
-                             }));
+    return one_output(broadcast_map<3>(
+        in, "SelectV2", [](ArrayMap& y, const auto& cond, const auto& x, const auto& z) {
+          y = (cond != 0.0f).select(x, z);
+        }));
   };
   GradientFn select_gradient = [](const GradientContext& ctx) -> Tensors {
     const Tensor& g = ctx.output_grads[0];
@@ -104,7 +110,8 @@ std::vector<OpDef> elementwise_binary_ops() {
     return {Tensor(), reduce_to_shape(select(cond, g, zeros), ctx.inputs[1].shape()),
             reduce_to_shape(select(cond, zeros, g), ctx.inputs[2].shape())};
   };
-  defs.push_back(OpDef{"SelectV2", "SelectV2", std::move(select_kernel), std::move(select_gradient)});
+  defs.push_back(
+      OpDef{"SelectV2", "SelectV2", std::move(select_kernel), std::move(select_gradient)});
   return defs;
 }
 

@@ -1,7 +1,6 @@
 // One-input elementwise ops: forward kernels as Eigen array expressions, gradients in ops.
 #include <cmath>
 #include <numbers>
-
 #include <unsupported/Eigen/SpecialFunctions>  // Array::erf
 
 #include "elementwise.hpp"
@@ -43,9 +42,8 @@ std::vector<OpDef> elementwise_unary_ops() {
   std::vector<OpDef> defs;
   defs.push_back(unary_op(
       "Neg", [](ArrayMap& y, const auto& x, const Attrs&) { y = -x; },
-      unary_gradient([](const Tensor&, const Tensor&, const Tensor& g, const Attrs&) {
-        return neg(g);
-      })));
+      unary_gradient(
+          [](const Tensor&, const Tensor&, const Tensor& g, const Attrs&) { return neg(g); })));
   defs.push_back(unary_op(
       "Abs", [](ArrayMap& y, const auto& x, const Attrs&) { y = x.abs(); },
       unary_gradient([](const Tensor& x, const Tensor&, const Tensor& g, const Attrs&) {
@@ -122,9 +120,7 @@ std::vector<OpDef> elementwise_unary_ops() {
   defs.push_back(unary_op(
       "Softplus",
       // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, exact for large |x|.
-      [](ArrayMap& y, const auto& x, const Attrs&) {
-        y = x.max(0.0f) + (-x.abs()).exp().log1p();
-      },
+      [](ArrayMap& y, const auto& x, const Attrs&) { y = x.max(0.0f) + (-x.abs()).exp().log1p(); },
       unary_gradient([](const Tensor& x, const Tensor&, const Tensor& g, const Attrs&) {
         return mul(g, sigmoid(x));
       })));

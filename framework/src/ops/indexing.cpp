@@ -1,7 +1,6 @@
 // Indexing ops: GatherV2 (and its gradient, UnsortedSegmentSum), OneHot and PadV2.
-#include <cstring>
-
 #include <Eigen/Core>
+#include <cstring>
 
 #include "gradient_util.hpp"
 #include "kernel_util.hpp"
@@ -34,7 +33,8 @@ Tensor gather_kernel(const Tensor& params, const Tensor& indices, std::int64_t a
   const std::size_t bytes = element_bytes(params, "GatherV2");
   const std::int64_t outer = product(params.shape(), 0, axis);
   const std::int64_t rows = params.dim(axis);
-  const auto row_bytes = static_cast<std::size_t>(product(params.shape(), axis + 1, params.rank())) * bytes;
+  const auto row_bytes =
+      static_cast<std::size_t>(product(params.shape(), axis + 1, params.rank())) * bytes;
 
   Shape out_shape(params.shape().begin(), params.shape().begin() + axis);
   out_shape.insert(out_shape.end(), indices.shape().begin(), indices.shape().end());
@@ -56,8 +56,9 @@ Tensor segment_sum_kernel(const Tensor& data_in, const Tensor& ids_in, std::int6
   const Tensor& data = float_view(data_in, converted);
   const Ints ids = index_values(ids_in, "UnsortedSegmentSum");
   const int id_rank = ids_in.rank();
-  const bool prefix = data.rank() >= id_rank &&
-                      std::equal(ids_in.shape().begin(), ids_in.shape().end(), data.shape().begin());
+  const bool prefix =
+      data.rank() >= id_rank &&
+      std::equal(ids_in.shape().begin(), ids_in.shape().end(), data.shape().begin());
   if (!prefix || segments < 0)
     throw Error("UnsortedSegmentSum: segment ids " + shape_str(ids_in) +
                 " must be a prefix of the data shape " + shape_str(data) + " (num_segments " +
@@ -131,8 +132,7 @@ Tensor pad_kernel(const Tensor& x, const Ints& paddings, double value) {
   std::int64_t offset = 0;
   for (std::size_t i = 0; i < out_shape.size(); ++i) {
     if (paddings[2 * i] < 0 || paddings[2 * i + 1] < 0)
-      throw Error("PadV2: paddings must not be negative, got " +
-                  ints_str(paddings));
+      throw Error("PadV2: paddings must not be negative, got " + ints_str(paddings));
     out_shape[i] += paddings[2 * i] + paddings[2 * i + 1];
   }
   const std::size_t bytes = element_bytes(x, "PadV2");
@@ -161,30 +161,35 @@ std::vector<OpDef> indexing_ops() {
   defs.push_back(OpDef{"GatherV2", "GatherV2",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("GatherV2", in, 2);
-                         return one_output(gather_kernel(in[0], in[1], attr_or<std::int64_t>(attrs, "axis", 0, "GatherV2")));
+                         return one_output(gather_kernel(
+                             in[0], in[1], attr_or<std::int64_t>(attrs, "axis", 0, "GatherV2")));
                        },
                        gather_gradient});
-  defs.push_back(OpDef{"UnsortedSegmentSum", "UnsortedSegmentSum",
-                       [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-                         expect_inputs("UnsortedSegmentSum", in, 2);
-                         return one_output(segment_sum_kernel(in[0], in[1], attr<std::int64_t>(attrs, "num_segments", "UnsortedSegmentSum")));
-                       },
-                       [](const GradientContext& ctx) -> Tensors {
-                         const Tensor& g = ctx.output_grads[0];
-                         if (!g.defined()) return {Tensor(), Tensor()};
-                         return {ops::gather(g, ctx.inputs[1], 0), Tensor()};
-                       }});
+  defs.push_back(
+      OpDef{"UnsortedSegmentSum", "UnsortedSegmentSum",
+            [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
+              expect_inputs("UnsortedSegmentSum", in, 2);
+              return one_output(segment_sum_kernel(
+                  in[0], in[1], attr<std::int64_t>(attrs, "num_segments", "UnsortedSegmentSum")));
+            },
+            [](const GradientContext& ctx) -> Tensors {
+              const Tensor& g = ctx.output_grads[0];
+              if (!g.defined()) return {Tensor(), Tensor()};
+              return {ops::gather(g, ctx.inputs[1], 0), Tensor()};
+            }});
   defs.push_back(OpDef{"OneHot", "OneHot",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("OneHot", in, 1);
-                         return one_output(one_hot_kernel(in[0], attr<std::int64_t>(attrs, "depth", "OneHot")));
+                         return one_output(
+                             one_hot_kernel(in[0], attr<std::int64_t>(attrs, "depth", "OneHot")));
                        },
                        nullptr});
   defs.push_back(OpDef{"PadV2", "PadV2",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("PadV2", in, 1);
-                         return one_output(pad_kernel(in[0], attr<Ints>(attrs, "paddings", "PadV2"),
-                                            attr_or<double>(attrs, "constant_values", 0.0, "PadV2")));
+                         return one_output(
+                             pad_kernel(in[0], attr<Ints>(attrs, "paddings", "PadV2"),
+                                        attr_or<double>(attrs, "constant_values", 0.0, "PadV2")));
                        },
                        pad_gradient});
   return defs;

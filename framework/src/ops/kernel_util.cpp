@@ -14,8 +14,8 @@ void expect_inputs(std::string_view op, std::span<const Tensor> inputs, std::siz
 
 void expect_min_inputs(std::string_view op, std::span<const Tensor> inputs, std::size_t count) {
   if (inputs.size() < count)
-    throw Error(std::string(op) + ": expected at least " + std::to_string(count) +
-                " inputs, got " + std::to_string(inputs.size()));
+    throw Error(std::string(op) + ": expected at least " + std::to_string(count) + " inputs, got " +
+                std::to_string(inputs.size()));
 }
 
 int normalize_axis(std::int64_t axis, int rank, const Shape& shape, std::string_view op) {
@@ -84,13 +84,27 @@ std::vector<std::int64_t> index_values(const Tensor& indices, std::string_view o
   std::vector<std::int64_t> out;
   out.reserve(static_cast<std::size_t>(indices.size()));
   switch (indices.dtype()) {
-    case DType::Int8: append_ids<std::int8_t>(indices, out); break;
-    case DType::Int16: append_ids<std::int16_t>(indices, out); break;
-    case DType::Int32: append_ids<std::int32_t>(indices, out); break;
-    case DType::Int64: append_ids<std::int64_t>(indices, out); break;
-    case DType::UInt8: append_ids<std::uint8_t>(indices, out); break;
-    case DType::UInt16: append_ids<std::uint16_t>(indices, out); break;
-    case DType::UInt32: append_ids<std::uint32_t>(indices, out); break;
+    case DType::Int8:
+      append_ids<std::int8_t>(indices, out);
+      break;
+    case DType::Int16:
+      append_ids<std::int16_t>(indices, out);
+      break;
+    case DType::Int32:
+      append_ids<std::int32_t>(indices, out);
+      break;
+    case DType::Int64:
+      append_ids<std::int64_t>(indices, out);
+      break;
+    case DType::UInt8:
+      append_ids<std::uint8_t>(indices, out);
+      break;
+    case DType::UInt16:
+      append_ids<std::uint16_t>(indices, out);
+      break;
+    case DType::UInt32:
+      append_ids<std::uint32_t>(indices, out);
+      break;
     case DType::UInt64:
       // Values above int64's range cannot be valid ids; map them to -1 so range checks fail.
       for (std::uint64_t v : indices.values<std::uint64_t>())
@@ -123,7 +137,8 @@ std::string shape_str(const Tensor& t) { return shape_to_string(t.shape()); }
 
 std::string ints_str(const std::vector<std::int64_t>& values) {
   std::string out = "(";
-  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(values[i]);
   return out + (values.size() == 1 ? ",)" : ")");
 }
 

@@ -47,10 +47,14 @@ void gemm(const Operand& a, const Operand& b, float* out, double flops) {
   ConstMatrixMap ma(a.data, a.rows, a.cols);
   ConstMatrixMap mb(b.data, b.rows, b.cols);
   MatrixMap c(out, a.out_rows(), b.out_cols());
-  if (!a.transposed && !b.transposed) gemm_blocks(ma, mb, c, flops);
-  else if (a.transposed && !b.transposed) gemm_blocks(ma.transpose(), mb, c, flops);
-  else if (!a.transposed) gemm_blocks(ma, mb.transpose(), c, flops);
-  else gemm_blocks(ma.transpose(), mb.transpose(), c, flops);
+  if (!a.transposed && !b.transposed)
+    gemm_blocks(ma, mb, c, flops);
+  else if (a.transposed && !b.transposed)
+    gemm_blocks(ma.transpose(), mb, c, flops);
+  else if (!a.transposed)
+    gemm_blocks(ma, mb.transpose(), c, flops);
+  else
+    gemm_blocks(ma.transpose(), mb.transpose(), c, flops);
 }
 
 std::string operand_text(const char* name, const Tensor& t, bool transposed) {
@@ -75,8 +79,10 @@ Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
     throw Error("MatMul: inner dimensions differ: " + operand_text("a", a, ta) + ", " +
                 operand_text("b", b, tb));
   Shape out_shape = a.shape();
-  if (ta) out_shape = {oa.out_rows(), ob.out_cols()};
-  else out_shape.back() = ob.out_cols();
+  if (ta)
+    out_shape = {oa.out_rows(), ob.out_cols()};
+  else
+    out_shape.back() = ob.out_cols();
   Tensor out = make_float_output(std::move(out_shape));
   gemm(oa, ob, out.data<float>(),
        2.0 * static_cast<double>(oa.out_rows()) * static_cast<double>(oa.out_cols()) *
@@ -96,16 +102,16 @@ Tensors matmul_gradient(const GradientContext& ctx) {
   const Tensor a = flat ? ops::reshape(a_in, {-1, a_in.dim(-1)}) : a_in;
   const Tensor g2 = flat ? ops::reshape(g, {-1, g.dim(-1)}) : g;
   Tensor da, db;
-  if (!ta && !tb) {         // y = a b
+  if (!ta && !tb) {  // y = a b
     da = ops::matmul(g2, b, false, true);
     db = ops::matmul(a, g2, true, false);
-  } else if (ta && !tb) {   // y = a' b
+  } else if (ta && !tb) {  // y = a' b
     da = ops::matmul(b, g2, false, true);
     db = ops::matmul(a, g2, false, false);
-  } else if (!ta && tb) {   // y = a b'
+  } else if (!ta && tb) {  // y = a b'
     da = ops::matmul(g2, b, false, false);
     db = ops::matmul(g2, a, true, false);
-  } else {                  // y = a' b'
+  } else {  // y = a' b'
     da = ops::matmul(b, g2, true, true);
     db = ops::matmul(g2, a, true, true);
   }
@@ -140,10 +146,11 @@ Tensor batch_matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool adj_x, b
   std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
   pairs.reserve(static_cast<std::size_t>(plan.out_size));
   for_each_run(plan, [&](std::int64_t, const Offsets& off, std::int64_t count, const Offsets& s) {
-    for (std::int64_t j = 0; j < count; ++j) pairs.emplace_back(off[0] + j * s[0], off[1] + j * s[1]);
+    for (std::int64_t j = 0; j < count; ++j)
+      pairs.emplace_back(off[0] + j * s[0], off[1] + j * s[1]);
   });
-  const double flops_each = 2.0 * static_cast<double>(m) * static_cast<double>(n) *
-                            static_cast<double>(oa.out_cols());
+  const double flops_each =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(oa.out_cols());
   const float* pa = a.data<float>();
   const float* pb = b.data<float>();
   float* pc = out.data<float>();
@@ -159,7 +166,8 @@ Tensor batch_matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool adj_x, b
     parallel_chunks(static_cast<std::int64_t>(pairs.size()),
                     flops_each * static_cast<double>(pairs.size()),
                     [&](std::int64_t begin, std::int64_t end) {
-                      for (std::int64_t i = begin; i < end; ++i) one(static_cast<std::size_t>(i), 0.0);
+                      for (std::int64_t i = begin; i < end; ++i)
+                        one(static_cast<std::size_t>(i), 0.0);
                     });
   }
   return out;
@@ -194,23 +202,22 @@ Tensors batch_matmul_gradient(const GradientContext& ctx) {
 
 std::vector<OpDef> linalg_ops() {
   std::vector<OpDef> defs;
-  defs.push_back(OpDef{
-      "MatMul", "MatMul",
-      [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-        expect_inputs("MatMul", in, 2);
-        return one_output(matmul_kernel(in[0], in[1], attr_or<bool>(attrs, "transpose_a", false, "MatMul"),
-                              attr_or<bool>(attrs, "transpose_b", false, "MatMul")));
-      },
-      matmul_gradient});
-  defs.push_back(OpDef{
-      "BatchMatMulV2", "BatchMatMulV2",
-      [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-        expect_inputs("BatchMatMulV2", in, 2);
-        return one_output(batch_matmul_kernel(in[0], in[1],
-                                    attr_or<bool>(attrs, "adj_x", false, "BatchMatMulV2"),
-                                    attr_or<bool>(attrs, "adj_y", false, "BatchMatMulV2")));
-      },
-      batch_matmul_gradient});
+  defs.push_back(OpDef{"MatMul", "MatMul",
+                       [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
+                         expect_inputs("MatMul", in, 2);
+                         return one_output(matmul_kernel(
+                             in[0], in[1], attr_or<bool>(attrs, "transpose_a", false, "MatMul"),
+                             attr_or<bool>(attrs, "transpose_b", false, "MatMul")));
+                       },
+                       matmul_gradient});
+  defs.push_back(OpDef{"BatchMatMulV2", "BatchMatMulV2",
+                       [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
+                         expect_inputs("BatchMatMulV2", in, 2);
+                         return one_output(batch_matmul_kernel(
+                             in[0], in[1], attr_or<bool>(attrs, "adj_x", false, "BatchMatMulV2"),
+                             attr_or<bool>(attrs, "adj_y", false, "BatchMatMulV2")));
+                       },
+                       batch_matmul_gradient});
   return defs;
 }
 

@@ -39,7 +39,8 @@ void softmax_block(const float* x, float* y, Index n, Index m, bool log) {
 Tensor softmax_kernel(const Tensor& input, std::int64_t axis_attr, bool log, const char* op) {
   Tensor converted;
   const Tensor& x = float_view(input, converted);
-  if (x.rank() == 0) throw Error(std::string(op) + ": expected a tensor of rank >= 1, got a scalar");
+  if (x.rank() == 0)
+    throw Error(std::string(op) + ": expected a tensor of rank >= 1, got a scalar");
   const int axis = normalize_axis(axis_attr, x.rank(), x.shape(), op);
   const Index n = x.dim(axis);
   const Index outer = product(x.shape(), 0, axis);
@@ -60,7 +61,8 @@ Tensor softmax_kernel(const Tensor& input, std::int64_t axis_attr, bool log, con
 OpDef softmax_op(const char* name, bool log, GradientFn gradient) {
   Kernel kernel = [name, log](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
     expect_inputs(name, in, 1);
-    return one_output(softmax_kernel(in[0], attr_or<std::int64_t>(attrs, "axis", -1, name), log, name));
+    return one_output(
+        softmax_kernel(in[0], attr_or<std::int64_t>(attrs, "axis", -1, name), log, name));
   };
   return OpDef{name, name, std::move(kernel), std::move(gradient)};
 }
@@ -103,7 +105,7 @@ Tensors bias_add_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   shape[0] = bias.size();
   const Tensor operands[] = {x, bias.reshape(shape)};
   return one_output(broadcast_map<2>(operands, "BiasAdd",
-                           [](ArrayMap& y, const auto& a, const auto& b) { y = a + b; }));
+                                     [](ArrayMap& y, const auto& a, const auto& b) { y = a + b; }));
 }
 
 Tensors bias_add_gradient(const GradientContext& ctx) {

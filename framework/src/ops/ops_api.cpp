@@ -16,7 +16,9 @@ namespace {
 template <std::size_t N>
 struct OpName {
   char value[N];
-  constexpr OpName(const char (&name)[N]) { std::copy_n(name, N, value); }  // NOLINT: implicit by design
+  constexpr OpName(const char (&name)[N]) {
+    std::copy_n(name, N, value);
+  }  // NOLINT: implicit by design
 };
 
 template <OpName Name>
@@ -47,7 +49,9 @@ std::array<Attrs, 4> flag_table(const char* first, const char* second) {
   for (std::size_t i = 0; i < 4; ++i) table[i] = Attrs{{first, i / 2 == 1}, {second, i % 2 == 1}};
   return table;
 }
-std::size_t flags(bool a, bool b) { return static_cast<std::size_t>(a) * 2 + static_cast<std::size_t>(b); }
+std::size_t flags(bool a, bool b) {
+  return static_cast<std::size_t>(a) * 2 + static_cast<std::size_t>(b);
+}
 
 Attrs reduction_attrs(std::vector<std::int64_t> axes, bool keepdims) {
   return Attrs{{"axis", std::move(axes)}, {"keep_dims", keepdims}};
@@ -173,8 +177,7 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
   std::vector<std::int64_t> flat;
   flat.reserve(pads.size() * 2);
   for (const auto& [before, after] : pads) flat.insert(flat.end(), {before, after});
-  return call<"PadV2">(one(x),
-                       Attrs{{"paddings", std::move(flat)}, {"constant_values", value}});
+  return call<"PadV2">(one(x), Attrs{{"paddings", std::move(flat)}, {"constant_values", value}});
 }
 Tensor cast(const Tensor& x, DType dtype) {
   return call<"Cast">(one(x), Attrs{{"DstT", std::string(dtype_name(dtype))}});

@@ -4,10 +4,9 @@
 // the broadcast plan of (input shape, kept shape) yields runs where the accumulator's stride is
 // 1 (the run lies along kept axes: combine elementwise) or 0 (the run lies along reduced axes:
 // reduce the run, then combine one value). Both are single vectorised Eigen calls.
+#include <Eigen/Core>
 #include <algorithm>
 #include <limits>
-
-#include <Eigen/Core>
 
 #include "broadcast.hpp"
 #include "gradient_util.hpp"
@@ -39,8 +38,8 @@ struct MinReducer {
 
 // Which axes a reduction removes, and the shapes on either side.
 struct ReductionShape {
-  Shape kept;            // input shape with reduced axes set to 1
-  Shape out;             // the result's shape (kept, or kept without the reduced axes)
+  Shape kept;  // input shape with reduced axes set to 1
+  Shape out;   // the result's shape (kept, or kept without the reduced axes)
   std::vector<std::int64_t> multiples;  // input dim on reduced axes, 1 elsewhere (for Tile)
   std::int64_t count = 1;               // elements folded into each result element
 };
@@ -76,8 +75,10 @@ Tensor reduce(const Tensor& input, const ReductionShape& r, std::string_view op)
   const BroadcastPlan plan = plan_broadcast(x.shape(), r.kept, op);
   for_each_run(plan, [&](std::int64_t, const Offsets& off, std::int64_t n, const Offsets& s) {
     const ConstArrayMap run(in + off[0], n);
-    if (s[1] == 1) Reducer::combine(ArrayMap(acc + off[1], n), run);
-    else Reducer::combine_run(acc[off[1]], run);
+    if (s[1] == 1)
+      Reducer::combine(ArrayMap(acc + off[1], n), run);
+    else
+      Reducer::combine_run(acc[off[1]], run);
   });
   return out;
 }
@@ -119,7 +120,8 @@ GradientFn extremum_gradient(const char* name) {
     if (!g.defined()) return {Tensor()};
     const ReductionShape r = reduction_shape(ctx.inputs[0].shape(), ctx.attrs, name);
     const Tensor hits = ops::equal(ctx.inputs[0], ops::reshape(ctx.outputs[0], r.kept));
-    const Tensor ties = ops::sum(hits, ctx.attrs.get_or<std::vector<std::int64_t>>("axis", {}), true);
+    const Tensor ties =
+        ops::sum(hits, ctx.attrs.get_or<std::vector<std::int64_t>>("axis", {}), true);
     return {ops::mul(ops::div(hits, ties), ops::reshape(g, r.kept))};
   };
 }
@@ -129,8 +131,9 @@ Tensor argmax_kernel(const Tensor& input, std::int64_t axis_attr) {
   const Tensor& x = float_view(input, converted);
   const int axis = normalize_axis(axis_attr, x.rank(), x.shape(), "ArgMax");
   const std::int64_t n = x.dim(axis);
-  if (n == 0) throw Error("ArgMax: cannot reduce the empty axis " + std::to_string(axis_attr) +
-                          " of shape " + shape_str(x));
+  if (n == 0)
+    throw Error("ArgMax: cannot reduce the empty axis " + std::to_string(axis_attr) + " of shape " +
+                shape_str(x));
   const std::int64_t outer = product(x.shape(), 0, axis);
   const std::int64_t inner = product(x.shape(), axis + 1, x.rank());
   Shape out_shape = x.shape();
@@ -197,7 +200,8 @@ std::vector<OpDef> reduce_ops() {
   defs.push_back(OpDef{"ArgMax", "ArgMax",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("ArgMax", in, 1);
-                         return one_output(argmax_kernel(in[0], attr_or<std::int64_t>(attrs, "axis", -1, "ArgMax")));
+                         return one_output(argmax_kernel(
+                             in[0], attr_or<std::int64_t>(attrs, "axis", -1, "ArgMax")));
                        },
                        nullptr});
   defs.push_back(OpDef{"SumToShape", "SumToShape", sum_to_shape_kernel, sum_to_shape_gradient});

@@ -26,13 +26,16 @@ Shape resolve_shape(const Shape& from, const Ints& to, const char* op) {
   std::int64_t known = 1;
   int unknown = -1;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    if (out[i] == -1 && unknown < 0) unknown = static_cast<int>(i);
+    if (out[i] == -1 && unknown < 0)
+      unknown = static_cast<int>(i);
     else if (out[i] < 0)
       throw Error(std::string(op) + ": invalid target shape " + ints_str(to));
-    else known *= out[i];
+    else
+      known *= out[i];
   }
   const std::int64_t size = num_elements(from);
-  if (unknown >= 0 && known != 0 && size % known == 0) out[static_cast<std::size_t>(unknown)] = size / known;
+  if (unknown >= 0 && known != 0 && size % known == 0)
+    out[static_cast<std::size_t>(unknown)] = size / known;
   if ((unknown >= 0 && out[static_cast<std::size_t>(unknown)] < 0) || num_elements(out) != size)
     throw Error(std::string(op) + ": cannot reshape " + shape_to_string(from) + " (" +
                 std::to_string(size) + " elements) to " + ints_str(to));
@@ -58,8 +61,8 @@ Tensor transpose_kernel(const Tensor& x, const Ints& perm) {
     if (valid) seen[static_cast<std::size_t>(perm[i])] = true;
   }
   if (!valid)
-    throw Error("Transpose: perm " + ints_str(perm) +
-                " is not a permutation of the axes of " + shape_str(x));
+    throw Error("Transpose: perm " + ints_str(perm) + " is not a permutation of the axes of " +
+                shape_str(x));
   const std::size_t bytes = element_bytes(x, "Transpose");
   const Ints in_strides = contiguous_strides(x.shape());
   Shape out_shape(perm.size());
@@ -86,8 +89,8 @@ Ints resolve_slice(const Shape& shape, const Ints& begin, Ints size) {
     if (size[i] == -1) size[i] = shape[i] - begin[i];
     if (begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > shape[i])
       throw Error("Slice: begin " + std::to_string(begin[i]) + " with size " +
-                  std::to_string(size[i]) + " is outside axis " + std::to_string(i) +
-                  " of shape " + shape_to_string(shape));
+                  std::to_string(size[i]) + " is outside axis " + std::to_string(i) + " of shape " +
+                  shape_to_string(shape));
   }
   return size;
 }
@@ -115,8 +118,8 @@ Tensor concat_copy(std::span<const Tensor> xs, std::int64_t axis_attr, const cha
     for (int i = 0; same && i < x.rank(); ++i) same = i == axis || x.dim(i) == first.dim(i);
     if (!same)
       throw Error(std::string(op) + ": inputs differ outside axis " + std::to_string(axis_attr) +
-                  ": " + shape_str(first) + " " + std::string(dtype_name(first.dtype())) +
-                  " and " + shape_str(x) + " " + std::string(dtype_name(x.dtype())));
+                  ": " + shape_str(first) + " " + std::string(dtype_name(first.dtype())) + " and " +
+                  shape_str(x) + " " + std::string(dtype_name(x.dtype())));
     out_shape[static_cast<std::size_t>(axis)] += x.dim(axis);
   }
   const std::size_t bytes = element_bytes(first, op);
@@ -158,7 +161,8 @@ Tensor pack_kernel(std::span<const Tensor> xs, std::int64_t axis_attr) {
   parts.reserve(xs.size());
   for (const Tensor& x : xs) {
     if (x.shape() != xs[0].shape())
-      throw Error("Pack: inputs must have one shape, got " + shape_str(xs[0]) + " and " + shape_str(x));
+      throw Error("Pack: inputs must have one shape, got " + shape_str(xs[0]) + " and " +
+                  shape_str(x));
     parts.push_back(x.reshape(expanded));  // a view: no copy
   }
   return concat_copy(parts, axis, "Pack");
@@ -168,8 +172,8 @@ Tensors pack_gradient(const GradientContext& ctx) {
   const Tensor& g = ctx.output_grads[0];
   Tensors grads(ctx.inputs.size());
   if (!g.defined()) return grads;
-  const int axis = normalize_axis(attr<std::int64_t>(ctx.attrs, "axis", "Pack"), g.rank(),
-                                  g.shape(), "Pack");
+  const int axis =
+      normalize_axis(attr<std::int64_t>(ctx.attrs, "axis", "Pack"), g.rank(), g.shape(), "Pack");
   Ints begin(static_cast<std::size_t>(g.rank()), 0);
   Ints size(g.shape().begin(), g.shape().end());
   size[static_cast<std::size_t>(axis)] = 1;
@@ -212,12 +216,10 @@ Shape squeeze_shape(const Tensor& x, const Ints& axes_attr) {
 
 Tensor tile_kernel(const Tensor& x, const Ints& multiples) {
   if (static_cast<int>(multiples.size()) != x.rank())
-    throw Error("Tile: multiples " + ints_str(multiples) +
-                " must have one entry per axis of " + shape_str(x));
+    throw Error("Tile: multiples " + ints_str(multiples) + " must have one entry per axis of " +
+                shape_str(x));
   for (std::int64_t m : multiples)
-    if (m < 0)
-      throw Error("Tile: multiples " + ints_str(multiples) +
-                  " must not be negative");
+    if (m < 0) throw Error("Tile: multiples " + ints_str(multiples) + " must not be negative");
   // Index space (m0, d0, m1, d1, ...): the source ignores the repeat index (stride 0), the
   // output places repeat k of axis i at k * d_i.
   const std::size_t bytes = element_bytes(x, "Tile");
@@ -232,8 +234,10 @@ Tensor tile_kernel(const Tensor& x, const Ints& multiples) {
     dst.insert(dst.end(), {x.shape()[i] * out_strides[i], out_strides[i]});
   }
   Tensor out = make_output(x.dtype(), out_shape);
-  if (x.rank() == 0) std::memcpy(out.raw_data(), x.raw_data(), bytes);
-  else strided_copy(bytes, dims, x.raw_data(), src, out.raw_data(), dst);
+  if (x.rank() == 0)
+    std::memcpy(out.raw_data(), x.raw_data(), bytes);
+  else
+    strided_copy(bytes, dims, x.raw_data(), src, out.raw_data(), dst);
   return out;
 }
 
@@ -261,37 +265,42 @@ std::vector<OpDef> shape_ops() {
   defs.push_back(OpDef{"Reshape", "Reshape",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Reshape", in, 1);
-                         return one_output(in[0].reshape(resolve_shape(in[0].shape(), ints(attrs, "shape", "Reshape"), "Reshape")));
+                         return one_output(in[0].reshape(resolve_shape(
+                             in[0].shape(), ints(attrs, "shape", "Reshape"), "Reshape")));
                        },
                        reshape_back_gradient()});
-  defs.push_back(OpDef{"Transpose", "Transpose",
-                       [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-                         expect_inputs("Transpose", in, 1);
-                         return one_output(transpose_kernel(in[0], ints(attrs, "perm", "Transpose")));
-                       },
-                       [](const GradientContext& ctx) -> Tensors {
-                         const Tensor& g = ctx.output_grads[0];
-                         if (!g.defined()) return {Tensor()};
-                         const Ints& perm = ints(ctx.attrs, "perm", "Transpose");
-                         Ints inverse(perm.size());
-                         for (std::size_t i = 0; i < perm.size(); ++i)
-                           inverse[static_cast<std::size_t>(perm[i])] = static_cast<std::int64_t>(i);
-                         return {ops::transpose(g, inverse)};
-                       }});
+  defs.push_back(
+      OpDef{"Transpose", "Transpose",
+            [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
+              expect_inputs("Transpose", in, 1);
+              return one_output(transpose_kernel(in[0], ints(attrs, "perm", "Transpose")));
+            },
+            [](const GradientContext& ctx) -> Tensors {
+              const Tensor& g = ctx.output_grads[0];
+              if (!g.defined()) return {Tensor()};
+              const Ints& perm = ints(ctx.attrs, "perm", "Transpose");
+              Ints inverse(perm.size());
+              for (std::size_t i = 0; i < perm.size(); ++i)
+                inverse[static_cast<std::size_t>(perm[i])] = static_cast<std::int64_t>(i);
+              return {ops::transpose(g, inverse)};
+            }});
   defs.push_back(OpDef{"ConcatV2", "ConcatV2",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-                         return one_output(concat_copy(in, attr<std::int64_t>(attrs, "axis", "ConcatV2"), "ConcatV2"));
+                         return one_output(concat_copy(
+                             in, attr<std::int64_t>(attrs, "axis", "ConcatV2"), "ConcatV2"));
                        },
                        concat_gradient});
   defs.push_back(OpDef{"Pack", "Pack",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
-                         return one_output(pack_kernel(in, attr_or<std::int64_t>(attrs, "axis", 0, "Pack")));
+                         return one_output(
+                             pack_kernel(in, attr_or<std::int64_t>(attrs, "axis", 0, "Pack")));
                        },
                        pack_gradient});
   defs.push_back(OpDef{"Slice", "Slice",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Slice", in, 1);
-                         return one_output(slice_copy(in[0], ints(attrs, "begin", "Slice"), ints(attrs, "size", "Slice")));
+                         return one_output(slice_copy(in[0], ints(attrs, "begin", "Slice"),
+                                                      ints(attrs, "size", "Slice")));
                        },
                        [](const GradientContext& ctx) -> Tensors {
                          // Zero-pad g back to the input's shape around the slice.
@@ -308,13 +317,15 @@ std::vector<OpDef> shape_ops() {
   defs.push_back(OpDef{"ExpandDims", "ExpandDims",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("ExpandDims", in, 1);
-                         return one_output(in[0].reshape(expand_shape(in[0], attr<std::int64_t>(attrs, "axis", "ExpandDims"))));
+                         return one_output(in[0].reshape(
+                             expand_shape(in[0], attr<std::int64_t>(attrs, "axis", "ExpandDims"))));
                        },
                        reshape_back_gradient()});
   defs.push_back(OpDef{"Squeeze", "Squeeze",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Squeeze", in, 1);
-                         return one_output(in[0].reshape(squeeze_shape(in[0], attr_or<Ints>(attrs, "squeeze_dims", {}, "Squeeze"))));
+                         return one_output(in[0].reshape(squeeze_shape(
+                             in[0], attr_or<Ints>(attrs, "squeeze_dims", {}, "Squeeze"))));
                        },
                        reshape_back_gradient()});
   defs.push_back(OpDef{"Tile", "Tile",

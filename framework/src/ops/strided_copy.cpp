@@ -13,18 +13,24 @@ void copy_row(const char* src, std::int64_t src_stride, char* dst, std::int64_t 
               std::int64_t n) {
   const T* s = reinterpret_cast<const T*>(src);
   T* d = reinterpret_cast<T*>(dst);
-  for (std::int64_t i = 0; i < n; ++i) std::memcpy(d + i * dst_stride, s + i * src_stride, sizeof(T));
+  for (std::int64_t i = 0; i < n; ++i)
+    std::memcpy(d + i * dst_stride, s + i * src_stride, sizeof(T));
 }
 
 using RowCopy = void (*)(const char*, std::int64_t, char*, std::int64_t, std::int64_t);
 
 RowCopy row_copier(std::size_t bytes) {
   switch (bytes) {
-    case 1: return copy_row<std::uint8_t>;
-    case 2: return copy_row<std::uint16_t>;
-    case 4: return copy_row<std::uint32_t>;
-    case 8: return copy_row<std::uint64_t>;
-    default: throw Error("strided_copy: unsupported element size " + std::to_string(bytes));
+    case 1:
+      return copy_row<std::uint8_t>;
+    case 2:
+      return copy_row<std::uint16_t>;
+    case 4:
+      return copy_row<std::uint32_t>;
+    case 8:
+      return copy_row<std::uint64_t>;
+    default:
+      throw Error("strided_copy: unsupported element size " + std::to_string(bytes));
   }
 }
 
@@ -39,7 +45,8 @@ void strided_copy(std::size_t element_bytes, std::vector<std::int64_t> dims, con
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] == 0) return;
     if (dims[i] == 1) continue;
-    if (!d.empty() && ss.back() == src_strides[i] * dims[i] && ds.back() == dst_strides[i] * dims[i]) {
+    if (!d.empty() && ss.back() == src_strides[i] * dims[i] &&
+        ds.back() == dst_strides[i] * dims[i]) {
       d.back() *= dims[i];
       ss.back() = src_strides[i];
       ds.back() = dst_strides[i];
@@ -65,8 +72,10 @@ void strided_copy(std::size_t element_bytes, std::vector<std::int64_t> dims, con
   std::vector<std::int64_t> counter(depth - 1, 0);
   std::int64_t so = 0, dso = 0;  // element offsets of the current row
   for (;;) {
-    if (contiguous) std::memcpy(t + dso * bytes, s + so * bytes, static_cast<std::size_t>(n * bytes));
-    else copy(s + so * bytes, s_inner, t + dso * bytes, d_inner, n);
+    if (contiguous)
+      std::memcpy(t + dso * bytes, s + so * bytes, static_cast<std::size_t>(n * bytes));
+    else
+      copy(s + so * bytes, s_inner, t + dso * bytes, d_inner, n);
     std::size_t axis = depth - 1;
     for (; axis-- > 0;) {
       if (++counter[axis] < d[axis]) {

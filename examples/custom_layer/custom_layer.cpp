@@ -1,0 +1,18 @@
+// A third-party plugin built with the ksave SDK: the guide's CustomLayer and custom_activation,
+// registered as Keras's @register_keras_serializable(package="Custom") would, so configs name
+// them "Custom>CustomLayer" and "Custom>custom_activation".
+#include "custom_layer.hpp"
+
+#include "ksave/plugin.hpp"
+
+namespace {
+
+void register_objects(ksave::PluginRegistrar& registrar) {
+  registrar.set_package("Custom");
+  registrar.layer<guide::CustomLayer>("CustomLayer");
+  registrar.activation("custom_activation", guide::custom_activation);
+}
+
+}  // namespace
+
+KSAVE_PLUGIN("custom_layer", "1.0.0", register_objects)

@@ -1,0 +1,70 @@
+// Helpers shared by the guide's examples: a check that stops the program with a message, a
+// main() wrapper that turns any error into a non-zero exit, and the guide's custom objects
+// (CustomLayer and custom_activation, from custom_layer/custom_layer.hpp) as custom_objects.
+#pragma once
+
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include "custom_layer/custom_layer.hpp"
+#include "ksave/ksave.hpp"
+
+namespace guide {
+
+struct CheckFailed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The guide's `assert`: a failed check ends the example with `what` on stderr.
+inline void check(bool condition, const std::string& what) {
+  if (!condition) throw CheckFailed("check failed: " + what);
+}
+
+// Runs the body of an example; any failed check or error gives exit status 1 and a message.
+inline int run(const char* example, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    std::cerr << example << ": " << e.what() << "\n";
+    return EXIT_FAILURE;
+  }
+  std::cout << example << ": all checks passed\n";
+  return EXIT_SUCCESS;
+}
+
+// Runs `action` and returns the message of the error it must throw (a check fails otherwise).
+inline std::string error_of(const std::function<void()>& action, const std::string& what) {
+  try {
+    action();
+  } catch (const ksave::Error& e) {
+    return e.what();
+  }
+  throw CheckFailed("check failed: " + what + " did not throw");
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// custom_objects = {"CustomLayer": CustomLayer, "custom_activation": custom_activation}
+inline ksave::CustomObjects custom_objects() {
+  return {{"CustomLayer", ksave::layer_class<CustomLayer>("CustomLayer")},
+          {"custom_activation", ksave::activation_function("custom_activation", custom_activation)}};
+}
+
+// inputs = keras.Input((32,)); x = CustomLayer(32)(inputs);
+// outputs = keras.layers.Activation(custom_activation)(x); model = keras.Model(inputs, outputs)
+// The Activation layer resolves "custom_activation" by name, so the objects must be known
+// (through a scope) while the model is made, as in Python where the function is in hand.
+inline ksave::ModelPtr make_custom_model() {
+  ksave::CustomObjectScope scope(custom_objects());
+  auto inputs = ksave::Input({32});
+  auto x = (*std::make_shared<CustomLayer>(ksave::Json{{"units", 32}}))(inputs);
+  auto outputs = (*ksave::make_layer("Activation", {{"activation", "custom_activation"}}))(x);
+  return std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs});
+}
+
+}  // namespace guide
