@@ -1,0 +1,40 @@
+// The "h5" format plugin: Keras's legacy HDF5 files, whole models and weights.
+#include "hdf5_handle.hpp"
+#include "ksave/plugin.hpp"
+#include "model_file.hpp"
+
+namespace ksave::plugins::h5 {
+namespace {
+
+class H5Format : public Format {
+ public:
+  std::string name() const override { return "h5"; }
+  std::vector<Capability> capabilities() const override {
+    return {Capability::SaveModel, Capability::LoadModel, Capability::SaveWeights, Capability::LoadWeights, Capability::Inspect};
+  }
+  // By content only: real files carry .keras and .h5.h5 names.
+  bool sniff(const std::filesystem::path& path) const override { return has_hdf5_signature(path); }
+
+  void save_model(const Model& model, const std::filesystem::path& path, const SaveOptions& options) override {
+    write_model_file(model, path, options);
+  }
+  ModelPtr load_model(const std::filesystem::path& path, const LoadOptions& options) override {
+    return read_model_file(path, options);
+  }
+  void save_weights(const Model& model, const std::filesystem::path& path, const SaveOptions& options) override {
+    if (!options.overwrite && std::filesystem::exists(path))
+      throw Error("cannot save to '" + path.string() + "': the file exists and overwrite is off");
+    write_weights_file(model, path);
+  }
+  LoadStatus load_weights(Model& model, const std::filesystem::path& path, const LoadOptions& options) override {
+    return read_weights_file(model, path, options);
+  }
+  Json inspect(const std::filesystem::path& path) const override { return describe_file(path); }
+};
+
+void register_objects(PluginRegistrar& r) { r.format<H5Format>("h5"); }
+
+}  // namespace
+}  // namespace ksave::plugins::h5
+
+KSAVE_PLUGIN("format_h5", "1.0.0", ksave::plugins::h5::register_objects)

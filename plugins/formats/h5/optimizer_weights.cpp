@@ -1,0 +1,90 @@
+#include "optimizer_weights.hpp"
+
+#include <map>
+#include <regex>
+
+#include "layer_weights.hpp"
+#include "string_attributes.hpp"
+#include "weights_group.hpp"
+
+namespace ksave::plugins::h5 {
+
+void write_optimizer_weights(Group& root, const Optimizer& optimizer) {
+  Group group = root.create_group("optimizer_weights");
+  write_weight_list(group, optimizer.variables(), "optimizer '" + optimizer.class_name() + "'");
+}
+
+std::string optimizer_weights_generation(const std::vector<std::string>& names) {
+  if (names.empty()) return "no optimizer weights";
+  static const std::regex keras1(R"(^Variable(_\d+)?:0$)");
+  bool all_keras1 = true, any_training = false, any_suffix = false, any_iter = false;
+  for (const auto& n : names) {
+    all_keras1 = all_keras1 && std::regex_match(n, keras1);
+    any_training = any_training || n.rfind("training/", 0) == 0;
+    any_suffix = any_suffix || (n.size() > 2 && n.compare(n.size() - 2, 2, ":0") == 0);
+    any_iter = any_iter || n.find("/iter:0") != std::string::npos;
+  }
+  if (all_keras1) return "Keras 1 optimizer weights (Variable_N:0 names)";
+  if (any_training) return "Keras 2.0-2.2 / TF1 graph-mode optimizer weights (training/... names)";
+  if (names.size() == 1 && names[0] == "iteration:0")
+    return "tf.keras >= 2.11 optimizer weights (only the iteration counter iteration:0 was saved)";
+  if (!any_suffix) return "Keras 3 optimizer weights (iteration, learning_rate and slots, names without :0)";
+  if (any_iter) return "tf.keras OptimizerV2 optimizer weights (<Optimizer>/iter:0 and per-variable slots)";
+  return "optimizer weights of an unrecognized naming";
+}
+
+namespace {
+
+std::string describe_variables(const std::vector<VariablePtr>& variables) {
+  std::string out;
+  for (std::size_t i = 0; i < variables.size() && i < 6; ++i)
+    out += (i ? ", " : "") + variables[i]->name() + " " + shape_to_string(variables[i]->shape());
+  if (variables.size() > 6) out += ", ...";
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> load_optimizer_weights(const Group& root, Model& model) {
+  auto optimizer = model.optimizer();
+  if (!optimizer || !root.has_group("optimizer_weights")) return std::nullopt;
+  Group group = root.group("optimizer_weights");
+  auto names = read_string_list(group, "weight_names");
+  if (!names) throw Error("attribute 'weight_names' is missing (" + group.location().describe() + ")");
+  if (names->empty()) return std::nullopt;
+
+  optimizer->build(model.trainable_weights());
+  std::vector<VariablePtr> variables = optimizer->variables();
+  std::string generation = optimizer_weights_generation(*names);
+  auto mismatch = [&](const std::string& why) {
+    return "optimizer weights in '" + group.location().file.string() + "' were not loaded: " + why + "; the file holds " +
+           std::to_string(names->size()) + " arrays (" + generation + "), optimizer " + optimizer->class_name() + " has " +
+           std::to_string(variables.size()) + " variables (" + describe_variables(variables) + "); training resumes with a fresh optimizer state";
+  };
+  if (variables.size() != names->size()) return mismatch("the counts differ");
+
+  // Keras matches positionally; when every stored name is one of ours, match by name instead so
+  // a differing slot order cannot swap equally shaped slots.
+  std::map<std::string, VariablePtr> by_name;
+  for (const auto& v : variables) by_name[v->name()] = v;
+  bool names_match = true;
+  for (const auto& n : *names) names_match = names_match && by_name.count(n) == 1;
+
+  std::vector<std::pair<Dataset, VariablePtr>> plan;
+  for (std::size_t i = 0; i < names->size(); ++i) {
+    const std::string& name = (*names)[i];
+    if (!group.has_dataset(name))
+      throw Error("optimizer weight '" + name + "' is listed in weight_names but its dataset is missing (" + group.location().describe() + ")");
+    Dataset d = group.dataset(name);
+    VariablePtr target = names_match ? by_name.at(name) : variables[i];
+    if (!d.is_numeric()) return mismatch("'" + name + "' holds " + d.type_description() + " data");
+    if (d.shape() != target->shape())
+      return mismatch("'" + name + "' has shape " + shape_to_string(d.shape()) + " where " + target->name() + " has " +
+                      shape_to_string(target->shape()));
+    plan.emplace_back(std::move(d), target);
+  }
+  for (auto& [dataset, variable] : plan) read_into_variable(dataset, *variable);
+  return std::nullopt;
+}
+
+}  // namespace ksave::plugins::h5
