@@ -1,6 +1,7 @@
 // Adagrad as tf.keras 2.x's legacy optimizer runs it (TensorFlow's ApplyAdagradV2, float32):
 //   accumulator += g^2;  w -= g * lr / (sqrt(accumulator) + epsilon)
-// The "accumulator" slot starts at initial_accumulator_value (0.1 by default).
+// The "accumulator" slot starts at initial_accumulator_value (0.1 by default). The Keras >= 2.11
+// and Keras 3 optimizers (new_optimizer_rules) divide by sqrt(accumulator + epsilon) instead.
 #include <cmath>
 
 #include "legacy_optimizer.hpp"
@@ -18,6 +19,7 @@ class Adagrad final : public LegacyOptimizer {
       throw Error(where() + ": initial_accumulator_value must be >= 0, found " + initial_accumulator_.dump());
     // Adagrad alone reads `epsilon if epsilon is not None` (0 stays 0).
     epsilon_ = read_epsilon(false);
+    new_rules_ = new_optimizer_rules();
   }
 
  protected:
@@ -35,7 +37,10 @@ class Adagrad final : public LegacyOptimizer {
     for (std::size_t i = 0; i < b.size; ++i) {
       const float g = b.grad[i];
       accum[i] += g * g;
-      b.var[i] -= g * lr_ / (std::sqrt(accum[i]) + eps_);
+      if (new_rules_)
+        b.var[i] -= lr_ * g / std::sqrt(accum[i] + eps_);
+      else
+        b.var[i] -= g * lr_ / (std::sqrt(accum[i]) + eps_);
     }
   }
 
@@ -47,6 +52,7 @@ class Adagrad final : public LegacyOptimizer {
  private:
   Json initial_accumulator_;
   Json epsilon_;
+  bool new_rules_ = false;
   float lr_ = 0, eps_ = 0;
 };
 

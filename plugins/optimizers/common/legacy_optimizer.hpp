@@ -28,7 +28,10 @@
 //   keras3: name, learning_rate, weight_decay, clipnorm, global_clipnorm, clipvalue, use_ema,
 //     ema_momentum, ema_overwrite_frequency, [loss_scale_factor, gradient_accumulation_steps when
 //     present], <class keys>.
-// Whatever the form, the update rule is OptimizerV2's. weight_decay is applied as Keras >= 2.11
+// The update rule is OptimizerV2's, except where the Keras >= 2.11 optimizers changed the
+// arithmetic and the config says it came from them (new_optimizer_rules()): RMSprop and Adagrad
+// then add epsilon inside the square root. Slot names and order stay OptimizerV2's whatever the
+// form (the formats map them). weight_decay is applied as Keras >= 2.11
 // does (w -= w * weight_decay * lr before the update). use_ema, ema_momentum,
 // ema_overwrite_frequency and jit_compile are kept for the config and have no effect (ksave keeps no
 // moving average of the weights and compiles nothing); loss_scale_factor has no effect because
@@ -121,6 +124,8 @@ class LegacyOptimizer : public Optimizer {
   float raw_learning_rate() const;
   VariablePtr add_extra_weight(const std::string& key, Tensor initial_value);
   bool built() const { return hypers_built_; }
+  // True for configs of the Keras >= 2.11 / Keras 3 optimizers.
+  bool new_optimizer_rules() const { return style_ != ConfigStyle::Legacy; }
 
  private:
   struct Hyper {

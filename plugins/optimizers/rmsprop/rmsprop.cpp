@@ -5,6 +5,8 @@
 // With momentum = 0 Keras computes it in Python, epsilon outside the square root:
 //   ms = rho * ms + (1 - rho) * g^2;  [mg = rho * mg + (1 - rho) * g]
 //   w = w - lr * g / (sqrt(ms [- mg^2]) + epsilon)
+// The Keras >= 2.11 and Keras 3 optimizers (new_optimizer_rules) always put epsilon inside the
+// square root: w -= lr * g / sqrt(ms [- mg^2] + epsilon), momentum or not.
 // Slots: "rms", then "momentum" when momentum > 0, then "mg" when centered.
 #include <cmath>
 
@@ -23,6 +25,7 @@ class RMSprop final : public LegacyOptimizer {
     has_momentum_ = reader().get<double>("momentum", 0.0) > 0.0;
     epsilon_ = read_epsilon(true);
     centered_ = read_bool("centered", false);
+    new_rules_ = new_optimizer_rules();
   }
 
  protected:
@@ -85,13 +88,17 @@ class RMSprop final : public LegacyOptimizer {
         mg[i] = rho_ * mg[i] + one_minus_rho * g;
         denominator = ms[i] - mg[i] * mg[i];
       }
-      b.var[i] = b.var[i] - lr_ * g / (std::sqrt(denominator) + eps_);
+      if (new_rules_)
+        b.var[i] -= lr_ * g / std::sqrt(denominator + eps_);
+      else
+        b.var[i] = b.var[i] - lr_ * g / (std::sqrt(denominator) + eps_);
     }
   }
 
   Json epsilon_;
   bool has_momentum_ = false;
   bool centered_ = false;
+  bool new_rules_ = false;
   float lr_ = 0, rho_ = 0, momentum_ = 0, eps_ = 0;
 };
 

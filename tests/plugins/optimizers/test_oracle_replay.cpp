@@ -61,13 +61,15 @@ struct ReplayResult {
   std::string worst_at;
 };
 
-// Runs the case's three steps; returns the worst tolerance ratio over every weight and step.
-ReplayResult replay(const OracleCase& c) {
+// Runs the case's three steps with `optimizer_config` (the case's Keras config by default);
+// returns the worst tolerance ratio over every weight and step.
+ReplayResult replay(const OracleCase& c, Json optimizer_config = nullptr) {
+  if (optimizer_config.is_null()) optimizer_config = c.info.at("train").at("optimizer").at("keras");
   std::vector<VariablePtr> variables;
   for (const OracleWeight& w : c.weights())
     if (w.trainable)
       variables.push_back(std::make_shared<ksave::Variable>(w.layer + "/" + w.name + ":0", w.value.clone()));
-  const ksave::OptimizerPtr optimizer = ksave::test::make_optimizer(c.info.at("train").at("optimizer").at("keras"));
+  const ksave::OptimizerPtr optimizer = ksave::test::make_optimizer(optimizer_config);
   ReplayResult result;
   for (const Json& s : c.info.at("train").at("steps")) {
     const std::vector<OracleWeight> grads = read_gradients(c, s.at("grads_file").get<std::string>());
@@ -128,4 +130,25 @@ BOOST_AUTO_TEST_CASE(adam_epsilon_placement_is_keras_not_tfjs) {
   const OracleCase c = OracleCase::load(dir);
   BOOST_TEST(!c.info.at("train").at("keras_equivalent").at("keras2_legacy").get<bool>());
   BOOST_TEST(replay(c).worst_ratio > 10.0);
+}
+
+// The same recordings through the Keras >= 2.11 / Keras 3 rules (the config in Keras 3's form):
+// every case whose keras_new rule agrees, including train_rmsprop_mse, where tfjs and the new
+// optimizers put RMSprop's epsilon inside the square root and the legacy one does not.
+BOOST_AUTO_TEST_CASE(oracle_training_steps_replay_with_keras3_configs) {
+  const auto oracle = ksave::test::oracle_dir();
+  KSAVE_REQUIRE_DATA(oracle, "the tfjs oracle");
+  int replayed = 0;
+  for (const fs::path& dir : ksave::test::oracle_cases(*oracle)) {
+    const OracleCase c = OracleCase::load(dir);
+    if (c.info.value("kind", "") != "train") continue;
+    if (!c.info.at("train").at("keras_equivalent").at("keras_new").get<bool>()) continue;
+    Json config = c.info.at("train").at("optimizer").at("keras");
+    config["config"]["weight_decay"] = nullptr;  // marks a Keras 3 config
+    const ReplayResult r = replay(c, config);
+    BOOST_TEST_MESSAGE(dir.filename().string() << " (Keras 3 config): worst tolerance ratio " << r.worst_ratio);
+    BOOST_TEST(r.worst_ratio <= 1.0, dir.filename().string() << ": " << r.worst_at << " ratio " << r.worst_ratio);
+    ++replayed;
+  }
+  BOOST_TEST(replayed >= 14);
 }

@@ -113,6 +113,18 @@ BOOST_AUTO_TEST_CASE(single_steps_computed_by_hand) {
     step(*opt, {{{1.0f}, w}});
     BOOST_TEST(values(w)[0] == 1.0f - 0.01f / (std::sqrt(0.1f) + 0.5f), tt::tolerance(1e-6f));
   }
+  {  // The same RMSprop from a Keras 3 config: the new optimizers put eps inside the sqrt.
+    auto opt = make_optimizer("RMSprop", {{"learning_rate", 0.01}, {"epsilon", 0.5}, {"weight_decay", nullptr}});
+    auto w = make_variable("w:0", {1.0f});
+    step(*opt, {{{1.0f}, w}});
+    BOOST_TEST(values(w)[0] == 1.0f - 0.01f / std::sqrt(0.1f + 0.5f), tt::tolerance(1e-6f));
+  }
+  {  // Adagrad from a tf.keras 2.11 config: w -= lr g / sqrt(accumulator + eps).
+    auto opt = make_optimizer("Adagrad", {{"learning_rate", 0.1}, {"epsilon", 0.5}, {"is_legacy_optimizer", false}});
+    auto w = make_variable("w:0", {1.0f});
+    step(*opt, {{{1.0f}, w}});
+    BOOST_TEST(values(w)[0] == 1.0f - 0.1f / std::sqrt(1.1f + 0.5f), tt::tolerance(1e-6f));
+  }
   {  // RMSprop, momentum 0.5: eps inside the sqrt (TensorFlow's ApplyRMSProp).
     auto opt = make_optimizer("RMSprop", {{"learning_rate", 0.01}, {"epsilon", 0.5}, {"momentum", 0.5}});
     auto w = make_variable("w:0", {1.0f});
