@@ -1,0 +1,34 @@
+# cmake -DSOURCE_DIR=... -DBINARY_DIR=... -Dksave_DIR=... [-DGENERATOR=...] [-DCXX_COMPILER=...]
+#       [-DCXX_COMPILER_LAUNCHER=...] [-DBUILD_TYPE=...] -P build_plugin_project.cmake
+# Configures and builds an out-of-tree plugin project against a ksave package, as a third
+# party would; fails with the tool's output when either step fails.
+foreach(required SOURCE_DIR BINARY_DIR ksave_DIR)
+  if(NOT ${required})
+    message(FATAL_ERROR "build_plugin_project.cmake: -D${required}=... is required")
+  endif()
+endforeach()
+set(configure_args -S ${SOURCE_DIR} -B ${BINARY_DIR} -Dksave_DIR=${ksave_DIR})
+if(GENERATOR)
+  list(APPEND configure_args -G ${GENERATOR})
+endif()
+if(CXX_COMPILER)
+  list(APPEND configure_args -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
+endif()
+if(CXX_COMPILER_LAUNCHER)
+  list(APPEND configure_args -DCMAKE_CXX_COMPILER_LAUNCHER=${CXX_COMPILER_LAUNCHER})
+endif()
+if(BUILD_TYPE)
+  list(APPEND configure_args -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
+endif()
+
+execute_process(COMMAND ${CMAKE_COMMAND} ${configure_args} RESULT_VARIABLE status
+                OUTPUT_VARIABLE output ERROR_VARIABLE output)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "configuring ${SOURCE_DIR} against ksave_DIR=${ksave_DIR} failed:\n${output}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${BINARY_DIR} --parallel 2 RESULT_VARIABLE status
+                OUTPUT_VARIABLE output ERROR_VARIABLE output)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "building ${SOURCE_DIR} failed:\n${output}")
+endif()
+message(STATUS "built ${SOURCE_DIR} into ${BINARY_DIR}")

@@ -1,0 +1,138 @@
+// The out-of-tree custom_layer plugin (examples/custom_layer, built by the fixture
+// sdk_build_custom_layer_plugin) found through KSAVE_PLUGIN_PATH, and plugins the loader must
+// refuse (another API version, a name already taken, a registration that throws).
+#define BOOST_TEST_MODULE sdk
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+
+#include "custom_model_json.hpp"
+#include "ksave/ksave.hpp"
+#include "ksave/plugin.hpp"  // KSAVE_PLUGIN_API_VERSION
+
+namespace fs = std::filesystem;
+using ksave::Kind;
+
+namespace {
+
+ksave::Registry& registry() { return ksave::Registry::global(); }
+
+void check_custom_model(const ksave::ModelPtr& model) {
+  BOOST_REQUIRE_EQUAL(model->layers().size(), 2u);
+  BOOST_TEST(model->layers()[0]->class_name() == "CustomLayer");
+  BOOST_TEST(model->count_params() == 8 * 4 + 4);
+  auto y = model->predict(ksave::Tensor::filled(ksave::DType::Float32, {3, 8}, 0.5));
+  BOOST_TEST((y.shape() == ksave::Shape{3, 4}));
+  for (float v : y.values<float>()) BOOST_TEST((v >= 0.0f && v <= 1.0f), "tanh(x)^2 = " << v);
+}
+
+// The custom_layer plugin's entries, found only through registration (no scope, no argument).
+ksave::CustomObjects plugin_objects() {
+  return {{"CustomLayer", registry().find_registered(Kind::Layer, "Custom>CustomLayer")},
+          {"custom_activation", registry().find_registered(Kind::Activation, "Custom>custom_activation")}};
+}
+
+struct ChildResult {
+  int status;
+  std::string output;
+};
+
+// Runs `command` through the shell, stdout and stderr together.
+ChildResult run_child(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  BOOST_REQUIRE(pipe);
+  std::array<char, 4096> buffer{};
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(registered_name_loads_from_the_plugin_path) {
+  const char* path = std::getenv("KSAVE_PLUGIN_PATH");
+  BOOST_REQUIRE_MESSAGE(path && fs::exists(fs::path(path) / "ksave-plugin-custom_layer.so"),
+                        "KSAVE_PLUGIN_PATH must hold the custom_layer plugin built by sdk_build_custom_layer_plugin");
+  auto model = ksave::model_from_json(sdk_test::registered_names_json());
+  check_custom_model(model);
+  // Serialization writes the registered names back.
+  auto config = ksave::Json::parse(model->to_json());
+  BOOST_TEST(config["config"]["layers"][1]["class_name"] == "Custom>CustomLayer");
+  BOOST_TEST(config["config"]["layers"][2]["config"]["activation"] == "Custom>custom_activation");
+
+  bool found = false;
+  for (const auto& record : registry().plugins().records())
+    if (record.name == "custom_layer") {
+      found = true;
+      BOOST_TEST(record.loaded);
+      BOOST_TEST(record.version == "1.0.0");
+      BOOST_TEST((record.registered == std::vector<std::string>{"layer Custom>CustomLayer",
+                                                                "activation Custom>custom_activation"}));
+    }
+  BOOST_TEST(found, "the custom_layer plugin has a load record");
+}
+
+BOOST_AUTO_TEST_CASE(plain_names_need_custom_objects_or_a_scope) {
+  BOOST_REQUIRE(registry().find_registered(Kind::Layer, "Custom>CustomLayer"));
+  // Registration with a package provides only the packaged name.
+  BOOST_CHECK_EXCEPTION(ksave::model_from_json(sdk_test::plain_names_json()), ksave::Error,
+                        [](const ksave::Error& e) { return contains(e.what(), "CustomLayer"); });
+  check_custom_model(ksave::model_from_json(sdk_test::plain_names_json(), plugin_objects()));
+  ksave::CustomObjectScope scope(plugin_objects());
+  check_custom_model(ksave::model_from_json(sdk_test::plain_names_json()));
+}
+
+BOOST_AUTO_TEST_CASE(without_the_plugin_path_loading_fails_naming_the_class_and_paths) {
+  ChildResult child = run_child(std::string("env -u KSAVE_PLUGIN_PATH ") + KSAVE_SDK_LOAD_CUSTOM_MODEL);
+  BOOST_TEST_MESSAGE("child said: " << child.output);
+  BOOST_TEST(child.status == 1);
+  BOOST_TEST(contains(child.output, "Custom>CustomLayer"));
+  BOOST_TEST(contains(child.output, "Custom>custom_activation"));
+  BOOST_TEST(contains(child.output, "plugin paths searched"));
+  // The default folder beside libksave is listed; the test's custom folder is not.
+  BOOST_TEST(contains(child.output, "/plugins"));
+  BOOST_TEST(!contains(child.output, "custom_layer_build"));
+  // And with the path, the same child succeeds.
+  ChildResult with_path = run_child(KSAVE_SDK_LOAD_CUSTOM_MODEL);
+  BOOST_TEST(with_path.status == 0, with_path.output);
+}
+
+BOOST_AUTO_TEST_CASE(plugin_of_another_api_version_is_refused) {
+  ksave::load_plugins();
+  ksave::PluginRecord record = registry().plugins().load(KSAVE_SDK_OTHER_API_PLUGIN);
+  BOOST_TEST_MESSAGE("refusal: " << record.refusal);
+  BOOST_TEST(!record.loaded);
+  BOOST_TEST(record.api_version == 999u);
+  BOOST_TEST(contains(record.refusal, fs::path(KSAVE_SDK_OTHER_API_PLUGIN).filename().string()));
+  BOOST_TEST(contains(record.refusal, "999"));
+  BOOST_TEST(contains(record.refusal, "version " + std::to_string(KSAVE_PLUGIN_API_VERSION)));
+  BOOST_TEST(!registry().find_registered(Kind::Layer, "SdkOtherApiLayer"));
+}
+
+BOOST_AUTO_TEST_CASE(plugin_registering_a_taken_name_is_refused_whole) {
+  ksave::load_plugins();
+  ksave::PluginRecord record = registry().plugins().load(KSAVE_SDK_NAME_TAKEN_PLUGIN);
+  BOOST_TEST_MESSAGE("refusal: " << record.refusal);
+  BOOST_TEST(!record.loaded);
+  BOOST_TEST(contains(record.refusal, "ksave-plugin-sdk_name_taken.so"));
+  BOOST_TEST(contains(record.refusal, "'Dense'"));
+  BOOST_TEST(contains(record.refusal, "already registered"));
+  BOOST_TEST(record.registered.empty());
+  BOOST_TEST(!registry().find_registered(Kind::Layer, "SdkNameTakenFresh"));
+  // The original Dense is untouched.
+  BOOST_TEST(registry().find_registered(Kind::Layer, "Dense")->plugin != record.path);
+}
+
+BOOST_AUTO_TEST_CASE(plugin_whose_registration_throws_is_refused) {
+  ksave::PluginRecord record = registry().plugins().load(KSAVE_SDK_REGISTRATION_THROWS_PLUGIN);
+  BOOST_TEST_MESSAGE("refusal: " << record.refusal);
+  BOOST_TEST(!record.loaded);
+  BOOST_TEST(contains(record.refusal, "ksave-plugin-sdk_registration_throws.so"));
+  BOOST_TEST(contains(record.refusal, "registration fails on purpose"));
+  BOOST_TEST(!registry().find_registered(Kind::Layer, "SdkThrowsStaged"));
+}
