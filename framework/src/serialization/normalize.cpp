@@ -111,10 +111,16 @@ Json normalize_config(const Json& value) {
     }
     config = normalize_layer_config(class_name, std::move(normalized));
   }
+  // Keras 3 builds a deserialized object from its build_config; a Sequential without an
+  // InputLayer gets its input shape only there. tf.keras 2.x kept it as build_input_shape.
+  if (class_name == "Sequential" && config.is_object() && !config.contains("build_input_shape") &&
+      value.contains("build_config") && value["build_config"].is_object() &&
+      value["build_config"].contains("input_shape") && !value["build_config"]["input_shape"].is_null())
+    config["build_input_shape"] = value["build_config"]["input_shape"];
   out["config"] = config;
   // Functional layer entries carry their own name and nodes next to class_name/config.
   for (const auto& [k, v] : value.items()) {
-    if (k == "class_name" || k == "config" || k == "module" || k == "registered_name") continue;
+    if (k == "class_name" || k == "config" || k == "module" || k == "registered_name" || k == "build_config") continue;
     if (k == "inbound_nodes") {
       Json nodes = Json::array();
       for (const auto& node : v) nodes.push_back(normalize_node(node));

@@ -311,6 +311,17 @@ BOOST_AUTO_TEST_CASE(keras3_configs_load) {
   BOOST_TEST(sequential->count_params() == 784 * 128 + 128 + 128 * 10 + 10);
   BOOST_TEST(sequential->predict(sample_input(2, 784)).shape() == (ksave::Shape{2, 10}), boost::test_tools::per_element());
 
+  // Keras 3 builds a Sequential that has no InputLayer from its build_config.
+  write_text(dir / "built.json", R"({"module": "keras", "class_name": "Sequential", "config": {"name": "built", "trainable": true,
+    "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
+    "layers": [{"module": "keras.layers", "class_name": "Dense", "config": {"name": "d", "trainable": true, "dtype": "float32", "units": 2, "activation": "relu"},
+      "registered_name": null, "build_config": {"input_shape": [null, 3]}}]},
+    "registered_name": null, "build_config": {"input_shape": [null, 3]}})");
+  ksave::ModelPtr built = ksave::load_model(dir / "built.json");
+  BOOST_TEST(built->built());
+  BOOST_TEST(built->count_params() == 3 * 2 + 2);
+  BOOST_TEST(built->predict(sample_input(4, 3)).shape() == (ksave::Shape{4, 2}), boost::test_tools::per_element());
+
   write_text(dir / "functional.json", R"({"module": "keras", "class_name": "Functional", "config": {"name": "functional", "trainable": true,
     "layers": [
       {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 4], "dtype": "float32", "sparse": false, "name": "input_layer"},
