@@ -1,0 +1,82 @@
+// Tensor bundles (TensorFlow checkpoint format V2): `<prefix>.index` (a table of
+// BundleEntryProto by key) and the data shards `<prefix>.data-SSSSS-of-NNNNN`.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ksave/tensor.hpp"
+#include "ksave_tf_bundle.pb.h"
+
+namespace ksave::tf {
+
+// TensorFlow's DataType number for a ksave dtype, and back (throws naming the unsupported type).
+tfproto::DataType to_tf_dtype(DType dtype);
+DType from_tf_dtype(int tf_dtype, const std::string& where);
+// TensorFlow's lowercase name ("float32", "int64", "string", "bfloat16", ...) for any DataType.
+std::string tf_dtype_name(int tf_dtype);
+
+// "<prefix>.data-00001-of-00002".
+std::filesystem::path shard_path(const std::filesystem::path& prefix, int shard, int num_shards);
+std::filesystem::path index_path(const std::filesystem::path& prefix);
+
+class BundleReader {
+ public:
+  // Reads and checks the index (table checksums, header version); data shards are opened on use.
+  explicit BundleReader(std::filesystem::path prefix);
+
+  const std::filesystem::path& prefix() const { return prefix_; }
+  const tfproto::BundleHeaderProto& header() const { return header_; }
+  // Every tensor key in table (bytewise) order, without the header's empty key.
+  const std::vector<std::string>& keys() const { return keys_; }
+  bool contains(const std::string& key) const { return entries_.count(key) != 0; }
+  // Throws "not found in checkpoint" naming the key and the prefix.
+  const tfproto::BundleEntryProto& entry(const std::string& key) const;
+  Shape shape(const std::string& key) const;
+  std::string dtype_name(const std::string& key) const;
+  std::size_t snappy_blocks() const { return snappy_blocks_; }
+  std::size_t plain_blocks() const { return plain_blocks_; }
+
+  // The tensor's value, read straight into a new tensor's storage and checked: size against
+  // dtype and shape, then the masked crc32c (the error names the key and both crcs).
+  Tensor read(const std::string& key) const;
+
+ private:
+  std::string where(const std::string& key) const;
+  std::filesystem::path prefix_;
+  tfproto::BundleHeaderProto header_;
+  std::vector<std::string> keys_;
+  std::map<std::string, tfproto::BundleEntryProto> entries_;
+  std::size_t snappy_blocks_ = 0, plain_blocks_ = 0;
+};
+
+// Writes a bundle: tensors go to their shard's data file in the order they are added (TensorFlow
+// adds them in object-graph order, which only byte parity cares about); finish() writes the index
+// with the keys sorted. Files are written under temporary names and renamed at the end, data
+// shards first and the index last, so a reader never sees a new index with missing data.
+class BundleWriter {
+ public:
+  explicit BundleWriter(std::filesystem::path prefix, int num_shards = 1);
+  ~BundleWriter();
+  BundleWriter(const BundleWriter&) = delete;
+  BundleWriter& operator=(const BundleWriter&) = delete;
+
+  void add(const std::string& key, const Tensor& value, int shard = 0);
+  void finish();
+
+ private:
+  struct Shard;
+  std::filesystem::path prefix_;
+  int num_shards_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::map<std::string, tfproto::BundleEntryProto> entries_;
+  bool finished_ = false;
+};
+
+// Serialized header of a little-endian bundle with `num_shards` shards, as TensorFlow writes it.
+std::string bundle_header_bytes(int num_shards);
+
+}  // namespace ksave::tf

@@ -1,0 +1,48 @@
+// The object graph of object-based checkpoints (`_CHECKPOINTABLE_OBJECT_GRAPH`), built from
+// ksave's trackable graph with TensorFlow's rules: breadth-first node order, an object keeps its
+// first (shortest) path, keys `<escaped path>/.ATTRIBUTES/VARIABLE_VALUE`, optimizer slots after
+// every other node under `<variable path>/.OPTIMIZER_SLOT/<optimizer path>/<slot>`.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ksave/trackable.hpp"
+#include "ksave/variable.hpp"
+#include "ksave_tf_object_graph.pb.h"
+
+namespace ksave::tf {
+
+inline constexpr const char* kObjectGraphKey = "_CHECKPOINTABLE_OBJECT_GRAPH";
+inline constexpr const char* kVariableValue = "VARIABLE_VALUE";
+
+// TensorFlow's escape_local_name: "." → "..", then "/" → ".S".
+std::string escape_local_name(const std::string& name);
+
+// An object's children in the order TensorFlow lists them. The framework's models list
+// `layer-N` before `layer_with_weights-K`; tf.keras lists `layer_with_weights-K` first, which
+// decides the BFS path (and so the key) of every weighted layer — this puts them back in order.
+std::vector<TrackableChild> checkpoint_children(const Trackable& object);
+
+// The variable's TF1-style name: "dense/kernel:0" → "dense/kernel".
+std::string variable_full_name(const Variable& variable);
+
+struct SavedTensor {
+  std::string key;
+  VariablePtr variable;
+};
+
+struct ObjectGraphPlan {
+  tfproto::TrackableObjectGraph graph;
+  std::vector<std::shared_ptr<Trackable>> nodes;  // the live object of each node id
+  std::vector<SavedTensor> tensors;                // in the order TensorFlow writes them
+};
+
+ObjectGraphPlan build_object_graph(const std::shared_ptr<Trackable>& root);
+
+// Writes the bundle of `root` at `prefix`: every variable, then the serialized graph.
+void write_object_checkpoint(const std::shared_ptr<Trackable>& root, const std::filesystem::path& prefix);
+
+}  // namespace ksave::tf

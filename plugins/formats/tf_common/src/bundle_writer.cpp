@@ -1,0 +1,119 @@
+// Writing tensor bundles byte-compatible with TensorFlow's BundleWriter.
+#include <fstream>
+#include <random>
+
+#include "ksave/error.hpp"
+#include "ksave/tf/bundle.hpp"
+#include "ksave/tf/crc32c.hpp"
+#include "ksave/tf/table.hpp"
+#include "string_tensor.hpp"
+
+namespace ksave::tf {
+namespace fs = std::filesystem;
+
+namespace {
+
+// A sibling temporary name, unique enough for concurrent writers of the same prefix.
+fs::path temporary_for(const fs::path& final_path) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return final_path.string() + ".tempstate" + std::to_string(rng());
+}
+
+}  // namespace
+
+std::string bundle_header_bytes(int num_shards) {
+  tfproto::BundleHeaderProto header;
+  header.set_num_shards(num_shards);
+  header.set_endianness(tfproto::BundleHeaderProto::LITTLE);
+  header.mutable_version()->set_producer(1);  // kTensorBundleVersion; min_consumer 0
+  return header.SerializeAsString();
+}
+
+struct BundleWriter::Shard {
+  fs::path final_path, temp_path;
+  std::ofstream out;
+  std::int64_t offset = 0;
+};
+
+BundleWriter::BundleWriter(fs::path prefix, int num_shards) : prefix_(std::move(prefix)), num_shards_(num_shards) {
+  if (num_shards < 1) throw Error("a checkpoint needs at least one shard, got " + std::to_string(num_shards));
+  if (!prefix_.parent_path().empty()) fs::create_directories(prefix_.parent_path());
+  for (int i = 0; i < num_shards; ++i) {
+    auto shard = std::make_unique<Shard>();
+    shard->final_path = shard_path(prefix_, i, num_shards);
+    shard->temp_path = temporary_for(shard->final_path);
+    shard->out.open(shard->temp_path, std::ios::binary | std::ios::trunc);
+    if (!shard->out) throw Error("cannot create '" + shard->temp_path.string() + "' to write checkpoint '" + prefix_.string() + "'");
+    shards_.push_back(std::move(shard));
+  }
+}
+
+BundleWriter::~BundleWriter() {
+  if (finished_) return;
+  for (auto& shard : shards_) {
+    shard->out.close();
+    std::error_code ec;
+    fs::remove(shard->temp_path, ec);
+  }
+}
+
+void BundleWriter::add(const std::string& key, const Tensor& value, int shard_id) {
+  if (finished_) throw Error("checkpoint '" + prefix_.string() + "': add('" + key + "') after finish()");
+  if (key.empty()) throw Error("checkpoint '" + prefix_.string() + "': the empty key is reserved for the bundle header");
+  if (entries_.count(key)) throw Error("checkpoint '" + prefix_.string() + "': duplicate key '" + key + "'");
+  if (shard_id < 0 || shard_id >= num_shards_)
+    throw Error("checkpoint '" + prefix_.string() + "': shard " + std::to_string(shard_id) + " of " + std::to_string(num_shards_));
+  if (!value.defined()) throw Error("checkpoint '" + prefix_.string() + "': tensor '" + key + "' has no value");
+  Shard& shard = *shards_[static_cast<std::size_t>(shard_id)];
+  tfproto::BundleEntryProto entry;
+  entry.set_dtype(to_tf_dtype(value.dtype()));
+  auto* shape = entry.mutable_shape();  // always present, even for scalars, as TensorFlow writes it
+  for (Dim d : value.shape()) shape->add_dim()->set_size(d);
+  entry.set_shard_id(shard_id);
+  entry.set_offset(shard.offset);
+  std::int64_t size = 0;
+  std::uint32_t crc = 0;
+  if (value.dtype() == DType::String) {
+    const EncodedStrings encoded = encode_string_tensor(value);
+    shard.out.write(encoded.bytes.data(), static_cast<std::streamsize>(encoded.bytes.size()));
+    size = static_cast<std::int64_t>(encoded.bytes.size());
+    crc = encoded.crc;
+  } else {
+    const Tensor contiguous = value;
+    size = static_cast<std::int64_t>(value.nbytes());
+    shard.out.write(static_cast<const char*>(contiguous.raw_data()), size);
+    crc = crc32c::value(contiguous.raw_data(), static_cast<std::size_t>(size));
+  }
+  if (!shard.out) throw Error("cannot write tensor '" + key + "' to '" + shard.temp_path.string() + "' (disk full?)");
+  entry.set_size(size);
+  entry.set_crc32c(crc32c::mask(crc));
+  shard.offset += size;
+  entries_.emplace(key, std::move(entry));
+}
+
+void BundleWriter::finish() {
+  if (finished_) return;
+  TableEntries table;
+  table.reserve(entries_.size() + 1);
+  table.emplace_back("", bundle_header_bytes(num_shards_));
+  for (const auto& [key, entry] : entries_) table.emplace_back(key, entry.SerializeAsString());
+  for (auto& shard : shards_) {
+    shard->out.flush();
+    shard->out.close();
+    if (!shard->out) throw Error("cannot write '" + shard->temp_path.string() + "' (disk full?)");
+  }
+  const fs::path index = index_path(prefix_);
+  const fs::path index_temp = temporary_for(index);
+  try {
+    write_table(index_temp, table);
+    for (auto& shard : shards_) fs::rename(shard->temp_path, shard->final_path);
+    fs::rename(index_temp, index);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(index_temp, ec);
+    throw;
+  }
+  finished_ = true;
+}
+
+}  // namespace ksave::tf
