@@ -6,6 +6,8 @@
 //   m = beta_1 * m + (1 - beta_1) * g;  v = beta_2 * v + (1 - beta_2) * g^2
 //   m_bar = (1 - mu_t) * g / (1 - cache) + mu_t1 * m / (1 - next)
 //   w = w - lr * m_bar / (sqrt(v / (1 - beta_2^t)) + epsilon)
+// The Keras >= 2.11 and Keras 3 Nadam (new_optimizer_rules) uses 0.96^t (no 0.004 factor) and the
+// scheduled learning rate; its momentum product is the same running product.
 #include <cmath>
 
 #include "legacy_optimizer.hpp"
@@ -18,9 +20,10 @@ class Nadam final : public LegacyOptimizer {
  public:
   explicit Nadam(const Json& config)
       : LegacyOptimizer("Nadam", config, {"beta_1", "beta_2", "epsilon", "schedule_decay"}, 0.001) {
-    if (learning_rate_schedule())
-      throw Error(where() + ": Nadam does not support a learning-rate schedule (as in Keras)");
-    set_initial_decay(read_number("schedule_decay", 0.004));
+    new_rules_ = new_optimizer_rules();
+    if (learning_rate_schedule() && !new_rules_)
+      throw Error(where() + ": the legacy Nadam does not support a learning-rate schedule (as in Keras)");
+    if (!new_rules_) set_initial_decay(read_number("schedule_decay", 0.004));
     declare_hyper("beta_1", 0.9);
     declare_hyper("beta_2", 0.999);
     epsilon_ = read_epsilon(true);
@@ -31,14 +34,14 @@ class Nadam final : public LegacyOptimizer {
 
   void create_extra_weights() override { cache_ = add_extra_weight("momentum_cache", Tensor::scalar<float>(1.0f)); }
 
-  void prepare_step(float, std::int64_t iterations) override {
-    lr_ = raw_learning_rate();
+  void prepare_step(float lr_t, std::int64_t iterations) override {
+    lr_ = new_rules_ ? lr_t : raw_learning_rate();
     beta_1_ = hyper("beta_1");
     beta_2_ = hyper("beta_2");
     eps_ = static_cast<float>(epsilon_.get<double>());
     const float local_step = static_cast<float>(iterations + 1);
     const float next_step = static_cast<float>(iterations + 2);
-    const float decay = static_cast<float>(initial_decay());
+    const float decay = new_rules_ ? 1.0f : static_cast<float>(initial_decay());
     const float decay_base = 0.96f;
     m_t_ = beta_1_ * (1.0f - 0.5f * std::pow(decay_base, decay * local_step));
     m_t_1_ = beta_1_ * (1.0f - 0.5f * std::pow(decay_base, decay * next_step));
@@ -76,6 +79,7 @@ class Nadam final : public LegacyOptimizer {
 
  private:
   Json epsilon_;
+  bool new_rules_ = false;
   VariablePtr cache_;
   float lr_ = 0, beta_1_ = 0, beta_2_ = 0, eps_ = 0, m_t_ = 0, m_t_1_ = 0;
   float one_minus_schedule_new_ = 0, one_minus_schedule_next_ = 0, v_denominator_ = 0;

@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(bad_configs_are_errors_naming_the_key) {
       {{"Adam", R"({"weight_decay": null, "gradient_accumulation_steps": 4})"}, "gradient_accumulation_steps 4 is not supported"},
       {{"Adam", R"({"use_ema": "yes", "weight_decay": null})"}, "config key 'use_ema' must be true or false"},
       {{"Nadam", R"({"learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5}}})"},
-       "Nadam does not support a learning-rate schedule"},
+       "the legacy Nadam does not support a learning-rate schedule"},
       {{"SGD", R"({"learning_rate": {"class_name": "CosineDecay", "config": {}}})"}, "unknown learning-rate schedule 'CosineDecay'"},
       {{"SGD", R"({"learning_rate": {"class_name": "ExponentialDecay", "config": {"initial_learning_rate": 0.1, "decay_rate": 0.5}}})"},
        "config has no 'decay_steps'"},
