@@ -376,6 +376,8 @@ Group Group::create_group(const std::string& relative) {
 
 Dataset Group::create_dataset(const std::string& relative, DType dtype, const Shape& shape) {
   if (has(relative)) fail("cannot create dataset '" + relative + "': the name is already taken (two weights with one name?)");
+  if (dtype == DType::String)
+    throw Error("cannot save '" + relative + "' in " + location_.describe() + ": Keras HDF5 files hold numeric weights, not string tensors");
   Id type = dtype == DType::Float16 || dtype == DType::Bool ? memory_type(dtype) : Id(H5Tcopy(file_type(dtype)), H5Tclose);
   if (!type.valid()) fail("cannot store " + std::string(dtype_name(dtype)) + " weights");
   Id space;
