@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "ksave/error.hpp"
+#include "tfjs_training_config.hpp"
 
 namespace ksave::plugins::json_format {
 namespace fs = std::filesystem;
@@ -64,10 +65,12 @@ const Json& model_part(const Json& value) {
 }
 
 Json training_config_part(const Json& value) {
-  if (value.contains("training_config")) return value["training_config"];
-  if (value.contains("modelTopology") && value["modelTopology"].is_object())
-    return value["modelTopology"].value("training_config", Json(nullptr));
-  return nullptr;
+  Json config = nullptr;
+  if (value.contains("training_config")) config = value["training_config"];
+  else if (value.contains("trainingConfig")) config = value["trainingConfig"];  // tfjs model.save()
+  else if (value.contains("modelTopology") && value["modelTopology"].is_object())
+    config = value["modelTopology"].value("training_config", Json(nullptr));  // tensorflowjs_converter
+  return keras_training_config(config);
 }
 
 namespace {

@@ -32,8 +32,9 @@ bool is_model_json(const Json& value);
 // The {"class_name", "config"} model inside the file's JSON (unwraps tfjs's modelTopology and
 // its model_config).
 const Json& model_part(const Json& value);
-// The training_config stored beside the model (tfjs's modelTopology, Keras 3's compile_config is
-// not a training_config and is ignored); null when absent.
+// The training_config stored beside the model, in Keras's form: tf.keras's, the tfjs
+// converter's (in modelTopology) or tfjs's own "trainingConfig" (rewritten). Keras 3's
+// compile_config is another structure and is not read. Null when absent.
 Json training_config_part(const Json& value);
 // keras_version / backend recorded in the file, or null.
 Json keras_version_of(const Json& value);

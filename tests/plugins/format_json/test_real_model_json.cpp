@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <fstream>
 
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
@@ -133,4 +134,33 @@ BOOST_AUTO_TEST_CASE(oracle_dense_models_predict_the_oracle_outputs) {
   // dense_act_* (15), dense_no_bias, dropout_inference, functional_two_outputs.
   BOOST_TEST(checked >= 18u);
   BOOST_TEST_MESSAGE(checked << " oracle cases predicted through the json format");
+}
+
+// tfjs's model.save() stores model.getTrainingConfig() as "trainingConfig", with tfjs optimizer
+// names and camelCase keys; the oracle records the Keras equivalent of each one it trains with.
+BOOST_AUTO_TEST_CASE(tfjs_training_configs_read_as_keras_training_configs) {
+  const auto oracle = ksave::test::oracle_dir();
+  KSAVE_REQUIRE_DATA(oracle, "tfjs oracle");
+  const fs::path dir = ksave::test::scratch_dir("format_json_tfjs_training");
+  std::size_t checked = 0;
+  for (const fs::path& case_dir : ksave::test::oracle_cases(*oracle)) {
+    const ksave::test::OracleCase c = ksave::test::OracleCase::load(case_dir);
+    if (c.info.value("kind", "") != "train") continue;
+    BOOST_TEST_CONTEXT(case_dir.filename()) {
+      const Json artifact = {{"format", "layers-model"}, {"generatedBy", "TensorFlow.js tfjs-layers v4.22.0"},
+                             {"modelTopology", Json::parse(c.model_json)},
+                             {"trainingConfig", ksave::test::read_json_file(case_dir / "training_config.json")}};
+      const fs::path file = dir / (case_dir.filename().string() + ".json");
+      std::ofstream(file) << artifact.dump();
+      const Json config = ksave::get_format("json")->inspect(file)["training_config"];
+      const Json& keras = c.info["train"]["optimizer"]["keras"];
+      BOOST_TEST(config["optimizer_config"]["class_name"] == keras["class_name"]);
+      for (const auto& [key, value] : config["optimizer_config"]["config"].items())
+        BOOST_TEST(keras["config"].value(key, Json("absent")) == value, key);
+      BOOST_TEST(config["loss"] == c.info["train"]["loss"]["keras"]);
+      BOOST_TEST(config["metrics"] == Json::array());
+      ++checked;
+    }
+  }
+  BOOST_TEST(checked >= 13u);
 }
