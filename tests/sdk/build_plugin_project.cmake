@@ -1,12 +1,24 @@
 # cmake -DSOURCE_DIR=... -DBINARY_DIR=... -Dksave_DIR=... [-DGENERATOR=...] [-DCXX_COMPILER=...]
-#       [-DCXX_COMPILER_LAUNCHER=...] [-DBUILD_TYPE=...] -P build_plugin_project.cmake
+#       [-DCXX_COMPILER_LAUNCHER=...] [-DBUILD_TYPE=...]
+#       [-DINSTALL_SCRIPT=<build>/sdk/cmake_install.cmake -DINSTALL_PREFIX=...]
+#       -P build_plugin_project.cmake
 # Configures and builds an out-of-tree plugin project against a ksave package, as a third
-# party would; fails with the tool's output when either step fails.
+# party would; fails with the tool's output when a step fails. With INSTALL_SCRIPT, the SDK
+# (libksave, headers, CMake package) is first installed under INSTALL_PREFIX, so the package
+# used is the installed one.
 foreach(required SOURCE_DIR BINARY_DIR ksave_DIR)
   if(NOT ${required})
     message(FATAL_ERROR "build_plugin_project.cmake: -D${required}=... is required")
   endif()
 endforeach()
+if(INSTALL_SCRIPT)
+  execute_process(COMMAND ${CMAKE_COMMAND} -DCMAKE_INSTALL_PREFIX=${INSTALL_PREFIX} -P ${INSTALL_SCRIPT}
+                  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "installing the SDK into ${INSTALL_PREFIX} failed:\n${output}")
+  endif()
+endif()
+
 set(configure_args -S ${SOURCE_DIR} -B ${BINARY_DIR} -Dksave_DIR=${ksave_DIR})
 if(GENERATOR)
   list(APPEND configure_args -G ${GENERATOR})
