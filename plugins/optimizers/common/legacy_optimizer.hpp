@@ -85,7 +85,7 @@ class LegacyOptimizer : public Optimizer {
   ConfigStyle config_style() const { return style_; }
   const LearningRateSchedulePtr& learning_rate_schedule() const { return schedule_; }
   // The learning rate of the next step: schedule and legacy decay applied, in float32.
-  float current_learning_rate() const;
+  virtual float current_learning_rate() const;
 
  protected:
   // Reads the options every optimizer shares; `class_keys` are the subclass's own config keys,

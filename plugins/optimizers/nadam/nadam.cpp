@@ -29,13 +29,18 @@ class Nadam final : public LegacyOptimizer {
     epsilon_ = read_epsilon(true);
   }
 
+  // The legacy Nadam's `decay` is not a learning-rate decay: its rate is the hyperparameter alone.
+  float current_learning_rate() const override {
+    return new_rules_ ? LegacyOptimizer::current_learning_rate() : raw_learning_rate();
+  }
+
  protected:
   std::vector<SlotSpec> slot_specs() const override { return {{"m"}, {"v"}}; }
 
   void create_extra_weights() override { cache_ = add_extra_weight("momentum_cache", Tensor::scalar<float>(1.0f)); }
 
   void prepare_step(float lr_t, std::int64_t iterations) override {
-    lr_ = new_rules_ ? lr_t : raw_learning_rate();
+    lr_ = lr_t;
     beta_1_ = hyper("beta_1");
     beta_2_ = hyper("beta_2");
     eps_ = static_cast<float>(epsilon_.get<double>());
