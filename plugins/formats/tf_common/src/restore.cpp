@@ -143,7 +143,18 @@ class RestoreSession {
       const int n = queue.front();
       queue.pop_front();
       const auto object = bound_[static_cast<std::size_t>(n)];
-      const auto live = checkpoint_children(*object);
+      auto live = checkpoint_children(*object);
+      // Keras creates an optimizer's hyperparameter variables lazily (at its first step): when
+      // the checkpoint has some the live optimizer lacks, create them now to restore them.
+      if (auto optimizer = std::dynamic_pointer_cast<Optimizer>(object)) {
+        const auto missing = [&](const auto& ref) {
+          return std::none_of(live.begin(), live.end(), [&](const TrackableChild& c) { return c.name == ref.local_name(); });
+        };
+        if (std::any_of(graph_.nodes(n).children().begin(), graph_.nodes(n).children().end(), missing)) {
+          optimizer->build({});
+          live = checkpoint_children(*object);
+        }
+      }
       for (const auto& ref : graph_.nodes(n).children()) {
         if (n == 0 && ref.node_id() == 0 && ref.local_name() == "root") continue;  // Keras's self-edge
         std::shared_ptr<Trackable> child;
