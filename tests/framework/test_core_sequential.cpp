@@ -161,3 +161,33 @@ BOOST_AUTO_TEST_CASE(summary_ignores_calls_made_in_other_models) {
   BOOST_TEST(text.find(std::string(98, '_')) == std::string::npos);
   BOOST_TEST(elsewhere->count_params() == 10);
 }
+
+BOOST_AUTO_TEST_CASE(pop_removes_the_last_layer_from_graph_and_config) {
+  auto model = sequential({ksave::Input({4}, "in").layer(), dense(3, "keep"), dense(2, "drop")});
+  model->pop();
+  BOOST_TEST(names_of(model->layers()) == (Names{"keep"}));
+  BOOST_TEST((model->outputs()[0].shape() == ksave::Shape{ksave::kUnknown, 3}));
+  BOOST_TEST(model->count_params() == 15);
+  BOOST_TEST(model->get_config()["layers"].size() == 2u);
+  auto y = model->predict(core_test::rows(2, 4));
+  BOOST_TEST((y.shape() == ksave::Shape{2, 3}));
+  // Adding after a pop continues from the new last output.
+  model->add(dense(5, "again"));
+  BOOST_TEST((model->predict(core_test::rows(2, 4)).shape() == ksave::Shape{2, 5}));
+}
+
+BOOST_AUTO_TEST_CASE(nested_sequential_round_trip) {
+  auto inner = sequential({ksave::Input({4}, "inner_in").layer(), dense(3, "inner_dense")}, "inner");
+  auto outer = sequential({inner, dense(2, "head")}, "outer");
+  BOOST_TEST(names_of(outer->layers()) == (Names{"inner", "head"}));
+  Json config = outer->get_config();
+  // The outer input is made from the nested model's input, named after it.
+  BOOST_TEST(config["layers"][0]["config"]["name"] == "inner_input");
+  BOOST_TEST(config["layers"][1]["class_name"] == "Sequential");
+  auto rebuilt = ksave::Sequential::from_config(config);
+  BOOST_TEST(rebuilt->get_config() == config);
+  rebuilt->set_weights(outer->get_weights());
+  auto x = core_test::rows(3, 4);
+  BOOST_TEST(ksave::allclose(rebuilt->predict(x), outer->predict(x)));
+  BOOST_TEST(outer->count_params() == 4 * 3 + 3 + 3 * 2 + 2);
+}
