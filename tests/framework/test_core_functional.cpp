@@ -168,3 +168,25 @@ BOOST_AUTO_TEST_CASE(graph_errors_name_the_layers) {
     return std::string(e.what()).find("'twin'") != std::string::npos;
   });
 }
+
+BOOST_AUTO_TEST_CASE(call_arguments_are_kept_in_the_graph_and_config) {
+  // x = Dropout(0.5)(inputs, training=True): the node keeps training=True, even in predict.
+  auto inputs = ksave::Input({100}, "in");
+  auto dropped = (*ksave::make_layer("Dropout", {{"rate", 0.5}, {"name", "always"}}))(inputs, Json{{"training", true}});
+  auto model = functional({inputs}, {dropped}, "mc_dropout");
+  Json config = model->get_config();
+  BOOST_TEST(config["layers"][1]["inbound_nodes"] ==
+             Json::parse(R"([[["in", 0, 0, {"training": true}]]])"));
+  auto check_dropout = [](const ksave::Tensor& y) {
+    int zeros = 0;
+    for (float v : y.values<float>()) {
+      BOOST_TEST((v == 0.0f || v == 2.0f), "dropout output " << v << " is neither dropped nor scaled");
+      zeros += v == 0.0f;
+    }
+    BOOST_TEST((zeros > 0 && zeros < 100), zeros << " of 100 dropped");
+  };
+  auto x = ksave::Tensor::filled(ksave::DType::Float32, {1, 100}, 1.0);
+  check_dropout(model->predict(x));
+  auto rebuilt = round_trip(model);
+  check_dropout(rebuilt->predict(x));
+}
