@@ -82,6 +82,21 @@ FormatPtr format_of(const fs::path& path) {
 
 bool holds_weights(const Format& format) { return format.name() != "json"; }
 
+namespace {
+
+// Runs `body`; an error that does not say which file it is about gets `path` in front.
+template <typename F>
+auto about_file(const std::string& path, F&& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    if (std::string(e.what()).find(path) != std::string::npos) throw;
+    throw Error("'" + path + "': " + e.what());
+  }
+}
+
+}  // namespace
+
 ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& weights, bool need_weights) {
   FormatPtr format = format_of(model_path);
   if (!format->can(Capability::LoadModel))
@@ -89,11 +104,13 @@ ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& w
                 "', which holds no model architecture (give an architecture JSON or a whole saved model)");
   if (weights.empty() && need_weights && !holds_weights(*format))
     throw Error("no weights: '" + model_path.string() + "' is an architecture only (give its weights with --weights W)");
-  ModelPtr model = load_model(model_path);
+  ModelPtr model = about_file(model_path.string(), [&] { return load_model(model_path); });
   if (!weights.empty()) {
-    LoadStatus status = load_weights(*model, weights);
-    for (const auto& w : status.warnings) std::cerr << "ksave: warning: " << w << "\n";
-    status.assert_existing_objects_matched();
+    about_file(weights, [&] {
+      LoadStatus status = load_weights(*model, weights);
+      for (const auto& w : status.warnings) std::cerr << "ksave: warning: " << w << "\n";
+      status.assert_existing_objects_matched();
+    });
   }
   return model;
 }
@@ -142,6 +159,19 @@ bool is_table(const Json& value) {
          std::all_of(value.begin(), value.end(), [](const Json& v) { return v.is_object(); });
 }
 
+// A table cell: a list of objects (a layer's weights) as "v1 v2 v3, v1 v2 v3", other values as text.
+std::string cell_text(const Json& value) {
+  if (value.is_array() && value.empty()) return "-";
+  if (!is_table(value)) return json_text(value);
+  std::string text;
+  for (const Json& object : value) {
+    std::string item;
+    for (const auto& [k, v] : object.items()) item += (item.empty() ? "" : " ") + json_text(v);
+    text += (text.empty() ? "" : ", ") + item;
+  }
+  return text;
+}
+
 void print_rows(std::ostream& out, const Json& objects, const std::string& indent) {
   std::vector<std::string> header;
   for (const Json& o : objects)
@@ -150,7 +180,7 @@ void print_rows(std::ostream& out, const Json& objects, const std::string& inden
   std::vector<std::vector<std::string>> rows;
   for (const Json& o : objects) {
     std::vector<std::string> row;
-    for (const auto& k : header) row.push_back(o.contains(k) ? json_text(o[k]) : "");
+    for (const auto& k : header) row.push_back(o.contains(k) ? cell_text(o[k]) : "");
     rows.push_back(std::move(row));
   }
   std::ostringstream table;
