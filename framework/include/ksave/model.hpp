@@ -11,12 +11,14 @@
 #include <vector>
 
 #include "ksave/layer.hpp"
+#include "ksave/training.hpp"
 
 namespace ksave {
 
 class Optimizer;
 class Loss;
 class Metric;
+struct CompileState;  // framework/src/training/compile_state.hpp
 
 class Model : public Layer {
  public:
@@ -50,12 +52,36 @@ class Model : public Layer {
   // {"class_name", "config", "keras_version", "backend"} as tf.keras 2.x's to_json.
   std::string to_json(int indent = -1) const;
 
-  // Training configuration, filled by compile (training engine) or by a loader that found one
-  // in a file; kept as Keras's training_config JSON so formats can save it unchanged.
+  // ---- training (framework/src/training/) ----
+  // Keras's compile. `optimizer`: a name ("adam") or a {"class_name", "config"} dict; `loss`: a
+  // name, a dict, or a list (one per output); `metrics`: names/dicts, or one list per output;
+  // `loss_weights`: null or one number per output.
+  void compile(const Json& optimizer, const Json& loss, const Json& metrics = Json::array(),
+               const Json& loss_weights = nullptr);
+  void compile(std::shared_ptr<Optimizer> optimizer, std::vector<std::shared_ptr<Loss>> losses,
+               std::vector<std::shared_ptr<Metric>> metrics = {}, std::vector<double> loss_weights = {});
+  // Compiles from a Keras training_config (what HDF5 files and SavedModels store); every
+  // generation's form is read (optimizer `lr`, `Custom>Adam`, per-output metric lists).
+  void compile_from_training_config(const Json& training_config);
+  bool compiled() const { return optimizer_ != nullptr; }
+  History fit(const Tensors& x, const Tensors& y, const FitOptions& options = {});
+  Logs evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size = 32, int verbose = 0);
+  Logs train_on_batch(const Tensors& x, const Tensors& y);
+  Logs test_on_batch(const Tensors& x, const Tensors& y);
+  // add_loss / add_metric from outside the model: a function of the model's inputs and
+  // outputs, recomputed on every training and test step.
+  using ExternalLoss = std::function<Tensor(const Tensors& inputs, const Tensors& outputs)>;
+  void add_loss(ExternalLoss loss);
+  void add_metric(ExternalLoss value, const std::string& name);
+
+  // Training configuration as Keras's training_config JSON, written by compile or found by a
+  // loader in a file, so formats can save it unchanged.
   const Json& training_config() const { return training_config_; }
   void set_training_config(Json config) { training_config_ = std::move(config); }
   std::shared_ptr<Optimizer> optimizer() const { return optimizer_; }
   void set_optimizer(std::shared_ptr<Optimizer> optimizer) { optimizer_ = std::move(optimizer); }
+  const std::vector<std::shared_ptr<Loss>>& losses() const { return losses_; }
+  const std::vector<std::shared_ptr<Metric>>& metrics() const { return metrics_; }
 
   std::vector<TrackableChild> trackable_children() const override;
   // Call 0 of a graph model is the model itself: its inputs and outputs.
@@ -72,6 +98,14 @@ class Model : public Layer {
  private:
   Json training_config_;
   std::shared_ptr<Optimizer> optimizer_;
+  std::vector<std::shared_ptr<Loss>> losses_;
+  std::vector<double> loss_weights_;
+  std::vector<std::shared_ptr<Metric>> metrics_;
+  std::vector<std::pair<std::string, ExternalLoss>> external_losses_;    // name empty for add_loss
+  std::vector<std::pair<std::string, ExternalLoss>> external_metrics_;
+  // What compile resolved per output (losses, weights, metric specs and their metric objects).
+  std::shared_ptr<CompileState> compile_state_;
+  friend class Trainer;
 };
 
 using ModelPtr = std::shared_ptr<Model>;

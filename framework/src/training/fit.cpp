@@ -1,0 +1,156 @@
+// Model::fit, evaluate, train_on_batch and test_on_batch: batching, shuffling, validation,
+// callbacks, History and the progress output around the Trainer's steps.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+
+#include "ksave/model.hpp"
+#include "progress.hpp"
+#include "trainer.hpp"
+
+namespace ksave {
+namespace {
+
+// Rows `indices` of the first axis, copied (the feeding side: not an op, never differentiated).
+Tensor take_rows(const Tensor& t, const std::vector<std::int64_t>& indices, std::size_t begin, std::size_t end) {
+  bool contiguous = true;
+  for (std::size_t i = begin + 1; i < end && contiguous; ++i) contiguous = indices[i] == indices[i - 1] + 1;
+  if (contiguous) return t.slice_rows(indices[begin], indices[begin] + static_cast<Dim>(end - begin));
+  Shape shape = t.shape();
+  shape[0] = static_cast<Dim>(end - begin);
+  Tensor out(t.dtype(), shape);
+  if (t.dtype() == DType::String) throw Error("fit: string tensors cannot be batched");
+  const std::size_t row_bytes = t.shape()[0] == 0 ? 0 : t.nbytes() / static_cast<std::size_t>(t.shape()[0]);
+  const auto* src = static_cast<const unsigned char*>(t.raw_data());
+  auto* dst = static_cast<unsigned char*>(out.raw_data());
+  for (std::size_t i = begin; i < end; ++i)
+    std::memcpy(dst + (i - begin) * row_bytes, src + static_cast<std::size_t>(indices[i]) * row_bytes, row_bytes);
+  return out;
+}
+
+Tensors take_rows(const Tensors& ts, const std::vector<std::int64_t>& indices, std::size_t begin, std::size_t end) {
+  Tensors out;
+  for (const auto& t : ts) out.push_back(take_rows(t, indices, begin, end));
+  return out;
+}
+
+Logs to_logs(const OrderedLogs& ordered) { return Logs(ordered.begin(), ordered.end()); }
+
+std::int64_t steps_for(std::int64_t rows, std::int64_t batch_size) { return (rows + batch_size - 1) / batch_size; }
+
+// Runs test steps over the data in order; returns the logs in display order.
+OrderedLogs run_evaluation(Model& model, const Tensors& x, const Tensors& y, std::int64_t rows,
+                           std::int64_t batch_size, int verbose) {
+  Trainer::reset_metrics(model);
+  const std::int64_t steps = steps_for(rows, batch_size);
+  ProgressBar progress(steps, verbose);
+  for (std::int64_t step = 0; step < steps; ++step) {
+    const Dim begin = step * batch_size, end = std::min<Dim>(rows, begin + batch_size);
+    Tensors bx, by;
+    for (const auto& t : x) bx.push_back(rows == end - begin ? t : t.slice_rows(begin, end));
+    for (const auto& t : y) by.push_back(rows == end - begin ? t : t.slice_rows(begin, end));
+    Trainer::test_step(model, bx, by);
+    progress.update(step + 1, Trainer::current_logs(model), step + 1 == steps);
+  }
+  return Trainer::current_logs(model);
+}
+
+}  // namespace
+
+History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions& options) {
+  if (options.batch_size <= 0) throw UsageError("fit: batch_size must be positive, got " + std::to_string(options.batch_size));
+  if (options.epochs < 0) throw UsageError("fit: epochs must be >= 0, got " + std::to_string(options.epochs));
+  if (options.validation_split < 0 || options.validation_split >= 1)
+    throw UsageError("fit: validation_split must be in [0, 1), got " + std::to_string(options.validation_split));
+  const std::int64_t all_rows = Trainer::check_data(*this, x_all, y_all, "fit");
+
+  // validation_data wins over validation_split; the split takes the last fraction, unshuffled.
+  Tensors x = x_all, y = y_all, val_x = options.validation_x, val_y = options.validation_y;
+  std::int64_t rows = all_rows, val_rows = 0;
+  if (!val_x.empty() || !val_y.empty()) {
+    val_rows = Trainer::check_data(*this, val_x, val_y, "fit (validation_data)");
+  } else if (options.validation_split > 0) {
+    const auto split_at = static_cast<std::int64_t>(std::floor(static_cast<double>(all_rows) * (1.0 - options.validation_split)));
+    if (split_at == 0 || split_at == all_rows)
+      throw Error("fit: validation_split " + std::to_string(options.validation_split) + " of " + std::to_string(all_rows) +
+                  " samples leaves no training or no validation data");
+    x.clear(); y.clear();
+    for (const auto& t : x_all) { x.push_back(t.slice_rows(0, split_at)); val_x.push_back(t.slice_rows(split_at, all_rows)); }
+    for (const auto& t : y_all) { y.push_back(t.slice_rows(0, split_at)); val_y.push_back(t.slice_rows(split_at, all_rows)); }
+    rows = split_at;
+    val_rows = all_rows - split_at;
+  }
+  if (rows == 0) throw Error("fit on model '" + name() + "': no training samples");
+
+  const std::int64_t steps = steps_for(rows, options.batch_size);
+  if (options.initial_epoch < 0 || options.initial_epoch > options.epochs)
+    throw UsageError("fit: initial_epoch must be in [0, epochs], got " + std::to_string(options.initial_epoch));
+  // One shuffling stream per epoch, derived from the seed and the epoch number, so a run resumed
+  // with initial_epoch shuffles exactly as one that never stopped.
+  const std::uint64_t seed = options.seed != 0 ? options.seed : std::random_device{}();
+  std::vector<std::int64_t> order(static_cast<std::size_t>(rows));
+  History history;
+  for (const auto& cb : options.callbacks) cb->on_train_begin(*this);
+  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+    if (options.verbose > 0 && options.epochs > 1) std::printf("Epoch %d/%d\n", epoch + 1, options.epochs);
+    for (const auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch);
+    std::iota(order.begin(), order.end(), 0);
+    if (options.shuffle) {
+      std::mt19937_64 rng(seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(epoch + 1));
+      std::shuffle(order.begin(), order.end(), rng);
+    }
+    Trainer::reset_metrics(*this);
+    ProgressBar progress(steps, options.verbose);
+    for (std::int64_t step = 0; step < steps; ++step) {
+      const auto begin = static_cast<std::size_t>(step * options.batch_size);
+      const auto end = static_cast<std::size_t>(std::min<std::int64_t>(rows, (step + 1) * options.batch_size));
+      const bool whole = begin == 0 && end == order.size() && !options.shuffle;
+      Trainer::train_step(*this, whole ? x : take_rows(x, order, begin, end), whole ? y : take_rows(y, order, begin, end));
+      const OrderedLogs logs = Trainer::current_logs(*this);
+      for (const auto& cb : options.callbacks) cb->on_train_batch_end(*this, static_cast<int>(step), to_logs(logs));
+      if (step + 1 < steps) progress.update(step + 1, logs);
+    }
+    OrderedLogs logs = Trainer::current_logs(*this);
+    if (val_rows > 0) {
+      for (const auto& [k, v] : run_evaluation(*this, val_x, val_y, val_rows, options.batch_size, 0))
+        logs.emplace_back("val_" + k, v);
+    }
+    progress.update(steps, logs, true);
+    const Logs epoch_logs = to_logs(logs);
+    history.epochs.push_back(epoch);
+    for (const auto& [k, v] : logs) history.history[k].push_back(v);
+    bool stop = false;
+    for (const auto& cb : options.callbacks) {
+      cb->on_epoch_end(*this, epoch, epoch_logs);
+      stop = stop || cb->stop_training;
+    }
+    if (stop) break;
+  }
+  for (const auto& cb : options.callbacks) cb->on_train_end(*this);
+  return history;
+}
+
+Logs Model::evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size, int verbose) {
+  if (batch_size <= 0) throw UsageError("evaluate: batch_size must be positive, got " + std::to_string(batch_size));
+  const std::int64_t rows = Trainer::check_data(*this, x, y, "evaluate");
+  if (rows == 0) throw Error("evaluate on model '" + name() + "': no samples");
+  return to_logs(run_evaluation(*this, x, y, rows, batch_size, verbose));
+}
+
+Logs Model::train_on_batch(const Tensors& x, const Tensors& y) {
+  Trainer::check_data(*this, x, y, "train_on_batch");
+  Trainer::reset_metrics(*this);
+  Trainer::train_step(*this, x, y);
+  return to_logs(Trainer::current_logs(*this));
+}
+
+Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
+  Trainer::check_data(*this, x, y, "test_on_batch");
+  Trainer::reset_metrics(*this);
+  Trainer::test_step(*this, x, y);
+  return to_logs(Trainer::current_logs(*this));
+}
+
+}  // namespace ksave

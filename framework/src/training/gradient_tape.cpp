@@ -1,0 +1,157 @@
+#include "ksave/autodiff.hpp"
+
+#include <unordered_map>
+
+#include "ksave/ops.hpp"
+
+namespace ksave {
+namespace {
+
+// A tensor's identity on the tape: its storage, shape and dtype (views share storage).
+struct TensorKey {
+  const void* storage;
+  Shape shape;
+  DType dtype;
+  bool operator==(const TensorKey&) const = default;
+};
+
+struct TensorKeyHash {
+  std::size_t operator()(const TensorKey& k) const {
+    std::size_t h = std::hash<const void*>()(k.storage) ^ (static_cast<std::size_t>(k.dtype) << 7);
+    for (Dim d : k.shape) h = h * 1000003u ^ std::hash<Dim>()(d);
+    return h;
+  }
+};
+
+TensorKey key_of(const Tensor& t) { return {t.storage().get(), t.shape(), t.dtype()}; }
+
+}  // namespace
+
+struct GradientTape::Graph {
+  struct Call {
+    const OpDef* op;
+    Attrs attrs;
+    Tensors inputs;   // held so storages stay alive (and addresses unique) while the tape lives
+    Tensors outputs;
+    std::vector<int> input_nodes;
+    std::vector<int> output_nodes;
+  };
+  std::vector<Call> calls;
+  int node_count = 0;
+  // The node a tensor refers to now: the latest call output with that key, else its leaf.
+  std::unordered_map<TensorKey, int, TensorKeyHash> current;
+  // The first node seen for a key: a variable's value is a leaf, whatever views are made of it.
+  std::unordered_map<TensorKey, int, TensorKeyHash> first;
+
+  int node_for_input(const Tensor& t) {
+    TensorKey k = key_of(t);
+    if (auto it = current.find(k); it != current.end()) return it->second;
+    int id = node_count++;
+    current.emplace(k, id);
+    first.emplace(std::move(k), id);
+    return id;
+  }
+  int node_for_output(const Tensor& t) {
+    int id = node_count++;
+    TensorKey k = key_of(t);
+    first.try_emplace(k, id);
+    current.insert_or_assign(std::move(k), id);
+    return id;
+  }
+};
+
+GradientTape::GradientTape() : graph_(std::make_unique<Graph>()) { scope_.emplace(*this); }
+
+GradientTape::~GradientTape() = default;
+
+std::size_t GradientTape::size() const { return graph_->calls.size(); }
+
+void GradientTape::on_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
+                         std::span<const Tensor> outputs) {
+  if (!recording_) return;
+  Graph::Call call{&op, attrs, Tensors(inputs.begin(), inputs.end()), Tensors(outputs.begin(), outputs.end()), {}, {}};
+  for (const Tensor& t : inputs) call.input_nodes.push_back(t.defined() ? graph_->node_for_input(t) : -1);
+  for (const Tensor& t : outputs) call.output_nodes.push_back(t.defined() ? graph_->node_for_output(t) : -1);
+  graph_->calls.push_back(std::move(call));
+}
+
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<VariablePtr>& variables) {
+  std::vector<Tensor> sources;
+  sources.reserve(variables.size());
+  for (const auto& v : variables) sources.push_back(v->value());
+  return gradient(target, sources);
+}
+
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources) {
+  Pause pause(*this);  // the gradient's own op calls are not part of the recorded computation
+  Graph& g = *graph_;
+  std::vector<Tensor> result(sources.size());
+  if (!target.defined() || !is_floating(target.dtype())) return result;
+  auto target_it = g.current.find(key_of(target));
+  if (target_it == g.current.end()) return result;  // not computed on this tape
+
+  // Nodes that depend on a source (forward), so the backward walk skips everything else
+  // (labels, masks, loss terms that do not involve the variables).
+  std::vector<char> depends(static_cast<std::size_t>(g.node_count), 0);
+  std::vector<int> source_nodes(sources.size(), -1);
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (!sources[i].defined()) continue;
+    if (auto it = g.first.find(key_of(sources[i])); it != g.first.end()) {
+      source_nodes[i] = it->second;
+      depends[static_cast<std::size_t>(it->second)] = 1;
+    }
+  }
+  for (const auto& call : g.calls) {
+    if (!call.op->gradient) continue;
+    bool any = false;
+    for (int n : call.input_nodes) any = any || (n >= 0 && depends[static_cast<std::size_t>(n)]);
+    if (!any) continue;
+    for (std::size_t k = 0; k < call.outputs.size(); ++k)
+      if (call.output_nodes[k] >= 0 && is_floating(call.outputs[k].dtype()))
+        depends[static_cast<std::size_t>(call.output_nodes[k])] = 1;
+  }
+  const int target_node = target_it->second;
+  if (!depends[static_cast<std::size_t>(target_node)]) return result;
+
+  std::vector<Tensor> grads(static_cast<std::size_t>(g.node_count));
+  auto accumulate = [&](int node, const Tensor& grad) {
+    Tensor& slot = grads[static_cast<std::size_t>(node)];
+    slot = slot.defined() ? ops::add(slot, grad) : grad;
+  };
+  grads[static_cast<std::size_t>(target_node)] = ops::ones_like(target);
+
+  for (auto it = g.calls.rbegin(); it != g.calls.rend(); ++it) {
+    const auto& call = *it;
+    if (!call.op->gradient) continue;
+    Tensors output_grads(call.outputs.size());
+    bool any_grad = false;
+    for (std::size_t k = 0; k < call.outputs.size(); ++k) {
+      int n = call.output_nodes[k];
+      if (n < 0) continue;
+      output_grads[k] = grads[static_cast<std::size_t>(n)];
+      any_grad = any_grad || output_grads[k].defined();
+    }
+    if (!any_grad) continue;
+    bool needed = false;
+    for (int n : call.input_nodes) needed = needed || (n >= 0 && depends[static_cast<std::size_t>(n)]);
+    if (!needed) continue;
+    Tensors input_grads = call.op->gradient(GradientContext{call.inputs, call.outputs, output_grads, call.attrs});
+    if (input_grads.size() != call.inputs.size())
+      throw Error("gradient of op " + call.op->name + " returned " + std::to_string(input_grads.size()) +
+                  " gradients for " + std::to_string(call.inputs.size()) + " inputs");
+    for (std::size_t i = 0; i < input_grads.size(); ++i) {
+      int n = call.input_nodes[i];
+      if (n < 0 || !depends[static_cast<std::size_t>(n)] || !input_grads[i].defined()) continue;
+      if (input_grads[i].shape() != call.inputs[i].shape())
+        throw Error("gradient of op " + call.op->name + " for input " + std::to_string(i) + " has shape " +
+                    shape_to_string(input_grads[i].shape()) + ", the input has " +
+                    shape_to_string(call.inputs[i].shape()));
+      accumulate(n, input_grads[i]);
+    }
+  }
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (source_nodes[i] >= 0) result[i] = grads[static_cast<std::size_t>(source_nodes[i])];
+  return result;
+}
+
+}  // namespace ksave
