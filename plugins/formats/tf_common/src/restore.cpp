@@ -62,6 +62,7 @@ class RestoreSession {
       walk({0});
       restore_bound_values();
     }
+    report_mismatches();
     compute_status();
   }
 
@@ -85,6 +86,7 @@ class RestoreSession {
     }
     walk(queue);
     const std::size_t restored = restore_bound_values();
+    report_mismatches();
     compute_status();
     return restored;
   }
@@ -182,10 +184,14 @@ class RestoreSession {
   bool restore_variable(Variable& variable, const std::string& key) {
     if (restored_.count(&variable)) return false;
     Tensor value = reader_->read(key);
-    if (value.dtype() != variable.dtype() || value.shape() != variable.shape())
-      throw Error(where() + ": value '" + key + "' is " + std::string(dtype_name(value.dtype())) + " " +
-                  shape_to_string(value.shape()) + " but " + describe(variable) + " is " +
-                  std::string(dtype_name(variable.dtype())) + " " + shape_to_string(variable.shape()));
+    if (value.dtype() != variable.dtype() || value.shape() != variable.shape()) {
+      // Collected, not thrown at once: when nothing else matches, the checkpoint belongs to
+      // another architecture (the nested-model pitfall) and the status explains it.
+      mismatches_.push_back("value '" + key + "' is " + std::string(dtype_name(value.dtype())) + " " +
+                            shape_to_string(value.shape()) + " but " + describe(variable) + " is " +
+                            std::string(dtype_name(variable.dtype())) + " " + shape_to_string(variable.shape()));
+      return false;
+    }
     variable.assign_shared(std::move(value));
     restored_.insert(&variable);
     consumed.insert(key);
@@ -246,8 +252,20 @@ class RestoreSession {
       }
   }
 
+  // Values whose object has another shape or dtype: an error when other values matched (the
+  // checkpoint is for this model, and this one is wrong), part of the status otherwise.
+  void report_mismatches() {
+    if (mismatches_.empty()) return;
+    std::string list;
+    for (const auto& m : mismatches_) list += (list.empty() ? "" : "; ") + m;
+    if (!restored_.empty()) throw Error(where() + ": " + list);
+    mismatch_warnings_.push_back(where() + ": values of another shape were not restored: " + list);
+    mismatches_.clear();
+  }
+
   void compute_status() {
     LoadStatus fresh;
+    fresh.warnings = mismatch_warnings_;
     fresh.partial_ok = status.partial_ok;
     for (const auto& w : status.warnings)
       if (w.find("matches two different objects") != std::string::npos) fresh.warnings.push_back(w);
@@ -314,6 +332,7 @@ class RestoreSession {
   std::vector<bool> has_values_;
   std::vector<Pending> pending_;
   std::set<const Variable*> restored_;
+  std::vector<std::string> mismatches_, mismatch_warnings_;
 };
 
 CheckpointStatus::CheckpointStatus(std::shared_ptr<RestoreSession> session) : session_(std::move(session)) {}
