@@ -1,0 +1,211 @@
+// bench_h5: saving and loading a model of about 400 MB of float32 weights in the HDF5 format,
+// side by side in one run with (a) writing and reading the same bytes with plain write()/read()
+// and (b) h5py writing and reading the same arrays in the Keras layout (benchmarks/h5py_io.py).
+// Peak memory of load_model is measured in a fresh child process (/proc/self/status VmHWM).
+//
+//   bench_h5 [--layers 25] [--units 2048] [--dir /tmp]
+//
+// All files go through the page cache (no fsync, no cache dropping), the same for every side;
+// sync() runs before every write phase so none pays for an earlier one's writeback, and every
+// read phase is the best of three runs (warm cache).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "ksave/saving.hpp"
+#include "ksave/serialization.hpp"
+
+namespace fs = std::filesystem;
+using namespace ksave;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// VmRSS / VmHWM of this process, in bytes.
+std::size_t status_bytes(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key + ":", 0) == 0) return std::stoull(line.substr(key.size() + 1)) * 1024;
+  return 0;
+}
+
+ModelPtr build_model(int layers, int units) {
+  std::vector<LayerPtr> stack{make_layer("InputLayer", {{"batch_input_shape", Json::array({nullptr, units})}})};
+  // Zeros initializers keep the build cost to allocating memory, so the figures are about I/O.
+  for (int i = 0; i < layers; ++i)
+    stack.push_back(make_layer("Dense", {{"units", units}, {"kernel_initializer", "zeros"}}));
+  auto model = std::make_shared<Sequential>(stack, "bench");
+  float value = 0.0f;
+  for (const auto& v : model->weights()) {
+    Tensor t = v->value().clone();
+    for (float& x : t.values<float>()) x = (value += 0.001f);
+    v->assign_shared(t);
+  }
+  return model;
+}
+
+std::size_t weight_bytes(const Model& model) {
+  std::size_t total = 0;
+  for (const auto& v : model.weights()) total += v->value().nbytes();
+  return total;
+}
+
+void write_all(int fd, const void* data, std::size_t n) {
+  auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w <= 0) throw Error("plain write failed: " + std::string(std::strerror(errno)));
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+void read_all(int fd, void* data, std::size_t n) {
+  auto* p = static_cast<char*>(data);
+  while (n > 0) {
+    ssize_t r = ::read(fd, p, n);
+    if (r <= 0) throw Error("plain read failed");
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+}
+
+constexpr int kReadRepeats = 3;
+
+template <typename F>
+double timed(F&& f) {
+  auto start = Clock::now();
+  f();
+  return seconds_since(start);
+}
+
+template <typename F>
+double best_of(int runs, F&& f) {
+  double best = 1e300;
+  for (int i = 0; i < runs; ++i) best = std::min(best, timed(f));
+  return best;
+}
+
+// The same bytes through plain write()/read() into the variables' own storage.
+std::pair<double, double> plain_file(const Model& model, const fs::path& path) {
+  ::sync();
+  double write_s = timed([&] {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    for (const auto& v : model.weights()) write_all(fd, v->value().raw_data(), v->value().nbytes());
+    ::close(fd);
+  });
+  double read_s = best_of(kReadRepeats, [&] {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    for (const auto& v : model.weights()) {
+      Tensor t = v->value();
+      read_all(fd, t.raw_data(), t.nbytes());
+    }
+    ::close(fd);
+  });
+  fs::remove(path);
+  return {write_s, read_s};
+}
+
+std::string run_command(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  ::pclose(pipe);
+  return out;
+}
+
+void row(const std::string& what, double seconds, std::size_t bytes) {
+  std::printf("  %-46s %8.3f s  %8.0f MB/s\n", what.c_str(), seconds, static_cast<double>(bytes) / 1e6 / seconds);
+}
+
+// Child mode: load_model in a fresh process and report time and memory as JSON.
+int load_only(const fs::path& path) {
+  get_format("h5");  // plugins loaded before the baseline
+  std::size_t baseline = status_bytes("VmRSS");
+  auto start = Clock::now();
+  ModelPtr model = load_model(path);
+  double seconds = seconds_since(start);
+  std::printf("{\"seconds\": %.6f, \"baseline\": %zu, \"peak\": %zu, \"weights\": %zu}\n", seconds, baseline, status_bytes("VmHWM"),
+              weight_bytes(*model));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int layers = 25, units = 2048;
+  fs::path dir = fs::temp_directory_path();
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string key = argv[i];
+    if (key == "--layers") layers = std::stoi(argv[i + 1]);
+    else if (key == "--units") units = std::stoi(argv[i + 1]);
+    else if (key == "--dir") dir = argv[i + 1];
+    else if (key == "--load-only") return load_only(argv[i + 1]);
+  }
+  fs::path work = dir / ("bench_h5_" + std::to_string(::getpid()));
+  fs::create_directories(work);
+
+  ModelPtr model = build_model(layers, units);
+  std::size_t bytes = weight_bytes(*model);
+  std::printf("bench_h5: %d Dense layers of %dx%d + bias, %.1f MB of float32 weights, files in %s\n", layers, units, units,
+              static_cast<double>(bytes) / 1e6, work.c_str());
+
+  auto [plain_write, plain_read] = plain_file(*model, work / "plain.bin");
+
+  ::sync();
+  double save_s = timed([&] { save_model(*model, work / "ksave.h5"); });
+  ModelPtr target = build_model(layers, units);
+  double load_weights_s = best_of(kReadRepeats, [&] { load_weights(*target, work / "ksave.h5"); });
+  bool identical = true;
+  auto a = model->weights(), b = target->weights();
+  for (std::size_t i = 0; i < a.size(); ++i)
+    identical = identical && std::memcmp(a[i]->value().raw_data(), b[i]->value().raw_data(), a[i]->value().nbytes()) == 0;
+  target.reset();
+  model.reset();
+
+  std::string child = run_command("'" + fs::canonical("/proc/self/exe").string() + "' --load-only '" + (work / "ksave.h5").string() + "'");
+  Json load = Json::parse(child.empty() ? "{}" : child, nullptr, false);
+
+  ::sync();
+  std::string h5py_out = run_command("/usr/bin/python3 '" KSAVE_BENCH_H5PY_SCRIPT "' --path '" + (work / "h5py.h5").string() +
+                                     "' --layers " + std::to_string(layers) + " --units " + std::to_string(units) + " 2>&1");
+  Json h5py = Json::parse(h5py_out, nullptr, false);
+
+  std::printf("\n  %-46s %10s  %13s\n", "", "time", "throughput");
+  row("plain write() of the weight buffers", plain_write, bytes);
+  row("plain read() into the variables", plain_read, bytes);
+  if (h5py.is_object()) {
+    row("h5py " + h5py.value("h5py", std::string("?")) + " write (Keras layout)", h5py.at("write_seconds").get<double>(), bytes);
+    row("h5py read (np.asarray per weight)", h5py.at("read_seconds").get<double>(), bytes);
+  } else {
+    std::printf("  h5py side failed: %s\n", h5py_out.c_str());
+  }
+  row("ksave save_model (.h5)", save_s, bytes);
+  row("ksave load_weights (.h5, into an existing model)", load_weights_s, bytes);
+  if (load.is_object() && load.contains("seconds")) {
+    row("ksave load_model (.h5, builds the model too)", load.at("seconds").get<double>(), bytes);
+    double extra = static_cast<double>(load.at("peak").get<std::size_t>() - load.at("baseline").get<std::size_t>());
+    double weights = static_cast<double>(load.at("weights").get<std::size_t>());
+    std::printf("\n  load_model peak memory above the process baseline: %.1f MB for %.1f MB of weights (%.1f%% over)\n", extra / 1e6,
+                weights / 1e6, (extra / weights - 1.0) * 100.0);
+  } else {
+    std::printf("  load_model child failed: %s\n", child.c_str());
+  }
+  std::printf("  save_model throughput vs plain write: %.0f%%; load_weights vs plain read: %.0f%%; weights identical after reload: %s\n",
+              100.0 * plain_write / save_s, 100.0 * plain_read / load_weights_s, identical ? "yes" : "NO");
+  fs::remove_all(work);
+  return identical ? 0 : 1;
+}
