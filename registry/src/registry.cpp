@@ -119,6 +119,11 @@ ClassRef Registry::require(Kind kind, const std::string& name) const {
 
 std::string Registry::registered_name_for(Kind kind, const std::string& class_name) const {
   std::shared_lock lock(mutex_);
+  // A built-in of that name keeps its plain name even when the same class is also registered
+  // under a package (optimizers are also "Custom>Adam" for Keras 2.11 configs).
+  for (const auto& e : entries_)
+    if (e->package.empty() && lookup_kind(e->kind) == lookup_kind(kind) && e->class_name == class_name)
+      return class_name;
   for (const auto& e : entries_)
     if (!e->package.empty() && lookup_kind(e->kind) == lookup_kind(kind) && e->class_name == class_name)
       return e->registered_name();

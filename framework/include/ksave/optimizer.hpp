@@ -26,8 +26,8 @@ class Optimizer : public Trackable {
   virtual std::vector<std::pair<std::string, VariablePtr>> slots(const Variable& variable) const = 0;
   // Creates every slot for these variables now (loaders need them before restoring values).
   virtual void build(const std::vector<VariablePtr>& variables) = 0;
-  // All state in the order tf.keras's get_weights() gives it: iterations, then the slots of each
-  // variable in turn.
+  // All state in the order tf.keras's get_weights() gives it: iterations, then the slots grouped
+  // by kind (every variable's "m", then every variable's "v", ...), as OptimizerV2 creates them.
   virtual std::vector<VariablePtr> variables() const = 0;
   std::string trackable_kind() const override { return "optimizer"; }
 };
