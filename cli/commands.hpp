@@ -54,9 +54,10 @@ void require_option(const po::variables_map& vm, const std::string& name);
 
 // A whole saved model (format found by content); with `weights`, its weights are then read from
 // that file or checkpoint prefix. A JSON architecture without weights is refused when
-// `need_weights` (its values would be random initializations).
+// `need_weights` (its values would be random initializations). `compile` as Keras's
+// load_model(compile=...): predictions need no optimizer.
 ModelPtr load_model_and_weights(const std::filesystem::path& model_path, const std::string& weights,
-                                bool need_weights);
+                                bool need_weights, bool compile);
 // The format of a file, folder or checkpoint prefix (a prefix is not a file: "ckpt" names
 // ckpt.index and ckpt.data-*).
 FormatPtr format_of(const std::filesystem::path& path);

@@ -97,14 +97,17 @@ auto about_file(const std::string& path, F&& body) {
 
 }  // namespace
 
-ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& weights, bool need_weights) {
+ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& weights, bool need_weights,
+                                bool compile) {
   FormatPtr format = format_of(model_path);
   if (!format->can(Capability::LoadModel))
     throw Error("'" + model_path.string() + "' is in format '" + format->name() +
                 "', which holds no model architecture (give an architecture JSON or a whole saved model)");
   if (weights.empty() && need_weights && !holds_weights(*format))
     throw Error("no weights: '" + model_path.string() + "' is an architecture only (give its weights with --weights W)");
-  ModelPtr model = about_file(model_path.string(), [&] { return load_model(model_path); });
+  LoadOptions options;
+  options.compile = compile;
+  ModelPtr model = about_file(model_path.string(), [&] { return load_model(model_path, options); });
   if (!weights.empty()) {
     about_file(weights, [&] {
       LoadStatus status = load_weights(*model, weights);

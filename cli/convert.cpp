@@ -37,8 +37,9 @@ int run(const Args& args) {
   const std::filesystem::path dst = vm["DST"].as<std::string>();
 
   FormatPtr target = get_format(target_format(vm["to"].as<std::string>(), dst));
-  // Writing random initial values as if they were the model's would be a silent lie.
-  ModelPtr model = load_model_and_weights(src, vm["weights"].as<std::string>(), holds_weights(*target));
+  // Writing random initial values as if they were the model's would be a silent lie. Compiled,
+  // so that a whole-model target keeps the optimizer and its state.
+  ModelPtr model = load_model_and_weights(src, vm["weights"].as<std::string>(), holds_weights(*target), true);
   SaveOptions options;
   options.format = target->name();
   if (target->can(Capability::SaveModel)) {

@@ -54,7 +54,7 @@ int run(const Args& args) {
 
   const auto input_paths = vm["input"].as<std::vector<std::string>>();
   const auto output_paths = vm["output"].as<std::vector<std::string>>();
-  ModelPtr model = load_model_and_weights(vm["MODEL"].as<std::string>(), vm["weights"].as<std::string>(), true);
+  ModelPtr model = load_model_and_weights(vm["MODEL"].as<std::string>(), vm["weights"].as<std::string>(), true, false);
   check_count("input", input_paths.size(), model->input_names(), model->inputs());
   check_count("output", output_paths.size(), model->output_names(), model->outputs());
 
