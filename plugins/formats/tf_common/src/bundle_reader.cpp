@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
@@ -75,6 +76,26 @@ Tensor uninitialized_tensor(DType dtype, const Shape& dims, std::uint64_t bytes)
   if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for a tensor");
   std::shared_ptr<void> owner(p, std::free);
   return Tensor(dtype, dims, Storage::wrap(p, bytes, std::move(owner)));
+}
+
+// Reads `size` bytes and returns their crc32c. Large tensors are read in chunks, each chunk's
+// crc computed on a second thread while the next chunk is read, so the check costs little
+// beyond the read itself.
+std::uint32_t read_with_crc(const FileHandle& file, char* out, std::uint64_t size, std::uint64_t offset,
+                            const std::string& what) {
+  constexpr std::uint64_t kChunk = 4 << 20;
+  if (size < 2 * kChunk) {
+    file.read_at(out, size, offset, what);
+    return crc32c::value(out, size);
+  }
+  std::future<std::uint32_t> running = std::async(std::launch::deferred, [] { return 0u; });
+  for (std::uint64_t done = 0; done < size; done += kChunk) {
+    const std::uint64_t n = std::min(kChunk, size - done);
+    file.read_at(out + done, n, offset + done, what);
+    const std::uint32_t before = running.get();
+    running = std::async(std::launch::async, [before, p = out + done, n] { return crc32c::extend(before, p, n); });
+  }
+  return running.get();
 }
 
 std::string hex(std::uint32_t v) {
@@ -173,8 +194,7 @@ Tensor BundleReader::read(const std::string& key) const {
     return decode_string_tensor(bytes, dims, count, stored_crc, what);
   }
   Tensor out = uninitialized_tensor(dtype, dims, size);
-  file.read_at(out.raw_data(), size, offset, what);
-  const std::uint32_t actual = crc32c::value(out.raw_data(), size);
+  const std::uint32_t actual = read_with_crc(file, static_cast<char*>(out.raw_data()), size, offset, what);
   if (actual != stored_crc)
     throw Error(what + ": data corrupted, crc32c mismatch (stored " + hex(stored_crc) + ", computed " + hex(actual) +
                 ") in '" + data.string() + "'");

@@ -1,5 +1,6 @@
 // Writing tensor bundles byte-compatible with TensorFlow's BundleWriter.
 #include <fstream>
+#include <future>
 #include <random>
 
 #include "ksave/error.hpp"
@@ -79,10 +80,19 @@ void BundleWriter::add(const std::string& key, const Tensor& value, int shard_id
     size = static_cast<std::int64_t>(encoded.bytes.size());
     crc = encoded.crc;
   } else {
-    const Tensor contiguous = value;
     size = static_cast<std::int64_t>(value.nbytes());
-    shard.out.write(static_cast<const char*>(contiguous.raw_data()), size);
-    crc = crc32c::value(contiguous.raw_data(), static_cast<std::size_t>(size));
+    const void* bytes = value.raw_data();
+    // The crc of a large tensor runs on a second thread while the bytes go to the file: both
+    // only read the tensor, and the save then costs about what writing the bytes costs.
+    constexpr std::int64_t kOverlapFrom = 1 << 20;
+    if (size >= kOverlapFrom) {
+      auto pending = std::async(std::launch::async, [bytes, size] { return crc32c::value(bytes, static_cast<std::size_t>(size)); });
+      shard.out.write(static_cast<const char*>(bytes), size);
+      crc = pending.get();
+    } else {
+      shard.out.write(static_cast<const char*>(bytes), size);
+      crc = crc32c::value(bytes, static_cast<std::size_t>(size));
+    }
   }
   if (!shard.out) throw Error("cannot write tensor '" + key + "' to '" + shard.temp_path.string() + "' (disk full?)");
   entry.set_size(size);
