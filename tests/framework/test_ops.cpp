@@ -259,6 +259,21 @@ BOOST_AUTO_TEST_CASE(bias_add_last_axis) {
       {"BiasAdd", "(2,)", "(2, 3)"});
 }
 
+BOOST_AUTO_TEST_CASE(bias_add_channels_first) {
+  const Tensor x = F({1, 2, 3, 4, 5, 6, 7, 8}, {1, 2, 2, 2});
+  const Tensor r = run_op("BiasAdd", std::vector<Tensor>{x, F({10, 20}, {2})},
+                          Attrs{{"data_format", std::string("NCHW")}})[0];
+  expect(r, {1, 2, 2, 2}, {11, 12, 13, 14, 25, 26, 27, 28});
+}
+
+BOOST_AUTO_TEST_CASE(empty_tensors) {
+  expect(o::add(Tensor(DType::Float32, {0, 3}), F({1, 2, 3}, {3})), {0, 3}, {});
+  expect(o::sum(Tensor(DType::Float32, {0, 3}), {0}), {3}, {0, 0, 0});
+  // An empty inner dimension gives a zero product.
+  expect(o::matmul(Tensor(DType::Float32, {2, 0}), Tensor(DType::Float32, {0, 2})), {2, 2},
+         {0, 0, 0, 0});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(reductions)

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 namespace ksave::detail {
 
 namespace {
@@ -34,6 +36,8 @@ class WorkerPool {
   }
 
   int workers() const { return static_cast<int>(threads_.size()); }
+  // A forked child inherits the pool object but not its threads; it must not wait for them.
+  bool usable() const { return getpid() == owner_; }
   std::mutex& job_mutex() { return job_mutex_; }
 
   // Runs task(0) on the caller and task(1..workers) on the workers; the caller holds job_mutex.
@@ -85,6 +89,7 @@ class WorkerPool {
     }
   }
 
+  const pid_t owner_ = getpid();
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::mutex job_mutex_;
@@ -125,7 +130,8 @@ void parallel_chunks(std::int64_t count, double flops,
   }
   WorkerPool& workers = pool();
   std::unique_lock job(workers.job_mutex(), std::try_to_lock);
-  if (!job.owns_lock()) {  // another thread is using the pool: do our share alone
+  // Another thread is using the pool (or this is a forked child): do the work alone.
+  if (!job.owns_lock() || !workers.usable()) {
     fn(0, count);
     return;
   }
