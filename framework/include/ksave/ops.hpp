@@ -6,7 +6,9 @@
 // end. Op names are TensorFlow's where TensorFlow has the op (AddV2, MatMul, BiasAdd, ...).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -102,6 +104,32 @@ Tensor zeros_like(const Tensor& x);                               // ZerosLike
 Tensor ones_like(const Tensor& x);                                // OnesLike
 // Sums `grad` down to `shape` (undoes broadcasting; used by gradients).
 Tensor reduce_to_shape(const Tensor& grad, const Shape& shape);   // (internal) SumToShape
+
+// ---- convolution and pooling (NHWC inputs, HWIO filters; TensorFlow's window rules) ----
+// Strides, dilations and padding of a 2-D window. SAME pads a total of
+// max((ceil(in/s)-1)*s + (k-1)*d + 1 - in, 0), the odd unit at the bottom/right.
+struct Window2D {
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t dilation_h = 1, dilation_w = 1;  // convolutions only
+  std::string padding = "VALID";                // "VALID", "SAME" or "EXPLICIT"
+  std::array<std::int64_t, 4> explicit_paddings{0, 0, 0, 0};  // top, bottom, left, right
+};
+// Filter [kh, kw, C / groups, out]; groups = C / filter depth.
+Tensor conv2d(const Tensor& x, const Tensor& filter, const Window2D& window = {});  // Conv2D
+// The gradient of conv2d with respect to its input of `input_shape` (also the transposed
+// convolution of `dy`).
+Tensor conv2d_backprop_input(const Shape& input_shape, const Tensor& filter, const Tensor& dy,
+                             const Window2D& window);             // Conv2DBackpropInput
+Tensor conv2d_backprop_filter(const Tensor& x, const Shape& filter_shape, const Tensor& dy,
+                              const Window2D& window);            // Conv2DBackpropFilter
+// Filter [kh, kw, C, multiplier] -> C * multiplier channels (channel c*M + m).
+Tensor depthwise_conv2d(const Tensor& x, const Tensor& filter,
+                        const Window2D& window = {});             // DepthwiseConv2dNative
+Tensor max_pool(const Tensor& x, std::int64_t pool_h, std::int64_t pool_w,
+                const Window2D& window);                          // MaxPool
+// Averages over the in-bounds part of each window (SAME padding is not counted).
+Tensor avg_pool(const Tensor& x, std::int64_t pool_h, std::int64_t pool_w,
+                const Window2D& window);                          // AvgPool
 
 // Constants (not op calls: they are captured as Const nodes by the tracer).
 Tensor constant(double value);  // float32 scalar

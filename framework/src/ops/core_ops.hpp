@@ -39,6 +39,15 @@
 //                                     [0, depth) give a zero row as in TensorFlow; no gradient
 //   ZerosLike OnesLike                (x) -> same dtype and shape; no gradient
 //   SumToShape (internal)             (x); shape: int64 list — sums broadcast axes away
+//   Conv2D                            (input NHWC, filter HWIO); strides, dilations: [1, h, w, 1];
+//                                     padding: SAME/VALID/EXPLICIT; explicit_paddings: 8 ints;
+//                                     data_format: NHWC only. Filter depth C / groups = groups
+//   Conv2DBackpropInput               (filter, out_backprop); input_sizes: int64 list, + Conv2D's
+//   Conv2DBackpropFilter              (input, out_backprop); filter_sizes: int64 list, + Conv2D's
+//   DepthwiseConv2dNative             (input, filter [kh, kw, C, M]); Conv2D's attributes
+//   MaxPool AvgPool                   (x); ksize, strides: [1, h, w, 1]; padding: SAME/VALID
+//   MaxPoolGrad                       (orig_input, orig_output, grad); MaxPool's attributes
+//   AvgPoolGrad                       (grad); orig_input_shape: int64 list, + AvgPool's
 //   UnsortedSegmentSum (internal)     (data, segment_ids); num_segments: int64 — the gradient
 //                                     of GatherV2
 //

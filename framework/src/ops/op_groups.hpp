@@ -16,5 +16,7 @@ std::vector<OpDef> nn_ops();
 std::vector<OpDef> shape_ops();
 std::vector<OpDef> indexing_ops();
 std::vector<OpDef> cast_fill_ops();
+std::vector<OpDef> conv_ops();  // conv.cpp: Conv2D, its gradients, DepthwiseConv2dNative
+std::vector<OpDef> pool_ops();  // pool.cpp: MaxPool, AvgPool and their gradients
 
 }  // namespace ksave::detail

@@ -1,0 +1,178 @@
+// Conv1D and Conv2D (and their Keras 1 names Convolution1D/Convolution2D): a sliding-window
+// cross-correlation through the Conv2D op; Conv1D runs it on an inserted height axis of 1.
+// Padding valid/same (and causal for Conv1D), strides, dilation, groups; channels_last, and
+// channels_first by transposing around the op (Keras itself only runs channels_first on GPU).
+#include "../common/spatial_config.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+template <int Rank>
+class Conv : public Layer {
+  static_assert(Rank == 1 || Rank == 2);
+
+ public:
+  static constexpr const char* kClass = Rank == 1 ? "Conv1D" : "Conv2D";
+
+  explicit Conv(const Json& config) : Layer(config, kClass) {
+    ConfigReader r(config, "layer '" + name() + "' (" + kClass + ")");
+    filters_ = r.require<std::int64_t>("filters", {"nb_filter"});
+    if (filters_ <= 0)
+      throw Error(r.object() + ": filters must be positive, found " + std::to_string(filters_));
+    kernel_size_ = read_kernel_size(r);
+    strides_ = r.int_tuple("strides", Rank, std::vector<std::int64_t>(Rank, 1),
+                           {Rank == 1 ? "subsample_length" : "subsample"});
+    padding_ = spatial::padding(r, Rank == 1 ? std::vector<std::string>{"valid", "same", "causal"}
+                                             : std::vector<std::string>{"valid", "same"});
+    data_format_ = spatial::data_format(r);
+    dilation_rate_ = r.int_tuple("dilation_rate", Rank, std::vector<std::int64_t>(Rank, 1),
+                                 {"atrous_rate"});
+    groups_ = r.get<std::int64_t>("groups", 1);
+    spatial::require_positive(kernel_size_, r, "kernel_size");
+    spatial::require_positive(strides_, r, "strides");
+    spatial::require_positive(dilation_rate_, r, "dilation_rate");
+    if (groups_ < 1 || filters_ % groups_ != 0)
+      throw Error(r.object() + ": groups (" + std::to_string(groups_) +
+                  ") must be positive and divide filters (" + std::to_string(filters_) + ")");
+    activation_ = get_activation(r.get<Json>("activation", nullptr));
+    use_bias_ = r.get<bool>("use_bias", true, {"bias"});
+    kernel_initializer_ =
+        get_initializer(r.get<Json>("kernel_initializer", "glorot_uniform", {"init"}));
+    bias_initializer_ = get_initializer(r.get<Json>("bias_initializer", "zeros"));
+    kernel_regularizer_ =
+        get_regularizer(r.get<Json>("kernel_regularizer", nullptr, {"W_regularizer"}));
+    bias_regularizer_ = get_regularizer(r.get<Json>("bias_regularizer", nullptr, {"b_regularizer"}));
+    activity_regularizer_ = get_regularizer(r.get<Json>("activity_regularizer", nullptr));
+    kernel_constraint_ = get_constraint(r.get<Json>("kernel_constraint", nullptr, {"W_constraint"}));
+    bias_constraint_ = get_constraint(r.get<Json>("bias_constraint", nullptr, {"b_constraint"}));
+  }
+
+  std::string class_name() const override { return kClass; }
+
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    c["filters"] = filters_;
+    c["kernel_size"] = spatial::ints_json(kernel_size_);
+    c["strides"] = spatial::ints_json(strides_);
+    c["padding"] = padding_;
+    c["data_format"] = data_format_;
+    c["dilation_rate"] = spatial::ints_json(dilation_rate_);
+    c["groups"] = groups_;
+    c["activation"] = serialize(activation_);
+    c["use_bias"] = use_bias_;
+    c["kernel_initializer"] = serialize(kernel_initializer_);
+    c["bias_initializer"] = serialize(bias_initializer_);
+    c["kernel_regularizer"] = serialize(kernel_regularizer_);
+    c["bias_regularizer"] = serialize(bias_regularizer_);
+    c["activity_regularizer"] = serialize(activity_regularizer_);
+    c["kernel_constraint"] = serialize(kernel_constraint_);
+    c["bias_constraint"] = serialize(bias_constraint_);
+    return c;
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    if (shapes.size() != 1 || shapes[0].size() != Rank + 2)
+      throw Error("layer '" + name() + "' (" + kClass + ") needs one input of rank " +
+                  std::to_string(Rank + 2) + ", found " +
+                  (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
+    const Dim channels = channels_first() ? shapes[0][1] : shapes[0].back();
+    if (channels < 0 || channels % groups_ != 0)
+      throw Error("layer '" + name() + "' (" + kClass + "): the input's channel axis must be known and divisible by groups (" +
+                  std::to_string(groups_) + "), found " + shape_to_string(shapes[0]));
+    Shape kernel_shape(kernel_size_.begin(), kernel_size_.end());
+    kernel_shape.push_back(channels / groups_);
+    kernel_shape.push_back(filters_);
+    kernel_ = add_weight({"kernel", kernel_shape, DType::Float32, kernel_initializer_,
+                          kernel_regularizer_, kernel_constraint_, true});
+    if (use_bias_)
+      bias_ = add_weight({"bias", {filters_}, DType::Float32, bias_initializer_, bias_regularizer_,
+                          bias_constraint_, true});
+  }
+
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), channels_first(),
+                                         [&](const Tensor& x) { return convolve(x); });
+    if (use_bias_) y = channels_first() ? ops::add(y, channel_bias(y.rank()))
+                                        : ops::bias_add(y, bias_->value());
+    y = activation_(y);
+    if (activity_regularizer_)
+      add_loss(ops::div((*activity_regularizer_)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
+    return {y};
+  }
+
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
+    const Shape& in = shapes.at(0);
+    if (in.size() != Rank + 2)
+      throw Error("layer '" + name() + "' (" + kClass + ") needs an input of rank " +
+                  std::to_string(Rank + 2) + ", found " + shape_to_string(in));
+    Shape out = in;
+    const std::size_t first_spatial = channels_first() ? 2 : 1;
+    // Causal padding keeps the length, as same does.
+    const std::string rule = padding_ == "causal" ? "same" : padding_;
+    for (std::size_t i = 0; i < Rank; ++i)
+      out[first_spatial + i] = spatial::output_length(in[first_spatial + i], kernel_size_[i], rule,
+                                                      strides_[i], dilation_rate_[i]);
+    out[channels_first() ? 1 : out.size() - 1] = filters_;
+    return {out};
+  }
+
+ private:
+  bool channels_first() const { return data_format_ == "channels_first"; }
+
+  std::vector<std::int64_t> read_kernel_size(const ConfigReader& r) const {
+    if (r.has("kernel_size") || Rank == 1)
+      return r.int_tuple("kernel_size", Rank, {}, {"filter_length"});
+    // Keras 1 Convolution2D: nb_row, nb_col.
+    return {r.require<std::int64_t>("nb_row"), r.require<std::int64_t>("nb_col")};
+  }
+
+  // The bias broadcast over a channels_first output.
+  Tensor channel_bias(int rank) const {
+    Shape shape(static_cast<std::size_t>(rank - 1), 1);
+    shape[0] = filters_;
+    return ops::reshape(bias_->value(), shape);
+  }
+
+  // Channels-last convolution of x (rank Rank + 2).
+  Tensor convolve(const Tensor& x) const {
+    if constexpr (Rank == 2) {
+      return ops::conv2d(x, kernel_->value(),
+                         spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0],
+                                         dilation_rate_[1]));
+    } else {
+      Tensor input = x;
+      std::string padding = padding_;
+      if (padding_ == "causal") {
+        // Causal: pad the start by the dilated kernel extent so no output sees the future.
+        input = ops::pad(x, {{0, 0}, {dilation_rate_[0] * (kernel_size_[0] - 1), 0}, {0, 0}});
+        padding = "valid";
+      }
+      const Tensor y = ops::conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel_->value(), 0),
+                                   spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]));
+      return ops::squeeze(y, {1});
+    }
+  }
+
+  std::int64_t filters_ = 0;
+  std::vector<std::int64_t> kernel_size_, strides_, dilation_rate_;
+  std::string padding_, data_format_;
+  std::int64_t groups_ = 1;
+  Activation activation_;
+  bool use_bias_ = true;
+  InitializerPtr kernel_initializer_, bias_initializer_;
+  RegularizerPtr kernel_regularizer_, bias_regularizer_, activity_regularizer_;
+  ConstraintPtr kernel_constraint_, bias_constraint_;
+  VariablePtr kernel_, bias_;
+};
+
+void register_objects(PluginRegistrar& r) {
+  r.layer<Conv<1>>("Conv1D", {"Convolution1D"});
+  r.layer<Conv<2>>("Conv2D", {"Convolution2D"});
+}
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("conv", "0.1.0", ksave::plugins::register_objects)

@@ -1,0 +1,138 @@
+// Checks every layer-zoo suite runs (header only, included by tests/plugins/<layer>/ suites;
+// this folder has no CMakeLists.txt of its own):
+//  - config_round_trips: from_config(get_config()) gives the same JSON, key order included;
+//  - layer_gradients_match: the taped gradient of a layer's output with respect to its input and
+//    every weight against central differences;
+//  - oracle_predict_matches: a tfjs oracle case built from its model.json, its weights assigned,
+//    predict compared with tfjs's output;
+//  - h5_round_trip: save_model / load_model through HDF5 keeps config, weights and predictions
+//    (skipped when no h5 format plugin is installed).
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <vector>
+
+#include "ksave/autodiff.hpp"
+#include "ksave/model.hpp"
+#include "ksave/ops.hpp"
+#include "ksave/saving.hpp"
+#include "ksave/serialization.hpp"
+#include "support/gradient_check.hpp"
+#include "support/oracle_case.hpp"
+#include "support/test_data.hpp"
+
+namespace ksave::test {
+
+inline LayerPtr layer_from(const std::string& class_name, const Json& config) {
+  return make_layer(class_name, config);
+}
+
+// get_config -> from_config -> get_config is the identity (compared as text, so key order and
+// int/float spelling count).
+inline void config_round_trips(const LayerPtr& layer) {
+  const Json first = layer->get_config();
+  const LayerPtr again = deserialize_layer(Json{{"class_name", layer->class_name()}, {"config", first}});
+  BOOST_TEST(again->get_config().dump() == first.dump(), layer->class_name() << " config round trip");
+  BOOST_TEST(again->class_name() == layer->class_name());
+}
+
+// Deterministic inputs in [-1, 1) with no two values equal (keeps max/relu kinks apart from the
+// finite-difference step).
+inline Tensor ramp(const Shape& shape, float scale = 1.0f, unsigned seed = 7) {
+  const std::int64_t n = num_elements(shape);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::uint64_t>((i * 7919 + seed * 104729) % (n * 13 + 1));
+    v[static_cast<std::size_t>(i)] = scale * (static_cast<float>(k) / static_cast<float>(n * 13 + 1) * 2.0f - 1.0f);
+  }
+  return Tensor::from_vector<float>(v, shape);
+}
+
+// Gradients of layer(inputs) with respect to each input and each trainable weight, through the
+// tape, against central differences. The layer is built on the inputs first.
+inline void layer_gradients_match(const LayerPtr& layer, const std::vector<Tensor>& inputs,
+                                  const GradientCheckOptions& options = {}) {
+  (*layer)(inputs);  // builds
+  const auto weights = layer->trainable_weights();
+  const std::size_t n_in = inputs.size();
+  // f(inputs..., weights...): weights are set from the probe values before the call.
+  const TensorFunction f = [&](const std::vector<Tensor>& all) {
+    for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->assign(all[n_in + i]);
+    const std::vector<Tensor> xs(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n_in));
+    return (*layer)(xs).at(0);
+  };
+  const AnalyticGradient analytic = [&](const std::vector<Tensor>& all, const Tensor&, const Tensor& dy) {
+    for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->assign(all[n_in + i]);
+    GradientTape tape;
+    std::vector<Tensor> xs;
+    for (std::size_t i = 0; i < n_in; ++i) xs.push_back(all[i].clone());
+    const Tensor y = (*layer)(xs).at(0);
+    const Tensor loss = ops::sum(ops::mul(y, dy));
+    std::vector<Tensor> grads = tape.gradient(loss, xs);
+    const std::vector<Tensor> wgrads = tape.gradient(loss, weights);
+    grads.insert(grads.end(), wgrads.begin(), wgrads.end());
+    return grads;
+  };
+  std::vector<Tensor> all = inputs;
+  for (const auto& w : weights) all.push_back(w->value().clone());
+  check_gradients(layer->class_name() + " '" + layer->name() + "'", f, all, analytic, options);
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->assign(all[n_in + i]);
+}
+
+// An oracle case: build from model.json, assign weights, predict, compare.
+inline void oracle_predict_matches(const std::string& case_name) {
+  const auto oracle = oracle_dir();
+  KSAVE_REQUIRE_DATA(oracle, "the tfjs oracle");
+  const auto dir = *oracle / "cases-sample" / case_name;
+  BOOST_TEST_CONTEXT(case_name) {
+    const OracleCase c = OracleCase::load(dir);
+    const ModelPtr model = model_from_json(c.model_json);
+    c.assign_weights(*model);
+    const Tensors out = model->predict(c.inputs);
+    BOOST_TEST_REQUIRE(out.size() == c.outputs.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      BOOST_TEST(out[i].shape() == c.outputs[i].shape());
+      BOOST_TEST(allclose(out[i], c.outputs[i], c.rtol, c.atol),
+                 case_name << " output " << i << ": max difference " << max_abs_difference(out[i], c.outputs[i]));
+    }
+  }
+}
+
+inline bool h5_available() {
+  try {
+    return get_format("h5") != nullptr;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// Saves `model` as HDF5, loads it back, compares config, weights and predictions on `input`.
+inline void h5_round_trip(const ModelPtr& model, const Tensors& inputs, const std::string& name) {
+  if (!h5_available()) {
+    BOOST_TEST_MESSAGE("SKIPPED: no h5 format plugin installed");
+    return;
+  }
+  const auto path = scratch_dir(name) / (name + ".h5");
+  save_model(*model, path);
+  const ModelPtr loaded = load_model(path);
+  BOOST_TEST(loaded->to_json() == model->to_json());
+  const auto a = model->get_weights(), b = loaded->get_weights();
+  BOOST_TEST_REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST(allclose(a[i], b[i], 0.0, 0.0));
+  const Tensors ya = model->predict(inputs), yb = loaded->predict(inputs);
+  for (std::size_t i = 0; i < ya.size(); ++i) BOOST_TEST(allclose(ya[i], yb[i], 0.0, 0.0));
+}
+
+// A one-layer functional-free model: Sequential([Input(shape), layer]).
+inline ModelPtr sequential_of(const std::string& class_name, Json config, const Shape& batch_shape) {
+  Json shape = Json::array();
+  for (Dim d : batch_shape) shape.push_back(d < 0 ? Json(nullptr) : Json(d));
+  config["batch_input_shape"] = shape;
+  const Json model{{"class_name", "Sequential"},
+                   {"config", {{"name", "sequential"}, {"layers", Json::array({Json{{"class_name", class_name}, {"config", config}}})}}}};
+  return model_from_json(model.dump());
+}
+
+}  // namespace ksave::test
