@@ -138,8 +138,10 @@ Json describe_checkpoint(const fs::path& path) {
     const auto& e = reader.entry(key);
     Json shape = Json::array();
     for (const auto& d : e.shape().dim()) shape.push_back(d.size());
+    // "file" (absolute) lets a reader of this description find the bytes whatever path it was given.
+    const fs::path file = fs::absolute(shard_path(prefix, e.shard_id(), reader.header().num_shards()));
     variables.push_back({{"name", key}, {"dtype", reader.dtype_name(key)}, {"shape", shape}, {"shard_id", e.shard_id()},
-                         {"offset", e.offset()}, {"size", e.size()}});
+                         {"offset", e.offset()}, {"size", e.size()}, {"file", file.string()}});
   }
   return Json{{"format", "tf-checkpoint"},
               {"prefix", prefix.string()},

@@ -101,7 +101,8 @@ class CheckpointReader {
 Tensor read_checkpoint_tensor(const std::filesystem::path& path, const std::string& key);
 
 // What `ksave ckpt` / Format::inspect lists: {"format","prefix","num_shards",
-// "variables":[{"name","dtype","shape","shard_id","offset","size"}...]}.
+// "variables":[{"name","dtype","shape","shard_id","offset","size","file"}...]} ("file": the
+// data shard's absolute path).
 Json describe_checkpoint(const std::filesystem::path& path);
 
 }  // namespace ksave::tf
