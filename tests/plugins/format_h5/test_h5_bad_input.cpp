@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 
+#include <cstring>
 #include <fstream>
 #include <functional>
 
@@ -267,4 +268,24 @@ BOOST_AUTO_TEST_CASE(every_string_attribute_form_reads_back) {
   BOOST_TEST(p::read_string_list(file, "empty")->empty());  // zero-length float64, as h5py writes []
   BOOST_TEST(!p::read_string_list(file, "absent").has_value());
   BOOST_CHECK_THROW(p::require_string(file, "nullpad"), Error);  // two strings, one expected
+}
+
+BOOST_AUTO_TEST_CASE(keras3_weight_names_without_a_tensor_index_load) {
+  // Keras 3's legacy writer names weights `kernel`, `bias` (no layer prefix, no ":0"): datasets
+  // are found through weight_names, never by their path's form.
+  fs::path path = edited_file("keras3_names", [](hid_t f) {
+    for (const char* layer : {"d1", "d2"}) {
+      std::string group = std::string("model_weights/") + layer;
+      H5Lmove(f, (group + "/" + layer + "/kernel:0").c_str(), f, (group + "/kernel").c_str(), H5P_DEFAULT, H5P_DEFAULT);
+      H5Lmove(f, (group + "/" + layer + "/bias:0").c_str(), f, (group + "/bias").c_str(), H5P_DEFAULT, H5P_DEFAULT);
+      hid_t g = H5Gopen2(f, group.c_str(), H5P_DEFAULT);
+      p::Group wrapped(p::Id(g, H5Gclose), p::Location{"x", group, 0});
+      p::write_string_list(wrapped, "weight_names", {"kernel", "bias"});
+    }
+  });
+  ModelPtr model = load_model(path);
+  auto lock = p::hdf5_lock();
+  Tensor stored = p::File::open(path).dataset("model_weights/d2/kernel").read();
+  Tensor loaded = model->get_layer("d2")->weights()[0]->value();
+  BOOST_TEST(std::memcmp(stored.raw_data(), loaded.raw_data(), stored.nbytes()) == 0);
 }

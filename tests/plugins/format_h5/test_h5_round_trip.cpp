@@ -362,3 +362,19 @@ BOOST_AUTO_TEST_CASE(the_tfjs_oracle_reads_our_file_with_the_same_outputs) {
   BOOST_TEST_MESSAGE("oracle: " << text);
   BOOST_TEST(status == 0, "tfjs could not read our file or gave other outputs: " << text);
 }
+
+BOOST_AUTO_TEST_CASE(a_nested_model_is_one_layer_group_holding_all_its_weights) {
+  fs::path dir = test::scratch_dir("h5_nested");
+  auto inner = std::make_shared<Sequential>(std::vector<LayerPtr>{input_layer("inner_in", 4), dense("inner_a", 3, "relu"), dense("inner_b", 2)}, "encoder");
+  KerasTensor in = Input({4}, "outer_in");
+  KerasTensor out = (*dense("head", 1))((*inner)(in));
+  auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "outer");
+  Tensor x = sample_input(3, 4);
+  Tensor before = model->predict(x);
+  save_model(*model, dir / "nested.h5");
+  auto layout = test::h5::file_layout(dir / "nested.h5");
+  BOOST_TEST(layout.count("/model_weights/encoder@weight_names") == 1u);
+  ModelPtr loaded = load_model(dir / "nested.h5");
+  require_same_weights(*model, *loaded);
+  BOOST_TEST(bit_identical(loaded->predict(x), before));
+}
