@@ -76,7 +76,7 @@ void expect_close(const ksave::Tensor& a, const ksave::Tensor& b, double rtol, d
 BOOST_AUTO_TEST_CASE(help_lists_every_command) {
   const auto r = run_ksave({"--help"});
   BOOST_TEST(r.status == 0);
-  for (const char* c : {"predict MODEL", "convert SRC DST", "inspect PATH", "ckpt PATH", "plugins", "demo"})
+  for (const char* c : {"predict MODEL", "fit MODEL", "convert SRC DST", "inspect PATH", "ckpt PATH", "plugins", "demo"})
     BOOST_TEST(contains(r.out, c), c);
   const auto p = run_ksave({"predict", "--help"});
   BOOST_TEST(p.status == 0);
@@ -101,6 +101,7 @@ BOOST_AUTO_TEST_CASE(command_line_mistakes_exit_2_with_a_usage_hint) {
   expect_usage_error(run_ksave({"convert", model}), "DST");
   expect_usage_error(run_ksave({"ckpt", "prefix", "--tensor", "w"}), "--output");
   expect_usage_error(run_ksave({"demo", "--epochs"}), "epochs");
+  expect_usage_error(run_ksave({"demo", "--epochs", "-1"}), "epochs");
 }
 
 BOOST_AUTO_TEST_CASE(runtime_errors_exit_1_with_one_line) {
@@ -200,6 +201,7 @@ BOOST_AUTO_TEST_CASE(demo_saves_and_reloads_in_every_available_format) {
   const fs::path dir = ksave::test::scratch_dir("cli_demo");
   const auto r = run_ksave({"demo", "--dir", dir.string()});
   BOOST_TEST(r.status == 0, r.err);
+  BOOST_TEST(contains(r.out, "training: adam, mse, 20 epochs"), r.out);
   BOOST_TEST(contains(r.out, "max |diff|"));
   BOOST_TEST(contains(r.out, "architecture only"));
   BOOST_TEST(fs::exists(dir / "demo_model.json"));
@@ -214,6 +216,9 @@ BOOST_AUTO_TEST_CASE(demo_saves_and_reloads_in_every_available_format) {
   BOOST_TEST(json_row);
   for (const char* name : {"h5", "tf-checkpoint", "savedmodel"})
     if (has_format(name)) BOOST_TEST(contains(r.out, std::string("\n") + name + " "), name);
+  const auto untrained = run_ksave({"demo", "--epochs", "0"});
+  BOOST_TEST(untrained.status == 0, untrained.err);
+  BOOST_TEST(contains(untrained.out, "training: skipped (--epochs 0)"), untrained.out);
 }
 
 BOOST_AUTO_TEST_CASE(predict_runs_json_with_hdf5_weights) {

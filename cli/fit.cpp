@@ -1,0 +1,72 @@
+// ksave fit: trains a saved model with the optimizer, loss and metrics its file records
+// (Keras's training_config) and saves the result.
+#include <iostream>
+
+#include "commands.hpp"
+#include "ksave/saving.hpp"
+
+namespace ksave::cli {
+namespace {
+
+int run(const Args& args);
+
+const Command kFit{"fit",
+                   "fit MODEL [--weights W] --x X.npy [--x ...] --y Y.npy [--y ...] --epochs N --batch-size B "
+                   "[--no-shuffle] [--verbose 0|1|2] --save OUT [--format FMT]",
+                   "Trains MODEL as its saved training configuration says and saves it to OUT.", run};
+
+int run(const Args& args) {
+  po::options_description visible("options");
+  visible.add_options()
+      ("weights", po::value<std::string>()->default_value(""), "initial weights (file or checkpoint prefix)")
+      ("x", po::value<std::vector<std::string>>(), "input .npy, one per model input, in order")
+      ("y", po::value<std::vector<std::string>>(), "target .npy, one per model output, in order")
+      ("epochs", po::value<int>(), "passes over the data")
+      ("batch-size", po::value<std::int64_t>(), "rows per step")
+      ("no-shuffle", "keep the rows in order")
+      ("verbose", po::value<int>()->default_value(1), "0 silent, 1 progress bar, 2 one line per epoch")
+      ("save", po::value<std::string>(), "where the trained model goes")
+      ("format", po::value<std::string>()->default_value(""), "its format (default: from OUT's extension)");
+  po::options_description hidden;
+  hidden.add_options()("MODEL", po::value<std::string>());
+  po::positional_options_description positional;
+  positional.add("MODEL", 1);
+  po::variables_map vm;
+  if (!parse_command_line(kFit, args, visible, hidden, positional, vm)) return 0;
+  for (const char* name : {"MODEL", "x", "y", "epochs", "batch-size", "save"}) require_option(vm, name);
+  FitOptions options;
+  options.epochs = vm["epochs"].as<int>();
+  options.batch_size = vm["batch-size"].as<std::int64_t>();
+  options.shuffle = !vm.count("no-shuffle");
+  options.verbose = vm["verbose"].as<int>();
+  if (options.epochs < 0) throw CommandLineError("--epochs must be 0 or more");
+  if (options.batch_size <= 0) throw CommandLineError("--batch-size must be positive");
+  if (options.verbose < 0 || options.verbose > 2) throw CommandLineError("--verbose must be 0, 1 or 2");
+
+  const std::string model_path = vm["MODEL"].as<std::string>();
+  // An architecture without weights trains from its initial values, as Keras would.
+  ModelPtr model = load_model_and_weights(model_path, vm["weights"].as<std::string>(), false, true);
+  // A loader that compiled the model also restored the optimizer's state: training resumes.
+  if (!model->compiled()) {
+    if (!model->training_config().is_object() || model->training_config().empty())
+      throw Error("'" + model_path + "' has no training configuration (it was saved without compile), so "
+                  "there is no optimizer or loss to train with");
+    model->compile_from_training_config(model->training_config());
+  }
+  const History history = model->fit(read_npy_files(vm["x"].as<std::vector<std::string>>()),
+                                     read_npy_files(vm["y"].as<std::vector<std::string>>()), options);
+
+  SaveOptions save;
+  save.format = vm["format"].as<std::string>();
+  save_model(*model, vm["save"].as<std::string>(), save);
+  auto loss = history.history.find("loss");
+  if (loss != history.history.end() && !loss->second.empty())
+    std::cout << "trained " << loss->second.size() << " epochs, final loss " << loss->second.back() << "; ";
+  std::cout << "saved " << vm["save"].as<std::string>() << "\n";
+  return 0;
+}
+
+[[maybe_unused]] const bool registered = register_command(kFit);
+
+}  // namespace
+}  // namespace ksave::cli
