@@ -278,3 +278,41 @@ BOOST_AUTO_TEST_CASE(ckpt_lists_and_extracts_variables) {
   }
   expect_runtime_error(run_ksave({"ckpt", prefix, "--tensor", "no/such/variable", "--output", out.string()}), "no/such/variable");
 }
+
+// convert dispatches through any registered format: JSON + HDF5 weights → a whole HDF5 model,
+// and → a TF checkpoint of the weights; each result predicts the case's expected outputs.
+BOOST_AUTO_TEST_CASE(convert_between_weight_formats_keeps_predictions) {
+  const auto real = ksave::test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  if (!has_format("h5")) {
+    BOOST_TEST_MESSAGE("SKIPPED: no h5 format plugin in this build");
+    return;
+  }
+  const fs::path case_dir = *real / "dl4j_keras231_mlp_full_weights_json_io";
+  const std::string json = (case_dir / "simple_sparse_xent_mlp_keras_2_config.json").string();
+  const std::string weights = (case_dir / "simple_sparse_xent_mlp_keras_2_weights.h5").string();
+  const std::string input = (case_dir / "expected" / "input_0.npy").string();
+  const ksave::Tensor expected = ksave::read_npy(case_dir / "expected" / "output_0.npy");
+  const fs::path dir = ksave::test::scratch_dir("cli_convert_weights");
+  const std::string out = (dir / "y.npy").string();
+
+  const std::string whole = (dir / "model.h5").string();
+  const auto to_h5 = run_ksave({"convert", json, whole, "--weights", weights});
+  BOOST_TEST_REQUIRE(to_h5.status == 0, to_h5.err);
+  const auto p1 = run_ksave({"predict", whole, "--input", input, "--output", out});
+  BOOST_TEST_REQUIRE(p1.status == 0, p1.err);
+  expect_close(ksave::read_npy(out), expected, 1e-4, 1e-5);
+
+  if (!has_format("tf-checkpoint")) return;
+  const std::string prefix = (dir / "ckpt").string();
+  const auto to_ckpt = run_ksave({"convert", whole, prefix, "--to", "tf-checkpoint"});
+  BOOST_TEST_REQUIRE(to_ckpt.status == 0, to_ckpt.err);
+  BOOST_TEST(contains(to_ckpt.out, "weights only"));
+  const auto p2 = run_ksave({"predict", json, "--weights", prefix, "--input", input, "--output", out});
+  BOOST_TEST_REQUIRE(p2.status == 0, p2.err);
+  expect_close(ksave::read_npy(out), expected, 1e-4, 1e-5);
+  // The checkpoint lists the model's two variables.
+  const auto listing = run_ksave({"ckpt", prefix, "--json"});
+  BOOST_TEST_REQUIRE(listing.status == 0, listing.err);
+  BOOST_TEST(contains(listing.out, "kernel"));
+}
