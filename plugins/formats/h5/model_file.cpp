@@ -1,5 +1,6 @@
 #include "model_file.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "hdf5_handle.hpp"
@@ -27,14 +28,47 @@ Json parse_json_attribute(const Node& node, const std::string& name, const std::
 // Python's json.dumps escapes every non-ASCII character (what Keras stores as ASCII strings).
 std::string ascii_json(const Json& value) { return value.dump(-1, ' ', true); }
 
+// 'path', built by appending (GCC 12 warns falsely about "'" + std::string temporaries).
+std::string quoted(const fs::path& path) {
+  std::string s = "'";
+  s += path.string();
+  s += "'";
+  return s;
+}
+
 void print_warning(const std::string& message) { std::cerr << "ksave: warning: " << message << "\n"; }
+
+// Classes registered under a package ("Package>Name"): the file keeps their configs, not their
+// code, so whoever loads it needs the plugin or custom_objects that define them.
+void collect_custom_classes(const Json& value, std::vector<std::string>& out) {
+  if (value.is_object()) {
+    auto it = value.find("class_name");
+    if (it != value.end() && it->is_string()) {
+      std::string name = it->get<std::string>();
+      if (name.find('>') != std::string::npos && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+    for (const auto& [_, item] : value.items()) collect_custom_classes(item, out);
+  } else if (value.is_array()) {
+    for (const auto& item : value) collect_custom_classes(item, out);
+  }
+}
+
+void warn_about_custom_classes(const Json& config, const fs::path& path) {
+  std::vector<std::string> custom;
+  collect_custom_classes(config, custom);
+  if (custom.empty()) return;
+  std::string names;
+  for (const auto& n : custom) names += (names.empty() ? "" : ", ") + n;
+  print_warning(quoted(path) + " names custom classes (" + names +
+                "): an HDF5 file holds their configs, not their code; loading it needs the plugins or custom_objects that define them");
+}
 
 void compile_and_restore_optimizer(const File& file, Model& model, const Json& training_config, const LoadOptions& options) {
   model.set_training_config(training_config);
   if (!options.compile) return;
   auto optimizer_config = training_config.find("optimizer_config");
   if (optimizer_config == training_config.end() || optimizer_config->is_null()) {
-    print_warning("'" + file.location().file.string() + "' has a training_config without an optimizer; the model is not compiled");
+    print_warning(quoted(file.location().file) + " has a training_config without an optimizer; the model is not compiled");
     return;
   }
 #ifdef KSAVE_H5_HAVE_COMPILE_FROM_TRAINING_CONFIG
@@ -60,12 +94,12 @@ ModelPtr read_model_file(const fs::path& path, const LoadOptions& options) {
   File file = File::open(path);
   auto config_text = read_string(file, "model_config");
   if (!config_text)
-    throw Error("'" + path.string() + "' holds no model (attribute 'model_config' is missing at the root): " +
+    throw Error(quoted(path) + " holds no model (attribute 'model_config' is missing at the root): " +
                 (file.has_attribute("layer_names") ? "it is a weights file written by save_weights; use load_weights" : "is it a Keras file?"));
   Json config = parse_json_attribute(file, "model_config", *config_text);
   ModelPtr model = model_from_config(config, options.custom_objects);
   if (!file.has_group("model_weights"))
-    throw Error("'" + path.string() + "' has a model_config but no 'model_weights' group");
+    throw Error(quoted(path) + " has a model_config but no 'model_weights' group");
   StoredWeights stored = read_weights_listing(file.group("model_weights"));
   load_weights_by_order(stored, *model, false);
   if (auto training_text = read_string(file, "training_config"))
@@ -76,7 +110,9 @@ ModelPtr read_model_file(const fs::path& path, const LoadOptions& options) {
 void write_model_file(const Model& model, const fs::path& path, const SaveOptions& options) {
   if (!options.overwrite && fs::exists(path)) throw Error("cannot save to '" + path.string() + "': the file exists and overwrite is off");
   // Serialized before touching the disk: a model without a config fails here, not midway.
-  std::string model_config = ascii_json(serialize(model));
+  Json config = serialize(model);
+  std::string model_config = ascii_json(config);
+  warn_about_custom_classes(config, path);
   bool with_optimizer = options.include_optimizer && model.compiled();
   auto lock = hdf5_lock();
   write_atomically(path, [&](const fs::path& temporary) {

@@ -20,9 +20,13 @@ class LstmShapes : public Layer {
   LstmShapes() : Layer(Json{{"name", "lstm_1"}}, "LSTM") {}
   std::string class_name() const override { return "LSTM"; }
   void make(Dim input, Dim units) {
-    add_weight({"kernel", {input, 4 * units}});
-    add_weight({"recurrent_kernel", {units, 4 * units}});
-    add_weight({"bias", {4 * units}});
+    for (auto [name, shape] : {std::pair<const char*, Shape>{"kernel", {input, 4 * units}}, {"recurrent_kernel", {units, 4 * units}},
+                               {"bias", {4 * units}}}) {
+      WeightSpec spec;
+      spec.name = name;
+      spec.shape = shape;
+      add_weight(spec);
+    }
   }
 
  protected:
