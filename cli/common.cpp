@@ -164,7 +164,6 @@ bool is_table(const Json& value) {
 
 // A table cell: a list of objects (a layer's weights) as "v1 v2 v3, v1 v2 v3", other values as text.
 std::string cell_text(const Json& value) {
-  if (value.is_array() && value.empty()) return "-";
   if (!is_table(value)) return json_text(value);
   std::string text;
   for (const Json& object : value) {
