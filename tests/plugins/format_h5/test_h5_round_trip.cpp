@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "h5_test_support.hpp"
+#include "ksave/ops.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
 #include "ksave/saving.hpp"
@@ -377,4 +378,49 @@ BOOST_AUTO_TEST_CASE(a_nested_model_is_one_layer_group_holding_all_its_weights) 
   ModelPtr loaded = load_model(dir / "nested.h5");
   require_same_weights(*model, *loaded);
   BOOST_TEST(bit_identical(loaded->predict(x), before));
+}
+
+namespace {
+
+// A user layer registered under a package, as register_keras_serializable("H5Tests") does.
+class Scale : public Layer {
+ public:
+  explicit Scale(const Json& config) : Layer(config, "Scale") {}
+  std::string class_name() const override { return "Scale"; }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    WeightSpec spec;
+    spec.name = "factor";
+    spec.shape = {shapes.at(0).back()};
+    factor_ = add_weight(spec);
+  }
+  Tensors call(const Tensors& inputs, const CallContext&) override { return {ops::mul(inputs.at(0), factor_->value())}; }
+
+ private:
+  VariablePtr factor_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(custom_classes_are_saved_by_name_with_a_warning_and_load_when_registered) {
+  ClassEntry entry;
+  entry.kind = Kind::Layer;
+  entry.class_name = "Scale";
+  entry.package = "H5Tests";
+  entry.factory = LayerFactory([](const Json& c) -> LayerPtr { return std::make_shared<Scale>(c); });
+  Registry::global().add(entry);
+  fs::path dir = test::scratch_dir("h5_custom");
+  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{input_layer("in", 3), make_layer("H5Tests>Scale", {{"name", "scale"}})}, "custom");
+  std::string warnings;
+  {
+    StderrCapture capture;
+    save_model(*model, dir / "custom.h5");
+    warnings = capture.text.str();
+  }
+  BOOST_TEST_MESSAGE(warnings);
+  BOOST_TEST(warnings.find("H5Tests>Scale") != std::string::npos);
+  BOOST_TEST(warnings.find("not their code") != std::string::npos);
+  ModelPtr loaded = load_model(dir / "custom.h5");
+  require_same_weights(*model, *loaded);
 }
