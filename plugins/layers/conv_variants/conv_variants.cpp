@@ -1,0 +1,302 @@
+// Conv2DTranspose, DepthwiseConv2D and SeparableConv2D. The transposed convolution is the
+// Conv2DBackpropInput op (the adjoint of Conv2D) with Keras's deconv output size; depthwise is
+// DepthwiseConv2dNative; separable is depthwise followed by a 1x1 Conv2D, as
+// tf.nn.separable_conv2d. channels_first is read and run by transposing around the ops.
+#include "../common/spatial_config.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+// The keys the three layers share with Conv2D, read once.
+struct WindowArgs {
+  std::vector<std::int64_t> kernel_size, strides, dilation_rate;
+  std::string padding, data_format;
+  Activation activation;
+  bool use_bias = true;
+  InitializerPtr bias_initializer;
+  RegularizerPtr bias_regularizer, activity_regularizer;
+  ConstraintPtr bias_constraint;
+
+  explicit WindowArgs(const ConfigReader& r) {
+    kernel_size = r.int_tuple("kernel_size", 2, {});
+    strides = r.int_tuple("strides", 2, {1, 1}, {"subsample"});
+    padding = spatial::padding(r, {"valid", "same"});
+    data_format = spatial::data_format(r);
+    dilation_rate = r.int_tuple("dilation_rate", 2, {1, 1});
+    spatial::require_positive(kernel_size, r, "kernel_size");
+    spatial::require_positive(strides, r, "strides");
+    spatial::require_positive(dilation_rate, r, "dilation_rate");
+    activation = get_activation(r.get<Json>("activation", nullptr));
+    use_bias = r.get<bool>("use_bias", true, {"bias"});
+    bias_initializer = get_initializer(r.get<Json>("bias_initializer", "zeros"));
+    bias_regularizer = get_regularizer(r.get<Json>("bias_regularizer", nullptr, {"b_regularizer"}));
+    activity_regularizer = get_regularizer(r.get<Json>("activity_regularizer", nullptr));
+    bias_constraint = get_constraint(r.get<Json>("bias_constraint", nullptr, {"b_constraint"}));
+  }
+  bool channels_first() const { return data_format == "channels_first"; }
+  ops::Window2D window() const {
+    return spatial::window(padding, strides[0], strides[1], dilation_rate[0], dilation_rate[1]);
+  }
+  void write_window(Json& c) const {
+    c["kernel_size"] = spatial::ints_json(kernel_size);
+    c["strides"] = spatial::ints_json(strides);
+    c["padding"] = padding;
+    c["data_format"] = data_format;
+    c["dilation_rate"] = spatial::ints_json(dilation_rate);
+  }
+};
+
+// Base: bias, activation, activity regularizer and layout around a channels_last `convolve`.
+class WindowLayer : public Layer {
+ public:
+  WindowLayer(const Json& config, const std::string& cls)
+      : Layer(config, cls), args_(ConfigReader(config, "layer '" + name() + "' (" + cls + ")")) {}
+
+ protected:
+  virtual Tensor convolve(const Tensor& x) = 0;  // channels_last
+  virtual Dim output_channels(Dim in_channels) const = 0;
+
+  Dim input_channels(const std::vector<Shape>& shapes, const std::string& cls) const {
+    if (shapes.size() != 1 || shapes[0].size() != 4)
+      throw Error("layer '" + name() + "' (" + cls + ") needs one input of rank 4, found " +
+                  (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
+    const Dim c = args_.channels_first() ? shapes[0][1] : shapes[0][3];
+    if (c < 0) throw Error("layer '" + name() + "' (" + cls + "): the channel axis must be known");
+    return c;
+  }
+  void add_bias(Dim channels) {
+    if (args_.use_bias)
+      bias_ = add_weight({"bias", {channels}, DType::Float32, args_.bias_initializer,
+                          args_.bias_regularizer, args_.bias_constraint, true});
+  }
+
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), args_.channels_first(),
+                                         [&](const Tensor& x) {
+                                           Tensor out = convolve(x);
+                                           return bias_ ? ops::bias_add(out, bias_->value()) : out;
+                                         });
+    y = args_.activation(y);
+    if (args_.activity_regularizer)
+      add_loss(ops::div((*args_.activity_regularizer)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
+    return {y};
+  }
+
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
+    const Shape& in = shapes.at(0);
+    if (in.size() != 4)
+      throw Error("layer '" + name() + "' needs an input of rank 4, found " + shape_to_string(in));
+    Shape out = in;
+    const std::size_t first = args_.channels_first() ? 2 : 1;
+    for (std::size_t i = 0; i < 2; ++i) out[first + i] = spatial_length(in[first + i], i);
+    Dim& c = out[args_.channels_first() ? 1 : 3];
+    c = output_channels(c);
+    return {out};
+  }
+  virtual Dim spatial_length(Dim in, std::size_t axis) const {
+    return spatial::output_length(in, args_.kernel_size[axis], args_.padding, args_.strides[axis],
+                                  args_.dilation_rate[axis]);
+  }
+
+  void write_tail(Json& c) const {
+    c["activation"] = serialize(args_.activation);
+    c["use_bias"] = args_.use_bias;
+  }
+
+  WindowArgs args_;
+  VariablePtr bias_;
+};
+
+// Keras's deconv_output_length.
+Dim deconv_length(Dim in, std::int64_t k, const std::string& padding, std::optional<std::int64_t> output_padding,
+                  std::int64_t stride, std::int64_t dilation) {
+  if (in < 0) return in;
+  const std::int64_t kd = k + (k - 1) * (dilation - 1);
+  if (!output_padding) return padding == "valid" ? in * stride + std::max<std::int64_t>(kd - stride, 0) : in * stride;
+  const std::int64_t pad = padding == "same" ? kd / 2 : 0;
+  return (in - 1) * stride + kd - 2 * pad + *output_padding;
+}
+
+class Conv2DTranspose : public WindowLayer {
+ public:
+  explicit Conv2DTranspose(const Json& config) : WindowLayer(config, "Conv2DTranspose") {
+    const ConfigReader r_(config, "layer '" + name() + "' (Conv2DTranspose)");
+    filters_ = r_.require<std::int64_t>("filters", {"nb_filter"});
+    if (filters_ <= 0) throw Error(r_.object() + ": filters must be positive, found " + std::to_string(filters_));
+    groups_ = r_.get<std::int64_t>("groups", 1);
+    if (groups_ != 1) throw Error(r_.object() + ": Conv2DTranspose supports groups = 1 only, as Keras");
+    if (const Json* op = r_.find("output_padding"); op && !op->is_null()) {
+      const auto v = r_.int_tuple("output_padding", 2, {});
+      for (std::size_t i = 0; i < 2; ++i)
+        if (v[i] < 0 || v[i] >= args_.strides[i])
+          throw Error(r_.object() + ": output_padding " + spatial::ints_json(v).dump() + " must be smaller than strides");
+      output_padding_ = v;
+    }
+    kernel_initializer_ = get_initializer(r_.get<Json>("kernel_initializer", "glorot_uniform", {"init"}));
+    kernel_regularizer_ = get_regularizer(r_.get<Json>("kernel_regularizer", nullptr, {"W_regularizer"}));
+    kernel_constraint_ = get_constraint(r_.get<Json>("kernel_constraint", nullptr, {"W_constraint"}));
+  }
+  std::string class_name() const override { return "Conv2DTranspose"; }
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    c["filters"] = filters_;
+    args_.write_window(c);
+    c["groups"] = groups_;
+    write_tail(c);
+    c["kernel_initializer"] = serialize(kernel_initializer_);
+    c["bias_initializer"] = serialize(args_.bias_initializer);
+    c["kernel_regularizer"] = serialize(kernel_regularizer_);
+    c["bias_regularizer"] = serialize(args_.bias_regularizer);
+    c["activity_regularizer"] = serialize(args_.activity_regularizer);
+    c["kernel_constraint"] = serialize(kernel_constraint_);
+    c["bias_constraint"] = serialize(args_.bias_constraint);
+    c["output_padding"] = output_padding_ ? spatial::ints_json(*output_padding_) : Json(nullptr);
+    return c;
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    const Dim c = input_channels(shapes, "Conv2DTranspose");
+    // Kernel [kh, kw, filters, in]: the Conv2D filter whose adjoint this layer applies.
+    kernel_ = add_weight({"kernel", {args_.kernel_size[0], args_.kernel_size[1], filters_, c}, DType::Float32,
+                          kernel_initializer_, kernel_regularizer_, kernel_constraint_, true});
+    add_bias(filters_);
+  }
+  Tensor convolve(const Tensor& x) override {
+    const Shape out{x.dim(0), spatial_length(x.dim(1), 0), spatial_length(x.dim(2), 1), filters_};
+    return ops::conv2d_backprop_input(out, kernel_->value(), x, args_.window());
+  }
+  Dim output_channels(Dim) const override { return filters_; }
+  Dim spatial_length(Dim in, std::size_t axis) const override {
+    return deconv_length(in, args_.kernel_size[axis], args_.padding,
+                         output_padding_ ? std::optional<std::int64_t>((*output_padding_)[axis]) : std::nullopt,
+                         args_.strides[axis], args_.dilation_rate[axis]);
+  }
+
+ private:
+  std::int64_t filters_ = 0, groups_ = 1;
+  std::optional<std::vector<std::int64_t>> output_padding_;
+  InitializerPtr kernel_initializer_;
+  RegularizerPtr kernel_regularizer_;
+  ConstraintPtr kernel_constraint_;
+  VariablePtr kernel_;
+};
+
+// The depthwise half both DepthwiseConv2D and SeparableConv2D have.
+struct DepthwiseArgs {
+  std::int64_t depth_multiplier = 1;
+  InitializerPtr initializer;
+  RegularizerPtr regularizer;
+  ConstraintPtr constraint;
+  explicit DepthwiseArgs(const ConfigReader& r) {
+    depth_multiplier = r.get<std::int64_t>("depth_multiplier", 1);
+    if (depth_multiplier < 1)
+      throw Error(r.object() + ": depth_multiplier must be positive, found " + std::to_string(depth_multiplier));
+    initializer = get_initializer(r.get<Json>("depthwise_initializer", "glorot_uniform"));
+    regularizer = get_regularizer(r.get<Json>("depthwise_regularizer", nullptr));
+    constraint = get_constraint(r.get<Json>("depthwise_constraint", nullptr));
+  }
+};
+
+class DepthwiseConv2D : public WindowLayer {
+ public:
+  explicit DepthwiseConv2D(const Json& config) : WindowLayer(config, "DepthwiseConv2D"),
+        depthwise_(ConfigReader(config, "layer '" + name() + "' (DepthwiseConv2D)")) {}
+  std::string class_name() const override { return "DepthwiseConv2D"; }
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    args_.write_window(c);
+    c["groups"] = 1;
+    write_tail(c);
+    c["bias_initializer"] = serialize(args_.bias_initializer);
+    c["bias_regularizer"] = serialize(args_.bias_regularizer);
+    c["activity_regularizer"] = serialize(args_.activity_regularizer);
+    c["bias_constraint"] = serialize(args_.bias_constraint);
+    c["depth_multiplier"] = depthwise_.depth_multiplier;
+    c["depthwise_initializer"] = serialize(depthwise_.initializer);
+    c["depthwise_regularizer"] = serialize(depthwise_.regularizer);
+    c["depthwise_constraint"] = serialize(depthwise_.constraint);
+    return c;
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    const Dim c = input_channels(shapes, "DepthwiseConv2D");
+    kernel_ = add_weight({"depthwise_kernel", {args_.kernel_size[0], args_.kernel_size[1], c, depthwise_.depth_multiplier},
+                          DType::Float32, depthwise_.initializer, depthwise_.regularizer, depthwise_.constraint, true});
+    add_bias(c * depthwise_.depth_multiplier);
+  }
+  Tensor convolve(const Tensor& x) override { return ops::depthwise_conv2d(x, kernel_->value(), args_.window()); }
+  Dim output_channels(Dim in) const override { return in < 0 ? in : in * depthwise_.depth_multiplier; }
+
+ private:
+  DepthwiseArgs depthwise_;
+  VariablePtr kernel_;
+};
+
+class SeparableConv2D : public WindowLayer {
+ public:
+  explicit SeparableConv2D(const Json& config) : WindowLayer(config, "SeparableConv2D"),
+        depthwise_(ConfigReader(config, "layer '" + name() + "' (SeparableConv2D)")) {
+    const ConfigReader r_(config, "layer '" + name() + "' (SeparableConv2D)");
+    filters_ = r_.require<std::int64_t>("filters");
+    if (filters_ <= 0) throw Error(r_.object() + ": filters must be positive, found " + std::to_string(filters_));
+    pointwise_initializer_ = get_initializer(r_.get<Json>("pointwise_initializer", "glorot_uniform"));
+    pointwise_regularizer_ = get_regularizer(r_.get<Json>("pointwise_regularizer", nullptr));
+    pointwise_constraint_ = get_constraint(r_.get<Json>("pointwise_constraint", nullptr));
+  }
+  std::string class_name() const override { return "SeparableConv2D"; }
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    c["filters"] = filters_;
+    args_.write_window(c);
+    c["depth_multiplier"] = depthwise_.depth_multiplier;
+    write_tail(c);
+    c["depthwise_initializer"] = serialize(depthwise_.initializer);
+    c["pointwise_initializer"] = serialize(pointwise_initializer_);
+    c["bias_initializer"] = serialize(args_.bias_initializer);
+    c["depthwise_regularizer"] = serialize(depthwise_.regularizer);
+    c["pointwise_regularizer"] = serialize(pointwise_regularizer_);
+    c["bias_regularizer"] = serialize(args_.bias_regularizer);
+    c["activity_regularizer"] = serialize(args_.activity_regularizer);
+    c["depthwise_constraint"] = serialize(depthwise_.constraint);
+    c["pointwise_constraint"] = serialize(pointwise_constraint_);
+    c["bias_constraint"] = serialize(args_.bias_constraint);
+    return c;
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    const Dim c = input_channels(shapes, "SeparableConv2D");
+    const Dim m = depthwise_.depth_multiplier;
+    depthwise_kernel_ = add_weight({"depthwise_kernel", {args_.kernel_size[0], args_.kernel_size[1], c, m}, DType::Float32,
+                                    depthwise_.initializer, depthwise_.regularizer, depthwise_.constraint, true});
+    pointwise_kernel_ = add_weight({"pointwise_kernel", {1, 1, c * m, filters_}, DType::Float32, pointwise_initializer_,
+                                    pointwise_regularizer_, pointwise_constraint_, true});
+    add_bias(filters_);
+  }
+  Tensor convolve(const Tensor& x) override {
+    return ops::conv2d(ops::depthwise_conv2d(x, depthwise_kernel_->value(), args_.window()), pointwise_kernel_->value());
+  }
+  Dim output_channels(Dim) const override { return filters_; }
+
+ private:
+  std::int64_t filters_ = 0;
+  DepthwiseArgs depthwise_;
+  InitializerPtr pointwise_initializer_;
+  RegularizerPtr pointwise_regularizer_;
+  ConstraintPtr pointwise_constraint_;
+  VariablePtr depthwise_kernel_, pointwise_kernel_;
+};
+
+void register_objects(PluginRegistrar& r) {
+  r.layer<Conv2DTranspose>("Conv2DTranspose", {"Deconvolution2D"});
+  r.layer<DepthwiseConv2D>("DepthwiseConv2D");
+  r.layer<SeparableConv2D>("SeparableConv2D", {"SeparableConvolution2D"});
+}
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("conv_variants", "0.1.0", ksave::plugins::register_objects)
