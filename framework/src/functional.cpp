@@ -140,20 +140,35 @@ Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
     throw Error("model '" + name() + "' has " + std::to_string(inputs_.size()) + " inputs, was called with " +
                 std::to_string(inputs.size()));
   std::vector<Tensor> slots(static_cast<std::size_t>(slot_count_));
-  for (std::size_t i = 0; i < inputs.size(); ++i) slots[i] = inputs[i];
+  // Keras masks travel beside the tensors: one mask slot per tensor slot, undefined where none.
+  std::vector<Tensor> mask_slots(static_cast<std::size_t>(slot_count_));
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    slots[i] = inputs[i];
+    if (i < ctx.masks.size()) mask_slots[i] = ctx.masks[i];
+  }
   Tensors args;
   for (const auto& step : steps_) {
     args.clear();
-    for (int s : step.inputs) args.push_back(slots[static_cast<std::size_t>(s)]);
     // A node recorded with an explicit training argument keeps it (Keras's call kwargs).
     CallContext step_ctx;
+    bool any_mask = false;
+    for (int s : step.inputs) {
+      args.push_back(slots[static_cast<std::size_t>(s)]);
+      step_ctx.masks.push_back(mask_slots[static_cast<std::size_t>(s)]);
+      any_mask = any_mask || step_ctx.masks.back().defined();
+    }
+    if (!any_mask) step_ctx.masks.clear();
     step_ctx.training = step.training.value_or(ctx.training);
     step_ctx.kwargs = &step.kwargs;
     Tensors out = (*step.layer)(args, step_ctx);
     if (out.size() != step.outputs.size())
       throw Error("layer '" + step.layer->name() + "' returned " + std::to_string(out.size()) +
                   " tensors, its graph node expects " + std::to_string(step.outputs.size()));
-    for (std::size_t i = 0; i < out.size(); ++i) slots[static_cast<std::size_t>(step.outputs[i])] = std::move(out[i]);
+    std::vector<Tensor> out_masks = step.layer->compute_mask(args, step_ctx.masks, out.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      slots[static_cast<std::size_t>(step.outputs[i])] = std::move(out[i]);
+      if (i < out_masks.size()) mask_slots[static_cast<std::size_t>(step.outputs[i])] = std::move(out_masks[i]);
+    }
   }
   Tensors result;
   for (int s : output_slots_) result.push_back(slots[static_cast<std::size_t>(s)]);

@@ -173,6 +173,13 @@ std::vector<Shape> Layer::compute_output_shape(const std::vector<Shape>& input_s
 
 DType Layer::output_dtype(const std::vector<DType>&) const { return dtype_; }
 
+std::vector<Tensor> Layer::compute_mask(const Tensors&, const std::vector<Tensor>& masks,
+                                        std::size_t output_count) const {
+  // Keras drops the mask at a layer that does not support masking.
+  if (!supports_masking_ || masks.empty()) return std::vector<Tensor>(output_count);
+  return std::vector<Tensor>(output_count, masks.front());
+}
+
 // ---- config ----
 
 Json Layer::get_config() const {

@@ -87,6 +87,15 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   void set_weights(const std::vector<Tensor>& values);
   std::int64_t count_params() const;
 
+  // ---- masks (Keras's compute_mask) ----
+  // The masks of this layer's `output_count` outputs for these inputs and input masks (one per
+  // input, undefined where none). Default: no masks, or, for a layer that supports masking, the
+  // first input's mask on every output. Layers that make or change masks (Embedding, RNNs)
+  // override it.
+  virtual std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>& masks,
+                                           std::size_t output_count) const;
+  bool supports_masking() const { return supports_masking_; }
+
   // ---- graph ----
   // The calls of this layer recorded in graphs, in order (node 0 of a functional model is its
   // own input → output call, as in Keras). A call whose graph no longer exists is null, so
@@ -142,6 +151,8 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   void untrack_layers();  // models rebuild their layer list
   void set_built(bool built) { built_ = built; }
   void add_loss(const Tensor& loss) { call_losses_.push_back(loss); }
+  // Layers that pass their input's mask on unchanged (Keras's supports_masking = True).
+  void set_supports_masking(bool value) { supports_masking_ = value; }
 
  private:
   void check_input_shapes(const std::vector<Shape>& shapes) const;
@@ -159,6 +170,7 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   std::vector<std::shared_ptr<Node>> own_nodes_;
   std::vector<DType> dry_run_dtypes_;  // input dtypes for the default compute_output_shape
   std::vector<Tensor> call_losses_;
+  bool supports_masking_ = false;
 };
 
 // keras.backend.clear_session: restarts automatic names ("dense", "dense_1", ...).

@@ -1,0 +1,171 @@
+// BatchNormalization: y = (x - mean) / sqrt(var + epsilon) * gamma + beta over the feature
+// axes (axis: int or list; default -1).
+//   inference (training=false): the moving statistics;
+//   training: the batch statistics (reduced over every other axis), and the moving ones updated
+//   as moving = moving * momentum + batch * (1 - momentum).
+// tf.keras 2 takes the fused kernel (FusedBatchNormV3) for 4-D inputs normalized on the channel
+// axis (3 or 1); that kernel returns the batch variance with Bessel's correction n / (n - 1), and
+// that corrected variance feeds the moving variance (the normalization itself uses the biased
+// one). The non-fused path (other ranks) uses the biased variance for both. Both rules are here.
+#include <set>
+
+#include "ksave/config.hpp"
+#include "ksave/ops.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+class BatchNormalization : public Layer {
+ public:
+  explicit BatchNormalization(const Json& config) : Layer(config, "BatchNormalization") {
+    ConfigReader r(config, describe());
+    const Json axis = r.get<Json>("axis", -1);
+    if (axis.is_array()) {
+      axis_list_ = true;
+      for (const Json& a : axis) axes_.push_back(a.get<std::int64_t>());
+    } else {
+      axes_.push_back(axis.get<std::int64_t>());
+    }
+    if (axes_.empty()) throw Error(describe() + ": axis must name at least one axis");
+    momentum_ = r.get<double>("momentum", 0.99);
+    epsilon_ = r.get<double>("epsilon", 1e-3);
+    center_ = r.get<bool>("center", true);
+    scale_ = r.get<bool>("scale", true);
+    beta_initializer_ = get_initializer(r.get<Json>("beta_initializer", "zeros"));
+    gamma_initializer_ = get_initializer(r.get<Json>("gamma_initializer", "ones"));
+    moving_mean_initializer_ = get_initializer(r.get<Json>("moving_mean_initializer", "zeros"));
+    moving_variance_initializer_ = get_initializer(r.get<Json>("moving_variance_initializer", "ones"));
+    beta_regularizer_ = get_regularizer(r.get<Json>("beta_regularizer", nullptr));
+    gamma_regularizer_ = get_regularizer(r.get<Json>("gamma_regularizer", nullptr));
+    beta_constraint_ = get_constraint(r.get<Json>("beta_constraint", nullptr));
+    gamma_constraint_ = get_constraint(r.get<Json>("gamma_constraint", nullptr));
+    // Keras 1's `mode` 0 is this layer; modes 1 and 2 normalized per sample / always with batch
+    // statistics and have no tf.keras equivalent.
+    if (r.get<std::int64_t>("mode", 0) != 0)
+      throw Error(describe() + ": Keras 1 BatchNormalization mode " + std::to_string(r.get<std::int64_t>("mode", 0)) +
+                  " is not supported (only mode 0, the feature-wise normalization tf.keras has)");
+    set_supports_masking(true);
+  }
+
+  std::string class_name() const override { return "BatchNormalization"; }
+
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    if (axis_list_) {
+      c["axis"] = axes_;
+    } else {
+      c["axis"] = axes_[0];
+    }
+    c["momentum"] = momentum_;
+    c["epsilon"] = epsilon_;
+    c["center"] = center_;
+    c["scale"] = scale_;
+    c["beta_initializer"] = serialize(beta_initializer_);
+    c["gamma_initializer"] = serialize(gamma_initializer_);
+    c["moving_mean_initializer"] = serialize(moving_mean_initializer_);
+    c["moving_variance_initializer"] = serialize(moving_variance_initializer_);
+    c["beta_regularizer"] = serialize(beta_regularizer_);
+    c["gamma_regularizer"] = serialize(gamma_regularizer_);
+    c["beta_constraint"] = serialize(beta_constraint_);
+    c["gamma_constraint"] = serialize(gamma_constraint_);
+    return c;
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    if (shapes.size() != 1) throw Error(describe() + " takes one input, found " + std::to_string(shapes.size()));
+    rank_ = static_cast<std::int64_t>(shapes[0].size());
+    std::set<std::int64_t> normalized;
+    for (std::int64_t a : axes_) {
+      const std::int64_t axis = a < 0 ? a + rank_ : a;
+      if (axis <= 0 || axis >= rank_ || shapes[0][static_cast<std::size_t>(axis)] < 0)
+        throw Error(describe() + ": axis " + std::to_string(a) + " is not a known feature axis of input " +
+                    shape_to_string(shapes[0]));
+      normalized.insert(axis);
+    }
+    param_shape_.clear();
+    broadcast_shape_.assign(static_cast<std::size_t>(rank_), 1);
+    reduction_axes_.clear();
+    for (std::int64_t i = 0; i < rank_; ++i) {
+      if (normalized.count(i)) {
+        param_shape_.push_back(shapes[0][static_cast<std::size_t>(i)]);
+        broadcast_shape_[static_cast<std::size_t>(i)] = shapes[0][static_cast<std::size_t>(i)];
+      } else {
+        reduction_axes_.push_back(i);
+      }
+    }
+    fused_ = rank_ == 4 && normalized.size() == 1 && (*normalized.begin() == 3 || *normalized.begin() == 1);
+    if (scale_)
+      gamma_ = add_weight({"gamma", param_shape_, DType::Float32, gamma_initializer_, gamma_regularizer_, gamma_constraint_, true});
+    if (center_)
+      beta_ = add_weight({"beta", param_shape_, DType::Float32, beta_initializer_, beta_regularizer_, beta_constraint_, true});
+    moving_mean_ = add_weight({"moving_mean", param_shape_, DType::Float32, moving_mean_initializer_, nullptr, nullptr, false});
+    moving_variance_ =
+        add_weight({"moving_variance", param_shape_, DType::Float32, moving_variance_initializer_, nullptr, nullptr, false});
+  }
+
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override {
+    const Tensor x = inputs.at(0).as_float();
+    if (x.rank() != rank_) throw Error(describe() + " was built for rank " + std::to_string(rank_) + ", found " + shape_to_string(x.shape()));
+    Tensor mean, variance;
+    if (ctx.training) {
+      mean = ops::mean(x, reduction_axes_, true);
+      variance = ops::mean(ops::squared_difference(x, mean), reduction_axes_, true);
+      update_moving_statistics(x, mean, variance);
+    } else {
+      mean = as_broadcast(moving_mean_->value());
+      variance = as_broadcast(moving_variance_->value());
+    }
+    Tensor inv = ops::rsqrt(ops::add(variance, epsilon_));
+    if (gamma_) inv = ops::mul(inv, as_broadcast(gamma_->value()));
+    Tensor y = ops::mul(ops::sub(x, mean), inv);
+    if (beta_) y = ops::add(y, as_broadcast(beta_->value()));
+    return {y};
+  }
+
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {shapes.at(0)}; }
+
+ private:
+  std::string describe() const { return "layer '" + name() + "' (BatchNormalization)"; }
+  Tensor as_broadcast(const Tensor& param) const { return ops::reshape(param, broadcast_shape_); }
+
+  // The moving statistics are state, not part of the differentiated computation: updated from
+  // plain values after the batch statistics are known.
+  void update_moving_statistics(const Tensor& x, const Tensor& mean, const Tensor& variance) {
+    double count = 1.0;
+    for (std::int64_t a : reduction_axes_) count *= static_cast<double>(x.dim(static_cast<int>(a)));
+    const double bessel = fused_ && count > 1.0 ? count / (count - 1.0) : 1.0;
+    auto blend = [&](const VariablePtr& moving, const Tensor& batch, double correction) {
+      const Tensor b = batch.reshape(param_shape_).cast(DType::Float32);
+      Tensor next = moving->value().clone();
+      float* m = next.data<float>();
+      const float* v = b.data<float>();
+      for (std::int64_t i = 0; i < next.size(); ++i)
+        m[i] = static_cast<float>(m[i] * momentum_ + v[i] * correction * (1.0 - momentum_));
+      moving->assign(next);
+    };
+    blend(moving_mean_, mean, 1.0);
+    blend(moving_variance_, variance, bessel);
+  }
+
+  std::vector<std::int64_t> axes_;
+  bool axis_list_ = false;
+  double momentum_ = 0.99, epsilon_ = 1e-3;
+  bool center_ = true, scale_ = true;
+  InitializerPtr beta_initializer_, gamma_initializer_, moving_mean_initializer_, moving_variance_initializer_;
+  RegularizerPtr beta_regularizer_, gamma_regularizer_;
+  ConstraintPtr beta_constraint_, gamma_constraint_;
+  VariablePtr gamma_, beta_, moving_mean_, moving_variance_;
+  std::int64_t rank_ = 0;
+  Shape param_shape_, broadcast_shape_;
+  std::vector<std::int64_t> reduction_axes_;
+  bool fused_ = false;
+};
+
+void register_objects(PluginRegistrar& r) { r.layer<BatchNormalization>("BatchNormalization"); }
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("batch_normalization", "0.1.0", ksave::plugins::register_objects)

@@ -1,0 +1,94 @@
+// GRU (and GRUCell): gates z, r, h in the columns, as tf.keras orders them.
+//   reset_after=True (tf.keras 2 default): bias (2, 3u), input and recurrent biases apart;
+//     hh = act(x·Wh + b_in_h + r * (h·Uh + b_rec_h)).
+//   reset_after=False (Keras 1 / early Keras 2): bias (3u); hh = act(x·Wh + bh + (r*h)·Uh).
+// Then h' = z*h + (1-z)*hh.
+#include "../rnn_common/recurrent.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+using rnn::CellConfig;
+
+class GRUCell : public rnn::Cell {
+ public:
+  GRUCell(const std::string& name, const Json& config)
+      : Cell(name, config,
+             CellConfig::read(ConfigReader(config, "layer '" + name + "' (GRU)"),
+                              {.recurrent_activation = true, .implementation = true, .reset_after = true})) {}
+  std::string class_name() const override { return "GRUCell"; }
+  bool reset_after() const { return options_.reset_after.value_or(false); }
+
+  Tensor begin_sequence(const Tensor& x) override {
+    Tensor z = ops::matmul(x, kernel_->value());
+    if (bias_) z = ops::bias_add(z, reset_after() ? input_bias() : bias_->value());
+    const Tensor& u = recurrent_kernel_->value();
+    if (reset_after()) {
+      recurrent_bias_ = bias_ ? ops::reshape(ops::slice(bias_->value(), {1, 0}, {1, -1}), {3 * units()}) : Tensor();
+    } else {
+      // The candidate's recurrent product comes after the reset gate: keep its columns apart.
+      recurrent_zr_ = ops::slice(u, {0, 0}, {-1, 2 * units()});
+      recurrent_h_ = ops::slice(u, {0, 2 * units()}, {-1, units()});
+    }
+    return z;
+  }
+
+  Tensors step(const Tensor& projected, const Tensors& states) const override {
+    const Tensor& h = states.at(0);
+    const Activation& gate_fn = *options_.recurrent_activation;
+    Tensor candidate;
+    Tensor z, r;
+    if (reset_after()) {
+      Tensor inner = ops::matmul(h, recurrent_kernel_->value());
+      if (recurrent_bias_.defined()) inner = ops::bias_add(inner, recurrent_bias_);
+      z = gate_fn(ops::add(gate(projected, 0), gate(inner, 0)));
+      r = gate_fn(ops::add(gate(projected, 1), gate(inner, 1)));
+      candidate = options_.activation(ops::add(gate(projected, 2), ops::mul(r, gate(inner, 2))));
+    } else {
+      const Tensor inner = ops::matmul(h, recurrent_zr_);
+      z = gate_fn(ops::add(gate(projected, 0), gate(inner, 0)));
+      r = gate_fn(ops::add(gate(projected, 1), gate(inner, 1)));
+      candidate = options_.activation(ops::add(gate(projected, 2), ops::matmul(ops::mul(r, h), recurrent_h_)));
+    }
+    // z*h + (1-z)*hh, written as hh + z*(h - hh).
+    const Tensor h_next = ops::add(candidate, ops::mul(z, ops::sub(h, candidate)));
+    return {h_next, h_next};
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    const Shape& in = shapes.at(0);
+    if (in.size() != 2 || in[1] < 0)
+      throw Error("cell '" + name() + "' (GRUCell) needs inputs (batch, features), found " + shape_to_string(in));
+    add_standard_weights(in[1], 3, reset_after() ? Shape{2, 3 * units()} : Shape{3 * units()});
+  }
+
+ private:
+  Tensor input_bias() const { return ops::reshape(ops::slice(bias_->value(), {0, 0}, {1, -1}), {3 * units()}); }
+  // Per-sequence slices of the weights (taken with ops so gradients reach the variables).
+  Tensor recurrent_bias_, recurrent_zr_, recurrent_h_;
+};
+
+class GRU : public rnn::RecurrentLayer {
+ public:
+  explicit GRU(const Json& config) : RecurrentLayer(config, "GRU", std::make_shared<GRUCell>("gru_cell", config)) {}
+};
+
+class StandaloneGRUCell : public GRUCell {
+ public:
+  explicit StandaloneGRUCell(const Json& config)
+      : GRUCell(config.contains("name") && config["name"].is_string() ? config["name"].get<std::string>()
+                                                                        : unique_layer_name("gru_cell"),
+                config) {}
+};
+
+void register_objects(PluginRegistrar& r) {
+  r.layer<GRU>("GRU");
+  r.layer<StandaloneGRUCell>("GRUCell");
+}
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("gru", "0.1.0", ksave::plugins::register_objects)

@@ -1,0 +1,92 @@
+// LSTM (and LSTMCell): gates i, f, c, o in the columns of kernel, recurrent_kernel and bias, as
+// tf.keras orders them. c' = f*c + i*act(zc), h' = o*act(c'), the gates through
+// recurrent_activation. Keras 1 files store 12 arrays per layer; the HDF5 format converts them.
+#include "../rnn_common/recurrent.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+using rnn::CellConfig;
+
+// unit_forget_bias: the bias starts at zeros with ones in the forget gate's columns.
+class UnitForgetBias : public Initializer {
+ public:
+  UnitForgetBias(InitializerPtr base, std::int64_t units) : base_(std::move(base)), units_(units) {}
+  std::string class_name() const override { return base_->class_name(); }
+  Json get_config() const override { return base_->get_config(); }
+  Tensor operator()(const Shape& shape, DType dtype) override {
+    Tensor b = (*base_)(shape, dtype).cast(DType::Float32).clone();
+    float* p = b.data<float>();
+    for (std::int64_t i = units_; i < 2 * units_ && i < b.size(); ++i) p[i] = 1.0f;
+    return b.cast(dtype);
+  }
+
+ private:
+  InitializerPtr base_;
+  std::int64_t units_;
+};
+
+class LSTMCell : public rnn::Cell {
+ public:
+  LSTMCell(const std::string& name, const Json& config)
+      : Cell(name, config,
+             CellConfig::read(ConfigReader(config, "layer '" + name + "' (LSTM)"),
+                              {.recurrent_activation = true, .unit_forget_bias = true, .implementation = true})) {}
+  std::string class_name() const override { return "LSTMCell"; }
+  std::size_t state_count() const override { return 2; }
+
+  Tensor begin_sequence(const Tensor& x) override {
+    Tensor z = ops::matmul(x, kernel_->value());
+    return bias_ ? ops::bias_add(z, bias_->value()) : z;
+  }
+
+  Tensors step(const Tensor& projected, const Tensors& states) const override {
+    const Tensor& h = states.at(0);
+    const Tensor& c = states.at(1);
+    const Tensor z = ops::add(projected, ops::matmul(h, recurrent_kernel_->value()));
+    const Activation& gate_fn = *options_.recurrent_activation;
+    const Tensor i = gate_fn(gate(z, 0));
+    const Tensor f = gate_fn(gate(z, 1));
+    const Tensor candidate = options_.activation(gate(z, 2));
+    const Tensor o = gate_fn(gate(z, 3));
+    const Tensor c_next = ops::add(ops::mul(f, c), ops::mul(i, candidate));
+    const Tensor h_next = ops::mul(o, options_.activation(c_next));
+    return {h_next, h_next, c_next};
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    const Shape& in = shapes.at(0);
+    if (in.size() != 2 || in[1] < 0)
+      throw Error("cell '" + name() + "' (LSTMCell) needs inputs (batch, features), found " + shape_to_string(in));
+    InitializerPtr bias_init;
+    if (options_.unit_forget_bias.value_or(true))
+      bias_init = std::make_shared<UnitForgetBias>(options_.bias_initializer, units());
+    add_standard_weights(in[1], 4, {4 * units()}, bias_init);
+  }
+};
+
+class LSTM : public rnn::RecurrentLayer {
+ public:
+  explicit LSTM(const Json& config)
+      : RecurrentLayer(config, "LSTM", std::make_shared<LSTMCell>("lstm_cell", config)) {}
+};
+
+class StandaloneLSTMCell : public LSTMCell {
+ public:
+  explicit StandaloneLSTMCell(const Json& config)
+      : LSTMCell(config.contains("name") && config["name"].is_string() ? config["name"].get<std::string>()
+                                                                         : unique_layer_name("lstm_cell"),
+                 config) {}
+};
+
+void register_objects(PluginRegistrar& r) {
+  r.layer<LSTM>("LSTM");
+  r.layer<StandaloneLSTMCell>("LSTMCell");
+}
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("lstm", "0.1.0", ksave::plugins::register_objects)

@@ -1,0 +1,253 @@
+#include "recurrent.hpp"
+
+#include <algorithm>
+
+namespace ksave::plugins::rnn {
+
+// ---- CellConfig ----
+
+CellConfig CellConfig::read(const ConfigReader& r, const Extras& extras) {
+  CellConfig c;
+  c.units = r.require<std::int64_t>("units", {"output_dim"});
+  if (c.units <= 0) throw Error(r.object() + ": units must be positive, found " + std::to_string(c.units));
+  c.activation = get_activation(r.get<Json>("activation", "tanh"));
+  // tf.keras 2 defaults to sigmoid; Keras 1 files always write their inner_activation.
+  if (extras.recurrent_activation)
+    c.recurrent_activation = get_activation(r.get<Json>("recurrent_activation", "sigmoid", {"inner_activation"}));
+  c.use_bias = r.get<bool>("use_bias", true);
+  c.kernel_initializer = get_initializer(r.get<Json>("kernel_initializer", "glorot_uniform", {"init"}));
+  c.recurrent_initializer = get_initializer(r.get<Json>("recurrent_initializer", "orthogonal", {"inner_init"}));
+  c.bias_initializer = get_initializer(r.get<Json>("bias_initializer", "zeros"));
+  if (extras.unit_forget_bias) c.unit_forget_bias = r.get<bool>("unit_forget_bias", true);
+  c.kernel_regularizer = get_regularizer(r.get<Json>("kernel_regularizer", nullptr, {"W_regularizer"}));
+  c.recurrent_regularizer = get_regularizer(r.get<Json>("recurrent_regularizer", nullptr, {"U_regularizer"}));
+  c.bias_regularizer = get_regularizer(r.get<Json>("bias_regularizer", nullptr, {"b_regularizer"}));
+  c.kernel_constraint = get_constraint(r.get<Json>("kernel_constraint", nullptr));
+  c.recurrent_constraint = get_constraint(r.get<Json>("recurrent_constraint", nullptr));
+  c.bias_constraint = get_constraint(r.get<Json>("bias_constraint", nullptr));
+  c.dropout = r.get<double>("dropout", 0.0, {"dropout_W"});
+  c.recurrent_dropout = r.get<double>("recurrent_dropout", 0.0, {"dropout_U"});
+  if (extras.implementation) c.implementation = r.get<Json>("implementation", 2);
+  // Configs without reset_after come from Keras versions before it existed, whose GRU is the
+  // reset-before form (bias of 3 * units); tf.keras 2 always writes the key.
+  if (extras.reset_after) c.reset_after = r.get<bool>("reset_after", false);
+  return c;
+}
+
+void CellConfig::write(Json& c, const RegularizerPtr* activity_regularizer) const {
+  c["units"] = units;
+  c["activation"] = serialize(activation);
+  if (recurrent_activation) c["recurrent_activation"] = serialize(*recurrent_activation);
+  c["use_bias"] = use_bias;
+  c["kernel_initializer"] = serialize(kernel_initializer);
+  c["recurrent_initializer"] = serialize(recurrent_initializer);
+  c["bias_initializer"] = serialize(bias_initializer);
+  if (unit_forget_bias) c["unit_forget_bias"] = *unit_forget_bias;
+  c["kernel_regularizer"] = serialize(kernel_regularizer);
+  c["recurrent_regularizer"] = serialize(recurrent_regularizer);
+  c["bias_regularizer"] = serialize(bias_regularizer);
+  if (activity_regularizer) c["activity_regularizer"] = serialize(*activity_regularizer);
+  c["kernel_constraint"] = serialize(kernel_constraint);
+  c["recurrent_constraint"] = serialize(recurrent_constraint);
+  c["bias_constraint"] = serialize(bias_constraint);
+  c["dropout"] = dropout;
+  c["recurrent_dropout"] = recurrent_dropout;
+  if (implementation) c["implementation"] = *implementation;
+  if (reset_after) c["reset_after"] = *reset_after;
+}
+
+// ---- Cell ----
+
+namespace {
+
+Json cell_base_config(const std::string& name, const Json& layer_config) {
+  Json c = Json::object();
+  c["name"] = name;
+  if (layer_config.contains("trainable")) c["trainable"] = layer_config["trainable"];
+  if (layer_config.contains("dtype")) c["dtype"] = layer_config["dtype"];
+  return c;
+}
+
+}  // namespace
+
+Cell::Cell(const std::string& name, const Json& layer_config, CellConfig config)
+    : Layer(cell_base_config(name, layer_config), name), options_(std::move(config)) {}
+
+Json Cell::get_config() const {
+  Json c = Layer::get_config();
+  options_.write(c, nullptr);
+  return c;
+}
+
+void Cell::add_standard_weights(std::int64_t features, std::int64_t gates, const Shape& bias_shape,
+                                InitializerPtr bias_initializer) {
+  const std::int64_t width = gates * options_.units;
+  kernel_ = add_weight({"kernel", {features, width}, DType::Float32, options_.kernel_initializer,
+                        options_.kernel_regularizer, options_.kernel_constraint, true});
+  recurrent_kernel_ = add_weight({"recurrent_kernel", {options_.units, width}, DType::Float32,
+                                  options_.recurrent_initializer, options_.recurrent_regularizer,
+                                  options_.recurrent_constraint, true});
+  if (options_.use_bias)
+    bias_ = add_weight({"bias", bias_shape, DType::Float32,
+                        bias_initializer ? bias_initializer : options_.bias_initializer,
+                        options_.bias_regularizer, options_.bias_constraint, true});
+}
+
+Tensor Cell::gate(const Tensor& z, std::int64_t index) const {
+  return ops::slice(z, {0, index * options_.units}, {-1, options_.units});
+}
+
+Tensors Cell::call(const Tensors& inputs, const CallContext&) {
+  if (inputs.size() != 1 + state_count())
+    throw Error("cell '" + name() + "' takes its input and " + std::to_string(state_count()) + " states, found " +
+                std::to_string(inputs.size()) + " tensors");
+  const Tensor x = ops::expand_dims(inputs[0].as_float(), 1);
+  const Tensor projected = ops::squeeze(begin_sequence(x), {1});
+  return step(projected, Tensors(inputs.begin() + 1, inputs.end()));
+}
+
+std::vector<Shape> Cell::compute_output_shape(const std::vector<Shape>& shapes) {
+  const Dim batch = shapes.empty() || shapes[0].empty() ? kUnknown : shapes[0][0];
+  return std::vector<Shape>(1 + state_count(), Shape{batch, units()});
+}
+
+// ---- RecurrentLayer ----
+
+RecurrentLayer::RecurrentLayer(const Json& config, const std::string& class_name, std::shared_ptr<Cell> cell)
+    : Layer(config, class_name), class_name_(class_name), cell_(std::move(cell)) {
+  ConfigReader r(config, describe());
+  return_sequences_ = r.get<bool>("return_sequences", false);
+  return_state_ = r.get<bool>("return_state", false);
+  go_backwards_ = r.get<bool>("go_backwards", false);
+  stateful_ = r.get<bool>("stateful", false);
+  unroll_ = r.get<bool>("unroll", false);  // a speed choice in Keras; same numbers
+  time_major_ = r.get<bool>("time_major", false);
+  if (time_major_) throw Error(describe() + ": time_major=True inputs are not supported (use batch-major inputs)");
+  activity_regularizer_ = get_regularizer(r.get<Json>("activity_regularizer", nullptr));
+  track("cell", cell_);
+}
+
+Json RecurrentLayer::get_config() const {
+  Json c = Layer::get_config();
+  c["return_sequences"] = return_sequences_;
+  c["return_state"] = return_state_;
+  c["go_backwards"] = go_backwards_;
+  c["stateful"] = stateful_;
+  c["unroll"] = unroll_;
+  c["time_major"] = time_major_;
+  cell_->options().write(c, &activity_regularizer_);
+  return c;
+}
+
+void RecurrentLayer::build_impl(const std::vector<Shape>& shapes) {
+  if (shapes.empty() || shapes[0].size() != 3 || shapes[0][2] < 0)
+    throw Error(describe() + " needs inputs of shape (batch, time, features) with known features, found " +
+                (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
+  if (shapes.size() != 1 && shapes.size() != 1 + cell_->state_count())
+    throw Error(describe() + " takes its input and optionally " + std::to_string(cell_->state_count()) +
+                " initial states, found " + std::to_string(shapes.size()) + " inputs");
+  cell_->build(Shape{shapes[0][0], shapes[0][2]});
+}
+
+namespace {
+
+bool any_nonzero(const Tensors& states) {
+  for (const Tensor& s : states)
+    for (float v : s.as_float().values<float>())
+      if (v != 0.0f) return true;
+  return false;
+}
+
+}  // namespace
+
+Tensors RecurrentLayer::initial_states(const Tensors& inputs, Dim batch) const {
+  const std::size_t n = cell_->state_count();
+  // tf.keras 2: a stateful layer uses the states it kept unless they are all zeros (never set, or
+  // reset), even when initial states are passed in; then the given states, then zeros.
+  if (stateful_ && !kept_states_.empty() && any_nonzero(kept_states_)) {
+    if (kept_states_[0].dim(0) != batch)
+      throw Error(describe() + " is stateful with batch size " + std::to_string(kept_states_[0].dim(0)) +
+                  ", called with a batch of " + std::to_string(batch) + " (reset its states first)");
+    return kept_states_;
+  }
+  Tensors states;
+  if (inputs.size() > 1) {
+    if (inputs.size() != 1 + n)
+      throw Error(describe() + " needs " + std::to_string(n) + " initial states, found " +
+                  std::to_string(inputs.size() - 1));
+    for (std::size_t i = 1; i < inputs.size(); ++i) {
+      const Shape expected{batch, cell_->units()};
+      if (inputs[i].shape() != expected)
+        throw Error(describe() + ": initial state " + std::to_string(i - 1) + " has shape " +
+                    shape_to_string(inputs[i].shape()) + ", expected " + shape_to_string(expected));
+      states.push_back(inputs[i].as_float());
+    }
+    return states;
+  }
+  for (std::size_t i = 0; i < n; ++i) states.push_back(Tensor::zeros(DType::Float32, {batch, cell_->units()}));
+  return states;
+}
+
+Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
+  const Tensor x = inputs.at(0).as_float();
+  if (x.rank() != 3) throw Error(describe() + " needs a 3-D input, found " + shape_to_string(x.shape()));
+  const Dim batch = x.dim(0), steps = x.dim(1);
+  Tensors states = initial_states(inputs, batch);
+
+  // Masked steps keep the previous states and output (tf.keras's RNN with zero_output_for_mask
+  // false); the mask is data, so it enters as a float 0/1 constant per step.
+  Tensor mask;
+  if (!ctx.masks.empty() && ctx.masks[0].defined()) {
+    mask = ctx.masks[0].cast(DType::Float32);
+    if (mask.shape() != Shape{batch, steps})
+      throw Error(describe() + ": mask of shape " + shape_to_string(mask.shape()) + " does not match input " +
+                  shape_to_string(x.shape()));
+  }
+
+  const Tensor projected = cell_->begin_sequence(x);  // (batch, time, gates)
+  const Dim width = projected.dim(2);
+  Tensors outputs;
+  outputs.reserve(static_cast<std::size_t>(steps));
+  Tensor output = Tensor::zeros(DType::Float32, {batch, cell_->units()});
+  for (Dim i = 0; i < steps; ++i) {
+    const Dim t = go_backwards_ ? steps - 1 - i : i;
+    const Tensor projected_t = ops::reshape(ops::slice(projected, {0, t, 0}, {-1, 1, -1}), {batch, width});
+    Tensors next = cell_->step(projected_t, states);
+    if (mask.defined()) {
+      const Tensor m = ops::reshape(ops::slice(mask, {0, t}, {-1, 1}), {batch, 1});
+      next[0] = ops::select(m, next[0], output);
+      for (std::size_t s = 0; s < states.size(); ++s) next[s + 1] = ops::select(m, next[s + 1], states[s]);
+    }
+    output = next[0];
+    states.assign(next.begin() + 1, next.end());
+    if (return_sequences_) outputs.push_back(output);
+  }
+  if (stateful_) kept_states_ = states;
+
+  Tensors result;
+  // Outputs come in processing order, reversed in time for go_backwards, as in Keras.
+  result.push_back(return_sequences_ ? ops::stack(outputs, 1) : output);
+  if (activity_regularizer_)
+    add_loss(ops::div((*activity_regularizer_)(result[0]), Tensor::scalar(static_cast<float>(batch))));
+  if (return_state_) result.insert(result.end(), states.begin(), states.end());
+  return result;
+}
+
+std::vector<Tensor> RecurrentLayer::compute_mask(const Tensors&, const std::vector<Tensor>& masks,
+                                                 std::size_t output_count) const {
+  std::vector<Tensor> out(output_count);
+  if (return_sequences_ && !masks.empty() && output_count > 0) out[0] = masks[0];
+  return out;
+}
+
+std::vector<Shape> RecurrentLayer::compute_output_shape(const std::vector<Shape>& shapes) {
+  const Shape& in = shapes.at(0);
+  if (in.size() != 3) throw Error(describe() + " needs a 3-D input, found " + shape_to_string(in));
+  std::vector<Shape> out;
+  out.push_back(return_sequences_ ? Shape{in[0], in[1], cell_->units()} : Shape{in[0], cell_->units()});
+  if (return_state_)
+    for (std::size_t i = 0; i < cell_->state_count(); ++i) out.push_back(Shape{in[0], cell_->units()});
+  return out;
+}
+
+}  // namespace ksave::plugins::rnn

@@ -1,0 +1,104 @@
+// Shared by the recurrent layer plugins (SimpleRNN, LSTM, GRU): a cell interface and the RNN
+// layer that runs a cell over time as tf.keras's RNN does (return_sequences, return_state,
+// initial states as extra inputs, go_backwards, stateful, masks). Compiled into each plugin (this
+// folder has no CMakeLists, so it is not a plugin of its own).
+//
+// The cell is a tracked sublayer named "cell" (weights "lstm/lstm_cell/kernel:0"), as in tf.keras,
+// so checkpoints see the same object graph. Everything is written with ops: the autodiff tape
+// differentiates through the time loop.
+#pragma once
+
+#include <optional>
+
+#include "ksave/config.hpp"
+#include "ksave/layer.hpp"
+#include "ksave/ops.hpp"
+
+namespace ksave::plugins::rnn {
+
+// The keys every cell has, read with the Keras 1 spellings too (output_dim, inner_activation,
+// init, inner_init, W/U/b_regularizer, dropout_W/U), and the keys only some cells have.
+struct CellConfig {
+  std::int64_t units = 0;
+  Activation activation;
+  std::optional<Activation> recurrent_activation;  // LSTM, GRU
+  bool use_bias = true;
+  InitializerPtr kernel_initializer, recurrent_initializer, bias_initializer;
+  std::optional<bool> unit_forget_bias;  // LSTM
+  RegularizerPtr kernel_regularizer, recurrent_regularizer, bias_regularizer;
+  ConstraintPtr kernel_constraint, recurrent_constraint, bias_constraint;
+  double dropout = 0.0, recurrent_dropout = 0.0;  // training only; ignored at inference
+  std::optional<Json> implementation;             // LSTM, GRU (no effect on the numbers)
+  std::optional<bool> reset_after;                // GRU
+
+  struct Extras {
+    bool recurrent_activation = false;
+    bool unit_forget_bias = false;
+    bool implementation = false;
+    bool reset_after = false;
+  };
+  static CellConfig read(const ConfigReader& r, const Extras& extras);
+  // Writes the keys in tf.keras's order; `activity_regularizer` is the layer's own key, which
+  // Keras places between bias_regularizer and kernel_constraint.
+  void write(Json& config, const RegularizerPtr* activity_regularizer) const;
+};
+
+class Cell : public Layer {
+ public:
+  Cell(const std::string& name, const Json& layer_config, CellConfig config);
+  const CellConfig& options() const { return options_; }
+  std::int64_t units() const { return options_.units; }
+  virtual std::size_t state_count() const { return 1; }
+  // Called once per sequence before the steps: the input projection of every step at once
+  // (x of (batch, time, features) → (batch, time, gates)), and any per-sequence preparation
+  // (slices of the recurrent kernel).
+  virtual Tensor begin_sequence(const Tensor& x) = 0;
+  // One step from the projected input of this step (batch, gates) and the states; returns the
+  // output followed by the new states.
+  virtual Tensors step(const Tensor& projected, const Tensors& states) const = 0;
+  Json get_config() const override;
+
+ protected:
+  // inputs: [x_t, states...] — a cell called on its own, as keras.layers.LSTMCell is.
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override;
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override;
+  // Adds kernel (features, gates * units), recurrent_kernel (units, gates * units) and, with
+  // use_bias, bias of `bias_shape` (the initializer may be replaced, e.g. unit_forget_bias).
+  void add_standard_weights(std::int64_t features, std::int64_t gates, const Shape& bias_shape,
+                            InitializerPtr bias_initializer = nullptr);
+  // Columns [gate * units, (gate + 1) * units) of a 2-D tensor.
+  Tensor gate(const Tensor& z, std::int64_t index) const;
+
+  CellConfig options_;
+  VariablePtr kernel_, recurrent_kernel_, bias_;
+};
+
+// A Keras RNN layer around `cell`.
+class RecurrentLayer : public Layer {
+ public:
+  RecurrentLayer(const Json& config, const std::string& class_name, std::shared_ptr<Cell> cell);
+  std::string class_name() const override { return class_name_; }
+  Json get_config() const override;
+  std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>& masks,
+                                   std::size_t output_count) const override;
+  // Forgets the states a stateful layer keeps between calls.
+  void reset_states() { kept_states_.clear(); }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override;
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override;
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override;
+
+ private:
+  Tensors initial_states(const Tensors& inputs, Dim batch) const;
+  std::string describe() const { return "layer '" + name() + "' (" + class_name_ + ")"; }
+
+  std::string class_name_;
+  std::shared_ptr<Cell> cell_;
+  bool return_sequences_ = false, return_state_ = false, go_backwards_ = false, stateful_ = false;
+  bool unroll_ = false, time_major_ = false;
+  RegularizerPtr activity_regularizer_;
+  Tensors kept_states_;  // stateful layers: the final states of the last call
+};
+
+}  // namespace ksave::plugins::rnn

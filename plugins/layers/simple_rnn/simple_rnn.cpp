@@ -1,0 +1,58 @@
+// SimpleRNN (and SimpleRNNCell): h' = act(x·kernel + bias + h·recurrent_kernel).
+#include "../rnn_common/recurrent.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+using rnn::CellConfig;
+
+class SimpleRNNCell : public rnn::Cell {
+ public:
+  SimpleRNNCell(const std::string& name, const Json& config)
+      : Cell(name, config, CellConfig::read(ConfigReader(config, "layer '" + name + "' (SimpleRNN)"), {})) {}
+  std::string class_name() const override { return "SimpleRNNCell"; }
+
+  Tensor begin_sequence(const Tensor& x) override {
+    Tensor z = ops::matmul(x, kernel_->value());
+    return bias_ ? ops::bias_add(z, bias_->value()) : z;
+  }
+
+  Tensors step(const Tensor& projected, const Tensors& states) const override {
+    const Tensor h = options_.activation(ops::add(projected, ops::matmul(states.at(0), recurrent_kernel_->value())));
+    return {h, h};
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    const Shape& in = shapes.at(0);
+    if (in.size() != 2 || in[1] < 0)
+      throw Error("cell '" + name() + "' (SimpleRNNCell) needs inputs (batch, features), found " +
+                  shape_to_string(in));
+    add_standard_weights(in[1], 1, {units()});
+  }
+};
+
+class SimpleRNN : public rnn::RecurrentLayer {
+ public:
+  explicit SimpleRNN(const Json& config)
+      : RecurrentLayer(config, "SimpleRNN", std::make_shared<SimpleRNNCell>("simple_rnn_cell", config)) {}
+};
+
+class StandaloneSimpleRNNCell : public SimpleRNNCell {
+ public:
+  explicit StandaloneSimpleRNNCell(const Json& config)
+      : SimpleRNNCell(config.contains("name") && config["name"].is_string() ? config["name"].get<std::string>()
+                                                                              : unique_layer_name("simple_rnn_cell"),
+                      config) {}
+};
+
+void register_objects(PluginRegistrar& r) {
+  r.layer<SimpleRNN>("SimpleRNN");
+  r.layer<StandaloneSimpleRNNCell>("SimpleRNNCell");
+}
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("simple_rnn", "0.1.0", ksave::plugins::register_objects)

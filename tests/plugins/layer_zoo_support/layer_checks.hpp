@@ -1,0 +1,116 @@
+// Checks shared by the layer-zoo plugin suites (Embedding, the RNNs, normalization, Attention):
+// exact config round trips, tfjs oracle predict cases, gradients against finite differences and
+// weights through the HDF5 format. Header-only; include after <boost/test/unit_test.hpp>. This
+// folder has no CMakeLists: it is not a suite of its own.
+#pragma once
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ksave/autodiff.hpp"
+#include "ksave/model.hpp"
+#include "ksave/ops.hpp"
+#include "ksave/saving.hpp"
+#include "ksave/serialization.hpp"
+#include "support/gradient_check.hpp"
+#include "support/oracle_case.hpp"
+#include "support/test_data.hpp"
+
+namespace ksave::test::zoo {
+
+inline LayerPtr layer_from(const std::string& class_name, const Json& config) {
+  return deserialize_layer(Json{{"class_name", class_name}, {"config", config}});
+}
+
+inline Tensor random_tensor(const Shape& shape, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(static_cast<std::size_t>(num_elements(shape)));
+  for (float& x : v) x = dist(rng);
+  return Tensor::from_vector<float>(v, shape);
+}
+
+// Every key of `config` comes back with the same value, and the layer rebuilt from get_config
+// gives the same config again, byte for byte.
+inline void check_config_round_trip(const std::string& class_name, const Json& config) {
+  const LayerPtr a = layer_from(class_name, config);
+  const Json ca = a->get_config();
+  for (auto it = config.begin(); it != config.end(); ++it)
+    BOOST_TEST(ca.value(it.key(), Json("<missing>")) == it.value(),
+               class_name << " key '" << it.key() << "': " << ca.value(it.key(), Json("<missing>")).dump() << " vs "
+                          << it.value().dump());
+  const LayerPtr b = layer_from(class_name, ca);
+  BOOST_TEST(b->get_config().dump() == ca.dump());
+}
+
+// Runs the oracle's predict case `name` (cases-sample): builds the model from its JSON, sets
+// its weights, predicts and compares every output within the case's tolerance. False when the
+// oracle is absent.
+inline bool oracle_predict_case(const std::string& name) {
+  const auto dir = oracle_dir();
+  if (!dir) return false;
+  const OracleCase c = OracleCase::load(*dir / "cases-sample" / name);
+  // Cases that also need layers of other plugins wait for them.
+  if (const auto missing = unknown_classes(normalize_config(Json::parse(c.model_json))); !missing.empty()) {
+    BOOST_TEST_MESSAGE("SKIPPED " << name << ": no plugin provides " << missing.front());
+    return true;
+  }
+  ModelPtr model = model_from_json(c.model_json);
+  c.assign_weights(*model);
+  const Tensors out = model->predict(c.inputs);
+  BOOST_TEST_REQUIRE(out.size() == c.outputs.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    BOOST_TEST(out[i].shape() == c.outputs[i].shape(), name << " output " << i);
+    if (out[i].shape() == c.outputs[i].shape())
+      BOOST_TEST(allclose(out[i], c.outputs[i], c.rtol, c.atol),
+                 name << " output " << i << " max difference " << max_abs_difference(out[i], c.outputs[i]));
+  }
+  return true;
+}
+
+// d sum(layer(x) * w) / dx (and / d each trainable weight) from the tape against central
+// differences. The layer must already be built.
+inline void check_layer_gradients(const std::string& label, const LayerPtr& layer, const Tensor& x,
+                                  const GradientCheckOptions& options = {}, bool check_input = true) {
+  const auto forward = [&](const std::vector<Tensor>& in) { return (*layer)(in[0]); };
+  const auto analytic = [&](const std::vector<Tensor>& in, const Tensor&, const Tensor& dy) {
+    GradientTape tape;
+    const Tensor y = (*layer)(in[0]);
+    const Tensor loss = ops::sum(ops::mul(y, dy));
+    return tape.gradient(loss, std::vector<Tensor>{in[0]});
+  };
+  if (check_input) check_gradients(label + " (input)", forward, {x}, analytic, options);
+  // Each weight: perturb the variable's value through the same machinery.
+  for (const auto& var : layer->trainable_weights()) {
+    const Tensor saved = var->value().clone();
+    const auto f_w = [&](const std::vector<Tensor>& in) {
+      var->assign(in[0]);
+      const Tensor y = (*layer)(x);
+      var->assign(saved);
+      return y;
+    };
+    const auto analytic_w = [&](const std::vector<Tensor>&, const Tensor&, const Tensor& dy) {
+      GradientTape tape;
+      const Tensor y = (*layer)(x);
+      const Tensor loss = ops::sum(ops::mul(y, dy));
+      return tape.gradient(loss, std::vector<VariablePtr>{var});
+    };
+    check_gradients(label + " (" + var->name() + ")", f_w, {saved}, analytic_w, options);
+  }
+}
+
+// The weights of `model` saved as HDF5 and loaded into a fresh copy come back bit for bit.
+inline void check_h5_weights_round_trip(Model& model, const std::string& label) {
+  const auto dir = scratch_dir(label);
+  const auto path = dir / (label + ".weights.h5");
+  save_weights(model, path);
+  ModelPtr twin = model_from_json(model.to_json());
+  load_weights(*twin, path);
+  const auto a = model.get_weights(), b = twin->get_weights();
+  BOOST_TEST_REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST(max_abs_difference(a[i], b[i]) == 0.0, label << " weight " << i);
+}
+
+}  // namespace ksave::test::zoo
