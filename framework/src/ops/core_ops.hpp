@@ -18,7 +18,8 @@
 //                                     contracts its last axis with 2-D `b` (Dense on sequences;
 //                                     transpose_a must then be false)
 //   BatchMatMulV2                     (a, b), batch axes broadcast; adj_x, adj_y: bool
-//   BiasAdd                           (x, bias[C]) over the last axis; data_format: "NHWC" only
+//   BiasAdd                           (x, bias[C]); data_format: "NHWC" (default, last axis) or
+//                                     "NCHW" (axis 1)
 //   Sum Mean Max Min                  (x); axis: int64 list (empty = all); keep_dims: bool
 //   ArgMax                            (x); axis: int64 -> int64 indices; no gradient
 //   Softmax LogSoftmax                (x); axis: int64 (default -1; TF only has the last axis)
