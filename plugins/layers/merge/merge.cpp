@@ -1,6 +1,6 @@
 // Merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum (elementwise over two or more
-// inputs, broadcasting as Keras's _Merge does for equal ranks), Concatenate (axis) and Dot
-// (batch dot product over `axes`, optionally of l2-normalised inputs).
+// inputs, broadcasting as Keras's _Merge does for equal ranks), Concatenate (axis), Dot (batch
+// dot product over `axes`, optionally of l2-normalised inputs) and Keras 1's Merge(mode=...).
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
 
@@ -45,6 +45,26 @@ Shape broadcast_shapes(const Layer& l, const std::string& cls, const std::vector
   return out;
 }
 
+// The elementwise merge of `inputs` (at least one; Subtract uses the first two).
+Tensor combine(Combine kind, const Tensors& inputs) {
+  Tensor y = inputs.at(0).as_float();
+  if (kind == Combine::Subtract) return ops::sub(y, inputs.at(1).as_float());
+  for (std::size_t i = 1; i < inputs.size(); ++i) {
+    const Tensor x = inputs[i].as_float();
+    switch (kind) {
+      case Combine::Add:
+      case Combine::Average: y = ops::add(y, x); break;
+      case Combine::Multiply: y = ops::mul(y, x); break;
+      case Combine::Maximum: y = ops::maximum(y, x); break;
+      case Combine::Minimum: y = ops::minimum(y, x); break;
+      case Combine::Subtract: break;
+    }
+  }
+  // Keras divides the sum by the count (not a multiply by its inverse: the rounding differs).
+  if (kind == Combine::Average) y = ops::div(y, ops::constant(static_cast<double>(inputs.size())));
+  return y;
+}
+
 template <Combine Kind>
 class Elementwise : public Layer {
  public:
@@ -54,22 +74,7 @@ class Elementwise : public Layer {
  protected:
   Tensors call(const Tensors& inputs, const CallContext&) override {
     check_count(inputs.size());
-    Tensor y = inputs[0].as_float();
-    if constexpr (Kind == Combine::Subtract) return {ops::sub(y, inputs[1].as_float())};
-    for (std::size_t i = 1; i < inputs.size(); ++i) {
-      const Tensor x = inputs[i].as_float();
-      switch (Kind) {
-        case Combine::Add:
-        case Combine::Average: y = ops::add(y, x); break;
-        case Combine::Multiply: y = ops::mul(y, x); break;
-        case Combine::Maximum: y = ops::maximum(y, x); break;
-        case Combine::Minimum: y = ops::minimum(y, x); break;
-        case Combine::Subtract: break;
-      }
-    }
-    // Keras divides the sum by the count (not a multiply by its inverse: the rounding differs).
-    if constexpr (Kind == Combine::Average) y = ops::div(y, ops::constant(static_cast<double>(inputs.size())));
-    return {y};
+    return {combine(Kind, inputs)};
   }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
     check_count(shapes.size());
@@ -125,20 +130,54 @@ class Concatenate : public Layer {
   std::int64_t axis_ = -1;
 };
 
-// Keras's batch_dot for rank-2 and rank-3 inputs: contracts axes_[0] of x with axes_[1] of y.
+// Keras's batch_dot for rank-2 and rank-3 inputs: contracts axes[0] of x with axes[1] of y
+// (negative axes count from the end), optionally of l2-normalised inputs.
+Tensor batch_dot(const Layer& l, const std::string& cls, Tensor x, Tensor y,
+                 const std::vector<std::int64_t>& axes, bool normalize) {
+  const int rank = x.rank();
+  if (rank != y.rank() || rank < 2 || rank > 3)
+    throw Error("layer '" + l.name() + "' (" + cls + ") supports two inputs of rank 2 or 3, found " +
+                shape_to_string(x.shape()) + " and " + shape_to_string(y.shape()));
+  auto axis = [&](std::size_t which) {
+    std::int64_t a = axes[which];
+    if (a < 0) a += rank;
+    if (a < 1 || a >= rank)
+      throw Error("layer '" + l.name() + "' (" + cls + "): axis " + std::to_string(axes[which]) +
+                  " must be a non-batch axis of inputs of rank " + std::to_string(rank));
+    return a;
+  };
+  const std::int64_t ax = axis(0), ay = axis(1);
+  if (normalize) {
+    // x / sqrt(max(sum(x^2), 1e-12)), as tf.linalg.l2_normalize.
+    auto l2 = [](const Tensor& t, std::int64_t a) {
+      const Tensor sq = ops::sum(ops::square(t), {a}, true);
+      return ops::mul(t, ops::rsqrt(ops::maximum(sq, ops::constant(1e-12))));
+    };
+    x = l2(x, ax);
+    y = l2(y, ay);
+  }
+  if (rank == 2) return ops::sum(ops::mul(x, y), {1}, true);
+  // x to (N, other, d), y to (N, d, other): one batched product.
+  if (ax == 1) x = ops::transpose(x, {0, 2, 1});
+  if (ay == 2) y = ops::transpose(y, {0, 2, 1});
+  return ops::batch_matmul(x, y);
+}
+
+// An int or a list of two ints (Dot's axes, Keras 1 Merge's dot_axes); `single` tells which.
+std::vector<std::int64_t> dot_axes(const Json& axes, const std::string& object, bool& single) {
+  single = axes.is_number_integer();
+  if (single) return {axes.get<std::int64_t>(), axes.get<std::int64_t>()};
+  if (axes.is_array() && axes.size() == 2 && axes[0].is_number_integer() && axes[1].is_number_integer())
+    return {axes[0].get<std::int64_t>(), axes[1].get<std::int64_t>()};
+  throw Error(object + ": axes must be an int or a list of two ints, found " + axes.dump());
+}
+
+// Dot: batch_dot of its two inputs over `axes`.
 class Dot : public Layer {
  public:
   explicit Dot(const Json& config) : Layer(config, "Dot") {
     ConfigReader r(config, "layer '" + name() + "' (Dot)");
-    const Json axes = r.require<Json>("axes", {"dot_axes"});
-    if (axes.is_number_integer()) {
-      axes_ = {axes.get<std::int64_t>(), axes.get<std::int64_t>()};
-      single_axis_ = true;
-    } else if (axes.is_array() && axes.size() == 2 && axes[0].is_number_integer() && axes[1].is_number_integer()) {
-      axes_ = {axes[0].get<std::int64_t>(), axes[1].get<std::int64_t>()};
-    } else {
-      throw Error(r.object() + ": axes must be an int or a list of two ints, found " + axes.dump());
-    }
+    axes_ = dot_axes(r.require<Json>("axes", {"dot_axes"}), r.object(), single_axis_);
     normalize_ = r.get<bool>("normalize", false);
   }
   std::string class_name() const override { return "Dot"; }
@@ -152,40 +191,73 @@ class Dot : public Layer {
  protected:
   Tensors call(const Tensors& inputs, const CallContext&) override {
     require_inputs(*this, "Dot", 2, true, inputs.size());
-    Tensor x = inputs[0].as_float(), y = inputs[1].as_float();
-    const int rank = x.rank();
-    if (rank != y.rank() || rank < 2 || rank > 3)
-      throw Error("layer '" + name() + "' (Dot) supports two inputs of rank 2 or 3, found " +
-                  shape_to_string(x.shape()) + " and " + shape_to_string(y.shape()));
-    const std::int64_t ax = axis(0, rank), ay = axis(1, rank);
-    if (normalize_) {
-      x = l2_normalize(x, ax);
-      y = l2_normalize(y, ay);
-    }
-    if (rank == 2) return {ops::sum(ops::mul(x, y), {1}, true)};
-    // x to (N, other, d), y to (N, d, other): one batched product.
-    if (ax == 1) x = ops::transpose(x, {0, 2, 1});
-    if (ay == 2) y = ops::transpose(y, {0, 2, 1});
-    return {ops::batch_matmul(x, y)};
+    return {batch_dot(*this, "Dot", inputs[0].as_float(), inputs[1].as_float(), axes_, normalize_)};
   }
 
  private:
-  std::int64_t axis(int which, int rank) const {
-    std::int64_t a = axes_[static_cast<std::size_t>(which)];
-    if (a < 0) a += rank;
-    if (a < 1 || a >= rank)
-      throw Error("layer '" + name() + "' (Dot): axis " + std::to_string(axes_[static_cast<std::size_t>(which)]) +
-                  " must be a non-batch axis of inputs of rank " + std::to_string(rank));
-    return a;
-  }
-  // x / sqrt(max(sum(x^2), 1e-12)), as tf.linalg.l2_normalize.
-  static Tensor l2_normalize(const Tensor& x, std::int64_t axis) {
-    const Tensor sq = ops::sum(ops::square(x), {axis}, true);
-    return ops::mul(x, ops::rsqrt(ops::maximum(sq, ops::constant(1e-12))));
-  }
   std::vector<std::int64_t> axes_;
   bool single_axis_ = false;
   bool normalize_ = false;
+};
+
+// Keras 1's Merge layer (keras.layers.merge / Merge(mode=...)) in its functional form: the string
+// modes sum, mul, ave, max, concat and dot. Modes given as Python functions and Merge layers
+// holding Keras 1 Sequential branches cannot run here and fail naming the layer.
+class Merge : public Layer {
+ public:
+  explicit Merge(const Json& config) : Layer(config, "Merge") {
+    ConfigReader r(config, "layer '" + name() + "' (Merge)");
+    if (r.has("layers") && !r.json()["layers"].is_null())
+      throw Error(r.object() + ": a Keras 1 Merge of Sequential branches (config 'layers') is not supported; "
+                  "re-save the model with the functional API");
+    mode_ = r.get<std::string>("mode", "sum");
+    mode_type_ = r.get<std::string>("mode_type", "raw");
+    if (mode_type_ != "raw" || (mode_ != "sum" && mode_ != "mul" && mode_ != "ave" && mode_ != "max" &&
+                                mode_ != "concat" && mode_ != "dot"))
+      throw Error(r.object() + ": mode '" + mode_ + "' (" + mode_type_ +
+                  ") cannot run in C++; supported modes are sum, mul, ave, max, concat and dot");
+    concat_axis_ = r.get<std::int64_t>("concat_axis", -1);
+    dot_axes_json_ = r.get<Json>("dot_axes", -1);
+    bool single = false;
+    dot_axes_ = dot_axes(dot_axes_json_, r.object(), single);
+    // Kept as read so the config round-trips.
+    for (const char* key : {"output_shape", "output_shape_type", "output_mask", "output_mask_type", "arguments"})
+      passthrough_[key] = r.get<Json>(key, nullptr);
+  }
+  std::string class_name() const override { return "Merge"; }
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    c["mode"] = mode_;
+    c["mode_type"] = mode_type_;
+    c["concat_axis"] = concat_axis_;
+    c["dot_axes"] = dot_axes_json_;
+    for (const auto& [key, value] : passthrough_.items()) c[key] = value;
+    return c;
+  }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    require_inputs(*this, "Merge", 2, false, inputs.size());
+    if (mode_ == "concat") {
+      std::vector<Tensor> xs;
+      for (const Tensor& x : inputs) xs.push_back(x.as_float());
+      return {ops::concat(xs, concat_axis_)};
+    }
+    if (mode_ == "dot") {
+      require_inputs(*this, "Merge", 2, true, inputs.size());
+      return {batch_dot(*this, "Merge", inputs[0].as_float(), inputs[1].as_float(), dot_axes_, false)};
+    }
+    const Combine kind = mode_ == "sum" ? Combine::Add : mode_ == "mul" ? Combine::Multiply
+                         : mode_ == "ave" ? Combine::Average : Combine::Maximum;
+    return {combine(kind, inputs)};
+  }
+
+ private:
+  std::string mode_, mode_type_;
+  std::int64_t concat_axis_ = -1;
+  Json dot_axes_json_;
+  std::vector<std::int64_t> dot_axes_;
+  Json passthrough_ = Json::object();
 };
 
 void register_objects(PluginRegistrar& r) {
@@ -197,6 +269,7 @@ void register_objects(PluginRegistrar& r) {
   r.layer<Elementwise<Combine::Minimum>>("Minimum");
   r.layer<Concatenate>("Concatenate");
   r.layer<Dot>("Dot");
+  r.layer<Merge>("Merge");
 }
 
 }  // namespace

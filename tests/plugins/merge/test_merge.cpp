@@ -81,3 +81,30 @@ BOOST_AUTO_TEST_CASE(functional_merge_model_round_trips_through_h5) {
   c.assign_weights(*model);
   ksave::test::h5_round_trip(model, c.inputs, "merge_h5");
 }
+
+BOOST_AUTO_TEST_CASE(keras1_merge_modes) {
+  const Json keras1{{"name", "merge_1"}, {"mode", "concat"}, {"mode_type", "raw"}, {"concat_axis", -1}, {"dot_axes", -1},
+                    {"output_shape", nullptr}, {"output_shape_type", "raw"}, {"output_mask", nullptr},
+                    {"output_mask_type", "raw"}, {"arguments", Json::object()}};
+  const auto cat = layer_from("Merge", keras1);
+  ksave::test::config_round_trips(cat);
+  const Tensor a = vals({1, 2}, {1, 2}), b = vals({3, 4}, {1, 2});
+  BOOST_TEST((*cat)({a, b}).at(0).to_vector<float>() == (std::vector<float>{1, 2, 3, 4}), tt::per_element());
+  auto with_mode = [&](const char* mode) {
+    Json c = keras1;
+    c["mode"] = mode;
+    return (*layer_from("Merge", c))({a, b}).at(0).to_vector<float>();
+  };
+  BOOST_TEST(with_mode("sum") == (std::vector<float>{4, 6}), tt::per_element());
+  BOOST_TEST(with_mode("mul") == (std::vector<float>{3, 8}), tt::per_element());
+  BOOST_TEST(with_mode("ave") == (std::vector<float>{2, 3}), tt::per_element());
+  BOOST_TEST(with_mode("max") == (std::vector<float>{3, 4}), tt::per_element());
+  BOOST_TEST(with_mode("dot") == (std::vector<float>{11}), tt::per_element());
+  Json lambda = keras1;
+  lambda["mode"] = "gASVKAAAAAAAAAB9";
+  lambda["mode_type"] = "lambda";
+  BOOST_CHECK_THROW(layer_from("Merge", lambda), ksave::Error);
+  Json branches = keras1;
+  branches["layers"] = Json::array();
+  BOOST_CHECK_THROW(layer_from("Merge", branches), ksave::Error);
+}
