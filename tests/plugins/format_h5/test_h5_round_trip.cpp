@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "h5_test_support.hpp"
+#include "hdf5_handle.hpp"
+#include "string_attributes.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
@@ -423,4 +425,28 @@ BOOST_AUTO_TEST_CASE(custom_classes_are_saved_by_name_with_a_warning_and_load_wh
   BOOST_TEST(warnings.find("not their code") != std::string::npos);
   ModelPtr loaded = load_model(dir / "custom.h5");
   require_same_weights(*model, *loaded);
+}
+
+BOOST_AUTO_TEST_CASE(tf_keras_2_4_adam_state_is_restored_from_a_real_file) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  fs::path path = *real / "dl4j_keras240_functional_embedding_conv1d_adam" / "issue_9349.hdf5";
+  if (!unknown_classes(normalize_config(test::h5::read_model_config(path))).empty()) {
+    BOOST_TEST_MESSAGE("SKIPPED: layer plugins of this model are missing");
+    return;
+  }
+  StderrCapture capture;
+  ModelPtr model = load_model(path);
+  BOOST_TEST(capture.text.str().find("optimizer weights") == std::string::npos, capture.text.str());
+  BOOST_REQUIRE(model->compiled());
+  auto variables = model->optimizer()->variables();
+  BOOST_REQUIRE_EQUAL(variables.size(), 11u);  // Adam/iter:0 and m, v for 5 trainable weights
+  BOOST_TEST(variables[0]->value().item() == 12.0);  // the file's Adam/iter:0
+  auto lock = plugins::h5::hdf5_lock();
+  plugins::h5::File file = plugins::h5::File::open(path);
+  auto names = *plugins::h5::read_string_list(file.group("optimizer_weights"), "weight_names");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    Tensor stored = file.group("optimizer_weights").dataset(names[i]).read_as(variables[i]->dtype());
+    BOOST_TEST(bit_identical(stored, variables[i]->value()), names[i] << " vs " << variables[i]->name());
+  }
 }
