@@ -91,7 +91,6 @@ KerasTensors Layer::operator()(const KerasTensors& inputs, const Json& call_kwar
     shapes.push_back(t.shape());
     dtypes.push_back(t.dtype());
   }
-  check_input_shapes(shapes);
   ensure_own_nodes();
   // Fix (variable names): the scope also covers compute_output_shape, whose dry run of `call`
   // is where sublayers created in the constructor get built; outside it their variables lost
@@ -120,16 +119,9 @@ KerasTensor Layer::operator()(const KerasTensor& x, const Json& call_kwargs) {
   return out[0];
 }
 
-void Layer::check_input_shapes(const std::vector<Shape>& shapes) const {
-  if (!batch_input_shape_ || shapes.size() != 1) return;
-  if (!shapes_compatible(*batch_input_shape_, shapes[0]))
-    throw Error("layer '" + name_ + "' (" + class_name() + ") expects input shape " +
-                shape_to_string(*batch_input_shape_) + ", found " + shape_to_string(shapes[0]));
-}
 
 void Layer::build(const std::vector<Shape>& input_shapes) {
   if (built_) return;
-  check_input_shapes(input_shapes);
   NameScope scope(name_, NameScope::kIfNotInnermost);
   build_impl(input_shapes);
   built_ = true;

@@ -122,7 +122,8 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   std::vector<Tensor>& call_losses() { return call_losses_; }
 
  protected:
-  // Creates weights; the base has already checked the shapes against batch_input_shape.
+  // Creates weights. batch_input_shape is not checked here: as in Keras, it only declares the
+  // input of a model's first layer (Keras 2.4 wrote it on every stacked layer).
   virtual void build_impl(const std::vector<Shape>& input_shapes);
   // Computes the outputs with ops. Inputs have the layer's dtype (or their own for integer
   // inputs of layers that take ids).
@@ -155,7 +156,6 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   void set_supports_masking(bool value) { supports_masking_ = value; }
 
  private:
-  void check_input_shapes(const std::vector<Shape>& shapes) const;
   void ensure_own_nodes();
   friend class Functional;
   std::string name_;

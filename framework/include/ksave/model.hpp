@@ -73,6 +73,8 @@ class Model : public Layer {
   using ExternalLoss = std::function<Tensor(const Tensors& inputs, const Tensors& outputs)>;
   void add_loss(ExternalLoss loss);
   void add_metric(ExternalLoss value, const std::string& name);
+  // Formats that cannot store external losses and metrics (HDF5) warn when there are some.
+  bool has_external_losses_or_metrics() const { return !external_losses_.empty() || !external_metrics_.empty(); }
 
   // Training configuration as Keras's training_config JSON, written by compile or found by a
   // loader in a file, so formats can save it unchanged.

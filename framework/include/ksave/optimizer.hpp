@@ -18,7 +18,8 @@ class Optimizer : public Trackable {
  public:
   virtual std::string class_name() const = 0;
   virtual Json get_config() const = 0;
-  // One update step; creates slots on first use of a variable.
+  // One update step; creates slots on first use of a variable, then applies each updated
+  // variable's constraint (Variable::constraint), as OptimizerV2 does.
   virtual void apply_gradients(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars) = 0;
   // int64 step counter (`iter` in tf.keras checkpoints).
   virtual VariablePtr iterations() const = 0;

@@ -34,7 +34,7 @@ LayerPtr layer_from_entry(const Json& entry) {
 LayerPtr deserialize_layer(const Json& value, const CustomObjects& custom_objects) {
   CustomObjectsArgument argument(custom_objects);
   Json normalized = normalize_config(value);
-  std::vector<std::string> unknown = unknown_classes(normalized);
+  std::vector<std::string> unknown = unknown_classes_in_normalized(normalized);
   if (!unknown.empty()) {
     std::string list;
     for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;

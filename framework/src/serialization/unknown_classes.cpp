@@ -3,6 +3,7 @@
 
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
+#include "serialization/unknown_classes.hpp"
 
 namespace ksave {
 namespace {
@@ -58,10 +59,14 @@ struct Scanner {
 
 }  // namespace
 
-std::vector<std::string> unknown_classes(const Json& value) {
+std::vector<std::string> unknown_classes_in_normalized(const Json& value) {
   Scanner scanner;
   scanner.scan_value(value, Kind::Layer);
   return scanner.unknown;
+}
+
+std::vector<std::string> unknown_classes(const Json& value) {
+  return unknown_classes_in_normalized(normalize_config(value));
 }
 
 }  // namespace ksave

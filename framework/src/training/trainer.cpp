@@ -184,10 +184,9 @@ void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y) {
     if (grads[i].defined()) grads_and_vars.emplace_back(grads[i], variables[i]);
   if (grads_and_vars.empty() && !variables.empty())
     throw Error("model '" + model.name() + "': no gradients for any trainable variable (the loss does not depend on them)");
+  // The optimizer applies each variable's constraint right after its update, as OptimizerV2
+  // does; applying it here again would change non-idempotent constraints (MinMaxNorm, rate < 1).
   if (!grads_and_vars.empty()) model.optimizer_->apply_gradients(grads_and_vars);
-  // Keras applies constraints right after the optimizer's update.
-  for (const auto& [_, v] : grads_and_vars)
-    if (v->constraint) v->assign_shared((*v->constraint)(v->value()).as_float());
   update_metrics(model, x, y, outputs, value_of(loss), output_losses);
   (void)s;
 }

@@ -71,7 +71,6 @@ void compile_and_restore_optimizer(const File& file, Model& model, const Json& t
     print_warning(quoted(file.location().file) + " has a training_config without an optimizer; the model is not compiled");
     return;
   }
-#ifdef KSAVE_H5_HAVE_COMPILE_FROM_TRAINING_CONFIG
   try {
     model.compile_from_training_config(training_config);
   } catch (const Error& e) {
@@ -81,10 +80,6 @@ void compile_and_restore_optimizer(const File& file, Model& model, const Json& t
     return;
   }
   if (auto warning = load_optimizer_weights(file, model)) print_warning(*warning);
-#else
-  print_warning("the model from '" + file.location().file.string() +
-                "' was not compiled: this build of ksave has no training engine (compile_from_training_config)");
-#endif
 }
 
 }  // namespace
@@ -113,6 +108,9 @@ void write_model_file(const Model& model, const fs::path& path, const SaveOption
   Json config = serialize(model);
   std::string model_config = ascii_json(config);
   warn_about_custom_classes(config, path);
+  if (model.has_external_losses_or_metrics())
+    print_warning(quoted(path) + ": losses and metrics added with add_loss/add_metric from outside the model are not "
+                  "stored in HDF5 (the SavedModel format keeps them); add them again after loading");
   bool with_optimizer = options.include_optimizer && model.compiled();
   auto lock = hdf5_lock();
   write_atomically(path, [&](const fs::path& temporary) {
