@@ -8,6 +8,21 @@
 namespace ksave::plugins {
 namespace {
 
+// Keras 1's Convolution1D gives its input as input_dim (features) and input_length (steps),
+// which the base Layer would read as a 2-D (None, input_dim) input: rewrite them into
+// batch_input_shape (None, input_length, input_dim).
+inline Json keras1_input_shape(const Json& config) {
+  if (!config.is_object() || !config.contains("input_dim") || config["input_dim"].is_null() ||
+      config.contains("batch_input_shape") || config.contains("input_shape"))
+    return config;
+  Json copy = config;
+  const Json length = config.contains("input_length") ? config["input_length"] : Json(nullptr);
+  copy["batch_input_shape"] = Json::array({nullptr, length, config["input_dim"]});
+  copy.erase("input_dim");
+  copy.erase("input_length");
+  return copy;
+}
+
 template <int Rank>
 class Conv : public Layer {
   static_assert(Rank == 1 || Rank == 2);
@@ -15,7 +30,7 @@ class Conv : public Layer {
  public:
   static constexpr const char* kClass = Rank == 1 ? "Conv1D" : "Conv2D";
 
-  explicit Conv(const Json& config) : Layer(config, kClass) {
+  explicit Conv(const Json& config) : Layer(keras1_input_shape(config), kClass) {
     ConfigReader r(config, "layer '" + name() + "' (" + kClass + ")");
     filters_ = r.require<std::int64_t>("filters", {"nb_filter"});
     if (filters_ <= 0)

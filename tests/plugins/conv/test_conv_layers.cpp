@@ -47,6 +47,9 @@ BOOST_AUTO_TEST_CASE(keras1_convolution_configs_read_as_conv_layers) {
   BOOST_TEST(conv1->class_name() == "Conv1D");
   BOOST_TEST(conv1->get_config()["kernel_size"].dump() == "[3]");
   BOOST_TEST(conv1->get_config()["strides"].dump() == "[2]");
+  // Keras 1 gives a first Convolution1D's input as input_dim + input_length.
+  const auto first = layer_from("Convolution1D", {{"nb_filter", 2}, {"filter_length", 3}, {"input_dim", 4}, {"input_length", 10}});
+  BOOST_TEST(first->get_config()["batch_input_shape"].dump() == "[null,10,4]");
   BOOST_CHECK_THROW(layer_from("Conv2D", {{"filters", 0}, {"kernel_size", 3}}), ksave::Error);
   BOOST_CHECK_THROW(layer_from("Conv2D", {{"filters", 4}, {"kernel_size", 3}, {"padding", "causal"}}), ksave::Error);
   BOOST_CHECK_THROW(layer_from("Conv2D", {{"filters", 3}, {"kernel_size", 3}, {"groups", 2}}), ksave::Error);
