@@ -86,6 +86,8 @@ Tensor reshape(const Tensor& x, const Shape& shape);            // Reshape (one 
 Tensor transpose(const Tensor& x, const std::vector<std::int64_t>& perm);  // Transpose
 Tensor concat(const std::vector<Tensor>& xs, std::int64_t axis);            // ConcatV2
 Tensor stack(const std::vector<Tensor>& xs, std::int64_t axis = 0);         // Pack
+// The slices of `x` along `axis`, each without that axis (tf.unstack).
+Tensors unstack(const Tensor& x, std::int64_t axis = 0);                     // Unpack
 // Slice [begin, begin+size) per axis; size -1 = to the end.
 Tensor slice(const Tensor& x, const std::vector<std::int64_t>& begin,
              const std::vector<std::int64_t>& size);             // Slice

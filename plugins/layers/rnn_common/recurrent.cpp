@@ -204,17 +204,18 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
                   shape_to_string(x.shape()));
   }
 
-  const Tensor projected = cell_->begin_sequence(x);  // (batch, time, gates)
-  const Dim width = projected.dim(2);
+  // The input projection of every step in one matmul, then split into steps with one op (its
+  // gradient is one Pack, where a Slice per step would cost a full-size gradient per step).
+  const Tensors projected = ops::unstack(cell_->begin_sequence(x), 1);  // time × (batch, gates)
+  const Tensors step_masks = mask.defined() ? ops::unstack(ops::expand_dims(mask, -1), 1) : Tensors{};
   Tensors outputs;
   outputs.reserve(static_cast<std::size_t>(steps));
   Tensor output = Tensor::zeros(DType::Float32, {batch, cell_->units()});
   for (Dim i = 0; i < steps; ++i) {
     const Dim t = go_backwards_ ? steps - 1 - i : i;
-    const Tensor projected_t = ops::reshape(ops::slice(projected, {0, t, 0}, {-1, 1, -1}), {batch, width});
-    Tensors next = cell_->step(projected_t, states);
+    Tensors next = cell_->step(projected[static_cast<std::size_t>(t)], states);
     if (mask.defined()) {
-      const Tensor m = ops::reshape(ops::slice(mask, {0, t}, {-1, 1}), {batch, 1});
+      const Tensor& m = step_masks[static_cast<std::size_t>(t)];  // (batch, 1)
       next[0] = ops::select(m, next[0], output);
       for (std::size_t s = 0; s < states.size(); ++s) next[s + 1] = ops::select(m, next[s + 1], states[s]);
     }
