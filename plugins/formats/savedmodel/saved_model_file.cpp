@@ -1,0 +1,85 @@
+#include "saved_model_file.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "ksave/error.hpp"
+
+namespace ksave::plugins::savedmodel {
+namespace fs = std::filesystem;
+
+namespace {
+
+// A saved_model.pb carries every traced function, so real ones reach hundreds of MB; protobuf
+// itself refuses messages of 2 GiB and more.
+constexpr std::uintmax_t kMaxProtoBytes = std::uintmax_t{2} << 30;
+
+}  // namespace
+
+std::string quoted(const fs::path& path) {
+  // Appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "'" + std::string.
+  std::string out(1, '\'');
+  out.append(path.string()).push_back('\'');
+  return out;
+}
+
+fs::path variables_prefix(const fs::path& directory) { return directory / kVariablesDirectory / kVariablesStem; }
+
+std::string read_file_bytes(const fs::path& path, std::uintmax_t limit) {
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) throw Error("cannot read " + quoted(path) + ": " + ec.message());
+  if (size > limit)
+    throw Error(quoted(path) + " is " + std::to_string(size) + " bytes, more than the " + std::to_string(limit) +
+                " a protobuf message can hold");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open " + quoted(path));
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size)))
+    throw Error("cannot read " + quoted(path) + " (" + std::to_string(size) + " bytes expected)");
+  return bytes;
+}
+
+tfproto::SavedModel read_saved_model(const fs::path& directory) {
+  std::error_code ec;
+  if (!fs::is_directory(directory, ec))
+    throw Error("a SavedModel is a folder; " + quoted(directory) + " is not one");
+  const fs::path file = directory / kSavedModelFile;
+  if (!fs::is_regular_file(file, ec)) {
+    const bool text = fs::is_regular_file(directory / "saved_model.pbtxt", ec);
+    throw Error("the folder " + quoted(directory) + " is not a SavedModel: it has no " + kSavedModelFile +
+                (text ? " (only saved_model.pbtxt, the text form, which ksave does not read)" : ""));
+  }
+  tfproto::SavedModel saved_model;
+  if (!saved_model.ParseFromString(read_file_bytes(file, kMaxProtoBytes)))
+    throw Error(quoted(file) + " is not a valid SavedModel protobuf (parsing failed: the file is corrupt or truncated)");
+  if (saved_model.meta_graphs_size() == 0)
+    throw Error(quoted(file) + " holds no MetaGraphDef (schema version " +
+                std::to_string(saved_model.saved_model_schema_version()) + "): is it a SavedModel?");
+  return saved_model;
+}
+
+const tfproto::MetaGraphDef& main_meta_graph(const tfproto::SavedModel& saved_model, const fs::path& directory) {
+  const tfproto::MetaGraphDef* chosen = nullptr;
+  for (const auto& meta_graph : saved_model.meta_graphs()) {
+    if (!meta_graph.has_object_graph_def()) continue;
+    const auto& tags = meta_graph.meta_info_def().tags();
+    const bool serve = std::find(tags.begin(), tags.end(), kServeTag) != tags.end();
+    if (chosen == nullptr || serve) chosen = &meta_graph;
+    if (serve) break;
+  }
+  return chosen != nullptr ? *chosen : saved_model.meta_graphs(0);
+}
+
+std::optional<tfproto::KerasSavedMetadata> read_keras_metadata(const fs::path& directory) {
+  const fs::path file = directory / kKerasMetadataFile;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return std::nullopt;
+  tfproto::KerasSavedMetadata metadata;
+  if (!metadata.ParseFromString(read_file_bytes(file, kMaxProtoBytes)))
+    throw Error(quoted(file) + " is not a valid keras_metadata protobuf (parsing failed: the file is corrupt or truncated)");
+  return metadata;
+}
+
+}  // namespace ksave::plugins::savedmodel

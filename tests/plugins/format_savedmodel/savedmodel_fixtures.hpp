@@ -1,0 +1,58 @@
+// Helpers of the SavedModel suites: the real fixtures' folders and their expected/ runs.
+#pragma once
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "ksave/json.hpp"
+#include "ksave/model.hpp"
+#include "ksave/shape.hpp"
+#include "ksave/npy.hpp"
+
+namespace ksave::test::savedmodel {
+
+// <real>/<case>/<folder>: the SavedModel of a fixture case.
+inline std::filesystem::path fixture_folder(const std::filesystem::path& real, const std::string& case_name,
+                                            const std::string& folder) {
+  return real / case_name / folder;
+}
+
+inline Json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return Json::parse(in);
+}
+
+// |got - want| <= atol + rtol*|want| everywhere (the fixtures' rule), reporting the worst element.
+inline void check_close(const Tensor& got, const Tensor& want, double rtol, double atol, const std::string& what) {
+  BOOST_TEST_REQUIRE(got.shape() == want.shape(), what << ": shape " << shape_to_string(got.shape()) << " vs " << shape_to_string(want.shape()));
+  const auto g = got.as_float().to_vector<float>(), w = want.as_float().to_vector<float>();
+  double worst = 0;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const double excess = std::abs(double(g[i]) - double(w[i])) - (atol + rtol * std::abs(double(w[i])));
+    worst = std::max(worst, excess);
+  }
+  BOOST_TEST(worst <= 0.0, what << ": exceeds the tolerance by " << worst);
+}
+
+// Runs every entry of expected/expected.json's "runs" on `model` and compares the outputs.
+inline void check_expected_runs(Model& model, const std::filesystem::path& expected_dir) {
+  const Json expected = read_json(expected_dir / "expected.json");
+  const double rtol = expected["tolerance"]["rtol"], atol = expected["tolerance"]["atol"];
+  BOOST_TEST_REQUIRE(!expected["runs"].empty());
+  for (const auto& run : expected["runs"]) {
+    std::vector<Tensor> inputs;
+    for (const auto& file : run["inputs"]) inputs.push_back(read_npy(expected_dir / file.get<std::string>()));
+    const std::vector<Tensor> outputs = model.predict(inputs);
+    BOOST_TEST_REQUIRE(outputs.size() == run["outputs"].size());
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+      check_close(outputs[i], read_npy(expected_dir / run["outputs"][i].get<std::string>()), rtol, atol,
+                  expected_dir.string() + " output " + std::to_string(i));
+  }
+}
+
+}  // namespace ksave::test::savedmodel
