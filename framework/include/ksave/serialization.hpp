@@ -24,7 +24,8 @@ LayerPtr make_layer(const std::string& class_name, const Json& config = Json::ob
 ModelPtr model_from_config(const Json& value, const CustomObjects& custom_objects = {});
 ModelPtr model_from_json(const std::string& json_text, const CustomObjects& custom_objects = {});
 
-// The classes named in a config that do not resolve, as "kind Name" strings (deduplicated).
+// The classes named in a config (any generation's form) that do not resolve, as
+// "kind 'Name'" strings (deduplicated).
 std::vector<std::string> unknown_classes(const Json& value);
 
 // Rewrites older or newer config forms into the tf.keras 2.x form that from_config reads:
