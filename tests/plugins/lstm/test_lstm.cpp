@@ -272,3 +272,23 @@ BOOST_AUTO_TEST_CASE(time_distributed_dense_matches_dense_per_step) {
   BOOST_TEST(max_abs_difference(y, expected) < 1e-6);
   check_layer_gradients("TimeDistributed(Dense)", td, x);
 }
+
+BOOST_AUTO_TEST_CASE(unpack_op_splits_steps_and_its_gradient_packs_them) {
+  // The op the recurrent layers use to take the steps of the input projection.
+  const Tensor x = random_tensor({2, 3, 2}, 41);
+  const Tensors parts = ops::unstack(x, 1);
+  BOOST_TEST_REQUIRE(parts.size() == 3u);
+  for (Dim t = 0; t < 3; ++t)
+    BOOST_TEST(max_abs_difference(parts[t], ops::reshape(ops::slice(x, {0, t, 0}, {-1, 1, -1}), {2, 2})) == 0.0);
+  // Unused steps get zero gradient.
+  const auto f = [](const std::vector<Tensor>& in) {
+    const Tensors p = ops::unstack(in[0], 1);
+    return ops::add(ops::tanh(p[0]), ops::mul(p[2], 2.0));
+  };
+  const auto analytic = [&](const std::vector<Tensor>& in, const Tensor&, const Tensor& dy) {
+    GradientTape tape;
+    const Tensor loss = ops::sum(ops::mul(f(in), dy));
+    return tape.gradient(loss, std::vector<Tensor>{in[0]});
+  };
+  test::check_gradients("Unpack", f, {x}, analytic);
+}
