@@ -95,7 +95,13 @@ Tensors Sequential::call(const Tensors& inputs, const CallContext& ctx) {
   Tensors x = inputs;
   CallContext layer_ctx;
   layer_ctx.training = ctx.training;
-  for (const auto& l : layers_) x = (*l)(x, layer_ctx);
+  layer_ctx.masks = ctx.masks;
+  for (const auto& l : layers_) {
+    Tensors out = (*l)(x, layer_ctx);
+    // Masks flow as in a functional graph (Embedding(mask_zero) → LSTM).
+    layer_ctx.masks = l->compute_mask(x, layer_ctx.masks, out.size());
+    x = std::move(out);
+  }
   return x;
 }
 

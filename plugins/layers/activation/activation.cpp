@@ -9,6 +9,7 @@ class ActivationLayer : public Layer {
  public:
   explicit ActivationLayer(const Json& config) : Layer(config, "Activation") {
     ConfigReader r(config, "layer '" + name() + "' (Activation)");
+    set_supports_masking(true);  // Keras passes masks through this layer
     activation_ = get_activation(r.require<Json>("activation"));
   }
 

@@ -10,6 +10,7 @@ class Dense : public Layer {
  public:
   explicit Dense(const Json& config) : Layer(config, "Dense") {
     ConfigReader r(config, "layer '" + name() + "' (Dense)");
+    set_supports_masking(true);  // Keras passes masks through this layer
     // Keras 1 spellings: output_dim, init, W_/b_ regularizers and constraints, bias.
     units_ = r.require<std::int64_t>("units", {"output_dim"});
     if (units_ <= 0) throw Error("layer '" + name() + "' (Dense): units must be positive, found " + std::to_string(units_));

@@ -15,6 +15,7 @@ class Dropout : public Layer {
  public:
   explicit Dropout(const Json& config) : Layer(config, "Dropout") {
     ConfigReader r(config, "layer '" + name() + "' (Dropout)");
+    set_supports_masking(true);  // Keras passes masks through this layer
     rate_ = r.require<double>("rate", {"p"});
     if (rate_ < 0 || rate_ >= 1)
       throw Error("layer '" + name() + "' (Dropout): rate must be in [0, 1), found " + std::to_string(rate_));
