@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdlib>
+#include <filesystem>
 #include <exception>
 #include <functional>
 #include <iostream>
@@ -65,6 +66,29 @@ inline ksave::ModelPtr make_custom_model() {
   auto x = (*std::make_shared<CustomLayer>(ksave::Json{{"units", 32}}))(inputs);
   auto outputs = (*ksave::make_layer("Activation", {{"activation", "custom_activation"}}))(x);
   return std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs});
+}
+
+// A fresh folder for one example's files ($KSAVE_TEST_TMP under CTest, else the temp folder).
+inline std::filesystem::path work_dir(const std::string& example) {
+  const char* base = std::getenv("KSAVE_TEST_TMP");
+  std::filesystem::path dir = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) / example;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline ksave::LayerPtr dense(std::int64_t units, const std::string& name, const std::string& activation = "linear") {
+  return ksave::make_layer("Dense", {{"units", units}, {"activation", activation}, {"name", name}});
+}
+
+// inputs = keras.Input(shape=(784,), name="digits"); dense_1, dense_2 (64, relu);
+// predictions (Dense(output_units)); keras.Model(inputs, outputs, name=name)
+inline ksave::ModelPtr digits_mlp(std::int64_t output_units, const std::string& name) {
+  auto inputs = ksave::Input({784}, "digits");
+  auto x = (*dense(64, "dense_1", "relu"))(inputs);
+  x = (*dense(64, "dense_2", "relu"))(x);
+  auto outputs = (*dense(output_units, "predictions"))(x);
+  return std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs}, name);
 }
 
 }  // namespace guide
