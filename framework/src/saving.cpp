@@ -28,6 +28,17 @@ FormatPtr require_capability(FormatPtr format, Capability capability, const std:
   return format;
 }
 
+// ".<name><tag><random>" beside `target`: temporary names that no user file takes. Built by
+// appending (GCC 12 reports a false -Wrestrict on "." + std::string temporaries).
+fs::path hidden_sibling(const fs::path& target, const char* tag) {
+  static thread_local std::random_device random;
+  std::string name = ".";
+  name += target.filename().string();
+  name += tag;
+  name += std::to_string(random());
+  return target.parent_path() / name;
+}
+
 }  // namespace
 
 FormatPtr get_format(const std::string& name) {
@@ -101,14 +112,13 @@ void write_atomically(const fs::path& path, const std::function<void(const fs::p
   fs::path target = fs::absolute(path);
   fs::path dir = target.parent_path();
   if (!fs::is_directory(dir)) throw Error("cannot save '" + path.string() + "': folder '" + dir.string() + "' does not exist");
-  std::random_device rd;
-  fs::path temporary = dir / ("." + target.filename().string() + ".tmp-" + std::to_string(rd()));
+  fs::path temporary = hidden_sibling(target, ".tmp-");
   try {
     write(temporary);
     // A folder (SavedModel) cannot be renamed over a non-empty folder: move the old one aside
     // first and remove it only once the new one is in place.
     if (fs::is_directory(target) && fs::is_directory(temporary)) {
-      fs::path old = dir / ("." + target.filename().string() + ".old-" + std::to_string(rd()));
+      fs::path old = hidden_sibling(target, ".old-");
       fs::rename(target, old);
       try {
         fs::rename(temporary, target);
