@@ -58,10 +58,18 @@ std::string format_keras_path(const std::string& pattern, const std::map<std::st
     }
     if (spec.empty()) spec = std::string(1, type);
     char buffer[128];
-    if (type == 'd') std::snprintf(buffer, sizeof buffer, ("%" + spec.substr(0, spec.size() - 1) + "lld").c_str(),
-                                   static_cast<long long>(it->second));
-    else if (spec == "g") std::snprintf(buffer, sizeof buffer, "%.17g", it->second);
-    else std::snprintf(buffer, sizeof buffer, ("%" + spec).c_str(), it->second);
+    // The printf format, built by appending (GCC 12 reports a false -Wrestrict on "%" + string).
+    std::string format = "%";
+    if (type == 'd') {
+      format.append(spec, 0, spec.size() - 1);
+      format += "lld";
+      std::snprintf(buffer, sizeof buffer, format.c_str(), static_cast<long long>(it->second));
+    } else if (spec == "g") {
+      std::snprintf(buffer, sizeof buffer, "%.17g", it->second);
+    } else {
+      format += spec;
+      std::snprintf(buffer, sizeof buffer, format.c_str(), it->second);
+    }
     out += buffer;
     i = close;
   }
