@@ -86,7 +86,13 @@ BOOST_AUTO_TEST_CASE(hdf5_model_config_matches_the_standalone_json) {
       ksave::LoadOptions architecture_only;
       architecture_only.compile = false;
       ksave::ModelPtr from_h5 = ksave::load_model(h5_file, architecture_only);
-      BOOST_TEST(from_h5->to_json() == from_json->to_json());
+      // Keras <= 2.2.2 Sequential configs carry no model name, so each load gets a fresh
+      // automatic one ("sequential_5", "sequential_6"): compare everything but that name.
+      ksave::Json h5_config = ksave::Json::parse(from_h5->to_json());
+      ksave::Json json_config = ksave::Json::parse(from_json->to_json());
+      h5_config["config"].erase("name");
+      json_config["config"].erase("name");
+      BOOST_TEST(h5_config.dump() == json_config.dump());
     }
   }
 }
