@@ -11,8 +11,8 @@ class ContrivedModel : public ksave::Model {
  public:
   ContrivedModel() : Model(ksave::Json::object(), "ContrivedModel") {
     first_dense = track("first_dense", guide::dense(64, "dense"));
-    kernel = add_weight({.name = "kernel", .shape = {64, 10}});
-    bias = add_weight({.name = "bias", .shape = {10}});
+    kernel = add_weight({"kernel", {64, 10}, ksave::DType::Float32, nullptr, nullptr, nullptr, true});
+    bias = add_weight({"bias", {10}, ksave::DType::Float32, nullptr, nullptr, nullptr, true});
   }
   std::string class_name() const override { return "ContrivedModel"; }
   ksave::LayerPtr first_dense;
