@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "bench_support.hpp"
 #include "ksave/json.hpp"
 #include "ksave/npy.hpp"
 #include "ksave/ops.hpp"
@@ -20,36 +21,10 @@ namespace {
 
 using namespace ksave;
 
-Tensor pseudo_random(Shape shape, unsigned salt, float scale) {
-  std::vector<float> v(static_cast<std::size_t>(num_elements(shape)));
-  std::uint32_t s = 2463534242u ^ salt;
-  for (float& x : v) {
-    s ^= s << 13, s ^= s >> 17, s ^= s << 5;
-    x = (static_cast<float>(s % 20000) / 10000.f - 1.f) * scale;
-  }
-  return Tensor::from_vector<float>(v, std::move(shape));
-}
+using bench::best_ms;
+using bench::pseudo_random;
 
-double best_ms(const std::function<void()>& fn, int repeats) {
-  double best = 1e300;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
-
-Json run_numpy(const std::string& args) {
-  const std::string command = "/usr/bin/python3 " KSAVE_BENCH_NUMPY_CONV " " + args;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return nullptr;
-  std::string out;
-  char buffer[512];
-  while (fgets(buffer, sizeof buffer, pipe)) out += buffer;
-  if (pclose(pipe) != 0 || out.empty()) return nullptr;
-  return Json::parse(out);
-}
+Json run_numpy(const std::string& args) { return bench::run_python(KSAVE_BENCH_NUMPY_CONV, args); }
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 
 #include <cmath>
 
+#include "bench_support.hpp"
 #include "ksave/model.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/registry.hpp"
@@ -18,15 +19,7 @@ namespace {
 
 using namespace ksave;
 
-Tensor pseudo_random(Shape shape, unsigned salt) {
-  std::vector<float> v(static_cast<std::size_t>(num_elements(shape)));
-  std::uint32_t s = 2463534242u ^ salt;
-  for (float& x : v) {
-    s ^= s << 13, s ^= s >> 17, s ^= s << 5;
-    x = static_cast<float>(s % 20000) / 10000.f - 1.f;
-  }
-  return Tensor::from_vector<float>(v, std::move(shape));
-}
+using bench::pseudo_random;
 
 ModelPtr mlp(const std::vector<Dim>& sizes) {
   std::vector<LayerPtr> layers{Input({sizes[0]}).layer()};
