@@ -1,7 +1,9 @@
 // The advanced activation layers: ReLU (max_value, negative_slope, threshold), LeakyReLU, PReLU
 // (a learned slope per position, shared over shared_axes), ELU, Softmax (axis) and
 // ThresholdedReLU, with tf.keras 2.x's configs and formulas.
+#include <initializer_list>
 #include <optional>
+#include <string_view>
 
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
@@ -63,72 +65,65 @@ class ReLU : public ShapePreserving {
   double negative_slope_ = 0.0, threshold_ = 0.0;
 };
 
-class LeakyReLU : public ShapePreserving {
+// Layers with one float parameter under one config key (LeakyReLU alpha, ELU alpha,
+// ThresholdedReLU theta): reading, defaults and get_config in one place.
+class ScalarParameterLayer : public ShapePreserving {
  public:
-  explicit LeakyReLU(const Json& config) : ShapePreserving(config, "LeakyReLU") {
-    // Keras 2 default 0.3; Keras 3 calls it negative_slope.
-    alpha_ = ConfigReader(config, object_name(*this, "LeakyReLU")).get<double>("alpha", 0.3, {"negative_slope"});
+  ScalarParameterLayer(const Json& config, const char* cls, const char* key, double fallback,
+                       std::initializer_list<std::string_view> aliases = {})
+      : ShapePreserving(config, cls), key_(key) {
+    value_ = ConfigReader(config, object_name(*this, cls)).get<double>(key, fallback, aliases);
   }
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    c[key_] = value_;
+    return c;
+  }
+
+ protected:
+  double value() const { return value_; }
+
+ private:
+  const char* key_;
+  double value_ = 0.0;
+};
+
+class LeakyReLU : public ScalarParameterLayer {
+ public:
+  // Keras 2 default 0.3; Keras 3 calls it negative_slope.
+  explicit LeakyReLU(const Json& config) : ScalarParameterLayer(config, "LeakyReLU", "alpha", 0.3, {"negative_slope"}) {}
   std::string class_name() const override { return "LeakyReLU"; }
-  Json get_config() const override {
-    Json c = Layer::get_config();
-    c["alpha"] = alpha_;
-    return c;
-  }
 
  protected:
   Tensors call(const Tensors& inputs, const CallContext&) override {
-    return {ops::leaky_relu(inputs.at(0).as_float(), alpha_)};
+    return {ops::leaky_relu(inputs.at(0).as_float(), value())};
   }
-
- private:
-  double alpha_ = 0.3;
 };
 
-class ELU : public ShapePreserving {
+class ELU : public ScalarParameterLayer {
  public:
-  explicit ELU(const Json& config) : ShapePreserving(config, "ELU") {
-    alpha_ = ConfigReader(config, object_name(*this, "ELU")).get<double>("alpha", 1.0);
-  }
+  explicit ELU(const Json& config) : ScalarParameterLayer(config, "ELU", "alpha", 1.0) {}
   std::string class_name() const override { return "ELU"; }
-  Json get_config() const override {
-    Json c = Layer::get_config();
-    c["alpha"] = alpha_;
-    return c;
-  }
 
  protected:
   Tensors call(const Tensors& inputs, const CallContext&) override {
     const Tensor x = inputs.at(0).as_float();
-    if (alpha_ == 1.0) return {ops::elu(x)};
+    if (value() == 1.0) return {ops::elu(x)};
     // x for x > 0, alpha * (exp(x) - 1) otherwise; elu(x) is exp(x) - 1 on the negative side.
-    return {ops::select(ops::greater(x, ops::constant(0.0)), x, ops::mul(ops::elu(x), alpha_))};
+    return {ops::select(ops::greater(x, ops::constant(0.0)), x, ops::mul(ops::elu(x), value()))};
   }
-
- private:
-  double alpha_ = 1.0;
 };
 
-class ThresholdedReLU : public ShapePreserving {
+class ThresholdedReLU : public ScalarParameterLayer {
  public:
-  explicit ThresholdedReLU(const Json& config) : ShapePreserving(config, "ThresholdedReLU") {
-    theta_ = ConfigReader(config, object_name(*this, "ThresholdedReLU")).get<double>("theta", 1.0);
-  }
+  explicit ThresholdedReLU(const Json& config) : ScalarParameterLayer(config, "ThresholdedReLU", "theta", 1.0) {}
   std::string class_name() const override { return "ThresholdedReLU"; }
-  Json get_config() const override {
-    Json c = Layer::get_config();
-    c["theta"] = theta_;
-    return c;
-  }
 
  protected:
   Tensors call(const Tensors& inputs, const CallContext&) override {
     const Tensor x = inputs.at(0).as_float();
-    return {ops::mul(x, ops::greater(x, ops::constant(theta_)))};
+    return {ops::mul(x, ops::greater(x, ops::constant(value())))};
   }
-
- private:
-  double theta_ = 1.0;
 };
 
 class Softmax : public ShapePreserving {
