@@ -1,7 +1,9 @@
 #include "hdf5_handle.hpp"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
+#include <functional>
 #include <limits>
 
 namespace ksave::plugins::h5 {
@@ -414,22 +416,41 @@ std::vector<std::string> Group::children() const {
 
 // ---- File ----
 
+namespace {
+
+constexpr std::array<char, 8> kHdf5Signature{'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+
+// HDF5 looks for its superblock at 0 and after a user block of 512, 1024, 2048, ... bytes;
+// `read` fills the 8 bytes at an offset (false when it cannot).
+bool signature_at_superblock_offset(std::uintmax_t size, const std::function<bool(std::uintmax_t, std::array<char, 8>&)>& read) {
+  for (std::uintmax_t offset = 0; offset + kHdf5Signature.size() <= size; offset = offset == 0 ? 512 : offset * 2) {
+    std::array<char, 8> buf{};
+    if (!read(offset, buf)) return false;
+    if (buf == kHdf5Signature) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool has_hdf5_signature(const fs::path& path) {
-  static constexpr std::array<char, 8> kSignature{'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return false;
   std::uintmax_t size = fs::file_size(path, ec);
   if (ec) return false;
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  // HDF5 looks for its superblock at 0 and after a user block of 512, 1024, 2048, ... bytes.
-  for (std::uintmax_t offset = 0; offset + kSignature.size() <= size; offset = offset == 0 ? 512 : offset * 2) {
-    std::array<char, 8> buf{};
+  return signature_at_superblock_offset(size, [&](std::uintmax_t offset, std::array<char, 8>& buf) {
     in.seekg(static_cast<std::streamoff>(offset));
-    if (!in.read(buf.data(), buf.size())) return false;
-    if (buf == kSignature) return true;
-  }
-  return false;
+    return static_cast<bool>(in.read(buf.data(), buf.size()));
+  });
+}
+
+bool has_hdf5_signature(const std::vector<char>& bytes) {
+  return signature_at_superblock_offset(bytes.size(), [&](std::uintmax_t offset, std::array<char, 8>& buf) {
+    std::copy_n(bytes.begin() + static_cast<std::ptrdiff_t>(offset), buf.size(), buf.begin());
+    return true;
+  });
 }
 
 File File::open(const fs::path& path) {
@@ -446,12 +467,7 @@ File File::open(const fs::path& path) {
     std::string detail = hdf5_error_text();
     throw Error("cannot open '" + path.string() + "' as HDF5 (damaged or truncated?)" + (detail.empty() ? "" : ": HDF5 says: " + detail));
   }
-  Id root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
-  if (!root.valid()) throw Error("cannot open the root group of '" + path.string() + "': " + hdf5_error_text());
-  // The root group's id keeps the file open; with CLOSE_STRONG, closing it closes everything.
-  File f(std::move(root), Location{path, "/", size}, size);
-  f.file_ = std::move(file);
-  return f;
+  return wrap_root(std::move(file), Location{path, "/", size}, size);
 }
 
 File File::create(const fs::path& path) {
@@ -462,11 +478,59 @@ File File::create(const fs::path& path) {
   H5Pset_alignment(fapl.get(), 64 * 1024, 4096);
   Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!file.valid()) throw Error("cannot create HDF5 file '" + path.string() + "': " + hdf5_error_text());
+  return wrap_root(std::move(file), Location{path, "/", 0}, 0);
+}
+
+namespace {
+
+// A file access list for the core (memory) driver that never writes to disk.
+Id memory_access_list() {
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
+  H5Pset_fapl_core(fapl.get(), 1 << 20, false);
+  return fapl;
+}
+
+}  // namespace
+
+File File::wrap_root(Id file, Location location, std::uintmax_t size) {
   Id root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
-  if (!root.valid()) throw Error("cannot open the root group of '" + path.string() + "': " + hdf5_error_text());
-  File f(std::move(root), Location{path, "/", 0}, 0);
-  f.file_ = std::move(file);
-  return f;
+  if (!root.valid()) throw Error("cannot open the root group of '" + location.file.string() + "': " + hdf5_error_text());
+  // The root group's id keeps the file open; with CLOSE_STRONG, closing it closes everything.
+  return File(std::move(root), std::move(location), size, std::move(file));
+}
+
+File File::open_image(const std::vector<char>& bytes, const fs::path& name) {
+  if (!has_hdf5_signature(bytes)) throw Error("'" + name.string() + "' is not an HDF5 file (no HDF5 signature found)");
+  Id fapl = memory_access_list();
+  if (H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()) < 0)
+    throw Error("cannot hand '" + name.string() + "' to HDF5: " + hdf5_error_text());
+  Id file(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.valid()) {
+    std::string detail = hdf5_error_text();
+    throw Error("cannot open '" + name.string() + "' as HDF5 (damaged or truncated?)" + (detail.empty() ? "" : ": HDF5 says: " + detail));
+  }
+  return wrap_root(std::move(file), Location{name, "/", bytes.size()}, bytes.size());
+}
+
+File File::create_in_memory(const fs::path& name) {
+  Id fapl = memory_access_list();
+  Id file(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
+  if (!file.valid()) throw Error("cannot create in-memory HDF5 file '" + name.string() + "': " + hdf5_error_text());
+  return wrap_root(std::move(file), Location{name, "/", 0}, 0);
+}
+
+std::vector<char> File::image() const {
+  std::string where = "'";  // built by appending: GCC 12 warns falsely about "'" + temporaries
+  where += location_.file.string();
+  where += "'";
+  if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) throw Error("cannot flush " + where + ": " + hdf5_error_text());
+  ssize_t size = H5Fget_file_image(file_.get(), nullptr, 0);
+  if (size < 0) throw Error("cannot take the bytes of " + where + ": " + hdf5_error_text());
+  std::vector<char> bytes(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(file_.get(), bytes.data(), bytes.size()) != size)
+    throw Error("cannot take the bytes of " + where + ": " + hdf5_error_text());
+  return bytes;
 }
 
 void File::close() {

@@ -121,17 +121,28 @@ class File : public Group {
   static File open(const std::filesystem::path& path);
   // Creates (truncates) a file for writing.
   static File create(const std::filesystem::path& path);
+  // Opens, read-only, an HDF5 file held in memory (an entry of a Keras 3 .keras zip); `name`
+  // is what messages call it. HDF5 keeps its own copy of the bytes.
+  static File open_image(const std::vector<char>& bytes, const std::filesystem::path& name);
+  // Creates a file that lives in memory only; image() gives its bytes.
+  static File create_in_memory(const std::filesystem::path& name);
+  // The file's bytes as they stand (flushed first); for files made by create_in_memory.
+  std::vector<char> image() const;
   std::uintmax_t size_on_disk() const { return size_; }
   // Flushes and closes; a failed flush is an error.
   void close();
 
  private:
-  File(Id id, Location location, std::uintmax_t size) : Group(std::move(id), std::move(location)), size_(size) {}
+  File(Id root, Location location, std::uintmax_t size, Id file)
+      : Group(std::move(root), std::move(location)), size_(size), file_(std::move(file)) {}
+  // The open file as a File whose root group keeps it open.
+  static File wrap_root(Id file, Location location, std::uintmax_t size);
   std::uintmax_t size_ = 0;
   Id file_;  // the file itself; the Group base holds its root group
 };
 
 // True when the file starts with the HDF5 signature at offset 0, 512, 1024, 2048, ...
 bool has_hdf5_signature(const std::filesystem::path& path);
+bool has_hdf5_signature(const std::vector<char>& bytes);
 
 }  // namespace ksave::plugins::h5

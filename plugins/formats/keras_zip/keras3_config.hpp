@@ -1,0 +1,34 @@
+// The JSON of a Keras 3 archive: config.json (the model's config with Keras 3's `module`,
+// `registered_name` and `build_config` keys, and its `compile_config`) and metadata.json.
+#pragma once
+
+#include <string>
+
+#include "ksave/json.hpp"
+#include "ksave/model.hpp"
+
+namespace ksave::plugins::keras_zip {
+
+// Keras 3's compile_config as the tf.keras training_config that Model::compile_from_training_config
+// reads: the optimizer (a name or a serialized dict; a registered custom class by its
+// registered_name) becomes optimizer_config; loss, metrics, weighted_metrics and loss_weights
+// are kept.
+Json training_config_from_compile_config(const Json& compile_config);
+
+// A compiled model's compile_config as Keras 3 writes it: the optimizer serialized from its
+// current state, the loss and metrics of its training_config, and Keras's defaults for
+// run_eagerly, steps_per_execution and jit_compile.
+Json compile_config_of(const Model& model);
+
+// ksave's serialized model config (tf.keras 2.x form) in Keras 3's form: every serialized
+// object gets `module` (from the kind of class it names) and `registered_name` (the
+// "Package>Name" key for a package-registered class, whose class_name becomes the plain
+// name), an InputLayer's batch_input_shape becomes batch_shape, and a Sequential with a
+// build_input_shape gets the matching build_config.
+Json to_keras3_config(const Json& config);
+
+// metadata.json: {"keras_version", "date_saved"} ("2024-06-26@16:51:48", local time, as Keras
+// writes it).
+Json archive_metadata();
+
+}  // namespace ksave::plugins::keras_zip

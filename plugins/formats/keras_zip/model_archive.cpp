@@ -1,0 +1,147 @@
+#include "model_archive.hpp"
+
+#include <iostream>
+
+#include "hdf5_handle.hpp"
+#include "keras3_config.hpp"
+#include "ksave/saving.hpp"
+#include "ksave/serialization.hpp"
+#include "variable_layout.hpp"
+#include "weights_store.hpp"
+#include "zip_archive.hpp"
+
+namespace ksave::plugins::keras_zip {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kConfigEntry = "config.json";
+constexpr const char* kMetadataEntry = "metadata.json";
+constexpr const char* kWeightsEntry = "model.weights.h5";
+
+void print_warning(const std::string& message) { std::cerr << "ksave: warning: " << message << "\n"; }
+
+// 'archive.keras/entry', how messages name a file inside the archive.
+fs::path inside(const fs::path& archive, const char* entry) { return archive / entry; }
+
+Json parse_entry(const ZipReader& zip, const char* entry, const std::vector<char>& bytes) {
+  try {
+    return Json::parse(bytes.begin(), bytes.end());
+  } catch (const Json::exception& e) {
+    throw Error("'" + inside(zip.path(), entry).string() + "' is not valid JSON: " + e.what());
+  }
+}
+
+Json read_config(const ZipReader& zip) {
+  Json config = parse_entry(zip, kConfigEntry, zip.require(kConfigEntry, "the model's config, which every Keras 3 .keras archive holds"));
+  if (!config.is_object() || !config.contains("class_name"))
+    throw Error("'" + inside(zip.path(), kConfigEntry).string() + "' holds no serialized model (no class_name at its top level)");
+  return config;
+}
+
+h5::File open_weights(const ZipReader& zip) {
+  return h5::File::open_image(zip.require(kWeightsEntry, "the model's variables"), inside(zip.path(), kWeightsEntry));
+}
+
+// Compiles from compile_config and restores the optimizer's variables; a model that cannot be
+// compiled (an unknown loss or metric) still predicts, so that is a warning, as is optimizer
+// state that does not fit (Keras skips it too).
+void compile_and_restore_optimizer(const fs::path& path, const h5::File& weights, Model& model, const Json& compile_config) {
+  try {
+    model.compile_from_training_config(training_config_from_compile_config(compile_config));
+  } catch (const Error& e) {
+    print_warning("the model from '" + path.string() + "' was not compiled: " + e.what());
+    return;
+  }
+  if (!weights.has_group("optimizer")) return;
+  auto optimizer = model.optimizer();
+  optimizer->build(model.trainable_weights());
+  VariableOwner owner = optimizer_variable_owner(*optimizer, model.trainable_weights());
+  if (auto why = try_read_owner(weights, owner))
+    print_warning("optimizer state in '" + path.string() + "' was not loaded: " + *why + "; training resumes with a fresh optimizer state");
+}
+
+}  // namespace
+
+ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
+  ZipReader zip(path);
+  Json config = read_config(zip);
+  ModelPtr model = model_from_config(config, options.custom_objects);
+  auto lock = h5::hdf5_lock();
+  h5::File weights = open_weights(zip);
+  read_owners(weights, layer_variable_owners(*model));
+  auto compile_config = config.find("compile_config");
+  if (options.compile && compile_config != config.end() && !compile_config->is_null())
+    compile_and_restore_optimizer(path, weights, *model, *compile_config);
+  return model;
+}
+
+void write_model_archive(const Model& model, const fs::path& path, const SaveOptions& options) {
+  if (!options.overwrite && fs::exists(path)) throw Error("cannot save to '" + path.string() + "': the file exists and overwrite is off");
+  // Everything is serialized before touching the disk: a model without a config fails here.
+  Json config = to_keras3_config(serialize(model));
+  const bool with_optimizer = options.include_optimizer && model.compiled();
+  if (with_optimizer) config["compile_config"] = compile_config_of(model);
+  std::vector<char> weights_image;
+  {
+    auto lock = h5::hdf5_lock();
+    h5::File weights = h5::File::create_in_memory(inside(path, kWeightsEntry));
+    std::vector<VariableOwner> owners = layer_variable_owners(model);
+    if (with_optimizer) owners.push_back(optimizer_variable_owner(*model.optimizer(), model.trainable_weights()));
+    write_owners(weights, owners);
+    weights_image = weights.image();
+  }
+  write_atomically(path, [&](const fs::path& temporary) {
+    ZipWriter zip(temporary);
+    zip.add(kMetadataEntry, archive_metadata().dump());
+    zip.add(kConfigEntry, config.dump());
+    zip.add(kWeightsEntry, std::move(weights_image));
+    zip.close();
+  });
+}
+
+Json describe_archive(const fs::path& path) {
+  ZipReader zip(path);
+  Json out = Json::object();
+  out["format"] = "keras";
+  out["path"] = path.string();
+  out["kind"] = "model";
+  Json metadata = zip.has(kMetadataEntry) ? parse_entry(zip, kMetadataEntry, *zip.read(kMetadataEntry)) : Json::object();
+  out["keras_version"] = metadata.value("keras_version", Json(nullptr));
+  out["date_saved"] = metadata.value("date_saved", Json(nullptr));
+  out["entries"] = zip.entry_names();
+  Json config = read_config(zip);
+  out["model_class"] = config.value("class_name", "");
+  out["compile_config"] = config.value("compile_config", Json(nullptr));
+
+  auto lock = h5::hdf5_lock();
+  h5::File weights = open_weights(zip);
+  // Every vars group and its datasets, as stored (no model is built to describe a file).
+  Json groups = Json::array();
+  std::int64_t parameters = 0;
+  std::function<void(const h5::Group&, const std::string&)> walk = [&](const h5::Group& group, const std::string& at) {
+    for (const auto& child : group.children()) {
+      const std::string path_here = at.empty() ? child : at + "/" + child;
+      if (!group.has_group(child)) continue;
+      h5::Group sub = group.group(child);
+      if (child != "vars") {
+        walk(sub, path_here);
+        continue;
+      }
+      Json variables = Json::array();
+      for (const auto& name : sub.children()) {
+        if (!sub.has_dataset(name)) continue;
+        h5::Dataset d = sub.dataset(name);
+        variables.push_back({{"index", name}, {"shape", shape_to_json(d.shape())}, {"dtype", d.type_description()}});
+        if (at.rfind("optimizer", 0) != 0) parameters += num_elements(d.shape());
+      }
+      groups.push_back({{"path", path_here}, {"variables", variables}});
+    }
+  };
+  walk(weights, "");
+  out["variables"] = groups;
+  out["parameters"] = parameters;
+  return out;
+}
+
+}  // namespace ksave::plugins::keras_zip

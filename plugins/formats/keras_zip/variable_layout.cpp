@@ -1,0 +1,117 @@
+#include "variable_layout.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace ksave::plugins::keras_zip {
+namespace {
+
+std::string join_path(const std::string& parent, const std::string& child) {
+  return parent.empty() ? child : parent + "/" + child;
+}
+
+// Keras 3's Layer.save_own_variables: _trainable_variables + _non_trainable_variables.
+std::vector<VariablePtr> own_variables_in_keras_order(const Layer& layer) {
+  std::vector<VariablePtr> out;
+  for (bool trainable : {true, false})
+    for (const auto& [_, v] : layer.own_variables())
+      if (v->trainable() == trainable) out.push_back(v);
+  return out;
+}
+
+class Walk {
+ public:
+  std::vector<VariableOwner> owners;
+
+  void visit(const Layer& layer, const std::string& path) {
+    if (!visited_.insert(&layer).second) return;  // shared layers are saved once, where first met
+    // Built by appending: GCC 12 warns falsely about "literal" + std::string temporaries.
+    std::string description = path.empty() ? "model '" : "layer '";
+    description += layer.name();
+    description += "' (";
+    description += layer.class_name();
+    description += ")";
+    owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
+    if (const auto* model = dynamic_cast<const Model*>(&layer)) {
+      // A container's entries are named after the objects; repeats get _1, _2, ...
+      std::map<std::string, int> used;
+      for (const auto& sub : model->layers()) {
+        std::string name = sub->name();
+        auto [it, fresh] = used.emplace(name, 0);
+        if (!fresh) {
+          name += '_';
+          name += std::to_string(++it->second);
+        }
+        visit(*sub, join_path(join_path(path, "layers"), name));
+      }
+      return;
+    }
+    // Keras 3 walks a layer's attributes in sorted order.
+    auto children = layer.tracked_layers();
+    std::stable_sort(children.begin(), children.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [attribute, sub] : children) visit(*sub, join_path(path, attribute));
+  }
+
+ private:
+  std::set<const Layer*> visited_;
+};
+
+// Groups of slots that Keras 3 creates in one loop over the variables (slot names as ksave's
+// optimizers name them). Adam: build() makes momentum and velocity per variable, then
+// velocity_hat for all; RMSprop: one loop per kind.
+std::vector<std::vector<std::string>> slot_groups(const std::string& class_name) {
+  if (class_name == "Adam") return {{"m", "v"}, {"vhat"}};
+  if (class_name == "RMSprop") return {{"rms"}, {"momentum"}, {"mg"}};
+  return {};  // every slot of a variable together
+}
+
+}  // namespace
+
+std::vector<VariableOwner> layer_variable_owners(const Model& model) {
+  Walk walk;
+  walk.visit(model, "");
+  return std::move(walk.owners);
+}
+
+VariableOwner optimizer_variable_owner(const Optimizer& optimizer, const std::vector<VariablePtr>& trainable) {
+  Json config = optimizer.get_config();
+  VariableOwner owner{"optimizer", config.value("name", optimizer.class_name()), "optimizer '" + optimizer.class_name() + "'", {}};
+  owner.variables.push_back(optimizer.iterations());
+  for (const auto& child : optimizer.trackable_children())
+    if (child.name == "learning_rate")
+      if (auto variable = std::dynamic_pointer_cast<Variable>(child.object)) owner.variables.push_back(variable);
+
+  std::set<const Variable*> slot_set;
+  std::vector<std::vector<std::pair<std::string, VariablePtr>>> slots_per_variable;
+  for (const auto& v : trainable) {
+    slots_per_variable.push_back(optimizer.slots(*v));
+    for (const auto& [_, slot] : slots_per_variable.back()) slot_set.insert(slot.get());
+  }
+  // Extra weights: whatever variables() holds besides the counter and the slots.
+  for (const auto& v : optimizer.variables())
+    if (v != optimizer.iterations() && !slot_set.count(v.get())) owner.variables.push_back(v);
+
+  auto groups = slot_groups(optimizer.class_name());
+  if (groups.empty()) {
+    for (const auto& slots : slots_per_variable)
+      for (const auto& [_, slot] : slots) owner.variables.push_back(slot);
+    return owner;
+  }
+  for (const auto& group : groups)
+    for (const auto& slots : slots_per_variable)
+      for (const auto& slot_name : group)
+        for (const auto& [name, slot] : slots)
+          if (name == slot_name) owner.variables.push_back(slot);
+  return owner;
+}
+
+std::string describe_variables(const std::vector<VariablePtr>& variables) {
+  std::string out;
+  for (std::size_t i = 0; i < variables.size() && i < 8; ++i)
+    out += (i ? ", " : "") + variables[i]->short_name() + " " + shape_to_string(variables[i]->shape());
+  if (variables.size() > 8) out += ", ... (" + std::to_string(variables.size()) + " in all)";
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace ksave::plugins::keras_zip

@@ -1,0 +1,41 @@
+// Where Keras 3 keeps each variable in `model.weights.h5` (saving_lib's _save_state walk):
+// every object's own variables at `<path>/vars/0..N-1` in the object's own order (trainable
+// first, then non-trainable, each in creation order), the model's own at `vars`, a model's
+// layers under `layers/<layer name>` (a repeated name gets `_1`, `_2`, ...), sublayers of a
+// layer under the attribute that holds them (`layers/lstm/cell`, `layers/bidirectional/
+// forward_layer/cell`), and the optimizer's variables at `optimizer/vars` in Keras 3's order:
+// `iteration`, `learning_rate` (unless a schedule gives it), then the slots.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ksave/model.hpp"
+#include "ksave/optimizer.hpp"
+
+namespace ksave::plugins::keras_zip {
+
+// One object whose own variables Keras 3 stores together.
+struct VariableOwner {
+  std::string path;         // "" for the model itself, "layers/dense", "layers/lstm/cell"
+  std::string name;         // the object's name (Keras >= 3.3 writes it as the `name` attribute of `vars`)
+  std::string description;  // "layer 'dense' (Dense)", for messages
+  std::vector<VariablePtr> variables;
+  // "vars" or "<path>/vars".
+  std::string vars_path() const { return path.empty() ? "vars" : path + "/vars"; }
+};
+
+// The model and every layer inside it, in Keras 3's walk order (each object once).
+std::vector<VariableOwner> layer_variable_owners(const Model& model);
+
+// The optimizer's variables in Keras 3's `optimizer.variables` order, for an optimizer built
+// for `trainable`: iterations, the learning rate variable (absent with a schedule), the
+// optimizer's extra weights (Nadam's momentum product), then the slots — Adam's momentum and
+// velocity interleaved per variable and its amsgrad velocity_hat after them all, RMSprop's
+// kinds one after another, other optimizers' slots interleaved per variable.
+VariableOwner optimizer_variable_owner(const Optimizer& optimizer, const std::vector<VariablePtr>& trainable);
+
+// "kernel (784, 128), bias (128,)".
+std::string describe_variables(const std::vector<VariablePtr>& variables);
+
+}  // namespace ksave::plugins::keras_zip

@@ -1,0 +1,87 @@
+#include "weights_store.hpp"
+
+#include <variant>
+
+#include "string_attributes.hpp"
+
+namespace ksave::plugins::keras_zip {
+namespace {
+
+// A planned assignment, checked before any variable changes.
+struct Assignment {
+  h5::Dataset dataset;
+  VariablePtr variable;
+};
+
+// The datasets of `owner`'s vars group matched to its variables, or why they do not match.
+std::variant<std::vector<Assignment>, std::string> plan(const h5::Group& root, const VariableOwner& owner) {
+  const std::string expected = std::to_string(owner.variables.size()) + " variable" + (owner.variables.size() == 1 ? "" : "s") +
+                               " (" + describe_variables(owner.variables) + ")";
+  std::string where = "'";  // built by appending: GCC 12 warns falsely about "'" + temporaries
+  where += owner.vars_path() + "' in '" + root.location().file.string() + "'";
+  if (!root.has_group(owner.vars_path())) {
+    if (owner.variables.empty()) return std::vector<Assignment>{};
+    return owner.description + " has " + expected + " but " + where + " is missing";
+  }
+  h5::Group vars = root.group(owner.vars_path());
+  std::vector<std::string> stored = vars.children();
+  if (stored.size() != owner.variables.size())
+    return owner.description + " has " + expected + " but " + where + " holds " + std::to_string(stored.size()) + " (" +
+           [&] {
+             std::string s;
+             for (const auto& n : stored) s += (s.empty() ? "" : ", ") + n;
+             return s.empty() ? std::string("none") : s;
+           }() + ")";
+  std::vector<Assignment> out;
+  for (std::size_t i = 0; i < owner.variables.size(); ++i) {
+    const VariablePtr& variable = owner.variables[i];
+    const std::string index = std::to_string(i);
+    if (!vars.has_dataset(index))
+      return owner.description + ": dataset '" + index + "' (for " + variable->short_name() + ") is missing from " + where;
+    h5::Dataset dataset = vars.dataset(index);
+    if (!dataset.is_numeric())
+      return owner.description + ": '" + owner.vars_path() + "/" + index + "' in '" + root.location().file.string() + "' holds " +
+             dataset.type_description() + " data, expected " + std::string(dtype_name(variable->dtype())) + " for " + variable->short_name();
+    if (dataset.shape() != variable->shape())
+      return owner.description + ": '" + owner.vars_path() + "/" + index + "' in '" + root.location().file.string() + "' has shape " +
+             shape_to_string(dataset.shape()) + ", expected " + shape_to_string(variable->shape()) + " for " + variable->short_name();
+    out.push_back({std::move(dataset), variable});
+  }
+  return out;
+}
+
+void assign(const std::vector<Assignment>& assignments) {
+  for (const auto& a : assignments) a.variable->assign_shared(a.dataset.read_as(a.variable->dtype()));
+}
+
+}  // namespace
+
+void write_owners(h5::Group& root, const std::vector<VariableOwner>& owners) {
+  for (const auto& owner : owners) {
+    h5::Group vars = root.create_group(owner.vars_path());
+    h5::write_string(vars, "name", owner.name, h5::Charset::Utf8);
+    for (std::size_t i = 0; i < owner.variables.size(); ++i) {
+      const Tensor& value = owner.variables[i]->value();
+      vars.create_dataset(std::to_string(i), value.dtype(), value.shape()).write(value);
+    }
+  }
+}
+
+void read_owners(const h5::Group& root, const std::vector<VariableOwner>& owners) {
+  std::vector<Assignment> all;
+  for (const auto& owner : owners) {
+    auto planned = plan(root, owner);
+    if (auto* why = std::get_if<std::string>(&planned)) throw Error(*why);
+    for (auto& a : std::get<std::vector<Assignment>>(planned)) all.push_back(std::move(a));
+  }
+  assign(all);
+}
+
+std::optional<std::string> try_read_owner(const h5::Group& root, const VariableOwner& owner) {
+  auto planned = plan(root, owner);
+  if (auto* why = std::get_if<std::string>(&planned)) return *why;
+  assign(std::get<std::vector<Assignment>>(planned));
+  return std::nullopt;
+}
+
+}  // namespace ksave::plugins::keras_zip

@@ -1,0 +1,148 @@
+#include "zip_archive.hpp"
+
+#include <zip.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+
+#include "ksave/error.hpp"
+
+namespace ksave::plugins::keras_zip {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quoted(const fs::path& path) {
+  std::string s = "'";
+  s += path.string();
+  s += "'";
+  return s;
+}
+
+std::string libzip_error_text(int code) {
+  zip_error_t error;
+  zip_error_init_with_code(&error, code);
+  std::string text = zip_error_strerror(&error);
+  zip_error_fini(&error);
+  return text;
+}
+
+// Deflate expands at most about 1032:1; no honest entry claims more than that of its
+// compressed size (stored entries claim exactly their compressed size).
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+
+}  // namespace
+
+bool has_zip_signature(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  std::ifstream in(path, std::ios::binary);
+  std::array<char, 4> start{};
+  if (!in.read(start.data(), start.size())) return false;
+  return start == std::array<char, 4>{'P', 'K', '\x03', '\x04'};
+}
+
+// ---- ZipReader ----
+
+ZipReader::ZipReader(const fs::path& path) : path_(path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error("cannot open " + quoted(path) + ": no such file");
+  if (!fs::is_regular_file(path, ec)) throw Error("cannot open " + quoted(path) + " as a zip archive: it is not a regular file");
+  archive_size_ = fs::file_size(path, ec);
+  if (ec) throw Error("cannot open " + quoted(path) + ": " + ec.message());
+  int code = 0;
+  archive_ = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
+  if (!archive_) {
+    std::string hint = code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS ? " (not a zip archive, or a truncated or damaged one)" : "";
+    throw Error("cannot open " + quoted(path) + " as a Keras 3 .keras archive" + hint + ": libzip says: " + libzip_error_text(code));
+  }
+}
+
+ZipReader::~ZipReader() {
+  if (archive_) zip_discard(archive_);
+}
+
+std::vector<std::string> ZipReader::entry_names() const {
+  std::vector<std::string> names;
+  zip_int64_t count = zip_get_num_entries(archive_, 0);
+  for (zip_int64_t i = 0; i < count; ++i)
+    if (const char* name = zip_get_name(archive_, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_GUESS)) names.emplace_back(name);
+  return names;
+}
+
+bool ZipReader::has(const std::string& name) const { return zip_name_locate(archive_, name.c_str(), 0) >= 0; }
+
+std::optional<std::vector<char>> ZipReader::read(const std::string& name) const {
+  zip_int64_t index = zip_name_locate(archive_, name.c_str(), 0);
+  if (index < 0) return std::nullopt;
+  const std::string where = "entry '" + name + "' of " + quoted(path_);
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  if (zip_stat_index(archive_, static_cast<zip_uint64_t>(index), 0, &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE) ||
+      !(stat.valid & ZIP_STAT_COMP_SIZE))
+    throw Error("cannot read the size of " + where + ": " + zip_strerror(archive_));
+  if (stat.comp_size > archive_size_ || stat.size > std::max<std::uint64_t>(stat.comp_size, 1) * kMaxDeflateRatio)
+    throw Error(where + " declares " + std::to_string(stat.size) + " bytes (" + std::to_string(stat.comp_size) +
+                " compressed) in an archive of " + std::to_string(archive_size_) + " bytes: the archive is damaged");
+  std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> file(zip_fopen_index(archive_, static_cast<zip_uint64_t>(index), 0), zip_fclose);
+  if (!file) throw Error("cannot open " + where + ": " + zip_strerror(archive_));
+  std::vector<char> bytes(static_cast<std::size_t>(stat.size));
+  std::uint64_t done = 0;
+  while (done < stat.size) {
+    zip_int64_t n = zip_fread(file.get(), bytes.data() + done, stat.size - done);
+    if (n < 0) throw Error("cannot read " + where + " (truncated or damaged archive?): " + zip_file_strerror(file.get()));
+    if (n == 0) break;
+    done += static_cast<std::uint64_t>(n);
+  }
+  if (done != stat.size)
+    throw Error(where + " ended after " + std::to_string(done) + " of its " + std::to_string(stat.size) + " bytes (truncated archive?)");
+  // libzip compares the entry's CRC-32 when a read reaches its end: ask for one byte past it.
+  char past_end = 0;
+  if (zip_fread(file.get(), &past_end, 1) != 0)
+    throw Error(where + " is damaged (its content does not match its CRC-32): " + zip_file_strerror(file.get()));
+  return bytes;
+}
+
+std::vector<char> ZipReader::require(const std::string& name, const std::string& why) const {
+  if (auto bytes = read(name)) return std::move(*bytes);
+  std::string present;
+  for (const auto& n : entry_names()) present += (present.empty() ? "" : ", ") + n;
+  throw Error(quoted(path_) + " has no entry '" + name + "' (" + why + "); its entries: " + (present.empty() ? "none" : present));
+}
+
+// ---- ZipWriter ----
+
+ZipWriter::ZipWriter(const fs::path& path) : path_(path) {
+  int code = 0;
+  archive_ = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  if (!archive_) throw Error("cannot create zip archive " + quoted(path) + ": " + libzip_error_text(code));
+}
+
+ZipWriter::~ZipWriter() {
+  if (archive_) zip_discard(archive_);
+}
+
+void ZipWriter::add(const std::string& name, std::vector<char> bytes) {
+  buffers_.push_back(std::make_unique<std::vector<char>>(std::move(bytes)));
+  const std::vector<char>& kept = *buffers_.back();
+  zip_source_t* source = zip_source_buffer(archive_, kept.data(), kept.size(), 0);
+  if (!source) throw Error("cannot add '" + name + "' to " + quoted(path_) + ": " + zip_strerror(archive_));
+  zip_int64_t index = zip_file_add(archive_, name.c_str(), source, ZIP_FL_ENC_UTF_8 | ZIP_FL_OVERWRITE);
+  if (index < 0) {
+    zip_source_free(source);
+    throw Error("cannot add '" + name + "' to " + quoted(path_) + ": " + zip_strerror(archive_));
+  }
+  if (zip_set_file_compression(archive_, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) != 0)
+    throw Error("cannot store '" + name + "' uncompressed in " + quoted(path_) + ": " + zip_strerror(archive_));
+}
+
+void ZipWriter::add(const std::string& name, const std::string& text) { add(name, std::vector<char>(text.begin(), text.end())); }
+
+void ZipWriter::close() {
+  if (zip_close(archive_) != 0) throw Error("cannot write zip archive " + quoted(path_) + ": " + zip_strerror(archive_));
+  archive_ = nullptr;
+  buffers_.clear();
+}
+
+}  // namespace ksave::plugins::keras_zip

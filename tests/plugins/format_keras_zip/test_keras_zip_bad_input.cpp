@@ -1,0 +1,158 @@
+// Damaged and foreign input: every failure is a ksave::Error naming the file, the object and
+// what was expected against what was found; nothing crashes or allocates a size read from the
+// file.
+#define BOOST_TEST_MODULE format_keras_zip_bad_input
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+
+#include "keras_zip_test_support.hpp"
+#include "ksave/optimizer.hpp"
+#include "ksave/saving.hpp"
+#include "ksave/serialization.hpp"
+#include "support/test_data.hpp"
+
+namespace fs = std::filesystem;
+using namespace ksave;
+namespace kz = ksave::test::keras_zip;
+
+namespace {
+
+// The message of the Error that `load` throws (fails the test when nothing is thrown).
+std::string error_of(const std::function<void()>& load) {
+  try {
+    load();
+  } catch (const Error& e) {
+    BOOST_TEST_MESSAGE("error: " << e.what());
+    return e.what();
+  }
+  BOOST_ERROR("no ksave::Error was thrown");
+  return "";
+}
+
+std::string load_error(const fs::path& path) {
+  return error_of([&] { get_format("keras")->load_model(path, LoadOptions{}); });
+}
+
+bool mentions(const std::string& message, std::initializer_list<std::string> parts) {
+  for (const auto& p : parts)
+    if (message.find(p) == std::string::npos) {
+      BOOST_TEST_MESSAGE("'" << p << "' is not in: " << message);
+      return false;
+    }
+  return true;
+}
+
+void write_bytes(const fs::path& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<char> file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A small saved archive to damage: Dense(4 → 3) → Dense(2).
+fs::path saved_archive(const fs::path& dir) {
+  auto model = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "in"}, {"batch_input_shape", Json::array({nullptr, 4})}}),
+                            make_layer("Dense", {{"name", "hidden"}, {"units", 3}}), make_layer("Dense", {{"name", "out"}, {"units", 2}})},
+      "victim");
+  const fs::path path = dir / "good.keras";
+  save_model(*model, path, SaveOptions{.format = "keras"});
+  return path;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_file_that_is_not_a_zip_is_refused_by_name) {
+  const fs::path dir = test::scratch_dir("keras_zip_not_zip");
+  write_bytes(dir / "text.keras", kz::bytes_of("just some text, not an archive"));
+  BOOST_TEST(!get_format("keras")->sniff(dir / "text.keras"));
+  BOOST_TEST(mentions(load_error(dir / "text.keras"), {"text.keras", "not a zip archive"}));
+  BOOST_TEST(mentions(error_of([&] { load_model(dir / "text.keras"); }), {"text.keras", "no format recognizes"}));
+  BOOST_TEST(mentions(load_error(dir / "absent.keras"), {"absent.keras", "no such file"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_archive_without_config_json_names_what_it_holds) {
+  const fs::path dir = test::scratch_dir("keras_zip_no_config");
+  kz::write_archive(dir / "other.keras", {{"readme.txt", kz::bytes_of("hello")}});
+  BOOST_TEST(get_format("keras")->sniff(dir / "other.keras"));
+  BOOST_TEST(mentions(load_error(dir / "other.keras"), {"other.keras", "config.json", "readme.txt"}));
+  // config.json that is not JSON, or holds no model.
+  kz::write_archive(dir / "broken.keras", {{"config.json", kz::bytes_of("{not json")}});
+  BOOST_TEST(mentions(load_error(dir / "broken.keras"), {"broken.keras", "config.json", "not valid JSON"}));
+  kz::write_archive(dir / "empty.keras", {{"config.json", kz::bytes_of("{}")}});
+  BOOST_TEST(mentions(load_error(dir / "empty.keras"), {"empty.keras", "config.json", "class_name"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_archive_fails_cleanly) {
+  const fs::path dir = test::scratch_dir("keras_zip_truncated");
+  const fs::path good = saved_archive(dir);
+  std::vector<char> bytes = file_bytes(good);
+  for (std::size_t keep : {bytes.size() / 2, bytes.size() - 10, std::size_t{30}}) {
+    write_bytes(dir / "cut.keras", std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(keep)));
+    BOOST_TEST(mentions(load_error(dir / "cut.keras"), {"cut.keras"}), "kept " << keep << " bytes");
+  }
+  // The directory intact, a stored byte of model.weights.h5 changed: the entry's CRC says so.
+  std::vector<char> flipped = bytes;
+  flipped[bytes.size() / 2] = static_cast<char>(~flipped[bytes.size() / 2]);
+  write_bytes(dir / "flipped.keras", flipped);
+  BOOST_TEST(mentions(load_error(dir / "flipped.keras"), {"flipped.keras", "model.weights.h5"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_archive_without_weights_says_so) {
+  const fs::path dir = test::scratch_dir("keras_zip_no_weights");
+  const fs::path good = saved_archive(dir);
+  kz::write_archive(dir / "config_only.keras", {{"config.json", kz::read_entry(good, "config.json")}});
+  BOOST_TEST(mentions(load_error(dir / "config_only.keras"), {"config_only.keras", "model.weights.h5"}));
+  kz::write_archive(dir / "not_hdf5.keras", {{"config.json", kz::read_entry(good, "config.json")},
+                                             {"model.weights.h5", kz::bytes_of("not hdf5 at all")}});
+  BOOST_TEST(mentions(load_error(dir / "not_hdf5.keras"), {"not_hdf5.keras", "model.weights.h5", "not an HDF5 file"}));
+}
+
+BOOST_AUTO_TEST_CASE(missing_variables_name_the_layer_group_and_counts) {
+  const fs::path dir = test::scratch_dir("keras_zip_missing_vars");
+  const fs::path good = saved_archive(dir);
+  auto config = kz::read_entry(good, "config.json");
+  kz::write_archive(dir / "one_missing.keras",
+                    {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) { d.erase("layers/out/vars/1"); })}});
+  BOOST_TEST(mentions(load_error(dir / "one_missing.keras"),
+                      {"one_missing.keras", "layer 'out' (Dense)", "layers/out/vars", "2 variables", "holds 1"}));
+  kz::write_archive(dir / "layer_missing.keras",
+                    {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) {
+                                                 d.erase("layers/hidden/vars/0");
+                                                 d.erase("layers/hidden/vars/1");
+                                               })}});
+  BOOST_TEST(mentions(load_error(dir / "layer_missing.keras"), {"layer_missing.keras", "layer 'hidden'", "layers/hidden/vars", "missing"}));
+}
+
+BOOST_AUTO_TEST_CASE(wrong_shapes_and_types_name_expected_and_found) {
+  const fs::path dir = test::scratch_dir("keras_zip_wrong_shape");
+  const fs::path good = saved_archive(dir);
+  auto config = kz::read_entry(good, "config.json");
+  kz::write_archive(dir / "shape.keras", {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) {
+                                                                        d["layers/hidden/vars/0"] = Tensor::zeros(DType::Float32, {5, 3});
+                                                                      })}});
+  BOOST_TEST(mentions(load_error(dir / "shape.keras"), {"shape.keras", "layers/hidden/vars/0", "(5, 3)", "expected (4, 3)", "kernel"}));
+}
+
+BOOST_AUTO_TEST_CASE(optimizer_state_that_does_not_fit_is_skipped_with_a_warning) {
+  const fs::path dir = test::scratch_dir("keras_zip_bad_optimizer");
+  auto model = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "in"}, {"batch_input_shape", Json::array({nullptr, 2})}}),
+                            make_layer("Dense", {{"name", "d"}, {"units", 1}})},
+      "tiny");
+  model->compile(Json("adam"), Json("mse"));
+  model->optimizer()->build(model->trainable_weights());
+  model->optimizer()->iterations()->assign(Tensor::scalar<std::int64_t>(7));
+  const fs::path good = dir / "compiled.keras";
+  save_model(*model, good, SaveOptions{.format = "keras"});
+  kz::write_archive(dir / "short_optimizer.keras",
+                    {{"config.json", kz::read_entry(good, "config.json")},
+                     {"model.weights.h5", kz::edited_weights(good, [](auto& d) { d.erase("optimizer/vars/5"); })}});
+  ModelPtr loaded = load_model(dir / "short_optimizer.keras");  // warns, does not throw
+  BOOST_TEST(loaded->compiled());
+  BOOST_TEST(loaded->optimizer()->iterations()->value().cast(DType::Int64).data<std::int64_t>()[0] == 0);
+}

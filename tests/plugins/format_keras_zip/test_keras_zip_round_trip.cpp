@@ -1,0 +1,201 @@
+// Archives ksave writes: Keras 3's layout (metadata.json, config.json with module /
+// registered_name / compile_config, model.weights.h5 with layers/<name>/vars/N and
+// optimizer/vars/N), entries stored; save → load gives the same config, weights and
+// predictions; compile config and optimizer state survive so training resumes bit-identically;
+// saving is atomic.
+#define BOOST_TEST_MODULE format_keras_zip_round_trip
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <fstream>
+
+#include "keras_zip_test_support.hpp"
+#include "ksave/optimizer.hpp"
+#include "ksave/registry.hpp"
+#include "ksave/saving.hpp"
+#include "ksave/serialization.hpp"
+#include "support/test_data.hpp"
+
+namespace fs = std::filesystem;
+using namespace ksave;
+namespace kz = ksave::test::keras_zip;
+
+namespace {
+
+const SaveOptions kAsKeras3{.format = "keras"};
+
+// Deterministic, varied values (a smooth wave, so every row differs).
+Tensor wave(const Shape& shape, float phase) {
+  std::vector<float> v(static_cast<std::size_t>(num_elements(shape)));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::cos(0.21f * static_cast<float>(i) + phase);
+  return Tensor::from_vector(v, shape);
+}
+
+// Input(4, 4, 2) → Conv2D → BatchNormalization → Flatten → Dense(3, softmax): trainable and
+// non-trainable variables, and weightless layers.
+ModelPtr small_cnn() {
+  return std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "pixels"}, {"batch_input_shape", Json::array({nullptr, 4, 4, 2})}}),
+                            make_layer("Conv2D", {{"name", "conv"}, {"filters", 3}, {"kernel_size", 2}, {"activation", "relu"}}),
+                            make_layer("BatchNormalization", {{"name", "norm"}}), make_layer("Flatten", {{"name", "flat"}}),
+                            make_layer("Dense", {{"name", "scores"}, {"units", 3}, {"activation", "softmax"}})},
+      "small_cnn");
+}
+
+bool same_weights(const Model& a, const Model& b) {
+  auto wa = a.weights(), wb = b.weights();
+  if (wa.size() != wb.size()) return false;
+  for (std::size_t i = 0; i < wa.size(); ++i)
+    if (wa[i]->name() != wb[i]->name() || !kz::same_values(wa[i]->value(), wb[i]->value())) return false;
+  return true;
+}
+
+FitOptions quiet_fit(int epochs) {
+  FitOptions fit;
+  fit.batch_size = 4;
+  fit.epochs = epochs;
+  fit.shuffle = false;
+  fit.verbose = 0;
+  return fit;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sequential_round_trip_gives_identical_config_weights_and_predictions) {
+  const fs::path path = test::scratch_dir("keras_zip_round_trip") / "cnn.keras";
+  ModelPtr model = small_cnn();
+  Tensor x = wave({5, 4, 4, 2}, 0.3f);
+  Tensor before = model->predict(x);
+  save_model(*model, path, kAsKeras3);
+  BOOST_TEST(detect_format(path)->name() == "keras");
+  ModelPtr loaded = load_model(path);
+  BOOST_TEST(loaded->to_json() == model->to_json());
+  BOOST_TEST(same_weights(*model, *loaded));
+  BOOST_TEST(kz::same_values(loaded->predict(x), before));
+  BOOST_TEST(!loaded->compiled());
+}
+
+BOOST_AUTO_TEST_CASE(archive_has_keras3_layout_with_stored_entries) {
+  const fs::path path = test::scratch_dir("keras_zip_layout") / "cnn.keras";
+  ModelPtr model = small_cnn();
+  save_model(*model, path, kAsKeras3);
+  auto entries = kz::entry_methods(path);
+  BOOST_REQUIRE_EQUAL(entries.size(), 3u);
+  BOOST_TEST(entries[0].first == "metadata.json");
+  BOOST_TEST(entries[1].first == "config.json");
+  BOOST_TEST(entries[2].first == "model.weights.h5");
+  for (const auto& [name, method] : entries) BOOST_TEST(method == 0, name << " is not stored");
+
+  Json metadata = kz::read_json_entry(path, "metadata.json");
+  BOOST_TEST(metadata["keras_version"].get<std::string>().rfind("3.", 0) == 0u);
+  BOOST_TEST(metadata["date_saved"].get<std::string>().find('@') != std::string::npos);
+
+  Json config = kz::read_json_entry(path, "config.json");
+  BOOST_TEST(config["module"] == "keras");
+  BOOST_TEST(config["class_name"] == "Sequential");
+  BOOST_TEST(config["registered_name"].is_null());
+  const Json& layers = config["config"]["layers"];
+  BOOST_TEST(layers[0]["class_name"] == "InputLayer");
+  BOOST_TEST(layers[0]["config"].contains("batch_shape"));
+  BOOST_TEST(layers[1]["module"] == "keras.layers");
+  BOOST_TEST(layers[1]["config"]["kernel_initializer"]["module"] == "keras.initializers");
+  BOOST_TEST(!config.contains("compile_config"));  // not compiled
+
+  auto layout = kz::weights_layout(path);
+  // Sequential's layers exclude the InputLayer; each layer's own variables in Keras 3's order.
+  BOOST_TEST(layout.at("layers/conv/vars/0") == "float32 (2, 2, 2, 3)");
+  BOOST_TEST(layout.at("layers/conv/vars/1") == "float32 (3,)");
+  BOOST_TEST(layout.at("layers/norm/vars/0") == "float32 (3,)");  // gamma, beta, moving_mean, moving_variance
+  BOOST_TEST(layout.count("layers/norm/vars/3") == 1u);
+  BOOST_TEST(layout.at("layers/scores/vars/0") == "float32 (27, 3)");
+  BOOST_TEST(layout.count("layers/pixels/vars/0") == 0u);
+  BOOST_TEST(layout.size() == 8u);
+  BOOST_TEST(kz::same_values(kz::read_weights_dataset(path, "layers/norm/vars/3"), model->get_layer("norm")->weights()[3]->value()));
+}
+
+BOOST_AUTO_TEST_CASE(functional_model_with_a_recurrent_layer_keeps_sublayer_paths) {
+  if (!Registry::global().resolve(Kind::Layer, "LSTM")) {
+    BOOST_TEST_MESSAGE("SKIPPED: the lstm plugin is not built");
+    return;
+  }
+  const fs::path path = test::scratch_dir("keras_zip_functional") / "rnn.keras";
+  KerasTensor in = Input({5, 3}, "steps");
+  KerasTensor h = (*make_layer("LSTM", {{"name", "memory"}, {"units", 4}}))(in);
+  KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))(h);
+  auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "recurrent");
+  Tensor x = wave({2, 5, 3}, 1.1f);
+  Tensor before = model->predict(x);
+  save_model(*model, path, kAsKeras3);
+  auto layout = kz::weights_layout(path);
+  // Keras 3 keeps an LSTM's variables on its cell: layers/<lstm>/cell/vars.
+  BOOST_TEST(layout.at("layers/memory/cell/vars/0") == "float32 (3, 16)");
+  BOOST_TEST(layout.at("layers/memory/cell/vars/1") == "float32 (4, 16)");
+  BOOST_TEST(layout.at("layers/memory/cell/vars/2") == "float32 (16,)");
+  ModelPtr loaded = load_model(path);
+  BOOST_TEST(loaded->to_json() == model->to_json());
+  BOOST_TEST(same_weights(*model, *loaded));
+  BOOST_TEST(kz::same_values(loaded->predict(x), before));
+}
+
+BOOST_AUTO_TEST_CASE(compiled_model_keeps_compile_config_and_resumes_training_bit_identically) {
+  const fs::path dir = test::scratch_dir("keras_zip_resume");
+  Tensor x = wave({8, 4, 4, 2}, 0.7f);
+  Tensor y = Tensor::from_vector(std::vector<float>{1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0}, {8, 3});
+  ModelPtr model = small_cnn();
+  model->compile(Json("adam"), Json("categorical_crossentropy"), Json::array({"accuracy"}));
+  model->fit({x}, {y}, quiet_fit(2));
+  save_model(*model, dir / "trained.keras", kAsKeras3);
+
+  Json compile = kz::read_json_entry(dir / "trained.keras", "config.json")["compile_config"];
+  BOOST_TEST(compile["optimizer"]["class_name"] == "Adam");
+  BOOST_TEST(compile["optimizer"]["module"] == "keras.optimizers");
+  BOOST_TEST(compile["loss"] == "categorical_crossentropy");
+  auto layout = kz::weights_layout(dir / "trained.keras");
+  // iteration, learning_rate, then (momentum, velocity) per trainable variable: 6 of them.
+  BOOST_TEST(layout.at("optimizer/vars/0") == "int64 ()");
+  BOOST_TEST(layout.at("optimizer/vars/1") == "float32 ()");
+  BOOST_TEST(layout.at("optimizer/vars/2") == "float32 (2, 2, 2, 3)");
+  BOOST_TEST(layout.at("optimizer/vars/3") == "float32 (2, 2, 2, 3)");
+  BOOST_TEST(layout.count("optimizer/vars/13") == 1u);
+  BOOST_TEST(layout.count("optimizer/vars/14") == 0u);
+  BOOST_TEST(kz::read_weights_dataset(dir / "trained.keras", "optimizer/vars/0").cast(DType::Int64).data<std::int64_t>()[0] == 4);
+
+  ModelPtr reloaded = load_model(dir / "trained.keras");
+  BOOST_REQUIRE(reloaded->compiled());
+  auto ours = model->optimizer()->variables(), theirs = reloaded->optimizer()->variables();
+  BOOST_REQUIRE_EQUAL(ours.size(), theirs.size());
+  for (std::size_t i = 0; i < ours.size(); ++i) BOOST_TEST(kz::same_values(ours[i]->value(), theirs[i]->value()), ours[i]->name());
+  model->fit({x}, {y}, quiet_fit(1));
+  reloaded->fit({x}, {y}, quiet_fit(1));
+  BOOST_TEST(same_weights(*model, *reloaded));
+
+  // include_optimizer=false: no compile_config, no optimizer variables.
+  SaveOptions without = kAsKeras3;
+  without.include_optimizer = false;
+  save_model(*model, dir / "bare.keras", without);
+  BOOST_TEST(!kz::read_json_entry(dir / "bare.keras", "config.json").contains("compile_config"));
+  BOOST_TEST(kz::weights_layout(dir / "bare.keras").count("optimizer/vars/0") == 0u);
+  BOOST_TEST(!load_model(dir / "bare.keras")->compiled());
+}
+
+BOOST_AUTO_TEST_CASE(saving_replaces_the_file_atomically_and_respects_overwrite) {
+  const fs::path dir = test::scratch_dir("keras_zip_atomic");
+  const fs::path path = dir / "model.keras";
+  ModelPtr first = small_cnn();
+  save_model(*first, path, kAsKeras3);
+  // A refused save (overwrite off) leaves the file as it was.
+  auto before = kz::read_entry(path, "model.weights.h5");
+  SaveOptions keep = kAsKeras3;
+  keep.overwrite = false;
+  BOOST_CHECK_THROW(save_model(*small_cnn(), path, keep), Error);
+  BOOST_TEST((kz::read_entry(path, "model.weights.h5") == before));
+  // A save that fails (the folder is gone) leaves nothing behind.
+  BOOST_CHECK_THROW(save_model(*first, dir / "missing" / "model.keras", kAsKeras3), Error);
+  // Overwriting replaces the archive in one rename: no temporary sibling remains.
+  ModelPtr second = small_cnn();
+  save_model(*second, path, kAsKeras3);
+  BOOST_TEST(same_weights(*second, *load_model(path)));
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) files += entry.is_regular_file() ? 1 : 0;
+  BOOST_TEST(files == 1u);
+}
