@@ -49,5 +49,6 @@ LoadStatus Format::load_weights(Model&, const std::filesystem::path&, const Load
   unsupported(*this, "load weights");
 }
 Json Format::inspect(const std::filesystem::path&) const { unsupported(*this, "describe files"); }
+LoadedFunctionsPtr Format::load_functions(const std::filesystem::path&) { unsupported(*this, "load graphs as functions"); }
 
 }  // namespace ksave

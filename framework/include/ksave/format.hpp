@@ -9,6 +9,7 @@
 
 #include "ksave/custom_objects.hpp"
 #include "ksave/json.hpp"
+#include "ksave/loaded_functions.hpp"
 #include "ksave/model.hpp"
 
 namespace ksave {
@@ -41,7 +42,7 @@ struct LoadStatus {
   bool partial_ok = false;
 };
 
-enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect };
+enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect, LoadFunctions };
 
 class Format {
  public:
@@ -61,6 +62,8 @@ class Format {
                                   const LoadOptions& options);
   // A description for `ksave inspect` (format, producer, weights, training config, ...).
   virtual Json inspect(const std::filesystem::path& path) const;
+  // The saved graph's signatures as callables (tf.saved_model.load), for formats that hold graphs.
+  virtual LoadedFunctionsPtr load_functions(const std::filesystem::path& path);
 };
 
 using FormatPtr = std::shared_ptr<Format>;

@@ -7,6 +7,7 @@
 #include "ksave/serialization.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/restore.hpp"
+#include "revive_layer.hpp"
 #include "saved_model_file.hpp"
 
 namespace ksave::plugins::savedmodel {
@@ -25,13 +26,15 @@ std::string join(const std::vector<std::string>& items, std::size_t limit = 8) {
 
 bool is_optimizer_path(const std::string& path) { return path.rfind("optimizer", 0) == 0 || path.find(".OPTIMIZER_SLOT") != std::string::npos; }
 
-ModelPtr rebuild_from_config(const Json& config, const fs::path& directory, const LoadOptions& options) {
+// Layers of classes nothing defines are revived from their traced functions (revive_layer);
+// the model itself must be a class ksave knows (Sequential, Functional or a plugin's).
+ModelPtr rebuild_from_config(const Json& config, const fs::path& directory, const CustomObjects& custom_objects) {
   try {
-    return model_from_config(config, options.custom_objects);
+    return model_from_config(config, custom_objects);
   } catch (const Error& e) {
     throw Error("cannot rebuild the Keras model of SavedModel " + quoted(directory) + " from its config: " + e.what() +
-                " — ksave revives SavedModel layers from their configs only (reviving a class from its traced functions "
-                "is not supported yet): load the plugin that defines the class or pass it in custom_objects");
+                " — load the plugin that defines the class or pass it in custom_objects (layers of unknown classes are "
+                "revived from their traced functions only when the SavedModel holds them)");
   }
 }
 
@@ -87,10 +90,13 @@ void restore_variables(Model& model, const fs::path& directory) {
 }  // namespace
 
 ModelPtr load_keras_saved_model(const fs::path& directory, const LoadOptions& options) {
-  const tfproto::SavedModel saved_model = read_saved_model(directory);
-  const tfproto::MetaGraphDef& meta_graph = main_meta_graph(saved_model, directory);
-  const KerasRootMetadata root = keras_root_metadata(meta_graph, read_keras_metadata(directory), directory);
-  ModelPtr model = rebuild_from_config(model_config_of(root), directory, options);
+  const auto saved_model = std::make_shared<const tfproto::SavedModel>(read_saved_model(directory));
+  const tfproto::MetaGraphDef& meta_graph = main_meta_graph(*saved_model, directory);
+  const auto keras_metadata = read_keras_metadata(directory);
+  const KerasRootMetadata root = keras_root_metadata(meta_graph, keras_metadata, directory);
+  CustomObjects custom_objects = options.custom_objects;
+  custom_objects.merge(revived_layer_classes(saved_model, meta_graph, keras_metadata, directory, options.custom_objects));
+  ModelPtr model = rebuild_from_config(model_config_of(root), directory, custom_objects);
   compile_from_metadata(*model, root.metadata, directory, options);
   restore_variables(*model, directory);
   return model;

@@ -1,6 +1,8 @@
 // The "savedmodel" format: a SavedModel folder (saved_model.pb + variables/ + keras_metadata.pb).
 // Keras models save and load through their configs and the variables bundle (traced functions
-// are neither written nor run yet); `ksave inspect` shows the signatures and the object graph. The protobuf schemas and bundle code live in ksave_tf.
+// are not written yet); load_functions runs a SavedModel's signatures like tf.saved_model.load
+// (graph_loader); `ksave inspect` shows the signatures and the object graph. The protobuf schemas and bundle code live in ksave_tf.
+#include "graph_loader.hpp"
 #include "inspect.hpp"
 #include "keras_loader.hpp"
 #include "keras_saver.hpp"
@@ -15,7 +17,9 @@ class SavedModelFormat : public Format {
  public:
   std::string name() const override { return "savedmodel"; }
 
-  std::vector<Capability> capabilities() const override { return {Capability::SaveModel, Capability::LoadModel, Capability::Inspect}; }
+  std::vector<Capability> capabilities() const override {
+    return {Capability::SaveModel, Capability::LoadModel, Capability::Inspect, Capability::LoadFunctions};
+  }
 
   bool sniff(const fs::path& path) const override {
     std::error_code ec;
@@ -29,6 +33,8 @@ class SavedModelFormat : public Format {
   ModelPtr load_model(const fs::path& path, const LoadOptions& options) override { return load_keras_saved_model(path, options); }
 
   Json inspect(const fs::path& path) const override { return describe_saved_model(path); }
+
+  LoadedFunctionsPtr load_functions(const fs::path& path) override { return load_saved_model_functions(path); }
 };
 
 void register_objects(PluginRegistrar& registrar) { registrar.format<SavedModelFormat>("savedmodel"); }

@@ -1,0 +1,114 @@
+#include "revive_layer.hpp"
+
+#include <map>
+
+#include "keras_metadata.hpp"
+#include "ksave/error.hpp"
+#include "ksave/layer.hpp"
+#include "ksave/registry.hpp"
+#include "revive_call.hpp"
+#include "saved_model_file.hpp"
+
+namespace ksave::plugins::savedmodel {
+namespace fs = std::filesystem;
+namespace {
+
+// Where tf.keras keeps a layer's traced call, most specific first.
+const std::vector<std::vector<std::string>> kCallPaths{
+    {"keras_api", "call_and_return_conditional_losses"}, {"call_and_return_all_conditional_losses"}, {"__call__"}};
+
+class RevivedLayer : public Layer {
+ public:
+  RevivedLayer(const Json& config, std::string class_name, const std::shared_ptr<SavedModelGraph>& graph, int node)
+      : Layer(config, class_name),
+        class_name_(std::move(class_name)),
+        config_(config),
+        graph_(graph),
+        call_(graph, node, kCallPaths, "revived layer '" + name() + "' (" + class_name_ + ", object graph node " + std::to_string(node) + ")") {
+    // The node's own variables, under their attribute names (the checkpoint path of each);
+    // a variable reachable under two names keeps the first.
+    for (const auto& child : graph->objects().nodes(node).children()) {
+      const int id = child.node_id();
+      if (id < 0 || id >= graph->objects().nodes_size() || !graph->objects().nodes(id).has_variable() || variables_.count(id)) continue;
+      VariablePtr variable = graph->variables->variable(id);
+      variables_[id] = variable;
+      track_variable(child.local_name(), variable);
+    }
+    set_built(true);
+  }
+
+  std::string class_name() const override { return class_name_; }
+  Json get_config() const override { return config_; }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override {
+    return call_(inputs, ctx.training, [this](int id) -> GraphValue {
+      auto it = variables_.find(id);
+      return {Tensor(), it != variables_.end() ? it->second : graph_->variables->variable(id)};
+    });
+  }
+
+ private:
+  std::string class_name_;
+  Json config_;
+  std::shared_ptr<SavedModelGraph> graph_;
+  TracedCall call_;
+  std::map<int, VariablePtr> variables_;
+};
+
+bool is_revivable_layer(const std::string& identifier) {
+  return identifier == "_tf_keras_layer" || identifier == "_tf_keras_rnn_layer";
+}
+
+// node id → metadata JSON of every Keras layer node (keras_metadata.pb, else the legacy strings).
+std::map<int, Json> layer_metadata(const tfproto::MetaGraphDef& meta_graph, const std::optional<tfproto::KerasSavedMetadata>& keras_metadata) {
+  std::map<int, Json> out;
+  const auto parse = [&](int id, const std::string& identifier, const std::string& text) {
+    if (!is_revivable_layer(identifier) || text.empty()) return;
+    Json json = Json::parse(text, nullptr, false);
+    if (json.is_object()) out[id] = untuple(json);
+  };
+  if (keras_metadata) {
+    for (const auto& node : keras_metadata->nodes()) parse(node.node_id(), node.identifier(), node.metadata());
+  } else {
+    const auto& nodes = meta_graph.object_graph_def().nodes();
+    for (int id = 0; id < nodes.size(); ++id)
+      if (nodes[id].has_user_object()) parse(id, nodes[id].user_object().identifier(), nodes[id].user_object().metadata());
+  }
+  return out;
+}
+
+}  // namespace
+
+CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model, const tfproto::MetaGraphDef& meta_graph,
+                                    const std::optional<tfproto::KerasSavedMetadata>& keras_metadata, const fs::path& directory,
+                                    const CustomObjects& given) {
+  // class name → layer name → node id, for the classes nothing resolves.
+  std::map<std::string, std::map<std::string, int>> unknown;
+  for (const auto& [id, metadata] : layer_metadata(meta_graph, keras_metadata)) {
+    const std::string class_name = metadata.value("class_name", "");
+    const std::string layer_name = metadata.value("name", "");
+    if (class_name.empty() || given.count(class_name) || Registry::global().resolve(Kind::Layer, class_name)) continue;
+    unknown[class_name].emplace(layer_name, id);
+  }
+  CustomObjects out;
+  if (unknown.empty()) return out;
+  auto graph = SavedModelGraph::open(saved_model, meta_graph, directory);
+  for (const auto& [class_name, nodes] : unknown) {
+    auto entry = std::make_shared<ClassEntry>();
+    entry->kind = Kind::Layer;
+    entry->class_name = class_name;
+    entry->factory = LayerFactory([graph, class_name, nodes](const Json& config) -> LayerPtr {
+      const std::string name = config.is_object() ? config.value("name", "") : "";
+      auto it = nodes.find(name);
+      if (it == nodes.end())
+        throw Error("SavedModel " + quoted(graph->directory) + ": no saved layer '" + name + "' of class " + class_name +
+                    " to revive from its traced functions");
+      return std::make_shared<RevivedLayer>(config, class_name, graph, it->second);
+    });
+    out.emplace(class_name, std::move(entry));
+  }
+  return out;
+}
+
+}  // namespace ksave::plugins::savedmodel

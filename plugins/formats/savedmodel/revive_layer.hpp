@@ -1,0 +1,24 @@
+// Keras layers whose class no plugin defines, revived from their traced functions as tf.keras
+// does (RevivedLayer): the layer keeps its saved config, its variables come from the object
+// graph, and its call runs keras_api.call_and_return_conditional_losses. The SavedModel writer
+// follows TensorFlow's layout, so ksave's own files revive the same way.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "ksave/custom_objects.hpp"
+#include "ksave_tf_saved_model.pb.h"
+
+namespace ksave::plugins::savedmodel {
+
+// custom_objects entries for every Keras layer class of the SavedModel that neither `given` nor
+// the registry resolves; each builds the revived layer of the saved node with the layer's name.
+// Empty (and the function library untouched) when every class is known.
+CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model,
+                                    const tfproto::MetaGraphDef& meta_graph,
+                                    const std::optional<tfproto::KerasSavedMetadata>& keras_metadata,
+                                    const std::filesystem::path& directory, const CustomObjects& given);
+
+}  // namespace ksave::plugins::savedmodel

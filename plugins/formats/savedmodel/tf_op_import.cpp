@@ -1,0 +1,250 @@
+#include "tf_op_import.hpp"
+
+#include <map>
+
+#include "graph_tensor.hpp"
+#include "tf_op_import_example.hpp"
+#include "ksave/error.hpp"
+#include "ksave/ops.hpp"
+#include "ksave/tf/bundle.hpp"
+
+namespace ksave::plugins::savedmodel {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+void expect_inputs(const TfOpCall& call, std::size_t count) {
+  if (call.inputs.size() != count)
+    throw Error(call.where + " (" + call.node.op() + "): expects " + std::to_string(count) + " inputs, found " +
+                std::to_string(call.inputs.size()));
+}
+
+Tensors run_ksave(const std::string& op, std::span<const Tensor> inputs, const Attrs& attrs) {
+  return run_op(find_op(op), inputs, attrs);
+}
+
+// An op ksave has under the same (or another) name whose attributes are TensorFlow's.
+TfOpImporter same_op(std::string ksave_name = "") {
+  return {[ksave_name](const TfOpCall& call) {
+            return run_ksave(ksave_name.empty() ? call.node.op() : ksave_name, call.inputs, attrs_from_node(call.node));
+          },
+          {}};
+}
+
+// An op whose last inputs TensorFlow passes as tensors and ksave takes as attributes: the
+// inputs from `first_const` on become the attributes `names`, in order.
+TfOpImporter const_inputs_as_attrs(std::size_t first_const, std::vector<std::string> names, bool scalar = false,
+                                   std::string ksave_name = "") {
+  return {[=](const TfOpCall& call) {
+            expect_inputs(call, first_const + names.size());
+            Attrs attrs = attrs_from_node(call.node);
+            for (std::size_t i = 0; i < names.size(); ++i) {
+              Ints values = int_values(call.inputs[first_const + i], call.where + " input " + std::to_string(first_const + i));
+              if (scalar) {
+                if (values.size() != 1) throw Error(call.where + ": " + names[i] + " must be a scalar");
+                attrs.set(names[i], values[0]);
+              } else {
+                attrs.set(names[i], std::move(values));
+              }
+            }
+            return run_ksave(ksave_name.empty() ? call.node.op() : ksave_name, call.inputs.first(first_const), attrs);
+          },
+          {}};
+}
+
+// Sum, Mean, Max, Min: TensorFlow's empty reduction list reduces nothing (ksave's means all).
+TfOpImporter reduction() {
+  return {[](const TfOpCall& call) {
+            expect_inputs(call, 2);
+            Ints axes = int_values(call.inputs[1], call.where + " reduction_indices");
+            if (axes.empty()) return Tensors{call.inputs[0]};
+            Attrs attrs = attrs_from_node(call.node);
+            attrs.set("axis", std::move(axes));
+            return run_ksave(call.node.op(), call.inputs.first(1), attrs);
+          },
+          {}};
+}
+
+TfOpImporter unary(Tensor (*fn)(const Tensor&)) {
+  return {[fn](const TfOpCall& call) {
+            expect_inputs(call, 1);
+            return Tensors{fn(call.inputs[0])};
+          },
+          {}};
+}
+
+Tensors concat_v2(const TfOpCall& call) {
+  if (call.inputs.size() < 2) throw Error(call.where + " (ConcatV2): needs values and an axis");
+  Ints axis = int_values(call.inputs.back(), call.where + " axis");
+  if (axis.size() != 1) throw Error(call.where + " (ConcatV2): the axis must be a scalar");
+  return run_ksave("ConcatV2", call.inputs.first(call.inputs.size() - 1), Attrs{{"axis", axis[0]}});
+}
+
+Tensors shape_of(const TfOpCall& call) {
+  expect_inputs(call, 1);
+  const auto* out_type = find_attr(call.node, "out_type");
+  const Shape& shape = call.inputs[0].shape();
+  if (out_type && out_type->type() == tfproto::DT_INT64) return {Tensor::from_vector<std::int64_t>(shape, {static_cast<Dim>(shape.size())})};
+  std::vector<std::int32_t> dims(shape.begin(), shape.end());
+  return {Tensor::from_vector<std::int32_t>(dims, {static_cast<Dim>(dims.size())})};
+}
+
+Tensors fill(const TfOpCall& call) {
+  expect_inputs(call, 2);
+  const Ints dims = int_values(call.inputs[0], call.where + " dims");
+  const Shape shape(dims.begin(), dims.end());
+  for (Dim d : shape)
+    if (d < 0) throw Error(call.where + " (Fill): negative dimension in " + shape_to_string(shape));
+  const Tensor& value = call.inputs[1];
+  if (value.size() != 1) throw Error(call.where + " (Fill): the value must be a scalar");
+  const std::size_t bytes = dtype_size(value.dtype()) ? dtype_size(value.dtype()) : sizeof(std::string);
+  if (static_cast<std::uint64_t>(num_elements(shape)) > kMaxProtoTensorBytes / bytes)
+    throw Error(call.where + " (Fill): the shape " + shape_to_string(shape) + " is too large");
+  if (value.dtype() == DType::String) return {Tensor::strings(std::vector<std::string>(static_cast<std::size_t>(num_elements(shape)), value.string_values()[0]), shape)};
+  return {Tensor::filled(value.dtype(), shape, value.item())};
+}
+
+// StridedSlice with unit strides (what shape arithmetic and Keras's slicing emit): begin/end
+// masks, negative indices and shrink_axis_mask; ellipsis and new axes are refused by name.
+Tensors strided_slice(const TfOpCall& call) {
+  expect_inputs(call, 4);
+  const Tensor& x = call.inputs[0];
+  const Ints begin = int_values(call.inputs[1], call.where + " begin"), end = int_values(call.inputs[2], call.where + " end"),
+             strides = int_values(call.inputs[3], call.where + " strides");
+  const auto mask = [&](const char* name) {
+    const auto* a = find_attr(call.node, name);
+    return a ? a->i() : 0;
+  };
+  if (mask("ellipsis_mask") || mask("new_axis_mask"))
+    throw Error(call.where + " (StridedSlice): ellipsis_mask and new_axis_mask are not supported");
+  if (begin.size() != end.size() || begin.size() != strides.size() || static_cast<int>(begin.size()) > x.rank())
+    throw Error(call.where + " (StridedSlice): begin, end and strides must have one entry per sliced axis");
+  Ints starts(static_cast<std::size_t>(x.rank()), 0), sizes(static_cast<std::size_t>(x.rank()), -1), squeezed;
+  for (std::size_t i = 0; i < begin.size(); ++i) {
+    if (strides[i] != 1) throw Error(call.where + " (StridedSlice): only stride 1 is supported, found " + std::to_string(strides[i]));
+    const Dim n = x.shape()[i];
+    const auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
+    const bool shrink = (mask("shrink_axis_mask") >> i) & 1;
+    std::int64_t b = (mask("begin_mask") >> i) & 1 ? 0 : clamp(begin[i]);
+    std::int64_t e = (mask("end_mask") >> i) & 1 ? n : clamp(end[i]);
+    if (shrink) {
+      if (begin[i] < -n || begin[i] >= n) throw Error(call.where + " (StridedSlice): index " + std::to_string(begin[i]) + " out of range");
+      b = clamp(begin[i]);
+      e = b + 1;
+      squeezed.push_back(static_cast<std::int64_t>(i));
+    }
+    starts[i] = b;
+    sizes[i] = std::max<std::int64_t>(e - b, 0);
+  }
+  Tensor out = ops::slice(x, starts, sizes);
+  if (!squeezed.empty()) out = ops::squeeze(out, squeezed);
+  return {out};
+}
+
+// Pad / PadV2: paddings [rank, 2] and an optional constant.
+Tensors pad(const TfOpCall& call) {
+  if (call.inputs.size() != 2 && call.inputs.size() != 3) throw Error(call.where + " (Pad): expects 2 or 3 inputs");
+  const Ints flat = int_values(call.inputs[1].reshape({call.inputs[1].size()}), call.where + " paddings");
+  if (flat.size() != 2 * static_cast<std::size_t>(call.inputs[0].rank())) throw Error(call.where + " (Pad): paddings must be [rank, 2]");
+  std::vector<std::pair<std::int64_t, std::int64_t>> pads;
+  for (std::size_t i = 0; i < flat.size(); i += 2) pads.emplace_back(flat[i], flat[i + 1]);
+  return {ops::pad(call.inputs[0], pads, call.inputs.size() == 3 ? call.inputs[2].item() : 0.0)};
+}
+
+Tensors add_n(const TfOpCall& call) {
+  if (call.inputs.empty()) throw Error(call.where + " (AddN): no inputs");
+  Tensor total = call.inputs[0];
+  for (std::size_t i = 1; i < call.inputs.size(); ++i) total = ops::add(total, call.inputs[i]);
+  return {total};
+}
+
+// Select (v1): a rank-1 condition picks rows; otherwise it is SelectV2.
+Tensors select_v1(const TfOpCall& call) {
+  expect_inputs(call, 3);
+  Tensor cond = call.inputs[0];
+  if (cond.rank() == 1 && call.inputs[1].rank() > 1) {
+    Shape shape(static_cast<std::size_t>(call.inputs[1].rank()), 1);
+    shape[0] = cond.shape()[0];
+    cond = cond.reshape(shape);
+  }
+  return {ops::select(cond, call.inputs[1], call.inputs[2])};
+}
+
+const std::map<std::string, TfOpImporter>& table() {
+  static const std::map<std::string, TfOpImporter> importers = [] {
+    std::map<std::string, TfOpImporter> t;
+    for (const char* op : {"MatMul", "BatchMatMulV2", "BiasAdd", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Pow",
+                           "SquaredDifference", "Greater", "Equal", "SelectV2", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt",
+                           "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu", "Selu", "Softplus", "Softsign", "Erf",
+                           "LeakyRelu", "Softmax", "LogSoftmax", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool", "Cast",
+                           "Squeeze", "Pack", "ZerosLike", "OnesLike"})
+      t[op] = same_op();
+    t["Add"] = same_op("AddV2");
+    t["BatchMatMulV3"] = same_op("BatchMatMulV2");
+    t["Relu6"] = {[](const TfOpCall& c) { expect_inputs(c, 1); return Tensors{ops::clip(c.inputs[0], 0.0, 6.0)}; }, {}};
+    t["Reciprocal"] = unary([](const Tensor& x) { return ops::div(Tensor::filled(x.dtype(), {}, 1.0), x); });
+    for (const char* op : {"Sum", "Mean", "Max", "Min"}) t[op] = reduction();
+    t["Reshape"] = const_inputs_as_attrs(1, {"shape"});
+    t["Transpose"] = const_inputs_as_attrs(1, {"perm"});
+    t["Tile"] = const_inputs_as_attrs(1, {"multiples"});
+    t["Slice"] = const_inputs_as_attrs(1, {"begin", "size"});
+    t["ExpandDims"] = const_inputs_as_attrs(1, {"axis"}, true);
+    t["ArgMax"] = const_inputs_as_attrs(1, {"axis"}, true);
+    t["GatherV2"] = const_inputs_as_attrs(2, {"axis"}, true);
+    t["ConcatV2"] = {concat_v2, {}};
+    t["Shape"] = {shape_of, {}};
+    t["Fill"] = {fill, {}};
+    t["StridedSlice"] = {strided_slice, {}};
+    t["Pad"] = {pad, {}};
+    t["PadV2"] = {pad, {}};
+    t["AddN"] = {add_n, {}};
+    t["Select"] = {select_v1, {}};
+    t["ParseExample"] = parse_example_importer(false);
+    t["ParseExampleV2"] = parse_example_importer(true);
+    return t;
+  }();
+  return importers;
+}
+
+}  // namespace
+
+const TfOpImporter* find_tf_op_importer(const std::string& op_type) {
+  auto it = table().find(op_type);
+  return it == table().end() ? nullptr : &it->second;
+}
+
+const tfproto::AttrValue* find_attr(const tfproto::NodeDef& node, const std::string& name) {
+  auto it = node.attr().find(name);
+  return it == node.attr().end() ? nullptr : &it->second;
+}
+
+Attrs attrs_from_node(const tfproto::NodeDef& node) {
+  Attrs attrs;
+  for (const auto& [name, value] : node.attr()) {
+    if (name.empty() || name[0] == '_') continue;
+    switch (value.value_case()) {
+      case tfproto::AttrValue::kS: attrs.set(name, value.s()); break;
+      case tfproto::AttrValue::kI: attrs.set(name, static_cast<std::int64_t>(value.i())); break;
+      case tfproto::AttrValue::kF: attrs.set(name, static_cast<double>(value.f())); break;
+      case tfproto::AttrValue::kB: attrs.set(name, value.b()); break;
+      case tfproto::AttrValue::kType: attrs.set(name, tf::tf_dtype_name(value.type())); break;
+      case tfproto::AttrValue::kList:
+        if (value.list().i_size() > 0 || (value.list().f_size() == 0 && value.list().s_size() == 0 && value.list().type_size() == 0 &&
+                                          value.list().shape_size() == 0))
+          attrs.set(name, Ints(value.list().i().begin(), value.list().i().end()));
+        else if (value.list().f_size() > 0)
+          attrs.set(name, std::vector<double>(value.list().f().begin(), value.list().f().end()));
+        break;
+      default: break;  // shapes, tensors, functions: not op parameters ksave reads
+    }
+  }
+  return attrs;
+}
+
+Ints int_values(const Tensor& t, const std::string& what) {
+  if (t.rank() > 1) throw Error(what + ": expected a scalar or a list of integers, found shape " + shape_to_string(t.shape()));
+  if (!is_integer(t.dtype())) throw Error(what + ": expected integers, found " + std::string(dtype_name(t.dtype())));
+  return t.to_vector<std::int64_t>();
+}
+
+}  // namespace ksave::plugins::savedmodel

@@ -1,0 +1,41 @@
+// The table of TensorFlow op types the graph executor runs with ksave ops. Each importer maps a
+// NodeDef's attrs (and the constant inputs TensorFlow passes as tensors: Reshape's shape,
+// ConcatV2's axis, Sum's reduction indices, Transpose's perm, ...) onto ksave's op attributes.
+// Nodes that touch variables, feeds or other functions are the executor's own (graph_executor).
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ksave/op.hpp"
+#include "ksave_tf_graph.pb.h"
+
+namespace ksave::plugins::savedmodel {
+
+struct TfOpCall {
+  const tfproto::NodeDef& node;
+  std::span<const Tensor> inputs;
+  const std::string& where;  // "function F node N", for errors
+};
+
+struct TfOpImporter {
+  std::function<Tensors(const TfOpCall&)> run;
+  // Position of output arg `arg` among the flat outputs ("node:arg:idx" names); empty for ops
+  // with one output arg.
+  std::function<std::size_t(const tfproto::NodeDef&, const std::string& arg)> output_arg_offset;
+};
+
+// The importer of a TensorFlow op type, or null when ksave cannot run it.
+const TfOpImporter* find_tf_op_importer(const std::string& op_type);
+
+// ---- attribute helpers (shared with the executor) ----
+const tfproto::AttrValue* find_attr(const tfproto::NodeDef& node, const std::string& name);
+// The NodeDef attrs ksave ops understand (numbers, flags, strings, int/float lists, dtypes as
+// names); shapes, functions and the "_"-prefixed bookkeeping attrs are left out.
+Attrs attrs_from_node(const tfproto::NodeDef& node);
+// The integer values of a constant input (shape, axes, perm), checked to be at most rank 1.
+std::vector<std::int64_t> int_values(const Tensor& t, const std::string& what);
+
+}  // namespace ksave::plugins::savedmodel

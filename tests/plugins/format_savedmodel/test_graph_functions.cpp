@@ -1,0 +1,254 @@
+// SavedModels loaded as graphs (tf.saved_model.load): the tf-serving half_plus_two models (TF2
+// object graph + function library, TF1 GraphDef + name-based variables) and a tf.keras model's
+// serving signature run through ksave's ops and reproduce their expected values; damaged graphs
+// (unknown ops, corrupt or missing functions, missing variables, cycles, absurd constants) give
+// clear errors.
+#define BOOST_TEST_MODULE format_savedmodel_graph_functions
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <fstream>
+
+#include "ksave/ksave.hpp"
+#include "ksave/loaded_functions.hpp"
+#include "ksave/saving.hpp"
+#include "ksave_tf_saved_model.pb.h"
+#include "savedmodel_fixtures.hpp"
+#include "support/test_data.hpp"
+
+namespace fs = std::filesystem;
+using namespace ksave;
+using namespace ksave::test::savedmodel;
+
+namespace {
+
+const char* const kTf2Case = "tfserving_tf2_savedmodel_half_plus_two";
+const char* const kTf2Folder = "saved_model_half_plus_two_tf2_cpu/00000123";
+const char* const kTf1Case = "tfserving_tf1_savedmodel_half_plus_two";
+const char* const kTf1Folder = "saved_model_half_plus_two_cpu/00000123";
+const char* const kKerasCase = "tfnet_kerassm_python_func_model";
+const char* const kKerasFolder = "python_func_model";
+
+Tensor floats(std::vector<float> values, Shape shape) { return Tensor::from_vector<float>(values, std::move(shape)); }
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A copy of a fixture's SavedModel whose saved_model.pb `edit` changes.
+fs::path edited_copy(const fs::path& real, const std::string& case_name, const std::string& folder, const std::string& name,
+                     const std::function<void(tfproto::SavedModel&)>& edit) {
+  const fs::path target = test::scratch_dir(name) / "model";
+  fs::copy(fixture_folder(real, case_name, folder), target, fs::copy_options::recursive);
+  tfproto::SavedModel saved_model;
+  {
+    std::ifstream in(target / "saved_model.pb", std::ios::binary);
+    BOOST_TEST_REQUIRE(saved_model.ParseFromIstream(&in));
+  }
+  edit(saved_model);
+  std::ofstream out(target / "saved_model.pb", std::ios::binary | std::ios::trunc);
+  BOOST_TEST_REQUIRE(saved_model.SerializeToOstream(&out));
+  return target;
+}
+
+tfproto::FunctionDef& function_named(tfproto::SavedModel& saved_model, const std::string& prefix) {
+  for (auto& f : *saved_model.mutable_meta_graphs(0)->mutable_graph_def()->mutable_library()->mutable_function())
+    if (f.signature().name().rfind(prefix, 0) == 0) return f;
+  BOOST_FAIL("no function " << prefix);
+  throw;
+}
+
+tfproto::NodeDef& node_of_op(tfproto::FunctionDef& f, const std::string& op) {
+  for (auto& node : *f.mutable_node_def())
+    if (node.op() == op) return node;
+  BOOST_FAIL("no " << op << " node in " << f.signature().name());
+  throw;
+}
+
+NamedTensors predict_x(const LoadedFunctions& graph, const std::string& signature, const std::string& key, Tensor x) {
+  return graph.signature(signature)({{key, std::move(x)}});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(tf2_half_plus_two_runs_its_signatures) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path folder = fixture_folder(*real, kTf2Case, kTf2Folder), expected = *real / kTf2Case / "expected";
+  const LoadedFunctionsPtr graph = load_functions(folder);
+  BOOST_TEST(graph->signature_names().size() == 6u);
+  const SignatureFunction& serving = graph->signature("serving_default");
+  BOOST_TEST(serving.inputs.at("x").tensor_name == "serving_default_x:0");
+  BOOST_TEST((serving.inputs.at("x").shape == Shape{1}));
+  check_close(serving({{"x", read_npy(expected / "input_0.npy")}}).at("y"), read_npy(expected / "output_0.npy"), 0, 0, "serving_default");
+  // SignatureDef.defaults: x = [0.0] when the caller gives none.
+  check_close(serving({}).at("y"), read_npy(expected / "output_0_default_input.npy"), 0, 0, "default input");
+  check_close(predict_x(*graph, "regress_x2_to_y3", "inputs", floats({2.f}, {1})).at("outputs"),
+              read_npy(expected / "output_regress_x2_to_y3.npy"), 0, 0, "regress_x2_to_y3");
+  BOOST_TEST(error_of([&] { serving({{"z", floats({1.f}, {1})}}); }).find("has no input 'z'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(tf1_half_plus_two_runs_its_float_signatures) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path folder = fixture_folder(*real, kTf1Case, kTf1Folder), expected = *real / kTf1Case / "expected";
+  const LoadedFunctionsPtr graph = load_functions(folder);
+  BOOST_TEST(graph->signature_names().size() == 5u);
+  const Tensor x = read_npy(expected / "input_0.npy");
+  check_close(predict_x(*graph, "serving_default", "x", x).at("y"), read_npy(expected / "output_0.npy"), 0, 0, "serving_default");
+  check_close(predict_x(*graph, "regress_x2_to_y3", "inputs", x).at("outputs"), read_npy(expected / "output_y3_regress_x2_to_y3.npy"), 0, 0,
+              "regress_x2_to_y3");
+  // The repository's serving tests: x = 20 → 12, 80 → 42.
+  const Tensor y = predict_x(*graph, "serving_default", "x", floats({20.f, 80.f}, {2, 1})).at("y");
+  BOOST_TEST(y.to_vector<float>() == (std::vector<float>{12.f, 42.f}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(keras_savedmodel_serving_signature_runs_as_a_graph) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path expected = *real / kKerasCase / "expected";
+  const LoadedFunctionsPtr graph = load_functions(fixture_folder(*real, kKerasCase, kKerasFolder));
+  const NamedTensors out = graph->signature("serving_default")({{"input_1", read_npy(expected / "input_0.npy")}});
+  check_close(out.at("softmax"), read_npy(expected / "output_0.npy"), 1e-4, 1e-5, "serving_default");
+}
+
+namespace {
+
+// tf.Example strings with one float feature each, as the serving clients send them.
+Tensor examples_with(const std::string& key, const std::vector<float>& values) {
+  const auto field = [](char tag, const std::string& bytes) { return std::string(1, tag) + char(bytes.size()) + bytes; };
+  std::vector<std::string> out;
+  for (float v : values) {
+    std::string bits(sizeof v, '\0');
+    std::memcpy(bits.data(), &v, sizeof v);
+    const std::string feature = field('\x12', field('\x0a', bits));  // Feature.float_list.value (packed)
+    out.push_back(field('\x0a', field('\x0a', field('\x0a', key) + field('\x12', feature))));
+  }
+  return Tensor::strings(out, {static_cast<Dim>(out.size())});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(tf_example_signatures_parse_dense_float_features) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path tf1_expected = *real / kTf1Case / "expected";
+  const LoadedFunctionsPtr tf1 = load_functions(fixture_folder(*real, kTf1Case, kTf1Folder));
+  const std::vector<float> x = read_npy(tf1_expected / "input_0.npy").to_vector<float>();
+  check_close(predict_x(*tf1, "regress_x_to_y2", "inputs", examples_with("x", x)).at("outputs"),
+              read_npy(tf1_expected / "output_y2_regress_x_to_y2.npy"), 0, 0, "TF1 regress_x_to_y2");
+  check_close(predict_x(*tf1, "regress_x_to_y", "inputs", examples_with("x", x)).at("outputs"), read_npy(tf1_expected / "output_0.npy"), 0,
+              0, "TF1 regress_x_to_y");
+  const LoadedFunctionsPtr tf2 = load_functions(fixture_folder(*real, kTf2Case, kTf2Folder));
+  const Tensor y = predict_x(*tf2, "regress_x_to_y", "inputs", examples_with("x", {2.f, 20.f})).at("outputs");
+  BOOST_TEST(y.to_vector<float>() == (std::vector<float>{3.f, 12.f}), boost::test_tools::per_element());
+  BOOST_TEST(error_of([&] { predict_x(*tf1, "regress_x_to_y", "inputs", Tensor::strings({"\x0a\xff"}, {1})); }).find("corrupt") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_ops_are_listed_in_one_error) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path folder = edited_copy(*real, kTf2Case, kTf2Folder, "graph_unknown_ops", [](tfproto::SavedModel& sm) {
+    auto& f = function_named(sm, "__inference_predict_");
+    node_of_op(f, "Mul").set_op("FancyMul");
+    node_of_op(f, "AddV2").set_op("FancyAdd");
+  });
+  const LoadedFunctionsPtr graph = load_functions(folder);  // the other signatures still run
+  BOOST_TEST(predict_x(*graph, "regress_x2_to_y3", "inputs", floats({2.f}, {1})).at("outputs").item() == 4.0);
+  const std::string message = error_of([&] { graph->signature("serving_default")({}); });
+  BOOST_TEST_MESSAGE(message);
+  BOOST_TEST(message.find("FancyMul") != std::string::npos);
+  BOOST_TEST(message.find("FancyAdd") != std::string::npos);
+  BOOST_TEST(message.find("__inference_predict_") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(damaged_graphs_give_clear_errors) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const auto serving_error = [](const fs::path& folder, const NamedTensors& inputs = {}) {
+    return error_of([&] { load_functions(folder)->signature("serving_default")(inputs); });
+  };
+  const auto expect = [](const std::string& message, const std::string& part) {
+    BOOST_TEST_MESSAGE(message);
+    BOOST_TEST(message.find(part) != std::string::npos, "'" << part << "' not in: " << message);
+  };
+  expect(serving_error(edited_copy(*real, kTf2Case, kTf2Folder, "graph_missing_function", [](tfproto::SavedModel& sm) {
+           auto* functions = sm.mutable_meta_graphs(0)->mutable_graph_def()->mutable_library()->mutable_function();
+           for (int i = 0; i < functions->size(); ++i)
+             if (functions->Get(i).signature().name().rfind("__inference_predict_", 0) == 0) functions->DeleteSubrange(i--, 1);
+         })),
+         "__inference_predict_");
+  expect(serving_error(edited_copy(*real, kTf2Case, kTf2Folder, "graph_cycle", [](tfproto::SavedModel& sm) {
+           auto& f = function_named(sm, "__inference_predict_");
+           node_of_op(f, "Mul").set_input(0, node_of_op(f, "AddV2").name() + ":z:0");
+         })),
+         "cycle");
+  expect(serving_error(edited_copy(*real, kTf2Case, kTf2Folder, "graph_bad_index", [](tfproto::SavedModel& sm) {
+           auto& f = function_named(sm, "__inference_predict_");
+           node_of_op(f, "AddV2").set_input(0, node_of_op(f, "Mul").name() + ":z:7");
+         })),
+         "output 7");
+  expect(serving_error(edited_copy(*real, kTf2Case, kTf2Folder, "graph_dangling_input", [](tfproto::SavedModel& sm) {
+           node_of_op(function_named(sm, "__inference_predict_"), "Mul").set_input(1, "nowhere:z:0");
+         })),
+         "nowhere");
+  expect(serving_error(edited_copy(*real, kKerasCase, kKerasFolder, "graph_absurd_const", [](tfproto::SavedModel& sm) {
+           for (auto& f : *sm.mutable_meta_graphs(0)->mutable_graph_def()->mutable_library()->mutable_function())
+             for (auto& node : *f.mutable_node_def())
+               if (node.op() == "Const" && node.name().ends_with("add/y")) {
+                 auto* shape = (*node.mutable_attr())["value"].mutable_tensor()->mutable_tensor_shape();
+                 shape->add_dim()->set_size(1000000);
+                 shape->add_dim()->set_size(1000000);
+               }
+         }), {{"input_1", Tensor::zeros(DType::Float32, {1, 784})}}),
+         "asks for more than");
+  // A variable whose checkpoint value cannot be found through the object graph.
+  expect(serving_error(edited_copy(*real, kTf2Case, kTf2Folder, "graph_missing_variable", [](tfproto::SavedModel& sm) {
+           for (auto& child : *sm.mutable_meta_graphs(0)->mutable_object_graph_def()->mutable_nodes(0)->mutable_children())
+             if (child.local_name() == "a") child.set_local_name("renamed");
+         })),
+         "has no value");
+  const fs::path corrupt = edited_copy(*real, kTf2Case, kTf2Folder, "graph_corrupt", [](tfproto::SavedModel&) {});
+  std::ofstream(corrupt / "saved_model.pb", std::ios::binary | std::ios::trunc) << "\x0a\xff\xff\xff\x0f garbage";
+  expect(error_of([&] { load_functions(corrupt); }), "saved_model.pb");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keras_layer_class_revives_from_its_traced_call) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  // No plugin defines the custom layer Transformer: it runs its traced call function.
+  ModelPtr model = load_model(fixture_folder(*real, kKerasCase, kKerasFolder));
+  BOOST_TEST(model->layers().front()->class_name() == "Transformer");
+  BOOST_TEST(model->layers().front()->get_config()["a"] == 784);
+  BOOST_TEST_REQUIRE(model->weights().size() == 1u);
+  BOOST_TEST((model->weights()[0]->shape() == Shape{784, 10}));
+  check_expected_runs(*model, *real / kKerasCase / "expected");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keras_layer_without_traces_is_refused_clearly) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  // As if saved with save_traces=False: the layer's functions are gone.
+  const fs::path folder = edited_copy(*real, kKerasCase, kKerasFolder, "revive_no_traces", [](tfproto::SavedModel& sm) {
+    auto& objects = *sm.mutable_meta_graphs(0)->mutable_object_graph_def();
+    const int layer = [&] {
+      for (const auto& child : objects.nodes(0).children())
+        if (child.local_name() == "layer_with_weights-0") return child.node_id();
+      return -1;
+    }();
+    BOOST_TEST_REQUIRE(layer > 0);
+    for (auto& child : *objects.mutable_nodes(layer)->mutable_children())
+      if (child.local_name() == "keras_api" || child.local_name() == "__call__" || child.local_name() == "call_and_return_all_conditional_losses")
+        child.set_local_name("gone_" + child.local_name());
+  });
+  const std::string message = error_of([&] { load_model(folder); });
+  BOOST_TEST_MESSAGE(message);
+  BOOST_TEST(message.find("Transformer") != std::string::npos);
+  BOOST_TEST(message.find("no traced call function") != std::string::npos);
+}
