@@ -23,7 +23,7 @@ const Command kDemo{"demo", "demo [--dir DIR] [--epochs N]",
                     run};
 
 // Formats in the order the table lists them (the ones not registered are noted and skipped).
-const char* const kFormats[] = {"json", "h5", "tf-checkpoint", "savedmodel"};
+const char* const kFormats[] = {"json", "h5", "keras", "tf-checkpoint", "savedmodel"};
 constexpr std::int64_t kFeatures = 8;
 constexpr std::int64_t kRows = 256;
 

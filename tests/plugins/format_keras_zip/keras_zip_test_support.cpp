@@ -72,10 +72,22 @@ Tensor read_weights_dataset(const fs::path& archive, const std::string& path) {
   return file.dataset(path).read();
 }
 
-void write_archive(const fs::path& archive, const std::vector<std::pair<std::string, std::vector<char>>>& entries) {
-  ZipWriter writer(archive);
-  for (const auto& [name, bytes] : entries) writer.add(name, bytes);
-  writer.close();
+void write_archive(const fs::path& archive, const std::vector<std::pair<std::string, std::vector<char>>>& entries, bool deflate) {
+  if (!deflate) {
+    ZipWriter writer(archive);
+    for (const auto& [name, bytes] : entries) writer.add(name, bytes);
+    writer.close();
+    return;
+  }
+  int code = 0;
+  zip_t* z = zip_open(archive.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  if (!z) throw Error("cannot create '" + archive.string() + "' with libzip");
+  for (const auto& [name, bytes] : entries) {
+    zip_source_t* source = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
+    zip_int64_t index = zip_file_add(z, name.c_str(), source, ZIP_FL_ENC_UTF_8);
+    zip_set_file_compression(z, static_cast<zip_uint64_t>(index), ZIP_CM_DEFLATE, 9);
+  }
+  if (zip_close(z) != 0) throw Error("cannot write '" + archive.string() + "': " + zip_strerror(z));
 }
 
 std::vector<char> bytes_of(const std::string& text) { return std::vector<char>(text.begin(), text.end()); }

@@ -25,8 +25,10 @@ std::map<std::string, std::string> weights_layout(const std::filesystem::path& a
 // One dataset of model.weights.h5.
 Tensor read_weights_dataset(const std::filesystem::path& archive, const std::string& path);
 
-// Writes an archive of these entries (stored).
-void write_archive(const std::filesystem::path& archive, const std::vector<std::pair<std::string, std::vector<char>>>& entries);
+// Writes an archive of these entries (stored, as Keras writes them; deflated when asked, as
+// a user's re-zipped archive may be).
+void write_archive(const std::filesystem::path& archive, const std::vector<std::pair<std::string, std::vector<char>>>& entries,
+                   bool deflate = false);
 std::vector<char> bytes_of(const std::string& text);
 
 // Same dtype, shape and values (exact equality; the suites compare weights that were copied).

@@ -91,6 +91,21 @@ BOOST_AUTO_TEST_CASE(real_keras3_archives_restore_compile_config_and_adam_state)
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_real_archive_rezipped_with_deflate_loads_the_same) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path original = *real / "divya_keras310_mlp_zip" / "mnist_model.keras";
+  const fs::path deflated = test::scratch_dir("keras_zip_deflated") / "mnist_model.keras";
+  std::vector<std::pair<std::string, std::vector<char>>> entries;
+  for (const auto& [name, method] : test::keras_zip::entry_methods(original)) {
+    BOOST_TEST(method == 0, name << ": Keras stores its entries");
+    entries.emplace_back(name, test::keras_zip::read_entry(original, name));
+  }
+  test::keras_zip::write_archive(deflated, entries, true);
+  for (const auto& [name, method] : test::keras_zip::entry_methods(deflated)) BOOST_TEST(method == 8, name);
+  check_outputs(*real / "divya_keras310_mlp_zip", *load_model(deflated), "output_0.npy");
+}
+
 BOOST_AUTO_TEST_CASE(inspect_lists_the_archive) {
   auto real = test::real_fixtures();
   KSAVE_REQUIRE_DATA(real, "real fixtures");

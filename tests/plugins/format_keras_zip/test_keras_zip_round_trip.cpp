@@ -176,6 +176,46 @@ BOOST_AUTO_TEST_CASE(compiled_model_keeps_compile_config_and_resumes_training_bi
   BOOST_TEST(!kz::read_json_entry(dir / "bare.keras", "config.json").contains("compile_config"));
   BOOST_TEST(kz::weights_layout(dir / "bare.keras").count("optimizer/vars/0") == 0u);
   BOOST_TEST(!load_model(dir / "bare.keras")->compiled());
+
+  // Compiled but never trained: the compile config is saved, no optimizer variables, and the
+  // reloaded model is compiled with a fresh optimizer.
+  ModelPtr untrained = small_cnn();
+  untrained->compile(Json("sgd"), Json("mse"));
+  save_model(*untrained, dir / "untrained.keras", kAsKeras3);
+  BOOST_TEST(kz::read_json_entry(dir / "untrained.keras", "config.json")["compile_config"]["optimizer"]["class_name"] == "SGD");
+  BOOST_TEST(kz::weights_layout(dir / "untrained.keras").count("optimizer/vars/0") == 0u);
+  BOOST_TEST(load_model(dir / "untrained.keras")->compiled());
+}
+
+BOOST_AUTO_TEST_CASE(sgd_rmsprop_and_amsgrad_state_resume_bit_identically) {
+  const fs::path dir = test::scratch_dir("keras_zip_optimizers");
+  Tensor x = wave({8, 4, 4, 2}, 0.2f);
+  Tensor y = wave({8, 3}, 1.9f);
+  struct Case {
+    Json optimizer;
+    std::size_t stored;  // optimizer/vars: iteration, learning_rate, slots of the 6 trainable variables
+  };
+  const Case cases[] = {
+      {Json{{"class_name", "SGD"}, {"config", {{"momentum", 0.9}}}}, 2 + 6},
+      {Json{{"class_name", "RMSprop"}, {"config", {{"momentum", 0.5}, {"centered", true}}}}, 2 + 3 * 6},
+      {Json{{"class_name", "Adam"}, {"config", {{"amsgrad", true}}}}, 2 + 3 * 6},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.optimizer.dump()) {
+      ModelPtr model = small_cnn();
+      model->compile(c.optimizer, Json("mse"));
+      model->fit({x}, {y}, quiet_fit(1));
+      save_model(*model, dir / "m.keras", kAsKeras3);
+      auto layout = kz::weights_layout(dir / "m.keras");
+      std::size_t stored = 0;
+      while (layout.count("optimizer/vars/" + std::to_string(stored))) ++stored;
+      BOOST_TEST(stored == c.stored);
+      ModelPtr reloaded = load_model(dir / "m.keras");
+      model->fit({x}, {y}, quiet_fit(1));
+      reloaded->fit({x}, {y}, quiet_fit(1));
+      BOOST_TEST(same_weights(*model, *reloaded));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(saving_replaces_the_file_atomically_and_respects_overwrite) {
