@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "ksave/loaded_functions.hpp"
 #include "ksave/npy.hpp"
 #include "ksave/shape.hpp"
 
@@ -14,7 +15,8 @@ const Command kPredict{"predict",
                        "predict MODEL [--weights W] --input X.npy [--input X2.npy ...] --output Y.npy "
                        "[--output Y2.npy ...] [--batch-size N]",
                        "Runs MODEL (a saved model, or an architecture JSON with --weights) on the inputs, "
-                       "in the model's input order, and writes the outputs in its output order.",
+                       "in the model's input order, and writes the outputs in its output order. A SavedModel that is not a Keras "
+                       "model runs its serving_default signature (inputs and outputs in sorted key order).",
                        run};
 
 // "input 'x' (None, 4)" for messages.
@@ -33,6 +35,36 @@ void check_count(const char* what, std::size_t given, const std::vector<std::str
   throw Error("the model has " + std::to_string(names.size()) + " " + what + (names.size() == 1 ? "" : "s") +
               " (" + describe_endpoints(names, tensors) + "), " + std::to_string(given) + " --" + what +
               (given == 1 ? " was" : "s were") + " given");
+}
+
+// True when `path` is something whose graph loads as signatures (a SavedModel folder).
+bool holds_signatures(const std::string& path) {
+  try {
+    return format_of(path)->can(Capability::LoadFunctions);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// A SavedModel that is not a Keras model (a tf.Module, a TF1 graph) runs its serving_default
+// signature: inputs and outputs in the signature's sorted key order; inputs left out at the
+// end take the signature's defaults.
+void predict_with_serving_signature(const std::string& path, const std::vector<std::string>& input_paths,
+                                    const std::vector<std::string>& output_paths) {
+  const LoadedFunctionsPtr graph = load_functions(path);
+  const SignatureFunction& serving = graph->signature("serving_default");
+  std::vector<std::string> input_keys, output_keys;
+  for (const auto& [key, spec] : serving.inputs) input_keys.push_back(key);
+  for (const auto& [key, spec] : serving.outputs) output_keys.push_back(key);
+  if (input_paths.size() > input_keys.size() || output_paths.size() != output_keys.size())
+    throw Error("signature serving_default of '" + path + "' takes " + std::to_string(input_keys.size()) + " inputs and gives " +
+                std::to_string(output_keys.size()) + " outputs; " + std::to_string(input_paths.size()) + " --input and " +
+                std::to_string(output_paths.size()) + " --output were given");
+  NamedTensors inputs;
+  const std::vector<Tensor> values = read_npy_files(input_paths);
+  for (std::size_t i = 0; i < values.size(); ++i) inputs[input_keys[i]] = values[i];
+  const NamedTensors outputs = serving(inputs);
+  for (std::size_t i = 0; i < output_keys.size(); ++i) write_npy(output_paths[i], outputs.at(output_keys[i]));
 }
 
 int run(const Args& args) {
@@ -54,7 +86,17 @@ int run(const Args& args) {
 
   const auto input_paths = vm["input"].as<std::vector<std::string>>();
   const auto output_paths = vm["output"].as<std::vector<std::string>>();
-  ModelPtr model = load_model_and_weights(vm["MODEL"].as<std::string>(), vm["weights"].as<std::string>(), true, false);
+  const std::string model_path = vm["MODEL"].as<std::string>(), weights = vm["weights"].as<std::string>();
+  ModelPtr model;
+  try {
+    model = load_model_and_weights(model_path, weights, true, false);
+  } catch (const Error& e) {
+    if (!weights.empty() || !holds_signatures(model_path)) throw;
+    std::cerr << "ksave: '" << model_path << "' does not load as a Keras model (" << e.what()
+              << "); running its serving_default signature\n";
+    predict_with_serving_signature(model_path, input_paths, output_paths);
+    return 0;
+  }
   check_count("input", input_paths.size(), model->input_names(), model->inputs());
   check_count("output", output_paths.size(), model->output_names(), model->outputs());
 
