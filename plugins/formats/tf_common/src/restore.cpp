@@ -9,6 +9,7 @@
 #include "ksave/optimizer.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/object_graph.hpp"
+#include "new_optimizer_state.hpp"
 
 namespace ksave::tf {
 namespace {
@@ -146,17 +147,7 @@ class RestoreSession {
       queue.pop_front();
       const auto object = bound_[static_cast<std::size_t>(n)];
       auto live = checkpoint_children(*object);
-      // Keras creates an optimizer's hyperparameter variables lazily (at its first step): when
-      // the checkpoint has some the live optimizer lacks, create them now to restore them.
-      if (auto optimizer = std::dynamic_pointer_cast<Optimizer>(object)) {
-        const auto missing = [&](const auto& ref) {
-          return std::none_of(live.begin(), live.end(), [&](const TrackableChild& c) { return c.name == ref.local_name(); });
-        };
-        if (std::any_of(graph_.nodes(n).children().begin(), graph_.nodes(n).children().end(), missing)) {
-          optimizer->build({});
-          live = checkpoint_children(*object);
-        }
-      }
+      if (auto optimizer = std::dynamic_pointer_cast<Optimizer>(object)) live = optimizer_children(*optimizer, n, std::move(live));
       for (const auto& ref : graph_.nodes(n).children()) {
         if (n == 0 && ref.node_id() == 0 && ref.local_name() == "root") continue;  // Keras's self-edge
         std::shared_ptr<Trackable> child;
@@ -179,6 +170,37 @@ class RestoreSession {
         }
       }
     }
+  }
+
+  // The live children an optimizer node is matched against. Keras creates an optimizer's
+  // hyperparameter variables lazily (at its first step): when the checkpoint has some the live
+  // optimizer lacks, create them now to restore them. A Keras >= 2.11 optimizer's state has its
+  // own names (new_optimizer_state.hpp), built over the model's trainable variables.
+  std::vector<TrackableChild> optimizer_children(Optimizer& optimizer, int node, std::vector<TrackableChild> live) {
+    const auto& stored = graph_.nodes(node).children();
+    if (std::any_of(stored.begin(), stored.end(), [](const auto& ref) { return is_new_optimizer_child(ref.local_name()); })) {
+      auto state = new_optimizer_state(optimizer, trained_variables());
+      live.insert(live.end(), state.children.begin(), state.children.end());
+      for (const auto& variable : state.set_by_config) set_by_config_.insert(variable.get());
+      return live;
+    }
+    const auto missing = [&](const auto& ref) {
+      return std::none_of(live.begin(), live.end(), [&](const TrackableChild& c) { return c.name == ref.local_name(); });
+    };
+    if (std::any_of(stored.begin(), stored.end(), missing)) {
+      optimizer.build({});
+      live = checkpoint_children(optimizer);
+    }
+    return live;
+  }
+
+  // The variables Keras builds an optimizer over (model.trainable_variables): the root's when it
+  // is a model, else those of the first model among the root's children (tf.train.Checkpoint(model=...)).
+  std::vector<VariablePtr> trained_variables() const {
+    if (auto layer = std::dynamic_pointer_cast<Layer>(root_)) return layer->trainable_weights();
+    for (const auto& child : checkpoint_children(*root_))
+      if (auto layer = std::dynamic_pointer_cast<Layer>(child.object)) return layer->trainable_weights();
+    return {};
   }
 
   bool restore_variable(Variable& variable, const std::string& key) {
@@ -282,7 +304,7 @@ class RestoreSession {
     for (const auto& [path, object] : live_objects(root_)) {
       if (auto variable = std::dynamic_pointer_cast<Variable>(object)) {
         variables.push_back(variable);
-        if (!restored_.count(variable.get()))
+        if (!restored_.count(variable.get()) && !set_by_config_.count(variable.get()))
           fresh.unmatched_in_model.push_back((path.empty() ? "" : path + " ") + "(" + variable->name() + ")");
       }
       if (std::dynamic_pointer_cast<Optimizer>(object)) optimizers.push_back(object);
@@ -292,7 +314,7 @@ class RestoreSession {
       for (const auto& variable : variables)
         for (const auto& [name, slot] : optimizer.slots(*variable))
           if (slot && !restored_.count(slot.get()))
-            fresh.unmatched_in_model.push_back("slot '" + name + "' of " + variable->name());
+            fresh.unmatched_in_model.push_back("optimizer slot '" + name + "' of " + variable->name());
     }
     if (restored_.empty() && !fresh.unused_in_file.empty()) fresh.warnings.push_back(nothing_matched_warning());
     else if (!fresh.unused_in_file.empty() && !fresh.partial_ok)
@@ -332,6 +354,7 @@ class RestoreSession {
   std::vector<bool> has_values_;
   std::vector<Pending> pending_;
   std::set<const Variable*> restored_;
+  std::set<const Variable*> set_by_config_;  // see NewOptimizerState::set_by_config
   std::vector<std::string> mismatches_, mismatch_warnings_;
 };
 
