@@ -251,4 +251,5 @@ BOOST_AUTO_TEST_CASE(unknown_keras_layer_without_traces_is_refused_clearly) {
   BOOST_TEST_MESSAGE(message);
   BOOST_TEST(message.find("Transformer") != std::string::npos);
   BOOST_TEST(message.find("no traced call function") != std::string::npos);
+  BOOST_TEST(message.find("custom_objects") != std::string::npos);
 }
