@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "keras_metadata.hpp"
@@ -11,8 +12,10 @@
 #include "ksave/serialization.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/object_graph.hpp"
+#include "function_library_graph.hpp"
 #include "object_graph_writer.hpp"
 #include "saved_model_file.hpp"
+#include "trace_saved_objects.hpp"
 
 namespace ksave::plugins::savedmodel {
 namespace fs = std::filesystem;
@@ -114,10 +117,19 @@ void save_keras_saved_model(const Model& model, const fs::path& path, const Save
   if (!options.overwrite && fs::exists(path, ec))
     throw Error("cannot save to " + quoted(path) + ": it exists and overwrite is off");
   const bool with_optimizer = options.include_optimizer && model.compiled();
+  // Everything that can fail on the model (a layer without a config, a call that cannot be
+  // traced) fails before the disk is touched.
   std::shared_ptr<Trackable> root = std::const_pointer_cast<Layer>(model.shared_from_this());
-  if (!options.include_optimizer) root = std::make_shared<WithoutOptimizer>(root);
-  // Everything that can fail on the model (a layer without a config) fails before the disk is touched.
-  SavedGraphs graphs = build_saved_graphs(root, model, with_optimizer);
+  std::optional<TracedModel> traced;
+  if (options.save_traces) {
+    // The traced view is the root of both saved_model.pb's object graph and variables/, as the
+    // same breadth-first walk numbers both in TensorFlow.
+    traced = trace_model(model, options.include_optimizer);
+    root = traced->root;
+  } else if (!options.include_optimizer) {
+    root = std::make_shared<WithoutOptimizer>(root);
+  }
+  SavedGraphs graphs = build_saved_graphs(root, model, with_optimizer, traced ? &traced->functions : nullptr);
 
   tfproto::SavedModel saved_model;
   saved_model.set_saved_model_schema_version(1);
@@ -127,7 +139,11 @@ void save_keras_saved_model(const Model& model, const fs::path& path, const Save
   info->set_tensorflow_version(kTensorflowVersion);
   info->set_tensorflow_git_version("ksave");
   info->set_stripped_default_attrs(true);
-  add_serving_signature(model, *meta_graph);
+  // Without traces there is no function to serve: tf.keras then writes no serving_default either.
+  if (traced && !traced->signature_function.empty()) {
+    add_serving_signature(model, *meta_graph);
+    *meta_graph->mutable_graph_def() = serving_graph(*traced, model);
+  }
   *meta_graph->mutable_object_graph_def() = std::move(graphs.object_graph);
 
   write_atomically(path, [&](const fs::path& folder) {

@@ -1,12 +1,16 @@
 #include "object_graph_writer.hpp"
 
 #include <deque>
+#include <map>
 
+#include "ksave/error.hpp"
+#include "ksave/keras_tensor.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/serialization.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/object_graph.hpp"
 #include "ksave/variable.hpp"
+#include "trace_saved_objects.hpp"
 
 namespace ksave::plugins::savedmodel {
 
@@ -28,19 +32,96 @@ Json shape_json(const Shape& shape) {
   return out;
 }
 
-// The metadata JSON of a layer, keys in tf.keras's order (§5.2).
-Json layer_metadata(const Layer& layer, const Model* root_model, bool with_training_config) {
+Json tensor_shape_json(const Shape& shape) { return {{"class_name", "TensorShape"}, {"items", shape_json(shape)}}; }
+
+// The shapes a layer was built for: its first call's inputs (one shape, or a list of them).
+Json build_input_shape(const Layer& layer) {
+  KerasTensors inputs;
+  try {
+    inputs = layer.input_tensors(0);
+  } catch (const Error&) {
+    return nullptr;  // never called in a graph (a subclassed model's layer)
+  }
+  if (inputs.size() == 1) return tensor_shape_json(inputs[0].shape());
+  Json out = Json::array();
+  for (const auto& input : inputs) out.push_back(tensor_shape_json(input.shape()));
+  return out;
+}
+
+Json input_spec_json(Json shape, Json ndim, Json min_ndim, Json axes) {
+  return {{"class_name", "InputSpec"},
+          {"config", {{"dtype", nullptr}, {"shape", std::move(shape)}, {"ndim", std::move(ndim)}, {"max_ndim", nullptr},
+                      {"min_ndim", std::move(min_ndim)}, {"axes", std::move(axes)}}}};
+}
+
+// The input_spec tf.keras's built-in layers declare (Dense: at least 2 axes with the last fixed;
+// convolutions: the rank and the channels; recurrent layers: [batch, time, features]); null for
+// layers that declare none.
+Json layer_input_spec(const Layer& layer) {
+  KerasTensors inputs;
+  try {
+    inputs = layer.input_tensors(0);
+  } catch (const Error&) {
+    return nullptr;
+  }
+  if (inputs.size() != 1 || inputs[0].shape().empty()) return nullptr;
+  const Shape& shape = inputs[0].shape();
+  const std::string class_name = layer.class_name();
+  const Json last = {{"-1", shape.back()}};
+  if (class_name == "Dense") return input_spec_json(nullptr, nullptr, 2, last);
+  if (class_name == "Conv1D" || class_name == "Conv2D" || class_name == "Conv3D")
+    return input_spec_json(nullptr, shape.size(), nullptr, last);
+  if (is_rnn(class_name) && shape.size() == 3)
+    return Json::array({input_spec_json({{"class_name", "__tuple__"}, {"items", Json::array({nullptr, nullptr, shape[2]})}}, 3, nullptr,
+                                        Json::object())});
+  return nullptr;
+}
+
+// A model's save_spec and full_save_spec: tf.TensorSpec encodings of its inputs.
+Json tensor_spec_json(const KerasTensor& input) {
+  return {{"class_name", "TypeSpec"}, {"type_spec", "tf.TensorSpec"},
+          {"serialized", Json::array({tensor_shape_json(input.shape()), std::string(dtype_name(input.dtype())), input.layer()->name()})}};
+}
+
+void add_model_specs(const Model& model, Json& out) {
+  const KerasTensors& inputs = model.inputs();
+  if (inputs.empty()) return;
+  Json specs = Json::array(), input_specs = Json::array();
+  for (const auto& input : inputs) {
+    specs.push_back(tensor_spec_json(input));
+    Json shape = shape_json(input.shape());
+    input_specs.push_back(
+        input_spec_json({{"class_name", "__tuple__"}, {"items", shape}}, input.shape().size(), nullptr, Json::object()));
+  }
+  out["input_spec"] = input_specs;
+  out["build_input_shape"] = build_input_shape(model);
+  out["is_graph_network"] = dynamic_cast<const Sequential*>(&model) != nullptr || dynamic_cast<const Functional*>(&model) != nullptr;
+  out["full_save_spec"] = {{"class_name", "__tuple__"}, {"items", Json::array({specs, Json::object()})}};
+  out["save_spec"] = specs.size() == 1 ? specs[0] : specs;
+}
+
+// The metadata JSON of a layer, keys in tf.keras 2.11's order (§5.2). `shared_object_id` numbers
+// the layers as tf.keras's shared-object scope does.
+Json layer_metadata(const Layer& layer, const Model* root_model, bool with_training_config, int shared_object_id) {
   const Json serialized = serialize(layer);
   Json out = {{"name", layer.name()}, {"trainable", layer.trainable()}, {"expects_training_arg", true},
               {"dtype", std::string(dtype_name(layer.dtype()))},
               {"batch_input_shape", layer.batch_input_shape() ? shape_json(*layer.batch_input_shape()) : Json(nullptr)}};
-  const bool model = dynamic_cast<const Model*>(&layer) != nullptr;
+  const auto* model = dynamic_cast<const Model*>(&layer);
   if (!model) out["stateful"] = false;
   out["must_restore_from_config"] = false;
+  out["preserve_input_structure_in_config"] = false;
+  out["autocast"] = model == nullptr;
   out["class_name"] = serialized.at("class_name");
   out["config"] = serialized.at("config");
-  if (!model) return out;
-  out["is_graph_network"] = dynamic_cast<const Sequential*>(&layer) != nullptr || dynamic_cast<const Functional*>(&layer) != nullptr;
+  out["shared_object_id"] = shared_object_id;
+  if (!model) {
+    if (Json spec = layer_input_spec(layer); !spec.is_null()) out["input_spec"] = spec;
+    if (Json shape = build_input_shape(layer); !shape.is_null()) out["build_input_shape"] = shape;
+    return out;
+  }
+  add_model_specs(*model, out);
+  if (!out.contains("is_graph_network")) out["is_graph_network"] = false;
   if (root_model != &layer) return out;
   out["keras_version"] = kKerasVersion;
   out["backend"] = "tensorflow";
@@ -49,18 +130,49 @@ Json layer_metadata(const Layer& layer, const Model* root_model, bool with_train
   return out;
 }
 
-tfproto::SavedObject saved_object_for(const std::shared_ptr<Trackable>& object) {
-  tfproto::SavedObject out;
+// The live layer behind a node: the layer itself, or the layer a SavedModel view node shows.
+const Layer* layer_of(const std::shared_ptr<Trackable>& object) {
+  if (auto node = std::dynamic_pointer_cast<SavedNode>(object)) return node->layer.get();
+  return dynamic_cast<const Layer*>(object.get());
+}
+
+// The nodes of the traced view that are not live objects: wrappers, functions, signatures.
+bool set_view_kind(const SavedNode& node, tfproto::SavedObject& out) {
+  const std::string kind = node.trackable_kind();
+  if (kind == "function") {
+    auto* function = out.mutable_function();
+    for (const auto& name : node.concrete_functions) function->add_concrete_functions(name);
+    *function->mutable_function_spec() = function_spec(node);
+    for (const auto& child : out.children()) *out.add_dependencies() = child;
+    return true;
+  }
+  if (kind == "bare_concrete_function") {
+    auto* bare = out.mutable_bare_concrete_function();
+    bare->set_concrete_function_name(node.concrete_function);
+    for (const auto& keyword : node.argument_keywords) bare->add_argument_keywords(keyword);
+    bare->set_allowed_positional_arguments(1);
+    *bare->mutable_function_spec() = function_spec(node);
+    return true;
+  }
+  if (kind == kKerasLayerNode) return false;
+  auto* user = out.mutable_user_object();
+  user->set_identifier(kind);  // trackable_list_wrapper, _generic_user_object, signature_map, ...
+  set_version(user->mutable_version(), 1, 1);
+  return true;
+}
+
+void set_saved_kind(const std::shared_ptr<Trackable>& object, tfproto::SavedObject& out) {
+  if (auto node = std::dynamic_pointer_cast<SavedNode>(object); node && set_view_kind(*node, out)) return;
   if (auto variable = std::dynamic_pointer_cast<Variable>(object)) {
     auto* v = out.mutable_variable();
     v->set_dtype(tf::to_tf_dtype(variable->dtype()));
     for (auto dim : variable->shape()) v->mutable_shape()->add_dim()->set_size(dim);
     v->set_trainable(variable->trainable());
     v->set_name(tf::variable_full_name(*variable));
-    return out;
+    return;
   }
   auto* user = out.mutable_user_object();
-  if (auto layer = std::dynamic_pointer_cast<Layer>(object)) {
+  if (const Layer* layer = layer_of(object)) {
     user->set_identifier(keras_identifier(*layer));
     set_version(user->mutable_version(), 1, 1);
   } else if (std::dynamic_pointer_cast<Optimizer>(object)) {
@@ -73,7 +185,25 @@ tfproto::SavedObject saved_object_for(const std::shared_ptr<Trackable>& object) 
     user->set_identifier("_generic_user_object");
     set_version(user->mutable_version(), 1, 1);
   }
-  return out;
+}
+
+// The SavedConcreteFunction of each traced function; bound inputs are the node ids of the
+// variables it captures.
+void add_concrete_functions(const TraceLibrary& functions, const tf::ObjectGraphPlan& plan, tfproto::SavedObjectGraph& graph) {
+  std::map<const Trackable*, int> ids;
+  for (std::size_t i = 0; i < plan.nodes.size(); ++i) ids.emplace(plan.nodes[i].get(), static_cast<int>(i));
+  for (const auto& [name, function] : functions.concrete()) {
+    tfproto::SavedConcreteFunction& saved = (*graph.mutable_concrete_functions())[name];
+    for (const auto& variable : function.captures) {
+      auto it = ids.find(variable.get());
+      if (it == ids.end())
+        throw Error("the traced function " + name + " reads variable '" + variable->name() +
+                    "', which is not in the model's object graph");
+      saved.add_bound_inputs(it->second);
+    }
+    *saved.mutable_canonicalized_input_signature() = function.input_signature;
+    *saved.mutable_output_signature() = function.output_signature;
+  }
 }
 
 }  // namespace
@@ -88,7 +218,8 @@ std::string keras_identifier(const Layer& layer) {
   return "_tf_keras_layer";
 }
 
-SavedGraphs build_saved_graphs(const std::shared_ptr<Trackable>& root, const Model& model, bool with_training_config) {
+SavedGraphs build_saved_graphs(const std::shared_ptr<Trackable>& root, const Model& model, bool with_training_config,
+                               const TraceLibrary* functions) {
   const tf::ObjectGraphPlan plan = tf::build_object_graph(root);
   SavedGraphs out;
   const int n = plan.graph.nodes_size();
@@ -112,24 +243,26 @@ SavedGraphs build_saved_graphs(const std::shared_ptr<Trackable>& root, const Mod
   for (int id = 0; id < n; ++id) {
     const auto& node = plan.graph.nodes(id);
     const auto& object = plan.nodes[static_cast<std::size_t>(id)];
-    tfproto::SavedObject saved = saved_object_for(object);
+    tfproto::SavedObject saved;
     for (const auto& child : node.children()) {
       auto* ref = saved.add_children();
       ref->set_node_id(child.node_id());
       ref->set_local_name(child.local_name());
     }
+    set_saved_kind(object, saved);
     for (const auto& slot : node.slot_variables()) *saved.add_slot_variables() = slot;
     *out.object_graph.add_nodes() = std::move(saved);
     // The root may be a wrapper of the model (without its optimizer): its metadata is the model's.
-    const Layer* layer = id == 0 ? &model : dynamic_cast<const Layer*>(object.get());
+    const Layer* layer = id == 0 ? &model : layer_of(object);
     if (layer == nullptr) continue;
     auto* keras = out.keras_metadata.add_nodes();
     keras->set_node_id(id);
     keras->set_node_path(paths[static_cast<std::size_t>(id)]);
     keras->set_identifier(keras_identifier(*layer));
-    keras->set_metadata(layer_metadata(*layer, &model, with_training_config).dump());
+    keras->set_metadata(layer_metadata(*layer, &model, with_training_config, id == 0 ? n : id).dump());
     set_version(keras->mutable_version(), 2, 1);
   }
+  if (functions) add_concrete_functions(*functions, plan, out.object_graph);
   return out;
 }
 

@@ -1,0 +1,70 @@
+#include "function_library_graph.hpp"
+
+#include <map>
+
+#include "ksave/keras_tensor.hpp"
+#include "ksave/tf/bundle.hpp"
+#include "ksave/tf/object_graph.hpp"
+#include "trace_ops.hpp"
+
+namespace ksave::plugins::savedmodel {
+
+namespace {
+
+// GraphDef versions of the TF 2.12 fixture (producer of that release, min_consumer 12).
+constexpr int kGraphProducer = 1395;
+constexpr int kGraphMinConsumer = 12;
+
+// A variable's resource handle in the serving graph, named as the variable ("dense/kernel").
+std::string add_variable_handle(tfproto::GraphDef& graph, const Variable& variable, std::map<std::string, int>& used) {
+  std::string name = tf::variable_full_name(variable);
+  if (const int count = used[name]++; count > 0) name = numbered(name, static_cast<std::size_t>(count));
+  tfproto::NodeDef& handle = *graph.add_node();
+  handle.set_name(name);
+  handle.set_op("VarHandleOp");
+  set_type_attr(handle, "dtype", variable.dtype());
+  set_shape(*(*handle.mutable_attr())["shape"].mutable_shape(), variable.shape());
+  (*handle.mutable_attr())["shared_name"].set_s(name);
+  set_shapes_attr(handle, {Shape{}});
+  tfproto::NodeDef& read = *graph.add_node();
+  read.set_name(name + "/Read/ReadVariableOp");
+  read.set_op("ReadVariableOp");
+  read.add_input(name);
+  set_type_attr(read, "dtype", variable.dtype());
+  set_shapes_attr(read, {variable.shape()});
+  return name;
+}
+
+}  // namespace
+
+tfproto::GraphDef serving_graph(const TracedModel& traced, const Model& model) {
+  tfproto::GraphDef graph;
+  graph.mutable_versions()->set_producer(kGraphProducer);
+  graph.mutable_versions()->set_min_consumer(kGraphMinConsumer);
+  if (!traced.signature_function.empty()) {
+    const TracedConcreteFunction& signature = traced.functions.concrete().at(traced.signature_function);
+    std::vector<std::string> inputs;
+    for (const auto& input : model.inputs()) {
+      tfproto::NodeDef& placeholder = *graph.add_node();
+      placeholder.set_name("serving_default_" + input.layer()->name());
+      placeholder.set_op("Placeholder");
+      set_type_attr(placeholder, "dtype", input.dtype());
+      set_shape(*(*placeholder.mutable_attr())["shape"].mutable_shape(), input.shape());
+      set_shapes_attr(placeholder, {input.shape()});
+      inputs.push_back(placeholder.name());
+    }
+    std::map<std::string, int> used;
+    for (const auto& variable : signature.captures) inputs.push_back(add_variable_handle(graph, *variable, used));
+    const tfproto::FunctionDef& wrapper = traced.functions.function(traced.signature_function);
+    std::vector<Shape> output_shapes;
+    for (const auto& output : model.outputs()) output_shapes.push_back(output.shape());
+    add_call_node(*graph.mutable_node(), "StatefulPartitionedCall", wrapper, inputs, output_shapes);
+  }
+  tfproto::NodeDef& noop = *graph.add_node();
+  noop.set_name("NoOp");
+  noop.set_op("NoOp");
+  *graph.mutable_library() = traced.functions.library();
+  return graph;
+}
+
+}  // namespace ksave::plugins::savedmodel

@@ -1,0 +1,395 @@
+#include "trace_ops.hpp"
+
+#include <map>
+#include <set>
+
+#include "ksave/error.hpp"
+#include "ksave/tf/bundle.hpp"
+#include "trace_graph.hpp"
+
+namespace ksave::plugins::savedmodel {
+
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+// TensorFlow's name of each op's (first) output argument; "output" for every other op.
+const std::string& output_arg_name(const std::string& op) {
+  static const std::map<std::string, std::string> names = {
+      {"Neg", "y"}, {"Abs", "y"}, {"Exp", "y"}, {"Log", "y"}, {"Log1p", "y"}, {"Sqrt", "y"}, {"Rsqrt", "y"},
+      {"Square", "y"}, {"Sign", "y"}, {"Floor", "y"}, {"Tanh", "y"}, {"Sigmoid", "y"}, {"Erf", "y"},
+      {"Transpose", "y"}, {"Cast", "y"}, {"ZerosLike", "y"}, {"OnesLike", "y"},
+      {"Relu", "activations"}, {"Elu", "activations"}, {"Selu", "activations"}, {"Softplus", "activations"},
+      {"Softsign", "activations"}, {"LeakyRelu", "activations"},
+      {"AddV2", "z"}, {"Sub", "z"}, {"Mul", "z"}, {"RealDiv", "z"}, {"Maximum", "z"}, {"Minimum", "z"}, {"Pow", "z"},
+      {"SquaredDifference", "z"}, {"Greater", "z"}, {"Equal", "z"},
+      {"MatMul", "product"}, {"Softmax", "softmax"}, {"LogSoftmax", "logsoftmax"}, {"ReadVariableOp", "value"}};
+  static const std::string fallback = "output";
+  auto it = names.find(op);
+  return it == names.end() ? fallback : it->second;
+}
+
+// The node names tf.function gives ops created through the Python API (tf.add → "add").
+std::string node_base_name(const std::string& op) {
+  static const std::map<std::string, std::string> names = {
+      {"AddV2", "add"}, {"Sub", "sub"}, {"Mul", "mul"}, {"RealDiv", "truediv"}, {"ConcatV2", "concat"},
+      {"Pack", "stack"}, {"Unpack", "unstack"}, {"SquaredDifference", "SquaredDifference"}};
+  auto it = names.find(op);
+  return it == names.end() ? op : it->second;
+}
+
+void set_int(tfproto::NodeDef& node, const std::string& name, std::int64_t value) { (*node.mutable_attr())[name].set_i(value); }
+void set_bool(tfproto::NodeDef& node, const std::string& name, bool value) { (*node.mutable_attr())[name].set_b(value); }
+void set_string(tfproto::NodeDef& node, const std::string& name, const std::string& value) {
+  (*node.mutable_attr())[name].set_s(value);
+}
+void set_ints(tfproto::NodeDef& node, const std::string& name, const Ints& values) {
+  auto* list = (*node.mutable_attr())[name].mutable_list();
+  for (auto v : values) list->add_i(v);
+}
+
+Tensor int32_vector(const Ints& values) {
+  std::vector<std::int32_t> narrow(values.begin(), values.end());
+  return Tensor::from_vector<std::int32_t>(narrow, Shape{static_cast<Dim>(values.size())});
+}
+Tensor int32_scalar(std::int64_t value) { return Tensor::scalar<std::int32_t>(static_cast<std::int32_t>(value)); }
+
+// Emits one op call; each helper adds the TensorFlow node(s) and returns the output endpoints.
+class OpWriter {
+ public:
+  OpWriter(TraceBuilder& builder, const OpDef& op, std::span<const Tensor> inputs, const std::vector<std::string>& endpoints,
+           const Attrs& attrs, std::span<const Tensor> outputs)
+      : b_(builder), op_(op), in_(inputs), ep_(endpoints), attrs_(attrs), out_(outputs) {}
+
+  std::vector<std::string> write();
+
+ private:
+  const std::string& type() const { return op_.tf_op; }
+  std::string base() const { return node_base_name(type()); }
+
+  // The node of this op with its data inputs (already converted where needed).
+  tfproto::NodeDef& node(const std::vector<std::string>& inputs, const std::string& op = {}) {
+    tfproto::NodeDef& n = b_.add_node(op.empty() ? base() : node_base_name(op), op.empty() ? type() : op);
+    for (const auto& input : inputs) n.add_input(input);
+    set_shapes_attr(n, shapes_of(out_));
+    return n;
+  }
+  static std::vector<Shape> shapes_of(std::span<const Tensor> tensors) {
+    std::vector<Shape> out;
+    for (const auto& t : tensors) out.push_back(symbolic_shape(t.shape()));
+    return out;
+  }
+  std::vector<std::string> single(const tfproto::NodeDef& n) const { return {output_endpoint(n.name(), n.op(), 0)}; }
+
+  // Input `i` as float32 (ksave's arithmetic converts its inputs; TensorFlow wants one type).
+  std::string float_input(std::size_t i) { return converted(i, DType::Float32); }
+  std::string converted(std::size_t i, DType dtype) {
+    if (in_[i].dtype() == dtype) return ep_[i];
+    tfproto::NodeDef& cast = b_.add_node("Cast", "Cast");
+    cast.add_input(ep_[i]);
+    set_type_attr(cast, "SrcT", in_[i].dtype());
+    set_type_attr(cast, "DstT", dtype);
+    return output_endpoint(cast.name(), "Cast", 0);
+  }
+  std::vector<std::string> float_inputs() {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < in_.size(); ++i) out.push_back(float_input(i));
+    return out;
+  }
+  std::string const_input(const std::string& suffix, const Tensor& value) { return b_.add_const(base() + "/" + suffix, value); }
+  // Axes normalized to [0, rank).
+  static std::int64_t axis_of(std::int64_t axis, int rank) { return axis < 0 ? axis + rank : axis; }
+  bool batch_sized(const Tensor& t) const { return t.rank() > 0 && t.dim(0) == kTraceBatch; }
+
+  std::vector<std::string> float_op();
+  std::vector<std::string> comparison();
+  std::vector<std::string> select();
+  std::vector<std::string> matmul();
+  std::vector<std::string> reduction();
+  std::vector<std::string> softmax();
+  std::vector<std::string> reshape();
+  std::vector<std::string> slice();
+  std::vector<std::string> window_op();
+  std::vector<std::string> conv_backprop_input();
+  std::vector<std::string> gather();
+  std::vector<std::string> pad();
+  std::vector<std::string> one_hot();
+  std::vector<std::string> shape_op();
+
+  TraceBuilder& b_;
+  const OpDef& op_;
+  std::span<const Tensor> in_;
+  const std::vector<std::string>& ep_;
+  const Attrs& attrs_;
+  std::span<const Tensor> out_;
+};
+
+// Elementwise, activation and bias ops: float inputs, attribute T (+ the op's own).
+std::vector<std::string> OpWriter::float_op() {
+  std::vector<std::string> inputs = float_inputs();
+  if (type() == "ClipByValue") {
+    inputs.push_back(const_input("clip_value_min", Tensor::scalar<float>(static_cast<float>(attrs_.get<double>("clip_value_min")))));
+    inputs.push_back(const_input("clip_value_max", Tensor::scalar<float>(static_cast<float>(attrs_.get<double>("clip_value_max")))));
+  }
+  tfproto::NodeDef& n = node(inputs);
+  set_type_attr(n, "T", DType::Float32);
+  if (type() == "LeakyRelu") (*n.mutable_attr())["alpha"].set_f(static_cast<float>(attrs_.get<double>("alpha")));
+  if (type() == "BiasAdd") set_string(n, "data_format", attrs_.get_or<std::string>("data_format", "NHWC"));
+  return single(n);
+}
+
+// Greater/Equal: TensorFlow returns bool, ksave float32 0/1: the bool is cast back.
+std::vector<std::string> OpWriter::comparison() {
+  tfproto::NodeDef& n = node(float_inputs());
+  set_type_attr(n, "T", DType::Float32);
+  tfproto::NodeDef& cast = b_.add_node("Cast", "Cast");
+  cast.add_input(output_endpoint(n.name(), n.op(), 0));
+  set_type_attr(cast, "SrcT", DType::Bool);
+  set_type_attr(cast, "DstT", DType::Float32);
+  return single(cast);
+}
+
+// SelectV2's condition is bool in TensorFlow: ksave's (cond != 0).
+std::vector<std::string> OpWriter::select() {
+  tfproto::NodeDef& cast = b_.add_node("Cast", "Cast");
+  cast.add_input(ep_[0]);
+  set_type_attr(cast, "SrcT", in_[0].dtype());
+  set_type_attr(cast, "DstT", DType::Bool);
+  const std::string condition = output_endpoint(cast.name(), "Cast", 0);
+  tfproto::NodeDef& n = node({condition, float_input(1), float_input(2)});
+  set_type_attr(n, "T", DType::Float32);
+  return single(n);
+}
+
+// A rank > 2 `a` contracts its last axis with a 2-D `b`: BatchMatMulV2 broadcasts b over the
+// leading axes, which is the same product.
+std::vector<std::string> OpWriter::matmul() {
+  const bool batched = type() == "BatchMatMulV2" || in_[0].rank() > 2;
+  const bool first = type() == "BatchMatMulV2" ? attrs_.get_or<bool>("adj_x", false) : attrs_.get_or<bool>("transpose_a", false);
+  const bool second = type() == "BatchMatMulV2" ? attrs_.get_or<bool>("adj_y", false) : attrs_.get_or<bool>("transpose_b", false);
+  tfproto::NodeDef& n = node(float_inputs(), batched ? "BatchMatMulV2" : "MatMul");
+  set_type_attr(n, "T", DType::Float32);
+  set_bool(n, batched ? "adj_x" : "transpose_a", first);
+  set_bool(n, batched ? "adj_y" : "transpose_b", second);
+  return single(n);
+}
+
+std::vector<std::string> OpWriter::reduction() {
+  Ints axes = attrs_.get_or<Ints>("axis", {});
+  if (axes.empty())
+    for (int a = 0; a < in_[0].rank(); ++a) axes.push_back(a);
+  for (auto& a : axes) a = axis_of(a, in_[0].rank());
+  const bool is_float = type() != "Max" && type() != "Min";
+  std::vector<std::string> inputs = {is_float ? float_input(0) : ep_[0], const_input("reduction_indices", int32_vector(axes))};
+  tfproto::NodeDef& n = node(inputs);
+  set_type_attr(n, "T", is_float ? DType::Float32 : in_[0].dtype());
+  set_type_attr(n, "Tidx", DType::Int32);
+  set_bool(n, "keep_dims", attrs_.get_or<bool>("keep_dims", false));
+  return single(n);
+}
+
+std::vector<std::string> OpWriter::softmax() {
+  const std::int64_t axis = axis_of(attrs_.get_or<std::int64_t>("axis", -1), in_[0].rank());
+  if (axis != in_[0].rank() - 1)
+    throw Error("cannot trace " + type() + " over axis " + std::to_string(axis) + " of a rank-" + std::to_string(in_[0].rank()) +
+                " tensor: TensorFlow's " + type() + " works on the last axis only");
+  tfproto::NodeDef& n = node({float_input(0)});
+  set_type_attr(n, "T", DType::Float32);
+  return single(n);
+}
+
+// Reshape to [batch, ...] becomes [-1, ...] (or, with another -1, the batch read at run time).
+std::vector<std::string> OpWriter::reshape() {
+  Ints shape = attrs_.get<Ints>("shape");
+  bool batch_leading = !shape.empty() && shape[0] == kTraceBatch && batch_sized(in_[0]);
+  if (batch_leading && std::find(shape.begin() + 1, shape.end(), -1) == shape.end()) {
+    shape[0] = -1;
+    batch_leading = false;
+  }
+  tfproto::NodeDef& n = node({ep_[0], b_.add_int_vector(base() + "/shape", shape, batch_leading)});
+  set_type_attr(n, "T", in_[0].dtype());
+  set_type_attr(n, "Tshape", DType::Int32);
+  return single(n);
+}
+
+std::vector<std::string> OpWriter::slice() {
+  const Ints begin = attrs_.get<Ints>("begin");
+  Ints size = attrs_.get<Ints>("size");
+  if (!size.empty() && size[0] == kTraceBatch && begin[0] == 0 && batch_sized(in_[0])) size[0] = -1;
+  tfproto::NodeDef& n = node({ep_[0], const_input("begin", int32_vector(begin)), const_input("size", int32_vector(size))});
+  set_type_attr(n, "T", in_[0].dtype());
+  set_type_attr(n, "Index", DType::Int32);
+  return single(n);
+}
+
+// Conv2D, DepthwiseConv2dNative, MaxPool, AvgPool: NHWC window attributes as TensorFlow has them.
+std::vector<std::string> OpWriter::window_op() {
+  tfproto::NodeDef& n = node(float_inputs());
+  set_type_attr(n, "T", DType::Float32);
+  set_ints(n, "strides", attrs_.get<Ints>("strides"));
+  const std::string padding = attrs_.get<std::string>("padding");
+  set_string(n, "padding", padding);
+  set_string(n, "data_format", "NHWC");
+  if (attrs_.has("ksize")) set_ints(n, "ksize", attrs_.get<Ints>("ksize"));
+  if (attrs_.has("dilations")) set_ints(n, "dilations", attrs_.get<Ints>("dilations"));
+  if (padding == "EXPLICIT") set_ints(n, "explicit_paddings", attrs_.get<Ints>("explicit_paddings"));
+  return single(n);
+}
+
+// Conv2DBackpropInput (transposed convolutions): TensorFlow takes input_sizes as the first input.
+std::vector<std::string> OpWriter::conv_backprop_input() {
+  const Ints sizes = attrs_.get<Ints>("input_sizes");
+  const bool batch_leading = !sizes.empty() && sizes[0] == kTraceBatch && batch_sized(in_[1]);
+  const std::string input_sizes = b_.add_int_vector(base() + "/input_sizes", sizes, batch_leading);
+  tfproto::NodeDef& n = node({input_sizes, float_input(0), float_input(1)});
+  set_type_attr(n, "T", DType::Float32);
+  set_ints(n, "strides", attrs_.get<Ints>("strides"));
+  set_string(n, "padding", attrs_.get<std::string>("padding"));
+  set_string(n, "data_format", "NHWC");
+  if (attrs_.has("dilations")) set_ints(n, "dilations", attrs_.get<Ints>("dilations"));
+  if (attrs_.get<std::string>("padding") == "EXPLICIT") set_ints(n, "explicit_paddings", attrs_.get<Ints>("explicit_paddings"));
+  return single(n);
+}
+
+// GatherV2 and OneHot take integer ids; ksave also accepts float ids, which are converted.
+std::vector<std::string> OpWriter::gather() {
+  const bool integer_ids = in_[1].dtype() == DType::Int32 || in_[1].dtype() == DType::Int64;
+  const std::string indices = integer_ids ? ep_[1] : converted(1, DType::Int32);
+  tfproto::NodeDef& n = node({ep_[0], indices, const_input("axis", int32_scalar(attrs_.get_or<std::int64_t>("axis", 0)))});
+  set_type_attr(n, "Tparams", in_[0].dtype());
+  set_type_attr(n, "Tindices", integer_ids ? in_[1].dtype() : DType::Int32);
+  set_type_attr(n, "Taxis", DType::Int32);
+  set_int(n, "batch_dims", 0);
+  return single(n);
+}
+
+std::vector<std::string> OpWriter::one_hot() {
+  const bool integer_ids = in_[0].dtype() == DType::Int32 || in_[0].dtype() == DType::Int64 || in_[0].dtype() == DType::UInt8;
+  const std::string indices = integer_ids ? ep_[0] : converted(0, DType::Int32);
+  tfproto::NodeDef& n = node({indices, const_input("depth", int32_scalar(attrs_.get<std::int64_t>("depth"))),
+                              const_input("on_value", Tensor::scalar<float>(1.f)), const_input("off_value", Tensor::scalar<float>(0.f))});
+  set_type_attr(n, "T", DType::Float32);
+  set_type_attr(n, "TI", integer_ids ? in_[0].dtype() : DType::Int32);
+  set_int(n, "axis", -1);
+  return single(n);
+}
+
+std::vector<std::string> OpWriter::pad() {
+  const Ints flat = attrs_.get<Ints>("paddings");
+  std::vector<std::int32_t> narrow(flat.begin(), flat.end());
+  const Tensor paddings = Tensor::from_vector<std::int32_t>(narrow, Shape{static_cast<Dim>(flat.size() / 2), 2});
+  const double value = attrs_.get_or<double>("constant_values", 0.0);
+  const Tensor constant = Tensor::scalar<double>(value).cast(in_[0].dtype());
+  tfproto::NodeDef& n = node({ep_[0], const_input("paddings", paddings), const_input("constant_values", constant)});
+  set_type_attr(n, "T", in_[0].dtype());
+  set_type_attr(n, "Tpaddings", DType::Int32);
+  return single(n);
+}
+
+// Shape and indexing ops that keep their input's dtype.
+std::vector<std::string> OpWriter::shape_op() {
+  const std::string& t = type();
+  const int rank = in_[0].rank();
+  std::vector<std::string> inputs(ep_.begin(), ep_.end());
+  if (t == "Transpose") inputs.push_back(const_input("perm", int32_vector(attrs_.get<Ints>("perm"))));
+  if (t == "ConcatV2") inputs.push_back(const_input("axis", int32_scalar(axis_of(attrs_.get<std::int64_t>("axis"), rank))));
+  if (t == "ExpandDims") inputs.push_back(const_input("dim", int32_scalar(attrs_.get<std::int64_t>("axis"))));
+  if (t == "Tile") inputs.push_back(const_input("multiples", int32_vector(attrs_.get<Ints>("multiples"))));
+  tfproto::NodeDef& n = node(inputs);
+  set_type_attr(n, "T", in_[0].dtype());
+  if (t == "Transpose") set_type_attr(n, "Tperm", DType::Int32);
+  if (t == "ConcatV2" || t == "Pack") set_int(n, "N", static_cast<std::int64_t>(in_.size()));
+  if (t == "ConcatV2") set_type_attr(n, "Tidx", DType::Int32);
+  if (t == "Pack") set_int(n, "axis", attrs_.get_or<std::int64_t>("axis", 0));
+  if (t == "Unpack") {
+    set_int(n, "num", static_cast<std::int64_t>(out_.size()));
+    set_int(n, "axis", attrs_.get_or<std::int64_t>("axis", 0));
+  }
+  if (t == "ExpandDims") set_type_attr(n, "Tdim", DType::Int32);
+  if (t == "Tile") set_type_attr(n, "Tmultiples", DType::Int32);
+  if (t == "Squeeze") {
+    Ints axes = attrs_.get_or<Ints>("squeeze_dims", {});
+    for (auto& a : axes) a = axis_of(a, rank);
+    set_ints(n, "squeeze_dims", axes);
+  }
+  if (t == "Cast") {
+    (*n.mutable_attr()).erase("T");
+    set_type_attr(n, "SrcT", in_[0].dtype());
+    set_type_attr(n, "DstT", out_[0].dtype());
+    set_bool(n, "Truncate", false);
+  }
+  std::vector<std::string> outputs;
+  for (std::size_t i = 0; i < out_.size(); ++i) outputs.push_back(output_endpoint(n.name(), n.op(), i));
+  return outputs;
+}
+
+std::vector<std::string> OpWriter::write() {
+  static const std::set<std::string> float_ops = {
+      "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu",
+      "Selu", "Softplus", "Softsign", "Erf", "LeakyRelu", "ClipByValue", "AddV2", "Sub", "Mul", "RealDiv", "Maximum",
+      "Minimum", "Pow", "SquaredDifference", "BiasAdd"};
+  static const std::set<std::string> shape_ops = {"Transpose", "ConcatV2", "Pack", "Unpack", "ExpandDims", "Squeeze",
+                                                  "Tile", "Cast", "ZerosLike", "OnesLike"};
+  const std::string& t = type();
+  if (float_ops.count(t)) return float_op();
+  if (shape_ops.count(t)) return shape_op();
+  if (t == "Greater" || t == "Equal") return comparison();
+  if (t == "SelectV2") return select();
+  if (t == "MatMul" || t == "BatchMatMulV2") return matmul();
+  if (t == "Sum" || t == "Mean" || t == "Max" || t == "Min") return reduction();
+  if (t == "ArgMax") {
+    tfproto::NodeDef& n = node({float_input(0), const_input("dimension", int32_scalar(axis_of(attrs_.get<std::int64_t>("axis"), in_[0].rank())))});
+    set_type_attr(n, "T", DType::Float32);
+    set_type_attr(n, "Tidx", DType::Int32);
+    set_type_attr(n, "output_type", DType::Int64);
+    return single(n);
+  }
+  if (t == "Softmax" || t == "LogSoftmax") return softmax();
+  if (t == "Reshape") return reshape();
+  if (t == "Slice") return slice();
+  if (t == "Conv2D" || t == "DepthwiseConv2dNative" || t == "MaxPool" || t == "AvgPool") return window_op();
+  if (t == "Conv2DBackpropInput") return conv_backprop_input();
+  if (t == "GatherV2") return gather();
+  if (t == "OneHot") return one_hot();
+  if (t == "PadV2") return pad();
+  throw Error("cannot trace op '" + op_.name + "' (TensorFlow type '" + t +
+              "') into a SavedModel function: it is a gradient or internal op with no TensorFlow forward equivalent here");
+}
+
+}  // namespace
+
+std::string output_endpoint(const std::string& node, const std::string& op, std::size_t index) {
+  return node + ":" + output_arg_name(op) + ":" + std::to_string(index);
+}
+
+std::string numbered(std::string base, std::size_t n) {
+  base.append("_").append(std::to_string(n));
+  return base;
+}
+
+std::vector<std::string> emit_op(TraceBuilder& builder, const OpDef& op, std::span<const Tensor> inputs,
+                                 const std::vector<std::string>& input_endpoints, const Attrs& attrs,
+                                 std::span<const Tensor> outputs) {
+  return OpWriter(builder, op, inputs, input_endpoints, attrs, outputs).write();
+}
+
+void set_type_attr(tfproto::NodeDef& node, const std::string& name, DType dtype) {
+  (*node.mutable_attr())[name].set_type(tf::to_tf_dtype(dtype));
+}
+
+void set_shape(tfproto::TensorShapeProto& proto, const Shape& shape) {
+  for (auto dim : shape) proto.add_dim()->set_size(dim == kUnknown ? -1 : dim);
+}
+
+void set_shapes_attr(tfproto::NodeDef& node, const std::vector<Shape>& shapes) {
+  auto* list = (*node.mutable_attr())["_output_shapes"].mutable_list();
+  for (const auto& shape : shapes) set_shape(*list->add_shape(), shape);
+}
+
+Shape symbolic_shape(const Shape& traced) {
+  Shape out = traced;
+  if (!out.empty() && (out[0] == kTraceBatch || out[0] == kUnknown)) out[0] = -1;
+  return out;
+}
+
+}  // namespace ksave::plugins::savedmodel

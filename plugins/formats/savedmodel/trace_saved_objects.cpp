@@ -1,0 +1,294 @@
+#include "trace_saved_objects.hpp"
+
+#include <map>
+#include <set>
+
+#include "ksave/error.hpp"
+#include "ksave/keras_tensor.hpp"
+#include "ksave/optimizer.hpp"
+#include "object_graph_writer.hpp"
+#include "trace_ops.hpp"
+
+namespace ksave::plugins::savedmodel {
+
+namespace {
+
+using Value = tfproto::StructuredValue;
+
+std::shared_ptr<SavedNode> node_of(const std::string& kind, std::vector<TrackableChild> children = {}) {
+  auto node = std::make_shared<SavedNode>(kind);
+  node->children = std::move(children);
+  return node;
+}
+
+std::shared_ptr<SavedNode> list_wrapper(const std::vector<std::shared_ptr<Trackable>>& items) {
+  std::vector<TrackableChild> children;
+  for (std::size_t i = 0; i < items.size(); ++i) children.push_back({std::to_string(i), items[i]});
+  return node_of("trackable_list_wrapper", std::move(children));
+}
+
+template <typename T>
+std::vector<std::shared_ptr<Trackable>> as_trackables(const std::vector<std::shared_ptr<T>>& items) {
+  return {items.begin(), items.end()};
+}
+
+// The arguments of a layer's call: "inputs", or "inputs_0", "inputs_1", ... for a list.
+std::vector<TraceArg> call_args(const KerasTensors& inputs, const std::vector<std::string>& names) {
+  std::vector<TraceArg> out;
+  for (std::size_t i = 0; i < inputs.size(); ++i) out.push_back({names[i], inputs[i].shape(), inputs[i].dtype()});
+  return out;
+}
+std::vector<std::string> generic_names(std::size_t count) {
+  if (count == 1) return {"inputs"};
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < count; ++i) out.push_back(numbered("inputs", i));
+  return out;
+}
+std::vector<std::string> arg_names(const std::vector<TraceArg>& args) {
+  std::vector<std::string> out;
+  for (const auto& a : args) out.push_back(a.name);
+  return out;
+}
+
+// A call's inputs in a signature: one spec, or a list of specs for several inputs.
+Value inputs_value(const std::vector<TraceArg>& args) {
+  std::vector<Value> specs;
+  for (const auto& a : args) specs.push_back(tensor_spec(a.name, a.shape, a.dtype));
+  return specs.size() == 1 ? specs[0] : list_of(std::move(specs));
+}
+Value outputs_value(const TracedFunction& traced, const std::string& name) {
+  std::vector<Value> specs;
+  for (std::size_t i = 0; i < traced.outputs.size(); ++i)
+    specs.push_back(tensor_spec(name.empty() ? numbered("tensor", i) : name, traced.output_shapes[i], traced.output_dtypes[i]));
+  return specs.size() == 1 ? specs[0] : list_of(std::move(specs));
+}
+
+class ModelTracer {
+ public:
+  ModelTracer(const Model& model, bool include_optimizer) : model_(model), include_optimizer_(include_optimizer) {}
+
+  TracedModel run() {
+    TracedModel out;
+    out.root = view_of(std::const_pointer_cast<Layer>(model_.shared_from_this()), true);
+    out.functions = std::move(functions_);
+    out.signature_function = signature_function_;
+    return out;
+  }
+
+ private:
+  // The layer as a view node (one per layer, however many paths reach it).
+  std::shared_ptr<Trackable> view_of(const LayerPtr& layer, bool root = false) {
+    auto found = views_.find(layer.get());
+    if (found != views_.end()) return found->second;
+    auto view = node_of(kKerasLayerNode);
+    view->layer = layer;
+    views_[layer.get()] = view;
+    // A model's layers are traced (their calls have recorded inputs); deeper sublayers (an RNN's
+    // cell) get function nodes without concrete functions, as in tf.keras.
+    if (auto* model = dynamic_cast<const Model*>(layer.get()))
+      for (const auto& sub : model->layers()) traced_layers_.insert(sub.get());
+    std::vector<TrackableChild> own;
+    for (const auto& child : layer->trackable_children()) {
+      if (child.name == "optimizer") continue;
+      auto sub = std::dynamic_pointer_cast<Layer>(child.object);
+      own.push_back({child.name, sub ? view_of(sub) : child.object});
+    }
+    if (layer->class_name() == "InputLayer") {  // tf.keras saves no functions or lists for it
+      view->children = std::move(own);
+      return view;
+    }
+    auto* model = dynamic_cast<const Model*>(layer.get());
+    const bool traced = traced_layers_.count(layer.get()) || root;
+    std::vector<TrackableChild> extras = saved_model_children(*layer, model, traced, root);
+    if (model) {
+      view->children = std::move(own);
+      view->children.insert(view->children.end(), extras.begin(), extras.end());
+      if (root && include_optimizer_ && model_.optimizer()) view->children.push_back({"optimizer", model_.optimizer()});
+      if (root && !signature_function_.empty()) view->children.push_back({"signatures", signature_map()});
+    } else {
+      view->children = std::move(extras);
+      view->children.insert(view->children.end(), own.begin(), own.end());
+    }
+    return view;
+  }
+
+  std::vector<TrackableChild> saved_model_children(const Layer& layer, const Model* model, bool traced, bool root) {
+    auto variables = list_wrapper(as_trackables(layer.weights()));
+    auto trainable = list_wrapper(as_trackables(layer.trainable_weights()));
+    auto losses = list_wrapper({});
+    auto call = node_of("function");
+    auto call_with_losses = node_of("function");
+    call->method = call_with_losses->method = true;
+    call->model_call = call_with_losses->model_call = model != nullptr;
+    std::shared_ptr<SavedNode> default_signature;
+    if (traced) trace_layer(layer, model, root, *call, *call_with_losses, default_signature);
+
+    std::vector<std::shared_ptr<Trackable>> sublayers;
+    if (model)
+      for (const auto& sub : model->layers()) sublayers.push_back(view_of(sub));
+    else
+      for (const auto& [name, sub] : layer.tracked_layers()) sublayers.push_back(view_of(sub));
+    std::vector<TrackableChild> api;
+    if (keras_identifier(layer) == "_tf_keras_rnn_layer") api.push_back({"states", list_wrapper({})});
+    api.insert(api.end(), {{"non_trainable_variables", list_wrapper(as_trackables(layer.non_trainable_weights()))},
+                           {"layers", list_wrapper(sublayers)},
+                           {"metrics", list_wrapper({})},
+                           {"layer_regularization_losses", list_wrapper({})},
+                           {"layer_metrics", node_of("trackable_dict_wrapper")},
+                           {"variables", variables},
+                           {"trainable_variables", trainable},
+                           {"regularization_losses", losses},
+                           {"__call__", call}});
+    if (default_signature) api.push_back({"_default_save_signature", default_signature});
+    api.push_back({"call_and_return_all_conditional_losses", call_with_losses});
+    api.push_back({"call_and_return_conditional_losses", call_with_losses});
+
+    std::vector<TrackableChild> out = {{"variables", variables},
+                                       {"trainable_variables", trainable},
+                                       {"regularization_losses", losses},
+                                       {"keras_api", node_of("_generic_user_object", std::move(api))},
+                                       {"__call__", call},
+                                       {"call_and_return_all_conditional_losses", call_with_losses}};
+    if (default_signature) out.push_back({"_default_save_signature", default_signature});
+    return out;
+  }
+
+  // A function node's concrete function: a `trace_N` child and its SavedConcreteFunction.
+  void add_trace(SavedNode& function, const std::string& name, const std::vector<TraceArg>& args, TracedConcreteFunction concrete) {
+    auto bare = node_of("bare_concrete_function");
+    bare->concrete_function = name;
+    bare->argument_keywords = arg_names(args);
+    bare->method = function.method;
+    bare->model_call = function.model_call;
+    function.children.push_back({numbered("trace", function.concrete_functions.size()), bare});
+    function.concrete_functions.push_back(name);
+    concrete.name = name;
+    functions_.add_concrete(std::move(concrete));
+  }
+
+  // layer_call_and_return_conditional_losses (the traced call) and layer_call_fn (its wrapper),
+  // once with the generic argument names and, for a model, once with its input names.
+  void trace_layer(const Layer& layer, const Model* model, bool root, SavedNode& call, SavedNode& call_with_losses,
+                   std::shared_ptr<SavedNode>& default_signature) {
+    const KerasTensors inputs = model ? model->inputs() : layer.input_tensors(0);
+    if (inputs.empty()) return;  // a subclassed model never called: nothing to trace
+    std::vector<std::vector<TraceArg>> variants;
+    if (model) {
+      std::vector<std::string> names;
+      for (const auto& input : inputs) names.push_back(input.layer()->name());
+      variants.push_back(call_args(inputs, names));
+    }
+    variants.push_back(call_args(inputs, generic_names(inputs.size())));
+    for (const auto& args : variants) {
+      const TracedFunction traced = trace(layer, args, "");
+      const std::string inner = functions_.unique_name(layer.name() + "_layer_call_and_return_conditional_losses");
+      functions_.add_traced(inner, traced);
+      const std::string outer = functions_.unique_name(layer.name() + "_layer_call_fn");
+      functions_.add_wrapper(outer, inner, arg_names(args));
+      std::vector<Value> call_args_value{inputs_value(args)};
+      if (model) call_args_value.insert(call_args_value.end(), {bool_value(false), none_value()});
+      const Value input_signature = tuple_of({tuple_of(call_args_value), dict_of({})});
+      add_trace(call_with_losses, inner, args,
+                {"", traced.captures, input_signature, tuple_of({outputs_value(traced, ""), list_of({})})});
+      add_trace(call, outer, args, {"", traced.captures, input_signature, outputs_value(traced, "unknown")});
+    }
+    if (root) default_signature = trace_root(layer, variants.front());
+  }
+
+  // _wrapped_model (the model's call under its name scope) and the serving_default wrapper.
+  std::shared_ptr<SavedNode> trace_root(const Layer& model, const std::vector<TraceArg>& args) {
+    const TracedFunction traced = trace(model, args, model.name() + "/");
+    const std::string wrapped = functions_.unique_name("_wrapped_model");
+    functions_.add_traced(wrapped, traced);
+    std::map<std::string, Value> outputs;
+    const KerasTensors& model_outputs = model_.outputs();
+    for (std::size_t i = 0; i < traced.outputs.size() && i < model_outputs.size(); ++i) {
+      std::string key = model_outputs[i].layer()->name();
+      if (outputs.count(key)) key.append("_").append(std::to_string(i));
+      outputs[key] = tensor_spec(key, traced.output_shapes[i], traced.output_dtypes[i]);
+    }
+    std::map<std::string, Value> keyword_specs;
+    for (const auto& a : args) keyword_specs[a.name] = tensor_spec(a.name, a.shape, a.dtype);
+    auto bare = node_of("bare_concrete_function");
+    bare->concrete_function = wrapped;
+    bare->argument_keywords = arg_names(args);
+    functions_.add_concrete({wrapped, traced.captures, tuple_of({tuple_of({inputs_value(args)}), dict_of({})}), dict_of(outputs)});
+
+    signature_function_ = functions_.unique_name("signature_wrapper");
+    functions_.add_wrapper(signature_function_, wrapped, arg_names(args));
+    functions_.add_concrete({signature_function_, traced.captures, tuple_of({tuple_of({}), dict_of(keyword_specs)}), dict_of(outputs)});
+    return bare;
+  }
+
+  std::shared_ptr<SavedNode> signature_map() {
+    auto serving = node_of("bare_concrete_function");
+    serving->concrete_function = signature_function_;
+    for (const auto& input : model_.inputs()) serving->argument_keywords.push_back(input.layer()->name());
+    return node_of("signature_map", {{"serving_default", serving}});
+  }
+
+  TracedFunction trace(const Layer& layer, const std::vector<TraceArg>& args, const std::string& scope) {
+    auto self = std::const_pointer_cast<Layer>(layer.shared_from_this());
+    try {
+      return trace_call(args, layer.weights(), scope, [&](const Tensors& x) { return (*self)(x, CallContext{}); });
+    } catch (const Error& e) {
+      throw Error("cannot trace the call of layer '" + layer.name() + "' (" + layer.class_name() +
+                  ") for the SavedModel: " + e.what() + " — save with save_traces=false to leave the traces out");
+    }
+  }
+
+  const Model& model_;
+  bool include_optimizer_;
+  TraceLibrary functions_;
+  std::string signature_function_;
+  std::map<const Layer*, std::shared_ptr<SavedNode>> views_;
+  std::set<const Layer*> traced_layers_;
+};
+
+// FullArgSpec(args, varargs, varkw, defaults, kwonlyargs, kwonlydefaults, annotations).
+Value full_arg_spec(std::vector<std::string> args, const char* varargs, const char* varkw, std::vector<Value> defaults, bool has_defaults) {
+  auto text = [](const std::string& s) {
+    Value v;
+    v.set_string_value(s);
+    return v;
+  };
+  std::vector<Value> arg_values;
+  for (const auto& a : args) arg_values.push_back(text(a));
+  Value out;
+  auto* tuple = out.mutable_named_tuple_value();
+  tuple->set_name("FullArgSpec");
+  auto add = [&](const char* key, Value value) {
+    auto* pair = tuple->add_values();
+    pair->set_key(key);
+    *pair->mutable_value() = std::move(value);
+  };
+  add("args", list_of(std::move(arg_values)));
+  add("varargs", varargs ? text(varargs) : none_value());
+  add("varkw", varkw ? text(varkw) : none_value());
+  add("defaults", has_defaults ? list_of(std::move(defaults)) : none_value());
+  add("kwonlyargs", list_of({}));
+  add("kwonlydefaults", none_value());
+  add("annotations", dict_of({}));
+  return out;
+}
+
+}  // namespace
+
+TracedModel trace_model(const Model& model, bool include_optimizer) { return ModelTracer(model, include_optimizer).run(); }
+
+tfproto::FunctionSpec function_spec(const SavedNode& node) {
+  tfproto::FunctionSpec spec;
+  if (!node.method) {
+    *spec.mutable_fullargspec() = full_arg_spec({}, "args", "kwargs", {}, false);
+  } else if (node.model_call) {
+    *spec.mutable_fullargspec() = full_arg_spec({"self", "inputs", "training", "mask"}, nullptr, nullptr, {bool_value(false), none_value()}, true);
+    spec.set_is_method(true);
+  } else {
+    *spec.mutable_fullargspec() = full_arg_spec({"self", "inputs"}, nullptr, nullptr, {}, false);
+    spec.set_is_method(true);
+  }
+  spec.mutable_input_signature()->mutable_none_value();
+  return spec;
+}
+
+}  // namespace ksave::plugins::savedmodel
