@@ -1,5 +1,7 @@
 #include "model_archive.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <iostream>
 
 #include "hdf5_handle.hpp"
@@ -133,7 +135,12 @@ Json describe_archive(const fs::path& path) {
         continue;
       }
       Json variables = Json::array();
-      for (const auto& name : sub.children()) {
+      std::vector<std::string> names = sub.children();
+      // Numbered datasets in number order ("2" before "10").
+      std::stable_sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;
+      });
+      for (const auto& name : names) {
         if (!sub.has_dataset(name)) continue;
         h5::Dataset d = sub.dataset(name);
         variables.push_back({{"index", name}, {"shape", shape_to_json(d.shape())}, {"dtype", d.type_description()}});

@@ -218,6 +218,34 @@ BOOST_AUTO_TEST_CASE(sgd_rmsprop_and_amsgrad_state_resume_bit_identically) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(keras3_serialized_optimizer_loss_and_metric_dicts_compile) {
+  // A compile_config as Keras 3 writes it for objects given as instances (module /
+  // registered_name dicts with Keras 3's config keys).
+  const fs::path dir = test::scratch_dir("keras_zip_compile_dicts");
+  save_model(*small_cnn(), dir / "plain.keras", kAsKeras3);
+  Json config = kz::read_json_entry(dir / "plain.keras", "config.json");
+  config["compile_config"] = Json::parse(R"({
+    "optimizer": {"module": "keras.optimizers", "class_name": "SGD", "config": {"name": "SGD", "learning_rate": 0.01,
+      "weight_decay": null, "clipnorm": null, "global_clipnorm": null, "clipvalue": null, "use_ema": false,
+      "ema_momentum": 0.99, "ema_overwrite_frequency": null, "loss_scale_factor": null,
+      "gradient_accumulation_steps": null, "momentum": 0.0, "nesterov": false}, "registered_name": null},
+    "loss": {"module": "keras.losses", "class_name": "CategoricalCrossentropy", "config": {"name": "categorical_crossentropy",
+      "reduction": "sum_over_batch_size", "from_logits": false, "label_smoothing": 0.0, "axis": -1}, "registered_name": null},
+    "loss_weights": null,
+    "metrics": [{"module": "keras.metrics", "class_name": "CategoricalAccuracy", "config": {"name": "categorical_accuracy",
+      "dtype": "float32"}, "registered_name": null}],
+    "weighted_metrics": null, "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false})");
+  kz::write_archive(dir / "dicts.keras", {{"metadata.json", kz::read_entry(dir / "plain.keras", "metadata.json")},
+                                          {"config.json", kz::bytes_of(config.dump())},
+                                          {"model.weights.h5", kz::read_entry(dir / "plain.keras", "model.weights.h5")}});
+  ModelPtr model = load_model(dir / "dicts.keras");
+  BOOST_REQUIRE(model->compiled());
+  BOOST_TEST(model->optimizer()->class_name() == "SGD");
+  Logs logs = model->evaluate({wave({4, 4, 4, 2}, 0.5f)}, {Tensor::from_vector(std::vector<float>{1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0}, {4, 3})});
+  BOOST_TEST(logs.count("loss") == 1u);
+  BOOST_TEST(logs.count("categorical_accuracy") == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(saving_replaces_the_file_atomically_and_respects_overwrite) {
   const fs::path dir = test::scratch_dir("keras_zip_atomic");
   const fs::path path = dir / "model.keras";
