@@ -4,6 +4,7 @@
 #include <set>
 
 #include "graph_tensor.hpp"
+#include "graph_tensor_list.hpp"
 #include "ksave/error.hpp"
 #include "tf_op_import.hpp"
 
@@ -16,6 +17,8 @@ using Nodes = google::protobuf::RepeatedPtrField<tfproto::NodeDef>;
 // otherwise recurse until the stack runs out).
 constexpr int kMaxCallDepth = 64;
 thread_local int call_depth = 0;
+// A While loop running longer than this is taken for a hostile or broken graph.
+constexpr std::int64_t kMaxLoopIterations = 1'000'000;
 
 const std::set<std::string>& pass_through_ops() {
   static const std::set<std::string> ops{"Identity", "IdentityN", "StopGradient", "Snapshot", "PreventGradient"};
@@ -29,9 +32,31 @@ const std::set<std::string>& variable_ops() {
   static const std::set<std::string> ops{"VarHandleOp", "VariableV2", "Variable"};
   return ops;
 }
+const std::set<std::string>& while_ops() {
+  static const std::set<std::string> ops{"While", "StatelessWhile"};
+  return ops;
+}
+const std::set<std::string>& if_ops() {
+  static const std::set<std::string> ops{"If", "StatelessIf"};
+  return ops;
+}
 bool executor_op(const std::string& op) {
   static const std::set<std::string> own{"Const", "Placeholder", "PlaceholderWithDefault", "NoOp", "ReadVariableOp"};
-  return own.count(op) || pass_through_ops().count(op) || call_ops().count(op) || variable_ops().count(op);
+  return own.count(op) || pass_through_ops().count(op) || call_ops().count(op) || variable_ops().count(op) || while_ops().count(op) ||
+         if_ops().count(op) || is_tensor_list_op(op);
+}
+
+// The function an attr of a call or control-flow node names ("f", "cond", "body", ...).
+std::string function_attr(const tfproto::NodeDef& node, const char* name, const std::string& where) {
+  const auto* f = find_attr(node, name);
+  if (!f || !f->has_func()) throw Error(where + ": " + node.op() + " without a function attribute '" + name + "'");
+  return f->func().name();
+}
+
+bool truthy(const GraphValues& values, const std::string& where) {
+  if (values.empty() || !values[0].tensor.defined() || values[0].tensor.size() != 1)
+    throw Error(where + ": the condition is not a scalar tensor");
+  return values[0].tensor.item() != 0;
 }
 
 std::size_t parse_index(const std::string& text, const std::string& name, const std::string& where) {
@@ -176,25 +201,28 @@ class GraphRun {
     if (op == "Const") {
       const auto* value = find_attr(node, "value");
       if (!value || !value->has_tensor()) throw Error(where + ": Const without a value");
-      return {{tensor_from_proto(value->tensor(), where), nullptr}};
+      return {tensor_value(tensor_from_proto(value->tensor(), where))};
     }
     if (op == "Placeholder") throw Error(where + ": placeholder '" + node.name() + "' was not fed");
     if (op == "PlaceholderWithDefault" || pass_through_ops().count(op)) return inputs;
     if (op == "NoOp") return {};
     if (op == "ReadVariableOp") {
       if (inputs.size() != 1 || !inputs[0].variable) throw Error(where + ": ReadVariableOp needs a variable handle");
-      return {{inputs[0].variable->value(), nullptr}};
+      return {tensor_value(inputs[0].variable->value())};
     }
     if (variable_ops().count(op)) {
       if (!binder_) throw Error(where + ": a variable node where no variables are bound");
       VariablePtr variable = (*binder_)(node);
-      return {{variable->value(), variable}};
+      return {variable_value(variable, variable->value())};
     }
-    if (call_ops().count(op)) {
-      const auto* f = find_attr(node, "f");
-      if (!f || !f->has_func()) throw Error(where + ": " + op + " without a function attribute 'f'");
-      return library_.call(f->func().name(), inputs);
+    if (call_ops().count(op)) return library_.call(function_attr(node, "f", where), inputs);
+    if (while_ops().count(op)) return run_while(node, std::move(inputs), where);
+    if (if_ops().count(op)) {
+      if (inputs.empty()) throw Error(where + ": If without a condition");
+      const bool branch = truthy({inputs[0]}, where);
+      return library_.call(function_attr(node, branch ? "then_branch" : "else_branch", where), GraphValues(inputs.begin() + 1, inputs.end()));
     }
+    if (is_tensor_list_op(op)) return run_tensor_list_op(node, inputs, where);
     if (library_.find(op)) return library_.call(op, inputs);
     const TfOpImporter* importer = find_tf_op_importer(op);
     if (!importer) throw Error(where + ": TensorFlow op " + op + " is not supported by ksave");
@@ -205,8 +233,20 @@ class GraphRun {
     }
     Tensors results = importer->run(TfOpCall{node, tensors, where});
     GraphValues out;
-    for (auto& t : results) out.push_back({std::move(t), nullptr});
+    for (auto& t : results) out.push_back(tensor_value(std::move(t)));
     return out;
+  }
+
+  GraphValues run_while(const tfproto::NodeDef& node, GraphValues loop, const std::string& where) const {
+    const std::string cond = function_attr(node, "cond", where), body = function_attr(node, "body", where);
+    for (std::int64_t iteration = 0; truthy(library_.call(cond, loop), where); ++iteration) {
+      if (iteration >= kMaxLoopIterations) throw Error(where + ": the loop ran more than " + std::to_string(kMaxLoopIterations) + " iterations");
+      GraphValues next = library_.call(body, loop);
+      if (next.size() != loop.size())
+        throw Error(where + ": the loop body returned " + std::to_string(next.size()) + " values for " + std::to_string(loop.size()) + " loop variables");
+      loop = std::move(next);
+    }
+    return loop;
   }
 
   const FunctionLibrary& library_;
@@ -246,11 +286,11 @@ void scan_body(const FunctionLibrary& library, const GraphRun& run, const std::v
                std::vector<std::string>& callees) {
   walk_data_paths(run, roots, [&](int index) {
     const tfproto::NodeDef& node = run.nodes()[index];
-    if (call_ops().count(node.op())) {
-      const auto* f = find_attr(node, "f");
-      if (f && f->has_func() && library.find(f->func().name())) callees.push_back(f->func().name());
-      else found.functions[f && f->has_func() ? f->func().name() : "(none named)"].push_back(run.location(index));
-      return;
+    // Calls and control flow name their functions in attrs ("f", "cond", "body", branches).
+    for (const auto& [name, value] : node.attr()) {
+      if (!value.has_func()) continue;
+      if (library.find(value.func().name())) callees.push_back(value.func().name());
+      else found.functions[value.func().name()].push_back(run.location(index));
     }
     if (library.find(node.op())) {
       callees.push_back(node.op());

@@ -1,5 +1,5 @@
 // Runs TensorFlow graphs with ksave ops: a FunctionDef of the SavedModel's function library, or
-// the nodes of a TF1 GraphDef. Nodes are evaluated on demand from the requested outputs (data
+// the nodes of a TF1 GraphDef, with function calls, While/If and TensorLists. Nodes are evaluated on demand from the requested outputs (data
 // inputs only: control inputs order side effects, which inference does not need), each once,
 // with an explicit stack (no recursion a hostile graph could overflow), cycles and dangling
 // names reported. Ops come from tf_op_import's table; variables, feeds and calls are handled here.
@@ -17,13 +17,17 @@
 
 namespace ksave::plugins::savedmodel {
 
-// A value flowing along an edge: a tensor, or a resource handle (a variable) — then `tensor`
-// holds the variable's value for the reference-typed VariableV2 of TF1 graphs.
+// A value flowing along an edge: a tensor, a resource handle (a variable — then `tensor` holds
+// the variable's value for the reference-typed VariableV2 of TF1 graphs), or a TensorList.
 struct GraphValue {
   Tensor tensor;
   VariablePtr variable;
+  std::shared_ptr<const std::vector<Tensor>> list;
 };
 using GraphValues = std::vector<GraphValue>;
+
+inline GraphValue tensor_value(Tensor tensor) { return {std::move(tensor), nullptr, nullptr}; }
+inline GraphValue variable_value(VariablePtr variable, Tensor tensor = {}) { return {std::move(tensor), std::move(variable), nullptr}; }
 
 // Supplies the variable a VarHandleOp / VariableV2 node stands for (TF1 graphs; TF2 functions
 // receive theirs as captured inputs).

@@ -72,7 +72,7 @@ void bind_tf2(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
   const tfproto::SavedConcreteFunction* spec = &concrete->second;
   f.run = [model = graph->model, function, inputs, outputs, spec, where](const NamedTensors& given) {
     GraphValues args;
-    for (const auto& input : inputs) args.push_back({given.at(input.key), nullptr});
+    for (const auto& input : inputs) args.push_back(tensor_value(given.at(input.key)));
     for (auto& captured : captured_inputs(*model->meta_graph, *spec, *model->variables, model->directory, where))
       args.push_back(std::move(captured));
     GraphValues results = model->library->call(function, args);
@@ -106,7 +106,7 @@ void bind_tf1(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
   std::map<std::string, GraphValue> assets;
   for (const auto& asset : model.meta_graph->asset_file_def()) {
     const fs::path path = model.directory / kAssetsDirectory / asset.filename();
-    assets[asset.tensor_info().name()] = {Tensor::strings({path.string()}, {}), nullptr};
+    assets[asset.tensor_info().name()] = tensor_value(Tensor::strings({path.string()}, {}));
     feeds.push_back(asset.tensor_info().name());
   }
   for (const auto& [key, spec] : f.inputs) feeds.push_back(spec.tensor_name);
@@ -115,7 +115,7 @@ void bind_tf1(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
     return refuse_with(f, where + ": " + problem);
   f.run = [graph, assets, inputs = f.inputs, outputs = f.outputs](const NamedTensors& given) {
     std::map<std::string, GraphValue> feeds = assets;
-    for (const auto& [key, spec] : inputs) feeds[spec.tensor_name] = {given.at(key), nullptr};
+    for (const auto& [key, spec] : inputs) feeds[spec.tensor_name] = tensor_value(given.at(key));
     std::vector<std::string> names;
     for (const auto& [key, spec] : outputs) names.push_back(spec.tensor_name);
     const GraphValues values = run_graph(graph->model->meta_graph->graph_def(), *graph->model->library, feeds, names,

@@ -121,12 +121,12 @@ GraphValues captured_inputs(const tfproto::MetaGraphDef& meta_graph, const tfpro
   for (int id : function.bound_inputs()) {
     const tfproto::SavedObject& node = saved_node(graph, id, where);
     if (node.has_variable()) {
-      values.push_back({Tensor(), variables.variable(id)});
+      values.push_back(variable_value(variables.variable(id)));
     } else if (node.has_asset()) {
       const int index = node.asset().asset_file_def_index();
       if (index < 0 || index >= meta_graph.asset_file_def_size()) throw Error(where + ": asset index " + std::to_string(index) + " does not exist");
       const fs::path path = directory / kAssetsDirectory / meta_graph.asset_file_def(index).filename();
-      values.push_back({Tensor::strings({path.string()}, {}), nullptr});
+      values.push_back(tensor_value(Tensor::strings({path.string()}, {})));
     } else {
       throw Error(where + ": captured input node " + std::to_string(id) + " is neither a variable nor an asset");
     }

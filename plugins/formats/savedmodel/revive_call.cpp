@@ -97,7 +97,7 @@ const TracedCall::Concrete& TracedCall::choose(const Tensors& inputs, bool train
 Tensors TracedCall::operator()(const Tensors& inputs, bool training, const CaptureResolver& captures) const {
   const Concrete& c = choose(inputs, training);
   GraphValues args;
-  for (const auto& t : inputs) args.push_back({t, nullptr});
+  for (const auto& t : inputs) args.push_back(tensor_value(t));
   for (int id : c.spec->bound_inputs()) args.push_back(captures(id));
   GraphValues results = graph_->library->call(c.name, args);
   if (results.size() < c.output_count)

@@ -44,7 +44,7 @@ class RevivedLayer : public Layer {
   Tensors call(const Tensors& inputs, const CallContext& ctx) override {
     return call_(inputs, ctx.training, [this](int id) -> GraphValue {
       auto it = variables_.find(id);
-      return {Tensor(), it != variables_.end() ? it->second : graph_->variables->variable(id)};
+      return variable_value(it != variables_.end() ? it->second : graph_->variables->variable(id));
     });
   }
 

@@ -4,6 +4,7 @@
 
 #include "graph_tensor.hpp"
 #include "tf_op_import_example.hpp"
+#include "tf_op_import_host.hpp"
 #include "ksave/error.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/tf/bundle.hpp"
@@ -170,16 +171,44 @@ Tensors select_v1(const TfOpCall& call) {
   return {ops::select(cond, call.inputs[1], call.inputs[2])};
 }
 
+// Split: `num_split` equal parts along the constant axis.
+Tensors split(const TfOpCall& call) {
+  expect_inputs(call, 2);
+  const Ints axis_value = int_values(call.inputs[0], call.where + " split_dim");
+  const Tensor& x = call.inputs[1];
+  const auto* parts_attr = find_attr(call.node, "num_split");
+  const std::int64_t parts = parts_attr ? parts_attr->i() : 0;
+  if (axis_value.size() != 1 || x.rank() == 0) throw Error(call.where + " (Split): needs a scalar axis and a tensor of rank >= 1");
+  const std::int64_t axis = axis_value[0] < 0 ? axis_value[0] + x.rank() : axis_value[0];
+  if (axis < 0 || axis >= x.rank() || parts <= 0 || x.shape()[static_cast<std::size_t>(axis)] % parts != 0)
+    throw Error(call.where + " (Split): cannot split shape " + shape_to_string(x.shape()) + " into " + std::to_string(parts) +
+                " parts along axis " + std::to_string(axis_value[0]));
+  const Dim size = x.shape()[static_cast<std::size_t>(axis)] / parts;
+  Tensors out;
+  for (std::int64_t i = 0; i < parts; ++i) {
+    Ints begin(static_cast<std::size_t>(x.rank()), 0), sizes(static_cast<std::size_t>(x.rank()), -1);
+    begin[static_cast<std::size_t>(axis)] = i * size;
+    sizes[static_cast<std::size_t>(axis)] = size;
+    out.push_back(ops::slice(x, begin, sizes));
+  }
+  return out;
+}
+
 const std::map<std::string, TfOpImporter>& table() {
   static const std::map<std::string, TfOpImporter> importers = [] {
     std::map<std::string, TfOpImporter> t;
-    for (const char* op : {"MatMul", "BatchMatMulV2", "BiasAdd", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Pow",
-                           "SquaredDifference", "Greater", "Equal", "SelectV2", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt",
+    for (const char* op : {"MatMul", "BatchMatMulV2", "BiasAdd", "RealDiv", "Pow", "SquaredDifference", "SelectV2", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt",
                            "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu", "Selu", "Softplus", "Softsign", "Erf",
                            "LeakyRelu", "Softmax", "LogSoftmax", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool", "Cast",
                            "Squeeze", "Pack", "ZerosLike", "OnesLike"})
       t[op] = same_op();
-    t["Add"] = same_op("AddV2");
+    for (const char* op : {"AddV2", "Sub", "Mul", "Maximum", "Minimum"}) t[op] = integer_or_float_importer(op, same_op());
+    t["Add"] = integer_or_float_importer("Add", same_op("AddV2"));
+    for (const char* op : {"FloorMod", "FloorDiv"}) t[op] = integer_or_float_importer(op, {});
+    for (const char* op : {"Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr"})
+      t[op] = comparison_importer(op);
+    t["LogicalNot"] = logical_not_importer();
+    t["Split"] = {split, {}};
     t["BatchMatMulV3"] = same_op("BatchMatMulV2");
     t["Relu6"] = {[](const TfOpCall& c) { expect_inputs(c, 1); return Tensors{ops::clip(c.inputs[0], 0.0, 6.0)}; }, {}};
     t["Reciprocal"] = unary([](const Tensor& x) { return ops::div(Tensor::filled(x.dtype(), {}, 1.0), x); });

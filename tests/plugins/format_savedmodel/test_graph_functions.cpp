@@ -1,6 +1,6 @@
 // SavedModels loaded as graphs (tf.saved_model.load): the tf-serving half_plus_two models (TF2
-// object graph + function library, TF1 GraphDef + name-based variables) and a tf.keras model's
-// serving signature run through ksave's ops and reproduce their expected values; damaged graphs
+// object graph + function library, TF1 GraphDef + name-based variables) and tf.keras models'
+// serving signatures run through ksave's ops and reproduce their expected values; damaged graphs
 // (unknown ops, corrupt or missing functions, missing variables, cycles, absurd constants) give
 // clear errors.
 #define BOOST_TEST_MODULE format_savedmodel_graph_functions
@@ -108,13 +108,25 @@ BOOST_AUTO_TEST_CASE(tf1_half_plus_two_runs_its_float_signatures) {
   BOOST_TEST(y.to_vector<float>() == (std::vector<float>{12.f, 42.f}), boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(keras_savedmodel_serving_signature_runs_as_a_graph) {
+// The serving signature of tf.keras SavedModels run as graphs (Dense, a custom layer, LSTM's
+// While loop over TensorLists), fed and compared by the names in expected.json.
+BOOST_AUTO_TEST_CASE(keras_savedmodel_serving_signatures_run_as_graphs) {
   auto real = test::real_fixtures();
   KSAVE_REQUIRE_DATA(real, "real fixtures");
-  const fs::path expected = *real / kKerasCase / "expected";
-  const LoadedFunctionsPtr graph = load_functions(fixture_folder(*real, kKerasCase, kKerasFolder));
-  const NamedTensors out = graph->signature("serving_default")({{"input_1", read_npy(expected / "input_0.npy")}});
-  check_close(out.at("softmax"), read_npy(expected / "output_0.npy"), 1e-4, 1e-5, "serving_default");
+  const std::vector<std::pair<std::string, std::string>> cases{{kKerasCase, kKerasFolder},
+                                                               {"tfnet_kerassm_lstm_from_sequential", "lstm_from_sequential"},
+                                                               {"tfrust_keras_single_input_saved_model", "keras_single_input_saved_model"},
+                                                               {"tfrust_keras_multiple_inputs_saved_model", "keras_multiple_inputs_saved_model"}};
+  for (const auto& [case_name, folder] : cases) {
+    const fs::path expected_dir = *real / case_name / "expected";
+    const Json expected = read_json(expected_dir / "expected.json");
+    NamedTensors inputs;
+    for (const auto& input : expected["inputs"]) inputs[input["name"]] = read_npy(expected_dir / input["file"].get<std::string>());
+    const NamedTensors outputs = load_functions(fixture_folder(*real, case_name, folder))->signature("serving_default")(inputs);
+    for (const auto& output : expected["outputs"])
+      check_close(outputs.at(output["name"]), read_npy(expected_dir / output["file"].get<std::string>()), expected["tolerance"]["rtol"],
+                  expected["tolerance"]["atol"], case_name + " output " + output["name"].get<std::string>());
+  }
 }
 
 namespace {
