@@ -20,6 +20,7 @@
 #include <sstream>
 #include <string>
 
+#include "bench_weights_io.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
 
@@ -46,45 +47,10 @@ std::size_t status_bytes(const std::string& key) {
   return 0;
 }
 
-ModelPtr build_model(int layers, int units) {
-  std::vector<LayerPtr> stack{make_layer("InputLayer", {{"batch_input_shape", Json::array({nullptr, units})}})};
-  // Zeros initializers keep the build cost to allocating memory, so the figures are about I/O.
-  for (int i = 0; i < layers; ++i)
-    stack.push_back(make_layer("Dense", {{"units", units}, {"kernel_initializer", "zeros"}}));
-  auto model = std::make_shared<Sequential>(stack, "bench");
-  float value = 0.0f;
-  for (const auto& v : model->weights()) {
-    Tensor t = v->value().clone();
-    for (float& x : t.values<float>()) x = (value += 0.001f);
-    v->assign_shared(t);
-  }
-  return model;
-}
-
 std::size_t weight_bytes(const Model& model) {
   std::size_t total = 0;
   for (const auto& v : model.weights()) total += v->value().nbytes();
   return total;
-}
-
-void write_all(int fd, const void* data, std::size_t n) {
-  auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w <= 0) throw Error("plain write failed: " + std::string(std::strerror(errno)));
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
-void read_all(int fd, void* data, std::size_t n) {
-  auto* p = static_cast<char*>(data);
-  while (n > 0) {
-    ssize_t r = ::read(fd, p, n);
-    if (r <= 0) throw Error("plain read failed");
-    p += r;
-    n -= static_cast<std::size_t>(r);
-  }
 }
 
 constexpr int kReadRepeats = 3;
@@ -104,22 +70,10 @@ double best_of(int runs, F&& f) {
 }
 
 // The same bytes through plain write()/read() into the variables' own storage.
-std::pair<double, double> plain_file(const Model& model, const fs::path& path) {
+std::pair<double, double> plain_file(Model& model, const fs::path& path) {
   ::sync();
-  double write_s = timed([&] {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    for (const auto& v : model.weights()) write_all(fd, v->value().raw_data(), v->value().nbytes());
-    ::fsync(fd);
-    ::close(fd);
-  });
-  double read_s = best_of(kReadRepeats, [&] {
-    int fd = ::open(path.c_str(), O_RDONLY);
-    for (const auto& v : model.weights()) {
-      Tensor t = v->value();
-      read_all(fd, t.raw_data(), t.nbytes());
-    }
-    ::close(fd);
-  });
+  double write_s = timed([&] { bench::raw_save_weights(model, path); });
+  double read_s = best_of(kReadRepeats, [&] { bench::raw_load_weights(model, path); });
   fs::remove(path);
   return {write_s, read_s};
 }
@@ -165,7 +119,7 @@ int main(int argc, char** argv) {
   fs::path work = dir / ("bench_h5_" + std::to_string(::getpid()));
   fs::create_directories(work);
 
-  ModelPtr model = build_model(layers, units);
+  ModelPtr model = bench::dense_stack(layers, units);
   std::size_t bytes = weight_bytes(*model);
   std::printf("bench_h5: %d Dense layers of %dx%d + bias, %.1f MB of float32 weights, files in %s\n", layers, units, units,
               static_cast<double>(bytes) / 1e6, work.c_str());
@@ -177,7 +131,7 @@ int main(int argc, char** argv) {
     save_model(*model, work / "ksave.h5");
     fsync_file(work / "ksave.h5");
   });
-  ModelPtr target = build_model(layers, units);
+  ModelPtr target = bench::dense_stack(layers, units);
   double load_weights_s = best_of(kReadRepeats, [&] { load_weights(*target, work / "ksave.h5"); });
   bool identical = true;
   auto a = model->weights(), b = target->weights();
