@@ -12,7 +12,7 @@ class KerasZipFormat : public Format {
  public:
   std::string name() const override { return "keras"; }
   std::vector<Capability> capabilities() const override {
-    return {Capability::SaveModel, Capability::LoadModel, Capability::Inspect};
+    return {Capability::SaveModel, Capability::LoadModel, Capability::LoadWeights, Capability::Inspect};
   }
   bool sniff(const std::filesystem::path& path) const override { return has_zip_signature(path); }
 
@@ -21,6 +21,9 @@ class KerasZipFormat : public Format {
   }
   ModelPtr load_model(const std::filesystem::path& path, const LoadOptions& options) override {
     return read_model_archive(path, options);
+  }
+  LoadStatus load_weights(Model& model, const std::filesystem::path& path, const LoadOptions& options) override {
+    return read_archive_weights(model, path, options);
   }
   Json inspect(const std::filesystem::path& path) const override { return describe_archive(path); }
 };

@@ -78,6 +78,24 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   return model;
 }
 
+LoadStatus read_archive_weights(Model& model, const fs::path& path, const LoadOptions& options) {
+  if (options.by_name)
+    throw Error("cannot load '" + path.string() + "' by_name: a Keras 3 archive matches variables by layer name and path already "
+                "(load it without by_name)");
+  ZipReader zip(path);
+  auto lock = h5::hdf5_lock();
+  h5::File weights = open_weights(zip);
+  LoadStatus status = read_owners_for_load_weights(weights, layer_variable_owners(model), options.skip_mismatch);
+  for (const auto& w : status.warnings) {
+    std::string message = "'";  // built by appending: GCC 12 warns falsely about "'" + temporaries
+    message += path.string();
+    message += "': ";
+    message += w;
+    print_warning(message);
+  }
+  return status;
+}
+
 void write_model_archive(const Model& model, const fs::path& path, const SaveOptions& options) {
   if (!options.overwrite && fs::exists(path)) throw Error("cannot save to '" + path.string() + "': the file exists and overwrite is off");
   // Everything is serialized before touching the disk: a model without a config fails here.

@@ -10,6 +10,9 @@
 namespace ksave::plugins::keras_zip {
 
 ModelPtr read_model_archive(const std::filesystem::path& path, const LoadOptions& options);
+// Keras 3's model.load_weights of a .keras file: the archive's variables into `model`, matched
+// by structure (layer names and attribute paths), not by order.
+LoadStatus read_archive_weights(Model& model, const std::filesystem::path& path, const LoadOptions& options);
 void write_model_archive(const Model& model, const std::filesystem::path& path, const SaveOptions& options);
 Json describe_archive(const std::filesystem::path& path);
 

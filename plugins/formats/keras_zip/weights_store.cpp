@@ -1,5 +1,6 @@
 #include "weights_store.hpp"
 
+#include <set>
 #include <variant>
 
 #include "string_attributes.hpp"
@@ -75,6 +76,47 @@ void read_owners(const h5::Group& root, const std::vector<VariableOwner>& owners
     for (auto& a : std::get<std::vector<Assignment>>(planned)) all.push_back(std::move(a));
   }
   assign(all);
+}
+
+namespace {
+
+// The paths of every `vars` group below `group` that holds datasets.
+void collect_vars_groups(const h5::Group& group, const std::string& at, std::vector<std::string>& out) {
+  for (const auto& child : group.children()) {
+    if (!group.has_group(child)) continue;
+    const std::string path = at.empty() ? child : at + "/" + child;
+    h5::Group sub = group.group(child);
+    if (child == "vars") {
+      if (!sub.children().empty()) out.push_back(path);
+    } else {
+      collect_vars_groups(sub, path, out);
+    }
+  }
+}
+
+}  // namespace
+
+LoadStatus read_owners_for_load_weights(const h5::Group& root, const std::vector<VariableOwner>& owners, bool skip_mismatch) {
+  LoadStatus status;
+  std::vector<Assignment> all;
+  std::set<std::string> taken;
+  for (const auto& owner : owners) {
+    taken.insert(owner.vars_path());
+    auto planned = plan(root, owner);
+    if (auto* why = std::get_if<std::string>(&planned)) {
+      if (!skip_mismatch) throw Error(*why);
+      status.warnings.push_back("skipped: " + *why);
+      for (const auto& v : owner.variables) status.unmatched_in_model.push_back(v->name());
+      continue;
+    }
+    for (auto& a : std::get<std::vector<Assignment>>(planned)) all.push_back(std::move(a));
+  }
+  assign(all);
+  std::vector<std::string> stored;
+  collect_vars_groups(root, "", stored);
+  for (const auto& path : stored)
+    if (!taken.count(path) && path.rfind("optimizer/", 0) != 0) status.unused_in_file.push_back(path);
+  return status;
 }
 
 std::optional<std::string> try_read_owner(const h5::Group& root, const VariableOwner& owner) {

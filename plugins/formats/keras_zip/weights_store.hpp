@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hdf5_handle.hpp"
+#include "ksave/format.hpp"
 #include "variable_layout.hpp"
 
 namespace ksave::plugins::keras_zip {
@@ -20,6 +21,12 @@ void write_owners(h5::Group& root, const std::vector<VariableOwner>& owners);
 // naming the file, the group, what was expected and what was found. An owner without
 // variables may have no group.
 void read_owners(const h5::Group& root, const std::vector<VariableOwner>& owners);
+
+// load_weights from an archive (Keras 3's model.load_weights of a .keras file): as
+// read_owners, except that with `skip_mismatch` an owner whose stored variables do not fit
+// keeps its values and is reported (warning and unmatched_in_model); vars groups of the file
+// that no owner took, the optimizer's aside, are reported as unused_in_file.
+LoadStatus read_owners_for_load_weights(const h5::Group& root, const std::vector<VariableOwner>& owners, bool skip_mismatch);
 
 // Like read_owners for one owner, returning why it does not fit instead of throwing (the
 // optimizer state is optional: Keras skips it with a warning). nullopt when assigned.

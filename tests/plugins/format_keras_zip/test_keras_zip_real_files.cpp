@@ -106,6 +106,20 @@ BOOST_AUTO_TEST_CASE(a_real_archive_rezipped_with_deflate_loads_the_same) {
   check_outputs(*real / "divya_keras310_mlp_zip", *load_model(deflated), "output_0.npy");
 }
 
+BOOST_AUTO_TEST_CASE(load_weights_from_a_real_archive_fills_a_model_of_the_same_architecture) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path dir = *real / "divya_keras310_mlp_zip";
+  LoadOptions options;
+  options.compile = false;
+  ModelPtr model = load_model(dir / "mnist_model.keras", options);
+  for (const auto& w : model->weights()) w->assign(Tensor::zeros(w->dtype(), w->shape()));
+  LoadStatus status = load_weights(*model, dir / "mnist_model.keras");
+  BOOST_TEST(status.unmatched_in_model.empty());
+  BOOST_TEST(status.unused_in_file.empty());
+  check_outputs(dir, *model, "output_0.npy");
+}
+
 BOOST_AUTO_TEST_CASE(inspect_lists_the_archive) {
   auto real = test::real_fixtures();
   KSAVE_REQUIRE_DATA(real, "real fixtures");

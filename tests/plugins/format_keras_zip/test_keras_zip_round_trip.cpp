@@ -246,6 +246,45 @@ BOOST_AUTO_TEST_CASE(keras3_serialized_optimizer_loss_and_metric_dicts_compile) 
   BOOST_TEST(logs.count("categorical_accuracy") == 1u);
 }
 
+namespace {
+
+ModelPtr two_dense(int hidden_units, bool with_output_layer) {
+  std::vector<LayerPtr> layers{make_layer("InputLayer", {{"name", "in"}, {"batch_input_shape", Json::array({nullptr, 4})}}),
+                               make_layer("Dense", {{"name", "hidden"}, {"units", hidden_units}})};
+  if (with_output_layer) layers.push_back(make_layer("Dense", {{"name", "out"}, {"units", 2}}));
+  return std::make_shared<Sequential>(layers, "two_dense");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(load_weights_matches_by_structure_and_reports_what_does_not_fit) {
+  const fs::path path = test::scratch_dir("keras_zip_load_weights") / "source.keras";
+  ModelPtr source = two_dense(3, true);
+  save_model(*source, path, kAsKeras3);
+  // The same architecture: every variable restored.
+  ModelPtr same = two_dense(3, true);
+  LoadStatus status = load_weights(*same, path);
+  BOOST_TEST(status.unmatched_in_model.empty());
+  BOOST_TEST(status.unused_in_file.empty());
+  BOOST_TEST(same_weights(*source, *same));
+  // Without the output layer: its variables are unused in the file.
+  ModelPtr shorter = two_dense(3, false);
+  status = load_weights(*shorter, path);
+  BOOST_REQUIRE_EQUAL(status.unused_in_file.size(), 1u);
+  BOOST_TEST(status.unused_in_file[0] == "layers/out/vars");
+  // Another hidden width: an error naming the layer, or with skip_mismatch that layer (and the
+  // output layer, whose kernel shape follows) keeps its values.
+  ModelPtr wider = two_dense(5, true);
+  BOOST_CHECK_EXCEPTION(load_weights(*wider, path), Error, [](const Error& e) {
+    return std::string(e.what()).find("layer 'hidden' (Dense)") != std::string::npos;
+  });
+  LoadOptions skip;
+  skip.skip_mismatch = true;
+  status = load_weights(*wider, path, skip);
+  BOOST_TEST(status.unmatched_in_model.size() == 4u);
+  BOOST_TEST(status.warnings.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(saving_replaces_the_file_atomically_and_respects_overwrite) {
   const fs::path dir = test::scratch_dir("keras_zip_atomic");
   const fs::path path = dir / "model.keras";
