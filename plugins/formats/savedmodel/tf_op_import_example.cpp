@@ -3,7 +3,9 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 
 #include "graph_tensor.hpp"
@@ -35,93 +37,84 @@ std::string read_bytes(CodedInputStream& in, const std::string& where) {
   return out;
 }
 
-void read_list(const std::string& bytes, int kind, FeatureValues& values, const std::string& where) {
+// Calls `take` with each field's tag; the fields it does not take (returns false) are skipped.
+void for_each_field(const std::string& bytes, const std::string& where,
+                    const std::function<bool(std::uint32_t tag, CodedInputStream& in)>& take) {
   CodedInputStream in(reinterpret_cast<const std::uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
-  while (std::uint32_t tag = in.ReadTag()) {
-    if (WireFormat::GetTagFieldNumber(tag) != 1) {
-      if (!WireFormat::SkipField(&in, tag)) corrupt(where);
-      continue;
-    }
-    const auto wire = WireFormat::GetTagWireType(tag);
-    if (kind == 1) {
-      values.bytes.push_back(read_bytes(in, where));
-    } else if (wire == WireFormat::WIRETYPE_LENGTH_DELIMITED) {  // packed
-      const std::string packed = read_bytes(in, where);
-      CodedInputStream p(reinterpret_cast<const std::uint8_t*>(packed.data()), static_cast<int>(packed.size()));
-      while (p.BytesUntilLimit() > 0) {
-        if (kind == 2) {
-          std::uint32_t bits = 0;
-          if (!p.ReadLittleEndian32(&bits)) corrupt(where);
-          float f;
-          std::memcpy(&f, &bits, sizeof f);
-          values.floats.push_back(f);
-        } else {
-          std::uint64_t v = 0;
-          if (!p.ReadVarint64(&v)) corrupt(where);
-          values.ints.push_back(static_cast<std::int64_t>(v));
-        }
-      }
-    } else if (kind == 2 && wire == WireFormat::WIRETYPE_FIXED32) {
-      std::uint32_t bits = 0;
-      if (!in.ReadLittleEndian32(&bits)) corrupt(where);
-      float f;
-      std::memcpy(&f, &bits, sizeof f);
-      values.floats.push_back(f);
-    } else if (kind == 3 && wire == WireFormat::WIRETYPE_VARINT) {
-      std::uint64_t v = 0;
-      if (!in.ReadVarint64(&v)) corrupt(where);
-      values.ints.push_back(static_cast<std::int64_t>(v));
-    } else {
-      corrupt(where);
-    }
-  }
+  while (std::uint32_t tag = in.ReadTag())
+    if (!take(tag, in) && !WireFormat::SkipField(&in, tag)) corrupt(where);
+  if (in.CurrentPosition() != static_cast<int>(bytes.size())) corrupt(where);
+}
+
+float read_float(CodedInputStream& in, const std::string& where) {
+  std::uint32_t bits = 0;
+  if (!in.ReadLittleEndian32(&bits)) corrupt(where);
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+std::int64_t read_int(CodedInputStream& in, const std::string& where) {
+  std::uint64_t v = 0;
+  if (!in.ReadVarint64(&v)) corrupt(where);
+  return static_cast<std::int64_t>(v);
+}
+
+// One value, or a packed run of them, of a FloatList (kind 2) or Int64List (kind 3).
+void read_numbers(CodedInputStream& in, std::uint32_t tag, int kind, FeatureValues& values, const std::string& where) {
+  const auto read_one = [&](CodedInputStream& from) {
+    if (kind == 2) values.floats.push_back(read_float(from, where));
+    else values.ints.push_back(read_int(from, where));
+  };
+  const auto wire = WireFormat::GetTagWireType(tag);
+  if (wire == (kind == 2 ? WireFormat::WIRETYPE_FIXED32 : WireFormat::WIRETYPE_VARINT)) return read_one(in);
+  if (wire != WireFormat::WIRETYPE_LENGTH_DELIMITED) corrupt(where);
+  const std::string packed = read_bytes(in, where);
+  CodedInputStream p(reinterpret_cast<const std::uint8_t*>(packed.data()), static_cast<int>(packed.size()));
+  while (p.CurrentPosition() < static_cast<int>(packed.size())) read_one(p);
 }
 
 FeatureValues read_feature(const std::string& bytes, const std::string& where) {
   FeatureValues values;
-  CodedInputStream in(reinterpret_cast<const std::uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
-  while (std::uint32_t tag = in.ReadTag()) {
-    const int field = static_cast<int>(WireFormat::GetTagFieldNumber(tag));
-    if (field < 1 || field > 3) {
-      if (!WireFormat::SkipField(&in, tag)) corrupt(where);
-      continue;
-    }
-    values.kind = field;
-    read_list(read_bytes(in, where), field, values, where);
-  }
+  for_each_field(bytes, where, [&](std::uint32_t tag, CodedInputStream& in) {
+    const int kind = static_cast<int>(WireFormat::GetTagFieldNumber(tag));
+    if (kind < 1 || kind > 3 || WireFormat::GetTagWireType(tag) != WireFormat::WIRETYPE_LENGTH_DELIMITED) return false;
+    values.kind = kind;
+    for_each_field(read_bytes(in, where), where, [&](std::uint32_t value_tag, CodedInputStream& list) {
+      if (WireFormat::GetTagFieldNumber(value_tag) != 1) return false;
+      if (kind == 1) values.bytes.push_back(read_bytes(list, where));
+      else read_numbers(list, value_tag, kind, values, where);
+      return true;
+    });
+    return true;
+  });
   return values;
 }
 
 // Example { Features features = 1; }, Features { map<string, Feature> feature = 1; }: the
-// features among `wanted`.
+// features among `wanted` (a key given twice: the last one wins, as in protobuf maps).
 std::map<std::string, FeatureValues> read_example(const std::string& serialized, const std::vector<std::string>& wanted,
                                                   const std::string& where) {
   std::map<std::string, FeatureValues> out;
-  CodedInputStream example(reinterpret_cast<const std::uint8_t*>(serialized.data()), static_cast<int>(serialized.size()));
-  while (std::uint32_t tag = example.ReadTag()) {
-    if (WireFormat::GetTagFieldNumber(tag) != 1) {
-      if (!WireFormat::SkipField(&example, tag)) corrupt(where);
-      continue;
-    }
-    const std::string features = read_bytes(example, where);
-    CodedInputStream map(reinterpret_cast<const std::uint8_t*>(features.data()), static_cast<int>(features.size()));
-    while (std::uint32_t entry_tag = map.ReadTag()) {
-      if (WireFormat::GetTagFieldNumber(entry_tag) != 1) {
-        if (!WireFormat::SkipField(&map, entry_tag)) corrupt(where);
-        continue;
-      }
-      const std::string entry = read_bytes(map, where);
-      CodedInputStream e(reinterpret_cast<const std::uint8_t*>(entry.data()), static_cast<int>(entry.size()));
+  const auto field_one = [](std::uint32_t tag) {
+    return WireFormat::GetTagFieldNumber(tag) == 1 && WireFormat::GetTagWireType(tag) == WireFormat::WIRETYPE_LENGTH_DELIMITED;
+  };
+  for_each_field(serialized, where, [&](std::uint32_t tag, CodedInputStream& example) {
+    if (!field_one(tag)) return false;
+    for_each_field(read_bytes(example, where), where, [&](std::uint32_t entry_tag, CodedInputStream& features) {
+      if (!field_one(entry_tag)) return false;
       std::string key, feature;
-      while (std::uint32_t t = e.ReadTag()) {
+      for_each_field(read_bytes(features, where), where, [&](std::uint32_t t, CodedInputStream& entry) {
         const auto field = WireFormat::GetTagFieldNumber(t);
-        if (field == 1) key = read_bytes(e, where);
-        else if (field == 2) feature = read_bytes(e, where);
-        else if (!WireFormat::SkipField(&e, t)) corrupt(where);
-      }
-      if (std::find(wanted.begin(), wanted.end(), key) != wanted.end()) out[key] = read_feature(feature, where);  // last one wins
-    }
-  }
+        if (WireFormat::GetTagWireType(t) != WireFormat::WIRETYPE_LENGTH_DELIMITED || (field != 1 && field != 2)) return false;
+        (field == 1 ? key : feature) = read_bytes(entry, where);
+        return true;
+      });
+      if (std::find(wanted.begin(), wanted.end(), key) != wanted.end()) out[key] = read_feature(feature, where);
+      return true;
+    });
+    return true;
+  });
   return out;
 }
 
