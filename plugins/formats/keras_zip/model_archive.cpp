@@ -68,7 +68,12 @@ void compile_and_restore_optimizer(const fs::path& path, const h5::File& weights
 ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   ZipReader zip(path);
   Json config = read_config(zip);
-  ModelPtr model = model_from_config(config, options.custom_objects);
+  ModelPtr model;
+  try {
+    model = model_from_config(config, options.custom_objects);
+  } catch (const Error& e) {
+    throw Error("cannot build the model of '" + inside(path, kConfigEntry).string() + "': " + e.what());
+  }
   auto lock = h5::hdf5_lock();
   h5::File weights = open_weights(zip);
   read_owners(weights, layer_variable_owners(*model));

@@ -138,6 +138,19 @@ BOOST_AUTO_TEST_CASE(wrong_shapes_and_types_name_expected_and_found) {
   BOOST_TEST(mentions(load_error(dir / "shape.keras"), {"shape.keras", "layers/hidden/vars/0", "(5, 3)", "expected (4, 3)", "kernel"}));
 }
 
+BOOST_AUTO_TEST_CASE(an_unknown_custom_layer_is_named_with_its_registered_name) {
+  const fs::path dir = test::scratch_dir("keras_zip_custom_class");
+  const fs::path good = saved_archive(dir);
+  Json config = kz::read_json_entry(good, "config.json");
+  // What Keras 3 writes for a layer class registered with register_keras_serializable("MyPkg").
+  Json& hidden = config["config"]["layers"][1];
+  hidden["module"] = "my_project.layers";
+  hidden["class_name"] = "Scaler";
+  hidden["registered_name"] = "MyPkg>Scaler";
+  kz::write_archive(dir / "custom.keras", {{"config.json", kz::bytes_of(config.dump())}, {"model.weights.h5", kz::read_entry(good, "model.weights.h5")}});
+  BOOST_TEST(mentions(load_error(dir / "custom.keras"), {"custom.keras/config.json", "MyPkg>Scaler"}));
+}
+
 BOOST_AUTO_TEST_CASE(optimizer_state_that_does_not_fit_is_skipped_with_a_warning) {
   const fs::path dir = test::scratch_dir("keras_zip_bad_optimizer");
   auto model = std::make_shared<Sequential>(
