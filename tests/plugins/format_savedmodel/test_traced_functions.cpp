@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "ksave/ksave.hpp"
+#include "ksave/loaded_functions.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
 #include "ksave_tf_saved_model.pb.h"
@@ -474,4 +475,111 @@ BOOST_AUTO_TEST_CASE(models_with_layers_no_plugin_defines_predict_identically_th
     BOOST_TEST(std::string(e.what()).find("SoftDense") != std::string::npos);
     BOOST_TEST(std::string(e.what()).find("save_traces") != std::string::npos);
   }
+}
+
+namespace {
+
+// Input(shape) followed by the layers of `configs` ({class_name, config}), one after the other.
+std::shared_ptr<Functional> chain(const Shape& shape, const std::vector<std::pair<std::string, Json>>& configs) {
+  auto inputs = Input(shape, "x");
+  KerasTensor x = inputs;
+  for (const auto& [class_name, config] : configs) x = (*make_layer(class_name, config))(x);
+  return std::make_shared<Functional>(KerasTensors{inputs}, KerasTensors{x});
+}
+
+Shape with_batch(Dim batch, const Shape& shape) {
+  Shape out{batch};
+  out.insert(out.end(), shape.begin(), shape.end());
+  return out;
+}
+
+}  // namespace
+
+// The serving signature (placeholders → StatefulPartitionedCall → signature wrapper →
+// _wrapped_model) run by the graph executor, as tf.saved_model.load would, computes what
+// model.predict computes, for built-in layers of many kinds and a batch size other than the
+// trace's. Recurrent layers, whose traces use Unpack (not yet run by the executor), are checked
+// to trace and to keep their functions.
+BOOST_AUTO_TEST_CASE(the_serving_signature_computes_predict_for_layers_of_many_kinds) {
+  struct Case {
+    const char* name;
+    Shape input;
+    std::vector<std::pair<std::string, Json>> layers;
+  };
+  const std::vector<Case> runnable = {
+      {"mlp", {6}, {{"Dense", {{"units", 5}, {"activation", "relu"}}}, {"Dropout", {{"rate", 0.5}}}, {"Dense", {{"units", 3}, {"activation", "softmax"}}}}},
+      {"cnn", {9, 9, 2}, {{"Conv2D", {{"filters", 3}, {"kernel_size", 3}, {"strides", 2}, {"padding", "same"}, {"activation", "relu"}}},
+                          {"MaxPooling2D", {{"pool_size", 2}}}, {"Flatten", Json::object()}, {"Dense", {{"units", 2}}}}},
+      {"conv1d", {7, 3}, {{"Conv1D", {{"filters", 4}, {"kernel_size", 3}, {"activation", "tanh"}}}, {"MaxPooling1D", {{"pool_size", 2}}},
+                          {"GlobalAveragePooling1D", Json::object()}}},
+      {"separable", {6, 6, 3}, {{"DepthwiseConv2D", {{"kernel_size", 3}, {"padding", "same"}}}, {"SeparableConv2D", {{"filters", 2}, {"kernel_size", 3}}},
+                                {"AveragePooling2D", {{"pool_size", 2}}}, {"GlobalMaxPooling2D", Json::object()}}},
+      {"norms", {4}, {{"BatchNormalization", Json::object()}, {"LayerNormalization", Json::object()}, {"LeakyReLU", {{"alpha", 0.2}}},
+                      {"ELU", Json::object()}, {"Activation", {{"activation", "sigmoid"}}}}},
+      {"embedding", {5}, {{"Embedding", {{"input_dim", 10}, {"output_dim", 3}}}, {"GlobalAveragePooling1D", Json::object()}, {"Dense", {{"units", 2}}}}},
+      {"reshaping", {4, 6}, {{"Permute", {{"dims", {2, 1}}}}, {"Reshape", {{"target_shape", {3, 8}}}}, {"Flatten", Json::object()},
+                             {"RepeatVector", {{"n", 2}}}}},
+      {"padding", {5, 5, 1}, {{"ZeroPadding2D", {{"padding", 1}}}, {"Cropping2D", {{"cropping", 2}}}, {"UpSampling2D", {{"size", 2}}}}},
+  };
+  for (const auto& c : runnable) {
+    auto model = chain(c.input, c.layers);
+    const fs::path folder = save_in(std::string("serve_") + c.name, *model);
+    Tensor x = ramp(with_batch(3, c.input));
+    if (c.layers.front().first == "Embedding")  // ids in [0, 10)
+      for (float& v : x.values<float>()) v = static_cast<float>(static_cast<int>((v + 1.f) * 4.5f));
+    const Tensor want = model->predict(x);
+    try {
+      const LoadedFunctionsPtr functions = load_functions(folder);
+      const NamedTensors got = functions->signature("serving_default")({{"x", x}});
+      BOOST_TEST_REQUIRE(got.size() == 1u, c.name);
+      BOOST_TEST_MESSAGE(c.name << ": max |difference| " << max_abs_difference(got.begin()->second, want));
+      BOOST_TEST(allclose(got.begin()->second, want, 1e-5, 1e-5), c.name);
+    } catch (const Error& e) {
+      BOOST_ERROR(c.name << ": " << e.what());
+    }
+  }
+  const std::vector<Case> traced_only = {
+      {"simple_rnn", {4, 3}, {{"SimpleRNN", {{"units", 5}}}}},
+      {"gru", {4, 3}, {{"GRU", {{"units", 5}, {"return_sequences", true}}}}},
+      {"bidirectional", {4, 3}, {{"Bidirectional", {{"layer", {{"class_name", "LSTM"}, {"config", {{"units", 2}}}}}}}}},
+      {"time_distributed", {4, 3}, {{"TimeDistributed", {{"layer", {{"class_name", "Dense"}, {"config", {{"units", 2}}}}}}}}},
+      {"transpose_conv", {4, 4, 2}, {{"Conv2DTranspose", {{"filters", 2}, {"kernel_size", 3}, {"strides", 2}}}}},
+  };
+  for (const auto& c : traced_only) {
+    auto model = chain(c.input, c.layers);
+    const Saved saved = read_folder(save_in(std::string("trace_") + c.name, *model));
+    const std::string layer = model->layers().back()->name();
+    BOOST_TEST(find_function(saved, "__inference_" + layer + "_layer_call_and_return_conditional_losses_") != nullptr, c.name);
+    BOOST_TEST(find_function(saved, "__inference__wrapped_model_") != nullptr, c.name);
+  }
+}
+
+// Several inputs (signature keys by input name), a layer with two inputs (Attention) and a
+// nested Sequential model traced as a layer of the outer model.
+BOOST_AUTO_TEST_CASE(multi_input_and_nested_models_serve_what_they_predict) {
+  auto a = Input({3, 4}, "a"), b = Input({2, 4}, "b");
+  auto inner = std::make_shared<Sequential>(std::vector<LayerPtr>{
+      make_layer("Dense", {{"units", 4}, {"activation", "relu"}, {"batch_input_shape", {nullptr, 4}}}),
+      make_layer("Dense", {{"units", 2}})});
+  auto attended = (*make_layer("Attention", Json::object()))(KerasTensors{a, b});
+  auto pooled = (*make_layer("GlobalAveragePooling1D", Json::object()))(attended[0]);
+  auto joined = (*make_layer("Concatenate", Json::object()))(KerasTensors{pooled, (*inner)(pooled)});
+  auto model = std::make_shared<Functional>(KerasTensors{a, b}, joined);
+  const fs::path folder = save_in("multi_input", *model);
+  const Saved saved = read_folder(folder);
+  const auto& signature = saved.meta().signature_def().at("serving_default");
+  BOOST_TEST(signature.inputs().count("a") == 1u);
+  BOOST_TEST(signature.inputs().count("b") == 1u);
+  BOOST_TEST(signature.inputs().at("b").name() == "serving_default_b:0");
+  // The nested model has its own traced functions and keras_api.
+  const int nested = node_at(saved.graph(), "layer-4");
+  BOOST_TEST_REQUIRE(nested >= 0);
+  BOOST_TEST(identifier(saved.graph(), nested) == "_tf_keras_sequential");
+  check_function_node(saved, node_at(saved.graph(), "layer-4.__call__"), "__inference_sequential(_\\d+)?_layer_call_fn_\\d+", true);
+
+  const Tensor xa = ramp({2, 3, 4}), xb = ramp({2, 2, 4});
+  const Tensor want = model->predict(Tensors{xa, xb}).at(0);
+  const NamedTensors got = load_functions(folder)->signature("serving_default")({{"a", xa}, {"b", xb}});
+  BOOST_TEST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(allclose(got.begin()->second, want, 1e-5, 1e-5));
 }
