@@ -137,6 +137,29 @@ BOOST_AUTO_TEST_CASE(functional_model_with_a_recurrent_layer_keeps_sublayer_path
   BOOST_TEST(kz::same_values(loaded->predict(x), before));
 }
 
+BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_under_its_own_name) {
+  const fs::path path = test::scratch_dir("keras_zip_nested") / "nested.keras";
+  auto inner = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "inner_in"}, {"batch_input_shape", Json::array({nullptr, 3})}}),
+                            make_layer("Dense", {{"name", "inner_dense"}, {"units", 4}, {"activation", "tanh"}}),
+                            make_layer("BatchNormalization", {{"name", "inner_norm"}})},
+      "encoder");
+  KerasTensor in = Input({3}, "features");
+  KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))((*inner)(in));
+  auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "outer");
+  Tensor x = wave({3, 3}, 0.4f);
+  Tensor before = model->predict(x);
+  save_model(*model, path, kAsKeras3);
+  auto layout = kz::weights_layout(path);
+  BOOST_TEST(layout.at("layers/encoder/layers/inner_dense/vars/0") == "float32 (3, 4)");
+  BOOST_TEST(layout.at("layers/encoder/layers/inner_norm/vars/3") == "float32 (4,)");
+  BOOST_TEST(layout.at("layers/head/vars/0") == "float32 (4, 2)");
+  ModelPtr loaded = load_model(path);
+  BOOST_TEST(loaded->to_json() == model->to_json());
+  BOOST_TEST(same_weights(*model, *loaded));
+  BOOST_TEST(kz::same_values(loaded->predict(x), before));
+}
+
 BOOST_AUTO_TEST_CASE(compiled_model_keeps_compile_config_and_resumes_training_bit_identically) {
   const fs::path dir = test::scratch_dir("keras_zip_resume");
   Tensor x = wave({8, 4, 4, 2}, 0.7f);
