@@ -102,6 +102,31 @@ BOOST_AUTO_TEST_CASE(a_truncated_archive_fails_cleanly) {
   BOOST_TEST(mentions(load_error(dir / "flipped.keras"), {"flipped.keras", "model.weights.h5"}));
 }
 
+BOOST_AUTO_TEST_CASE(every_truncation_and_byte_change_fails_cleanly_or_loads) {
+  // Cuts at, and changed bytes in, 97 places spread over the archive (headers, JSON, HDF5,
+  // central directory): each load either succeeds or throws a ksave::Error naming the file.
+  const fs::path dir = test::scratch_dir("keras_zip_damage_sweep");
+  const std::vector<char> bytes = file_bytes(saved_archive(dir));
+  int loaded = 0, refused = 0;
+  for (std::size_t i = 0; i < 97; ++i) {
+    const std::size_t at = i * bytes.size() / 97;
+    std::vector<char> changed = bytes;
+    changed[at] = static_cast<char>(changed[at] ^ 0x5a);
+    for (const auto& damaged : {std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(at)), changed}) {
+      write_bytes(dir / "damaged.keras", damaged);
+      try {
+        get_format("keras")->load_model(dir / "damaged.keras", LoadOptions{});
+        ++loaded;
+      } catch (const Error& e) {
+        ++refused;
+        BOOST_TEST(std::string(e.what()).find("damaged.keras") != std::string::npos, e.what());
+      }
+    }
+  }
+  BOOST_TEST_MESSAGE("damage sweep: " << loaded << " loads, " << refused << " clean refusals");
+  BOOST_TEST(refused >= 97);
+}
+
 BOOST_AUTO_TEST_CASE(an_archive_without_weights_says_so) {
   const fs::path dir = test::scratch_dir("keras_zip_no_weights");
   const fs::path good = saved_archive(dir);
