@@ -8,6 +8,7 @@
 #include <exception>
 #include <functional>
 #include <iostream>
+#include <random>
 #include <string>
 
 #include "custom_layer/custom_layer.hpp"
@@ -89,6 +90,26 @@ inline ksave::ModelPtr digits_mlp(std::int64_t output_units, const std::string& 
   x = (*dense(64, "dense_2", "relu"))(x);
   auto outputs = (*dense(output_units, "predictions"))(x);
   return std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs}, name);
+}
+
+// The guide's whole-model example model: get_model() with inputs = keras.Input(shape=(32,)),
+// outputs = keras.layers.Dense(1)(inputs), compiled with optimizer="adam",
+// loss="mean_squared_error" (shared by the HDF5 and SavedModel examples).
+inline ksave::ModelPtr get_regression_model() {
+  auto inputs = ksave::Input({32});
+  auto outputs = (*ksave::make_layer("Dense", {{"units", 1}}))(inputs);
+  auto model = std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs});
+  model->compile("adam", "mean_squared_error");
+  return model;
+}
+
+// np.random.random(shape), reproducible by seed.
+inline ksave::Tensor random_array(ksave::Shape shape, unsigned seed) {
+  ksave::Tensor t(ksave::DType::Float32, std::move(shape));
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> uniform(0.f, 1.f);
+  for (float& v : t.values<float>()) v = uniform(generator);
+  return t;
 }
 
 }  // namespace guide

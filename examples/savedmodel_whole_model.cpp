@@ -3,30 +3,9 @@
 // reconstructs a model that predicts the same and, compiled with its optimizer state, resumes
 // training. "SavedModel configuration": save_traces=False leaves the traced call functions out,
 // which makes the folder smaller; custom objects then load only through their classes.
-#include <random>
-
 #include "guide_support.hpp"
 
 namespace {
-
-// def get_model(): inputs = keras.Input(shape=(32,)); outputs = keras.layers.Dense(1)(inputs)
-//   model = keras.Model(inputs, outputs); model.compile(optimizer="adam", loss="mean_squared_error")
-ksave::ModelPtr get_model() {
-  auto inputs = ksave::Input({32});
-  auto outputs = (*ksave::make_layer("Dense", {{"units", 1}}))(inputs);
-  auto model = std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs});
-  model->compile("adam", "mean_squared_error");
-  return model;
-}
-
-// np.random.random(shape)
-ksave::Tensor random_array(ksave::Shape shape, unsigned seed) {
-  ksave::Tensor t(ksave::DType::Float32, std::move(shape));
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(0.f, 1.f);
-  for (float& v : t.values<float>()) v = uniform(generator);
-  return t;
-}
 
 std::uintmax_t folder_size(const std::filesystem::path& folder) {
   std::uintmax_t total = 0;
@@ -40,8 +19,8 @@ std::uintmax_t folder_size(const std::filesystem::path& folder) {
 int main() {
   return guide::run("savedmodel_whole_model", [] {
     const auto dir = guide::work_dir("savedmodel_whole_model");
-    auto model = get_model();
-    const ksave::Tensor test_input = random_array({128, 32}, 1), test_target = random_array({128, 1}, 2);
+    auto model = guide::get_regression_model();
+    const ksave::Tensor test_input = guide::random_array({128, 32}, 1), test_target = guide::random_array({128, 1}, 2);
     ksave::FitOptions fit;
     fit.shuffle = false;  // so that the resumed and the uninterrupted runs see the same batches
     model->fit({test_input}, {test_target}, fit);
@@ -83,7 +62,7 @@ int main() {
     ksave::save_model(*custom, custom_path, no_traces);
     ksave::LoadOptions with_classes;
     with_classes.custom_objects = guide::custom_objects();
-    const ksave::Tensor x = random_array({4, 32}, 3);
+    const ksave::Tensor x = guide::random_array({4, 32}, 3);
     guide::check(ksave::allclose(custom->predict(x), ksave::load_model(custom_path, with_classes)->predict(x)),
                  "the custom model saved without traces loads with its classes");
     const std::string error = guide::error_of([&] { ksave::load_model(custom_path); }, "loading without the custom classes");
