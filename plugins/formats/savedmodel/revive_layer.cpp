@@ -5,6 +5,7 @@
 #include "keras_metadata.hpp"
 #include "ksave/error.hpp"
 #include "ksave/layer.hpp"
+#include "ksave/model.hpp"
 #include "ksave/registry.hpp"
 #include "revive_call.hpp"
 #include "saved_model_file.hpp"
@@ -17,24 +18,29 @@ namespace {
 const std::vector<std::vector<std::string>> kCallPaths{
     {"keras_api", "call_and_return_conditional_losses"}, {"call_and_return_all_conditional_losses"}, {"__call__"}};
 
-class RevivedLayer : public Layer {
+// A layer (Base = Layer) or subclassed model (Base = Model) whose call is its traced function.
+template <typename Base>
+class Revived : public Base {
  public:
-  RevivedLayer(const Json& config, std::string class_name, const std::shared_ptr<SavedModelGraph>& graph, int node)
-      : Layer(config, class_name),
+  Revived(const Json& config, std::string class_name, const std::shared_ptr<SavedModelGraph>& graph, int node)
+      : Base(config, class_name),
         class_name_(std::move(class_name)),
         config_(config),
         graph_(graph),
-        call_(graph, node, kCallPaths, "revived layer '" + name() + "' (" + class_name_ + ", object graph node " + std::to_string(node) + ")") {
+        call_(graph, node, kCallPaths,
+              "revived " + std::string(std::is_same_v<Base, Model> ? "model" : "layer") + " '" + this->name() + "' (" + class_name_ +
+                  ", object graph node " + std::to_string(node) + ")") {
     // The node's own variables, under their attribute names (the checkpoint path of each);
-    // a variable reachable under two names keeps the first.
+    // a variable reachable under two names keeps the first. Variables of nested objects are
+    // found through the captured inputs when the call runs.
     for (const auto& child : graph->objects().nodes(node).children()) {
       const int id = child.node_id();
       if (id < 0 || id >= graph->objects().nodes_size() || !graph->objects().nodes(id).has_variable() || variables_.count(id)) continue;
       VariablePtr variable = graph->variables->variable(id);
       variables_[id] = variable;
-      track_variable(child.local_name(), variable);
+      this->track_variable(child.local_name(), variable);
     }
-    set_built(true);
+    this->set_built(true);
   }
 
   std::string class_name() const override { return class_name_; }
@@ -47,6 +53,10 @@ class RevivedLayer : public Layer {
       return variable_value(it != variables_.end() ? it->second : graph_->variables->variable(id));
     });
   }
+  // Shapes from running the traced call (a revived model has no sublayers to ask).
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override {
+    return Layer::compute_output_shape(input_shapes);
+  }
 
  private:
   std::string class_name_;
@@ -57,16 +67,22 @@ class RevivedLayer : public Layer {
 };
 
 bool is_revivable_layer(const std::string& identifier) {
-  return identifier == "_tf_keras_layer" || identifier == "_tf_keras_rnn_layer";
+  return identifier == "_tf_keras_layer" || identifier == "_tf_keras_rnn_layer" || identifier == "_tf_keras_model";
 }
 
-// node id → metadata JSON of every Keras layer node (keras_metadata.pb, else the legacy strings).
-std::map<int, Json> layer_metadata(const tfproto::MetaGraphDef& meta_graph, const std::optional<tfproto::KerasSavedMetadata>& keras_metadata) {
-  std::map<int, Json> out;
+struct RevivableNode {
+  Json metadata;
+  bool model = false;  // a subclassed model (_tf_keras_model)
+};
+
+// node id → metadata of every Keras layer or subclassed-model node (keras_metadata.pb, else the
+// legacy strings).
+std::map<int, RevivableNode> layer_metadata(const tfproto::MetaGraphDef& meta_graph, const std::optional<tfproto::KerasSavedMetadata>& keras_metadata) {
+  std::map<int, RevivableNode> out;
   const auto parse = [&](int id, const std::string& identifier, const std::string& text) {
     if (!is_revivable_layer(identifier) || text.empty()) return;
     Json json = Json::parse(text, nullptr, false);
-    if (json.is_object()) out[id] = untuple(json);
+    if (json.is_object()) out[id] = {untuple(json), identifier == "_tf_keras_model"};
   };
   if (keras_metadata) {
     for (const auto& node : keras_metadata->nodes()) parse(node.node_id(), node.identifier(), node.metadata());
@@ -83,13 +99,13 @@ std::map<int, Json> layer_metadata(const tfproto::MetaGraphDef& meta_graph, cons
 CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model, const tfproto::MetaGraphDef& meta_graph,
                                     const std::optional<tfproto::KerasSavedMetadata>& keras_metadata, const fs::path& directory,
                                     const CustomObjects& given) {
-  // class name → layer name → node id, for the classes nothing resolves.
-  std::map<std::string, std::map<std::string, int>> unknown;
-  for (const auto& [id, metadata] : layer_metadata(meta_graph, keras_metadata)) {
-    const std::string class_name = metadata.value("class_name", "");
-    const std::string layer_name = metadata.value("name", "");
+  // class name → layer name → node, for the classes nothing resolves.
+  std::map<std::string, std::map<std::string, std::pair<int, bool>>> unknown;
+  for (const auto& [id, node] : layer_metadata(meta_graph, keras_metadata)) {
+    const std::string class_name = node.metadata.value("class_name", "");
+    const std::string layer_name = node.metadata.value("name", "");
     if (class_name.empty() || given.count(class_name) || Registry::global().resolve(Kind::Layer, class_name)) continue;
-    unknown[class_name].emplace(layer_name, id);
+    unknown[class_name].emplace(layer_name, std::make_pair(id, node.model));
   }
   CustomObjects out;
   if (unknown.empty()) return out;
@@ -104,7 +120,9 @@ CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedMo
       if (it == nodes.end())
         throw Error("SavedModel " + quoted(graph->directory) + ": no saved layer '" + name + "' of class " + class_name +
                     " to revive from its traced functions");
-      return std::make_shared<RevivedLayer>(config, class_name, graph, it->second);
+      const auto [id, model] = it->second;
+      if (model) return std::make_shared<Revived<Model>>(config, class_name, graph, id);
+      return std::make_shared<Revived<Layer>>(config, class_name, graph, id);
     });
     out.emplace(class_name, std::move(entry));
   }

@@ -1,5 +1,5 @@
-// Keras layers whose class no plugin defines, revived from their traced functions as tf.keras
-// does (RevivedLayer): the layer keeps its saved config, its variables come from the object
+// Keras layers and subclassed models whose class no plugin defines, revived from their traced
+// functions as tf.keras does (RevivedLayer, RevivedNetwork): the layer keeps its saved config, its variables come from the object
 // graph, and its call runs keras_api.call_and_return_conditional_losses. The SavedModel writer
 // follows TensorFlow's layout, so ksave's own files revive the same way.
 #pragma once
@@ -13,9 +13,9 @@
 
 namespace ksave::plugins::savedmodel {
 
-// custom_objects entries for every Keras layer class of the SavedModel that neither `given` nor
-// the registry resolves; each builds the revived layer of the saved node with the layer's name.
-// Empty (and the function library untouched) when every class is known.
+// custom_objects entries for every Keras layer or subclassed-model class of the SavedModel that
+// neither `given` nor the registry resolves; each builds the revived object of the saved node
+// with the config's name. Empty (and the function library untouched) when every class is known.
 CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model,
                                     const tfproto::MetaGraphDef& meta_graph,
                                     const std::optional<tfproto::KerasSavedMetadata>& keras_metadata,

@@ -265,3 +265,33 @@ BOOST_AUTO_TEST_CASE(unknown_keras_layer_without_traces_is_refused_clearly) {
   BOOST_TEST(message.find("no traced call function") != std::string::npos);
   BOOST_TEST(message.find("custom_objects") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(unknown_subclassed_model_class_revives_from_its_traced_call) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  // The fixture's root relabelled as a subclassed model of a class nothing defines: the whole
+  // model runs its own traced call (keras_api.call_and_return_conditional_losses).
+  const fs::path folder = edited_copy(*real, kKerasCase, kKerasFolder, "revive_custom_model", [](tfproto::SavedModel&) {});
+  tfproto::KerasSavedMetadata metadata;
+  {
+    std::ifstream in(folder / "keras_metadata.pb", std::ios::binary);
+    BOOST_TEST_REQUIRE(metadata.ParseFromIstream(&in));
+  }
+  for (auto& node : *metadata.mutable_nodes()) {
+    if (node.node_id() != 0) continue;
+    Json json = Json::parse(node.metadata());
+    json["class_name"] = "CustomModel";
+    json["model_config"]["class_name"] = "CustomModel";
+    node.set_identifier("_tf_keras_model");
+    node.set_metadata(json.dump());
+  }
+  {
+    std::ofstream out(folder / "keras_metadata.pb", std::ios::binary | std::ios::trunc);
+    BOOST_TEST_REQUIRE(metadata.SerializeToOstream(&out));
+  }
+  LoadOptions options;
+  options.compile = false;
+  ModelPtr model = load_model(folder, options);
+  BOOST_TEST(model->class_name() == "CustomModel");
+  check_expected_runs(*model, *real / kKerasCase / "expected");
+}
