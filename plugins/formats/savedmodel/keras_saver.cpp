@@ -71,6 +71,17 @@ void add_serving_signature(const Model& model, tfproto::MetaGraphDef& meta_graph
   (*meta_graph.mutable_signature_def())[kServingSignature] = std::move(signature);
 }
 
+// The init op TensorFlow names twice: the "__saved_model_init_op" signature and the
+// saved_model_main_op collection. Here the graph's NoOp (no tables or assets to initialize).
+void add_init_op(tfproto::MetaGraphDef& meta_graph) {
+  constexpr const char* kInitOp = "__saved_model_init_op";
+  tfproto::TensorInfo info;
+  info.set_name("NoOp");
+  info.mutable_tensor_shape()->set_unknown_rank(true);
+  (*(*meta_graph.mutable_signature_def())[kInitOp].mutable_outputs())[kInitOp] = std::move(info);
+  (*meta_graph.mutable_collection_def())["saved_model_main_op"].mutable_node_list()->add_value("NoOp");
+}
+
 // FNV-1a, 64 bits: the fingerprint's hashes. TensorFlow's own algorithms are not documented in
 // the facts sheet and its loaders treat fingerprint.pb as metadata, so ours are simply stable.
 std::uint64_t fnv1a(const std::string& bytes) {
@@ -142,6 +153,7 @@ void save_keras_saved_model(const Model& model, const fs::path& path, const Save
   // Without traces there is no function to serve: tf.keras then writes no serving_default either.
   if (traced && !traced->signature_function.empty()) {
     add_serving_signature(model, *meta_graph);
+    add_init_op(*meta_graph);
     *meta_graph->mutable_graph_def() = serving_graph(*traced, model);
   }
   *meta_graph->mutable_object_graph_def() = std::move(graphs.object_graph);

@@ -188,14 +188,32 @@ std::vector<std::string> OpWriter::reduction() {
   return single(n);
 }
 
+// TensorFlow's Softmax works on the last axis: another axis is swapped with it around the op,
+// as tf.nn.softmax does.
 std::vector<std::string> OpWriter::softmax() {
-  const std::int64_t axis = axis_of(attrs_.get_or<std::int64_t>("axis", -1), in_[0].rank());
-  if (axis != in_[0].rank() - 1)
-    throw Error("cannot trace " + type() + " over axis " + std::to_string(axis) + " of a rank-" + std::to_string(in_[0].rank()) +
-                " tensor: TensorFlow's " + type() + " works on the last axis only");
-  tfproto::NodeDef& n = node({float_input(0)});
+  const int rank = in_[0].rank();
+  const std::int64_t axis = axis_of(attrs_.get_or<std::int64_t>("axis", -1), rank);
+  std::string input = float_input(0);
+  Ints perm;
+  for (int a = 0; a < rank; ++a) perm.push_back(a);
+  const bool swapped = axis != rank - 1;
+  auto transpose = [&](const std::string& x) {
+    tfproto::NodeDef& t = b_.add_node("transpose", "Transpose");
+    t.add_input(x);
+    t.add_input(b_.add_const("transpose/perm", int32_vector(perm)));
+    set_type_attr(t, "T", DType::Float32);
+    set_type_attr(t, "Tperm", DType::Int32);
+    return output_endpoint(t.name(), "Transpose", 0);
+  };
+  if (swapped) {
+    std::swap(perm[static_cast<std::size_t>(axis)], perm.back());
+    input = transpose(input);
+  }
+  tfproto::NodeDef& n = b_.add_node(base(), type());
+  n.add_input(input);
   set_type_attr(n, "T", DType::Float32);
-  return single(n);
+  const std::vector<std::string> out = single(n);
+  return swapped ? std::vector<std::string>{transpose(out[0])} : out;
 }
 
 // Reshape to [batch, ...] becomes [-1, ...] (or, with another -1, the batch read at run time).

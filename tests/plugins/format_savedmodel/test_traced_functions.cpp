@@ -137,6 +137,10 @@ void compare_structure(const Saved& ours, const Saved& real, const std::vector<s
   }
   BOOST_TEST(identifier(ours.graph(), node_at(ours.graph(), "_default_save_signature")) == "<bare_concrete_function>");
   // Signatures: the same names, and inputs/outputs of the same shapes and dtypes.
+  Names my_signatures, their_signatures;
+  for (const auto& [key, value] : ours.meta().signature_def()) my_signatures.insert(key);
+  for (const auto& [key, value] : real.meta().signature_def()) their_signatures.insert(key);
+  BOOST_TEST(my_signatures == their_signatures);
   BOOST_TEST(ours.meta().signature_def().count("serving_default") == 1u);
   const auto& mine = ours.meta().signature_def().at("serving_default");
   const auto& theirs = real.meta().signature_def().at("serving_default");
@@ -514,6 +518,7 @@ BOOST_AUTO_TEST_CASE(the_serving_signature_computes_predict_for_layers_of_many_k
                           {"GlobalAveragePooling1D", Json::object()}}},
       {"separable", {6, 6, 3}, {{"DepthwiseConv2D", {{"kernel_size", 3}, {"padding", "same"}}}, {"SeparableConv2D", {{"filters", 2}, {"kernel_size", 3}}},
                                 {"AveragePooling2D", {{"pool_size", 2}}}, {"GlobalMaxPooling2D", Json::object()}}},
+      {"softmax_axis", {3, 4}, {{"Softmax", {{"axis", 1}}}}},
       {"norms", {4}, {{"BatchNormalization", Json::object()}, {"LayerNormalization", Json::object()}, {"LeakyReLU", {{"alpha", 0.2}}},
                       {"ELU", Json::object()}, {"Activation", {{"activation", "sigmoid"}}}}},
       {"embedding", {5}, {{"Embedding", {{"input_dim", 10}, {"output_dim", 3}}}, {"GlobalAveragePooling1D", Json::object()}, {"Dense", {{"units", 2}}}}},
