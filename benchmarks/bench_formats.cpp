@@ -190,15 +190,19 @@ void print_summary() {
     const auto [group, side] = split_name(name);
     by_group[group][side] = seconds;
   }
-  std::printf("\nSummary (ms per operation, min-max over the repetitions; ratio = median / median of raw_io)\n");
+  std::printf("\nSummary (ms per operation, min-max over the repetitions; time / raw_io time, of the best runs and of\n"
+              "the medians: on a shared machine the best runs are the least disturbed)\n");
   for (const auto& [group, by_side] : by_group) {
     const auto raw = by_side.find("raw_io");
-    const double raw_median = raw != by_side.end() ? median(raw->second) : 0;
+    const bool has_raw = raw != by_side.end() && !raw->second.empty();
+    const double raw_best = has_raw ? *std::min_element(raw->second.begin(), raw->second.end()) : 0;
+    const double raw_median = has_raw ? median(raw->second) : 0;
     std::printf("%s\n", group.c_str());
     for (const auto& [side, seconds] : by_side) {
       const auto [lo, hi] = std::minmax_element(seconds.begin(), seconds.end());
       std::printf("  %-24s %10.2f - %10.2f ms", side.c_str(), *lo * 1e3, *hi * 1e3);
-      if (raw_median > 0 && side != "raw_io") std::printf("   %7.1fx raw", median(seconds) / raw_median);
+      if (has_raw && side != "raw_io")
+        std::printf("   best %6.1fx raw, median %6.1fx raw", *lo / raw_best, median(seconds) / raw_median);
       std::printf("\n");
     }
   }
