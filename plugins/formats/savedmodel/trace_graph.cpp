@@ -232,6 +232,21 @@ Shape trace_shape(const Shape& declared) {
   return out;
 }
 
+TracedFunction with_arg_names(TracedFunction traced, const std::vector<TraceArg>& args) {
+  std::map<std::string, std::string> names;
+  for (std::size_t i = 0; i < args.size() && i < traced.args.size(); ++i) names[traced.args[i].name] = args[i].name;
+  // Arguments are referred to by their bare name ("inputs"), never with an output index.
+  auto rename = [&](std::string& endpoint) {
+    auto it = names.find(endpoint);
+    if (it != names.end()) endpoint = it->second;
+  };
+  for (auto& node : traced.nodes)
+    for (auto& input : *node.mutable_input()) rename(input);
+  for (auto& output : traced.outputs) rename(output);
+  traced.args = args;
+  return traced;
+}
+
 TracedFunction trace_call(const std::vector<TraceArg>& args, const std::vector<VariablePtr>& variables,
                           const std::string& scope, const TracedCall& call) {
   Tracer tracer(variables, scope);

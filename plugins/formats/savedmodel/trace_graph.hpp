@@ -48,6 +48,10 @@ using TracedCall = std::function<Tensors(const Tensors& inputs)>;
 TracedFunction trace_call(const std::vector<TraceArg>& args, const std::vector<VariablePtr>& variables,
                           const std::string& scope, const TracedCall& call);
 
+// The same function with its arguments renamed (`args` in the same order, shapes and dtypes):
+// one trace serves tf.keras's concrete functions that differ only in argument names.
+TracedFunction with_arg_names(TracedFunction traced, const std::vector<TraceArg>& args);
+
 // The placeholder tensor of a declared shape (kUnknown batch → kTraceBatch, other unknown
 // dimensions → kTraceUnknownDim).
 Shape trace_shape(const Shape& declared);

@@ -179,8 +179,9 @@ class ModelTracer {
       variants.push_back(call_args(inputs, names));
     }
     variants.push_back(call_args(inputs, generic_names(inputs.size())));
+    const TracedFunction first = trace(layer, variants.front(), "");
     for (const auto& args : variants) {
-      const TracedFunction traced = trace(layer, args, "");
+      const TracedFunction traced = with_arg_names(first, args);
       const std::string inner = functions_.unique_name(layer.name() + "_layer_call_and_return_conditional_losses");
       functions_.add_traced(inner, traced);
       const std::string outer = functions_.unique_name(layer.name() + "_layer_call_fn");
@@ -192,12 +193,13 @@ class ModelTracer {
                 {"", traced.captures, input_signature, tuple_of({outputs_value(traced, ""), list_of({})})});
       add_trace(call, outer, args, {"", traced.captures, input_signature, outputs_value(traced, "unknown")});
     }
-    if (root) default_signature = trace_root(layer, variants.front());
+    if (root) default_signature = add_signature_functions(first);
   }
 
-  // _wrapped_model (the model's call under its name scope) and the serving_default wrapper.
-  std::shared_ptr<SavedNode> trace_root(const Layer& model, const std::vector<TraceArg>& args) {
-    const TracedFunction traced = trace(model, args, model.name() + "/");
+  // _wrapped_model (the model's call, traced with its input names) and the serving_default
+  // wrapper around it.
+  std::shared_ptr<SavedNode> add_signature_functions(const TracedFunction& traced) {
+    const std::vector<TraceArg>& args = traced.args;
     const std::string wrapped = functions_.unique_name("_wrapped_model");
     functions_.add_traced(wrapped, traced);
     std::map<std::string, Value> outputs;
