@@ -6,8 +6,10 @@
 #define BOOST_TEST_MODULE format_savedmodel_graph_functions
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 
 #include "ksave/ksave.hpp"
 #include "ksave/loaded_functions.hpp"
@@ -294,4 +296,107 @@ BOOST_AUTO_TEST_CASE(unknown_subclassed_model_class_revives_from_its_traced_call
   ModelPtr model = load_model(folder, options);
   BOOST_TEST(model->class_name() == "CustomModel");
   check_expected_runs(*model, *real / kKerasCase / "expected");
+}
+
+namespace {
+
+// Inputs of the signature's specs (unknown dims = 2), zeros or empty strings.
+NamedTensors inputs_for(const SignatureFunction& f) {
+  NamedTensors inputs;
+  for (const auto& [key, spec] : f.inputs) {
+    Shape shape = spec.shape.value_or(Shape{1});
+    for (auto& d : shape) d = d < 0 ? 2 : std::min<Dim>(d, 64);
+    inputs[key] = spec.dtype == DType::String ? Tensor::strings(std::vector<std::string>(num_elements(shape)), shape)
+                                              : Tensor::zeros(spec.dtype, shape);
+  }
+  return inputs;
+}
+
+// One random damage to a node of a random function: its op, an input name or index, an attr.
+void damage_function_node(tfproto::SavedModel& sm, std::mt19937& rng) {
+  auto* functions = sm.mutable_meta_graphs(0)->mutable_graph_def()->mutable_library()->mutable_function();
+  if (functions->empty()) return;
+  auto& f = functions->at(static_cast<int>(rng() % functions->size()));
+  if (f.node_def_size() == 0) return;
+  auto& node = f.mutable_node_def()->at(static_cast<int>(rng() % f.node_def_size()));
+  const std::string other = f.node_def(static_cast<int>(rng() % f.node_def_size())).name();
+  switch (rng() % 6) {
+    case 0: node.set_op(f.node_def(static_cast<int>(rng() % f.node_def_size())).op()); break;
+    case 1: if (node.input_size() > 0) node.set_input(static_cast<int>(rng() % node.input_size()), other + ":output:" + std::to_string(rng() % 4)); break;
+    case 2: if (node.input_size() > 0) node.mutable_input()->RemoveLast(); break;
+    case 3: node.add_input(other); break;
+    case 4: node.mutable_attr()->clear(); break;
+    default:
+      for (auto& [name, value] : *node.mutable_attr())
+        if (value.has_tensor()) value.mutable_tensor()->mutable_tensor_shape()->add_dim()->set_size(static_cast<std::int64_t>(rng() % 5) - 1);
+  }
+}
+
+// One random damage to the object graph: a bound input, a child edge or a signature spec.
+void damage_objects(tfproto::SavedModel& sm, std::mt19937& rng) {
+  auto& objects = *sm.mutable_meta_graphs(0)->mutable_object_graph_def();
+  const int wild = static_cast<int>(rng() % 64) - 8;
+  switch (rng() % 3) {
+    case 0:
+      for (auto& [name, concrete] : *objects.mutable_concrete_functions())
+        if (concrete.bound_inputs_size() > 0 && rng() % 3 == 0) concrete.set_bound_inputs(0, wild);
+      break;
+    case 1:
+      if (objects.nodes_size() > 0)
+        for (auto& child : *objects.mutable_nodes(static_cast<int>(rng() % objects.nodes_size()))->mutable_children()) child.set_node_id(wild);
+      break;
+    default:
+      for (auto& [name, concrete] : *objects.mutable_concrete_functions()) concrete.mutable_output_signature()->Clear();
+  }
+}
+
+}  // namespace
+
+// Randomly damaged graphs (seeded; KSAVE_FUZZ_SEED picks another run): every failure is a
+// ksave::Error, never a crash or another exception.
+BOOST_AUTO_TEST_CASE(randomly_damaged_graphs_fail_with_errors) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const char* seed = std::getenv("KSAVE_FUZZ_SEED");
+  std::mt19937 rng(seed ? static_cast<unsigned>(std::stoul(seed)) : 20261126u);
+  int errors = 0, runs = 0;
+  for (const auto& [case_name, folder] : {std::pair<std::string, std::string>{kTf2Case, kTf2Folder}, {kKerasCase, kKerasFolder}, {kTf1Case, kTf1Folder}}) {
+    const fs::path copy = edited_copy(*real, case_name, folder, "graph_fuzz", [](tfproto::SavedModel&) {});
+    tfproto::SavedModel original;
+    {
+      std::ifstream in(copy / "saved_model.pb", std::ios::binary);
+      BOOST_TEST_REQUIRE(original.ParseFromIstream(&in));
+    }
+    for (int round = 0; round < 100; ++round) {
+      tfproto::SavedModel damaged = original;
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) (rng() % 3 ? damage_function_node(damaged, rng) : damage_objects(damaged, rng));
+      std::string bytes = damaged.SerializeAsString();
+      if (round % 4 == 0) bytes[rng() % bytes.size()] ^= static_cast<char>(1 + rng() % 255);
+      std::ofstream(copy / "saved_model.pb", std::ios::binary | std::ios::trunc) << bytes;
+      try {
+        const LoadedFunctionsPtr graph = load_functions(copy);
+        for (const auto& [name, f] : graph->signatures()) {
+          try {
+            f(inputs_for(f));
+            ++runs;
+          } catch (const Error&) {
+            ++errors;
+          }
+        }
+      } catch (const Error&) {
+        ++errors;
+      }
+      if (case_name != kKerasCase) continue;
+      try {  // the revived Keras model of the same damaged graph
+        LoadOptions options;
+        options.compile = false;
+        load_model(copy, options)->predict(Tensor::zeros(DType::Float32, {2, 784}));
+        ++runs;
+      } catch (const Error&) {
+        ++errors;
+      }
+    }
+  }
+  BOOST_TEST_MESSAGE("damaged graphs: " << errors << " errors, " << runs << " signature runs that still worked");
+  BOOST_TEST(errors > 0);
 }
