@@ -63,6 +63,16 @@ Value outputs_value(const TracedFunction& traced, const std::string& name) {
   return specs.size() == 1 ? specs[0] : list_of(std::move(specs));
 }
 
+bool holds_stateful_layer(const Layer& layer) {
+  if (layer.get_config().value("stateful", false)) return true;
+  if (auto* model = dynamic_cast<const Model*>(&layer))
+    for (const auto& sub : model->layers())
+      if (holds_stateful_layer(*sub)) return true;
+  for (const auto& [name, sub] : layer.tracked_layers())
+    if (holds_stateful_layer(*sub)) return true;
+  return false;
+}
+
 class ModelTracer {
  public:
   ModelTracer(const Model& model, bool include_optimizer) : model_(model), include_optimizer_(include_optimizer) {}
@@ -170,7 +180,15 @@ class ModelTracer {
   // once with the generic argument names and, for a model, once with its input names.
   void trace_layer(const Layer& layer, const Model* model, bool root, SavedNode& call, SavedNode& call_with_losses,
                    std::shared_ptr<SavedNode>& default_signature) {
-    const KerasTensors inputs = model ? model->inputs() : layer.input_tensors(0);
+    // A stateful layer's call would replace the states it keeps: saving must not change the
+    // model, so it and the models holding it keep their functions without traces.
+    if (holds_stateful_layer(layer)) return;
+    KerasTensors inputs;
+    try {
+      inputs = model ? model->inputs() : layer.input_tensors(0);
+    } catch (const Error&) {
+      return;  // no recorded call (its graph is gone): nothing says what to trace it on
+    }
     if (inputs.empty()) return;  // a subclassed model never called: nothing to trace
     std::vector<std::vector<TraceArg>> variants;
     if (model) {

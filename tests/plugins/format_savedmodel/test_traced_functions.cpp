@@ -588,3 +588,20 @@ BOOST_AUTO_TEST_CASE(multi_input_and_nested_models_serve_what_they_predict) {
   BOOST_TEST_REQUIRE(got.size() == 1u);
   BOOST_TEST(allclose(got.begin()->second, want, 1e-5, 1e-5));
 }
+
+// Saving never changes the model: a stateful recurrent layer (whose call replaces the states it
+// keeps) is not traced, nor the models holding it, and its states are what they were.
+BOOST_AUTO_TEST_CASE(a_stateful_layer_keeps_its_states_through_save) {
+  auto make = [] {
+    return chain({3, 1}, {{"SimpleRNN", {{"units", 2}, {"stateful", true}, {"batch_input_shape", {2, 3, 1}}, {"name", "rnn"}}}});
+  };
+  auto saved_model = make(), control = make();
+  control->set_weights(saved_model->get_weights());
+  const Tensor x = ramp({2, 3, 1});
+  saved_model->predict(x);
+  control->predict(x);
+  const Saved saved = read_folder(save_in("stateful", *saved_model));
+  BOOST_TEST(max_abs_difference(saved_model->predict(x), control->predict(x)) == 0.0);
+  check_function_node(saved, node_at(saved.graph(), "layer-1.__call__"), ".*", false);
+  BOOST_TEST(saved.meta().signature_def().empty());
+}
