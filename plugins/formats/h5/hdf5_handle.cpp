@@ -1,5 +1,7 @@
 #include "hdf5_handle.hpp"
 
+#include <hdf5_hl.h>
+
 #include <algorithm>
 #include <array>
 #include <fstream>
@@ -483,13 +485,16 @@ File File::create(const fs::path& path) {
 
 namespace {
 
-// A file access list for the core (memory) driver that never writes to disk.
-Id memory_access_list() {
+// A file access list for the core (memory) driver that never writes to disk and grows its
+// memory `increment` bytes at a time.
+Id memory_access_list(std::size_t increment) {
   Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);
-  H5Pset_fapl_core(fapl.get(), 1 << 20, false);
+  H5Pset_fapl_core(fapl.get(), increment, false);
   return fapl;
 }
+
+constexpr std::size_t kMemoryIncrement = 1 << 20;  // growth beyond the expected size
 
 }  // namespace
 
@@ -500,21 +505,30 @@ File File::wrap_root(Id file, Location location, std::uintmax_t size) {
   return File(std::move(root), std::move(location), size, std::move(file));
 }
 
-File File::open_image(const std::vector<char>& bytes, const fs::path& name) {
+File File::open_image(std::vector<char> bytes, const fs::path& name) {
   if (!has_hdf5_signature(bytes)) throw Error("'" + name.string() + "' is not an HDF5 file (no HDF5 signature found)");
-  Id fapl = memory_access_list();
-  if (H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()) < 0)
-    throw Error("cannot hand '" + name.string() + "' to HDF5: " + hdf5_error_text());
-  Id file(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  auto image = std::make_shared<const std::vector<char>>(std::move(bytes));
+  // Read in place: HDF5 neither copies nor frees the bytes, which the File keeps until closed.
+  Id file(H5LTopen_file_image(const_cast<char*>(image->data()), image->size(),
+                              H5LT_FILE_IMAGE_DONT_COPY | H5LT_FILE_IMAGE_DONT_RELEASE),
+          H5Fclose);
   if (!file.valid()) {
     std::string detail = hdf5_error_text();
     throw Error("cannot open '" + name.string() + "' as HDF5 (damaged or truncated?)" + (detail.empty() ? "" : ": HDF5 says: " + detail));
   }
-  return wrap_root(std::move(file), Location{name, "/", bytes.size()}, bytes.size());
+  File f = wrap_root(std::move(file), Location{name, "/", image->size()}, image->size());
+  f.image_ = std::move(image);
+  return f;
 }
 
-File File::create_in_memory(const fs::path& name) {
-  Id fapl = memory_access_list();
+File::~File() {
+  id_.reset();
+  file_.reset();
+}
+
+File File::create_in_memory(const fs::path& name, std::size_t expected_bytes) {
+  // Room for the data plus the metadata HDF5 adds, in one allocation when the hint is right.
+  Id fapl = memory_access_list(expected_bytes + expected_bytes / 16 + kMemoryIncrement);
   Id file(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!file.valid()) throw Error("cannot create in-memory HDF5 file '" + name.string() + "': " + hdf5_error_text());
   return wrap_root(std::move(file), Location{name, "/", 0}, 0);

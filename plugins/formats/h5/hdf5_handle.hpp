@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -122,15 +123,23 @@ class File : public Group {
   // Creates (truncates) a file for writing.
   static File create(const std::filesystem::path& path);
   // Opens, read-only, an HDF5 file held in memory (an entry of a Keras 3 .keras zip); `name`
-  // is what messages call it. HDF5 keeps its own copy of the bytes.
-  static File open_image(const std::vector<char>& bytes, const std::filesystem::path& name);
-  // Creates a file that lives in memory only; image() gives its bytes.
-  static File create_in_memory(const std::filesystem::path& name);
+  // is what messages call it. HDF5 reads the bytes in place (no copy); the File keeps them, so
+  // groups and datasets opened from it must not outlive it.
+  static File open_image(std::vector<char> bytes, const std::filesystem::path& name);
+  // Creates a file that lives in memory only; image() gives its bytes. `expected_bytes` (the
+  // data it will hold, roughly) sizes the memory it grows by, so that writing does not copy
+  // the growing image over and over.
+  static File create_in_memory(const std::filesystem::path& name, std::size_t expected_bytes = 0);
   // The file's bytes as they stand (flushed first); for files made by create_in_memory.
   std::vector<char> image() const;
   std::uintmax_t size_on_disk() const { return size_; }
   // Flushes and closes; a failed flush is an error.
   void close();
+
+  File(File&&) = default;
+  File& operator=(File&&) = default;
+  // Closes the root group and the file before an in-memory image they read goes.
+  ~File();
 
  private:
   File(Id root, Location location, std::uintmax_t size, Id file)
@@ -138,6 +147,7 @@ class File : public Group {
   // The open file as a File whose root group keeps it open.
   static File wrap_root(Id file, Location location, std::uintmax_t size);
   std::uintmax_t size_ = 0;
+  std::shared_ptr<const std::vector<char>> image_;  // bytes HDF5 reads in place (open_image)
   Id file_;  // the file itself; the Group base holds its root group
 };
 

@@ -110,13 +110,16 @@ void write_model_archive(const Model& model, const fs::path& path, const SaveOpt
   std::vector<char> weights_image;
   {
     auto lock = h5::hdf5_lock();
-    h5::File weights = h5::File::create_in_memory(inside(path, kWeightsEntry));
     std::vector<VariableOwner> owners = layer_variable_owners(model);
     if (with_optimizer) {
       // An optimizer that has not run yet holds nothing but its zero counter: nothing to resume.
       VariableOwner optimizer = optimizer_variable_owner(*model.optimizer(), model.trainable_weights());
       if (optimizer.variables.size() > 1) owners.push_back(std::move(optimizer));
     }
+    std::size_t data_bytes = 0;
+    for (const auto& owner : owners)
+      for (const auto& v : owner.variables) data_bytes += v->value().nbytes();
+    h5::File weights = h5::File::create_in_memory(inside(path, kWeightsEntry), data_bytes);
     write_owners(weights, owners);
     weights_image = weights.image();
   }

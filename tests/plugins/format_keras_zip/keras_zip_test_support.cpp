@@ -47,17 +47,15 @@ void for_each_dataset(const h5::Group& group, const std::string& at, const std::
   }
 }
 
-h5::File open_weights(const fs::path& archive, std::vector<char>& bytes) {
-  bytes = read_entry(archive, "model.weights.h5");
-  return h5::File::open_image(bytes, archive / "model.weights.h5");
+h5::File open_weights(const fs::path& archive) {
+  return h5::File::open_image(read_entry(archive, "model.weights.h5"), archive / "model.weights.h5");
 }
 
 }  // namespace
 
 std::map<std::string, std::string> weights_layout(const fs::path& archive) {
   auto lock = h5::hdf5_lock();
-  std::vector<char> bytes;
-  h5::File file = open_weights(archive, bytes);
+  h5::File file = open_weights(archive);
   std::map<std::string, std::string> out;
   for_each_dataset(file, "", [&](const std::string& path, const h5::Dataset& d) {
     out[path] = d.type_description() + " " + shape_to_string(d.shape());
@@ -67,8 +65,7 @@ std::map<std::string, std::string> weights_layout(const fs::path& archive) {
 
 Tensor read_weights_dataset(const fs::path& archive, const std::string& path) {
   auto lock = h5::hdf5_lock();
-  std::vector<char> bytes;
-  h5::File file = open_weights(archive, bytes);
+  h5::File file = open_weights(archive);
   return file.dataset(path).read();
 }
 
@@ -100,8 +97,7 @@ std::vector<char> edited_weights(const fs::path& archive, const std::function<vo
   auto lock = h5::hdf5_lock();
   std::map<std::string, Tensor> datasets;
   {
-    std::vector<char> bytes;
-    h5::File file = open_weights(archive, bytes);
+    h5::File file = open_weights(archive);
     for_each_dataset(file, "", [&](const std::string& path, const h5::Dataset& d) { datasets[path] = d.read(); });
   }
   edit(datasets);
