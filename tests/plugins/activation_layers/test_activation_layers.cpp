@@ -1,5 +1,5 @@
 // ReLU, LeakyReLU, PReLU, ELU, Softmax and ThresholdedReLU layers: configs (tf.keras 2.x keys and
-// defaults), values against the Keras formulas, gradients, PReLU's weight and an HDF5 round trip.
+// defaults), values against the Keras formulas, gradients, PReLU's weight through every format.
 #define BOOST_TEST_MODULE activation_layers plugin
 #include <boost/test/unit_test.hpp>
 
@@ -80,9 +80,9 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
   ksave::test::layer_gradients_match(layer_from("PReLU", {{"shared_axes", 1}, {"alpha_initializer", {{"class_name", "Constant"}, {"config", {{"value", 0.25}}}}}}), {x});
 }
 
-BOOST_AUTO_TEST_CASE(prelu_weights_round_trip_through_h5) {
+BOOST_AUTO_TEST_CASE(prelu_weights_round_trip_through_every_format) {
   const auto model = ksave::test::sequential_of("PReLU", {{"shared_axes", {1}}, {"alpha_initializer", "ones"}}, {ksave::kUnknown, 4, 3});
   model->layers().back()->set_weights({Tensor::from_vector<float>({0.1f, 0.2f, 0.3f}, {1, 3})});
-  ksave::test::h5_round_trip(model, {ramp({2, 4, 3}, 3.0f)}, "prelu_h5");
-  ksave::test::h5_round_trip(ksave::test::sequential_of("ReLU", {{"max_value", 6.0}}, {ksave::kUnknown, 3}), {ramp({2, 3}, 9.0f)}, "relu_h5");
+  ksave::test::check_weight_round_trips(model, {ramp({2, 4, 3}, 3.0f)}, "prelu");
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of("ReLU", {{"max_value", 6.0}}, {ksave::kUnknown, 3}), {ramp({2, 3}, 9.0f)}, "relu");
 }

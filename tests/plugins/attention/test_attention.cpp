@@ -1,6 +1,6 @@
 // Attention plugin: dot / scaled / concat scores against the formula on rank-3 inputs, rank-2
 // inputs whose keys are the other samples of the batch, the value mask, the Keras 2.11 config of
-// the dl4j fixture, gradients.
+// the dl4j fixture, gradients, weights through every format.
 #define BOOST_TEST_MODULE attention
 #include <boost/test/unit_test.hpp>
 
@@ -109,4 +109,17 @@ BOOST_AUTO_TEST_CASE(config_round_trip_and_gradients) {
     Tensors call(const Tensors& in, const CallContext&) override { return (*inner)(Tensors{in[0], in[0]}); }
   };
   check_layer_gradients("Attention", std::make_shared<Self>(att), random_tensor({2, 3, 2}, 9));
+}
+
+// Both of Attention's weights (the concat score weight and the scale) with values no initializer
+// gives, in a model of two inputs.
+BOOST_AUTO_TEST_CASE(weights_round_trip_through_every_format) {
+  LayerPtr att = layer_from("Attention", {{"name", "attention"}, {"use_scale", true}, {"score_mode", "concat"}});
+  KerasTensor q = Input(Shape{2, 3}, "query"), v = Input(Shape{3, 3}, "value");
+  const auto model = std::make_shared<Functional>(KerasTensors{q, v}, (*att)(KerasTensors{q, v}));
+  std::vector<Tensor> values;
+  unsigned seed = 20;
+  for (const auto& w : att->weights()) values.push_back(random_tensor(w->shape(), seed++, 0.5f, 1.5f));
+  att->set_weights(values);
+  check_weight_round_trips(model, {random_tensor({2, 2, 3}, 7), random_tensor({2, 3, 3}, 8)}, "attention");
 }

@@ -1,6 +1,6 @@
 // Conv1D and Conv2D layers: configs (tf.keras 2.x keys and order, Keras 1 spellings), forward
 // values (hand cases, causal padding, channels_first, the tfjs oracle's conv cases), taped
-// gradients against finite differences, and weights through HDF5.
+// gradients against finite differences, and weights through every format.
 #include <boost/test/unit_test.hpp>
 
 #include "../layer_checks/layer_checks.hpp"
@@ -116,11 +116,11 @@ BOOST_AUTO_TEST_CASE(tfjs_oracle_conv_cases) {
     ksave::test::oracle_predict_matches(name);
 }
 
-BOOST_AUTO_TEST_CASE(conv_weights_round_trip_through_h5) {
+BOOST_AUTO_TEST_CASE(conv_weights_round_trip_through_every_format) {
   const auto model = ksave::test::sequential_of("Conv2D",
       {{"filters", 3}, {"kernel_size", 3}, {"padding", "same"}, {"bias_initializer", "ones"}}, {ksave::kUnknown, 6, 6, 2});
-  ksave::test::h5_round_trip(model, {ramp({2, 6, 6, 2})}, "conv2d_h5");
+  ksave::test::check_weight_round_trips(model, {ramp({2, 6, 6, 2})}, "conv2d");
   const auto conv1d = ksave::test::sequential_of("Conv1D",
       {{"filters", 2}, {"kernel_size", 3}, {"padding", "causal"}}, {ksave::kUnknown, 8, 3});
-  ksave::test::h5_round_trip(conv1d, {ramp({2, 8, 3})}, "conv1d_h5");
+  ksave::test::check_weight_round_trips(conv1d, {ramp({2, 8, 3})}, "conv1d");
 }

@@ -1,5 +1,5 @@
 // Embedding plugin: ids of any integer dtype and float ids, out-of-range ids refused, the
-// mask_zero mask, configs (and Keras 1 keys), the oracle cases, gradients, HDF5 weights.
+// mask_zero mask, configs (and Keras 1 keys), the oracle cases, gradients, weights through every format.
 #define BOOST_TEST_MODULE embedding
 #include <boost/test/unit_test.hpp>
 
@@ -83,9 +83,9 @@ BOOST_AUTO_TEST_CASE(gradient_reaches_the_picked_rows) {
   check_layer_gradients("Embedding", e, Tensor::from_vector<float>({1, 3, 1, 0}, {1, 4}), {}, false);
 }
 
-BOOST_AUTO_TEST_CASE(weights_round_trip_through_hdf5) {
+BOOST_AUTO_TEST_CASE(weights_round_trip_through_every_format) {
   LayerPtr e = built_embedding();
   KerasTensor in = Input(Shape{4}, "ids", DType::Int32);
-  Functional model({in}, {(*e)(in)});
-  check_h5_weights_round_trip(model, "embedding_h5");
+  const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*e)(in)});
+  check_weight_round_trips(model, {Tensor::from_vector<std::int32_t>({4, 0, 2, 1, 3, 3, 1, 0}, {2, 4})}, "embedding");
 }

@@ -1,6 +1,6 @@
 // GRU plugin: both reset_after forms against a plain loop written here, the tfjs oracle
 // (reset_after=False), the fdeep fixture from TF 2.1 (reset_after=True, no bias, initial state as
-// an input, stateful second call), configs, gradients, HDF5 weights.
+// an input, stateful second call), configs, gradients, weights through every format.
 #define BOOST_TEST_MODULE gru
 #include <boost/test/unit_test.hpp>
 
@@ -128,10 +128,12 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(weights_round_trip_through_hdf5) {
-  Tensor k, r, b;
-  LayerPtr gru = built_gru(true, k, r, b);
-  KerasTensor in = Input(Shape{4, 2}, "x");
-  Functional model({in}, {(*gru)(in)});
-  check_h5_weights_round_trip(model, "gru_h5");
+BOOST_AUTO_TEST_CASE(weights_round_trip_through_every_format) {
+  for (bool reset_after : {true, false}) {
+    Tensor k, r, b;
+    LayerPtr gru = built_gru(reset_after, k, r, b);
+    KerasTensor in = Input(Shape{4, 2}, "x");
+    const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*gru)(in)});
+    check_weight_round_trips(model, {random_tensor({2, 4, 2}, 11)}, reset_after ? "gru_reset_after" : "gru_reset_before");
+  }
 }

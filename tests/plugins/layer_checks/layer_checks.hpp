@@ -5,8 +5,8 @@
 //    every weight against central differences;
 //  - oracle_predict_matches: a tfjs oracle case built from its model.json, its weights assigned,
 //    predict compared with tfjs's output;
-//  - h5_round_trip: save_model / load_model through HDF5 keeps config, weights and predictions
-//    (skipped when no h5 format plugin is installed).
+//  - check_weight_round_trips (format_round_trips.hpp): config, weights and predictions through
+//    every installed format.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
@@ -19,6 +19,7 @@
 #include "ksave/ops.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
+#include "format_round_trips.hpp"
 #include "support/gradient_check.hpp"
 #include "support/oracle_case.hpp"
 #include "support/test_data.hpp"
@@ -98,31 +99,6 @@ inline void oracle_predict_matches(const std::string& case_name) {
                  case_name << " output " << i << ": max difference " << max_abs_difference(out[i], c.outputs[i]));
     }
   }
-}
-
-inline bool h5_available() {
-  try {
-    return get_format("h5") != nullptr;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-// Saves `model` as HDF5, loads it back, compares config, weights and predictions on `input`.
-inline void h5_round_trip(const ModelPtr& model, const Tensors& inputs, const std::string& name) {
-  if (!h5_available()) {
-    BOOST_TEST_MESSAGE("SKIPPED: no h5 format plugin installed");
-    return;
-  }
-  const auto path = scratch_dir(name) / (name + ".h5");
-  save_model(*model, path);
-  const ModelPtr loaded = load_model(path);
-  BOOST_TEST(loaded->to_json() == model->to_json());
-  const auto a = model->get_weights(), b = loaded->get_weights();
-  BOOST_TEST_REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST(allclose(a[i], b[i], 0.0, 0.0));
-  const Tensors ya = model->predict(inputs), yb = loaded->predict(inputs);
-  for (std::size_t i = 0; i < ya.size(); ++i) BOOST_TEST(allclose(ya[i], yb[i], 0.0, 0.0));
 }
 
 // A one-layer functional-free model: Sequential([Input(shape), layer]).

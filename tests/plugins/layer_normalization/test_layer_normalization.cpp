@@ -1,5 +1,5 @@
 // LayerNormalization plugin: per-sample normalization against the formula, the oracle case,
-// axis lists, configs, gradients, HDF5 weights.
+// axis lists, configs, gradients, weights through every format.
 #define BOOST_TEST_MODULE layer_normalization
 #include <boost/test/unit_test.hpp>
 
@@ -31,8 +31,8 @@ BOOST_AUTO_TEST_CASE(normalizes_each_sample) {
   }
   check_layer_gradients("LayerNormalization", ln, x);
   KerasTensor in = Input(Shape{4}, "x");
-  Functional model({in}, {(*ln)(in)});
-  check_h5_weights_round_trip(model, "layer_normalization_h5");
+  const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*ln)(in)});
+  check_weight_round_trips(model, {x}, "layer_normalization");
 }
 
 BOOST_AUTO_TEST_CASE(axis_list_and_config) {

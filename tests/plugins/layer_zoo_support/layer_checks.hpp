@@ -1,7 +1,8 @@
 // Checks shared by the layer-zoo plugin suites (Embedding, the RNNs, normalization, Attention):
 // exact config round trips, tfjs oracle predict cases, gradients against finite differences and
-// weights through the HDF5 format. Header-only; include after <boost/test/unit_test.hpp>. This
-// folder has no CMakeLists: it is not a suite of its own.
+// weights through every installed format (layer_checks/format_round_trips.hpp). Header-only;
+// include after <boost/test/unit_test.hpp>. This folder has no CMakeLists: it is not a suite of
+// its own.
 #pragma once
 
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "ksave/ops.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
+#include "layer_checks/format_round_trips.hpp"
 #include "support/gradient_check.hpp"
 #include "support/oracle_case.hpp"
 #include "support/test_data.hpp"
@@ -101,16 +103,6 @@ inline void check_layer_gradients(const std::string& label, const LayerPtr& laye
   }
 }
 
-// The weights of `model` saved as HDF5 and loaded into a fresh copy come back bit for bit.
-inline void check_h5_weights_round_trip(Model& model, const std::string& label) {
-  const auto dir = scratch_dir(label);
-  const auto path = dir / (label + ".weights.h5");
-  save_weights(model, path);
-  ModelPtr twin = model_from_json(model.to_json());
-  load_weights(*twin, path);
-  const auto a = model.get_weights(), b = twin->get_weights();
-  BOOST_TEST_REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST(max_abs_difference(a[i], b[i]) == 0.0, label << " weight " << i);
-}
+using ksave::test::check_weight_round_trips;
 
 }  // namespace ksave::test::zoo

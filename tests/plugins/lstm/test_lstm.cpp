@@ -1,7 +1,7 @@
 // LSTM plugin: configs (tf.keras 2 and Keras 1 spellings), weight names, numerics against the
 // tfjs oracle and an independent loop written here (return_sequences, return_state, initial
-// states, go_backwards, masks, stateful), gradients, HDF5 weights round trip, and Bidirectional /
-// TimeDistributed around it.
+// states, go_backwards, masks, stateful), gradients, weights through every format, and
+// Bidirectional / TimeDistributed around it.
 #define BOOST_TEST_MODULE lstm
 #include <boost/test/unit_test.hpp>
 
@@ -216,11 +216,30 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
   check_layer_gradients("LSTM relu/hard_sigmoid", hard.layer, random_tensor({1, 3, 2}, 10), {.eps = 1e-3});
 }
 
-BOOST_AUTO_TEST_CASE(weights_round_trip_through_hdf5) {
+BOOST_AUTO_TEST_CASE(weights_round_trip_through_every_format) {
   Fixture f;
   KerasTensor in = Input(Shape{4, 2}, "x");
-  Functional model({in}, {(*f.layer)(in)});
-  check_h5_weights_round_trip(model, "lstm_h5");
+  const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*f.layer)(in)});
+  check_weight_round_trips(model, {f.x}, "lstm");
+}
+
+// The states a stateful layer keeps are not variables (tf.keras saves them in no format): its
+// weights and config round-trip, and a loaded copy starts from zero states as the original did.
+BOOST_AUTO_TEST_CASE(stateful_weights_round_trip_through_every_format) {
+  Fixture f(Json{{"stateful", true}});
+  KerasTensor in = Input(Shape{4, 2}, "x", DType::Float32, 2);
+  const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*f.layer)(in)});
+  check_weight_round_trips(model, {f.x}, "lstm_stateful");
+}
+
+BOOST_AUTO_TEST_CASE(wrapper_weights_round_trip_through_every_format) {
+  LayerPtr bi = layer_from("Bidirectional", Json::parse(R"({"name": "bidirectional", "merge_mode": "concat",
+    "layer": {"class_name": "LSTM", "config": {"name": "lstm", "units": 3, "return_sequences": true}}})"));
+  LayerPtr td = layer_from("TimeDistributed", Json::parse(R"({"name": "td", "layer": {"class_name": "Dense",
+    "config": {"name": "dense", "units": 2}}})"));
+  KerasTensor in = Input(Shape{4, 2}, "x");
+  const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*td)((*bi)(in))});
+  check_weight_round_trips(model, {random_tensor({2, 4, 2}, 51)}, "bidirectional_time_distributed");
 }
 
 BOOST_AUTO_TEST_CASE(bidirectional_concat_and_names) {

@@ -1,6 +1,6 @@
 // MaxPooling1D/2D and AveragePooling1D/2D: configs (key order, Keras 1 spellings), hand cases
 // (SAME averages count only the in-bounds cells, as TensorFlow), the tfjs oracle's
-// avgpool_valid_and_same, op and layer gradients, and HDF5 round trips.
+// avgpool_valid_and_same, op and layer gradients, and round trips through every format.
 #define BOOST_TEST_MODULE pooling plugin
 #include <boost/test/unit_test.hpp>
 
@@ -90,9 +90,9 @@ BOOST_AUTO_TEST_CASE(op_and_layer_gradients_match_finite_differences) {
   ksave::test::layer_gradients_match(layer_from("MaxPooling1D", {{"pool_size", 2}, {"data_format", "channels_first"}}), {ramp({2, 3, 6}, 10.0f)});
 }
 
-BOOST_AUTO_TEST_CASE(pooling_models_round_trip_through_h5) {
-  ksave::test::h5_round_trip(ksave::test::sequential_of("MaxPooling2D", {{"pool_size", 3}, {"strides", 2}, {"padding", "same"}}, {ksave::kUnknown, 7, 7, 2}),
-                             {ramp({2, 7, 7, 2})}, "maxpool_h5");
-  ksave::test::h5_round_trip(ksave::test::sequential_of("AveragePooling1D", {{"pool_size", 2}}, {ksave::kUnknown, 6, 3}),
-                             {ramp({2, 6, 3})}, "avgpool1d_h5");
+BOOST_AUTO_TEST_CASE(pooling_models_round_trip_through_every_format) {
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of("MaxPooling2D", {{"pool_size", 3}, {"strides", 2}, {"padding", "same"}}, {ksave::kUnknown, 7, 7, 2}),
+                                        {ramp({2, 7, 7, 2})}, "maxpool");
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of("AveragePooling1D", {{"pool_size", 2}}, {ksave::kUnknown, 6, 3}),
+                                        {ramp({2, 6, 3})}, "avgpool1d");
 }
