@@ -50,6 +50,20 @@ bool same_weights(const Model& a, const Model& b) {
   return true;
 }
 
+// Saves `model` as a Keras 3 archive at `path`, loads it back and checks the config, the
+// weights and the predictions on `x`; returns the layout of the archive's model.weights.h5.
+std::map<std::string, std::string> save_and_reload(const ModelPtr& model, const Tensor& x, const fs::path& path) {
+  Tensor before = model->predict(x);
+  save_model(*model, path, kAsKeras3);
+  BOOST_TEST(detect_format(path)->name() == "keras");
+  ModelPtr loaded = load_model(path);
+  BOOST_TEST(loaded->to_json() == model->to_json());
+  BOOST_TEST(same_weights(*model, *loaded));
+  BOOST_TEST(kz::same_values(loaded->predict(x), before));
+  BOOST_TEST(!loaded->compiled());
+  return kz::weights_layout(path);
+}
+
 FitOptions quiet_fit(int epochs) {
   FitOptions fit;
   fit.batch_size = 4;
@@ -62,17 +76,7 @@ FitOptions quiet_fit(int epochs) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(sequential_round_trip_gives_identical_config_weights_and_predictions) {
-  const fs::path path = test::scratch_dir("keras_zip_round_trip") / "cnn.keras";
-  ModelPtr model = small_cnn();
-  Tensor x = wave({5, 4, 4, 2}, 0.3f);
-  Tensor before = model->predict(x);
-  save_model(*model, path, kAsKeras3);
-  BOOST_TEST(detect_format(path)->name() == "keras");
-  ModelPtr loaded = load_model(path);
-  BOOST_TEST(loaded->to_json() == model->to_json());
-  BOOST_TEST(same_weights(*model, *loaded));
-  BOOST_TEST(kz::same_values(loaded->predict(x), before));
-  BOOST_TEST(!loaded->compiled());
+  save_and_reload(small_cnn(), wave({5, 4, 4, 2}, 0.3f), test::scratch_dir("keras_zip_round_trip") / "cnn.keras");
 }
 
 BOOST_AUTO_TEST_CASE(archive_has_keras3_layout_with_stored_entries) {
@@ -123,18 +127,11 @@ BOOST_AUTO_TEST_CASE(functional_model_with_a_recurrent_layer_keeps_sublayer_path
   KerasTensor h = (*make_layer("LSTM", {{"name", "memory"}, {"units", 4}}))(in);
   KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))(h);
   auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "recurrent");
-  Tensor x = wave({2, 5, 3}, 1.1f);
-  Tensor before = model->predict(x);
-  save_model(*model, path, kAsKeras3);
-  auto layout = kz::weights_layout(path);
+  auto layout = save_and_reload(model, wave({2, 5, 3}, 1.1f), path);
   // Keras 3 keeps an LSTM's variables on its cell: layers/<lstm>/cell/vars.
   BOOST_TEST(layout.at("layers/memory/cell/vars/0") == "float32 (3, 16)");
   BOOST_TEST(layout.at("layers/memory/cell/vars/1") == "float32 (4, 16)");
   BOOST_TEST(layout.at("layers/memory/cell/vars/2") == "float32 (16,)");
-  ModelPtr loaded = load_model(path);
-  BOOST_TEST(loaded->to_json() == model->to_json());
-  BOOST_TEST(same_weights(*model, *loaded));
-  BOOST_TEST(kz::same_values(loaded->predict(x), before));
 }
 
 BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_under_its_own_name) {
@@ -147,17 +144,10 @@ BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_under_its_own_name) {
   KerasTensor in = Input({3}, "features");
   KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))((*inner)(in));
   auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "outer");
-  Tensor x = wave({3, 3}, 0.4f);
-  Tensor before = model->predict(x);
-  save_model(*model, path, kAsKeras3);
-  auto layout = kz::weights_layout(path);
+  auto layout = save_and_reload(model, wave({3, 3}, 0.4f), path);
   BOOST_TEST(layout.at("layers/encoder/layers/inner_dense/vars/0") == "float32 (3, 4)");
   BOOST_TEST(layout.at("layers/encoder/layers/inner_norm/vars/3") == "float32 (4,)");
   BOOST_TEST(layout.at("layers/head/vars/0") == "float32 (4, 2)");
-  ModelPtr loaded = load_model(path);
-  BOOST_TEST(loaded->to_json() == model->to_json());
-  BOOST_TEST(same_weights(*model, *loaded));
-  BOOST_TEST(kz::same_values(loaded->predict(x), before));
 }
 
 BOOST_AUTO_TEST_CASE(compiled_model_keeps_compile_config_and_resumes_training_bit_identically) {
