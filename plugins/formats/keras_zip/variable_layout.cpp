@@ -1,7 +1,9 @@
 #include "variable_layout.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
+#include <regex>
 #include <set>
 
 namespace ksave::plugins::keras_zip {
@@ -9,6 +11,19 @@ namespace {
 
 std::string join_path(const std::string& parent, const std::string& child) {
   return parent.empty() ? child : parent + "/" + child;
+}
+
+// Keras 3's naming.to_snake_case of a Python class name ("MaxPooling2D" → "max_pooling2d",
+// "PReLU" → "p_re_lu"); a package-registered class counts by its own name. Not ksave's
+// to_snake_case, which is tf.keras's rule (digits inside words, a "private" prefix).
+std::string keras3_snake_case(const std::string& class_name) {
+  static const std::regex non_word(R"(\W+)"), capitalized_word("(.)([A-Z][a-z]+)"), lower_upper("([a-z])([A-Z])");
+  std::string name = class_name.substr(class_name.find('>') == std::string::npos ? 0 : class_name.find('>') + 1);
+  name = std::regex_replace(name, non_word, "");
+  name = std::regex_replace(name, capitalized_word, "$1_$2");
+  name = std::regex_replace(name, lower_upper, "$1_$2");
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
 }
 
 // Keras 3's Layer.save_own_variables: _trainable_variables + _non_trainable_variables.
@@ -34,10 +49,11 @@ class Walk {
     description += ")";
     owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
     if (const auto* model = dynamic_cast<const Model*>(&layer)) {
-      // A container's entries are named after the objects; repeats get _1, _2, ...
+      // Keras 3 names a container's entries after their classes, not their (automatic, so not
+      // reproducible) names: dense, dense_1, conv2d, ... in container order.
       std::map<std::string, int> used;
       for (const auto& sub : model->layers()) {
-        std::string name = sub->name();
+        std::string name = keras3_snake_case(sub->class_name());
         auto [it, fresh] = used.emplace(name, 0);
         if (!fresh) {
           name += '_';

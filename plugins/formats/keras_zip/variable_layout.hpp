@@ -4,7 +4,9 @@
 // layers under `layers/<layer name>` (a repeated name gets `_1`, `_2`, ...), sublayers of a
 // layer under the attribute that holds them (`layers/lstm/cell`, `layers/bidirectional/
 // forward_layer/cell`), and the optimizer's variables at `optimizer/vars` in Keras 3's order:
-// `iteration`, `learning_rate` (unless a schedule gives it), then the slots.
+// `iteration`, `learning_rate` (unless a schedule gives it), then the slots. A model's layers
+// are named after their classes (`layers/dense`, `layers/dense_1`, `layers/conv2d`), not after
+// their names: Keras 3 does not trust automatic names to be reproducible.
 #pragma once
 
 #include <string>
@@ -17,7 +19,7 @@ namespace ksave::plugins::keras_zip {
 
 // One object whose own variables Keras 3 stores together.
 struct VariableOwner {
-  std::string path;         // "" for the model itself, "layers/dense", "layers/lstm/cell"
+  std::string path;         // "" for the model itself, "layers/dense_1", "layers/lstm/cell"
   std::string name;         // the object's name (Keras >= 3.3 writes it as the `name` attribute of `vars`)
   std::string description;  // "layer 'dense' (Dense)", for messages
   std::vector<VariablePtr> variables;
@@ -26,6 +28,7 @@ struct VariableOwner {
 };
 
 // The model and every layer inside it, in Keras 3's walk order (each object once).
+// `path` for a model's layers: "layers/<snake_case class name>[_N]", N counting repeats.
 std::vector<VariableOwner> layer_variable_owners(const Model& model);
 
 // The optimizer's variables in Keras 3's `optimizer.variables` order, for an optimizer built

@@ -14,17 +14,31 @@ struct Assignment {
   VariablePtr variable;
 };
 
+// Where the file keeps `owner`'s variables: its Keras 3 path or, in archives written by
+// tf.keras 2.13, the same path under `_layer_checkpoint_dependencies` instead of `layers`
+// (Keras 3 reads both).
+std::string stored_vars_path(const h5::Group& root, const VariableOwner& owner) {
+  static const std::string kLayers = "layers/", kTfKeras213 = "_layer_checkpoint_dependencies/";
+  std::string path = owner.vars_path();
+  if (!root.has_group(path) && path.rfind(kLayers, 0) == 0) {
+    std::string legacy = kTfKeras213 + path.substr(kLayers.size());
+    if (root.has_group(legacy)) return legacy;
+  }
+  return path;
+}
+
 // The datasets of `owner`'s vars group matched to its variables, or why they do not match.
 std::variant<std::vector<Assignment>, std::string> plan(const h5::Group& root, const VariableOwner& owner) {
+  const std::string vars_path = stored_vars_path(root, owner);
   const std::string expected = std::to_string(owner.variables.size()) + " variable" + (owner.variables.size() == 1 ? "" : "s") +
                                " (" + describe_variables(owner.variables) + ")";
   std::string where = "'";  // built by appending: GCC 12 warns falsely about "'" + temporaries
-  where += owner.vars_path() + "' in '" + root.location().file.string() + "'";
-  if (!root.has_group(owner.vars_path())) {
+  where += vars_path + "' in '" + root.location().file.string() + "'";
+  if (!root.has_group(vars_path)) {
     if (owner.variables.empty()) return std::vector<Assignment>{};
     return owner.description + " has " + expected + " but " + where + " is missing";
   }
-  h5::Group vars = root.group(owner.vars_path());
+  h5::Group vars = root.group(vars_path);
   std::vector<std::string> stored = vars.children();
   if (stored.size() != owner.variables.size())
     return owner.description + " has " + expected + " but " + where + " holds " + std::to_string(stored.size()) + " (" +
@@ -41,10 +55,10 @@ std::variant<std::vector<Assignment>, std::string> plan(const h5::Group& root, c
       return owner.description + ": dataset '" + index + "' (for " + variable->short_name() + ") is missing from " + where;
     h5::Dataset dataset = vars.dataset(index);
     if (!dataset.is_numeric())
-      return owner.description + ": '" + owner.vars_path() + "/" + index + "' in '" + root.location().file.string() + "' holds " +
+      return owner.description + ": '" + vars_path + "/" + index + "' in '" + root.location().file.string() + "' holds " +
              dataset.type_description() + " data, expected " + std::string(dtype_name(variable->dtype())) + " for " + variable->short_name();
     if (dataset.shape() != variable->shape())
-      return owner.description + ": '" + owner.vars_path() + "/" + index + "' in '" + root.location().file.string() + "' has shape " +
+      return owner.description + ": '" + vars_path + "/" + index + "' in '" + root.location().file.string() + "' has shape " +
              shape_to_string(dataset.shape()) + ", expected " + shape_to_string(variable->shape()) + " for " + variable->short_name();
     out.push_back({std::move(dataset), variable});
   }
@@ -101,7 +115,7 @@ LoadStatus read_owners_for_load_weights(const h5::Group& root, const std::vector
   std::vector<Assignment> all;
   std::set<std::string> taken;
   for (const auto& owner : owners) {
-    taken.insert(owner.vars_path());
+    taken.insert(stored_vars_path(root, owner));
     auto planned = plan(root, owner);
     if (auto* why = std::get_if<std::string>(&planned)) {
       if (!skip_mismatch) throw Error(*why);

@@ -142,15 +142,15 @@ BOOST_AUTO_TEST_CASE(missing_variables_name_the_layer_group_and_counts) {
   const fs::path good = saved_archive(dir);
   auto config = kz::read_entry(good, "config.json");
   kz::write_archive(dir / "one_missing.keras",
-                    {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) { d.erase("layers/out/vars/1"); })}});
+                    {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) { d.erase("layers/dense_1/vars/1"); })}});
   BOOST_TEST(mentions(load_error(dir / "one_missing.keras"),
-                      {"one_missing.keras", "layer 'out' (Dense)", "layers/out/vars", "2 variables", "holds 1"}));
+                      {"one_missing.keras", "layer 'out' (Dense)", "layers/dense_1/vars", "2 variables", "holds 1"}));
   kz::write_archive(dir / "layer_missing.keras",
                     {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) {
-                                                 d.erase("layers/hidden/vars/0");
-                                                 d.erase("layers/hidden/vars/1");
+                                                 d.erase("layers/dense/vars/0");
+                                                 d.erase("layers/dense/vars/1");
                                                })}});
-  BOOST_TEST(mentions(load_error(dir / "layer_missing.keras"), {"layer_missing.keras", "layer 'hidden'", "layers/hidden/vars", "missing"}));
+  BOOST_TEST(mentions(load_error(dir / "layer_missing.keras"), {"layer_missing.keras", "layer 'hidden'", "layers/dense/vars", "missing"}));
 }
 
 BOOST_AUTO_TEST_CASE(wrong_shapes_and_types_name_expected_and_found) {
@@ -158,9 +158,9 @@ BOOST_AUTO_TEST_CASE(wrong_shapes_and_types_name_expected_and_found) {
   const fs::path good = saved_archive(dir);
   auto config = kz::read_entry(good, "config.json");
   kz::write_archive(dir / "shape.keras", {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) {
-                                                                        d["layers/hidden/vars/0"] = Tensor::zeros(DType::Float32, {5, 3});
+                                                                        d["layers/dense/vars/0"] = Tensor::zeros(DType::Float32, {5, 3});
                                                                       })}});
-  BOOST_TEST(mentions(load_error(dir / "shape.keras"), {"shape.keras", "layers/hidden/vars/0", "(5, 3)", "expected (4, 3)", "kernel"}));
+  BOOST_TEST(mentions(load_error(dir / "shape.keras"), {"shape.keras", "layers/dense/vars/0", "(5, 3)", "expected (4, 3)", "kernel"}));
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_custom_layer_is_named_with_its_registered_name) {

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "keras_zip_test_support.hpp"
 #include "ksave/optimizer.hpp"
@@ -106,15 +107,16 @@ BOOST_AUTO_TEST_CASE(archive_has_keras3_layout_with_stored_entries) {
   BOOST_TEST(!config.contains("compile_config"));  // not compiled
 
   auto layout = kz::weights_layout(path);
-  // Sequential's layers exclude the InputLayer; each layer's own variables in Keras 3's order.
-  BOOST_TEST(layout.at("layers/conv/vars/0") == "float32 (2, 2, 2, 3)");
-  BOOST_TEST(layout.at("layers/conv/vars/1") == "float32 (3,)");
-  BOOST_TEST(layout.at("layers/norm/vars/0") == "float32 (3,)");  // gamma, beta, moving_mean, moving_variance
-  BOOST_TEST(layout.count("layers/norm/vars/3") == 1u);
-  BOOST_TEST(layout.at("layers/scores/vars/0") == "float32 (27, 3)");
-  BOOST_TEST(layout.count("layers/pixels/vars/0") == 0u);
+  // Sequential's layers exclude the InputLayer; each is filed under its class's snake_case name
+  // (not its own name), with its own variables in Keras 3's order.
+  BOOST_TEST(layout.at("layers/conv2d/vars/0") == "float32 (2, 2, 2, 3)");
+  BOOST_TEST(layout.at("layers/conv2d/vars/1") == "float32 (3,)");
+  BOOST_TEST(layout.at("layers/batch_normalization/vars/0") == "float32 (3,)");  // gamma, beta, moving_mean, moving_variance
+  BOOST_TEST(layout.count("layers/batch_normalization/vars/3") == 1u);
+  BOOST_TEST(layout.at("layers/dense/vars/0") == "float32 (27, 3)");
   BOOST_TEST(layout.size() == 8u);
-  BOOST_TEST(kz::same_values(kz::read_weights_dataset(path, "layers/norm/vars/3"), model->get_layer("norm")->weights()[3]->value()));
+  BOOST_TEST(kz::same_values(kz::read_weights_dataset(path, "layers/batch_normalization/vars/3"),
+                             model->get_layer("norm")->weights()[3]->value()));
 }
 
 BOOST_AUTO_TEST_CASE(functional_model_with_a_recurrent_layer_keeps_sublayer_paths) {
@@ -128,13 +130,14 @@ BOOST_AUTO_TEST_CASE(functional_model_with_a_recurrent_layer_keeps_sublayer_path
   KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))(h);
   auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "recurrent");
   auto layout = save_and_reload(model, wave({2, 5, 3}, 1.1f), path);
-  // Keras 3 keeps an LSTM's variables on its cell: layers/<lstm>/cell/vars.
-  BOOST_TEST(layout.at("layers/memory/cell/vars/0") == "float32 (3, 16)");
-  BOOST_TEST(layout.at("layers/memory/cell/vars/1") == "float32 (4, 16)");
-  BOOST_TEST(layout.at("layers/memory/cell/vars/2") == "float32 (16,)");
+  // Keras 3 keeps an LSTM's variables on its cell: layers/lstm/cell/vars.
+  BOOST_TEST(layout.at("layers/lstm/cell/vars/0") == "float32 (3, 16)");
+  BOOST_TEST(layout.at("layers/lstm/cell/vars/1") == "float32 (4, 16)");
+  BOOST_TEST(layout.at("layers/lstm/cell/vars/2") == "float32 (16,)");
+  BOOST_TEST(layout.at("layers/dense/vars/0") == "float32 (4, 2)");
 }
 
-BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_under_its_own_name) {
+BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_below_its_own_path) {
   const fs::path path = test::scratch_dir("keras_zip_nested") / "nested.keras";
   auto inner = std::make_shared<Sequential>(
       std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "inner_in"}, {"batch_input_shape", Json::array({nullptr, 3})}}),
@@ -145,9 +148,28 @@ BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_under_its_own_name) {
   KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))((*inner)(in));
   auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "outer");
   auto layout = save_and_reload(model, wave({3, 3}, 0.4f), path);
-  BOOST_TEST(layout.at("layers/encoder/layers/inner_dense/vars/0") == "float32 (3, 4)");
-  BOOST_TEST(layout.at("layers/encoder/layers/inner_norm/vars/3") == "float32 (4,)");
-  BOOST_TEST(layout.at("layers/head/vars/0") == "float32 (4, 2)");
+  // The Functional model's layers: input_layer, sequential, dense; the Sequential's own below it.
+  BOOST_TEST(layout.at("layers/sequential/layers/dense/vars/0") == "float32 (3, 4)");
+  BOOST_TEST(layout.at("layers/sequential/layers/batch_normalization/vars/3") == "float32 (4,)");
+  BOOST_TEST(layout.at("layers/dense/vars/0") == "float32 (4, 2)");
+}
+
+BOOST_AUTO_TEST_CASE(tf_keras_2_13_layer_segment_is_read_as_keras_3_reads_it) {
+  // tf.keras 2.13 filed a model's layers under _layer_checkpoint_dependencies, not layers.
+  const fs::path dir = test::scratch_dir("keras_zip_tf_keras_213");
+  ModelPtr model = small_cnn();
+  save_model(*model, dir / "keras3.keras", kAsKeras3);
+  auto renamed = kz::edited_weights(dir / "keras3.keras", [](std::map<std::string, Tensor>& datasets) {
+    std::map<std::string, Tensor> out;
+    for (auto& [path, value] : datasets)
+      out[path.rfind("layers/", 0) == 0 ? "_layer_checkpoint_dependencies/" + path.substr(7) : path] = value;
+    datasets.swap(out);
+  });
+  kz::write_archive(dir / "tf_keras.keras", {{"metadata.json", kz::bytes_of(R"({"keras_version": "2.13.1", "date_saved": "2023-07-05@10:00:00"})")},
+                                             {"config.json", kz::read_entry(dir / "keras3.keras", "config.json")},
+                                             {"model.weights.h5", renamed}});
+  BOOST_TEST(kz::weights_layout(dir / "tf_keras.keras").count("_layer_checkpoint_dependencies/conv2d/vars/0") == 1u);
+  BOOST_TEST(same_weights(*model, *load_model(dir / "tf_keras.keras")));
 }
 
 BOOST_AUTO_TEST_CASE(compiled_model_keeps_compile_config_and_resumes_training_bit_identically) {
@@ -284,7 +306,7 @@ BOOST_AUTO_TEST_CASE(load_weights_matches_by_structure_and_reports_what_does_not
   ModelPtr shorter = two_dense(3, false);
   status = load_weights(*shorter, path);
   BOOST_REQUIRE_EQUAL(status.unused_in_file.size(), 1u);
-  BOOST_TEST(status.unused_in_file[0] == "layers/out/vars");
+  BOOST_TEST(status.unused_in_file[0] == "layers/dense_1/vars");
   // Another hidden width: an error naming the layer, or with skip_mismatch that layer (and the
   // output layer, whose kernel shape follows) keeps its values.
   ModelPtr wider = two_dense(5, true);
