@@ -84,10 +84,20 @@ void write_owners(h5::Group& root, const std::vector<VariableOwner>& owners) {
 
 void read_owners(const h5::Group& root, const std::vector<VariableOwner>& owners) {
   std::vector<Assignment> all;
+  std::vector<std::string> failures;  // every object that does not fit, reported together as Keras does
   for (const auto& owner : owners) {
     auto planned = plan(root, owner);
-    if (auto* why = std::get_if<std::string>(&planned)) throw Error(*why);
+    if (auto* why = std::get_if<std::string>(&planned)) {
+      failures.push_back(*why);
+      continue;
+    }
     for (auto& a : std::get<std::vector<Assignment>>(planned)) all.push_back(std::move(a));
+  }
+  if (failures.size() == 1) throw Error(failures.front());
+  if (!failures.empty()) {
+    std::string message = std::to_string(failures.size()) + " objects do not fit their stored variables: ";
+    for (std::size_t i = 0; i < failures.size(); ++i) message += (i ? "; " : "") + failures[i];
+    throw Error(message);
   }
   assign(all);
 }

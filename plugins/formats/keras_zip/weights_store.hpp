@@ -18,8 +18,8 @@ void write_owners(h5::Group& root, const std::vector<VariableOwner>& owners);
 
 // Assigns every owner's variables from the file, all or nothing: every `vars` group must hold
 // exactly as many datasets as the owner has variables, with the same shapes; otherwise throws
-// naming the file, the group, what was expected and what was found. An owner without
-// variables may have no group.
+// naming the file, the group, what was expected and what was found (every object that does
+// not fit, in one error). An owner without variables may have no group.
 void read_owners(const h5::Group& root, const std::vector<VariableOwner>& owners);
 
 // load_weights from an archive (Keras 3's model.load_weights of a .keras file): as

@@ -161,6 +161,12 @@ BOOST_AUTO_TEST_CASE(wrong_shapes_and_types_name_expected_and_found) {
                                                                         d["layers/dense/vars/0"] = Tensor::zeros(DType::Float32, {5, 3});
                                                                       })}});
   BOOST_TEST(mentions(load_error(dir / "shape.keras"), {"shape.keras", "layers/dense/vars/0", "(5, 3)", "expected (4, 3)", "kernel"}));
+  // Every object that does not fit is named in the one error.
+  kz::write_archive(dir / "two.keras", {{"config.json", config}, {"model.weights.h5", kz::edited_weights(good, [](auto& d) {
+                                                                      d["layers/dense/vars/1"] = Tensor::zeros(DType::Float32, {7});
+                                                                      d.erase("layers/dense_1/vars/0");
+                                                                    })}});
+  BOOST_TEST(mentions(load_error(dir / "two.keras"), {"2 objects", "layers/dense/vars/1", "(7,)", "layer 'out'", "layers/dense_1/vars"}));
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_custom_layer_is_named_with_its_registered_name) {
