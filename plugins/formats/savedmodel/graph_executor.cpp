@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "graph_body.hpp"
 #include "graph_tensor.hpp"
 #include "graph_tensor_list.hpp"
 #include "ksave/error.hpp"
@@ -59,150 +60,95 @@ bool truthy(const GraphValues& values, const std::string& where) {
   return values[0].tensor.item() != 0;
 }
 
-std::size_t parse_index(const std::string& text, const std::string& name, const std::string& where) {
-  if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    throw Error(where + ": bad tensor name '" + name + "'");
-  return static_cast<std::size_t>(std::stoul(text));
-}
-
 }  // namespace
 
-// One evaluation of a function body or graph: each node's outputs computed at most once.
+// One evaluation of a prepared function body or graph: each node's outputs computed at most once.
 class GraphRun {
  public:
-  GraphRun(const FunctionLibrary& library, const Nodes& nodes, bool function_body, std::string where,
-           const VariableBinder* binder)
-      : library_(library), nodes_(nodes), function_body_(function_body), where_(std::move(where)), binder_(binder) {
-    for (int i = 0; i < nodes.size(); ++i)
-      if (!index_.emplace(nodes[i].name(), i).second) throw Error(where_ + ": two nodes are named '" + nodes[i].name() + "'");
-    outputs_.resize(static_cast<std::size_t>(nodes.size()));
-    state_.assign(static_cast<std::size_t>(nodes.size()), kUnvisited);
+  GraphRun(const FunctionLibrary& library, const PreparedBody& body, const VariableBinder* binder)
+      : library_(library), body_(body), binder_(binder) {
+    outputs_.resize(body.nodes.size());
+    state_.assign(body.nodes.size(), kUnvisited);
   }
 
   // Function arguments by arg name; graph feeds by "node:idx".
   void set_input(const std::string& name, GraphValue value) { inputs_[name] = std::move(value); }
 
   GraphValue fetch(const std::string& name) {
-    const Ref ref = parse(name, where_);
-    if (ref.node < 0) return input_value(ref);
+    const TensorRef ref = body_.resolve(name, body_.where);
+    if (fed(ref)) return inputs_.at(ref.key);
+    if (ref.node < 0) throw Error(body_.where + ": '" + name + "' names no node or argument");
     evaluate(ref.node);
     return output_of(ref);
   }
 
-  // The node indices `node` reads data from (control inputs and feeds excluded).
-  std::vector<int> data_inputs(int node) const {
-    std::vector<int> out;
-    for (const auto& input : nodes_[node].input()) {
-      if (!input.empty() && input[0] == '^') continue;
-      const Ref ref = parse(input, location(node));
-      if (ref.node >= 0) out.push_back(ref.node);
-    }
-    return out;
-  }
-  int node_index(const std::string& name) const { return parse(name, where_).node; }
-  const Nodes& nodes() const { return nodes_; }
-  std::string location(int node) const { return where_ + " node '" + nodes_[node].name() + "'"; }
-
  private:
   enum State : char { kUnvisited, kOnStack, kDone };
-  struct Ref {
-    int node = -1;        // -1: a function argument or a feed
-    std::string key;      // the argument / feed name
-    std::string out_arg;  // "z" in "add:z:0" (function bodies)
-    std::size_t index = 0;
-  };
 
-  Ref parse(const std::string& name, const std::string& where) const {
-    const std::string plain = !name.empty() && name[0] == '^' ? name.substr(1) : name;
-    Ref ref;
-    const auto first = plain.find(':');
-    const std::string node = plain.substr(0, first);
-    if (first != std::string::npos) {
-      const auto second = plain.find(':', first + 1);
-      if (second == std::string::npos) {
-        ref.index = parse_index(plain.substr(first + 1), name, where);
-      } else {
-        ref.out_arg = plain.substr(first + 1, second - first - 1);
-        ref.index = parse_index(plain.substr(second + 1), name, where);
-      }
-    }
-    const std::string feed_key = node + ":" + std::to_string(ref.index);
-    if (function_body_ && first == std::string::npos && inputs_.count(node)) {
-      ref.key = node;
-      return ref;
-    }
-    if (!function_body_ && inputs_.count(feed_key)) {
-      ref.key = feed_key;
-      return ref;
-    }
-    auto it = index_.find(node);
-    if (it == index_.end()) throw Error(where + ": input '" + name + "' names no node or argument");
-    ref.node = it->second;
-    return ref;
+  // Taken from the inputs: a function argument, or a fed graph tensor.
+  bool fed(const TensorRef& ref) const { return (ref.node < 0 || !body_.function_body) && inputs_.count(ref.key); }
+
+  const PreparedNode& node(int index) const { return body_.nodes[static_cast<std::size_t>(index)]; }
+
+  GraphValue value_of(const TensorRef& ref, const std::string& where) const {
+    if (fed(ref)) return inputs_.at(ref.key);
+    if (ref.node < 0) throw Error(where + ": input '" + ref.key + "' was not fed and names no node");
+    return output_of(ref);
   }
 
-  GraphValue input_value(const Ref& ref) const { return inputs_.at(ref.key); }
-
-  GraphValue output_of(const Ref& ref) const {
-    const tfproto::NodeDef& node = nodes_[ref.node];
-    std::size_t flat = ref.index;
-    if (!ref.out_arg.empty())
-      if (const TfOpImporter* importer = find_tf_op_importer(node.op()); importer && importer->output_arg_offset)
-        flat += importer->output_arg_offset(node, ref.out_arg);
+  GraphValue output_of(const TensorRef& ref) const {
     const GraphValues& values = *outputs_[static_cast<std::size_t>(ref.node)];
-    if (flat >= values.size())
-      throw Error(location(ref.node) + " (" + node.op() + ") has " + std::to_string(values.size()) + " outputs, output " +
-                  std::to_string(flat) + " was asked for");
-    return values[flat];
+    if (ref.flat >= values.size())
+      throw Error(node(ref.node).where + " (" + node(ref.node).def->op() + ") has " + std::to_string(values.size()) +
+                  " outputs, output " + std::to_string(ref.flat) + " was asked for");
+    return values[ref.flat];
   }
 
   // Post-order walk with an explicit stack; a node met again while on the stack is a cycle.
   void evaluate(int root) {
     std::vector<std::pair<int, bool>> stack{{root, false}};
     while (!stack.empty()) {
-      auto [node, expanded] = stack.back();
+      auto [index, expanded] = stack.back();
       stack.pop_back();
-      auto& state = state_[static_cast<std::size_t>(node)];
+      auto& state = state_[static_cast<std::size_t>(index)];
       if (state == kDone) continue;
       if (expanded) {
-        run_node(node);
+        run_node(index);
         state = kDone;
         continue;
       }
-      if (state == kOnStack) throw Error(location(node) + " depends on itself (the graph has a cycle)");
+      if (state == kOnStack) throw Error(node(index).where + " depends on itself (the graph has a cycle)");
       state = kOnStack;
-      stack.emplace_back(node, true);
-      for (int input : data_inputs(node)) {
-        if (state_[static_cast<std::size_t>(input)] == kOnStack) throw Error(location(input) + " depends on itself (the graph has a cycle)");
-        if (state_[static_cast<std::size_t>(input)] == kUnvisited) stack.emplace_back(input, false);
+      stack.emplace_back(index, true);
+      for (const TensorRef& input : node(index).inputs) {
+        if (input.node < 0 || fed(input)) continue;
+        const char input_state = state_[static_cast<std::size_t>(input.node)];
+        if (input_state == kOnStack) throw Error(node(input.node).where + " depends on itself (the graph has a cycle)");
+        if (input_state == kUnvisited) stack.emplace_back(input.node, false);
       }
     }
   }
 
   void run_node(int index) {
-    const tfproto::NodeDef& node = nodes_[index];
+    const PreparedNode& prepared = node(index);
     GraphValues inputs;
-    for (const auto& input : node.input()) {
-      if (!input.empty() && input[0] == '^') continue;
-      const Ref ref = parse(input, location(index));
-      inputs.push_back(ref.node < 0 ? input_value(ref) : output_of(ref));
-    }
+    inputs.reserve(prepared.inputs.size());
+    for (const TensorRef& input : prepared.inputs) inputs.push_back(value_of(input, prepared.where));
     try {
-      outputs_[static_cast<std::size_t>(index)] = execute(node, std::move(inputs), location(index));
+      outputs_[static_cast<std::size_t>(index)] = execute(prepared, std::move(inputs));
     } catch (const Error& e) {
       const std::string what = e.what();
-      if (what.find(where_) != std::string::npos) throw;
-      throw Error(location(index) + " (" + node.op() + "): " + what);
+      if (what.find(body_.where) != std::string::npos) throw;
+      throw Error(prepared.where + " (" + prepared.def->op() + "): " + what);
     }
   }
 
-  GraphValues execute(const tfproto::NodeDef& node, GraphValues inputs, const std::string& where) const {
+  GraphValues execute(const PreparedNode& prepared, GraphValues inputs) const {
+    const tfproto::NodeDef& node = *prepared.def;
     const std::string& op = node.op();
-    if (op == "Const") {
-      const auto* value = find_attr(node, "value");
-      if (!value || !value->has_tensor()) throw Error(where + ": Const without a value");
-      return {tensor_value(tensor_from_proto(value->tensor(), where))};
-    }
+    const std::string& where = prepared.where;
+    if (op == "Const") return {tensor_value(prepared.constant)};
+    if (prepared.importer) return run_imported(prepared, inputs);
     if (op == "Placeholder") throw Error(where + ": placeholder '" + node.name() + "' was not fed");
     if (op == "PlaceholderWithDefault" || pass_through_ops().count(op)) return inputs;
     if (op == "NoOp") return {};
@@ -224,15 +170,20 @@ class GraphRun {
     }
     if (is_tensor_list_op(op)) return run_tensor_list_op(node, inputs, where);
     if (library_.find(op)) return library_.call(op, inputs);
-    const TfOpImporter* importer = find_tf_op_importer(op);
-    if (!importer) throw Error(where + ": TensorFlow op " + op + " is not supported by ksave");
+    throw Error(where + ": TensorFlow op " + op + " is not supported by ksave");
+  }
+
+  static GraphValues run_imported(const PreparedNode& prepared, const GraphValues& inputs) {
     Tensors tensors;
+    tensors.reserve(inputs.size());
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      if (!inputs[i].tensor.defined()) throw Error(where + ": input " + std::to_string(i) + " is a resource handle, not a tensor");
+      if (!inputs[i].tensor.defined())
+        throw Error(prepared.where + ": input " + std::to_string(i) + " is a resource handle or list, not a tensor");
       tensors.push_back(inputs[i].tensor);
     }
-    Tensors results = importer->run(TfOpCall{node, tensors, where});
+    Tensors results = prepared.importer->run(TfOpCall{*prepared.def, tensors, prepared.attrs, prepared.where});
     GraphValues out;
+    out.reserve(results.size());
     for (auto& t : results) out.push_back(tensor_value(std::move(t)));
     return out;
   }
@@ -250,11 +201,8 @@ class GraphRun {
   }
 
   const FunctionLibrary& library_;
-  const Nodes& nodes_;
-  bool function_body_;
-  std::string where_;
+  const PreparedBody& body_;
   const VariableBinder* binder_;
-  std::map<std::string, int> index_;
   std::map<std::string, GraphValue> inputs_;
   std::vector<std::optional<GraphValues>> outputs_;
   std::vector<char> state_;
@@ -262,16 +210,19 @@ class GraphRun {
 
 namespace {
 
-// Walks the data paths from `roots` in `run`, calling `visit` on every node once.
-void walk_data_paths(const GraphRun& run, std::vector<int> roots, const std::function<void(int)>& visit) {
-  std::vector<char> seen(static_cast<std::size_t>(run.nodes().size()), 0);
+// Walks the data paths from `roots` in `body` (stopping at `feeds`), calling `visit` on every
+// node once.
+void walk_data_paths(const PreparedBody& body, const std::set<std::string>& feeds, std::vector<int> roots,
+                     const std::function<void(int)>& visit) {
+  std::vector<char> seen(body.nodes.size(), 0);
   while (!roots.empty()) {
     const int node = roots.back();
     roots.pop_back();
     if (node < 0 || seen[static_cast<std::size_t>(node)]) continue;
     seen[static_cast<std::size_t>(node)] = 1;
     visit(node);
-    for (int input : run.data_inputs(node)) roots.push_back(input);
+    for (const TensorRef& input : body.nodes[static_cast<std::size_t>(node)].inputs)
+      if (!feeds.count(input.key)) roots.push_back(input.node);
   }
 }
 
@@ -282,21 +233,22 @@ struct Findings {
 };
 
 // Collects the findings of one body and queues the functions it calls.
-void scan_body(const FunctionLibrary& library, const GraphRun& run, const std::vector<int>& roots, Findings& found,
-               std::vector<std::string>& callees) {
-  walk_data_paths(run, roots, [&](int index) {
-    const tfproto::NodeDef& node = run.nodes()[index];
+void scan_body(const FunctionLibrary& library, const PreparedBody& body, const std::set<std::string>& feeds, const std::vector<int>& roots,
+               Findings& found, std::vector<std::string>& callees) {
+  walk_data_paths(body, feeds, roots, [&](int index) {
+    const tfproto::NodeDef& node = *body.nodes[static_cast<std::size_t>(index)].def;
+    const std::string& where = body.nodes[static_cast<std::size_t>(index)].where;
     // Calls and control flow name their functions in attrs ("f", "cond", "body", branches).
     for (const auto& [name, value] : node.attr()) {
       if (!value.has_func()) continue;
       if (library.find(value.func().name())) callees.push_back(value.func().name());
-      else found.functions[value.func().name()].push_back(run.location(index));
+      else found.functions[value.func().name()].push_back(where);
     }
     if (library.find(node.op())) {
       callees.push_back(node.op());
       return;
     }
-    if (!executor_op(node.op()) && !find_tf_op_importer(node.op())) found.ops[node.op()].push_back(run.location(index));
+    if (!executor_op(node.op()) && !find_tf_op_importer(node.op())) found.ops[node.op()].push_back(where);
   });
 }
 
@@ -330,6 +282,26 @@ const tfproto::FunctionDef* FunctionLibrary::find(const std::string& name) const
   return it == functions_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<const PreparedBody> FunctionLibrary::prepared(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  auto& body = prepared_[name];
+  if (!body) {
+    const tfproto::FunctionDef* f = find(name);
+    if (!f) throw Error("function '" + name + "' is not in the SavedModel's function library");
+    std::vector<std::string> args;
+    for (const auto& arg : f->signature().input_arg()) args.push_back(arg.name());
+    body = prepare_body(f->node_def(), true, args, "function '" + name + "'");
+  }
+  return body;
+}
+
+std::shared_ptr<const PreparedBody> FunctionLibrary::prepared(const tfproto::GraphDef& graph) const {
+  std::lock_guard lock(mutex_);
+  auto& body = prepared_graphs_[&graph];
+  if (!body) body = prepare_body(graph.node(), false, {}, "graph");
+  return body;
+}
+
 GraphValues FunctionLibrary::call(const std::string& name, const GraphValues& args) const {
   const tfproto::FunctionDef* f = find(name);
   if (!f) throw Error("function '" + name + "' is not in the SavedModel's function library");
@@ -343,7 +315,8 @@ GraphValues FunctionLibrary::call(const std::string& name, const GraphValues& ar
   struct DepthGuard {
     ~DepthGuard() { --call_depth; }
   } guard;
-  GraphRun run(*this, f->node_def(), true, where, nullptr);
+  const auto body = prepared(name);
+  GraphRun run(*this, *body, nullptr);
   for (int i = 0; i < signature.input_arg_size(); ++i) run.set_input(signature.input_arg(i).name(), args[static_cast<std::size_t>(i)]);
   GraphValues results;
   for (const auto& output : signature.output_arg()) {
@@ -355,6 +328,9 @@ GraphValues FunctionLibrary::call(const std::string& name, const GraphValues& ar
 }
 
 namespace {
+
+// "x" → "x:0": the key a graph feed replaces.
+std::string feed_key(const std::string& name) { return name.find(':') == std::string::npos ? name + ":0" : name; }
 
 // Scans every function reachable from `queue` into `found`.
 void scan_functions(const FunctionLibrary& library, std::vector<std::string> queue, Findings& found) {
@@ -368,11 +344,10 @@ void scan_functions(const FunctionLibrary& library, std::vector<std::string> que
       found.functions[name].push_back("the caller");
       continue;
     }
-    GraphRun run(library, f->node_def(), true, "function '" + name + "'", nullptr);
-    for (const auto& arg : f->signature().input_arg()) run.set_input(arg.name(), {});
+    const auto body = library.prepared(name);
     std::vector<int> roots;
-    for (const auto& [key, ref] : f->ret()) roots.push_back(run.node_index(ref));
-    scan_body(library, run, roots, found, queue);
+    for (const auto& [key, ref] : f->ret()) roots.push_back(body->resolve(ref, body->where).node);
+    scan_body(library, *body, {}, roots, found, queue);
   }
 }
 
@@ -386,8 +361,9 @@ std::string FunctionLibrary::unsupported_ops(const std::vector<std::string>& fun
 
 GraphValues run_graph(const tfproto::GraphDef& graph, const FunctionLibrary& library, const std::map<std::string, GraphValue>& feeds,
                       const std::vector<std::string>& fetches, const VariableBinder& bind_variable) {
-  GraphRun run(library, graph.node(), false, "graph", &bind_variable);
-  for (const auto& [name, value] : feeds) run.set_input(name.find(':') == std::string::npos ? name + ":0" : name, value);
+  const auto body = library.prepared(graph);
+  GraphRun run(library, *body, &bind_variable);
+  for (const auto& [name, value] : feeds) run.set_input(feed_key(name), value);
   GraphValues results;
   for (const auto& name : fetches) results.push_back(run.fetch(name));
   return results;
@@ -397,11 +373,13 @@ std::string unsupported_graph_ops(const tfproto::GraphDef& graph, const Function
                                   const std::vector<std::string>& fetches) {
   Findings found;
   std::vector<std::string> callees;
-  GraphRun run(library, graph.node(), false, "graph", nullptr);
-  for (const auto& name : feeds) run.set_input(name.find(':') == std::string::npos ? name + ":0" : name, {});
+  const auto body = library.prepared(graph);
+  std::set<std::string> fed;
+  for (const auto& name : feeds) fed.insert(feed_key(name));
   std::vector<int> roots;
-  for (const auto& name : fetches) roots.push_back(run.node_index(name));
-  scan_body(library, run, roots, found, callees);
+  for (const auto& name : fetches)
+    if (!fed.count(feed_key(name))) roots.push_back(body->resolve(name, body->where).node);
+  scan_body(library, *body, fed, roots, found, callees);
   scan_functions(library, callees, found);
   return describe(found);
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@ inline GraphValue variable_value(VariablePtr variable, Tensor tensor = {}) { ret
 // receive theirs as captured inputs).
 using VariableBinder = std::function<VariablePtr(const tfproto::NodeDef& node)>;
 
+struct PreparedBody;
+
 class FunctionLibrary {
  public:
   // `owner` keeps the message that holds `library` alive.
@@ -45,10 +48,16 @@ class FunctionLibrary {
   // they call), with where it occurs; empty when everything can run.
   std::string unsupported_ops(const std::vector<std::string>& functions) const;
 
+  // A function's body or a graph, prepared on first use and kept (see graph_body.hpp).
+  std::shared_ptr<const PreparedBody> prepared(const std::string& function) const;
+  std::shared_ptr<const PreparedBody> prepared(const tfproto::GraphDef& graph) const;
+
  private:
-  friend class GraphRun;
   std::shared_ptr<const void> owner_;
   std::map<std::string, const tfproto::FunctionDef*> functions_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, std::shared_ptr<const PreparedBody>> prepared_;
+  mutable std::map<const tfproto::GraphDef*, std::shared_ptr<const PreparedBody>> prepared_graphs_;
 };
 
 // The TF1 way: feeds by tensor name ("x:0"), fetches by tensor name.

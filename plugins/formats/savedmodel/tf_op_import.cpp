@@ -1,6 +1,8 @@
 #include "tf_op_import.hpp"
 
+#include <atomic>
 #include <map>
+#include <memory>
 
 #include "graph_tensor.hpp"
 #include "tf_op_import_example.hpp"
@@ -20,25 +22,37 @@ void expect_inputs(const TfOpCall& call, std::size_t count) {
                 std::to_string(call.inputs.size()));
 }
 
-Tensors run_ksave(const std::string& op, std::span<const Tensor> inputs, const Attrs& attrs) {
-  return run_op(find_op(op), inputs, attrs);
-}
+// A ksave op looked up in the registry on first use only (a lookup per call would cost as much
+// as a small op).
+class KsaveOp {
+ public:
+  explicit KsaveOp(std::string name) : name_(std::move(name)) {}
+  Tensors operator()(std::span<const Tensor> inputs, const Attrs& attrs) const {
+    const OpDef* def = def_.load(std::memory_order_acquire);
+    if (!def) {
+      def = &find_op(name_);
+      def_.store(def, std::memory_order_release);
+    }
+    return run_op(*def, inputs, attrs);
+  }
+
+ private:
+  std::string name_;
+  mutable std::atomic<const OpDef*> def_{nullptr};
+};
 
 // An op ksave has under the same (or another) name whose attributes are TensorFlow's.
-TfOpImporter same_op(std::string ksave_name = "") {
-  return {[ksave_name](const TfOpCall& call) {
-            return run_ksave(ksave_name.empty() ? call.node.op() : ksave_name, call.inputs, attrs_from_node(call.node));
-          },
-          {}};
+TfOpImporter same_op(const std::string& ksave_name) {
+  return {[op = std::make_shared<const KsaveOp>(ksave_name)](const TfOpCall& call) { return (*op)(call.inputs, call.attrs); }, {}};
 }
 
 // An op whose last inputs TensorFlow passes as tensors and ksave takes as attributes: the
 // inputs from `first_const` on become the attributes `names`, in order.
-TfOpImporter const_inputs_as_attrs(std::size_t first_const, std::vector<std::string> names, bool scalar = false,
-                                   std::string ksave_name = "") {
-  return {[=](const TfOpCall& call) {
+TfOpImporter const_inputs_as_attrs(const std::string& ksave_name, std::size_t first_const, std::vector<std::string> names,
+                                   bool scalar = false) {
+  return {[first_const, names, scalar, op = std::make_shared<const KsaveOp>(ksave_name)](const TfOpCall& call) {
             expect_inputs(call, first_const + names.size());
-            Attrs attrs = attrs_from_node(call.node);
+            Attrs attrs = call.attrs;
             for (std::size_t i = 0; i < names.size(); ++i) {
               Ints values = int_values(call.inputs[first_const + i], call.where + " input " + std::to_string(first_const + i));
               if (scalar) {
@@ -48,20 +62,20 @@ TfOpImporter const_inputs_as_attrs(std::size_t first_const, std::vector<std::str
                 attrs.set(names[i], std::move(values));
               }
             }
-            return run_ksave(ksave_name.empty() ? call.node.op() : ksave_name, call.inputs.first(first_const), attrs);
+            return (*op)(call.inputs.first(first_const), attrs);
           },
           {}};
 }
 
 // Sum, Mean, Max, Min: TensorFlow's empty reduction list reduces nothing (ksave's means all).
-TfOpImporter reduction() {
-  return {[](const TfOpCall& call) {
+TfOpImporter reduction(const std::string& ksave_name) {
+  return {[op = std::make_shared<const KsaveOp>(ksave_name)](const TfOpCall& call) {
             expect_inputs(call, 2);
             Ints axes = int_values(call.inputs[1], call.where + " reduction_indices");
             if (axes.empty()) return Tensors{call.inputs[0]};
-            Attrs attrs = attrs_from_node(call.node);
+            Attrs attrs = call.attrs;
             attrs.set("axis", std::move(axes));
-            return run_ksave(call.node.op(), call.inputs.first(1), attrs);
+            return (*op)(call.inputs.first(1), attrs);
           },
           {}};
 }
@@ -78,7 +92,8 @@ Tensors concat_v2(const TfOpCall& call) {
   if (call.inputs.size() < 2) throw Error(call.where + " (ConcatV2): needs values and an axis");
   Ints axis = int_values(call.inputs.back(), call.where + " axis");
   if (axis.size() != 1) throw Error(call.where + " (ConcatV2): the axis must be a scalar");
-  return run_ksave("ConcatV2", call.inputs.first(call.inputs.size() - 1), Attrs{{"axis", axis[0]}});
+  static const KsaveOp concat("ConcatV2");
+  return concat(call.inputs.first(call.inputs.size() - 1), Attrs{{"axis", axis[0]}});
 }
 
 Tensors shape_of(const TfOpCall& call) {
@@ -201,8 +216,8 @@ const std::map<std::string, TfOpImporter>& table() {
                            "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu", "Selu", "Softplus", "Softsign", "Erf",
                            "LeakyRelu", "Softmax", "LogSoftmax", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool", "Cast",
                            "Squeeze", "Pack", "ZerosLike", "OnesLike"})
-      t[op] = same_op();
-    for (const char* op : {"AddV2", "Sub", "Mul", "Maximum", "Minimum"}) t[op] = integer_or_float_importer(op, same_op());
+      t[op] = same_op(op);
+    for (const char* op : {"AddV2", "Sub", "Mul", "Maximum", "Minimum"}) t[op] = integer_or_float_importer(op, same_op(op));
     t["Add"] = integer_or_float_importer("Add", same_op("AddV2"));
     for (const char* op : {"FloorMod", "FloorDiv"}) t[op] = integer_or_float_importer(op, {});
     for (const char* op : {"Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual", "LogicalAnd", "LogicalOr"})
@@ -212,14 +227,14 @@ const std::map<std::string, TfOpImporter>& table() {
     t["BatchMatMulV3"] = same_op("BatchMatMulV2");
     t["Relu6"] = {[](const TfOpCall& c) { expect_inputs(c, 1); return Tensors{ops::clip(c.inputs[0], 0.0, 6.0)}; }, {}};
     t["Reciprocal"] = unary([](const Tensor& x) { return ops::div(Tensor::filled(x.dtype(), {}, 1.0), x); });
-    for (const char* op : {"Sum", "Mean", "Max", "Min"}) t[op] = reduction();
-    t["Reshape"] = const_inputs_as_attrs(1, {"shape"});
-    t["Transpose"] = const_inputs_as_attrs(1, {"perm"});
-    t["Tile"] = const_inputs_as_attrs(1, {"multiples"});
-    t["Slice"] = const_inputs_as_attrs(1, {"begin", "size"});
-    t["ExpandDims"] = const_inputs_as_attrs(1, {"axis"}, true);
-    t["ArgMax"] = const_inputs_as_attrs(1, {"axis"}, true);
-    t["GatherV2"] = const_inputs_as_attrs(2, {"axis"}, true);
+    for (const char* op : {"Sum", "Mean", "Max", "Min"}) t[op] = reduction(op);
+    t["Reshape"] = const_inputs_as_attrs("Reshape", 1, {"shape"});
+    t["Transpose"] = const_inputs_as_attrs("Transpose", 1, {"perm"});
+    t["Tile"] = const_inputs_as_attrs("Tile", 1, {"multiples"});
+    t["Slice"] = const_inputs_as_attrs("Slice", 1, {"begin", "size"});
+    t["ExpandDims"] = const_inputs_as_attrs("ExpandDims", 1, {"axis"}, true);
+    t["ArgMax"] = const_inputs_as_attrs("ArgMax", 1, {"axis"}, true);
+    t["GatherV2"] = const_inputs_as_attrs("GatherV2", 2, {"axis"}, true);
     t["ConcatV2"] = {concat_v2, {}};
     t["Shape"] = {shape_of, {}};
     t["Fill"] = {fill, {}};

@@ -17,6 +17,7 @@ namespace ksave::plugins::savedmodel {
 struct TfOpCall {
   const tfproto::NodeDef& node;
   std::span<const Tensor> inputs;
+  const Attrs& attrs;        // attrs_from_node(node), converted once
   const std::string& where;  // "function F node N", for errors
 };
 
