@@ -85,4 +85,9 @@ BOOST_AUTO_TEST_CASE(prelu_weights_round_trip_through_every_format) {
   model->layers().back()->set_weights({Tensor::from_vector<float>({0.1f, 0.2f, 0.3f}, {1, 3})});
   ksave::test::check_weight_round_trips(model, {ramp({2, 4, 3}, 3.0f)}, "prelu");
   ksave::test::check_weight_round_trips(ksave::test::sequential_of("ReLU", {{"max_value", 6.0}}, {ksave::kUnknown, 3}), {ramp({2, 3}, 9.0f)}, "relu");
+  const auto rest = ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "LeakyReLU", "config": {"alpha": 0.2}}, {"class_name": "ELU", "config": {"alpha": 0.7}},
+    {"class_name": "ThresholdedReLU", "config": {"theta": 0.1}}, {"class_name": "Softmax", "config": {"axis": -1}}])"),
+                                                      {ksave::kUnknown, 4});
+  ksave::test::check_weight_round_trips(rest, {ramp({2, 4}, 3.0f)}, "leaky_elu_thresholded_softmax");
 }

@@ -114,4 +114,9 @@ BOOST_AUTO_TEST_CASE(weights_round_trip_through_every_format) {
   KerasTensor in = Input(Shape{3}, "x");
   const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*bn)(in)});
   check_weight_round_trips(model, {random_tensor({2, 3}, 8)}, "batch_normalization");
+  // Convolutional input, without beta: gamma, moving_mean and moving_variance.
+  LayerPtr conv_bn = built_bn({{"center", false}}, Shape{kUnknown, 2, 2, 3});
+  KerasTensor image = Input(Shape{2, 2, 3}, "image");
+  const auto conv_model = std::make_shared<Functional>(KerasTensors{image}, KerasTensors{(*conv_bn)(image)});
+  check_weight_round_trips(conv_model, {random_tensor({2, 2, 2, 3}, 9)}, "batch_normalization_4d");
 }

@@ -123,4 +123,8 @@ BOOST_AUTO_TEST_CASE(conv_weights_round_trip_through_every_format) {
   const auto conv1d = ksave::test::sequential_of("Conv1D",
       {{"filters", 2}, {"kernel_size", 3}, {"padding", "causal"}}, {ksave::kUnknown, 8, 3});
   ksave::test::check_weight_round_trips(conv1d, {ramp({2, 8, 3})}, "conv1d");
+  // Grouped kernels (in/groups input channels), dilation, no bias, channels_first.
+  const auto grouped = ksave::test::sequential_of("Conv2D", {{"filters", 4}, {"kernel_size", 2}, {"groups", 2},
+      {"dilation_rate", 2}, {"use_bias", false}, {"data_format", "channels_first"}}, {ksave::kUnknown, 4, 5, 5});
+  ksave::test::check_weight_round_trips(grouped, {ramp({2, 4, 5, 5})}, "conv2d_grouped_channels_first");
 }

@@ -42,6 +42,10 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
 }
 
 BOOST_AUTO_TEST_CASE(round_trip_through_every_format) {
-  ksave::test::check_weight_round_trips(ksave::test::sequential_of("GlobalAveragePooling2D", Json::object(), {ksave::kUnknown, 4, 4, 3}),
-                                        {ramp({2, 4, 4, 3})}, "gap");
+  for (const char* cls : {"GlobalAveragePooling2D", "GlobalMaxPooling2D"})
+    ksave::test::check_weight_round_trips(ksave::test::sequential_of(cls, Json::object(), {ksave::kUnknown, 4, 4, 3}),
+                                          {ramp({2, 4, 4, 3})}, cls);
+  for (const char* cls : {"GlobalAveragePooling1D", "GlobalMaxPooling1D"})
+    ksave::test::check_weight_round_trips(ksave::test::sequential_of(cls, {{"keepdims", true}}, {ksave::kUnknown, 5, 3}),
+                                          {ramp({2, 5, 3})}, cls);
 }

@@ -101,14 +101,19 @@ inline void oracle_predict_matches(const std::string& case_name) {
   }
 }
 
-// A one-layer functional-free model: Sequential([Input(shape), layer]).
-inline ModelPtr sequential_of(const std::string& class_name, Json config, const Shape& batch_shape) {
+// A Sequential model of `layers` ({"class_name", "config"} each) on inputs of `batch_shape`
+// (declared by the first layer's batch_input_shape, as Keras writes it).
+inline ModelPtr sequential_of_layers(Json layers, const Shape& batch_shape) {
   Json shape = Json::array();
   for (Dim d : batch_shape) shape.push_back(d < 0 ? Json(nullptr) : Json(d));
-  config["batch_input_shape"] = shape;
-  const Json model{{"class_name", "Sequential"},
-                   {"config", {{"name", "sequential"}, {"layers", Json::array({Json{{"class_name", class_name}, {"config", config}}})}}}};
+  layers.at(0)["config"]["batch_input_shape"] = shape;
+  const Json model{{"class_name", "Sequential"}, {"config", {{"name", "sequential"}, {"layers", layers}}}};
   return model_from_json(model.dump());
+}
+
+// A one-layer functional-free model: Sequential([Input(shape), layer]).
+inline ModelPtr sequential_of(const std::string& class_name, Json config, const Shape& batch_shape) {
+  return sequential_of_layers(Json::array({Json{{"class_name", class_name}, {"config", std::move(config)}}}), batch_shape);
 }
 
 }  // namespace ksave::test

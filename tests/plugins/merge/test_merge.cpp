@@ -82,6 +82,19 @@ BOOST_AUTO_TEST_CASE(functional_merge_model_round_trips_through_every_format) {
   ksave::test::check_weight_round_trips(model, c.inputs, "merge");
 }
 
+// Every merge layer in one two-input model (the oracle case above holds Concatenate only); needs
+// no oracle.
+BOOST_AUTO_TEST_CASE(every_merge_layer_round_trips_through_every_format) {
+  const ksave::KerasTensor a = ksave::Input(ksave::Shape{3}, "a"), b = ksave::Input(ksave::Shape{3}, "b");
+  ksave::KerasTensors merged;
+  for (const char* cls : {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
+    merged.push_back((*layer_from(cls, Json::object()))(ksave::KerasTensors{a, b}).at(0));
+  merged.push_back((*layer_from("Dot", {{"axes", 1}, {"normalize", true}}))(ksave::KerasTensors{a, b}).at(0));
+  const auto model = std::make_shared<ksave::Functional>(ksave::KerasTensors{a, b},
+                                                         (*layer_from("Concatenate", {{"axis", -1}}))(merged));
+  ksave::test::check_weight_round_trips(model, {ramp({2, 3}, 1.0f, 1), ramp({2, 3}, 1.0f, 2)}, "every_merge_layer");
+}
+
 BOOST_AUTO_TEST_CASE(keras1_merge_modes) {
   const Json keras1{{"name", "merge_1"}, {"mode", "concat"}, {"mode_type", "raw"}, {"concat_axis", -1}, {"dot_axes", -1},
                     {"output_shape", nullptr}, {"output_shape_type", "raw"}, {"output_mask", nullptr},

@@ -91,8 +91,12 @@ BOOST_AUTO_TEST_CASE(op_and_layer_gradients_match_finite_differences) {
 }
 
 BOOST_AUTO_TEST_CASE(pooling_models_round_trip_through_every_format) {
-  ksave::test::check_weight_round_trips(ksave::test::sequential_of("MaxPooling2D", {{"pool_size", 3}, {"strides", 2}, {"padding", "same"}}, {ksave::kUnknown, 7, 7, 2}),
-                                        {ramp({2, 7, 7, 2})}, "maxpool");
-  ksave::test::check_weight_round_trips(ksave::test::sequential_of("AveragePooling1D", {{"pool_size", 2}}, {ksave::kUnknown, 6, 3}),
-                                        {ramp({2, 6, 3})}, "avgpool1d");
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "MaxPooling2D", "config": {"pool_size": 3, "strides": 2, "padding": "same"}},
+    {"class_name": "AveragePooling2D", "config": {"pool_size": 2, "strides": 1}}])"), {ksave::kUnknown, 7, 7, 2}),
+                                        {ramp({2, 7, 7, 2})}, "pooling2d");
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "AveragePooling1D", "config": {"pool_size": 2}},
+    {"class_name": "MaxPooling1D", "config": {"pool_size": 2, "padding": "same"}}])"), {ksave::kUnknown, 6, 3}),
+                                        {ramp({2, 6, 3})}, "pooling1d");
 }

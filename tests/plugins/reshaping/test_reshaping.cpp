@@ -87,8 +87,19 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
 }
 
 BOOST_AUTO_TEST_CASE(round_trip_through_every_format) {
-  ksave::test::check_weight_round_trips(ksave::test::sequential_of("ZeroPadding2D", {{"padding", {{1, 2}, {0, 3}}}}, {ksave::kUnknown, 3, 3, 2}),
-                                        {ramp({2, 3, 3, 2})}, "zeropad");
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "ZeroPadding2D", "config": {"padding": [[1, 2], [0, 3]]}},
+    {"class_name": "Cropping2D", "config": {"cropping": [[1, 0], [0, 1]]}},
+    {"class_name": "UpSampling2D", "config": {"size": [2, 1]}},
+    {"class_name": "Permute", "config": {"dims": [3, 1, 2]}},
+    {"class_name": "Flatten", "config": {}},
+    {"class_name": "RepeatVector", "config": {"n": 2}}])"), {ksave::kUnknown, 3, 3, 2}),
+                                        {ramp({2, 3, 3, 2})}, "reshaping2d");
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "ZeroPadding1D", "config": {"padding": [1, 2]}},
+    {"class_name": "Cropping1D", "config": {"cropping": [0, 1]}},
+    {"class_name": "UpSampling1D", "config": {"size": 2}}])"), {ksave::kUnknown, 4, 3}),
+                                        {ramp({2, 4, 3})}, "reshaping1d");
   ksave::test::check_weight_round_trips(ksave::test::sequential_of("Reshape", {{"target_shape", {2, -1}}}, {ksave::kUnknown, 6}),
                                         {ramp({2, 6})}, "reshape");
 }
