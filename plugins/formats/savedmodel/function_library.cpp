@@ -96,6 +96,12 @@ const tfproto::FunctionDef& TraceLibrary::function(const std::string& name) cons
   throw Error("the function library has no function '" + name + "'");
 }
 
+tfproto::FunctionDef& TraceLibrary::add_function(const std::string& name) {
+  tfproto::FunctionDef& def = *library_.add_function();
+  def.mutable_signature()->set_name(name);
+  return def;
+}
+
 void TraceLibrary::add_traced(const std::string& name, const TracedFunction& traced) {
   tfproto::FunctionDef& def = *library_.add_function();
   def.mutable_signature()->set_name(name);

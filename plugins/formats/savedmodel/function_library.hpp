@@ -30,6 +30,8 @@ class TraceLibrary {
   // A function of the same inputs and outputs as `callee` that calls it (tf.function's wrappers
   // around an inner trace: layer_call_fn, signature_wrapper).
   void add_wrapper(const std::string& name, const std::string& callee, const std::vector<std::string>& arg_names);
+  // An empty FunctionDef named `name`, for functions written node by node (the saver's).
+  tfproto::FunctionDef& add_function(const std::string& name);
   void add_concrete(TracedConcreteFunction function) { concrete_.emplace(function.name, std::move(function)); }
 
   const tfproto::FunctionDefLibrary& library() const { return library_; }

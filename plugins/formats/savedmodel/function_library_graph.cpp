@@ -2,9 +2,9 @@
 
 #include <map>
 
+#include "function_library_saver.hpp"
 #include "ksave/keras_tensor.hpp"
 #include "ksave/tf/bundle.hpp"
-#include "ksave/tf/object_graph.hpp"
 #include "trace_ops.hpp"
 
 namespace ksave::plugins::savedmodel {
@@ -15,7 +15,8 @@ namespace {
 constexpr int kGraphProducer = 1395;
 constexpr int kGraphMinConsumer = 12;
 
-// A variable's resource handle in the serving graph, named as the variable ("dense/kernel").
+// A variable's resource handle in the graph, named as the variable ("dense/kernel"), and its
+// "<name>/Read/ReadVariableOp".
 std::string add_variable_handle(tfproto::GraphDef& graph, const Variable& variable, std::map<std::string, int>& used) {
   std::string name = tf::variable_full_name(variable);
   if (const int count = used[name]++; count > 0) name = numbered(name, static_cast<std::size_t>(count));
@@ -35,36 +36,44 @@ std::string add_variable_handle(tfproto::GraphDef& graph, const Variable& variab
   return name;
 }
 
+void add_serving_call(tfproto::GraphDef& graph, const TracedModel& traced, const Model& model,
+                      const std::map<const Variable*, std::string>& handles) {
+  const TracedConcreteFunction& signature = traced.functions.concrete().at(traced.signature_function);
+  std::vector<std::string> inputs;
+  for (const auto& input : model.inputs()) {
+    tfproto::NodeDef& placeholder = *graph.add_node();
+    placeholder.set_name("serving_default_" + input.layer()->name());
+    placeholder.set_op("Placeholder");
+    set_type_attr(placeholder, "dtype", input.dtype());
+    set_shape(*(*placeholder.mutable_attr())["shape"].mutable_shape(), input.shape());
+    set_shapes_attr(placeholder, {input.shape()});
+    inputs.push_back(placeholder.name());
+  }
+  for (const auto& variable : signature.captures) inputs.push_back(handles.at(variable.get()));
+  const tfproto::FunctionDef& wrapper = traced.functions.function(traced.signature_function);
+  std::vector<Shape> output_shapes;
+  for (const auto& output : model.outputs()) output_shapes.push_back(output.shape());
+  add_call_node(*graph.mutable_node(), "StatefulPartitionedCall", wrapper, inputs, output_shapes);
+}
+
 }  // namespace
 
-tfproto::GraphDef serving_graph(const TracedModel& traced, const Model& model) {
-  tfproto::GraphDef graph;
+ServingGraph serving_graph(TracedModel& traced, const Model& model, const tf::ObjectGraphPlan& plan) {
+  ServingGraph out;
+  tfproto::GraphDef& graph = out.graph;
   graph.mutable_versions()->set_producer(kGraphProducer);
   graph.mutable_versions()->set_min_consumer(kGraphMinConsumer);
-  if (!traced.signature_function.empty()) {
-    const TracedConcreteFunction& signature = traced.functions.concrete().at(traced.signature_function);
-    std::vector<std::string> inputs;
-    for (const auto& input : model.inputs()) {
-      tfproto::NodeDef& placeholder = *graph.add_node();
-      placeholder.set_name("serving_default_" + input.layer()->name());
-      placeholder.set_op("Placeholder");
-      set_type_attr(placeholder, "dtype", input.dtype());
-      set_shape(*(*placeholder.mutable_attr())["shape"].mutable_shape(), input.shape());
-      set_shapes_attr(placeholder, {input.shape()});
-      inputs.push_back(placeholder.name());
-    }
-    std::map<std::string, int> used;
-    for (const auto& variable : signature.captures) inputs.push_back(add_variable_handle(graph, *variable, used));
-    const tfproto::FunctionDef& wrapper = traced.functions.function(traced.signature_function);
-    std::vector<Shape> output_shapes;
-    for (const auto& output : model.outputs()) output_shapes.push_back(output.shape());
-    add_call_node(*graph.mutable_node(), "StatefulPartitionedCall", wrapper, inputs, output_shapes);
-  }
+  std::map<const Variable*, std::string> handles;
+  std::map<std::string, int> used;
+  for (const auto& tensor : plan.tensors)
+    if (!handles.count(tensor.variable.get())) handles[tensor.variable.get()] = add_variable_handle(graph, *tensor.variable, used);
+  if (!traced.signature_function.empty()) add_serving_call(graph, traced, model, handles);
   tfproto::NodeDef& noop = *graph.add_node();
   noop.set_name("NoOp");
   noop.set_op("NoOp");
+  out.saver = add_saver(traced.functions, graph, plan, handles);
   *graph.mutable_library() = traced.functions.library();
-  return graph;
+  return out;
 }
 
 }  // namespace ksave::plugins::savedmodel

@@ -150,11 +150,14 @@ void save_keras_saved_model(const Model& model, const fs::path& path, const Save
   info->set_tensorflow_version(kTensorflowVersion);
   info->set_tensorflow_git_version("ksave");
   info->set_stripped_default_attrs(true);
-  // Without traces there is no function to serve: tf.keras then writes no serving_default either.
-  if (traced && !traced->signature_function.empty()) {
-    add_serving_signature(model, *meta_graph);
+  // Without traces there is no function to serve: tf.keras then writes no serving_default
+  // either (nor without a traced model call, e.g. a stateful model).
+  if (traced) {
+    if (!traced->signature_function.empty()) add_serving_signature(model, *meta_graph);
     add_init_op(*meta_graph);
-    *meta_graph->mutable_graph_def() = serving_graph(*traced, model);
+    ServingGraph graph = serving_graph(*traced, model, tf::build_object_graph(root));
+    *meta_graph->mutable_graph_def() = std::move(graph.graph);
+    *meta_graph->mutable_saver_def() = std::move(graph.saver);
   }
   *meta_graph->mutable_object_graph_def() = std::move(graphs.object_graph);
 

@@ -1,6 +1,5 @@
 #include "trace_graph.hpp"
 
-#include <cctype>
 #include <deque>
 #include <map>
 
@@ -18,12 +17,6 @@ struct KnownTensor {
   DType dtype;
   std::string endpoint;
 };
-
-std::string lowercase_identifier(const std::string& name) {
-  std::string out;
-  for (char c : name) out.push_back(std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_');
-  return out;
-}
 
 void fill_tensor_proto(tfproto::TensorProto& proto, const Tensor& value) {
   proto.set_dtype(tf::to_tf_dtype(value.dtype()));

@@ -1,5 +1,6 @@
 #include "trace_ops.hpp"
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -378,6 +379,15 @@ std::vector<std::string> OpWriter::write() {
 
 std::string output_endpoint(const std::string& node, const std::string& op, std::size_t index) {
   return node + ":" + output_arg_name(op) + ":" + std::to_string(index);
+}
+
+std::string lowercase_identifier(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '_');
+  }
+  return out;
 }
 
 std::string numbered(std::string base, std::size_t n) {

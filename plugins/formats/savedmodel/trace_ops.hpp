@@ -40,6 +40,10 @@ std::vector<std::string> emit_op(TraceBuilder& builder, const OpDef& op, std::sp
 // falsely, on "literal" + std::string).
 std::string numbered(std::string base, std::size_t n);
 
+// A node name as tf.function turns it into an argument name: lowercase, '/' and other
+// punctuation as '_' ("MatMul/ReadVariableOp" → "matmul_readvariableop").
+std::string lowercase_identifier(const std::string& name);
+
 // Attribute helpers shared with the function library.
 void set_type_attr(tfproto::NodeDef& node, const std::string& name, DType dtype);
 void set_shapes_attr(tfproto::NodeDef& node, const std::vector<Shape>& shapes);  // _output_shapes

@@ -603,5 +603,50 @@ BOOST_AUTO_TEST_CASE(a_stateful_layer_keeps_its_states_through_save) {
   const Saved saved = read_folder(save_in("stateful", *saved_model));
   BOOST_TEST(max_abs_difference(saved_model->predict(x), control->predict(x)) == 0.0);
   check_function_node(saved, node_at(saved.graph(), "layer-1.__call__"), ".*", false);
-  BOOST_TEST(saved.meta().signature_def().empty());
+  BOOST_TEST(saved.meta().signature_def().count("serving_default") == 0u);
+}
+
+// The saver TF1-style loaders run: SaverDef names the saver_filename placeholder and the calls of
+// __inference__traced_save/_restore, which SaveV2/RestoreV2 every variable under its key.
+BOOST_AUTO_TEST_CASE(the_graph_has_the_saver_tensorflow_writes) {
+  auto model = lstm_model();
+  const Saved saved = read_folder(save_in("saver", *model));
+  const auto& saver = saved.meta().saver_def();
+  BOOST_TEST(saver.filename_tensor_name() == "saver_filename:0");
+  BOOST_TEST(saver.save_tensor_name() == "StatefulPartitionedCall_1:0");
+  BOOST_TEST(saver.restore_op_name() == "StatefulPartitionedCall_2");
+  BOOST_TEST(saver.version() == tfproto::SaverDef::V2);
+  const tfproto::FunctionDef* save = find_function(saved, "__inference__traced_save_");
+  const tfproto::FunctionDef* restore = find_function(saved, "__inference__traced_restore_");
+  BOOST_TEST_REQUIRE(save != nullptr);
+  BOOST_TEST_REQUIRE(restore != nullptr);
+  const tfproto::NodeDef* names = nullptr;
+  for (const auto& node : restore->node_def())
+    if (node.name() == "RestoreV2/tensor_names") names = &node;
+  BOOST_TEST_REQUIRE(names != nullptr);
+  // Every variable of the bundle (model weights and optimizer state), then the object graph.
+  const auto& keys = names->attr().at("value").tensor().string_val();
+  BOOST_TEST(keys.size() >= static_cast<int>(model->weights().size() + 1));
+  // The keys TF 2.12 gives the same architecture: the LSTM cell's kernel is first reached
+  // through the root's `variables` list.
+  const std::set<std::string> key_set(keys.begin(), keys.end());
+  for (const char* key : {"layer_with_weights-1/kernel/.ATTRIBUTES/VARIABLE_VALUE", "variables/0/.ATTRIBUTES/VARIABLE_VALUE",
+                          "variables/2/.ATTRIBUTES/VARIABLE_VALUE"})
+    BOOST_TEST(key_set.count(key) == 1u, key);
+  BOOST_TEST(keys[keys.size() - 1] == "_CHECKPOINTABLE_OBJECT_GRAPH");
+  int assigns = 0;
+  for (const auto& node : restore->node_def()) assigns += node.op() == "AssignVariableOp";
+  BOOST_TEST(assigns == keys.size() - 1);
+  BOOST_TEST(find_node(*save, "SaveV2") != nullptr);
+  BOOST_TEST(find_node(*save, "MergeV2Checkpoints") != nullptr);
+  // In the graph: a VarHandleOp per variable, and the calls named by the SaverDef.
+  int handles = 0;
+  std::set<std::string> graph_nodes;
+  for (const auto& node : saved.meta().graph_def().node()) {
+    handles += node.op() == "VarHandleOp";
+    graph_nodes.insert(node.name());
+  }
+  BOOST_TEST(handles == keys.size() - 1);
+  for (const char* name : {"saver_filename", "StatefulPartitionedCall_1", "StatefulPartitionedCall_2", "Const", "NoOp"})
+    BOOST_TEST(graph_nodes.count(name) == 1u, name);
 }
