@@ -41,6 +41,20 @@ Json module_for(const std::string& class_name) {
   return nullptr;
 }
 
+// The keys whose Keras 3 spelling differs (KERAS_H5_JSON_KERAS3.md 5.2): an InputLayer's
+// batch_input_shape is batch_shape; BatchNormalization's axis is an int (tf.keras wrote the
+// built list); recurrent layers have no time_major (Keras 3 is batch-major only).
+void rewrite_layer_config_for_keras3(const std::string& class_name, Json& config) {
+  if (!config.is_object()) return;
+  if (class_name == "InputLayer" && config.contains("batch_input_shape") && !config.contains("batch_shape")) {
+    config["batch_shape"] = config["batch_input_shape"];
+    config.erase("batch_input_shape");
+  }
+  if (class_name == "BatchNormalization" && config.contains("axis") && config["axis"].is_array() && config["axis"].size() == 1)
+    config["axis"] = Json(config["axis"][0]);
+  if (config.contains("time_major") && config["time_major"] == Json(false)) config.erase("time_major");
+}
+
 // A serialized object (already converted inside) in Keras 3's key order.
 Json keras3_object(const Json& value) {
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
@@ -55,12 +69,10 @@ Json keras3_object(const Json& value) {
     out["module"] = module_for(class_name);
     out["class_name"] = class_name;
   }
-  if (class_name == "InputLayer" && config.is_object() && config.contains("batch_input_shape") && !config.contains("batch_shape")) {
-    config["batch_shape"] = config["batch_input_shape"];
-    config.erase("batch_input_shape");
-  }
+  rewrite_layer_config_for_keras3(class_name, config);
   out["config"] = config;
-  out["registered_name"] = separator != std::string::npos ? Json(class_name) : Json(nullptr);
+  // Keras 3 names classes it does not export by their own name: "Functional" is one.
+  out["registered_name"] = separator != std::string::npos || class_name == "Functional" ? Json(class_name) : Json(nullptr);
   if (class_name == "Sequential" && config.is_object() && config.contains("build_input_shape") &&
       !config["build_input_shape"].is_null())
     out["build_config"] = Json{{"input_shape", config["build_input_shape"]}};

@@ -23,8 +23,9 @@ Json compile_config_of(const Model& model);
 // ksave's serialized model config (tf.keras 2.x form) in Keras 3's form: every serialized
 // object gets `module` (from the kind of class it names) and `registered_name` (the
 // "Package>Name" key for a package-registered class, whose class_name becomes the plain
-// name), an InputLayer's batch_input_shape becomes batch_shape, and a Sequential with a
-// build_input_shape gets the matching build_config.
+// name; "Functional" for Functional models), the keys Keras 3 spells otherwise are rewritten
+// (InputLayer batch_shape, BatchNormalization's int axis, no time_major), and a Sequential with
+// a build_input_shape gets the matching build_config.
 Json to_keras3_config(const Json& config);
 
 // metadata.json: {"keras_version", "date_saved"} ("2024-06-26@16:51:48", local time, as Keras

@@ -135,6 +135,11 @@ BOOST_AUTO_TEST_CASE(functional_model_with_a_recurrent_layer_keeps_sublayer_path
   BOOST_TEST(layout.at("layers/lstm/cell/vars/1") == "float32 (4, 16)");
   BOOST_TEST(layout.at("layers/lstm/cell/vars/2") == "float32 (16,)");
   BOOST_TEST(layout.at("layers/dense/vars/0") == "float32 (4, 2)");
+  // Keras 3's spellings: Functional is registered by its own name; recurrent layers have no time_major.
+  Json config = kz::read_json_entry(path, "config.json");
+  BOOST_TEST(config["registered_name"] == "Functional");
+  BOOST_TEST(config["module"] == "keras.src.models.functional");
+  BOOST_TEST(!config["config"]["layers"][1]["config"].contains("time_major"));
 }
 
 BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_below_its_own_path) {
