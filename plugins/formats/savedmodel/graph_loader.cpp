@@ -1,5 +1,7 @@
 #include "graph_loader.hpp"
 
+#include <mutex>
+
 #include "graph_tensor.hpp"
 #include "ksave/error.hpp"
 #include "revive_call.hpp"
@@ -15,6 +17,7 @@ constexpr const char* kInitOpSignature = "__saved_model_init_op";
 // variables of TF1 graphs (by checkpoint key, read on first use).
 struct LoadedGraph {
   std::shared_ptr<SavedModelGraph> model;
+  std::mutex mutex;  // guards tf1_variables: signatures may run on several threads
   std::map<std::string, VariablePtr> tf1_variables;
   std::unique_ptr<tf::BundleReader> tf1_bundle;
 };
@@ -90,6 +93,7 @@ VariablePtr tf1_variable(LoadedGraph& graph, const tfproto::NodeDef& node) {
   const tfproto::AttrValue* shared = nullptr;
   if (auto it = node.attr().find("shared_name"); it != node.attr().end()) shared = &it->second;
   const std::string key = shared && !shared->s().empty() ? shared->s() : node.name();
+  std::lock_guard lock(graph.mutex);
   if (auto it = graph.tf1_variables.find(key); it != graph.tf1_variables.end()) return it->second;
   if (!graph.tf1_bundle || !graph.tf1_bundle->contains(key))
     throw Error("SavedModel " + quoted(graph.model->directory) + ": variable '" + key + "' (graph node '" + node.name() +

@@ -95,6 +95,7 @@ SavedVariables::SavedVariables(const tfproto::SavedObjectGraph& graph, const fs:
 }
 
 VariablePtr SavedVariables::variable(int id) {
+  std::lock_guard lock(mutex_);
   if (auto it = made_.find(id); it != made_.end()) return it->second;
   const std::string where = "SavedModel " + quoted(directory_) + " object graph node " + std::to_string(id);
   const tfproto::SavedObject& node = saved_node(graph_, id, where);

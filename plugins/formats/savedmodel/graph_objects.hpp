@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,7 @@ class SavedVariables {
   std::filesystem::path directory_;
   std::unique_ptr<tf::BundleReader> bundle_;
   std::map<int, std::string> keys_;  // saved node id → checkpoint key
+  std::mutex mutex_;                 // signatures may run on several threads
   std::map<int, VariablePtr> made_;
 };
 
