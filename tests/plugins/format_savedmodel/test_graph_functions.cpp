@@ -72,6 +72,12 @@ tfproto::NodeDef& node_of_op(tfproto::FunctionDef& f, const std::string& op) {
   throw;
 }
 
+// Checks that `message` (shown in the log) contains every part.
+void expect_message(const std::string& message, std::initializer_list<std::string> parts) {
+  BOOST_TEST_MESSAGE(message);
+  for (const auto& part : parts) BOOST_TEST(message.find(part) != std::string::npos, "'" << part << "' not in: " << message);
+}
+
 NamedTensors predict_x(const LoadedFunctions& graph, const std::string& signature, const std::string& key, Tensor x) {
   return graph.signature(signature)({{key, std::move(x)}});
 }
@@ -175,11 +181,7 @@ BOOST_AUTO_TEST_CASE(unknown_ops_are_listed_in_one_error) {
   });
   const LoadedFunctionsPtr graph = load_functions(folder);  // the other signatures still run
   BOOST_TEST(predict_x(*graph, "regress_x2_to_y3", "inputs", floats({2.f}, {1})).at("outputs").item() == 4.0);
-  const std::string message = error_of([&] { graph->signature("serving_default")({}); });
-  BOOST_TEST_MESSAGE(message);
-  BOOST_TEST(message.find("FancyMul") != std::string::npos);
-  BOOST_TEST(message.find("FancyAdd") != std::string::npos);
-  BOOST_TEST(message.find("__inference_predict_") != std::string::npos);
+  expect_message(error_of([&] { graph->signature("serving_default")({}); }), {"FancyMul", "FancyAdd", "__inference_predict_"});
 }
 
 BOOST_AUTO_TEST_CASE(damaged_graphs_give_clear_errors) {
@@ -188,10 +190,7 @@ BOOST_AUTO_TEST_CASE(damaged_graphs_give_clear_errors) {
   const auto serving_error = [](const fs::path& folder, const NamedTensors& inputs = {}) {
     return error_of([&] { load_functions(folder)->signature("serving_default")(inputs); });
   };
-  const auto expect = [](const std::string& message, const std::string& part) {
-    BOOST_TEST_MESSAGE(message);
-    BOOST_TEST(message.find(part) != std::string::npos, "'" << part << "' not in: " << message);
-  };
+  const auto expect = [](const std::string& message, const std::string& part) { expect_message(message, {part}); };
   expect(serving_error(edited_copy(*real, kTf2Case, kTf2Folder, "graph_missing_function", [](tfproto::SavedModel& sm) {
            auto* functions = sm.mutable_meta_graphs(0)->mutable_graph_def()->mutable_library()->mutable_function();
            for (int i = 0; i < functions->size(); ++i)
@@ -261,11 +260,7 @@ BOOST_AUTO_TEST_CASE(unknown_keras_layer_without_traces_is_refused_clearly) {
       if (child.local_name() == "keras_api" || child.local_name() == "__call__" || child.local_name() == "call_and_return_all_conditional_losses")
         child.set_local_name("gone_" + child.local_name());
   });
-  const std::string message = error_of([&] { load_model(folder); });
-  BOOST_TEST_MESSAGE(message);
-  BOOST_TEST(message.find("Transformer") != std::string::npos);
-  BOOST_TEST(message.find("no traced call function") != std::string::npos);
-  BOOST_TEST(message.find("custom_objects") != std::string::npos);
+  expect_message(error_of([&] { load_model(folder); }), {"Transformer", "no traced call function", "custom_objects"});
 }
 
 BOOST_AUTO_TEST_CASE(unknown_subclassed_model_class_revives_from_its_traced_call) {
