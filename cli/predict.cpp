@@ -62,7 +62,12 @@ void predict_with_serving_signature(const std::string& path, const std::vector<s
                 std::to_string(output_paths.size()) + " --output were given");
   NamedTensors inputs;
   const std::vector<Tensor> values = read_npy_files(input_paths);
-  for (std::size_t i = 0; i < values.size(); ++i) inputs[input_keys[i]] = values[i];
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    // Numbers are cast to the signature's dtype, as Keras's predict casts its inputs.
+    const DType wanted = serving.inputs.at(input_keys[i]).dtype;
+    const bool numeric = values[i].dtype() != DType::String && wanted != DType::String;
+    inputs[input_keys[i]] = numeric && values[i].dtype() != wanted ? values[i].cast(wanted) : values[i];
+  }
   const NamedTensors outputs = serving(inputs);
   for (std::size_t i = 0; i < output_keys.size(); ++i) write_npy(output_paths[i], outputs.at(output_keys[i]));
 }

@@ -31,6 +31,13 @@ BOOST_AUTO_TEST_CASE(predict_runs_serving_default_of_non_keras_savedmodels) {
   KSAVE_REQUIRE_DATA(real, "real fixtures");
   check_serving_prediction(*real, "tfserving_tf2_savedmodel_half_plus_two", "saved_model_half_plus_two_tf2_cpu/00000123");
   check_serving_prediction(*real, "tfserving_tf1_savedmodel_half_plus_two", "saved_model_half_plus_two_cpu/00000123");
+  // A float64 input is cast to the signature's float32, as Keras's predict casts.
+  const fs::path scratch = ksave::test::scratch_dir("cli_signature_float64");
+  ksave::write_npy(scratch / "x.npy", ksave::Tensor::from_vector<double>({2.0, 20.0}, {2, 1}));
+  const auto cast = run_ksave({"predict", (*real / "tfserving_tf1_savedmodel_half_plus_two" / "saved_model_half_plus_two_cpu/00000123").string(),
+                               "--input", (scratch / "x.npy").string(), "--output", (scratch / "y.npy").string()});
+  BOOST_TEST_REQUIRE(cast.status == 0, cast.err);
+  BOOST_TEST(ksave::read_npy(scratch / "y.npy").to_vector<float>() == (std::vector<float>{3.f, 12.f}), boost::test_tools::per_element());
   // Two outputs asked of a one-output signature: a one-line error, exit status 1.
   const fs::path real_case = *real / "tfserving_tf2_savedmodel_half_plus_two";
   const auto r = run_ksave({"predict", (real_case / "saved_model_half_plus_two_tf2_cpu/00000123").string(), "--input",
