@@ -48,7 +48,10 @@ class Walk {
     description += layer.class_name();
     description += ")";
     owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
-    if (const auto* model = dynamic_cast<const Model*>(&layer)) {
+    // Sequential and Functional models file their layers as one container; a subclassed model,
+    // like any layer, files its sublayers under the attributes that hold them.
+    const auto* model = dynamic_cast<const Model*>(&layer);
+    if (model && (dynamic_cast<const Sequential*>(model) || dynamic_cast<const Functional*>(model))) {
       // Keras 3 names a container's entries after their classes, not their (automatic, so not
       // reproducible) names: dense, dense_1, conv2d, ... in container order.
       std::map<std::string, int> used;

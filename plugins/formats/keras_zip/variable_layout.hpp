@@ -1,12 +1,12 @@
 // Where Keras 3 keeps each variable in `model.weights.h5` (saving_lib's _save_state walk):
 // every object's own variables at `<path>/vars/0..N-1` in the object's own order (trainable
-// first, then non-trainable, each in creation order), the model's own at `vars`, a model's
-// layers under `layers/<layer name>` (a repeated name gets `_1`, `_2`, ...), sublayers of a
-// layer under the attribute that holds them (`layers/lstm/cell`, `layers/bidirectional/
-// forward_layer/cell`), and the optimizer's variables at `optimizer/vars` in Keras 3's order:
-// `iteration`, `learning_rate` (unless a schedule gives it), then the slots. A model's layers
-// are named after their classes (`layers/dense`, `layers/dense_1`, `layers/conv2d`), not after
-// their names: Keras 3 does not trust automatic names to be reproducible.
+// first, then non-trainable, each in creation order); the model's own at `vars`; a Sequential
+// or Functional model's layers under `layers/<snake_case class name>` counted per container
+// (`layers/dense`, `layers/dense_1`, `layers/conv2d`: Keras 3 does not trust automatic layer
+// names to be reproducible); sublayers of a layer, and of a subclassed model, under the
+// attribute that holds them (`layers/lstm/cell`, `layers/bidirectional/forward_layer/cell`,
+// `dense_1`); the optimizer's variables at `optimizer/vars` in Keras 3's order: `iteration`,
+// `learning_rate` (unless a schedule gives it), then the slots.
 #pragma once
 
 #include <string>

@@ -159,6 +159,45 @@ BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_below_its_own_path) {
   BOOST_TEST(layout.at("layers/dense/vars/0") == "float32 (4, 2)");
 }
 
+namespace {
+
+// class TwoStep(keras.Model): two Dense layers held as attributes, its own call.
+class TwoStep : public Model {
+ public:
+  TwoStep() : Model(Json::object(), "TwoStep") {
+    first_ = track("first", make_layer("Dense", {{"name", "d_a"}, {"units", 3}, {"activation", "relu"}}));
+    second_ = track("second", make_layer("Dense", {{"name", "d_b"}, {"units", 2}}));
+  }
+  std::string class_name() const override { return "TwoStep"; }
+  Json get_config() const override { return {{"name", name()}}; }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override { return (*second_)((*first_)(inputs, ctx), ctx); }
+
+ private:
+  LayerPtr first_, second_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_subclassed_model_files_its_layers_under_their_attributes) {
+  const fs::path path = test::scratch_dir("keras_zip_subclassed") / "two_step.keras";
+  Tensor x = wave({2, 4}, 0.8f);
+  auto model = std::make_shared<TwoStep>();
+  model->predict(x);  // builds the layers
+  save_model(*model, path, kAsKeras3);
+  auto layout = kz::weights_layout(path);
+  BOOST_TEST(layout.at("first/vars/0") == "float32 (4, 3)");
+  BOOST_TEST(layout.at("second/vars/1") == "float32 (2,)");
+  // Loading the class needs its plugin; its weights load into a fresh instance by path.
+  auto fresh = std::make_shared<TwoStep>();
+  fresh->predict(x);
+  LoadStatus status = load_weights(*fresh, path);
+  BOOST_TEST(status.unused_in_file.empty());
+  BOOST_REQUIRE_EQUAL(fresh->weights().size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) BOOST_TEST(kz::same_values(model->weights()[i]->value(), fresh->weights()[i]->value()));
+}
+
 BOOST_AUTO_TEST_CASE(tf_keras_2_13_layer_segment_is_read_as_keras_3_reads_it) {
   // tf.keras 2.13 filed a model's layers under _layer_checkpoint_dependencies, not layers.
   const fs::path dir = test::scratch_dir("keras_zip_tf_keras_213");
