@@ -3,6 +3,8 @@
 // right variables with the bundle's values, the step counter and learning rate come back, and
 // one more training step is exactly Adam's update from that state (computed here by hand from
 // the gradient the step used). The same bundle restores through the TF checkpoint format too.
+// Only Adam has a real fixture: the slot layout of every other Keras >= 2.11 optimizer is checked
+// on checkpoints written here in that layout.
 #define BOOST_TEST_MODULE format_savedmodel_new_optimizer_state
 #include <boost/test/unit_test.hpp>
 
@@ -15,6 +17,7 @@
 #include "ksave/optimizer.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/tf/bundle.hpp"
+#include "ksave/tf/object_graph.hpp"
 #include "ksave/tf/restore.hpp"
 #include "savedmodel_fixtures.hpp"
 #include "support/test_data.hpp"
@@ -200,4 +203,128 @@ BOOST_AUTO_TEST_CASE(an_untrained_keras_2_11_optimizer_restores_its_counter_and_
   BOOST_TEST(root->optimizer->iterations()->value().to_vector<std::int64_t>().front() == 0);
   BOOST_TEST(learning_rate(*root->optimizer)->value().to_vector<float>().front() == 0.001f);
   for (const auto& key : status.status().unused_in_file) BOOST_TEST(key.find("optimizer") == std::string::npos, key);
+}
+
+namespace {
+
+// A Keras list attribute as a checkpoint stores it: children "0", "1", ...
+struct ListNode : Trackable {
+  std::vector<std::pair<std::string, std::shared_ptr<Trackable>>> items;
+  std::vector<TrackableChild> trackable_children() const override {
+    std::vector<TrackableChild> out;
+    for (const auto& [name, item] : items) out.push_back({name, item});
+    return out;
+  }
+  std::string trackable_kind() const override { return "list"; }
+};
+
+// A Keras >= 2.11 optimizer's checkpoint children, and a root holding it beside a model's layers.
+struct NewStyleRoot : Trackable {
+  std::vector<TrackableChild> model_children;
+  std::shared_ptr<ListNode> optimizer = std::make_shared<ListNode>();
+  std::vector<TrackableChild> trackable_children() const override {
+    auto out = model_children;
+    out.push_back({"optimizer", optimizer});
+    return out;
+  }
+  std::string trackable_kind() const override { return "root"; }
+};
+
+struct LayoutCase {
+  Json optimizer;
+  // `_variables/1..` in Keras's build order: "<list>/<variable index>:<ksave slot>" (no slot:
+  // Keras keeps it, ksave does not).
+  std::vector<std::string> order;
+};
+
+ModelPtr small_model() {
+  auto model = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_layer("InputLayer", {{"batch_input_shape", Json::array({nullptr, 2})}}),
+                            make_layer("Dense", {{"units", 3}})},
+      "layout");
+  return model;
+}
+
+Json new_style(const std::string& class_name, Json config) {
+  config["is_legacy_optimizer"] = false;
+  return Json{{"class_name", class_name}, {"config", config}};
+}
+
+}  // namespace
+
+// The slot order of each Keras >= 2.11 optimizer's build() (keras/optimizers/optimizer_experimental),
+// written by hand as such a checkpoint stores it, restores onto ksave's slots of the same meaning.
+BOOST_AUTO_TEST_CASE(every_new_optimizers_slot_lists_restore_onto_ksaves_slots) {
+  const std::vector<LayoutCase> cases = {
+      {new_style("Adam", {{"amsgrad", true}}),
+       {"_momentums/0:m", "_velocities/0:v", "_momentums/1:m", "_velocities/1:v", "_velocity_hats/0:vhat", "_velocity_hats/1:vhat"}},
+      {new_style("SGD", {{"momentum", 0.9}}), {"momentums/0:momentum", "momentums/1:momentum"}},
+      {new_style("SGD", {{"momentum", 0.0}}), {"momentums/0:", "momentums/1:"}},
+      {new_style("RMSprop", {{"momentum", 0.5}, {"centered", true}}),
+       {"_velocities/0:rms", "_velocities/1:rms", "_momentums/0:momentum", "_momentums/1:momentum",
+        "_average_gradients/0:mg", "_average_gradients/1:mg"}},
+      {new_style("RMSprop", Json::object()), {"_velocities/0:rms", "_velocities/1:rms"}},
+      {new_style("Adagrad", Json::object()), {"_accumulators/0:accumulator", "_accumulators/1:accumulator"}},
+      {new_style("Adadelta", Json::object()),
+       {"_accumulated_grads/0:accum_grad", "_accumulated_delta_vars/0:accum_var", "_accumulated_grads/1:accum_grad",
+        "_accumulated_delta_vars/1:accum_var"}},
+      {new_style("Adamax", Json::object()), {"_m/0:m", "_u/0:v", "_m/1:m", "_u/1:v"}},
+      {new_style("Nadam", Json::object()), {"_momentums/0:m", "_velocities/0:v", "_momentums/1:m", "_velocities/1:v"}},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.optimizer.dump()) {
+      ModelPtr source = small_model();
+      const auto trained = source->trainable_weights();  // kernel [2, 3], bias [3]
+      auto root = std::make_shared<NewStyleRoot>();
+      for (const auto& child : source->trackable_children())
+        if (child.name != "optimizer") root->model_children.push_back(child);
+      auto all = std::make_shared<ListNode>();
+      std::map<std::string, std::shared_ptr<ListNode>> lists;
+      auto iterations = std::make_shared<Variable>("iteration:0", Tensor::from_vector<std::int64_t>({42}, {}));
+      all->items.push_back({"0", iterations});
+      // Slot N holds N everywhere, so a value in the wrong place shows.
+      for (std::size_t n = 1; n <= c.order.size(); ++n) {
+        const std::string& entry = c.order[n - 1];
+        const std::string list = entry.substr(0, entry.find('/'));
+        const std::size_t index = std::stoul(entry.substr(list.size() + 1));
+        Tensor value(DType::Float32, trained[index]->shape());
+        for (float& x : value.values<float>()) x = static_cast<float>(n);
+        auto slot = std::make_shared<Variable>(list + "_" + std::to_string(index) + ":0", value);
+        all->items.push_back({std::to_string(n), slot});
+        auto& node = lists[list];
+        if (!node) node = std::make_shared<ListNode>();
+        node->items.push_back({std::to_string(index), slot});
+      }
+      root->optimizer->items = {{"_iterations", iterations},
+                                {"_learning_rate", std::make_shared<Variable>("lr:0", Tensor::from_vector<float>({0.25f}, {}))},
+                                {"_variables", all}};
+      for (const auto& [name, node] : lists) root->optimizer->items.push_back({name, node});
+      const fs::path prefix = test::scratch_dir("new_optimizer_layout") / "ckpt";
+      tf::write_object_checkpoint(root, prefix);
+
+      ModelPtr target = small_model();
+      target->compile(c.optimizer, "mse");
+      const auto status = tf::restore_checkpoint(target, prefix).status();
+      const auto& optimizer = *target->optimizer();
+      BOOST_TEST(optimizer.iterations()->value().to_vector<std::int64_t>().front() == 42);
+      BOOST_TEST(learning_rate(optimizer)->value().to_vector<float>().front() == 0.25f);
+      std::size_t unused_expected = 0;
+      for (std::size_t n = 1; n <= c.order.size(); ++n) {
+        const std::string& entry = c.order[n - 1];
+        const std::string slot_name = entry.substr(entry.find(':') + 1);
+        const std::size_t index = std::stoul(entry.substr(entry.find('/') + 1));
+        if (slot_name.empty()) {
+          ++unused_expected;
+          continue;
+        }
+        const auto values = slot(optimizer, *target->trainable_weights()[index], slot_name)->value().to_vector<float>();
+        BOOST_TEST(std::all_of(values.begin(), values.end(), [&](float x) { return x == static_cast<float>(n); }),
+                   entry << " should hold " << n);
+      }
+      for (const auto& unmatched : status.unmatched_in_model) BOOST_TEST(unmatched.find("optimizer") == std::string::npos, unmatched);
+      BOOST_TEST(status.unused_in_file.size() == unused_expected);
+      // `_variables/N` and `<list>/i` reach the same values: both namings agree.
+      for (const auto& warning : status.warnings) BOOST_TEST(warning.find("two different objects") == std::string::npos, warning);
+    }
+  }
 }
