@@ -234,7 +234,12 @@ const std::map<std::string, TfOpImporter>& table() {
     t["Slice"] = const_inputs_as_attrs("Slice", 1, {"begin", "size"});
     t["ExpandDims"] = const_inputs_as_attrs("ExpandDims", 1, {"axis"}, true);
     t["ArgMax"] = const_inputs_as_attrs("ArgMax", 1, {"axis"}, true);
-    t["GatherV2"] = const_inputs_as_attrs("GatherV2", 2, {"axis"}, true);
+    t["GatherV2"] = {[gather = const_inputs_as_attrs("GatherV2", 2, {"axis"}, true)](const TfOpCall& call) {
+                       if (call.attrs.get_or<std::int64_t>("batch_dims", 0) != 0)
+                         throw Error(call.where + " (GatherV2): batch_dims other than 0 is not supported");
+                       return gather.run(call);
+                     },
+                     {}};
     t["ConcatV2"] = {concat_v2, {}};
     t["Shape"] = {shape_of, {}};
     t["Fill"] = {fill, {}};
