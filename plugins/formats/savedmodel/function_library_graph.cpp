@@ -51,8 +51,9 @@ void add_serving_call(tfproto::GraphDef& graph, const TracedModel& traced, const
   }
   for (const auto& variable : signature.captures) inputs.push_back(handles.at(variable.get()));
   const tfproto::FunctionDef& wrapper = traced.functions.function(traced.signature_function);
-  std::vector<Shape> output_shapes;
-  for (const auto& output : model.outputs()) output_shapes.push_back(output.shape());
+  std::vector<Shape> output_shapes(model.outputs().size());
+  const std::vector<std::size_t> positions = sorted_output_positions(signature_output_keys(model));
+  for (std::size_t i = 0; i < positions.size(); ++i) output_shapes[positions[i]] = model.outputs()[i].shape();
   add_call_node(*graph.mutable_node(), "StatefulPartitionedCall", wrapper, inputs, output_shapes);
 }
 

@@ -63,11 +63,11 @@ void add_serving_signature(const Model& model, tfproto::MetaGraphDef& meta_graph
     const std::string key = input.layer()->name();
     (*signature.mutable_inputs())[key] = tensor_info("serving_default_" + key + ":0", input);
   }
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    std::string key = outputs[i].layer()->name();
-    if (signature.outputs().count(key)) key.append("_").append(std::to_string(i));
-    (*signature.mutable_outputs())[key] = tensor_info("StatefulPartitionedCall:" + std::to_string(i), outputs[i]);
-  }
+  // The call's results come in sorted key order (the signature returns a dict).
+  const std::vector<std::string> keys = signature_output_keys(model);
+  const std::vector<std::size_t> positions = sorted_output_positions(keys);
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    (*signature.mutable_outputs())[keys[i]] = tensor_info("StatefulPartitionedCall:" + std::to_string(positions[i]), outputs[i]);
   (*meta_graph.mutable_signature_def())[kServingSignature] = std::move(signature);
 }
 

@@ -1,5 +1,6 @@
 #include "trace_saved_objects.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -216,17 +217,24 @@ class ModelTracer {
 
   // _wrapped_model (the model's call, traced with its input names) and the serving_default
   // wrapper around it.
-  std::shared_ptr<SavedNode> add_signature_functions(const TracedFunction& traced) {
-    const std::vector<TraceArg>& args = traced.args;
+  std::shared_ptr<SavedNode> add_signature_functions(const TracedFunction& model_call) {
+    const std::vector<TraceArg>& args = model_call.args;
+    const std::vector<std::string> keys = signature_output_keys(model_);
+    if (keys.size() != model_call.outputs.size())
+      throw Error("the traced call of model '" + model_.name() + "' returned " + std::to_string(model_call.outputs.size()) +
+                  " tensors for its " + std::to_string(keys.size()) + " outputs");
+    // The signature returns a dict: its results in sorted key order.
+    TracedFunction traced = model_call;
+    const std::vector<std::size_t> positions = sorted_output_positions(keys);
+    std::map<std::string, Value> outputs;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      traced.outputs[positions[i]] = model_call.outputs[i];
+      traced.output_shapes[positions[i]] = model_call.output_shapes[i];
+      traced.output_dtypes[positions[i]] = model_call.output_dtypes[i];
+      outputs[keys[i]] = tensor_spec(keys[i], model_call.output_shapes[i], model_call.output_dtypes[i]);
+    }
     const std::string wrapped = functions_.unique_name("_wrapped_model");
     functions_.add_traced(wrapped, traced);
-    std::map<std::string, Value> outputs;
-    const KerasTensors& model_outputs = model_.outputs();
-    for (std::size_t i = 0; i < traced.outputs.size() && i < model_outputs.size(); ++i) {
-      std::string key = model_outputs[i].layer()->name();
-      if (outputs.count(key)) key.append("_").append(std::to_string(i));
-      outputs[key] = tensor_spec(key, traced.output_shapes[i], traced.output_dtypes[i]);
-    }
     std::map<std::string, Value> keyword_specs;
     for (const auto& a : args) keyword_specs[a.name] = tensor_spec(a.name, a.shape, a.dtype);
     auto bare = node_of("bare_concrete_function");
@@ -293,6 +301,25 @@ Value full_arg_spec(std::vector<std::string> args, const char* varargs, const ch
 }
 
 }  // namespace
+
+std::vector<std::string> signature_output_keys(const Model& model) {
+  std::vector<std::string> keys;
+  const KerasTensors& outputs = model.outputs();
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    std::string key = outputs[i].layer()->name();
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) key = numbered(key, i);
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+std::vector<std::size_t> sorted_output_positions(const std::vector<std::string>& keys) {
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::size_t> out;
+  for (const auto& key : keys) out.push_back(static_cast<std::size_t>(std::find(sorted.begin(), sorted.end(), key) - sorted.begin()));
+  return out;
+}
 
 TracedModel trace_model(const Model& model, bool include_optimizer) { return ModelTracer(model, include_optimizer).run(); }
 

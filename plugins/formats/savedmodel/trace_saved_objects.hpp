@@ -50,6 +50,13 @@ struct TracedModel {
 // when a call cannot be traced (save with save_traces=false then).
 TracedModel trace_model(const Model& model, bool include_optimizer);
 
+// The serving signature's output keys of each model output, in model order: the output layer's
+// name ("<name>_<i>" when two outputs share a layer). The signature functions return these as a
+// dict, which TensorFlow flattens in sorted key order: output `i` of the call is the i-th key.
+std::vector<std::string> signature_output_keys(const Model& model);
+// Position of each model output among the sorted keys.
+std::vector<std::size_t> sorted_output_positions(const std::vector<std::string>& keys);
+
 // The FunctionSpec of a function or concrete-function node, as tf.keras writes it.
 tfproto::FunctionSpec function_spec(const SavedNode& node);
 

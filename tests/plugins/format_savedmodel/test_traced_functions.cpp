@@ -650,3 +650,19 @@ BOOST_AUTO_TEST_CASE(the_graph_has_the_saver_tensorflow_writes) {
   for (const char* name : {"saver_filename", "StatefulPartitionedCall_1", "StatefulPartitionedCall_2", "Const", "NoOp"})
     BOOST_TEST(graph_nodes.count(name) == 1u, name);
 }
+
+// Two outputs whose names do not sort in model order: each signature output is its own tensor.
+BOOST_AUTO_TEST_CASE(each_output_of_a_two_output_model_is_served_under_its_name) {
+  auto x = Input({4}, "x");
+  auto z = (*make_layer("Dense", {{"units", 2}, {"name", "z_out"}}))(x);
+  auto a = (*make_layer("Dense", {{"units", 3}, {"name", "a_out"}}))(x);
+  auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{z, a});
+  const fs::path folder = save_in("two_outputs", *model);
+  const Tensor input = ramp({2, 4});
+  const Tensors want = model->predict(Tensors{input});
+  const NamedTensors got = load_functions(folder)->signature("serving_default")({{"x", input}});
+  BOOST_TEST_REQUIRE(got.count("z_out") == 1u);
+  BOOST_TEST_REQUIRE(got.count("a_out") == 1u);
+  BOOST_TEST(max_abs_difference(got.at("z_out"), want.at(0)) == 0.0);
+  BOOST_TEST(max_abs_difference(got.at("a_out"), want.at(1)) == 0.0);
+}
