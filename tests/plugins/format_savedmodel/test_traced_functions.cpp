@@ -522,6 +522,7 @@ BOOST_AUTO_TEST_CASE(the_serving_signature_computes_predict_for_layers_of_many_k
       {"norms", {4}, {{"BatchNormalization", Json::object()}, {"LayerNormalization", Json::object()}, {"LeakyReLU", {{"alpha", 0.2}}},
                       {"ELU", Json::object()}, {"Activation", {{"activation", "sigmoid"}}}}},
       {"embedding", {5}, {{"Embedding", {{"input_dim", 10}, {"output_dim", 3}}}, {"GlobalAveragePooling1D", Json::object()}, {"Dense", {{"units", 2}}}}},
+      {"masked_embedding", {5}, {{"Embedding", {{"input_dim", 10}, {"output_dim", 3}, {"mask_zero", true}}}, {"GlobalAveragePooling1D", Json::object()}}},
       {"reshaping", {4, 6}, {{"Permute", {{"dims", {2, 1}}}}, {"Reshape", {{"target_shape", {3, 8}}}}, {"Flatten", Json::object()},
                              {"RepeatVector", {{"n", 2}}}}},
       {"padding", {5, 5, 1}, {{"ZeroPadding2D", {{"padding", 1}}}, {"Cropping2D", {{"cropping", 2}}}, {"UpSampling2D", {{"size", 2}}}}},
