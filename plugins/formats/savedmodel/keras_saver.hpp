@@ -1,7 +1,10 @@
-// tf.keras's model.save(path) in the SavedModel format, without traced functions: saved_model.pb
-// (a MetaGraphDef tagged "serve" with the SavedObjectGraph of the model's trackable graph and a
-// serving_default signature), keras_metadata.pb, variables/ (the same bundle and keys as a TF
-// checkpoint of the model), assets/ and fingerprint.pb, written atomically as one folder.
+// tf.keras's model.save(path) in the SavedModel format: saved_model.pb (a MetaGraphDef tagged
+// "serve"), keras_metadata.pb, variables/, assets/ and fingerprint.pb, written atomically as one
+// folder. With save_traces (the default) every layer's and the model's call is traced into the
+// graph_def's function library, the object graph is tf.keras's traced view of the model
+// (trace_saved_objects.hpp) with a serving_default signature, and variables/ is the checkpoint
+// of that same view; with save_traces=false the object graph and variables/ are those of a TF
+// checkpoint of the model, with no functions and no signature, as tf.keras writes them.
 #pragma once
 
 #include <filesystem>
