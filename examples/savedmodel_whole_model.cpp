@@ -2,8 +2,10 @@
 // a folder holding assets/, keras_metadata.pb, saved_model.pb and variables/; load_model
 // reconstructs a model that predicts the same and, compiled with its optimizer state, resumes
 // training. "SavedModel configuration": save_traces=False leaves the traced call functions out,
-// which makes the folder smaller; custom objects then load only through their classes.
+// which makes the folder smaller; custom objects then load only through their classes. The folder
+// also loads as a plain graph (tf.saved_model.load), whose serving signature runs the model.
 #include "guide_support.hpp"
+#include "ksave/loaded_functions.hpp"
 
 namespace {
 
@@ -45,6 +47,15 @@ int main() {
     for (std::size_t i = 0; i < model->weights().size(); ++i)
       guide::check(ksave::max_abs_difference(model->weights()[i]->value(), reconstructed_model->weights()[i]->value()) == 0,
                    "resumed training is identical for weight " + model->weights()[i]->name());
+
+    // Like tf.saved_model.load("my_model"): the graph alone, without Keras; its serving_default
+    // signature (the traced model) runs on named inputs and gives what predict gives.
+    const auto loaded = ksave::load_functions(path);
+    const ksave::SignatureFunction& serving = loaded->signature("serving_default");
+    const std::string input_name = serving.inputs.begin()->first, output_name = serving.outputs.begin()->first;
+    const ksave::NamedTensors served = serving({{input_name, test_input}});
+    guide::check(ksave::allclose(served.at(output_name), ksave::load_model(path)->predict(test_input)),
+                 "the raw graph's serving_default computes what the saved model predicts");
 
     // save_traces=False: no traced functions, a smaller folder, the same model from its config.
     ksave::SaveOptions no_traces;
