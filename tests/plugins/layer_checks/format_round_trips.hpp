@@ -5,9 +5,10 @@
 // exist, so a format plugin added later is covered by every layer suite without touching them:
 //  - formats that save and load weights (h5, tf-checkpoint, ...): save_weights, load_weights into
 //    a fresh model built from the same JSON;
-//  - formats that save and load whole models (h5, savedmodel, json, ...): save_model, load_model,
-//    the same config; and, unless the file holds an architecture only (its inspect says
-//    "weights": false, as the json format does), the same weights.
+//  - formats that save and load whole models (h5, savedmodel, json, keras, ...): save_model,
+//    load_model, the same config; and, unless the file holds an architecture only (its inspect
+//    says "weights": false, as the json format does), the same weights, also through
+//    load_weights of that file where the format reads weights from it.
 // "The same weights" means the same names in the same order with the same dtype, shape and bytes
 // (non-trainable ones included: moving statistics, ...), and the same predictions on `inputs`,
 // bit for bit. Formats whose plugin was not built are simply absent (their suites test them).
@@ -93,11 +94,8 @@ struct RoundTrip {
   std::string label;
 };
 
-inline void check_weights_format(const FormatPtr& format, const RoundTrip& trip) {
-  const std::string what = trip.label + ": weights through '" + format->name() + "'";
-  // A prefix for checkpoints, a file for the others: one name serves both.
-  const auto path = trip.dir / ("weights." + format->name());
-  save_weights(*trip.model, path, SaveOptions{.format = format->name()});
+// load_weights of `path` into a fresh model gives `trip.model`'s weights and predictions.
+inline void expect_weights_load(const std::filesystem::path& path, const RoundTrip& trip, const std::string& what) {
   ModelPtr twin = fresh_twin(*trip.model);
   const LoadStatus status = load_weights(*twin, path);
   BOOST_TEST(status.unmatched_in_model.empty(), what << ": model variables without a value, first '"
@@ -106,6 +104,13 @@ inline void check_weights_format(const FormatPtr& format, const RoundTrip& trip)
                                                  << (status.unused_in_file.empty() ? "" : status.unused_in_file.front()) << "'");
   expect_same_weights(*trip.model, *twin, what);
   expect_same_predictions(trip.expected, *twin, trip.inputs, what);
+}
+
+inline void check_weights_format(const FormatPtr& format, const RoundTrip& trip) {
+  // A prefix for checkpoints, a file for the others: one name serves both.
+  const auto path = trip.dir / ("weights." + format->name());
+  save_weights(*trip.model, path, SaveOptions{.format = format->name()});
+  expect_weights_load(path, trip, trip.label + ": weights through '" + format->name() + "'");
 }
 
 inline void check_model_format(const FormatPtr& format, const RoundTrip& trip) {
@@ -118,6 +123,8 @@ inline void check_model_format(const FormatPtr& format, const RoundTrip& trip) {
   if (format->can(Capability::Inspect) && format->inspect(path).value("weights", Json(true)) == Json(false)) return;
   expect_same_weights(*trip.model, *loaded, what);
   expect_same_predictions(trip.expected, *loaded, trip.inputs, what);
+  // Keras's model.load_weights also reads whole-model files (HDF5, Keras 3 archives).
+  if (format->can(Capability::LoadWeights)) expect_weights_load(path, trip, what + ", read by load_weights");
 }
 
 // The whole check described at the top. It changes `model`'s weights first (see
