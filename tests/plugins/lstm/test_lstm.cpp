@@ -240,6 +240,13 @@ BOOST_AUTO_TEST_CASE(wrapper_weights_round_trip_through_every_format) {
   KerasTensor in = Input(Shape{4, 2}, "x");
   const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*td)((*bi)(in))});
   check_weight_round_trips(model, {random_tensor({2, 4, 2}, 51)}, "bidirectional_time_distributed");
+  // Masked ids (mask_zero) through an averaging Bidirectional: masks change nothing saved.
+  LayerPtr embedding = layer_from("Embedding", {{"name", "embedding"}, {"input_dim", 6}, {"output_dim", 2}, {"mask_zero", true}});
+  LayerPtr averaged = layer_from("Bidirectional", Json::parse(R"({"name": "bidirectional_ave", "merge_mode": "ave",
+    "layer": {"class_name": "LSTM", "config": {"name": "lstm", "units": 3}}})"));
+  KerasTensor ids = Input(Shape{4}, "ids", DType::Int32);
+  const auto masked = std::make_shared<Functional>(KerasTensors{ids}, KerasTensors{(*averaged)((*embedding)(ids))});
+  check_weight_round_trips(masked, {Tensor::from_vector<std::int32_t>({3, 1, 0, 0, 5, 2, 4, 0}, {2, 4})}, "embedding_bidirectional_ave");
 }
 
 BOOST_AUTO_TEST_CASE(bidirectional_concat_and_names) {
