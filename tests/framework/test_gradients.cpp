@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -188,4 +189,61 @@ BOOST_AUTO_TEST_CASE(gradients_are_made_of_observable_ops) {
   const bool recorded =
       std::find(recorder.names.begin(), recorder.names.end(), "SumToShape") != recorder.names.end();
   BOOST_TEST(recorded);
+}
+
+// The tape asks only for the gradients it needs (GradientContext::wanted); MatMul and Conv2D then
+// skip the input gradient (the first layer's is as costly as the forward op) and still give the
+// same weight gradient, bit for bit.
+namespace {
+
+struct OpRecorder : OpObserver {
+  std::vector<std::string> names;
+  std::vector<Attrs> attrs;
+  void on_op(const OpDef& op, std::span<const Tensor>, const Attrs& a, std::span<const Tensor>) override {
+    names.push_back(op.name);
+    attrs.push_back(a);
+  }
+  long count(const std::string& name) const { return std::count(names.begin(), names.end(), name); }
+};
+
+// Runs `forward` (one op call on x and w), then that op's gradient for all inputs and for w alone.
+void check_weight_gradient_alone(const Tensor& x, const Tensor& w,
+                                 const std::function<Tensor(const Tensor&, const Tensor&)>& forward,
+                                 const std::string& op, const std::string& input_gradient_op,
+                                 long input_gradient_calls_left) {
+  OpRecorder forward_call;
+  Tensor y;
+  {
+    ObserverScope scope(forward_call);
+    y = forward(x, w);
+  }
+  BOOST_REQUIRE(forward_call.names.size() == 1u);
+  const Tensor in[] = {x, w};
+  const Tensor out[] = {y};
+  const Tensor dy[] = {spread(y.shape(), -1, 1, 3)};
+  const Attrs& attrs = forward_call.attrs[0];
+  const Tensors all = find_op(op).gradient(GradientContext{in, out, dy, attrs});
+  const char only_weight[] = {0, 1};
+  OpRecorder backward_calls;
+  Tensors some;
+  {
+    ObserverScope scope(backward_calls);
+    some = find_op(op).gradient(GradientContext{in, out, dy, attrs, only_weight});
+  }
+  BOOST_TEST_INFO(op);
+  BOOST_TEST(!some[0].defined());
+  BOOST_TEST(backward_calls.count(input_gradient_op) == input_gradient_calls_left);
+  BOOST_TEST(some[1].to_vector<float>() == all[1].to_vector<float>(), boost::test_tools::per_element());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(unwanted_input_gradients_are_skipped) {
+  // MatMul's two gradients are both MatMuls: one must remain.
+  check_weight_gradient_alone(spread({4, 3}, -1, 1), spread({3, 5}, -1, 1, 1),
+                              [](const Tensor& a, const Tensor& b) { return ops::matmul(a, b); },
+                              "MatMul", "MatMul", 1);
+  check_weight_gradient_alone(spread({2, 6, 6, 3}, -1, 1), spread({3, 3, 3, 4}, -1, 1, 1),
+                              [](const Tensor& x, const Tensor& f) { return ops::conv2d(x, f); },
+                              "Conv2D", "Conv2DBackpropInput", 0);
 }

@@ -23,6 +23,12 @@ struct GradientContext {
   std::span<const Tensor> outputs;
   std::span<const Tensor> output_grads;  // one per output; undefined Tensor = zero gradient
   const Attrs& attrs;
+  // Which inputs the caller needs a gradient for (empty = all). A gradient function may return an
+  // undefined Tensor for the others and skip their cost: the first layer's Conv2DBackpropInput
+  // or MatMul input gradient costs as much as the forward op and nobody reads it.
+  std::span<const char> wanted = {};
+
+  bool wants(std::size_t input) const { return wanted.empty() || wanted[input] != 0; }
 };
 
 using Kernel = std::function<Tensors(std::span<const Tensor> inputs, const Attrs& attrs)>;

@@ -219,9 +219,12 @@ Tensors conv2d_gradient(const GradientContext& ctx) {
   if (!g.defined()) return {Tensor(), Tensor()};
   const Tensor& x = ctx.inputs[0];
   const Tensor& f = ctx.inputs[1];
-  return {run_first("Conv2DBackpropInput", {f, g}, with_sizes(ctx.attrs, "input_sizes", x.shape())),
-          run_first("Conv2DBackpropFilter", {x, g},
-                    with_sizes(ctx.attrs, "filter_sizes", f.shape()))};
+  Tensor dx, df;
+  if (ctx.wants(0))
+    dx = run_first("Conv2DBackpropInput", {f, g}, with_sizes(ctx.attrs, "input_sizes", x.shape()));
+  if (ctx.wants(1))
+    df = run_first("Conv2DBackpropFilter", {x, g}, with_sizes(ctx.attrs, "filter_sizes", f.shape()));
+  return {dx, df};
 }
 
 Tensors backprop_input_kernel(std::span<const Tensor> in, const Attrs& attrs) {
@@ -293,11 +296,14 @@ Tensors depthwise_gradient(const GradientContext& ctx) {
   const Tensor& x = ctx.inputs[0];
   const Tensor& f = ctx.inputs[1];
   const Shape grouped = grouped_filter_shape(f, "DepthwiseConv2dNative");
-  const Tensor dx = run_first("Conv2DBackpropInput", {ops::reshape(f, grouped), g},
-                              with_sizes(ctx.attrs, "input_sizes", x.shape()));
-  const Tensor df = run_first("Conv2DBackpropFilter", {x, g},
-                              with_sizes(ctx.attrs, "filter_sizes", grouped));
-  return {dx, ops::reshape(df, f.shape())};
+  Tensor dx, df;
+  if (ctx.wants(0))
+    dx = run_first("Conv2DBackpropInput", {ops::reshape(f, grouped), g},
+                   with_sizes(ctx.attrs, "input_sizes", x.shape()));
+  if (ctx.wants(1))
+    df = ops::reshape(run_first("Conv2DBackpropFilter", {x, g}, with_sizes(ctx.attrs, "filter_sizes", grouped)),
+                      f.shape());
+  return {dx, df};
 }
 
 }  // namespace

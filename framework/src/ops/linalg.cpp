@@ -101,21 +101,17 @@ Tensors matmul_gradient(const GradientContext& ctx) {
   const bool flat = a_in.rank() > 2;
   const Tensor a = flat ? ops::reshape(a_in, {-1, a_in.dim(-1)}) : a_in;
   const Tensor g2 = flat ? ops::reshape(g, {-1, g.dim(-1)}) : g;
+  // Each product (a', b', transposes) as TF's MatMulGrad writes it; only the wanted ones run.
   Tensor da, db;
-  if (!ta && !tb) {  // y = a b
-    da = ops::matmul(g2, b, false, true);
-    db = ops::matmul(a, g2, true, false);
-  } else if (ta && !tb) {  // y = a' b
-    da = ops::matmul(b, g2, false, true);
-    db = ops::matmul(a, g2, false, false);
-  } else if (!ta && tb) {  // y = a b'
-    da = ops::matmul(g2, b, false, false);
-    db = ops::matmul(g2, a, true, false);
-  } else {  // y = a' b'
-    da = ops::matmul(b, g2, true, true);
-    db = ops::matmul(g2, a, true, true);
+  if (ctx.wants(0)) {
+    if (!ta) da = tb ? ops::matmul(g2, b, false, false) : ops::matmul(g2, b, false, true);
+    else da = tb ? ops::matmul(b, g2, true, true) : ops::matmul(b, g2, false, true);
   }
-  if (flat) da = ops::reshape(da, a_in.shape());
+  if (ctx.wants(1)) {
+    if (!tb) db = ta ? ops::matmul(a, g2, false, false) : ops::matmul(a, g2, true, false);
+    else db = ta ? ops::matmul(g2, a, true, true) : ops::matmul(g2, a, true, false);
+  }
+  if (flat && da.defined()) da = ops::reshape(da, a_in.shape());
   return {da, db};
 }
 

@@ -132,10 +132,16 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
       any_grad = any_grad || output_grads[k].defined();
     }
     if (!any_grad) continue;
+    std::vector<char> wanted(call.inputs.size(), 0);
     bool needed = false;
-    for (int n : call.input_nodes) needed = needed || (n >= 0 && depends[static_cast<std::size_t>(n)]);
+    for (std::size_t i = 0; i < call.inputs.size(); ++i) {
+      const int n = call.input_nodes[i];
+      wanted[i] = n >= 0 && depends[static_cast<std::size_t>(n)];
+      needed = needed || wanted[i];
+    }
     if (!needed) continue;
-    Tensors input_grads = call.op->gradient(GradientContext{call.inputs, call.outputs, output_grads, call.attrs});
+    Tensors input_grads =
+        call.op->gradient(GradientContext{call.inputs, call.outputs, output_grads, call.attrs, wanted});
     if (input_grads.size() != call.inputs.size())
       throw Error("gradient of op " + call.op->name + " returned " + std::to_string(input_grads.size()) +
                   " gradients for " + std::to_string(call.inputs.size()) + " inputs");
