@@ -23,30 +23,6 @@ using namespace training_test;
 
 namespace {
 
-// Registers the test optimizer under a name so the Json forms of compile can use it.
-void register_plain_descent() {
-  static bool done = [] {
-    ClassEntry e;
-    e.kind = Kind::Optimizer;
-    e.class_name = "PlainDescent";
-    e.factory = OptimizerFactory([](const Json& c) -> OptimizerPtr {
-      return std::make_shared<PlainDescent>(c.value("learning_rate", 0.01));
-    });
-    Registry::global().add(e);
-    return true;
-  }();
-  (void)done;
-}
-
-Json plain(double lr) { return {{"class_name", "PlainDescent"}, {"config", {{"learning_rate", lr}}}}; }
-
-// A one-unit linear model y = w x + b.
-std::shared_ptr<Sequential> linear_model(float w, float b) {
-  auto m = std::make_shared<Sequential>(std::vector<LayerPtr>{Input({1}).layer(), make_layer("Dense", {{"units", 1}})});
-  m->set_weights({F({w}, {1, 1}), F({b}, {1})});
-  return m;
-}
-
 // Captures what the code under test writes to stdout (a file: not a terminal).
 class CaptureStdout {
  public:
@@ -530,14 +506,6 @@ BOOST_AUTO_TEST_CASE(training_config_of_every_generation) {
 BOOST_AUTO_TEST_CASE(bad_input_gives_clear_errors) {
   register_plain_descent();
   auto m = mlp(3, {{2, "softmax"}});
-  auto expect_error = [](const std::function<void()>& f, const std::string& fragment) {
-    try {
-      f();
-      BOOST_ERROR("no error; expected one mentioning '" << fragment << "'");
-    } catch (const Error& e) {
-      BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, e.what());
-    }
-  };
   const Tensor x = data({4, 3}, 21), y = F({1, 0, 0, 1, 1, 0, 0, 1}, {4, 2});
   expect_error([&] { m->fit({x}, {y}); }, "must be compiled");
   expect_error([&] { m->compile(plain(0.1), "mean_sqared_error"); }, "mean_sqared_error");

@@ -3,7 +3,9 @@
 // optimizers are plugins tested in their own suite and used by the oracle cases).
 #pragma once
 
+#include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +62,40 @@ inline std::shared_ptr<Sequential> mlp(Dim in, std::vector<std::pair<Dim, std::s
   auto m = std::make_shared<Sequential>(ls);
   set_deterministic_weights(*m);
   return m;
+}
+
+// Registers the test optimizer under a name so the Json forms of compile can use it.
+inline void register_plain_descent() {
+  static bool done = [] {
+    ClassEntry e;
+    e.kind = Kind::Optimizer;
+    e.class_name = "PlainDescent";
+    e.factory = OptimizerFactory([](const Json& c) -> OptimizerPtr {
+      return std::make_shared<PlainDescent>(c.value("learning_rate", 0.01));
+    });
+    Registry::global().add(e);
+    return true;
+  }();
+  (void)done;
+}
+
+inline Json plain(double lr) { return {{"class_name", "PlainDescent"}, {"config", {{"learning_rate", lr}}}}; }
+
+// A one-unit linear model y = w x + b.
+inline std::shared_ptr<Sequential> linear_model(float w, float b) {
+  auto m = std::make_shared<Sequential>(std::vector<LayerPtr>{Input({1}).layer(), make_layer("Dense", {{"units", 1}})});
+  m->set_weights({F({w}, {1, 1}), F({b}, {1})});
+  return m;
+}
+
+// Fails the test unless `f` throws a ksave::Error whose message contains `fragment`.
+inline void expect_error(const std::function<void()>& f, const std::string& fragment) {
+  try {
+    f();
+    BOOST_ERROR("no error; expected one mentioning '" << fragment << "'");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, e.what());
+  }
 }
 
 inline bool has_class(Kind kind, const std::string& name) { return Registry::global().resolve(kind, name) != nullptr; }

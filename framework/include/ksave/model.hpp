@@ -65,9 +65,12 @@ class Model : public Layer {
   void compile_from_training_config(const Json& training_config);
   bool compiled() const { return optimizer_ != nullptr; }
   History fit(const Tensors& x, const Tensors& y, const FitOptions& options = {});
-  Logs evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size = 32, int verbose = 0);
-  Logs train_on_batch(const Tensors& x, const Tensors& y);
-  Logs test_on_batch(const Tensors& x, const Tensors& y);
+  // `sample_weight` and `class_weight` as in FitOptions (undefined / empty: every sample weighs 1).
+  Logs evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size = 32, int verbose = 0,
+                const Tensor& sample_weight = {});
+  Logs train_on_batch(const Tensors& x, const Tensors& y, const Tensor& sample_weight = {},
+                      const ClassWeights& class_weight = {});
+  Logs test_on_batch(const Tensors& x, const Tensors& y, const Tensor& sample_weight = {});
   // add_loss / add_metric from outside the model: a function of the model's inputs and
   // outputs, recomputed on every training and test step.
   using ExternalLoss = std::function<Tensor(const Tensors& inputs, const Tensors& outputs)>;

@@ -36,6 +36,9 @@ class Callback {
 
 using CallbackPtr = std::shared_ptr<Callback>;
 
+// Keras's class_weight: a weight per class index, keys 0 .. K-1.
+using ClassWeights = std::map<std::int64_t, double>;
+
 struct FitOptions {
   std::int64_t batch_size = 32;
   int epochs = 1;
@@ -48,6 +51,13 @@ struct FitOptions {
   std::uint64_t seed = 0;            // shuffling seed (0: random); each epoch's order depends
                                      // only on the seed and the epoch number
   int initial_epoch = 0;             // Keras's initial_epoch: resume at this (0-based) epoch
+  // Keras's sample_weight: one weight per sample ([N] or [N, 1]) multiplying its loss terms of
+  // every output; SUM_OVER_BATCH_SIZE still divides by the batch's size, not by the weights' sum.
+  Tensor sample_weight;
+  // Keras's class_weight (single-output models): sample i gets class_weight[class of y_i], the
+  // class being argmax of a one-hot row or the label itself; combined with sample_weight by product.
+  ClassWeights class_weight;
+  Tensor validation_sample_weight;   // validation_data's third element; split off with validation_split
 };
 
 // ---- Keras's built-in callbacks (framework/src/training/callbacks.cpp) ----

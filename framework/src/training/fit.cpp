@@ -8,6 +8,7 @@
 
 #include "ksave/model.hpp"
 #include "progress.hpp"
+#include "sample_weights.hpp"
 #include "trainer.hpp"
 
 namespace ksave {
@@ -41,8 +42,8 @@ Logs to_logs(const OrderedLogs& ordered) { return Logs(ordered.begin(), ordered.
 std::int64_t steps_for(std::int64_t rows, std::int64_t batch_size) { return (rows + batch_size - 1) / batch_size; }
 
 // Runs test steps over the data in order; returns the logs in display order.
-OrderedLogs run_evaluation(Model& model, const Tensors& x, const Tensors& y, std::int64_t rows,
-                           std::int64_t batch_size, int verbose) {
+OrderedLogs run_evaluation(Model& model, const Tensors& x, const Tensors& y, const Tensor& weights,
+                           std::int64_t rows, std::int64_t batch_size, int verbose) {
   Trainer::reset_metrics(model);
   const std::int64_t steps = steps_for(rows, batch_size);
   ProgressBar progress(steps, verbose);
@@ -51,7 +52,8 @@ OrderedLogs run_evaluation(Model& model, const Tensors& x, const Tensors& y, std
     Tensors bx, by;
     for (const auto& t : x) bx.push_back(rows == end - begin ? t : t.slice_rows(begin, end));
     for (const auto& t : y) by.push_back(rows == end - begin ? t : t.slice_rows(begin, end));
-    Trainer::test_step(model, bx, by);
+    const Tensor bw = weights.defined() && rows != end - begin ? weights.slice_rows(begin, end) : weights;
+    Trainer::test_step(model, bx, by, bw);
     progress.update(step + 1, Trainer::current_logs(model), step + 1 == steps);
   }
   return Trainer::current_logs(model);
@@ -65,12 +67,19 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
   if (options.validation_split < 0 || options.validation_split >= 1)
     throw UsageError("fit: validation_split must be in [0, 1), got " + std::to_string(options.validation_split));
   const std::int64_t all_rows = Trainer::check_data(*this, x_all, y_all, "fit");
+  const std::string where = "fit on model '" + name() + "'";
+  const Tensor all_weights =
+      combined_sample_weights(options.sample_weight, options.class_weight, y_all, all_rows, where);
 
   // validation_data wins over validation_split; the split takes the last fraction, unshuffled.
+  // class_weight applies to training data only, as in Keras; sample weights go with their rows.
   Tensors x = x_all, y = y_all, val_x = options.validation_x, val_y = options.validation_y;
+  Tensor weights = all_weights, val_weights;
   std::int64_t rows = all_rows, val_rows = 0;
   if (!val_x.empty() || !val_y.empty()) {
     val_rows = Trainer::check_data(*this, val_x, val_y, "fit (validation_data)");
+    val_weights = combined_sample_weights(options.validation_sample_weight, {}, val_y, val_rows,
+                                          where + " (validation_data)");
   } else if (options.validation_split > 0) {
     const auto split_at = static_cast<std::int64_t>(std::floor(static_cast<double>(all_rows) * (1.0 - options.validation_split)));
     if (split_at == 0 || split_at == all_rows)
@@ -79,6 +88,12 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
     x.clear(); y.clear();
     for (const auto& t : x_all) { x.push_back(t.slice_rows(0, split_at)); val_x.push_back(t.slice_rows(split_at, all_rows)); }
     for (const auto& t : y_all) { y.push_back(t.slice_rows(0, split_at)); val_y.push_back(t.slice_rows(split_at, all_rows)); }
+    if (all_weights.defined()) {
+      weights = all_weights.slice_rows(0, split_at);
+      // The validation rows keep their sample weights, without the class weights.
+      val_weights = combined_sample_weights(options.sample_weight, {}, val_y, all_rows, where);
+      if (val_weights.defined()) val_weights = val_weights.slice_rows(split_at, all_rows);
+    }
     rows = split_at;
     val_rows = all_rows - split_at;
   }
@@ -107,14 +122,15 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
       const auto begin = static_cast<std::size_t>(step * options.batch_size);
       const auto end = static_cast<std::size_t>(std::min<std::int64_t>(rows, (step + 1) * options.batch_size));
       const bool whole = begin == 0 && end == order.size() && !options.shuffle;
-      Trainer::train_step(*this, whole ? x : take_rows(x, order, begin, end), whole ? y : take_rows(y, order, begin, end));
+      Trainer::train_step(*this, whole ? x : take_rows(x, order, begin, end), whole ? y : take_rows(y, order, begin, end),
+                          whole || !weights.defined() ? weights : take_rows(weights, order, begin, end));
       const OrderedLogs logs = Trainer::current_logs(*this);
       for (const auto& cb : options.callbacks) cb->on_train_batch_end(*this, static_cast<int>(step), to_logs(logs));
       if (step + 1 < steps) progress.update(step + 1, logs);
     }
     OrderedLogs logs = Trainer::current_logs(*this);
     if (val_rows > 0) {
-      for (const auto& [k, v] : run_evaluation(*this, val_x, val_y, val_rows, options.batch_size, 0))
+      for (const auto& [k, v] : run_evaluation(*this, val_x, val_y, val_weights, val_rows, options.batch_size, 0))
         logs.emplace_back("val_" + k, v);
     }
     progress.update(steps, logs, true);
@@ -132,24 +148,30 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
   return history;
 }
 
-Logs Model::evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size, int verbose) {
+Logs Model::evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size, int verbose,
+                     const Tensor& sample_weight) {
   if (batch_size <= 0) throw UsageError("evaluate: batch_size must be positive, got " + std::to_string(batch_size));
   const std::int64_t rows = Trainer::check_data(*this, x, y, "evaluate");
   if (rows == 0) throw Error("evaluate on model '" + name() + "': no samples");
-  return to_logs(run_evaluation(*this, x, y, rows, batch_size, verbose));
+  const Tensor weights = combined_sample_weights(sample_weight, {}, y, rows, "evaluate on model '" + name() + "'");
+  return to_logs(run_evaluation(*this, x, y, weights, rows, batch_size, verbose));
 }
 
-Logs Model::train_on_batch(const Tensors& x, const Tensors& y) {
-  Trainer::check_data(*this, x, y, "train_on_batch");
+Logs Model::train_on_batch(const Tensors& x, const Tensors& y, const Tensor& sample_weight,
+                           const ClassWeights& class_weight) {
+  const std::int64_t rows = Trainer::check_data(*this, x, y, "train_on_batch");
+  const Tensor weights =
+      combined_sample_weights(sample_weight, class_weight, y, rows, "train_on_batch on model '" + name() + "'");
   Trainer::reset_metrics(*this);
-  Trainer::train_step(*this, x, y);
+  Trainer::train_step(*this, x, y, weights);
   return to_logs(Trainer::current_logs(*this));
 }
 
-Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
-  Trainer::check_data(*this, x, y, "test_on_batch");
+Logs Model::test_on_batch(const Tensors& x, const Tensors& y, const Tensor& sample_weight) {
+  const std::int64_t rows = Trainer::check_data(*this, x, y, "test_on_batch");
+  const Tensor weights = combined_sample_weights(sample_weight, {}, y, rows, "test_on_batch on model '" + name() + "'");
   Trainer::reset_metrics(*this);
-  Trainer::test_step(*this, x, y);
+  Trainer::test_step(*this, x, y, weights);
   return to_logs(Trainer::current_logs(*this));
 }
 

@@ -3,6 +3,7 @@
 #include "ksave/autodiff.hpp"
 #include "ksave/ops.hpp"
 #include "resolve.hpp"
+#include "sample_weights.hpp"
 
 namespace ksave {
 namespace {
@@ -91,7 +92,7 @@ Tensors Trainer::prepare_inputs(Model& model, const Tensors& x) {
 }
 
 Tensor Trainer::total_loss(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
-                           std::vector<double>* output_losses) {
+                           const Tensor& sample_weights, std::vector<double>* output_losses) {
   CompileState& s = state(model);
   if (outputs.size() != s.outputs.size())
     throw Error("model '" + model.name() + "' returned " + std::to_string(outputs.size()) + " outputs, compile set up " +
@@ -106,7 +107,7 @@ Tensor Trainer::total_loss(Model& model, const Tensors& x, const Tensors& y, con
     }
     Tensor per_sample;
     try {
-      per_sample = o.loss->per_sample(y[i], outputs[i]);
+      per_sample = weight_per_sample(o.loss->per_sample(y[i], outputs[i]), sample_weights);
     } catch (const Error& e) {
       throw Error("loss " + o.loss_name + " of output '" + o.name + "' (y_true " + shape_to_string(y[i].shape()) +
                   ", y_pred " + shape_to_string(outputs[i].shape()) + "): " + e.what());
@@ -163,7 +164,7 @@ void Trainer::update_metrics(Model& model, const Tensors& x, const Tensors& y, c
   }
 }
 
-void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y) {
+void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y, const Tensor& sample_weights) {
   CompileState& s = state(model);
   const Tensors x = prepare_inputs(model, x_in);
   Tensors outputs;
@@ -176,7 +177,7 @@ void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y) {
     CallContext ctx;
     ctx.training = true;
     outputs = model(x, ctx);
-    loss = total_loss(model, x, y, outputs, &output_losses);
+    loss = total_loss(model, x, y, outputs, sample_weights, &output_losses);
     grads = tape.gradient(loss, variables);
   }
   std::vector<std::pair<Tensor, VariablePtr>> grads_and_vars;
@@ -191,12 +192,12 @@ void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y) {
   (void)s;
 }
 
-void Trainer::test_step(Model& model, const Tensors& x_in, const Tensors& y) {
+void Trainer::test_step(Model& model, const Tensors& x_in, const Tensors& y, const Tensor& sample_weights) {
   state(model);
   const Tensors x = prepare_inputs(model, x_in);
   const Tensors outputs = model(x, CallContext{});
   std::vector<double> output_losses;
-  const Tensor loss = total_loss(model, x, y, outputs, &output_losses);
+  const Tensor loss = total_loss(model, x, y, outputs, sample_weights, &output_losses);
   update_metrics(model, x, y, outputs, value_of(loss), output_losses);
 }
 

@@ -23,10 +23,11 @@ class Trainer {
   static std::vector<std::string> output_names(const Model& model, std::size_t count);
   static std::size_t output_count(const Model& model);
 
-  // One optimizer step on a batch; updates the running means and metrics.
-  static void train_step(Model& model, const Tensors& x, const Tensors& y);
+  // One optimizer step on a batch; updates the running means and metrics. `sample_weights`: one
+  // per batch row (sample_weights.hpp), or undefined.
+  static void train_step(Model& model, const Tensors& x, const Tensors& y, const Tensor& sample_weights = {});
   // Forward pass in inference mode; updates the running means and metrics.
-  static void test_step(Model& model, const Tensors& x, const Tensors& y);
+  static void test_step(Model& model, const Tensors& x, const Tensors& y, const Tensor& sample_weights = {});
   static void reset_metrics(Model& model);
   static OrderedLogs current_logs(Model& model);
   // Checks x and y against the model and each other; returns the number of samples.
@@ -37,7 +38,7 @@ class Trainer {
  private:
   // The loss to minimise: weighted per-output losses plus regularization and added losses.
   static Tensor total_loss(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
-                           std::vector<double>* output_losses);
+                           const Tensor& sample_weights, std::vector<double>* output_losses);
   static void update_metrics(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
                              double total, const std::vector<double>& output_losses);
   static void build_metrics(Model& model, const Tensors& y, const Tensors& outputs);
