@@ -119,4 +119,10 @@ BOOST_AUTO_TEST_CASE(weights_round_trip_through_every_format) {
   KerasTensor image = Input(Shape{2, 2, 3}, "image");
   const auto conv_model = std::make_shared<Functional>(KerasTensors{image}, KerasTensors{(*conv_bn)(image)});
   check_weight_round_trips(conv_model, {random_tensor({2, 2, 2, 3}, 9)}, "batch_normalization_4d");
+  // A frozen layer before it: its weights become non-trainable, which reorders model.weights.
+  LayerPtr frozen = layer_from("Dense", {{"name", "frozen"}, {"units", 3}, {"trainable", false}});
+  LayerPtr after = built_bn({}, Shape{kUnknown, 3});
+  KerasTensor x = Input(Shape{2}, "x");
+  const auto frozen_model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{(*after)((*frozen)(x))});
+  check_weight_round_trips(frozen_model, {random_tensor({2, 2}, 10)}, "frozen_dense_batch_normalization");
 }
