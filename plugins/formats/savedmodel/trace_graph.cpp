@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
@@ -124,9 +125,14 @@ class Tracer : public OpObserver, public TraceBuilder {
     known_[t.storage().get()].push_back({t.shape(), t.dtype(), std::move(endpoint)});
   }
 
+  // TensorFlow's unique names: base, base_1, base_2, ... skipping names already taken (a
+  // "stack_1" constant and the second "stack").
   std::string unique_name(const std::string& base) {
-    const int count = name_counts_[base]++;
-    return count == 0 ? base : numbered(base, static_cast<std::size_t>(count));
+    for (;;) {
+      const int count = name_counts_[base]++;
+      std::string name = count == 0 ? base : numbered(base, static_cast<std::size_t>(count));
+      if (used_names_.insert(name).second) return name;
+    }
   }
 
   // A captured variable: a resource argument and a ReadVariableOp named after its first reader.
@@ -152,8 +158,7 @@ class Tracer : public OpObserver, public TraceBuilder {
 
   std::string reshaped(const KnownTensor& source, const Tensor& t) {
     std::vector<std::int64_t> dims(t.shape().begin(), t.shape().end());
-    const bool batch_leading = !dims.empty() && dims[0] == kTraceBatch && !source.shape.empty() && source.shape[0] == kTraceBatch;
-    if (batch_leading) dims[0] = -1;
+    make_batch_free(dims, source.shape);  // a concrete shape has no -1: never a run-time batch
     const std::string shape = add_int_vector("Reshape/shape", dims, false);
     tfproto::NodeDef& node = add_node("Reshape", "Reshape");
     node.add_input(source.endpoint);
@@ -209,6 +214,7 @@ class Tracer : public OpObserver, public TraceBuilder {
   std::vector<Tensor> held_;
   std::deque<tfproto::NodeDef> nodes_;  // a deque: references to added nodes stay valid
   std::map<std::string, int> name_counts_, arg_counts_;
+  std::set<std::string> used_names_;
   std::map<const Variable*, std::string> reads_;
   std::vector<VariablePtr> captures_;
   std::vector<std::string> capture_arg_names_, read_nodes_;

@@ -1,5 +1,6 @@
 #include "trace_ops.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
@@ -116,6 +117,7 @@ class OpWriter {
   std::vector<std::string> pad();
   std::vector<std::string> one_hot();
   std::vector<std::string> shape_op();
+  std::vector<std::string> unstack();
 
   TraceBuilder& b_;
   const OpDef& op_;
@@ -220,11 +222,7 @@ std::vector<std::string> OpWriter::softmax() {
 // Reshape to [batch, ...] becomes [-1, ...] (or, with another -1, the batch read at run time).
 std::vector<std::string> OpWriter::reshape() {
   Ints shape = attrs_.get<Ints>("shape");
-  bool batch_leading = !shape.empty() && shape[0] == kTraceBatch && batch_sized(in_[0]);
-  if (batch_leading && std::find(shape.begin() + 1, shape.end(), -1) == shape.end()) {
-    shape[0] = -1;
-    batch_leading = false;
-  }
+  const bool batch_leading = make_batch_free(shape, in_[0].shape());
   tfproto::NodeDef& n = node({ep_[0], b_.add_int_vector(base() + "/shape", shape, batch_leading)});
   set_type_attr(n, "T", in_[0].dtype());
   set_type_attr(n, "Tshape", DType::Int32);
@@ -305,6 +303,32 @@ std::vector<std::string> OpWriter::pad() {
   return single(n);
 }
 
+// tf.unstack as one StridedSlice per slice (shrinking the axis), which every TensorFlow graph
+// runtime executes — ksave's graph executor has no Unpack yet — and computes the same values.
+std::vector<std::string> OpWriter::unstack() {
+  const int rank = in_[0].rank();
+  const std::int64_t axis = axis_of(attrs_.get_or<std::int64_t>("axis", 0), rank);
+  const std::int64_t all_but_axis = ((std::int64_t{1} << rank) - 1) & ~(std::int64_t{1} << axis);
+  const std::string strides = const_input("stack_2", int32_vector(Ints(static_cast<std::size_t>(rank), 1)));
+  std::vector<std::string> outputs;
+  for (std::size_t i = 0; i < out_.size(); ++i) {
+    Ints begin(static_cast<std::size_t>(rank), 0), end(static_cast<std::size_t>(rank), 0);
+    begin[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i);
+    end[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i) + 1;
+    const std::string b = const_input("stack", int32_vector(begin)), e = const_input("stack_1", int32_vector(end));
+    tfproto::NodeDef& n = b_.add_node("strided_slice", "StridedSlice");
+    for (const auto& input : {ep_[0], b, e, strides}) n.add_input(input);
+    set_type_attr(n, "T", in_[0].dtype());
+    set_type_attr(n, "Index", DType::Int32);
+    set_int(n, "begin_mask", all_but_axis);
+    set_int(n, "end_mask", all_but_axis);
+    set_int(n, "shrink_axis_mask", std::int64_t{1} << axis);
+    set_shapes_attr(n, {symbolic_shape(out_[i].shape())});
+    outputs.push_back(output_endpoint(n.name(), "StridedSlice", 0));
+  }
+  return outputs;
+}
+
 // Shape and indexing ops that keep their input's dtype.
 std::vector<std::string> OpWriter::shape_op() {
   const std::string& t = type();
@@ -320,10 +344,6 @@ std::vector<std::string> OpWriter::shape_op() {
   if (t == "ConcatV2" || t == "Pack") set_int(n, "N", static_cast<std::int64_t>(in_.size()));
   if (t == "ConcatV2") set_type_attr(n, "Tidx", DType::Int32);
   if (t == "Pack") set_int(n, "axis", attrs_.get_or<std::int64_t>("axis", 0));
-  if (t == "Unpack") {
-    set_int(n, "num", static_cast<std::int64_t>(out_.size()));
-    set_int(n, "axis", attrs_.get_or<std::int64_t>("axis", 0));
-  }
   if (t == "ExpandDims") set_type_attr(n, "Tdim", DType::Int32);
   if (t == "Tile") set_type_attr(n, "Tmultiples", DType::Int32);
   if (t == "Squeeze") {
@@ -347,9 +367,10 @@ std::vector<std::string> OpWriter::write() {
       "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu",
       "Selu", "Softplus", "Softsign", "Erf", "LeakyRelu", "ClipByValue", "AddV2", "Sub", "Mul", "RealDiv", "Maximum",
       "Minimum", "Pow", "SquaredDifference", "BiasAdd"};
-  static const std::set<std::string> shape_ops = {"Transpose", "ConcatV2", "Pack", "Unpack", "ExpandDims", "Squeeze",
+  static const std::set<std::string> shape_ops = {"Transpose", "ConcatV2", "Pack", "ExpandDims", "Squeeze",
                                                   "Tile", "Cast", "ZerosLike", "OnesLike"};
   const std::string& t = type();
+  if (t == "Unpack") return unstack();
   if (float_ops.count(t)) return float_op();
   if (shape_ops.count(t)) return shape_op();
   if (t == "Greater" || t == "Equal") return comparison();
@@ -379,6 +400,18 @@ std::vector<std::string> OpWriter::write() {
 
 std::string output_endpoint(const std::string& node, const std::string& op, std::size_t index) {
   return node + ":" + output_arg_name(op) + ":" + std::to_string(index);
+}
+
+bool make_batch_free(std::vector<std::int64_t>& target, const Shape& input) {
+  const bool carries_batch = std::any_of(input.begin(), input.end(), [](Dim d) { return d > 0 && d % kTraceBatch == 0; });
+  if (!carries_batch) return false;
+  if (std::find(target.begin(), target.end(), -1) != target.end()) return !target.empty() && target[0] == kTraceBatch;
+  for (auto& dim : target)
+    if (dim > 0 && dim % kTraceBatch == 0) {
+      dim = -1;
+      break;
+    }
+  return false;
 }
 
 std::string lowercase_identifier(const std::string& name) {

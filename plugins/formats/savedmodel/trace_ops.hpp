@@ -36,6 +36,13 @@ std::vector<std::string> emit_op(TraceBuilder& builder, const OpDef& op, std::sp
                                  const std::vector<std::string>& input_endpoints, const Attrs& attrs,
                                  std::span<const Tensor> outputs);
 
+// A Reshape target traced at batch kTraceBatch made valid for any batch: the first dimension
+// that holds the batch (a multiple of kTraceBatch: [batch, ...] or TimeDistributed's
+// [batch * time, ...]) becomes -1, when `input` carries the batch and the target has no -1 yet.
+// Returns true when the target already had a -1 and its first dimension is the batch, which
+// must then be read at run time.
+bool make_batch_free(std::vector<std::int64_t>& target, const Shape& input);
+
 // "<base>_<n>", the suffix TensorFlow gives repeated names (built by appending: GCC 12 warns,
 // falsely, on "literal" + std::string).
 std::string numbered(std::string base, std::size_t n);
