@@ -105,6 +105,7 @@ class OpWriter {
 
   std::vector<std::string> float_op();
   std::vector<std::string> comparison();
+  std::vector<std::string> clip();
   std::vector<std::string> select();
   std::vector<std::string> matmul();
   std::vector<std::string> reduction();
@@ -130,14 +131,29 @@ class OpWriter {
 // Elementwise, activation and bias ops: float inputs, attribute T (+ the op's own).
 std::vector<std::string> OpWriter::float_op() {
   std::vector<std::string> inputs = float_inputs();
-  if (type() == "ClipByValue") {
-    inputs.push_back(const_input("clip_value_min", Tensor::scalar<float>(static_cast<float>(attrs_.get<double>("clip_value_min")))));
-    inputs.push_back(const_input("clip_value_max", Tensor::scalar<float>(static_cast<float>(attrs_.get<double>("clip_value_max")))));
-  }
   tfproto::NodeDef& n = node(inputs);
   set_type_attr(n, "T", DType::Float32);
   if (type() == "LeakyRelu") (*n.mutable_attr())["alpha"].set_f(static_cast<float>(attrs_.get<double>("alpha")));
   if (type() == "BiasAdd") set_string(n, "data_format", attrs_.get_or<std::string>("data_format", "NHWC"));
+  return single(n);
+}
+
+// tf.clip_by_value as TensorFlow's Python writes it: Minimum with the upper bound, then Maximum
+// with the lower one.
+std::vector<std::string> OpWriter::clip() {
+  auto bound = [&](const char* name, const char* attr) {
+    return b_.add_const(std::string("clip_by_value/") + name, Tensor::scalar<float>(static_cast<float>(attrs_.get<double>(attr))));
+  };
+  tfproto::NodeDef& lower = b_.add_node("clip_by_value/Minimum", "Minimum");
+  lower.add_input(float_input(0));
+  lower.add_input(bound("Minimum/y", "clip_value_max"));
+  set_type_attr(lower, "T", DType::Float32);
+  const std::string clipped_above = output_endpoint(lower.name(), "Minimum", 0);
+  tfproto::NodeDef& n = b_.add_node("clip_by_value", "Maximum");
+  n.add_input(clipped_above);
+  n.add_input(bound("y", "clip_value_min"));
+  set_type_attr(n, "T", DType::Float32);
+  set_shapes_attr(n, shapes_of(out_));
   return single(n);
 }
 
@@ -365,12 +381,13 @@ std::vector<std::string> OpWriter::shape_op() {
 std::vector<std::string> OpWriter::write() {
   static const std::set<std::string> float_ops = {
       "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu",
-      "Selu", "Softplus", "Softsign", "Erf", "LeakyRelu", "ClipByValue", "AddV2", "Sub", "Mul", "RealDiv", "Maximum",
+      "Selu", "Softplus", "Softsign", "Erf", "LeakyRelu", "AddV2", "Sub", "Mul", "RealDiv", "Maximum",
       "Minimum", "Pow", "SquaredDifference", "BiasAdd"};
   static const std::set<std::string> shape_ops = {"Transpose", "ConcatV2", "Pack", "ExpandDims", "Squeeze",
                                                   "Tile", "Cast", "ZerosLike", "OnesLike"};
   const std::string& t = type();
   if (t == "Unpack") return unstack();
+  if (t == "ClipByValue") return clip();
   if (float_ops.count(t)) return float_op();
   if (shape_ops.count(t)) return shape_op();
   if (t == "Greater" || t == "Equal") return comparison();

@@ -518,6 +518,8 @@ BOOST_AUTO_TEST_CASE(the_serving_signature_computes_predict_for_layers_of_many_k
       {"softmax_axis", {3, 4}, {{"Softmax", {{"axis", 1}}}}},
       {"norms", {4}, {{"BatchNormalization", Json::object()}, {"LayerNormalization", Json::object()}, {"LeakyReLU", {{"alpha", 0.2}}},
                       {"ELU", Json::object()}, {"Activation", {{"activation", "sigmoid"}}}}},
+      {"clipping", {4}, {{"Dense", {{"units", 6}, {"activation", "hard_sigmoid"}}}, {"ReLU", {{"max_value", 0.6}}},
+                         {"Activation", {{"activation", "relu6"}}}}},
       {"embedding", {5}, {{"Embedding", {{"input_dim", 10}, {"output_dim", 3}}}, {"GlobalAveragePooling1D", Json::object()}, {"Dense", {{"units", 2}}}}},
       {"masked_embedding", {5}, {{"Embedding", {{"input_dim", 10}, {"output_dim", 3}, {"mask_zero", true}}}, {"GlobalAveragePooling1D", Json::object()}}},
       {"reshaping", {4, 6}, {{"Permute", {{"dims", {2, 1}}}}, {"Reshape", {{"target_shape", {3, 8}}}}, {"Flatten", Json::object()},
