@@ -175,7 +175,12 @@ class Tracer : public OpObserver, public TraceBuilder {
   // the trace batch (zero initial states) is built from the input's batch size at run time.
   std::string captured_constant(const Tensor& t, const std::string& consumer, std::size_t index) {
     const std::string base = consumer + "/" + (index == 1 ? "y" : "Const");
-    if (t.rank() == 0 || t.dim(0) != kTraceBatch || batch_source_.empty() || !uniform(t)) return add_const(base, t);
+    if (t.rank() == 0 || t.dim(0) != kTraceBatch || batch_source_.empty()) return add_const(base, t);
+    // Zeros of the batch's size are initial states; any other batch-sized value (a mask made as
+    // plain data from the input) would be frozen into the function.
+    if (!uniform(t) || t.item(0) != 0.0)
+      throw UntraceableCall("its input " + std::to_string(index) + " of " + consumer + " (shape " + shape_to_string(t.shape()) +
+                            ") depends on the batch but was not computed by ksave's ops (a mask computed as data?)");
     std::vector<std::int64_t> dims(t.shape().begin(), t.shape().end());
     const std::string shape = add_int_vector("zeros/packed", dims, true);
     const std::string value = add_const("zeros/Const", Tensor::scalar<double>(t.item(0)).cast(t.dtype()));

@@ -42,6 +42,13 @@ struct TracedFunction {
 
 using TracedCall = std::function<Tensors(const Tensors& inputs)>;
 
+// A call that used a value depending on the input's batch that no op computed (a mask computed
+// as plain data): a trace would freeze it, so the call has no faithful trace.
+class UntraceableCall : public Error {
+ public:
+  using Error::Error;
+};
+
 // Runs `call` on placeholders for `args` and records it. `variables` are those the call may read
 // (a layer's weights); `scope` prefixes every node name ("sequential/" in a model's trace).
 // Throws naming the op when a call cannot be written as TensorFlow ops.

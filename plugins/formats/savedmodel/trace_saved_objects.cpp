@@ -1,6 +1,7 @@
 #include "trace_saved_objects.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -198,7 +199,16 @@ class ModelTracer {
       variants.push_back(call_args(inputs, names));
     }
     variants.push_back(call_args(inputs, generic_names(inputs.size())));
-    const TracedFunction first = trace(layer, variants.front(), "");
+    TracedFunction first;
+    try {
+      first = trace(layer, variants.front(), "");
+    } catch (const UntraceableCall& e) {
+      // Saved as TensorFlow does for functions it cannot trace: the layer keeps its function
+      // nodes without concrete functions (it loads through its class; no serving signature).
+      std::cerr << "ksave: warning: the call of layer '" << layer.name() << "' (" << layer.class_name()
+                << ") is saved without its traced function: " << e.what() << "\n";
+      return;
+    }
     for (const auto& args : variants) {
       const TracedFunction traced = with_arg_names(first, args);
       const std::string inner = functions_.unique_name(layer.name() + "_layer_call_and_return_conditional_losses");
@@ -259,6 +269,8 @@ class ModelTracer {
     auto self = std::const_pointer_cast<Layer>(layer.shared_from_this());
     try {
       return trace_call(args, layer.weights(), scope, [&](const Tensors& x) { return (*self)(x, CallContext{}); });
+    } catch (const UntraceableCall&) {
+      throw;
     } catch (const Error& e) {
       throw Error("cannot trace the call of layer '" + layer.name() + "' (" + layer.class_name() +
                   ") for the SavedModel: " + e.what() + " — save with save_traces=false to leave the traces out");

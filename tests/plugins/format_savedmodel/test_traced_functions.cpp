@@ -667,3 +667,19 @@ BOOST_AUTO_TEST_CASE(each_output_of_a_two_output_model_is_served_under_its_name)
   BOOST_TEST(max_abs_difference(got.at("z_out"), want.at(0)) == 0.0);
   BOOST_TEST(max_abs_difference(got.at("a_out"), want.at(1)) == 0.0);
 }
+
+// A mask computed as plain data (Embedding(mask_zero) feeding an LSTM) cannot be traced: the
+// model keeps function nodes without concrete functions and no serving signature, the layers'
+// own calls are still traced, and the model saves and loads with identical predictions.
+BOOST_AUTO_TEST_CASE(a_data_mask_leaves_the_model_call_untraced_but_saved) {
+  auto model = chain({5}, {{"Embedding", {{"input_dim", 10}, {"output_dim", 3}, {"mask_zero", true}, {"name", "embed"}}},
+                           {"LSTM", {{"units", 4}, {"name", "lstm"}}}});
+  const fs::path folder = save_in("data_mask", *model);
+  const Saved saved = read_folder(folder);
+  BOOST_TEST(saved.meta().signature_def().count("serving_default") == 0u);
+  check_function_node(saved, node_at(saved.graph(), "__call__"), ".*", false);
+  check_function_node(saved, node_at(saved.graph(), "layer_with_weights-1.__call__"), "__inference_lstm_layer_call_fn_\\d+", true);
+  Tensor ids = ramp({2, 5});
+  for (float& v : ids.values<float>()) v = static_cast<float>(static_cast<int>((v + 1.f) * 4.5f));
+  BOOST_TEST(max_abs_difference(load_model(folder)->predict(ids), model->predict(ids)) == 0.0);
+}
