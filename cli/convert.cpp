@@ -13,17 +13,14 @@ int run(const Args& args);
 const Command kConvert{"convert", "convert SRC DST [--to h5|keras|savedmodel|tf-checkpoint|json] [--weights W]",
                        "Writes the model in SRC (with the weights in W, if given) to DST in another format.", run};
 
-// "keras" is Keras's name for its whole-model file; ksave writes it as tf.keras 2.x did (HDF5).
 std::string target_format(const std::string& to, const std::filesystem::path& dst) {
-  if (to.empty()) return format_for_model_path(dst);
-  if (to == "keras") return "h5";
-  return to;
+  return to.empty() ? format_for_model_path(dst) : to;
 }
 
 int run(const Args& args) {
   po::options_description visible("options");
   visible.add_options()
-      ("to", po::value<std::string>()->default_value(""), "target format (default: from DST's extension: .h5/.keras → h5, .json → json, else savedmodel)")
+      ("to", po::value<std::string>()->default_value(""), "target format (default: from DST's extension: .h5 → h5, .keras → keras (Keras 3 zip), .json → json, else savedmodel)")
       ("weights", po::value<std::string>()->default_value(""), "weights for SRC (when SRC is an architecture JSON)");
   po::options_description hidden;
   hidden.add_options()("SRC", po::value<std::string>())("DST", po::value<std::string>());

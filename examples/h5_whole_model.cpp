@@ -1,6 +1,7 @@
 // Guide, "Format Keras H5": a compiled, trained model saved to one HDF5 file
-// (model.save("my_h5_model.h5"), or a .keras name), reloaded with load_model, predicts the same,
-// and — being compiled with its optimizer state — resumes training exactly where it stopped.
+// (model.save("my_h5_model.h5")), reloaded with load_model, predicts the same, and — being
+// compiled with its optimizer state — resumes training exactly where it stopped. The same with a
+// .keras name, which Keras >= 2.13 (and ksave) write as the Keras 3 zip archive.
 #include <random>
 
 #include "guide_support.hpp"
@@ -37,10 +38,10 @@ int main() {
     fit.shuffle = false;  // so that the resumed and the uninterrupted runs see the same batches
     model->fit({test_input}, {test_target}, fit);  // 4/4 [====...] - loss: ...
 
-    for (const char* name : {"my_h5_model.h5", "my_keras_model.keras"}) {
+    for (const auto& [name, format] : {std::pair{"my_h5_model.h5", "h5"}, std::pair{"my_keras_model.keras", "keras"}}) {
       const auto path = dir / name;
-      ksave::save_model(*model, path);  // a .h5 or .keras name gives the HDF5 format
-      guide::check(ksave::detect_format(path)->name() == "h5", std::string(name) + " is an HDF5 file");
+      ksave::save_model(*model, path);  // the format from the name: .h5 → HDF5, .keras → Keras 3 archive
+      guide::check(ksave::detect_format(path)->name() == format, std::string(name) + " is saved as " + format);
       auto reconstructed_model = ksave::load_model(path);
       guide::check(ksave::allclose(model->predict(test_input), reconstructed_model->predict(test_input)),
                    "the reconstructed model predicts the same");

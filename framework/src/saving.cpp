@@ -72,13 +72,18 @@ FormatPtr detect_format(const fs::path& path) {
 
 std::string format_for_model_path(const fs::path& path) {
   std::string ext = lower_extension(path);
-  if (ext == ".h5" || ext == ".hdf5" || ext == ".keras") return "h5";
+  if (ext == ".h5" || ext == ".hdf5") return "h5";
+  // Keras >= 2.13 and Keras 3 write a `.keras` path as their zip archive; HDF5 files that older
+  // tf.keras saved under that name are still recognized by content on load.
+  if (ext == ".keras") return "keras";
   if (ext == ".json") return "json";
   return "savedmodel";
 }
 
 std::string format_for_weights_path(const fs::path& path) {
   std::string ext = lower_extension(path);
+  // Keras 3 writes `x.weights.h5` (the only weights name it accepts) in its own layout.
+  if (path.filename().string().ends_with(".weights.h5")) return "keras";
   if (ext == ".h5" || ext == ".hdf5") return "h5";
   return "tf-checkpoint";
 }
