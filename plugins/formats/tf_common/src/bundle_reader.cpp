@@ -153,52 +153,96 @@ Shape BundleReader::shape(const std::string& key) const {
 
 std::string BundleReader::dtype_name(const std::string& key) const { return tf_dtype_name(entry(key).dtype()); }
 
-Tensor BundleReader::read(const std::string& key) const {
+BundleReader::Location BundleReader::locate(const std::string& key) const {
   const auto& e = entry(key);
-  const std::string what = where(key);
+  Location loc;
+  loc.what = where(key);
+  const std::string& what = loc.what;
   if (e.slices_size() > 0) throw Error(what + " is partitioned into slices, which this reader does not reassemble");
-  const DType dtype = from_tf_dtype(e.dtype(), what);
-  const Shape dims = shape(key);
-  for (Dim d : dims)
-    if (d < 0) throw Error(what + ": dimension " + std::to_string(d) + " in shape " + shape_to_string(dims));
-  std::int64_t count = 0;
+  loc.dtype = from_tf_dtype(e.dtype(), what);
+  loc.dims = shape(key);
+  for (Dim d : loc.dims)
+    if (d < 0) throw Error(what + ": dimension " + std::to_string(d) + " in shape " + shape_to_string(loc.dims));
   try {
-    count = num_elements(dims);
+    loc.count = num_elements(loc.dims);
   } catch (const Error&) {
-    throw Error(what + ": shape " + shape_to_string(dims) + " has too many elements");
+    throw Error(what + ": shape " + shape_to_string(loc.dims) + " has too many elements");
   }
   if (e.shard_id() < 0 || e.shard_id() >= header_.num_shards())
     throw Error(what + ": shard " + std::to_string(e.shard_id()) + " of " + std::to_string(header_.num_shards()));
   if (e.offset() < 0 || e.size() < 0) throw Error(what + ": negative offset or size");
-  const auto size = static_cast<std::uint64_t>(e.size());
-  const auto offset = static_cast<std::uint64_t>(e.offset());
-  if (dtype != DType::String) {
-    const std::uint64_t expected = static_cast<std::uint64_t>(count) * dtype_size(dtype);
-    if (size != expected)
-      throw Error(what + ": stored size " + std::to_string(size) + " bytes disagrees with its dtype " +
-                  std::string(ksave::dtype_name(dtype)) + " and shape " + shape_to_string(dims) + " (" + std::to_string(expected) +
-                  " bytes)");
-  } else if (size < static_cast<std::uint64_t>(count) + 4 && !(count == 0 && size <= 4)) {
-    throw Error(what + ": stored size " + std::to_string(size) + " bytes is too small for " + std::to_string(count) + " strings");
+  loc.size = static_cast<std::uint64_t>(e.size());
+  loc.offset = static_cast<std::uint64_t>(e.offset());
+  if (loc.dtype != DType::String) {
+    const std::uint64_t expected = static_cast<std::uint64_t>(loc.count) * dtype_size(loc.dtype);
+    if (loc.size != expected)
+      throw Error(what + ": stored size " + std::to_string(loc.size) + " bytes disagrees with its dtype " +
+                  std::string(ksave::dtype_name(loc.dtype)) + " and shape " + shape_to_string(loc.dims) + " (" +
+                  std::to_string(expected) + " bytes)");
+  } else if (loc.size < static_cast<std::uint64_t>(loc.count) + 4 && !(loc.count == 0 && loc.size <= 4)) {
+    throw Error(what + ": stored size " + std::to_string(loc.size) + " bytes is too small for " + std::to_string(loc.count) +
+                " strings");
   }
-  const fs::path data = shard_path(prefix_, e.shard_id(), header_.num_shards());
-  FileHandle file(data, what);
+  loc.data = shard_path(prefix_, e.shard_id(), header_.num_shards());
+  loc.stored_crc = crc32c::unmask(e.crc32c());
+  return loc;
+}
+
+namespace {
+
+// Checks that a tensor's bytes lie inside its open data shard: a truncated shard is reported
+// here, before anything is read.
+void check_within(const FileHandle& file, const std::string& what, const std::filesystem::path& data, std::uint64_t offset,
+                  std::uint64_t size) {
   const std::uint64_t file_size = file.size();
   if (offset > file_size || size > file_size - offset)
     throw Error(what + ": bytes [" + std::to_string(offset) + ", " + std::to_string(offset + size) + ") lie outside '" +
                 data.string() + "' of " + std::to_string(file_size) + " bytes (truncated data file or damaged index)");
-  const std::uint32_t stored_crc = crc32c::unmask(e.crc32c());
-  if (dtype == DType::String) {
-    std::string bytes(size, '\0');
-    file.read_at(bytes.data(), size, offset, what);
-    return decode_string_tensor(bytes, dims, count, stored_crc, what);
+}
+
+void check_crc(const std::string& what, const std::filesystem::path& data, std::uint32_t stored, std::uint32_t actual,
+               const std::string& consequence) {
+  if (actual != stored)
+    throw Error(what + ": data corrupted, crc32c mismatch (stored " + hex(stored) + ", computed " + hex(actual) + ") in '" +
+                data.string() + "'" + consequence);
+}
+
+}  // namespace
+
+Tensor BundleReader::read(const std::string& key) const {
+  const Location loc = locate(key);
+  const FileHandle file(loc.data, loc.what);
+  check_within(file, loc.what, loc.data, loc.offset, loc.size);
+  if (loc.dtype == DType::String) {
+    std::string bytes(loc.size, '\0');
+    file.read_at(bytes.data(), loc.size, loc.offset, loc.what);
+    return decode_string_tensor(bytes, loc.dims, loc.count, loc.stored_crc, loc.what);
   }
-  Tensor out = uninitialized_tensor(dtype, dims, size);
-  const std::uint32_t actual = read_with_crc(file, static_cast<char*>(out.raw_data()), size, offset, what);
-  if (actual != stored_crc)
-    throw Error(what + ": data corrupted, crc32c mismatch (stored " + hex(stored_crc) + ", computed " + hex(actual) +
-                ") in '" + data.string() + "'");
+  Tensor out = uninitialized_tensor(loc.dtype, loc.dims, loc.size);
+  check_crc(loc.what, loc.data, loc.stored_crc,
+            read_with_crc(file, static_cast<char*>(out.raw_data()), loc.size, loc.offset, loc.what), "");
   return out;
+}
+
+void BundleReader::read_into(const std::string& key, Tensor& destination) const {
+  const Location loc = locate(key);
+  if (loc.dtype == DType::String) throw Error(loc.what + ": a string tensor cannot be read in place (use read)");
+  if (loc.dtype != destination.dtype() || loc.dims != destination.shape())
+    throw Error(loc.what + " is " + std::string(ksave::dtype_name(loc.dtype)) + " " + shape_to_string(loc.dims) +
+                " but the destination is " + std::string(ksave::dtype_name(destination.dtype())) + " " +
+                shape_to_string(destination.shape()));
+  if (!destination.storage() || destination.storage()->bytes() < loc.size)
+    throw Error(loc.what + ": the destination tensor has no storage of " + std::to_string(loc.size) + " bytes");
+  const FileHandle file(loc.data, loc.what);
+  check_within(file, loc.what, loc.data, loc.offset, loc.size);
+  const std::string consequence = "; the destination was overwritten in place and holds damaged values";
+  std::uint32_t actual = 0;
+  try {
+    actual = read_with_crc(file, static_cast<char*>(destination.raw_data()), loc.size, loc.offset, loc.what);
+  } catch (const Error& e) {
+    throw Error(e.what() + consequence);
+  }
+  check_crc(loc.what, loc.data, loc.stored_crc, actual, consequence);
 }
 
 }  // namespace ksave::tf

@@ -203,8 +203,31 @@ class RestoreSession {
     return {};
   }
 
+  // True when `key`'s bytes can be read straight into the variable's storage: its stored dtype
+  // and shape are the variable's, and nothing else (a Tensor handed out by value(), another
+  // variable) shares that storage, so no one can observe it being overwritten.
+  bool readable_in_place(const Variable& variable, const std::string& key) const {
+    const auto& storage = variable.value().storage();
+    if (!storage || storage.use_count() != 1 || variable.dtype() == DType::String) return false;
+    try {
+      const auto& e = reader_->entry(key);
+      return e.slices_size() == 0 && e.dtype() == to_tf_dtype(variable.dtype()) && reader_->shape(key) == variable.shape();
+    } catch (const Error&) {
+      return false;  // read() reports the problem as it always has
+    }
+  }
+
   bool restore_variable(Variable& variable, const std::string& key) {
     if (restored_.count(&variable)) return false;
+    if (readable_in_place(variable, key)) {
+      // Saves allocating and paging in a second buffer per variable (for large weights the
+      // page faults cost more than the read). All checks but the crc32c run before writing.
+      Tensor destination = variable.value();
+      reader_->read_into(key, destination);
+      restored_.insert(&variable);
+      consumed.insert(key);
+      return true;
+    }
     Tensor value = reader_->read(key);
     if (value.dtype() != variable.dtype() || value.shape() != variable.shape()) {
       // Collected, not thrown at once: when nothing else matches, the checkpoint belongs to

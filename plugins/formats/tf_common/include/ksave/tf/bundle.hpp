@@ -43,8 +43,26 @@ class BundleReader {
   // The tensor's value, read straight into a new tensor's storage and checked: size against
   // dtype and shape, then the masked crc32c (the error names the key and both crcs).
   Tensor read(const std::string& key) const;
+  // The same checks, then the bytes read straight into `destination`'s own storage (no new
+  // buffer to allocate and page in): its dtype and shape must equal the stored ones (else an
+  // error, nothing written), and it must not be a string tensor. Every check that can fail
+  // before reading (entry, size, shard bounds) runs before the first byte is written. A read
+  // error or crc32c mismatch afterwards leaves `destination` overwritten with what was read,
+  // and the error says so: callers read in place only into storage no one else sees.
+  void read_into(const std::string& key, Tensor& destination) const;
 
  private:
+  // A tensor's entry, checked against its dtype, shape and shard count.
+  struct Location {
+    std::string what;
+    DType dtype;
+    Shape dims;
+    std::int64_t count;
+    std::uint64_t size, offset;
+    std::filesystem::path data;
+    std::uint32_t stored_crc;
+  };
+  Location locate(const std::string& key) const;
   std::string where(const std::string& key) const;
   std::filesystem::path prefix_;
   tfproto::BundleHeaderProto header_;
