@@ -21,30 +21,9 @@ thread_local int call_depth = 0;
 // A While loop running longer than this is taken for a hostile or broken graph.
 constexpr std::int64_t kMaxLoopIterations = 1'000'000;
 
-const std::set<std::string>& pass_through_ops() {
-  static const std::set<std::string> ops{"Identity", "IdentityN", "StopGradient", "Snapshot", "PreventGradient"};
-  return ops;
-}
-const std::set<std::string>& call_ops() {
-  static const std::set<std::string> ops{"StatefulPartitionedCall", "PartitionedCall"};
-  return ops;
-}
-const std::set<std::string>& variable_ops() {
-  static const std::set<std::string> ops{"VarHandleOp", "VariableV2", "Variable"};
-  return ops;
-}
-const std::set<std::string>& while_ops() {
-  static const std::set<std::string> ops{"While", "StatelessWhile"};
-  return ops;
-}
-const std::set<std::string>& if_ops() {
-  static const std::set<std::string> ops{"If", "StatelessIf"};
-  return ops;
-}
 bool executor_op(const std::string& op) {
-  static const std::set<std::string> own{"Const", "Placeholder", "PlaceholderWithDefault", "NoOp", "ReadVariableOp"};
-  return own.count(op) || pass_through_ops().count(op) || call_ops().count(op) || variable_ops().count(op) || while_ops().count(op) ||
-         if_ops().count(op) || is_tensor_list_op(op);
+  const OpKind kind = op_kind(op);
+  return kind != OpKind::Other && kind != OpKind::Imported;
 }
 
 // The function an attr of a call or control-flow node names ("f", "cond", "body", ...).
@@ -69,34 +48,39 @@ class GraphRun {
       : library_(library), body_(body), binder_(binder) {
     outputs_.resize(body.nodes.size());
     state_.assign(body.nodes.size(), kUnvisited);
+    if (body.function_body) args_.resize(body.args.size());
   }
 
-  // Function arguments by arg name; graph feeds by "node:idx".
-  void set_input(const std::string& name, GraphValue value) { inputs_[name] = std::move(value); }
+  // Function arguments by position.
+  void set_argument(std::size_t index, GraphValue value) { args_.at(index) = std::move(value); }
+  // Graph feeds by "node:idx".
+  void set_feed(const std::string& name, GraphValue value) { feeds_[name] = std::move(value); }
 
-  GraphValue fetch(const std::string& name) {
-    const TensorRef ref = body_.resolve(name, body_.where);
-    if (fed(ref)) return inputs_.at(ref.key);
-    if (ref.node < 0) throw Error(body_.where + ": '" + name + "' names no node or argument");
-    evaluate(ref.node);
-    return output_of(ref);
+  GraphValue fetch(const TensorRef& ref) {
+    if (!fed(ref)) {
+      if (ref.node < 0) throw Error(body_.where + ": '" + ref.key + "' names no node or argument");
+      evaluate(ref.node);
+    }
+    return value_of(ref, body_.where);
   }
 
  private:
   enum State : char { kUnvisited, kOnStack, kDone };
 
   // Taken from the inputs: a function argument, or a fed graph tensor.
-  bool fed(const TensorRef& ref) const { return (ref.node < 0 || !body_.function_body) && inputs_.count(ref.key); }
+  bool fed(const TensorRef& ref) const { return body_.function_body ? ref.arg >= 0 : feeds_.count(ref.key) > 0; }
 
   const PreparedNode& node(int index) const { return body_.nodes[static_cast<std::size_t>(index)]; }
 
-  GraphValue value_of(const TensorRef& ref, const std::string& where) const {
-    if (fed(ref)) return inputs_.at(ref.key);
+  const GraphValue& value_of(const TensorRef& ref, const std::string& where) const {
+    if (ref.arg >= 0 && body_.function_body) return args_[static_cast<std::size_t>(ref.arg)];
+    if (!body_.function_body)
+      if (auto it = feeds_.find(ref.key); it != feeds_.end()) return it->second;
     if (ref.node < 0) throw Error(where + ": input '" + ref.key + "' was not fed and names no node");
     return output_of(ref);
   }
 
-  GraphValue output_of(const TensorRef& ref) const {
+  const GraphValue& output_of(const TensorRef& ref) const {
     const GraphValues& values = *outputs_[static_cast<std::size_t>(ref.node)];
     if (ref.flat >= values.size())
       throw Error(node(ref.node).where + " (" + node(ref.node).def->op() + ") has " + std::to_string(values.size()) +
@@ -106,10 +90,10 @@ class GraphRun {
 
   // Post-order walk with an explicit stack; a node met again while on the stack is a cycle.
   void evaluate(int root) {
-    std::vector<std::pair<int, bool>> stack{{root, false}};
-    while (!stack.empty()) {
-      auto [index, expanded] = stack.back();
-      stack.pop_back();
+    stack_.assign(1, {root, false});
+    while (!stack_.empty()) {
+      auto [index, expanded] = stack_.back();
+      stack_.pop_back();
       auto& state = state_[static_cast<std::size_t>(index)];
       if (state == kDone) continue;
       if (expanded) {
@@ -119,23 +103,20 @@ class GraphRun {
       }
       if (state == kOnStack) throw Error(node(index).where + " depends on itself (the graph has a cycle)");
       state = kOnStack;
-      stack.emplace_back(index, true);
+      stack_.emplace_back(index, true);
       for (const TensorRef& input : node(index).inputs) {
         if (input.node < 0 || fed(input)) continue;
         const char input_state = state_[static_cast<std::size_t>(input.node)];
         if (input_state == kOnStack) throw Error(node(input.node).where + " depends on itself (the graph has a cycle)");
-        if (input_state == kUnvisited) stack.emplace_back(input.node, false);
+        if (input_state == kUnvisited) stack_.emplace_back(input.node, false);
       }
     }
   }
 
   void run_node(int index) {
     const PreparedNode& prepared = node(index);
-    GraphValues inputs;
-    inputs.reserve(prepared.inputs.size());
-    for (const TensorRef& input : prepared.inputs) inputs.push_back(value_of(input, prepared.where));
     try {
-      outputs_[static_cast<std::size_t>(index)] = execute(prepared, std::move(inputs));
+      outputs_[static_cast<std::size_t>(index)] = prepared.kind == OpKind::Imported ? run_imported(prepared) : execute(prepared, gather(prepared));
     } catch (const Error& e) {
       const std::string what = e.what();
       if (what.find(body_.where) != std::string::npos) throw;
@@ -143,45 +124,56 @@ class GraphRun {
     }
   }
 
-  GraphValues execute(const PreparedNode& prepared, GraphValues inputs) const {
-    const tfproto::NodeDef& node = *prepared.def;
-    const std::string& op = node.op();
-    const std::string& where = prepared.where;
-    if (op == "Const") return {tensor_value(prepared.constant)};
-    if (prepared.importer) return run_imported(prepared, inputs);
-    if (op == "Placeholder") throw Error(where + ": placeholder '" + node.name() + "' was not fed");
-    if (op == "PlaceholderWithDefault" || pass_through_ops().count(op)) return inputs;
-    if (op == "NoOp") return {};
-    if (op == "ReadVariableOp") {
-      if (inputs.size() != 1 || !inputs[0].variable) throw Error(where + ": ReadVariableOp needs a variable handle");
-      return {tensor_value(inputs[0].variable->value())};
-    }
-    if (variable_ops().count(op)) {
-      if (!binder_) throw Error(where + ": a variable node where no variables are bound");
-      VariablePtr variable = (*binder_)(node);
-      return {variable_value(variable, variable->value())};
-    }
-    if (call_ops().count(op)) return library_.call(function_attr(node, "f", where), inputs);
-    if (while_ops().count(op)) return run_while(node, std::move(inputs), where);
-    if (if_ops().count(op)) {
-      if (inputs.empty()) throw Error(where + ": If without a condition");
-      const bool branch = truthy({inputs[0]}, where);
-      return library_.call(function_attr(node, branch ? "then_branch" : "else_branch", where), GraphValues(inputs.begin() + 1, inputs.end()));
-    }
-    if (is_tensor_list_op(op)) return run_tensor_list_op(node, inputs, where);
-    if (library_.find(op)) return library_.call(op, inputs);
-    throw Error(where + ": TensorFlow op " + op + " is not supported by ksave");
+  GraphValues gather(const PreparedNode& prepared) const {
+    GraphValues inputs;
+    inputs.reserve(prepared.inputs.size());
+    for (const TensorRef& input : prepared.inputs) inputs.push_back(value_of(input, prepared.where));
+    return inputs;
   }
 
-  static GraphValues run_imported(const PreparedNode& prepared, const GraphValues& inputs) {
-    Tensors tensors;
-    tensors.reserve(inputs.size());
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-      if (!inputs[i].tensor.defined())
-        throw Error(prepared.where + ": input " + std::to_string(i) + " is a resource handle or list, not a tensor");
-      tensors.push_back(inputs[i].tensor);
+  GraphValues execute(const PreparedNode& prepared, GraphValues inputs) const {
+    const tfproto::NodeDef& node = *prepared.def;
+    const std::string& where = prepared.where;
+    switch (prepared.kind) {
+      case OpKind::Const: return {tensor_value(prepared.constant)};
+      case OpKind::Placeholder: throw Error(where + ": placeholder '" + node.name() + "' was not fed");
+      case OpKind::PassThrough: return inputs;
+      case OpKind::NoOp: return {};
+      case OpKind::ReadVariable:
+        if (inputs.size() != 1 || !inputs[0].variable) throw Error(where + ": ReadVariableOp needs a variable handle");
+        return {tensor_value(inputs[0].variable->value())};
+      case OpKind::Variable: {
+        if (!binder_) throw Error(where + ": a variable node where no variables are bound");
+        VariablePtr variable = (*binder_)(node);
+        return {variable_value(variable, variable->value())};
+      }
+      case OpKind::Call: return library_.call(prepared.callee.empty() ? function_attr(node, "f", where) : prepared.callee, inputs);
+      case OpKind::While: return run_while(node, std::move(inputs), where);
+      case OpKind::If: {
+        if (inputs.empty()) throw Error(where + ": If without a condition");
+        const bool branch = truthy({inputs[0]}, where);
+        return library_.call(function_attr(node, branch ? "then_branch" : "else_branch", where), GraphValues(inputs.begin() + 1, inputs.end()));
+      }
+      case OpKind::TensorList: return run_tensor_list_op(node, inputs, where);
+      case OpKind::Imported:
+      case OpKind::Other: break;
     }
-    Tensors results = prepared.importer->run(TfOpCall{*prepared.def, tensors, prepared.attrs, prepared.where});
+    if (library_.find(node.op())) return library_.call(node.op(), inputs);
+    throw Error(where + ": TensorFlow op " + node.op() + " is not supported by ksave");
+  }
+
+  // Imported ops take tensors: gathered straight from the producers' outputs (shared storage,
+  // no GraphValue copies).
+  GraphValues run_imported(const PreparedNode& prepared) {
+    tensors_.clear();
+    for (std::size_t i = 0; i < prepared.inputs.size(); ++i) {
+      const GraphValue& input = value_of(prepared.inputs[i], prepared.where);
+      if (!input.tensor.defined())
+        throw Error(prepared.where + ": input " + std::to_string(i) + " is a resource handle or list, not a tensor");
+      tensors_.push_back(input.tensor);
+    }
+    Tensors results = prepared.importer->run(TfOpCall{*prepared.def, tensors_, prepared.attrs, prepared.where, prepared.constants_folded});
+    tensors_.clear();
     GraphValues out;
     out.reserve(results.size());
     for (auto& t : results) out.push_back(tensor_value(std::move(t)));
@@ -203,9 +195,12 @@ class GraphRun {
   const FunctionLibrary& library_;
   const PreparedBody& body_;
   const VariableBinder* binder_;
-  std::map<std::string, GraphValue> inputs_;
+  GraphValues args_;
+  std::map<std::string, GraphValue> feeds_;
   std::vector<std::optional<GraphValues>> outputs_;
   std::vector<char> state_;
+  std::vector<std::pair<int, bool>> stack_;
+  Tensors tensors_;  // an imported op's inputs, reused across nodes
 };
 
 namespace {
@@ -290,7 +285,13 @@ std::shared_ptr<const PreparedBody> FunctionLibrary::prepared(const std::string&
     if (!f) throw Error("function '" + name + "' is not in the SavedModel's function library");
     std::vector<std::string> args;
     for (const auto& arg : f->signature().input_arg()) args.push_back(arg.name());
-    body = prepare_body(f->node_def(), true, args, "function '" + name + "'");
+    auto prepared = prepare_body(f->node_def(), true, args, "function '" + name + "'");
+    for (const auto& output : f->signature().output_arg()) {
+      auto it = f->ret().find(output.name());
+      if (it == f->ret().end()) throw Error(prepared->where + ": output '" + output.name() + "' has no value in its ret map");
+      prepared->results.push_back(prepared->resolve(it->second, prepared->where));
+    }
+    body = std::move(prepared);
   }
   return body;
 }
@@ -303,27 +304,19 @@ std::shared_ptr<const PreparedBody> FunctionLibrary::prepared(const tfproto::Gra
 }
 
 GraphValues FunctionLibrary::call(const std::string& name, const GraphValues& args) const {
-  const tfproto::FunctionDef* f = find(name);
-  if (!f) throw Error("function '" + name + "' is not in the SavedModel's function library");
-  const std::string where = "function '" + name + "'";
-  const auto& signature = f->signature();
-  if (static_cast<std::size_t>(signature.input_arg_size()) != args.size())
-    throw Error(where + " takes " + std::to_string(signature.input_arg_size()) + " arguments, " + std::to_string(args.size()) +
-                " were given");
-  if (call_depth >= kMaxCallDepth) throw Error(where + ": function calls nest deeper than " + std::to_string(kMaxCallDepth));
+  const auto body = prepared(name);
+  if (body->args.size() != args.size())
+    throw Error(body->where + " takes " + std::to_string(body->args.size()) + " arguments, " + std::to_string(args.size()) + " were given");
+  if (call_depth >= kMaxCallDepth) throw Error(body->where + ": function calls nest deeper than " + std::to_string(kMaxCallDepth));
   ++call_depth;
   struct DepthGuard {
     ~DepthGuard() { --call_depth; }
   } guard;
-  const auto body = prepared(name);
   GraphRun run(*this, *body, nullptr);
-  for (int i = 0; i < signature.input_arg_size(); ++i) run.set_input(signature.input_arg(i).name(), args[static_cast<std::size_t>(i)]);
+  for (std::size_t i = 0; i < args.size(); ++i) run.set_argument(i, args[i]);
   GraphValues results;
-  for (const auto& output : signature.output_arg()) {
-    auto it = f->ret().find(output.name());
-    if (it == f->ret().end()) throw Error(where + ": output '" + output.name() + "' has no value in its ret map");
-    results.push_back(run.fetch(it->second));
-  }
+  results.reserve(body->results.size());
+  for (const TensorRef& output : body->results) results.push_back(run.fetch(output));
   return results;
 }
 
@@ -363,9 +356,9 @@ GraphValues run_graph(const tfproto::GraphDef& graph, const FunctionLibrary& lib
                       const std::vector<std::string>& fetches, const VariableBinder& bind_variable) {
   const auto body = library.prepared(graph);
   GraphRun run(library, *body, &bind_variable);
-  for (const auto& [name, value] : feeds) run.set_input(feed_key(name), value);
+  for (const auto& [name, value] : feeds) run.set_feed(feed_key(name), value);
   GraphValues results;
-  for (const auto& name : fetches) results.push_back(run.fetch(name));
+  for (const auto& name : fetches) results.push_back(run.fetch(body->resolve(name, body->where)));
   return results;
 }
 

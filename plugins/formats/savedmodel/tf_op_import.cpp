@@ -47,24 +47,32 @@ TfOpImporter same_op(const std::string& ksave_name) {
 }
 
 // An op whose last inputs TensorFlow passes as tensors and ksave takes as attributes: the
-// inputs from `first_const` on become the attributes `names`, in order.
+// inputs from `first_const` on become the attributes `names`, in order (once, when they are
+// Consts of a prepared function body; see TfOpImporter::fold_constants).
 TfOpImporter const_inputs_as_attrs(const std::string& ksave_name, std::size_t first_const, std::vector<std::string> names,
                                    bool scalar = false) {
-  return {[first_const, names, scalar, op = std::make_shared<const KsaveOp>(ksave_name)](const TfOpCall& call) {
-            expect_inputs(call, first_const + names.size());
-            Attrs attrs = call.attrs;
-            for (std::size_t i = 0; i < names.size(); ++i) {
-              Ints values = int_values(call.inputs[first_const + i], call.where + " input " + std::to_string(first_const + i));
-              if (scalar) {
-                if (values.size() != 1) throw Error(call.where + ": " + names[i] + " must be a scalar");
-                attrs.set(names[i], values[0]);
-              } else {
-                attrs.set(names[i], std::move(values));
-              }
-            }
-            return (*op)(call.inputs.first(first_const), attrs);
-          },
-          {}};
+  auto fold = [first_const, names, scalar](const TfOpCall& call) {
+    expect_inputs(call, first_const + names.size());
+    Attrs attrs = call.attrs;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      Ints values = int_values(call.inputs[first_const + i], call.where + " input " + std::to_string(first_const + i));
+      if (scalar) {
+        if (values.size() != 1) throw Error(call.where + ": " + names[i] + " must be a scalar");
+        attrs.set(names[i], values[0]);
+      } else {
+        attrs.set(names[i], std::move(values));
+      }
+    }
+    return attrs;
+  };
+  TfOpImporter importer{[first_const, fold, op = std::make_shared<const KsaveOp>(ksave_name)](const TfOpCall& call) {
+                          if (call.constants_folded) return (*op)(call.inputs, call.attrs);
+                          return (*op)(call.inputs.first(first_const), fold(call));
+                        },
+                        {}};
+  importer.first_constant_input = first_const;
+  importer.fold_constants = fold;
+  return importer;
 }
 
 // Sum, Mean, Max, Min: TensorFlow's empty reduction list reduces nothing (ksave's means all).
@@ -234,12 +242,12 @@ const std::map<std::string, TfOpImporter>& table() {
     t["Slice"] = const_inputs_as_attrs("Slice", 1, {"begin", "size"});
     t["ExpandDims"] = const_inputs_as_attrs("ExpandDims", 1, {"axis"}, true);
     t["ArgMax"] = const_inputs_as_attrs("ArgMax", 1, {"axis"}, true);
-    t["GatherV2"] = {[gather = const_inputs_as_attrs("GatherV2", 2, {"axis"}, true)](const TfOpCall& call) {
-                       if (call.attrs.get_or<std::int64_t>("batch_dims", 0) != 0)
-                         throw Error(call.where + " (GatherV2): batch_dims other than 0 is not supported");
-                       return gather.run(call);
-                     },
-                     {}};
+    t["GatherV2"] = const_inputs_as_attrs("GatherV2", 2, {"axis"}, true);
+    t["GatherV2"].run = [gather = t["GatherV2"].run](const TfOpCall& call) {
+      if (call.attrs.get_or<std::int64_t>("batch_dims", 0) != 0)
+        throw Error(call.where + " (GatherV2): batch_dims other than 0 is not supported");
+      return gather(call);
+    };
     t["ConcatV2"] = {concat_v2, {}};
     t["Shape"] = {shape_of, {}};
     t["Fill"] = {fill, {}};

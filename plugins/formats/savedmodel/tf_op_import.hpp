@@ -19,13 +19,26 @@ struct TfOpCall {
   std::span<const Tensor> inputs;
   const Attrs& attrs;        // attrs_from_node(node), converted once
   const std::string& where;  // "function F node N", for errors
+  // The constant inputs from TfOpImporter::first_constant_input on are already in `attrs` (and
+  // absent from `inputs`).
+  bool constants_folded = false;
 };
 
 struct TfOpImporter {
-  std::function<Tensors(const TfOpCall&)> run;
+  using Run = std::function<Tensors(const TfOpCall&)>;
+  using OutputArgOffset = std::function<std::size_t(const tfproto::NodeDef&, const std::string& arg)>;
+  TfOpImporter() = default;
+  TfOpImporter(Run run_op, OutputArgOffset offset = {}) : run(std::move(run_op)), output_arg_offset(std::move(offset)) {}
+
+  Run run;
   // Position of output arg `arg` among the flat outputs ("node:arg:idx" names); empty for ops
   // with one output arg.
-  std::function<std::size_t(const tfproto::NodeDef&, const std::string& arg)> output_arg_offset;
+  OutputArgOffset output_arg_offset;
+  // For ops whose trailing inputs are parameters (Reshape's shape, Transpose's perm, ...): the
+  // attrs with the inputs from `first_constant_input` on converted, so that a prepared body
+  // converts Const inputs once and then runs with constants_folded.
+  std::size_t first_constant_input = 0;
+  std::function<Attrs(const TfOpCall&)> fold_constants;
 };
 
 // The importer of a TensorFlow op type, or null when ksave cannot run it.
