@@ -128,29 +128,37 @@ Tensors fill(const TfOpCall& call) {
   return {Tensor::filled(value.dtype(), shape, value.item())};
 }
 
+// StridedSlice's begin, end and strides inputs as attributes (folded once for Const inputs).
+Attrs strided_slice_bounds(const TfOpCall& call) {
+  expect_inputs(call, 4);
+  Attrs attrs = call.attrs;
+  attrs.set("begin", int_values(call.inputs[1], call.where + " begin"));
+  attrs.set("end", int_values(call.inputs[2], call.where + " end"));
+  attrs.set("strides", int_values(call.inputs[3], call.where + " strides"));
+  return attrs;
+}
+
 // StridedSlice with unit strides (what shape arithmetic and Keras's slicing emit): begin/end
 // masks, negative indices and shrink_axis_mask; ellipsis and new axes are refused by name.
 Tensors strided_slice(const TfOpCall& call) {
-  expect_inputs(call, 4);
-  const Tensor& x = call.inputs[0];
-  const Ints begin = int_values(call.inputs[1], call.where + " begin"), end = int_values(call.inputs[2], call.where + " end"),
-             strides = int_values(call.inputs[3], call.where + " strides");
-  const auto mask = [&](const char* name) {
-    const auto* a = find_attr(call.node, name);
-    return a ? a->i() : 0;
-  };
+  const Attrs converted = call.constants_folded ? Attrs{} : strided_slice_bounds(call);
+  const Attrs& attrs = call.constants_folded ? call.attrs : converted;
+  const Tensor& x = call.inputs[0];  // one input when folded, four checked otherwise
+  const Ints &begin = attrs.get<Ints>("begin"), &end = attrs.get<Ints>("end"), &strides = attrs.get<Ints>("strides");
+  const auto mask = [&](const char* name) { return attrs.get_or<std::int64_t>(name, 0); };
   if (mask("ellipsis_mask") || mask("new_axis_mask"))
     throw Error(call.where + " (StridedSlice): ellipsis_mask and new_axis_mask are not supported");
   if (begin.size() != end.size() || begin.size() != strides.size() || static_cast<int>(begin.size()) > x.rank())
     throw Error(call.where + " (StridedSlice): begin, end and strides must have one entry per sliced axis");
+  const std::int64_t shrink_mask = mask("shrink_axis_mask"), begin_mask = mask("begin_mask"), end_mask = mask("end_mask");
   Ints starts(static_cast<std::size_t>(x.rank()), 0), sizes(static_cast<std::size_t>(x.rank()), -1), squeezed;
   for (std::size_t i = 0; i < begin.size(); ++i) {
     if (strides[i] != 1) throw Error(call.where + " (StridedSlice): only stride 1 is supported, found " + std::to_string(strides[i]));
     const Dim n = x.shape()[i];
     const auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
-    const bool shrink = (mask("shrink_axis_mask") >> i) & 1;
-    std::int64_t b = (mask("begin_mask") >> i) & 1 ? 0 : clamp(begin[i]);
-    std::int64_t e = (mask("end_mask") >> i) & 1 ? n : clamp(end[i]);
+    const bool shrink = (shrink_mask >> i) & 1;
+    std::int64_t b = (begin_mask >> i) & 1 ? 0 : clamp(begin[i]);
+    std::int64_t e = (end_mask >> i) & 1 ? n : clamp(end[i]);
     if (shrink) {
       if (begin[i] < -n || begin[i] >= n) throw Error(call.where + " (StridedSlice): index " + std::to_string(begin[i]) + " out of range");
       b = clamp(begin[i]);
@@ -252,6 +260,8 @@ const std::map<std::string, TfOpImporter>& table() {
     t["Shape"] = {shape_of, {}};
     t["Fill"] = {fill, {}};
     t["StridedSlice"] = {strided_slice, {}};
+    t["StridedSlice"].first_constant_input = 1;
+    t["StridedSlice"].fold_constants = strided_slice_bounds;
     t["Pad"] = {pad, {}};
     t["PadV2"] = {pad, {}};
     t["AddN"] = {add_n, {}};
