@@ -172,7 +172,10 @@ std::vector<Trial> trials_for(const FormatPtr& format, const ModelPtr& model, co
                       }});
   }
   if (format->can(Capability::SaveWeights) && format->can(Capability::LoadWeights)) {
-    const fs::path path = dir / (name == "h5" ? "demo.weights.h5" : "demo_weights_" + stem);
+    // Keras 3 (the keras format) only takes weights named `*.weights.h5`.
+    const fs::path path = dir / (name == "h5"      ? "demo.weights.h5"
+                                 : name == "keras" ? "demo_keras.weights.h5"
+                                                   : "demo_weights_" + stem);
     trials.push_back({name, "weights only", path,
                       [=] {
                         SaveOptions options;

@@ -1,5 +1,6 @@
 // The "h5" format plugin: Keras's legacy HDF5 files, whole models and weights.
 #include "hdf5_handle.hpp"
+#include "keras3_weights_layout.hpp"
 #include "ksave/plugin.hpp"
 #include "model_file.hpp"
 
@@ -12,8 +13,11 @@ class H5Format : public Format {
   std::vector<Capability> capabilities() const override {
     return {Capability::SaveModel, Capability::LoadModel, Capability::SaveWeights, Capability::LoadWeights, Capability::Inspect};
   }
-  // By content only: real files carry .keras and .h5.h5 names.
-  bool sniff(const std::filesystem::path& path) const override { return has_hdf5_signature(path); }
+  // By content only: real files carry .keras and .h5.h5 names. Keras 3 `*.weights.h5` files
+  // are HDF5 too, in the .keras archive's layout: the keras format claims those.
+  bool sniff(const std::filesystem::path& path) const override {
+    return has_hdf5_signature(path) && !has_keras3_weights_layout(path);
+  }
 
   void save_model(const Model& model, const std::filesystem::path& path, const SaveOptions& options) override {
     write_model_file(model, path, options);

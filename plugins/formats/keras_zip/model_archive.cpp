@@ -1,7 +1,5 @@
 #include "model_archive.hpp"
 
-#include <algorithm>
-#include <functional>
 #include <iostream>
 
 #include "hdf5_handle.hpp"
@@ -9,6 +7,7 @@
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
 #include "variable_layout.hpp"
+#include "weights_file.hpp"
 #include "weights_store.hpp"
 #include "zip_archive.hpp"
 
@@ -84,21 +83,10 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
 }
 
 LoadStatus read_archive_weights(Model& model, const fs::path& path, const LoadOptions& options) {
-  if (options.by_name)
-    throw Error("cannot load '" + path.string() + "' by_name: a Keras 3 archive matches variables by layer name and path already "
-                "(load it without by_name)");
   ZipReader zip(path);
   auto lock = h5::hdf5_lock();
   h5::File weights = open_weights(zip);
-  LoadStatus status = read_owners_for_load_weights(weights, layer_variable_owners(model), options.skip_mismatch);
-  for (const auto& w : status.warnings) {
-    std::string message = "'";  // built by appending: GCC 12 warns falsely about "'" + temporaries
-    message += path.string();
-    message += "': ";
-    message += w;
-    print_warning(message);
-  }
-  return status;
+  return load_weights_from(weights, model, path, options);
 }
 
 void write_model_archive(const Model& model, const fs::path& path, const SaveOptions& options) {
@@ -107,27 +95,12 @@ void write_model_archive(const Model& model, const fs::path& path, const SaveOpt
   Json config = to_keras3_config(serialize(model));
   const bool with_optimizer = options.include_optimizer && model.compiled();
   if (with_optimizer) config["compile_config"] = compile_config_of(model);
-  std::vector<char> weights_image;
-  {
-    auto lock = h5::hdf5_lock();
-    std::vector<VariableOwner> owners = layer_variable_owners(model);
-    if (with_optimizer) {
-      // An optimizer that has not run yet holds nothing but its zero counter: nothing to resume.
-      VariableOwner optimizer = optimizer_variable_owner(*model.optimizer(), model.trainable_weights());
-      if (optimizer.variables.size() > 1) owners.push_back(std::move(optimizer));
-    }
-    std::size_t data_bytes = 0;
-    for (const auto& owner : owners)
-      for (const auto& v : owner.variables) data_bytes += v->value().nbytes();
-    h5::File weights = h5::File::create_in_memory(inside(path, kWeightsEntry), data_bytes);
-    write_owners(weights, owners);
-    weights_image = weights.image();
-  }
+  std::vector<char> weights = weights_image(owners_to_save(model, with_optimizer), inside(path, kWeightsEntry));
   write_atomically(path, [&](const fs::path& temporary) {
     ZipWriter zip(temporary);
     zip.add(kMetadataEntry, archive_metadata().dump());
     zip.add(kConfigEntry, config.dump());
-    zip.add(kWeightsEntry, std::move(weights_image));
+    zip.add(kWeightsEntry, std::move(weights));
     zip.close();
   });
 }
@@ -147,37 +120,7 @@ Json describe_archive(const fs::path& path) {
   out["compile_config"] = config.value("compile_config", Json(nullptr));
 
   auto lock = h5::hdf5_lock();
-  h5::File weights = open_weights(zip);
-  // Every vars group and its datasets, as stored (no model is built to describe a file).
-  Json groups = Json::array();
-  std::int64_t parameters = 0;
-  std::function<void(const h5::Group&, const std::string&)> walk = [&](const h5::Group& group, const std::string& at) {
-    for (const auto& child : group.children()) {
-      const std::string path_here = at.empty() ? child : at + "/" + child;
-      if (!group.has_group(child)) continue;
-      h5::Group sub = group.group(child);
-      if (child != "vars") {
-        walk(sub, path_here);
-        continue;
-      }
-      Json variables = Json::array();
-      std::vector<std::string> names = sub.children();
-      // Numbered datasets in number order ("2" before "10").
-      std::stable_sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-        return a.size() != b.size() ? a.size() < b.size() : a < b;
-      });
-      for (const auto& name : names) {
-        if (!sub.has_dataset(name)) continue;
-        h5::Dataset d = sub.dataset(name);
-        variables.push_back({{"index", name}, {"shape", shape_to_json(d.shape())}, {"dtype", d.type_description()}});
-        if (at.rfind("optimizer", 0) != 0) parameters += num_elements(d.shape());
-      }
-      groups.push_back({{"path", path_here}, {"variables", variables}});
-    }
-  };
-  walk(weights, "");
-  out["variables"] = groups;
-  out["parameters"] = parameters;
+  out.update(describe_weights(open_weights(zip)));
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <zip.h>
 
+#include <fstream>
 #include <functional>
 
 #include "hdf5_handle.hpp"
@@ -53,14 +54,33 @@ h5::File open_weights(const fs::path& archive) {
 
 }  // namespace
 
-std::map<std::string, std::string> weights_layout(const fs::path& archive) {
-  auto lock = h5::hdf5_lock();
-  h5::File file = open_weights(archive);
+namespace {
+
+std::map<std::string, std::string> layout_of(const h5::Group& root) {
   std::map<std::string, std::string> out;
-  for_each_dataset(file, "", [&](const std::string& path, const h5::Dataset& d) {
+  for_each_dataset(root, "", [&](const std::string& path, const h5::Dataset& d) {
     out[path] = d.type_description() + " " + shape_to_string(d.shape());
   });
   return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> weights_layout(const fs::path& archive) {
+  auto lock = h5::hdf5_lock();
+  return layout_of(open_weights(archive));
+}
+
+std::map<std::string, std::string> weights_file_layout(const fs::path& file) {
+  auto lock = h5::hdf5_lock();
+  return layout_of(h5::File::open(file));
+}
+
+void extract_weights(const fs::path& archive, const fs::path& file) {
+  std::vector<char> bytes = read_entry(archive, "model.weights.h5");
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.flush()) throw Error("cannot write '" + file.string() + "'");
 }
 
 Tensor read_weights_dataset(const fs::path& archive, const std::string& path) {

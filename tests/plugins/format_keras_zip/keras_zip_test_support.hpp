@@ -22,6 +22,10 @@ Json read_json_entry(const std::filesystem::path& archive, const std::string& na
 
 // Every dataset of model.weights.h5: "layers/dense/vars/0" → "float32 [784, 128]".
 std::map<std::string, std::string> weights_layout(const std::filesystem::path& archive);
+// The same for a standalone Keras 3 weights file (`x.weights.h5`, plain HDF5).
+std::map<std::string, std::string> weights_file_layout(const std::filesystem::path& file);
+// model.weights.h5 of `archive` copied out to `file` (Keras 3's save_weights writes the same).
+void extract_weights(const std::filesystem::path& archive, const std::filesystem::path& file);
 // One dataset of model.weights.h5.
 Tensor read_weights_dataset(const std::filesystem::path& archive, const std::string& path);
 

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "keras_zip_test_support.hpp"
+#include "keras_zip_test_checks.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
@@ -15,37 +15,14 @@
 namespace fs = std::filesystem;
 using namespace ksave;
 namespace kz = ksave::test::keras_zip;
+using kz::error_of;
+using kz::mentions;
+using kz::write_bytes;
 
 namespace {
 
-// The message of the Error that `load` throws (fails the test when nothing is thrown).
-std::string error_of(const std::function<void()>& load) {
-  try {
-    load();
-  } catch (const Error& e) {
-    BOOST_TEST_MESSAGE("error: " << e.what());
-    return e.what();
-  }
-  BOOST_ERROR("no ksave::Error was thrown");
-  return "";
-}
-
 std::string load_error(const fs::path& path) {
   return error_of([&] { get_format("keras")->load_model(path, LoadOptions{}); });
-}
-
-bool mentions(const std::string& message, std::initializer_list<std::string> parts) {
-  for (const auto& p : parts)
-    if (message.find(p) == std::string::npos) {
-      BOOST_TEST_MESSAGE("'" << p << "' is not in: " << message);
-      return false;
-    }
-  return true;
-}
-
-void write_bytes(const fs::path& path, const std::vector<char>& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 std::vector<char> file_bytes(const fs::path& path) {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <map>
 
-#include "keras_zip_test_support.hpp"
+#include "keras_zip_test_checks.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
 #include "ksave/saving.hpp"
@@ -20,17 +20,13 @@
 namespace fs = std::filesystem;
 using namespace ksave;
 namespace kz = ksave::test::keras_zip;
+using kz::quiet_fit;
+using kz::same_weights;
+using kz::wave;
 
 namespace {
 
 const SaveOptions kAsKeras3{.format = "keras"};
-
-// Deterministic, varied values (a smooth wave, so every row differs).
-Tensor wave(const Shape& shape, float phase) {
-  std::vector<float> v(static_cast<std::size_t>(num_elements(shape)));
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::cos(0.21f * static_cast<float>(i) + phase);
-  return Tensor::from_vector(v, shape);
-}
 
 // Input(4, 4, 2) → Conv2D → BatchNormalization → Flatten → Dense(3, softmax): trainable and
 // non-trainable variables, and weightless layers.
@@ -41,14 +37,6 @@ ModelPtr small_cnn() {
                             make_layer("BatchNormalization", {{"name", "norm"}}), make_layer("Flatten", {{"name", "flat"}}),
                             make_layer("Dense", {{"name", "scores"}, {"units", 3}, {"activation", "softmax"}})},
       "small_cnn");
-}
-
-bool same_weights(const Model& a, const Model& b) {
-  auto wa = a.weights(), wb = b.weights();
-  if (wa.size() != wb.size()) return false;
-  for (std::size_t i = 0; i < wa.size(); ++i)
-    if (wa[i]->name() != wb[i]->name() || !kz::same_values(wa[i]->value(), wb[i]->value())) return false;
-  return true;
 }
 
 // Saves `model` as a Keras 3 archive at `path`, loads it back and checks the config, the
@@ -63,15 +51,6 @@ std::map<std::string, std::string> save_and_reload(const ModelPtr& model, const 
   BOOST_TEST(kz::same_values(loaded->predict(x), before));
   BOOST_TEST(!loaded->compiled());
   return kz::weights_layout(path);
-}
-
-FitOptions quiet_fit(int epochs) {
-  FitOptions fit;
-  fit.batch_size = 4;
-  fit.epochs = epochs;
-  fit.shuffle = false;
-  fit.verbose = 0;
-  return fit;
 }
 
 }  // namespace

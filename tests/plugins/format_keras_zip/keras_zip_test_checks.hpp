@@ -1,0 +1,72 @@
+// Checks and inputs the `.keras` format suites share, header-only because they report through
+// Boost.Test (each suite's own test module): error messages, deterministic inputs, weights
+// compared bit for bit, a quiet fit.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "keras_zip_test_support.hpp"
+#include "ksave/model.hpp"
+
+namespace ksave::test::keras_zip {
+
+// The message of the Error that `action` throws (fails the test when nothing is thrown).
+inline std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    BOOST_TEST_MESSAGE("error: " << e.what());
+    return e.what();
+  }
+  BOOST_ERROR("no ksave::Error was thrown");
+  return "";
+}
+
+// True when `message` holds every part (the first missing one is logged).
+inline bool mentions(const std::string& message, std::initializer_list<std::string> parts) {
+  for (const auto& p : parts)
+    if (message.find(p) == std::string::npos) {
+      BOOST_TEST_MESSAGE("'" << p << "' is not in: " << message);
+      return false;
+    }
+  return true;
+}
+
+inline void write_bytes(const std::filesystem::path& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Deterministic, varied values (a smooth wave, so every row differs).
+inline Tensor wave(const Shape& shape, float phase) {
+  std::vector<float> v(static_cast<std::size_t>(num_elements(shape)));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::cos(0.21f * static_cast<float>(i) + phase);
+  return Tensor::from_vector(v, shape);
+}
+
+// Same variable names and values, in the same order.
+inline bool same_weights(const Model& a, const Model& b) {
+  auto wa = a.weights(), wb = b.weights();
+  if (wa.size() != wb.size()) return false;
+  for (std::size_t i = 0; i < wa.size(); ++i)
+    if (wa[i]->name() != wb[i]->name() || !same_values(wa[i]->value(), wb[i]->value())) return false;
+  return true;
+}
+
+inline FitOptions quiet_fit(int epochs) {
+  FitOptions fit;
+  fit.batch_size = 4;
+  fit.epochs = epochs;
+  fit.shuffle = false;
+  fit.verbose = 0;
+  return fit;
+}
+
+}  // namespace ksave::test::keras_zip
