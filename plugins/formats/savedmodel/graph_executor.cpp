@@ -56,9 +56,10 @@ class GraphRun {
   // Graph feeds by "node:idx".
   void set_feed(const std::string& name, GraphValue value) { feeds_[name] = std::move(value); }
 
-  GraphValue fetch(const TensorRef& ref) {
+  // `name`: the tensor name `ref` was resolved from, for errors.
+  GraphValue fetch(const TensorRef& ref, const std::string& name) {
     if (!fed(ref)) {
-      if (ref.node < 0) throw Error(body_.where + ": '" + ref.key + "' names no node or argument");
+      if (ref.node < 0) throw Error(body_.where + ": '" + name + "' names no node or argument");
       evaluate(ref.node);
     }
     return value_of(ref, body_.where);
@@ -316,7 +317,7 @@ GraphValues FunctionLibrary::call(const std::string& name, const GraphValues& ar
   for (std::size_t i = 0; i < args.size(); ++i) run.set_argument(i, args[i]);
   GraphValues results;
   results.reserve(body->results.size());
-  for (const TensorRef& output : body->results) results.push_back(run.fetch(output));
+  for (const TensorRef& output : body->results) results.push_back(run.fetch(output, output.key));
   return results;
 }
 
@@ -358,7 +359,7 @@ GraphValues run_graph(const tfproto::GraphDef& graph, const FunctionLibrary& lib
   GraphRun run(library, *body, &bind_variable);
   for (const auto& [name, value] : feeds) run.set_feed(feed_key(name), value);
   GraphValues results;
-  for (const auto& name : fetches) results.push_back(run.fetch(body->resolve(name, body->where)));
+  for (const auto& name : fetches) results.push_back(run.fetch(body->resolve(name, body->where), name));
   return results;
 }
 
