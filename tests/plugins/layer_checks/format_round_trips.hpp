@@ -107,8 +107,9 @@ inline void expect_weights_load(const std::filesystem::path& path, const RoundTr
 }
 
 inline void check_weights_format(const FormatPtr& format, const RoundTrip& trip) {
-  // A prefix for checkpoints, a file for the others: one name serves both.
-  const auto path = trip.dir / ("weights." + format->name());
+  // A prefix for checkpoints, a file for the others: one name serves both. Keras 3 (the keras
+  // format) only takes weights files named `*.weights.h5`; the other formats take any name.
+  const auto path = trip.dir / (format->name() + ".weights.h5");
   save_weights(*trip.model, path, SaveOptions{.format = format->name()});
   expect_weights_load(path, trip, trip.label + ": weights through '" + format->name() + "'");
 }
