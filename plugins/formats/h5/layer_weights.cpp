@@ -76,7 +76,7 @@ class Planner {
       arrays = convert_legacy_weights(*owner, std::move(arrays), stored_.keras_version);
       if (!check_count(stored_layer, arrays.size(), variables, target)) return;
       for (std::size_t i = 0; i < arrays.size(); ++i)
-        if (check_shape(stored_layer, stored_layer.weight_names.size() == arrays.size() ? stored_layer.weight_names[i] : "#" + std::to_string(i),
+        if (check_shape(stored_layer, stored_layer.weight_names.size() == arrays.size() ? stored_layer.weight_names[i] : std::string("#").append(std::to_string(i)),
                         arrays[i].shape(), *variables[i], target))
           plan_.push_back({variables[i], std::nullopt, arrays[i]});
       return;
