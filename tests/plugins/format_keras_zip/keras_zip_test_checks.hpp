@@ -14,30 +14,9 @@
 
 #include "keras_zip_test_support.hpp"
 #include "ksave/model.hpp"
+#include "support/error_checks.hpp"
 
 namespace ksave::test::keras_zip {
-
-// The message of the Error that `action` throws (fails the test when nothing is thrown).
-inline std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    BOOST_TEST_MESSAGE("error: " << e.what());
-    return e.what();
-  }
-  BOOST_ERROR("no ksave::Error was thrown");
-  return "";
-}
-
-// True when `message` holds every part (the first missing one is logged).
-inline bool mentions(const std::string& message, std::initializer_list<std::string> parts) {
-  for (const auto& p : parts)
-    if (message.find(p) == std::string::npos) {
-      BOOST_TEST_MESSAGE("'" << p << "' is not in: " << message);
-      return false;
-    }
-  return true;
-}
 
 inline void write_bytes(const std::filesystem::path& path, const std::vector<char>& bytes) {
   std::ofstream out(path, std::ios::binary);

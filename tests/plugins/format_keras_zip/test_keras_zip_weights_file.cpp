@@ -16,8 +16,8 @@
 namespace fs = std::filesystem;
 using namespace ksave;
 namespace kz = ksave::test::keras_zip;
-using kz::error_of;
-using kz::mentions;
+using ksave::test::error_of;
+using ksave::test::mentions;
 using kz::same_weights;
 using kz::wave;
 using kz::write_bytes;

@@ -16,11 +16,14 @@
 #include "ksave/saving.hpp"
 #include "ksave_tf_saved_model.pb.h"
 #include "savedmodel_fixtures.hpp"
+#include "support/error_checks.hpp"
 #include "support/test_data.hpp"
 
 namespace fs = std::filesystem;
 using namespace ksave;
 using namespace ksave::test::savedmodel;
+
+using ksave::test::error_of;
 
 namespace {
 
@@ -32,15 +35,6 @@ const char* const kKerasCase = "tfnet_kerassm_python_func_model";
 const char* const kKerasFolder = "python_func_model";
 
 Tensor floats(std::vector<float> values, Shape shape) { return Tensor::from_vector<float>(values, std::move(shape)); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A copy of a fixture's SavedModel whose saved_model.pb `edit` changes.
 fs::path edited_copy(const fs::path& real, const std::string& case_name, const std::string& folder, const std::string& name,

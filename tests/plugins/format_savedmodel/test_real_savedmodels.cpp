@@ -8,11 +8,14 @@
 #include "ksave/ksave.hpp"
 #include "ksave/saving.hpp"
 #include "savedmodel_fixtures.hpp"
+#include "support/error_checks.hpp"
 #include "support/test_data.hpp"
 
 namespace fs = std::filesystem;
 using namespace ksave;
 using namespace ksave::test::savedmodel;
+
+using ksave::test::error_of;
 
 namespace {
 
@@ -26,15 +29,6 @@ const Case kKerasCases[] = {
     {"tfrust_keras_multiple_inputs_saved_model", "keras_multiple_inputs_saved_model"},
     {"tfnet_kerassm_lstm_from_sequential", "lstm_from_sequential"},
 };
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

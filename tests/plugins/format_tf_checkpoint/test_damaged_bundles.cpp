@@ -12,28 +12,15 @@
 
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/table.hpp"
+#include "support/error_checks.hpp"
 #include "support/test_data.hpp"
 
 namespace fs = std::filesystem;
 using namespace ksave;
+using ksave::test::error_of;
+using ksave::test::mentions;
 
 namespace {
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  BOOST_ERROR("no error thrown");
-  return "";
-}
-
-bool has(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return true;
-  BOOST_TEST_MESSAGE("'" << part << "' not in: " << text);
-  return false;
-}
 
 // A small bundle: "a" float32 [2,3], "b" int64 [4], "s" strings [3].
 fs::path write_sample(const std::string& name) {
@@ -108,9 +95,9 @@ BOOST_AUTO_TEST_CASE(writer_rejects_bad_keys) {
   const fs::path prefix = test::scratch_dir("bad_keys") / "k";
   tf::BundleWriter writer(prefix);
   writer.add("x", Tensor::scalar<float>(1));
-  BOOST_TEST(has(error_of([&] { writer.add("x", Tensor::scalar<float>(2)); }), "duplicate key 'x'"));
-  BOOST_TEST(has(error_of([&] { writer.add("", Tensor::scalar<float>(2)); }), "reserved for the bundle header"));
-  BOOST_TEST(has(error_of([&] { writer.add("y", Tensor::scalar<float>(2), 1); }), "shard 1 of 1"));
+  BOOST_TEST(mentions(error_of([&] { writer.add("x", Tensor::scalar<float>(2)); }), {"duplicate key 'x'"}));
+  BOOST_TEST(mentions(error_of([&] { writer.add("", Tensor::scalar<float>(2)); }), {"reserved for the bundle header"}));
+  BOOST_TEST(mentions(error_of([&] { writer.add("y", Tensor::scalar<float>(2), 1); }), {"shard 1 of 1"}));
 }
 
 BOOST_AUTO_TEST_CASE(missing_data_shard) {
@@ -118,9 +105,9 @@ BOOST_AUTO_TEST_CASE(missing_data_shard) {
   fs::remove(tf::shard_path(prefix, 0, 1));
   tf::BundleReader reader(prefix);  // the index alone is fine
   const std::string e = error_of([&] { reader.read("a"); });
-  BOOST_TEST(has(e, "tensor 'a'"));
-  BOOST_TEST(has(e, "sample.data-00000-of-00001"));
-  BOOST_TEST(has(e, "missing shard"));
+  BOOST_TEST(mentions(e, {"tensor 'a'"}));
+  BOOST_TEST(mentions(e, {"sample.data-00000-of-00001"}));
+  BOOST_TEST(mentions(e, {"missing shard"}));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_index) {
@@ -132,7 +119,7 @@ BOOST_AUTO_TEST_CASE(truncated_index) {
       fs::copy_file(tf::index_path(prefix), tf::index_path(copy));
       fs::resize_file(tf::index_path(copy), keep);
       const std::string e = error_of([&] { tf::BundleReader reader(copy); });
-      BOOST_TEST(has(e, "sample.index"));
+      BOOST_TEST(mentions(e, {"sample.index"}));
     }
   }
 }
@@ -150,18 +137,18 @@ BOOST_AUTO_TEST_CASE(flipped_bit_in_tensor_data) {
   tf::BundleReader reader(prefix);
   BOOST_TEST(reader.read("a").to_vector<float>() == (std::vector<float>{1, 2, 3, 4, 5, 6}));
   const std::string e = error_of([&] { reader.read("b"); });
-  BOOST_TEST(has(e, "tensor 'b'"));
-  BOOST_TEST(has(e, "crc32c mismatch"));
+  BOOST_TEST(mentions(e, {"tensor 'b'"}));
+  BOOST_TEST(mentions(e, {"crc32c mismatch"}));
   const std::string es = error_of([&] { reader.read("s"); });
-  BOOST_TEST(has(es, "tensor 's'"));
-  BOOST_TEST(has(es, "crc32c"));
+  BOOST_TEST(mentions(es, {"tensor 's'"}));
+  BOOST_TEST(mentions(es, {"crc32c"}));
 }
 
 BOOST_AUTO_TEST_CASE(flipped_bit_in_index_block) {
   const fs::path prefix = write_sample("flipped_index");
   flip_byte(tf::index_path(prefix), 12);
   const std::string e = error_of([&] { tf::BundleReader reader(prefix); });
-  BOOST_TEST(has(e, "sample.index"));
+  BOOST_TEST(mentions(e, {"sample.index"}));
 }
 
 BOOST_AUTO_TEST_CASE(shape_that_disagrees_with_the_byte_size) {
@@ -169,9 +156,9 @@ BOOST_AUTO_TEST_CASE(shape_that_disagrees_with_the_byte_size) {
   edit_entry(prefix, "a", [](auto& e) { e.mutable_shape()->mutable_dim(1)->set_size(4); });
   tf::BundleReader reader(prefix);
   const std::string e = error_of([&] { reader.read("a"); });
-  BOOST_TEST(has(e, "tensor 'a'"));
-  BOOST_TEST(has(e, "stored size 24 bytes disagrees"));
-  BOOST_TEST(has(e, "(2, 4)"));
+  BOOST_TEST(mentions(e, {"tensor 'a'"}));
+  BOOST_TEST(mentions(e, {"stored size 24 bytes disagrees"}));
+  BOOST_TEST(mentions(e, {"(2, 4)"}));
 }
 
 BOOST_AUTO_TEST_CASE(absurd_declared_sizes) {
@@ -190,19 +177,19 @@ BOOST_AUTO_TEST_CASE(absurd_declared_sizes) {
   // A string tensor claiming a billion elements in a few hundred bytes.
   edit_entry(prefix, "s", [](auto& e) { e.mutable_shape()->mutable_dim(0)->set_size(1000000000); });
   tf::BundleReader reader(prefix);
-  BOOST_TEST(has(error_of([&] { reader.read("a"); }), "lie outside"));
-  BOOST_TEST(has(error_of([&] { reader.read("b"); }), "too many elements"));
-  BOOST_TEST(has(error_of([&] { reader.read("s"); }), "too small for 1000000000 strings"));
+  BOOST_TEST(mentions(error_of([&] { reader.read("a"); }), {"lie outside"}));
+  BOOST_TEST(mentions(error_of([&] { reader.read("b"); }), {"too many elements"}));
+  BOOST_TEST(mentions(error_of([&] { reader.read("s"); }), {"too small for 1000000000 strings"}));
 }
 
 BOOST_AUTO_TEST_CASE(not_a_table_and_missing_checkpoint) {
   const fs::path dir = test::scratch_dir("not_a_table");
   std::ofstream(dir / "junk.index") << std::string(100, 'j');
-  BOOST_TEST(has(error_of([&] { tf::BundleReader reader(dir / "junk"); }), "bad magic"));
-  BOOST_TEST(has(error_of([&] { tf::BundleReader reader(dir / "absent"); }), "not found"));
+  BOOST_TEST(mentions(error_of([&] { tf::BundleReader reader(dir / "junk"); }), {"bad magic"}));
+  BOOST_TEST(mentions(error_of([&] { tf::BundleReader reader(dir / "absent"); }), {"not found"}));
   const fs::path prefix = write_sample("missing_key");
   tf::BundleReader reader(prefix);
-  BOOST_TEST(has(error_of([&] { reader.read("nope"); }), "key 'nope' not found"));
+  BOOST_TEST(mentions(error_of([&] { reader.read("nope"); }), {"key 'nope' not found"}));
 }
 
 // Every single-byte corruption and every truncation of a small index: each read either works
