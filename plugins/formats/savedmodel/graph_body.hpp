@@ -4,6 +4,7 @@
 // parsing of its FunctionDef on every call.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,27 @@ struct TensorRef {
 };
 
 // How the executor runs a node, decided once from its op type.
+struct PreparedBody;
+
+// The prepared body a call node's function resolves to, filled on the node's first run (bodies
+// are prepared on demand and a function may call itself, so not when the caller is prepared).
+// Later runs skip the library's lock and name lookup; several threads may fill it at once, all
+// with the same pointer, which the library keeps alive as long as itself.
+class CalleeSlot {
+ public:
+  CalleeSlot() = default;
+  CalleeSlot(const CalleeSlot& other) : body_(other.get()) {}
+  CalleeSlot& operator=(const CalleeSlot& other) {
+    body_.store(other.get(), std::memory_order_release);
+    return *this;
+  }
+  const PreparedBody* get() const { return body_.load(std::memory_order_acquire); }
+  void set(const PreparedBody* body) const { body_.store(body, std::memory_order_release); }
+
+ private:
+  mutable std::atomic<const PreparedBody*> body_{nullptr};
+};
+
 enum class OpKind : char { Imported, Const, Placeholder, PassThrough, NoOp, ReadVariable, Variable, Call, While, If, TensorList, Other };
 // Other: a function of the library called by its name, or an op ksave lacks.
 OpKind op_kind(const std::string& op);
@@ -44,6 +66,7 @@ struct PreparedNode {
   bool constants_folded = false;
   const TfOpImporter* importer = nullptr;  // for ops from tf_op_import's table
   std::string callee;             // the function a call node's "f" attr names
+  CalleeSlot callee_body;         // its prepared body, once resolved (or the op's, for function-named ops)
   std::string where;              // "function 'F' node 'N'", for errors
 };
 

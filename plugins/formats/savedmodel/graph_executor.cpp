@@ -39,16 +39,54 @@ bool truthy(const GraphValues& values, const std::string& where) {
   return values[0].tensor.item() != 0;
 }
 
+// The per-run state of a GraphRun. Kept per thread and per call depth and reused, so a call
+// allocates no node-output vectors once a body has run on that thread (cleared values keep their
+// capacity). Per thread: loaded functions may run on several threads at once.
+struct RunBuffers {
+  bool in_use = false;
+  GraphValues args;
+  std::vector<GraphValues> outputs;  // one per node; only the first body.nodes.size() are used
+  std::vector<char> state;
+  std::vector<std::pair<int, bool>> stack;
+  Tensors tensors;  // an imported op's inputs, reused across nodes
+};
+thread_local std::vector<std::unique_ptr<RunBuffers>> buffers_by_depth;
+
+// The buffers of the current call depth, or `spare` when they are taken (a run nested at the
+// same depth, which the executor does not do, would still be correct).
+RunBuffers& acquire_buffers(std::unique_ptr<RunBuffers>& spare) {
+  const auto depth = static_cast<std::size_t>(call_depth);
+  if (buffers_by_depth.size() <= depth) buffers_by_depth.resize(depth + 1);
+  auto& slot = buffers_by_depth[depth];
+  if (!slot) slot = std::make_unique<RunBuffers>();
+  if (slot->in_use) {
+    spare = std::make_unique<RunBuffers>();
+    return *spare;
+  }
+  slot->in_use = true;
+  return *slot;
+}
+
 }  // namespace
 
 // One evaluation of a prepared function body or graph: each node's outputs computed at most once.
 class GraphRun {
  public:
   GraphRun(const FunctionLibrary& library, const PreparedBody& body, const VariableBinder* binder)
-      : library_(library), body_(body), binder_(binder) {
-    outputs_.resize(body.nodes.size());
+      : library_(library), body_(body), binder_(binder), buffers_(acquire_buffers(spare_)), args_(buffers_.args),
+        outputs_(buffers_.outputs), state_(buffers_.state), stack_(buffers_.stack), tensors_(buffers_.tensors) {
+    if (outputs_.size() < body.nodes.size()) outputs_.resize(body.nodes.size());
     state_.assign(body.nodes.size(), kUnvisited);
     if (body.function_body) args_.resize(body.args.size());
+  }
+  GraphRun(const GraphRun&) = delete;
+  GraphRun& operator=(const GraphRun&) = delete;
+  // Drops the values (the tensors must not outlive the run) but keeps the vectors' capacity.
+  ~GraphRun() {
+    for (std::size_t i = 0; i < body_.nodes.size(); ++i) outputs_[i].clear();
+    args_.clear();
+    tensors_.clear();
+    buffers_.in_use = false;
   }
 
   // Function arguments by position.
@@ -82,7 +120,7 @@ class GraphRun {
   }
 
   const GraphValue& output_of(const TensorRef& ref) const {
-    const GraphValues& values = *outputs_[static_cast<std::size_t>(ref.node)];
+    const GraphValues& values = outputs_[static_cast<std::size_t>(ref.node)];
     if (ref.flat >= values.size())
       throw Error(node(ref.node).where + " (" + node(ref.node).def->op() + ") has " + std::to_string(values.size()) +
                   " outputs, output " + std::to_string(ref.flat) + " was asked for");
@@ -117,7 +155,10 @@ class GraphRun {
   void run_node(int index) {
     const PreparedNode& prepared = node(index);
     try {
-      outputs_[static_cast<std::size_t>(index)] = prepared.kind == OpKind::Imported ? run_imported(prepared) : execute(prepared, gather(prepared));
+      GraphValues& out = outputs_[static_cast<std::size_t>(index)];
+      if (prepared.kind == OpKind::Imported) run_imported(prepared, out);
+      else if (prepared.kind == OpKind::PassThrough) gather_into(prepared, out);  // no intermediate vector
+      else execute(prepared, gather(prepared), out);
     } catch (const Error& e) {
       const std::string what = e.what();
       if (what.find(body_.where) != std::string::npos) throw;
@@ -127,45 +168,63 @@ class GraphRun {
 
   GraphValues gather(const PreparedNode& prepared) const {
     GraphValues inputs;
-    inputs.reserve(prepared.inputs.size());
-    for (const TensorRef& input : prepared.inputs) inputs.push_back(value_of(input, prepared.where));
+    gather_into(prepared, inputs);
     return inputs;
   }
+  void gather_into(const PreparedNode& prepared, GraphValues& inputs) const {
+    inputs.reserve(prepared.inputs.size());
+    for (const TensorRef& input : prepared.inputs) inputs.push_back(value_of(input, prepared.where));
+  }
 
-  GraphValues execute(const PreparedNode& prepared, GraphValues inputs) const {
+  // Writes the node's outputs into `out` (empty, with capacity kept from earlier runs).
+  void execute(const PreparedNode& prepared, GraphValues inputs, GraphValues& out) const {
     const tfproto::NodeDef& node = *prepared.def;
     const std::string& where = prepared.where;
     switch (prepared.kind) {
-      case OpKind::Const: return {tensor_value(prepared.constant)};
+      case OpKind::Const: out.push_back(tensor_value(prepared.constant)); return;
       case OpKind::Placeholder: throw Error(where + ": placeholder '" + node.name() + "' was not fed");
-      case OpKind::PassThrough: return inputs;
-      case OpKind::NoOp: return {};
+      case OpKind::PassThrough: out = std::move(inputs); return;
+      case OpKind::NoOp: return;
       case OpKind::ReadVariable:
         if (inputs.size() != 1 || !inputs[0].variable) throw Error(where + ": ReadVariableOp needs a variable handle");
-        return {tensor_value(inputs[0].variable->value())};
+        out.push_back(tensor_value(inputs[0].variable->value()));
+        return;
       case OpKind::Variable: {
         if (!binder_) throw Error(where + ": a variable node where no variables are bound");
         VariablePtr variable = (*binder_)(node);
-        return {variable_value(variable, variable->value())};
+        out.push_back(variable_value(variable, variable->value()));
+        return;
       }
-      case OpKind::Call: return library_.call(prepared.callee.empty() ? function_attr(node, "f", where) : prepared.callee, inputs);
-      case OpKind::While: return run_while(node, std::move(inputs), where);
+      case OpKind::Call:
+        out = library_.call(callee(prepared, prepared.callee.empty() ? function_attr(node, "f", where) : prepared.callee), std::move(inputs));
+        return;
+      case OpKind::While: out = run_while(node, std::move(inputs), where); return;
       case OpKind::If: {
         if (inputs.empty()) throw Error(where + ": If without a condition");
         const bool branch = truthy({inputs[0]}, where);
-        return library_.call(function_attr(node, branch ? "then_branch" : "else_branch", where), GraphValues(inputs.begin() + 1, inputs.end()));
+        out = library_.call(function_attr(node, branch ? "then_branch" : "else_branch", where), GraphValues(inputs.begin() + 1, inputs.end()));
+        return;
       }
-      case OpKind::TensorList: return run_tensor_list_op(node, inputs, where);
+      case OpKind::TensorList: out = run_tensor_list_op(node, inputs, where); return;
       case OpKind::Imported:
       case OpKind::Other: break;
     }
-    if (library_.find(node.op())) return library_.call(node.op(), inputs);
-    throw Error(where + ": TensorFlow op " + node.op() + " is not supported by ksave");
+    if (!library_.find(node.op())) throw Error(where + ": TensorFlow op " + node.op() + " is not supported by ksave");
+    out = library_.call(callee(prepared, node.op()), std::move(inputs));
+  }
+
+  // The prepared body of the one function a call node runs, looked up in the library on the
+  // node's first run only.
+  const PreparedBody& callee(const PreparedNode& prepared, const std::string& name) const {
+    if (const PreparedBody* body = prepared.callee_body.get()) return *body;
+    const auto body = library_.prepared(name);
+    prepared.callee_body.set(body.get());
+    return *body;
   }
 
   // Imported ops take tensors: gathered straight from the producers' outputs (shared storage,
-  // no GraphValue copies).
-  GraphValues run_imported(const PreparedNode& prepared) {
+  // no GraphValue copies); their results are moved into the node's reused output vector.
+  void run_imported(const PreparedNode& prepared, GraphValues& out) {
     tensors_.clear();
     for (std::size_t i = 0; i < prepared.inputs.size(); ++i) {
       const GraphValue& input = value_of(prepared.inputs[i], prepared.where);
@@ -175,10 +234,7 @@ class GraphRun {
     }
     Tensors results = prepared.importer->run(TfOpCall{*prepared.def, tensors_, prepared.attrs, prepared.where, prepared.constants_folded});
     tensors_.clear();
-    GraphValues out;
-    out.reserve(results.size());
     for (auto& t : results) out.push_back(tensor_value(std::move(t)));
-    return out;
   }
 
   GraphValues run_while(const tfproto::NodeDef& node, GraphValues loop, const std::string& where) const {
@@ -196,12 +252,14 @@ class GraphRun {
   const FunctionLibrary& library_;
   const PreparedBody& body_;
   const VariableBinder* binder_;
-  GraphValues args_;
+  std::unique_ptr<RunBuffers> spare_;
+  RunBuffers& buffers_;
+  GraphValues& args_;
   std::map<std::string, GraphValue> feeds_;
-  std::vector<std::optional<GraphValues>> outputs_;
-  std::vector<char> state_;
-  std::vector<std::pair<int, bool>> stack_;
-  Tensors tensors_;  // an imported op's inputs, reused across nodes
+  std::vector<GraphValues>& outputs_;
+  std::vector<char>& state_;
+  std::vector<std::pair<int, bool>>& stack_;
+  Tensors& tensors_;
 };
 
 namespace {
@@ -304,20 +362,21 @@ std::shared_ptr<const PreparedBody> FunctionLibrary::prepared(const tfproto::Gra
   return body;
 }
 
-GraphValues FunctionLibrary::call(const std::string& name, const GraphValues& args) const {
-  const auto body = prepared(name);
-  if (body->args.size() != args.size())
-    throw Error(body->where + " takes " + std::to_string(body->args.size()) + " arguments, " + std::to_string(args.size()) + " were given");
-  if (call_depth >= kMaxCallDepth) throw Error(body->where + ": function calls nest deeper than " + std::to_string(kMaxCallDepth));
+GraphValues FunctionLibrary::call(const std::string& name, GraphValues args) const { return call(*prepared(name), std::move(args)); }
+
+GraphValues FunctionLibrary::call(const PreparedBody& body, GraphValues args) const {
+  if (body.args.size() != args.size())
+    throw Error(body.where + " takes " + std::to_string(body.args.size()) + " arguments, " + std::to_string(args.size()) + " were given");
+  if (call_depth >= kMaxCallDepth) throw Error(body.where + ": function calls nest deeper than " + std::to_string(kMaxCallDepth));
   ++call_depth;
   struct DepthGuard {
     ~DepthGuard() { --call_depth; }
   } guard;
-  GraphRun run(*this, *body, nullptr);
-  for (std::size_t i = 0; i < args.size(); ++i) run.set_argument(i, args[i]);
+  GraphRun run(*this, body, nullptr);
+  for (std::size_t i = 0; i < args.size(); ++i) run.set_argument(i, std::move(args[i]));
   GraphValues results;
-  results.reserve(body->results.size());
-  for (const TensorRef& output : body->results) results.push_back(run.fetch(output, output.key));
+  results.reserve(body.results.size());
+  for (const TensorRef& output : body.results) results.push_back(run.fetch(output, output.key));
   return results;
 }
 

@@ -43,7 +43,9 @@ class FunctionLibrary {
 
   const tfproto::FunctionDef* find(const std::string& name) const;
   // Runs function `name` on one value per input arg; returns one value per output arg.
-  GraphValues call(const std::string& name, const GraphValues& args) const;
+  GraphValues call(const std::string& name, GraphValues args) const;
+  // The same for a body this library prepared (no lock or name lookup).
+  GraphValues call(const PreparedBody& body, GraphValues args) const;
   // Every op type that ksave cannot run on the data paths of these functions (and the functions
   // they call), with where it occurs; empty when everything can run.
   std::string unsupported_ops(const std::vector<std::string>& functions) const;

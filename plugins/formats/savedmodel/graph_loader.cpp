@@ -1,5 +1,6 @@
 #include "graph_loader.hpp"
 
+#include <atomic>
 #include <mutex>
 
 #include "graph_tensor.hpp"
@@ -59,6 +60,27 @@ std::string signature_function_name(const tfproto::SavedObjectGraph& graph, cons
   throw Error(where + ": root.signatures." + signature + " is not a single concrete function");
 }
 
+// A signature's captured inputs (its variables and assets), looked up on its first call and then
+// reused: the variables are shared objects whose values are read when the function runs, so
+// later calls see assignments all the same. A failed lookup is retried (and reported) next call.
+class CapturedInputs {
+ public:
+  const GraphValues& get(const SavedModelGraph& model, const tfproto::SavedConcreteFunction& spec, const std::string& where) {
+    if (const GraphValues* values = ready_.load(std::memory_order_acquire)) return *values;
+    std::lock_guard lock(mutex_);
+    if (!values_) {
+      values_ = std::make_unique<GraphValues>(captured_inputs(*model.meta_graph, spec, *model.variables, model.directory, where));
+      ready_.store(values_.get(), std::memory_order_release);
+    }
+    return *values_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unique_ptr<GraphValues> values_;
+  std::atomic<const GraphValues*> ready_{nullptr};
+};
+
 void bind_tf2(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
   const SavedModelGraph& model = *graph->model;
   const std::string where = "SavedModel " + quoted(model.directory) + " signature '" + f.name + "'";
@@ -73,12 +95,14 @@ void bind_tf2(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
     if (!f.inputs.count(input.key)) throw Error(where + ": function input '" + input.key + "' is not a signature input");
   if (std::string problem = model.library->unsupported_ops({function}); !problem.empty()) return refuse_with(f, where + ": " + problem);
   const tfproto::SavedConcreteFunction* spec = &concrete->second;
-  f.run = [model = graph->model, function, inputs, outputs, spec, where](const NamedTensors& given) {
+  const auto body = model.library->prepared(function);
+  f.run = [model = graph->model, body, inputs, outputs, spec, where, captured = std::make_shared<CapturedInputs>()](const NamedTensors& given) {
+    const GraphValues& captures = captured->get(*model, *spec, where);
     GraphValues args;
+    args.reserve(inputs.size() + captures.size());
     for (const auto& input : inputs) args.push_back(tensor_value(given.at(input.key)));
-    for (auto& captured : captured_inputs(*model->meta_graph, *spec, *model->variables, model->directory, where))
-      args.push_back(std::move(captured));
-    GraphValues results = model->library->call(function, args);
+    args.insert(args.end(), captures.begin(), captures.end());
+    GraphValues results = model->library->call(*body, std::move(args));
     if (results.size() != outputs.size())
       throw Error(where + ": the function returned " + std::to_string(results.size()) + " values for " + std::to_string(outputs.size()) + " outputs");
     NamedTensors named;

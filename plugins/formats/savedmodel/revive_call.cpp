@@ -99,7 +99,7 @@ Tensors TracedCall::operator()(const Tensors& inputs, bool training, const Captu
   GraphValues args;
   for (const auto& t : inputs) args.push_back(tensor_value(t));
   for (int id : c.spec->bound_inputs()) args.push_back(captures(id));
-  GraphValues results = graph_->library->call(c.name, args);
+  GraphValues results = graph_->library->call(c.name, std::move(args));
   if (results.size() < c.output_count)
     throw Error(where_ + ": function '" + c.name + "' returned " + std::to_string(results.size()) + " values, expected at least " +
                 std::to_string(c.output_count));
