@@ -77,7 +77,6 @@ class GraphRun {
         outputs_(buffers_.outputs), state_(buffers_.state), stack_(buffers_.stack), tensors_(buffers_.tensors) {
     if (outputs_.size() < body.nodes.size()) outputs_.resize(body.nodes.size());
     state_.assign(body.nodes.size(), kUnvisited);
-    if (body.function_body) args_.resize(body.args.size());
   }
   GraphRun(const GraphRun&) = delete;
   GraphRun& operator=(const GraphRun&) = delete;
@@ -89,8 +88,8 @@ class GraphRun {
     buffers_.in_use = false;
   }
 
-  // Function arguments by position.
-  void set_argument(std::size_t index, GraphValue value) { args_.at(index) = std::move(value); }
+  // The function arguments, by position (as many as the body takes): taken over, not copied.
+  void set_arguments(GraphValues& args) { args_.swap(args); }
   // Graph feeds by "node:idx".
   void set_feed(const std::string& name, GraphValue value) { feeds_[name] = std::move(value); }
 
@@ -373,7 +372,7 @@ GraphValues FunctionLibrary::call(const PreparedBody& body, GraphValues args) co
     ~DepthGuard() { --call_depth; }
   } guard;
   GraphRun run(*this, body, nullptr);
-  for (std::size_t i = 0; i < args.size(); ++i) run.set_argument(i, std::move(args[i]));
+  run.set_arguments(args);
   GraphValues results;
   results.reserve(body.results.size());
   for (const TensorRef& output : body.results) results.push_back(run.fetch(output, output.key));
