@@ -168,8 +168,9 @@ std::string cell_text(const Json& value) {
   std::string text;
   for (const Json& object : value) {
     std::string item;
-    for (const auto& [k, v] : object.items()) item += (item.empty() ? "" : " ") + json_text(v);
-    text += (text.empty() ? "" : ", ") + item;
+    // Appended piece by piece: GCC 12 reports a false -Wrestrict for `"literal" + std::string`.
+    for (const auto& [k, v] : object.items()) item.append(item.empty() ? "" : " ").append(json_text(v));
+    text.append(text.empty() ? "" : ", ").append(item);
   }
   return text;
 }
