@@ -104,6 +104,16 @@ Tensors concat_v2(const TfOpCall& call) {
   return concat(call.inputs.first(call.inputs.size() - 1), Attrs{{"axis", axis[0]}});
 }
 
+// Conv2DBackpropInput (transposed convolutions): TensorFlow passes input_sizes as the first
+// input (computed from the batch at run time in a Keras trace), ksave as an attribute.
+Tensors conv2d_backprop_input(const TfOpCall& call) {
+  static const KsaveOp op("Conv2DBackpropInput");
+  expect_inputs(call, 3);
+  Attrs attrs = call.attrs;
+  attrs.set("input_sizes", int_values(call.inputs[0], call.where + " input_sizes"));
+  return op(call.inputs.subspan(1), attrs);
+}
+
 Tensors shape_of(const TfOpCall& call) {
   expect_inputs(call, 1);
   const auto* out_type = find_attr(call.node, "out_type");
@@ -258,6 +268,7 @@ const std::map<std::string, TfOpImporter>& table() {
     };
     t["ConcatV2"] = {concat_v2, {}};
     t["Shape"] = {shape_of, {}};
+    t["Conv2DBackpropInput"] = {conv2d_backprop_input, {}};
     t["Fill"] = {fill, {}};
     t["StridedSlice"] = {strided_slice, {}};
     t["StridedSlice"].first_constant_input = 1;
