@@ -10,10 +10,12 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "keras_zip_test_support.hpp"
 #include "ksave/model.hpp"
+#include "ksave/serialization.hpp"
 #include "support/error_checks.hpp"
 
 namespace ksave::test::keras_zip {
@@ -46,6 +48,19 @@ inline FitOptions quiet_fit(int epochs) {
   fit.shuffle = false;
   fit.verbose = 0;
   return fit;
+}
+
+// Functional "outer": features (3) -> Sequential "encoder" (Dense 4 tanh, BatchNormalization)
+// -> Dense "head" (2); returns the model and the nested Sequential.
+inline std::pair<std::shared_ptr<Functional>, std::shared_ptr<Sequential>> nested_encoder_model() {
+  auto inner = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "inner_in"}, {"batch_input_shape", Json::array({nullptr, 3})}}),
+                            make_layer("Dense", {{"name", "inner_dense"}, {"units", 4}, {"activation", "tanh"}}),
+                            make_layer("BatchNormalization", {{"name", "inner_norm"}})},
+      "encoder");
+  KerasTensor in = Input({3}, "features");
+  KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))((*inner)(in));
+  return {std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "outer"), inner};
 }
 
 }  // namespace ksave::test::keras_zip

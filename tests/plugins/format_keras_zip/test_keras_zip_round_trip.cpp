@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using namespace ksave;
 namespace kz = ksave::test::keras_zip;
 using kz::quiet_fit;
+using kz::nested_encoder_model;
 using kz::same_weights;
 using kz::wave;
 
@@ -123,14 +124,7 @@ BOOST_AUTO_TEST_CASE(functional_model_with_a_recurrent_layer_keeps_sublayer_path
 
 BOOST_AUTO_TEST_CASE(a_nested_model_keeps_its_layers_below_its_own_path) {
   const fs::path path = test::scratch_dir("keras_zip_nested") / "nested.keras";
-  auto inner = std::make_shared<Sequential>(
-      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "inner_in"}, {"batch_input_shape", Json::array({nullptr, 3})}}),
-                            make_layer("Dense", {{"name", "inner_dense"}, {"units", 4}, {"activation", "tanh"}}),
-                            make_layer("BatchNormalization", {{"name", "inner_norm"}})},
-      "encoder");
-  KerasTensor in = Input({3}, "features");
-  KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))((*inner)(in));
-  auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "outer");
+  auto [model, inner] = nested_encoder_model();
   auto layout = save_and_reload(model, wave({3, 3}, 0.4f), path);
   // The Functional model's layers: input_layer, sequential, dense; the Sequential's own below it.
   BOOST_TEST(layout.at("layers/sequential/layers/dense/vars/0") == "float32 (3, 4)");

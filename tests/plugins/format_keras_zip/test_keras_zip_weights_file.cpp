@@ -18,6 +18,7 @@ using namespace ksave;
 namespace kz = ksave::test::keras_zip;
 using ksave::test::error_of;
 using ksave::test::mentions;
+using kz::nested_encoder_model;
 using kz::same_weights;
 using kz::wave;
 using kz::write_bytes;
@@ -79,14 +80,7 @@ BOOST_AUTO_TEST_CASE(functional_model_with_an_lstm_round_trips_with_cell_paths) 
 }
 
 BOOST_AUTO_TEST_CASE(a_nested_model_round_trips_below_its_own_path) {
-  auto inner = std::make_shared<Sequential>(
-      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "inner_in"}, {"batch_input_shape", Json::array({nullptr, 3})}}),
-                            make_layer("Dense", {{"name", "inner_dense"}, {"units", 4}, {"activation", "tanh"}}),
-                            make_layer("BatchNormalization", {{"name", "inner_norm"}})},
-      "encoder");
-  KerasTensor in = Input({3}, "features");
-  KerasTensor out = (*make_layer("Dense", {{"name", "head"}, {"units", 2}}))((*inner)(in));
-  auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{out}, "outer");
+  auto [model, inner] = nested_encoder_model();
   // Non-default moving statistics, so that the non-trainable variables are checked too.
   inner->get_layer("inner_norm")->weights()[2]->assign(wave({4}, 0.9f));
   auto layout = round_trip(model, wave({3, 3}, 0.4f), test::scratch_dir("keras_weights_nested") / "nested.weights.h5");
