@@ -3,6 +3,7 @@
 // Padding valid/same (and causal for Conv1D), strides, dilation, groups; channels_last, and
 // channels_first by transposing around the op (Keras itself only runs channels_first on GPU).
 #include "../common/spatial_config.hpp"
+#include "ksave/kernel_bias_options.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -51,16 +52,7 @@ class Conv : public Layer {
       throw Error(r.object() + ": groups (" + std::to_string(groups_) +
                   ") must be positive and divide filters (" + std::to_string(filters_) + ")");
     activation_ = get_activation(r.get<Json>("activation", nullptr));
-    use_bias_ = r.get<bool>("use_bias", true, {"bias"});
-    kernel_initializer_ =
-        get_initializer(r.get<Json>("kernel_initializer", "glorot_uniform", {"init"}));
-    bias_initializer_ = get_initializer(r.get<Json>("bias_initializer", "zeros"));
-    kernel_regularizer_ =
-        get_regularizer(r.get<Json>("kernel_regularizer", nullptr, {"W_regularizer"}));
-    bias_regularizer_ = get_regularizer(r.get<Json>("bias_regularizer", nullptr, {"b_regularizer"}));
-    activity_regularizer_ = get_regularizer(r.get<Json>("activity_regularizer", nullptr));
-    kernel_constraint_ = get_constraint(r.get<Json>("kernel_constraint", nullptr, {"W_constraint"}));
-    bias_constraint_ = get_constraint(r.get<Json>("bias_constraint", nullptr, {"b_constraint"}));
+    options_ = KernelBiasOptions::read(r);
   }
 
   std::string class_name() const override { return kClass; }
@@ -75,14 +67,7 @@ class Conv : public Layer {
     c["dilation_rate"] = spatial::ints_json(dilation_rate_);
     c["groups"] = groups_;
     c["activation"] = serialize(activation_);
-    c["use_bias"] = use_bias_;
-    c["kernel_initializer"] = serialize(kernel_initializer_);
-    c["bias_initializer"] = serialize(bias_initializer_);
-    c["kernel_regularizer"] = serialize(kernel_regularizer_);
-    c["bias_regularizer"] = serialize(bias_regularizer_);
-    c["activity_regularizer"] = serialize(activity_regularizer_);
-    c["kernel_constraint"] = serialize(kernel_constraint_);
-    c["bias_constraint"] = serialize(bias_constraint_);
+    options_.write(c);
     return c;
   }
 
@@ -99,21 +84,18 @@ class Conv : public Layer {
     Shape kernel_shape(kernel_size_.begin(), kernel_size_.end());
     kernel_shape.push_back(channels / groups_);
     kernel_shape.push_back(filters_);
-    kernel_ = add_weight({"kernel", kernel_shape, DType::Float32, kernel_initializer_,
-                          kernel_regularizer_, kernel_constraint_, true});
-    if (use_bias_)
-      bias_ = add_weight({"bias", {filters_}, DType::Float32, bias_initializer_, bias_regularizer_,
-                          bias_constraint_, true});
+    kernel_ = add_weight(options_.kernel_spec(kernel_shape));
+    if (options_.use_bias) bias_ = add_weight(options_.bias_spec(filters_));
   }
 
   Tensors call(const Tensors& inputs, const CallContext&) override {
     Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), channels_first(),
                                          [&](const Tensor& x) { return convolve(x); });
-    if (use_bias_) y = channels_first() ? ops::add(y, channel_bias(y.rank()))
-                                        : ops::bias_add(y, bias_->value());
+    if (options_.use_bias)
+      y = channels_first() ? ops::add(y, channel_bias(y.rank())) : ops::bias_add(y, bias_->value());
     y = activation_(y);
-    if (activity_regularizer_)
-      add_loss(ops::div((*activity_regularizer_)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
+    if (options_.activity_regularizer)
+      add_loss(ops::div((*options_.activity_regularizer)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
     return {y};
   }
 
@@ -175,10 +157,7 @@ class Conv : public Layer {
   std::string padding_, data_format_;
   std::int64_t groups_ = 1;
   Activation activation_;
-  bool use_bias_ = true;
-  InitializerPtr kernel_initializer_, bias_initializer_;
-  RegularizerPtr kernel_regularizer_, bias_regularizer_, activity_regularizer_;
-  ConstraintPtr kernel_constraint_, bias_constraint_;
+  KernelBiasOptions options_;
   VariablePtr kernel_, bias_;
 };
 

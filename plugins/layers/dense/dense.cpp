@@ -1,5 +1,6 @@
 // Dense: outputs = activation(inputs · kernel + bias), on the last axis of inputs of any rank.
 #include "ksave/config.hpp"
+#include "ksave/kernel_bias_options.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/plugin.hpp"
 
@@ -15,14 +16,7 @@ class Dense : public Layer {
     units_ = r.require<std::int64_t>("units", {"output_dim"});
     if (units_ <= 0) throw Error("layer '" + name() + "' (Dense): units must be positive, found " + std::to_string(units_));
     activation_ = get_activation(r.get<Json>("activation", nullptr));
-    use_bias_ = r.get<bool>("use_bias", true, {"bias"});
-    kernel_initializer_ = get_initializer(r.get<Json>("kernel_initializer", "glorot_uniform", {"init"}));
-    bias_initializer_ = get_initializer(r.get<Json>("bias_initializer", "zeros"));
-    kernel_regularizer_ = get_regularizer(r.get<Json>("kernel_regularizer", nullptr, {"W_regularizer"}));
-    bias_regularizer_ = get_regularizer(r.get<Json>("bias_regularizer", nullptr, {"b_regularizer"}));
-    activity_regularizer_ = get_regularizer(r.get<Json>("activity_regularizer", nullptr));
-    kernel_constraint_ = get_constraint(r.get<Json>("kernel_constraint", nullptr, {"W_constraint"}));
-    bias_constraint_ = get_constraint(r.get<Json>("bias_constraint", nullptr, {"b_constraint"}));
+    options_ = KernelBiasOptions::read(r);
   }
 
   std::string class_name() const override { return "Dense"; }
@@ -31,14 +25,7 @@ class Dense : public Layer {
     Json c = Layer::get_config();
     c["units"] = units_;
     c["activation"] = serialize(activation_);
-    c["use_bias"] = use_bias_;
-    c["kernel_initializer"] = serialize(kernel_initializer_);
-    c["bias_initializer"] = serialize(bias_initializer_);
-    c["kernel_regularizer"] = serialize(kernel_regularizer_);
-    c["bias_regularizer"] = serialize(bias_regularizer_);
-    c["activity_regularizer"] = serialize(activity_regularizer_);
-    c["kernel_constraint"] = serialize(kernel_constraint_);
-    c["bias_constraint"] = serialize(bias_constraint_);
+    options_.write(c);
     return c;
   }
 
@@ -47,17 +34,15 @@ class Dense : public Layer {
     if (shapes.size() != 1 || shapes[0].empty() || shapes[0].back() < 0)
       throw Error("layer '" + name() + "' (Dense) needs one input with a known last dimension, found " +
                   (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
-    kernel_ = add_weight({"kernel", {shapes[0].back(), units_}, DType::Float32, kernel_initializer_,
-                          kernel_regularizer_, kernel_constraint_, true});
-    if (use_bias_)
-      bias_ = add_weight({"bias", {units_}, DType::Float32, bias_initializer_, bias_regularizer_, bias_constraint_, true});
+    kernel_ = add_weight(options_.kernel_spec({shapes[0].back(), units_}));
+    if (options_.use_bias) bias_ = add_weight(options_.bias_spec(units_));
   }
 
   Tensors call(const Tensors& inputs, const CallContext&) override {
     Tensor y = ops::matmul(inputs.at(0).as_float(), kernel_->value());
-    if (use_bias_) y = ops::bias_add(y, bias_->value());
+    if (options_.use_bias) y = ops::bias_add(y, bias_->value());
     y = activation_(y);
-    if (activity_regularizer_) add_loss(ops::div(( *activity_regularizer_)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
+    if (options_.activity_regularizer) add_loss(ops::div((*options_.activity_regularizer)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
     return {y};
   }
 
@@ -70,10 +55,7 @@ class Dense : public Layer {
  private:
   std::int64_t units_ = 0;
   Activation activation_;
-  bool use_bias_ = true;
-  InitializerPtr kernel_initializer_, bias_initializer_;
-  RegularizerPtr kernel_regularizer_, bias_regularizer_, activity_regularizer_;
-  ConstraintPtr kernel_constraint_, bias_constraint_;
+  KernelBiasOptions options_;
   VariablePtr kernel_, bias_;
 };
 
