@@ -24,12 +24,15 @@ using namespace ksave;
 
 namespace {
 
+// "w<i>", appended: GCC 12 reports a false -Wrestrict for `"literal" + std::string`.
+std::string weight_name(std::size_t i) { return std::string("w").append(std::to_string(i)); }
+
 // A root holding `count` float32 variables, as a model's layers would.
 struct Weights : Trackable {
   std::vector<VariablePtr> variables;
   std::vector<TrackableChild> trackable_children() const override {
     std::vector<TrackableChild> out;
-    for (std::size_t i = 0; i < variables.size(); ++i) out.push_back({"w" + std::to_string(i), variables[i]});
+    for (std::size_t i = 0; i < variables.size(); ++i) out.push_back({weight_name(i), variables[i]});
     return out;
   }
   std::string trackable_kind() const override { return "weights"; }
@@ -42,7 +45,7 @@ std::shared_ptr<Weights> make_weights(std::size_t count, std::int64_t elements, 
     Tensor t(DType::Float32, {elements});
     if (random)
       for (auto& v : t.values<float>()) v = static_cast<float>(rng() % 1000) * 0.001f;
-    w->variables.push_back(std::make_shared<Variable>("w" + std::to_string(i) + ":0", t));
+    w->variables.push_back(std::make_shared<Variable>(weight_name(i) + ":0", t));
   }
   return w;
 }

@@ -25,23 +25,6 @@ namespace {
 // The TensorFlow release whose layout this writer follows (recorded in meta_info_def).
 constexpr const char* kTensorflowVersion = "2.15.0";
 
-// The model as saved with include_optimizer=false: the same children minus "optimizer", so every
-// other key stays what it is (tf.keras drops that one dependency before saving).
-class WithoutOptimizer : public Trackable {
- public:
-  explicit WithoutOptimizer(std::shared_ptr<Trackable> model) : model_(std::move(model)) {}
-  std::vector<TrackableChild> trackable_children() const override {
-    std::vector<TrackableChild> out;
-    for (auto& child : model_->trackable_children())
-      if (child.name != "optimizer") out.push_back(std::move(child));
-    return out;
-  }
-  std::string trackable_kind() const override { return model_->trackable_kind(); }
-
- private:
-  std::shared_ptr<Trackable> model_;
-};
-
 tfproto::TensorInfo tensor_info(const std::string& name, const KerasTensor& tensor) {
   tfproto::TensorInfo info;
   info.set_name(name);
@@ -138,7 +121,7 @@ void save_keras_saved_model(const Model& model, const fs::path& path, const Save
     traced = trace_model(model, options.include_optimizer);
     root = traced->root;
   } else if (!options.include_optimizer) {
-    root = std::make_shared<WithoutOptimizer>(root);
+    root = tf::without_optimizer(root);
   }
   SavedGraphs graphs = build_saved_graphs(root, model, with_optimizer, traced ? &traced->functions : nullptr);
 

@@ -9,23 +9,6 @@ namespace ksave::plugins::tf_checkpoint {
 namespace {
 namespace fs = std::filesystem;
 
-// The model as seen by a save without its optimizer (include_optimizer=false): the same
-// children minus "optimizer", so every key stays what it is.
-class WithoutOptimizer : public Trackable {
- public:
-  explicit WithoutOptimizer(std::shared_ptr<Trackable> model) : model_(std::move(model)) {}
-  std::vector<TrackableChild> trackable_children() const override {
-    std::vector<TrackableChild> out;
-    for (auto& child : model_->trackable_children())
-      if (child.name != "optimizer") out.push_back(std::move(child));
-    return out;
-  }
-  std::string trackable_kind() const override { return model_->trackable_kind(); }
-
- private:
-  std::shared_ptr<Trackable> model_;
-};
-
 std::shared_ptr<Trackable> root_of(const Model& model) {
   return std::const_pointer_cast<Layer>(model.shared_from_this());
 }
@@ -49,7 +32,7 @@ class TfCheckpointFormat : public Format {
     if (!options.overwrite && fs::exists(tf::index_path(path)))
       throw Error("checkpoint '" + path.string() + "' exists and overwrite is off");
     std::shared_ptr<Trackable> root = root_of(model);
-    if (!options.include_optimizer) root = std::make_shared<WithoutOptimizer>(root);
+    if (!options.include_optimizer) root = tf::without_optimizer(root);
     tf::write_object_checkpoint(root, path);
     // Keras records the weights file as the directory's latest checkpoint (relative path).
     const fs::path directory = path.parent_path().empty() ? fs::path(".") : path.parent_path();

@@ -19,6 +19,29 @@ std::string escape_local_name(const std::string& name) {
   return out;
 }
 
+namespace {
+
+class WithoutOptimizer : public Trackable {
+ public:
+  explicit WithoutOptimizer(std::shared_ptr<Trackable> model) : model_(std::move(model)) {}
+  std::vector<TrackableChild> trackable_children() const override {
+    std::vector<TrackableChild> out;
+    for (auto& child : model_->trackable_children())
+      if (child.name != "optimizer") out.push_back(std::move(child));
+    return out;
+  }
+  std::string trackable_kind() const override { return model_->trackable_kind(); }
+
+ private:
+  std::shared_ptr<Trackable> model_;
+};
+
+}  // namespace
+
+std::shared_ptr<Trackable> without_optimizer(std::shared_ptr<Trackable> model) {
+  return std::make_shared<WithoutOptimizer>(std::move(model));
+}
+
 std::vector<TrackableChild> checkpoint_children(const Trackable& object) {
   std::vector<TrackableChild> children = object.trackable_children();
   for (std::size_t i = 0; i + 1 < children.size(); ++i) {

@@ -26,6 +26,10 @@ std::string escape_local_name(const std::string& name);
 // decides the BFS path (and so the key) of every weighted layer — this puts them back in order.
 std::vector<TrackableChild> checkpoint_children(const Trackable& object);
 
+// The model as a save with include_optimizer=false sees it: the same children minus
+// "optimizer", so every other key stays what it is (tf.keras drops that one dependency).
+std::shared_ptr<Trackable> without_optimizer(std::shared_ptr<Trackable> model);
+
 // The variable's TF1-style name: "dense/kernel:0" → "dense/kernel".
 std::string variable_full_name(const Variable& variable);
 
