@@ -1,0 +1,253 @@
+"""The interop suite's model matrix: one builder per case, written once against the Keras API
+(`K` is `tf_keras` or Keras 3's `keras`), so the same architecture is built by both.
+
+Each case names the inputs it takes (float features or integer ids), how its targets look, the
+loss and metrics it compiles with, and whether it trains deterministically (no Dropout: TF's and
+ksave's random streams differ, so a training comparison would be meaningless).
+"""
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+
+@dataclass
+class Input:
+    shape: tuple            # without the batch dimension
+    vocab: int = 0          # > 0: integer ids in [0, vocab) (with zeros for masking)
+
+
+@dataclass
+class Case:
+    name: str
+    family: str
+    build: Callable         # build(K) -> uncompiled model
+    inputs: list
+    loss: object = "mse"
+    metrics: list = field(default_factory=list)
+    optimizer: Optional[Callable] = None   # optimizer(K) -> optimizer object; None: SGD(0.05)
+    trains: bool = True                    # training steps are compared
+    keras3: bool = True                    # Keras 3 builds it too
+    tf_keras: bool = True
+    subclassed: bool = False               # no config: only the SavedModel and weights formats
+    batch_size: Optional[int] = None       # fixed batch (stateful RNNs)
+    rtol: float = 1e-5
+    atol: float = 1e-6
+
+
+def seq(K, inputs, layers, name=None):
+    """Sequential with an explicit Input, the form both Keras generations accept."""
+    return K.Sequential([K.Input(inputs)] + layers, name=name)
+
+
+# ---------------------------------------------------------------- dense and activations
+
+
+def mlp(K):
+    L = K.layers
+    return seq(K, (12,), [
+        L.Dense(16, activation="relu", kernel_regularizer=K.regularizers.l2(1e-3)),
+        L.Dense(8, activation="tanh", use_bias=False, kernel_constraint=K.constraints.MaxNorm(2.0)),
+        L.Dense(3, activation="softmax", bias_initializer="ones"),
+    ])
+
+
+def activations(K):
+    L = K.layers
+    return seq(K, (10,), [
+        L.Dense(12), L.LeakyReLU(0.2), L.Dense(12), L.ELU(0.5), L.Dense(12), L.ReLU(max_value=0.6, threshold=0.05),
+        L.Dense(12, activation="selu"), L.Dense(12, activation="elu"), L.Dense(12, activation="softplus"),
+        L.Dense(12, activation="swish"), L.Dense(12, activation="hard_sigmoid"), L.PReLU(),
+        L.Dense(12, activation="gelu"), L.Dense(5), L.Softmax(),
+    ])
+
+
+# ---------------------------------------------------------------- convolutions
+
+
+def conv2d(K):
+    L = K.layers
+    return seq(K, (12, 12, 3), [
+        L.Conv2D(6, 3, strides=2, padding="same", activation="relu"),
+        L.Conv2D(4, (2, 3), dilation_rate=(2, 1), padding="valid", use_bias=False),
+        L.BatchNormalization(momentum=0.9, epsilon=1e-2),
+        L.MaxPooling2D(2, strides=1, padding="same"),
+        L.AveragePooling2D((2, 1)),
+        L.Flatten(),
+        L.Dense(4),
+    ])
+
+
+def conv2d_groups(K):
+    L = K.layers
+    return seq(K, (8, 8, 4), [
+        L.Conv2D(6, 3, groups=2, padding="same", activation="relu"),
+        L.GlobalAveragePooling2D(),
+        L.Dense(2),
+    ])
+
+
+def conv1d(K):
+    L = K.layers
+    return seq(K, (16, 3), [
+        L.Conv1D(5, 3, padding="causal", dilation_rate=2, activation="relu"),
+        L.Conv1D(4, 2, strides=2, padding="same"),
+        L.MaxPooling1D(2),
+        L.AveragePooling1D(2, padding="same"),
+        L.GlobalMaxPooling1D(),
+        L.Dense(3),
+    ])
+
+
+def conv_variants(K):
+    L = K.layers
+    return seq(K, (10, 10, 3), [
+        L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", activation="relu"),
+        L.SeparableConv2D(5, 3, strides=2, depth_multiplier=1, padding="valid"),
+        L.Conv2DTranspose(4, 3, strides=2, padding="same"),
+        L.Conv2DTranspose(3, 2, strides=1, padding="valid", use_bias=False),
+        L.GlobalMaxPooling2D(),
+        L.Dense(2),
+    ])
+
+
+def reshaping(K):
+    L = K.layers
+    return seq(K, (6, 6, 2), [
+        L.ZeroPadding2D(((1, 0), (0, 2))),
+        L.Cropping2D(((0, 1), (1, 1))),
+        L.UpSampling2D((1, 2)),
+        L.Permute((2, 1, 3)),
+        L.Reshape((-1, 6)),
+        L.Conv1D(3, 1),
+        L.ZeroPadding1D(1), L.Cropping1D((0, 2)), L.UpSampling1D(2),
+        L.GlobalAveragePooling1D(),
+        L.RepeatVector(2), L.Flatten(), L.Dense(3),
+    ])
+
+
+# ---------------------------------------------------------------- normalization
+
+
+def normalization(K):
+    L = K.layers
+    return seq(K, (5, 6), [
+        L.LayerNormalization(epsilon=1e-3),
+        L.Dense(8),
+        L.BatchNormalization(center=False, momentum=0.8),
+        L.LayerNormalization(axis=-1, scale=False),
+        L.Flatten(),
+        L.Dense(2),
+    ])
+
+
+# ---------------------------------------------------------------- recurrent
+
+
+def lstm(K):
+    L = K.layers
+    return seq(K, (7,), [
+        L.Embedding(20, 6, mask_zero=True),
+        L.LSTM(8, return_sequences=True, recurrent_activation="sigmoid"),
+        L.LSTM(5, go_backwards=True, unit_forget_bias=False),
+        L.Dense(2),
+    ])
+
+
+def gru(K):
+    L = K.layers
+    x = K.Input((6, 4))
+    seq_out, state = L.GRU(5, return_sequences=True, return_state=True, reset_after=True)(x)
+    last = L.GRU(4, reset_after=False, go_backwards=True)(seq_out)
+    out = L.Dense(2)(L.Concatenate()([last, state]))
+    return K.Model(x, out)
+
+
+def simple_rnn(K):
+    L = K.layers
+    return seq(K, (5, 3), [
+        L.SimpleRNN(6, return_sequences=True, activation="relu"),
+        L.TimeDistributed(L.Dense(4)),
+        L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="concat"),
+        L.Bidirectional(L.GRU(3), merge_mode="sum"),
+        L.Dense(2),
+    ])
+
+
+def stateful_lstm(K):
+    L = K.layers
+    return K.Sequential([K.Input((4, 3), batch_size=4), L.LSTM(5, stateful=True), L.Dense(2)])
+
+
+# ---------------------------------------------------------------- functional graphs
+
+
+def multi_io(K):
+    L = K.layers
+    a = K.Input((6,), name="left")
+    b = K.Input((6,), name="right")
+    shared = L.Dense(5, activation="tanh", name="shared")
+    sa, sb = shared(a), shared(b)
+    merged = [L.Add()([sa, sb]), L.Subtract()([sa, sb]), L.Multiply()([sa, sb]), L.Average()([sa, sb]),
+              L.Maximum()([sa, sb]), L.Minimum()([sa, sb])]
+    cat = L.Concatenate(name="cat")(merged)
+    dot = L.Dot(axes=1, normalize=True)([sa, sb])
+    out1 = L.Dense(3, name="zeta")(cat)
+    out2 = L.Dense(1, name="alpha")(L.Concatenate()([cat, dot]))
+    return K.Model([a, b], [out1, out2])
+
+
+def nested(K):
+    L = K.layers
+    inner = K.Sequential([K.Input((6,)), L.Dense(5, activation="relu"), L.Dense(4)], name="inner")
+    x = K.Input((6,))
+    y = inner(x)
+    z = inner(L.Dense(6, activation="tanh")(x))  # the same nested model called twice (node 2)
+    out = L.Dense(2)(L.Concatenate()([y, z]))
+    return K.Model(x, out)
+
+
+def attention(K):
+    L = K.layers
+    q = K.Input((4, 6))
+    v = K.Input((5, 6))
+    att = L.Attention(use_scale=True)([q, v])
+    return K.Model([q, v], L.Dense(2)(L.GlobalAveragePooling1D()(att)))
+
+
+# ---------------------------------------------------------------- subclassed (SavedModel and weights only)
+
+
+def subclassed(K):
+    L = K.layers
+
+    class TwoTower(K.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = L.Dense(7, activation="relu")
+            self.out = L.Dense(3)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = TwoTower()
+    model(K.ops.zeros((1, 5)) if hasattr(K, "ops") else __import__("tensorflow").zeros((1, 5)))
+    return model
+
+
+CASES = [
+    Case("mlp", "dense", mlp, [Input((12,))], loss="categorical_crossentropy", metrics=["accuracy"]),
+    Case("activations", "activations", activations, [Input((10,))]),
+    Case("conv2d", "conv", conv2d, [Input((12, 12, 3))]),
+    Case("conv2d_groups", "conv", conv2d_groups, [Input((8, 8, 4))]),
+    Case("conv1d", "conv", conv1d, [Input((16, 3))]),
+    Case("conv_variants", "conv", conv_variants, [Input((10, 10, 3))]),
+    Case("reshaping", "reshaping", reshaping, [Input((6, 6, 2))]),
+    Case("normalization", "normalization", normalization, [Input((5, 6))]),
+    Case("lstm", "recurrent", lstm, [Input((7,), vocab=20)]),
+    Case("gru", "recurrent", gru, [Input((6, 4))]),
+    Case("simple_rnn", "recurrent", simple_rnn, [Input((5, 3))]),
+    Case("stateful_lstm", "recurrent", stateful_lstm, [Input((4, 3))], batch_size=4, trains=False),
+    Case("multi_io", "functional", multi_io, [Input((6,)), Input((6,))], loss=["mse", "mae"]),
+    Case("nested", "functional", nested, [Input((6,))]),
+    Case("attention", "attention", attention, [Input((4, 6)), Input((5, 6))]),
+    Case("subclassed", "subclassed", subclassed, [Input((5,))], subclassed=True),
+]
