@@ -125,6 +125,7 @@ void Layer::build(const std::vector<Shape>& input_shapes) {
   NameScope scope(name_, NameScope::kIfNotInnermost);
   build_impl(input_shapes);
   built_ = true;
+  build_input_shapes_ = input_shapes;
 }
 
 void Layer::build_impl(const std::vector<Shape>&) {}
@@ -255,7 +256,21 @@ std::vector<VariablePtr> Layer::non_trainable_weights() const {
 }
 
 std::vector<VariablePtr> Layer::weights() const {
-  auto out = trainable_weights();
+  std::vector<VariablePtr> out;
+  if (lists_weights_by_sublayer()) {
+    // Keras's Model.weights: each tracked layer's weights in turn, then the model's own.
+    for (const auto& [_, l] : layers_) {
+      auto w = l->weights();
+      out.insert(out.end(), w.begin(), w.end());
+    }
+    for (const auto& [_, v] : vars_)
+      if (v->trainable()) out.push_back(v);
+    for (const auto& [_, v] : vars_)
+      if (!v->trainable()) out.push_back(v);
+    return dedup(std::move(out));
+  }
+  // Keras's Layer.weights: every trainable weight first, then the non-trainable ones.
+  out = trainable_weights();
   auto nt = non_trainable_weights();
   out.insert(out.end(), nt.begin(), nt.end());
   return dedup(std::move(out));

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "ksave/optimizer.hpp"
+#include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
 
 namespace ksave {
@@ -122,7 +123,10 @@ std::string Model::summary() const {
 }
 
 std::string Model::to_json(int indent) const {
-  Json j = serialize(*this);
+  // The model itself is written as {"class_name", "config"}, its layers as serialize() writes them.
+  Json j = Json::object();
+  j["class_name"] = Registry::global().registered_name_for(Kind::Layer, class_name());
+  j["config"] = get_config();
   j["keras_version"] = kKerasVersion;
   j["backend"] = kBackend;
   return j.dump(indent);

@@ -5,6 +5,11 @@ namespace ksave {
 Variable::Variable(std::string name, Tensor initial_value, bool trainable)
     : name_(std::move(name)), value_(std::move(initial_value)), trainable_(trainable) {}
 
+std::string Variable::shared_name() const {
+  const auto colon = name_.rfind(':');
+  return colon == std::string::npos ? name_ : name_.substr(0, colon);
+}
+
 std::string Variable::short_name() const {
   std::string n = name_;
   if (auto colon = n.rfind(':'); colon != std::string::npos) n.erase(colon);

@@ -97,6 +97,7 @@ class Model : public Layer {
   Tensors call(const Tensors& inputs, const CallContext& ctx) override;
   // Node 0 of a graph model (see create_own_nodes in layer.hpp).
   void create_own_nodes() override;
+  bool lists_weights_by_sublayer() const override { return true; }
   // Subclassed models: the layers are the tracked sublayers.
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 

@@ -20,6 +20,8 @@ class Variable : public Trackable {
   const std::string& name() const { return name_; }
   // Name without scope and ":0" ("kernel").
   std::string short_name() const;
+  // The name without its ":0" output suffix ("dense/kernel"), TensorFlow's shared name.
+  std::string shared_name() const;
   const Shape& shape() const { return value_.shape(); }
   DType dtype() const { return value_.dtype(); }
   bool trainable() const { return trainable_; }

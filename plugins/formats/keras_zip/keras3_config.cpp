@@ -58,6 +58,10 @@ void rewrite_layer_config_for_keras3(const std::string& class_name, Json& config
 // A serialized object (already converted inside) in Keras 3's key order.
 Json keras3_object(const Json& value) {
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
+  // ksave writes nested objects as tf-keras 2.21 does: a registered class by registered_name.
+  if (value.contains("registered_name") && value["registered_name"].is_string() &&
+      value["registered_name"].get<std::string>().find('>') != std::string::npos)
+    class_name = value["registered_name"].get<std::string>();
   Json config = to_keras3_config(value["config"]);
   Json out = Json::object();
   const auto separator = class_name.find('>');

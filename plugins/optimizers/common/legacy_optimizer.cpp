@@ -253,6 +253,12 @@ const LegacyOptimizer::Tracked* LegacyOptimizer::find_tracked(const Variable& va
   return nullptr;
 }
 
+std::vector<VariablePtr> LegacyOptimizer::built_for() const {
+  std::vector<VariablePtr> out;
+  for (const Tracked& t : tracked_) out.push_back(t.variable);
+  return out;
+}
+
 void LegacyOptimizer::build(const std::vector<VariablePtr>& variables) {
   build_hypers();
   std::vector<VariablePtr> fresh;
@@ -323,7 +329,10 @@ void LegacyOptimizer::apply_gradients(const std::vector<std::pair<Tensor, Variab
   prepare_step(lr_t, step);
   grads = clip_gradients(grads, clip_);
   if (weight_decay_) apply_weight_decay(vars, lr_t);
-  for (std::size_t i = 0; i < vars.size(); ++i) update_variable(grads[i], *find_tracked(*vars[i]));
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    prepare_variable(i, step);
+    update_variable(grads[i], *find_tracked(*vars[i]));
+  }
   iterations_->assign_shared(Tensor::scalar<std::int64_t>(step + 1));
 }
 

@@ -80,6 +80,8 @@ class LegacyOptimizer : public Optimizer {
   void build(const std::vector<VariablePtr>& variables) override;
   std::vector<VariablePtr> variables() const override { return weights_; }
   std::vector<TrackableChild> trackable_children() const override;
+  bool new_generation() const override { return style_ != ConfigStyle::Legacy; }
+  std::vector<VariablePtr> built_for() const override;
 
   const std::string& name() const { return name_; }
   ConfigStyle config_style() const { return style_; }
@@ -99,6 +101,9 @@ class LegacyOptimizer : public Optimizer {
   // Per-step coefficients, computed once before the variables are updated; `iterations` is the
   // counter before this step.
   virtual void prepare_step(float lr_t, std::int64_t iterations) = 0;
+  // Called before the update of the variable at `position` in this step's list (Keras's update
+  // order), for optimizers whose per-step values change from one variable to the next.
+  virtual void prepare_variable(std::size_t /*position*/, std::int64_t /*iterations*/) {}
   virtual void update(const UpdateBuffers& buffers) const = 0;
   // Appends the class keys (after learning_rate/decay) in Keras's order.
   virtual void write_config(Json& config) const = 0;

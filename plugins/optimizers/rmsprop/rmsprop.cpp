@@ -35,6 +35,11 @@ class RMSprop final : public LegacyOptimizer {
     if (centered_) specs.push_back({"mg"});
     return specs;
   }
+  std::vector<SlotLoop> slot_loops() const override {
+    return {{{{"rms", "_velocities", "velocity"}}},
+            {{{"momentum", "_momentums", "momentum"}}},
+            {{{"mg", "_average_gradients", "average_gradient"}}}};
+  }
 
   void prepare_step(float lr_t, std::int64_t) override {
     lr_ = lr_t;

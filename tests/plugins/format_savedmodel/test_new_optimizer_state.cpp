@@ -299,6 +299,9 @@ BOOST_AUTO_TEST_CASE(every_new_optimizers_slot_lists_restore_onto_ksaves_slots) 
                                 {"_learning_rate", std::make_shared<Variable>("lr:0", Tensor::from_vector<float>({0.25f}, {}))},
                                 {"_variables", all}};
       for (const auto& [name, node] : lists) root->optimizer->items.push_back({name, node});
+      // Nadam's running momentum product, `_u_product` (ksave's momentum_cache).
+      const bool nadam = c.optimizer["class_name"] == "Nadam";
+      if (nadam) root->optimizer->items.push_back({"_u_product", std::make_shared<Variable>("u:0", Tensor::from_vector<float>({0.5f}, {}))});
       const fs::path prefix = test::scratch_dir("new_optimizer_layout") / "ckpt";
       tf::write_object_checkpoint(root, prefix);
 
@@ -308,6 +311,10 @@ BOOST_AUTO_TEST_CASE(every_new_optimizers_slot_lists_restore_onto_ksaves_slots) 
       const auto& optimizer = *target->optimizer();
       BOOST_TEST(optimizer.iterations()->value().to_vector<std::int64_t>().front() == 42);
       BOOST_TEST(learning_rate(optimizer)->value().to_vector<float>().front() == 0.25f);
+      if (nadam)
+        for (const auto& child : optimizer.trackable_children())
+          if (child.name == "momentum_cache")
+            BOOST_TEST(std::dynamic_pointer_cast<Variable>(child.object)->value().to_vector<float>().front() == 0.5f);
       std::size_t unused_expected = 0;
       for (std::size_t n = 1; n <= c.order.size(); ++n) {
         const std::string& entry = c.order[n - 1];

@@ -28,13 +28,14 @@ namespace {
 const char* const kCase = "tfrust_keras_single_input_saved_model";
 
 // Sequential Dense(5, relu, name test_in) → Dense(5, relu) → Dense(1, sigmoid, name test_out),
-// input (None, 5), compiled with Adam (the fixture's README).
+// input (None, 5), compiled with Adam (the fixture's README): TF 2.3's OptimizerV2 Adam, which is
+// tf-keras 2.21's legacy Adam (a config without is_legacy_optimizer, as old files have).
 std::shared_ptr<Sequential> tfrust_model(bool compile = true) {
   auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{
       make_layer("Dense", {{"units", 5}, {"activation", "relu"}, {"name", "test_in"}, {"batch_input_shape", {nullptr, 5}}}),
       make_layer("Dense", {{"units", 5}, {"activation", "relu"}, {"name", "dense"}}),
       make_layer("Dense", {{"units", 1}, {"activation", "sigmoid"}, {"name", "test_out"}})});
-  if (compile) model->compile(Json("adam"), Json("binary_crossentropy"));
+  if (compile) model->compile(Json{{"class_name", "Adam"}, {"config", Json::object()}}, Json("binary_crossentropy"));
   return model;
 }
 
@@ -205,6 +206,31 @@ BOOST_AUTO_TEST_CASE(checkpoint_save_restore_and_manager) {
   const auto kept = tf::read_checkpoint_state(managed).value();
   BOOST_TEST(kept.all_model_checkpoint_paths == (std::vector<std::string>{"ckpt-2", "ckpt-3"}));
   BOOST_TEST(kept.all_model_checkpoint_timestamps.size() == 2u);
+}
+
+// tf-keras 2.21's own Adam ("adam"): its state sits under optimizer/_variables/N, restored into
+// an optimizer built for the model's variables, as TensorFlow restores it.
+BOOST_AUTO_TEST_CASE(new_generation_optimizer_state_through_the_checkpoint_api) {
+  const Tensor x = Tensor::from_vector<float>({0.1f, 0.2f, 0.3f, 0.4f, 0.5f, -1, 2, 0, 1, -0.5f}, {2, 5});
+  const Tensor y = Tensor::from_vector<float>({1, 0}, {2, 1});
+  auto model = tfrust_model(false);
+  model->compile(Json("adam"), Json("binary_crossentropy"));
+  model->train_on_batch({x}, {y});
+  const fs::path dir = test::scratch_dir("checkpoint_new_optimizer");
+  std::make_shared<tf::Checkpoint>(tf::Checkpoint::Objects{{"optimizer", model->optimizer()}, {"model", model}})->save(dir / "ckpt");
+  const auto keys = tf::CheckpointReader(dir).variable_to_shape_map();
+  BOOST_TEST(keys.count("optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE"));
+  BOOST_TEST(keys.count("optimizer/_variables/1/.ATTRIBUTES/VARIABLE_VALUE"));
+
+  auto other = tfrust_model(false);
+  other->compile(Json("adam"), Json("binary_crossentropy"));
+  other->optimizer()->build(other->trainable_weights());
+  std::make_shared<tf::Checkpoint>(tf::Checkpoint::Objects{{"model", other}, {"optimizer", other->optimizer()}})
+      ->restore(dir)
+      .assert_consumed();
+  const auto ours = model->optimizer()->variables(), theirs = other->optimizer()->variables();
+  BOOST_REQUIRE(ours.size() == theirs.size());
+  for (std::size_t i = 0; i < ours.size(); ++i) BOOST_TEST(bitwise_equal(ours[i]->value(), theirs[i]->value()), ours[i]->name());
 }
 
 BOOST_AUTO_TEST_CASE(deferred_restoration_after_build) {

@@ -34,15 +34,34 @@ inline Tensor random_tensor(const Shape& shape, unsigned seed, float lo = -1.0f,
   return Tensor::from_vector<float>(v, shape);
 }
 
+// A config value with nested objects in the older {"class_name", "config"} form: tf-keras 2.21
+// writes them with "module" and "registered_name" keys (checked against real tf-keras in the
+// interop suite), the configs given here use either form.
+inline Json without_module_keys(const Json& value) {
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (const auto& v : value) out.push_back(without_module_keys(v));
+    return out;
+  }
+  if (!value.is_object()) return value;
+  Json out = Json::object();
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    if (it.key() == "module" || (it.key() == "registered_name" && it.value().is_null())) continue;
+    out[it.key()] = without_module_keys(it.value());
+  }
+  return out;
+}
+
 // Every key of `config` comes back with the same value, and the layer rebuilt from get_config
 // gives the same config again, byte for byte.
 inline void check_config_round_trip(const std::string& class_name, const Json& config) {
   const LayerPtr a = layer_from(class_name, config);
   const Json ca = a->get_config();
-  for (auto it = config.begin(); it != config.end(); ++it)
-    BOOST_TEST(ca.value(it.key(), Json("<missing>")) == it.value(),
-               class_name << " key '" << it.key() << "': " << ca.value(it.key(), Json("<missing>")).dump() << " vs "
-                          << it.value().dump());
+  for (auto it = config.begin(); it != config.end(); ++it) {
+    const Json got = without_module_keys(ca.value(it.key(), Json("<missing>")));
+    BOOST_TEST(got == without_module_keys(it.value()),
+               class_name << " key '" << it.key() << "': " << got.dump() << " vs " << it.value().dump());
+  }
   const LayerPtr b = layer_from(class_name, ca);
   BOOST_TEST(b->get_config().dump() == ca.dump());
 }
