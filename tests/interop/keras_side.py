@@ -91,7 +91,7 @@ def reset_states(model):
     """Zero the states of a stateful model's recurrent layers (Keras 3's Sequential has no
     reset_states of its own; its layers do)."""
     for layer in model.layers:
-        if hasattr(layer, "reset_states"):
+        if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
             layer.reset_states()
 
 

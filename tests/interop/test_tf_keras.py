@@ -66,11 +66,13 @@ def keras_writes(case, index, folder):
     ks.train(model, batches[:2])
     files = {}
     if not case.subclassed:
-        files["h5"] = os.path.join(folder, "model.h5")
-        model.save(files["h5"])
+        # to_json first: tf-keras's .h5 save flags nested Sequentials (use_legacy_config) so that
+        # every later to_json writes their layers in the legacy form.
         files["json"] = os.path.join(folder, "model.json")
         with open(files["json"], "w") as f:
             f.write(model.to_json())
+        files["h5"] = os.path.join(folder, "model.h5")
+        model.save(files["h5"])
     files["savedmodel"] = os.path.join(folder, "savedmodel")
     model.save(files["savedmodel"], save_format="tf")
     files["weights_h5"] = os.path.join(folder, "weights.h5")
@@ -223,13 +225,22 @@ def keras_resumes(written, path, batches):
 
 
 def keras_resumes_own_file(written, ksave_wrote, fmt):
-    """tf-keras resuming a file it wrote itself of the state it read from ksave's .h5 (which
-    tf-keras reads whole): the reference where the format loses state for tf-keras too."""
-    if "h5" not in ksave_wrote["files"]:
-        return None  # a subclassed model: no whole-state file tf-keras reads exactly
+    """tf-keras resuming a file it wrote itself of the state it read from ksave: the reference
+    where the format loses state for tf-keras too. The state comes from ksave's .h5, which
+    tf-keras reads whole; where tf-keras cannot read that .h5 (it cannot read its own .h5 of a
+    model with a registered custom activation either), from ksave's file of the format itself."""
+    sources = [ksave_wrote["files"][f] for f in ("h5", fmt) if f in ksave_wrote["files"]]
     own = os.path.join(written["folder"], "ksave_wrote", f"keras_resaved_{fmt}" + (".h5" if fmt == "h5" else ""))
-    K.models.load_model(ksave_wrote["files"]["h5"]).save(own, save_format="h5" if fmt == "h5" else "tf")
-    return keras_resumes(written, own, written["raw_batches"][7:10])
+    for i, source in enumerate(sources):
+        try:
+            model = K.models.load_model(source)
+        except (TypeError, ValueError):
+            if i + 1 == len(sources):
+                raise
+            continue
+        model.save(own, save_format="h5" if fmt == "h5" else "tf")
+        return keras_resumes(written, own, written["raw_batches"][7:10])
+    return None
 
 
 @pytest.mark.parametrize("fmt", ["h5", "savedmodel"])

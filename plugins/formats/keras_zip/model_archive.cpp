@@ -67,6 +67,7 @@ void compile_and_restore_optimizer(const fs::path& path, const h5::File& weights
 ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   ZipReader zip(path);
   Json config = read_config(zip);
+  keras3_names_to_ksave(config);
   ModelPtr model;
   try {
     model = model_from_config(config, options.custom_objects);
