@@ -28,6 +28,10 @@ def main(folder):
         families = ", ".join(sorted(cell["families"]))
         print(f"| {fmt} | {direction} | {families} | {cell['checks']} | {cell['worst']:.2g} |")
     print(f"\n{len(rows)} checks passed in all.")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import known_differences
+    open_count = sum(len(entries) for entries in known_differences.KNOWN.values())
+    print(f"{open_count} known differences (strict expected failures) listed in tests/interop/known_differences.py.")
 
 
 if __name__ == "__main__":

@@ -323,8 +323,10 @@ void LegacyOptimizer::apply_gradients(const std::vector<std::pair<Tensor, Variab
     for (const auto& [grad, var] : grads_and_vars) names += (names.empty() ? "" : ", ") + (var ? var->name() : "?");
     throw Error(where() + ": no gradients provided for any variable (" + names + ")");
   }
+  const bool unbuilt = tracked_.empty();
   build(vars);
   const std::int64_t step = iterations_->value().data<std::int64_t>()[0];
+  if (unbuilt && step == 0) variables_built_by_first_step_ = tracked_.size();
   const float lr_t = current_learning_rate();
   prepare_step(lr_t, step);
   grads = clip_gradients(grads, clip_);

@@ -129,6 +129,10 @@ class LegacyOptimizer : public Optimizer {
   float raw_learning_rate() const;
   VariablePtr add_extra_weight(const std::string& key, Tensor initial_value);
   bool built() const { return hypers_built_; }
+  // How many variables the first training step built the optimizer for (0 when it was built
+  // before training, as loaders build it to restore its state). tf-keras builds it inside its
+  // traced train step, which TensorFlow then traces a second time (Nadam's quirk depends on it).
+  std::size_t variables_built_by_first_step() const { return variables_built_by_first_step_; }
   // True for configs of the Keras >= 2.11 / Keras 3 optimizers.
   bool new_optimizer_rules() const { return style_ != ConfigStyle::Legacy; }
 
@@ -156,6 +160,7 @@ class LegacyOptimizer : public Optimizer {
   std::vector<std::string> class_keys_;
   std::string name_;
   ConfigStyle style_ = ConfigStyle::Legacy;
+  std::size_t variables_built_by_first_step_ = 0;
   bool legacy_marker_ = false;          // the config said "is_legacy_optimizer": true
   Json learning_rate_given_;
   LearningRateSchedulePtr schedule_;

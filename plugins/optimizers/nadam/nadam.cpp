@@ -10,10 +10,14 @@
 // scheduled learning rate; its momentum product is the same running product, which Keras 3
 // multiplies once per step. tf-keras >= 2.11 (configs with is_legacy_optimizer: false) decides
 // in Python, while tracing its update, whether a variable reuses the product: a counter that
-// starts at 1 and grows by one per variable traced is baked into the graph, so at run time the
-// k-th variable (0-based, in update order) reuses the product only when iterations == k - 1 and
-// every other variable multiplies it by mu_t again (tf_keras/src/optimizers/nadam.py,
-// update_step; measured against tf-keras 2.21 in the interop suite). ksave does the same.
+// starts at 1 when the optimizer is built and grows by one per variable traced is baked into
+// the graph as c0 + k for the k-th variable (0-based, in update order), which reuses the product
+// only when c0 + k == iterations + 2; every other variable multiplies it by mu_t again
+// (tf_keras/src/optimizers/nadam.py, update_step). c0 is 1 when the optimizer was built before
+// training (a loaded model); when the first train step builds it, TensorFlow traces that step
+// twice (variables created on the first trace) and runs the second trace: c0 = n + 1 for n
+// variables (measured with tf-keras 2.21: _u_product_counter is 1 + 2n after the first step and
+// u_product is mu_1^n). ksave does the same.
 #include <cmath>
 
 #include "legacy_optimizer.hpp"
@@ -71,7 +75,8 @@ class Nadam final : public LegacyOptimizer {
 
   void prepare_variable(std::size_t position, std::int64_t iterations) override {
     if (!traced_product_) return;
-    if (static_cast<std::int64_t>(position) == iterations + 1)
+    const auto c0 = static_cast<std::int64_t>(1 + variables_built_by_first_step());
+    if (c0 + static_cast<std::int64_t>(position) == iterations + 2)
       use_product(cache_->value().as_float().data<float>()[0]);
     else
       multiply_product();
