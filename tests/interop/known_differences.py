@@ -46,13 +46,6 @@ KNOWN = {
         **{f"test_keras3_reads_ksave_model[{case}-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5 for case in (
             "activations", "attention", "conv1d", "conv2d", "conv2d_groups", "conv_variants", "custom", "gru",
             "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm")},
-        "test_ksave_serves_export[activations]": "ksave's graph executor lacks TensorFlow's Erfc op (gelu)",
-        "test_ksave_serves_export[conv1d]": "ksave's graph executor lacks SpaceToBatchND/BatchToSpaceND (dilated convolutions)",
-        "test_ksave_serves_export[conv2d]": "ksave's graph executor lacks SpaceToBatchND/BatchToSpaceND (dilated convolutions)",
-        "test_ksave_serves_export[normalization]": "ksave's graph executor lacks TensorFlow's Prod op (Tensordot)",
-        "test_ksave_serves_export[lstm]": "ksave's graph executor lacks Range and ReverseV2 (Keras 3's recurrent loops)",
-        "test_ksave_serves_export[gru]": "ksave's graph executor lacks Range and ReverseV2 (Keras 3's recurrent loops)",
-        "test_ksave_serves_export[simple_rnn]": "ksave's graph executor lacks Range and ReverseV2 (Keras 3's recurrent loops)",
         "test_ksave_reads_weights_file[activations]":
             "Keras 3's to_json names hard_sigmoid (relu6(x + 3) / 6) as tf-keras named 0.2 x + 0.5; ksave's "
             "JSON reader keeps tf-keras's meaning (the .keras reader knows the archive is Keras 3's)",
