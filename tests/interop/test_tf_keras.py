@@ -317,3 +317,23 @@ def test_checkpoint_listing_equals_tensorflow(written, ksave_wrote):
     for name in their_vars:
         assert our_vars[name] == their_vars[name], f"{case.name}: {name}: ksave {our_vars[name]} vs TF {their_vars[name]}"
     REPORT.add(case.family, "checkpoint", "ksave→tf.train", "list_variables equal")
+
+
+def test_keras_revives_ksave_custom_savedmodel_without_the_classes(written, ksave_wrote):
+    """The guide: a custom-layer model saved as a SavedModel loads in TensorFlow without its
+    Python classes, revived from the traced functions, and predicts the same."""
+    case = written["case"]
+    if case.name != "custom":
+        pytest.skip("only the custom-objects case has classes to leave out")
+    registered = K.saving.get_custom_objects()
+    hidden = {k: registered.pop(k) for k in [k for k in registered if k.startswith("Interop>")]}
+    try:
+        model = K.models.load_model(ksave_wrote["files"]["savedmodel"], compile=False)
+        assert not any(type(layer).__name__ == "ScaledDense" for layer in model.layers), \
+            "the class was found: the test did not hide it"
+        got = ks.predict(model, written["x_test_arrays"])
+    finally:
+        registered.update(hidden)
+    worst = interop.assert_all_close(got, ksave_wrote["predicted"], f"{case.name}: tf-keras reviving ksave's SavedModel "
+                                     "without the custom classes", case.rtol, case.atol)
+    REPORT.add(case.family, "savedmodel", "ksave→tf-keras", "revived without the classes", worst)

@@ -108,10 +108,12 @@ Json layer_metadata(const Layer& layer, const Model* root_model, bool with_train
     ConfigDialectScope dialect(ConfigDialect::SavedModel);
     serialized = serialize(layer);
   }
-  Json out = {{"name", layer.name()}, {"trainable", layer.trainable()}, {"expects_training_arg", true},
+  const auto* model = dynamic_cast<const Model*>(&layer);
+  // Whether Keras passes `training` to the traced call when it revives a layer of an unknown
+  // class: a model's traces take it, a layer's (inference only) do not (function_spec).
+  Json out = {{"name", layer.name()}, {"trainable", layer.trainable()}, {"expects_training_arg", model != nullptr},
               {"dtype", std::string(dtype_name(layer.dtype()))},
               {"batch_input_shape", layer.batch_input_shape() ? shape_json(*layer.batch_input_shape()) : Json(nullptr)}};
-  const auto* model = dynamic_cast<const Model*>(&layer);
   if (!model) out["stateful"] = false;
   out["must_restore_from_config"] = false;
   out["preserve_input_structure_in_config"] = false;
