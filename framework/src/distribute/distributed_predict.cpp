@@ -2,6 +2,7 @@
 // rows, then every rank gathers every slice, so all ranks return the whole result.
 #include <cstring>
 
+#include "../concat_outputs.hpp"
 #include "ksave/data_parallel.hpp"
 #include "ksave/model.hpp"
 
@@ -58,13 +59,7 @@ Tensors Model::predict(const Tensors& inputs, std::int64_t batch_size, const Dat
   for (const std::string& message : strategy.collectives().allgather(pack(mine)))
     if (!message.empty()) parts.push_back(unpack(message));
   if (parts.empty()) throw Error("data-parallel predict on model '" + name() + "': no rows to predict");
-  Tensors out;
-  for (std::size_t k = 0; k < parts[0].size(); ++k) {
-    std::vector<Tensor> pieces;
-    for (const auto& p : parts) pieces.push_back(p[k]);
-    out.push_back(concat_rows(pieces));
-  }
-  return out;
+  return detail::concat_outputs(parts);
 }
 
 }  // namespace ksave
