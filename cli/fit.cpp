@@ -1,9 +1,13 @@
 // ksave fit: trains a saved model with the optimizer, loss and metrics its file records
-// (Keras's training_config) and saves the result.
+// (Keras's training_config) and saves the result. Started by mpirun, every process trains its
+// slice of each batch (data-parallel, launcher/) and the weights are saved in shards.
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
+#include "ksave/collectives.hpp"
 #include "ksave/saving.hpp"
+#include "launcher.hpp"
 
 namespace ksave::cli {
 namespace {
@@ -12,8 +16,11 @@ int run(const Args& args);
 
 const Command kFit{"fit",
                    "fit MODEL [--weights W] --x X.npy [--x ...] --y Y.npy [--y ...] --epochs N --batch-size B "
-                   "[--no-shuffle] [--verbose 0|1|2] --save OUT [--format FMT]",
-                   "Trains MODEL as its saved training configuration says and saves it to OUT.", run};
+                   "[--no-shuffle] [--seed S] [--verbose 0|1|2] [--save OUT [--format FMT]] [--save-weights W]",
+                   "Trains MODEL as its saved training configuration says and saves it to OUT and/or its weights "
+                   "to W (under mpirun: every process trains a slice of each batch; a TF checkpoint W is "
+                   "written in one shard per process).",
+                   run};
 
 int run(const Args& args) {
   po::options_description visible("options");
@@ -24,17 +31,23 @@ int run(const Args& args) {
       ("epochs", po::value<int>(), "passes over the data")
       ("batch-size", po::value<std::int64_t>(), "rows per step")
       ("no-shuffle", "keep the rows in order")
+      ("seed", po::value<std::uint64_t>()->default_value(0), "shuffling seed (0: random)")
       ("verbose", po::value<int>()->default_value(1), "0 silent, 1 progress bar, 2 one line per epoch")
       ("save", po::value<std::string>(), "where the trained model goes")
-      ("format", po::value<std::string>()->default_value(""), "its format (default: from OUT's extension)");
+      ("format", po::value<std::string>()->default_value(""), "its format (default: from OUT's extension)")
+      ("save-weights", po::value<std::string>(), "where the trained weights go (.h5, or a TF checkpoint prefix)");
   po::options_description hidden;
   hidden.add_options()("MODEL", po::value<std::string>());
   po::positional_options_description positional;
   positional.add("MODEL", 1);
   po::variables_map vm;
   if (!parse_command_line(kFit, args, visible, hidden, positional, vm)) return 0;
-  for (const char* name : {"MODEL", "x", "y", "epochs", "batch-size", "save"}) require_option(vm, name);
+  for (const char* name : {"MODEL", "x", "y", "epochs", "batch-size"}) require_option(vm, name);
+  if (!vm.count("save") && !vm.count("save-weights")) throw CommandLineError("give --save, --save-weights or both");
+  // First, before any op runs: under mpirun this sets the kernels' threads per process.
   FitOptions options;
+  options.strategy = strategy_from_launcher();
+  options.seed = vm["seed"].as<std::uint64_t>();
   options.epochs = vm["epochs"].as<int>();
   options.batch_size = vm["batch-size"].as<std::int64_t>();
   options.shuffle = !vm.count("no-shuffle");
@@ -56,13 +69,26 @@ int run(const Args& args) {
   const History history = model->fit(read_npy_files(vm["x"].as<std::vector<std::string>>()),
                                      read_npy_files(vm["y"].as<std::vector<std::string>>()), options);
 
-  SaveOptions save;
-  save.format = vm["format"].as<std::string>();
-  save_model(*model, vm["save"].as<std::string>(), save);
+  // Every process saves: rank 0 writes whole files, each rank its shard of a TF checkpoint.
+  std::optional<CollectiveScope> collective;
+  if (options.strategy) collective.emplace(options.strategy->collectives());
+  std::string saved;
+  if (vm.count("save")) {
+    SaveOptions save;
+    save.format = vm["format"].as<std::string>();
+    save_model(*model, vm["save"].as<std::string>(), save);
+    saved = vm["save"].as<std::string>();
+  }
+  if (vm.count("save-weights")) {
+    save_weights(*model, vm["save-weights"].as<std::string>());
+    saved += (saved.empty() ? "" : " and ") + vm["save-weights"].as<std::string>();
+  }
+  if (options.strategy && !options.strategy->is_chief()) return 0;
   auto loss = history.history.find("loss");
   if (loss != history.history.end() && !loss->second.empty())
     std::cout << "trained " << loss->second.size() << " epochs, final loss " << loss->second.back() << "; ";
-  std::cout << "saved " << vm["save"].as<std::string>() << "\n";
+  if (options.strategy) std::cout << "on " << options.strategy->num_replicas() << " processes; ";
+  std::cout << "saved " << saved << "\n";
   return 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "concat_outputs.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
@@ -100,13 +101,7 @@ Tensors Model::predict(const Tensors& inputs, std::int64_t batch_size) {
     for (const auto& t : inputs) batch.push_back(t.slice_rows(begin, end));
     parts.push_back(predict_on_batch(batch));
   }
-  Tensors out;
-  for (std::size_t k = 0; k < parts[0].size(); ++k) {
-    std::vector<Tensor> pieces;
-    for (const auto& p : parts) pieces.push_back(p[k]);
-    out.push_back(concat_rows(pieces));
-  }
-  return out;
+  return detail::concat_outputs(parts);
 }
 
 Tensor Model::predict(const Tensor& input, std::int64_t batch_size) {

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <random>
 
+#include "ksave/collectives.hpp"
 #include "ksave/registry.hpp"
 
 namespace ksave {
@@ -90,7 +91,9 @@ std::string format_for_weights_path(const fs::path& path) {
 
 void save_model(const Model& model, const fs::path& path, const SaveOptions& options) {
   std::string name = options.format.empty() ? format_for_model_path(path) : options.format;
-  require_capability(get_format(name), Capability::SaveModel, "save whole models", path)->save_model(model, path, options);
+  FormatPtr f = require_capability(get_format(name), Capability::SaveModel, "save whole models", path);
+  // Under a multi-process CollectiveScope every rank calls this; rank 0 writes the file.
+  run_on_chief("saving '" + path.string() + "' (" + f->name() + ")", [&] { f->save_model(model, path, options); });
 }
 
 ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
@@ -101,7 +104,13 @@ ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
 
 void save_weights(const Model& model, const fs::path& path, const SaveOptions& options) {
   std::string name = options.format.empty() ? format_for_weights_path(path) : options.format;
-  require_capability(get_format(name), Capability::SaveWeights, "save weights", path)->save_weights(model, path, options);
+  FormatPtr f = require_capability(get_format(name), Capability::SaveWeights, "save weights", path);
+  // Under a multi-process CollectiveScope every rank calls this: a format that writes shards
+  // does its own collective work; any other is written by rank 0.
+  if (f->can(Capability::ShardedSaveWeights) && current_multi_process_collectives())
+    f->save_weights(model, path, options);
+  else
+    run_on_chief("saving weights '" + path.string() + "' (" + f->name() + ")", [&] { f->save_weights(model, path, options); });
 }
 
 LoadStatus load_weights(Model& model, const fs::path& path, const LoadOptions& options) {

@@ -46,7 +46,9 @@ TrainCase train_case(const fs::path& oracle_dir, const fs::path& dir) {
 
 BOOST_AUTO_TEST_CASE(fit_usage_and_runtime_errors) {
   const fs::path dir = ksave::test::scratch_dir("cli_fit_errors");
-  BOOST_TEST(run_ksave({"fit", "m.json", "--x", "x.npy", "--y", "y.npy", "--epochs", "1", "--batch-size", "2"}).status == 2);
+  const auto nowhere = run_ksave({"fit", "m.json", "--x", "x.npy", "--y", "y.npy", "--epochs", "1", "--batch-size", "2"});
+  BOOST_TEST(nowhere.status == 2);
+  BOOST_TEST(contains(nowhere.err, "--save-weights"), nowhere.err);
   BOOST_TEST(run_ksave({"fit", "m.json", "--x", "x.npy", "--y", "y.npy", "--epochs", "1", "--batch-size", "2", "--save", "o.json",
                         "--verbose", "5"}).status == 2);
   // A plain to_json file records no optimizer or loss.

@@ -42,7 +42,9 @@ struct LoadStatus {
   bool partial_ok = false;
 };
 
-enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect, LoadFunctions };
+// ShardedSaveWeights: under a multi-process CollectiveScope (collectives.hpp) every rank calls
+// save_weights and the format writes one shard per rank; other formats are written by rank 0.
+enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect, LoadFunctions, ShardedSaveWeights };
 
 class Format {
  public:

@@ -13,6 +13,7 @@
 namespace ksave {
 
 class Model;
+class DataParallelStrategy;  // data_parallel.hpp
 
 // Keras's History: one value per epoch for every logged quantity ("loss", "val_loss", ...).
 struct History {
@@ -58,6 +59,9 @@ struct FitOptions {
   // class being argmax of a one-hot row or the label itself; combined with sample_weight by product.
   ClassWeights class_weight;
   Tensor validation_sample_weight;   // validation_data's third element; split off with validation_split
+  // Data-parallel training (data_parallel.hpp): every rank calls fit with the same data and
+  // options; batch_size is the global batch, split across the ranks. Null: this process alone.
+  std::shared_ptr<DataParallelStrategy> strategy;
 };
 
 // ---- Keras's built-in callbacks (framework/src/training/callbacks.cpp) ----

@@ -4,11 +4,19 @@
 #include <iostream>
 #include <limits>
 
+#include "ksave/collectives.hpp"
 #include "ksave/model.hpp"
 #include "ksave/saving.hpp"
 
 namespace ksave {
 namespace {
+
+// Keras's callback messages; in a data-parallel job only rank 0 prints (every rank runs the
+// callbacks with the same logs).
+bool shows_messages(int verbose) {
+  const Collectives* collectives = current_multi_process_collectives();
+  return verbose > 0 && (!collectives || collectives->rank() == 0);
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -98,15 +106,15 @@ void ModelCheckpoint::on_epoch_end(Model& model, int epoch, const Logs& logs) {
     const double current = it->second;
     const bool improved = maximize_ ? current > best_ : current < best_;
     if (!improved) {
-      if (options_.verbose > 0)
+      if (shows_messages(options_.verbose))
         std::printf("\nEpoch %05d: %s did not improve from %0.5f\n", epoch + 1, options_.monitor.c_str(), best_);
       return;
     }
-    if (options_.verbose > 0)
+    if (shows_messages(options_.verbose))
       std::printf("\nEpoch %05d: %s improved from %0.5f to %0.5f, saving model to %s\n", epoch + 1,
                   options_.monitor.c_str(), best_, current, path.c_str());
     best_ = current;
-  } else if (options_.verbose > 0) {
+  } else if (shows_messages(options_.verbose)) {
     std::printf("\nEpoch %05d: saving model to %s\n", epoch + 1, path.c_str());
   }
   SaveOptions save;
@@ -156,14 +164,14 @@ void EarlyStopping::on_epoch_end(Model& model, int epoch, const Logs& logs) {
     stopped_epoch_ = epoch;
     stop_training = true;
     if (options_.restore_best_weights && !best_weights_.empty()) {
-      if (options_.verbose > 0) std::printf("Restoring model weights from the end of the best epoch: %d.\n", best_epoch_ + 1);
+      if (shows_messages(options_.verbose)) std::printf("Restoring model weights from the end of the best epoch: %d.\n", best_epoch_ + 1);
       model.set_weights(best_weights_);
     }
   }
 }
 
 void EarlyStopping::on_train_end(Model&) {
-  if (stopped_epoch_ > 0 && options_.verbose > 0) std::printf("Epoch %05d: early stopping\n", stopped_epoch_ + 1);
+  if (stopped_epoch_ > 0 && shows_messages(options_.verbose)) std::printf("Epoch %05d: early stopping\n", stopped_epoch_ + 1);
 }
 
 }  // namespace ksave

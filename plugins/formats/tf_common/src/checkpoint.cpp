@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "ksave/collectives.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/object_graph.hpp"
 
@@ -45,7 +46,7 @@ std::vector<TrackableChild> Checkpoint::trackable_children() const {
 }
 
 std::string Checkpoint::write(const fs::path& prefix) {
-  write_object_checkpoint(shared_from_this(), prefix);
+  save_object_checkpoint(shared_from_this(), prefix);
   return prefix.string();
 }
 
@@ -57,7 +58,9 @@ std::string Checkpoint::save(const fs::path& prefix) {
   write(path);
   const fs::path directory = path.parent_path();
   const std::string relative = relative_to(path, directory);
-  write_checkpoint_state(directory.empty() ? fs::path(".") : directory, {relative, {relative}, {}, std::nullopt});
+  run_on_chief("writing the checkpoint state file of '" + path.string() + "'", [&] {
+    write_checkpoint_state(directory.empty() ? fs::path(".") : directory, {relative, {relative}, {}, std::nullopt});
+  });
   return path.string();
 }
 
@@ -91,12 +94,9 @@ std::string CheckpointManager::save() {
   const std::string path = checkpoint_->save(directory_ / checkpoint_name_);
   kept_.push_back(path);
   timestamps_.push_back(now_seconds());
+  std::vector<fs::path> dropped;
   while (max_to_keep_ > 0 && kept_.size() > static_cast<std::size_t>(max_to_keep_)) {
-    const fs::path old = kept_.front();
-    std::error_code ec;
-    fs::remove(index_path(old), ec);
-    for (const auto& entry : fs::directory_iterator(old.parent_path().empty() ? fs::path(".") : old.parent_path()))
-      if (entry.path().filename().string().rfind(old.filename().string() + ".data-", 0) == 0) fs::remove(entry.path(), ec);
+    dropped.push_back(kept_.front());
     kept_.erase(kept_.begin());
     timestamps_.erase(timestamps_.begin());
   }
@@ -105,7 +105,16 @@ std::string CheckpointManager::save() {
   for (const auto& p : kept_) state.all_model_checkpoint_paths.push_back(relative_to(p, directory_));
   state.all_model_checkpoint_timestamps = timestamps_;
   state.last_preserved_timestamp = timestamps_.empty() ? now_seconds() : timestamps_.front();
-  write_checkpoint_state(directory_, state);
+  // In a data-parallel job every rank keeps the same list; rank 0 alone deletes and writes.
+  run_on_chief("updating checkpoint state in '" + directory_.string() + "'", [&] {
+    for (const fs::path& old : dropped) {
+      std::error_code ec;
+      fs::remove(index_path(old), ec);
+      for (const auto& entry : fs::directory_iterator(old.parent_path().empty() ? fs::path(".") : old.parent_path()))
+        if (entry.path().filename().string().rfind(old.filename().string() + ".data-", 0) == 0) fs::remove(entry.path(), ec);
+    }
+    write_checkpoint_state(directory_, state);
+  });
   return path;
 }
 

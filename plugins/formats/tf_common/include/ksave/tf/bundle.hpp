@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
@@ -71,14 +73,45 @@ class BundleReader {
   std::size_t snappy_blocks_ = 0, plain_blocks_ = 0;
 };
 
-// Writes a bundle: tensors go to their shard's data file in the order they are added (TensorFlow
-// adds them in object-graph order, which only byte parity cares about); finish() writes the index
-// with the keys sorted. Files are written under temporary names and renamed at the end, data
-// shards first and the index last, so a reader never sees a new index with missing data.
+// One data file of a bundle, `<prefix>.data-SSSSS-of-NNNNN`, written under a temporary sibling
+// name: tensors are appended in the order they are added and their index entries (shard id,
+// offset, size, masked crc32c) kept for the index. commit() renames the file to its final name;
+// destroyed uncommitted, it removes the temporary file.
+class ShardWriter {
+ public:
+  ShardWriter(std::filesystem::path prefix, int shard, int num_shards);
+  ~ShardWriter();
+  ShardWriter(const ShardWriter&) = delete;
+  ShardWriter& operator=(const ShardWriter&) = delete;
+
+  void add(const std::string& key, const Tensor& value);
+  // Flushes and closes the temporary file (throws if anything failed to reach it).
+  void close();
+  void commit();
+  // The entries by key (bytewise order), as the index stores them.
+  const std::map<std::string, tfproto::BundleEntryProto>& entries() const { return entries_; }
+
+ private:
+  std::filesystem::path prefix_, final_path_, temp_path_;
+  int shard_;
+  std::ofstream out_;
+  std::int64_t offset_ = 0;
+  std::map<std::string, tfproto::BundleEntryProto> entries_;
+  bool committed_ = false;
+};
+
+// Writes the `.index` of a bundle of `num_shards` shards with these entries, to a temporary
+// sibling of the index, and returns its path (rename it into place once the shards are there).
+std::filesystem::path write_index_temporary(const std::filesystem::path& prefix, int num_shards,
+                                            const std::map<std::string, tfproto::BundleEntryProto>& entries);
+
+// Writes a whole bundle from one process: tensors go to their shard's data file in the order
+// they are added (TensorFlow adds them in object-graph order, which only byte parity cares
+// about); finish() writes the index with the keys sorted. Data shards are renamed into place
+// first and the index last, so a reader never sees a new index with missing data.
 class BundleWriter {
  public:
   explicit BundleWriter(std::filesystem::path prefix, int num_shards = 1);
-  ~BundleWriter();
   BundleWriter(const BundleWriter&) = delete;
   BundleWriter& operator=(const BundleWriter&) = delete;
 
@@ -86,11 +119,9 @@ class BundleWriter {
   void finish();
 
  private:
-  struct Shard;
   std::filesystem::path prefix_;
-  int num_shards_;
-  std::vector<std::unique_ptr<Shard>> shards_;
-  std::map<std::string, tfproto::BundleEntryProto> entries_;
+  std::vector<std::unique_ptr<ShardWriter>> shards_;
+  std::map<std::string, int> shard_of_key_;
   bool finished_ = false;
 };
 
