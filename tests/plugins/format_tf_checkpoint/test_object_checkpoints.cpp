@@ -18,6 +18,7 @@
 #include "ksave/serialization.hpp"
 #include "ksave/tf/checkpoint.hpp"
 #include "ksave/tf/object_graph.hpp"
+#include "support/compare.hpp"
 #include "support/test_data.hpp"
 
 namespace fs = std::filesystem;
@@ -41,14 +42,6 @@ std::shared_ptr<Sequential> tfrust_model(bool compile = true) {
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() &&
          std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
-}
-
-bool close(const Tensor& got, const Tensor& want, double rtol, double atol) {
-  if (got.shape() != want.shape()) return false;
-  const auto g = got.as_float().to_vector<float>(), w = want.as_float().to_vector<float>();
-  for (std::size_t i = 0; i < g.size(); ++i)
-    if (std::abs(g[i] - w[i]) > atol + rtol * std::abs(w[i])) return false;
-  return true;
 }
 
 fs::path tfrust_prefix(const fs::path& real) { return real / kCase / "keras_single_input_saved_model" / "variables" / "variables"; }
@@ -78,7 +71,7 @@ BOOST_AUTO_TEST_CASE(a_ksave_model_loads_the_tf23_savedmodel_variables_with_adam
 
   const fs::path expected = *real / kCase / "expected";
   const Tensor out = model->predict(read_npy(expected / "input_0.npy"));
-  BOOST_TEST(close(out, read_npy(expected / "output_0.npy"), 1e-4, 1e-5));
+  BOOST_TEST(test::close(out, read_npy(expected / "output_0.npy"), {.rtol = 1e-4, .atol = 1e-5}));
 
   tf::CheckpointReader reader(prefix);
   auto optimizer = model->optimizer();
