@@ -98,6 +98,4 @@ inline void expect_error(const std::function<void()>& f, const std::string& frag
   }
 }
 
-inline bool has_class(Kind kind, const std::string& name) { return Registry::global().resolve(kind, name) != nullptr; }
-
 }  // namespace training_test

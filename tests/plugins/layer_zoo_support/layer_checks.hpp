@@ -17,7 +17,7 @@
 #include "ksave/serialization.hpp"
 #include "layer_checks/format_round_trips.hpp"
 #include "support/gradient_check.hpp"
-#include "support/oracle_case.hpp"
+#include "support/oracle_predict.hpp"
 #include "support/test_data.hpp"
 
 namespace ksave::test::zoo {
@@ -66,31 +66,6 @@ inline void check_config_round_trip(const std::string& class_name, const Json& c
   BOOST_TEST(b->get_config().dump() == ca.dump());
 }
 
-// Runs the oracle's predict case `name` (cases-sample): builds the model from its JSON, sets
-// its weights, predicts and compares every output within the case's tolerance. False when the
-// oracle is absent.
-inline bool oracle_predict_case(const std::string& name) {
-  const auto dir = oracle_dir();
-  if (!dir) return false;
-  const OracleCase c = OracleCase::load(*dir / "cases-sample" / name);
-  // Cases that also need layers of other plugins wait for them.
-  if (const auto missing = unknown_classes(normalize_config(Json::parse(c.model_json))); !missing.empty()) {
-    BOOST_TEST_MESSAGE("SKIPPED " << name << ": no plugin provides " << missing.front());
-    return true;
-  }
-  ModelPtr model = model_from_json(c.model_json);
-  c.assign_weights(*model);
-  const Tensors out = model->predict(c.inputs);
-  BOOST_TEST_REQUIRE(out.size() == c.outputs.size());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    BOOST_TEST(out[i].shape() == c.outputs[i].shape(), name << " output " << i);
-    if (out[i].shape() == c.outputs[i].shape())
-      BOOST_TEST(allclose(out[i], c.outputs[i], c.rtol, c.atol),
-                 name << " output " << i << " max difference " << max_abs_difference(out[i], c.outputs[i]));
-  }
-  return true;
-}
-
 // d sum(layer(x) * w) / dx (and / d each trainable weight) from the tape against central
 // differences. The layer must already be built.
 inline void check_layer_gradients(const std::string& label, const LayerPtr& layer, const Tensor& x,
@@ -122,6 +97,7 @@ inline void check_layer_gradients(const std::string& label, const LayerPtr& laye
   }
 }
 
+using ksave::test::check_oracle_predict_case;
 using ksave::test::check_weight_round_trips;
 
 }  // namespace ksave::test::zoo

@@ -152,12 +152,8 @@ BOOST_AUTO_TEST_CASE(weights_have_keras_names_order_and_shapes) {
 }
 
 BOOST_AUTO_TEST_CASE(oracle_predict_cases) {
-  if (!test::oracle_dir()) {
-    BOOST_TEST_MESSAGE("SKIPPED: the tfjs oracle not found");
-    return;
-  }
-  BOOST_TEST(oracle_predict_case("lstm_last_state"));
-  BOOST_TEST(oracle_predict_case("lstm_sequences_default_hard_sigmoid"));
+  check_oracle_predict_case("lstm_last_state");
+  check_oracle_predict_case("lstm_sequences_default_hard_sigmoid");
 }
 
 BOOST_AUTO_TEST_CASE(sequences_states_and_initial_states_match_a_plain_loop) {
