@@ -39,9 +39,18 @@ NodeRun run_oracle_script(const std::string& script, const std::vector<std::stri
   const fs::path dir = installed_oracle();
   if (dir.empty()) return {};
   const fs::path log = scratch_dir("node_log") / "output.txt";
-  std::string command = "cd " + quoted(dir.string()) + " && node " + quoted(script);
-  for (const auto& a : arguments) command += " " + quoted(a);
-  command += " > " + quoted(log.string()) + " 2>&1";
+  // Built by appending: "literal" + std::string&& trips GCC 12's -Wrestrict false positive.
+  std::string command = "cd ";
+  command += quoted(dir.string());
+  command += " && node ";
+  command += quoted(script);
+  for (const auto& a : arguments) {
+    command += ' ';
+    command += quoted(a);
+  }
+  command += " > ";
+  command += quoted(log.string());
+  command += " 2>&1";
   const int raw = std::system(command.c_str());
   NodeRun run;
   run.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
