@@ -71,12 +71,16 @@ def session(path):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
+def feed(s, inputs):
+    """A session's feed: inputs cast to the types the graph declares (as ksave's predict casts them
+    to each Keras input's dtype)."""
+    return {i.name: np.asarray(x).astype(NUMPY_TYPES[i.type]) for i, x in zip(s.get_inputs(), inputs)}
+
+
 def run_onnx(path, inputs):
-    """ONNX Runtime's outputs; inputs are cast to the types the graph declares (as ksave's predict
-    casts them to each Keras input's dtype)."""
+    """ONNX Runtime's outputs."""
     s = session(path)
-    feed = {i.name: np.asarray(x).astype(NUMPY_TYPES[i.type]) for i, x in zip(s.get_inputs(), inputs)}
-    return s.run(None, feed)
+    return s.run(None, feed(s, inputs))
 
 
 def assert_onnx_matches(path, inputs, expected, what, rtol=interop.RTOL, atol=interop.ATOL):

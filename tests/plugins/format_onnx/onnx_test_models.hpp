@@ -7,8 +7,13 @@
 #include <vector>
 
 #include "ksave/ksave.hpp"
+#include "support/error_checks.hpp"
 
 namespace ksave::test::onnx {
+
+// The suite's files check errors with these.
+using ksave::test::error_of;
+using ksave::test::mentions;
 
 // Input (4,) → Dense(5, relu) → Dense(3, softmax), input "features".
 ModelPtr mlp();

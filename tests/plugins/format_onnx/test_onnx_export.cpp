@@ -6,13 +6,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include "onnx_test_models.hpp"
-#include "support/error_checks.hpp"
 #include "support/test_data.hpp"
+#include "support/user_layers.hpp"
 
 using namespace ksave;
 using namespace ksave::test::onnx;
-using ksave::test::error_of;
-using ksave::test::mentions;
 namespace fs = std::filesystem;
 
 namespace {
@@ -113,22 +111,9 @@ BOOST_AUTO_TEST_CASE(a_shared_nested_model_writes_its_weights_once) {
   BOOST_TEST(operator_count(d, "Gemm") == 4);
 }
 
-namespace {
-
-// A user layer that ONNX export has no converter for.
-class Scale : public Layer {
- public:
-  explicit Scale(const Json& config) : Layer(config, "Scale") {}
-  std::string class_name() const override { return "Scale"; }
-
- protected:
-  Tensors call(const Tensors& inputs, const CallContext&) override { return {ops::mul(inputs.at(0), 2.0)}; }
-};
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(one_error_lists_every_layer_without_an_onnx_form) {
-  CustomObjectScope scope({{"Scale", layer_class<Scale>("Scale")},
+  // A user layer, which ONNX export has no converter for.
+  CustomObjectScope scope({{"Scale", layer_class<ksave::test::ScaleLayer>("Scale")},
                            {"cube", activation_function("cube", [](const Tensor& t) { return ops::mul(t, ops::mul(t, t)); })}});
   const ModelPtr model = stack({4}, {{"Dense", {{"name", "cubed"}, {"units", 3}, {"activation", "cube"}}},
                                      {"Scale", {{"name", "doubled"}}},

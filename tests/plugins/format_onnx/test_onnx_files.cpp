@@ -6,13 +6,10 @@
 #include <iterator>
 
 #include "onnx_test_models.hpp"
-#include "support/error_checks.hpp"
 #include "support/test_data.hpp"
 
 using namespace ksave;
 using namespace ksave::test::onnx;
-using ksave::test::error_of;
-using ksave::test::mentions;
 namespace fs = std::filesystem;
 
 namespace {

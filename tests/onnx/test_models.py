@@ -1,5 +1,6 @@
-"""Every model of the interop suite (tests/interop/models.py) that has a layer graph, built by
-tf-keras 2.21 and saved as .h5: ksave writes it as ONNX at every opset from 13 to 17, onnx's
+"""Every model of the interop suite (tests/interop/models.py) that has a layer graph, and this
+suite's own (export_models.py: the forms the interop models do not reach), built by tf-keras 2.21
+and saved as .h5: ksave writes it as ONNX at every opset from 13 to 17, onnx's
 checker passes it in full, and ONNX Runtime's outputs equal ksave's predictions. Integer inputs
 get masked steps at the end and in the middle (Keras's masking, which the export keeps exactly).
 
@@ -11,6 +12,7 @@ import os
 import numpy as np
 import pytest
 
+import export_models
 import interop
 import keras_side as ks
 import models
@@ -19,7 +21,7 @@ import onnx_check
 interop.quiet_tensorflow()
 import tf_keras as K  # noqa: E402
 
-CASES = [c for c in models.CASES if c.tf_keras and not c.subclassed]
+CASES = [c for c in models.CASES if c.tf_keras and not c.subclassed] + export_models.CASES
 OPSETS = range(13, 18)
 
 
@@ -51,6 +53,7 @@ def saved(request):
 def test_onnx_runtime_gives_ksaves_outputs(saved, opset):
     target = os.path.join(saved["folder"], f"opset{opset}.onnx")
     onnx_check.convert(saved["h5"], target, opset=opset)
+    assert [(o.domain, o.version) for o in onnx_check.check_model(target).opset_import] == [("", opset)]
     onnx_check.assert_onnx_matches(target, saved["x"], saved["expected"], f"{saved['case'].name} opset {opset}")
 
 
@@ -66,7 +69,7 @@ def keras3_archive(folder):
 @pytest.fixture(scope="module")
 def sources():
     """The lstm case (Embedding with mask_zero, two LSTMs) in every form ksave reads."""
-    case = next(c for c in CASES if c.name == "lstm")
+    case = next(c for c in models.CASES if c.name == "lstm")
     folder = interop.case_dir("onnx_sources")
     K.utils.set_random_seed(11)
     model = case.build(K)
