@@ -58,15 +58,16 @@ std::vector<Value> relu_layer(Conversion& c) {
   const Json& config = c.config();
   const double threshold = config.value("threshold", 0.0);
   const double slope = config.value("negative_slope", 0.0);
+  const bool capped = config.contains("max_value") && config["max_value"].is_number();
   std::string y;
   if (threshold != 0.0) {
     const std::string above = c.onnx.op("Greater", {in, c.onnx.scalar(static_cast<float>(threshold))}, c.hint());
     y = c.onnx.op("Mul", {in, c.onnx.cast(above, DType::Float32, c.hint())}, c.hint());
-  } else {
+  } else if (!capped) {
     y = c.onnx.op("Relu", {in}, c.hint());
   }
-  if (config.contains("max_value") && config["max_value"].is_number())
-    y = c.onnx.op("Clip", {y, c.onnx.scalar(0.0f), c.onnx.scalar(config["max_value"].get<float>())}, c.hint());
+  // Clip(x, 0, max) is relu then the cap in one operator (ONNX Runtime fuses it into a Conv before it).
+  if (capped) y = c.onnx.op("Clip", {y.empty() ? in : y, c.onnx.scalar(0.0f), c.onnx.scalar(config["max_value"].get<float>())}, c.hint());
   if (slope != 0.0) {
     const std::string below = c.onnx.op(
         "Relu", {c.onnx.op("Add", {c.onnx.op("Neg", {in}, c.hint()), c.onnx.scalar(static_cast<float>(threshold))}, c.hint())},

@@ -1,5 +1,6 @@
 // Max and average pooling (1-D, 2-D) as ONNX MaxPool/AveragePool in the channels-first layout, and
-// global pooling as reductions over the spatial axes in whatever layout the input is held.
+// global pooling over the spatial axes in whatever layout the input is held: ONNX's global
+// pooling operators when it is held channels-first, reductions otherwise.
 #include "converter.hpp"
 #include "window.hpp"
 
@@ -21,8 +22,15 @@ Converter pooling(const char* type) {
           {}};
 }
 
-Converter global_pooling(const char* reduce) {
-  return {[reduce](Conversion& c) {
+// ONNX axes 2..rank-1: the spatial axes of a tensor held channels-first.
+std::vector<std::int64_t> spatial_axes_of_channels_first(std::size_t rank) {
+  std::vector<std::int64_t> axes;
+  for (std::size_t a = 2; a < rank; ++a) axes.push_back(static_cast<std::int64_t>(a));
+  return axes;
+}
+
+Converter global_pooling(const char* global, const char* reduce) {
+  return {[global, reduce](Conversion& c) {
             const Value& x = c.input();
             const std::size_t first = channels_first(c) ? 2 : 1;
             std::vector<std::int64_t> keras_axes, axes;
@@ -31,8 +39,16 @@ Converter global_pooling(const char* reduce) {
               axes.push_back(onnx_axis(x.perm, static_cast<std::int64_t>(a), x.rank()));
             }
             const bool keepdims = c.config().value("keepdims", false);
-            const std::string y = c.onnx.reduce(reduce, c.onnx.float_in_layout(x, x.perm), axes, keepdims, c.hint());
+            const std::string in = c.onnx.float_in_layout(x, x.perm);
             const Perm layout = keepdims ? x.perm : without_axes(x.perm, keras_axes, x.rank());
+            std::string y;
+            if (axes == spatial_axes_of_channels_first(x.rank())) {
+              // Held channels-first (after a convolution): ONNX's global pooling operator.
+              y = c.onnx.op(global, {in}, c.hint());
+              if (!keepdims) y = c.onnx.squeeze(y, axes, c.hint());
+            } else {
+              y = c.onnx.reduce(reduce, in, axes, keepdims, c.hint());
+            }
             return std::vector<Value>{c.output(y, 0, is_identity(layout) ? Perm{} : layout)};
           },
           {}};
@@ -44,8 +60,8 @@ void add_pooling_converters(ConverterTable& t) {
   for (const char* dims : {"1D", "2D"}) {
     t[std::string("MaxPooling") + dims] = pooling("MaxPool");
     t[std::string("AveragePooling") + dims] = pooling("AveragePool");
-    t[std::string("GlobalMaxPooling") + dims] = global_pooling("ReduceMax");
-    t[std::string("GlobalAveragePooling") + dims] = global_pooling("ReduceMean");
+    t[std::string("GlobalMaxPooling") + dims] = global_pooling("GlobalMaxPool", "ReduceMax");
+    t[std::string("GlobalAveragePooling") + dims] = global_pooling("GlobalAveragePool", "ReduceMean");
   }
 }
 

@@ -78,7 +78,25 @@ BOOST_AUTO_TEST_CASE(convolutions_stay_channels_first_from_the_first_to_the_last
   const ModelPtr pooled = stack({8, 8, 3}, {{"Conv2D", {{"filters", 4}, {"kernel_size", 3}}},
                                             {"GlobalAveragePooling2D", Json::object()},
                                             {"Dense", {{"units", 2}}}});
-  BOOST_TEST(operator_count(exported(*pooled, "conv_pool"), "Transpose") == 1);
+  const Json d_pooled = exported(*pooled, "conv_pool");
+  BOOST_TEST(operator_count(d_pooled, "Transpose") == 1);
+  BOOST_TEST(operator_count(d_pooled, "GlobalAveragePool") == 1);  // held channels-first: ONNX's own operator
+  BOOST_TEST(operator_count(d_pooled, "ReduceMean") == 0);
+  // Held channels-last (no convolution before it): a reduction over Keras's spatial axes.
+  const Json reduced = exported(*stack({8, 3}, {{"GlobalMaxPooling1D", Json::object()}}), "pool_no_conv");
+  BOOST_TEST(operator_count(reduced, "ReduceMax") == 1);
+  BOOST_TEST(operator_count(reduced, "GlobalMaxPool") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_capped_relu_is_one_clip) {
+  // ReLU(max_value=6) is Clip(x, 0, 6) alone, which ONNX Runtime fuses into a Conv before it.
+  const Json capped = exported(*stack({4}, {{"ReLU", {{"max_value", 6.0}}}}), "relu6");
+  BOOST_TEST(operator_count(capped, "Clip") == 1);
+  BOOST_TEST(operator_count(capped, "Relu") == 0);
+  // With a threshold the cap still follows the thresholded values.
+  const Json thresholded = exported(*stack({4}, {{"ReLU", {{"max_value", 6.0}, {"threshold", 0.5}}}}), "relu6_threshold");
+  BOOST_TEST(operator_count(thresholded, "Clip") == 1);
+  BOOST_TEST(operator_count(thresholded, "Greater") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(recurrent_layers_are_onnx_s_operators_unless_a_mask_or_activation_needs_a_scan) {
