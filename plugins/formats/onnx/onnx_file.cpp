@@ -1,6 +1,5 @@
 #include "onnx_file.hpp"
 
-#include <climits>
 #include <fstream>
 
 #include "ksave/saving.hpp"
@@ -20,28 +19,33 @@ void add_entry(proto::TensorProto& t, const std::string& key, const std::string&
   e->set_value(value);
 }
 
-// Moves the large initializers' bytes out of `model` into `data`, recording where they went.
-std::string move_out(proto::ModelProto& model, const std::string& location) {
-  std::string data;
-  for (auto& t : *model.mutable_graph()->mutable_initializer()) {
-    if (t.raw_data().size() < kExternalMinBytes) continue;
-    data.resize((data.size() + kAlignment - 1) / kAlignment * kAlignment, '\0');
-    add_entry(t, "location", location);
-    add_entry(t, "offset", std::to_string(data.size()));
-    add_entry(t, "length", std::to_string(t.raw_data().size()));
-    t.set_data_location(proto::TensorProto::EXTERNAL);
-    data += t.raw_data();
-    t.clear_raw_data();
-  }
-  return data;
+void check_written(std::ostream& out, const fs::path& target) {
+  if (!out) throw Error("cannot write '" + target.string() + "' (disk full?)");
 }
 
-void write_bytes(const fs::path& target, const fs::path& temporary, const std::function<bool(std::ostream&)>& body) {
-  std::ofstream out(temporary, std::ios::binary);
-  if (!out) throw Error("cannot create '" + temporary.string() + "' to save '" + target.string() + "'");
-  if (!body(out)) throw Error("cannot write '" + target.string() + "' (disk full?)");
+// Moves the large initializers' bytes out of `model` into the file `data` (named `location`
+// in the model), recording where they went.
+void stream_out(proto::ModelProto& model, const fs::path& data, const std::string& location, const fs::path& target) {
+  std::ofstream out(data, std::ios::binary);
+  if (!out) throw Error("cannot create '" + data.string() + "' to save '" + target.string() + "'");
+  std::uint64_t offset = 0;
+  const std::string padding(kAlignment, '\0');
+  for (auto& t : *model.mutable_graph()->mutable_initializer()) {
+    if (t.raw_data().size() < kExternalMinBytes) continue;
+    const std::uint64_t aligned = (offset + kAlignment - 1) / kAlignment * kAlignment;
+    out.write(padding.data(), static_cast<std::streamsize>(aligned - offset));
+    out.write(t.raw_data().data(), static_cast<std::streamsize>(t.raw_data().size()));
+    check_written(out, target);
+    add_entry(t, "location", location);
+    add_entry(t, "offset", std::to_string(aligned));
+    add_entry(t, "length", std::to_string(t.raw_data().size()));
+    t.set_data_location(proto::TensorProto::EXTERNAL);
+    offset = aligned + t.raw_data().size();
+    t.clear_raw_data();
+    t.mutable_raw_data()->shrink_to_fit();
+  }
   out.close();
-  if (!out) throw Error("cannot write '" + target.string() + "' (disk full?)");
+  check_written(out, target);
 }
 
 }  // namespace
@@ -49,26 +53,35 @@ void write_bytes(const fs::path& target, const fs::path& temporary, const std::f
 fs::path external_data_path(const fs::path& model_path) { return model_path.string() + ".data"; }
 
 void write_onnx(proto::ModelProto model, const fs::path& path, ExternalData external) {
-  const bool too_large = model.ByteSizeLong() >= kMessageLimit;
-  if (too_large && external == ExternalData::Never)
+  const std::size_t size = model.ByteSizeLong();
+  const bool outside = external.when == ExternalData::When::Always ||
+                       (external.when == ExternalData::When::Threshold && size >= external.threshold);
+  if (size >= kMessageLimit && !outside)
     throw Error("cannot save '" + path.string() + "': the ONNX model is over 2 GiB, protobuf's limit for one file " +
                 "(allow external data)");
-  const bool outside = external == ExternalData::Always || too_large;
   const fs::path data_path = external_data_path(path);
-  const std::string data = outside ? move_out(model, data_path.filename().string()) : std::string();
-  if (model.ByteSizeLong() >= kMessageLimit)
-    throw Error("cannot save '" + path.string() + "': the ONNX graph is over 2 GiB even without its large initializers");
-  write_atomically(path, [&](const fs::path& temporary) {
-    write_bytes(path, temporary, [&](std::ostream& out) { return model.SerializeToOstream(&out); });
-    // The side file replaces the old one only once the new model is written in full.
-    if (outside)
-      write_atomically(data_path, [&](const fs::path& data_temporary) {
-        write_bytes(data_path, data_temporary, [&](std::ostream& out) {
-          out.write(data.data(), static_cast<std::streamsize>(data.size()));
-          return static_cast<bool>(out);
-        });
-      });
-  });
+  // Beside the target, hidden, until the model is written too. Built by appending (GCC 12 reports
+  // a false -Wrestrict on "." + std::string temporaries).
+  std::string partial_name = ".";
+  partial_name.append(data_path.filename().string()).append(".partial");
+  const fs::path data_partial = path.parent_path() / partial_name;
+  try {
+    if (outside) stream_out(model, data_partial, data_path.filename().string(), path);
+    if (model.ByteSizeLong() >= kMessageLimit)
+      throw Error("cannot save '" + path.string() + "': the ONNX graph is over 2 GiB even without its large initializers");
+    write_atomically(path, [&](const fs::path& temporary) {
+      std::ofstream out(temporary, std::ios::binary);
+      if (!out) throw Error("cannot create '" + temporary.string() + "' to save '" + path.string() + "'");
+      if (!model.SerializeToOstream(&out)) throw Error("cannot write '" + path.string() + "' (disk full?)");
+      out.close();
+      check_written(out, path);
+      if (outside) fs::rename(data_partial, data_path);
+    });
+  } catch (...) {
+    std::error_code ignore;
+    fs::remove(data_partial, ignore);
+    throw;
+  }
 }
 
 proto::ModelProto read_onnx(const fs::path& path) {

@@ -3,13 +3,20 @@
 // and recognizing one by its content.
 #pragma once
 
+#include <climits>
+#include <cstdint>
 #include <filesystem>
 
 #include "tensor_proto.hpp"
 
 namespace ksave::plugins::onnx_export {
 
-enum class ExternalData { Auto, Always, Never };
+// When initializers go to a side file: when the serialized model would reach `threshold` bytes
+// (by default protobuf's limit for one message, 2 GiB), always, or never.
+struct ExternalData {
+  enum class When { Threshold, Always, Never } when = When::Threshold;
+  std::uint64_t threshold = static_cast<std::uint64_t>(INT_MAX);
+};
 
 // Initializers of at least this many bytes go to the side file when external data is used.
 inline constexpr std::size_t kExternalMinBytes = 1024;
@@ -18,8 +25,8 @@ inline constexpr std::size_t kExternalMinBytes = 1024;
 std::filesystem::path external_data_path(const std::filesystem::path& model_path);
 
 // Writes `model` to `path`; with external data, large initializers to external_data_path(path)
-// (aligned to 4 KiB so that readers can map them). The model file is replaced only once both are
-// written.
+// (aligned to 4 KiB so that readers can map them), streamed out of the model so that their bytes
+// are held once. The model file is replaced only once both are written, the side file just before.
 void write_onnx(proto::ModelProto model, const std::filesystem::path& path, ExternalData external);
 
 // Reads the model (initializers stored outside it stay external).

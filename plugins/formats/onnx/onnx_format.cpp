@@ -5,7 +5,7 @@
 // save_model(model, "m.onnx") picks it by extension. SaveOptions::format_options:
 //   "opset": 13 (default) to 17     ai.onnx operator set
 //   "external_data": "auto" (default: only when the model would pass protobuf's 2 GiB limit),
-//                    true (always) or false (never)
+//                    a size in bytes (when the model would reach it), true (always) or false (never)
 #include "inspect.hpp"
 #include "ksave/plugin.hpp"
 #include "model_export.hpp"
@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 struct Options {
   ExportOptions export_options;
-  ExternalData external = ExternalData::Auto;
+  ExternalData external;
 };
 
 Options read_options(const Json& given, const fs::path& path) {
@@ -30,8 +30,13 @@ Options read_options(const Json& given, const fs::path& path) {
       if (!value.is_number_integer()) throw Error(where + "'opset' must be an integer, found " + value.dump());
       o.export_options.opset = value.get<int>();
     } else if (key == "external_data") {
-      if (value.is_boolean()) o.external = value.get<bool>() ? ExternalData::Always : ExternalData::Never;
-      else if (value != "auto") throw Error(where + "'external_data' must be true, false or \"auto\", found " + value.dump());
+      if (value.is_boolean()) {
+        o.external.when = value.get<bool>() ? ExternalData::When::Always : ExternalData::When::Never;
+      } else if (value.is_number_integer() && value.get<std::int64_t>() > 0) {
+        o.external.threshold = value.get<std::uint64_t>();
+      } else if (value != "auto") {
+        throw Error(where + "'external_data' must be true, false, \"auto\" or a size in bytes, found " + value.dump());
+      }
     } else {
       throw Error(where + "'" + key + "' is not one the onnx format knows (opset, external_data)");
     }

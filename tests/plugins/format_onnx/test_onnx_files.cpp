@@ -72,8 +72,16 @@ BOOST_AUTO_TEST_CASE(external_data_puts_large_initializers_beside_the_model) {
   // The kernel (8 KiB) went out; the bias (128 bytes) stayed in.
   BOOST_TEST(fs::file_size(dir / "wide.onnx.data") == 64u * 32u * 4u);
   BOOST_TEST(fs::file_size(dir / "wide.onnx") < 1024u);
+  // A size: external once the model would reach it ("auto" is protobuf's 2 GiB limit).
+  save_onnx(*wide(), dir / "over.onnx", {{"external_data", 4096}});
+  BOOST_TEST(describe(dir / "over.onnx").at("external_data").dump() == R"(["over.onnx.data"])");
+  save_onnx(*wide(), dir / "under.onnx", {{"external_data", 1 << 20}});
+  BOOST_TEST(describe(dir / "under.onnx").at("external_data") == false);
   BOOST_TEST(mentions(error_of([&] { save_onnx(*wide(), dir / "bad.onnx", {{"external_data", "sometimes"}}); }),
                       {"bad.onnx", "'external_data'", "\"sometimes\""}));
+  // Nothing is left behind but the two files.
+  for (const auto& entry : fs::directory_iterator(dir))
+    BOOST_TEST(entry.path().filename().string().front() != '.', entry.path());
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_export_leaves_the_previous_file_as_it_was) {
