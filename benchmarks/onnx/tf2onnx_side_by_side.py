@@ -114,7 +114,10 @@ def main():
                 onnx_check.check_model(path)
                 s = onnx_check.session(path)
                 f = onnx_check.feed(s, x)
-                outputs = s.run(None, f)
+                # tf2onnx may order a model's outputs otherwise: take them by Keras's names.
+                names = [o.name for o in s.get_outputs()]
+                wanted = model.output_names if set(model.output_names) <= set(names) else names
+                outputs = s.run(wanted, f)
             except Exception as e:  # an invalid file: the checker's or ONNX Runtime's reason
                 status[who] = "writes an invalid model: " + str(e).strip().splitlines()[-1][:160]
                 continue
