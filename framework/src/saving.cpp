@@ -78,6 +78,9 @@ std::string format_for_model_path(const fs::path& path) {
   // tf.keras saved under that name are still recognized by content on load.
   if (ext == ".keras") return "keras";
   if (ext == ".json") return "json";
+  // An extension that names a registered format picks it (".onnx" → "onnx"): a format plugin
+  // gets its own paths without the core knowing it.
+  if (ext.size() > 1 && Registry::global().find_registered(Kind::Format, ext.substr(1))) return ext.substr(1);
   return "savedmodel";
 }
 

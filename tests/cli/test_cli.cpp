@@ -183,6 +183,28 @@ BOOST_AUTO_TEST_CASE(convert_writes_json_from_json) {
   BOOST_TEST(Json::parse(read_text(dir / "keras231.json"))["keras_version"] == ksave::kKerasVersion);
 }
 
+// ONNX through the command: the target format from DST's extension, its options with --option,
+// `inspect` describing the result; a malformed --option is a usage error, an unknown key the
+// format's error.
+BOOST_AUTO_TEST_CASE(convert_writes_onnx_with_format_options) {
+  const fs::path dir = ksave::test::scratch_dir("cli_onnx");
+  const fs::path h5 = dir / "model.h5";
+  ksave::save_model(*ksave::load_model(saved_architecture(dir)), h5);
+  const fs::path onnx = dir / "model.onnx";
+  const auto r = run_ksave({"convert", h5.string(), onnx.string(), "--option", "opset=15", "--option", "external_data=false"});
+  BOOST_TEST_REQUIRE(r.status == 0, r.err);
+  BOOST_TEST(contains(r.out, "(onnx)"), r.out);
+  const auto i = run_ksave({"inspect", onnx.string(), "--json"});
+  BOOST_TEST_REQUIRE(i.status == 0, i.err);
+  const Json d = Json::parse(i.out);
+  BOOST_TEST(d["format"] == "onnx");
+  BOOST_TEST(d["opset"][0]["version"] == 15);
+  BOOST_TEST(d["external_data"] == false);
+  BOOST_TEST(contains(run_ksave({"inspect", onnx.string()}).out, "Gemm"));
+  expect_usage_error(run_ksave({"convert", h5.string(), onnx.string(), "--option", "opset"}), "KEY=VALUE");
+  expect_runtime_error(run_ksave({"convert", h5.string(), onnx.string(), "--option", "colour=blue"}), "'colour'");
+}
+
 BOOST_AUTO_TEST_CASE(demo_saves_and_reloads_in_every_format) {
   const fs::path dir = ksave::test::scratch_dir("cli_demo");
   const auto r = run_ksave({"demo", "--dir", dir.string()});

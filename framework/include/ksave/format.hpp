@@ -19,6 +19,9 @@ struct SaveOptions {
   bool include_optimizer = true;   // Keras's include_optimizer
   bool save_traces = true;         // SavedModel: keep traced functions
   bool overwrite = true;
+  // Options only one format understands, by key (onnx: {"opset": 15, "external_data": true}).
+  // A format refuses keys it does not know.
+  Json format_options = Json::object();
 };
 
 struct LoadOptions {

@@ -20,6 +20,7 @@
 #include "ksave/serialization.hpp"
 #include "support/oracle_node.hpp"
 #include "support/stderr_capture.hpp"
+#include "support/user_layers.hpp"
 #include "support/test_data.hpp"
 
 namespace fs = std::filesystem;
@@ -419,35 +420,13 @@ BOOST_AUTO_TEST_CASE(a_nested_model_is_one_layer_group_holding_all_its_weights) 
   BOOST_TEST(bit_identical(loaded->predict(x), before));
 }
 
-namespace {
-
-// A user layer registered under a package, as register_keras_serializable("H5Tests") does.
-class Scale : public Layer {
- public:
-  explicit Scale(const Json& config) : Layer(config, "Scale") {}
-  std::string class_name() const override { return "Scale"; }
-
- protected:
-  void build_impl(const std::vector<Shape>& shapes) override {
-    WeightSpec spec;
-    spec.name = "factor";
-    spec.shape = {shapes.at(0).back()};
-    factor_ = add_weight(spec);
-  }
-  Tensors call(const Tensors& inputs, const CallContext&) override { return {ops::mul(inputs.at(0), factor_->value())}; }
-
- private:
-  VariablePtr factor_;
-};
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(custom_classes_are_saved_by_name_with_a_warning_and_load_when_registered) {
   ClassEntry entry;
   entry.kind = Kind::Layer;
   entry.class_name = "Scale";
   entry.package = "H5Tests";
-  entry.factory = LayerFactory([](const Json& c) -> LayerPtr { return std::make_shared<Scale>(c); });
+  // A user layer registered under a package, as register_keras_serializable("H5Tests") does.
+  entry.factory = LayerFactory([](const Json& c) -> LayerPtr { return std::make_shared<test::ScaleLayer>(c); });
   Registry::global().add(entry);
   fs::path dir = test::scratch_dir("h5_custom");
   auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{input_layer("in", 3), make_layer("H5Tests>Scale", {{"name", "scale"}})}, "custom");
