@@ -8,6 +8,7 @@ packages=(
   libhdf5-dev hdf5-tools libprotobuf-dev protobuf-compiler libcereal-dev libeigen3-dev
   nlohmann-json3-dev libleveldb-dev libsnappy-dev libzip-dev libbenchmark-dev
   python3-numpy python3-h5py python3-venv
+  graphviz
 )
 
 missing=()
