@@ -14,12 +14,12 @@
 #include "support/test_data.hpp"
 
 using ksave::Json;
+using ksave::test::contains;
+using ksave::test::read_text;
 using ksave::test::run_ksave;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 bool has_format(const std::string& name) {
   try {
@@ -56,11 +56,6 @@ fs::path saved_architecture(const fs::path& dir) {
   const fs::path path = dir / "architecture.json";
   ksave::save_model(*model, path);
   return path;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // |a - b| <= atol + rtol * |b| everywhere, with the same shape.
