@@ -191,6 +191,7 @@ BOOST_AUTO_TEST_CASE(summary_writer_file_name_first_event_and_encodings) {
     path = writer.path();
     writer.scalar("loss", 0.25, 7);
     writer.histogram("w/histogram", F({0, 1, 2, 3}, {2, 2}), 3, 2);
+    writer.graph(std::string("\x0a\x03\x0a\x01x", 6), 4);  // GraphDef{node {name: "x"}}
     BOOST_TEST(writer.good());
   }  // flushed by the destructor
   char host[256] = {};
@@ -201,7 +202,7 @@ BOOST_AUTO_TEST_CASE(summary_writer_file_name_first_event_and_encodings) {
   BOOST_TEST(path.parent_path() == dir / "run" / "train");
 
   const auto events = events_of(path);
-  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_REQUIRE_EQUAL(events.size(), 4u);
   BOOST_TEST(events[0].file_version() == "brain.Event:2");
   BOOST_TEST(events[0].step() == 0);
   BOOST_TEST(events[0].wall_time() >= std::floor(before));
@@ -217,6 +218,10 @@ BOOST_AUTO_TEST_CASE(summary_writer_file_name_first_event_and_encodings) {
   BOOST_REQUIRE_EQUAL(histogram.tensor().tensor_content().size(), 48u);
   std::memcpy(rows.data(), histogram.tensor().tensor_content().data(), 48);
   BOOST_TEST(rows == (std::vector<double>{0, 1.5, 2, 1.5, 3, 2}));
+  // tf.summary.graph: the serialized GraphDef as the event's graph_def, no summary.
+  BOOST_TEST(events[3].step() == 4);
+  BOOST_TEST(!events[3].has_summary());
+  BOOST_TEST(events[3].graph_def() == std::string("\x0a\x03\x0a\x01x", 6));
 }
 
 BOOST_AUTO_TEST_CASE(histogram_buckets_as_tensorboard_computes_them) {
