@@ -8,6 +8,7 @@
 #include "ksave/collectives.hpp"
 #include "ksave/saving.hpp"
 #include "launcher.hpp"
+#include "ksave/tensorboard.hpp"
 
 namespace ksave::cli {
 namespace {
@@ -16,7 +17,9 @@ int run(const Args& args);
 
 const Command kFit{"fit",
                    "fit MODEL [--weights W] --x X.npy [--x ...] --y Y.npy [--y ...] --epochs N --batch-size B "
-                   "[--no-shuffle] [--seed S] [--verbose 0|1|2] [--save OUT [--format FMT]] [--save-weights W]",
+                   "[--no-shuffle] [--seed S] [--validation-split F] [--verbose 0|1|2] [--tensorboard DIR "
+                   "[--histogram-freq N] [--update-freq epoch|batch|N]] [--history FILE.csv] [--save OUT [--format FMT]] "
+                   "[--save-weights W]",
                    "Trains MODEL as its saved training configuration says and saves it to OUT and/or its weights "
                    "to W (under mpirun: every process trains a slice of each batch; a TF checkpoint W is "
                    "written in one shard per process).",
@@ -32,7 +35,12 @@ int run(const Args& args) {
       ("batch-size", po::value<std::int64_t>(), "rows per step")
       ("no-shuffle", "keep the rows in order")
       ("seed", po::value<std::uint64_t>()->default_value(0), "shuffling seed (0: random)")
+      ("validation-split", po::value<double>()->default_value(0.0), "last fraction of the rows kept for validation")
       ("verbose", po::value<int>()->default_value(1), "0 silent, 1 progress bar, 2 one line per epoch")
+      ("tensorboard", po::value<std::string>(), "TensorBoard log folder (Keras's TensorBoard callback)")
+      ("histogram-freq", po::value<int>()->default_value(0), "with --tensorboard: weight histograms every N epochs")
+      ("update-freq", po::value<std::string>()->default_value("epoch"), "with --tensorboard: epoch, batch or N batches")
+      ("history", po::value<std::string>(), "CSV file of the per-epoch logs (Keras's CSVLogger)")
       ("save", po::value<std::string>(), "where the trained model goes")
       ("format", po::value<std::string>()->default_value(""), "its format (default: from OUT's extension)")
       ("save-weights", po::value<std::string>(), "where the trained weights go (.h5, or a TF checkpoint prefix)");
@@ -55,6 +63,23 @@ int run(const Args& args) {
   if (options.epochs < 0) throw CommandLineError("--epochs must be 0 or more");
   if (options.batch_size <= 0) throw CommandLineError("--batch-size must be positive");
   if (options.verbose < 0 || options.verbose > 2) throw CommandLineError("--verbose must be 0, 1 or 2");
+  options.validation_split = vm["validation-split"].as<double>();
+  if (options.validation_split < 0 || options.validation_split >= 1)
+    throw CommandLineError("--validation-split must be in [0, 1)");
+  if (vm.count("tensorboard")) {
+    tensorboard::TensorBoardOptions board;
+    board.histogram_freq = vm["histogram-freq"].as<int>();
+    if (board.histogram_freq < 0) throw CommandLineError("--histogram-freq must be 0 or more");
+    try {
+      board.update_freq = tensorboard::parse_update_freq(vm["update-freq"].as<std::string>());
+    } catch (const UsageError& e) {
+      throw CommandLineError(std::string("--update-freq: ") + e.what());
+    }
+    options.callbacks.push_back(std::make_shared<tensorboard::TensorBoard>(vm["tensorboard"].as<std::string>(), board));
+  } else if (!vm["histogram-freq"].defaulted() || !vm["update-freq"].defaulted()) {
+    throw CommandLineError("--histogram-freq and --update-freq need --tensorboard DIR");
+  }
+  if (vm.count("history")) options.callbacks.push_back(std::make_shared<CSVLogger>(vm["history"].as<std::string>()));
 
   const std::string model_path = vm["MODEL"].as<std::string>();
   // An architecture without weights trains from its initial values, as Keras would.

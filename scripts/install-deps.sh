@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libleveldb-dev libsnappy-dev libzip-dev libbenchmark-dev
   python3-numpy python3-h5py python3-venv
   libopenmpi-dev openmpi-bin
+  graphviz
 )
 
 missing=()

@@ -13,6 +13,8 @@
 #include "support/test_data.hpp"
 
 using ksave::Json;
+using ksave::test::contains;
+using ksave::test::read_text;
 using ksave::test::run_ksave;
 namespace fs = std::filesystem;
 

@@ -13,17 +13,12 @@
 #include "support/test_data.hpp"
 
 using ksave::Json;
+using ksave::test::contains;
+using ksave::test::read_text;
 using ksave::test::run_ksave;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 struct TrainCase {
   ksave::test::OracleCase oracle;

@@ -31,6 +31,7 @@ class PlainDescent : public Optimizer {
     iterations_->assign(Tensor::scalar<std::int64_t>(static_cast<std::int64_t>(iterations_->value().item()) + 1));
   }
   VariablePtr iterations() const override { return iterations_; }
+  std::optional<double> learning_rate() const override { return lr_; }
   std::vector<std::pair<std::string, VariablePtr>> slots(const Variable&) const override { return {}; }
   void build(const std::vector<VariablePtr>&) override {}
   std::vector<VariablePtr> variables() const override { return {iterations_}; }

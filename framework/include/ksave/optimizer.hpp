@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,9 @@ class Optimizer : public Trackable {
   virtual void apply_gradients(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars) = 0;
   // int64 step counter (`iter` in tf.keras checkpoints).
   virtual VariablePtr iterations() const = 0;
+  // The learning rate the next step uses (its schedule applied), for what training logs show
+  // (TensorBoard's epoch_learning_rate); nullopt for an optimizer that has none.
+  virtual std::optional<double> learning_rate() const { return std::nullopt; }
   // Slot variables of `variable` by slot name ("m", "v", "momentum", ...), in tf.keras order.
   virtual std::vector<std::pair<std::string, VariablePtr>> slots(const Variable& variable) const = 0;
   // Creates every slot for these variables now (loaders need them before restoring values).

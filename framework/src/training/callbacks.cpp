@@ -7,6 +7,7 @@
 #include "ksave/collectives.hpp"
 #include "ksave/model.hpp"
 #include "ksave/saving.hpp"
+#include "python_repr.hpp"
 
 namespace ksave {
 namespace {
@@ -54,12 +55,17 @@ std::string format_keras_path(const std::string& pattern, const std::map<std::st
     auto it = values.find(name);
     if (it == values.end())
       throw Error("checkpoint path '" + pattern + "' refers to '" + name + "', which is not in the logs");
-    // Python's spec [0][width][.precision][type] maps onto printf; no type: integers print as
-    // integers (epoch), other values as Python's repr of a float.
+    // Python's spec [0][width][.precision][type] maps onto printf; no spec: the epoch prints as
+    // an integer, other values as Python's str of a float (its repr).
     if (spec.find_first_not_of("0123456789.dfeEgG") != std::string::npos)
       throw Error("checkpoint path '" + pattern + "': unsupported format spec '" + spec + "'");
     const bool integral = it->second == std::floor(it->second) && std::abs(it->second) < 1e15;
-    char type = spec.empty() ? (integral && name == "epoch" ? 'd' : 'g') : spec.back();
+    if (spec.empty() && !(integral && name == "epoch")) {
+      out += python_float_repr(it->second);
+      i = close;
+      continue;
+    }
+    char type = spec.empty() ? 'd' : spec.back();
     if (!std::isalpha(static_cast<unsigned char>(type))) {
       type = integral && name == "epoch" ? 'd' : 'g';
       spec += type;
@@ -72,8 +78,6 @@ std::string format_keras_path(const std::string& pattern, const std::map<std::st
       format.append(spec, 0, spec.size() - 1);
       format += "lld";
       std::snprintf(buffer, sizeof buffer, format.c_str(), static_cast<long long>(it->second));
-    } else if (spec == "g") {
-      std::snprintf(buffer, sizeof buffer, "%.17g", it->second);
     } else {
       format += spec;
       std::snprintf(buffer, sizeof buffer, format.c_str(), it->second);

@@ -193,8 +193,10 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
     }
     OrderedLogs logs = logs_of(*this, strategy);
     if (val_rows > 0) {
-      for (const auto& [k, v] : run_evaluation(*this, val_x, val_y, val_weights, val_rows, options.batch_size, 0, strategy))
-        logs.emplace_back("val_" + k, v);
+      for (const auto& cb : options.callbacks) cb->on_test_begin(*this);
+      const OrderedLogs validation = run_evaluation(*this, val_x, val_y, val_weights, val_rows, options.batch_size, 0, strategy);
+      for (const auto& cb : options.callbacks) cb->on_test_end(*this, to_logs(validation));
+      for (const auto& [k, v] : validation) logs.emplace_back("val_" + k, v);
     }
     progress.update(steps, logs, true);
     const Logs epoch_logs = to_logs(logs);

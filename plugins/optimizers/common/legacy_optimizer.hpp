@@ -88,6 +88,7 @@ class LegacyOptimizer : public Optimizer {
   const LearningRateSchedulePtr& learning_rate_schedule() const { return schedule_; }
   // The learning rate of the next step: schedule and legacy decay applied, in float32.
   virtual float current_learning_rate() const;
+  std::optional<double> learning_rate() const override { return current_learning_rate(); }
 
  protected:
   // Reads the options every optimizer shares; `class_keys` are the subclass's own config keys,
