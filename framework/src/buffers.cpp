@@ -1,0 +1,110 @@
+#include "buffers.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ksave/error.hpp"
+
+namespace ksave::detail {
+
+namespace {
+
+constexpr std::size_t kAlign = 64;
+// From this size on, zeroed buffers are fresh anonymous mappings: their pages cost nothing until
+// written, where a memset would touch every one of them.
+constexpr std::size_t kMapFrom = std::size_t{1} << 20;
+// The pool keeps at most this much memory idle (per process), and no buffer larger than a quarter
+// of it: a model's working set of activations fits, a one-off huge temporary is released.
+constexpr std::size_t kPoolLimit = std::size_t{256} << 20;
+
+[[noreturn]] void out_of_memory(std::size_t bytes) {
+  throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for a tensor");
+}
+
+void* aligned(std::size_t rounded) {
+  void* p = std::aligned_alloc(kAlign, rounded);
+  if (!p) out_of_memory(rounded);
+  return p;
+}
+
+// Size classes: 64-byte steps up to 4 KiB, then 4 KiB steps, so a class's buffers are
+// interchangeable and the waste stays small.
+std::size_t size_class(std::size_t bytes) {
+  const std::size_t step = bytes <= 4096 ? kAlign : 4096;
+  return (std::max<std::size_t>(bytes, 1) + step - 1) / step * step;
+}
+
+class Pool {
+ public:
+  void* take(std::size_t rounded) {
+    {
+      const std::lock_guard lock(mutex_);
+      auto it = free_.find(rounded);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        pooled_ -= rounded;
+        return p;
+      }
+    }
+    return aligned(rounded);
+  }
+
+  void give_back(void* p, std::size_t rounded) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (rounded <= kPoolLimit / 4 && pooled_ + rounded <= kPoolLimit) {
+        free_[rounded].push_back(p);
+        pooled_ += rounded;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+  std::size_t pooled() {
+    const std::lock_guard lock(mutex_);
+    return pooled_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  std::size_t pooled_ = 0;
+};
+
+Pool& pool() {
+  // Never destroyed: tensors held by static objects may be freed after main returns.
+  static Pool* instance = new Pool;
+  return *instance;
+}
+
+}  // namespace
+
+std::shared_ptr<void> zeroed_buffer(std::size_t bytes) {
+  if (bytes >= kMapFrom) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) out_of_memory(bytes);
+    return std::shared_ptr<void>(p, [bytes](void* q) { munmap(q, bytes); });
+  }
+  const std::size_t rounded = size_class(bytes);
+  void* p = aligned(rounded);
+  std::memset(p, 0, rounded);
+  return std::shared_ptr<void>(p, std::free);
+}
+
+std::shared_ptr<void> recycled_buffer(std::size_t bytes) {
+  const std::size_t rounded = size_class(bytes);
+  return std::shared_ptr<void>(pool().take(rounded), [rounded](void* q) { pool().give_back(q, rounded); });
+}
+
+std::size_t recycled_bytes_pooled() { return pool().pooled(); }
+
+}  // namespace ksave::detail
