@@ -31,11 +31,14 @@ def parse():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--round-time", type=float, default=0.2)
     p.add_argument("--only", default="")
+    p.add_argument("--before", default="", help="a bench_compute built against an earlier libksave, timed "
+                   "as side 'ksave before' (its thread count from KSAVE_NUM_THREADS)")
     return p.parse_args()
 
 
-def run_json(command):
-    out = subprocess.run(command, capture_output=True, text=True)
+def run_json(command, threads):
+    env = dict(os.environ, KSAVE_NUM_THREADS=str(threads))
+    out = subprocess.run(command, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         print(f"# failed: {' '.join(command)}\n{out.stderr[-2000:]}", file=sys.stderr)
         return []
@@ -54,6 +57,8 @@ def main():
     env_python = os.path.join(a.env, "bin", "python")
     peers_script = os.path.join(HERE, "peers_compute.py")
     sides = {"ksave": lambda t: [os.path.join(a.build, "bin", "bench_compute"), "--json", "--threads", str(t)] + timing}
+    if a.before:
+        sides["ksave before"] = lambda t: [a.before, "--json", "--threads", str(t)] + timing
     if os.path.exists(env_python):
         for peer in ("onnxruntime", "tensorflow"):
             sides[peer] = lambda t, p=peer: [env_python, peers_script, "--peer", p, "--threads", str(t)] + timing
@@ -70,7 +75,7 @@ def main():
         for side in order:
             for t in threads:
                 loads.append(load1())
-                for record in run_json(sides[side](t)):
+                for record in run_json(sides[side](t), t):
                     if "workload" in record:
                         peer = side if record["peer"] in ("numpy", "ksave") else record["peer"]
                         key = (record["workload"], record["mode"], record["threads"])

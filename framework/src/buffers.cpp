@@ -94,10 +94,9 @@ std::shared_ptr<void> zeroed_buffer(std::size_t bytes) {
     if (p == MAP_FAILED) out_of_memory(bytes);
     return std::shared_ptr<void>(p, [bytes](void* q) { munmap(q, bytes); });
   }
-  const std::size_t rounded = size_class(bytes);
-  void* p = aligned(rounded);
-  std::memset(p, 0, rounded);
-  return std::shared_ptr<void>(p, std::free);
+  std::shared_ptr<void> buffer = recycled_buffer(bytes);
+  std::memset(buffer.get(), 0, bytes);
+  return buffer;
 }
 
 std::shared_ptr<void> recycled_buffer(std::size_t bytes) {

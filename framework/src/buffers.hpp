@@ -1,6 +1,6 @@
 // Where tensor bytes come from. Two kinds of buffer:
 // - zeroed: large ones are anonymous mappings (the kernel's zero pages, untouched until written),
-//   small ones aligned_alloc + memset;
+//   smaller ones recycled buffers cleared with memset;
 // - recycled: op outputs, which the op overwrites. A freed one goes back to a pool of its size
 //   class instead of to the allocator, and the next request of that class takes it: after the
 //   first call of a model, predict reuses the same buffers (no mapping, no page faults).

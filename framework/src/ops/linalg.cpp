@@ -1,13 +1,17 @@
 // Matrix products: MatMul (2-D, or a rank > 2 `a` contracted over its last axis as Dense does on
-// sequences) and BatchMatMulV2 (broadcast batch axes). Both run oneDNN's SGEMM (chosen by
-// measurement over OpenBLAS, BLIS and Eigen; see benchmarks/README.md) on the tensors' row-major
-// storage: it picks AVX2 or AVX-512 code at run time and splits large products over the
-// intra-op threads itself.
+// sequences) and BatchMatMulV2 (broadcast batch axes), on the tensors' row-major storage through
+// oneDNN (chosen by measurement over OpenBLAS, BLIS and Eigen; see benchmarks/README.md), which
+// picks AVX2 or AVX-512 code at run time and splits large products over the intra-op threads:
+// - tiny products (a single sample through a small Dense) call dnnl_sgemm: a few hundred
+//   nanoseconds, where a primitive's execution costs microseconds;
+// - the others run a matmul primitive cached per shape, with ksave's per-thread scratchpad:
+//   sgemm would allocate its packing buffers on every call.
 #include <dnnl.h>
 
 #include <algorithm>
 
 #include "broadcast.hpp"
+#include "dnnl_support.hpp"
 #include "gradient_util.hpp"
 #include "kernel_util.hpp"
 #include "op_groups.hpp"
@@ -18,6 +22,10 @@ namespace ksave::detail {
 namespace {
 
 using Index = std::int64_t;
+using dnnl::memory;
+
+// Below this many multiply-adds sgemm neither packs nor threads (no allocation either).
+constexpr Index kTinyProduct = 32768;
 
 // A stored matrix and whether the product reads it transposed.
 struct Operand {
@@ -26,7 +34,47 @@ struct Operand {
   bool transposed;
   Index out_rows() const { return transposed ? cols : rows; }
   Index out_cols() const { return transposed ? rows : cols; }
+  // oneDNN's view: the (out_rows x out_cols) matrix op(stored), through strides.
+  memory::desc desc() const {
+    return onednn::plain({out_rows(), out_cols()}, transposed ? memory::dims{1, cols} : memory::dims{cols, 1});
+  }
 };
+
+std::string product_text(Index m, Index k, Index n) {
+  return "(" + std::to_string(m) + " x " + std::to_string(k) + ") * (" + std::to_string(k) + " x " +
+         std::to_string(n) + ")";
+}
+
+void tiny_gemm(const Operand& a, const Operand& b, float* out) {
+  const Index m = a.out_rows(), k = a.out_cols(), n = b.out_cols();
+  const dnnl_status_t status = dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, 1.0f, a.data,
+                                          a.cols, b.data, b.cols, 0.0f, out, n);
+  if (status != dnnl_success)
+    throw Error("MatMul: oneDNN sgemm failed with status " + std::to_string(static_cast<int>(status)) + " for " +
+                product_text(m, k, n));
+}
+
+struct MatmulEntry {
+  memory::desc a, b, c, scratch;
+  dnnl::matmul prim;
+};
+
+const MatmulEntry& matmul_entry(const Operand& a, const Operand& b) {
+  static onednn::PrimitiveCache<MatmulEntry> cache;
+  const onednn::PrimitiveKey key{a.rows, a.cols, a.transposed, b.rows, b.cols, b.transposed};
+  try {
+    return cache.get(key, [&] {
+      MatmulEntry e{a.desc(), b.desc(), onednn::plain({a.out_rows(), b.out_cols()}, {b.out_cols(), 1}), {}, {}};
+      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e.a, e.b, e.c), onednn::attributes(),
+                                            onednn::engine());
+      e.scratch = pd.scratchpad_desc();
+      e.prim = dnnl::matmul(pd);
+      return e;
+    });
+  } catch (const dnnl::error& e) {
+    onednn::fail("MatMul " + product_text(a.out_rows(), a.out_cols(), b.out_cols()), e);
+  }
+}
 
 // out (m x n, row-major) = op(a) * op(b).
 void gemm(const Operand& a, const Operand& b, float* out) {
@@ -36,14 +84,13 @@ void gemm(const Operand& a, const Operand& b, float* out) {
     std::fill_n(out, m * n, 0.0f);
     return;
   }
-  apply_kernel_threads();
-  const dnnl_status_t status =
-      dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, 1.0f, a.data, a.cols, b.data,
-                 b.cols, 0.0f, out, n);
-  if (status != dnnl_success)
-    throw Error("MatMul: oneDNN sgemm failed with status " + std::to_string(static_cast<int>(status)) + " for (" +
-                std::to_string(m) + " x " + std::to_string(k) + ") * (" + std::to_string(k) + " x " +
-                std::to_string(n) + ")");
+  if (m * n * k <= kTinyProduct) {
+    tiny_gemm(a, b, out);
+    return;
+  }
+  const MatmulEntry& e = matmul_entry(a, b);
+  onednn::run(e.prim, {{DNNL_ARG_SRC, e.a, a.data}, {DNNL_ARG_WEIGHTS, e.b, b.data}, {DNNL_ARG_DST, e.c, out}},
+              e.scratch);
 }
 
 std::string operand_text(const char* name, const Tensor& t, bool transposed) {
