@@ -17,6 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "parallel.hpp"
+
 namespace ksave::detail::onednn {
 
 using dnnl::memory;
@@ -71,7 +73,11 @@ template <typename Entry>
 class PrimitiveCache {
  public:
   using Key = PrimitiveKey;
-  const Entry& get(const Key& key, const std::function<Entry()>& make) {
+  // oneDNN splits a primitive's work for the thread count in force when it is created, so that
+  // count is part of the key and is applied to this thread before creating.
+  const Entry& get(Key key, const std::function<Entry()>& make) {
+    apply_kernel_threads();
+    key.push_back(kernel_threads());
     {
       const std::lock_guard lock(mutex_);
       auto it = entries_.find(key);
@@ -79,7 +85,7 @@ class PrimitiveCache {
     }
     auto made = std::make_unique<Entry>(make());  // outside the lock: creation is slow
     const std::lock_guard lock(mutex_);
-    auto [it, inserted] = entries_.try_emplace(key, std::move(made));
+    auto [it, inserted] = entries_.try_emplace(std::move(key), std::move(made));
     return *it->second;
   }
 

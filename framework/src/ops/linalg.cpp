@@ -47,6 +47,7 @@ std::string product_text(Index m, Index k, Index n) {
 
 void tiny_gemm(const Operand& a, const Operand& b, float* out) {
   const Index m = a.out_rows(), k = a.out_cols(), n = b.out_cols();
+  apply_kernel_threads();
   const dnnl_status_t status = dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, 1.0f, a.data,
                                           a.cols, b.data, b.cols, 0.0f, out, n);
   if (status != dnnl_success)
