@@ -36,6 +36,30 @@ void* aligned(std::size_t rounded) {
   return p;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer freed buffers go straight back to the allocator, which then reports a
+// use after free; a pool would keep them valid memory and hide it.
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// KSAVE_POISON_BUFFERS=1 (the default under AddressSanitizer; the test suite sets it) fills every
+// recycled buffer with NaN bytes when it is handed out and when it comes back: a kernel that
+// reads its output before writing all of it, or a pointer kept into a freed tensor, then fails
+// every run instead of only when a reused buffer happens to hold bad values.
+bool poison_recycled() {
+  static const bool poison = [] {
+    const char* env = std::getenv("KSAVE_POISON_BUFFERS");
+    return env ? std::string(env) != "0" : kSanitized;
+  }();
+  return poison;
+}
+
+void poison(void* p, std::size_t rounded) {
+  if (poison_recycled()) std::memset(p, 0xff, rounded);
+}
+
 // Size classes: 64-byte steps up to 4 KiB, then 4 KiB steps, so a class's buffers are
 // interchangeable and the waste stays small.
 std::size_t size_class(std::size_t bytes) {
@@ -60,20 +84,16 @@ class Pool {
   }
 
   void give_back(void* p, std::size_t rounded) {
-    {
+    if (!kSanitized) {
       const std::lock_guard lock(mutex_);
       if (rounded <= kPoolLimit / 4 && pooled_ + rounded <= kPoolLimit) {
+        poison(p, rounded);
         free_[rounded].push_back(p);
         pooled_ += rounded;
         return;
       }
     }
     std::free(p);
-  }
-
-  std::size_t pooled() {
-    const std::lock_guard lock(mutex_);
-    return pooled_;
   }
 
  private:
@@ -112,9 +132,9 @@ std::shared_ptr<void> zeroed_buffer(std::size_t bytes) {
 
 std::shared_ptr<void> recycled_buffer(std::size_t bytes) {
   const std::size_t rounded = size_class(bytes);
-  return std::shared_ptr<void>(pool().take(rounded), [rounded](void* q) { pool().give_back(q, rounded); });
+  void* p = pool().take(rounded);
+  poison(p, rounded);
+  return std::shared_ptr<void>(p, [rounded](void* q) { pool().give_back(q, rounded); });
 }
-
-std::size_t recycled_bytes_pooled() { return pool().pooled(); }
 
 }  // namespace ksave::detail

@@ -13,10 +13,8 @@ namespace ksave::detail {
 
 // 64-byte aligned, zeroed; the shared_ptr frees it.
 std::shared_ptr<void> zeroed_buffer(std::size_t bytes);
-// 64-byte aligned, contents unspecified; freed into the pool when the last owner goes.
+// 64-byte aligned, contents unspecified (NaN bytes under KSAVE_POISON_BUFFERS=1); freed into the
+// pool when the last owner goes.
 std::shared_ptr<void> recycled_buffer(std::size_t bytes);
-
-// Bytes currently held by the pool (buffers waiting to be reused); for tests.
-std::size_t recycled_bytes_pooled();
 
 }  // namespace ksave::detail

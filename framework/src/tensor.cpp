@@ -14,19 +14,15 @@ namespace ksave {
 // ---- Storage ----
 
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
-  auto s = std::make_shared<Storage>();
-  s->owner_ = detail::zeroed_buffer(bytes);
-  s->data_ = s->owner_.get();
-  s->bytes_ = bytes;
-  return s;
+  std::shared_ptr<void> buffer = detail::zeroed_buffer(bytes);
+  void* data = buffer.get();
+  return wrap(data, bytes, std::move(buffer));
 }
 
 std::shared_ptr<Storage> Storage::allocate_for_overwrite(std::size_t bytes) {
-  auto s = std::make_shared<Storage>();
-  s->owner_ = detail::recycled_buffer(bytes);
-  s->data_ = s->owner_.get();
-  s->bytes_ = bytes;
-  return s;
+  std::shared_ptr<void> buffer = detail::recycled_buffer(bytes);
+  void* data = buffer.get();
+  return wrap(data, bytes, std::move(buffer));
 }
 
 std::shared_ptr<Storage> Storage::strings(std::size_t count) {
