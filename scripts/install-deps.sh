@@ -7,9 +7,12 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-program-options-dev libboost-test-dev
   libhdf5-dev hdf5-tools libprotobuf-dev protobuf-compiler libcereal-dev libeigen3-dev
   nlohmann-json3-dev libleveldb-dev libsnappy-dev libzip-dev libbenchmark-dev
+  libdnnl-dev
   python3-numpy python3-h5py python3-venv
   libopenmpi-dev openmpi-bin
   graphviz
+  # The benchmarks' numpy peer: Debian's numpy calls the reference BLAS unless OpenBLAS is there.
+  libopenblas0-pthread
 )
 
 missing=()

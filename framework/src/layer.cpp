@@ -187,7 +187,10 @@ Json Layer::get_config() const {
 // ---- weights ----
 
 VariablePtr Layer::add_weight(const WeightSpec& spec) {
-  Tensor value = spec.initializer ? (*spec.initializer)(spec.shape, spec.dtype) : Tensor(spec.dtype, spec.shape);
+  // During a load the initializer waits: the file will most likely supply the value.
+  DeferredInitialization* deferred = spec.initializer ? DeferredInitialization::active() : nullptr;
+  Tensor value = spec.initializer && !deferred ? (*spec.initializer)(spec.shape, spec.dtype)
+                                               : Tensor(spec.dtype, spec.shape);
   if (value.shape() != spec.shape || value.dtype() != spec.dtype)
     throw Error("layer '" + name_ + "': initializer of weight '" + spec.name + "' gave " +
                 std::string(dtype_name(value.dtype())) + " " + shape_to_string(value.shape()) + ", expected " +
@@ -195,6 +198,10 @@ VariablePtr Layer::add_weight(const WeightSpec& spec) {
   auto var = std::make_shared<Variable>(NameScope::variable_name(name_, spec.name), value, spec.trainable);
   var->regularizer = spec.regularizer;
   var->constraint = spec.constraint;
+  if (deferred) {
+    var->defer_initialization(spec.initializer);
+    deferred->add(var);
+  }
   track_variable(spec.name, var);
   return var;
 }

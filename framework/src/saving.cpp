@@ -102,7 +102,13 @@ void save_model(const Model& model, const fs::path& path, const SaveOptions& opt
 ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
   FormatPtr f = require_capability(detect_format(path), Capability::LoadModel, "load whole models", path);
   CustomObjectsArgument argument(options.custom_objects);
-  return f->load_model(path, options);
+  ModelPtr model;
+  {
+    // The file supplies the weights: no initializer runs for the ones it holds.
+    DeferredInitialization deferred;
+    model = f->load_model(path, options);
+  }
+  return model;
 }
 
 void save_weights(const Model& model, const fs::path& path, const SaveOptions& options) {

@@ -6,6 +6,7 @@ void read_into_variable(const Dataset& dataset, Variable& variable) {
   if (variable.value().storage() && variable.value().storage().use_count() == 1) {
     Tensor in_place = variable.value();
     dataset.read_into(in_place);
+    variable.mark_loaded();
     return;
   }
   Tensor fresh(variable.dtype(), variable.shape());
