@@ -20,8 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // A runtime error: status 1 and exactly one line on stderr, "ksave: error: ...".
 void expect_runtime_error(const ksave::test::CliResult& r, const std::string& part) {
   BOOST_TEST(r.status == 1);
@@ -48,11 +46,6 @@ fs::path saved_architecture(const fs::path& dir) {
   const fs::path path = dir / "architecture.json";
   ksave::save_model(*model, path);
   return path;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // |a - b| <= atol + rtol * |b| everywhere (NaN-safe), with the same shape.
