@@ -21,7 +21,9 @@ import onnx_check
 interop.quiet_tensorflow()
 import tf_keras as K  # noqa: E402
 
-CASES = [c for c in models.CASES if c.tf_keras and not c.subclassed] + export_models.CASES
+# The custom-objects case is left out: its layer comes from the interop suite's own plugin, which
+# gives no ONNX form (a layer without one is refused, naming it: format_onnx's C++ suite checks that).
+CASES = [c for c in models.CASES if c.tf_keras and not c.subclassed and c.name != "custom"] + export_models.CASES
 OPSETS = range(13, 18)
 
 

@@ -17,12 +17,6 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-void expect_inputs(const TfOpCall& call, std::size_t count) {
-  if (call.inputs.size() != count)
-    throw Error(call.where + " (" + call.node.op() + "): expects " + std::to_string(count) + " inputs, found " +
-                std::to_string(call.inputs.size()));
-}
-
 // A ksave op looked up in the registry on first use only (a lookup per call would cost as much
 // as a small op).
 class KsaveOp {
@@ -295,6 +289,12 @@ const std::map<std::string, TfOpImporter>& table() {
 }
 
 }  // namespace
+
+void expect_inputs(const TfOpCall& call, std::size_t count) {
+  if (call.inputs.size() != count)
+    throw Error(call.where + " (" + call.node.op() + "): expects " + std::to_string(count) + " inputs, found " +
+                std::to_string(call.inputs.size()));
+}
 
 const TfOpImporter* find_tf_op_importer(const std::string& op_type) {
   auto it = table().find(op_type);

@@ -12,12 +12,6 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-void expect_input_count(const TfOpCall& call, std::size_t count) {
-  if (call.inputs.size() != count)
-    throw Error(call.where + " (" + call.node.op() + "): expects " + std::to_string(count) + " inputs, found " +
-                std::to_string(call.inputs.size()));
-}
-
 // Axes of a constant input, made non-negative and checked against the rank.
 std::vector<std::size_t> axes_of(const TfOpCall& call, const Tensor& x, const Tensor& axes) {
   std::set<std::size_t> out;
@@ -40,7 +34,7 @@ std::vector<std::int64_t> strides_of(const Shape& shape) {
 
 // Erfc as TensorFlow computes it (not 1 - erf, which loses the tail Keras 3's gelu reads).
 Tensors erfc(const TfOpCall& call) {
-  expect_input_count(call, 1);
+  expect_inputs(call, 1);
   Tensor y = call.inputs[0].as_float().clone();
   for (float& v : y.values<float>()) v = std::erfc(v);
   return {y};
@@ -48,7 +42,7 @@ Tensors erfc(const TfOpCall& call) {
 
 // Range(start, limit, delta): integers in the start's integer type, else float32.
 Tensors range(const TfOpCall& call) {
-  expect_input_count(call, 3);
+  expect_inputs(call, 3);
   for (const Tensor& t : call.inputs)
     if (t.size() != 1) throw Error(call.where + " (Range): start, limit and delta must be scalars");
   const double start = call.inputs[0].item(), limit = call.inputs[1].item(), delta = call.inputs[2].item();
@@ -72,7 +66,7 @@ Tensors range(const TfOpCall& call) {
 
 // ReverseV2(x, axes): any fixed-size dtype, element by element.
 Tensors reverse_v2(const TfOpCall& call) {
-  expect_input_count(call, 2);
+  expect_inputs(call, 2);
   const Tensor& x = call.inputs[0];
   const std::size_t element = dtype_size(x.dtype());
   if (element == 0) throw Error(call.where + " (ReverseV2): cannot reverse " + std::string(dtype_name(x.dtype())) + " tensors");
@@ -99,7 +93,7 @@ Tensors reverse_v2(const TfOpCall& call) {
 // Prod(x, axes, keep_dims): integer products in int64 (Tensordot multiplies shape parts), float
 // products in double, each written back in x's dtype.
 Tensors prod(const TfOpCall& call) {
-  expect_input_count(call, 2);
+  expect_inputs(call, 2);
   const Tensor& x = call.inputs[0];
   const auto axes = axes_of(call, x, call.inputs[1]);
   const bool keep_dims = call.attrs.get_or<bool>("keep_dims", false);
@@ -178,7 +172,7 @@ Tensor gather_elements(const Tensor& x, const Shape& out_shape, Source source) {
 
 // SpaceToBatchND: TensorFlow's dilated convolutions move each dilation phase into the batch.
 Tensors space_to_batch(const TfOpCall& call) {
-  expect_input_count(call, 3);
+  expect_inputs(call, 3);
   const Tensor& x = call.inputs[0];
   const BlockLayout b = block_layout(call, x);
   const std::size_t m = b.block.size();
@@ -211,7 +205,7 @@ Tensors space_to_batch(const TfOpCall& call) {
 
 // BatchToSpaceND: the inverse, with crops.
 Tensors batch_to_space(const TfOpCall& call) {
-  expect_input_count(call, 3);
+  expect_inputs(call, 3);
   const Tensor& x = call.inputs[0];
   const BlockLayout b = block_layout(call, x);
   const std::size_t m = b.block.size();

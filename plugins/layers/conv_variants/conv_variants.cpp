@@ -103,6 +103,21 @@ class WindowLayer : public Layer {
     c["activation"] = serialize(args_.activation);
     c["use_bias"] = args_.use_bias;
   }
+  // A Conv's keys from "filters" to "bias_constraint", in tf-keras's order.
+  void write_conv_keys(Json& c, std::int64_t filters, std::int64_t groups, const InitializerPtr& kernel_initializer,
+                       const RegularizerPtr& kernel_regularizer, const ConstraintPtr& kernel_constraint) const {
+    c["filters"] = filters;
+    args_.write_window(c);
+    c["groups"] = groups;
+    write_tail(c);
+    c["kernel_initializer"] = serialize(kernel_initializer);
+    c["bias_initializer"] = serialize(args_.bias_initializer);
+    c["kernel_regularizer"] = serialize(kernel_regularizer);
+    c["bias_regularizer"] = serialize(args_.bias_regularizer);
+    c["activity_regularizer"] = serialize(args_.activity_regularizer);
+    c["kernel_constraint"] = serialize(kernel_constraint);
+    c["bias_constraint"] = serialize(args_.bias_constraint);
+  }
 
   WindowArgs args_;
   VariablePtr bias_;
@@ -140,17 +155,7 @@ class Conv2DTranspose : public WindowLayer {
   std::string class_name() const override { return "Conv2DTranspose"; }
   Json get_config() const override {
     Json c = Layer::get_config();
-    c["filters"] = filters_;
-    args_.write_window(c);
-    c["groups"] = groups_;
-    write_tail(c);
-    c["kernel_initializer"] = serialize(kernel_initializer_);
-    c["bias_initializer"] = serialize(args_.bias_initializer);
-    c["kernel_regularizer"] = serialize(kernel_regularizer_);
-    c["bias_regularizer"] = serialize(args_.bias_regularizer);
-    c["activity_regularizer"] = serialize(args_.activity_regularizer);
-    c["kernel_constraint"] = serialize(kernel_constraint_);
-    c["bias_constraint"] = serialize(args_.bias_constraint);
+    write_conv_keys(c, filters_, groups_, kernel_initializer_, kernel_regularizer_, kernel_constraint_);
     c["output_padding"] = output_padding_ ? spatial::ints_json(*output_padding_) : Json(nullptr);
     return c;
   }
@@ -256,17 +261,7 @@ class SeparableConv2D : public WindowLayer {
   // options, then the depthwise and pointwise ones.
   Json get_config() const override {
     Json c = Layer::get_config();
-    c["filters"] = filters_;
-    args_.write_window(c);
-    c["groups"] = 1;
-    write_tail(c);
-    c["kernel_initializer"] = serialize(kernel_initializer_);
-    c["bias_initializer"] = serialize(args_.bias_initializer);
-    c["kernel_regularizer"] = serialize(kernel_regularizer_);
-    c["bias_regularizer"] = serialize(args_.bias_regularizer);
-    c["activity_regularizer"] = serialize(args_.activity_regularizer);
-    c["kernel_constraint"] = serialize(kernel_constraint_);
-    c["bias_constraint"] = serialize(args_.bias_constraint);
+    write_conv_keys(c, filters_, 1, kernel_initializer_, kernel_regularizer_, kernel_constraint_);
     c["depth_multiplier"] = depthwise_.depth_multiplier;
     c["depthwise_initializer"] = serialize(depthwise_.initializer);
     c["pointwise_initializer"] = serialize(pointwise_initializer_);
