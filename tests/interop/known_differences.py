@@ -1,9 +1,12 @@
 """Differences between ksave and real TensorFlow/Keras that the suite has found and that are not
 fixed yet, each with the reason as measured.
 
-Every entry turns the matching tests into strict expected failures: the test still runs, a
-listed case that starts passing fails the run ("XPASS(strict)") until its entry is removed, and
-a case not listed here fails as usual. The README's interop table counts these as open.
+Every entry turns the matching tests into expected failures: the test still runs, a listed case
+that starts passing fails the run ("XPASS(strict)") until its entry is removed, and a case not
+listed here fails as usual. The entries of NUMERIC_NOISE are the exception: differences at the
+level of float32 rounding, which another CPU's kernels (oneDNN picks its ISA at run time) may
+close, so passing there is reported (XPASS) without failing. The README's interop table counts
+these as open.
 
 Patterns are pytest's test names where `*` matches any run of characters (brackets are plain
 characters), e.g. "test_keras_reads_ksave_model[lstm-h5]" or "test_ten_steps_match[nadam_*]".
@@ -63,13 +66,22 @@ KNOWN = {
 }
 
 
+# Entries whose size is float32 rounding amplified by the optimizer (see their reasons).
+NUMERIC_NOISE = {
+    "test_ten_steps_match[legacy_adam_clipnorm]",
+    "test_ksave_reads_archive[conv2d]", "test_keras3_reads_ksave_model[conv2d-keras]",
+    "test_ksave_reads_archive[lstm]", "test_keras3_reads_ksave_model[lstm-keras]",
+}
+
+
 def _matches(pattern, name):
     import re
     return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), name) is not None
 
 
 def reason_for(file_name, test_name):
+    """(reason, strict) of the entry matching the test, or None."""
     for pattern, reason in KNOWN.get(file_name, {}).items():
         if _matches(pattern, test_name):
-            return reason
+            return reason, pattern not in NUMERIC_NOISE
     return None
