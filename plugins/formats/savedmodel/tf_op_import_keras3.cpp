@@ -64,30 +64,50 @@ Tensors range(const TfOpCall& call) {
   return {Tensor::from_vector<float>(values, {n})};
 }
 
-// ReverseV2(x, axes): any fixed-size dtype, element by element.
+// y of shape out_shape, each element copied from x's element `source(out multi-index)` (an input
+// flat index; -1 leaves a zero).
+template <typename Source>
+Tensor gather_elements(const Tensor& x, const Shape& out_shape, Source source) {
+  const std::size_t element = dtype_size(x.dtype());
+  if (element == 0) throw Error("cannot move " + std::string(dtype_name(x.dtype())) + " tensors");
+  Tensor y = Tensor::zeros(x.dtype(), out_shape);  // the padding SpaceToBatchND adds
+  const auto strides = strides_of(out_shape);
+  const auto* from = static_cast<const char*>(x.raw_data());
+  auto* to = static_cast<char*>(y.raw_data());
+  std::vector<std::int64_t> index(out_shape.size());
+  const std::int64_t total = num_elements(out_shape);
+  for (std::int64_t i = 0; i < total; ++i) {
+    std::int64_t rest = i;
+    for (std::size_t d = 0; d < strides.size(); ++d) {
+      index[d] = rest / strides[d];
+      rest %= strides[d];
+    }
+    const std::int64_t s = source(index);
+    if (s >= 0) std::memcpy(to + static_cast<std::size_t>(i) * element, from + static_cast<std::size_t>(s) * element, element);
+  }
+  return y;
+}
+
+// The offset in x (row-major `strides`) of the dimensions from `first` on, which the ops below
+// copy unchanged.
+std::int64_t offset_of_rest(const std::vector<std::int64_t>& idx, const std::vector<std::int64_t>& strides, std::size_t first) {
+  std::int64_t offset = 0;
+  for (std::size_t d = first; d < idx.size(); ++d) offset += idx[d] * strides[d];
+  return offset;
+}
+
+// ReverseV2(x, axes): any fixed-size dtype.
 Tensors reverse_v2(const TfOpCall& call) {
   expect_inputs(call, 2);
   const Tensor& x = call.inputs[0];
-  const std::size_t element = dtype_size(x.dtype());
-  if (element == 0) throw Error(call.where + " (ReverseV2): cannot reverse " + std::string(dtype_name(x.dtype())) + " tensors");
-  const auto axes = axes_of(call, x, call.inputs[1]);
-  Tensor y(x.dtype(), x.shape());
+  std::vector<bool> reversed(static_cast<std::size_t>(x.rank()), false);
+  for (std::size_t a : axes_of(call, x, call.inputs[1])) reversed[a] = true;
   const auto strides = strides_of(x.shape());
-  const auto* from = static_cast<const char*>(x.raw_data());
-  auto* to = static_cast<char*>(y.raw_data());
-  const std::int64_t total = num_elements(x.shape());
-  for (std::int64_t i = 0; i < total; ++i) {
-    std::int64_t source = 0, rest = i;
-    for (std::size_t d = 0; d < strides.size(); ++d) {
-      std::int64_t index = rest / strides[d];
-      rest %= strides[d];
-      for (std::size_t a : axes)
-        if (a == d) index = x.shape()[d] - 1 - index;
-      source += index * strides[d];
-    }
-    std::memcpy(to + static_cast<std::size_t>(i) * element, from + static_cast<std::size_t>(source) * element, element);
-  }
-  return {y};
+  return {gather_elements(x, x.shape(), [&](const std::vector<std::int64_t>& idx) {
+    std::int64_t source = 0;
+    for (std::size_t d = 0; d < idx.size(); ++d) source += (reversed[d] ? x.shape()[d] - 1 - idx[d] : idx[d]) * strides[d];
+    return source;
+  })};
 }
 
 // Prod(x, axes, keep_dims): integer products in int64 (Tensordot multiplies shape parts), float
@@ -146,29 +166,6 @@ BlockLayout block_layout(const TfOpCall& call, const Tensor& x) {
   return layout;
 }
 
-// Copies element `from` of x to element `to` of y for every output element, as `source` maps
-// an output multi-index to an input flat index (or -1 for a zero).
-template <typename Source>
-Tensor gather_elements(const Tensor& x, const Shape& out_shape, Source source) {
-  const std::size_t element = dtype_size(x.dtype());
-  if (element == 0) throw Error("cannot move " + std::string(dtype_name(x.dtype())) + " tensors");
-  Tensor y = Tensor::zeros(x.dtype(), out_shape);  // the padding SpaceToBatchND adds
-  const auto strides = strides_of(out_shape);
-  const auto* from = static_cast<const char*>(x.raw_data());
-  auto* to = static_cast<char*>(y.raw_data());
-  std::vector<std::int64_t> index(out_shape.size());
-  const std::int64_t total = num_elements(out_shape);
-  for (std::int64_t i = 0; i < total; ++i) {
-    std::int64_t rest = i;
-    for (std::size_t d = 0; d < strides.size(); ++d) {
-      index[d] = rest / strides[d];
-      rest %= strides[d];
-    }
-    const std::int64_t s = source(index);
-    if (s >= 0) std::memcpy(to + static_cast<std::size_t>(i) * element, from + static_cast<std::size_t>(s) * element, element);
-  }
-  return y;
-}
 
 // SpaceToBatchND: TensorFlow's dilated convolutions move each dilation phase into the batch.
 Tensors space_to_batch(const TfOpCall& call) {
@@ -198,8 +195,7 @@ Tensors space_to_batch(const TfOpCall& call) {
       if (p < 0 || p >= x.shape()[i + 1]) return -1;
       source += p * in_strides[i + 1];
     }
-    for (std::size_t d = m + 1; d < idx.size(); ++d) source += idx[d] * in_strides[d];
-    return source;
+    return source + offset_of_rest(idx, in_strides, m + 1);
   })};
 }
 
@@ -230,8 +226,7 @@ Tensors batch_to_space(const TfOpCall& call) {
       source += (t / b.block[i]) * in_strides[i + 1];
     }
     source += (phase * batch + idx[0]) * in_strides[0];
-    for (std::size_t d = m + 1; d < idx.size(); ++d) source += idx[d] * in_strides[d];
-    return source;
+    return source + offset_of_rest(idx, in_strides, m + 1);
   })};
 }
 
