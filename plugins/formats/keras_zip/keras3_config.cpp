@@ -169,9 +169,17 @@ constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sig
 bool is_activation_key(const std::string& key) { return key == "activation" || key == "recurrent_activation"; }
 
 // Renames an activation, given as a name or as {"class_name": "function", "config": name}.
+// The name inside an activation value: the value itself, or a function object's config.
+Json* activation_name(Json& value) {
+  if (value.is_string()) return &value;
+  if (value.is_object() && value.value("class_name", "") == "function" && value.contains("config") && value["config"].is_string())
+    return &value["config"];
+  return nullptr;
+}
+
 void rename_activation(Json& value, bool to_ksave) {
-  Json* name = value.is_string() ? &value : value.is_object() && value.value("class_name", "") == "function" && value.contains("config") ? &value["config"] : nullptr;
-  if (!name || !name->is_string()) return;
+  Json* name = activation_name(value);
+  if (!name) return;
   for (const auto& [keras3, ours] : kKeras3Activations)
     if (*name == (to_ksave ? keras3 : ours)) *name = to_ksave ? ours : keras3;
 }
