@@ -4,9 +4,10 @@
 # other suite uses. Runs once per build folder; exits 77 (skipped) with the reason when node or
 # npm is missing or npm cannot install the oracle's pinned packages (offline), and the suite
 # then reads the oracle's cases-sample in place.
-#   generate_oracle_cases.sh ORACLE_DIR WORK_DIR     → WORK_DIR/cases
+#   generate_oracle_cases.sh SOURCE_DIR WORK_DIR     → WORK_DIR/cases
+# The oracle is $KSAVE_ORACLE when the test runs, else ../shared/oracle beside the source tree.
 set -eu
-oracle=$1
+oracle=${KSAVE_ORACLE:-$1/../shared/oracle}
 work=$2
 if [ -f "$work/cases/index.json" ]; then exit 0; fi
 if [ ! -f "$oracle/gen.mjs" ]; then echo "SKIPPED: no oracle at $oracle"; exit 77; fi

@@ -15,7 +15,8 @@ import pytest
 import interop
 import onnx_check
 
-ORACLE = os.environ.get("KSAVE_ORACLE", "")
+# $KSAVE_ORACLE when the test runs, else ../shared/oracle beside the source tree (as every suite).
+ORACLE = os.environ.get("KSAVE_ORACLE") or os.path.join(os.environ.get("KSAVE_SOURCE_DIR", ""), "..", "shared", "oracle")
 GENERATED = os.environ.get("KSAVE_ONNX_ORACLE_CASES", "")
 
 
