@@ -39,6 +39,8 @@ int main() {
     auto saved = std::make_shared<ksave::tf::Checkpoint>(ksave::tf::Checkpoint::Objects{
         {"dense", first_dense}, {"kernel", last_weights[0]}, {"bias", last_weights[1]}});
     const std::string ckpt_path = saved->save(dir / "ckpt");
+    guide::twin_tensors(dir, "saved", {first_dense->weights()[0]->value(), first_dense->weights()[1]->value(),
+                                       last_weights[0]->value(), last_weights[1]->value()});
 
     auto model = std::make_shared<ContrivedModel>();
     // _ = model(tf.ones((1, 784))) creates the dense layer's variables.

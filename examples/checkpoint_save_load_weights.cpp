@@ -13,6 +13,7 @@ int main() {
         guide::dense(10, "predictions")});
     const auto ckpt = dir / "ckpt";
     ksave::save_weights(*sequential_model, ckpt);
+    guide::twin_tensors(dir, "sequential_weights", sequential_model->get_weights());
     guide::check(std::filesystem::exists(dir / "ckpt.index") && std::filesystem::exists(dir / "ckpt.data-00000-of-00001"),
                  "save_weights(\"ckpt\") writes ckpt.index and ckpt.data-00000-of-00001");
     guide::check(std::filesystem::exists(dir / "checkpoint"), "and the `checkpoint` state file");

@@ -13,6 +13,7 @@ int main() {
                                                           "pretrained_model");
     guide::randomize(*pretrained, 1);
     ksave::save_weights(*pretrained, dir / "pretrained_ckpt");
+    guide::twin_tensors(dir, "pretrained_weights", pretrained->get_weights());
     pretrained->summary(std::cout);
 
     // A separate program where only 'pretrained_ckpt' exists: a new model with 5 outputs.

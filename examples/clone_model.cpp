@@ -13,6 +13,7 @@ int main() {
     }
     guide::check(new_model.get() != model.get(), "clone_model makes a new model");
     guide::check(new_model->get_config() == model->get_config(), "the clone has the same architecture");
+    guide::twin_json(guide::work_dir("clone_model"), "clone_config", new_model->get_config());
     auto old_layers = model->layers(), new_layers = new_model->layers();
     guide::check(old_layers.size() == new_layers.size(), "the clone has as many layers");
     for (std::size_t i = 0; i < old_layers.size(); ++i) {

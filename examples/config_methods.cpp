@@ -40,6 +40,7 @@ int main() {
     // serialized_layer = keras.layers.serialize(layer)
     Json serialized_layer = ksave::serialize(*layer);
     std::cout << "serialized: " << serialized_layer.dump() << "\n";
+    guide::twin_json(guide::work_dir("config_methods"), "serialized_layer", serialized_layer);
     guide::check(serialized_layer == Json::parse(R"({"module": null, "class_name": "CustomLayer", "config": {"a": 2},
                                                      "registered_name": "CustomLayer"})"),
                  "serialize gives tf-keras 2.21's {'module': None, 'class_name': 'CustomLayer', 'config': {'a': 2}, "

@@ -37,5 +37,9 @@ int main() {
     guide::check(new_functional->get_config() == functional_config, "Model.from_config gives the same config");
     guide::check(new_functional->layers().size() == 2, "the rebuilt functional model has an input and a Dense");
     std::cout << "functional config: " << functional_config.dump() << "\n";
+    const auto dir = guide::work_dir("config_round_trip");
+    guide::twin_json(dir, "layer_config", layer_config);
+    guide::twin_json(dir, "sequential_config", sequential_config);
+    guide::twin_json(dir, "functional_config", functional_config);
   });
 }

@@ -27,6 +27,8 @@ int main() {
     auto model = guide::make_custom_model();
     // config = model.get_config()
     Json config = ksave::serialize(*model);
+    const auto dir = guide::work_dir("custom_objects");
+    guide::twin_json(dir, "config", config);
     guide::check(config["config"]["layers"][1]["class_name"] == "CustomLayer", "the config names CustomLayer");
     // tf-keras 2.21 writes a function that is not one of Keras's own as a "function" object.
     guide::check(config["config"]["layers"][2]["config"]["activation"]["config"] == "custom_activation",
@@ -57,6 +59,7 @@ int main() {
     ksave::Registry::global().add(activation_entry);
     auto registered_model = guide::make_custom_model();
     Json registered_config = ksave::serialize(*registered_model);
+    guide::twin_json(dir, "registered_config", registered_config);
     guide::check(registered_config["config"]["layers"][1]["registered_name"] == "Custom>CustomLayer",
                  "a registered class is written as Custom>CustomLayer");
     guide::check(registered_config["config"]["layers"][2]["config"]["activation"]["config"] == "Custom>custom_activation",

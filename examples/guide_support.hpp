@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <exception>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <random>
@@ -76,6 +77,27 @@ inline std::filesystem::path work_dir(const std::string& example) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// What an example hands to its real-Keras twin (tests/interop/test_guide_twins.py), which redoes
+// the guide's Python with tf-keras on the same data and compares: tensors as NAME.npy (a list as
+// NAME_0.npy, NAME_1.npy, ...) and documents as NAME.json, in <work dir>/twin/, next to the files
+// the example saved.
+inline std::filesystem::path twin_dir(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir / "twin");
+  return dir / "twin";
+}
+
+inline void twin_tensor(const std::filesystem::path& dir, const std::string& name, const ksave::Tensor& tensor) {
+  ksave::write_npy(twin_dir(dir) / (name + ".npy"), tensor);
+}
+
+inline void twin_tensors(const std::filesystem::path& dir, const std::string& name, const std::vector<ksave::Tensor>& tensors) {
+  for (std::size_t i = 0; i < tensors.size(); ++i) twin_tensor(dir, name + "_" + std::to_string(i), tensors[i]);
+}
+
+inline void twin_json(const std::filesystem::path& dir, const std::string& name, const ksave::Json& document) {
+  std::ofstream(twin_dir(dir) / (name + ".json")) << document.dump(2);
 }
 
 inline ksave::LayerPtr dense(std::int64_t units, const std::string& name, const std::string& activation = "linear") {

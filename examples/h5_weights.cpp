@@ -14,6 +14,7 @@ int main() {
     auto sequential_model = make_sequential();
     sequential_model->compile("sgd", "mse");
     ksave::save_weights(*sequential_model, dir / "weights.h5");  // .h5 → HDF5, not a TF checkpoint
+    guide::twin_tensors(dir, "sequential_weights", sequential_model->get_weights());
     guide::check(ksave::detect_format(dir / "weights.h5")->name() == "h5", "weights.h5 is an HDF5 file");
     auto other = make_sequential();
     ksave::load_weights(*other, dir / "weights.h5");
@@ -24,6 +25,7 @@ int main() {
     // functional_model = create_functional_model(); functional_model.save_weights("pretrained_weights.h5")
     auto functional_model = guide::digits_mlp(10, "3_layer_mlp");
     ksave::save_weights(*functional_model, dir / "pretrained_weights.h5");
+    guide::twin_tensors(dir, "functional_weights", functional_model->get_weights());
     // In a separate program: pretrained_model = create_functional_model(); load_weights(...)
     auto pretrained_model = guide::digits_mlp(10, "3_layer_mlp");
     ksave::load_weights(*pretrained_model, dir / "pretrained_weights.h5");

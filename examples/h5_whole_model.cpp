@@ -2,41 +2,22 @@
 // (model.save("my_h5_model.h5")), reloaded with load_model, predicts the same, and — being
 // compiled with its optimizer state — resumes training exactly where it stopped. The same with a
 // .keras name, which Keras >= 2.13 (and ksave) write as the Keras 3 zip archive.
-#include <random>
-
 #include "guide_support.hpp"
-
-namespace {
-
-// def get_model(): inputs = keras.Input(shape=(32,)); outputs = keras.layers.Dense(1)(inputs)
-//   model = keras.Model(inputs, outputs); model.compile(optimizer="adam", loss="mean_squared_error")
-ksave::ModelPtr get_model() {
-  auto inputs = ksave::Input({32});
-  auto outputs = (*ksave::make_layer("Dense", {{"units", 1}}))(inputs);
-  auto model = std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs});
-  model->compile("adam", "mean_squared_error");
-  return model;
-}
-
-// np.random.random(shape)
-ksave::Tensor random_array(ksave::Shape shape, unsigned seed) {
-  ksave::Tensor t(ksave::DType::Float32, std::move(shape));
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(0.f, 1.f);
-  for (float& v : t.values<float>()) v = uniform(generator);
-  return t;
-}
-
-}  // namespace
 
 int main() {
   return guide::run("h5_whole_model", [] {
     const auto dir = guide::work_dir("h5_whole_model");
-    auto model = get_model();
-    const ksave::Tensor test_input = random_array({128, 32}, 1), test_target = random_array({128, 1}, 2);
+    // def get_model(): inputs = keras.Input(shape=(32,)); outputs = keras.layers.Dense(1)(inputs)
+    //   model = keras.Model(inputs, outputs); model.compile(optimizer="adam", loss="mean_squared_error")
+    auto model = guide::get_regression_model();
+    const ksave::Tensor test_input = guide::random_array({128, 32}, 1), test_target = guide::random_array({128, 1}, 2);
+    guide::twin_tensors(dir, "data", {test_input, test_target});
+    guide::twin_tensors(dir, "initial_weights", model->get_weights());
     ksave::FitOptions fit;
     fit.shuffle = false;  // so that the resumed and the uninterrupted runs see the same batches
     model->fit({test_input}, {test_target}, fit);  // 4/4 [====...] - loss: ...
+    guide::twin_tensors(dir, "trained_weights", model->get_weights());
+    guide::twin_tensor(dir, "prediction", model->predict(test_input));
 
     for (const auto& [name, format] : {std::pair{"my_h5_model.h5", "h5"}, std::pair{"my_keras_model.keras", "keras"}}) {
       const auto path = dir / name;
@@ -63,5 +44,6 @@ int main() {
     for (std::size_t i = 0; i < model->weights().size(); ++i)
       guide::check(ksave::max_abs_difference(model->weights()[i]->value(), reloaded->weights()[i]->value()) == 0,
                    "the reloaded model continues exactly where the original stopped");
+    guide::twin_tensors(dir, "resumed_weights", model->get_weights());
   });
 }

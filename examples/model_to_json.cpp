@@ -11,6 +11,7 @@ int main() {
     auto model = std::make_shared<ksave::Sequential>(std::vector<ksave::LayerPtr>{
         ksave::Input({32}).layer(), ksave::make_layer("Dense", {{"units", 1}})});
     std::string json_config = model->to_json();
+    guide::twin_json(guide::work_dir("model_to_json"), "json_config", Json::parse(json_config));
     auto new_model = ksave::model_from_json(json_config);
     guide::check(new_model->class_name() == "Sequential", "model_from_json rebuilds a Sequential");
     guide::check(new_model->to_json() == json_config, "the rebuilt model writes the same JSON");

@@ -57,5 +57,6 @@ int main() {
                                                      "nested/dense_1/kernel:0", "nested/dense_1/bias:0"},
                  "the guide's order after dense_1.trainable = False");
     guide::check(nested_model->trainable_weights().size() == 2, "two weights stay trainable");
+    guide::twin_json(guide::work_dir("nested_weight_order"), "variable_names", {{"before", names}, {"after", names_2}});
   });
 }

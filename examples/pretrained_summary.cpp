@@ -61,8 +61,11 @@ std::vector<std::string> summary_lines(const ksave::Model& model) {
   return lines;
 }
 
-void compare(const ksave::Model& model, const std::map<std::string, std::vector<std::string>>& tables) {
+// The summary, compared with the guide's table, is also handed to the real-Keras twin (in `dir`).
+void compare(const ksave::Model& model, const std::map<std::string, std::vector<std::string>>& tables,
+             const fs::path& dir) {
   std::cout << model.summary();
+  guide::twin_json(dir, model.name(), summary_lines(model));
   auto it = tables.find(model.name());
   guide::check(it != tables.end(), "the guide prints a summary of '" + model.name() + "'");
   auto ours = summary_lines(model);
@@ -91,13 +94,14 @@ int main() {
   }
   return guide::run("pretrained_summary", [&] {
     auto tables = guide_tables(guide);
+    const auto dir = guide::work_dir("pretrained_summary");
     auto functional_model = mlp(10, "3_layer_mlp");
     // pretrained = keras.Model(functional_model.inputs, functional_model.layers[-1].input,
     //                          name="pretrained_model")
     auto pretrained = std::make_shared<ksave::Functional>(functional_model->inputs(),
                                                           KerasTensors{functional_model->get_layer(-1)->input()},
                                                           "pretrained_model");
-    compare(*pretrained, tables);
+    compare(*pretrained, tables, dir);
 
     // A new model with another output size takes the pretrained weights layer by layer.
     auto model = mlp(5, "new_model");
@@ -106,7 +110,7 @@ int main() {
     for (std::size_t i = 0; i < pretrained->weights().size(); ++i)
       guide::check(ksave::allclose(pretrained->weights()[i]->value(), model->weights()[i]->value()),
                    "pretrained weight " + std::to_string(i) + " is in the new model");
-    compare(*model, tables);
+    compare(*model, tables, dir);
 
     // model = keras.Sequential([pretrained_model, keras.layers.Dense(5, name="predictions")])
     // (the guide's session had made three Sequential models before: its automatic name was
@@ -117,7 +121,7 @@ int main() {
     auto pretrained_model = std::make_shared<ksave::Functional>(KerasTensors{inputs}, KerasTensors{x}, "pretrained");
     auto sequential = std::make_shared<ksave::Sequential>(std::vector<LayerPtr>{pretrained_model, dense(5, "predictions")},
                                                           "sequential_3");
-    compare(*sequential, tables);
+    compare(*sequential, tables, dir);
 
     // extracted_layers = pretrained_model.layers[:-1] + [Dense(5, name="dense_3")]
     auto pretrained_again = mlp(10, "3_layer_mlp");
@@ -125,6 +129,6 @@ int main() {
     extracted_layers.pop_back();
     extracted_layers.push_back(dense(5, "dense_3"));
     auto extracted = std::make_shared<ksave::Sequential>(extracted_layers, "sequential_6");
-    compare(*extracted, tables);
+    compare(*extracted, tables, dir);
   });
 }

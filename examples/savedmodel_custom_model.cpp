@@ -26,6 +26,7 @@ int main() {
     for (std::int64_t i = 0; i < input_arr.size(); ++i) input_arr.data<float>()[i] = static_cast<float>(i % 7) / 7.f;
     const ksave::Tensor outputs = model->predict(input_arr);
     ksave::save_model(*model, dir / "my_model");
+    guide::twin_tensors(dir, "call", {input_arr, outputs});
 
     // Option 1: load with the custom_object argument.
     ksave::LoadOptions with_class;

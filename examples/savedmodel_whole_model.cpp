@@ -23,9 +23,13 @@ int main() {
     const auto dir = guide::work_dir("savedmodel_whole_model");
     auto model = guide::get_regression_model();
     const ksave::Tensor test_input = guide::random_array({128, 32}, 1), test_target = guide::random_array({128, 1}, 2);
+    guide::twin_tensors(dir, "data", {test_input, test_target});
+    guide::twin_tensors(dir, "initial_weights", model->get_weights());
     ksave::FitOptions fit;
     fit.shuffle = false;  // so that the resumed and the uninterrupted runs see the same batches
     model->fit({test_input}, {test_target}, fit);
+    guide::twin_tensors(dir, "trained_weights", model->get_weights());
+    guide::twin_tensor(dir, "prediction", model->predict(test_input));
 
     // Calling save("my_model") creates a SavedModel folder my_model.
     const auto path = dir / "my_model";
@@ -47,6 +51,7 @@ int main() {
     for (std::size_t i = 0; i < model->weights().size(); ++i)
       guide::check(ksave::max_abs_difference(model->weights()[i]->value(), reconstructed_model->weights()[i]->value()) == 0,
                    "resumed training is identical for weight " + model->weights()[i]->name());
+    guide::twin_tensors(dir, "resumed_weights", model->get_weights());
 
     // Like tf.saved_model.load("my_model"): the graph alone, without Keras; its serving_default
     // signature (the traced model) runs on named inputs and gives what predict gives.
@@ -74,6 +79,7 @@ int main() {
     ksave::LoadOptions with_classes;
     with_classes.custom_objects = guide::custom_objects();
     const ksave::Tensor x = guide::random_array({4, 32}, 3);
+    guide::twin_tensors(dir, "custom", {x, custom->predict(x)});
     guide::check(ksave::allclose(custom->predict(x), ksave::load_model(custom_path, with_classes)->predict(x)),
                  "the custom model saved without traces loads with its classes");
     const std::string error = guide::error_of([&] { ksave::load_model(custom_path); }, "loading without the custom classes");

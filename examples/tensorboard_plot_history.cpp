@@ -42,7 +42,8 @@ int main() {
     board.histogram_freq = 1;
     options.callbacks = {std::make_shared<ksave::tensorboard::TensorBoard>(dir / "logs", board),
                          std::make_shared<ksave::CSVLogger>(dir / "history.csv")};
-    const auto history = model->fit({guide::random_array({80, 784}, 1)}, {guide::random_array({80, 5}, 2)}, options);
+    const ksave::Tensor train_x = guide::random_array({80, 784}, 1), train_y = guide::random_array({80, 5}, 2);
+    const auto history = model->fit({train_x}, {train_y}, options);
     guide::check(history.epochs.size() == 3, "three epochs trained");
     guide::check(std::filesystem::exists(dir / "logs" / "train") && std::filesystem::exists(dir / "logs" / "validation"),
                  "train and validation runs are logged");
@@ -51,5 +52,6 @@ int main() {
     std::getline(csv, header);
     guide::check(header == "epoch,loss,mae,val_loss,val_mae\r", "the CSV history has Keras's columns");
     ksave::save_model(*model, dir / "model.h5");
+    guide::twin_tensors(dir, "data", {train_x, train_y, model->predict(train_x)});
   });
 }

@@ -79,7 +79,10 @@ int main() {
     // subclassed_model.set_weights(functional_model.get_weights())
     subclassed_model->set_weights(functional_model->get_weights());
     check_same_weights(*functional_model, *subclassed_model, "functional to subclassed");
+    const auto dir = guide::work_dir("weight_transfer");
+    guide::twin_tensors(dir, "functional_weights", functional_model->get_weights());
     auto x = ksave::Tensor::filled(ksave::DType::Float32, {3, 784}, 0.25);
+    guide::twin_tensor(dir, "subclassed_prediction", subclassed_model->predict(x));
     guide::check(ksave::allclose(subclassed_model->predict(x), functional_model->predict(x), 1e-5, 1e-6),
                  "the subclassed model computes what the functional model computes");
 

@@ -37,12 +37,23 @@ Json serialize(const Layer& layer) {
   }
   const bool keras = Registry::global().origin_of(Kind::Layer, layer.class_name()) == Registry::Origin::Keras ||
                      dynamic_cast<const Functional*>(&layer) || dynamic_cast<const Sequential*>(&layer);
+  const auto* functional = dynamic_cast<const Functional*>(&layer);
   const char* module = dynamic_cast<const Model*>(&layer) ? "keras" : "keras.layers";
+  // tf-keras 2.21 writes a Functional model (not a public class) under its module's path, with
+  // registered_name "Functional" and its inputs' shapes as build_config. The module is spelled as
+  // the Keras 2 package does: tf-keras maps "keras." onto its own package, and Keras 2.15 reads it.
+  if (functional) module = "keras.src.engine.functional";
   j["module"] = keras ? Json(module) : Json();
   j["class_name"] = layer.class_name();
   j["config"] = layer.get_config();
-  j["registered_name"] = keras ? Json() : Json(registered);
-  if (const auto& shapes = layer.build_input_shapes()) j["build_config"] = {{"input_shape", input_shape_json(*shapes)}};
+  j["registered_name"] = functional ? Json("Functional") : keras ? Json() : Json(registered);
+  if (const auto& shapes = layer.build_input_shapes()) {
+    j["build_config"] = {{"input_shape", input_shape_json(*shapes)}};
+  } else if (functional && !functional->inputs().empty()) {
+    std::vector<Shape> shapes;
+    for (const auto& input : functional->inputs()) shapes.push_back(input.shape());
+    j["build_config"] = {{"input_shape", input_shape_json(shapes)}};
+  }
   return j;
 }
 

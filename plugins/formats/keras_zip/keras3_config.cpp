@@ -235,12 +235,29 @@ Json training_config_from_compile_config(const Json& compile_config) {
   return training;
 }
 
+namespace {
+
+// An optimizer's config as Keras 3 takes it: tf-keras's keys that change no number (the
+// is_legacy_optimizer marker, the XLA switch jit_compile, a zero legacy decay) go, since Keras
+// 3's optimizers refuse them as unknown arguments (found when Keras 3.15 loaded a .keras of a
+// model compiled with "adam" in ksave).
+Json keras3_optimizer_config(Json config) {
+  config.erase("is_legacy_optimizer");
+  config.erase("jit_compile");
+  if (auto decay = config.find("decay"); decay != config.end() && decay->is_number() && decay->get<double>() == 0.0)
+    config.erase(decay);
+  return config;
+}
+
+}  // namespace
+
 Json compile_config_of(const Model& model) {
   const Json& training = model.training_config();
   auto get = [&](const char* key) { return training.is_object() && training.contains(key) ? training[key] : Json(nullptr); };
   const auto optimizer = model.optimizer();
   Json compile = Json::object();
-  compile["optimizer"] = to_keras3_config(Json{{"class_name", optimizer->class_name()}, {"config", optimizer->get_config()}});
+  compile["optimizer"] = to_keras3_config(
+      Json{{"class_name", optimizer->class_name()}, {"config", keras3_optimizer_config(optimizer->get_config())}});
   compile["loss"] = to_keras3_config(get("loss"));
   compile["loss_weights"] = get("loss_weights");
   compile["metrics"] = to_keras3_config(keras3_metrics(get("metrics")));

@@ -231,8 +231,8 @@ class RestoreSession {
     }
     Tensor value = reader_->read(key);
     if (value.dtype() != variable.dtype() || value.shape() != variable.shape()) {
-      // Collected, not thrown at once: when nothing else matches, the checkpoint belongs to
-      // another architecture (the nested-model pitfall) and the status explains it.
+      // Collected, not thrown at once: the error lists them all, and when nothing else matches
+      // it explains the architecture the checkpoint belongs to (the nested-model pitfall).
       mismatches_.push_back("value '" + key + "' is " + std::string(dtype_name(value.dtype())) + " " +
                             shape_to_string(value.shape()) + " but " + describe(variable) + " is " +
                             std::string(dtype_name(variable.dtype())) + " " + shape_to_string(variable.shape()));
@@ -298,20 +298,20 @@ class RestoreSession {
       }
   }
 
-  // Values whose object has another shape or dtype: an error when other values matched (the
-  // checkpoint is for this model, and this one is wrong), part of the status otherwise.
+  // Values whose object has another shape or dtype are an error, as in TensorFlow ("Received
+  // incompatible tensor with shape ..."; TF 2.21 raises it even when nothing else matched, which
+  // is how the guide's nested-model pitfall shows today). When nothing else matched, the error
+  // also says which sub-model the checkpoint looks saved from.
   void report_mismatches() {
     if (mismatches_.empty()) return;
     std::string list;
     for (const auto& m : mismatches_) list += (list.empty() ? "" : "; ") + m;
-    if (!restored_.empty()) throw Error(where() + ": " + list);
-    mismatch_warnings_.push_back(where() + ": values of another shape were not restored: " + list);
-    mismatches_.clear();
+    if (restored_.empty()) list += "; " + nothing_matched();
+    throw Error(where() + ": " + list);
   }
 
   void compute_status() {
     LoadStatus fresh;
-    fresh.warnings = mismatch_warnings_;
     fresh.partial_ok = status.partial_ok;
     for (const auto& w : status.warnings)
       if (w.find("matches two different objects") != std::string::npos) fresh.warnings.push_back(w);
@@ -340,7 +340,7 @@ class RestoreSession {
           if (slot && !restored_.count(slot.get()))
             fresh.unmatched_in_model.push_back("optimizer slot '" + name + "' of " + variable->name());
     }
-    if (restored_.empty() && !fresh.unused_in_file.empty()) fresh.warnings.push_back(nothing_matched_warning());
+    if (restored_.empty() && !fresh.unused_in_file.empty()) fresh.warnings.push_back(where() + ": " + nothing_matched());
     else if (!fresh.unused_in_file.empty() && !fresh.partial_ok)
       fresh.warnings.push_back(where() + ": " + std::to_string(fresh.unused_in_file.size()) +
                                " saved values were not used (call expect_partial() if that is intended)");
@@ -349,8 +349,8 @@ class RestoreSession {
 
   // The nested-model pitfall: a checkpoint written from a sub-model matches nothing when loaded
   // into the outer model. Find the descendant whose children carry the stored root's names.
-  std::string nothing_matched_warning() const {
-    std::string message = where() + ": nothing in the checkpoint matched " + describe(*root_);
+  std::string nothing_matched() const {
+    std::string message = "nothing in the checkpoint matched " + describe(*root_);
     if (!has_graph_) return message + " (no variable has the name of a stored key)";
     std::set<std::string> stored;
     for (const auto& c : graph_.nodes(0).children()) stored.insert(c.local_name());
@@ -379,7 +379,7 @@ class RestoreSession {
   std::vector<Pending> pending_;
   std::set<const Variable*> restored_;
   std::set<const Variable*> set_by_config_;  // see NewOptimizerState::set_by_config
-  std::vector<std::string> mismatches_, mismatch_warnings_;
+  std::vector<std::string> mismatches_;
 };
 
 CheckpointStatus::CheckpointStatus(std::shared_ptr<RestoreSession> session) : session_(std::move(session)) {}
