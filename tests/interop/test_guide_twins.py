@@ -23,6 +23,7 @@ import tf_keras as keras  # noqa: E402
 import keras as keras3  # noqa: E402
 
 EXAMPLES = os.environ.get("KSAVE_EXAMPLES_BIN", "")
+REPORT = interop.Report("guide_twins")
 
 
 def run_example(name):
@@ -193,6 +194,7 @@ def test_h5_whole_model():
     # .keras flavour, and refuses Keras 3's own files just as it refuses this one).
     keras_path = os.path.join(folder, "my_keras_model.keras")
     assert_resumes_like_ksave(keras3.models.load_model(keras_path), folder, "my_keras_model.keras in Keras 3")
+    REPORT.add("guide examples", "h5 + .keras", "ksave→tf-keras (guide twin)", "h5_whole_model")
 
 
 def test_savedmodel_whole_model(tmp_path):
@@ -233,6 +235,7 @@ def test_savedmodel_whole_model(tmp_path):
     interop.assert_close(custom.predict(x_custom, verbose=0), y_custom, "custom_no_traces with custom_objects")
     with pytest.raises(Exception):
         keras.models.load_model(custom_path)
+    REPORT.add("guide examples", "savedmodel", "ksave→tf-keras (guide twin)", "savedmodel_whole_model")
 
 
 def test_savedmodel_custom_model():
@@ -246,6 +249,7 @@ def test_savedmodel_custom_model():
     loaded_2 = keras.models.load_model(path)
     assert type(loaded_2.layers[1]) is not CustomLayer
     interop.assert_close(loaded_2.predict(x, verbose=0), y, "revived from the traces")
+    REPORT.add("guide examples", "savedmodel", "ksave→tf-keras (guide twin)", "savedmodel_custom_model")
 
 
 def test_h5_weights():
@@ -263,6 +267,7 @@ def test_h5_weights():
     model = keras.Sequential(extracted_layers)
     assert model.count_params() == 54725
     interop.assert_all_close(model.get_weights()[:4], functional_weights[:4], "the extracted layers' weights")
+    REPORT.add("guide examples", "h5 weights", "ksave→tf-keras (guide twin)", "h5_weights")
 
 
 def test_checkpoint_save_load_weights(tmp_path):
@@ -273,6 +278,7 @@ def test_checkpoint_save_load_weights(tmp_path):
     # The same keys and shapes as tf-keras's own save_weights of the same model.
     digits_sequential().save_weights(str(tmp_path / "ckpt"))
     assert checkpoint_keys(os.path.join(folder, "ckpt")) == checkpoint_keys(str(tmp_path / "ckpt"))
+    REPORT.add("guide examples", "tf checkpoint", "ksave→tf-keras (guide twin)", "checkpoint_save_load_weights")
 
 
 def test_checkpoint_transfer_learning():
@@ -281,6 +287,7 @@ def test_checkpoint_transfer_learning():
     model.load_weights(os.path.join(folder, "pretrained_ckpt"))
     pretrained = handed_list(folder, "pretrained_weights")
     interop.assert_all_close(model.get_weights()[:len(pretrained)], pretrained, "pretrained_ckpt into new_model")
+    REPORT.add("guide examples", "tf checkpoint", "ksave→tf-keras (guide twin)", "checkpoint_transfer_learning")
 
 
 def test_checkpoint_chosen_variables():
@@ -302,6 +309,7 @@ def test_checkpoint_chosen_variables():
     checkpoint.restore(tf.train.latest_checkpoint(folder)).assert_consumed()
     restored = [model.first_dense.kernel, model.first_dense.bias, model.kernel, model.bias]
     interop.assert_all_close([v.numpy() for v in restored], handed_list(folder, "saved"), "the chosen variables")
+    REPORT.add("guide examples", "tf checkpoint", "ksave→tf-keras (guide twin)", "checkpoint_chosen_variables")
 
 
 def test_checkpoint_custom_layer_key(tmp_path):
@@ -313,6 +321,7 @@ def test_checkpoint_custom_layer_key(tmp_path):
     layer = VarLayer(0)
     tf.train.Checkpoint(layer=layer).restore(os.path.join(folder, "custom_layer-1")).assert_consumed()
     assert int(layer.var.numpy()) == 5
+    REPORT.add("guide examples", "tf checkpoint", "ksave→tf-keras (guide twin)", "checkpoint_custom_layer_key")
 
 
 def test_checkpoint_nested_pitfall():
@@ -332,6 +341,7 @@ def test_checkpoint_nested_pitfall():
     pretrained_model.load_weights(path).assert_consumed()
     interop.assert_all_close(pretrained_model.get_weights(), handed_list(folder, "pretrained_weights"),
                              "pretrained_model.load_weights")
+    REPORT.add("guide examples", "tf checkpoint", "ksave→tf-keras (guide twin)", "checkpoint_nested_pitfall")
 
 
 def test_config_methods():
@@ -339,6 +349,7 @@ def test_config_methods():
     layer = VarLayer(5)
     layer.var.assign(2)
     assert_same_config(handed_json(folder, "serialized_layer"), keras.layers.serialize(layer), "serialize(layer)")
+    REPORT.add("guide examples", "config", "ksave→tf-keras (guide twin)", "config_methods")
 
 
 def test_config_round_trip():
@@ -355,6 +366,7 @@ def test_config_round_trip():
     inputs = keras.Input((32,))
     functional = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     assert_same_config(handed_json(folder, "functional_config"), functional.get_config(), "Model.get_config()")
+    REPORT.add("guide examples", "config", "ksave→tf-keras (guide twin)", "config_round_trip")
 
 
 def test_model_to_json():
@@ -362,6 +374,7 @@ def test_model_to_json():
     keras.backend.clear_session()
     model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(1)])
     assert_same_config(handed_json(folder, "json_config"), json.loads(model.to_json()), "to_json()")
+    REPORT.add("guide examples", "json", "ksave→tf-keras (guide twin)", "model_to_json")
 
 
 def test_custom_objects():
@@ -384,6 +397,7 @@ def test_custom_objects():
     # The models are the second ones of the program: names differ by their counter only.
     assert_same_config(rename_second_model(ours), rename_second_model(theirs), "serialize(registered model)")
     keras.models.model_from_config(ours)
+    REPORT.add("guide examples", "config", "ksave→tf-keras (guide twin)", "custom_objects")
 
 
 def rename_second_model(config):
@@ -404,6 +418,7 @@ def test_clone_model():
     with keras.utils.custom_object_scope(CUSTOM_OBJECTS):
         new_model = keras.models.clone_model(model)
     assert_same_config(handed_json(folder, "clone_config"), new_model.get_config(), "clone_model(model).get_config()")
+    REPORT.add("guide examples", "config", "ksave→tf-keras (guide twin)", "clone_model")
 
 
 def test_nested_weight_order():
@@ -423,6 +438,7 @@ def test_nested_weight_order():
     nested_model.get_layer("nested").dense_1.trainable = False
     after = [v.name for v in nested_model.weights]
     assert handed_json(folder, "variable_names") == {"before": before, "after": after}
+    REPORT.add("guide examples", "in memory", "ksave→tf-keras (guide twin)", "nested_weight_order")
 
 
 def test_weight_transfer():
@@ -444,6 +460,7 @@ def test_weight_transfer():
     x = np.full((3, 784), 0.25, np.float32)
     interop.assert_close(subclassed_model.predict(x, verbose=0), handed(folder, "subclassed_prediction"),
                          "SubclassedModel with the functional model's weights")
+    REPORT.add("guide examples", "in memory", "ksave→tf-keras (guide twin)", "weight_transfer")
 
 
 def summary_rows(lines):
@@ -484,6 +501,7 @@ def test_pretrained_summary():
     for model in (pretrained, digits_mlp(5, "new_model"), nested, extracted):
         ours, theirs = summary_rows(handed_json(folder, model.name)), keras_summary(model)
         assert ours == theirs, f"summary of {model.name}:\n  ksave:    {ours}\n  tf-keras: {theirs}"
+    REPORT.add("guide examples", "summary", "ksave→tf-keras (guide twin)", "pretrained_summary")
 
 
 def test_tensorboard_plot_history():
@@ -500,3 +518,4 @@ def test_tensorboard_plot_history():
         logged = [float(tf.make_ndarray(e.tensor_proto)) for e in events.Tensors("epoch_loss")]
         interop.assert_close(np.array(logged), np.array([float(row[column]) for row in history]),
                              f"logs/{run} epoch_loss vs history.csv {column}")
+    REPORT.add("guide examples", "h5 + TensorBoard events", "ksave→tf-keras (guide twin)", "tensorboard_plot_history")
