@@ -1,8 +1,8 @@
 #include "keras3_config.hpp"
 
 #include <ctime>
-#include <set>
 
+#include "ksave/nested_calls.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
 
@@ -101,36 +101,6 @@ Json keras3_metrics(const Json& metrics) {
   return out;
 }
 
-// tf.keras 2.x numbers a nested model's calls in its parent from 1 (node 0 is the nested model's
-// call on its own Input: a Functional model, a Sequential starting with an InputLayer); Keras 3
-// from 0, in both its node forms. Shifts the references of a Functional model's config (in
-// tf.keras's list form) to nested models by `by`.
-void shift_nested_calls(Json& config, int by) {
-  if (!config.is_object() || !config.contains("layers") || !config["layers"].is_array()) return;
-  std::set<std::string> nested;
-  for (const auto& entry : config["layers"]) {
-    if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) continue;
-    const std::string cls = entry.value("class_name", "");
-    const Json& inner = entry.contains("config") && entry["config"].is_object() ? entry["config"].value("layers", Json()) : Json();
-    const bool own_input = cls == "Functional" || cls == "Model" ||
-                           (cls == "Sequential" && inner.is_array() && !inner.empty() && inner[0].value("class_name", "") == "InputLayer");
-    if (own_input) nested.insert(entry["name"].get<std::string>());
-  }
-  auto shift = [&](Json& ref) {
-    if (ref.is_array() && ref.size() >= 3 && ref[0].is_string() && nested.count(ref[0].get<std::string>()) &&
-        ref[1].is_number_integer() && ref[1].get<int>() + by >= 0)
-      ref[1] = ref[1].get<int>() + by;
-  };
-  for (auto& entry : config["layers"])
-    if (entry.is_object() && entry.contains("inbound_nodes"))
-      for (auto& node : entry["inbound_nodes"])
-        if (node.is_array())
-          for (auto& ref : node) shift(ref);
-  for (const char* key : {"input_layers", "output_layers"})
-    if (config.contains(key) && config[key].is_array())
-      for (auto& ref : config[key]) shift(ref);
-}
-
 // A serialized object (already converted inside) in Keras 3's key order.
 Json keras3_object(const Json& value) {
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
@@ -150,7 +120,7 @@ Json keras3_object(const Json& value) {
     out["class_name"] = class_name;
   }
   rewrite_layer_config_for_keras3(class_name, config);
-  if (class_name == "Functional" || class_name == "Model") shift_nested_calls(config, -1);
+  if (class_name == "Functional" || class_name == "Model") shift_nested_model_calls(config, -1);
   out["config"] = config;
   // Keras 3 names classes it does not export by their own name: "Functional" is one.
   out["registered_name"] = separator != std::string::npos || class_name == "Functional" ? Json(class_name) : Json(nullptr);
@@ -211,7 +181,7 @@ void number_list_nodes_as_keras2(Json& value) {
     for (auto& [key, item] : value.items()) number_list_nodes_as_keras2(item);
     const std::string cls = value.value("class_name", "");
     if ((cls == "Functional" || cls == "Model") && value.contains("config") && !has_object_nodes(value["config"]))
-      shift_nested_calls(value["config"], +1);
+      shift_nested_model_calls(value["config"], +1);
   }
 }
 
