@@ -6,7 +6,7 @@ averages seen. Wall times on a shared machine include waiting for a core; CPU ti
 
   benchmarks/compare_compute.py [--build build-bench] [--env build/python-env] [--runs 5]
                                 [--threads 1,2] [--rounds 5] [--round-time 0.2] [--only mlp_big,cnn]
-                                [--ort-bench [PEER_DIR]]
+                                [--ort-bench [PEER_DIR]] [--skip tensorflow,numpy]
 
 --ort-bench adds ONNX Runtime through its C API: the peer harness ort_bench.cpp (read in place
 from PEER_DIR, default ../shared/peer beside the checkout, or $KSAVE_PEER) is compiled into
@@ -41,6 +41,7 @@ def parse():
     p.add_argument("--only", default="")
     p.add_argument("--ort-bench", nargs="?", const=os.environ.get("KSAVE_PEER", os.path.join(HERE, "..", "..", "shared", "peer")),
                    default="", metavar="PEER_DIR")
+    p.add_argument("--skip", default="", help="sides left out, by name prefix (e.g. tensorflow,numpy)")
     p.add_argument("--before", default="", help="a bench_compute built against an earlier libksave, timed "
                    "as side 'ksave before' (its thread count from KSAVE_NUM_THREADS)")
     return p.parse_args()
@@ -70,10 +71,17 @@ def ort_bench_command(a, env_python, peers_script):
     folder = os.path.join(a.build, "ort_bench")
     binary, models = os.path.join(folder, "ort_bench"), os.path.join(folder, "models")
     os.makedirs(folder, exist_ok=True)
-    library = libraries[-1]
+    # The wheel ships libonnxruntime.so.1.N.M only; the harness asks for its soname, libonnxruntime.so.1.
+    library, lib_dir = libraries[-1], os.path.join(folder, "lib")
+    os.makedirs(lib_dir, exist_ok=True)
+    soname = os.path.join(lib_dir, "libonnxruntime.so.1")
+    if os.path.realpath(soname) != os.path.realpath(library):
+        if os.path.lexists(soname):
+            os.remove(soname)
+        os.symlink(os.path.abspath(library), soname)
     if not os.path.exists(binary) or os.path.getmtime(binary) < max(os.path.getmtime(source), os.path.getmtime(library)):
         subprocess.run(["g++", "-O2", "-std=c++17", "-I", os.path.join(a.ort_bench, "ort_include"), source, "-o", binary,
-                        library, "-Wl,-rpath," + os.path.dirname(library)], check=True)
+                        soname, "-Wl,-rpath," + os.path.abspath(lib_dir)], check=True)
     subprocess.run([env_python, peers_script, "--write-onnx", models], check=True)
     only = [w for w in (a.only.split(",") if a.only else ORT_C_WORKLOADS) if w in ORT_C_WORKLOADS]
     return lambda t: [binary, "--threads", str(t), "--models", models, "--rounds", str(a.rounds),
@@ -115,6 +123,8 @@ def main():
         if command:
             sides["onnxruntime C API"] = command
 
+    skipped = [prefix for prefix in a.skip.split(",") if prefix]
+    sides = {name: command for name, command in sides.items() if not any(name.startswith(p) for p in skipped)}
     results = collections.defaultdict(lambda: collections.defaultdict(list))
     loads, notes = [], {}
     names = list(sides)
