@@ -4,6 +4,8 @@
 //   cnn        28x28x1 -> Conv2D 16 3x3 relu -> MaxPooling2D 2 -> Flatten -> Dense 10 softmax, batch 64
 //   lstm       LSTM(128) over 100 steps of 64 features, batch 32 (training: MSE on the last state)
 //   text       Embedding(10000, 64) -> LSTM(64) -> Dense(1, sigmoid), 100 ids, batch 32
+//   gru, rnn   GRU(128) (reset_after) and SimpleRNN(128) over the LSTM's input (predict only; no
+//              peer runs them: ksave against its own earlier builds)
 // Prints one JSON object per line (workload, threads, wall/CPU medians) after a table, for
 // compare_compute.py, which runs this beside the ONNX Runtime, TensorFlow and numpy peers.
 //   bench_compute [--threads 1,2] [--rounds 7] [--round-time 0.3] [--only mlp_big,cnn] [--json]
@@ -94,7 +96,9 @@ ModelPtr cnn() {
                     11);
 }
 
-ModelPtr lstm() { return sequential({Input({100, 64}).layer(), make_layer("LSTM", {{"units", 128}})}, 21); }
+ModelPtr recurrent(const char* layer) {
+  return sequential({Input({100, 64}).layer(), make_layer(layer, {{"units", 128}})}, 21);
+}
 
 ModelPtr text_classifier() {
   return sequential({Input({100}).layer(), make_layer("Embedding", {{"input_dim", 10000}, {"output_dim", 64}}),
@@ -128,8 +132,10 @@ std::vector<Workload> workloads() {
                "categorical_crossentropy"});
   w.push_back({"mlp_small", mlp({16, 64, 32, 5}), pseudo_random({1, 16}, 97), Tensor(), nullptr});
   w.push_back({"cnn", cnn(), pseudo_random({64, 28, 28, 1}, 96), one_hot_labels(64, 10), "categorical_crossentropy"});
-  w.push_back({"lstm", lstm(), pseudo_random({32, 100, 64}, 95), pseudo_random({32, 128}, 94, 0.5f),
+  w.push_back({"lstm", recurrent("LSTM"), pseudo_random({32, 100, 64}, 95), pseudo_random({32, 128}, 94, 0.5f),
                "mean_squared_error"});
+  w.push_back({"gru", recurrent("GRU"), pseudo_random({32, 100, 64}, 95), Tensor(), nullptr});
+  w.push_back({"rnn", recurrent("SimpleRNN"), pseudo_random({32, 100, 64}, 95), Tensor(), nullptr});
   Tensor labels(DType::Float32, {32, 1});
   for (Dim i = 0; i < 32; ++i) labels.data<float>()[i] = static_cast<float>(i % 2);
   w.push_back({"text", text_classifier(), token_ids(32, 100), labels, "binary_crossentropy"});

@@ -6,6 +6,13 @@ averages seen. Wall times on a shared machine include waiting for a core; CPU ti
 
   benchmarks/compare_compute.py [--build build-bench] [--env build/python-env] [--runs 5]
                                 [--threads 1,2] [--rounds 5] [--round-time 0.2] [--only mlp_big,cnn]
+                                [--ort-bench [PEER_DIR]] [--skip tensorflow,numpy]
+
+--ort-bench adds ONNX Runtime through its C API: the peer harness ort_bench.cpp (read in place
+from PEER_DIR, default ../shared/peer beside the checkout, or $KSAVE_PEER) is compiled into
+BUILD/ort_bench/ against the libonnxruntime of the Python environment's onnxruntime wheel, and
+times OrtApi::Run on the models peers_compute.py --write-onnx writes there (the float-input
+workloads: not the text model), without Python's per-call overhead.
 
 numpy runs twice: Debian's (/usr/bin/python3, the BLAS that /etc/alternatives selects: install
 libopenblas0-pthread) and the environment's wheel (its bundled OpenBLAS); the "numpy" lines print
@@ -13,6 +20,7 @@ which library each one calls.
 """
 import argparse
 import collections
+import glob
 import json
 import os
 import statistics
@@ -31,6 +39,9 @@ def parse():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--round-time", type=float, default=0.2)
     p.add_argument("--only", default="")
+    p.add_argument("--ort-bench", nargs="?", const=os.environ.get("KSAVE_PEER", os.path.join(HERE, "..", "..", "shared", "peer")),
+                   default="", metavar="PEER_DIR")
+    p.add_argument("--skip", default="", help="sides left out, by name prefix (e.g. tensorflow,numpy)")
     p.add_argument("--before", default="", help="a bench_compute built against an earlier libksave, timed "
                    "as side 'ksave before' (its thread count from KSAVE_NUM_THREADS)")
     return p.parse_args()
@@ -43,6 +54,47 @@ def run_json(command, threads):
         print(f"# failed: {' '.join(command)}\n{out.stderr[-2000:]}", file=sys.stderr)
         return []
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+ORT_C_WORKLOADS = ["mlp_big", "mlp_small", "cnn", "lstm"]  # float inputs: what ort_bench feeds
+
+
+def ort_bench_command(a, env_python, peers_script):
+    """Builds the C API harness (if its source or library is newer) and writes its models; returns
+    a side's command function, or None with a message when something it needs is missing."""
+    source = os.path.join(a.ort_bench, "ort_bench.cpp")
+    libraries = sorted(glob.glob(os.path.join(a.env, "lib", "python3*", "site-packages", "onnxruntime", "capi",
+                                              "libonnxruntime.so.1*")))
+    if not os.path.exists(source) or not libraries or not os.path.exists(env_python):
+        print(f"# --ort-bench: needs {source} and the Python environment's onnxruntime wheel", file=sys.stderr)
+        return None
+    folder = os.path.join(a.build, "ort_bench")
+    binary, models = os.path.join(folder, "ort_bench"), os.path.join(folder, "models")
+    os.makedirs(folder, exist_ok=True)
+    # The wheel ships libonnxruntime.so.1.N.M only; the harness asks for its soname, libonnxruntime.so.1.
+    library, lib_dir = libraries[-1], os.path.join(folder, "lib")
+    os.makedirs(lib_dir, exist_ok=True)
+    soname = os.path.join(lib_dir, "libonnxruntime.so.1")
+    if os.path.realpath(soname) != os.path.realpath(library):
+        if os.path.lexists(soname):
+            os.remove(soname)
+        os.symlink(os.path.abspath(library), soname)
+    if not os.path.exists(binary) or os.path.getmtime(binary) < max(os.path.getmtime(source), os.path.getmtime(library)):
+        subprocess.run(["g++", "-O2", "-std=c++17", "-I", os.path.join(a.ort_bench, "ort_include"), source, "-o", binary,
+                        soname, "-Wl,-rpath," + os.path.abspath(lib_dir)], check=True)
+    subprocess.run([env_python, peers_script, "--write-onnx", models], check=True)
+    only = [w for w in (a.only.split(",") if a.only else ORT_C_WORKLOADS) if w in ORT_C_WORKLOADS]
+    return lambda t: [binary, "--threads", str(t), "--models", models, "--rounds", str(a.rounds),
+                      "--round-time", str(a.round_time), "--only", ",".join(only)]
+
+
+def normalized(record):
+    """ort_bench's records in bench_compute's form (peer, mode, wall_us, cpu_us)."""
+    if record.get("impl") != "onnxruntime":
+        return record
+    return {"peer": "onnxruntime C API", "workload": record["workload"], "mode": "predict",
+            "threads": record["threads"], "wall_us": record["median_us"], "cpu_us": record["process_cpu_us"],
+            "version": record["version"]}
 
 
 def load1():
@@ -66,7 +118,13 @@ def main():
     else:
         print(f"# no Python environment at {a.env}: ONNX Runtime and TensorFlow are skipped", file=sys.stderr)
     sides["numpy (Debian)"] = lambda t: ["/usr/bin/python3", peers_script, "--peer", "numpy", "--threads", str(t)] + timing
+    if a.ort_bench:
+        command = ort_bench_command(a, env_python, peers_script)
+        if command:
+            sides["onnxruntime C API"] = command
 
+    skipped = [prefix for prefix in a.skip.split(",") if prefix]
+    sides = {name: command for name, command in sides.items() if not any(name.startswith(p) for p in skipped)}
     results = collections.defaultdict(lambda: collections.defaultdict(list))
     loads, notes = [], {}
     names = list(sides)
@@ -75,7 +133,9 @@ def main():
         for side in order:
             for t in threads:
                 loads.append(load1())
-                for record in run_json(sides[side](t), t):
+                for record in map(normalized, run_json(sides[side](t), t)):
+                    if record.get("peer") == "onnxruntime C API":
+                        notes[side] = {"version": record["version"]}
                     if "workload" in record:
                         peer = side if record["peer"] in ("numpy", "ksave") else record["peer"]
                         key = (record["workload"], record["mode"], record["threads"])

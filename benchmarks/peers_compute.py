@@ -5,6 +5,11 @@ each round's per-call wall and process CPU time). One peer and one thread count 
 TensorFlow and OpenBLAS read their thread counts once, at start-up.
 
   peers_compute.py --peer onnxruntime|tensorflow|numpy --threads N [--rounds 7] [--round-time 0.3]
+  peers_compute.py --write-onnx DIR
+
+--write-onnx writes the ONNX models of the float-input workloads (NAME.onnx, NAME.input.bin) for
+ONNX Runtime's C API harness (../shared/peer/ort_bench, run by compare_compute.py --ort-bench),
+which times OrtApi::Run without Python's per-call overhead.
 
 Prints one JSON object per line, as bench_compute does. Weights are random: only time is
 compared, the numerics are checked by the interop suite. Run TensorFlow and ONNX Runtime from the
@@ -20,12 +25,16 @@ import time
 
 def parse():
     p = argparse.ArgumentParser()
-    p.add_argument("--peer", required=True, choices=["onnxruntime", "tensorflow", "numpy"])
+    p.add_argument("--peer", choices=["onnxruntime", "tensorflow", "numpy"])
+    p.add_argument("--write-onnx", default="", metavar="DIR")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--round-time", type=float, default=0.3)
     p.add_argument("--only", default="")
-    return p.parse_args()
+    args = p.parse_args()
+    if not args.peer and not args.write_onnx:
+        p.error("give --peer or --write-onnx")
+    return args
 
 
 ARGS = parse()
@@ -133,11 +142,29 @@ def onnx_models():
     return models
 
 
+def onnx_inputs():
+    xs = inputs()
+    xs["cnn"] = np.ascontiguousarray(xs["cnn"].transpose(0, 3, 1, 2))  # NCHW
+    return xs
+
+
+def write_onnx(folder):
+    """The models and float32 inputs the C API harness reads (it feeds float inputs only: the
+    text model's int32 ids are left out)."""
+    os.makedirs(folder, exist_ok=True)
+    models, xs = onnx_models(), onnx_inputs()
+    for name in WORKLOADS:
+        if xs[name].dtype != np.float32:
+            continue
+        with open(os.path.join(folder, f"{name}.onnx"), "wb") as f:
+            f.write(models[name])
+        xs[name].tofile(os.path.join(folder, f"{name}.input.bin"))
+
+
 def run_onnxruntime():
     import onnxruntime as ort
     print(json.dumps({"peer": "onnxruntime", "version": ort.__version__}), flush=True)
-    models, xs = onnx_models(), inputs()
-    xs["cnn"] = np.ascontiguousarray(xs["cnn"].transpose(0, 3, 1, 2))
+    models, xs = onnx_models(), onnx_inputs()
     for name in selected():
         so = ort.SessionOptions()
         so.intra_op_num_threads = ARGS.threads
@@ -278,4 +305,7 @@ def run_numpy():
         emit("numpy", "mlp_big", "train", time_calls(train_step))
 
 
-{"onnxruntime": run_onnxruntime, "tensorflow": run_tensorflow, "numpy": run_numpy}[ARGS.peer]()
+if ARGS.write_onnx:
+    write_onnx(ARGS.write_onnx)
+else:
+    {"onnxruntime": run_onnxruntime, "tensorflow": run_tensorflow, "numpy": run_numpy}[ARGS.peer]()

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "dnnl_support.hpp"
+#include "epilogue.hpp"
 #include "gradient_util.hpp"
 #include "kernel_util.hpp"
 #include "op_groups.hpp"
@@ -56,10 +57,6 @@ void expect_output_shape(const ConvShape& s, const Tensor& dy, const char* op) {
 
 // ---- oneDNN descriptions of the tensors as ksave stores them ----
 
-memory::desc nhwc(Index n, Index c, Index h, Index w) {
-  return onednn::plain({n, c, h, w}, {h * w * c, 1, w * c, c});
-}
-
 // HWIO [kh][kw][i][o] with o = group * group_out + o'; oneDNN's dims are (o, i, kh, kw), or
 // (g, o', i, kh, kw) with groups.
 memory::desc hwio(const ConvShape& s) {
@@ -74,11 +71,6 @@ memory::desc any_weights(const ConvShape& s) {
   return memory::desc({s.groups, s.group_out, i, kh, kw}, memory::data_type::f32, memory::format_tag::any);
 }
 
-// Padding after each spatial axis, from the output size (never negative: oneDNN rounds down).
-Index pad_after(Index in, Index out, Index k, Index stride, Index dilation, Index before) {
-  return std::max<Index>((out - 1) * stride + (k - 1) * dilation + 1 - in - before, 0);
-}
-
 struct ConvDescs {
   memory::desc src, weights, dst;
   memory::dims strides, dilates, pad_l, pad_r;
@@ -86,30 +78,36 @@ struct ConvDescs {
 
 ConvDescs describe(const ConvShape& s) {
   const WindowGeometry& g = s.g;
-  return {nhwc(g.batch, g.channels, g.in_h, g.in_w),
+  return {onednn::nhwc(g.batch, g.channels, g.in_h, g.in_w),
           hwio(s),
-          nhwc(g.batch, s.out_channels, g.out_h, g.out_w),
+          onednn::nhwc(g.batch, s.out_channels, g.out_h, g.out_w),
           {g.stride_h, g.stride_w},
           {g.dilation_h - 1, g.dilation_w - 1},  // oneDNN counts dilation from 0
           {g.pad_top, g.pad_left},
-          {pad_after(g.in_h, g.out_h, g.k_h, g.stride_h, g.dilation_h, g.pad_top),
-           pad_after(g.in_w, g.out_w, g.k_w, g.stride_w, g.dilation_w, g.pad_left)}};
+          {g.pad_bottom(), g.pad_right()}};
 }
 
 enum class Pass : std::int64_t { forward, backward_data, backward_weights };
 
-onednn::PrimitiveKey key_of(const ConvShape& s, Pass pass) {
+onednn::PrimitiveKey key_of(const ConvShape& s, Pass pass, const Epilogue& epilogue) {
   const WindowGeometry& g = s.g;
-  return {static_cast<std::int64_t>(pass), g.batch, g.in_h, g.in_w, g.channels, g.k_h, g.k_w, g.stride_h,
+  return {static_cast<std::int64_t>(pass), epilogue.key(), g.batch, g.in_h, g.in_w, g.channels, g.k_h, g.k_w, g.stride_h,
           g.stride_w, g.dilation_h, g.dilation_w, g.pad_top, g.pad_left, g.out_h, g.out_w, s.group_in,
           s.out_channels};
 }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& s, const ConvDescs& d,
-                                                     dnnl::prop_kind prop) {
-  const dnnl::convolution_forward::desc desc(prop, dnnl::algorithm::convolution_direct, d.src, any_weights(s),
-                                             d.dst, d.strides, d.dilates, d.pad_l, d.pad_r);
-  return {desc, onednn::attributes(), onednn::engine()};
+// The bias of a fused epilogue: one value per output channel.
+memory::desc bias_desc(const ConvShape& s) { return onednn::plain({s.out_channels}, {1}); }
+
+dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& s, const ConvDescs& d, dnnl::prop_kind prop,
+                                                     const Epilogue& epilogue = {}) {
+  const auto algorithm = dnnl::algorithm::convolution_direct;
+  const auto desc = epilogue.bias ? dnnl::convolution_forward::desc(prop, algorithm, d.src, any_weights(s),
+                                                                    bias_desc(s), d.dst, d.strides, d.dilates,
+                                                                    d.pad_l, d.pad_r)
+                                  : dnnl::convolution_forward::desc(prop, algorithm, d.src, any_weights(s), d.dst,
+                                                                    d.strides, d.dilates, d.pad_l, d.pad_r);
+  return {desc, onednn::attributes(epilogue.post_ops()), onednn::engine()};
 }
 
 // A primitive with the filter layout it wants and, when that is not HWIO, the reorder between.
@@ -120,11 +118,11 @@ struct ConvEntry {
   std::optional<dnnl::reorder> weights_reorder;
 };
 
-ConvEntry make_entry(const ConvShape& s, Pass pass) {
+ConvEntry make_entry(const ConvShape& s, Pass pass, const Epilogue& epilogue) {
   ConvEntry e;
   e.d = describe(s);
   if (pass == Pass::forward) {
-    const auto pd = forward_pd(s, e.d, dnnl::prop_kind::forward_inference);
+    const auto pd = forward_pd(s, e.d, dnnl::prop_kind::forward_inference, epilogue);
     e.prim = dnnl::convolution_forward(pd);
     e.scratch = pd.scratchpad_desc();
     e.weights = pd.weights_desc();
@@ -153,10 +151,13 @@ ConvEntry make_entry(const ConvShape& s, Pass pass) {
   return e;
 }
 
-const ConvEntry& entry(const ConvShape& s, Pass pass, const char* op) {
+const ConvEntry& entry(const ConvShape& s, Pass pass, const char* op, const Epilogue& epilogue = {}) {
   static onednn::PrimitiveCache<ConvEntry> cache;
+  const WindowGeometry& g = s.g;
+  const double flops = 2.0 * static_cast<double>(g.batch * g.out_h * g.out_w * s.out_channels) *
+                       static_cast<double>(g.k_h * g.k_w * s.group_in);
   try {
-    return cache.get(key_of(s, pass), [&] { return make_entry(s, pass); });
+    return cache.get(key_of(s, pass, epilogue), flops, [&] { return make_entry(s, pass, epilogue); });
   } catch (const dnnl::error& e) {
     onednn::fail(op, e);
   }
@@ -167,15 +168,22 @@ const void* filter_in_primitive_layout(const ConvEntry& e, const float* hwio_fil
   return onednn::in_layout(e.weights_reorder, e.d.weights, e.weights, hwio_filter, onednn::kWeightsSlot);
 }
 
-Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, const char* op) {
-  if (s.empty()) return filled(DType::Float32, s.output(), 0.0);
+Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, const char* op,
+                    const Epilogue& epilogue = {}) {
+  if (s.empty()) {
+    Tensor y = filled(DType::Float32, s.output(), 0.0);
+    epilogue.apply(y.data<float>(), y.size() / std::max<Index>(s.out_channels, 1), s.out_channels);
+    return y;
+  }
   Tensor y = make_float_output(s.output());
-  const ConvEntry& e = entry(s, Pass::forward, op);
+  const ConvEntry& e = entry(s, Pass::forward, op, epilogue);
   const void* w = filter_in_primitive_layout(e, filter.data<float>());
-  onednn::run(e.prim,
-              {{DNNL_ARG_SRC, e.d.src, x.data<float>()}, {DNNL_ARG_WEIGHTS, e.weights, w},
-               {DNNL_ARG_DST, e.d.dst, y.data<float>()}},
-              e.scratch);
+  std::vector<onednn::Arg> args{{DNNL_ARG_SRC, e.d.src, x.data<float>()},
+                                {DNNL_ARG_WEIGHTS, e.weights, w},
+                                {DNNL_ARG_DST, e.d.dst, y.data<float>()}};
+  const memory::desc bias = bias_desc(s);
+  if (epilogue.bias) args.push_back({DNNL_ARG_BIAS, bias, epilogue.bias});
+  onednn::run(e.prim, args, e.scratch);
   return y;
 }
 
@@ -323,6 +331,12 @@ Tensors depthwise_gradient(const GradientContext& ctx) {
 }
 
 }  // namespace
+
+Tensor conv2d_with_epilogue(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
+                            const char* op) {
+  const ConvShape s = conv_shape(x.shape(), filter.shape(), attrs, op);
+  return conv_forward(x, filter, s, op, epilogue);
+}
 
 std::vector<OpDef> conv_ops() {
   std::vector<OpDef> defs;

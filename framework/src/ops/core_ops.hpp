@@ -52,6 +52,12 @@
 //   FusedLSTM (internal)              (x, h0, c0, kernel, recurrent_kernel, bias); return_sequences:
 //                                     bool -> y, h_T, c_T, workspace, sequence: a Keras LSTM over
 //                                     time (fused_lstm.cpp); never traced
+//   FusedGRU FusedSimpleRNN (internal) (x, h0, kernel, recurrent_kernel, bias); return_sequences,
+//                                     reset_after (GRU), activation tanh/relu (SimpleRNN) -> y, h_T:
+//                                     the layer over time for inference (fused_rnn.cpp)
+//   FusedMatMul FusedConv2D (internal) (x, kernel[, bias]); activation: "linear"/"relu", + Conv2D's
+//                                     attrs for FusedConv2D -> the product, + bias, activation in
+//                                     one primitive (fused_ops.cpp); inference only, never traced
 //   UnsortedSegmentSum (internal)     (data, segment_ids); num_segments: int64 — the gradient
 //                                     of GatherV2
 //

@@ -59,6 +59,10 @@ memory::desc plain(const memory::dims& dims, const memory::dims& strides) {
   return memory::desc(dims, memory::data_type::f32, strides);
 }
 
+memory::desc nhwc(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
+  return plain({n, c, h, w}, {h * w * c, 1, w * c, c});
+}
+
 dnnl::primitive_attr attributes(const dnnl::post_ops& post) {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -70,8 +74,15 @@ float* thread_buffer(int slot, std::size_t floats) {
   return static_cast<float*>(buffer(slot).reserve(floats * sizeof(float)));
 }
 
+namespace {
+thread_local int t_primitive_threads = 0;  // 0: none taken yet, the intra-op count
+}  // namespace
+
+int primitive_threads() { return t_primitive_threads > 0 ? t_primitive_threads : kernel_threads(); }
+void set_primitive_threads(int threads) { t_primitive_threads = threads; }
+
 void run(const dnnl::primitive& p, std::unordered_map<int, memory>& args) {
-  apply_kernel_threads();
+  apply_threads(primitive_threads());
   dnnl::stream& stream = thread_stream();
   p.execute(stream, args);
   stream.wait();

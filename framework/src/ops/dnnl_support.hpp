@@ -27,6 +27,8 @@ const dnnl::engine& engine();
 
 // A float32 descriptor of `dims` laid out with `strides` (elements).
 memory::desc plain(const memory::dims& dims, const memory::dims& strides);
+// An NHWC tensor as oneDNN's (n, c, h, w) dimensions, through strides.
+memory::desc nhwc(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w);
 // Row-major (C-contiguous) strides of `dims`.
 memory::dims row_major(const memory::dims& dims);
 
@@ -40,8 +42,13 @@ struct Arg {
   const void* data;
 };
 
-// Runs `p` on this thread's stream with `args` and a scratchpad of `scratch` bytes, after
-// applying the intra-op thread count; waits for it. Memory objects wrap the given pointers.
+// The thread count of the primitive this thread last took from a PrimitiveCache, which run()
+// applies: each call site takes its primitive from the cache right before running it.
+int primitive_threads();
+void set_primitive_threads(int threads);
+
+// Runs `p` on this thread's stream with `args` and a scratchpad of `scratch` bytes, on
+// primitive_threads() threads; waits for it. Memory objects wrap the given pointers.
 void run(const dnnl::primitive& p, const std::vector<Arg>& args, const memory::desc& scratch);
 
 // Runs `p` with memory objects built by the caller (for reorders between cached buffers).
@@ -55,6 +62,7 @@ inline constexpr int kRecurrentSlot = 1;    // a recurrent kernel in the primiti
 inline constexpr int kSequenceSlot = 2;     // a sequence nobody keeps (inference)
 inline constexpr int kGradientSlot = 3;     // a gradient in the primitive's layout
 inline constexpr int kRecurrentGradSlot = 4;
+inline constexpr int kBiasSlot = 5;         // a bias rearranged for the primitive
 
 // A reorder from layout `from` to layout `to`, or nothing when they are the same.
 std::optional<dnnl::reorder> reorder_between(const memory::desc& from, const memory::desc& to);
@@ -74,10 +82,13 @@ class PrimitiveCache {
  public:
   using Key = PrimitiveKey;
   // oneDNN splits a primitive's work for the thread count in force when it is created, so that
-  // count is part of the key and is applied to this thread before creating.
-  const Entry& get(Key key, const std::function<Entry()>& make) {
-    apply_kernel_threads();
-    key.push_back(kernel_threads());
+  // count is part of the key and is applied to this thread before creating. The count follows
+  // the primitive's work (`flops`): small primitives run on the calling thread alone.
+  const Entry& get(Key key, double flops, const std::function<Entry()>& make) {
+    const int threads = threads_for(flops);
+    set_primitive_threads(threads);
+    apply_threads(threads);
+    key.push_back(threads);
     {
       const std::lock_guard lock(mutex_);
       auto it = entries_.find(key);

@@ -1,9 +1,7 @@
 // FusedLSTM (internal): a whole Keras LSTM layer over time in one op, computed by oneDNN's LSTM
 // primitive (forward, and backward through time for the gradient). Keras and oneDNN agree on the
 // gate order (i, f, c, o), on the activations (sigmoid gates, tanh candidate and output) and on
-// the weight layouts: kernel (features, 4 * units) is oneDNN's ldigo with one layer and one
-// direction, recurrent_kernel (units, 4 * units) likewise, bias (4 * units) ldgo. Sequences stay
-// batch-major (oneDNN's ntc layout), so nothing is transposed.
+// the weight layouts (rnn_layout.hpp).
 //
 //   inputs: x (batch, time, features), h0 (batch, units), c0 (batch, units), kernel,
 //           recurrent_kernel, bias
@@ -22,6 +20,7 @@
 #include "kernel_util.hpp"
 #include "ksave/ops.hpp"
 #include "op_groups.hpp"
+#include "rnn_layout.hpp"
 
 namespace ksave::detail {
 
@@ -31,9 +30,8 @@ using dnnl::memory;
 using Index = std::int64_t;
 constexpr const char* kOp = "FusedLSTM";
 
-struct LstmShape {
-  Index batch, steps, features, units;
-};
+using LstmShape = RnnShape;
+using LstmDescs = RnnDescs;
 
 // The six inputs as float32 (views when they already are).
 std::vector<Tensor> float_inputs(std::span<const Tensor> in) {
@@ -60,24 +58,7 @@ LstmShape lstm_shape(const std::vector<Tensor>& in) {
   return s;
 }
 
-// How ksave stores each tensor, in oneDNN's dimension order.
-struct LstmDescs {
-  memory::desc sequence_in, state, weights, recurrent, bias, sequence_out;
-};
-
-LstmDescs describe(const LstmShape& s) {
-  const Index n = s.batch, t = s.steps, i = s.features, h = s.units;
-  return {onednn::plain({t, n, i}, {i, t * i, 1}),  // (batch, time, features) as ntc
-          onednn::plain({1, 1, n, h}, {n * h, n * h, h, 1}),
-          onednn::plain({1, 1, i, 4, h}, {i * 4 * h, i * 4 * h, 4 * h, h, 1}),
-          onednn::plain({1, 1, h, 4, h}, {h * 4 * h, h * 4 * h, 4 * h, h, 1}),
-          onednn::plain({1, 1, 4, h}, {4 * h, 4 * h, h, 1}),
-          onednn::plain({t, n, h}, {h, t * h, 1})};
-}
-
-memory::desc any_like(const memory::desc& d) {
-  return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any);
-}
+LstmDescs describe(const LstmShape& s) { return describe_rnn(s, 4, 4); }
 
 dnnl::lstm_forward::primitive_desc forward_pd(const LstmDescs& d, dnnl::prop_kind prop) {
   const dnnl::lstm_forward::desc desc(prop, dnnl::rnn_direction::unidirectional_left2right, d.sequence_in, d.state,
@@ -105,8 +86,10 @@ onednn::PrimitiveKey key_of(const LstmShape& s, int pass) { return {pass, s.batc
 template <typename Entry>
 const Entry& cached(const LstmShape& s, int pass, const std::function<Entry()>& make) {
   static onednn::PrimitiveCache<Entry> cache;
+  // Per step: the input and recurrent products of the four gates (the backward pass twice that).
+  const double forward_flops = 2.0 * static_cast<double>(s.steps * s.batch * (s.features + s.units) * 4 * s.units);
   try {
-    return cache.get(key_of(s, pass), make);
+    return cache.get(key_of(s, pass), pass == 2 ? 2 * forward_flops : forward_flops, make);
   } catch (const dnnl::error& e) {
     onednn::fail(kOp, e);
   }
@@ -150,13 +133,6 @@ BackwardEntry make_backward(const LstmShape& s) {
   return e;
 }
 
-// y when it is the last step: a tensor of its own, since the tape tells outputs apart by storage.
-Tensor copy_of(const Tensor& t) {
-  Tensor copy = make_float_output(t.shape());
-  std::memcpy(copy.raw_data(), t.raw_data(), t.nbytes());
-  return copy;
-}
-
 Tensors fused_lstm_kernel(std::span<const Tensor> raw_inputs, const Attrs& attrs) {
   const std::vector<Tensor> in = float_inputs(raw_inputs);
   const LstmShape s = lstm_shape(in);
@@ -165,13 +141,7 @@ Tensors fused_lstm_kernel(std::span<const Tensor> raw_inputs, const Attrs& attrs
   const bool training = ops_observed();
   Tensor h_t = make_float_output({s.batch, s.units}), c_t = make_float_output({s.batch, s.units});
   Tensor sequence, workspace;
-  float* sequence_data;
-  if (return_sequences || training) {
-    sequence = make_float_output({s.batch, s.steps, s.units});
-    sequence_data = sequence.data<float>();
-  } else {
-    sequence_data = onednn::thread_buffer(onednn::kSequenceSlot, static_cast<std::size_t>(s.batch * s.steps * s.units));
-  }
+  float* sequence_data = sequence_output(s, return_sequences || training, sequence);
   if (s.batch * s.steps == 0) {
     h_t.copy_from(in[1]);
     c_t.copy_from(in[2]);

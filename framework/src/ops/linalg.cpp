@@ -12,6 +12,7 @@
 
 #include "broadcast.hpp"
 #include "dnnl_support.hpp"
+#include "epilogue.hpp"
 #include "gradient_util.hpp"
 #include "kernel_util.hpp"
 #include "op_groups.hpp"
@@ -47,7 +48,7 @@ std::string product_text(Index m, Index k, Index n) {
 
 void tiny_gemm(const Operand& a, const Operand& b, float* out) {
   const Index m = a.out_rows(), k = a.out_cols(), n = b.out_cols();
-  apply_kernel_threads();
+  apply_threads(threads_for(2.0 * static_cast<double>(m * n * k)));
   const dnnl_status_t status = dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, 1.0f, a.data,
                                           a.cols, b.data, b.cols, 0.0f, out, n);
   if (status != dnnl_success)
@@ -56,18 +57,21 @@ void tiny_gemm(const Operand& a, const Operand& b, float* out) {
 }
 
 struct MatmulEntry {
-  memory::desc a, b, c, scratch;
+  memory::desc a, b, c, bias, scratch;
   dnnl::matmul prim;
 };
 
-const MatmulEntry& matmul_entry(const Operand& a, const Operand& b) {
+const MatmulEntry& matmul_entry(const Operand& a, const Operand& b, const Epilogue& epilogue) {
   static onednn::PrimitiveCache<MatmulEntry> cache;
-  const onednn::PrimitiveKey key{a.rows, a.cols, a.transposed, b.rows, b.cols, b.transposed};
+  const onednn::PrimitiveKey key{a.rows, a.cols, a.transposed, b.rows, b.cols, b.transposed, epilogue.key()};
+  const double flops = 2.0 * static_cast<double>(a.out_rows() * a.out_cols() * b.out_cols());
   try {
-    return cache.get(key, [&] {
-      MatmulEntry e{a.desc(), b.desc(), onednn::plain({a.out_rows(), b.out_cols()}, {b.out_cols(), 1}), {}, {}};
-      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e.a, e.b, e.c), onednn::attributes(),
-                                            onednn::engine());
+    return cache.get(key, flops, [&] {
+      const Index n = b.out_cols();
+      MatmulEntry e{a.desc(), b.desc(), onednn::plain({a.out_rows(), n}, {n, 1}), onednn::plain({1, n}, {n, 1}),
+                    {}, {}};
+      const auto desc = epilogue.bias ? dnnl::matmul::desc(e.a, e.b, e.bias, e.c) : dnnl::matmul::desc(e.a, e.b, e.c);
+      const dnnl::matmul::primitive_desc pd(desc, onednn::attributes(epilogue.post_ops()), onednn::engine());
       e.scratch = pd.scratchpad_desc();
       e.prim = dnnl::matmul(pd);
       return e;
@@ -77,33 +81,33 @@ const MatmulEntry& matmul_entry(const Operand& a, const Operand& b) {
   }
 }
 
-// out (m x n, row-major) = op(a) * op(b).
-void gemm(const Operand& a, const Operand& b, float* out) {
+// out (m x n, row-major) = epilogue(op(a) * op(b)).
+void gemm(const Operand& a, const Operand& b, float* out, const Epilogue& epilogue = {}) {
   const Index m = a.out_rows(), k = a.out_cols(), n = b.out_cols();
   if (m == 0 || n == 0) return;
-  if (k == 0) {
-    std::fill_n(out, m * n, 0.0f);
+  if (k == 0 || m * n * k <= kTinyProduct) {
+    if (k == 0) std::fill_n(out, m * n, 0.0f);
+    else tiny_gemm(a, b, out);
+    epilogue.apply(out, m, n);
     return;
   }
-  if (m * n * k <= kTinyProduct) {
-    tiny_gemm(a, b, out);
-    return;
-  }
-  const MatmulEntry& e = matmul_entry(a, b);
-  onednn::run(e.prim, {{DNNL_ARG_SRC, e.a, a.data}, {DNNL_ARG_WEIGHTS, e.b, b.data}, {DNNL_ARG_DST, e.c, out}},
-              e.scratch);
+  const MatmulEntry& e = matmul_entry(a, b, epilogue);
+  std::vector<onednn::Arg> args{{DNNL_ARG_SRC, e.a, a.data}, {DNNL_ARG_WEIGHTS, e.b, b.data}, {DNNL_ARG_DST, e.c, out}};
+  if (epilogue.bias) args.push_back({DNNL_ARG_BIAS, e.bias, epilogue.bias});
+  onednn::run(e.prim, args, e.scratch);
 }
 
 std::string operand_text(const char* name, const Tensor& t, bool transposed) {
   return std::string(name) + " is " + shape_str(t) + (transposed ? " (transposed)" : "");
 }
 
-Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
+Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb, const Epilogue& epilogue = {},
+                     const char* op = "MatMul") {
   if (a_in.rank() < 2 || b_in.rank() != 2)
-    throw Error("MatMul: expected a of rank >= 2 and b of rank 2, got a " + shape_str(a_in) +
+    throw Error(std::string(op) + ": expected a of rank >= 2 and b of rank 2, got a " + shape_str(a_in) +
                 " and b " + shape_str(b_in));
   if (ta && a_in.rank() > 2)
-    throw Error("MatMul: transpose_a needs a 2-D a, got " + shape_str(a_in));
+    throw Error(std::string(op) + ": transpose_a needs a 2-D a, got " + shape_str(a_in));
   Tensor a_converted, b_converted;
   const Tensor& a = float_view(a_in, a_converted);
   const Tensor& b = float_view(b_in, b_converted);
@@ -113,7 +117,7 @@ Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
   const Operand oa{a.data<float>(), a_rows, a_cols, ta};
   const Operand ob{b.data<float>(), b.dim(0), b.dim(1), tb};
   if (oa.out_cols() != ob.out_rows())
-    throw Error("MatMul: inner dimensions differ: " + operand_text("a", a, ta) + ", " +
+    throw Error(std::string(op) + ": inner dimensions differ: " + operand_text("a", a, ta) + ", " +
                 operand_text("b", b, tb));
   Shape out_shape = a.shape();
   if (ta)
@@ -121,7 +125,7 @@ Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
   else
     out_shape.back() = ob.out_cols();
   Tensor out = make_float_output(std::move(out_shape));
-  gemm(oa, ob, out.data<float>());
+  gemm(oa, ob, out.data<float>(), epilogue);
   return out;
 }
 
@@ -230,6 +234,10 @@ Tensors batch_matmul_gradient(const GradientContext& ctx) {
 }
 
 }  // namespace
+
+Tensor matmul_with_epilogue(const Tensor& a, const Tensor& b, const Epilogue& epilogue, const char* op) {
+  return matmul_kernel(a, b, false, false, epilogue, op);
+}
 
 std::vector<OpDef> linalg_ops() {
   std::vector<OpDef> defs;

@@ -20,5 +20,7 @@ std::vector<OpDef> conv_ops();  // conv.cpp: Conv2D, its gradients, DepthwiseCon
 std::vector<OpDef> pool_ops();  // pool.cpp: MaxPool, AvgPool and their gradients
 std::vector<OpDef> unpack_ops();  // unpack.cpp: Unpack (tf.unstack)
 std::vector<OpDef> fused_lstm_ops();  // fused_lstm.cpp: FusedLSTM (internal)
+std::vector<OpDef> fused_rnn_ops();  // fused_rnn.cpp: FusedGRU, FusedSimpleRNN (internal, inference)
+std::vector<OpDef> fused_ops();  // fused_ops.cpp: FusedMatMul, FusedConv2D (internal, inference)
 
 }  // namespace ksave::detail

@@ -51,12 +51,13 @@ namespace detail {
 
 int kernel_threads() { return intra_op_parallelism_threads(); }
 
-void apply_kernel_threads() {
+int threads_for(double flops) { return flops < kParallelFlops ? 1 : kernel_threads(); }
+
+void apply_threads(int threads) {
   thread_local int applied = 0;
-  const int wanted = kernel_threads();
-  if (applied != wanted) {
-    omp_set_num_threads(wanted);
-    applied = wanted;
+  if (applied != threads) {
+    omp_set_num_threads(threads);
+    applied = threads;
   }
 }
 

@@ -12,9 +12,15 @@ namespace ksave::detail {
 // The intra-op thread count in force (ksave::intra_op_parallelism_threads()).
 int kernel_threads();
 
-// Makes the calling thread's OpenMP team size match kernel_threads() before a oneDNN call (the
-// OpenMP setting is per thread; this is one thread-local comparison when nothing changed).
-void apply_kernel_threads();
+// The threads an op of `flops` (an estimate of its work) runs on: one below the size where
+// waking another worker costs more than it saves (tens of microseconds on a 2-core machine under
+// load, where a sleeping worker must wait for a core), else kernel_threads().
+int threads_for(double flops);
+
+// Makes the calling thread's OpenMP team size `threads` before a oneDNN call (the OpenMP setting
+// is per thread; this is one thread-local comparison when nothing changed).
+void apply_threads(int threads);
+inline void apply_kernel_threads() { apply_threads(kernel_threads()); }
 
 // Runs fn(begin, end) over [0, count) split into contiguous chunks, one per thread, when
 // `flops` (an estimate of the total work) is large enough; otherwise calls fn(0, count) on the

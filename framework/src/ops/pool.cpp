@@ -1,8 +1,11 @@
 // MaxPool, AvgPool and their gradients on NHWC inputs, with TensorFlow's window rules: SAME pads
-// as Conv2D does, padded positions never win a max and are not counted in an average.
+// as Conv2D does, padded positions never win a max and are not counted in an average. MaxPool's
+// forward pass is oneDNN's max pooling (a maximum is exact, so any order gives TensorFlow's
+// numbers); the others are loops over each window's in-bounds part.
 #include <algorithm>
 #include <limits>
 
+#include "dnnl_support.hpp"
 #include "kernel_util.hpp"
 #include "op_groups.hpp"
 #include "parallel.hpp"
@@ -50,12 +53,48 @@ Index input_offset(const WindowGeometry& g, Index n, Index h, Index w) {
   return ((n * g.in_h + h) * g.in_w + w) * g.channels;
 }
 
+struct PoolEntry {
+  dnnl::memory::desc src, dst, scratch;
+  dnnl::pooling_forward prim;
+};
+
+const PoolEntry& max_pool_entry(const WindowGeometry& g) {
+  static onednn::PrimitiveCache<PoolEntry> cache;
+  const onednn::PrimitiveKey key{g.batch, g.in_h,     g.in_w,     g.channels, g.k_h,    g.k_w,
+                                 g.stride_h, g.stride_w, g.pad_top, g.pad_left, g.out_h, g.out_w};
+  const double work = static_cast<double>(g.batch * g.out_h * g.out_w * g.channels * g.k_h * g.k_w);
+  try {
+    return cache.get(key, work, [&] {
+      PoolEntry e{onednn::nhwc(g.batch, g.channels, g.in_h, g.in_w),
+                  onednn::nhwc(g.batch, g.channels, g.out_h, g.out_w), {}, {}};
+      const dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, e.src,
+                                             e.dst, {g.stride_h, g.stride_w}, {g.k_h, g.k_w},
+                                             {g.pad_top, g.pad_left}, {g.pad_bottom(), g.pad_right()});
+      const dnnl::pooling_forward::primitive_desc pd(desc, onednn::attributes(), onednn::engine());
+      e.scratch = pd.scratchpad_desc();
+      e.prim = dnnl::pooling_forward(pd);
+      return e;
+    });
+  } catch (const dnnl::error& e) {
+    onednn::fail("MaxPool", e);
+  }
+}
+
 Tensor max_pool(const Tensor& x, const WindowGeometry& g) {
   Tensor y = make_float_output({g.batch, g.out_h, g.out_w, g.channels});
+  if (y.size() == 0) return y;
+  // oneDNN wants every window to reach the input; padding wider than the window (only EXPLICIT
+  // padding can be) leaves windows empty, whose -inf the loop below gives as TensorFlow does.
+  const bool windows_reach_input = std::max({g.pad_top, g.pad_bottom()}) < g.k_h &&
+                                   std::max({g.pad_left, g.pad_right()}) < g.k_w;
+  if (windows_reach_input) {
+    const PoolEntry& e = max_pool_entry(g);
+    onednn::run(e.prim, {{DNNL_ARG_SRC, e.src, x.data<float>()}, {DNNL_ARG_DST, e.dst, y.data<float>()}}, e.scratch);
+    return y;
+  }
   const float* in = x.data<float>();
   float* out = y.data<float>();
   for_each_window(g, [&](Index n, const Window& win, Index at) {
-    // An empty window (only possible with padding larger than the window) gives -inf, as TF.
     std::fill_n(out + at, g.channels, -std::numeric_limits<float>::infinity());
     for (Index h = win.h0; h < win.h1; ++h)
       for (Index w = win.w0; w < win.w1; ++w) {

@@ -21,6 +21,18 @@ struct WindowGeometry {
   std::int64_t dilation_h = 1, dilation_w = 1;
   std::int64_t pad_top = 0, pad_left = 0;
   std::int64_t out_h = 0, out_w = 0;
+
+  // Padding after each spatial axis, from the output size (never negative: a window may stop
+  // short of the input's end).
+  std::int64_t pad_bottom() const { return pad_after(in_h, out_h, k_h, stride_h, dilation_h, pad_top); }
+  std::int64_t pad_right() const { return pad_after(in_w, out_w, k_w, stride_w, dilation_w, pad_left); }
+
+ private:
+  static std::int64_t pad_after(std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride,
+                                std::int64_t dilation, std::int64_t before) {
+    const std::int64_t after = (out - 1) * stride + (k - 1) * dilation + 1 - in - before;
+    return after > 0 ? after : 0;
+  }
 };
 
 // Reads strides/dilations ([1, h, w, 1]), padding ("SAME", "VALID" or "EXPLICIT" with

@@ -2,6 +2,7 @@
 // cross-correlation through the Conv2D op; Conv1D runs it on an inserted height axis of 1.
 // Padding valid/same (and causal for Conv1D), strides, dilation, groups; channels_last, and
 // channels_first by transposing around the op (Keras itself only runs channels_first on GPU).
+#include "../common/fused_product.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/kernel_bias_options.hpp"
 #include "ksave/plugin.hpp"
@@ -89,11 +90,13 @@ class Conv : public Layer {
   }
 
   Tensors call(const Tensors& inputs, const CallContext&) override {
+    // Fused: bias and ReLU inside the convolution, on the channels-last output.
+    const std::optional<fused::Epilogue> epilogue = fused::epilogue_for(activation_);
     Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), channels_first(),
-                                         [&](const Tensor& x) { return convolve(x); });
-    if (options_.use_bias)
+                                         [&](const Tensor& x) { return convolve(x, epilogue); });
+    if (options_.use_bias && !epilogue)
       y = channels_first() ? ops::add(y, channel_bias(y.rank())) : ops::bias_add(y, bias_->value());
-    y = activation_(y);
+    if (!epilogue || !epilogue->applies_activation) y = activation_(y);
     if (options_.activity_regularizer)
       add_loss(ops::div((*options_.activity_regularizer)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
     return {y};
@@ -132,12 +135,18 @@ class Conv : public Layer {
     return ops::reshape(bias_->value(), shape);
   }
 
+  // Conv2D, or with the epilogue FusedConv2D (which adds the bias too).
+  Tensor conv2d(const Tensor& x, const Tensor& filter, const ops::Window2D& window,
+                const std::optional<fused::Epilogue>& epilogue) const {
+    return epilogue ? fused::conv2d(x, filter, bias_, window, *epilogue) : ops::conv2d(x, filter, window);
+  }
+
   // Channels-last convolution of x (rank Rank + 2).
-  Tensor convolve(const Tensor& x) const {
+  Tensor convolve(const Tensor& x, const std::optional<fused::Epilogue>& epilogue) const {
     if constexpr (Rank == 2) {
-      return ops::conv2d(x, kernel_->value(),
-                         spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0],
-                                         dilation_rate_[1]));
+      return conv2d(x, kernel_->value(),
+                    spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0], dilation_rate_[1]),
+                    epilogue);
     } else {
       Tensor input = x;
       std::string padding = padding_;
@@ -146,8 +155,8 @@ class Conv : public Layer {
         input = ops::pad(x, {{0, 0}, {dilation_rate_[0] * (kernel_size_[0] - 1), 0}, {0, 0}});
         padding = "valid";
       }
-      const Tensor y = ops::conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel_->value(), 0),
-                                   spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]));
+      const Tensor y = conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel_->value(), 0),
+                              spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]), epilogue);
       return ops::squeeze(y, {1});
     }
   }

@@ -1,4 +1,5 @@
 // Dense: outputs = activation(inputs · kernel + bias), on the last axis of inputs of any rank.
+#include "../common/fused_product.hpp"
 #include "ksave/config.hpp"
 #include "ksave/kernel_bias_options.hpp"
 #include "ksave/ops.hpp"
@@ -39,9 +40,16 @@ class Dense : public Layer {
   }
 
   Tensors call(const Tensors& inputs, const CallContext&) override {
-    Tensor y = ops::matmul(inputs.at(0).as_float(), kernel_->value());
-    if (options_.use_bias) y = ops::bias_add(y, bias_->value());
-    y = activation_(y);
+    const Tensor x = inputs.at(0).as_float();
+    Tensor y;
+    const std::optional<fused::Epilogue> epilogue = fused::epilogue_for(activation_);
+    if (epilogue) {
+      y = fused::matmul(x, kernel_->value(), bias_, *epilogue);
+    } else {
+      y = ops::matmul(x, kernel_->value());
+      if (options_.use_bias) y = ops::bias_add(y, bias_->value());
+    }
+    if (!epilogue || !epilogue->applies_activation) y = activation_(y);
     if (options_.activity_regularizer) add_loss(ops::div((*options_.activity_regularizer)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
     return {y};
   }

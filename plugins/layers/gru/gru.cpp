@@ -34,6 +34,20 @@ class GRUCell : public rnn::Cell {
     return z;
   }
 
+  // oneDNN's GRUs compute Keras's default activations only, and only forward (inference).
+  std::optional<Tensors> run_fused(const Tensor& x, const Tensors& states, bool return_sequences) override {
+    if (ops_observed() || options_.activation.name != "tanh" || !options_.recurrent_activation ||
+        options_.recurrent_activation->name != "sigmoid")
+      return std::nullopt;
+    const Tensor bias = bias_ ? bias_->value()
+                              : Tensor::zeros(DType::Float32, reset_after() ? Shape{2, 3 * units()} : Shape{3 * units()});
+    Attrs attrs;
+    attrs.set("return_sequences", return_sequences);
+    attrs.set("reset_after", reset_after());
+    const std::vector<Tensor> inputs{x, states.at(0), kernel_->value(), recurrent_kernel_->value(), bias};
+    return run_op("FusedGRU", inputs, attrs);  // y, h_T
+  }
+
   Tensors step(const Tensor& projected, const Tensors& states) const override {
     const Tensor& h = states.at(0);
     const Activation& gate_fn = *options_.recurrent_activation;

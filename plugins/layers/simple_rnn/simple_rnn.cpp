@@ -18,6 +18,18 @@ class SimpleRNNCell : public rnn::Cell {
     return bias_ ? ops::bias_add(z, bias_->value()) : z;
   }
 
+  // oneDNN's vanilla RNN computes tanh and relu cells, forward only (inference).
+  std::optional<Tensors> run_fused(const Tensor& x, const Tensors& states, bool return_sequences) override {
+    const std::string& activation = options_.activation.name;
+    if (ops_observed() || (activation != "tanh" && activation != "relu")) return std::nullopt;
+    const Tensor bias = bias_ ? bias_->value() : Tensor::zeros(DType::Float32, {units()});
+    Attrs attrs;
+    attrs.set("return_sequences", return_sequences);
+    attrs.set("activation", activation);
+    const std::vector<Tensor> inputs{x, states.at(0), kernel_->value(), recurrent_kernel_->value(), bias};
+    return run_op("FusedSimpleRNN", inputs, attrs);  // y, h_T
+  }
+
   Tensors step(const Tensor& projected, const Tensors& states) const override {
     const Tensor h = options_.activation(ops::add(projected, ops::matmul(states.at(0), recurrent_kernel_->value())));
     return {h, h};

@@ -8,6 +8,7 @@
 
 #include "ksave/npy.hpp"
 #include "layer_zoo_support/layer_checks.hpp"
+#include "support/fused_paths.hpp"
 
 using namespace ksave;
 using namespace ksave::test::zoo;
@@ -77,6 +78,26 @@ BOOST_AUTO_TEST_CASE(both_reset_forms_match_a_plain_loop) {
     for (std::size_t i = 0; i < expected.size(); ++i)
       BOOST_TEST(std::abs(y.data<float>()[i] - expected[i]) < 1e-5f, "reset_after " << reset_after << " at " << i);
   }
+}
+
+BOOST_AUTO_TEST_CASE(fused_gru_matches_the_step_by_step_ops) {
+  // Outside a tape the layer runs oneDNN's GRU over time (linear-before-reset for reset_after);
+  // under one, the per-step ops. Sequences, no bias and a larger layer too.
+  for (bool reset_after : {true, false})
+    for (bool return_sequences : {true, false})
+      for (bool use_bias : {true, false}) {
+        LayerPtr gru = layer_from("GRU", {{"units", 24}, {"reset_after", reset_after},
+                                          {"return_sequences", return_sequences}, {"use_bias", use_bias}});
+        const Tensor x = random_tensor({5, 7, 6}, 21);
+        (*gru)(x);
+        std::vector<Tensor> weights;
+        unsigned seed = 22;
+        for (const Tensor& w : gru->get_weights()) weights.push_back(random_tensor(w.shape(), seed++, -0.5f, 0.5f));
+        gru->set_weights(weights);
+        const double difference = test::fused_vs_separate_difference(gru, {x});
+        BOOST_TEST(difference < 1e-5, "reset_after " << reset_after << ", return_sequences " << return_sequences
+                                                     << ", use_bias " << use_bias << ": " << difference);
+      }
 }
 
 BOOST_AUTO_TEST_CASE(config_round_trip) {

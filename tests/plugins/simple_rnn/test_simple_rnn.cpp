@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "layer_zoo_support/layer_checks.hpp"
+#include "support/fused_paths.hpp"
 
 using namespace ksave;
 using namespace ksave::test::zoo;
@@ -45,6 +46,18 @@ BOOST_AUTO_TEST_CASE(matches_a_plain_loop) {
     }
     for (int u = 0; u < 3; ++u) BOOST_TEST(std::abs(y.data<float>()[n * 3 + u] - h[u]) < 1e-5f);
   }
+}
+
+BOOST_AUTO_TEST_CASE(fused_rnn_matches_the_step_by_step_ops) {
+  // Outside a tape tanh and relu cells run oneDNN's vanilla RNN over time; under one, the
+  // per-step ops (and any other activation always does).
+  for (const char* activation : {"tanh", "relu", "sigmoid"})
+    for (bool return_sequences : {true, false}) {
+      Tensor k, r, b;
+      LayerPtr rnn = built_rnn({{"activation", activation}, {"return_sequences", return_sequences}}, k, r, b);
+      const double difference = test::fused_vs_separate_difference(rnn, {random_tensor({3, 4, 2}, 5)});
+      BOOST_TEST(difference < 1e-5, activation << ", return_sequences " << return_sequences << ": " << difference);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(oracle_sequences_case) {

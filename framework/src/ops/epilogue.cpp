@@ -1,0 +1,33 @@
+#include "epilogue.hpp"
+
+#include <algorithm>
+
+#include "kernel_util.hpp"
+
+namespace ksave::detail {
+
+dnnl::post_ops Epilogue::post_ops() const {
+  dnnl::post_ops ops;
+  if (activation == FusedActivation::relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  return ops;
+}
+
+void Epilogue::apply(float* out, std::int64_t rows, std::int64_t channels) const {
+  if (!bias && activation == FusedActivation::none) return;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* row = out + r * channels;
+    if (bias)
+      for (std::int64_t c = 0; c < channels; ++c) row[c] += bias[c];
+    if (activation == FusedActivation::relu)
+      for (std::int64_t c = 0; c < channels; ++c) row[c] = std::max(row[c], 0.0f);
+  }
+}
+
+FusedActivation fused_activation(const Attrs& attrs, const char* op) {
+  const std::string name = attr_or<std::string>(attrs, "activation", "linear", op);
+  if (name == "linear") return FusedActivation::none;
+  if (name == "relu") return FusedActivation::relu;
+  throw Error(std::string(op) + ": attribute 'activation' must be \"linear\" or \"relu\", got \"" + name + "\"");
+}
+
+}  // namespace ksave::detail

@@ -1,0 +1,41 @@
+// What a Dense or Conv2D layer does after its product — add the bias, then a ReLU — done inside
+// the product itself: oneDNN adds the bias and applies the ReLU (a post-op) while the output is
+// still in registers, where separate BiasAdd and Relu ops would each stream the whole output
+// through memory again. Used by the internal FusedMatMul and FusedConv2D ops (fused_ops.cpp).
+// Float32 arithmetic is the same as the separate ops: product, then + bias, then max(., 0).
+#pragma once
+
+#include <dnnl.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "ksave/attrs.hpp"
+#include "ksave/tensor.hpp"
+
+namespace ksave::detail {
+
+enum class FusedActivation : std::int64_t { none = 0, relu = 1 };
+
+struct Epilogue {
+  const float* bias = nullptr;  // one value per output channel (the last axis), or no bias
+  FusedActivation activation = FusedActivation::none;
+
+  // Part of a primitive cache key: a bias and a post-op change the primitive.
+  std::int64_t key() const { return (bias ? 2 : 0) + static_cast<std::int64_t>(activation); }
+  // oneDNN's post-ops for the activation (the bias is an argument of the primitive).
+  dnnl::post_ops post_ops() const;
+  // The epilogue over a row-major output of `rows` x `channels`, in one pass: for products too
+  // small for a primitive (they run through sgemm).
+  void apply(float* out, std::int64_t rows, std::int64_t channels) const;
+};
+
+// The activation named by a fused op's "activation" attribute: "linear" (or absent) or "relu".
+FusedActivation fused_activation(const Attrs& attrs, const char* op);
+
+// Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue.
+Tensor conv2d_with_epilogue(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
+                            const char* op);
+Tensor matmul_with_epilogue(const Tensor& a, const Tensor& b, const Epilogue& epilogue, const char* op);
+
+}  // namespace ksave::detail

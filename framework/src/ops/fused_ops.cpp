@@ -1,0 +1,68 @@
+// FusedMatMul and FusedConv2D (internal; TensorFlow's grappler makes the same fusions, as
+// _FusedMatMul and _FusedConv2D): a Dense or Conv2D layer's product, bias and ReLU in one op,
+// computed by one oneDNN primitive (epilogue.hpp).
+//
+//   inputs: x, kernel (MatMul's b, or Conv2D's HWIO filter), and optionally the bias (one value
+//           per output channel)
+//   attrs:  activation: "linear" (default) or "relu"; FusedConv2D takes Conv2D's window attrs
+//
+// Inference only: they have no gradient, so layers use them only when no observer watches the
+// ops (no tape, no tracer: ops_observed() is false) and keep MatMul/Conv2D, BiasAdd and the
+// activation otherwise — training and traced functions see exactly the ops they saw before.
+#include "epilogue.hpp"
+#include "kernel_util.hpp"
+#include "op_groups.hpp"
+
+namespace ksave::detail {
+
+namespace {
+
+// The epilogue of a fused op's inputs and attrs; `bias` keeps a float32 conversion alive.
+Epilogue epilogue_of(std::span<const Tensor> in, const Attrs& attrs, Tensor& bias_converted, std::int64_t channels,
+                     const char* op) {
+  if (in.size() != 2) expect_inputs(op, in, 3);
+  if (ops_observed())
+    throw Error(std::string(op) + ": an inference-only op ran under a tape or tracer, which needs the separate "
+                                  "product, BiasAdd and activation ops");
+  Epilogue e;
+  e.activation = fused_activation(attrs, op);
+  if (in.size() == 3) {
+    const Tensor& bias = float_view(in[2], bias_converted);
+    if (bias.shape() != Shape{channels})
+      throw Error(std::string(op) + ": bias is " + shape_str(bias) + ", expected (" + std::to_string(channels) +
+                  ",), one value per output channel");
+    e.bias = bias.data<float>();
+  }
+  return e;
+}
+
+Tensors fused_matmul_kernel(std::span<const Tensor> in, const Attrs& attrs) {
+  const char* op = "FusedMatMul";
+  expect_min_inputs(op, in, 2);
+  Tensor ac, bc, biasc;
+  const Tensor& a = float_view(in[0], ac);
+  const Tensor& b = float_view(in[1], bc);
+  const Epilogue e = epilogue_of(in, attrs, biasc, b.rank() == 2 ? b.dim(1) : -1, op);
+  return one_output(matmul_with_epilogue(a, b, e, op));
+}
+
+Tensors fused_conv2d_kernel(std::span<const Tensor> in, const Attrs& attrs) {
+  const char* op = "FusedConv2D";
+  expect_min_inputs(op, in, 2);
+  Tensor xc, fc, biasc;
+  const Tensor& x = float_view(in[0], xc);
+  const Tensor& f = float_view(in[1], fc);
+  const Epilogue e = epilogue_of(in, attrs, biasc, f.rank() == 4 ? f.dim(3) : -1, op);
+  return one_output(conv2d_with_epilogue(x, f, attrs, e, op));
+}
+
+}  // namespace
+
+std::vector<OpDef> fused_ops() {
+  std::vector<OpDef> defs;
+  defs.push_back(OpDef{"FusedMatMul", "_FusedMatMul", fused_matmul_kernel, {}});
+  defs.push_back(OpDef{"FusedConv2D", "_FusedConv2D", fused_conv2d_kernel, {}});
+  return defs;
+}
+
+}  // namespace ksave::detail
