@@ -1,6 +1,6 @@
-// MaxPooling1D/2D and AveragePooling1D/2D through the MaxPool/AvgPool ops (TensorFlow's window
-// rules: SAME padding never wins a max and is not counted in an average). 1-D pooling runs on an
-// inserted height axis of 1. Keras 1 spellings: pool_length, stride, border_mode, dim_ordering.
+// MaxPooling1D/2D/3D and AveragePooling1D/2D/3D through the MaxPool/AvgPool ops (TensorFlow's
+// window rules: SAME padding never wins a max and is not counted in an average). 1-D pooling runs
+// on an inserted height axis of 1; 3-D pooling as two 2-D passes (see pool3d). Keras 1 spellings: pool_length, stride, border_mode, dim_ordering.
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
 
@@ -11,12 +11,12 @@ enum class Reduce { Max, Average };
 
 template <int Rank, Reduce Kind>
 class Pooling : public Layer {
-  static_assert(Rank == 1 || Rank == 2);
+  static_assert(Rank >= 1 && Rank <= 3);
 
  public:
   static constexpr const char* kClass =
-      Kind == Reduce::Max ? (Rank == 1 ? "MaxPooling1D" : "MaxPooling2D")
-                          : (Rank == 1 ? "AveragePooling1D" : "AveragePooling2D");
+      Kind == Reduce::Max ? by_rank<Rank>("MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
+                          : by_rank<Rank>("AveragePooling1D", "AveragePooling2D", "AveragePooling3D");
 
   explicit Pooling(const Json& config) : Layer(config, kClass) {
     ConfigReader r(config, "layer '" + name() + "' (" + kClass + ")");
@@ -33,11 +33,11 @@ class Pooling : public Layer {
 
   Json get_config() const override {
     Json c = Layer::get_config();
-    // tf.keras 2.x orders Pooling1D's keys strides first, Pooling2D's pool_size first.
+    // tf.keras 2.x orders Pooling1D's keys strides first, Pooling2D's and 3D's pool_size first.
     if constexpr (Rank == 1) c["strides"] = spatial::ints_json(strides_);
     c["pool_size"] = spatial::ints_json(pool_size_);
     c["padding"] = padding_;
-    if constexpr (Rank == 2) c["strides"] = spatial::ints_json(strides_);
+    if constexpr (Rank != 1) c["strides"] = spatial::ints_json(strides_);
     c["data_format"] = data_format_;
     return c;
   }
@@ -65,7 +65,9 @@ class Pooling : public Layer {
 
  private:
   Tensor pool(const Tensor& x) const {
-    if constexpr (Rank == 2) {
+    if constexpr (Rank == 3) {
+      return pool3d(x);
+    } else if constexpr (Rank == 2) {
       return apply(x, pool_size_[0], pool_size_[1],
                    spatial::window(padding_, strides_[0], strides_[1]));
     } else {
@@ -73,6 +75,19 @@ class Pooling : public Layer {
                              spatial::window(padding_, 1, strides_[0]));
       return ops::squeeze(y, {1});
     }
+  }
+  // A 3-D window is separable: the max (or mean) over each depth slice's (H, W) window, then over
+  // depth with rows and columns folded into one axis. TensorFlow's SAME average counts only the
+  // cells inside the input, and that count is the same (H, W) count at every depth, so the mean
+  // of the slices' means is AvgPool3D's mean.
+  Tensor pool3d(const Tensor& x) const {
+    const Dim n = x.dim(0), depth = x.dim(1), channels = x.dim(4);
+    const Tensor planes = apply(ops::reshape(x, {n * depth, x.dim(2), x.dim(3), channels}), pool_size_[1],
+                                pool_size_[2], spatial::window(padding_, strides_[1], strides_[2]));
+    const Dim h = planes.dim(1), w = planes.dim(2);
+    const Tensor pooled = apply(ops::reshape(planes, {n, depth, h * w, channels}), pool_size_[0], 1,
+                                spatial::window(padding_, strides_[0], 1));
+    return ops::reshape(pooled, {n, pooled.dim(1), h, w, channels});
   }
   static Tensor apply(const Tensor& x, std::int64_t h, std::int64_t w, const ops::Window2D& win) {
     return Kind == Reduce::Max ? ops::max_pool(x, h, w, win) : ops::avg_pool(x, h, w, win);
@@ -87,6 +102,8 @@ void register_objects(PluginRegistrar& r) {
   r.layer<Pooling<2, Reduce::Max>>("MaxPooling2D", {"MaxPool2D"});
   r.layer<Pooling<1, Reduce::Average>>("AveragePooling1D", {"AvgPool1D"});
   r.layer<Pooling<2, Reduce::Average>>("AveragePooling2D", {"AvgPool2D"});
+  r.layer<Pooling<3, Reduce::Max>>("MaxPooling3D", {"MaxPool3D"});
+  r.layer<Pooling<3, Reduce::Average>>("AveragePooling3D", {"AvgPool3D"});
 }
 
 }  // namespace
