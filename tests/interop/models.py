@@ -238,12 +238,15 @@ def stateful_lstm(K):
 
 
 def masking(K):
+    """Sequential: Keras 3 writes a functional model's mask as NotEqual/Any operation nodes."""
     L = K.layers
-    x = K.Input((6, 3))
-    masked = L.Masking(0.0)(x)
-    seq_out = L.LSTM(4, return_sequences=True)(masked)
-    last = L.GRU(3, go_backwards=True)(seq_out)
-    return K.Model(x, L.Dense(2)(L.Concatenate()([last, L.SimpleRNN(2)(masked)])))
+    return seq(K, (6, 3), [
+        L.Masking(0.0),
+        L.LSTM(4, return_sequences=True),
+        L.GRU(3, go_backwards=True, return_sequences=True),
+        L.SimpleRNN(2),
+        L.Dense(2),
+    ])
 
 
 # ---------------------------------------------------------------- functional graphs

@@ -1,4 +1,5 @@
-// 3-D convolutions composed of 2-D ones (header only; ksave has no Conv3D op): the kernel's
+// 3-D convolutions and pooling composed of 2-D ones (header only; ksave has no Conv3D op), used by
+// the layer plugins and by the SavedModel graph importer for TensorFlow's 3-D ops: the kernel's
 // depth taps are applied one at a time, each a Conv2D (or, transposed, a Conv2DBackpropInput)
 // with the depths folded into the batch, and their results summed. Rows and columns keep the 2-D
 // op's own padding, strides, dilation and groups; the depth axis is padded, strided and cropped
@@ -80,6 +81,23 @@ inline Tensor conv3d_transpose(const Tensor& x, const Tensor& kernel, const Shap
     sum = sum.defined() ? ops::add(sum, spread) : spread;
   }
   return ops::reshape(ops::slice(sum, {0, before, 0}, {n, out_depth, cells}), out);
+}
+
+// MaxPool3D / AvgPool3D of x (N, D, H, W, C) channels_last. A 3-D window is separable: the max
+// (or mean) over each depth slice's (H, W) window, then over depth with rows and columns folded
+// into one axis. TensorFlow's SAME average counts only the cells inside the input, and that count
+// is the same (H, W) count at every depth, so the mean of the slices' means is AvgPool3D's mean.
+inline Tensor pool3d(const Tensor& x, const std::vector<std::int64_t>& pool, const std::vector<std::int64_t>& strides,
+                     const std::string& padding, bool max) {
+  const auto apply = [max](const Tensor& t, std::int64_t h, std::int64_t w, const ops::Window2D& win) {
+    return max ? ops::max_pool(t, h, w, win) : ops::avg_pool(t, h, w, win);
+  };
+  const Dim n = x.dim(0), depth = x.dim(1), channels = x.dim(4);
+  const Tensor planes = apply(ops::reshape(x, {n * depth, x.dim(2), x.dim(3), channels}), pool[1], pool[2],
+                              window(padding, strides[1], strides[2]));
+  const Dim h = planes.dim(1), w = planes.dim(2);
+  const Tensor pooled = apply(ops::reshape(planes, {n, depth, h * w, channels}), pool[0], 1, window(padding, strides[0], 1));
+  return ops::reshape(pooled, {n, pooled.dim(1), h, w, channels});
 }
 
 }  // namespace ksave::plugins::spatial

@@ -45,12 +45,13 @@ struct WindowArgs {
     if (rank == 1) return spatial::window(padding, 1, strides[0], 1, dilation_rate[0]);
     return spatial::window(padding, strides[0], strides[1], dilation_rate[0], dilation_rate[1]);
   }
+  // tf-keras's Conv3DTranspose leaves dilation_rate out of its config (it is always 1 there).
   void write_window(Json& c) const {
     c["kernel_size"] = spatial::ints_json(kernel_size);
     c["strides"] = spatial::ints_json(strides);
     c["padding"] = padding;
     c["data_format"] = data_format;
-    c["dilation_rate"] = spatial::ints_json(dilation_rate);
+    if (rank != 3) c["dilation_rate"] = spatial::ints_json(dilation_rate);
   }
 };
 

@@ -1,6 +1,7 @@
 // MaxPooling1D/2D/3D and AveragePooling1D/2D/3D through the MaxPool/AvgPool ops (TensorFlow's
 // window rules: SAME padding never wins a max and is not counted in an average). 1-D pooling runs
-// on an inserted height axis of 1; 3-D pooling as two 2-D passes (see pool3d). Keras 1 spellings: pool_length, stride, border_mode, dim_ordering.
+// on an inserted height axis of 1; 3-D pooling as two 2-D passes (common/conv3d.hpp). Keras 1 spellings: pool_length, stride, border_mode, dim_ordering.
+#include "../common/conv3d.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
 
@@ -66,7 +67,7 @@ class Pooling : public Layer {
  private:
   Tensor pool(const Tensor& x) const {
     if constexpr (Rank == 3) {
-      return pool3d(x);
+      return spatial::pool3d(x, pool_size_, strides_, padding_, Kind == Reduce::Max);
     } else if constexpr (Rank == 2) {
       return apply(x, pool_size_[0], pool_size_[1],
                    spatial::window(padding_, strides_[0], strides_[1]));
@@ -75,19 +76,6 @@ class Pooling : public Layer {
                              spatial::window(padding_, 1, strides_[0]));
       return ops::squeeze(y, {1});
     }
-  }
-  // A 3-D window is separable: the max (or mean) over each depth slice's (H, W) window, then over
-  // depth with rows and columns folded into one axis. TensorFlow's SAME average counts only the
-  // cells inside the input, and that count is the same (H, W) count at every depth, so the mean
-  // of the slices' means is AvgPool3D's mean.
-  Tensor pool3d(const Tensor& x) const {
-    const Dim n = x.dim(0), depth = x.dim(1), channels = x.dim(4);
-    const Tensor planes = apply(ops::reshape(x, {n * depth, x.dim(2), x.dim(3), channels}), pool_size_[1],
-                                pool_size_[2], spatial::window(padding_, strides_[1], strides_[2]));
-    const Dim h = planes.dim(1), w = planes.dim(2);
-    const Tensor pooled = apply(ops::reshape(planes, {n, depth, h * w, channels}), pool_size_[0], 1,
-                                spatial::window(padding_, strides_[0], 1));
-    return ops::reshape(pooled, {n, pooled.dim(1), h, w, channels});
   }
   static Tensor apply(const Tensor& x, std::int64_t h, std::int64_t w, const ops::Window2D& win) {
     return Kind == Reduce::Max ? ops::max_pool(x, h, w, win) : ops::avg_pool(x, h, w, win);
