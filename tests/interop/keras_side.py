@@ -23,7 +23,14 @@ def make_inputs(case, rng, rows):
                 ids[r, -(1 + r % 3):] = 0
             arrays.append(ids)
         else:
-            arrays.append(rng.normal(0.0, 1.0, size=(rows,) + tuple(spec.shape)).astype(np.float32))
+            x = rng.normal(0.0, 1.0, size=(rows,) + tuple(spec.shape)).astype(np.float32)
+            if spec.masked_steps:
+                # steps of zeros for Masking: trailing ones on some rows, a hole in others
+                for r in range(0, rows, 2):
+                    x[r, -(1 + r % 3):] = 0.0
+                for r in range(1, rows, 4):
+                    x[r, 1] = 0.0
+            arrays.append(x)
     return arrays
 
 

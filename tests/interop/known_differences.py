@@ -18,11 +18,12 @@ _KERAS3_CANNOT_READ_TF_KERAS_H5 = (
     "Attention score_mode, nested-model node numbers); ksave writes HDF5 in tf-keras's form")
 
 _NO_TRACED_MASKS = ("ksave writes no serving signature for a model whose traces would need a mask "
-                    "computed as data (Embedding mask_zero into an LSTM; README, Formats, 'Not yet')")
+                    "computed as data (Embedding mask_zero or Masking into an RNN; README, Formats, 'Not yet')")
 
 KNOWN = {
     "test_tf_keras.py": {
         "test_tf_serves_ksave_savedmodel[lstm]": _NO_TRACED_MASKS,
+        "test_tf_serves_ksave_savedmodel[masking]": _NO_TRACED_MASKS,
         "test_tf_serves_ksave_savedmodel[subclassed]":
             "ksave's SavedModel of a revived subclassed model holds its traced call but no serving_default",
         "test_keras_reads_ksave_model[subclassed-savedmodel]":
@@ -48,7 +49,11 @@ KNOWN = {
             "config.json is not yet Keras 3's key for key",
         **{f"test_keras3_reads_ksave_model[{case}-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5 for case in (
             "activations", "attention", "conv1d", "conv2d", "conv2d_groups", "conv_variants", "custom", "gru",
-            "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm")},
+            "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm",
+            # measured on tf-keras's own .h5 of the issue-16 cases: Keras 3 refuses groups on
+            # DepthwiseConv1D/Conv3DTranspose, trainable/noise_shape on SpatialDropout1D, LSTM's
+            # time_major, 'keras.metrics.mse'
+            "conv_variants_1d", "conv3d", "group_unit_normalization", "regularization_layers", "masking")},
         "test_ksave_reads_weights_file[activations]":
             "Keras 3's to_json names hard_sigmoid (relu6(x + 3) / 6) as tf-keras named 0.2 x + 0.5; ksave's "
             "JSON reader keeps tf-keras's meaning (the .keras reader knows the archive is Keras 3's)",

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 class Input:
     shape: tuple            # without the batch dimension
     vocab: int = 0          # > 0: integer ids in [0, vocab) (with zeros for masking)
+    masked_steps: bool = False  # float features with some all-zero steps (for Masking)
 
 
 @dataclass
@@ -110,6 +111,34 @@ def conv_variants(K):
     ])
 
 
+def conv_variants_1d(K):
+    L = K.layers
+    return seq(K, (12, 3), [
+        L.DepthwiseConv1D(3, depth_multiplier=2, padding="same", activation="relu"),
+        L.SeparableConv1D(5, 3, strides=2, depth_multiplier=2, padding="valid"),
+        L.Conv1DTranspose(4, 3, strides=2, padding="same"),
+        L.Conv1D(4, 2, groups=2, activation="tanh"),
+        L.Conv1DTranspose(3, 2, strides=2, output_padding=1, use_bias=False),
+        L.GlobalMaxPooling1D(),
+        L.Dense(2),
+    ])
+
+
+def conv3d(K):
+    L = K.layers
+    x = K.Input((4, 6, 5, 2))
+    y = L.Conv3D(4, 2, strides=(1, 2, 1), padding="same", activation="relu")(x)
+    y = L.ZeroPadding3D(((1, 0), (0, 1), (1, 1)))(y)
+    y = L.Conv3D(3, (2, 3, 2), dilation_rate=(2, 1, 1))(y)
+    y = L.MaxPooling3D(2, strides=1, padding="same")(y)
+    y = L.AveragePooling3D((2, 1, 2), padding="same")(y)
+    y = L.UpSampling3D((1, 2, 1))(y)
+    y = L.Cropping3D(((0, 1), (1, 0), (0, 1)))(y)
+    y = L.Conv3DTranspose(3, 2, strides=(2, 1, 2), padding="same", activation="tanh")(y)
+    pooled = L.Concatenate()([L.GlobalMaxPooling3D()(y), L.GlobalAveragePooling3D()(y)])
+    return K.Model(x, L.Dense(2)(pooled))
+
+
 def reshaping(K):
     L = K.layers
     return seq(K, (6, 6, 2), [
@@ -137,6 +166,34 @@ def normalization(K):
         L.Dense(8, activation="relu"),
         L.BatchNormalization(center=False, momentum=0.8),
         L.LayerNormalization(axis=-1, scale=False),
+        L.Flatten(),
+        L.Dense(2),
+    ])
+
+
+def group_unit_normalization(K):
+    L = K.layers
+    return seq(K, (6, 8), [
+        L.GroupNormalization(4, epsilon=1e-2),
+        L.Dense(6, activation="tanh"),
+        L.GroupNormalization(2, axis=1, center=False),
+        L.UnitNormalization(axis=[1, 2]),
+        L.Identity(),
+        L.Flatten(),
+        L.Dense(2),
+    ])
+
+
+def regularization_layers(K):
+    """The noise layers are the identity at inference; their training draws differ from TF's."""
+    L = K.layers
+    return seq(K, (5, 4), [
+        L.GaussianNoise(0.3),
+        L.SpatialDropout1D(0.3),
+        L.Dense(6, activation="selu"),
+        L.GaussianDropout(0.2),
+        L.AlphaDropout(0.2),
+        L.ActivityRegularization(l1=1e-3, l2=1e-2),
         L.Flatten(),
         L.Dense(2),
     ])
@@ -178,6 +235,18 @@ def simple_rnn(K):
 def stateful_lstm(K):
     L = K.layers
     return K.Sequential([K.Input((4, 3), batch_size=4), L.LSTM(5, stateful=True), L.Dense(2)])
+
+
+def masking(K):
+    """Sequential: Keras 3 writes a functional model's mask as NotEqual/Any operation nodes."""
+    L = K.layers
+    return seq(K, (6, 3), [
+        L.Masking(0.0),
+        L.LSTM(4, return_sequences=True),
+        L.GRU(3, go_backwards=True, return_sequences=True),
+        L.SimpleRNN(2),
+        L.Dense(2),
+    ])
 
 
 # ---------------------------------------------------------------- functional graphs
@@ -261,6 +330,12 @@ CASES = [
     Case("attention", "attention", attention, [Input((4, 6)), Input((5, 6))]),
     Case("subclassed", "subclassed", subclassed, [Input((5,))], subclassed=True),
     Case("custom", "custom objects", custom, [Input((6,))]),
+    # Issue 16's layer families (appended: each case's seeds and optimizer follow its index).
+    Case("conv_variants_1d", "conv", conv_variants_1d, [Input((12, 3))]),
+    Case("conv3d", "conv", conv3d, [Input((4, 6, 5, 2))]),
+    Case("group_unit_normalization", "normalization", group_unit_normalization, [Input((6, 8))]),
+    Case("regularization_layers", "regularization", regularization_layers, [Input((5, 4))], trains=False),
+    Case("masking", "recurrent", masking, [Input((6, 3), masked_steps=True)]),
 ]
 
 

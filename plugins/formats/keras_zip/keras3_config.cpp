@@ -62,6 +62,10 @@ void rewrite_layer_config_for_keras3(const std::string& class_name, Json& config
     if (config.contains("groups") && config["groups"] == Json(1)) config.erase("groups");
   if (class_name == "SeparableConv2D" || class_name == "SeparableConv1D")
     for (const char* key : {"kernel_initializer", "kernel_regularizer", "kernel_constraint"}) config.erase(key);
+  // tf-keras's SpatialDropout layers write Dropout's keys; Keras 3's take no trainable or
+  // noise_shape (their noise shape is fixed by the layer).
+  if (class_name == "SpatialDropout1D" || class_name == "SpatialDropout2D" || class_name == "SpatialDropout3D")
+    for (const char* key : {"trainable", "noise_shape"}) config.erase(key);
 }
 
 // Keras 3's build_config of a model: a Sequential's input shape, null for a Functional model

@@ -1,5 +1,5 @@
-// Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D and SeparableConv2D as ONNX Conv and
-// ConvTranspose. ONNX convolves channels-first tensors: a channels_last layer takes its input
+// Conv1D/2D/3D, Conv1DTranspose/2D/3D, DepthwiseConv1D/2D and SeparableConv1D/2D as
+// ONNX Conv and ConvTranspose (ONNX's operators take any number of spatial axes). ONNX convolves channels-first tensors: a channels_last layer takes its input
 // held channels-first and leaves its output so, and the next layer that needs Keras's layout
 // (Flatten, Dense on a non-last axis, the graph's outputs) transposes it back.
 #include "activations.hpp"
@@ -26,6 +26,14 @@ Tensor spatial_last(const Tensor& kernel) {
   return ops::transpose(kernel, perm);
 }
 
+// The permutation exchanging the last two axes of a tensor of `rank`.
+Perm swap_last_two(int rank) {
+  Perm perm;
+  for (int i = 0; i < rank; ++i) perm.push_back(i);
+  std::swap(perm[static_cast<std::size_t>(rank - 1)], perm[static_cast<std::size_t>(rank - 2)]);
+  return perm;
+}
+
 // Bias and activation after the operator, then the output in the compute layout.
 std::vector<Value> finish(Conversion& c, const std::vector<std::string>& op_inputs, const std::string& type,
                           Attributes attrs, const Perm& layout) {
@@ -47,22 +55,25 @@ std::vector<Value> conv(Conversion& c) {
   return finish(c, {c.onnx.float_in_layout(c.input(), layout), kernel}, "Conv", std::move(attrs), layout);
 }
 
-// DepthwiseConv2D's kernel (kh, kw, C, M) as a grouped Conv's (C·M, 1, kh, kw): output channel
-// c·M + m is input channel c through kernel[:, :, c, m].
+// A depthwise kernel (spatial..., C, M) as a grouped Conv's (C·M, 1, spatial...): output channel
+// c·M + m is input channel c through kernel[..., c, m].
 Tensor depthwise_kernel(const Tensor& kernel) {
-  const Tensor cmhw = ops::transpose(kernel, {2, 3, 0, 1});
-  return cmhw.clone().reshape({kernel.dim(2) * kernel.dim(3), 1, kernel.dim(0), kernel.dim(1)});
+  const Tensor cm_first = spatial_last(ops::transpose(kernel, swap_last_two(kernel.rank())));
+  Shape grouped{kernel.dim(kernel.rank() - 2) * kernel.dim(kernel.rank() - 1), 1};
+  for (int i = 0; i + 2 < kernel.rank(); ++i) grouped.push_back(kernel.dim(i));
+  return cm_first.clone().reshape(grouped);
 }
 
-// The grouped Conv that is the depthwise half of DepthwiseConv2D and SeparableConv2D, without bias.
+// The grouped Conv that is the depthwise half of DepthwiseConv and SeparableConv, without bias.
 std::vector<std::string> depthwise_inputs(Conversion& c, const std::string& x) {
   return {x, c.weight_value(c.weight("depthwise_kernel"), "depthwise", depthwise_kernel)};
 }
 
 Attributes depthwise_attributes(const Conversion& c) {
-  const Window window = read_window(c.config(), 2, "kernel_size");
+  const std::size_t spatial_rank = c.input().rank() - 2;
+  const Window window = read_window(c.config(), spatial_rank, "kernel_size");
   Attributes attrs = window_attributes(window, spatial_sizes(c.input().shape, channels_first(c)), true);
-  attrs.push_back(int_attr("group", c.weight("depthwise_kernel")->shape().at(2)));
+  attrs.push_back(int_attr("group", c.weight("depthwise_kernel")->shape().at(spatial_rank)));
   return attrs;
 }
 
@@ -76,19 +87,21 @@ std::vector<Value> separable_conv(Conversion& c) {
   const std::string d = c.onnx.op("Conv", depthwise_inputs(c, c.onnx.float_in_layout(c.input(), layout)),
                                   c.hint("depthwise"), depthwise_attributes(c));
   const std::string pointwise = c.weight_value(c.weight("pointwise_kernel"), "OIHW", spatial_last);
-  return finish(c, {d, pointwise}, "Conv", {ints_attr("kernel_shape", {1, 1})}, layout);
+  const std::vector<std::int64_t> ones(c.input().rank() - 2, 1);
+  return finish(c, {d, pointwise}, "Conv", {ints_attr("kernel_shape", ones)}, layout);
 }
 
-// Conv2DTranspose: TensorFlow's Conv2DBackpropInput for Keras's output size O. Its first output
+// Conv1DTranspose/2D/3D: TensorFlow's Conv2DBackpropInput (Conv3DBackpropInputV2) for Keras's output size O. Its first output
 // row is `before` rows into the full transposed convolution, where `before` is what a SAME
 // forward convolution of O would pad first; ONNX's pads crop the full result at both ends, and
 // its output_padding adds rows at the end where O is longer than the full result.
 std::vector<Value> conv_transpose(Conversion& c) {
   const Perm layout = compute_layout(c);
-  const Window window = read_window(c.config(), 2, "kernel_size");
+  const std::size_t spatial_rank = c.input().rank() - 2;
+  const Window window = read_window(c.config(), spatial_rank, "kernel_size");
   const Json& config = c.config();
   std::vector<std::int64_t> begins, ends, output_padding;
-  for (std::size_t i = 0; i < 2; ++i) {
+  for (std::size_t i = 0; i < spatial_rank; ++i) {
     const std::int64_t extent = (window.kernel[i] - 1) * window.dilations[i] + 1, s = window.strides[i];
     // D = s·(in - 1) + extent - O, which Keras's output size makes independent of `in`.
     std::int64_t d = 0;
@@ -116,11 +129,14 @@ std::vector<Value> conv_transpose(Conversion& c) {
 }  // namespace
 
 void add_conv_converters(ConverterTable& t) {
-  t["Conv1D"] = {conv, {}};
-  t["Conv2D"] = {conv, {}};
-  t["DepthwiseConv2D"] = {depthwise_conv, {}};
-  t["SeparableConv2D"] = {separable_conv, {}};
-  t["Conv2DTranspose"] = {conv_transpose, {}};
+  for (const char* dims : {"1D", "2D"}) {
+    t[std::string("Conv") + dims] = {conv, {}};
+    t[std::string("DepthwiseConv") + dims] = {depthwise_conv, {}};
+    t[std::string("SeparableConv") + dims] = {separable_conv, {}};
+    t[std::string("Conv") + dims + "Transpose"] = {conv_transpose, {}};
+  }
+  t["Conv3D"] = {conv, {}};
+  t["Conv3DTranspose"] = {conv_transpose, {}};
 }
 
 }  // namespace ksave::plugins::onnx_export

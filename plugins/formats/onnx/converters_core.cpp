@@ -1,5 +1,5 @@
-// Dense, Activation, Dropout, Embedding and the advanced activation layers (ReLU, LeakyReLU,
-// PReLU, ELU, ThresholdedReLU, Softmax), written as ksave's layer plugins compute them.
+// Dense, Activation, Dropout (and the other regularization layers, Identity), Embedding, Masking
+// and the advanced activation layers (ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax), written as ksave's layer plugins compute them.
 #include "activations.hpp"
 #include "converter.hpp"
 #include "ksave/ops.hpp"
@@ -48,6 +48,22 @@ std::vector<Value> embedding(Conversion& c) {
     const std::string zero = c.onnx.graph().constant(Tensor::filled(ids.dtype, {}, 0.0), "zero");
     out.mask = c.onnx.op("Not", {c.onnx.op("Equal", {raw, zero}, c.hint("mask"))}, c.hint("mask"));
   }
+  return {out};
+}
+
+// Masking: the steps whose features all equal mask_value are zeroed, and masked for the layers
+// downstream (any |x - mask_value| > 0 over the last axis, as the layer computes it).
+std::vector<Value> masking(Conversion& c) {
+  const Value& x = c.input();
+  const auto last = static_cast<std::int64_t>(x.rank()) - 1;
+  const std::string in = c.onnx.float_in_layout(x, Perm{});
+  const std::string mask_value = c.onnx.scalar(static_cast<float>(c.config().value("mask_value", 0.0)));
+  const std::string distance = c.onnx.op("Abs", {c.onnx.op("Sub", {in, mask_value}, c.hint("mask"))}, c.hint("mask"));
+  const std::string largest = c.onnx.reduce("ReduceMax", distance, {last}, false, c.hint("mask"));
+  const std::string mask = c.onnx.op("Greater", {largest, c.onnx.scalar(0.0f)}, c.hint("mask"));
+  const std::string keep = c.onnx.cast(c.onnx.unsqueeze(mask, {last}, c.hint("mask")), DType::Float32, c.hint("mask"));
+  Value out = c.output(c.onnx.op("Mul", {in, keep}, c.hint()), 0, Perm{});
+  out.mask = mask;
   return {out};
 }
 
@@ -118,10 +134,14 @@ std::vector<Value> prelu(Conversion& c) {
 
 void add_core_converters(ConverterTable& t) {
   t["InputLayer"] = {identity, {}};
-  t["Dropout"] = {identity, {}};
+  // Dropout and the other regularization layers are the identity at inference.
+  for (const char* cls : {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+                          "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity"})
+    t[cls] = {identity, {}};
   t["Dense"] = {dense, {}};
   t["Activation"] = {activation_layer, {}};
   t["Embedding"] = {embedding, {}};
+  t["Masking"] = {masking, {}};
   t["ReLU"] = {relu_layer, {}};
   t["LeakyReLU"] = scalar_attribute_layer("LeakyRelu", "alpha", "alpha", 0.3, "negative_slope");
   t["ELU"] = scalar_attribute_layer("Elu", "alpha", "alpha", 1.0);

@@ -1,7 +1,9 @@
-// BatchNormalization (inference: the moving statistics) and LayerNormalization, as ksave's layers
-// compute them: (x - mean) · (rsqrt(var + epsilon) · gamma) + beta. BatchNormalization over the
-// axis a layout holds at ONNX axis 1 (a convolution's channels) is ONNX's BatchNormalization;
-// otherwise, and for LayerNormalization before opset 17, the formula is written out.
+// BatchNormalization (inference: the moving statistics), LayerNormalization and
+// GroupNormalization, as ksave's layers compute them: (x - mean) · (rsqrt(var + epsilon) · gamma)
+// + beta. BatchNormalization over the axis a layout holds at ONNX axis 1 (a convolution's
+// channels) is ONNX's BatchNormalization; otherwise, for LayerNormalization before opset 17 and
+// for GroupNormalization (on the input reshaped to [..., groups, channels / groups]), the formula
+// is written out. UnitNormalization: x · rsqrt(max(Σx², 1e-12)).
 #include <algorithm>
 
 #include "converter.hpp"
@@ -85,6 +87,18 @@ std::vector<std::int64_t> trailing_axes(const std::vector<std::int64_t>& keras_a
   return axes;
 }
 
+// x - mean and rsqrt(variance + epsilon) over `axes` (ONNX axes of x), written out.
+struct Standardized {
+  std::string centered, inv;
+};
+Standardized standardized(Conversion& c, const std::string& x, const std::vector<std::int64_t>& axes, double epsilon) {
+  const std::string mean = c.onnx.reduce("ReduceMean", x, axes, true, c.hint());
+  const std::string centered = c.onnx.op("Sub", {x, mean}, c.hint());
+  const std::string variance = c.onnx.reduce("ReduceMean", c.onnx.op("Mul", {centered, centered}, c.hint()), axes, true, c.hint());
+  const std::string shifted = c.onnx.op("Add", {variance, c.onnx.scalar(static_cast<float>(epsilon))}, c.hint());
+  return {centered, c.onnx.op("Reciprocal", {c.onnx.op("Sqrt", {shifted}, c.hint())}, c.hint())};
+}
+
 std::vector<Value> layer_normalization(Conversion& c) {
   const Value& x = c.input();
   const std::size_t rank = x.rank();
@@ -111,14 +125,61 @@ std::vector<Value> layer_normalization(Conversion& c) {
   }
   std::vector<std::int64_t> onnx_axes;
   for (std::int64_t a : axes) onnx_axes.push_back(onnx_axis(perm, a, rank));
-  const std::string mean = c.onnx.reduce("ReduceMean", in, onnx_axes, true, c.hint());
-  const std::string centered = c.onnx.op("Sub", {in, mean}, c.hint());
-  const std::string variance = c.onnx.reduce("ReduceMean", c.onnx.op("Mul", {centered, centered}, c.hint()), onnx_axes, true, c.hint());
-  std::string inv = c.onnx.op("Reciprocal", {c.onnx.op("Sqrt", {c.onnx.op("Add", {variance, c.onnx.scalar(static_cast<float>(epsilon))}, c.hint())}, c.hint())}, c.hint());
+  auto [centered, inv] = standardized(c, in, onnx_axes, epsilon);
   if (gamma) inv = c.onnx.op("Mul", {inv, parameter(gamma, "gamma")}, c.hint());
   std::string y = c.onnx.op("Mul", {centered, inv}, c.hint());
   if (beta) y = c.onnx.op("Add", {y, parameter(beta, "beta")}, c.hint());
   return {c.output(y, 0, x.perm)};
+}
+
+// In Keras's layout: Reshape to [batch, ..., groups, channels / groups, ...], the statistics over
+// every axis but the batch and the groups, gamma and beta per channel, Reshape back.
+std::vector<Value> group_normalization(Conversion& c) {
+  const Value& x = c.input();
+  const std::size_t rank = x.rank();
+  const auto axis = static_cast<std::size_t>(normalized_axes(c.config(), rank).front());
+  const std::int64_t groups = c.config().value("groups", std::int64_t{32});
+  const Dim per_group = x.shape[axis] / groups;
+  std::vector<std::int64_t> grouped{0}, original{0};  // 0: ONNX's "this dimension of the input"
+  for (std::size_t a = 1; a < rank; ++a) {
+    original.push_back(x.shape[a]);
+    grouped.push_back(a == axis ? groups : x.shape[a]);
+    if (a == axis) grouped.push_back(per_group);
+  }
+  std::vector<std::int64_t> reduced;
+  for (std::size_t a = 1; a < grouped.size(); ++a)
+    if (a != axis) reduced.push_back(static_cast<std::int64_t>(a));
+  const std::string g = c.onnx.reshape(c.onnx.float_in_layout(x, Perm{}), grouped, c.hint());
+  auto [centered, inv] = standardized(c, g, reduced, c.config().value("epsilon", 1e-3));
+  Shape parameter_shape(grouped.size(), 1);
+  parameter_shape[axis] = groups;
+  parameter_shape[axis + 1] = per_group;
+  auto parameter = [&](const VariablePtr& w, const char* tag) {
+    return c.onnx.graph().constant(w->value().as_float().clone().reshape(parameter_shape), c.hint(tag));
+  };
+  if (const VariablePtr gamma = c.find_weight("gamma")) inv = c.onnx.op("Mul", {inv, parameter(gamma, "gamma")}, c.hint());
+  std::string y = c.onnx.op("Mul", {centered, inv}, c.hint());
+  if (const VariablePtr beta = c.find_weight("beta")) y = c.onnx.op("Add", {y, parameter(beta, "beta")}, c.hint());
+  return {c.output(c.onnx.reshape(y, original, c.hint()), 0, Perm{})};
+}
+
+std::string group_normalization_problem(const Layer& layer, const Json&) {
+  for (const KerasTensor& input : layer.input_tensors(0))
+    for (std::size_t a = 1; a < input.shape().size(); ++a)
+      if (input.shape()[a] < 0) return "an input dimension other than the batch is unknown: " + shape_to_string(input.shape());
+  return "";
+}
+
+std::vector<Value> unit_normalization(Conversion& c) {
+  const Value& x = c.input();
+  const std::size_t rank = x.rank();
+  const Perm perm = spelled_out(x.perm, rank);
+  std::vector<std::int64_t> axes;
+  for (std::int64_t a : normalized_axes(c.config(), rank)) axes.push_back(onnx_axis(perm, a, rank));
+  const std::string in = c.onnx.float_in_layout(x, x.perm);
+  const std::string squares = c.onnx.reduce("ReduceSum", c.onnx.op("Mul", {in, in}, c.hint()), axes, true, c.hint());
+  const std::string norm = c.onnx.op("Sqrt", {c.onnx.op("Max", {squares, c.onnx.scalar(1e-12f)}, c.hint())}, c.hint());
+  return {c.output(c.onnx.op("Div", {in, norm}, c.hint()), 0, x.perm)};
 }
 
 }  // namespace
@@ -126,6 +187,8 @@ std::vector<Value> layer_normalization(Conversion& c) {
 void add_normalization_converters(ConverterTable& t) {
   t["BatchNormalization"] = {batch_normalization, {}};
   t["LayerNormalization"] = {layer_normalization, {}};
+  t["GroupNormalization"] = {group_normalization, group_normalization_problem};
+  t["UnitNormalization"] = {unit_normalization, {}};
 }
 
 }  // namespace ksave::plugins::onnx_export

@@ -1,4 +1,4 @@
-// Max and average pooling (1-D, 2-D) as ONNX MaxPool/AveragePool in the channels-first layout, and
+// Max and average pooling (1-D, 2-D, 3-D) as ONNX MaxPool/AveragePool in the channels-first layout, and
 // global pooling over the spatial axes in whatever layout the input is held: ONNX's global
 // pooling operators when it is held channels-first, reductions otherwise.
 #include "converter.hpp"
@@ -57,7 +57,7 @@ Converter global_pooling(const char* global, const char* reduce) {
 }  // namespace
 
 void add_pooling_converters(ConverterTable& t) {
-  for (const char* dims : {"1D", "2D"}) {
+  for (const char* dims : {"1D", "2D", "3D"}) {
     t[std::string("MaxPooling") + dims] = pooling("MaxPool");
     t[std::string("AveragePooling") + dims] = pooling("AveragePool");
     t[std::string("GlobalMaxPooling") + dims] = global_pooling("GlobalMaxPool", "ReduceMax");

@@ -1,4 +1,5 @@
-// Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D, Cropping1D/2D and UpSampling1D/2D.
+// Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D/3D, Cropping1D/2D/3D and
+// UpSampling1D/2D/3D.
 // Flatten and Reshape read elements in Keras's order, so they take their input in Keras's
 // layout; padding, cropping and upsampling work on whatever layout their input is held in.
 #include <limits>
@@ -38,7 +39,7 @@ std::size_t first_spatial(const Conversion& c) {
   return c.config().value("data_format", std::string()) == "channels_first" ? 2 : 1;
 }
 
-// {before, after} per spatial axis from a 1-D layer's flat pair or a 2-D layer's list of pairs.
+// {before, after} per spatial axis from a 1-D layer's flat pair or a 2-D/3-D layer's list of pairs.
 std::vector<std::pair<std::int64_t, std::int64_t>> amounts(const Json& value) {
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
   if (value.is_array() && value.size() == 2 && value[0].is_number_integer())
@@ -103,7 +104,7 @@ void add_reshaping_converters(ConverterTable& t) {
   t["Reshape"] = {reshape, {}};
   t["Permute"] = {permute, {}};
   t["RepeatVector"] = {repeat_vector, {}};
-  for (const char* dims : {"1D", "2D"}) {
+  for (const char* dims : {"1D", "2D", "3D"}) {
     t[std::string("ZeroPadding") + dims] = {zero_padding, {}};
     t[std::string("Cropping") + dims] = {cropping, {}};
     t[std::string("UpSampling") + dims] = {upsampling, upsampling_problem};

@@ -114,6 +114,7 @@ class OpWriter {
   std::vector<std::string> slice();
   std::vector<std::string> window_op();
   std::vector<std::string> conv_backprop_input();
+  std::string sizes_with_batch_of(std::size_t input, const Ints& sizes);
   std::vector<std::string> gather();
   std::vector<std::string> pad();
   std::vector<std::string> one_hot();
@@ -269,11 +270,39 @@ std::vector<std::string> OpWriter::window_op() {
   return single(n);
 }
 
+// `sizes` with its first value read at run time from input `input`'s first dimension:
+// ConcatV2(StridedSlice(Shape(input), [0], [1]), sizes[1:]).
+std::string OpWriter::sizes_with_batch_of(std::size_t input, const Ints& sizes) {
+  tfproto::NodeDef& shape = b_.add_node(base() + "/Shape", "Shape");
+  shape.add_input(ep_[input]);
+  set_type_attr(shape, "T", in_[input].dtype());
+  set_type_attr(shape, "out_type", DType::Int32);
+  tfproto::NodeDef& first = b_.add_node(base() + "/strided_slice", "StridedSlice");
+  first.add_input(output_endpoint(shape.name(), "Shape", 0));
+  for (const char* bound : {"begin", "end", "strides"})
+    first.add_input(const_input(std::string("strided_slice/") + bound, int32_vector({bound == std::string("begin") ? 0 : 1})));
+  set_type_attr(first, "T", DType::Int32);
+  set_type_attr(first, "Index", DType::Int32);
+  tfproto::NodeDef& concat = b_.add_node(base() + "/input_sizes", "ConcatV2");
+  concat.add_input(output_endpoint(first.name(), "StridedSlice", 0));
+  concat.add_input(const_input("input_sizes/rest", int32_vector(Ints(sizes.begin() + 1, sizes.end()))));
+  concat.add_input(const_input("input_sizes/axis", int32_scalar(0)));
+  set_type_attr(concat, "T", DType::Int32);
+  set_type_attr(concat, "Tidx", DType::Int32);
+  set_int(concat, "N", 2);
+  return output_endpoint(concat.name(), "ConcatV2", 0);
+}
+
 // Conv2DBackpropInput (transposed convolutions): TensorFlow takes input_sizes as the first input.
+// Its batch is out_backprop's: when that holds the trace batch folded with another axis (a
+// multiple of it, as Conv3DTranspose's depth taps have), it is read from out_backprop at run time.
 std::vector<std::string> OpWriter::conv_backprop_input() {
   const Ints sizes = attrs_.get<Ints>("input_sizes");
   const bool batch_leading = !sizes.empty() && sizes[0] == kTraceBatch && batch_sized(in_[1]);
-  const std::string input_sizes = b_.add_int_vector(base() + "/input_sizes", sizes, batch_leading);
+  const bool folded_batch = !sizes.empty() && !batch_leading && in_[1].rank() > 0 && sizes[0] == in_[1].dim(0) &&
+                            sizes[0] % kTraceBatch == 0;
+  const std::string input_sizes = folded_batch ? sizes_with_batch_of(1, sizes)
+                                               : b_.add_int_vector(base() + "/input_sizes", sizes, batch_leading);
   tfproto::NodeDef& n = node({input_sizes, float_input(0), float_input(1)});
   set_type_attr(n, "T", DType::Float32);
   set_ints(n, "strides", attrs_.get<Ints>("strides"));

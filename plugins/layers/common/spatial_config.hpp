@@ -10,6 +10,17 @@
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
 
+namespace ksave::plugins {
+
+// The class name of a layer templated on its spatial rank (1, 2 or 3).
+template <int Rank>
+constexpr const char* by_rank(const char* one, const char* two, const char* three) {
+  static_assert(Rank >= 1 && Rank <= 3);
+  return Rank == 1 ? one : Rank == 2 ? two : three;
+}
+
+}  // namespace ksave::plugins
+
 namespace ksave::plugins::spatial {
 
 // "channels_last" or "channels_first" from data_format (or Keras 1 dim_ordering).

@@ -1,7 +1,9 @@
-// Conv1D and Conv2D (and their Keras 1 names Convolution1D/Convolution2D): a sliding-window
-// cross-correlation through the Conv2D op; Conv1D runs it on an inserted height axis of 1.
+// Conv1D, Conv2D and Conv3D (and their Keras 1 names Convolution1D/2D/3D): a sliding-window
+// cross-correlation through the Conv2D op; Conv1D runs it on an inserted height axis of 1, Conv3D
+// as a sum of Conv2Ds over the kernel's depth taps (common/conv3d.hpp).
 // Padding valid/same (and causal for Conv1D), strides, dilation, groups; channels_last, and
 // channels_first by transposing around the op (Keras itself only runs channels_first on GPU).
+#include "../common/conv3d.hpp"
 #include "../common/fused_product.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/kernel_bias_options.hpp"
@@ -27,10 +29,10 @@ inline Json keras1_input_shape(const Json& config) {
 
 template <int Rank>
 class Conv : public Layer {
-  static_assert(Rank == 1 || Rank == 2);
+  static_assert(Rank >= 1 && Rank <= 3);
 
  public:
-  static constexpr const char* kClass = Rank == 1 ? "Conv1D" : "Conv2D";
+  static constexpr const char* kClass = by_rank<Rank>("Conv1D", "Conv2D", "Conv3D");
 
   explicit Conv(const Json& config) : Layer(keras1_input_shape(config), kClass) {
     ConfigReader r(config, "layer '" + name() + "' (" + kClass + ")");
@@ -91,7 +93,9 @@ class Conv : public Layer {
 
   Tensors call(const Tensors& inputs, const CallContext&) override {
     // Fused: bias and ReLU inside the convolution, on the channels-last output.
-    const std::optional<fused::Epilogue> epilogue = fused::epilogue_for(activation_);
+    // (Conv3D sums Conv2Ds over its depth taps: bias and activation come after.)
+    const std::optional<fused::Epilogue> epilogue =
+        Rank == 3 ? std::nullopt : fused::epilogue_for(activation_);
     Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), channels_first(),
                                          [&](const Tensor& x) { return convolve(x, epilogue); });
     if (options_.use_bias && !epilogue)
@@ -122,7 +126,7 @@ class Conv : public Layer {
   bool channels_first() const { return data_format_ == "channels_first"; }
 
   std::vector<std::int64_t> read_kernel_size(const ConfigReader& r) const {
-    if (r.has("kernel_size") || Rank == 1)
+    if (r.has("kernel_size") || Rank != 2)
       return r.int_tuple("kernel_size", Rank, {}, {"filter_length"});
     // Keras 1 Convolution2D: nb_row, nb_col.
     return {r.require<std::int64_t>("nb_row"), r.require<std::int64_t>("nb_col")};
@@ -143,7 +147,9 @@ class Conv : public Layer {
 
   // Channels-last convolution of x (rank Rank + 2).
   Tensor convolve(const Tensor& x, const std::optional<fused::Epilogue>& epilogue) const {
-    if constexpr (Rank == 2) {
+    if constexpr (Rank == 3) {
+      return spatial::conv3d(x, kernel_->value(), {padding_, strides_, dilation_rate_});  // no fused form
+    } else if constexpr (Rank == 2) {
       return conv2d(x, kernel_->value(),
                     spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0], dilation_rate_[1]),
                     epilogue);
@@ -173,6 +179,7 @@ class Conv : public Layer {
 void register_objects(PluginRegistrar& r) {
   r.layer<Conv<1>>("Conv1D", {"Convolution1D"});
   r.layer<Conv<2>>("Conv2D", {"Convolution2D"});
+  r.layer<Conv<3>>("Conv3D", {"Convolution3D"});
 }
 
 }  // namespace

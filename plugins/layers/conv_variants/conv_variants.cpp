@@ -1,15 +1,18 @@
-// Conv2DTranspose, DepthwiseConv2D and SeparableConv2D. The transposed convolution is the
-// Conv2DBackpropInput op (the adjoint of Conv2D) with Keras's deconv output size; depthwise is
-// DepthwiseConv2dNative; separable is depthwise followed by a 1x1 Conv2D, as
-// tf.nn.separable_conv2d. channels_first is read and run by transposing around the ops.
+// Conv1DTranspose/Conv2DTranspose/Conv3DTranspose, DepthwiseConv1D/2D and SeparableConv1D/2D.
+// The transposed convolution is the Conv2DBackpropInput op (the adjoint of Conv2D) with Keras's
+// deconv output size, and for 3-D a sum of them over the kernel's depth taps (common/conv3d.hpp); depthwise is DepthwiseConv2dNative; separable is depthwise followed by a 1x1 Conv2D, as
+// tf.nn.separable_conv2d. The 1-D layers run the same ops on an inserted height axis of 1, as
+// tf-keras does. channels_first is read and run by transposing around the ops.
+#include "../common/conv3d.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
 namespace {
 
-// The keys the three layers share with Conv2D, read once.
+// The keys the three layers share with Conv1D/Conv2D, read once; `rank` spatial axes.
 struct WindowArgs {
+  int rank = 2;
   std::vector<std::int64_t> kernel_size, strides, dilation_rate;
   std::string padding, data_format;
   Activation activation;
@@ -18,12 +21,13 @@ struct WindowArgs {
   RegularizerPtr bias_regularizer, activity_regularizer;
   ConstraintPtr bias_constraint;
 
-  explicit WindowArgs(const ConfigReader& r) {
-    kernel_size = r.int_tuple("kernel_size", 2, {});
-    strides = r.int_tuple("strides", 2, {1, 1}, {"subsample"});
+  WindowArgs(const ConfigReader& r, int spatial_rank) : rank(spatial_rank) {
+    const std::vector<std::int64_t> ones(static_cast<std::size_t>(rank), 1);
+    kernel_size = r.int_tuple("kernel_size", rank, {});
+    strides = r.int_tuple("strides", rank, ones, {"subsample"});
     padding = spatial::padding(r, {"valid", "same"});
     data_format = spatial::data_format(r);
-    dilation_rate = r.int_tuple("dilation_rate", 2, {1, 1});
+    dilation_rate = r.int_tuple("dilation_rate", rank, ones);
     spatial::require_positive(kernel_size, r, "kernel_size");
     spatial::require_positive(strides, r, "strides");
     spatial::require_positive(dilation_rate, r, "dilation_rate");
@@ -35,33 +39,50 @@ struct WindowArgs {
     bias_constraint = get_constraint(r.get<Json>("bias_constraint", nullptr, {"b_constraint"}));
   }
   bool channels_first() const { return data_format == "channels_first"; }
+  // The window over (height, width) of the 4-D form the ops see (height 1 for a 1-D layer; a
+  // 3-D layer builds its own, common/conv3d.hpp).
   ops::Window2D window() const {
+    if (rank == 1) return spatial::window(padding, 1, strides[0], 1, dilation_rate[0]);
     return spatial::window(padding, strides[0], strides[1], dilation_rate[0], dilation_rate[1]);
   }
+  // tf-keras's Conv3DTranspose leaves dilation_rate out of its config (it is always 1 there).
   void write_window(Json& c) const {
     c["kernel_size"] = spatial::ints_json(kernel_size);
     c["strides"] = spatial::ints_json(strides);
     c["padding"] = padding;
     c["data_format"] = data_format;
-    c["dilation_rate"] = spatial::ints_json(dilation_rate);
+    if (rank != 3) c["dilation_rate"] = spatial::ints_json(dilation_rate);
   }
 };
 
-// Base: bias, activation, activity regularizer and layout around a channels_last `convolve`.
+// Base: bias, activation, activity regularizer and layout around a channels_last `convolve` of
+// the 4-D form (a 1-D layer's input gets a height axis of 1 around it).
 class WindowLayer : public Layer {
  public:
-  WindowLayer(const Json& config, const std::string& cls)
-      : Layer(config, cls), args_(ConfigReader(config, "layer '" + name() + "' (" + cls + ")")) {}
+  WindowLayer(const Json& config, const std::string& cls, int spatial_rank)
+      : Layer(config, cls), args_(ConfigReader(config, "layer '" + name() + "' (" + cls + ")"), spatial_rank) {}
 
  protected:
-  virtual Tensor convolve(const Tensor& x) = 0;  // channels_last
+  virtual Tensor convolve(const Tensor& x) = 0;  // channels_last, rank 4 (rank 5 for a 3-D layer)
   virtual Dim output_channels(Dim in_channels) const = 0;
 
+  std::size_t input_rank() const { return static_cast<std::size_t>(args_.rank) + 2; }
+  // A kernel variable as the 2-D ops read it (a 1-D kernel gets a height axis of 1).
+  Tensor planar(const VariablePtr& kernel) const {
+    return args_.rank == 1 ? ops::expand_dims(kernel->value(), 0) : kernel->value();
+  }
+  // The kernel shape: the window's sizes, then `tail`.
+  Shape kernel_shape(std::initializer_list<Dim> tail) const {
+    Shape shape(args_.kernel_size.begin(), args_.kernel_size.end());
+    shape.insert(shape.end(), tail);
+    return shape;
+  }
+
   Dim input_channels(const std::vector<Shape>& shapes, const std::string& cls) const {
-    if (shapes.size() != 1 || shapes[0].size() != 4)
-      throw Error("layer '" + name() + "' (" + cls + ") needs one input of rank 4, found " +
-                  (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
-    const Dim c = args_.channels_first() ? shapes[0][1] : shapes[0][3];
+    if (shapes.size() != 1 || shapes[0].size() != input_rank())
+      throw Error("layer '" + name() + "' (" + cls + ") needs one input of rank " + std::to_string(input_rank()) +
+                  ", found " + (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
+    const Dim c = args_.channels_first() ? shapes[0][1] : shapes[0].back();
     if (c < 0) throw Error("layer '" + name() + "' (" + cls + "): the channel axis must be known");
     return c;
   }
@@ -74,7 +95,8 @@ class WindowLayer : public Layer {
   Tensors call(const Tensors& inputs, const CallContext&) override {
     Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), args_.channels_first(),
                                          [&](const Tensor& x) {
-                                           Tensor out = convolve(x);
+                                           Tensor out = args_.rank == 1 ? ops::squeeze(convolve(ops::expand_dims(x, 1)), {1})
+                                                                        : convolve(x);
                                            return bias_ ? ops::bias_add(out, bias_->value()) : out;
                                          });
     y = args_.activation(y);
@@ -85,12 +107,13 @@ class WindowLayer : public Layer {
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
     const Shape& in = shapes.at(0);
-    if (in.size() != 4)
-      throw Error("layer '" + name() + "' needs an input of rank 4, found " + shape_to_string(in));
+    if (in.size() != input_rank())
+      throw Error("layer '" + name() + "' needs an input of rank " + std::to_string(input_rank()) + ", found " +
+                  shape_to_string(in));
     Shape out = in;
     const std::size_t first = args_.channels_first() ? 2 : 1;
-    for (std::size_t i = 0; i < 2; ++i) out[first + i] = spatial_length(in[first + i], i);
-    Dim& c = out[args_.channels_first() ? 1 : 3];
+    for (std::size_t i = 0; i < args_.kernel_size.size(); ++i) out[first + i] = spatial_length(in[first + i], i);
+    Dim& c = out[args_.channels_first() ? 1 : out.size() - 1];
     c = output_channels(c);
     return {out};
   }
@@ -133,17 +156,22 @@ Dim deconv_length(Dim in, std::int64_t k, const std::string& padding, std::optio
   return (in - 1) * stride + kd - 2 * pad + *output_padding;
 }
 
-class Conv2DTranspose : public WindowLayer {
+template <int Rank>
+class ConvTranspose : public WindowLayer {
+  static_assert(Rank >= 1 && Rank <= 3);
+
  public:
-  explicit Conv2DTranspose(const Json& config) : WindowLayer(config, "Conv2DTranspose") {
-    const ConfigReader r_(config, "layer '" + name() + "' (Conv2DTranspose)");
+  static constexpr const char* kClass = by_rank<Rank>("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose");
+
+  explicit ConvTranspose(const Json& config) : WindowLayer(config, kClass, Rank) {
+    const ConfigReader r_(config, "layer '" + name() + "' (" + kClass + ")");
     filters_ = r_.require<std::int64_t>("filters", {"nb_filter"});
     if (filters_ <= 0) throw Error(r_.object() + ": filters must be positive, found " + std::to_string(filters_));
     groups_ = r_.get<std::int64_t>("groups", 1);
-    if (groups_ != 1) throw Error(r_.object() + ": Conv2DTranspose supports groups = 1 only, as Keras");
+    if (groups_ != 1) throw Error(r_.object() + ": " + kClass + " supports groups = 1 only, as Keras");
     if (const Json* op = r_.find("output_padding"); op && !op->is_null()) {
-      const auto v = r_.int_tuple("output_padding", 2, {});
-      for (std::size_t i = 0; i < 2; ++i)
+      const auto v = r_.int_tuple("output_padding", Rank, {});
+      for (std::size_t i = 0; i < v.size(); ++i)
         if (v[i] < 0 || v[i] >= args_.strides[i])
           throw Error(r_.object() + ": output_padding " + spatial::ints_json(v).dump() + " must be smaller than strides");
       output_padding_ = v;
@@ -152,7 +180,7 @@ class Conv2DTranspose : public WindowLayer {
     kernel_regularizer_ = get_regularizer(r_.get<Json>("kernel_regularizer", nullptr, {"W_regularizer"}));
     kernel_constraint_ = get_constraint(r_.get<Json>("kernel_constraint", nullptr, {"W_constraint"}));
   }
-  std::string class_name() const override { return "Conv2DTranspose"; }
+  std::string class_name() const override { return kClass; }
   Json get_config() const override {
     Json c = Layer::get_config();
     write_conv_keys(c, filters_, groups_, kernel_initializer_, kernel_regularizer_, kernel_constraint_);
@@ -162,15 +190,20 @@ class Conv2DTranspose : public WindowLayer {
 
  protected:
   void build_impl(const std::vector<Shape>& shapes) override {
-    const Dim c = input_channels(shapes, "Conv2DTranspose");
-    // Kernel [kh, kw, filters, in]: the Conv2D filter whose adjoint this layer applies.
-    kernel_ = add_weight({"kernel", {args_.kernel_size[0], args_.kernel_size[1], filters_, c}, DType::Float32,
-                          kernel_initializer_, kernel_regularizer_, kernel_constraint_, true});
+    const Dim c = input_channels(shapes, kClass);
+    // Kernel [window..., filters, in]: the convolution filter whose adjoint this layer applies.
+    kernel_ = add_weight({"kernel", kernel_shape({filters_, c}), DType::Float32, kernel_initializer_,
+                          kernel_regularizer_, kernel_constraint_, true});
     add_bias(filters_);
   }
   Tensor convolve(const Tensor& x) override {
-    const Shape out{x.dim(0), spatial_length(x.dim(1), 0), spatial_length(x.dim(2), 1), filters_};
-    return ops::conv2d_backprop_input(out, kernel_->value(), x, args_.window());
+    if constexpr (Rank == 3) {
+      const Shape out{x.dim(0), spatial_length(x.dim(1), 0), spatial_length(x.dim(2), 1), spatial_length(x.dim(3), 2), filters_};
+      return spatial::conv3d_transpose(x, kernel_->value(), out, {args_.padding, args_.strides, args_.dilation_rate});
+    }
+    const Dim height = Rank == 1 ? 1 : spatial_length(x.dim(1), 0);
+    const Shape out{x.dim(0), height, spatial_length(x.dim(2), Rank - 1), filters_};
+    return ops::conv2d_backprop_input(out, planar(kernel_), x, args_.window());
   }
   Dim output_channels(Dim) const override { return filters_; }
   Dim spatial_length(Dim in, std::size_t axis) const override {
@@ -204,11 +237,16 @@ struct DepthwiseArgs {
   }
 };
 
-class DepthwiseConv2D : public WindowLayer {
+template <int Rank>
+class DepthwiseConv : public WindowLayer {
+  static_assert(Rank == 1 || Rank == 2);
+
  public:
-  explicit DepthwiseConv2D(const Json& config) : WindowLayer(config, "DepthwiseConv2D"),
-        depthwise_(ConfigReader(config, "layer '" + name() + "' (DepthwiseConv2D)")) {}
-  std::string class_name() const override { return "DepthwiseConv2D"; }
+  static constexpr const char* kClass = by_rank<Rank>("DepthwiseConv1D", "DepthwiseConv2D", "DepthwiseConv3D");
+
+  explicit DepthwiseConv(const Json& config) : WindowLayer(config, kClass, Rank),
+        depthwise_(ConfigReader(config, "layer '" + name() + "' (" + kClass + ")")) {}
+  std::string class_name() const override { return kClass; }
   Json get_config() const override {
     Json c = Layer::get_config();
     args_.write_window(c);
@@ -227,12 +265,12 @@ class DepthwiseConv2D : public WindowLayer {
 
  protected:
   void build_impl(const std::vector<Shape>& shapes) override {
-    const Dim c = input_channels(shapes, "DepthwiseConv2D");
-    kernel_ = add_weight({"depthwise_kernel", {args_.kernel_size[0], args_.kernel_size[1], c, depthwise_.depth_multiplier},
-                          DType::Float32, depthwise_.initializer, depthwise_.regularizer, depthwise_.constraint, true});
+    const Dim c = input_channels(shapes, kClass);
+    kernel_ = add_weight({"depthwise_kernel", kernel_shape({c, depthwise_.depth_multiplier}), DType::Float32,
+                          depthwise_.initializer, depthwise_.regularizer, depthwise_.constraint, true});
     add_bias(c * depthwise_.depth_multiplier);
   }
-  Tensor convolve(const Tensor& x) override { return ops::depthwise_conv2d(x, kernel_->value(), args_.window()); }
+  Tensor convolve(const Tensor& x) override { return ops::depthwise_conv2d(x, planar(kernel_), args_.window()); }
   Dim output_channels(Dim in) const override { return in < 0 ? in : in * depthwise_.depth_multiplier; }
 
  private:
@@ -240,23 +278,28 @@ class DepthwiseConv2D : public WindowLayer {
   VariablePtr kernel_;
 };
 
-class SeparableConv2D : public WindowLayer {
+template <int Rank>
+class SeparableConv : public WindowLayer {
+  static_assert(Rank == 1 || Rank == 2);
+
  public:
-  explicit SeparableConv2D(const Json& config) : WindowLayer(config, "SeparableConv2D"),
-        depthwise_(ConfigReader(config, "layer '" + name() + "' (SeparableConv2D)")) {
-    const ConfigReader r_(config, "layer '" + name() + "' (SeparableConv2D)");
+  static constexpr const char* kClass = by_rank<Rank>("SeparableConv1D", "SeparableConv2D", "SeparableConv3D");
+
+  explicit SeparableConv(const Json& config) : WindowLayer(config, kClass, Rank),
+        depthwise_(ConfigReader(config, "layer '" + name() + "' (" + kClass + ")")) {
+    const ConfigReader r_(config, "layer '" + name() + "' (" + kClass + ")");
     filters_ = r_.require<std::int64_t>("filters");
     if (filters_ <= 0) throw Error(r_.object() + ": filters must be positive, found " + std::to_string(filters_));
     pointwise_initializer_ = get_initializer(r_.get<Json>("pointwise_initializer", "glorot_uniform"));
     pointwise_regularizer_ = get_regularizer(r_.get<Json>("pointwise_regularizer", nullptr));
     pointwise_constraint_ = get_constraint(r_.get<Json>("pointwise_constraint", nullptr));
-    // tf-keras's SeparableConv2D is a Conv: it takes, keeps and writes the kernel options
+    // tf-keras's SeparableConv1D/2D is a Conv: it takes, keeps and writes the kernel options
     // its two kernels never use.
     kernel_initializer_ = get_initializer(r_.get<Json>("kernel_initializer", "glorot_uniform"));
     kernel_regularizer_ = get_regularizer(r_.get<Json>("kernel_regularizer", nullptr));
     kernel_constraint_ = get_constraint(r_.get<Json>("kernel_constraint", nullptr));
   }
-  std::string class_name() const override { return "SeparableConv2D"; }
+  std::string class_name() const override { return kClass; }
   // tf-keras 2.21's order (measured with to_json): Conv's keys with groups and the kernel
   // options, then the depthwise and pointwise ones.
   Json get_config() const override {
@@ -274,16 +317,18 @@ class SeparableConv2D : public WindowLayer {
 
  protected:
   void build_impl(const std::vector<Shape>& shapes) override {
-    const Dim c = input_channels(shapes, "SeparableConv2D");
+    const Dim c = input_channels(shapes, kClass);
     const Dim m = depthwise_.depth_multiplier;
-    depthwise_kernel_ = add_weight({"depthwise_kernel", {args_.kernel_size[0], args_.kernel_size[1], c, m}, DType::Float32,
-                                    depthwise_.initializer, depthwise_.regularizer, depthwise_.constraint, true});
-    pointwise_kernel_ = add_weight({"pointwise_kernel", {1, 1, c * m, filters_}, DType::Float32, pointwise_initializer_,
+    depthwise_kernel_ = add_weight({"depthwise_kernel", kernel_shape({c, m}), DType::Float32, depthwise_.initializer,
+                                    depthwise_.regularizer, depthwise_.constraint, true});
+    Shape pointwise(static_cast<std::size_t>(Rank), 1);
+    pointwise.insert(pointwise.end(), {c * m, filters_});
+    pointwise_kernel_ = add_weight({"pointwise_kernel", pointwise, DType::Float32, pointwise_initializer_,
                                     pointwise_regularizer_, pointwise_constraint_, true});
     add_bias(filters_);
   }
   Tensor convolve(const Tensor& x) override {
-    return ops::conv2d(ops::depthwise_conv2d(x, depthwise_kernel_->value(), args_.window()), pointwise_kernel_->value());
+    return ops::conv2d(ops::depthwise_conv2d(x, planar(depthwise_kernel_), args_.window()), planar(pointwise_kernel_));
   }
   Dim output_channels(Dim) const override { return filters_; }
 
@@ -297,9 +342,13 @@ class SeparableConv2D : public WindowLayer {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<Conv2DTranspose>("Conv2DTranspose", {"Deconvolution2D"});
-  r.layer<DepthwiseConv2D>("DepthwiseConv2D");
-  r.layer<SeparableConv2D>("SeparableConv2D", {"SeparableConvolution2D"});
+  r.layer<ConvTranspose<1>>("Conv1DTranspose", {"Convolution1DTranspose"});
+  r.layer<ConvTranspose<2>>("Conv2DTranspose", {"Deconvolution2D", "Convolution2DTranspose"});
+  r.layer<ConvTranspose<3>>("Conv3DTranspose", {"Convolution3DTranspose"});
+  r.layer<DepthwiseConv<1>>("DepthwiseConv1D");
+  r.layer<DepthwiseConv<2>>("DepthwiseConv2D");
+  r.layer<SeparableConv<1>>("SeparableConv1D", {"SeparableConvolution1D"});
+  r.layer<SeparableConv<2>>("SeparableConv2D", {"SeparableConvolution2D"});
 }
 
 }  // namespace

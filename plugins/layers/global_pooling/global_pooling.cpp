@@ -1,4 +1,4 @@
-// GlobalMaxPooling1D/2D and GlobalAveragePooling1D/2D: the max or mean over every spatial axis,
+// GlobalMaxPooling1D/2D/3D and GlobalAveragePooling1D/2D/3D: the max or mean over every spatial axis,
 // keepdims as tf.keras >= 2.6 (older configs, without the key, read as false).
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
@@ -12,8 +12,8 @@ template <int Rank, Reduce Kind>
 class GlobalPooling : public Layer {
  public:
   static constexpr const char* kClass =
-      Kind == Reduce::Max ? (Rank == 1 ? "GlobalMaxPooling1D" : "GlobalMaxPooling2D")
-                          : (Rank == 1 ? "GlobalAveragePooling1D" : "GlobalAveragePooling2D");
+      Kind == Reduce::Max ? by_rank<Rank>("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D")
+                          : by_rank<Rank>("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D");
 
   explicit GlobalPooling(const Json& config) : Layer(config, kClass) {
     ConfigReader r(config, "layer '" + name() + "' (" + kClass + ")");
@@ -72,6 +72,8 @@ void register_objects(PluginRegistrar& r) {
   r.layer<GlobalPooling<2, Reduce::Max>>("GlobalMaxPooling2D", {"GlobalMaxPool2D"});
   r.layer<GlobalPooling<1, Reduce::Average>>("GlobalAveragePooling1D", {"GlobalAvgPool1D"});
   r.layer<GlobalPooling<2, Reduce::Average>>("GlobalAveragePooling2D", {"GlobalAvgPool2D"});
+  r.layer<GlobalPooling<3, Reduce::Max>>("GlobalMaxPooling3D", {"GlobalMaxPool3D"});
+  r.layer<GlobalPooling<3, Reduce::Average>>("GlobalAveragePooling3D", {"GlobalAvgPool3D"});
 }
 
 }  // namespace

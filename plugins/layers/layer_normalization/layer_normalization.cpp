@@ -1,7 +1,9 @@
 // LayerNormalization: per sample, over the axes in `axis` (int or list; default -1):
 // y = (x - mean) / sqrt(var + epsilon) * gamma + beta, gamma and beta shaped like those axes.
+// The plugin also holds GroupNormalization and UnitNormalization (group_unit_normalization.cpp).
 #include <set>
 
+#include "affine_options.hpp"
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/plugin.hpp"
@@ -22,14 +24,7 @@ class LayerNormalization : public Layer {
     }
     if (axes_.empty()) throw Error(describe() + ": axis must name at least one axis");
     epsilon_ = r.get<double>("epsilon", 1e-3);
-    center_ = r.get<bool>("center", true);
-    scale_ = r.get<bool>("scale", true);
-    beta_initializer_ = get_initializer(r.get<Json>("beta_initializer", "zeros"));
-    gamma_initializer_ = get_initializer(r.get<Json>("gamma_initializer", "ones"));
-    beta_regularizer_ = get_regularizer(r.get<Json>("beta_regularizer", nullptr));
-    gamma_regularizer_ = get_regularizer(r.get<Json>("gamma_regularizer", nullptr));
-    beta_constraint_ = get_constraint(r.get<Json>("beta_constraint", nullptr));
-    gamma_constraint_ = get_constraint(r.get<Json>("gamma_constraint", nullptr));
+    affine_ = AffineOptions::read(r);
     set_supports_masking(true);
   }
 
@@ -43,14 +38,7 @@ class LayerNormalization : public Layer {
       c["axis"] = axes_[0];
     }
     c["epsilon"] = epsilon_;
-    c["center"] = center_;
-    c["scale"] = scale_;
-    c["beta_initializer"] = serialize(beta_initializer_);
-    c["gamma_initializer"] = serialize(gamma_initializer_);
-    c["beta_regularizer"] = serialize(beta_regularizer_);
-    c["gamma_regularizer"] = serialize(gamma_regularizer_);
-    c["beta_constraint"] = serialize(beta_constraint_);
-    c["gamma_constraint"] = serialize(gamma_constraint_);
+    affine_.write(c);
     return c;
   }
 
@@ -73,10 +61,8 @@ class LayerNormalization : public Layer {
       param_shape.push_back(shapes[0][static_cast<std::size_t>(a)]);
       broadcast_shape_[static_cast<std::size_t>(a)] = shapes[0][static_cast<std::size_t>(a)];
     }
-    if (scale_)
-      gamma_ = add_weight({"gamma", param_shape, DType::Float32, gamma_initializer_, gamma_regularizer_, gamma_constraint_, true});
-    if (center_)
-      beta_ = add_weight({"beta", param_shape, DType::Float32, beta_initializer_, beta_regularizer_, beta_constraint_, true});
+    if (affine_.scale) gamma_ = add_weight(affine_.gamma_spec(param_shape));
+    if (affine_.center) beta_ = add_weight(affine_.beta_spec(param_shape));
   }
 
   Tensors call(const Tensors& inputs, const CallContext&) override {
@@ -98,16 +84,22 @@ class LayerNormalization : public Layer {
   std::vector<std::int64_t> axes_, normalized_axes_;
   bool axis_list_ = false;
   double epsilon_ = 1e-3;
-  bool center_ = true, scale_ = true;
-  InitializerPtr beta_initializer_, gamma_initializer_;
-  RegularizerPtr beta_regularizer_, gamma_regularizer_;
-  ConstraintPtr beta_constraint_, gamma_constraint_;
+  AffineOptions affine_;
   VariablePtr gamma_, beta_;
   std::int64_t rank_ = 0;
   Shape broadcast_shape_;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<LayerNormalization>("LayerNormalization"); }
+}  // namespace
+
+void register_group_and_unit_normalization(PluginRegistrar& r);
+
+namespace {
+
+void register_objects(PluginRegistrar& r) {
+  r.layer<LayerNormalization>("LayerNormalization");
+  register_group_and_unit_normalization(r);
+}
 
 }  // namespace
 }  // namespace ksave::plugins

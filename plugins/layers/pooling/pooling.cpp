@@ -1,6 +1,7 @@
-// MaxPooling1D/2D and AveragePooling1D/2D through the MaxPool/AvgPool ops (TensorFlow's window
-// rules: SAME padding never wins a max and is not counted in an average). 1-D pooling runs on an
-// inserted height axis of 1. Keras 1 spellings: pool_length, stride, border_mode, dim_ordering.
+// MaxPooling1D/2D/3D and AveragePooling1D/2D/3D through the MaxPool/AvgPool ops (TensorFlow's
+// window rules: SAME padding never wins a max and is not counted in an average). 1-D pooling runs
+// on an inserted height axis of 1; 3-D pooling as two 2-D passes (common/conv3d.hpp). Keras 1 spellings: pool_length, stride, border_mode, dim_ordering.
+#include "../common/conv3d.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
 
@@ -11,12 +12,12 @@ enum class Reduce { Max, Average };
 
 template <int Rank, Reduce Kind>
 class Pooling : public Layer {
-  static_assert(Rank == 1 || Rank == 2);
+  static_assert(Rank >= 1 && Rank <= 3);
 
  public:
   static constexpr const char* kClass =
-      Kind == Reduce::Max ? (Rank == 1 ? "MaxPooling1D" : "MaxPooling2D")
-                          : (Rank == 1 ? "AveragePooling1D" : "AveragePooling2D");
+      Kind == Reduce::Max ? by_rank<Rank>("MaxPooling1D", "MaxPooling2D", "MaxPooling3D")
+                          : by_rank<Rank>("AveragePooling1D", "AveragePooling2D", "AveragePooling3D");
 
   explicit Pooling(const Json& config) : Layer(config, kClass) {
     ConfigReader r(config, "layer '" + name() + "' (" + kClass + ")");
@@ -33,11 +34,11 @@ class Pooling : public Layer {
 
   Json get_config() const override {
     Json c = Layer::get_config();
-    // tf.keras 2.x orders Pooling1D's keys strides first, Pooling2D's pool_size first.
+    // tf.keras 2.x orders Pooling1D's keys strides first, Pooling2D's and 3D's pool_size first.
     if constexpr (Rank == 1) c["strides"] = spatial::ints_json(strides_);
     c["pool_size"] = spatial::ints_json(pool_size_);
     c["padding"] = padding_;
-    if constexpr (Rank == 2) c["strides"] = spatial::ints_json(strides_);
+    if constexpr (Rank != 1) c["strides"] = spatial::ints_json(strides_);
     c["data_format"] = data_format_;
     return c;
   }
@@ -65,7 +66,9 @@ class Pooling : public Layer {
 
  private:
   Tensor pool(const Tensor& x) const {
-    if constexpr (Rank == 2) {
+    if constexpr (Rank == 3) {
+      return spatial::pool3d(x, pool_size_, strides_, padding_, Kind == Reduce::Max);
+    } else if constexpr (Rank == 2) {
       return apply(x, pool_size_[0], pool_size_[1],
                    spatial::window(padding_, strides_[0], strides_[1]));
     } else {
@@ -87,6 +90,8 @@ void register_objects(PluginRegistrar& r) {
   r.layer<Pooling<2, Reduce::Max>>("MaxPooling2D", {"MaxPool2D"});
   r.layer<Pooling<1, Reduce::Average>>("AveragePooling1D", {"AvgPool1D"});
   r.layer<Pooling<2, Reduce::Average>>("AveragePooling2D", {"AvgPool2D"});
+  r.layer<Pooling<3, Reduce::Max>>("MaxPooling3D", {"MaxPool3D"});
+  r.layer<Pooling<3, Reduce::Average>>("AveragePooling3D", {"AvgPool3D"});
 }
 
 }  // namespace

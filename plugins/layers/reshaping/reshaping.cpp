@@ -1,5 +1,5 @@
-// Shape layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D, Cropping1D/2D and
-// UpSampling1D/2D (nearest). All are pure op compositions (reshape, transpose, pad, slice, tile),
+// Shape layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D/3D, Cropping1D/2D/3D
+// and UpSampling1D/2D/3D (nearest). All are pure op compositions (reshape, transpose, pad, slice, tile),
 // so their gradients come from those ops.
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
@@ -206,22 +206,24 @@ Json amounts_json(const std::vector<std::pair<std::int64_t, std::int64_t>>& amou
 template <int Rank, bool Grow>
 class SpatialEdges : public Layer {
  public:
-  static constexpr const char* kClass = Grow ? (Rank == 1 ? "ZeroPadding1D" : "ZeroPadding2D")
-                                             : (Rank == 1 ? "Cropping1D" : "Cropping2D");
+  static_assert(Rank >= 1 && Rank <= 3);
+  static constexpr const char* kClass = Grow ? by_rank<Rank>("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D")
+                                             : by_rank<Rank>("Cropping1D", "Cropping2D", "Cropping3D");
   static constexpr const char* kKey = Grow ? "padding" : "cropping";
 
   explicit SpatialEdges(const Json& config) : Layer(config, kClass) {
     ConfigReader r(config, object_name(*this, kClass));
-    const Json fallback = Rank == 1 ? Json(1) : Json(Grow ? 1 : 0);
+    // Keras's defaults: 1 on every side, except Cropping2D's 0.
+    const Json fallback = Rank == 2 && !Grow ? Json(0) : Json(1);
     amounts_ = read_amounts(r.get<Json>(kKey, Rank == 1 && !Grow ? Json::array({1, 1}) : fallback),
                             Rank, r.object(), kKey);
-    if constexpr (Rank == 2) data_format_ = spatial::data_format(r);
+    if constexpr (Rank >= 2) data_format_ = spatial::data_format(r);
   }
   std::string class_name() const override { return kClass; }
   Json get_config() const override {
     Json c = Layer::get_config();
     c[kKey] = amounts_json(amounts_);
-    if constexpr (Rank == 2) c["data_format"] = data_format_;
+    if constexpr (Rank >= 2) c["data_format"] = data_format_;
     return c;
   }
 
@@ -268,14 +270,15 @@ class SpatialEdges : public Layer {
 template <int Rank>
 class UpSampling : public Layer {
  public:
-  static constexpr const char* kClass = Rank == 1 ? "UpSampling1D" : "UpSampling2D";
+  static_assert(Rank >= 1 && Rank <= 3);
+  static constexpr const char* kClass = by_rank<Rank>("UpSampling1D", "UpSampling2D", "UpSampling3D");
 
   explicit UpSampling(const Json& config) : Layer(config, kClass) {
     ConfigReader r(config, object_name(*this, kClass));
     size_ = r.int_tuple("size", Rank, std::vector<std::int64_t>(Rank, 2), {"length"});
     spatial::require_positive(size_, r, "size");
+    if constexpr (Rank >= 2) data_format_ = spatial::data_format(r);
     if constexpr (Rank == 2) {
-      data_format_ = spatial::data_format(r);
       interpolation_ = r.get<std::string>("interpolation", "nearest");
       if (interpolation_ != "nearest")
         throw Error(r.object() + ": interpolation '" + interpolation_ +
@@ -290,7 +293,8 @@ class UpSampling : public Layer {
     } else {
       c["size"] = spatial::ints_json(size_);
       c["data_format"] = data_format_;
-      c["interpolation"] = interpolation_;
+      // UpSampling3D has no interpolation key: it is nearest only.
+      if constexpr (Rank == 2) c["interpolation"] = interpolation_;
     }
     return c;
   }
@@ -337,6 +341,9 @@ void register_objects(PluginRegistrar& r) {
   r.layer<SpatialEdges<2, false>>("Cropping2D");
   r.layer<UpSampling<1>>("UpSampling1D");
   r.layer<UpSampling<2>>("UpSampling2D");
+  r.layer<SpatialEdges<3, true>>("ZeroPadding3D");
+  r.layer<SpatialEdges<3, false>>("Cropping3D");
+  r.layer<UpSampling<3>>("UpSampling3D");
 }
 
 }  // namespace

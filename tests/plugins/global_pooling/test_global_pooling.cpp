@@ -49,3 +49,19 @@ BOOST_AUTO_TEST_CASE(round_trip_through_every_format) {
     ksave::test::check_weight_round_trips(ksave::test::sequential_of(cls, {{"keepdims", true}}, {ksave::kUnknown, 5, 3}),
                                           {ramp({2, 5, 3})}, cls);
 }
+
+BOOST_AUTO_TEST_CASE(global_pooling3d) {
+  const Tensor x = ramp({2, 2, 3, 2, 3});
+  for (const char* cls : {"GlobalMaxPooling3D", "GlobalAveragePooling3D"}) {
+    const auto layer = layer_from(cls, Json::object());
+    ksave::test::config_round_trips(layer);
+    const bool max = std::string(cls) == "GlobalMaxPooling3D";
+    // The same reduction as the 2-D layer over rows x columns once depth and rows are merged.
+    const auto flat = layer_from(max ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D", Json::object());
+    BOOST_TEST(ksave::allclose((*layer)(x), (*flat)(ksave::ops::reshape(x, {2, 6, 2, 3})), 1e-6, 1e-7), cls);
+    const auto keep = layer_from(cls, {{"keepdims", true}, {"data_format", "channels_first"}});
+    BOOST_TEST(keep->output_shapes({{ksave::kUnknown, 3, 2, 3, 2}}).at(0) == (ksave::Shape{ksave::kUnknown, 3, 1, 1, 1}));
+    ksave::test::layer_gradients_match(layer_from(cls, Json::object()), {ramp({2, 2, 3, 2, 2}, 10.0f)});
+    ksave::test::check_weight_round_trips(ksave::test::sequential_of(cls, Json::object(), {ksave::kUnknown, 2, 3, 2, 3}), {x}, cls);
+  }
+}

@@ -100,3 +100,72 @@ BOOST_AUTO_TEST_CASE(pooling_models_round_trip_through_every_format) {
     {"class_name": "MaxPooling1D", "config": {"pool_size": 2, "padding": "same"}}])"), {ksave::kUnknown, 6, 3}),
                                         {ramp({2, 6, 3})}, "pooling1d");
 }
+
+// 3-D pooling against a direct loop over each window: the max, or the mean of the in-bounds
+// cells (TensorFlow's SAME: the smaller half of the padding first, never counted).
+namespace {
+Tensor direct_pool3d(const Tensor& x, const std::vector<std::int64_t>& pool, const std::vector<std::int64_t>& strides, bool same,
+                     bool max) {
+  const std::vector<float> v = x.to_vector<float>();
+  const ksave::Dim n = x.dim(0), c = x.dim(4);
+  ksave::Dim in[3], out[3], before[3];
+  for (std::size_t a = 0; a < 3; ++a) {
+    in[a] = x.dim(static_cast<int>(a) + 1);
+    out[a] = same ? (in[a] + strides[a] - 1) / strides[a] : (in[a] - pool[a]) / strides[a] + 1;
+    before[a] = same ? std::max<ksave::Dim>((out[a] - 1) * strides[a] + pool[a] - in[a], 0) / 2 : 0;
+  }
+  std::vector<float> y;
+  for (ksave::Dim b = 0; b < n; ++b)
+    for (ksave::Dim o0 = 0; o0 < out[0]; ++o0)
+      for (ksave::Dim o1 = 0; o1 < out[1]; ++o1)
+        for (ksave::Dim o2 = 0; o2 < out[2]; ++o2)
+          for (ksave::Dim ch = 0; ch < c; ++ch) {
+            double acc = max ? -1e30 : 0.0;
+            int count = 0;
+            for (ksave::Dim k0 = 0; k0 < pool[0]; ++k0)
+              for (ksave::Dim k1 = 0; k1 < pool[1]; ++k1)
+                for (ksave::Dim k2 = 0; k2 < pool[2]; ++k2) {
+                  const ksave::Dim i0 = o0 * strides[0] + k0 - before[0], i1 = o1 * strides[1] + k1 - before[1],
+                                   i2 = o2 * strides[2] + k2 - before[2];
+                  if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 || i2 >= in[2]) continue;
+                  const double value = v[static_cast<std::size_t>((((b * in[0] + i0) * in[1] + i1) * in[2] + i2) * c + ch)];
+                  acc = max ? std::max(acc, value) : acc + value;
+                  ++count;
+                }
+            y.push_back(static_cast<float>(max ? acc : acc / count));
+          }
+  return Tensor::from_vector<float>(y, {n, out[0], out[1], out[2], c});
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pooling3d_matches_the_direct_window_loop) {
+  const Tensor x = ramp({2, 5, 4, 5, 3}, 10.0f);
+  for (const bool max : {true, false})
+    for (const bool same : {false, true}) {
+      const std::vector<std::int64_t> pool{3, 2, 2}, strides{2, 1, 2};
+      const auto layer = layer_from(max ? "MaxPooling3D" : "AveragePooling3D",
+                                    {{"pool_size", pool}, {"strides", strides}, {"padding", same ? "same" : "valid"}});
+      const Tensor expected = direct_pool3d(x, pool, strides, same, max);
+      const Tensor y = (*layer)(x);
+      BOOST_TEST(layer->output_shapes({x.shape()}).at(0) == expected.shape());
+      BOOST_TEST(ksave::allclose(y, expected, 1e-6, 1e-6), layer->class_name() << (same ? " same" : " valid"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(pooling3d_configs_channels_first_gradients_and_formats) {
+  const auto p3 = layer_from("MaxPooling3D", Json::object());
+  BOOST_TEST(keys_of(p3->get_config()) == (std::vector<std::string>{"name", "trainable", "dtype", "pool_size", "padding", "strides", "data_format"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(p3->get_config()["strides"].dump() == "[2,2,2]");
+  ksave::test::config_round_trips(layer_from("AvgPool3D", {{"pool_size", {1, 2, 3}}, {"data_format", "channels_first"}}));
+  const auto last = layer_from("AveragePooling3D", {{"pool_size", 2}, {"strides", 1}, {"padding", "same"}});
+  const auto first = layer_from("AveragePooling3D", {{"pool_size", 2}, {"strides", 1}, {"padding", "same"}, {"data_format", "channels_first"}});
+  const Tensor x = ramp({1, 3, 4, 3, 2});
+  BOOST_TEST(ksave::allclose((*first)(ksave::ops::transpose(x, {0, 4, 1, 2, 3})), ksave::ops::transpose((*last)(x), {0, 4, 1, 2, 3}), 1e-6, 1e-6));
+  ksave::test::layer_gradients_match(layer_from("MaxPooling3D", {{"pool_size", 2}, {"strides", 1}}), {ramp({1, 3, 3, 3, 2}, 10.0f)});
+  ksave::test::layer_gradients_match(layer_from("AveragePooling3D", {{"pool_size", 2}, {"padding", "same"}}), {ramp({1, 3, 3, 3, 2})});
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "MaxPooling3D", "config": {"pool_size": 2, "strides": 1, "padding": "same"}},
+    {"class_name": "AveragePooling3D", "config": {"pool_size": [1, 2, 2]}}])"), {ksave::kUnknown, 3, 4, 4, 2}),
+                                        {ramp({2, 3, 4, 4, 2})}, "pooling3d");
+}

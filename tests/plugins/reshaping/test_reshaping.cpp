@@ -103,3 +103,34 @@ BOOST_AUTO_TEST_CASE(round_trip_through_every_format) {
   ksave::test::check_weight_round_trips(ksave::test::sequential_of("Reshape", {{"target_shape", {2, -1}}}, {ksave::kUnknown, 6}),
                                         {ramp({2, 6})}, "reshape");
 }
+
+BOOST_AUTO_TEST_CASE(padding_cropping_upsampling_3d) {
+  // Keras's defaults: one cell on every side for ZeroPadding3D and Cropping3D, 2 for UpSampling3D.
+  BOOST_TEST(layer_from("ZeroPadding3D", Json::object())->get_config()["padding"].dump() == "[[1,1],[1,1],[1,1]]");
+  BOOST_TEST(layer_from("Cropping3D", Json::object())->get_config()["cropping"].dump() == "[[1,1],[1,1],[1,1]]");
+  const auto up = layer_from("UpSampling3D", Json::object());
+  BOOST_TEST(up->get_config()["size"].dump() == "[2,2,2]");
+  BOOST_TEST(!up->get_config().contains("interpolation"));
+  for (const auto& [cls, config] : std::vector<std::pair<const char*, Json>>{
+           {"ZeroPadding3D", {{"padding", {1, 2, 0}}}}, {"Cropping3D", {{"cropping", {{1, 0}, {0, 1}, {2, 0}}}, {"data_format", "channels_first"}}},
+           {"UpSampling3D", {{"size", {1, 2, 3}}}}})
+    ksave::test::config_round_trips(layer_from(cls, config));
+  const Tensor x = iota({1, 2, 2, 2, 1});
+  const auto pad = layer_from("ZeroPadding3D", {{"padding", {{1, 0}, {0, 0}, {0, 1}}}});
+  const Tensor padded = (*pad)(x);
+  BOOST_TEST(padded.shape() == (ksave::Shape{1, 3, 2, 3, 1}));
+  BOOST_TEST(padded.to_vector<float>() == (std::vector<float>{0, 0, 0, 0, 0, 0, 1, 2, 0, 3, 4, 0, 5, 6, 0, 7, 8, 0}), tt::per_element());
+  const auto crop = layer_from("Cropping3D", {{"cropping", {{1, 0}, {0, 1}, {0, 0}}}});
+  BOOST_TEST((*crop)(x).to_vector<float>() == (std::vector<float>{5, 6}), tt::per_element());
+  BOOST_TEST(crop->output_shapes({{ksave::kUnknown, 2, 2, 2, 1}}).at(0) == (ksave::Shape{ksave::kUnknown, 1, 1, 2, 1}));
+  const auto up2 = layer_from("UpSampling3D", {{"size", {2, 1, 1}}});
+  BOOST_TEST((*up2)(x).to_vector<float>() == (std::vector<float>{1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 8}), tt::per_element());
+  ksave::test::layer_gradients_match(layer_from("ZeroPadding3D", {{"padding", 1}}), {ramp({1, 2, 2, 2, 2})});
+  ksave::test::layer_gradients_match(layer_from("Cropping3D", Json::object()), {ramp({1, 3, 3, 4, 2})});
+  ksave::test::layer_gradients_match(layer_from("UpSampling3D", {{"size", {2, 1, 2}}}), {ramp({1, 2, 2, 2, 2})});
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "ZeroPadding3D", "config": {"padding": [[1, 2], [0, 1], [1, 0]]}},
+    {"class_name": "Cropping3D", "config": {"cropping": [[1, 0], [0, 1], [0, 0]]}},
+    {"class_name": "UpSampling3D", "config": {"size": [2, 1, 2]}}])"), {ksave::kUnknown, 2, 3, 2, 2}),
+                                        {ramp({2, 2, 3, 2, 2})}, "reshaping3d");
+}

@@ -1,0 +1,66 @@
+// Masking: a timestep whose features all equal mask_value is masked. The output is the input with
+// those timesteps zeroed, and the mask (one bool per sample and timestep) goes on to the layers
+// downstream, as Keras's compute_mask: an RNN then carries its state and last output across them.
+#include <algorithm>
+
+#include "ksave/config.hpp"
+#include "ksave/ops.hpp"
+#include "ksave/plugin.hpp"
+
+namespace ksave::plugins {
+namespace {
+
+class Masking : public Layer {
+ public:
+  explicit Masking(const Json& config) : Layer(config, "Masking") {
+    mask_value_ = ConfigReader(config, "layer '" + name() + "' (Masking)").get<double>("mask_value", 0.0);
+    set_supports_masking(true);
+  }
+  std::string class_name() const override { return "Masking"; }
+  Json get_config() const override {
+    Json c = Layer::get_config();
+    c["mask_value"] = mask_value_;
+    return c;
+  }
+
+  // Masks are data, not part of the differentiated computation: a plain bool tensor.
+  std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>&, std::size_t output_count) const override {
+    std::vector<Tensor> masks(output_count);
+    if (inputs.empty() || inputs[0].rank() < 2) return masks;
+    const Tensor x = inputs[0].cast(DType::Float64);
+    const std::int64_t features = x.dim(-1), steps = x.size() / std::max<std::int64_t>(features, 1);
+    Shape shape = x.shape();
+    shape.pop_back();
+    Tensor mask(DType::Bool, shape);
+    const double* v = x.data<double>();
+    bool* m = mask.data<bool>();
+    for (std::int64_t s = 0; s < steps; ++s) {
+      bool kept = false;
+      for (std::int64_t f = 0; f < features && !kept; ++f) kept = v[s * features + f] != mask_value_;
+      m[s] = kept;
+    }
+    masks[0] = mask;
+    return masks;
+  }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    const Tensor x = inputs.at(0).as_float();
+    if (x.rank() < 2)
+      throw Error("layer '" + name() + "' (Masking) needs an input of rank 2 or more, found " + shape_to_string(x.shape()));
+    // 1 where some feature differs from mask_value, else 0 (Keras: x * any(x != mask_value)).
+    const Tensor differs = ops::max(ops::abs(ops::add(x, -mask_value_)), {-1}, true);
+    return {ops::mul(x, ops::greater(differs, Tensor::scalar(0.0f)))};
+  }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return shapes; }
+
+ private:
+  double mask_value_ = 0.0;
+};
+
+void register_objects(PluginRegistrar& r) { r.layer<Masking>("Masking"); }
+
+}  // namespace
+}  // namespace ksave::plugins
+
+KSAVE_PLUGIN("masking", "0.1.0", ksave::plugins::register_objects)
