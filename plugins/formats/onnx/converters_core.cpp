@@ -1,4 +1,4 @@
-// Dense, Activation, Dropout, Embedding and the advanced activation layers (ReLU, LeakyReLU,
+// Dense, Activation, Dropout (and StochasticDepth), Embedding and the advanced activation layers (ReLU, LeakyReLU,
 // PReLU, ELU, ThresholdedReLU, Softmax), written as ksave's layer plugins compute them.
 #include "activations.hpp"
 #include "converter.hpp"
@@ -119,6 +119,7 @@ std::vector<Value> prelu(Conversion& c) {
 void add_core_converters(ConverterTable& t) {
   t["InputLayer"] = {identity, {}};
   t["Dropout"] = {identity, {}};
+  t["StochasticDepth"] = {identity, {}};  // identity at inference, as Dropout
   t["Dense"] = {dense, {}};
   t["Activation"] = {activation_layer, {}};
   t["Embedding"] = {embedding, {}};
