@@ -28,6 +28,10 @@ Tensor hard_sigmoid_keras3(const Tensor& x) {
   return ops::div(ops::clip(ops::add(x, 3.0), 0.0, 6.0), Tensor::scalar<float>(6.0f));
 }
 
+// Keras 3's hard_silu (also exported as hard_swish), x * relu6(x + 3) / 6: MobileNetV3's
+// activation, which tf-keras 2 spells out with TFOpLambda layers instead.
+Tensor hard_silu(const Tensor& x) { return ops::mul(x, hard_sigmoid_keras3(x)); }
+
 Tensor swish(const Tensor& x) { return ops::mul(x, ops::sigmoid(x)); }
 
 // The exact form 0.5 x (1 + erf(x / sqrt 2)): Keras's gelu defaults to approximate=False.
@@ -59,6 +63,7 @@ void register_activations(ksave::PluginRegistrar& r) {
       {"softsign", [](const Tensor& x) { return ops::softsign(x); }, {}},
       {"hard_sigmoid", hard_sigmoid, {}},
       {"hard_sigmoid_keras3", hard_sigmoid_keras3, {}},
+      {"hard_silu", hard_silu, {"hard_swish"}},
       // tf.keras 2.x serializes the function as "swish"; Keras 3 renamed it "silu".
       {"swish", swish, {"silu"}},
       {"gelu", gelu, {}},

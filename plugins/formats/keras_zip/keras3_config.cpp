@@ -32,6 +32,8 @@ Json plain_object(const Json& value) {
 Json module_for(const std::string& class_name) {
   if (class_name == "Sequential" || class_name == "Model") return "keras";
   if (class_name == "Functional") return "keras.src.models.functional";
+  // Layers keras.applications defines for its backbones and does not export from keras.layers.
+  if (class_name == "LayerScale" || class_name == "StochasticDepth") return "keras.src.applications.convnext";
   static const std::pair<Kind, const char*> kModules[] = {
       {Kind::Layer, "keras.layers"},           {Kind::Model, "keras"},
       {Kind::Initializer, "keras.initializers"}, {Kind::Regularizer, "keras.regularizers"},

@@ -36,7 +36,7 @@ const char* unary_operator(const std::string& name) {
 
 bool activation_has_onnx_form(const std::string& name) {
   static const char* const composed[] = {"linear", "softmax", "log_softmax", "elu", "selu", "hard_sigmoid",
-                                         "swish", "gelu", "relu6", "mish"};
+                                         "hard_sigmoid_keras3", "hard_silu", "hard_swish", "swish", "gelu", "relu6", "mish"};
   if (unary_operator(name)) return true;
   for (const char* c : composed)
     if (name == c) return true;
@@ -54,6 +54,10 @@ std::string emit_activation(Emitter& onnx, const std::string& name, const std::s
   if (name == "selu")
     return onnx.op("Selu", {x}, hint, {float_attr("alpha", 1.6732632423543772), float_attr("gamma", 1.0507009873554805)});
   if (name == "hard_sigmoid") return onnx.op("HardSigmoid", {x}, hint, {float_attr("alpha", 0.2), float_attr("beta", 0.5)});
+  // Keras 3's relu6(x + 3) / 6 is HardSigmoid(x / 6 + 0.5); hard_silu multiplies it by x.
+  if (name == "hard_sigmoid_keras3")
+    return onnx.op("HardSigmoid", {x}, hint, {float_attr("alpha", 1.0 / 6.0), float_attr("beta", 0.5)});
+  if (name == "hard_silu" || name == "hard_swish") return onnx.op("Mul", {x, emit_activation(onnx, "hard_sigmoid_keras3", x, last_axis, hint)}, hint);
   if (name == "swish") return onnx.op("Mul", {x, onnx.op("Sigmoid", {x}, hint)}, hint);
   if (name == "relu6") return onnx.op("Clip", {x, onnx.scalar(0.0f), onnx.scalar(6.0f)}, hint);
   if (name == "mish") return onnx.op("Mul", {x, onnx.op("Tanh", {onnx.op("Softplus", {x}, hint)}, hint)}, hint);

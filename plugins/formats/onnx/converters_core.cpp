@@ -1,5 +1,6 @@
-// Dense, Activation, Dropout (and the other regularization layers, Identity), Embedding, Masking
-// and the advanced activation layers (ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax), written as ksave's layer plugins compute them.
+// Dense, Activation, Dropout (and the other regularization layers, Identity, StochasticDepth),
+// Embedding, Masking and the advanced activation layers (ReLU, LeakyReLU, PReLU, ELU,
+// ThresholdedReLU, Softmax), written as ksave's layer plugins compute them.
 #include "activations.hpp"
 #include "converter.hpp"
 #include "ksave/ops.hpp"
@@ -138,6 +139,7 @@ void add_core_converters(ConverterTable& t) {
   for (const char* cls : {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                           "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity"})
     t[cls] = {identity, {}};
+  t["StochasticDepth"] = {identity, {}};  // identity at inference, as Dropout
   t["Dense"] = {dense, {}};
   t["Activation"] = {activation_layer, {}};
   t["Embedding"] = {embedding, {}};

@@ -3,8 +3,11 @@
 // + beta. BatchNormalization over the axis a layout holds at ONNX axis 1 (a convolution's
 // channels) is ONNX's BatchNormalization; otherwise, for LayerNormalization before opset 17 and
 // for GroupNormalization (on the input reshaped to [..., groups, channels / groups]), the formula
-// is written out. UnitNormalization: x · rsqrt(max(Σx², 1e-12)).
+// is written out. UnitNormalization: x · rsqrt(max(Σx², 1e-12)). The preprocessing layers
+// Normalization, (x - mean) / max(sqrt(var), 1e-7) or its inverse, and Rescaling, x · scale +
+// offset, are constants around a Sub/Div or Mul/Add; ConvNeXt's LayerScale, x · gamma, a Mul.
 #include <algorithm>
+#include <functional>
 
 #include "converter.hpp"
 #include "ksave/ops.hpp"
@@ -182,6 +185,70 @@ std::vector<Value> unit_normalization(Conversion& c) {
   return {c.output(c.onnx.op("Div", {in, norm}, c.hint()), 0, x.perm)};
 }
 
+// The numbers of a config value (a number or nested lists of them), in order, as float32.
+Tensor config_numbers(const Json& value) {
+  std::vector<float> numbers;
+  const std::function<void(const Json&)> collect = [&](const Json& v) {
+    if (v.is_array()) {
+      for (const Json& item : v) collect(item);
+    } else {
+      numbers.push_back(v.get<float>());
+    }
+  };
+  collect(value);
+  return Tensor::from_vector<float>(numbers, {static_cast<Dim>(numbers.size())});
+}
+
+// A Normalization statistic shaped like the kept axes: the layer's weight, or its config value
+// (one number fills the shape, as Keras multiplies it by ones).
+Tensor normalization_statistic(Conversion& c, const char* key, const std::vector<std::int64_t>& axes, const Shape& input_shape) {
+  if (const VariablePtr w = c.find_weight(key)) return w->value().as_float();
+  Shape shape;
+  for (std::int64_t a : axes) shape.push_back(input_shape[static_cast<std::size_t>(a)]);
+  const Tensor numbers = config_numbers(c.config().at(key));
+  return numbers.size() == 1 ? Tensor::filled(DType::Float32, shape, numbers.data<float>()[0]) : numbers.reshape(shape);
+}
+
+std::vector<Value> normalization(Conversion& c) {
+  const Value& x = c.input();
+  const Json& axis = c.config().at("axis");
+  const std::vector<std::int64_t> axes = axis.is_null() ? std::vector<std::int64_t>{} : normalized_axes(c.config(), x.rank());
+  const Tensor mean = normalization_statistic(c, "mean", axes, x.shape);
+  const Tensor deviation = ops::maximum(ops::sqrt(normalization_statistic(c, "variance", axes, x.shape)), ops::constant(1e-7));
+  const Perm perm = spelled_out(x.perm, x.rank());
+  const std::string in = c.onnx.float_in_layout(x, x.perm);
+  const std::string mean_c = broadcast_parameter(c, mean, "mean", axes, x.shape, perm);
+  const std::string deviation_c = broadcast_parameter(c, deviation, "deviation", axes, x.shape, perm);
+  const std::string y = c.config().value("invert", false)
+                            ? c.onnx.op("Add", {mean_c, c.onnx.op("Mul", {in, deviation_c}, c.hint())}, c.hint())
+                            : c.onnx.op("Div", {c.onnx.op("Sub", {in, mean_c}, c.hint()), deviation_c}, c.hint());
+  return {c.output(y, 0, x.perm)};
+}
+
+// x · scale + offset; a list is one value per position of the last Keras axis.
+std::vector<Value> rescaling(Conversion& c) {
+  const Value& x = c.input();
+  const Perm perm = spelled_out(x.perm, x.rank());
+  const std::vector<std::int64_t> last{static_cast<std::int64_t>(x.rank()) - 1};
+  auto factor = [&](const char* key) {
+    const Json& value = c.config().at(key);
+    if (value.is_number()) return c.onnx.scalar(value.get<float>());
+    return broadcast_parameter(c, config_numbers(value), key, last, x.shape, perm);
+  };
+  const std::string in = c.onnx.float_in_layout(x, x.perm);
+  const std::string y = c.onnx.op("Add", {c.onnx.op("Mul", {in, factor("scale")}, c.hint()), factor("offset")}, c.hint());
+  return {c.output(y, 0, x.perm)};
+}
+
+// x · gamma, gamma one value per position of the last Keras axis.
+std::vector<Value> layer_scale(Conversion& c) {
+  const Value& x = c.input();
+  const std::vector<std::int64_t> last{static_cast<std::int64_t>(x.rank()) - 1};
+  const std::string gamma = broadcast_parameter(c, c.weight("gamma")->value().as_float(), "gamma", last, x.shape,
+                                                spelled_out(x.perm, x.rank()));
+  return {c.output(c.onnx.op("Mul", {c.onnx.float_in_layout(x, x.perm), gamma}, c.hint()), 0, x.perm)};
+}
+
 }  // namespace
 
 void add_normalization_converters(ConverterTable& t) {
@@ -189,6 +256,9 @@ void add_normalization_converters(ConverterTable& t) {
   t["LayerNormalization"] = {layer_normalization, {}};
   t["GroupNormalization"] = {group_normalization, group_normalization_problem};
   t["UnitNormalization"] = {unit_normalization, {}};
+  t["Normalization"] = {normalization, {}};
+  t["Rescaling"] = {rescaling, {}};
+  t["LayerScale"] = {layer_scale, {}};
 }
 
 }  // namespace ksave::plugins::onnx_export

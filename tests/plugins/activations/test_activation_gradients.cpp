@@ -26,12 +26,12 @@ ksave::test::AnalyticGradient taped(const ksave::Activation& activation) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(activation_gradients_match_finite_differences) {
-  // Points away from the kinks of relu, relu6 and hard_sigmoid (|x| = 2.5, x = 0, x = 6), where
+  // Points away from the kinks of relu, relu6, hard_sigmoid and hard_silu (|x| = 2.5, x = 0, x = 6, |x| = 3), where
   // central differences straddle two slopes.
   const Tensor x = Tensor::from_vector<float>({-3.1f, -1.3f, -0.4f, 0.3f, 0.9f, 1.7f, 2.2f, 3.4f}, {2, 4});
   for (const char* name : {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus",
                            "softsign", "hard_sigmoid", "swish", "gelu", "exponential", "relu6", "mish",
-                           "log_softmax"}) {
+                           "log_softmax", "hard_silu"}) {
     const ksave::Activation activation = ksave::get_activation(name);
     ksave::test::GradientCheckOptions options;
     options.eps = 1e-3;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ const std::vector<Elementwise>& elementwise() {
       {"exponential", [](double x) { return std::exp(x); }},
       {"relu6", [](double x) { return std::clamp(x, 0.0, 6.0); }},
       {"mish", [](double x) { return x * std::tanh(softplus(x)); }},
+      {"hard_silu", [](double x) { return x * std::clamp(x + 3.0, 0.0, 6.0) / 6.0; }},
+      {"hard_swish", [](double x) { return x * std::clamp(x + 3.0, 0.0, 6.0) / 6.0; }},
   };
   return table;
 }
@@ -85,6 +88,7 @@ BOOST_AUTO_TEST_CASE(hand_computed_values) {
       {"swish", 1.0, 0.7310585786300049},   {"mish", 1.0, 0.8650983882673103},
       {"relu6", 7.5, 6.0},                  {"softsign", 3.0, 0.75},
       {"sigmoid", 0.0, 0.5},                {"exponential", 1.0, 2.718281828459045},
+      {"hard_silu", 1.0, 0.6666666666666666}, {"hard_swish", -4.0, 0.0},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.name << "(" << c.x << ")") {
@@ -113,10 +117,12 @@ BOOST_AUTO_TEST_CASE(activations_keep_the_shape) {
 }
 
 BOOST_AUTO_TEST_CASE(names_and_serialization) {
+  // An alias serializes under the function's own name, as Keras writes __name__.
+  const std::map<std::string, std::string> own_names{{"silu", "swish"}, {"hard_swish", "hard_silu"}};
   for (const Elementwise& a : elementwise()) {
     const ksave::Activation act = ksave::get_activation(a.name);
-    // An alias serializes under the function's own name, as Keras writes __name__.
-    const std::string expected = a.name == "silu" ? "swish" : a.name;
+    const auto own = own_names.find(a.name);
+    const std::string expected = own == own_names.end() ? a.name : own->second;
     BOOST_TEST(act.name == expected);
     BOOST_TEST(ksave::serialize(act).dump() == Json(expected).dump());
   }
