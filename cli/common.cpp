@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "ksave/error_context.hpp"
 #include "ksave/npy.hpp"
 #include "ksave/saving.hpp"
 
@@ -82,21 +83,6 @@ FormatPtr format_of(const fs::path& path) {
 
 bool holds_weights(const Format& format) { return format.name() != "json"; }
 
-namespace {
-
-// Runs `body`; an error that does not say which file it is about gets `path` in front.
-template <typename F>
-auto about_file(const std::string& path, F&& body) {
-  try {
-    return body();
-  } catch (const Error& e) {
-    if (std::string(e.what()).find(path) != std::string::npos) throw;
-    throw Error("'" + path + "': " + e.what());
-  }
-}
-
-}  // namespace
-
 ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& weights, bool need_weights,
                                 bool compile) {
   FormatPtr format = format_of(model_path);
@@ -109,9 +95,9 @@ ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& w
   options.compile = compile;
   // Initializers wait for the weights file too (an architecture JSON has no values of its own).
   DeferredInitialization deferred;
-  ModelPtr model = about_file(model_path.string(), [&] { return load_model(model_path, options); });
+  ModelPtr model = errors_naming(model_path.string(), [&] { return load_model(model_path, options); });
   if (!weights.empty()) {
-    about_file(weights, [&] {
+    errors_naming(weights, [&] {
       LoadStatus status = load_weights(*model, weights);
       for (const auto& w : status.warnings) std::cerr << "ksave: warning: " << w << "\n";
       status.assert_existing_objects_matched();

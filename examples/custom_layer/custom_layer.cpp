@@ -1,7 +1,9 @@
 // A third-party plugin built with the ksave SDK: the guide's CustomLayer and custom_activation,
-// registered as Keras's @register_keras_serializable(package="Custom") would, so configs name
-// them "Custom>CustomLayer" and "Custom>custom_activation".
+// and ScaledDense (a non-trainable weight updated in `call`, an `activation` key), registered as
+// Keras's @register_keras_serializable(package="Custom") would, so configs name them
+// "Custom>CustomLayer", "Custom>ScaledDense" and "Custom>custom_activation".
 #include "custom_layer.hpp"
+#include "scaled_dense.hpp"
 
 #include "ksave/plugin.hpp"
 
@@ -10,6 +12,7 @@ namespace {
 void register_objects(ksave::PluginRegistrar& registrar) {
   registrar.set_package("Custom");
   registrar.layer<guide::CustomLayer>("CustomLayer");
+  registrar.layer<guide::ScaledDense>("ScaledDense");
   registrar.activation("custom_activation", guide::custom_activation);
 }
 

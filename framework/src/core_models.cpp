@@ -1,12 +1,14 @@
-// The model classes that live in the core: Sequential and Functional (also read under
-// "Model", the class name of standalone Keras and early tf.keras functional models).
+// The layer and model classes that live in the core: InputLayer, Sequential and Functional
+// (also read under "Model", the class name of standalone Keras and early tf.keras functional
+// models).
 #include "core_models.hpp"
 
+#include "input_layer.hpp"
 #include "ksave/model.hpp"
 
 namespace ksave::detail {
 
-std::vector<ClassEntry> core_model_entries() {
+std::vector<ClassEntry> core_class_entries() {
   ClassEntry sequential;
   sequential.kind = Kind::Model;
   sequential.class_name = "Sequential";
@@ -16,7 +18,7 @@ std::vector<ClassEntry> core_model_entries() {
   functional.class_name = "Functional";
   functional.aliases = {"Model"};
   functional.factory = LayerFactory([](const Json& c) -> LayerPtr { return Functional::from_config(c); });
-  return {sequential, functional};
+  return {input_layer_entry(), sequential, functional};
 }
 
 }  // namespace ksave::detail

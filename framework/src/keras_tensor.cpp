@@ -2,7 +2,7 @@
 
 #include "ksave/error.hpp"
 #include "ksave/layer.hpp"
-#include "ksave/registry.hpp"
+#include "input_layer.hpp"
 
 namespace ksave {
 
@@ -39,9 +39,7 @@ KerasTensor Input(const Shape& shape, const std::string& name, DType dtype, std:
                  {"sparse", false},
                  {"ragged", false}};
   if (!name.empty()) config["name"] = name;
-  ClassRef input_layer = Registry::global().require(Kind::Layer, "InputLayer");
-  LayerPtr layer = input_layer->as<LayerFactory>()(config);
-  return layer->output();
+  return detail::make_input_layer(config)->output();
 }
 
 }  // namespace ksave

@@ -46,8 +46,9 @@ Layer::Layer(const Json& config, const std::string& class_name) {
     Shape full{named.get<Dim>("batch_size", kUnknown)};
     full.insert(full.end(), s2->begin(), s2->end());
     batch_input_shape_ = full;
-  } else if (named.has("input_dim") && !named.json()["input_dim"].is_null() && class_name != "Embedding") {
-    // Keras 1 spelling for the feature size of the first layer.
+  } else if (named.has("input_dim") && !named.json()["input_dim"].is_null()) {
+    // Keras 1 spelling for the feature size of the first layer (a layer whose own key has that
+    // name, Embedding's vocabulary size, keeps it from this constructor).
     batch_input_shape_ = Shape{kUnknown, named.get<Dim>("input_dim", 0)};
   }
 }

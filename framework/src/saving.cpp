@@ -4,6 +4,7 @@
 #include <random>
 
 #include "ksave/collectives.hpp"
+#include "ksave/plugin_loader.hpp"
 #include "ksave/registry.hpp"
 
 namespace ksave {
@@ -17,10 +18,13 @@ std::string lower_extension(const fs::path& path) {
   return ext;
 }
 
+// The registered format names, then where plugins were looked for and every refusal: a format
+// plugin that was refused (a missing library, another API version) surfaces as an unknown
+// format, and the refusal is what explains it.
 std::string available_formats() {
   std::string names;
   for (const auto& e : Registry::global().entries(Kind::Format)) names += (names.empty() ? "" : ", ") + e->class_name;
-  return names.empty() ? "none (no format plugin was found)" : names;
+  return (names.empty() ? "none (no format plugin was found)" : names) + "; " + Registry::global().plugins().search_summary();
 }
 
 FormatPtr require_capability(FormatPtr format, Capability capability, const std::string& what, const fs::path& path) {

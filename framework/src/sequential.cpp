@@ -1,5 +1,5 @@
 #include "ksave/model.hpp"
-#include "ksave/registry.hpp"
+#include "input_layer.hpp"
 #include "ksave/serialization.hpp"
 #include "serialization/unknown_classes.hpp"
 
@@ -18,7 +18,7 @@ LayerPtr make_input_layer(const Shape& batch_shape, DType dtype, const std::stri
                  {"sparse", false},
                  {"ragged", false},
                  {"name", name}};
-  return Registry::global().require(Kind::Layer, "InputLayer")->as<LayerFactory>()(config);
+  return detail::make_input_layer(config);
 }
 
 // The input a first layer declares: its batch_input_shape, or the inputs of a nested model.

@@ -83,8 +83,9 @@ PluginRecord PluginLoader::load(const fs::path& path) {
   PluginRecord record;
   record.path = path.string();
   auto refuse = [&](std::string why) {
-    // Fix (messages): a refusal names the file, since records are reported away from the load.
-    record.refusal = "plugin " + path.string() + " " + why;
+    // A refusal names the file, since records are reported away from the load (in the error
+    // about a class or format the plugin would have registered).
+    record.refusal = "plugin " + path.string() + " was refused: it " + why;
     records_.push_back(record);
     return record;
   };
@@ -121,7 +122,7 @@ PluginRecord PluginLoader::load(const fs::path& path) {
   try {
     registry_.add_all(entries);
   } catch (const std::exception& e) {
-    return refuse(std::string("is refused: ") + e.what());
+    return refuse(std::string("registers what is taken: ") + e.what());
   }
   record.loaded = true;
   record.registered = describe(entries);
@@ -137,10 +138,16 @@ std::vector<PluginRecord> PluginLoader::records() const {
 std::string PluginLoader::search_summary() const {
   std::string dirs;
   for (const auto& p : search_paths()) dirs += (dirs.empty() ? "" : ", ") + p.string();
-  std::size_t loaded = 0, refused = 0;
-  for (const auto& r : records()) (r.loaded ? loaded : refused)++;
-  return "plugin paths searched: " + dirs + "; " + std::to_string(loaded) + " plugins loaded, " +
-         std::to_string(refused) + " refused";
+  std::size_t loaded = 0;
+  std::string refusals;
+  for (const auto& r : records()) {
+    if (r.loaded) ++loaded;
+    else refusals += "; " + r.refusal;
+  }
+  // The refusals in full: a refused plugin surfaces as an unknown class or format, and its
+  // reason (a missing library, another API version) is what the reader needs.
+  return "plugin paths searched: " + dirs + "; " + std::to_string(loaded) + " plugins loaded" +
+         (refusals.empty() ? ", none refused" : refusals);
 }
 
 void load_plugins() { Registry::global().plugins().load_default_plugins(); }

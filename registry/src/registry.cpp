@@ -3,10 +3,8 @@
 #include <algorithm>
 
 #include "custom_object_stack.hpp"
-#include "ksave/op.hpp"
+#include "ksave/name_hints.hpp"
 #include "ksave/plugin_loader.hpp"
-#include "core_models.hpp"
-#include "ops/core_ops.hpp"
 
 namespace ksave {
 namespace {
@@ -38,24 +36,9 @@ ClassRef find_in(const CustomObjects& objects, Kind kind, const std::string& nam
 
 }  // namespace
 
-Registry& Registry::global() {
-  static Registry registry;
-  return registry;
-}
-
-Registry::Registry() : loader_(std::make_unique<PluginLoader>(*this)) {
-  // The primitive ops are part of the core: register them before anything can run.
-  std::vector<ClassEntry> ops;
-  for (auto& def : detail::core_op_defs()) {
-    ClassEntry e;
-    e.kind = Kind::Op;
-    e.class_name = def.name;
-    e.factory = std::move(def);
-    ops.push_back(std::move(e));
-  }
-  add_all(ops);
-  add_all(detail::core_model_entries());
-}
+// Registry::global(), which fills the registry with the core's own ops and classes, is defined
+// by the framework (framework/src/global_registry.cpp): the registry knows no framework internals.
+Registry::Registry() : loader_(std::make_unique<PluginLoader>(*this)) {}
 
 PluginLoader& Registry::plugins() const { return *loader_; }
 
@@ -113,8 +96,8 @@ ClassRef Registry::resolve(Kind kind, const std::string& name) const {
 ClassRef Registry::require(Kind kind, const std::string& name) const {
   if (ClassRef e = resolve(kind, name)) return e;
   throw Error("unknown " + std::string(kind_name(kind)) + " '" + name +
-              "': not a built-in, not registered, and not in custom_objects or an active scope (" +
-              loader_->search_summary() + ")");
+              "': not a built-in, not registered, and not in custom_objects or an active scope" +
+              qualified_name_hint(kind, name) + " (" + loader_->search_summary() + ")");
 }
 
 std::string Registry::registered_name_for(Kind kind, const std::string& class_name) const {

@@ -29,6 +29,8 @@ function(ksave_add_plugin name)
     ksave_target_options(${target})
   endif()
   if(KSAVE_INSTALL_PLUGINS)
+    # Installed in <libdir>/ksave/plugins: libksave and the format libraries are two folders up.
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../..")
     install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/ksave/plugins)
   endif()
 endfunction()

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE core_registry
 #include <boost/test/unit_test.hpp>
 
+#include "ksave/name_hints.hpp"
 #include "test_core_support.hpp"
 
 using ksave::ClassEntry;
@@ -103,4 +104,28 @@ BOOST_AUTO_TEST_CASE(unknown_classes_are_listed_together) {
     std::string m = e.what();
     return contains(m, "2 unknown classes") && !contains(m, "NoSuchLayer");
   });
+}
+
+// A config naming the plain class when only "Package>Name" is registered (Keras resolves
+// registered objects by that name only) fails, and the error says which qualified name exists.
+BOOST_AUTO_TEST_CASE(a_plain_name_registered_only_under_a_package_is_pointed_to) {
+  ClassEntry registered = *scaling("core_test_scaled_tanh", 2.0f);
+  registered.package = "CoreTestPkg";
+  registry().add(registered);
+  BOOST_TEST(!registry().resolve(Kind::Activation, "core_test_scaled_tanh"));
+  Json config = Json::parse(R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+    {"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "core_test_scaled_tanh",
+      "batch_input_shape": [null, 3]}}]}})");
+  BOOST_CHECK_EXCEPTION(ksave::model_from_config(config), ksave::Error, [](const ksave::Error& e) {
+    std::string m = e.what();
+    BOOST_TEST_MESSAGE(m);
+    return contains(m, "activation 'core_test_scaled_tanh'") && contains(m, "'CoreTestPkg>core_test_scaled_tanh'") &&
+           contains(m, "registered under a package");
+  });
+  BOOST_CHECK_EXCEPTION(registry().require(Kind::Activation, "core_test_scaled_tanh"), ksave::Error, [](const ksave::Error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return contains(e.what(), "'CoreTestPkg>core_test_scaled_tanh' is registered under a package");
+  });
+  // A name no package registers gets no such hint.
+  BOOST_TEST(ksave::qualified_name_hint(Kind::Activation, "core_test_nothing").empty());
 }

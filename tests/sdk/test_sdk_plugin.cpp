@@ -11,6 +11,7 @@
 #include "custom_model_json.hpp"
 #include "ksave/ksave.hpp"
 #include "ksave/plugin.hpp"  // KSAVE_PLUGIN_API_VERSION
+#include "support/test_data.hpp"
 
 namespace fs = std::filesystem;
 using ksave::Kind;
@@ -73,7 +74,7 @@ BOOST_AUTO_TEST_CASE(registered_name_loads_from_the_plugin_path) {
       found = true;
       BOOST_TEST(record.loaded);
       BOOST_TEST(record.version == "1.0.0");
-      BOOST_TEST((record.registered == std::vector<std::string>{"layer Custom>CustomLayer",
+      BOOST_TEST((record.registered == std::vector<std::string>{"layer Custom>CustomLayer", "layer Custom>ScaledDense",
                                                                 "activation Custom>custom_activation"}));
     }
   BOOST_TEST(found, "the custom_layer plugin has a load record");
@@ -82,11 +83,57 @@ BOOST_AUTO_TEST_CASE(registered_name_loads_from_the_plugin_path) {
 BOOST_AUTO_TEST_CASE(plain_names_need_custom_objects_or_a_scope) {
   BOOST_REQUIRE(registry().find_registered(Kind::Layer, "Custom>CustomLayer"));
   // Registration with a package provides only the packaged name.
-  BOOST_CHECK_EXCEPTION(ksave::model_from_json(sdk_test::plain_names_json()), ksave::Error,
-                        [](const ksave::Error& e) { return contains(e.what(), "CustomLayer"); });
+  // The error says which qualified name exists.
+  BOOST_CHECK_EXCEPTION(ksave::model_from_json(sdk_test::plain_names_json()), ksave::Error, [](const ksave::Error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return contains(e.what(), "'Custom>CustomLayer' is registered under a package");
+  });
   check_custom_model(ksave::model_from_json(sdk_test::plain_names_json(), plugin_objects()));
   ksave::CustomObjectScope scope(plugin_objects());
   check_custom_model(ksave::model_from_json(sdk_test::plain_names_json()));
+}
+
+// The plugin's ScaledDense, as a third party writes a layer: its non-trainable output_mean
+// moves during fit (updated by `call`, not by the optimizer), its `activation` key names the
+// plugin's activation, and every whole-model format of the tree saves and reloads it like a
+// built-in: every weight (the running mean included) and the predictions come back equal.
+BOOST_AUTO_TEST_CASE(a_third_party_layer_with_state_trains_and_saves_like_a_built_in) {
+  auto inputs = ksave::Input({5}, "x");
+  auto scaled = ksave::make_layer("Custom>ScaledDense", {{"name", "scaled"}, {"units", 3}, {"scale", 2.0},
+                                                         {"activation", "Custom>custom_activation"}});
+  auto outputs = (*ksave::make_layer("Dense", {{"units", 1}}))((*scaled)(inputs));
+  auto model = std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{outputs});
+  BOOST_TEST(scaled->trainable_weights().size() == 1u);
+  BOOST_REQUIRE(scaled->non_trainable_weights().size() == 1u);
+  const ksave::VariablePtr output_mean = scaled->non_trainable_weights()[0];
+  BOOST_TEST(ksave::max_abs_difference(output_mean->value(), ksave::Tensor::zeros(ksave::DType::Float32, {3})) == 0.0);
+
+  std::vector<float> xs, ys;
+  for (int i = 0; i < 64 * 5; ++i) xs.push_back(static_cast<float>((i * 37) % 23) / 11.0f - 1.0f);
+  for (int i = 0; i < 64; ++i) ys.push_back(static_cast<float>(i % 7) / 7.0f);
+  const ksave::Tensor x = ksave::Tensor::from_vector(xs, {64, 5}), y = ksave::Tensor::from_vector(ys, {64, 1});
+  model->compile("adam", "mse");
+  ksave::FitOptions fit;
+  fit.batch_size = 16;
+  fit.epochs = 2;
+  fit.verbose = 0;
+  model->fit({x}, {y}, fit);
+  const ksave::Tensor mean_after = output_mean->value().clone();
+  BOOST_TEST(ksave::max_abs_difference(mean_after, ksave::Tensor::zeros(ksave::DType::Float32, {3})) > 0.0);
+  // Inference leaves it where training put it.
+  const ksave::Tensor expected = model->predict(x);
+  BOOST_TEST(ksave::max_abs_difference(output_mean->value(), mean_after) == 0.0);
+
+  const fs::path dir = ksave::test::scratch_dir("sdk_scaled_dense");
+  for (const char* file : {"scaled.h5", "scaled.keras", "scaled_savedmodel"}) {
+    ksave::save_model(*model, dir / file);
+    ksave::ModelPtr loaded = ksave::load_model(dir / file);
+    const auto want = model->get_weights(), got = loaded->get_weights();
+    BOOST_REQUIRE_EQUAL(got.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) BOOST_TEST(ksave::max_abs_difference(got[i], want[i]) == 0.0, file << " weight " << i);
+    BOOST_TEST(ksave::max_abs_difference(loaded->get_layer("scaled")->non_trainable_weights().at(0)->value(), mean_after) == 0.0, file);
+    BOOST_TEST(ksave::max_abs_difference(loaded->predict(x), expected) == 0.0, file);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(without_the_plugin_path_loading_fails_naming_the_class_and_paths) {

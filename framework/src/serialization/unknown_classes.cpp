@@ -1,6 +1,7 @@
 // Finds every class a config names that nothing resolves, so one error can list them all.
 #include <set>
 
+#include "ksave/name_hints.hpp"
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
 #include "serialization/unknown_classes.hpp"
@@ -32,7 +33,7 @@ struct Scanner {
     std::string label = std::string(kind_name(kind)) + " '" + name + "'";
     if (seen.count(label)) return;
     seen.insert(label);
-    if (!Registry::global().resolve(kind, name)) unknown.push_back(label);
+    if (!Registry::global().resolve(kind, name)) unknown.push_back(label + qualified_name_hint(kind, name));
   }
 
   void scan_value(const Json& v, std::optional<Kind> kind) {

@@ -1,12 +1,15 @@
 // The "h5" format plugin: Keras's legacy HDF5 files, whole models and weights.
 #include "hdf5_handle.hpp"
 #include "keras3_weights_layout.hpp"
+#include "ksave/error_context.hpp"
 #include "ksave/plugin.hpp"
 #include "model_file.hpp"
 
 namespace ksave::plugins::h5 {
 namespace {
 
+// Every entry point names the file in its errors (errors_naming): the HDF5 readers below report
+// objects, datasets and layers, and a reader several calls up needs to know which file.
 class H5Format : public Format {
  public:
   std::string name() const override { return "h5"; }
@@ -20,20 +23,22 @@ class H5Format : public Format {
   }
 
   void save_model(const Model& model, const std::filesystem::path& path, const SaveOptions& options) override {
-    write_model_file(model, path, options);
+    errors_naming(path.string(), [&] { write_model_file(model, path, options); });
   }
   ModelPtr load_model(const std::filesystem::path& path, const LoadOptions& options) override {
-    return read_model_file(path, options);
+    return errors_naming(path.string(), [&] { return read_model_file(path, options); });
   }
   void save_weights(const Model& model, const std::filesystem::path& path, const SaveOptions& options) override {
     if (!options.overwrite && std::filesystem::exists(path))
       throw Error("cannot save to '" + path.string() + "': the file exists and overwrite is off");
-    write_weights_file(model, path);
+    errors_naming(path.string(), [&] { write_weights_file(model, path); });
   }
   LoadStatus load_weights(Model& model, const std::filesystem::path& path, const LoadOptions& options) override {
-    return read_weights_file(model, path, options);
+    return errors_naming(path.string(), [&] { return read_weights_file(model, path, options); });
   }
-  Json inspect(const std::filesystem::path& path) const override { return describe_file(path); }
+  Json inspect(const std::filesystem::path& path) const override {
+    return errors_naming(path.string(), [&] { return describe_file(path); });
+  }
 };
 
 void register_objects(PluginRegistrar& r) { r.format<H5Format>("h5"); }

@@ -3,6 +3,7 @@
 // `ksave predict` pairs such a file with a weights file.
 #include <fstream>
 
+#include "ksave/error_context.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
@@ -11,18 +12,6 @@
 namespace ksave::plugins::json_format {
 namespace {
 namespace fs = std::filesystem;
-
-// Errors raised while building the model (unknown classes, bad layer configs) get the file name.
-template <typename F>
-auto naming_file(const fs::path& path, F&& body) {
-  try {
-    return body();
-  } catch (const UsageError&) {
-    throw;
-  } catch (const Error& e) {
-    throw Error("'" + path.string() + "': " + e.what());
-  }
-}
 
 // {"name", "class"} of each top-level layer, read from the (normalized) config: inspect works
 // even when some layer class is not available to build the model.
@@ -72,7 +61,7 @@ class JsonFormat : public Format {
 
   ModelPtr load_model(const fs::path& path, const LoadOptions& options) override {
     const Json value = read_model_json(path);
-    ModelPtr model = naming_file(path, [&] { return model_from_config(value, options.custom_objects); });
+    ModelPtr model = errors_naming(path.string(), [&] { return model_from_config(value, options.custom_objects); });
     Json training_config = training_config_part(value);
     if (training_config.is_object()) model->set_training_config(std::move(training_config));
     return model;

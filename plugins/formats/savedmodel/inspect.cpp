@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "graph_executor.hpp"
 #include "keras_metadata.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "saved_model_file.hpp"
@@ -25,7 +26,26 @@ Json describe_tensor_map(const google::protobuf::Map<std::string, tfproto::Tenso
   return out;
 }
 
-Json describe_object_graph(const tfproto::SavedObjectGraph& graph) {
+// The traced functions (FunctionDefs) and whether ksave can run them all: it writes them when it
+// saves (save_traces) and runs them, the signatures through load_functions and `ksave predict`,
+// layers of classes nothing defines revived from their traces.
+Json describe_traced_functions(const tfproto::MetaGraphDef& meta_graph, int object_graph_functions) {
+  const auto& library = meta_graph.graph_def().library();
+  std::vector<std::string> names;
+  for (const auto& f : library.function()) names.push_back(f.signature().name());
+  std::string cannot_run;
+  try {
+    cannot_run = FunctionLibrary(nullptr, library).unsupported_ops(names);
+  } catch (const Error& e) {
+    cannot_run = e.what();
+  }
+  Json out = {{"count", object_graph_functions}, {"function_defs", names.size()}, {"runnable", cannot_run.empty()}};
+  if (!cannot_run.empty()) out["cannot_run"] = cannot_run;
+  return out;
+}
+
+Json describe_object_graph(const tfproto::MetaGraphDef& meta_graph) {
+  const tfproto::SavedObjectGraph& graph = meta_graph.object_graph_def();
   std::map<std::string, int> kinds, user_objects;
   Json variables = Json::array();
   for (const auto& node : graph.nodes()) {
@@ -42,10 +62,7 @@ Json describe_object_graph(const tfproto::SavedObjectGraph& graph) {
   for (const auto& [identifier, count] : user_objects) out["user_objects"][identifier] = count;
   const int functions = kinds.count("function") ? kinds["function"] : 0;
   const int bare = kinds.count("bare concrete function") ? kinds["bare concrete function"] : 0;
-  out["traced_functions"] = {
-      {"count", functions + bare},
-      {"note", "ksave reads Keras SavedModels through their configs; traced functions (FunctionDefs) are neither run "
-               "nor written by this version"}};
+  out["traced_functions"] = describe_traced_functions(meta_graph, functions + bare);
   out["variables"] = std::move(variables);
   return out;
 }
@@ -96,7 +113,7 @@ Json describe_saved_model(const fs::path& directory) {
     for (const auto& [key, signature] : sorted) signatures[key] = describe_signature(signature);
     Json entry = {{"tags", tags}, {"tensorflow_version", meta_graph.meta_info_def().tensorflow_version()},
                   {"tensorflow_git_version", meta_graph.meta_info_def().tensorflow_git_version()}, {"signatures", signatures}};
-    if (meta_graph.has_object_graph_def()) entry["object_graph"] = describe_object_graph(meta_graph.object_graph_def());
+    if (meta_graph.has_object_graph_def()) entry["object_graph"] = describe_object_graph(meta_graph);
     out["meta_graphs"].push_back(std::move(entry));
   }
   out["keras"] = describe_keras(main_meta_graph(saved_model, directory), directory);

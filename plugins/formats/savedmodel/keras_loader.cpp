@@ -95,8 +95,12 @@ ModelPtr load_keras_saved_model(const fs::path& directory, const LoadOptions& op
   const auto keras_metadata = read_keras_metadata(directory);
   const KerasRootMetadata root = keras_root_metadata(meta_graph, keras_metadata, directory);
   CustomObjects custom_objects = options.custom_objects;
-  custom_objects.merge(revived_layer_classes(saved_model, meta_graph, keras_metadata, directory, options.custom_objects));
-  ModelPtr model = rebuild_from_config(model_config_of(root), directory, custom_objects);
+  RevivedLayers revived = revived_layer_classes(saved_model, meta_graph, keras_metadata, directory, options.custom_objects);
+  custom_objects.insert(revived.classes.begin(), revived.classes.end());
+  // Normalized first (as model_from_config does, and it leaves a normalized config unchanged), so
+  // that revived layers keep the configs they were always given.
+  const Json config = revived.configs->reduce(normalize_config(model_config_of(root)), revived.classes);
+  ModelPtr model = rebuild_from_config(config, directory, custom_objects);
   compile_from_metadata(*model, root.metadata, directory, options);
   restore_variables(*model, directory);
   return model;

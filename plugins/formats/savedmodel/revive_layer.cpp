@@ -122,7 +122,7 @@ RevivableNodes layer_metadata(const tfproto::MetaGraphDef& meta_graph, const std
 
 }  // namespace
 
-CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model, const tfproto::MetaGraphDef& meta_graph,
+RevivedLayers revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model, const tfproto::MetaGraphDef& meta_graph,
                                     const std::optional<tfproto::KerasSavedMetadata>& keras_metadata, const fs::path& directory,
                                     const CustomObjects& given) {
   // class name → layer name → node, for the classes nothing resolves.
@@ -134,22 +134,23 @@ CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedMo
     if (class_name.empty() || given.count(class_name) || Registry::global().resolve(Kind::Layer, class_name)) continue;
     unknown[class_name].emplace(layer_name, id);
   }
-  CustomObjects out;
+  RevivedLayers out{{}, std::make_shared<RevivedConfigs>()};
   if (unknown.empty()) return out;
   auto graph = SavedModelGraph::open(saved_model, meta_graph, directory);
   for (const auto& [class_name, nodes_of_class] : unknown) {
     auto entry = std::make_shared<ClassEntry>();
     entry->kind = Kind::Layer;
     entry->class_name = class_name;
-    entry->factory = LayerFactory([graph, nodes, class_name, by_name = nodes_of_class](const Json& config) -> LayerPtr {
+    entry->factory = LayerFactory([graph, nodes, class_name, by_name = nodes_of_class,
+                                   configs = std::shared_ptr<const RevivedConfigs>(out.configs)](const Json& config) -> LayerPtr {
       const std::string name = config.is_object() ? config.value("name", "") : "";
       auto it = by_name.find(name);
       if (it == by_name.end())
         throw Error("SavedModel " + quoted(graph->directory) + ": no saved layer '" + name + "' of class " + class_name +
                     " to revive from its traced functions");
-      return revive_node(graph, nodes, it->second, config, class_name);
+      return revive_node(graph, nodes, it->second, configs->full(class_name, config), class_name);
     });
-    out.emplace(class_name, std::move(entry));
+    out.classes.emplace(class_name, std::move(entry));
   }
   return out;
 }

@@ -9,14 +9,21 @@
 #include <optional>
 
 #include "ksave/custom_objects.hpp"
+#include "revived_configs.hpp"
 #include "ksave_tf_saved_model.pb.h"
 
 namespace ksave::plugins::savedmodel {
 
-// custom_objects entries for every Keras layer or subclassed-model class of the SavedModel that
-// neither `given` nor the registry resolves; each builds the revived object of the saved node
-// with the config's name. Empty (and the function library untouched) when every class is known.
-CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model,
+struct RevivedLayers {
+  // custom_objects entries for every Keras layer or subclassed-model class of the SavedModel that
+  // neither `given` nor the registry resolves; each builds the revived object of the saved node
+  // with the config's name. Empty (and the function library untouched) when every class is known.
+  CustomObjects classes;
+  // Build the model from configs->reduce(model config, classes): the revived layers' own keys
+  // (which may name classes nothing defines) are kept aside and given back to each layer.
+  std::shared_ptr<RevivedConfigs> configs;
+};
+RevivedLayers revived_layer_classes(const std::shared_ptr<const tfproto::SavedModel>& saved_model,
                                     const tfproto::MetaGraphDef& meta_graph,
                                     const std::optional<tfproto::KerasSavedMetadata>& keras_metadata,
                                     const std::filesystem::path& directory, const CustomObjects& given);

@@ -1,6 +1,6 @@
 // The "savedmodel" format: a SavedModel folder (saved_model.pb + variables/ + keras_metadata.pb).
-// Keras models save and load through their configs and the variables bundle (traced functions
-// are not written yet); load_functions runs a SavedModel's signatures like tf.saved_model.load
+// Keras models save and load through their configs and the variables bundle, with the traced
+// functions of every layer written and run (save_traces); load_functions runs a SavedModel's signatures like tf.saved_model.load
 // (graph_loader); `ksave inspect` shows the signatures and the object graph. The protobuf schemas and bundle code live in ksave_tf.
 #include "graph_loader.hpp"
 #include "inspect.hpp"

@@ -8,9 +8,17 @@
 namespace ksave::plugins {
 namespace {
 
+// Embedding's input_dim is its vocabulary size, not the Keras 1 spelling of a first layer's
+// feature size that the base Layer reads as an input shape: the base does not see it.
+Json without_input_dim(const Json& config) {
+  Json base = config;
+  if (base.is_object()) base.erase("input_dim");
+  return base;
+}
+
 class Embedding : public Layer {
  public:
-  explicit Embedding(const Json& config) : Layer(config, "Embedding") {
+  explicit Embedding(const Json& config) : Layer(without_input_dim(config), "Embedding") {
     ConfigReader r(config, "layer '" + name() + "' (Embedding)");
     input_dim_ = r.require<std::int64_t>("input_dim");
     output_dim_ = r.require<std::int64_t>("output_dim");

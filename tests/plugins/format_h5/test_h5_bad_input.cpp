@@ -51,7 +51,7 @@ void replace_dataset(hid_t file, const char* path, hid_t type, const std::vector
   H5Sclose(space);
 }
 
-// Loading `path` fails with a message containing every one of `parts`.
+// Loading `path` fails with a message naming the file and containing every one of `parts`.
 void expect_load_error(const fs::path& path, std::initializer_list<const char*> parts) {
   try {
     get_format("h5")->load_model(path, {});
@@ -59,6 +59,7 @@ void expect_load_error(const fs::path& path, std::initializer_list<const char*> 
   } catch (const Error& e) {
     std::string m = e.what();
     BOOST_TEST_MESSAGE(path.filename() << ": " << m);
+    BOOST_TEST(m.find(path.string()) != std::string::npos, "the file is not named in: " << m);
     for (const char* part : parts) BOOST_TEST(m.find(part) != std::string::npos, "'" << part << "' not in: " << m);
   }
 }
@@ -288,4 +289,20 @@ BOOST_AUTO_TEST_CASE(keras3_weight_names_without_a_tensor_index_load) {
   Tensor stored = p::File::open(path).dataset("model_weights/d2/kernel").read();
   Tensor loaded = model->get_layer("d2")->weights()[0]->value();
   BOOST_TEST(std::memcmp(stored.raw_data(), loaded.raw_data(), stored.nbytes()) == 0);
+}
+
+// Weights loaded into a model they do not fit: the error names the file, whatever reader failed.
+BOOST_AUTO_TEST_CASE(weights_that_do_not_fit_name_the_file) {
+  const fs::path path = test::scratch_dir("h5_bad") / "small.weights_h5.h5";
+  save_weights(*small_model(), path);
+  auto other = std::make_shared<Sequential>(std::vector<LayerPtr>{
+      make_layer("InputLayer", {{"name", "in"}, {"batch_input_shape", Json::array({nullptr, 3})}}),
+      make_layer("Dense", {{"name", "only"}, {"units", 5}})});
+  try {
+    load_weights(*other, path);
+    BOOST_ERROR("loading weights of 2 layers into a model of 1 did not fail");
+  } catch (const Error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    BOOST_TEST(std::string(e.what()).find(path.string()) != std::string::npos);
+  }
 }

@@ -252,6 +252,27 @@ class SoftDense : public TestLayer {
   VariablePtr kernel_;
 };
 
+// A layer whose config names an activation and an initializer of its own package, as a
+// third-party layer with a custom activation does: nothing defines either where it is loaded.
+class ScaledTanhDense : public TestLayer {
+ public:
+  explicit ScaledTanhDense(const Json& config) : TestLayer(config, "ScaledTanhDense") {}
+  Json get_config() const override {
+    Json config = TestLayer::get_config();
+    config["activation"] = "TracePkg>scaled_tanh";
+    config["kernel_initializer"] = {{"class_name", "TracePkg>HalfOnes"}, {"config", Json::object()}};
+    return config;
+  }
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override { kernel_ = weight("kernel", {shapes.at(0).back(), units_}); }
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    return {ops::mul(ops::tanh(ops::matmul(inputs.at(0), kernel_->value())), 2.0f)};
+  }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {{shapes.at(0).front(), units_}}; }
+  VariablePtr kernel_;
+};
+
 class ReluConv : public TestLayer {
  public:
   explicit ReluConv(const Json& config) : TestLayer(config, "ReluConv") {}
@@ -445,6 +466,17 @@ BOOST_AUTO_TEST_CASE(save_traces_false_leaves_the_traces_out_and_still_loads_wit
   BOOST_TEST(max_abs_difference(loaded->predict(x), model->predict(x)) == 0.0);
   // The traced folder loads through the same configs, with identical predictions too.
   BOOST_TEST(max_abs_difference(load_model(with)->predict(x), model->predict(x)) == 0.0);
+  // `ksave inspect` says what is there: traced functions ksave can run in one, none in the other.
+  const auto traced_functions = [](const fs::path& folder) {
+    return get_format("savedmodel")->inspect(folder)["meta_graphs"][0]["object_graph"]["traced_functions"];
+  };
+  const Json traced = traced_functions(with), untraced = traced_functions(without);
+  BOOST_TEST_MESSAGE("inspect, traced functions: " << traced.dump() << " / " << untraced.dump());
+  BOOST_TEST(traced["count"].get<int>() > 0);
+  BOOST_TEST(traced["function_defs"].get<int>() > 0);
+  BOOST_TEST(traced["runnable"].get<bool>());
+  BOOST_TEST(untraced["count"].get<int>() == 0);
+  BOOST_TEST(untraced["function_defs"].get<int>() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(models_with_layers_no_plugin_defines_predict_identically_through_their_traces) {
@@ -478,6 +510,26 @@ BOOST_AUTO_TEST_CASE(models_with_layers_no_plugin_defines_predict_identically_th
     BOOST_TEST(std::string(e.what()).find("SoftDense") != std::string::npos);
     BOOST_TEST(std::string(e.what()).find("save_traces") != std::string::npos);
   }
+}
+
+// Revival covers what a revived layer's config names: its custom activation and initializer,
+// defined nowhere at load, are not needed to run its traced call (tf.keras revives it the same
+// way); a built-in layer naming an unknown activation is still refused.
+BOOST_AUTO_TEST_CASE(a_revived_layers_config_may_name_classes_nothing_defines) {
+  auto model = functional({6}, std::make_shared<ScaledTanhDense>(Json{{"units", 3}}), make_layer("Dense", {{"units", 2}}));
+  const fs::path folder = save_in("revive_custom_activation", *model);
+  ModelPtr loaded = load_model(folder);
+  const Tensor x = ramp({3, 6});
+  BOOST_TEST(allclose(loaded->predict(x), model->predict(x), 1e-5, 1e-6));
+  BOOST_TEST(loaded->layers().at(1)->get_config()["activation"] == "TracePkg>scaled_tanh");
+
+  auto dense_only = functional({6}, make_layer("Dense", {{"units", 3}}), make_layer("Dense", {{"units", 2}}));
+  Json config = Json::parse(dense_only->to_json());
+  config["config"]["layers"][2]["config"]["activation"] = "TracePkg>scaled_tanh";
+  BOOST_CHECK_EXCEPTION(model_from_config(config), Error, [](const Error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return std::string(e.what()).find("activation 'TracePkg>scaled_tanh'") != std::string::npos;
+  });
 }
 
 namespace {

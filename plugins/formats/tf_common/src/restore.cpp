@@ -343,7 +343,8 @@ class RestoreSession {
     if (restored_.empty() && !fresh.unused_in_file.empty()) fresh.warnings.push_back(where() + ": " + nothing_matched());
     else if (!fresh.unused_in_file.empty() && !fresh.partial_ok)
       fresh.warnings.push_back(where() + ": " + std::to_string(fresh.unused_in_file.size()) +
-                               " saved values were not used (call expect_partial() if that is intended)");
+                               " saved values have no object in this model (such as an optimizer's state when the model is "
+                               "loaded for inference); nothing else is wrong");
     status = std::move(fresh);
   }
 

@@ -1,9 +1,10 @@
 // InputLayer: the entry point of a graph. It computes nothing; it holds the input's shape and
 // dtype, and its own node is where the graph's tensors start.
-#include "ksave/config.hpp"
-#include "ksave/plugin.hpp"
+#include "input_layer.hpp"
 
-namespace ksave::plugins {
+#include "ksave/config.hpp"
+
+namespace ksave::detail {
 namespace {
 
 // Keras names inputs "input_1", "input_2", ... (one-based, unlike other layers).
@@ -52,9 +53,16 @@ class InputLayer : public Layer {
   bool ragged_ = false;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<InputLayer>("InputLayer"); }
-
 }  // namespace
-}  // namespace ksave::plugins
 
-KSAVE_PLUGIN("input_layer", "0.1.0", ksave::plugins::register_objects)
+LayerPtr make_input_layer(const Json& config) { return std::make_shared<InputLayer>(config); }
+
+ClassEntry input_layer_entry() {
+  ClassEntry entry;
+  entry.kind = Kind::Layer;
+  entry.class_name = "InputLayer";
+  entry.factory = LayerFactory(make_input_layer);
+  return entry;
+}
+
+}  // namespace ksave::detail
