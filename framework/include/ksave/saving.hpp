@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "ksave/format.hpp"
@@ -26,8 +27,10 @@ FormatPtr detect_format(const std::filesystem::path& path);
 std::string format_for_model_path(const std::filesystem::path& path);
 std::string format_for_weights_path(const std::filesystem::path& path);
 
-// Writes `path` atomically: `write` fills a temporary sibling, which then replaces `path` in
-// one rename. A failed or interrupted write leaves the previous file or folder as it was.
+// Writes `path` atomically: holding the path's SaveLock (durable_files.hpp), `write` fills a
+// temporary sibling (a file or a folder), which is fsynced and then replaces `path` in one step.
+// A failed or interrupted write leaves the previous file or folder as it was; what a killed
+// writer left behind is removed by the next write of the same path.
 void write_atomically(const std::filesystem::path& path,
                       const std::function<void(const std::filesystem::path& temporary)>& write);
 

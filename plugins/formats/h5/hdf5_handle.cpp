@@ -14,6 +14,12 @@ namespace fs = std::filesystem;
 std::unique_lock<std::recursive_mutex> hdf5_lock() {
   static std::recursive_mutex mutex;
   std::unique_lock lock(mutex);
+  // When closing a file fails (its last flush hits a full disk), libhdf5 1.10.8 leaves the
+  // file's id half destroyed, and closing it again segfaults: its clean-up at process exit
+  // does exactly that. Without that clean-up (the OS reclaims everything anyway) a save that
+  // ran out of space ends with a clear error instead. Effective when ksave is the first to use
+  // libhdf5 in the process, as is usual.
+  [[maybe_unused]] static const bool no_cleanup_at_exit = H5dont_atexit() >= 0;
   // Errors are reported through ksave::Error; HDF5 must not print its stack to stderr.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   return lock;

@@ -112,8 +112,10 @@ void write_model_file(const Model& model, const fs::path& path, const SaveOption
     print_warning(quoted(path) + ": losses and metrics added with add_loss/add_metric from outside the model are not "
                   "stored in HDF5 (the SavedModel format keeps them); add them again after loading");
   bool with_optimizer = options.include_optimizer && model.compiled();
-  auto lock = hdf5_lock();
+  // The path's SaveLock is taken before HDF5's lock, in every writer: two threads saving to
+  // the same path in two formats cannot then wait on each other.
   write_atomically(path, [&](const fs::path& temporary) {
+    auto lock = hdf5_lock();
     File file = File::create(temporary);
     write_string(file, "keras_version", kKerasVersion, Charset::Utf8);
     write_string(file, "backend", kBackend, Charset::Utf8);
@@ -128,8 +130,8 @@ void write_model_file(const Model& model, const fs::path& path, const SaveOption
 }
 
 void write_weights_file(const Model& model, const fs::path& path) {
-  auto lock = hdf5_lock();
   write_atomically(path, [&](const fs::path& temporary) {
+    auto lock = hdf5_lock();  // after the SaveLock, as in write_model_file
     File file = File::create(temporary);
     write_weights_group(file, model);
     file.close();

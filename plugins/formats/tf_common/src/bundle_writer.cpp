@@ -1,8 +1,10 @@
 // Writing tensor bundles byte-compatible with TensorFlow's BundleWriter.
 #include <fstream>
 #include <future>
-#include <random>
+#include <system_error>
 
+#include "bundle_publish.hpp"
+#include "ksave/durable_files.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/crc32c.hpp"
@@ -14,10 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A sibling temporary name, unique enough for concurrent writers of the same prefix.
-fs::path temporary_for(const fs::path& final_path) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return final_path.string() + ".tempstate" + std::to_string(rng());
+// A failed file operation of a save: the stream says only that it failed; errno says why.
+[[noreturn]] void fail_saving(const fs::path& prefix, const std::string& what) {
+  throw Error("cannot save checkpoint '" + prefix.string() + "': " + what + ": " + std::system_category().message(errno));
 }
 
 }  // namespace
@@ -31,7 +32,7 @@ std::string bundle_header_bytes(int num_shards) {
 }
 
 struct BundleWriter::Shard {
-  fs::path final_path, temp_path;
+  fs::path temp_path;
   std::ofstream out;
   std::int64_t offset = 0;
 };
@@ -39,23 +40,25 @@ struct BundleWriter::Shard {
 BundleWriter::BundleWriter(fs::path prefix, int num_shards) : prefix_(std::move(prefix)), num_shards_(num_shards) {
   if (num_shards < 1) throw Error("a checkpoint needs at least one shard, got " + std::to_string(num_shards));
   if (!prefix_.parent_path().empty()) fs::create_directories(prefix_.parent_path());
+  lock_ = std::make_unique<SaveLock>(prefix_);
+  temporary_ = lock_->temporary();
   for (int i = 0; i < num_shards; ++i) {
     auto shard = std::make_unique<Shard>();
-    shard->final_path = shard_path(prefix_, i, num_shards);
-    shard->temp_path = temporary_for(shard->final_path);
+    shard->temp_path = shard_path(temporary_, i, num_shards);
     shard->out.open(shard->temp_path, std::ios::binary | std::ios::trunc);
-    if (!shard->out) throw Error("cannot create '" + shard->temp_path.string() + "' to write checkpoint '" + prefix_.string() + "'");
+    if (!shard->out) fail_saving(prefix_, "cannot create '" + shard->temp_path.string() + "'");
     shards_.push_back(std::move(shard));
   }
 }
 
 BundleWriter::~BundleWriter() {
   if (finished_) return;
+  std::error_code ec;
   for (auto& shard : shards_) {
     shard->out.close();
-    std::error_code ec;
     fs::remove(shard->temp_path, ec);
   }
+  fs::remove(index_path(temporary_), ec);
 }
 
 void BundleWriter::add(const std::string& key, const Tensor& value, int shard_id) {
@@ -94,7 +97,7 @@ void BundleWriter::add(const std::string& key, const Tensor& value, int shard_id
       crc = crc32c::value(bytes, static_cast<std::size_t>(size));
     }
   }
-  if (!shard.out) throw Error("cannot write tensor '" + key + "' to '" + shard.temp_path.string() + "' (disk full?)");
+  if (!shard.out) fail_saving(prefix_, "cannot write tensor '" + key + "' to '" + shard.temp_path.string() + "'");
   entry.set_size(size);
   entry.set_crc32c(crc32c::mask(crc));
   shard.offset += size;
@@ -110,20 +113,18 @@ void BundleWriter::finish() {
   for (auto& shard : shards_) {
     shard->out.flush();
     shard->out.close();
-    if (!shard->out) throw Error("cannot write '" + shard->temp_path.string() + "' (disk full?)");
+    if (!shard->out) fail_saving(prefix_, "cannot write '" + shard->temp_path.string() + "'");
   }
-  const fs::path index = index_path(prefix_);
-  const fs::path index_temp = temporary_for(index);
   try {
-    write_table(index_temp, table);
-    for (auto& shard : shards_) fs::rename(shard->temp_path, shard->final_path);
-    fs::rename(index_temp, index);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(index_temp, ec);
-    throw;
+    write_table(index_path(temporary_), table);
+  } catch (const Error& e) {
+    throw Error("cannot save checkpoint '" + prefix_.string() + "': " + e.what());
   }
+  for (auto& shard : shards_) sync_tree(shard->temp_path);
+  sync_tree(index_path(temporary_));
+  publish_bundle(*lock_, temporary_, num_shards_);
   finished_ = true;
+  lock_.reset();
 }
 
 }  // namespace ksave::tf

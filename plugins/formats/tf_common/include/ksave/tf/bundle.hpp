@@ -11,6 +11,10 @@
 #include "ksave/tensor.hpp"
 #include "ksave_tf_bundle.pb.h"
 
+namespace ksave {
+class SaveLock;  // ksave/durable_files.hpp
+}
+
 namespace ksave::tf {
 
 // TensorFlow's DataType number for a ksave dtype, and back (throws naming the unsupported type).
@@ -26,9 +30,12 @@ std::filesystem::path index_path(const std::filesystem::path& prefix);
 class BundleReader {
  public:
   // Reads and checks the index (table checksums, header version); data shards are opened on use.
+  // Reads the backup of a publish interrupted mid-swap where there is one (bundle_publish.hpp).
   explicit BundleReader(std::filesystem::path prefix);
 
   const std::filesystem::path& prefix() const { return prefix_; }
+  // The prefix whose files are read: prefix(), or the backup of an interrupted publish.
+  const std::filesystem::path& files_prefix() const { return files_prefix_; }
   const tfproto::BundleHeaderProto& header() const { return header_; }
   // Every tensor key in table (bytewise) order, without the header's empty key.
   const std::vector<std::string>& keys() const { return keys_; }
@@ -65,6 +72,7 @@ class BundleReader {
   Location locate(const std::string& key) const;
   std::string where(const std::string& key) const;
   std::filesystem::path prefix_;
+  std::filesystem::path files_prefix_;
   tfproto::BundleHeaderProto header_;
   std::vector<std::string> keys_;
   std::map<std::string, tfproto::BundleEntryProto> entries_;
@@ -73,8 +81,10 @@ class BundleReader {
 
 // Writes a bundle: tensors go to their shard's data file in the order they are added (TensorFlow
 // adds them in object-graph order, which only byte parity cares about); finish() writes the index
-// with the keys sorted. Files are written under temporary names and renamed at the end, data
-// shards first and the index last, so a reader never sees a new index with missing data.
+// with the keys sorted. The writer holds the prefix's SaveLock from construction to the end;
+// files are written under a temporary prefix, fsynced, and finish() puts them in place of the
+// previous bundle so that a crash at any moment leaves the old or the new bundle readable
+// (src/bundle_publish.hpp says how).
 class BundleWriter {
  public:
   explicit BundleWriter(std::filesystem::path prefix, int num_shards = 1);
@@ -89,6 +99,8 @@ class BundleWriter {
   struct Shard;
   std::filesystem::path prefix_;
   int num_shards_;
+  std::unique_ptr<SaveLock> lock_;
+  std::filesystem::path temporary_;  // the prefix the files are written under
   std::vector<std::unique_ptr<Shard>> shards_;
   std::map<std::string, tfproto::BundleEntryProto> entries_;
   bool finished_ = false;
