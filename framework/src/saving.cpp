@@ -84,9 +84,12 @@ void save_model(const Model& model, const fs::path& path, const SaveOptions& opt
 }
 
 ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
-  FormatPtr f = require_capability(detect_format(path), Capability::LoadModel, "load whole models", path);
-  CustomObjectsArgument argument(options.custom_objects);
-  return f->load_model(path, options);
+  // Format detection opens the file too: it is part of the checked read.
+  return read_checked(path, options, [&] {
+    FormatPtr f = require_capability(detect_format(path), Capability::LoadModel, "load whole models", path);
+    CustomObjectsArgument argument(options.custom_objects);
+    return f->load_model(path, options);
+  });
 }
 
 void save_weights(const Model& model, const fs::path& path, const SaveOptions& options) {
@@ -95,12 +98,14 @@ void save_weights(const Model& model, const fs::path& path, const SaveOptions& o
 }
 
 LoadStatus load_weights(Model& model, const fs::path& path, const LoadOptions& options) {
-  // A checkpoint prefix is not a file itself: "ckpt" names ckpt.index and ckpt.data-*.
-  FormatPtr f;
-  if (fs::exists(path)) f = detect_format(path);
-  else if (fs::exists(path.string() + ".index")) f = get_format("tf-checkpoint");
-  else throw Error("no weights at '" + path.string() + "' (neither a file nor a checkpoint prefix with an .index)");
-  return require_capability(f, Capability::LoadWeights, "load weights", path)->load_weights(model, path, options);
+  return read_checked(path, options, [&] {
+    // A checkpoint prefix is not a file itself: "ckpt" names ckpt.index and ckpt.data-*.
+    FormatPtr f;
+    if (fs::exists(path)) f = detect_format(path);
+    else if (fs::exists(path.string() + ".index")) f = get_format("tf-checkpoint");
+    else throw Error("no weights at '" + path.string() + "' (neither a file nor a checkpoint prefix with an .index)");
+    return require_capability(f, Capability::LoadWeights, "load weights", path)->load_weights(model, path, options);
+  });
 }
 
 void write_atomically(const fs::path& path, const std::function<void(const fs::path&)>& write) {
