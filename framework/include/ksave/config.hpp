@@ -34,7 +34,8 @@ class ConfigReader {
     return convert<T>(*v, key);
   }
   // An int or a list of ints (Keras accepts `kernel_size=3` and `kernel_size=[3, 3]`), expanded
-  // to `rank` entries.
+  // to `rank` entries; always `rank` entries: a missing or null key with a fallback of another
+  // length (e.g. {}) is an error naming the key.
   std::vector<std::int64_t> int_tuple(std::string_view key, std::size_t rank,
                                       std::vector<std::int64_t> fallback,
                                       std::initializer_list<std::string_view> aliases = {}) const;

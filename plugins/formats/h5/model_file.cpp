@@ -18,11 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 Json parse_json_attribute(const Node& node, const std::string& name, const std::string& text) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
-    throw Error("attribute '" + name + "' of " + node.location().describe() + " is not valid JSON: " + e.what());
-  }
+  return parse_json(text, "attribute '" + name + "' of " + node.location().describe());
 }
 
 // Python's json.dumps escapes every non-ASCII character (what Keras stores as ASCII strings).

@@ -26,11 +26,7 @@ void print_warning(const std::string& message) { std::cerr << "ksave: warning: "
 fs::path inside(const fs::path& archive, const char* entry) { return archive / entry; }
 
 Json parse_entry(const ZipReader& zip, const char* entry, const std::vector<char>& bytes) {
-  try {
-    return Json::parse(bytes.begin(), bytes.end());
-  } catch (const Json::exception& e) {
-    throw Error("'" + inside(zip.path(), entry).string() + "' is not valid JSON: " + e.what());
-  }
+  return parse_json(std::string_view(bytes.data(), bytes.size()), "'" + inside(zip.path(), entry).string() + "'");
 }
 
 Json read_config(const ZipReader& zip) {
