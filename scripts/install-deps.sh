@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ksave needs to build, test and benchmark, if any is missing.
+#   scripts/install-deps.sh [--fuzz]   (--fuzz: also clang and libFuzzer, for scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,9 @@ packages=(
   nlohmann-json3-dev libleveldb-dev libsnappy-dev libzip-dev libbenchmark-dev
   python3-numpy python3-h5py python3-venv
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
