@@ -25,7 +25,10 @@ LayerPtr layer_from_entry(const Json& entry) {
   try {
     return cls->as<LayerFactory>()(entry["config"]);
   } catch (const Error& e) {
-    std::string name = entry["config"].is_object() ? entry["config"].value("name", "") : "";
+    // The name only when it is a string: the Error may be about a name of another type.
+    const Json& config = entry["config"];
+    const bool named = config.is_object() && config.contains("name") && config["name"].is_string();
+    const std::string name = named ? config["name"].get<std::string>() : "";
     if (name.empty() || std::string(e.what()).find("'" + name + "'") != std::string::npos) throw;
     throw Error("layer '" + name + "' (" + class_name + "): " + e.what());
   }

@@ -12,7 +12,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+std::string quoted(const fs::path& path) {
+  std::string out = "'";  // built by appending (GCC 12 -Wrestrict false positive on "'" + string)
+  out += path.string();
+  out += "'";
+  return out;
+}
 
 // The whole file, or the reason it cannot be read.
 std::string read_text(const fs::path& path) {

@@ -242,7 +242,8 @@ BOOST_AUTO_TEST_CASE(hostile_savedmodels_are_refused) {
                                              tfproto::NodeDef& call = *f.add_node_def();
                                              call.set_name("calls_itself");
                                              call.set_op("PartitionedCall");
-                                             call.add_input(mul.input(0));
+                                             // Every argument of the function, passed on as it got them.
+                                             for (const auto& arg : f.signature().input_arg()) call.add_input(arg.name());
                                              (*call.mutable_attr())["f"].mutable_func()->set_name(f.signature().name());
                                              mul.set_input(0, "calls_itself:output:0");
                                            }),
