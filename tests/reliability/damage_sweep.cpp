@@ -167,7 +167,10 @@ void run_command(const std::vector<std::string>& argv, const std::string& recipe
   const fs::path log = fresh_folder("damage-command-log") / "stderr";
   ChildProcess command(argv, {}, log);
   const int status = command.wait();
-  if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1)) return;
+  if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1)) {
+    ++(WEXITSTATUS(status) == 0 ? out.ok : out.refused);  // the command's exit status for an error is 1
+    return;
+  }
   ++out.crashed;
   out.findings.push_back(recipe + ": `ksave " + argv[1] + "` ended with " + describe_status(status) + ": " + command.error_output());
 }
