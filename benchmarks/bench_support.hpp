@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "ksave/json.hpp"
+#include "ksave/model.hpp"
+#include "ksave/ops.hpp"
+#include "ksave/serialization.hpp"
 #include "ksave/tensor.hpp"
 
 namespace bench {
@@ -24,6 +27,26 @@ inline ksave::Tensor pseudo_random(ksave::Shape shape, unsigned salt, float scal
     x = (static_cast<float>(s % 20000) / 10000.f - 1.f) * scale;
   }
   return ksave::Tensor::from_vector<float>(v, std::move(shape));
+}
+
+// An MLP of these layer sizes (relu, softmax last) with small deterministic weights, so softmax
+// and the loss stay in range, as glorot initialization would give.
+inline ksave::ModelPtr mlp(const std::vector<ksave::Dim>& sizes) {
+  std::vector<ksave::LayerPtr> layers{ksave::Input({sizes[0]}).layer()};
+  for (std::size_t i = 1; i < sizes.size(); ++i)
+    layers.push_back(ksave::make_layer("Dense", {{"units", sizes[i]}, {"activation", i + 1 == sizes.size() ? "softmax" : "relu"}}));
+  auto model = std::make_shared<ksave::Sequential>(layers);
+  unsigned salt = 1;
+  // Small weights (as glorot would give) so softmax and the loss stay in range.
+  for (const auto& v : model->weights()) v->assign(ksave::ops::mul(pseudo_random(v->shape(), salt++), 0.05));
+  return model;
+}
+
+// One-hot rows of `classes` classes, class (7 i) mod classes for row i.
+inline ksave::Tensor one_hot_labels(ksave::Dim rows, ksave::Dim classes) {
+  ksave::Tensor y(ksave::DType::Float32, {rows, classes});
+  for (ksave::Dim i = 0; i < rows; ++i) y.data<float>()[i * classes + (i * 7) % classes] = 1.f;
+  return y;
 }
 
 // The fastest of `repeats` runs, in milliseconds (the least disturbed by a shared machine).

@@ -21,22 +21,8 @@ using namespace ksave;
 
 using bench::pseudo_random;
 
-ModelPtr mlp(const std::vector<Dim>& sizes) {
-  std::vector<LayerPtr> layers{Input({sizes[0]}).layer()};
-  for (std::size_t i = 1; i < sizes.size(); ++i)
-    layers.push_back(make_layer("Dense", {{"units", sizes[i]}, {"activation", i + 1 == sizes.size() ? "softmax" : "relu"}}));
-  auto model = std::make_shared<Sequential>(layers);
-  unsigned salt = 1;
-  // Small weights (as glorot would give) so softmax and the loss stay in range.
-  for (const auto& v : model->weights()) v->assign(ops::mul(pseudo_random(v->shape(), salt++), 0.05));
-  return model;
-}
-
-Tensor one_hot_labels(Dim rows, Dim classes) {
-  Tensor y(DType::Float32, {rows, classes});
-  for (Dim i = 0; i < rows; ++i) y.data<float>()[i * classes + (i * 7) % classes] = 1.f;
-  return y;
-}
+using bench::mlp;
+using bench::one_hot_labels;
 
 void BM_PredictMLP_784_512_512_10(benchmark::State& state) {
   auto model = mlp({784, 512, 512, 10});

@@ -127,6 +127,8 @@ ModelPtr load_trusted_model_and_weights(const fs::path& model_path, const std::s
     throw Error("no weights: '" + model_path.string() + "' is an architecture only (give its weights with --weights W)");
   LoadOptions options;
   options.compile = compile;
+  // Initializers wait for the weights file too (an architecture JSON has no values of its own).
+  DeferredInitialization deferred;
   ModelPtr model = about_file(model_path.string(), [&] { return load_model(model_path, options); });
   if (!weights.empty()) {
     about_file(weights, [&] {

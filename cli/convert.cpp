@@ -10,18 +10,33 @@ namespace {
 
 int run(const Args& args);
 
-const Command kConvert{"convert", "convert SRC DST [--to h5|keras|savedmodel|tf-checkpoint|json] [--weights W]",
+const Command kConvert{"convert", "convert SRC DST [--to h5|keras|savedmodel|tf-checkpoint|json|onnx] [--weights W] [--option KEY=VALUE ...]",
                        "Writes the model in SRC (with the weights in W, if given) to DST in another format.", run};
 
 std::string target_format(const std::string& to, const std::filesystem::path& dst) {
   return to.empty() ? format_for_model_path(dst) : to;
 }
 
+// --option KEY=VALUE, repeated: the target format's own options. VALUE is read as JSON when it
+// is JSON (17, true, "auto") and as a string otherwise.
+Json format_options(const std::vector<std::string>& given) {
+  Json options = Json::object();
+  for (const std::string& option : given) {
+    const auto equals = option.find('=');
+    if (equals == std::string::npos || equals == 0)
+      throw CommandLineError("--option takes KEY=VALUE, found '" + option + "'");
+    const std::string value = option.substr(equals + 1);
+    options[option.substr(0, equals)] = Json::accept(value) ? Json::parse(value) : Json(value);
+  }
+  return options;
+}
+
 int run(const Args& args) {
   po::options_description visible("options");
   visible.add_options()
-      ("to", po::value<std::string>()->default_value(""), "target format (default: from DST's extension: .h5 → h5, .keras → keras (Keras 3 zip), .json → json, else savedmodel)")
-      ("weights", po::value<std::string>()->default_value(""), "weights for SRC (when SRC is an architecture JSON)");
+      ("to", po::value<std::string>()->default_value(""), "target format (default: from DST's extension: .h5 → h5, .keras → keras (Keras 3 zip), .json → json, an extension that names a format (.onnx) → that format, else savedmodel)")
+      ("weights", po::value<std::string>()->default_value(""), "weights for SRC (when SRC is an architecture JSON)")
+      ("option", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE: an option of the target format (onnx: opset=13..17, external_data=true|false|auto)");
   po::options_description hidden;
   hidden.add_options()("SRC", po::value<std::string>())("DST", po::value<std::string>());
   po::positional_options_description positional;
@@ -39,6 +54,7 @@ int run(const Args& args) {
   ModelPtr model = load_model_and_weights(src, vm["weights"].as<std::string>(), holds_weights(*target), true);
   SaveOptions options;
   options.format = target->name();
+  if (vm.count("option")) options.format_options = format_options(vm["option"].as<std::vector<std::string>>());
   if (target->can(Capability::SaveModel)) {
     save_model(*model, dst, options);
   } else if (target->can(Capability::SaveWeights)) {

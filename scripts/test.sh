@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite under CTest.
 # Shared data is read from ../shared (or $KSAVE_FIXTURES / $KSAVE_ORACLE); tests that need it
-# skip with a message when it is absent. The interop tests run real TensorFlow/Keras from the
-# Python environment that scripts/python-env.sh creates once in the build folder.
+# are reported skipped when it is absent, and fail under CI=true. The interop tests run real
+# TensorFlow/Keras from the Python environment that scripts/python-env.sh creates once in the
+# build folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

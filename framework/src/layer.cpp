@@ -125,6 +125,7 @@ void Layer::build(const std::vector<Shape>& input_shapes) {
   NameScope scope(name_, NameScope::kIfNotInnermost);
   build_impl(input_shapes);
   built_ = true;
+  build_input_shapes_ = input_shapes;
 }
 
 void Layer::build_impl(const std::vector<Shape>&) {}
@@ -186,7 +187,10 @@ Json Layer::get_config() const {
 // ---- weights ----
 
 VariablePtr Layer::add_weight(const WeightSpec& spec) {
-  Tensor value = spec.initializer ? (*spec.initializer)(spec.shape, spec.dtype) : Tensor(spec.dtype, spec.shape);
+  // During a load the initializer waits: the file will most likely supply the value.
+  DeferredInitialization* deferred = spec.initializer ? DeferredInitialization::active() : nullptr;
+  Tensor value = spec.initializer && !deferred ? (*spec.initializer)(spec.shape, spec.dtype)
+                                               : Tensor(spec.dtype, spec.shape);
   if (value.shape() != spec.shape || value.dtype() != spec.dtype)
     throw Error("layer '" + name_ + "': initializer of weight '" + spec.name + "' gave " +
                 std::string(dtype_name(value.dtype())) + " " + shape_to_string(value.shape()) + ", expected " +
@@ -194,6 +198,10 @@ VariablePtr Layer::add_weight(const WeightSpec& spec) {
   auto var = std::make_shared<Variable>(NameScope::variable_name(name_, spec.name), value, spec.trainable);
   var->regularizer = spec.regularizer;
   var->constraint = spec.constraint;
+  if (deferred) {
+    var->defer_initialization(spec.initializer);
+    deferred->add(var);
+  }
   track_variable(spec.name, var);
   return var;
 }
@@ -255,7 +263,21 @@ std::vector<VariablePtr> Layer::non_trainable_weights() const {
 }
 
 std::vector<VariablePtr> Layer::weights() const {
-  auto out = trainable_weights();
+  std::vector<VariablePtr> out;
+  if (lists_weights_by_sublayer()) {
+    // Keras's Model.weights: each tracked layer's weights in turn, then the model's own.
+    for (const auto& [_, l] : layers_) {
+      auto w = l->weights();
+      out.insert(out.end(), w.begin(), w.end());
+    }
+    for (const auto& [_, v] : vars_)
+      if (v->trainable()) out.push_back(v);
+    for (const auto& [_, v] : vars_)
+      if (!v->trainable()) out.push_back(v);
+    return dedup(std::move(out));
+  }
+  // Keras's Layer.weights: every trainable weight first, then the non-trainable ones.
+  out = trainable_weights();
   auto nt = non_trainable_weights();
   out.insert(out.end(), nt.begin(), nt.end());
   return dedup(std::move(out));

@@ -2,7 +2,9 @@
 
 #include <sstream>
 
+#include "concat_outputs.hpp"
 #include "ksave/optimizer.hpp"
+#include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
 
 namespace ksave {
@@ -99,13 +101,7 @@ Tensors Model::predict(const Tensors& inputs, std::int64_t batch_size) {
     for (const auto& t : inputs) batch.push_back(t.slice_rows(begin, end));
     parts.push_back(predict_on_batch(batch));
   }
-  Tensors out;
-  for (std::size_t k = 0; k < parts[0].size(); ++k) {
-    std::vector<Tensor> pieces;
-    for (const auto& p : parts) pieces.push_back(p[k]);
-    out.push_back(concat_rows(pieces));
-  }
-  return out;
+  return detail::concat_outputs(parts);
 }
 
 Tensor Model::predict(const Tensor& input, std::int64_t batch_size) {
@@ -122,7 +118,10 @@ std::string Model::summary() const {
 }
 
 std::string Model::to_json(int indent) const {
-  Json j = serialize(*this);
+  // The model itself is written as {"class_name", "config"}, its layers as serialize() writes them.
+  Json j = Json::object();
+  j["class_name"] = Registry::global().registered_name_for(Kind::Layer, class_name());
+  j["config"] = get_config();
   j["keras_version"] = kKerasVersion;
   j["backend"] = kBackend;
   return j.dump(indent);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ksave/registry.hpp"
+#include "ksave/serialization.hpp"
 
 namespace ksave {
 
@@ -93,11 +94,30 @@ Pointer build(Kind kind, const Json& value) {
   return object;
 }
 
+// The module tf-keras 2.21 names for a built-in object of this kind.
+const char* keras_module(Kind kind) {
+  switch (kind) {
+    case Kind::Initializer: return "keras.initializers";
+    case Kind::Regularizer: return "keras.regularizers";
+    case Kind::Constraint: return "keras.constraints";
+    default: return "keras";
+  }
+}
+
+// tf-keras 2.21's serialize_keras_object: {"module", "class_name", "config", "registered_name"};
+// an object registered under a package has no module and its "Package>Name" as registered_name.
 template <typename Object>
 Json serialize_object(Kind kind, const std::shared_ptr<Object>& object) {
   if (!object) return nullptr;
-  return {{"class_name", serialized_name(kind, object->class_name())},
-          {"config", object->get_config()}};
+  if (current_config_dialect() == ConfigDialect::SavedModel)
+    return {{"class_name", serialized_name(kind, object->class_name())}, {"config", object->get_config()}};
+  const auto origin = Registry::global().origin_of(kind, object->class_name());
+  Json out = Json::object();
+  out["module"] = origin == Registry::Origin::Keras ? Json(keras_module(kind)) : Json();
+  out["class_name"] = object->class_name();
+  out["config"] = object->get_config();
+  out["registered_name"] = origin == Registry::Origin::Keras ? Json() : Json(serialized_name(kind, object->class_name()));
+  return out;
 }
 
 }  // namespace
@@ -126,7 +146,12 @@ ConstraintPtr get_constraint(const Json& value) {
 }
 
 Json serialize(const Activation& activation) {
-  return activation.name.empty() ? Json("linear") : Json(activation.name);
+  if (activation.name.empty()) return "linear";
+  // Keras's own activations by name; any other function (registered under a package or given in
+  // custom_objects) as tf-keras 2.21 writes a function.
+  const ClassRef entry = Registry::global().find_registered(Kind::Activation, activation.name);
+  if ((entry && entry->package.empty()) || current_config_dialect() == ConfigDialect::SavedModel) return activation.name;
+  return {{"module", "builtins"}, {"class_name", "function"}, {"config", activation.name}, {"registered_name", "function"}};
 }
 
 Json serialize(const InitializerPtr& initializer) {

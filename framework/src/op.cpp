@@ -13,6 +13,14 @@ thread_local std::vector<OpObserver*> t_observers;
 ObserverScope::ObserverScope(OpObserver& observer) { t_observers.push_back(&observer); }
 ObserverScope::~ObserverScope() { t_observers.pop_back(); }
 
+bool ops_observed() { return !t_observers.empty(); }
+
+bool fused_ops_allowed() {
+  for (const OpObserver* observer : t_observers)
+    if (observer->wants_primitive_ops()) return false;
+  return true;
+}
+
 const OpDef& find_op(const std::string& name) {
   ClassRef entry = Registry::global().find_registered(Kind::Op, name);
   if (!entry) throw Error("unknown op '" + name + "' (no plugin registers it)");

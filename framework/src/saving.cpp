@@ -4,6 +4,7 @@
 
 #include "ksave/durable_files.hpp"
 
+#include "ksave/collectives.hpp"
 #include "ksave/registry.hpp"
 
 namespace ksave {
@@ -67,6 +68,9 @@ std::string format_for_model_path(const fs::path& path) {
   // tf.keras saved under that name are still recognized by content on load.
   if (ext == ".keras") return "keras";
   if (ext == ".json") return "json";
+  // An extension that names a registered format picks it (".onnx" → "onnx"): a format plugin
+  // gets its own paths without the core knowing it.
+  if (ext.size() > 1 && Registry::global().find_registered(Kind::Format, ext.substr(1))) return ext.substr(1);
   return "savedmodel";
 }
 
@@ -80,7 +84,9 @@ std::string format_for_weights_path(const fs::path& path) {
 
 void save_model(const Model& model, const fs::path& path, const SaveOptions& options) {
   std::string name = options.format.empty() ? format_for_model_path(path) : options.format;
-  require_capability(get_format(name), Capability::SaveModel, "save whole models", path)->save_model(model, path, options);
+  FormatPtr f = require_capability(get_format(name), Capability::SaveModel, "save whole models", path);
+  // Under a multi-process CollectiveScope every rank calls this; rank 0 writes the file.
+  run_on_chief("saving '" + path.string() + "' (" + f->name() + ")", [&] { f->save_model(model, path, options); });
 }
 
 ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
@@ -88,13 +94,21 @@ ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
   return read_checked(path, options, [&] {
     FormatPtr f = require_capability(detect_format(path), Capability::LoadModel, "load whole models", path);
     CustomObjectsArgument argument(options.custom_objects);
+    // The file supplies the weights: no initializer runs for the ones it holds.
+    DeferredInitialization deferred;
     return f->load_model(path, options);
   });
 }
 
 void save_weights(const Model& model, const fs::path& path, const SaveOptions& options) {
   std::string name = options.format.empty() ? format_for_weights_path(path) : options.format;
-  require_capability(get_format(name), Capability::SaveWeights, "save weights", path)->save_weights(model, path, options);
+  FormatPtr f = require_capability(get_format(name), Capability::SaveWeights, "save weights", path);
+  // Under a multi-process CollectiveScope every rank calls this: a format that writes shards
+  // does its own collective work; any other is written by rank 0.
+  if (f->can(Capability::ShardedSaveWeights) && current_multi_process_collectives())
+    f->save_weights(model, path, options);
+  else
+    run_on_chief("saving weights '" + path.string() + "' (" + f->name() + ")", [&] { f->save_weights(model, path, options); });
 }
 
 LoadStatus load_weights(Model& model, const fs::path& path, const LoadOptions& options) {

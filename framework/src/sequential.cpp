@@ -65,7 +65,7 @@ void Sequential::add(const LayerPtr& layer) {
       throw Error("Sequential '" + name() + "': layer '" + layer->name() + "' has " + std::to_string(out.size()) +
                   " outputs; every layer of a Sequential model must have one");
     outputs_ = out;
-    set_built(true);
+    set_built(true, std::vector<Shape>{inputs_.at(0).shape()});
   }
 }
 

@@ -1,10 +1,10 @@
 // Model.summary(): Keras's table, in the layout of the guide (tf.keras 2.6).
-#include <functional>
 #include <map>
 #include <ostream>
 #include <set>
 
 #include "ksave/model.hpp"
+#include "network_nodes.hpp"
 
 namespace ksave {
 namespace {
@@ -46,42 +46,6 @@ std::string output_shape_text(const Layer& layer) {
   return text + (as_list ? "]" : "");
 }
 
-// The calls that belong to a graph model, with their depths as Keras computes them (outputs at
-// 0, each call one deeper than its consumers, a layer at the largest depth of its calls). Only
-// these calls count for the layout and the "Connected to" column: a layer also called in
-// another model (a shared pretrained layer, a nested model's own call 0) must not change them.
-//
-// Fix (summary): the first version counted every call of every layer, in any graph, and used
-// column ends 33/55/67 for the connected layout where Keras has int(98 * [.33, .55, .67]).
-std::map<const Node*, int> network_node_depths(const Model& model) {
-  std::set<const Node*> stops;
-  for (const auto& t : model.inputs()) stops.insert(t.node().get());
-  std::vector<const Node*> post_order;
-  std::set<const Node*> visited;
-  // Depth-first from the outputs, inputs first (the order Keras's _build_map gives).
-  std::function<void(const Node*)> visit = [&](const Node* node) {
-    if (!visited.insert(node).second) return;
-    if (!stops.count(node))
-      for (const auto& in : node->inputs) visit(in.node().get());
-    post_order.push_back(node);
-  };
-  for (const auto& t : model.outputs()) visit(t.node().get());
-  std::map<const Node*, int> depth;
-  std::map<const Layer*, int> layer_depth;
-  for (auto it = post_order.rbegin(); it != post_order.rend(); ++it) {
-    const Node* node = *it;
-    int d = std::max(depth[node], layer_depth[node->layer.get()]);
-    layer_depth[node->layer.get()] = d;
-    depth[node] = d;
-    if (!stops.count(node))
-      for (const auto& in : node->inputs) {
-        int& parent = depth[in.node().get()];
-        parent = std::max(parent, d + 1);
-      }
-  }
-  return depth;
-}
-
 // Keras's rule: the simple layout unless a depth holds several calls, a call has several
 // inputs, or a layer is called more than once in the model. Sequential and subclassed models
 // always get the simple one.
@@ -103,6 +67,7 @@ void Model::summary(std::ostream& out) const {
   bool simple = sequential_like(*this, network);
   std::size_t width = simple ? 65 : 98;
   // Keras's positions: int(line_length * p) for p in [.45, .85, 1.] or [.33, .55, .67, 1.].
+  // Fix (summary): the first version used column ends 33/55/67 for the connected layout.
   std::vector<std::size_t> ends = simple ? std::vector<std::size_t>{29, 55, 65}
                                          : std::vector<std::size_t>{32, 53, 65, 98};
   std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};

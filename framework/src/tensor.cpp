@@ -6,6 +6,7 @@
 #include <limits>
 #include <new>
 
+#include "buffers.hpp"
 #include "half.hpp"
 
 namespace ksave {
@@ -13,18 +14,15 @@ namespace ksave {
 // ---- Storage ----
 
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
-  auto s = std::make_shared<Storage>();
-  constexpr std::size_t kAlign = 64;
-  if (bytes > std::numeric_limits<std::size_t>::max() - kAlign)
-    throw Error("cannot allocate " + std::to_string(bytes) + " bytes for a tensor");
-  std::size_t rounded = (std::max<std::size_t>(bytes, 1) + kAlign - 1) / kAlign * kAlign;
-  void* p = std::aligned_alloc(kAlign, rounded);
-  if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for a tensor");
-  std::memset(p, 0, rounded);
-  s->data_ = p;
-  s->bytes_ = bytes;
-  s->owner_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
-  return s;
+  std::shared_ptr<void> buffer = detail::zeroed_buffer(bytes);
+  void* data = buffer.get();
+  return wrap(data, bytes, std::move(buffer));
+}
+
+std::shared_ptr<Storage> Storage::allocate_for_overwrite(std::size_t bytes) {
+  std::shared_ptr<void> buffer = detail::recycled_buffer(bytes);
+  void* data = buffer.get();
+  return wrap(data, bytes, std::move(buffer));
 }
 
 std::shared_ptr<Storage> Storage::strings(std::size_t count) {

@@ -130,6 +130,12 @@ std::string Registry::registered_name_for(Kind kind, const std::string& class_na
   return class_name;
 }
 
+Registry::Origin Registry::origin_of(Kind kind, const std::string& class_name) const {
+  if (registered_name_for(kind, class_name) != class_name) return Origin::Package;
+  const ClassRef entry = find_registered(kind, class_name);
+  return entry && entry->package.empty() ? Origin::Keras : Origin::Custom;
+}
+
 std::vector<ClassRef> Registry::entries(Kind kind) const {
   loader_->load_default_plugins();
   std::shared_lock lock(mutex_);

@@ -18,12 +18,14 @@ std::string shell_quoted(const std::string& arg) {
   return out + "'";
 }
 
-std::string read_file(const std::filesystem::path& path) {
+}  // namespace
+
+std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-}  // namespace
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::vector<std::string> CliResult::err_lines() const {
   std::vector<std::string> lines;
@@ -45,8 +47,8 @@ CliResult run_ksave(const std::vector<std::string>& args) {
   const int raw = std::system(command.c_str());
   CliResult result;
   result.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  result.out = read_file(dir / "out");
-  result.err = read_file(dir / "err");
+  result.out = read_text(dir / "out");
+  result.err = read_text(dir / "err");
   BOOST_TEST_MESSAGE("$ " << shown << " → exit " << result.status);
   return result;
 }

@@ -136,9 +136,11 @@ BOOST_AUTO_TEST_CASE(functional_config_has_the_tf_keras_layout) {
   Json expected = Json::parse(R"({
     "name": "model", "trainable": true,
     "layers": [
-      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 32], "dtype": "float32",
-        "sparse": false, "ragged": false, "name": "input_1"}, "name": "input_1", "inbound_nodes": []},
-      {"class_name": "Dense", "name": "dense", "inbound_nodes": [[["input_1", 0, 0, {}]]]}],
+      {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_input_shape": [null, 32],
+        "dtype": "float32", "sparse": false, "ragged": false, "name": "input_1", "optional": false},
+        "registered_name": null, "name": "input_1", "inbound_nodes": []},
+      {"module": "keras.layers", "class_name": "Dense", "registered_name": null,
+       "build_config": {"input_shape": [null, 32]}, "name": "dense", "inbound_nodes": [[["input_1", 0, 0, {}]]]}],
     "input_layers": [["input_1", 0, 0]], "output_layers": [["dense", 0, 0]]})");
   // The Dense config itself is the Dense plugin's business; the structure around it is checked.
   Json dense_config = config["layers"][1]["config"];

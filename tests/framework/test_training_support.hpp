@@ -31,6 +31,7 @@ class PlainDescent : public Optimizer {
     iterations_->assign(Tensor::scalar<std::int64_t>(static_cast<std::int64_t>(iterations_->value().item()) + 1));
   }
   VariablePtr iterations() const override { return iterations_; }
+  std::optional<double> learning_rate() const override { return lr_; }
   std::vector<std::pair<std::string, VariablePtr>> slots(const Variable&) const override { return {}; }
   void build(const std::vector<VariablePtr>&) override {}
   std::vector<VariablePtr> variables() const override { return {iterations_}; }
@@ -97,7 +98,5 @@ inline void expect_error(const std::function<void()>& f, const std::string& frag
     BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos, e.what());
   }
 }
-
-inline bool has_class(Kind kind, const std::string& name) { return Registry::global().resolve(kind, name) != nullptr; }
 
 }  // namespace training_test

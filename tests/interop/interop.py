@@ -139,7 +139,9 @@ class Report:
     the README table (tests/interop/summarize.py)."""
 
     def __init__(self, name):
-        self.path = os.path.join(case_dir("reports"), f"{name}.json")
+        # One file per CTest shard: the shards of a suite run at the same time.
+        shard = os.environ.get("KSAVE_INTEROP_SHARD", "").replace("/", "-of-")
+        self.path = os.path.join(case_dir("reports"), f"{name}{'-' + shard if shard else ''}.json")
         self.rows = []
 
     def add(self, family, fmt, direction, check, worst=0.0):

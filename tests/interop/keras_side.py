@@ -38,7 +38,7 @@ def make_targets(model, case, rng, rows, x):
     """Targets shaped like the model's outputs: one-hot rows for categorical losses."""
     shapes = output_shapes(model)
     if shapes is None:  # subclassed: shapes from a prediction
-        shapes = [tuple(p.shape[1:]) for p in as_list(model.predict(x, verbose=0))]
+        shapes = [tuple(p.shape[1:]) for p in as_list(model.predict(x if len(x) > 1 else x[0], verbose=0))]
     losses = case.loss if isinstance(case.loss, list) else [case.loss] * len(shapes)
     targets = []
     for shape, loss in zip(shapes, losses):
@@ -87,6 +87,14 @@ def train(model, batches):
     return losses, weights
 
 
+def reset_states(model):
+    """Zero the states of a stateful model's recurrent layers (Keras 3's Sequential has no
+    reset_states of its own; its layers do)."""
+    for layer in model.layers:
+        if getattr(layer, "stateful", False) and hasattr(layer, "reset_states"):
+            layer.reset_states()
+
+
 def predict(model, x):
     return [np.asarray(p) for p in as_list(model.predict(x if len(x) > 1 else x[0], verbose=0, batch_size=32))]
 
@@ -110,3 +118,24 @@ def assert_same_training(actual, expected, what, rtol=1e-5, atol=1e-6):
     for k, (aw, ew) in enumerate(zip(a_weights, e_weights)):
         worst = max(worst, interop.assert_all_close(aw, ew, f"{what}: weights after step {k}", rtol, atol))
     return worst
+
+
+def assert_resumes(actual, continued, own_resume, what, rtol=1e-5, atol=1e-6):
+    """Training resumed from a file must match the writer's own continuation (`continued`: what
+    the writer computed next without saving). Where the format itself loses state for Keras too
+    (tf-keras's .h5 has no Nadam u_product; its SavedModel loader leaves OptimizerV2 slots
+    unrestored), the reference is the reading library resuming a file of that state it wrote
+    itself: `own_resume()` computes it. Returns (largest difference, which reference matched)."""
+    try:
+        return assert_same_training(actual, continued, what + " vs the writer's continuation", rtol, atol), "continuation"
+    except AssertionError as first:
+        reference = own_resume()
+        if reference is None:
+            raise first
+        try:
+            assert_same_training(reference, continued, "own resume", rtol, atol)
+        except AssertionError:
+            # The format loses state for Keras itself: the reader must do what Keras does.
+            return assert_same_training(actual, reference, what + " vs Keras resuming its own file", rtol, atol), \
+                "Keras's own resume (the format loses state)"
+        raise first

@@ -13,6 +13,7 @@
 // recorded tensor alive, so a storage address is never reused while the tape exists.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -49,6 +50,13 @@ class GradientTape : public OpObserver {
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources);
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<VariablePtr>& variables);
 
+  // Called once per source as soon as the backward walk has passed every use of it, so its
+  // gradient is final (undefined when the target does not depend on it): data-parallel training
+  // starts reducing those gradients while the walk goes on (Horovod's and DDP's overlap).
+  using GradientReady = std::function<void(std::size_t source, const Tensor& gradient)>;
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<VariablePtr>& variables,
+                               const GradientReady& on_ready);
+
   // Number of op calls recorded so far.
   std::size_t size() const;
 
@@ -60,6 +68,8 @@ class GradientTape : public OpObserver {
   std::unique_ptr<Graph> graph_;
   bool recording_ = true;
   std::optional<ObserverScope> scope_;
+  std::vector<Tensor> gradient_impl(const Tensor& target, const std::vector<Tensor>& sources,
+                                    const GradientReady* on_ready);
 };
 
 }  // namespace ksave

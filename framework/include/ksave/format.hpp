@@ -19,6 +19,9 @@ struct SaveOptions {
   bool include_optimizer = true;   // Keras's include_optimizer
   bool save_traces = true;         // SavedModel: keep traced functions
   bool overwrite = true;
+  // Options only one format understands, by key (onnx: {"opset": 15, "external_data": true}).
+  // A format refuses keys it does not know.
+  Json format_options = Json::object();
 };
 
 struct LoadOptions {
@@ -49,7 +52,9 @@ struct LoadStatus {
   bool partial_ok = false;
 };
 
-enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect, LoadFunctions };
+// ShardedSaveWeights: under a multi-process CollectiveScope (collectives.hpp) every rank calls
+// save_weights and the format writes one shard per rank; other formats are written by rank 0.
+enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect, LoadFunctions, ShardedSaveWeights };
 
 class Format {
  public:

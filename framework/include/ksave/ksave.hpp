@@ -14,3 +14,4 @@
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
 #include "ksave/tensor.hpp"
+#include "ksave/threads.hpp"

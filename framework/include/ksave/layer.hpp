@@ -61,6 +61,9 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   bool built() const { return built_; }
   // Shape given through batch_input_shape/input_shape, with the batch dimension.
   const std::optional<Shape>& batch_input_shape() const { return batch_input_shape_; }
+  // The input shapes of the first build (tf-keras's build_config), when the layer was built
+  // for known inputs.
+  const std::optional<std::vector<Shape>>& build_input_shapes() const { return build_input_shapes_; }
 
   // ---- calling ----
   Tensors operator()(const Tensors& inputs, const CallContext& ctx = {});
@@ -81,7 +84,7 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   // ---- weights, in Keras's order ----
   std::vector<VariablePtr> trainable_weights() const;
   std::vector<VariablePtr> non_trainable_weights() const;
-  std::vector<VariablePtr> weights() const;  // trainable first, then non-trainable
+  std::vector<VariablePtr> weights() const;  // a layer: trainable first; a model: layer by layer
   std::vector<Tensor> get_weights() const;
   // Checks the count and every shape first; on a mismatch nothing is changed.
   void set_weights(const std::vector<Tensor>& values);
@@ -150,8 +153,15 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   void track_layer(const std::string& attribute, const LayerPtr& layer);
   void track_variable(const std::string& attribute, const VariablePtr& variable);
   void untrack_layers();  // models rebuild their layer list
-  void set_built(bool built) { built_ = built; }
+  void set_built(bool built, std::optional<std::vector<Shape>> input_shapes = std::nullopt) {
+    built_ = built;
+    if (input_shapes) build_input_shapes_ = std::move(input_shapes);
+  }
   void add_loss(const Tensor& loss) { call_losses_.push_back(loss); }
+  // True for models: Keras's Model.weights lists each sublayer's weights in turn (a BatchNormalization's
+  // moving statistics stay beside its gamma and beta) where Layer.weights lists every trainable
+  // weight before the non-trainable ones.
+  virtual bool lists_weights_by_sublayer() const { return false; }
   // Layers that pass their input's mask on unchanged (Keras's supports_masking = True).
   void set_supports_masking(bool value) { supports_masking_ = value; }
 
@@ -163,6 +173,7 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   DType dtype_ = DType::Float32;
   bool built_ = false;
   std::optional<Shape> batch_input_shape_;
+  std::optional<std::vector<Shape>> build_input_shapes_;
   std::vector<std::pair<std::string, VariablePtr>> vars_;
   std::vector<std::pair<std::string, LayerPtr>> layers_;
   std::vector<std::weak_ptr<Node>> inbound_nodes_;

@@ -44,6 +44,9 @@ class Model : public Layer {
   Tensors predict(const Tensors& inputs, std::int64_t batch_size = 32);
   Tensor predict(const Tensor& input, std::int64_t batch_size = 32);
   Tensors predict_on_batch(const Tensors& inputs);
+  // Data-parallel predict: each rank predicts its slice of the rows, and every rank returns the
+  // whole result (gathered in row order). Every rank calls it with the same inputs.
+  Tensors predict(const Tensors& inputs, std::int64_t batch_size, const DataParallelStrategy& strategy);
 
   // Keras's summary table.
   void summary(std::ostream& out) const;
@@ -66,8 +69,10 @@ class Model : public Layer {
   bool compiled() const { return optimizer_ != nullptr; }
   History fit(const Tensors& x, const Tensors& y, const FitOptions& options = {});
   // `sample_weight` and `class_weight` as in FitOptions (undefined / empty: every sample weighs 1).
+  // With a strategy, every rank calls it with the same data and gets the same logs; each rank
+  // evaluates its slice of every batch of `batch_size` rows.
   Logs evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size = 32, int verbose = 0,
-                const Tensor& sample_weight = {});
+                const Tensor& sample_weight = {}, const std::shared_ptr<DataParallelStrategy>& strategy = nullptr);
   Logs train_on_batch(const Tensors& x, const Tensors& y, const Tensor& sample_weight = {},
                       const ClassWeights& class_weight = {});
   Logs test_on_batch(const Tensors& x, const Tensors& y, const Tensor& sample_weight = {});
@@ -97,6 +102,7 @@ class Model : public Layer {
   Tensors call(const Tensors& inputs, const CallContext& ctx) override;
   // Node 0 of a graph model (see create_own_nodes in layer.hpp).
   void create_own_nodes() override;
+  bool lists_weights_by_sublayer() const override { return true; }
   // Subclassed models: the layers are the tracked sublayers.
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override;
 

@@ -48,6 +48,9 @@ class OpObserver {
   virtual ~OpObserver() = default;
   virtual void on_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
                      std::span<const Tensor> outputs) = 0;
+  // True for observers that need TensorFlow's primitive ops (a graph tracer writing
+  // FunctionDefs): layers then skip their fused ops (FusedLSTM), which TensorFlow cannot run.
+  virtual bool wants_primitive_ops() const { return false; }
 };
 
 // Installs an observer on this thread for the object's lifetime (nests).
@@ -58,6 +61,12 @@ class ObserverScope {
   ObserverScope(const ObserverScope&) = delete;
   ObserverScope& operator=(const ObserverScope&) = delete;
 };
+
+// True when some observer is watching this thread's ops (a tape records, a tracer traces): fused
+// ops then keep what their gradient needs.
+bool ops_observed();
+// False while an observer that needs primitive ops is installed on this thread.
+bool fused_ops_allowed();
 
 // Looks up an op in the process registry (throws naming the op when unknown).
 const OpDef& find_op(const std::string& name);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,19 @@
 
 namespace ksave {
 
+// How the Keras >= 2.11 optimizers (tf-keras's default ones) and Keras 3's make their slots:
+// build() runs loops over the trained variables, each making one slot per list for every
+// variable, interleaved (Adam: m0, v0, m1, v1, ..., then vhat0, vhat1, ... with amsgrad).
+struct SlotList {
+  std::string slot;        // ksave's slot name, as slots() gives it ("m", "rms", ...)
+  std::string attribute;   // the Keras attribute holding the list ("_momentums", "_velocities")
+  std::string keras_name;  // the Keras variable name prefix ("m" in "Adam/m/dense/kernel:0")
+};
+struct SlotLoop {
+  std::vector<SlotList> lists;
+  bool always = false;  // tf-keras makes them even where ksave keeps no slot (SGD at momentum 0)
+};
+
 class Optimizer : public Trackable {
  public:
   virtual std::string class_name() const = 0;
@@ -23,6 +37,9 @@ class Optimizer : public Trackable {
   virtual void apply_gradients(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars) = 0;
   // int64 step counter (`iter` in tf.keras checkpoints).
   virtual VariablePtr iterations() const = 0;
+  // The learning rate the next step uses (its schedule applied), for what training logs show
+  // (TensorBoard's epoch_learning_rate); nullopt for an optimizer that has none.
+  virtual std::optional<double> learning_rate() const { return std::nullopt; }
   // Slot variables of `variable` by slot name ("m", "v", "momentum", ...), in tf.keras order.
   virtual std::vector<std::pair<std::string, VariablePtr>> slots(const Variable& variable) const = 0;
   // Creates every slot for these variables now (loaders need them before restoring values).
@@ -31,7 +48,31 @@ class Optimizer : public Trackable {
   // by kind (every variable's "m", then every variable's "v", ...), as OptimizerV2 creates them.
   virtual std::vector<VariablePtr> variables() const = 0;
   std::string trackable_kind() const override { return "optimizer"; }
+
+  // ---- the Keras >= 2.11 / Keras 3 layout (see new_optimizer_slots) ----
+  // True when the optimizer came from a Keras >= 2.11 or Keras 3 config (not an OptimizerV2 one,
+  // "is_legacy_optimizer": true or no new-style keys): formats then save its state in that layout.
+  virtual bool new_generation() const { return false; }
+  // The loops of that build(); the default, one loop over every slot in slot order.
+  virtual std::vector<SlotLoop> slot_loops() const { return {}; }
+  // Variables the Keras >= 2.11 optimizer tracks besides the counter, the learning rate and the
+  // slots, under their Keras attribute names (Nadam's "_u_product").
+  virtual std::vector<TrackableChild> new_generation_extras() const { return {}; }
+  // The trained variables the optimizer was built for, in build() order (empty before).
+  virtual std::vector<VariablePtr> built_for() const { return {}; }
 };
+
+// One slot of the Keras >= 2.11 / Keras 3 variable list, in build() order.
+struct NewOptimizerSlot {
+  SlotList list;                   // the list it belongs to
+  VariablePtr trained;             // the model variable the slot belongs to
+  VariablePtr slot;                // ksave's slot; null where Keras makes one ksave keeps none of
+};
+// The optimizer's slots for `trained` (built first) in the order the Keras >= 2.11 and Keras 3
+// optimizers keep them: Keras's `_variables[1:]` (after the step counter).
+std::vector<NewOptimizerSlot> new_optimizer_slots(Optimizer& optimizer, const std::vector<VariablePtr>& trained);
+// The same for an optimizer as it stands (not built yet: no slots), for writers.
+std::vector<NewOptimizerSlot> new_optimizer_slots(const Optimizer& optimizer);
 
 using OptimizerPtr = std::shared_ptr<Optimizer>;
 

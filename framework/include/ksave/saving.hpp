@@ -23,7 +23,8 @@ FormatPtr get_format(const std::string& name);
 // The format that recognizes the file or folder by content (throws naming the path and what
 // was found at its start).
 FormatPtr detect_format(const std::filesystem::path& path);
-// The format Keras would pick for a path when none is named.
+// The format Keras would pick for a path when none is named; an extension that names a
+// registered format (".onnx") picks that format.
 std::string format_for_model_path(const std::filesystem::path& path);
 std::string format_for_weights_path(const std::filesystem::path& path);
 

@@ -11,9 +11,37 @@
 
 namespace ksave {
 
-// {"class_name": ..., "config": ...} of a layer or model; class_name is the registered
-// "Package>Name" for objects registered with a package.
+// The forms tf-keras 2.21 writes configs in (what its loaders expect in each place):
+//   Current      get_config, to_json: layer entries {"module", "class_name", "config",
+//                "registered_name", "build_config"}; nested objects (initializers, ...) as
+//                {"module", "class_name", "config", "registered_name"}; a function other than
+//                Keras's own as {"module": "builtins", "class_name": "function", "config": name, ...}.
+//   HDF5         the HDF5 saver's model_config: layer entries {"class_name", "config"} (class_name
+//                "Package>Name" for a registered class), nested objects as Current.
+//   SavedModel   keras_metadata.pb: layer entries and nested objects {"class_name", "config"},
+//                functions by name.
+enum class ConfigDialect { Current, HDF5, SavedModel };
+
+// Makes serialize() (and the serialize functions of objects.hpp) write `dialect` on this thread
+// while it lives.
+class ConfigDialectScope {
+ public:
+  explicit ConfigDialectScope(ConfigDialect dialect);
+  ~ConfigDialectScope();
+  ConfigDialectScope(const ConfigDialectScope&) = delete;
+  ConfigDialectScope& operator=(const ConfigDialectScope&) = delete;
+
+ private:
+  ConfigDialect previous_;
+};
+ConfigDialect current_config_dialect();
+
+// A layer or model as an entry of a model config, in the current dialect. In Current, module is
+// null and registered_name "Package>Name" for a class registered with a package (the class name
+// for a custom object known only through custom_objects or a scope); build_config is written
+// when the layer was built.
 Json serialize(const Layer& layer);
+
 // Builds a layer or model from {"class_name", "config"} (any generation's form). Before building,
 // every class named anywhere in `value` is resolved; unknown ones are reported together in one
 // error with the plugin paths searched.
@@ -34,7 +62,7 @@ std::vector<std::string> unknown_classes(const Json& value);
 Json normalize_config(const Json& value);
 
 // The version strings ksave writes, matching the tf.keras generation it emulates.
-inline constexpr const char* kKerasVersion = "2.15.0";
+inline constexpr const char* kKerasVersion = "2.21.0";
 inline constexpr const char* kBackend = "tensorflow";
 
 }  // namespace ksave

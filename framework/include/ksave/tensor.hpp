@@ -22,7 +22,13 @@ namespace ksave {
 // Raw bytes, 64-byte aligned, or strings for DType::String.
 class Storage {
  public:
+  // Zeroed bytes. Large buffers are the kernel's untouched zero pages: no memset, and no memory
+  // is used until they are written (a variable that a load is about to fill).
   static std::shared_ptr<Storage> allocate(std::size_t bytes);
+  // Bytes the caller overwrites entirely (op outputs): not zeroed, and recycled — a buffer freed
+  // by an earlier call of the same size is handed out again, so a steady state of predict calls
+  // neither maps fresh memory nor page-faults.
+  static std::shared_ptr<Storage> allocate_for_overwrite(std::size_t bytes);
   static std::shared_ptr<Storage> strings(std::size_t count);
   // Wraps memory owned by `owner` (kept alive as long as the storage lives).
   static std::shared_ptr<Storage> wrap(void* data, std::size_t bytes, std::shared_ptr<void> owner);

@@ -1,6 +1,8 @@
 // The training engine's types: fit options, callbacks and the History that fit returns.
 #pragma once
 
+#include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +15,7 @@
 namespace ksave {
 
 class Model;
+class DataParallelStrategy;  // data_parallel.hpp
 
 // Keras's History: one value per epoch for every logged quantity ("loss", "val_loss", ...).
 struct History {
@@ -30,6 +33,10 @@ class Callback {
   virtual void on_epoch_begin(Model&, int /*epoch*/) {}
   virtual void on_epoch_end(Model&, int /*epoch*/, const Logs&) {}
   virtual void on_train_batch_end(Model&, int /*batch*/, const Logs&) {}
+  // Around fit's validation pass at the end of each epoch; `logs` are the validation results
+  // under their own names ("loss", not "val_loss"), as Keras hands them to on_test_end.
+  virtual void on_test_begin(Model&) {}
+  virtual void on_test_end(Model&, const Logs& /*logs*/) {}
   // Set by a callback (EarlyStopping) to end training after the current epoch.
   bool stop_training = false;
 };
@@ -58,6 +65,9 @@ struct FitOptions {
   // class being argmax of a one-hot row or the label itself; combined with sample_weight by product.
   ClassWeights class_weight;
   Tensor validation_sample_weight;   // validation_data's third element; split off with validation_split
+  // Data-parallel training (data_parallel.hpp): every rank calls fit with the same data and
+  // options; batch_size is the global batch, split across the ranks. Null: this process alone.
+  std::shared_ptr<DataParallelStrategy> strategy;
 };
 
 // ---- Keras's built-in callbacks (framework/src/training/callbacks.cpp) ----
@@ -120,6 +130,29 @@ class EarlyStopping : public Callback {
   int stopped_epoch_ = 0;
   int best_epoch_ = 0;
   std::vector<Tensor> best_weights_;
+};
+
+// Keras's CSVLogger: one row per epoch in `filename` ("epoch" then the logs' keys, sorted, as
+// tf.keras writes them: without validation the val_ columns are still there, holding "NA"), with
+// Python's csv dialect (fields quoted when needed, "\r\n" line ends) and Python's float repr.
+// `append` adds to an existing file, writing the header only when the file is empty. A file
+// that cannot be opened is an error at the start of fit.
+class CSVLogger : public Callback {
+ public:
+  explicit CSVLogger(std::filesystem::path filename, char separator = ',', bool append = false);
+  ~CSVLogger() override;
+  void on_train_begin(Model&) override;
+  void on_epoch_end(Model&, int epoch, const Logs& logs) override;
+  void on_train_end(Model&) override;
+
+ private:
+  void write_row(const std::vector<std::string>& fields);
+  std::filesystem::path filename_;
+  char separator_;
+  bool append_;
+  std::FILE* file_ = nullptr;
+  bool write_header_ = true;
+  std::vector<std::string> keys_;  // chosen at the first epoch of a fit
 };
 
 // Python's str.format for the fields Keras's checkpoint paths use: {name}, {name:02d},

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ksave/tensor.hpp"
 #include "ksave/trackable.hpp"
@@ -11,6 +12,7 @@ namespace ksave {
 
 class Regularizer;
 class Constraint;
+class Initializer;
 
 class Variable : public Trackable {
  public:
@@ -20,6 +22,8 @@ class Variable : public Trackable {
   const std::string& name() const { return name_; }
   // Name without scope and ":0" ("kernel").
   std::string short_name() const;
+  // The name without its ":0" output suffix ("dense/kernel"), TensorFlow's shared name.
+  std::string shared_name() const;
   const Shape& shape() const { return value_.shape(); }
   DType dtype() const { return value_.dtype(); }
   bool trainable() const { return trainable_; }
@@ -31,6 +35,15 @@ class Variable : public Trackable {
   // Replaces the value without copying (the caller gives up its tensor).
   void assign_shared(Tensor value);
 
+  // Deferred initialization (see DeferredInitialization): the variable holds zeros, in storage
+  // not yet touched, and runs `initializer` only if nothing supplies a value first.
+  void defer_initialization(std::shared_ptr<Initializer> initializer);
+  // A loader wrote the value into the storage in place: the initializer will not run.
+  void mark_loaded() { pending_initializer_.reset(); }
+  bool initialization_pending() const { return pending_initializer_ != nullptr; }
+  // Runs the deferred initializer, if any is still pending.
+  void initialize_if_pending();
+
   std::shared_ptr<Regularizer> regularizer;
   std::shared_ptr<Constraint> constraint;
 
@@ -40,8 +53,30 @@ class Variable : public Trackable {
   std::string name_;
   Tensor value_;
   bool trainable_;
+  std::shared_ptr<Initializer> pending_initializer_;
 };
 
 using VariablePtr = std::shared_ptr<Variable>;
+
+// While one is alive on a thread, the weights that layers create there (Layer::add_weight) skip
+// their initializers: a load is about to supply their values, straight into their storage. When
+// it ends normally, every variable that the load left without a value is initialized then. Loads
+// (ksave::load_model) open one; an exception ends it without initializing (the model is dropped).
+class DeferredInitialization {
+ public:
+  DeferredInitialization();
+  ~DeferredInitialization() noexcept(false);
+  DeferredInitialization(const DeferredInitialization&) = delete;
+  DeferredInitialization& operator=(const DeferredInitialization&) = delete;
+
+  // The innermost scope of this thread, or null.
+  static DeferredInitialization* active();
+  void add(const std::shared_ptr<Variable>& variable) { deferred_.push_back(variable); }
+
+ private:
+  DeferredInitialization* outer_;
+  int uncaught_at_start_;
+  std::vector<std::weak_ptr<Variable>> deferred_;
+};
 
 }  // namespace ksave

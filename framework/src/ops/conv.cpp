@@ -1,45 +1,30 @@
 // Conv2D (with groups), Conv2DBackpropInput, Conv2DBackpropFilter and DepthwiseConv2dNative, on
-// NHWC inputs and HWIO filters. Every kernel is im2col + Eigen GEMM: the patches of a block of
-// images become the rows of a matrix (columns ordered kh, kw, channel, as the filter is stored),
-// so the convolution is one matrix product per group. Blocks of images are split across cores.
-#include <Eigen/Core>
+// NHWC inputs and HWIO filters, computed by oneDNN's convolution primitives (forward, backward
+// data, backward weights). Activations are handed to oneDNN in place as NHWC; the filter is
+// described with its HWIO strides and reordered into the layout the chosen implementation wants
+// (a depthwise filter is the grouped case with one input channel per group).
 #include <algorithm>
-#include <cstring>
-#include <mutex>
+#include <optional>
 
+#include "dnnl_support.hpp"
 #include "gradient_util.hpp"
 #include "kernel_util.hpp"
 #include "op_groups.hpp"
-#include "parallel.hpp"
 #include "window_geometry.hpp"
 
 namespace ksave::detail {
 
 namespace {
 
-using Index = Eigen::Index;
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixMap = Eigen::Map<RowMatrix>;
-using ConstMatrixMap = Eigen::Map<const RowMatrix>;
-
-// Patch matrices are built for a few images at a time so that their size stays bounded
-// (about 64 MB) whatever the batch.
-constexpr Index kMaxPatchFloats = Index{1} << 24;
+using Index = std::int64_t;
+using dnnl::memory;
 
 struct ConvShape {
   WindowGeometry g;
   Index groups = 1, group_in = 0, out_channels = 0, group_out = 0;
-  Index pixels() const { return g.out_h * g.out_w; }
-  Index patch() const { return g.k_h * g.k_w * group_in; }
   Shape output() const { return {g.batch, g.out_h, g.out_w, out_channels}; }
   Shape filter() const { return {g.k_h, g.k_w, group_in, out_channels}; }
-  double flops() const {
-    return 2.0 * static_cast<double>(g.batch * pixels()) * static_cast<double>(patch()) *
-           static_cast<double>(out_channels);
-  }
-  Index images_per_block() const {
-    return std::max<Index>(1, kMaxPatchFloats / std::max<Index>(1, pixels() * patch()));
-  }
+  bool empty() const { return g.batch * g.out_h * g.out_w * out_channels == 0 || g.k_h * g.k_w * group_in == 0; }
 };
 
 ConvShape conv_shape(const Shape& input, const Shape& filter, const Attrs& attrs, const char* op) {
@@ -69,125 +54,156 @@ void expect_output_shape(const ConvShape& s, const Tensor& dy, const char* op) {
                 shape_to_string(s.output()));
 }
 
-// Calls fn(pixel_offset_in_patch, input_offset) for every in-bounds tap of image n's patches,
-// with `row` the patch row; out-of-bounds taps call pad(row, tap_offset).
-template <typename Tap, typename Pad>
-void for_each_tap(const ConvShape& s, Index n, Index first_row, Tap tap, Pad pad) {
+// ---- oneDNN descriptions of the tensors as ksave stores them ----
+
+memory::desc nhwc(Index n, Index c, Index h, Index w) {
+  return onednn::plain({n, c, h, w}, {h * w * c, 1, w * c, c});
+}
+
+// HWIO [kh][kw][i][o] with o = group * group_out + o'; oneDNN's dims are (o, i, kh, kw), or
+// (g, o', i, kh, kw) with groups.
+memory::desc hwio(const ConvShape& s) {
+  const Index kh = s.g.k_h, kw = s.g.k_w, i = s.group_in, o = s.out_channels;
+  if (s.groups == 1) return onednn::plain({o, i, kh, kw}, {1, o, kw * i * o, i * o});
+  return onednn::plain({s.groups, s.group_out, i, kh, kw}, {s.group_out, 1, o, kw * i * o, i * o});
+}
+
+memory::desc any_weights(const ConvShape& s) {
+  const Index kh = s.g.k_h, kw = s.g.k_w, i = s.group_in;
+  if (s.groups == 1) return memory::desc({s.out_channels, i, kh, kw}, memory::data_type::f32, memory::format_tag::any);
+  return memory::desc({s.groups, s.group_out, i, kh, kw}, memory::data_type::f32, memory::format_tag::any);
+}
+
+// Padding after each spatial axis, from the output size (never negative: oneDNN rounds down).
+Index pad_after(Index in, Index out, Index k, Index stride, Index dilation, Index before) {
+  return std::max<Index>((out - 1) * stride + (k - 1) * dilation + 1 - in - before, 0);
+}
+
+struct ConvDescs {
+  memory::desc src, weights, dst;
+  memory::dims strides, dilates, pad_l, pad_r;
+};
+
+ConvDescs describe(const ConvShape& s) {
   const WindowGeometry& g = s.g;
-  for (Index oh = 0; oh < g.out_h; ++oh)
-    for (Index ow = 0; ow < g.out_w; ++ow) {
-      const Index row = first_row + oh * g.out_w + ow;
-      for (Index kh = 0; kh < g.k_h; ++kh) {
-        const Index ih = oh * g.stride_h - g.pad_top + kh * g.dilation_h;
-        for (Index kw = 0; kw < g.k_w; ++kw) {
-          const Index iw = ow * g.stride_w - g.pad_left + kw * g.dilation_w;
-          const Index column = (kh * g.k_w + kw) * s.group_in;
-          if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w)
-            pad(row, column);
-          else
-            tap(row, column, ((n * g.in_h + ih) * g.in_w + iw) * g.channels);
-        }
-      }
-    }
+  return {nhwc(g.batch, g.channels, g.in_h, g.in_w),
+          hwio(s),
+          nhwc(g.batch, s.out_channels, g.out_h, g.out_w),
+          {g.stride_h, g.stride_w},
+          {g.dilation_h - 1, g.dilation_w - 1},  // oneDNN counts dilation from 0
+          {g.pad_top, g.pad_left},
+          {pad_after(g.in_h, g.out_h, g.k_h, g.stride_h, g.dilation_h, g.pad_top),
+           pad_after(g.in_w, g.out_w, g.k_w, g.stride_w, g.dilation_w, g.pad_left)}};
 }
 
-// Patch rows of images [n0, n1) for the channels of `group`.
-void im2col(const float* x, const ConvShape& s, Index n0, Index n1, Index group, float* col) {
-  const Index cg = s.group_in, patch = s.patch(), channel0 = group * cg;
-  for (Index n = n0; n < n1; ++n)
-    for_each_tap(
-        s, n, (n - n0) * s.pixels(),
-        [&](Index row, Index column, Index at) {
-          std::memcpy(col + row * patch + column, x + at + channel0, sizeof(float) * cg);
-        },
-        [&](Index row, Index column) { std::fill_n(col + row * patch + column, cg, 0.0f); });
+enum class Pass : std::int64_t { forward, backward_data, backward_weights };
+
+onednn::PrimitiveKey key_of(const ConvShape& s, Pass pass) {
+  const WindowGeometry& g = s.g;
+  return {static_cast<std::int64_t>(pass), g.batch, g.in_h, g.in_w, g.channels, g.k_h, g.k_w, g.stride_h,
+          g.stride_w, g.dilation_h, g.dilation_w, g.pad_top, g.pad_left, g.out_h, g.out_w, s.group_in,
+          s.out_channels};
 }
 
-// The adjoint of im2col: adds patch rows back onto the images they came from.
-void col2im(const float* col, const ConvShape& s, Index n0, Index n1, Index group, float* dx) {
-  const Index cg = s.group_in, patch = s.patch(), channel0 = group * cg;
-  for (Index n = n0; n < n1; ++n)
-    for_each_tap(
-        s, n, (n - n0) * s.pixels(),
-        [&](Index row, Index column, Index at) {
-          const float* src = col + row * patch + column;
-          float* dst = dx + at + channel0;
-          for (Index c = 0; c < cg; ++c) dst[c] += src[c];
-        },
-        [](Index, Index) {});
+dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& s, const ConvDescs& d,
+                                                     dnnl::prop_kind prop) {
+  const dnnl::convolution_forward::desc desc(prop, dnnl::algorithm::convolution_direct, d.src, any_weights(s),
+                                             d.dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+  return {desc, onednn::attributes(), onednn::engine()};
 }
 
-// Runs fn(n0, n1, patch_buffer) over bounded blocks of images, blocks spread across cores.
-template <typename Fn>
-void for_image_blocks(const ConvShape& s, Fn fn) {
-  const Index block = s.images_per_block();
-  parallel_chunks(s.g.batch, s.flops(), [&](std::int64_t begin, std::int64_t end) {
-    std::vector<float> col(static_cast<std::size_t>(std::min<Index>(block, end - begin) *
-                                                    s.pixels() * s.patch()));
-    for (Index n0 = begin; n0 < end; n0 += block) fn(n0, std::min<Index>(n0 + block, end), col);
-  });
+// A primitive with the filter layout it wants and, when that is not HWIO, the reorder between.
+struct ConvEntry {
+  ConvDescs d;
+  dnnl::primitive prim;
+  memory::desc scratch, weights;  // weights: the primitive's layout
+  std::optional<dnnl::reorder> weights_reorder;
+};
+
+ConvEntry make_entry(const ConvShape& s, Pass pass) {
+  ConvEntry e;
+  e.d = describe(s);
+  if (pass == Pass::forward) {
+    const auto pd = forward_pd(s, e.d, dnnl::prop_kind::forward_inference);
+    e.prim = dnnl::convolution_forward(pd);
+    e.scratch = pd.scratchpad_desc();
+    e.weights = pd.weights_desc();
+  } else if (pass == Pass::backward_data) {
+    const auto hint = forward_pd(s, e.d, dnnl::prop_kind::forward_training);
+    const dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, e.d.src, any_weights(s),
+                                                     e.d.dst, e.d.strides, e.d.dilates, e.d.pad_l, e.d.pad_r);
+    const dnnl::convolution_backward_data::primitive_desc pd(desc, onednn::attributes(), onednn::engine(), hint);
+    e.prim = dnnl::convolution_backward_data(pd);
+    e.scratch = pd.scratchpad_desc();
+    e.weights = pd.weights_desc();
+  } else {
+    const auto hint = forward_pd(s, e.d, dnnl::prop_kind::forward_training);
+    const dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, e.d.src,
+                                                        any_weights(s), e.d.dst, e.d.strides, e.d.dilates,
+                                                        e.d.pad_l, e.d.pad_r);
+    const dnnl::convolution_backward_weights::primitive_desc pd(desc, onednn::attributes(), onednn::engine(),
+                                                                hint);
+    e.prim = dnnl::convolution_backward_weights(pd);
+    e.scratch = pd.scratchpad_desc();
+    e.weights = pd.diff_weights_desc();
+  }
+  // Forward and backward data read the filter (HWIO -> theirs); backward weights writes it.
+  e.weights_reorder = pass == Pass::backward_weights ? onednn::reorder_between(e.weights, e.d.weights)
+                                                     : onednn::reorder_between(e.d.weights, e.weights);
+  return e;
 }
 
-Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s) {
-  Tensor y = filled(DType::Float32, s.output(), 0.0);
-  if (y.size() == 0 || s.patch() == 0) return y;
-  const ConstMatrixMap w(filter.data<float>(), s.patch(), s.out_channels);
-  for_image_blocks(s, [&](Index n0, Index n1, std::vector<float>& col) {
-    const Index rows = (n1 - n0) * s.pixels();
-    MatrixMap out(y.data<float>() + n0 * s.pixels() * s.out_channels, rows, s.out_channels);
-    for (Index group = 0; group < s.groups; ++group) {
-      im2col(x.data<float>(), s, n0, n1, group, col.data());
-      const ConstMatrixMap patches(col.data(), rows, s.patch());
-      out.middleCols(group * s.group_out, s.group_out).noalias() =
-          patches * w.middleCols(group * s.group_out, s.group_out);
-    }
-  });
+const ConvEntry& entry(const ConvShape& s, Pass pass, const char* op) {
+  static onednn::PrimitiveCache<ConvEntry> cache;
+  try {
+    return cache.get(key_of(s, pass), [&] { return make_entry(s, pass); });
+  } catch (const dnnl::error& e) {
+    onednn::fail(op, e);
+  }
+}
+
+// The HWIO filter as the primitive reads it.
+const void* filter_in_primitive_layout(const ConvEntry& e, const float* hwio_filter) {
+  return onednn::in_layout(e.weights_reorder, e.d.weights, e.weights, hwio_filter, onednn::kWeightsSlot);
+}
+
+Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, const char* op) {
+  if (s.empty()) return filled(DType::Float32, s.output(), 0.0);
+  Tensor y = make_float_output(s.output());
+  const ConvEntry& e = entry(s, Pass::forward, op);
+  const void* w = filter_in_primitive_layout(e, filter.data<float>());
+  onednn::run(e.prim,
+              {{DNNL_ARG_SRC, e.d.src, x.data<float>()}, {DNNL_ARG_WEIGHTS, e.weights, w},
+               {DNNL_ARG_DST, e.d.dst, y.data<float>()}},
+              e.scratch);
   return y;
 }
 
 Tensor conv_backprop_input(const Tensor& filter, const Tensor& dy, const ConvShape& s,
-                           const Shape& input_shape) {
-  Tensor dx = filled(DType::Float32, input_shape, 0.0);
-  if (dy.size() == 0 || s.patch() == 0) return dx;
-  const ConstMatrixMap w(filter.data<float>(), s.patch(), s.out_channels);
-  for_image_blocks(s, [&](Index n0, Index n1, std::vector<float>& col) {
-    const Index rows = (n1 - n0) * s.pixels();
-    const ConstMatrixMap grad(dy.data<float>() + n0 * s.pixels() * s.out_channels, rows,
-                              s.out_channels);
-    for (Index group = 0; group < s.groups; ++group) {
-      MatrixMap patches(col.data(), rows, s.patch());
-      patches.noalias() = grad.middleCols(group * s.group_out, s.group_out) *
-                          w.middleCols(group * s.group_out, s.group_out).transpose();
-      col2im(col.data(), s, n0, n1, group, dx.data<float>());
-    }
-  });
+                           const Shape& input_shape, const char* op) {
+  if (s.empty()) return filled(DType::Float32, input_shape, 0.0);
+  Tensor dx = make_float_output(input_shape);
+  const ConvEntry& e = entry(s, Pass::backward_data, op);
+  const void* w = filter_in_primitive_layout(e, filter.data<float>());
+  onednn::run(e.prim,
+              {{DNNL_ARG_DIFF_SRC, e.d.src, dx.data<float>()}, {DNNL_ARG_WEIGHTS, e.weights, w},
+               {DNNL_ARG_DIFF_DST, e.d.dst, dy.data<float>()}},
+              e.scratch);
   return dx;
 }
 
-Tensor conv_backprop_filter(const Tensor& x, const Tensor& dy, const ConvShape& s) {
-  Tensor dw = filled(DType::Float32, s.filter(), 0.0);
-  if (dy.size() == 0 || s.patch() == 0) return dw;
-  MatrixMap total(dw.data<float>(), s.patch(), s.out_channels);
-  std::mutex total_mutex;
-  const Index block = s.images_per_block();
-  parallel_chunks(s.g.batch, s.flops(), [&](std::int64_t begin, std::int64_t end) {
-    RowMatrix partial = RowMatrix::Zero(s.patch(), s.out_channels);
-    std::vector<float> col(
-        static_cast<std::size_t>(std::min<Index>(block, end - begin) * s.pixels() * s.patch()));
-    for (Index n0 = begin; n0 < end; n0 += block) {
-      const Index n1 = std::min<Index>(n0 + block, end), rows = (n1 - n0) * s.pixels();
-      const ConstMatrixMap grad(dy.data<float>() + n0 * s.pixels() * s.out_channels, rows,
-                                s.out_channels);
-      for (Index group = 0; group < s.groups; ++group) {
-        im2col(x.data<float>(), s, n0, n1, group, col.data());
-        const ConstMatrixMap patches(col.data(), rows, s.patch());
-        partial.middleCols(group * s.group_out, s.group_out).noalias() +=
-            patches.transpose() * grad.middleCols(group * s.group_out, s.group_out);
-      }
-    }
-    const std::lock_guard lock(total_mutex);
-    total += partial;
-  });
+Tensor conv_backprop_filter(const Tensor& x, const Tensor& dy, const ConvShape& s, const char* op) {
+  if (s.empty()) return filled(DType::Float32, s.filter(), 0.0);
+  Tensor dw = make_float_output(s.filter());
+  const ConvEntry& e = entry(s, Pass::backward_weights, op);
+  float* target = e.weights_reorder
+                      ? onednn::thread_buffer(onednn::kGradientSlot, e.weights.get_size() / sizeof(float))
+                      : dw.data<float>();
+  onednn::run(e.prim,
+              {{DNNL_ARG_SRC, e.d.src, x.data<float>()}, {DNNL_ARG_DIFF_WEIGHTS, e.weights, target},
+               {DNNL_ARG_DIFF_DST, e.d.dst, dy.data<float>()}},
+              e.scratch);
+  if (e.weights_reorder) onednn::reorder(*e.weights_reorder, e.weights, target, e.d.weights, dw.data<float>());
   return dw;
 }
 
@@ -211,7 +227,7 @@ Tensors conv2d_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   Tensor xc, fc;
   const Tensor& x = float_view(in[0], xc);
   const Tensor& f = float_view(in[1], fc);
-  return one_output(conv_forward(x, f, conv_shape(x.shape(), f.shape(), attrs, "Conv2D")));
+  return one_output(conv_forward(x, f, conv_shape(x.shape(), f.shape(), attrs, "Conv2D"), "Conv2D"));
 }
 
 Tensors conv2d_gradient(const GradientContext& ctx) {
@@ -236,7 +252,7 @@ Tensors backprop_input_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   const Shape input_shape = shape_attr(attrs, "input_sizes", 4, op);
   const ConvShape s = conv_shape(input_shape, f.shape(), attrs, op);
   expect_output_shape(s, dy, op);
-  return one_output(conv_backprop_input(f, dy, s, input_shape));
+  return one_output(conv_backprop_input(f, dy, s, input_shape, op));
 }
 
 Tensors backprop_input_gradient(const GradientContext& ctx) {
@@ -258,7 +274,7 @@ Tensors backprop_filter_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   const Tensor& dy = float_view(in[1], gc);
   const ConvShape s = conv_shape(x.shape(), shape_attr(attrs, "filter_sizes", 4, op), attrs, op);
   expect_output_shape(s, dy, op);
-  return one_output(conv_backprop_filter(x, dy, s));
+  return one_output(conv_backprop_filter(x, dy, s, op));
 }
 
 Tensors backprop_filter_gradient(const GradientContext& ctx) {
@@ -287,7 +303,7 @@ Tensors depthwise_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   if (x.rank() == 4 && x.dim(3) != in[1].dim(2))
     throw Error(std::string(op) + ": filter " + shape_str(in[1]) + " does not match the " +
                 std::to_string(x.dim(3)) + " input channels");
-  return one_output(conv_forward(x, f, conv_shape(x.shape(), f.shape(), attrs, op)));
+  return one_output(conv_forward(x, f, conv_shape(x.shape(), f.shape(), attrs, op), op));
 }
 
 Tensors depthwise_gradient(const GradientContext& ctx) {

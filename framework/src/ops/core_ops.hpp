@@ -49,6 +49,9 @@
 //   MaxPool AvgPool                   (x); ksize, strides: [1, h, w, 1]; padding: SAME/VALID
 //   MaxPoolGrad                       (orig_input, orig_output, grad); MaxPool's attributes
 //   AvgPoolGrad                       (grad); orig_input_shape: int64 list, + AvgPool's
+//   FusedLSTM (internal)              (x, h0, c0, kernel, recurrent_kernel, bias); return_sequences:
+//                                     bool -> y, h_T, c_T, workspace, sequence: a Keras LSTM over
+//                                     time (fused_lstm.cpp); never traced
 //   UnsortedSegmentSum (internal)     (data, segment_ids); num_segments: int64 — the gradient
 //                                     of GatherV2
 //

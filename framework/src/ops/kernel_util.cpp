@@ -47,7 +47,7 @@ std::vector<int> normalize_axes(const std::vector<std::int64_t>& axes, const Sha
 
 Tensor make_output(DType dtype, Shape shape) {
   const std::size_t bytes = static_cast<std::size_t>(num_elements(shape)) * dtype_size(dtype);
-  return Tensor(dtype, std::move(shape), Storage::allocate(bytes));
+  return Tensor(dtype, std::move(shape), Storage::allocate_for_overwrite(bytes));
 }
 
 Tensor filled(DType dtype, Shape shape, double value) {

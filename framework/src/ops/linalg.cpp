@@ -1,9 +1,17 @@
 // Matrix products: MatMul (2-D, or a rank > 2 `a` contracted over its last axis as Dense does on
-// sequences) and BatchMatMulV2 (broadcast batch axes). Both run Eigen's GEMM on maps of the
-// tensors' row-major storage; large products are split across cores by output blocks.
-#include <Eigen/Core>
+// sequences) and BatchMatMulV2 (broadcast batch axes), on the tensors' row-major storage through
+// oneDNN (chosen by measurement over OpenBLAS, BLIS and Eigen; see benchmarks/README.md), which
+// picks AVX2 or AVX-512 code at run time and splits large products over the intra-op threads:
+// - tiny products (a single sample through a small Dense) call dnnl_sgemm: a few hundred
+//   nanoseconds, where a primitive's execution costs microseconds;
+// - the others run a matmul primitive cached per shape, with ksave's per-thread scratchpad:
+//   sgemm would allocate its packing buffers on every call.
+#include <dnnl.h>
+
+#include <algorithm>
 
 #include "broadcast.hpp"
+#include "dnnl_support.hpp"
 #include "gradient_util.hpp"
 #include "kernel_util.hpp"
 #include "op_groups.hpp"
@@ -13,10 +21,11 @@ namespace ksave::detail {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixMap = Eigen::Map<RowMatrix>;
-using ConstMatrixMap = Eigen::Map<const RowMatrix>;
-using Index = Eigen::Index;
+using Index = std::int64_t;
+using dnnl::memory;
+
+// Below this many multiply-adds sgemm neither packs nor threads (no allocation either).
+constexpr Index kTinyProduct = 32768;
 
 // A stored matrix and whether the product reads it transposed.
 struct Operand {
@@ -25,36 +34,64 @@ struct Operand {
   bool transposed;
   Index out_rows() const { return transposed ? cols : rows; }
   Index out_cols() const { return transposed ? rows : cols; }
+  // oneDNN's view: the (out_rows x out_cols) matrix op(stored), through strides.
+  memory::desc desc() const {
+    return onednn::plain({out_rows(), out_cols()}, transposed ? memory::dims{1, cols} : memory::dims{cols, 1});
+  }
 };
 
-// C (m x n) = op(a) * op(b). With `flops` above the threading threshold the output is split
-// into row blocks (or column blocks when it is wide), one per core; pass 0 to stay serial.
-template <typename A, typename B>
-void gemm_blocks(const A& a, const B& b, MatrixMap& c, double flops) {
-  if (c.rows() >= c.cols()) {
-    parallel_chunks(c.rows(), flops, [&](std::int64_t begin, std::int64_t end) {
-      c.middleRows(begin, end - begin).noalias() = a.middleRows(begin, end - begin) * b;
+std::string product_text(Index m, Index k, Index n) {
+  return "(" + std::to_string(m) + " x " + std::to_string(k) + ") * (" + std::to_string(k) + " x " +
+         std::to_string(n) + ")";
+}
+
+void tiny_gemm(const Operand& a, const Operand& b, float* out) {
+  const Index m = a.out_rows(), k = a.out_cols(), n = b.out_cols();
+  apply_kernel_threads();
+  const dnnl_status_t status = dnnl_sgemm(a.transposed ? 'T' : 'N', b.transposed ? 'T' : 'N', m, n, k, 1.0f, a.data,
+                                          a.cols, b.data, b.cols, 0.0f, out, n);
+  if (status != dnnl_success)
+    throw Error("MatMul: oneDNN sgemm failed with status " + std::to_string(static_cast<int>(status)) + " for " +
+                product_text(m, k, n));
+}
+
+struct MatmulEntry {
+  memory::desc a, b, c, scratch;
+  dnnl::matmul prim;
+};
+
+const MatmulEntry& matmul_entry(const Operand& a, const Operand& b) {
+  static onednn::PrimitiveCache<MatmulEntry> cache;
+  const onednn::PrimitiveKey key{a.rows, a.cols, a.transposed, b.rows, b.cols, b.transposed};
+  try {
+    return cache.get(key, [&] {
+      MatmulEntry e{a.desc(), b.desc(), onednn::plain({a.out_rows(), b.out_cols()}, {b.out_cols(), 1}), {}, {}};
+      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e.a, e.b, e.c), onednn::attributes(),
+                                            onednn::engine());
+      e.scratch = pd.scratchpad_desc();
+      e.prim = dnnl::matmul(pd);
+      return e;
     });
-  } else {
-    parallel_chunks(c.cols(), flops, [&](std::int64_t begin, std::int64_t end) {
-      c.middleCols(begin, end - begin).noalias() = a * b.middleCols(begin, end - begin);
-    });
+  } catch (const dnnl::error& e) {
+    onednn::fail("MatMul " + product_text(a.out_rows(), a.out_cols(), b.out_cols()), e);
   }
 }
 
-// Dispatches the four transpose combinations to compile-time Eigen expressions.
-void gemm(const Operand& a, const Operand& b, float* out, double flops) {
-  ConstMatrixMap ma(a.data, a.rows, a.cols);
-  ConstMatrixMap mb(b.data, b.rows, b.cols);
-  MatrixMap c(out, a.out_rows(), b.out_cols());
-  if (!a.transposed && !b.transposed)
-    gemm_blocks(ma, mb, c, flops);
-  else if (a.transposed && !b.transposed)
-    gemm_blocks(ma.transpose(), mb, c, flops);
-  else if (!a.transposed)
-    gemm_blocks(ma, mb.transpose(), c, flops);
-  else
-    gemm_blocks(ma.transpose(), mb.transpose(), c, flops);
+// out (m x n, row-major) = op(a) * op(b).
+void gemm(const Operand& a, const Operand& b, float* out) {
+  const Index m = a.out_rows(), k = a.out_cols(), n = b.out_cols();
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    std::fill_n(out, m * n, 0.0f);
+    return;
+  }
+  if (m * n * k <= kTinyProduct) {
+    tiny_gemm(a, b, out);
+    return;
+  }
+  const MatmulEntry& e = matmul_entry(a, b);
+  onednn::run(e.prim, {{DNNL_ARG_SRC, e.a, a.data}, {DNNL_ARG_WEIGHTS, e.b, b.data}, {DNNL_ARG_DST, e.c, out}},
+              e.scratch);
 }
 
 std::string operand_text(const char* name, const Tensor& t, bool transposed) {
@@ -84,9 +121,7 @@ Tensor matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool ta, bool tb) {
   else
     out_shape.back() = ob.out_cols();
   Tensor out = make_float_output(std::move(out_shape));
-  gemm(oa, ob, out.data<float>(),
-       2.0 * static_cast<double>(oa.out_rows()) * static_cast<double>(oa.out_cols()) *
-           static_cast<double>(ob.out_cols()));
+  gemm(oa, ob, out.data<float>());
   return out;
 }
 
@@ -150,20 +185,20 @@ Tensor batch_matmul_kernel(const Tensor& a_in, const Tensor& b_in, bool adj_x, b
   const float* pa = a.data<float>();
   const float* pb = b.data<float>();
   float* pc = out.data<float>();
-  const auto one = [&](std::size_t i, double flops) {
+  const auto one = [&](std::size_t i) {
     Operand x = oa, y = ob;
     x.data = pa + pairs[i].first * a_rows * a_cols;
     y.data = pb + pairs[i].second * b_rows * b_cols;
-    gemm(x, y, pc + static_cast<std::int64_t>(i) * m * n, flops);
+    gemm(x, y, pc + static_cast<std::int64_t>(i) * m * n);
   };
   if (pairs.size() == 1) {
-    one(0, flops_each);  // a single product may split its own output across cores
+    one(0);  // a single product splits its own output across the threads
   } else {
+    // Many products: one per thread at a time (sgemm runs serially inside a parallel region).
     parallel_chunks(static_cast<std::int64_t>(pairs.size()),
                     flops_each * static_cast<double>(pairs.size()),
                     [&](std::int64_t begin, std::int64_t end) {
-                      for (std::int64_t i = begin; i < end; ++i)
-                        one(static_cast<std::size_t>(i), 0.0);
+                      for (std::int64_t i = begin; i < end; ++i) one(static_cast<std::size_t>(i));
                     });
   }
   return out;

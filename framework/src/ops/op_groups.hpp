@@ -19,5 +19,6 @@ std::vector<OpDef> cast_fill_ops();
 std::vector<OpDef> conv_ops();  // conv.cpp: Conv2D, its gradients, DepthwiseConv2dNative
 std::vector<OpDef> pool_ops();  // pool.cpp: MaxPool, AvgPool and their gradients
 std::vector<OpDef> unpack_ops();  // unpack.cpp: Unpack (tf.unstack)
+std::vector<OpDef> fused_lstm_ops();  // fused_lstm.cpp: FusedLSTM (internal)
 
 }  // namespace ksave::detail

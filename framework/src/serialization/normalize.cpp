@@ -1,5 +1,7 @@
 // Config forms of every Keras generation, rewritten into the tf.keras 2.x form that the
 // from_config functions read. Each rule names the generation it serves.
+#include <set>
+
 #include "ksave/error.hpp"
 #include "ksave/serialization.hpp"
 
@@ -71,6 +73,48 @@ Json normalize_layer_config(const std::string& class_name, Json config) {
   return config;
 }
 
+bool has_keras3_nodes(const Json& model_value) {
+  const Json& config = model_value["config"];
+  if (!config.is_object() || !config.contains("layers") || !config["layers"].is_array()) return false;
+  for (const auto& layer : config["layers"])
+    if (layer.is_object() && layer.contains("inbound_nodes") && layer["inbound_nodes"].is_array())
+      for (const auto& node : layer["inbound_nodes"])
+        if (node.is_object() && node.contains("args")) return true;
+  return false;
+}
+
+// A nested model whose node 0 is its own call on its Input (a Functional model, a Sequential
+// starting with an InputLayer), in a normalized layer entry.
+bool is_nested_graph_model(const Json& entry) {
+  const std::string class_name = entry.value("class_name", "");
+  if (class_name == "Functional" || class_name == "Model") return true;
+  if (class_name != "Sequential" || !entry.contains("config") || !entry["config"].is_object()) return false;
+  const Json& layers = entry["config"].value("layers", Json::array());
+  return layers.is_array() && !layers.empty() && layers[0].value("class_name", "") == "InputLayer";
+}
+
+// Keras 3 numbers a nested model's calls in its parent from 0; tf.keras 2.x from 1 (node 0 is
+// the nested model's call on its own Input), which is the form the builder reads.
+void number_nested_calls_as_keras2(Json& config) {
+  std::set<std::string> nested;
+  for (const auto& entry : config["layers"])
+    if (entry.is_object() && entry.contains("name") && entry["name"].is_string() && is_nested_graph_model(entry))
+      nested.insert(entry["name"].get<std::string>());
+  if (nested.empty()) return;
+  auto shift = [&](Json& ref) {
+    if (ref.is_array() && ref.size() >= 3 && ref[0].is_string() && nested.count(ref[0].get<std::string>()) &&
+        ref[1].is_number_integer())
+      ref[1] = ref[1].get<int>() + 1;
+  };
+  for (auto& entry : config["layers"])
+    if (entry.is_object() && entry.contains("inbound_nodes"))
+      for (auto& node : entry["inbound_nodes"])
+        for (auto& ref : node) shift(ref);
+  for (const char* key : {"input_layers", "output_layers"})
+    if (config.contains(key) && config[key].is_array())
+      for (auto& ref : config[key]) shift(ref);
+}
+
 }  // namespace
 
 Json normalize_config(const Json& value) {
@@ -110,6 +154,7 @@ Json normalize_config(const Json& value) {
       else normalized[k] = normalize_config(v);
     }
     config = normalize_layer_config(class_name, std::move(normalized));
+    if (has_keras3_nodes(value)) number_nested_calls_as_keras2(config);
   }
   // Keras 3 builds a deserialized object from its build_config; a Sequential without an
   // InputLayer gets its input shape only there. tf.keras 2.x kept it as build_input_shape.

@@ -4,14 +4,45 @@
 #include "ksave/plugin_loader.hpp"
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
+#include "ksave/shape.hpp"
 #include "serialization/unknown_classes.hpp"
 
 namespace ksave {
 
+namespace {
+
+thread_local ConfigDialect config_dialect = ConfigDialect::Current;
+
+// build_config's input_shape: one shape, or a list of them for a layer of several inputs.
+Json input_shape_json(const std::vector<Shape>& shapes) {
+  if (shapes.size() == 1) return shape_to_json(shapes[0]);
+  Json list = Json::array();
+  for (const auto& shape : shapes) list.push_back(shape_to_json(shape));
+  return list;
+}
+
+}  // namespace
+
+ConfigDialectScope::ConfigDialectScope(ConfigDialect dialect) : previous_(config_dialect) { config_dialect = dialect; }
+ConfigDialectScope::~ConfigDialectScope() { config_dialect = previous_; }
+ConfigDialect current_config_dialect() { return config_dialect; }
+
 Json serialize(const Layer& layer) {
+  const std::string registered = Registry::global().registered_name_for(Kind::Layer, layer.class_name());
   Json j = Json::object();
-  j["class_name"] = Registry::global().registered_name_for(Kind::Layer, layer.class_name());
+  if (config_dialect != ConfigDialect::Current) {
+    j["class_name"] = registered;
+    j["config"] = layer.get_config();
+    return j;
+  }
+  const bool keras = Registry::global().origin_of(Kind::Layer, layer.class_name()) == Registry::Origin::Keras ||
+                     dynamic_cast<const Functional*>(&layer) || dynamic_cast<const Sequential*>(&layer);
+  const char* module = dynamic_cast<const Model*>(&layer) ? "keras" : "keras.layers";
+  j["module"] = keras ? Json(module) : Json();
+  j["class_name"] = layer.class_name();
   j["config"] = layer.get_config();
+  j["registered_name"] = keras ? Json() : Json(registered);
+  if (const auto& shapes = layer.build_input_shapes()) j["build_config"] = {{"input_shape", input_shape_json(*shapes)}};
   return j;
 }
 

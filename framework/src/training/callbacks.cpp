@@ -4,11 +4,20 @@
 #include <iostream>
 #include <limits>
 
+#include "ksave/collectives.hpp"
 #include "ksave/model.hpp"
 #include "ksave/saving.hpp"
+#include "python_repr.hpp"
 
 namespace ksave {
 namespace {
+
+// Keras's callback messages; in a data-parallel job only rank 0 prints (every rank runs the
+// callbacks with the same logs).
+bool shows_messages(int verbose) {
+  const Collectives* collectives = current_multi_process_collectives();
+  return verbose > 0 && (!collectives || collectives->rank() == 0);
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -46,12 +55,17 @@ std::string format_keras_path(const std::string& pattern, const std::map<std::st
     auto it = values.find(name);
     if (it == values.end())
       throw Error("checkpoint path '" + pattern + "' refers to '" + name + "', which is not in the logs");
-    // Python's spec [0][width][.precision][type] maps onto printf; no type: integers print as
-    // integers (epoch), other values as Python's repr of a float.
+    // Python's spec [0][width][.precision][type] maps onto printf; no spec: the epoch prints as
+    // an integer, other values as Python's str of a float (its repr).
     if (spec.find_first_not_of("0123456789.dfeEgG") != std::string::npos)
       throw Error("checkpoint path '" + pattern + "': unsupported format spec '" + spec + "'");
     const bool integral = it->second == std::floor(it->second) && std::abs(it->second) < 1e15;
-    char type = spec.empty() ? (integral && name == "epoch" ? 'd' : 'g') : spec.back();
+    if (spec.empty() && !(integral && name == "epoch")) {
+      out += python_float_repr(it->second);
+      i = close;
+      continue;
+    }
+    char type = spec.empty() ? 'd' : spec.back();
     if (!std::isalpha(static_cast<unsigned char>(type))) {
       type = integral && name == "epoch" ? 'd' : 'g';
       spec += type;
@@ -64,8 +78,6 @@ std::string format_keras_path(const std::string& pattern, const std::map<std::st
       format.append(spec, 0, spec.size() - 1);
       format += "lld";
       std::snprintf(buffer, sizeof buffer, format.c_str(), static_cast<long long>(it->second));
-    } else if (spec == "g") {
-      std::snprintf(buffer, sizeof buffer, "%.17g", it->second);
     } else {
       format += spec;
       std::snprintf(buffer, sizeof buffer, format.c_str(), it->second);
@@ -98,15 +110,15 @@ void ModelCheckpoint::on_epoch_end(Model& model, int epoch, const Logs& logs) {
     const double current = it->second;
     const bool improved = maximize_ ? current > best_ : current < best_;
     if (!improved) {
-      if (options_.verbose > 0)
+      if (shows_messages(options_.verbose))
         std::printf("\nEpoch %05d: %s did not improve from %0.5f\n", epoch + 1, options_.monitor.c_str(), best_);
       return;
     }
-    if (options_.verbose > 0)
+    if (shows_messages(options_.verbose))
       std::printf("\nEpoch %05d: %s improved from %0.5f to %0.5f, saving model to %s\n", epoch + 1,
                   options_.monitor.c_str(), best_, current, path.c_str());
     best_ = current;
-  } else if (options_.verbose > 0) {
+  } else if (shows_messages(options_.verbose)) {
     std::printf("\nEpoch %05d: saving model to %s\n", epoch + 1, path.c_str());
   }
   SaveOptions save;
@@ -156,14 +168,14 @@ void EarlyStopping::on_epoch_end(Model& model, int epoch, const Logs& logs) {
     stopped_epoch_ = epoch;
     stop_training = true;
     if (options_.restore_best_weights && !best_weights_.empty()) {
-      if (options_.verbose > 0) std::printf("Restoring model weights from the end of the best epoch: %d.\n", best_epoch_ + 1);
+      if (shows_messages(options_.verbose)) std::printf("Restoring model weights from the end of the best epoch: %d.\n", best_epoch_ + 1);
       model.set_weights(best_weights_);
     }
   }
 }
 
 void EarlyStopping::on_train_end(Model&) {
-  if (stopped_epoch_ > 0 && options_.verbose > 0) std::printf("Epoch %05d: early stopping\n", stopped_epoch_ + 1);
+  if (stopped_epoch_ > 0 && shows_messages(options_.verbose)) std::printf("Epoch %05d: early stopping\n", stopped_epoch_ + 1);
 }
 
 }  // namespace ksave

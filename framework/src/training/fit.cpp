@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <random>
 
+#include "../distribute/replica_training.hpp"
+#include "ksave/data_parallel.hpp"
 #include "ksave/model.hpp"
 #include "progress.hpp"
 #include "sample_weights.hpp"
@@ -41,22 +44,60 @@ Logs to_logs(const OrderedLogs& ordered) { return Logs(ordered.begin(), ordered.
 
 std::int64_t steps_for(std::int64_t rows, std::int64_t batch_size) { return (rows + batch_size - 1) / batch_size; }
 
+// What this process shows: under a strategy only rank 0 prints.
+int shown_verbosity(int verbose, const DataParallelStrategy* strategy) {
+  return strategy && !strategy->is_chief() ? 0 : verbose;
+}
+
+// The logs as one process on all the data would have them.
+OrderedLogs logs_of(Model& model, const DataParallelStrategy* strategy) {
+  return strategy ? detail::replica_logs(model, strategy->collectives()) : Trainer::current_logs(model);
+}
+
+// A strategy needs a row for every replica in the first batch: metrics are built from the
+// shapes of the first batch's outputs, on every rank alike.
+void check_replicas_have_rows(const DataParallelStrategy* strategy, std::int64_t rows, std::int64_t batch_size,
+                              const std::string& what) {
+  if (strategy && std::min(rows, batch_size) < strategy->num_replicas())
+    throw UsageError(what + ": the first batch has " + std::to_string(std::min(rows, batch_size)) + " rows for " +
+                     std::to_string(strategy->num_replicas()) + " replicas (batch_size is the global batch: give each replica a row)");
+}
+
 // Runs test steps over the data in order; returns the logs in display order.
 OrderedLogs run_evaluation(Model& model, const Tensors& x, const Tensors& y, const Tensor& weights,
-                           std::int64_t rows, std::int64_t batch_size, int verbose) {
+                           std::int64_t rows, std::int64_t batch_size, int verbose, const DataParallelStrategy* strategy) {
   Trainer::reset_metrics(model);
   const std::int64_t steps = steps_for(rows, batch_size);
-  ProgressBar progress(steps, verbose);
+  ProgressBar progress(steps, shown_verbosity(verbose, strategy));
   for (std::int64_t step = 0; step < steps; ++step) {
-    const Dim begin = step * batch_size, end = std::min<Dim>(rows, begin + batch_size);
+    Dim begin = step * batch_size, end = std::min<Dim>(rows, begin + batch_size);
+    const Dim global_rows = end - begin;
+    if (strategy) {
+      const auto [local_begin, local_end] = strategy->local_rows(global_rows);
+      end = begin + local_end;
+      begin += local_begin;
+    }
     Tensors bx, by;
     for (const auto& t : x) bx.push_back(rows == end - begin ? t : t.slice_rows(begin, end));
     for (const auto& t : y) by.push_back(rows == end - begin ? t : t.slice_rows(begin, end));
     const Tensor bw = weights.defined() && rows != end - begin ? weights.slice_rows(begin, end) : weights;
-    Trainer::test_step(model, bx, by, bw);
-    progress.update(step + 1, Trainer::current_logs(model), step + 1 == steps);
+    if (strategy)
+      detail::replica_test_step(model, strategy->collectives(), bx, by, bw, end - begin, global_rows);
+    else
+      Trainer::test_step(model, bx, by, bw);
+    // Under a strategy every rank reduces the logs at the same steps (verbose is the same
+    // everywhere), so the collectives stay in step.
+    if (verbose > 0 || step + 1 == steps) progress.update(step + 1, logs_of(model, strategy), step + 1 == steps);
   }
-  return Trainer::current_logs(model);
+  return logs_of(model, strategy);
+}
+
+// Shuffling must agree across the replicas: a random seed is drawn by rank 0 and shared.
+std::uint64_t agreed_seed(std::uint64_t seed, const DataParallelStrategy* strategy) {
+  if (seed != 0) return seed;
+  seed = std::random_device{}();
+  if (strategy) strategy->collectives().broadcast(std::as_writable_bytes(std::span(&seed, 1)), 0);
+  return seed;
 }
 
 }  // namespace
@@ -98,18 +139,29 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
     val_rows = all_rows - split_at;
   }
   if (rows == 0) throw Error("fit on model '" + name() + "': no training samples");
+  const DataParallelStrategy* strategy = options.strategy.get();
+  check_replicas_have_rows(strategy, rows, options.batch_size, where);
+  std::optional<CollectiveScope> collective_saves;  // callbacks' saves are collective too
+  std::optional<detail::ReplicaTraining> replica;
+  if (strategy) {
+    collective_saves.emplace(strategy->collectives());
+    Trainer::state(*this);
+    strategy->broadcast_state(*this);
+    replica.emplace(*this, *strategy);
+  }
+  const int verbose = shown_verbosity(options.verbose, strategy);
 
   const std::int64_t steps = steps_for(rows, options.batch_size);
   if (options.initial_epoch < 0 || options.initial_epoch > options.epochs)
     throw UsageError("fit: initial_epoch must be in [0, epochs], got " + std::to_string(options.initial_epoch));
   // One shuffling stream per epoch, derived from the seed and the epoch number, so a run resumed
   // with initial_epoch shuffles exactly as one that never stopped.
-  const std::uint64_t seed = options.seed != 0 ? options.seed : std::random_device{}();
+  const std::uint64_t seed = agreed_seed(options.seed, strategy);
   std::vector<std::int64_t> order(static_cast<std::size_t>(rows));
   History history;
   for (const auto& cb : options.callbacks) cb->on_train_begin(*this);
   for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
-    if (options.verbose > 0 && options.epochs > 1) std::printf("Epoch %d/%d\n", epoch + 1, options.epochs);
+    if (verbose > 0 && options.epochs > 1) std::printf("Epoch %d/%d\n", epoch + 1, options.epochs);
     for (const auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch);
     std::iota(order.begin(), order.end(), 0);
     if (options.shuffle) {
@@ -117,21 +169,34 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
       std::shuffle(order.begin(), order.end(), rng);
     }
     Trainer::reset_metrics(*this);
-    ProgressBar progress(steps, options.verbose);
+    ProgressBar progress(steps, verbose);
     for (std::int64_t step = 0; step < steps; ++step) {
-      const auto begin = static_cast<std::size_t>(step * options.batch_size);
-      const auto end = static_cast<std::size_t>(std::min<std::int64_t>(rows, (step + 1) * options.batch_size));
-      const bool whole = begin == 0 && end == order.size() && !options.shuffle;
-      Trainer::train_step(*this, whole ? x : take_rows(x, order, begin, end), whole ? y : take_rows(y, order, begin, end),
-                          whole || !weights.defined() ? weights : take_rows(weights, order, begin, end));
-      const OrderedLogs logs = Trainer::current_logs(*this);
+      auto begin = static_cast<std::size_t>(step * options.batch_size);
+      auto end = static_cast<std::size_t>(std::min<std::int64_t>(rows, (step + 1) * options.batch_size));
+      if (replica) {
+        const auto global_rows = static_cast<std::int64_t>(end - begin);
+        const auto [local_begin, local_end] = strategy->local_rows(global_rows);
+        end = begin + static_cast<std::size_t>(local_end);
+        begin += static_cast<std::size_t>(local_begin);
+        const bool any = end > begin;
+        replica->train_step(any ? take_rows(x, order, begin, end) : Tensors{}, any ? take_rows(y, order, begin, end) : Tensors{},
+                            any && weights.defined() ? take_rows(weights, order, begin, end) : Tensor{},
+                            static_cast<std::int64_t>(end - begin), global_rows);
+      } else {
+        const bool whole = begin == 0 && end == order.size() && !options.shuffle;
+        Trainer::train_step(*this, whole ? x : take_rows(x, order, begin, end), whole ? y : take_rows(y, order, begin, end),
+                            whole || !weights.defined() ? weights : take_rows(weights, order, begin, end));
+      }
+      const OrderedLogs logs = logs_of(*this, strategy);
       for (const auto& cb : options.callbacks) cb->on_train_batch_end(*this, static_cast<int>(step), to_logs(logs));
       if (step + 1 < steps) progress.update(step + 1, logs);
     }
-    OrderedLogs logs = Trainer::current_logs(*this);
+    OrderedLogs logs = logs_of(*this, strategy);
     if (val_rows > 0) {
-      for (const auto& [k, v] : run_evaluation(*this, val_x, val_y, val_weights, val_rows, options.batch_size, 0))
-        logs.emplace_back("val_" + k, v);
+      for (const auto& cb : options.callbacks) cb->on_test_begin(*this);
+      const OrderedLogs validation = run_evaluation(*this, val_x, val_y, val_weights, val_rows, options.batch_size, 0, strategy);
+      for (const auto& cb : options.callbacks) cb->on_test_end(*this, to_logs(validation));
+      for (const auto& [k, v] : validation) logs.emplace_back("val_" + k, v);
     }
     progress.update(steps, logs, true);
     const Logs epoch_logs = to_logs(logs);
@@ -149,12 +214,13 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
 }
 
 Logs Model::evaluate(const Tensors& x, const Tensors& y, std::int64_t batch_size, int verbose,
-                     const Tensor& sample_weight) {
+                     const Tensor& sample_weight, const std::shared_ptr<DataParallelStrategy>& strategy) {
   if (batch_size <= 0) throw UsageError("evaluate: batch_size must be positive, got " + std::to_string(batch_size));
   const std::int64_t rows = Trainer::check_data(*this, x, y, "evaluate");
   if (rows == 0) throw Error("evaluate on model '" + name() + "': no samples");
+  check_replicas_have_rows(strategy.get(), rows, batch_size, "evaluate on model '" + name() + "'");
   const Tensor weights = combined_sample_weights(sample_weight, {}, y, rows, "evaluate on model '" + name() + "'");
-  return to_logs(run_evaluation(*this, x, y, weights, rows, batch_size, verbose));
+  return to_logs(run_evaluation(*this, x, y, weights, rows, batch_size, verbose, strategy.get()));
 }
 
 Logs Model::train_on_batch(const Tensors& x, const Tensors& y, const Tensor& sample_weight,

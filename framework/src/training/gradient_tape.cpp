@@ -1,5 +1,6 @@
 #include "ksave/autodiff.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "ksave/ops.hpp"
@@ -75,20 +76,53 @@ void GradientTape::on_op(const OpDef& op, std::span<const Tensor> inputs, const 
   graph_->calls.push_back(std::move(call));
 }
 
-std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<VariablePtr>& variables) {
+namespace {
+
+std::vector<Tensor> values_of(const std::vector<VariablePtr>& variables) {
   std::vector<Tensor> sources;
   sources.reserve(variables.size());
   for (const auto& v : variables) sources.push_back(v->value());
-  return gradient(target, sources);
+  return sources;
+}
+
+// Reports every source whose gradient was not reported yet (the walk is over).
+void report_rest(const GradientTape::GradientReady* on_ready, std::vector<char>& reported,
+                 const std::vector<Tensor>& result) {
+  if (!on_ready) return;
+  for (std::size_t i = 0; i < result.size(); ++i)
+    if (!reported[i]) (*on_ready)(i, result[i]);
+}
+
+}  // namespace
+
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<VariablePtr>& variables) {
+  return gradient_impl(target, values_of(variables), nullptr);
+}
+
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<VariablePtr>& variables,
+                                           const GradientReady& on_ready) {
+  return gradient_impl(target, values_of(variables), &on_ready);
 }
 
 std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources) {
+  return gradient_impl(target, sources, nullptr);
+}
+
+std::vector<Tensor> GradientTape::gradient_impl(const Tensor& target, const std::vector<Tensor>& sources,
+                                                const GradientReady* on_ready) {
   Pause pause(*this);  // the gradient's own op calls are not part of the recorded computation
   Graph& g = *graph_;
   std::vector<Tensor> result(sources.size());
-  if (!target.defined() || !is_floating(target.dtype())) return result;
+  std::vector<char> reported(sources.size(), 0);
+  if (!target.defined() || !is_floating(target.dtype())) {
+    report_rest(on_ready, reported, result);
+    return result;
+  }
   auto target_it = g.current.find(key_of(target));
-  if (target_it == g.current.end()) return result;  // not computed on this tape
+  if (target_it == g.current.end()) {  // not computed on this tape
+    report_rest(on_ready, reported, result);
+    return result;
+  }
 
   // Nodes that depend on a source (forward), so the backward walk skips everything else
   // (labels, masks, loss terms that do not involve the variables).
@@ -111,7 +145,26 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
         depends[static_cast<std::size_t>(call.output_nodes[k])] = 1;
   }
   const int target_node = target_it->second;
-  if (!depends[static_cast<std::size_t>(target_node)]) return result;
+  if (!depends[static_cast<std::size_t>(target_node)]) {
+    report_rest(on_ready, reported, result);
+    return result;
+  }
+
+  // For readiness: the earliest call that reads each source; once the backward walk has
+  // processed it, nothing adds to that source's gradient any more.
+  std::vector<std::vector<std::size_t>> ready_after(on_ready ? g.calls.size() : 0);
+  if (on_ready) {
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      if (source_nodes[i] < 0) continue;
+      for (std::size_t c = 0; c < g.calls.size(); ++c) {
+        const auto& nodes = g.calls[c].input_nodes;
+        if (g.calls[c].op->gradient && std::find(nodes.begin(), nodes.end(), source_nodes[i]) != nodes.end()) {
+          ready_after[c].push_back(i);
+          break;
+        }
+      }
+    }
+  }
 
   std::vector<Tensor> grads(static_cast<std::size_t>(g.node_count));
   auto accumulate = [&](int node, const Tensor& grad) {
@@ -120,9 +173,16 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   };
   grads[static_cast<std::size_t>(target_node)] = ops::ones_like(target);
 
-  for (auto it = g.calls.rbegin(); it != g.calls.rend(); ++it) {
-    const auto& call = *it;
-    if (!call.op->gradient) continue;
+  auto report_ready = [&](std::size_t call_index) {
+    if (!on_ready) return;
+    for (std::size_t i : ready_after[call_index]) {
+      result[i] = grads[static_cast<std::size_t>(source_nodes[i])];
+      reported[i] = 1;
+      (*on_ready)(i, result[i]);
+    }
+  };
+  // Applies one call's gradient to its inputs' gradients.
+  auto back_through = [&](const Graph::Call& call) {
     Tensors output_grads(call.outputs.size());
     bool any_grad = false;
     for (std::size_t k = 0; k < call.outputs.size(); ++k) {
@@ -131,7 +191,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
       output_grads[k] = grads[static_cast<std::size_t>(n)];
       any_grad = any_grad || output_grads[k].defined();
     }
-    if (!any_grad) continue;
+    if (!any_grad) return;
     std::vector<char> wanted(call.inputs.size(), 0);
     bool needed = false;
     for (std::size_t i = 0; i < call.inputs.size(); ++i) {
@@ -139,7 +199,7 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
       wanted[i] = n >= 0 && depends[static_cast<std::size_t>(n)];
       needed = needed || wanted[i];
     }
-    if (!needed) continue;
+    if (!needed) return;
     Tensors input_grads =
         call.op->gradient(GradientContext{call.inputs, call.outputs, output_grads, call.attrs, wanted});
     if (input_grads.size() != call.inputs.size())
@@ -154,9 +214,15 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
                     shape_to_string(call.inputs[i].shape()));
       accumulate(n, input_grads[i]);
     }
+  };
+  for (std::size_t c = g.calls.size(); c-- > 0;) {
+    if (!g.calls[c].op->gradient) continue;
+    back_through(g.calls[c]);
+    report_ready(c);
   }
   for (std::size_t i = 0; i < sources.size(); ++i)
     if (source_nodes[i] >= 0) result[i] = grads[static_cast<std::size_t>(source_nodes[i])];
+  report_rest(on_ready, reported, result);
   return result;
 }
 

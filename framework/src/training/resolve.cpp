@@ -47,6 +47,9 @@ LossPtr resolve_loss(const Json& value) {
 
 OptimizerPtr resolve_optimizer(const Json& value) {
   auto [name, config] = split(value, "optimizer");
+  // A name means what it means in tf-keras 2.21: its default optimizers, the Keras >= 2.11 ones
+  // (configs of older files, without is_legacy_optimizer, are OptimizerV2's).
+  if (value.is_string()) config["is_legacy_optimizer"] = false;
   // Keras < 2.3 spelled the learning rate "lr"; OptimizerV2 reads both.
   if (config.contains("lr") && !config.contains("learning_rate")) {
     config["learning_rate"] = config["lr"];

@@ -91,18 +91,20 @@ Tensors Trainer::prepare_inputs(Model& model, const Tensors& x) {
   return out;
 }
 
-Tensor Trainer::total_loss(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
-                           const Tensor& sample_weights, std::vector<double>* output_losses) {
+Tensor Trainer::step_loss(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
+                          const Tensor& sample_weights, double fraction, StepValues* values) {
   CompileState& s = state(model);
   if (outputs.size() != s.outputs.size())
     throw Error("model '" + model.name() + "' returned " + std::to_string(outputs.size()) + " outputs, compile set up " +
                 std::to_string(s.outputs.size()));
+  const bool scaled = fraction != 1.0;
   Tensor total;
   auto add = [&](const Tensor& term) { total = total.defined() ? ops::add(total, term) : term; };
+  auto share = [&](const Tensor& term) { return scaled ? ops::mul(term, fraction) : term; };
   for (std::size_t i = 0; i < s.outputs.size(); ++i) {
     const OutputTarget& o = s.outputs[i];
     if (!o.loss) {
-      output_losses->push_back(0.0);
+      values->output_losses.push_back(0.0);
       continue;
     }
     Tensor per_sample;
@@ -113,16 +115,19 @@ Tensor Trainer::total_loss(Model& model, const Tensors& x, const Tensors& y, con
                   ", y_pred " + shape_to_string(outputs[i].shape()) + "): " + e.what());
     }
     // Keras's reductions: SUM_OVER_BATCH_SIZE (the default, "auto") divides the sum by the number
-    // of per-sample values; SUM keeps the sum.
-    const Tensor reduced = reduction_of(*o.loss) == "sum" ? ops::sum(per_sample) : ops::mean(per_sample);
-    output_losses->push_back(value_of(reduced));
+    // of per-sample values; SUM keeps the sum (which replicas' sums add up to unscaled).
+    const Tensor reduced = reduction_of(*o.loss) == "sum" ? ops::sum(per_sample) : share(ops::mean(per_sample));
+    values->output_losses.push_back(value_of(reduced));
     add(o.weight == 1.0 ? reduced : ops::mul(reduced, o.weight));
   }
   // Regularization penalties and losses added in calls (model.losses), then added from outside.
-  for (const Tensor& r : model.regularization_losses()) add(ops::sum(r));
-  for (const auto& [_, fn] : model.external_losses_) add(ops::sum(fn(x, outputs)));
+  for (const Tensor& r : model.regularization_losses()) add(share(ops::sum(r)));
+  for (const auto& [_, fn] : model.external_losses_) add(share(ops::sum(fn(x, outputs))));
   if (!total.defined())
     throw Error("model '" + model.name() + "' has nothing to minimise: compile gave no loss and no add_loss was made");
+  values->total = value_of(total);
+  for (const auto& [_, fn] : model.external_metrics_)
+    values->external_metrics.push_back(fraction * value_of(ops::mean(fn(x, outputs).as_float())));
   return total;
 }
 
@@ -147,29 +152,40 @@ void Trainer::build_metrics(Model& model, const Tensors& y, const Tensors& outpu
   s.metrics_built = true;
 }
 
-void Trainer::update_metrics(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
-                             double total, const std::vector<double>& output_losses) {
+void Trainer::record_step(Model& model, const Tensors& y, const Tensors& outputs, double rows,
+                          const StepValues& values) {
   CompileState& s = *model.compile_state_;
-  const double batch = static_cast<double>(y.empty() ? x[0].shape()[0] : y[0].shape()[0]);
-  s.loss_mean.add(total, batch);
+  s.loss_mean.add(values.total, rows);
   for (std::size_t i = 0; i < s.outputs.size(); ++i) {
-    if (s.outputs[i].loss) s.outputs[i].loss_mean.add(output_losses[i], batch);
+    if (s.outputs[i].loss) s.outputs[i].loss_mean.add(values.output_losses[i], rows);
   }
+  for (std::size_t k = 0; k < values.external_metrics.size(); ++k) s.external_metric_means[k].add(values.external_metrics[k], rows);
+  if (outputs.empty()) return;
   build_metrics(model, y, outputs);
   for (std::size_t i = 0; i < s.outputs.size(); ++i)
     for (const auto& m : s.outputs[i].metrics) m->update_state(y[i], outputs[i]);
-  for (std::size_t k = 0; k < model.external_metrics_.size(); ++k) {
-    const Tensor v = model.external_metrics_[k].second(x, outputs).as_float();
-    s.external_metric_means[k].add(value_of(ops::mean(v)), batch);
-  }
 }
+
+std::vector<MetricPtr> Trainer::compiled_metrics(Model& model) {
+  std::vector<MetricPtr> out;
+  for (const auto& o : state(model).outputs) out.insert(out.end(), o.metrics.begin(), o.metrics.end());
+  return out;
+}
+
+namespace {
+
+double rows_of(const Tensors& x, const Tensors& y) {
+  return static_cast<double>(y.empty() ? x[0].shape()[0] : y[0].shape()[0]);
+}
+
+}  // namespace
 
 void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y, const Tensor& sample_weights) {
   CompileState& s = state(model);
   const Tensors x = prepare_inputs(model, x_in);
   Tensors outputs;
   Tensor loss;
-  std::vector<double> output_losses;
+  StepValues values;
   std::vector<VariablePtr> variables = model.trainable_weights();
   std::vector<Tensor> grads;
   {
@@ -177,7 +193,7 @@ void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y, co
     CallContext ctx;
     ctx.training = true;
     outputs = model(x, ctx);
-    loss = total_loss(model, x, y, outputs, sample_weights, &output_losses);
+    loss = step_loss(model, x, y, outputs, sample_weights, 1.0, &values);
     grads = tape.gradient(loss, variables);
   }
   std::vector<std::pair<Tensor, VariablePtr>> grads_and_vars;
@@ -188,7 +204,7 @@ void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y, co
   // The optimizer applies each variable's constraint right after its update, as OptimizerV2
   // does; applying it here again would change non-idempotent constraints (MinMaxNorm, rate < 1).
   if (!grads_and_vars.empty()) model.optimizer_->apply_gradients(grads_and_vars);
-  update_metrics(model, x, y, outputs, value_of(loss), output_losses);
+  record_step(model, y, outputs, rows_of(x, y), values);
   (void)s;
 }
 
@@ -196,9 +212,9 @@ void Trainer::test_step(Model& model, const Tensors& x_in, const Tensors& y, con
   state(model);
   const Tensors x = prepare_inputs(model, x_in);
   const Tensors outputs = model(x, CallContext{});
-  std::vector<double> output_losses;
-  const Tensor loss = total_loss(model, x, y, outputs, sample_weights, &output_losses);
-  update_metrics(model, x, y, outputs, value_of(loss), output_losses);
+  StepValues values;
+  step_loss(model, x, y, outputs, sample_weights, 1.0, &values);
+  record_step(model, y, outputs, rows_of(x, y), values);
 }
 
 void Trainer::reset_metrics(Model& model) {

@@ -29,6 +29,26 @@ class Trainer {
   // Forward pass in inference mode; updates the running means and metrics.
   static void test_step(Model& model, const Tensors& x, const Tensors& y, const Tensor& sample_weights = {});
   static void reset_metrics(Model& model);
+
+  // ---- the pieces of a step, for data-parallel training (distribute/replica_training.cpp) ----
+  // A step's loss values: the total, each output's loss, each add_metric value (batch mean).
+  struct StepValues {
+    double total = 0;
+    std::vector<double> output_losses;
+    std::vector<double> external_metrics;
+  };
+  // The loss to minimise on this batch, with every term scaled by `fraction` (a replica's share
+  // of the global batch: local rows / global rows; 1 in a single process) except the terms of
+  // SUM-reduced losses, so that the replicas' losses, and so their gradients, add up to those of
+  // one process on the whole batch. `values` receives the scaled values.
+  static Tensor step_loss(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
+                          const Tensor& sample_weights, double fraction, StepValues* values);
+  // Adds a step's values (weighted by `rows`) to the running means, and updates the compiled
+  // metrics with this process's `y` and `outputs` (skipped when `outputs` is empty).
+  static void record_step(Model& model, const Tensors& y, const Tensors& outputs, double rows,
+                          const StepValues& values);
+  // The compiled metrics, output by output.
+  static std::vector<MetricPtr> compiled_metrics(Model& model);
   static OrderedLogs current_logs(Model& model);
   // Checks x and y against the model and each other; returns the number of samples.
   static std::int64_t check_data(Model& model, const Tensors& x, const Tensors& y, const char* where);
@@ -36,11 +56,6 @@ class Trainer {
   static Tensors prepare_inputs(Model& model, const Tensors& x);
 
  private:
-  // The loss to minimise: weighted per-output losses plus regularization and added losses.
-  static Tensor total_loss(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
-                           const Tensor& sample_weights, std::vector<double>* output_losses);
-  static void update_metrics(Model& model, const Tensors& x, const Tensors& y, const Tensors& outputs,
-                             double total, const std::vector<double>& output_losses);
   static void build_metrics(Model& model, const Tensors& y, const Tensors& outputs);
 };
 

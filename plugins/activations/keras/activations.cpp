@@ -22,6 +22,12 @@ Tensor log_softmax(const Tensor& x) { return ops::log_softmax(x, -1); }
 // naming "hard_sigmoid" were mostly written by the Keras 2 generation ksave emulates.
 Tensor hard_sigmoid(const Tensor& x) { return ops::clip(ops::add(ops::mul(x, 0.2), 0.5), 0.0, 1.0); }
 
+// Keras 3's hard_sigmoid, relu6(x + 3) / 6: the Keras 3 archive reader names it so (a .keras
+// file's "hard_sigmoid" means this one) and its writer gives the name back.
+Tensor hard_sigmoid_keras3(const Tensor& x) {
+  return ops::div(ops::clip(ops::add(x, 3.0), 0.0, 6.0), Tensor::scalar<float>(6.0f));
+}
+
 Tensor swish(const Tensor& x) { return ops::mul(x, ops::sigmoid(x)); }
 
 // The exact form 0.5 x (1 + erf(x / sqrt 2)): Keras's gelu defaults to approximate=False.
@@ -52,6 +58,7 @@ void register_activations(ksave::PluginRegistrar& r) {
       {"softplus", [](const Tensor& x) { return ops::softplus(x); }, {}},
       {"softsign", [](const Tensor& x) { return ops::softsign(x); }, {}},
       {"hard_sigmoid", hard_sigmoid, {}},
+      {"hard_sigmoid_keras3", hard_sigmoid_keras3, {}},
       // tf.keras 2.x serializes the function as "swish"; Keras 3 renamed it "silu".
       {"swish", swish, {"silu"}},
       {"gelu", gelu, {}},

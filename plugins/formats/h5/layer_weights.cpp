@@ -13,17 +13,6 @@ void warn(LoadStatus& status, const std::string& message) {
   std::cerr << "ksave: warning: " << message << "\n";
 }
 
-void read_into_variable(const Dataset& dataset, Variable& variable) {
-  if (variable.value().storage() && variable.value().storage().use_count() == 1) {
-    Tensor in_place = variable.value();
-    dataset.read_into(in_place);
-    return;
-  }
-  Tensor fresh(variable.dtype(), variable.shape());
-  dataset.read_into(fresh);
-  variable.assign_shared(std::move(fresh));
-}
-
 namespace {
 
 std::string join(const std::vector<std::string>& items) {

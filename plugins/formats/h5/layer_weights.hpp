@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ksave/format.hpp"
+#include "variable_read.hpp"
 #include "weights_group.hpp"
 
 namespace ksave::plugins::h5 {
@@ -16,10 +17,6 @@ namespace ksave::plugins::h5 {
 // skipped with a warning instead of failing.
 LoadStatus load_weights_by_order(const StoredWeights& stored, Model& model, bool skip_mismatch);
 LoadStatus load_weights_by_name(const StoredWeights& stored, Model& model, bool skip_mismatch);
-
-// Reads a dataset into the variable's own storage when nobody else shares it (no second copy
-// of large weights), otherwise into a fresh tensor that replaces the variable's value.
-void read_into_variable(const Dataset& dataset, Variable& variable);
 
 // Records a warning in `status` and prints it to stderr (what Keras logs).
 void warn(LoadStatus& status, const std::string& message);

@@ -101,7 +101,11 @@ ModelPtr read_model_file(const fs::path& path, const LoadOptions& options) {
 void write_model_file(const Model& model, const fs::path& path, const SaveOptions& options) {
   if (!options.overwrite && fs::exists(path)) throw Error("cannot save to '" + path.string() + "': the file exists and overwrite is off");
   // Serialized before touching the disk: a model without a config fails here, not midway.
-  Json config = serialize(model);
+  Json config;
+  {
+    ConfigDialectScope dialect(ConfigDialect::HDF5);
+    config = serialize(model);
+  }
   std::string model_config = ascii_json(config);
   warn_about_custom_classes(config, path);
   if (model.has_external_losses_or_metrics())

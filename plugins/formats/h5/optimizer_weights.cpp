@@ -9,9 +9,28 @@
 
 namespace ksave::plugins::h5 {
 
+namespace {
+
+// A Keras >= 2.11 optimizer's `variables` as tf-keras saves them to HDF5: "iteration:0", then
+// "<optimizer name>/<slot>/<variable>:0" in build() order. The values are the slots' own (the
+// variables returned share their storage), zeros where Keras keeps a slot ksave does not.
+std::vector<VariablePtr> new_generation_weights(const Optimizer& optimizer) {
+  const std::string name = optimizer.get_config().value("name", optimizer.class_name());
+  std::vector<VariablePtr> out{std::make_shared<Variable>("iteration:0", optimizer.iterations()->value(), false)};
+  for (const auto& s : new_optimizer_slots(optimizer)) {
+    Tensor value = s.slot ? s.slot->value() : Tensor::zeros(s.trained->dtype(), s.trained->shape());
+    out.push_back(std::make_shared<Variable>(name + "/" + s.list.keras_name + "/" + s.trained->shared_name() + ":0",
+                                             std::move(value), false));
+  }
+  return out;
+}
+
+}  // namespace
+
 void write_optimizer_weights(Group& root, const Optimizer& optimizer) {
   Group group = root.create_group("optimizer_weights");
-  write_weight_list(group, optimizer.variables(), "optimizer '" + optimizer.class_name() + "'");
+  write_weight_list(group, optimizer.new_generation() ? new_generation_weights(optimizer) : optimizer.variables(),
+                    "optimizer '" + optimizer.class_name() + "'");
 }
 
 std::string optimizer_weights_generation(const std::vector<std::string>& names) {
@@ -53,8 +72,20 @@ std::optional<std::string> load_optimizer_weights(const Group& root, Model& mode
   if (!names) throw Error("attribute 'weight_names' is missing (" + group.location().describe() + ")");
   if (names->empty()) return std::nullopt;
 
-  optimizer->build(model.trainable_weights());
-  std::vector<VariablePtr> variables = optimizer->variables();
+  std::vector<VariablePtr> variables;
+  if (names->front() == "iteration:0") {
+    // The Keras >= 2.11 layout: the counter, then the slots in build() order (null where ksave
+    // keeps no slot: the stored zeros are checked for shape and left unread). A file of
+    // tf.keras 2.11 holds the counter alone: the counts differ and, as tf-keras's set_weights
+    // refuses it, nothing is loaded (a counter without its moments would skew Adam's steps).
+    variables.push_back(optimizer->iterations());
+    const auto trained = model.trainable_weights();
+    for (const auto& s : new_optimizer_slots(*optimizer, trained))
+        variables.push_back(s.slot ? s.slot : std::make_shared<Variable>(s.trained->name(), Tensor::zeros(s.trained->dtype(), s.trained->shape()), false));
+  } else {
+    optimizer->build(model.trainable_weights());
+    variables = optimizer->variables();
+  }
   std::string generation = optimizer_weights_generation(*names);
   auto mismatch = [&](const std::string& why) {
     return "optimizer weights in '" + group.location().file.string() + "' were not loaded: " + why + "; the file holds " +

@@ -1,6 +1,7 @@
 #include "keras3_config.hpp"
 
 #include <ctime>
+#include <set>
 
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
@@ -53,11 +54,90 @@ void rewrite_layer_config_for_keras3(const std::string& class_name, Json& config
   if (class_name == "BatchNormalization" && config.contains("axis") && config["axis"].is_array() && config["axis"].size() == 1)
     config["axis"] = Json(config["axis"][0]);
   if (config.contains("time_major") && config["time_major"] == Json(false)) config.erase("time_major");
+  // tf-keras's depthwise, separable and transposed convolutions are Convs and write groups (and
+  // SeparableConv2D the unused kernel options); Keras 3's refuse them as unknown arguments.
+  if (class_name == "DepthwiseConv2D" || class_name == "SeparableConv2D" || class_name == "Conv2DTranspose" ||
+      class_name == "DepthwiseConv1D" || class_name == "SeparableConv1D" || class_name == "Conv1DTranspose" ||
+      class_name == "Conv3DTranspose")
+    if (config.contains("groups") && config["groups"] == Json(1)) config.erase("groups");
+  if (class_name == "SeparableConv2D" || class_name == "SeparableConv1D")
+    for (const char* key : {"kernel_initializer", "kernel_regularizer", "kernel_constraint"}) config.erase(key);
+}
+
+// Keras 3's build_config of a model: a Sequential's input shape, null for a Functional model
+// (which builds from its graph).
+Json model_build_config(const std::string& class_name, const Json& config) {
+  if (class_name != "Sequential") return Json{{"input_shape", nullptr}};
+  if (config.contains("build_input_shape") && !config["build_input_shape"].is_null())
+    return Json{{"input_shape", config["build_input_shape"]}};
+  if (config.contains("layers") && config["layers"].is_array() && !config["layers"].empty()) {
+    const Json& first = config["layers"][0];
+    if (first.value("class_name", "") == "InputLayer" && first.contains("config")) {
+      const Json& input = first["config"];
+      for (const char* key : {"batch_shape", "batch_input_shape"})
+        if (input.contains(key)) return Json{{"input_shape", input[key]}};
+    }
+  }
+  return Json{{"input_shape", nullptr}};
+}
+
+// compile()'s metrics as the user gave them, which Keras 3 keeps: tf-keras's training_config
+// holds them serialized per output ([[MeanMetricWrapper{name: "accuracy", fn: ...}]]); a
+// wrapper goes back to its name, and one output's list is the list itself.
+Json keras3_metrics(const Json& metrics) {
+  if (!metrics.is_array()) return metrics;
+  Json out = Json::array();
+  for (const auto& m : metrics) {
+    if (m.is_array()) {
+      out.push_back(keras3_metrics(m));
+    } else if (m.is_object() && m.value("class_name", "") == "MeanMetricWrapper" && m.contains("config") &&
+               m["config"].contains("name")) {
+      out.push_back(m["config"]["name"]);
+    } else {
+      out.push_back(m);
+    }
+  }
+  if (out.size() == 1 && out[0].is_array()) return out[0];
+  return out;
+}
+
+// tf.keras 2.x numbers a nested model's calls in its parent from 1 (node 0 is the nested model's
+// call on its own Input: a Functional model, a Sequential starting with an InputLayer); Keras 3
+// from 0, in both its node forms. Shifts the references of a Functional model's config (in
+// tf.keras's list form) to nested models by `by`.
+void shift_nested_calls(Json& config, int by) {
+  if (!config.is_object() || !config.contains("layers") || !config["layers"].is_array()) return;
+  std::set<std::string> nested;
+  for (const auto& entry : config["layers"]) {
+    if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) continue;
+    const std::string cls = entry.value("class_name", "");
+    const Json& inner = entry.contains("config") && entry["config"].is_object() ? entry["config"].value("layers", Json()) : Json();
+    const bool own_input = cls == "Functional" || cls == "Model" ||
+                           (cls == "Sequential" && inner.is_array() && !inner.empty() && inner[0].value("class_name", "") == "InputLayer");
+    if (own_input) nested.insert(entry["name"].get<std::string>());
+  }
+  auto shift = [&](Json& ref) {
+    if (ref.is_array() && ref.size() >= 3 && ref[0].is_string() && nested.count(ref[0].get<std::string>()) &&
+        ref[1].is_number_integer() && ref[1].get<int>() + by >= 0)
+      ref[1] = ref[1].get<int>() + by;
+  };
+  for (auto& entry : config["layers"])
+    if (entry.is_object() && entry.contains("inbound_nodes"))
+      for (auto& node : entry["inbound_nodes"])
+        if (node.is_array())
+          for (auto& ref : node) shift(ref);
+  for (const char* key : {"input_layers", "output_layers"})
+    if (config.contains(key) && config[key].is_array())
+      for (auto& ref : config[key]) shift(ref);
 }
 
 // A serialized object (already converted inside) in Keras 3's key order.
 Json keras3_object(const Json& value) {
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
+  // ksave writes nested objects as tf-keras 2.21 does: a registered class by registered_name.
+  if (value.contains("registered_name") && value["registered_name"].is_string() &&
+      value["registered_name"].get<std::string>().find('>') != std::string::npos)
+    class_name = value["registered_name"].get<std::string>();
   Json config = to_keras3_config(value["config"]);
   Json out = Json::object();
   const auto separator = class_name.find('>');
@@ -70,19 +150,77 @@ Json keras3_object(const Json& value) {
     out["class_name"] = class_name;
   }
   rewrite_layer_config_for_keras3(class_name, config);
+  if (class_name == "Functional" || class_name == "Model") shift_nested_calls(config, -1);
   out["config"] = config;
   // Keras 3 names classes it does not export by their own name: "Functional" is one.
   out["registered_name"] = separator != std::string::npos || class_name == "Functional" ? Json(class_name) : Json(nullptr);
-  if (class_name == "Sequential" && config.is_object() && config.contains("build_input_shape") &&
-      !config["build_input_shape"].is_null())
-    out["build_config"] = Json{{"input_shape", config["build_input_shape"]}};
+  if ((class_name == "Sequential" || class_name == "Functional" || class_name == "Model") && config.is_object())
+    out["build_config"] = model_build_config(class_name, out["config"]);
   // Functional layer entries keep their name and inbound_nodes beside the object keys.
   for (const auto& [k, v] : value.items())
     if (k != "class_name" && k != "config" && k != "module" && k != "registered_name") out[k] = v;
   return out;
 }
 
+// Activation names whose meaning changed in Keras 3: Keras 3's name and ksave's name of the
+// Keras 3 function (ksave's plain name keeps tf-keras's meaning).
+constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid", "hard_sigmoid_keras3"}};
+
+bool is_activation_key(const std::string& key) { return key == "activation" || key == "recurrent_activation"; }
+
+// Renames an activation, given as a name or as {"class_name": "function", "config": name}.
+// The name inside an activation value: the value itself, or a function object's config.
+Json* activation_name(Json& value) {
+  if (value.is_string()) return &value;
+  if (value.is_object() && value.value("class_name", "") == "function" && value.contains("config") && value["config"].is_string())
+    return &value["config"];
+  return nullptr;
+}
+
+void rename_activation(Json& value, bool to_ksave) {
+  Json* name = activation_name(value);
+  if (!name) return;
+  for (const auto& [keras3, ours] : kKeras3Activations)
+    if (*name == (to_ksave ? keras3 : ours)) *name = to_ksave ? ours : keras3;
+}
+
+void rename_activations(Json& config, bool to_ksave) {
+  if (config.is_array()) {
+    for (auto& item : config) rename_activations(item, to_ksave);
+  } else if (config.is_object()) {
+    for (auto& [key, value] : config.items()) {
+      if (is_activation_key(key)) rename_activation(value, to_ksave);
+      rename_activations(value, to_ksave);
+    }
+  }
+}
+
+// Keras 3's own {"args", "kwargs"} nodes, which the config normalizer renumbers itself.
+bool has_object_nodes(const Json& config) {
+  for (const auto& entry : config.value("layers", Json::array()))
+    for (const auto& node : entry.value("inbound_nodes", Json::array()))
+      if (node.is_object()) return true;
+  return false;
+}
+
+// Every Functional model config inside `value` (list-form nodes: ksave's own archives).
+void number_list_nodes_as_keras2(Json& value) {
+  if (value.is_array()) {
+    for (auto& item : value) number_list_nodes_as_keras2(item);
+  } else if (value.is_object()) {
+    for (auto& [key, item] : value.items()) number_list_nodes_as_keras2(item);
+    const std::string cls = value.value("class_name", "");
+    if ((cls == "Functional" || cls == "Model") && value.contains("config") && !has_object_nodes(value["config"]))
+      shift_nested_calls(value["config"], +1);
+  }
+}
+
 }  // namespace
+
+void keras3_names_to_ksave(Json& config) {
+  rename_activations(config, true);
+  number_list_nodes_as_keras2(config);
+}
 
 Json training_config_from_compile_config(const Json& compile_config) {
   if (!compile_config.is_object())
@@ -105,8 +243,8 @@ Json compile_config_of(const Model& model) {
   compile["optimizer"] = to_keras3_config(Json{{"class_name", optimizer->class_name()}, {"config", optimizer->get_config()}});
   compile["loss"] = to_keras3_config(get("loss"));
   compile["loss_weights"] = get("loss_weights");
-  compile["metrics"] = to_keras3_config(get("metrics"));
-  compile["weighted_metrics"] = to_keras3_config(get("weighted_metrics"));
+  compile["metrics"] = to_keras3_config(keras3_metrics(get("metrics")));
+  compile["weighted_metrics"] = to_keras3_config(keras3_metrics(get("weighted_metrics")));
   compile["run_eagerly"] = false;
   compile["steps_per_execution"] = 1;
   compile["jit_compile"] = false;
@@ -114,7 +252,11 @@ Json compile_config_of(const Model& model) {
 }
 
 Json to_keras3_config(const Json& config) {
-  if (is_serialized_object(config)) return keras3_object(config);
+  if (is_serialized_object(config)) {
+    Json out = keras3_object(config);
+    rename_activations(out["config"], false);
+    return out;
+  }
   if (config.is_array()) {
     Json out = Json::array();
     for (const auto& item : config) out.push_back(to_keras3_config(item));

@@ -24,9 +24,14 @@ Json compile_config_of(const Model& model);
 // object gets `module` (from the kind of class it names) and `registered_name` (the
 // "Package>Name" key for a package-registered class, whose class_name becomes the plain
 // name; "Functional" for Functional models), the keys Keras 3 spells otherwise are rewritten
-// (InputLayer batch_shape, BatchNormalization's int axis, no time_major), and a Sequential with
-// a build_input_shape gets the matching build_config.
+// (InputLayer batch_shape, BatchNormalization's int axis, no time_major, no groups where Keras 3
+// has none), models get Keras 3's build_config, and activations whose meaning changed are
+// named as Keras 3 names them.
 Json to_keras3_config(const Json& config);
+
+// A Keras 3 config read from an archive, its activation names made ksave's: Keras 3's
+// "hard_sigmoid" is relu6(x + 3) / 6, ksave's "hard_sigmoid_keras3" (tf-keras's is 0.2 x + 0.5).
+void keras3_names_to_ksave(Json& config);
 
 // metadata.json: {"keras_version", "date_saved"} ("2024-06-26@16:51:48", local time, as Keras
 // writes it).

@@ -56,7 +56,7 @@ void compile_and_restore_optimizer(const fs::path& path, const h5::File& weights
   if (!weights.has_group("optimizer")) return;
   auto optimizer = model.optimizer();
   optimizer->build(model.trainable_weights());
-  VariableOwner owner = optimizer_variable_owner(*optimizer, model.trainable_weights());
+  VariableOwner owner = optimizer_variable_owner(*optimizer);
   if (auto why = try_read_owner(weights, owner))
     print_warning("optimizer state in '" + path.string() + "' was not loaded: " + *why + "; training resumes with a fresh optimizer state");
 }
@@ -66,6 +66,7 @@ void compile_and_restore_optimizer(const fs::path& path, const h5::File& weights
 ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   ZipReader zip(path);
   Json config = read_config(zip);
+  keras3_names_to_ksave(config);
   ModelPtr model;
   try {
     model = model_from_config(config, options.custom_objects);
@@ -91,7 +92,11 @@ LoadStatus read_archive_weights(Model& model, const fs::path& path, const LoadOp
 void write_model_archive(const Model& model, const fs::path& path, const SaveOptions& options) {
   if (!options.overwrite && fs::exists(path)) throw Error("cannot save to '" + path.string() + "': the file exists and overwrite is off");
   // Everything is serialized before touching the disk: a model without a config fails here.
-  Json config = to_keras3_config(serialize(model));
+  Json config;
+  {
+    ConfigDialectScope dialect(ConfigDialect::HDF5);  // the form to_keras3_config converts from
+    config = to_keras3_config(serialize(model));
+  }
   const bool with_optimizer = options.include_optimizer && model.compiled();
   if (with_optimizer) config["compile_config"] = compile_config_of(model);
   std::vector<char> weights = weights_image(owners_to_save(model, with_optimizer), inside(path, kWeightsEntry));

@@ -76,15 +76,6 @@ class Walk {
   std::set<const Layer*> visited_;
 };
 
-// Groups of slots that Keras 3 creates in one loop over the variables (slot names as ksave's
-// optimizers name them). Adam: build() makes momentum and velocity per variable, then
-// velocity_hat for all; RMSprop: one loop per kind.
-std::vector<std::vector<std::string>> slot_groups(const std::string& class_name) {
-  if (class_name == "Adam") return {{"m", "v"}, {"vhat"}};
-  if (class_name == "RMSprop") return {{"rms"}, {"momentum"}, {"mg"}};
-  return {};  // every slot of a variable together
-}
-
 }  // namespace
 
 std::vector<VariableOwner> layer_variable_owners(const Model& model) {
@@ -93,35 +84,24 @@ std::vector<VariableOwner> layer_variable_owners(const Model& model) {
   return std::move(walk.owners);
 }
 
-VariableOwner optimizer_variable_owner(const Optimizer& optimizer, const std::vector<VariablePtr>& trainable) {
+VariableOwner optimizer_variable_owner(const Optimizer& optimizer) {
   Json config = optimizer.get_config();
   VariableOwner owner{"optimizer", config.value("name", optimizer.class_name()), "optimizer '" + optimizer.class_name() + "'", {}};
+  // Keras 3's order: the counter, the learning rate, the slots as build() makes them (Keras 3
+  // makes no slot where ksave keeps none), then what build() makes after them (Nadam's
+  // u_product): whatever variables() holds besides the counter and the slots.
   owner.variables.push_back(optimizer.iterations());
   for (const auto& child : optimizer.trackable_children())
     if (child.name == "learning_rate")
       if (auto variable = std::dynamic_pointer_cast<Variable>(child.object)) owner.variables.push_back(variable);
-
   std::set<const Variable*> slot_set;
-  std::vector<std::vector<std::pair<std::string, VariablePtr>>> slots_per_variable;
-  for (const auto& v : trainable) {
-    slots_per_variable.push_back(optimizer.slots(*v));
-    for (const auto& [_, slot] : slots_per_variable.back()) slot_set.insert(slot.get());
-  }
-  // Extra weights: whatever variables() holds besides the counter and the slots.
+  for (const auto& s : new_optimizer_slots(optimizer))
+    if (s.slot) {
+      owner.variables.push_back(s.slot);
+      slot_set.insert(s.slot.get());
+    }
   for (const auto& v : optimizer.variables())
     if (v != optimizer.iterations() && !slot_set.count(v.get())) owner.variables.push_back(v);
-
-  auto groups = slot_groups(optimizer.class_name());
-  if (groups.empty()) {
-    for (const auto& slots : slots_per_variable)
-      for (const auto& [_, slot] : slots) owner.variables.push_back(slot);
-    return owner;
-  }
-  for (const auto& group : groups)
-    for (const auto& slots : slots_per_variable)
-      for (const auto& slot_name : group)
-        for (const auto& [name, slot] : slots)
-          if (name == slot_name) owner.variables.push_back(slot);
   return owner;
 }
 

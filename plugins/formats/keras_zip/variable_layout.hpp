@@ -31,12 +31,11 @@ struct VariableOwner {
 // `path` for a model's layers: "layers/<snake_case class name>[_N]", N counting repeats.
 std::vector<VariableOwner> layer_variable_owners(const Model& model);
 
-// The optimizer's variables in Keras 3's `optimizer.variables` order, for an optimizer built
-// for `trainable`: iterations, the learning rate variable (absent with a schedule), the
-// optimizer's extra weights (Nadam's momentum product), then the slots — Adam's momentum and
-// velocity interleaved per variable and its amsgrad velocity_hat after them all, RMSprop's
-// kinds one after another, other optimizers' slots interleaved per variable.
-VariableOwner optimizer_variable_owner(const Optimizer& optimizer, const std::vector<VariablePtr>& trainable);
+// The optimizer's variables in Keras 3's `optimizer.variables` order: iterations, the learning
+// rate variable (absent with a schedule), the slots in build() order over the variables the
+// optimizer was built for (Optimizer::slot_loops: Adam's momentum and velocity interleaved per
+// variable, velocity_hat after them all), then the rest (Nadam's momentum product).
+VariableOwner optimizer_variable_owner(const Optimizer& optimizer);
 
 // "kernel (784, 128), bias (128,)".
 std::string describe_variables(const std::vector<VariablePtr>& variables);

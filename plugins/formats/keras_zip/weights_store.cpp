@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "string_attributes.hpp"
+#include "variable_read.hpp"
 
 namespace ksave::plugins::keras_zip {
 namespace {
@@ -66,7 +67,7 @@ std::variant<std::vector<Assignment>, std::string> plan(const h5::Group& root, c
 }
 
 void assign(const std::vector<Assignment>& assignments) {
-  for (const auto& a : assignments) a.variable->assign_shared(a.dataset.read_as(a.variable->dtype()));
+  for (const auto& a : assignments) h5::read_into_variable(a.dataset, *a.variable);
 }
 
 }  // namespace

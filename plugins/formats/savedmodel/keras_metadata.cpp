@@ -73,20 +73,37 @@ KerasRootMetadata keras_root_metadata(const tfproto::MetaGraphDef& meta_graph,
           "saved_model.pb user-object metadata"};
 }
 
+namespace {
+
+// A config that cannot rebuild the model: tf.keras <= 2.12 marks a model whose get_config raised
+// NotImplementedError with "layer was saved without config"; tf.keras >= 2.13 writes {} for a
+// subclassed model whose constructor takes no arguments.
+bool saved_without_config(const Json& config) {
+  return config.is_object() && (config.empty() || config.contains("layer was saved without config"));
+}
+
+}  // namespace
+
 Json model_config_of(const KerasRootMetadata& root) {
   const Json& metadata = root.metadata;
   if (!metadata.is_object())
     throw Error("the root Keras metadata (" + root.source + ") is not a JSON object");
   auto class_name = metadata.find("class_name");
   auto config = metadata.find("config");
+  const auto model_config = metadata.find("model_config");
   if (class_name != metadata.end() && config != metadata.end() && class_name->is_string() && config->is_object() &&
-      !config->contains("layer was saved without config"))
+      !saved_without_config(*config))
     return Json{{"class_name", *class_name}, {"config", *config}};
-  auto model_config = metadata.find("model_config");
-  if (model_config != metadata.end() && model_config->is_object()) return *model_config;
+  if (model_config != metadata.end() && model_config->is_object() && !saved_without_config(model_config->value("config", Json())))
+    return *model_config;
+  // A subclassed model saved without a config: named after its saved object, it is revived from
+  // its traced call (revive_layer.hpp) unless a registered class builds it from that name alone.
+  const auto name = metadata.find("name");
+  if (class_name != metadata.end() && class_name->is_string() && name != metadata.end() && name->is_string())
+    return Json{{"class_name", *class_name}, {"config", {{"name", *name}}}};
   throw Error("the root Keras metadata (" + root.source + ", identifier '" + root.identifier +
-              "') has no usable config ('class_name' + 'config' or 'model_config'): the model was saved without a config "
-              "and can only be revived from its traced functions, which ksave does not support yet");
+              "') has no usable config ('class_name' + 'config' or 'model_config') and names no class and object to "
+              "revive from its traced functions");
 }
 
 }  // namespace ksave::plugins::savedmodel

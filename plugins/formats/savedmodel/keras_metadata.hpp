@@ -31,7 +31,9 @@ KerasRootMetadata keras_root_metadata(const tfproto::MetaGraphDef& meta_graph,
                                       const std::optional<tfproto::KerasSavedMetadata>& keras_metadata,
                                       const std::filesystem::path& directory);
 
-// {"class_name", "config"} of the root model, ready for model_from_config.
+// {"class_name", "config"} of the root model, ready for model_from_config. A subclassed model
+// saved without a config (marked so by tf.keras <= 2.12, written as {} by later versions) gets
+// {"name": <its saved name>}: its class is then revived from the traced call.
 Json model_config_of(const KerasRootMetadata& root);
 
 // What the root object of the SavedModel is, for messages: "user object '_tf_keras_model'",

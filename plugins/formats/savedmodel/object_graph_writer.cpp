@@ -103,11 +103,17 @@ void add_model_specs(const Model& model, Json& out) {
 // The metadata JSON of a layer, keys in tf.keras 2.11's order (§5.2). `shared_object_id` numbers
 // the layers as tf.keras's shared-object scope does.
 Json layer_metadata(const Layer& layer, const Model* root_model, bool with_training_config, int shared_object_id) {
-  const Json serialized = serialize(layer);
-  Json out = {{"name", layer.name()}, {"trainable", layer.trainable()}, {"expects_training_arg", true},
+  Json serialized;
+  {
+    ConfigDialectScope dialect(ConfigDialect::SavedModel);
+    serialized = serialize(layer);
+  }
+  const auto* model = dynamic_cast<const Model*>(&layer);
+  // Whether Keras passes `training` to the traced call when it revives a layer of an unknown
+  // class: a model's traces take it, a layer's (inference only) do not (function_spec).
+  Json out = {{"name", layer.name()}, {"trainable", layer.trainable()}, {"expects_training_arg", model != nullptr},
               {"dtype", std::string(dtype_name(layer.dtype()))},
               {"batch_input_shape", layer.batch_input_shape() ? shape_json(*layer.batch_input_shape()) : Json(nullptr)}};
-  const auto* model = dynamic_cast<const Model*>(&layer);
   if (!model) out["stateful"] = false;
   out["must_restore_from_config"] = false;
   out["preserve_input_structure_in_config"] = false;
@@ -175,9 +181,13 @@ void set_saved_kind(const std::shared_ptr<Trackable>& object, tfproto::SavedObje
   if (const Layer* layer = layer_of(object)) {
     user->set_identifier(keras_identifier(*layer));
     set_version(user->mutable_version(), 1, 1);
-  } else if (std::dynamic_pointer_cast<Optimizer>(object)) {
-    user->set_identifier("optimizer");
+  } else if (auto optimizer = std::dynamic_pointer_cast<Optimizer>(object)) {
+    // tf.keras's identifiers for OptimizerV2 and for the Keras >= 2.11 optimizers.
+    user->set_identifier(optimizer->new_generation() ? "experimentalOptimizer" : "optimizer");
     set_version(user->mutable_version(), 2, 1);
+  } else if (object->trackable_kind() == "list") {
+    user->set_identifier("trackable_list_wrapper");
+    set_version(user->mutable_version(), 1, 1);
   } else if (object->trackable_kind() == "metric") {
     user->set_identifier("_tf_keras_metric");
     set_version(user->mutable_version(), 1, 1);

@@ -1,6 +1,7 @@
 #include "revive_layer.hpp"
 
 #include <map>
+#include <set>
 
 #include "keras_metadata.hpp"
 #include "ksave/error.hpp"
@@ -18,11 +19,30 @@ namespace {
 const std::vector<std::vector<std::string>> kCallPaths{
     {"keras_api", "call_and_return_conditional_losses"}, {"call_and_return_all_conditional_losses"}, {"__call__"}};
 
+bool is_revivable_layer(const std::string& identifier) {
+  return identifier == "_tf_keras_layer" || identifier == "_tf_keras_rnn_layer" || identifier == "_tf_keras_model";
+}
+
+struct RevivableNode {
+  Json metadata;
+  bool model = false;  // a subclassed model (_tf_keras_model)
+};
+
+// node id → metadata of every Keras layer or subclassed-model node of the SavedModel.
+using RevivableNodes = std::map<int, RevivableNode>;
+
+LayerPtr revive_node(const std::shared_ptr<SavedModelGraph>& graph, const std::shared_ptr<const RevivableNodes>& nodes, int id,
+                     const Json& config, const std::string& class_name);
+
 // A layer (Base = Layer) or subclassed model (Base = Model) whose call is its traced function.
+// Its sublayers (the Keras layer nodes among its children) are revived too and tracked under
+// their attribute names, so that its weights list, restore and save every variable it owns, as
+// tf.keras's revived layers and networks do; the traced call reads the same variables.
 template <typename Base>
 class Revived : public Base {
  public:
-  Revived(const Json& config, std::string class_name, const std::shared_ptr<SavedModelGraph>& graph, int node)
+  Revived(const Json& config, std::string class_name, const std::shared_ptr<SavedModelGraph>& graph,
+          const std::shared_ptr<const RevivableNodes>& nodes, int node)
       : Base(config, class_name),
         class_name_(std::move(class_name)),
         config_(config),
@@ -31,14 +51,23 @@ class Revived : public Base {
               "revived " + std::string(std::is_same_v<Base, Model> ? "model" : "layer") + " '" + this->name() + "' (" + class_name_ +
                   ", object graph node " + std::to_string(node) + ")") {
     // The node's own variables, under their attribute names (the checkpoint path of each);
-    // a variable reachable under two names keeps the first. Variables of nested objects are
-    // found through the captured inputs when the call runs.
+    // a variable reachable under two names keeps the first. The call finds any other variable it
+    // captures (its sublayers') by node id, as the same shared Variable objects.
     for (const auto& child : graph->objects().nodes(node).children()) {
       const int id = child.node_id();
       if (id < 0 || id >= graph->objects().nodes_size() || !graph->objects().nodes(id).has_variable() || variables_.count(id)) continue;
       VariablePtr variable = graph->variables->variable(id);
       variables_[id] = variable;
       this->track_variable(child.local_name(), variable);
+    }
+    std::set<int> revived{node};  // a sublayer reachable under two names ("layer-1", "layer_with_weights-0") is revived once
+    for (const auto& child : graph->objects().nodes(node).children()) {
+      const auto sublayer = nodes->find(child.node_id());
+      if (sublayer == nodes->end() || !revived.insert(child.node_id()).second) continue;
+      const Json& metadata = sublayer->second.metadata;
+      Json sub_config = metadata.value("config", Json::object());
+      if (!sub_config.is_object() || !sub_config.contains("name")) sub_config = Json{{"name", metadata.value("name", child.local_name())}};
+      this->track_layer(child.local_name(), revive_node(graph, nodes, child.node_id(), sub_config, metadata.value("class_name", "")));
     }
     this->set_built(true);
   }
@@ -53,7 +82,7 @@ class Revived : public Base {
       return variable_value(it != variables_.end() ? it->second : graph_->variables->variable(id));
     });
   }
-  // Shapes from running the traced call (a revived model has no sublayers to ask).
+  // Shapes from running the traced call (its sublayers cannot say how the call combines them).
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& input_shapes) override {
     return Layer::compute_output_shape(input_shapes);
   }
@@ -66,19 +95,16 @@ class Revived : public Base {
   std::map<int, VariablePtr> variables_;
 };
 
-bool is_revivable_layer(const std::string& identifier) {
-  return identifier == "_tf_keras_layer" || identifier == "_tf_keras_rnn_layer" || identifier == "_tf_keras_model";
+LayerPtr revive_node(const std::shared_ptr<SavedModelGraph>& graph, const std::shared_ptr<const RevivableNodes>& nodes, int id,
+                     const Json& config, const std::string& class_name) {
+  if (nodes->at(id).model) return std::make_shared<Revived<Model>>(config, class_name, graph, nodes, id);
+  return std::make_shared<Revived<Layer>>(config, class_name, graph, nodes, id);
 }
-
-struct RevivableNode {
-  Json metadata;
-  bool model = false;  // a subclassed model (_tf_keras_model)
-};
 
 // node id → metadata of every Keras layer or subclassed-model node (keras_metadata.pb, else the
 // legacy strings).
-std::map<int, RevivableNode> layer_metadata(const tfproto::MetaGraphDef& meta_graph, const std::optional<tfproto::KerasSavedMetadata>& keras_metadata) {
-  std::map<int, RevivableNode> out;
+RevivableNodes layer_metadata(const tfproto::MetaGraphDef& meta_graph, const std::optional<tfproto::KerasSavedMetadata>& keras_metadata) {
+  RevivableNodes out;
   const auto parse = [&](int id, const std::string& identifier, const std::string& text) {
     if (!is_revivable_layer(identifier) || text.empty()) return;
     Json json;
@@ -105,29 +131,28 @@ CustomObjects revived_layer_classes(const std::shared_ptr<const tfproto::SavedMo
                                     const std::optional<tfproto::KerasSavedMetadata>& keras_metadata, const fs::path& directory,
                                     const CustomObjects& given) {
   // class name → layer name → node, for the classes nothing resolves.
-  std::map<std::string, std::map<std::string, std::pair<int, bool>>> unknown;
-  for (const auto& [id, node] : layer_metadata(meta_graph, keras_metadata)) {
+  auto nodes = std::make_shared<const RevivableNodes>(layer_metadata(meta_graph, keras_metadata));
+  std::map<std::string, std::map<std::string, int>> unknown;
+  for (const auto& [id, node] : *nodes) {
     const std::string class_name = node.metadata.value("class_name", "");
     const std::string layer_name = node.metadata.value("name", "");
     if (class_name.empty() || given.count(class_name) || Registry::global().resolve(Kind::Layer, class_name)) continue;
-    unknown[class_name].emplace(layer_name, std::make_pair(id, node.model));
+    unknown[class_name].emplace(layer_name, id);
   }
   CustomObjects out;
   if (unknown.empty()) return out;
   auto graph = SavedModelGraph::open(saved_model, meta_graph, directory);
-  for (const auto& [class_name, nodes] : unknown) {
+  for (const auto& [class_name, nodes_of_class] : unknown) {
     auto entry = std::make_shared<ClassEntry>();
     entry->kind = Kind::Layer;
     entry->class_name = class_name;
-    entry->factory = LayerFactory([graph, class_name, nodes](const Json& config) -> LayerPtr {
+    entry->factory = LayerFactory([graph, nodes, class_name, by_name = nodes_of_class](const Json& config) -> LayerPtr {
       const std::string name = config.is_object() ? config.value("name", "") : "";
-      auto it = nodes.find(name);
-      if (it == nodes.end())
+      auto it = by_name.find(name);
+      if (it == by_name.end())
         throw Error("SavedModel " + quoted(graph->directory) + ": no saved layer '" + name + "' of class " + class_name +
                     " to revive from its traced functions");
-      const auto [id, model] = it->second;
-      if (model) return std::make_shared<Revived<Model>>(config, class_name, graph, id);
-      return std::make_shared<Revived<Layer>>(config, class_name, graph, id);
+      return revive_node(graph, nodes, it->second, config, class_name);
     });
     out.emplace(class_name, std::move(entry));
   }

@@ -6,6 +6,7 @@
 
 #include "graph_tensor.hpp"
 #include "tf_op_import_example.hpp"
+#include "tf_op_import_keras3.hpp"
 #include "tf_op_import_host.hpp"
 #include "ksave/error.hpp"
 #include "ksave/ops.hpp"
@@ -15,12 +16,6 @@ namespace ksave::plugins::savedmodel {
 namespace {
 
 using Ints = std::vector<std::int64_t>;
-
-void expect_inputs(const TfOpCall& call, std::size_t count) {
-  if (call.inputs.size() != count)
-    throw Error(call.where + " (" + call.node.op() + "): expects " + std::to_string(count) + " inputs, found " +
-                std::to_string(call.inputs.size()));
-}
 
 // A ksave op looked up in the registry on first use only (a lookup per call would cost as much
 // as a small op).
@@ -240,7 +235,7 @@ const std::map<std::string, TfOpImporter>& table() {
     std::map<std::string, TfOpImporter> t;
     for (const char* op : {"MatMul", "BatchMatMulV2", "BiasAdd", "RealDiv", "Pow", "SquaredDifference", "SelectV2", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt",
                            "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu", "Selu", "Softplus", "Softsign", "Erf",
-                           "LeakyRelu", "Softmax", "LogSoftmax", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool", "Cast",
+                           "Softmax", "LogSoftmax", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool", "Cast",
                            "Squeeze", "Pack", "ZerosLike", "OnesLike"})
       t[op] = same_op(op);
     for (const char* op : {"AddV2", "Sub", "Mul", "Maximum", "Minimum"}) t[op] = integer_or_float_importer(op, same_op(op));
@@ -251,6 +246,14 @@ const std::map<std::string, TfOpImporter>& table() {
     t["LogicalNot"] = logical_not_importer();
     t["Split"] = {split, {}};
     t["BatchMatMulV3"] = same_op("BatchMatMulV2");
+    // SavedModels leave out attrs at their op's default (strip_default_attrs): LeakyRelu's alpha 0.2.
+    t["LeakyRelu"] = {[op = std::make_shared<const KsaveOp>("LeakyRelu")](const TfOpCall& call) {
+                        if (call.attrs.has("alpha")) return (*op)(call.inputs, call.attrs);
+                        Attrs attrs = call.attrs;
+                        attrs.set("alpha", 0.2);
+                        return (*op)(call.inputs, attrs);
+                      },
+                      {}};
     t["Relu6"] = {[](const TfOpCall& c) { expect_inputs(c, 1); return Tensors{ops::clip(c.inputs[0], 0.0, 6.0)}; }, {}};
     t["Reciprocal"] = unary([](const Tensor& x) { return ops::div(Tensor::filled(x.dtype(), {}, 1.0), x); });
     for (const char* op : {"Sum", "Mean", "Max", "Min"}) t[op] = reduction(op);
@@ -279,12 +282,19 @@ const std::map<std::string, TfOpImporter>& table() {
     t["Select"] = {select_v1, {}};
     t["ParseExample"] = parse_example_importer(false);
     t["ParseExampleV2"] = parse_example_importer(true);
+    add_keras3_export_importers(t);
     return t;
   }();
   return importers;
 }
 
 }  // namespace
+
+void expect_inputs(const TfOpCall& call, std::size_t count) {
+  if (call.inputs.size() != count)
+    throw Error(call.where + " (" + call.node.op() + "): expects " + std::to_string(count) + " inputs, found " +
+                std::to_string(call.inputs.size()));
+}
 
 const TfOpImporter* find_tf_op_importer(const std::string& op_type) {
   auto it = table().find(op_type);

@@ -49,6 +49,8 @@ const tfproto::AttrValue* find_attr(const tfproto::NodeDef& node, const std::str
 // The NodeDef attrs ksave ops understand (numbers, flags, strings, int/float lists, dtypes as
 // names); shapes, functions and the "_"-prefixed bookkeeping attrs are left out.
 Attrs attrs_from_node(const tfproto::NodeDef& node);
+// Throws, naming the node, unless the call has `count` inputs.
+void expect_inputs(const TfOpCall& call, std::size_t count);
 // The integer values of a constant input (shape, axes, perm), checked to be at most rank 1.
 std::vector<std::int64_t> int_values(const Tensor& t, const std::string& what);
 

@@ -55,6 +55,8 @@ class Tracer : public OpObserver, public TraceBuilder {
     }
   }
 
+  bool wants_primitive_ops() const override { return true; }
+
   void on_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs, std::span<const Tensor> outputs) override {
     std::vector<std::string> endpoints;
     for (std::size_t i = 0; i < inputs.size(); ++i) endpoints.push_back(endpoint_of(inputs[i], op.tf_op, i));

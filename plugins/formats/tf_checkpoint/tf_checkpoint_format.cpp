@@ -1,6 +1,7 @@
 // The "tf-checkpoint" format: Keras's save_weights/load_weights for every path that is not
 // HDF5 — an object-based TensorFlow checkpoint (tensor bundle + object graph) with the model
 // as root, the optimizer state included when the model is compiled. The work is in ksave_tf.
+#include "ksave/collectives.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/tf/checkpoint.hpp"
 #include "ksave/tf/object_graph.hpp"
@@ -18,7 +19,7 @@ class TfCheckpointFormat : public Format {
   std::string name() const override { return "tf-checkpoint"; }
 
   std::vector<Capability> capabilities() const override {
-    return {Capability::SaveWeights, Capability::LoadWeights, Capability::Inspect};
+    return {Capability::SaveWeights, Capability::LoadWeights, Capability::Inspect, Capability::ShardedSaveWeights};
   }
 
   bool sniff(const fs::path& path) const override {
@@ -33,11 +34,13 @@ class TfCheckpointFormat : public Format {
       throw Error("checkpoint '" + path.string() + "' exists and overwrite is off");
     std::shared_ptr<Trackable> root = root_of(model);
     if (!options.include_optimizer) root = tf::without_optimizer(root);
-    tf::write_object_checkpoint(root, path);
+    // Under a multi-process CollectiveScope every rank writes its shard (saving.hpp).
+    tf::save_object_checkpoint(root, path);
     // Keras records the weights file as the directory's latest checkpoint (relative path).
     const fs::path directory = path.parent_path().empty() ? fs::path(".") : path.parent_path();
     const std::string name = path.filename().string();
-    tf::write_checkpoint_state(directory, {name, {name}, {}, std::nullopt});
+    run_on_chief("writing the checkpoint state file beside '" + path.string() + "'",
+                 [&] { tf::write_checkpoint_state(directory, {name, {name}, {}, std::nullopt}); });
   }
 
   LoadStatus load_weights(Model& model, const fs::path& path, const LoadOptions& options) override {

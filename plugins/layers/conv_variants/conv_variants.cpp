@@ -103,6 +103,21 @@ class WindowLayer : public Layer {
     c["activation"] = serialize(args_.activation);
     c["use_bias"] = args_.use_bias;
   }
+  // A Conv's keys from "filters" to "bias_constraint", in tf-keras's order.
+  void write_conv_keys(Json& c, std::int64_t filters, std::int64_t groups, const InitializerPtr& kernel_initializer,
+                       const RegularizerPtr& kernel_regularizer, const ConstraintPtr& kernel_constraint) const {
+    c["filters"] = filters;
+    args_.write_window(c);
+    c["groups"] = groups;
+    write_tail(c);
+    c["kernel_initializer"] = serialize(kernel_initializer);
+    c["bias_initializer"] = serialize(args_.bias_initializer);
+    c["kernel_regularizer"] = serialize(kernel_regularizer);
+    c["bias_regularizer"] = serialize(args_.bias_regularizer);
+    c["activity_regularizer"] = serialize(args_.activity_regularizer);
+    c["kernel_constraint"] = serialize(kernel_constraint);
+    c["bias_constraint"] = serialize(args_.bias_constraint);
+  }
 
   WindowArgs args_;
   VariablePtr bias_;
@@ -140,17 +155,7 @@ class Conv2DTranspose : public WindowLayer {
   std::string class_name() const override { return "Conv2DTranspose"; }
   Json get_config() const override {
     Json c = Layer::get_config();
-    c["filters"] = filters_;
-    args_.write_window(c);
-    c["groups"] = groups_;
-    write_tail(c);
-    c["kernel_initializer"] = serialize(kernel_initializer_);
-    c["bias_initializer"] = serialize(args_.bias_initializer);
-    c["kernel_regularizer"] = serialize(kernel_regularizer_);
-    c["bias_regularizer"] = serialize(args_.bias_regularizer);
-    c["activity_regularizer"] = serialize(args_.activity_regularizer);
-    c["kernel_constraint"] = serialize(kernel_constraint_);
-    c["bias_constraint"] = serialize(args_.bias_constraint);
+    write_conv_keys(c, filters_, groups_, kernel_initializer_, kernel_regularizer_, kernel_constraint_);
     c["output_padding"] = output_padding_ ? spatial::ints_json(*output_padding_) : Json(nullptr);
     return c;
   }
@@ -245,24 +250,25 @@ class SeparableConv2D : public WindowLayer {
     pointwise_initializer_ = get_initializer(r_.get<Json>("pointwise_initializer", "glorot_uniform"));
     pointwise_regularizer_ = get_regularizer(r_.get<Json>("pointwise_regularizer", nullptr));
     pointwise_constraint_ = get_constraint(r_.get<Json>("pointwise_constraint", nullptr));
+    // tf-keras's SeparableConv2D is a Conv: it takes, keeps and writes the kernel options
+    // its two kernels never use.
+    kernel_initializer_ = get_initializer(r_.get<Json>("kernel_initializer", "glorot_uniform"));
+    kernel_regularizer_ = get_regularizer(r_.get<Json>("kernel_regularizer", nullptr));
+    kernel_constraint_ = get_constraint(r_.get<Json>("kernel_constraint", nullptr));
   }
   std::string class_name() const override { return "SeparableConv2D"; }
+  // tf-keras 2.21's order (measured with to_json): Conv's keys with groups and the kernel
+  // options, then the depthwise and pointwise ones.
   Json get_config() const override {
     Json c = Layer::get_config();
-    c["filters"] = filters_;
-    args_.write_window(c);
+    write_conv_keys(c, filters_, 1, kernel_initializer_, kernel_regularizer_, kernel_constraint_);
     c["depth_multiplier"] = depthwise_.depth_multiplier;
-    write_tail(c);
     c["depthwise_initializer"] = serialize(depthwise_.initializer);
     c["pointwise_initializer"] = serialize(pointwise_initializer_);
-    c["bias_initializer"] = serialize(args_.bias_initializer);
     c["depthwise_regularizer"] = serialize(depthwise_.regularizer);
     c["pointwise_regularizer"] = serialize(pointwise_regularizer_);
-    c["bias_regularizer"] = serialize(args_.bias_regularizer);
-    c["activity_regularizer"] = serialize(args_.activity_regularizer);
     c["depthwise_constraint"] = serialize(depthwise_.constraint);
     c["pointwise_constraint"] = serialize(pointwise_constraint_);
-    c["bias_constraint"] = serialize(args_.bias_constraint);
     return c;
   }
 
@@ -284,9 +290,9 @@ class SeparableConv2D : public WindowLayer {
  private:
   std::int64_t filters_ = 0;
   DepthwiseArgs depthwise_;
-  InitializerPtr pointwise_initializer_;
-  RegularizerPtr pointwise_regularizer_;
-  ConstraintPtr pointwise_constraint_;
+  InitializerPtr pointwise_initializer_, kernel_initializer_;
+  RegularizerPtr pointwise_regularizer_, kernel_regularizer_;
+  ConstraintPtr pointwise_constraint_, kernel_constraint_;
   VariablePtr depthwise_kernel_, pointwise_kernel_;
 };
 

@@ -21,6 +21,7 @@ class InputLayer : public Layer {
       throw Error("InputLayer '" + name() + "': config has no batch_input_shape (or input_shape / batch_shape)");
     sparse_ = r.get<bool>("sparse", false);
     ragged_ = r.get<bool>("ragged", false);
+    optional_ = r.get<bool>("optional", false);  // tf-keras >= 2.13: the input may be None
     if (sparse_ || ragged_)
       throw Error("InputLayer '" + name() + "': sparse and ragged inputs are not supported");
     set_built(true);
@@ -35,6 +36,7 @@ class InputLayer : public Layer {
     c["sparse"] = sparse_;
     c["ragged"] = ragged_;
     c["name"] = name();
+    c["optional"] = optional_;
     return c;
   }
 
@@ -46,6 +48,7 @@ class InputLayer : public Layer {
 
  private:
   bool sparse_ = false;
+  bool optional_ = false;
   bool ragged_ = false;
 };
 

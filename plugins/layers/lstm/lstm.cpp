@@ -41,6 +41,20 @@ class LSTMCell : public rnn::Cell {
     return bias_ ? ops::bias_add(z, bias_->value()) : z;
   }
 
+  // oneDNN's LSTM computes Keras's default activations only.
+  std::optional<Tensors> run_fused(const Tensor& x, const Tensors& states, bool return_sequences) override {
+    if (options_.activation.name != "tanh" || !options_.recurrent_activation ||
+        options_.recurrent_activation->name != "sigmoid")
+      return std::nullopt;
+    const Tensor bias = bias_ ? bias_->value() : Tensor::zeros(DType::Float32, {4 * units()});
+    Attrs attrs;
+    attrs.set("return_sequences", return_sequences);
+    const std::vector<Tensor> inputs{x, states.at(0), states.at(1), kernel_->value(), recurrent_kernel_->value(), bias};
+    Tensors out = run_op("FusedLSTM", inputs, attrs);
+    out.resize(3);  // y, h_T, c_T (the rest is for the gradient)
+    return out;
+  }
+
   Tensors step(const Tensor& projected, const Tensors& states) const override {
     const Tensor& h = states.at(0);
     const Tensor& c = states.at(1);

@@ -204,6 +204,10 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
                   shape_to_string(x.shape()));
   }
 
+  if (!mask.defined() && !go_backwards_ && fused_ops_allowed())
+    if (std::optional<Tensors> fused = cell_->run_fused(x, states, return_sequences_))
+      return finish((*fused)[0], Tensors(fused->begin() + 1, fused->end()), batch);
+
   // The input projection of every step in one matmul, then split into steps with one op (its
   // gradient is one Pack, where a Slice per step would cost a full-size gradient per step).
   const Tensors projected = ops::unstack(cell_->begin_sequence(x), 1);  // time × (batch, gates)
@@ -223,11 +227,13 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
     states.assign(next.begin() + 1, next.end());
     if (return_sequences_) outputs.push_back(output);
   }
-  if (stateful_) kept_states_ = states;
-
-  Tensors result;
   // Outputs come in processing order, reversed in time for go_backwards, as in Keras.
-  result.push_back(return_sequences_ ? ops::stack(outputs, 1) : output);
+  return finish(return_sequences_ ? ops::stack(outputs, 1) : output, states, batch);
+}
+
+Tensors RecurrentLayer::finish(const Tensor& output, const Tensors& states, Dim batch) {
+  if (stateful_) kept_states_ = states;
+  Tensors result{output};
   if (activity_regularizer_)
     add_loss(ops::div((*activity_regularizer_)(result[0]), Tensor::scalar(static_cast<float>(batch))));
   if (return_state_) result.insert(result.end(), states.begin(), states.end());

@@ -56,6 +56,12 @@ class Cell : public Layer {
   // One step from the projected input of this step (batch, gates) and the states; returns the
   // output followed by the new states.
   virtual Tensors step(const Tensor& projected, const Tensors& states) const = 0;
+  // The whole sequence x (batch, time, features) in one fused op, forward in time and unmasked,
+  // when the cell has one for its configuration: the output (the sequence, or the last step)
+  // followed by the final states. Nothing when it has none; the layer then runs step by step.
+  virtual std::optional<Tensors> run_fused(const Tensor& x, const Tensors& states, bool return_sequences) {
+    return std::nullopt;
+  }
   Json get_config() const override;
 
  protected:
@@ -91,6 +97,9 @@ class RecurrentLayer : public Layer {
 
  private:
   Tensors initial_states(const Tensors& inputs, Dim batch) const;
+  // The layer's results from the cell's output and final states (stateful kept states, activity
+  // regularizer, return_state).
+  Tensors finish(const Tensor& output, const Tensors& states, Dim batch);
   std::string describe() const { return "layer '" + name() + "' (" + class_name_ + ")"; }
 
   std::string class_name_;

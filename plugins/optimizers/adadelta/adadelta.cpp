@@ -19,6 +19,10 @@ class Adadelta final : public LegacyOptimizer {
 
  protected:
   std::vector<SlotSpec> slot_specs() const override { return {{"accum_grad"}, {"accum_var"}}; }
+  std::vector<SlotLoop> slot_loops() const override {
+    return {{{{"accum_grad", "_accumulated_grads", "accumulated_grad"},
+              {"accum_var", "_accumulated_delta_vars", "accumulated_delta_var"}}}};
+  }
 
   void prepare_step(float lr_t, std::int64_t) override {
     lr_ = lr_t;

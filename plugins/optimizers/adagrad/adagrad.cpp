@@ -26,6 +26,7 @@ class Adagrad final : public LegacyOptimizer {
   std::vector<SlotSpec> slot_specs() const override {
     return {{"accumulator", static_cast<float>(initial_accumulator_.get<double>())}};
   }
+  std::vector<SlotLoop> slot_loops() const override { return {{{{"accumulator", "_accumulators", "accumulator"}}}}; }
 
   void prepare_step(float lr_t, std::int64_t) override {
     lr_ = lr_t;

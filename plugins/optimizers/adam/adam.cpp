@@ -27,6 +27,10 @@ class Adam final : public LegacyOptimizer {
     if (amsgrad_) return {{"m"}, {"v"}, {"vhat"}};
     return {{"m"}, {"v"}};
   }
+  // tf-keras / Keras 3 build(): m and v per variable, then vhat (amsgrad).
+  std::vector<SlotLoop> slot_loops() const override {
+    return {{{{"m", "_momentums", "m"}, {"v", "_velocities", "v"}}}, {{{"vhat", "_velocity_hats", "vhat"}}}};
+  }
 
   void prepare_step(float lr_t, std::int64_t iterations) override {
     beta_1_ = hyper("beta_1");

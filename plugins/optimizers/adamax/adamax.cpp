@@ -20,6 +20,7 @@ class Adamax final : public LegacyOptimizer {
 
  protected:
   std::vector<SlotSpec> slot_specs() const override { return {{"m"}, {"v"}}; }
+  std::vector<SlotLoop> slot_loops() const override { return {{{{"m", "_m", "m"}, {"v", "_u", "u"}}}}; }
 
   void prepare_step(float lr_t, std::int64_t iterations) override {
     lr_ = lr_t;

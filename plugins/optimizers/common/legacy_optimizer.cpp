@@ -253,6 +253,12 @@ const LegacyOptimizer::Tracked* LegacyOptimizer::find_tracked(const Variable& va
   return nullptr;
 }
 
+std::vector<VariablePtr> LegacyOptimizer::built_for() const {
+  std::vector<VariablePtr> out;
+  for (const Tracked& t : tracked_) out.push_back(t.variable);
+  return out;
+}
+
 void LegacyOptimizer::build(const std::vector<VariablePtr>& variables) {
   build_hypers();
   std::vector<VariablePtr> fresh;
@@ -317,13 +323,18 @@ void LegacyOptimizer::apply_gradients(const std::vector<std::pair<Tensor, Variab
     for (const auto& [grad, var] : grads_and_vars) names += (names.empty() ? "" : ", ") + (var ? var->name() : "?");
     throw Error(where() + ": no gradients provided for any variable (" + names + ")");
   }
+  const bool unbuilt = tracked_.empty();
   build(vars);
   const std::int64_t step = iterations_->value().data<std::int64_t>()[0];
+  if (unbuilt && step == 0) variables_built_by_first_step_ = tracked_.size();
   const float lr_t = current_learning_rate();
   prepare_step(lr_t, step);
   grads = clip_gradients(grads, clip_);
   if (weight_decay_) apply_weight_decay(vars, lr_t);
-  for (std::size_t i = 0; i < vars.size(); ++i) update_variable(grads[i], *find_tracked(*vars[i]));
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    prepare_variable(i, step);
+    update_variable(grads[i], *find_tracked(*vars[i]));
+  }
   iterations_->assign_shared(Tensor::scalar<std::int64_t>(step + 1));
 }
 

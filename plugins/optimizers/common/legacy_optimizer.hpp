@@ -80,12 +80,15 @@ class LegacyOptimizer : public Optimizer {
   void build(const std::vector<VariablePtr>& variables) override;
   std::vector<VariablePtr> variables() const override { return weights_; }
   std::vector<TrackableChild> trackable_children() const override;
+  bool new_generation() const override { return style_ != ConfigStyle::Legacy; }
+  std::vector<VariablePtr> built_for() const override;
 
   const std::string& name() const { return name_; }
   ConfigStyle config_style() const { return style_; }
   const LearningRateSchedulePtr& learning_rate_schedule() const { return schedule_; }
   // The learning rate of the next step: schedule and legacy decay applied, in float32.
   virtual float current_learning_rate() const;
+  std::optional<double> learning_rate() const override { return current_learning_rate(); }
 
  protected:
   // Reads the options every optimizer shares; `class_keys` are the subclass's own config keys,
@@ -99,6 +102,9 @@ class LegacyOptimizer : public Optimizer {
   // Per-step coefficients, computed once before the variables are updated; `iterations` is the
   // counter before this step.
   virtual void prepare_step(float lr_t, std::int64_t iterations) = 0;
+  // Called before the update of the variable at `position` in this step's list (Keras's update
+  // order), for optimizers whose per-step values change from one variable to the next.
+  virtual void prepare_variable(std::size_t /*position*/, std::int64_t /*iterations*/) {}
   virtual void update(const UpdateBuffers& buffers) const = 0;
   // Appends the class keys (after learning_rate/decay) in Keras's order.
   virtual void write_config(Json& config) const = 0;
@@ -124,6 +130,10 @@ class LegacyOptimizer : public Optimizer {
   float raw_learning_rate() const;
   VariablePtr add_extra_weight(const std::string& key, Tensor initial_value);
   bool built() const { return hypers_built_; }
+  // How many variables the first training step built the optimizer for (0 when it was built
+  // before training, as loaders build it to restore its state). tf-keras builds it inside its
+  // traced train step, which TensorFlow then traces a second time (Nadam's quirk depends on it).
+  std::size_t variables_built_by_first_step() const { return variables_built_by_first_step_; }
   // True for configs of the Keras >= 2.11 / Keras 3 optimizers.
   bool new_optimizer_rules() const { return style_ != ConfigStyle::Legacy; }
 
@@ -151,6 +161,7 @@ class LegacyOptimizer : public Optimizer {
   std::vector<std::string> class_keys_;
   std::string name_;
   ConfigStyle style_ = ConfigStyle::Legacy;
+  std::size_t variables_built_by_first_step_ = 0;
   bool legacy_marker_ = false;          // the config said "is_legacy_optimizer": true
   Json learning_rate_given_;
   LearningRateSchedulePtr schedule_;

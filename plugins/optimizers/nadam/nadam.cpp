@@ -7,7 +7,17 @@
 //   m_bar = (1 - mu_t) * g / (1 - cache) + mu_t1 * m / (1 - next)
 //   w = w - lr * m_bar / (sqrt(v / (1 - beta_2^t)) + epsilon)
 // The Keras >= 2.11 and Keras 3 Nadam (new_optimizer_rules) uses 0.96^t (no 0.004 factor) and the
-// scheduled learning rate; its momentum product is the same running product.
+// scheduled learning rate; its momentum product is the same running product, which Keras 3
+// multiplies once per step. tf-keras >= 2.11 (configs with is_legacy_optimizer: false) decides
+// in Python, while tracing its update, whether a variable reuses the product: a counter that
+// starts at 1 when the optimizer is built and grows by one per variable traced is baked into
+// the graph as c0 + k for the k-th variable (0-based, in update order), which reuses the product
+// only when c0 + k == iterations + 2; every other variable multiplies it by mu_t again
+// (tf_keras/src/optimizers/nadam.py, update_step). c0 is 1 when the optimizer was built before
+// training (a loaded model); when the first train step builds it, TensorFlow traces that step
+// twice (variables created on the first trace) and runs the second trace: c0 = n + 1 for n
+// variables (measured with tf-keras 2.21: _u_product_counter is 1 + 2n after the first step and
+// u_product is mu_1^n). ksave does the same.
 #include <cmath>
 
 #include "legacy_optimizer.hpp"
@@ -21,6 +31,7 @@ class Nadam final : public LegacyOptimizer {
   explicit Nadam(const Json& config)
       : LegacyOptimizer("Nadam", config, {"beta_1", "beta_2", "epsilon", "schedule_decay"}, 0.001) {
     new_rules_ = new_optimizer_rules();
+    traced_product_ = config_style() == ConfigStyle::KerasNew;
     if (learning_rate_schedule() && !new_rules_)
       throw Error(where() + ": the legacy Nadam does not support a learning-rate schedule (as in Keras)");
     if (!new_rules_) set_initial_decay(read_number("schedule_decay", 0.004));
@@ -36,6 +47,14 @@ class Nadam final : public LegacyOptimizer {
 
  protected:
   std::vector<SlotSpec> slot_specs() const override { return {{"m"}, {"v"}}; }
+  std::vector<SlotLoop> slot_loops() const override {
+    return {{{{"m", "_momentums", "m"}, {"v", "_velocities", "v"}}}};
+  }
+  // The Keras >= 2.11 Nadam keeps the momentum cache as `_u_product`.
+  std::vector<TrackableChild> new_generation_extras() const override {
+    if (!cache_) return {};
+    return {{"_u_product", cache_}};
+  }
 
   void create_extra_weights() override { cache_ = add_extra_weight("momentum_cache", Tensor::scalar<float>(1.0f)); }
 
@@ -50,12 +69,29 @@ class Nadam final : public LegacyOptimizer {
     const float decay_base = 0.96f;
     m_t_ = beta_1_ * (1.0f - 0.5f * std::pow(decay_base, decay * local_step));
     m_t_1_ = beta_1_ * (1.0f - 0.5f * std::pow(decay_base, decay * next_step));
-    const float schedule_new = cache_->value().as_float().data<float>()[0] * m_t_;
-    cache_->assign_shared(Tensor::scalar<float>(schedule_new));
-    const float schedule_next = schedule_new * m_t_1_;
-    one_minus_schedule_new_ = 1.0f - schedule_new;
-    one_minus_schedule_next_ = 1.0f - schedule_next;
     v_denominator_ = 1.0f - std::pow(beta_2_, local_step);
+    if (!traced_product_) multiply_product();
+  }
+
+  void prepare_variable(std::size_t position, std::int64_t iterations) override {
+    if (!traced_product_) return;
+    const auto c0 = static_cast<std::int64_t>(1 + variables_built_by_first_step());
+    if (c0 + static_cast<std::int64_t>(position) == iterations + 2)
+      use_product(cache_->value().as_float().data<float>()[0]);
+    else
+      multiply_product();
+  }
+
+  // cache *= mu_t, and the step's coefficients from the new product.
+  void multiply_product() {
+    const float product = cache_->value().as_float().data<float>()[0] * m_t_;
+    cache_->assign_shared(Tensor::scalar<float>(product));
+    use_product(product);
+  }
+
+  void use_product(float product) {
+    one_minus_schedule_new_ = 1.0f - product;
+    one_minus_schedule_next_ = 1.0f - product * m_t_1_;
   }
 
   void update(const UpdateBuffers& b) const override {
@@ -85,6 +121,7 @@ class Nadam final : public LegacyOptimizer {
  private:
   Json epsilon_;
   bool new_rules_ = false;
+  bool traced_product_ = false;  // tf-keras >= 2.11: the product as its traced update computes it
   VariablePtr cache_;
   float lr_ = 0, beta_1_ = 0, beta_2_ = 0, eps_ = 0, m_t_ = 0, m_t_1_ = 0;
   float one_minus_schedule_new_ = 0, one_minus_schedule_next_ = 0, v_denominator_ = 0;

@@ -25,6 +25,8 @@ class SGD final : public LegacyOptimizer {
     if (has_momentum_) return {{"momentum"}};
     return {};
   }
+  // tf-keras makes the momentums even at momentum 0 (Keras 3 does not).
+  std::vector<SlotLoop> slot_loops() const override { return {{{{"momentum", "momentums", "m"}}, true}}; }
 
   void prepare_step(float lr_t, std::int64_t) override {
     lr_ = lr_t;

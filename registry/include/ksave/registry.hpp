@@ -35,6 +35,12 @@ class Registry {
   // The "Package>Name" under which objects of this plain class name were registered, if any;
   // serialization writes that name, as Keras does.
   std::string registered_name_for(Kind kind, const std::string& class_name) const;
+  // How Keras serializes an object of this class: a class of Keras itself (registered without a
+  // package: module "keras.<kind>", registered_name null), one registered under a package
+  // (module null, registered_name "Package>Name") or a custom object known only to the caller
+  // (custom_objects, scopes: module null, registered_name the class name).
+  enum class Origin { Keras, Package, Custom };
+  Origin origin_of(Kind kind, const std::string& class_name) const;
   std::vector<ClassRef> entries(Kind kind) const;
   std::vector<ClassRef> all_entries() const;
 

@@ -25,7 +25,8 @@
 #include "ksave/optimizer.hpp"
 
 // Bumped whenever a public class layout or virtual interface changes incompatibly.
-#define KSAVE_PLUGIN_API_VERSION 1u
+// 2: SaveOptions gained format_options.
+#define KSAVE_PLUGIN_API_VERSION 2u
 
 namespace ksave {
 

@@ -19,11 +19,19 @@
 //   to_json          {path}
 //   get_weights      {dir}                                           → dir/w_I.npy
 //   set_weights      {dir, count}
+//   checkpoint_save  {directory, max_to_keep?, saves?}  tf.train.Checkpoint(model=, optimizer=) saved
+//                    `saves` times (default 1) through a CheckpointManager
+//   checkpoint_restore {path, assert_consumed? (true)}  the same objects restored from a prefix or
+//                    a directory (its latest checkpoint)
+//   checkpoint_list  {path, out, tensors?}  → out: {"name": [dtype, shape]}; with `tensors`, every
+//                    value written to tensors/<index>.npy and named in out's "files"
 // On failure it prints "step N (op): message" on stderr and exits with status 1.
 #include <fstream>
 #include <iostream>
 
 #include "ksave/ksave.hpp"
+#include "ksave/optimizer.hpp"
+#include "ksave/tf/checkpoint.hpp"
 
 namespace ksave::interop {
 namespace {
@@ -69,6 +77,7 @@ class Job {
     if (op == "load_model") return load(step);
     if (op == "model_from_json") return from_json(step);
     if (op == "serve") return serve(step);
+    if (op == "checkpoint_list") return checkpoint_list(step);
     if (!model_) throw Error("no model: the job must load or build one before '" + op + "'");
     if (op == "load_weights") return weights_in(step);
     if (op == "compile") return model_->compile(step.at("optimizer"), step.at("loss"), step.value("metrics", Json::array()),
@@ -80,6 +89,8 @@ class Job {
     if (op == "to_json") return write_text(step.at("path").get<std::string>(), model_->to_json());
     if (op == "get_weights") return write_weights(*model_, step.at("dir").get<std::string>());
     if (op == "set_weights") return set_weights(step);
+    if (op == "checkpoint_save") return checkpoint_save(step);
+    if (op == "checkpoint_restore") return checkpoint_restore(step);
     throw Error("unknown op '" + op + "'");
   }
 
@@ -162,6 +173,42 @@ class Job {
     const int count = step.at("count").get<int>();
     for (int i = 0; i < count; ++i) values.push_back(read_npy(dir / ("w_" + std::to_string(i) + ".npy")));
     model_->set_weights(values);
+  }
+
+  // tf.train.Checkpoint(model=model, optimizer=model.optimizer), as the guide writes it.
+  std::shared_ptr<tf::Checkpoint> checkpoint_of_model() const {
+    tf::Checkpoint::Objects objects{{"model", model_}};
+    if (model_->optimizer()) objects.push_back({"optimizer", model_->optimizer()});
+    return std::make_shared<tf::Checkpoint>(objects);
+  }
+
+  void checkpoint_save(const Json& step) {
+    tf::CheckpointManager manager(checkpoint_of_model(), step.at("directory").get<std::string>(),
+                                  step.value("max_to_keep", 3));
+    for (int i = 0; i < step.value("saves", 1); ++i) manager.save();
+  }
+
+  void checkpoint_restore(const Json& step) {
+    const tf::CheckpointStatus status = checkpoint_of_model()->restore(step.at("path").get<std::string>());
+    if (step.value("assert_consumed", true)) status.assert_consumed();
+  }
+
+  static void checkpoint_list(const Json& step) {
+    const fs::path path = step.at("path").get<std::string>();
+    const tf::CheckpointReader reader(tf::resolve_checkpoint_prefix(path));
+    const auto dtypes = reader.variable_to_dtype_map();
+    Json out = Json::object(), files = Json::object();
+    int index = 0;
+    for (const auto& [name, shape] : reader.variable_to_shape_map()) {
+      out[name] = Json::array({dtypes.at(name), shape_to_json(shape)});
+      if (step.contains("tensors") && name != "_CHECKPOINTABLE_OBJECT_GRAPH") {
+        const fs::path file = fs::path(step.at("tensors").get<std::string>()) / (std::to_string(index++) + ".npy");
+        fs::create_directories(file.parent_path());
+        write_npy(file, reader.get_tensor(name));
+        files[name] = file.string();
+      }
+    }
+    write_text(step.at("out").get<std::string>(), Json{{"variables", out}, {"files", files}}.dump(1));
   }
 
   ModelPtr model_;

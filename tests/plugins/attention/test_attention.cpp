@@ -73,18 +73,24 @@ BOOST_AUTO_TEST_CASE(value_mask_hides_keys) {
   for (std::size_t i = 0; i < e.size(); ++i) BOOST_TEST(std::abs(y.data<float>()[i] - e[i]) < 1e-5f);
 }
 
+// With a concat score weight other than its initial 1 (real Keras's numbers for such weights:
+// tests/interop/test_attention_scores.py).
 BOOST_AUTO_TEST_CASE(concat_scores) {
   LayerPtr att = layer_from("Attention", {{"name", "attention"}, {"score_mode", "concat"}});
   const Tensor q = random_tensor({1, 2, 3}, 7), v = random_tensor({1, 3, 3}, 8);
-  const Tensor y = (*att)(Tensors{q, v}).at(0);
+  att->build(std::vector<Shape>{q.shape(), v.shape()});
+  BOOST_TEST_REQUIRE(att->weights().size() == 1u);
   BOOST_TEST(att->weights()[0]->name() == "attention/concat_score_weight:0");
-  // scores[i][j] = Σ_c tanh(q_ic + v_jc)
+  constexpr float kWeight = -1.7f;
+  att->set_weights({Tensor::scalar<float>(kWeight)});
+  const Tensor y = (*att)(Tensors{q, v}).at(0);
+  // scores[i][j] = concat_score_weight * Σ_c tanh(q_ic + v_jc)
   for (Dim i = 0; i < 2; ++i) {
     std::vector<double> s(3);
     double total = 0;
     for (Dim j = 0; j < 3; ++j) {
       for (Dim c = 0; c < 3; ++c) s[j] += std::tanh(q.data<float>()[i * 3 + c] + v.data<float>()[j * 3 + c]);
-      total += (s[j] = std::exp(s[j]));
+      total += (s[j] = std::exp(kWeight * s[j]));
     }
     for (Dim c = 0; c < 3; ++c) {
       double e = 0;

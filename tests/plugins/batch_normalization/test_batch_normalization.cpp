@@ -94,11 +94,7 @@ BOOST_AUTO_TEST_CASE(config_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(oracle_cases) {
-  if (!test::oracle_dir()) {
-    BOOST_TEST_MESSAGE("SKIPPED: the tfjs oracle not found");
-    return;
-  }
-  BOOST_TEST(oracle_predict_case("batchnorm_dense_inference"));
+  check_oracle_predict_case("batchnorm_dense_inference");
 }
 
 BOOST_AUTO_TEST_CASE(gradients_in_training_and_inference) {

@@ -79,19 +79,19 @@ BOOST_AUTO_TEST_CASE(min_max_norm_moves_norms_by_rate) {
 
 BOOST_AUTO_TEST_CASE(configs_are_written_as_tf_keras_does) {
   const std::pair<const char*, const char*> cases[] = {
-      {"max_norm", R"({"class_name":"MaxNorm","config":{"max_value":2,"axis":0}})"},
-      {"non_neg", R"({"class_name":"NonNeg","config":{}})"},
-      {"unit_norm", R"({"class_name":"UnitNorm","config":{"axis":0}})"},
-      {"min_max_norm", R"({"class_name":"MinMaxNorm","config":{"min_value":0.0,"max_value":1.0,"rate":1.0,"axis":0}})"},
+      {"max_norm", R"({"module":"keras.constraints","class_name":"MaxNorm","config":{"max_value":2,"axis":0},"registered_name":null})"},
+      {"non_neg", R"({"module":"keras.constraints","class_name":"NonNeg","config":{},"registered_name":null})"},
+      {"unit_norm", R"({"module":"keras.constraints","class_name":"UnitNorm","config":{"axis":0},"registered_name":null})"},
+      {"min_max_norm", R"({"module":"keras.constraints","class_name":"MinMaxNorm","config":{"min_value":0.0,"max_value":1.0,"rate":1.0,"axis":0},"registered_name":null})"},
   };
   for (const auto& [name, expected] : cases) BOOST_TEST(serialized(name) == expected, name);
 }
 
 BOOST_AUTO_TEST_CASE(configs_round_trip_exactly) {
-  for (const char* text : {R"({"class_name":"MaxNorm","config":{"max_value":3.5,"axis":[0,1,2]}})",
-                           R"({"class_name":"UnitNorm","config":{"axis":-1}})",
-                           R"({"class_name":"MinMaxNorm","config":{"min_value":0.5,"max_value":4,"rate":0.25,"axis":1}})",
-                           R"({"class_name":"NonNeg","config":{}})"}) {
+  for (const char* text : {R"({"module":"keras.constraints","class_name":"MaxNorm","config":{"max_value":3.5,"axis":[0,1,2]},"registered_name":null})",
+                           R"({"module":"keras.constraints","class_name":"UnitNorm","config":{"axis":-1},"registered_name":null})",
+                           R"({"module":"keras.constraints","class_name":"MinMaxNorm","config":{"min_value":0.5,"max_value":4,"rate":0.25,"axis":1},"registered_name":null})",
+                           R"({"module":"keras.constraints","class_name":"NonNeg","config":{},"registered_name":null})"}) {
     BOOST_TEST(serialized(Json::parse(text)) == text);
     const ksave::ConstraintPtr c = ksave::get_constraint(Json::parse(text));
     BOOST_TEST(serialized(Json{{"class_name", c->class_name()}, {"config", c->get_config()}}) == text);
@@ -108,10 +108,10 @@ BOOST_AUTO_TEST_CASE(every_alias_and_config_form) {
     BOOST_TEST(ksave::get_constraint(alias)->class_name() == class_name, alias);
   BOOST_TEST(serialized(Json::parse(R"({"module": "keras.constraints", "class_name": "MaxNorm",
                                         "config": {"max_value": 3, "axis": 0}, "registered_name": null})")) ==
-             R"({"class_name":"MaxNorm","config":{"max_value":3,"axis":0}})");
+             R"({"module":"keras.constraints","class_name":"MaxNorm","config":{"max_value":3,"axis":0},"registered_name":null})");
   // Keras 1: {"name": ..., "m": max_value, "axis": ...}.
   BOOST_TEST(serialized(Json::parse(R"({"name": "MaxNorm", "m": 4, "axis": 0})")) ==
-             R"({"class_name":"MaxNorm","config":{"max_value":4,"axis":0}})");
+             R"({"module":"keras.constraints","class_name":"MaxNorm","config":{"max_value":4,"axis":0},"registered_name":null})");
   BOOST_TEST(!ksave::get_constraint(Json(nullptr)));
   BOOST_TEST(ksave::serialize(ksave::ConstraintPtr()).is_null());
 }

@@ -1,10 +1,14 @@
 // Conv2DTranspose, DepthwiseConv2D and SeparableConv2D: configs, weight names and shapes, output
-// shapes (Keras's deconv_output_length), values against equivalent Conv2D computations and a
-// hand case, gradients and round trips through every format.
+// shapes (Keras's deconv_output_length), values against TensorFlow.js (oracle_cases.mjs, an
+// independent implementation; the interop suite's conv_variants case compares with real tf-keras
+// and Keras 3), against equivalent Conv2D computations and a hand case, gradients and round trips
+// through every format.
 #define BOOST_TEST_MODULE conv_variants plugin
 #include <boost/test/unit_test.hpp>
 
 #include "../layer_checks/layer_checks.hpp"
+#include "support/compare.hpp"
+#include "support/oracle_node.hpp"
 
 using ksave::Json;
 using ksave::Tensor;
@@ -51,6 +55,14 @@ BOOST_AUTO_TEST_CASE(weights_and_output_shapes) {
   BOOST_TEST(d->output_shapes({{ksave::kUnknown, 5, 5, 2}}).at(0) == (ksave::Shape{ksave::kUnknown, 4, 4, 6}));
 }
 
+BOOST_AUTO_TEST_CASE(tfjs_computes_the_same_outputs) {
+  const auto oracle = ksave::test::oracle_dir();
+  KSAVE_REQUIRE_DATA(oracle, "the tfjs oracle");
+  const auto cases = ksave::test::generate_oracle_cases(KSAVE_CONV_VARIANTS_ORACLE_CASES, "conv_variants_oracle");
+  BOOST_TEST(cases.size() == 8u);  // every case of oracle_cases.mjs
+  for (const auto& dir : cases) ksave::test::check_oracle_predict_case_at(dir);
+}
+
 BOOST_AUTO_TEST_CASE(transpose_hand_case_scatters_each_input) {
   // 2x2 input, 2x2 kernel of ones, stride 2, valid: every input value is copied to its own 2x2
   // block of the 4x4 output.
@@ -73,6 +85,25 @@ BOOST_AUTO_TEST_CASE(separable_equals_depthwise_then_pointwise) {
   d->set_weights({sw[0]});
   p->set_weights({sw[1], sw[2]});
   BOOST_TEST(ksave::allclose((*s)(x), (*p)((*d)(x)), 1e-5, 1e-6));
+}
+
+// A dilated DepthwiseConv2D (which tfjs cannot check: it ignores the dilation) is, channel by
+// channel, a dilated Conv2D of one filter, and Conv2D's dilation is checked against tfjs
+// (conv2d_dilated_no_bias in the conv suite).
+BOOST_AUTO_TEST_CASE(dilated_depthwise_equals_a_dilated_conv2d_per_channel) {
+  const auto d = layer_from("DepthwiseConv2D", {{"kernel_size", 3}, {"dilation_rate", 2}, {"use_bias", false}});
+  const Tensor x = ramp({2, 9, 9, 2});
+  const Tensor y = (*d)(x);
+  BOOST_TEST(y.shape() == (ksave::Shape{2, 5, 5, 2}));
+  const Tensor kernel = d->get_weights().at(0);  // (3, 3, channels, 1)
+  for (ksave::Dim c = 0; c < 2; ++c) {
+    const auto conv = layer_from("Conv2D", {{"filters", 1}, {"kernel_size", 3}, {"dilation_rate", 2}, {"use_bias", false}});
+    const Tensor channel = ksave::ops::slice(x, {0, 0, 0, c}, {-1, -1, -1, 1});
+    conv->build(channel.shape());
+    conv->set_weights({ksave::ops::slice(kernel, {0, 0, c, 0}, {-1, -1, 1, -1})});
+    BOOST_TEST(ksave::test::close((*conv)(channel), ksave::ops::slice(y, {0, 0, 0, c}, {-1, -1, -1, 1}), {.rtol = 1e-5, .atol = 1e-6}),
+               "channel " << c);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(channels_first_equals_transposed_channels_last) {

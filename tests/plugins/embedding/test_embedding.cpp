@@ -70,11 +70,7 @@ BOOST_AUTO_TEST_CASE(configs) {
 }
 
 BOOST_AUTO_TEST_CASE(oracle_cases) {
-  if (!test::oracle_dir()) {
-    BOOST_TEST_MESSAGE("SKIPPED: the tfjs oracle not found");
-    return;
-  }
-  BOOST_TEST(oracle_predict_case("embedding_flatten_dense"));
+  check_oracle_predict_case("embedding_flatten_dense");
 }
 
 BOOST_AUTO_TEST_CASE(gradient_reaches_the_picked_rows) {

@@ -1,6 +1,6 @@
 // Helpers shared by the `.keras` (zip) format suites: looking inside an archive (entries and
 // their compression, JSON entries, the layout and datasets of model.weights.h5) and building
-// archives, damaged ones included. Output comparison is the HDF5 suites' (h5_test_support.hpp).
+// archives, damaged ones included; outputs are compared with support/compare.hpp.
 #pragma once
 
 #include <filesystem>

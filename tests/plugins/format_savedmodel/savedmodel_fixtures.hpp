@@ -1,7 +1,6 @@
 // Helpers of the SavedModel suites: the real fixtures' folders and their expected/ runs.
 #pragma once
 
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -13,6 +12,7 @@
 #include "ksave/model.hpp"
 #include "ksave/shape.hpp"
 #include "ksave/npy.hpp"
+#include "support/compare.hpp"
 
 namespace ksave::test::savedmodel {
 
@@ -27,16 +27,9 @@ inline Json read_json(const std::filesystem::path& path) {
   return Json::parse(in);
 }
 
-// |got - want| <= atol + rtol*|want| everywhere (the fixtures' rule), reporting the worst element.
+// |got - want| <= atol + rtol*|want| everywhere (the fixtures' rule, NaN-safe), reporting the worst element.
 inline void check_close(const Tensor& got, const Tensor& want, double rtol, double atol, const std::string& what) {
-  BOOST_TEST_REQUIRE(got.shape() == want.shape(), what << ": shape " << shape_to_string(got.shape()) << " vs " << shape_to_string(want.shape()));
-  const auto g = got.as_float().to_vector<float>(), w = want.as_float().to_vector<float>();
-  double worst = 0;
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const double excess = std::abs(double(g[i]) - double(w[i])) - (atol + rtol * std::abs(double(w[i])));
-    worst = std::max(worst, excess);
-  }
-  BOOST_TEST(worst <= 0.0, what << ": exceeds the tolerance by " << worst);
+  BOOST_TEST(test::close(got, want, {.rtol = rtol, .atol = atol}), what);
 }
 
 // Runs every entry of expected/expected.json's "runs" on `model` and compares the outputs.

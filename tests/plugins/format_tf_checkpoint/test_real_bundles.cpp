@@ -42,6 +42,7 @@ BOOST_AUTO_TEST_CASE(every_fixture_lists_its_variables_and_reads_every_tensor) {
   KSAVE_REQUIRE_DATA(real, "real fixtures");
   const auto cases = tf_fixtures::bundle_cases(*real);
   BOOST_TEST(cases.size() == std::size(tf_fixtures::kCases));
+  std::size_t all_compared = 0;
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.name) {
       tf::CheckpointReader reader(c.prefix);
@@ -81,8 +82,17 @@ BOOST_AUTO_TEST_CASE(every_fixture_lists_its_variables_and_reads_every_tensor) {
         ++compared;
       }
       BOOST_TEST_MESSAGE(c.name << ": " << expected.size() << " variables listed, " << compared << " expected tensors equal");
+      // Every var_*.npy the case ships names its key in expected.json, and was compared.
+      std::size_t value_files = 0;
+      for (const auto& e : fs::directory_iterator(c.case_dir / "expected"))
+        if (e.path().filename().string().rfind("var_", 0) == 0 && e.path().extension() == ".npy") ++value_files;
+      BOOST_TEST(compared == value_files);
+      all_compared += compared;
     }
   }
+  // t2t 9, tfx 4, tf2onnx 2; the SavedModels' variables: tfrust 3 and 2, tfnet 3 and 2, the TF1
+  // and TF2 half_plus_two 5 and 3.
+  BOOST_TEST(all_compared == 33u);
 }
 
 BOOST_AUTO_TEST_CASE(the_plugin_inspects_and_sniffs_fixtures) {

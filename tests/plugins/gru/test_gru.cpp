@@ -94,11 +94,7 @@ BOOST_AUTO_TEST_CASE(config_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(oracle_reset_after_false) {
-  if (!test::oracle_dir()) {
-    BOOST_TEST_MESSAGE("SKIPPED: the tfjs oracle not found");
-    return;
-  }
-  BOOST_TEST(oracle_predict_case("gru_reset_after_false"));
+  check_oracle_predict_case("gru_reset_after_false");
 }
 
 BOOST_AUTO_TEST_CASE(fdeep_fixture_stateless_and_stateful_second_call) {

@@ -33,39 +33,39 @@ bool mentions(const std::string& message, const std::string& word) {
 
 BOOST_AUTO_TEST_CASE(default_configs_are_written_as_tf_keras_does) {
   const std::pair<const char*, const char*> cases[] = {
-      {"zeros", R"({"class_name":"Zeros","config":{}})"},
-      {"ones", R"({"class_name":"Ones","config":{}})"},
-      {"constant", R"({"class_name":"Constant","config":{"value":0}})"},
-      {"random_uniform", R"({"class_name":"RandomUniform","config":{"minval":-0.05,"maxval":0.05,"seed":null}})"},
-      {"random_normal", R"({"class_name":"RandomNormal","config":{"mean":0.0,"stddev":0.05,"seed":null}})"},
-      {"truncated_normal", R"({"class_name":"TruncatedNormal","config":{"mean":0.0,"stddev":0.05,"seed":null}})"},
+      {"zeros", R"({"module":"keras.initializers","class_name":"Zeros","config":{},"registered_name":null})"},
+      {"ones", R"({"module":"keras.initializers","class_name":"Ones","config":{},"registered_name":null})"},
+      {"constant", R"({"module":"keras.initializers","class_name":"Constant","config":{"value":0},"registered_name":null})"},
+      {"random_uniform", R"({"module":"keras.initializers","class_name":"RandomUniform","config":{"minval":-0.05,"maxval":0.05,"seed":null},"registered_name":null})"},
+      {"random_normal", R"({"module":"keras.initializers","class_name":"RandomNormal","config":{"mean":0.0,"stddev":0.05,"seed":null},"registered_name":null})"},
+      {"truncated_normal", R"({"module":"keras.initializers","class_name":"TruncatedNormal","config":{"mean":0.0,"stddev":0.05,"seed":null},"registered_name":null})"},
       {"variance_scaling",
-       R"({"class_name":"VarianceScaling","config":{"scale":1.0,"mode":"fan_in","distribution":"truncated_normal","seed":null}})"},
-      {"glorot_uniform", R"({"class_name":"GlorotUniform","config":{"seed":null}})"},
-      {"glorot_normal", R"({"class_name":"GlorotNormal","config":{"seed":null}})"},
-      {"he_uniform", R"({"class_name":"HeUniform","config":{"seed":null}})"},
-      {"he_normal", R"({"class_name":"HeNormal","config":{"seed":null}})"},
-      {"lecun_uniform", R"({"class_name":"LecunUniform","config":{"seed":null}})"},
-      {"lecun_normal", R"({"class_name":"LecunNormal","config":{"seed":null}})"},
-      {"orthogonal", R"({"class_name":"Orthogonal","config":{"gain":1.0,"seed":null}})"},
-      {"identity", R"({"class_name":"Identity","config":{"gain":1.0}})"},
+       R"({"module":"keras.initializers","class_name":"VarianceScaling","config":{"scale":1.0,"mode":"fan_in","distribution":"truncated_normal","seed":null},"registered_name":null})"},
+      {"glorot_uniform", R"({"module":"keras.initializers","class_name":"GlorotUniform","config":{"seed":null},"registered_name":null})"},
+      {"glorot_normal", R"({"module":"keras.initializers","class_name":"GlorotNormal","config":{"seed":null},"registered_name":null})"},
+      {"he_uniform", R"({"module":"keras.initializers","class_name":"HeUniform","config":{"seed":null},"registered_name":null})"},
+      {"he_normal", R"({"module":"keras.initializers","class_name":"HeNormal","config":{"seed":null},"registered_name":null})"},
+      {"lecun_uniform", R"({"module":"keras.initializers","class_name":"LecunUniform","config":{"seed":null},"registered_name":null})"},
+      {"lecun_normal", R"({"module":"keras.initializers","class_name":"LecunNormal","config":{"seed":null},"registered_name":null})"},
+      {"orthogonal", R"({"module":"keras.initializers","class_name":"Orthogonal","config":{"gain":1.0,"seed":null},"registered_name":null})"},
+      {"identity", R"({"module":"keras.initializers","class_name":"Identity","config":{"gain":1.0},"registered_name":null})"},
   };
   for (const auto& [name, expected] : cases) BOOST_TEST(serialized(name) == expected, name);
 }
 
 BOOST_AUTO_TEST_CASE(configs_round_trip_exactly) {
   const char* configs[] = {
-      R"({"class_name":"Constant","config":{"value":2.5}})",
-      R"({"class_name":"Constant","config":{"value":[[1,2],[3,4]]}})",
-      R"({"class_name":"RandomUniform","config":{"minval":-1,"maxval":3.5,"seed":7}})",
-      R"({"class_name":"RandomNormal","config":{"mean":1.0,"stddev":2,"seed":123456789012}})",
-      R"({"class_name":"TruncatedNormal","config":{"mean":-0.5,"stddev":0.25,"seed":null}})",
-      R"({"class_name":"VarianceScaling","config":{"scale":2.0,"mode":"fan_out","distribution":"uniform","seed":3}})",
-      R"({"class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"untruncated_normal","seed":null}})",
-      R"({"class_name":"GlorotUniform","config":{"seed":42}})",
-      R"({"class_name":"HeNormal","config":{"seed":-5}})",
-      R"({"class_name":"Orthogonal","config":{"gain":0.5,"seed":1}})",
-      R"({"class_name":"Identity","config":{"gain":3}})",
+      R"({"module":"keras.initializers","class_name":"Constant","config":{"value":2.5},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"Constant","config":{"value":[[1,2],[3,4]]},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"RandomUniform","config":{"minval":-1,"maxval":3.5,"seed":7},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"RandomNormal","config":{"mean":1.0,"stddev":2,"seed":123456789012},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"TruncatedNormal","config":{"mean":-0.5,"stddev":0.25,"seed":null},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"VarianceScaling","config":{"scale":2.0,"mode":"fan_out","distribution":"uniform","seed":3},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"untruncated_normal","seed":null},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"GlorotUniform","config":{"seed":42},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"HeNormal","config":{"seed":-5},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"Orthogonal","config":{"gain":0.5,"seed":1},"registered_name":null})",
+      R"({"module":"keras.initializers","class_name":"Identity","config":{"gain":3},"registered_name":null})",
   };
   for (const char* text : configs) {
     BOOST_TEST_CONTEXT(text) {
@@ -116,27 +116,27 @@ BOOST_AUTO_TEST_CASE(every_generation_of_config_form) {
   // tf.keras >= 2.13 and Keras 3: module and registered_name around the same config.
   BOOST_TEST(serialized(Json::parse(R"({"module": "keras.initializers", "class_name": "GlorotUniform",
                                         "config": {"seed": null}, "registered_name": null})")) ==
-             R"({"class_name":"GlorotUniform","config":{"seed":null}})");
+             R"({"module":"keras.initializers","class_name":"GlorotUniform","config":{"seed":null},"registered_name":null})");
   BOOST_TEST(serialized(Json::parse(R"({"module": "keras.initializers", "class_name": "OrthogonalInitializer",
                                         "config": {"gain": 1.0, "seed": null}, "registered_name": null})")) ==
-             R"({"class_name":"Orthogonal","config":{"gain":1.0,"seed":null}})");
+             R"({"module":"keras.initializers","class_name":"Orthogonal","config":{"gain":1.0,"seed":null},"registered_name":null})");
   // TF 1.x tf.keras put a dtype into every initializer config; Keras drops it.
   BOOST_TEST(serialized(Json::parse(R"({"class_name": "RandomUniform",
                                         "config": {"minval": -0.05, "maxval": 0.05, "seed": null, "dtype": "float32"}})")) ==
-             R"({"class_name":"RandomUniform","config":{"minval":-0.05,"maxval":0.05,"seed":null}})");
+             R"({"module":"keras.initializers","class_name":"RandomUniform","config":{"minval":-0.05,"maxval":0.05,"seed":null},"registered_name":null})");
   // Standalone Keras <= 2.2 and tfjs: glorot as VarianceScaling, "normal" for the truncated
   // normal (renamed on read, as tf.keras does), keys in any order.
   BOOST_TEST(serialized(Json::parse(R"({"class_name": "VarianceScaling",
                                         "config": {"seed": null, "distribution": "normal", "mode": "fan_avg", "scale": 1}})")) ==
-             R"({"class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"truncated_normal","seed":null}})");
+             R"({"module":"keras.initializers","class_name":"VarianceScaling","config":{"scale":1,"mode":"fan_avg","distribution":"truncated_normal","seed":null},"registered_name":null})");
   // tf.keras 2.x legacy entries may carry a shared_object_id beside the config.
   BOOST_TEST(serialized(Json::parse(R"({"class_name": "Zeros", "config": {}, "shared_object_id": 3})")) ==
-             R"({"class_name":"Zeros","config":{}})");
+             R"({"module":"keras.initializers","class_name":"Zeros","config":{},"registered_name":null})");
   // A missing or null config means the defaults.
   BOOST_TEST(serialized(Json::parse(R"({"class_name": "Orthogonal"})")) ==
-             R"({"class_name":"Orthogonal","config":{"gain":1.0,"seed":null}})");
+             R"({"module":"keras.initializers","class_name":"Orthogonal","config":{"gain":1.0,"seed":null},"registered_name":null})");
   BOOST_TEST(serialized(Json::parse(R"({"class_name": "Ones", "config": null})")) ==
-             R"({"class_name":"Ones","config":{}})");
+             R"({"module":"keras.initializers","class_name":"Ones","config":{},"registered_name":null})");
 }
 
 BOOST_AUTO_TEST_CASE(null_means_no_initializer) {

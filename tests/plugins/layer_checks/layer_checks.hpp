@@ -3,8 +3,8 @@
 //  - config_round_trips: from_config(get_config()) gives the same JSON, key order included;
 //  - layer_gradients_match: the taped gradient of a layer's output with respect to its input and
 //    every weight against central differences;
-//  - oracle_predict_matches: a tfjs oracle case built from its model.json, its weights assigned,
-//    predict compared with tfjs's output;
+//  - check_oracle_predict_case (support/oracle_predict.hpp): a tfjs oracle case built from its
+//    model.json, its weights assigned, predict compared with tfjs's output;
 //  - check_weight_round_trips (format_round_trips.hpp): config, weights and predictions through
 //    every installed format.
 #pragma once
@@ -21,7 +21,7 @@
 #include "ksave/serialization.hpp"
 #include "format_round_trips.hpp"
 #include "support/gradient_check.hpp"
-#include "support/oracle_case.hpp"
+#include "support/oracle_predict.hpp"
 #include "support/test_data.hpp"
 
 namespace ksave::test {
@@ -80,25 +80,6 @@ inline void layer_gradients_match(const LayerPtr& layer, const std::vector<Tenso
   for (const auto& w : weights) all.push_back(w->value().clone());
   check_gradients(layer->class_name() + " '" + layer->name() + "'", f, all, analytic, options);
   for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->assign(all[n_in + i]);
-}
-
-// An oracle case: build from model.json, assign weights, predict, compare.
-inline void oracle_predict_matches(const std::string& case_name) {
-  const auto oracle = oracle_dir();
-  KSAVE_REQUIRE_DATA(oracle, "the tfjs oracle");
-  const auto dir = *oracle / "cases-sample" / case_name;
-  BOOST_TEST_CONTEXT(case_name) {
-    const OracleCase c = OracleCase::load(dir);
-    const ModelPtr model = model_from_json(c.model_json);
-    c.assign_weights(*model);
-    const Tensors out = model->predict(c.inputs);
-    BOOST_TEST_REQUIRE(out.size() == c.outputs.size());
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      BOOST_TEST(out[i].shape() == c.outputs[i].shape());
-      BOOST_TEST(allclose(out[i], c.outputs[i], c.rtol, c.atol),
-                 case_name << " output " << i << ": max difference " << max_abs_difference(out[i], c.outputs[i]));
-    }
-  }
 }
 
 // A Sequential model of `layers` ({"class_name", "config"} each) on inputs of `batch_shape`

@@ -47,9 +47,5 @@ BOOST_AUTO_TEST_CASE(axis_list_and_config) {
 }
 
 BOOST_AUTO_TEST_CASE(oracle_case) {
-  if (!test::oracle_dir()) {
-    BOOST_TEST_MESSAGE("SKIPPED: the tfjs oracle not found");
-    return;
-  }
-  BOOST_TEST(oracle_predict_case("layer_normalization"));
+  check_oracle_predict_case("layer_normalization");
 }

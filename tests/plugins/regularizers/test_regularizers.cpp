@@ -52,20 +52,20 @@ BOOST_AUTO_TEST_CASE(penalties_match_hand_computed_values) {
 BOOST_AUTO_TEST_CASE(configs_are_written_as_tf_keras_does) {
   // tf.keras keeps factors as float32 and writes float(factor): 0.01 becomes 0.009999999776482582.
   const std::pair<Json, const char*> cases[] = {
-      {"l1", R"({"class_name":"L1","config":{"l1":0.009999999776482582}})"},
-      {"l2", R"({"class_name":"L2","config":{"l2":0.009999999776482582}})"},
-      {"l1_l2", R"({"class_name":"L1L2","config":{"l1":0.009999999776482582,"l2":0.009999999776482582}})"},
-      {"L1L2", R"({"class_name":"L1L2","config":{"l1":0.0,"l2":0.0}})"},
-      {Json::parse(R"({"class_name": "L1", "config": {"l1": 1}})"), R"({"class_name":"L1","config":{"l1":1.0}})"},
-      {Json::parse(R"({"class_name": "L2", "config": {"l2": 0.5}})"), R"({"class_name":"L2","config":{"l2":0.5}})"},
+      {"l1", R"({"module":"keras.regularizers","class_name":"L1","config":{"l1":0.009999999776482582},"registered_name":null})"},
+      {"l2", R"({"module":"keras.regularizers","class_name":"L2","config":{"l2":0.009999999776482582},"registered_name":null})"},
+      {"l1_l2", R"({"module":"keras.regularizers","class_name":"L1L2","config":{"l1":0.009999999776482582,"l2":0.009999999776482582},"registered_name":null})"},
+      {"L1L2", R"({"module":"keras.regularizers","class_name":"L1L2","config":{"l1":0.0,"l2":0.0},"registered_name":null})"},
+      {Json::parse(R"({"class_name": "L1", "config": {"l1": 1}})"), R"({"module":"keras.regularizers","class_name":"L1","config":{"l1":1.0},"registered_name":null})"},
+      {Json::parse(R"({"class_name": "L2", "config": {"l2": 0.5}})"), R"({"module":"keras.regularizers","class_name":"L2","config":{"l2":0.5},"registered_name":null})"},
   };
   for (const auto& [value, expected] : cases) BOOST_TEST(serialized(value) == expected, value.dump());
 }
 
 BOOST_AUTO_TEST_CASE(configs_round_trip_exactly) {
-  for (const char* text : {R"({"class_name":"L1","config":{"l1":0.009999999776482582}})",
-                           R"({"class_name":"L2","config":{"l2":0.0010000000474974513}})",
-                           R"({"class_name":"L1L2","config":{"l1":0.5,"l2":0.25}})"}) {
+  for (const char* text : {R"({"module":"keras.regularizers","class_name":"L1","config":{"l1":0.009999999776482582},"registered_name":null})",
+                           R"({"module":"keras.regularizers","class_name":"L2","config":{"l2":0.0010000000474974513},"registered_name":null})",
+                           R"({"module":"keras.regularizers","class_name":"L1L2","config":{"l1":0.5,"l2":0.25},"registered_name":null})"}) {
     BOOST_TEST(serialized(Json::parse(text)) == text);
     const ksave::RegularizerPtr r = ksave::get_regularizer(Json::parse(text));
     BOOST_TEST(serialized(Json{{"class_name", r->class_name()}, {"config", r->get_config()}}) == text);
@@ -81,13 +81,13 @@ BOOST_AUTO_TEST_CASE(every_alias_and_config_form) {
   // tf.keras >= 2.13 / Keras 3.
   BOOST_TEST(serialized(Json::parse(R"({"module": "keras.regularizers", "class_name": "L2",
                                         "config": {"l2": 0.5}, "registered_name": null})")) ==
-             R"({"class_name":"L2","config":{"l2":0.5}})");
+             R"({"module":"keras.regularizers","class_name":"L2","config":{"l2":0.5},"registered_name":null})");
   // Keras 2.0-2.3 wrote the factor of L1/L2 as "l".
   BOOST_TEST(serialized(Json::parse(R"({"class_name": "L2", "config": {"l": 0.5}})")) ==
-             R"({"class_name":"L2","config":{"l2":0.5}})");
+             R"({"module":"keras.regularizers","class_name":"L2","config":{"l2":0.5},"registered_name":null})");
   // Keras 1 kept the class name inside the config.
   BOOST_TEST(serialized(Json::parse(R"({"name": "L1L2Regularizer", "l1": 0.0, "l2": 0.5})")) ==
-             R"({"class_name":"L1L2","config":{"l1":0.0,"l2":0.5}})");
+             R"({"module":"keras.regularizers","class_name":"L1L2","config":{"l1":0.0,"l2":0.5},"registered_name":null})");
   BOOST_TEST(!ksave::get_regularizer(Json(nullptr)));
   BOOST_TEST(ksave::serialize(ksave::RegularizerPtr()).is_null());
 }

@@ -48,11 +48,7 @@ BOOST_AUTO_TEST_CASE(matches_a_plain_loop) {
 }
 
 BOOST_AUTO_TEST_CASE(oracle_sequences_case) {
-  if (!test::oracle_dir()) {
-    BOOST_TEST_MESSAGE("SKIPPED: the tfjs oracle not found");
-    return;
-  }
-  BOOST_TEST(oracle_predict_case("simple_rnn_sequences"));
+  check_oracle_predict_case("simple_rnn_sequences");
 }
 
 BOOST_AUTO_TEST_CASE(configs) {

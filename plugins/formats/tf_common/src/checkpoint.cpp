@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "bundle_publish.hpp"
+#include "ksave/collectives.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/object_graph.hpp"
 
@@ -46,7 +47,7 @@ std::vector<TrackableChild> Checkpoint::trackable_children() const {
 }
 
 std::string Checkpoint::write(const fs::path& prefix) {
-  write_object_checkpoint(shared_from_this(), prefix);
+  save_object_checkpoint(shared_from_this(), prefix);
   return prefix.string();
 }
 
@@ -58,7 +59,9 @@ std::string Checkpoint::save(const fs::path& prefix) {
   write(path);
   const fs::path directory = path.parent_path();
   const std::string relative = relative_to(path, directory);
-  write_checkpoint_state(directory.empty() ? fs::path(".") : directory, {relative, {relative}, {}, std::nullopt});
+  run_on_chief("writing the checkpoint state file of '" + path.string() + "'", [&] {
+    write_checkpoint_state(directory.empty() ? fs::path(".") : directory, {relative, {relative}, {}, std::nullopt});
+  });
   return path.string();
 }
 
@@ -96,11 +99,16 @@ std::string CheckpointManager::save() {
   // and is written again without the deleted ones, so that it never names a missing checkpoint.
   record_state();
   if (max_to_keep_ > 0 && kept_.size() > static_cast<std::size_t>(max_to_keep_)) {
+    std::vector<fs::path> dropped;
     while (kept_.size() > static_cast<std::size_t>(max_to_keep_)) {
-      remove_bundle(SaveLock(kept_.front()));
+      dropped.push_back(kept_.front());
       kept_.erase(kept_.begin());
       timestamps_.erase(timestamps_.begin());
     }
+    // In a data-parallel job every rank keeps the same list; rank 0 alone deletes.
+    run_on_chief("removing old checkpoints in '" + directory_.string() + "'", [&] {
+      for (const fs::path& old : dropped) remove_bundle(SaveLock(old));
+    });
     record_state();
   }
   return path;
@@ -112,7 +120,9 @@ void CheckpointManager::record_state() const {
   for (const auto& p : kept_) state.all_model_checkpoint_paths.push_back(relative_to(p, directory_));
   state.all_model_checkpoint_timestamps = timestamps_;
   state.last_preserved_timestamp = timestamps_.empty() ? now_seconds() : timestamps_.front();
-  write_checkpoint_state(directory_, state);
+  // In a data-parallel job every rank keeps the same list; rank 0 alone writes it.
+  run_on_chief("updating checkpoint state in '" + directory_.string() + "'",
+               [&] { write_checkpoint_state(directory_, state); });
 }
 
 std::optional<std::string> CheckpointManager::latest_checkpoint() const {

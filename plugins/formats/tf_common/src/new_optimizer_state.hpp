@@ -32,5 +32,8 @@ struct NewOptimizerState {
 
 // Builds the optimizer for `trained` first (slots exist before values are assigned).
 NewOptimizerState new_optimizer_state(Optimizer& optimizer, const std::vector<VariablePtr>& trained);
+// The state as a writer files it, for an optimizer with Optimizer::new_generation(): the
+// variables it was built for, and zeros where Keras keeps a slot ksave does not.
+NewOptimizerState written_new_optimizer_state(const Optimizer& optimizer);
 
 }  // namespace ksave::tf

@@ -6,6 +6,7 @@
 
 #include "ksave/optimizer.hpp"
 #include "ksave/tf/bundle.hpp"
+#include "new_optimizer_state.hpp"
 
 namespace ksave::tf {
 
@@ -55,15 +56,19 @@ std::vector<TrackableChild> checkpoint_children(const Trackable& object) {
   return children;
 }
 
-std::string variable_full_name(const Variable& variable) {
-  const std::string& name = variable.name();
-  const auto colon = name.rfind(':');
-  return colon == std::string::npos ? name : name.substr(0, colon);
-}
+std::string variable_full_name(const Variable& variable) { return variable.shared_name(); }
 
 namespace {
 
 using TrackableObject = tfproto::TrackableObjectGraph::TrackableObject;
+
+// The children a writer files: a Keras >= 2.11 / Keras 3 optimizer's under that generation's
+// names (_variables, _iterations, slot lists), so TensorFlow restores them into such an optimizer.
+std::vector<TrackableChild> written_children(const Trackable& object) {
+  if (const auto* optimizer = dynamic_cast<const Optimizer*>(&object); optimizer && optimizer->new_generation())
+    return written_new_optimizer_state(*optimizer).children;
+  return checkpoint_children(object);
+}
 
 std::string join_path(const std::string& parent, const std::string& escaped) {
   return parent.empty() ? escaped : parent + "/" + escaped;
@@ -93,7 +98,7 @@ ObjectGraphPlan build_object_graph(const std::shared_ptr<Trackable>& root) {
   add_node(root, "");
   for (std::size_t n = 0; n < plan.nodes.size(); ++n) {  // the node list grows: breadth first
     const auto object = plan.nodes[n];
-    for (const auto& child : checkpoint_children(*object)) {
+    for (const auto& child : written_children(*object)) {
       if (!child.object) continue;
       auto it = ids.find(child.object.get());
       const int id = it != ids.end() ? it->second : add_node(child.object, join_path(paths[n], escape_local_name(child.name)));
@@ -113,7 +118,7 @@ ObjectGraphPlan build_object_graph(const std::shared_ptr<Trackable>& root) {
   // Slot variables: per optimizer, slot names in first-seen order, then variables in node order.
   for (std::size_t o = 0; o < ordinary; ++o) {
     auto optimizer = std::dynamic_pointer_cast<Optimizer>(plan.nodes[o]);
-    if (!optimizer) continue;
+    if (!optimizer || optimizer->new_generation()) continue;  // new optimizers list slots as children
     std::vector<std::string> slot_names;
     for (std::size_t n = 0; n < ordinary; ++n)
       if (auto variable = std::dynamic_pointer_cast<Variable>(plan.nodes[n]))

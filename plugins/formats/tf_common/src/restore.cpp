@@ -224,6 +224,7 @@ class RestoreSession {
       // page faults cost more than the read). All checks but the crc32c run before writing.
       Tensor destination = variable.value();
       reader_->read_into(key, destination);
+      variable.mark_loaded();
       restored_.insert(&variable);
       consumed.insert(key);
       return true;

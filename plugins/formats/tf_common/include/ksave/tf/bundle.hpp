@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
@@ -79,12 +81,45 @@ class BundleReader {
   std::size_t snappy_blocks_ = 0, plain_blocks_ = 0;
 };
 
-// Writes a bundle: tensors go to their shard's data file in the order they are added (TensorFlow
-// adds them in object-graph order, which only byte parity cares about); finish() writes the index
-// with the keys sorted. The writer holds the prefix's SaveLock from construction to the end;
-// files are written under a temporary prefix, fsynced, and finish() puts them in place of the
-// previous bundle so that a crash at any moment leaves the old or the new bundle readable
-// (src/bundle_publish.hpp says how).
+// One data file of a bundle being saved at `prefix`, written under the save's temporary prefix
+// (its SaveLock's temporary(), so that the next writer of `prefix` removes it if this process
+// dies): tensors are appended in the order they are added and their index entries (shard id,
+// offset, size, masked crc32c) kept for the index. close() flushes and fsyncs it, ready for
+// publish_bundle (src/bundle_publish.hpp) to put in place; until then, destroying the writer
+// removes the file.
+class ShardWriter {
+ public:
+  ShardWriter(std::filesystem::path prefix, const std::filesystem::path& temporary, int shard, int num_shards);
+  ~ShardWriter();
+  ShardWriter(const ShardWriter&) = delete;
+  ShardWriter& operator=(const ShardWriter&) = delete;
+
+  void add(const std::string& key, const Tensor& value);
+  // Flushes, closes and fsyncs the file (throws naming it and the system's reason).
+  void close();
+  // The entries by key (bytewise order), as the index stores them.
+  const std::map<std::string, tfproto::BundleEntryProto>& entries() const { return entries_; }
+
+ private:
+  std::filesystem::path prefix_, temp_path_;
+  int shard_;
+  std::ofstream out_;
+  std::int64_t offset_ = 0;
+  std::map<std::string, tfproto::BundleEntryProto> entries_;
+};
+
+// Writes and fsyncs the `.index` of a bundle of `num_shards` shards with these entries under the
+// save's temporary prefix (errors name `prefix`, the checkpoint being saved).
+void write_index(const std::filesystem::path& prefix, const std::filesystem::path& temporary, int num_shards,
+                 const std::map<std::string, tfproto::BundleEntryProto>& entries);
+
+// Writes a whole bundle from one process: tensors go to their shard's data file in the order
+// they are added (TensorFlow adds them in object-graph order, which only byte parity cares
+// about); finish() writes the index with the keys sorted. The writer holds the prefix's SaveLock
+// from construction to the end; files are written under a temporary prefix, fsynced, and
+// finish() puts them in place of the previous bundle so that a crash at any moment leaves the
+// old or the new bundle readable (src/bundle_publish.hpp says how). The sharded save of a
+// data-parallel job (sharded_save.cpp) publishes the same way.
 class BundleWriter {
  public:
   explicit BundleWriter(std::filesystem::path prefix, int num_shards = 1);
@@ -96,13 +131,11 @@ class BundleWriter {
   void finish();
 
  private:
-  struct Shard;
   std::filesystem::path prefix_;
-  int num_shards_;
   std::unique_ptr<SaveLock> lock_;
   std::filesystem::path temporary_;  // the prefix the files are written under
-  std::vector<std::unique_ptr<Shard>> shards_;
-  std::map<std::string, tfproto::BundleEntryProto> entries_;
+  std::vector<std::unique_ptr<ShardWriter>> shards_;
+  std::map<std::string, int> shard_of_key_;
   bool finished_ = false;
 };
 

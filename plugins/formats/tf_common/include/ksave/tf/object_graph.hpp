@@ -46,7 +46,20 @@ struct ObjectGraphPlan {
 
 ObjectGraphPlan build_object_graph(const std::shared_ptr<Trackable>& root);
 
-// Writes the bundle of `root` at `prefix`: every variable, then the serialized graph.
+// Writes the bundle of `root` at `prefix` from this process alone: every variable, then the
+// serialized graph, in one data shard.
 void write_object_checkpoint(const std::shared_ptr<Trackable>& root, const std::filesystem::path& prefix);
+
+// Writes the bundle of `root` at `prefix` as a sharded save when a multi-process CollectiveScope
+// is current (ksave/collectives.hpp; every rank calls this with the same model): rank R writes
+// `<prefix>.data-0000R-of-0000N` with the tensors assigned to it (balanced by bytes), rank 0 the
+// merged `.index`, whose entries name their shard, as TensorFlow's sharded saves (MergeBundles)
+// produce. Shards are renamed into place only once every rank has written its own, and the index
+// last, so a rank that dies mid-save leaves no index at `prefix`. Otherwise write_object_checkpoint.
+void save_object_checkpoint(const std::shared_ptr<Trackable>& root, const std::filesystem::path& prefix);
+
+// The shard of each tensor, from their sizes in bytes: largest first, each to the shard with
+// the fewest bytes so far (ties: lowest shard), after `preloaded` bytes already in shard 0.
+std::vector<int> assign_to_shards(const std::vector<std::uint64_t>& bytes, int shards, std::uint64_t preloaded = 0);
 
 }  // namespace ksave::tf

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Whole-process `ksave predict` of a 201 MB model (12 x Dense(2048), written by tf-keras) from
+every format that holds weights, against a raw read of the same bytes, with peak memory (maximum
+resident set): the load goal of issue 14 (within 1.25x of a raw read, at most weights + 10%).
+Runs alternate between the sides; medians of --runs runs; files come from the page cache.
+
+  benchmarks/compare_loads.py --ksave build/bin/ksave [--before OLD/bin/ksave] [--dir /tmp/loads]
+                              [--env build/python-env] [--runs 5]
+
+The model is made once in --dir by the environment's tf-keras (.h5), then converted by
+`ksave convert` (.keras, SavedModel, JSON + TF checkpoint).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAKE_MODEL = """
+import os, sys
+os.environ["TF_USE_LEGACY_KERAS"] = "1"; os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np, tf_keras as keras
+m = keras.Sequential([keras.Input((2048,))] + [keras.layers.Dense(2048, activation="relu") for _ in range(12)])
+m.save(sys.argv[1] + "/big.h5")
+np.save(sys.argv[1] + "/x.npy", np.ones((1, 2048), np.float32))
+"""
+
+
+def parse():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ksave", required=True)
+    p.add_argument("--before", default="")
+    p.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "ksave-loads"))
+    p.add_argument("--env", default=os.path.join(HERE, "..", "build", "python-env"))
+    p.add_argument("--runs", type=int, default=5)
+    return p.parse_args()
+
+
+def timed(command):
+    """Wall seconds, CPU seconds and peak RSS (MB) of a command, by GNU time."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M"] + command, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{out.stderr[-2000:]}")
+    wall, user, system, rss_kb = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), float(user) + float(system), int(rss_kb) / 1024
+
+
+def main():
+    a = parse()
+    os.makedirs(a.dir, exist_ok=True)
+    d = a.dir
+    if not os.path.exists(f"{d}/big.h5"):
+        subprocess.run([os.path.join(a.env, "bin", "python"), "-c", MAKE_MODEL, d], check=True)
+        for target, extra in (("big.keras", []), ("big_sm", ["--to", "savedmodel"]), ("big.json", ["--to", "json"]),
+                              ("ckpt", ["--to", "tf-checkpoint"])):
+            subprocess.run([a.ksave, "convert", f"{d}/big.h5", f"{d}/{target}"] + extra, check=True,
+                           capture_output=True)
+    weights_mb = os.path.getsize(f"{d}/ckpt.data-00000-of-00001") / 2**20
+    predict = ["predict", "--input", f"{d}/x.npy", "--output", f"{d}/y.npy"]
+    formats = {"h5": [f"{d}/big.h5"], "keras": [f"{d}/big.keras"], "savedmodel": [f"{d}/big_sm"],
+               "json + checkpoint": [f"{d}/big.json", "--weights", f"{d}/ckpt"]}
+    raw_files = {"h5": f"{d}/big.h5", "keras": f"{d}/big.keras",
+                 "savedmodel": f"{d}/big_sm/variables/variables.data-00000-of-00001",
+                 "json + checkpoint": f"{d}/ckpt.data-00000-of-00001"}
+    sides = {"raw read": {name: ["dd", f"if={raw_files[name]}", "of=/dev/null", "bs=4M", "status=none"]
+                          for name in formats}}
+    for label, binary in (("ksave", a.ksave), ("ksave before", a.before)):
+        if binary:
+            sides[label] = {name: [binary, predict[0], args[0]] + args[1:] + predict[1:] for name, args in formats.items()}
+    results = {(side, name): [] for side in sides for name in formats}
+    loads = []
+    for run in range(a.runs):
+        order = list(sides)[run % len(sides):] + list(sides)[:run % len(sides)]
+        for side in order:
+            for name, command in sides[side].items():
+                loads.append(os.getloadavg()[0])
+                results[(side, name)].append(timed(command))
+        print(f"# run {run + 1}/{a.runs}", file=sys.stderr, flush=True)
+    print(f"weights {weights_mb:.1f} MiB; load average {min(loads):.2f}-{max(loads):.2f}; medians of {a.runs} runs")
+    print("| format | side | wall s | CPU s | peak RSS MiB | wall / raw read | RSS / weights |")
+    print("|---|---|---|---|---|---|---|")
+    for name in formats:
+        raw = statistics.median(r[0] for r in results[("raw read", name)])
+        for side in sides:
+            rs = results[(side, name)]
+            wall, cpu, rss = (statistics.median(r[i] for r in rs) for i in range(3))
+            print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / raw:.1f}x | {rss / weights_mb:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

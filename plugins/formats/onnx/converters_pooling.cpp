@@ -1,0 +1,68 @@
+// Max and average pooling (1-D, 2-D) as ONNX MaxPool/AveragePool in the channels-first layout, and
+// global pooling over the spatial axes in whatever layout the input is held: ONNX's global
+// pooling operators when it is held channels-first, reductions otherwise.
+#include "converter.hpp"
+#include "window.hpp"
+
+namespace ksave::plugins::onnx_export {
+namespace {
+
+bool channels_first(const Conversion& c) { return c.config().value("data_format", std::string()) == "channels_first"; }
+
+Converter pooling(const char* type) {
+  return {[type](Conversion& c) {
+            const Value& x = c.input();
+            const Perm layout = channels_first(c) ? Perm{} : channels_first_perm(x.rank());
+            const Window window = read_window(c.config(), x.rank() - 2, "pool_size");
+            // TensorFlow's SAME average leaves the padding out of the count: count_include_pad 0.
+            const std::string y = c.onnx.op(type, {c.onnx.float_in_layout(x, layout)}, c.hint(),
+                                             window_attributes(window, spatial_sizes(x.shape, channels_first(c)), false));
+            return std::vector<Value>{c.output(y, 0, layout)};
+          },
+          {}};
+}
+
+// ONNX axes 2..rank-1: the spatial axes of a tensor held channels-first.
+std::vector<std::int64_t> spatial_axes_of_channels_first(std::size_t rank) {
+  std::vector<std::int64_t> axes;
+  for (std::size_t a = 2; a < rank; ++a) axes.push_back(static_cast<std::int64_t>(a));
+  return axes;
+}
+
+Converter global_pooling(const char* global, const char* reduce) {
+  return {[global, reduce](Conversion& c) {
+            const Value& x = c.input();
+            const std::size_t first = channels_first(c) ? 2 : 1;
+            std::vector<std::int64_t> keras_axes, axes;
+            for (std::size_t a = first; a < first + x.rank() - 2; ++a) {
+              keras_axes.push_back(static_cast<std::int64_t>(a));
+              axes.push_back(onnx_axis(x.perm, static_cast<std::int64_t>(a), x.rank()));
+            }
+            const bool keepdims = c.config().value("keepdims", false);
+            const std::string in = c.onnx.float_in_layout(x, x.perm);
+            const Perm layout = keepdims ? x.perm : without_axes(x.perm, keras_axes, x.rank());
+            std::string y;
+            if (axes == spatial_axes_of_channels_first(x.rank())) {
+              // Held channels-first (after a convolution): ONNX's global pooling operator.
+              y = c.onnx.op(global, {in}, c.hint());
+              if (!keepdims) y = c.onnx.squeeze(y, axes, c.hint());
+            } else {
+              y = c.onnx.reduce(reduce, in, axes, keepdims, c.hint());
+            }
+            return std::vector<Value>{c.output(y, 0, is_identity(layout) ? Perm{} : layout)};
+          },
+          {}};
+}
+
+}  // namespace
+
+void add_pooling_converters(ConverterTable& t) {
+  for (const char* dims : {"1D", "2D"}) {
+    t[std::string("MaxPooling") + dims] = pooling("MaxPool");
+    t[std::string("AveragePooling") + dims] = pooling("AveragePool");
+    t[std::string("GlobalMaxPooling") + dims] = global_pooling("GlobalMaxPool", "ReduceMax");
+    t[std::string("GlobalAveragePooling") + dims] = global_pooling("GlobalAveragePool", "ReduceMean");
+  }
+}
+
+}  // namespace ksave::plugins::onnx_export

@@ -1,0 +1,87 @@
+"""Differences between ksave and real TensorFlow/Keras that the suite has found and that are not
+fixed yet, each with the reason as measured.
+
+Every entry turns the matching tests into expected failures: the test still runs, a listed case
+that starts passing fails the run ("XPASS(strict)") until its entry is removed, and a case not
+listed here fails as usual. The entries of NUMERIC_NOISE are the exception: differences at the
+level of float32 rounding, which another CPU's kernels (oneDNN picks its ISA at run time) may
+close, so passing there is reported (XPASS) without failing. The README's interop table counts
+these as open.
+
+Patterns are pytest's test names where `*` matches any run of characters (brackets are plain
+characters), e.g. "test_keras_reads_ksave_model[lstm-h5]" or "test_ten_steps_match[nadam_*]".
+"""
+
+_KERAS3_CANNOT_READ_TF_KERAS_H5 = (
+    "Keras 3.15 refuses tf-keras 2.21's own .h5 of this model the same way (measured: its legacy "
+    "HDF5 loader rejects tf-keras's time_major / groups keys, 'keras.metrics.mse' metrics, the "
+    "Attention score_mode, nested-model node numbers); ksave writes HDF5 in tf-keras's form")
+
+_NO_TRACED_MASKS = ("ksave writes no serving signature for a model whose traces would need a mask "
+                    "computed as data (Embedding mask_zero into an LSTM; README, Formats, 'Not yet')")
+
+KNOWN = {
+    "test_tf_keras.py": {
+        "test_tf_serves_ksave_savedmodel[lstm]": _NO_TRACED_MASKS,
+        "test_tf_serves_ksave_savedmodel[subclassed]":
+            "ksave's SavedModel of a revived subclassed model holds its traced call but no serving_default",
+        "test_keras_reads_ksave_model[subclassed-savedmodel]":
+            "tf-keras 2.21 revives ksave's SavedModel of a subclassed model with an initializer object where "
+            "it expects a layer ('Zeros' object has no attribute '_set_dtype_policy')",
+        "test_to_json_equals_keras[custom]":
+            "tf-keras writes a custom class's Python module ('custom_objects'); a C++ plugin has none, "
+            "ksave writes null (Keras finds the class by registered_name either way)",
+        "test_keras_reads_ksave_model[custom-h5]":
+            "tf-keras 2.21 cannot load its own .h5 of this model either: it writes a registered custom "
+            "activation as {'class_name': 'function', ...} and then refuses that form ('Unknown activation "
+            "function: function'); ksave writes the same",
+    },
+    "test_training_numerics.py": {
+        "test_ten_steps_match[legacy_adam_clipnorm]":
+            "one bias element of 8 differs by 1.5e-6 absolute (2.5e-4 relative) after step 0: a near-zero "
+            "clipped gradient that Adam's epsilon amplifies; not yet explained",
+    },
+    "test_keras3.py": {
+        "test_config_json_equals_keras3[*]":
+            "ksave writes Keras 3 archives with tf-keras-form layer configs that Keras 3 reads (no "
+            "DTypePolicy objects, quantization_config, per-layer build_config or {args, kwargs} nodes); "
+            "config.json is not yet Keras 3's key for key",
+        **{f"test_keras3_reads_ksave_model[{case}-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5 for case in (
+            "activations", "attention", "conv1d", "conv2d", "conv2d_groups", "conv_variants", "custom", "gru",
+            "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm")},
+        "test_ksave_reads_weights_file[activations]":
+            "Keras 3's to_json names hard_sigmoid (relu6(x + 3) / 6) as tf-keras named 0.2 x + 0.5; ksave's "
+            "JSON reader keeps tf-keras's meaning (the .keras reader knows the archive is Keras 3's)",
+        "test_ksave_reads_archive[conv2d]":
+            "Keras 3's centered RMSprop: one 4-element weight differs by 2.5e-4 relative after one resumed step",
+        "test_keras3_reads_ksave_model[conv2d-keras]":
+            "Keras 3's centered RMSprop: one 4-element weight differs by 2.5e-4 relative after one resumed step",
+        "test_ksave_reads_archive[lstm]":
+            "resumed training of an Embedding(mask_zero) + LSTM model drifts 3.6e-5 relative from Keras 3 "
+            "(predictions agree to 1e-6; Keras 3 applies dense updates to the embedding)",
+        "test_keras3_reads_ksave_model[lstm-keras]":
+            "resumed training of an Embedding(mask_zero) + LSTM model drifts 3.6e-5 relative from Keras 3 "
+            "(predictions agree to 1e-6; Keras 3 applies dense updates to the embedding)",
+    },
+}
+
+
+# Entries whose size is float32 rounding amplified by the optimizer (see their reasons).
+NUMERIC_NOISE = {
+    "test_ten_steps_match[legacy_adam_clipnorm]",
+    "test_ksave_reads_archive[conv2d]", "test_keras3_reads_ksave_model[conv2d-keras]",
+    "test_ksave_reads_archive[lstm]", "test_keras3_reads_ksave_model[lstm-keras]",
+}
+
+
+def _matches(pattern, name):
+    import re
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), name) is not None
+
+
+def reason_for(file_name, test_name):
+    """(reason, strict) of the entry matching the test, or None."""
+    for pattern, reason in KNOWN.get(file_name, {}).items():
+        if _matches(pattern, test_name):
+            return reason, pattern not in NUMERIC_NOISE
+    return None

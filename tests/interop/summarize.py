@@ -1,0 +1,38 @@
+"""Prints the interop suite's results as the README's table: passed checks per format, direction
+and model family, with the largest difference seen. Reads the reports the tests write
+(work/reports/*.json under the build folder's tests/interop).
+
+    python tests/interop/summarize.py build/tests/interop/work/reports
+"""
+import collections
+import glob
+import json
+import os
+import sys
+
+
+def main(folder):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        with open(path) as f:
+            rows += json.load(f)
+    table = collections.defaultdict(lambda: {"families": set(), "checks": 0, "worst": 0.0})
+    for row in rows:
+        cell = table[(row["format"], row["direction"])]
+        cell["families"].add(row["family"])
+        cell["checks"] += 1
+        cell["worst"] = max(cell["worst"], row["worst"])
+    print("| format | direction | model families | checks passed | largest difference |")
+    print("|---|---|---|---|---|")
+    for (fmt, direction), cell in sorted(table.items()):
+        families = ", ".join(sorted(cell["families"]))
+        print(f"| {fmt} | {direction} | {families} | {cell['checks']} | {cell['worst']:.2g} |")
+    print(f"\n{len(rows)} checks passed in all.")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import known_differences
+    open_count = sum(len(entries) for entries in known_differences.KNOWN.values())
+    print(f"{open_count} known differences (expected failures) listed in tests/interop/known_differences.py.")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "build/tests/interop/work/reports")
