@@ -43,6 +43,23 @@ std::vector<std::int64_t> ConfigReader::int_tuple(std::string_view key, std::siz
   return out;
 }
 
+std::vector<std::int64_t> ConfigReader::int_list(std::string_view key, std::vector<std::int64_t> fallback,
+                                                 std::initializer_list<std::string_view> aliases) const {
+  const Json* v = find(key, aliases);
+  if (!v || v->is_null()) return fallback;
+  if (v->is_number_integer()) return {v->get<std::int64_t>()};
+  std::vector<std::int64_t> out;
+  if (v->is_array())
+    for (const auto& e : *v) {
+      if (!e.is_number_integer()) break;
+      out.push_back(e.get<std::int64_t>());
+    }
+  if (!v->is_array() || out.size() != v->size())
+    throw Error(object_ + ": config key '" + std::string(key) + "' expected an integer or a list of integers, found " +
+                v->dump());
+  return out;
+}
+
 std::optional<Shape> ConfigReader::shape(std::string_view key,
                                          std::initializer_list<std::string_view> aliases) const {
   const Json* v = find(key, aliases);

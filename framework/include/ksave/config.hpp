@@ -39,6 +39,10 @@ class ConfigReader {
   std::vector<std::int64_t> int_tuple(std::string_view key, std::size_t rank,
                                       std::vector<std::int64_t> fallback,
                                       std::initializer_list<std::string_view> aliases = {}) const;
+  // An int or a list of ints of any length (axes, target shapes), as a list; `fallback` when the
+  // key is missing or null. Anything else is an error naming the key and the value found.
+  std::vector<std::int64_t> int_list(std::string_view key, std::vector<std::int64_t> fallback,
+                                     std::initializer_list<std::string_view> aliases = {}) const;
   std::optional<Shape> shape(std::string_view key,
                              std::initializer_list<std::string_view> aliases = {}) const;
   const Json& json() const { return config_; }
