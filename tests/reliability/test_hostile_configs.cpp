@@ -33,6 +33,7 @@ const Json& usable_values() {
       {"batch_input_shape", {nullptr, 4}},
       {"layer", {{"class_name", "SimpleRNN"}, {"config", {{"units", 2}}}}},
       {"function", "identity"},
+      {"activation", "relu"},
   };
   return values;
 }
