@@ -116,7 +116,7 @@ int run(const Args& args) {
 
   fs::path path = vm["PATH"].as<std::string>();
   if (path.extension() == ".index" && !fs::exists(path.string() + ".index")) path.replace_extension();
-  const Json description = get_format("tf-checkpoint")->inspect(path);
+  const Json description = read_untrusted(path, [&] { return get_format("tf-checkpoint")->inspect(path); });
   const Json variables = description.value("variables", Json::array());
 
   if (vm.count("tensor")) {

@@ -14,6 +14,7 @@
 #include "ksave/format.hpp"
 #include "ksave/json.hpp"
 #include "ksave/model.hpp"
+#include "ksave/saving.hpp"
 
 namespace ksave::cli {
 
@@ -52,12 +53,26 @@ bool parse_command_line(const Command& command, const Args& args, po::options_de
 // Throws CommandLineError when a required option is absent from `vm`.
 void require_option(const po::variables_map& vm, const std::string& name);
 
+// The ksave command treats every file it reads as untrusted: each read runs first in a child
+// process (check_in_child_process) with a time limit, so that a damaged or hostile file gives
+// an error, never a crash or a hang of the command. $KSAVE_TRUSTED_FILES=1 skips the check (one
+// read instead of two); $KSAVE_READ_TIME_LIMIT sets the limit in seconds (default 600).
+LoadOptions untrusted_file_options();
+// `read()` of `path`, checked first as untrusted_file_options() say.
+template <typename Read>
+auto read_untrusted(const std::filesystem::path& path, Read read) {
+  return read_checked(path, untrusted_file_options(), read);
+}
+
 // A whole saved model (format found by content); with `weights`, its weights are then read from
-// that file or checkpoint prefix. A JSON architecture without weights is refused when
-// `need_weights` (its values would be random initializations). `compile` as Keras's
-// load_model(compile=...): predictions need no optimizer.
+// that file or checkpoint prefix; the whole read is checked as untrusted (read_untrusted). A
+// JSON architecture without weights is refused when `need_weights` (its values would be random
+// initializations). `compile` as Keras's load_model(compile=...): predictions need no optimizer.
 ModelPtr load_model_and_weights(const std::filesystem::path& model_path, const std::string& weights,
                                 bool need_weights, bool compile);
+// The same read without the check in a child process (what the check itself runs).
+ModelPtr load_trusted_model_and_weights(const std::filesystem::path& model_path, const std::string& weights,
+                                        bool need_weights, bool compile);
 // The format of a file, folder or checkpoint prefix (a prefix is not a file: "ckpt" names
 // ckpt.index and ckpt.data-*).
 FormatPtr format_of(const std::filesystem::path& path);

@@ -1,6 +1,7 @@
 // Helpers shared by the subcommands (see commands.hpp).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -83,8 +84,27 @@ FormatPtr format_of(const fs::path& path) {
 
 bool holds_weights(const Format& format) { return format.name() != "json"; }
 
+LoadOptions untrusted_file_options() {
+  LoadOptions options;
+  const char* trusted = std::getenv("KSAVE_TRUSTED_FILES");
+  options.check_in_child_process = !(trusted && std::string(trusted) == "1");
+  if (const char* limit = std::getenv("KSAVE_READ_TIME_LIMIT"); limit && *limit) {
+    char* end = nullptr;
+    options.time_limit_seconds = std::strtod(limit, &end);
+    if (*end || options.time_limit_seconds < 0)
+      throw CommandLineError(std::string("$KSAVE_READ_TIME_LIMIT must be a number of seconds, found '") + limit + "'");
+  }
+  return options;
+}
+
 ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& weights, bool need_weights,
                                 bool compile) {
+  // One check in a child process covers the whole read: format detection, model and weights.
+  return read_untrusted(model_path, [&] { return load_trusted_model_and_weights(model_path, weights, need_weights, compile); });
+}
+
+ModelPtr load_trusted_model_and_weights(const fs::path& model_path, const std::string& weights, bool need_weights,
+                                        bool compile) {
   FormatPtr format = format_of(model_path);
   if (!format->can(Capability::LoadModel))
     throw Error("'" + model_path.string() + "' is in format '" + format->name() +

@@ -24,10 +24,12 @@ int run(const Args& args) {
   require_option(vm, "PATH");
   const std::filesystem::path path = vm["PATH"].as<std::string>();
 
-  FormatPtr format = format_of(path);
-  if (!format->can(Capability::Inspect))
-    throw Error("format '" + format->name() + "' of '" + path.string() + "' cannot describe its files");
-  Json description = format->inspect(path);
+  const Json description = read_untrusted(path, [&] {
+    FormatPtr format = format_of(path);
+    if (!format->can(Capability::Inspect))
+      throw Error("format '" + format->name() + "' of '" + path.string() + "' cannot describe its files");
+    return format->inspect(path);
+  });
   if (vm.count("json")) std::cout << pretty_json(description) << "\n";
   else print_description(std::cout, description);
   return 0;

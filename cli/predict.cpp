@@ -40,7 +40,7 @@ void check_count(const char* what, std::size_t given, const std::vector<std::str
 // True when `path` is something whose graph loads as signatures (a SavedModel folder).
 bool holds_signatures(const std::string& path) {
   try {
-    return format_of(path)->can(Capability::LoadFunctions);
+    return read_untrusted(path, [&] { return format_of(path)->can(Capability::LoadFunctions); });
   } catch (const Error&) {
     return false;
   }
@@ -51,7 +51,7 @@ bool holds_signatures(const std::string& path) {
 // end take the signature's defaults.
 void predict_with_serving_signature(const std::string& path, const std::vector<std::string>& input_paths,
                                     const std::vector<std::string>& output_paths) {
-  const LoadedFunctionsPtr graph = load_functions(path);
+  const LoadedFunctionsPtr graph = read_untrusted(path, [&] { return load_functions(path); });
   const SignatureFunction& serving = graph->signature("serving_default");
   std::vector<std::string> input_keys, output_keys;
   for (const auto& [key, spec] : serving.inputs) input_keys.push_back(key);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages ksave needs to build, test and benchmark, if any is missing.
+#   scripts/install-deps.sh [--fuzz]   (--fuzz: also clang and libFuzzer, for scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -14,6 +15,9 @@ packages=(
   # The benchmarks' numpy peer: Debian's numpy calls the reference BLAS unless OpenBLAS is there.
   libopenblas0-pthread
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

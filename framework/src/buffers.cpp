@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -28,6 +29,13 @@ constexpr std::size_t kPoolLimit = std::size_t{256} << 20;
 
 [[noreturn]] void out_of_memory(std::size_t bytes) {
   throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for a tensor");
+}
+
+// A size read from a damaged file can be near SIZE_MAX; rounding it up to a size class or a huge
+// page would wrap around to a small buffer that the caller then overruns.
+void refuse_impossible(std::size_t bytes) {
+  if (bytes > std::numeric_limits<std::size_t>::max() - 2 * kHugePage)
+    throw Error("cannot allocate " + std::to_string(bytes) + " bytes for a tensor");
 }
 
 void* aligned(std::size_t rounded) {
@@ -124,6 +132,7 @@ std::shared_ptr<void> mapped_zeros(std::size_t bytes) {
 }  // namespace
 
 std::shared_ptr<void> zeroed_buffer(std::size_t bytes) {
+  refuse_impossible(bytes);
   if (bytes >= kMapFrom) return mapped_zeros(bytes);
   std::shared_ptr<void> buffer = recycled_buffer(bytes);
   std::memset(buffer.get(), 0, bytes);
@@ -131,6 +140,7 @@ std::shared_ptr<void> zeroed_buffer(std::size_t bytes) {
 }
 
 std::shared_ptr<void> recycled_buffer(std::size_t bytes) {
+  refuse_impossible(bytes);
   const std::size_t rounded = size_class(bytes);
   void* p = pool().take(rounded);
   poison(p, rounded);

@@ -20,7 +20,13 @@ std::vector<std::int64_t> ConfigReader::int_tuple(std::string_view key, std::siz
                                                   std::vector<std::int64_t> fallback,
                                                   std::initializer_list<std::string_view> aliases) const {
   const Json* v = find(key, aliases);
-  if (!v || v->is_null()) return fallback;
+  if (!v || v->is_null()) {
+    // A fallback of another length means "required": callers index the result by `rank`.
+    if (fallback.size() != rank)
+      throw Error(object_ + ": config key '" + std::string(key) + "' is " + (v ? "null" : "missing") +
+                  ", expected an integer or " + std::to_string(rank) + " integers");
+    return fallback;
+  }
   std::vector<std::int64_t> out;
   if (v->is_number_integer()) {
     out.assign(rank, v->get<std::int64_t>());
@@ -34,6 +40,23 @@ std::vector<std::int64_t> ConfigReader::int_tuple(std::string_view key, std::siz
     throw Error(object_ + ": config key '" + std::string(key) + "' expected an integer or " +
                 std::to_string(rank) + " integers, found " + v->dump());
   }
+  return out;
+}
+
+std::vector<std::int64_t> ConfigReader::int_list(std::string_view key, std::vector<std::int64_t> fallback,
+                                                 std::initializer_list<std::string_view> aliases) const {
+  const Json* v = find(key, aliases);
+  if (!v || v->is_null()) return fallback;
+  if (v->is_number_integer()) return {v->get<std::int64_t>()};
+  std::vector<std::int64_t> out;
+  if (v->is_array())
+    for (const auto& e : *v) {
+      if (!e.is_number_integer()) break;
+      out.push_back(e.get<std::int64_t>());
+    }
+  if (!v->is_array() || out.size() != v->size())
+    throw Error(object_ + ": config key '" + std::string(key) + "' expected an integer or a list of integers, found " +
+                v->dump());
   return out;
 }
 

@@ -19,7 +19,7 @@ class InputLayer : public Layer {
   explicit InputLayer(const Json& config) : Layer(with_default_name(config), "InputLayer") {
     ConfigReader r(config, "InputLayer '" + name() + "'");
     if (!batch_input_shape())
-      throw Error("InputLayer '" + name() + "': config has no batch_input_shape (or input_shape / batch_shape)");
+      throw Error("InputLayer '" + name() + "': config has no 'batch_input_shape' (or 'input_shape' / 'batch_shape')");
     sparse_ = r.get<bool>("sparse", false);
     ragged_ = r.get<bool>("ragged", false);
     optional_ = r.get<bool>("optional", false);  // tf-keras >= 2.13: the input may be None

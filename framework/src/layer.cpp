@@ -1,6 +1,7 @@
 #include "ksave/layer.hpp"
 
 #include <algorithm>
+#include <new>
 #include <set>
 
 #include "ksave/config.hpp"
@@ -64,7 +65,9 @@ Tensors Layer::operator()(const Tensors& inputs, const CallContext& ctx) {
     for (const auto& t : inputs) shapes.push_back(t.shape());
     build(shapes);
   }
-  call_losses_.clear();
+  // Only written when there is something to clear: threads predicting with one model (no
+  // activity regularizers) then never write the layer.
+  if (!call_losses_.empty()) call_losses_.clear();
   // Floating inputs are cast to the layer's dtype (Keras's autocast); integer inputs (ids) are
   // left to the layer.
   bool needs_cast = std::any_of(inputs.begin(), inputs.end(), [&](const Tensor& t) {
@@ -190,8 +193,14 @@ Json Layer::get_config() const {
 VariablePtr Layer::add_weight(const WeightSpec& spec) {
   // During a load the initializer waits: the file will most likely supply the value.
   DeferredInitialization* deferred = spec.initializer ? DeferredInitialization::active() : nullptr;
-  Tensor value = spec.initializer && !deferred ? (*spec.initializer)(spec.shape, spec.dtype)
-                                               : Tensor(spec.dtype, spec.shape);
+  Tensor value;
+  try {
+    value = spec.initializer && !deferred ? (*spec.initializer)(spec.shape, spec.dtype) : Tensor(spec.dtype, spec.shape);
+  } catch (const std::bad_alloc&) {
+    // A size from a damaged or hostile config (units: 2^40): the layer says which weight.
+    throw Error("layer '" + name_ + "': weight '" + spec.name + "' of " + std::string(dtype_name(spec.dtype)) + " " +
+                shape_to_string(spec.shape) + " does not fit in memory");
+  }
   if (value.shape() != spec.shape || value.dtype() != spec.dtype)
     throw Error("layer '" + name_ + "': initializer of weight '" + spec.name + "' gave " +
                 std::string(dtype_name(value.dtype())) + " " + shape_to_string(value.shape()) + ", expected " +

@@ -17,11 +17,12 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "ksave/saving.hpp"
 
 namespace ksave {
 namespace fs = std::filesystem;
@@ -491,64 +492,17 @@ std::string header_bytes(const Tensor& tensor) {
   return out;
 }
 
-// Opens a new file named <target>.tmp-XXXXXXXX for writing; returns the descriptor and its name.
-std::pair<int, fs::path> create_unique(const fs::path& target) {
-  std::random_device random;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    char suffix[16];
-    std::snprintf(suffix, sizeof suffix, ".tmp-%08x", static_cast<unsigned>(random()));
-    fs::path path = target.string() + suffix;
-    // 0666 lets the umask decide the permissions, as for any newly created file.
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) return {fd, path};
-    if (errno != EEXIST) throw Error("cannot create " + path.string() + ": " + errno_text());
+// Writes all of `data` (write(2) may write less than asked).
+void write_all(int fd, const void* data, std::size_t n, const fs::path& file) {
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t done = ::write(fd, p, n);
+    if (done < 0 && errno == EINTR) continue;
+    if (done < 0) throw Error("cannot write " + file.string() + ": " + errno_text());
+    p += done;
+    n -= static_cast<std::size_t>(done);
   }
-  throw Error("cannot create a temporary file beside it: 100 names were taken");
 }
-
-// A file beside the target that replaces it only when complete (fsync, then rename), so that a
-// crash or a full disk never leaves a half-written file where a good one was. Destroying it
-// before commit() removes it.
-class TempFile {
- public:
-  explicit TempFile(const fs::path& target) : TempFile(target, create_unique(target)) {}
-  ~TempFile() {
-    if (!committed_) {
-      fd_.close();
-      ::unlink(path_.c_str());
-    }
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void write(const void* data, std::size_t n) {
-    const auto* p = static_cast<const char*>(data);
-    while (n > 0) {
-      ssize_t done = ::write(fd_.get(), p, n);
-      if (done < 0 && errno == EINTR) continue;
-      if (done < 0) throw Error("cannot write " + path_.string() + ": " + errno_text());
-      p += done;
-      n -= static_cast<std::size_t>(done);
-    }
-  }
-
-  void commit() {
-    if (::fsync(fd_.get()) != 0 || !fd_.close())
-      throw Error("cannot write " + path_.string() + ": " + errno_text());
-    if (::rename(path_.c_str(), target_.c_str()) != 0)
-      throw Error("cannot rename " + path_.string() + " over the target: " + errno_text());
-    committed_ = true;
-  }
-
- private:
-  TempFile(const fs::path& target, std::pair<int, fs::path> created)
-      : target_(target), path_(std::move(created.second)), fd_(created.first) {}
-
-  fs::path target_;
-  fs::path path_;
-  FileDescriptor fd_;
-  bool committed_ = false;
-};
 
 void write_file(const fs::path& path, const Tensor& tensor) {
   if (!tensor.defined()) throw Error("the tensor is undefined");
@@ -559,10 +513,15 @@ void write_file(const fs::path& path, const Tensor& tensor) {
     swap_bytes(static_cast<std::byte*>(data.raw_data()), static_cast<std::uint64_t>(data.size()),
                dtype_size(data.dtype()));
   }
-  TempFile file(path);
-  file.write(header.data(), header.size());
-  file.write(data.raw_data(), data.nbytes());
-  file.commit();
+  // The new file replaces the target only once complete and on disk (write_atomically).
+  write_atomically(path, [&](const fs::path& temporary) {
+    // 0666 lets the umask decide the permissions, as for any newly created file.
+    FileDescriptor file(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+    if (file.get() < 0) throw Error("cannot create " + temporary.string() + ": " + errno_text());
+    write_all(file.get(), header.data(), header.size(), temporary);
+    write_all(file.get(), data.raw_data(), data.nbytes(), temporary);
+    if (!file.close()) throw Error("cannot write " + temporary.string() + ": " + errno_text());
+  });
 }
 
 // Adds the operation and the file to every failure, whatever layer raised it.

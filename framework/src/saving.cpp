@@ -1,7 +1,8 @@
 #include "ksave/saving.hpp"
 
 #include <fstream>
-#include <random>
+
+#include "ksave/durable_files.hpp"
 
 #include "ksave/collectives.hpp"
 #include "ksave/plugin_loader.hpp"
@@ -31,17 +32,6 @@ FormatPtr require_capability(FormatPtr format, Capability capability, const std:
   if (!format->can(capability))
     throw Error("format '" + format->name() + "' cannot " + what + " ('" + path.string() + "')");
   return format;
-}
-
-// ".<name><tag><random>" beside `target`: temporary names that no user file takes. Built by
-// appending (GCC 12 reports a false -Wrestrict on "." + std::string temporaries).
-fs::path hidden_sibling(const fs::path& target, const char* tag) {
-  static thread_local std::random_device random;
-  std::string name = ".";
-  name += target.filename().string();
-  name += tag;
-  name += std::to_string(random());
-  return target.parent_path() / name;
 }
 
 }  // namespace
@@ -104,15 +94,14 @@ void save_model(const Model& model, const fs::path& path, const SaveOptions& opt
 }
 
 ModelPtr load_model(const fs::path& path, const LoadOptions& options) {
-  FormatPtr f = require_capability(detect_format(path), Capability::LoadModel, "load whole models", path);
-  CustomObjectsArgument argument(options.custom_objects);
-  ModelPtr model;
-  {
+  // Format detection opens the file too: it is part of the checked read.
+  return read_checked(path, options, [&] {
+    FormatPtr f = require_capability(detect_format(path), Capability::LoadModel, "load whole models", path);
+    CustomObjectsArgument argument(options.custom_objects);
     // The file supplies the weights: no initializer runs for the ones it holds.
     DeferredInitialization deferred;
-    model = f->load_model(path, options);
-  }
-  return model;
+    return f->load_model(path, options);
+  });
 }
 
 void save_weights(const Model& model, const fs::path& path, const SaveOptions& options) {
@@ -127,44 +116,40 @@ void save_weights(const Model& model, const fs::path& path, const SaveOptions& o
 }
 
 LoadStatus load_weights(Model& model, const fs::path& path, const LoadOptions& options) {
-  // A checkpoint prefix is not a file itself: "ckpt" names ckpt.index and ckpt.data-*.
-  FormatPtr f;
-  if (fs::exists(path)) f = detect_format(path);
-  else if (fs::exists(path.string() + ".index")) f = get_format("tf-checkpoint");
-  else throw Error("no weights at '" + path.string() + "' (neither a file nor a checkpoint prefix with an .index)");
-  return require_capability(f, Capability::LoadWeights, "load weights", path)->load_weights(model, path, options);
+  return read_checked(path, options, [&] {
+    // A checkpoint prefix is not a file itself: "ckpt" names ckpt.index and ckpt.data-*.
+    FormatPtr f;
+    if (fs::exists(path)) f = detect_format(path);
+    else if (fs::exists(path.string() + ".index")) f = get_format("tf-checkpoint");
+    else throw Error("no weights at '" + path.string() + "' (neither a file nor a checkpoint prefix with an .index)");
+    return require_capability(f, Capability::LoadWeights, "load weights", path)->load_weights(model, path, options);
+  });
 }
 
 void write_atomically(const fs::path& path, const std::function<void(const fs::path&)>& write) {
-  fs::path target = fs::absolute(path);
-  fs::path dir = target.parent_path();
-  if (!fs::is_directory(dir)) throw Error("cannot save '" + path.string() + "': folder '" + dir.string() + "' does not exist");
-  fs::path temporary = hidden_sibling(target, ".tmp-");
+  const SaveLock lock(path);
+  const fs::path temporary = lock.temporary();
   try {
     write(temporary);
-    // A folder (SavedModel) cannot be renamed over a non-empty folder: move the old one aside
-    // first and remove it only once the new one is in place.
-    if (fs::is_directory(target) && fs::is_directory(temporary)) {
-      fs::path old = hidden_sibling(target, ".old-");
-      fs::rename(target, old);
-      try {
-        fs::rename(temporary, target);
-      } catch (...) {
-        fs::rename(old, target);
-        throw;
-      }
-      fs::remove_all(old);
-    } else {
-      fs::rename(temporary, target);
-    }
-  } catch (const fs::filesystem_error& e) {
-    std::error_code ignore;
-    fs::remove_all(temporary, ignore);
-    throw Error("cannot save '" + path.string() + "': " + e.code().message());
+    if (!fs::exists(fs::symlink_status(temporary)))
+      throw Error("cannot save '" + path.string() + "': the writer produced nothing");
+    sync_tree(temporary);
+    replace_with(temporary, lock.target());
   } catch (...) {
     std::error_code ignore;
     fs::remove_all(temporary, ignore);
-    throw;
+    // Writers name the temporary they failed on; the caller wants to hear about `path`.
+    const std::string failed = "cannot save '" + path.string() + "': ";
+    try {
+      throw;
+    } catch (const fs::filesystem_error& e) {
+      throw Error(failed + e.code().message() + " ('" + e.path1().string() + "')");
+    } catch (const UsageError&) {
+      throw;  // the caller's mistake, not the disk's: as it was raised
+    } catch (const Error& e) {
+      if (std::string_view(e.what()).starts_with(failed)) throw;
+      throw Error(failed + e.what());
+    }
   }
 }
 

@@ -27,7 +27,12 @@ std::shared_ptr<Storage> Storage::allocate_for_overwrite(std::size_t bytes) {
 
 std::shared_ptr<Storage> Storage::strings(std::size_t count) {
   auto s = std::make_shared<Storage>();
-  s->strings_.resize(count);
+  if (count > s->strings_.max_size()) throw Error("cannot allocate " + std::to_string(count) + " strings for a tensor");
+  try {
+    s->strings_.resize(count);
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory allocating " + std::to_string(count) + " strings for a tensor");
+  }
   return s;
 }
 
@@ -43,6 +48,10 @@ std::shared_ptr<Storage> Storage::wrap(void* data, std::size_t bytes, std::share
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   size_ = num_elements(shape_);
+  // nbytes() must not wrap around (a shape from a hostile file or config).
+  if (dtype_ != DType::String &&
+      static_cast<std::uint64_t>(size_) > std::numeric_limits<std::size_t>::max() / dtype_size(dtype_))
+    throw Error("a " + std::string(dtype_name(dtype_)) + " tensor of shape " + shape_to_string(shape_) + " is too large");
   storage_ = dtype_ == DType::String ? Storage::strings(static_cast<std::size_t>(size_))
                                      : Storage::allocate(nbytes());
 }

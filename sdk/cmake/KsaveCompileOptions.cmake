@@ -2,6 +2,11 @@
 # plugins built with the SDK.
 function(ksave_target_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+  if(KSAVE_FUZZ)  # clang: the sanitizers, and libFuzzer's coverage in every target it reaches
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
   if(KSAVE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

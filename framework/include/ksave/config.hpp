@@ -34,10 +34,15 @@ class ConfigReader {
     return convert<T>(*v, key);
   }
   // An int or a list of ints (Keras accepts `kernel_size=3` and `kernel_size=[3, 3]`), expanded
-  // to `rank` entries.
+  // to `rank` entries; always `rank` entries: a missing or null key with a fallback of another
+  // length (e.g. {}) is an error naming the key.
   std::vector<std::int64_t> int_tuple(std::string_view key, std::size_t rank,
                                       std::vector<std::int64_t> fallback,
                                       std::initializer_list<std::string_view> aliases = {}) const;
+  // An int or a list of ints of any length (axes, target shapes), as a list; `fallback` when the
+  // key is missing or null. Anything else is an error naming the key and the value found.
+  std::vector<std::int64_t> int_list(std::string_view key, std::vector<std::int64_t> fallback,
+                                     std::initializer_list<std::string_view> aliases = {}) const;
   std::optional<Shape> shape(std::string_view key,
                              std::initializer_list<std::string_view> aliases = {}) const;
   const Json& json() const { return config_; }

@@ -29,6 +29,13 @@ struct LoadOptions {
   bool compile = true;
   bool by_name = false;        // load_weights: match layers by name instead of order
   bool skip_mismatch = false;  // with by_name: skip layers whose shapes differ (with a warning)
+  // For files from untrusted sources: load_model and load_weights read the file in a child
+  // process first (check_in_child_process, saving.hpp), so that a damaged or hostile file that
+  // crashes or hangs a reader (libhdf5 1.10.8 has such bugs) gives an Error here instead of
+  // taking this process down; then they read it for real. `time_limit_seconds` bounds the
+  // child's read (0: no bound).
+  bool check_in_child_process = false;
+  double time_limit_seconds = 600;
 };
 
 // What a weights load matched (TensorFlow's CheckpointLoadStatus, simplified for every format).

@@ -67,13 +67,17 @@ LayerPtr layer_from_entry(const Json& entry) {
   try {
     return cls->as<LayerFactory>()(entry["config"]);
   } catch (const Error& e) {
-    std::string name = entry["config"].is_object() ? entry["config"].value("name", "") : "";
+    // The name only when it is a string: the Error may be about a name of another type.
+    const Json& config = entry["config"];
+    const bool named = config.is_object() && config.contains("name") && config["name"].is_string();
+    const std::string name = named ? config["name"].get<std::string>() : "";
     if (name.empty() || std::string(e.what()).find("'" + name + "'") != std::string::npos) throw;
     throw Error("layer '" + name + "' (" + class_name + "): " + e.what());
   }
 }
 
 LayerPtr deserialize_layer(const Json& value, const CustomObjects& custom_objects) {
+  check_json_depth(value, "the layer config");  // before the recursive walks below
   CustomObjectsArgument argument(custom_objects);
   Json normalized = normalize_config(value);
   std::vector<std::string> unknown = unknown_classes_in_normalized(normalized);
@@ -98,12 +102,7 @@ ModelPtr model_from_config(const Json& value, const CustomObjects& custom_object
 }
 
 ModelPtr model_from_json(const std::string& json_text, const CustomObjects& custom_objects) {
-  Json value;
-  try {
-    value = Json::parse(json_text);
-  } catch (const Json::parse_error& e) {
-    throw Error(std::string("model JSON is malformed: ") + e.what());
-  }
+  const Json value = parse_json(json_text, "the model JSON");
   if (!value.is_object()) throw Error("model JSON must be an object with class_name and config, found " +
                                       std::string(value.type_name()));
   return model_from_config(value, custom_objects);

@@ -14,6 +14,12 @@ namespace fs = std::filesystem;
 std::unique_lock<std::recursive_mutex> hdf5_lock() {
   static std::recursive_mutex mutex;
   std::unique_lock lock(mutex);
+  // When closing a file fails (its last flush hits a full disk), libhdf5 1.10.8 leaves the
+  // file's id half destroyed, and closing it again segfaults: its clean-up at process exit
+  // does exactly that. Without that clean-up (the OS reclaims everything anyway) a save that
+  // ran out of space ends with a clear error instead. Effective when ksave is the first to use
+  // libhdf5 in the process, as is usual.
+  [[maybe_unused]] static const bool no_cleanup_at_exit = H5dont_atexit() >= 0;
   // Errors are reported through ksave::Error; HDF5 must not print its stack to stderr.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   return lock;
@@ -469,7 +475,7 @@ File File::open(const fs::path& path) {
     std::string detail = hdf5_error_text();
     throw Error("cannot open '" + path.string() + "' as HDF5 (damaged or truncated?)" + (detail.empty() ? "" : ": HDF5 says: " + detail));
   }
-  return wrap_root(std::move(file), Location{path, "/", size}, size);
+  return wrap_root(std::move(file), Location{path, "/", size, RawBytes::of_file(path)}, size);
 }
 
 File File::create(const fs::path& path) {
@@ -480,7 +486,7 @@ File File::create(const fs::path& path) {
   H5Pset_alignment(fapl.get(), 64 * 1024, 4096);
   Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!file.valid()) throw Error("cannot create HDF5 file '" + path.string() + "': " + hdf5_error_text());
-  return wrap_root(std::move(file), Location{path, "/", 0}, 0);
+  return wrap_root(std::move(file), Location{path, "/", 0, nullptr}, 0);
 }
 
 namespace {
@@ -516,7 +522,7 @@ File File::open_image(std::vector<char> bytes, const fs::path& name) {
     std::string detail = hdf5_error_text();
     throw Error("cannot open '" + name.string() + "' as HDF5 (damaged or truncated?)" + (detail.empty() ? "" : ": HDF5 says: " + detail));
   }
-  File f = wrap_root(std::move(file), Location{name, "/", image->size()}, image->size());
+  File f = wrap_root(std::move(file), Location{name, "/", image->size(), RawBytes::of_image(image)}, image->size());
   f.image_ = std::move(image);
   return f;
 }
@@ -531,7 +537,7 @@ File File::create_in_memory(const fs::path& name, std::size_t expected_bytes) {
   Id fapl = memory_access_list(expected_bytes + expected_bytes / 16 + kMemoryIncrement);
   Id file(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!file.valid()) throw Error("cannot create in-memory HDF5 file '" + name.string() + "': " + hdf5_error_text());
-  return wrap_root(std::move(file), Location{name, "/", 0}, 0);
+  return wrap_root(std::move(file), Location{name, "/", 0, nullptr}, 0);
 }
 
 std::vector<char> File::image() const {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ksave/tensor.hpp"
+#include "raw_bytes.hpp"
 
 namespace ksave::plugins::h5 {
 
@@ -56,6 +57,7 @@ struct Location {
   std::filesystem::path file;
   std::string path;  // "/model_weights/dense"
   std::uintmax_t file_size = 0;  // bytes on disk when opened for reading; bounds declared sizes
+  std::shared_ptr<const RawBytes> raw;  // the file's bytes, for checks before libhdf5 reads (reading only)
   std::string describe() const;  // "'/model_weights/dense' in 'model.h5'"
   Location child(const std::string& name) const;
 };

@@ -18,11 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 Json parse_json_attribute(const Node& node, const std::string& name, const std::string& text) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
-    throw Error("attribute '" + name + "' of " + node.location().describe() + " is not valid JSON: " + e.what());
-  }
+  return parse_json(text, "attribute '" + name + "' of " + node.location().describe());
 }
 
 // Python's json.dumps escapes every non-ASCII character (what Keras stores as ASCII strings).
@@ -116,8 +112,10 @@ void write_model_file(const Model& model, const fs::path& path, const SaveOption
     print_warning(quoted(path) + ": losses and metrics added with add_loss/add_metric from outside the model are not "
                   "stored in HDF5 (the SavedModel format keeps them); add them again after loading");
   bool with_optimizer = options.include_optimizer && model.compiled();
-  auto lock = hdf5_lock();
+  // The path's SaveLock is taken before HDF5's lock, in every writer: two threads saving to
+  // the same path in two formats cannot then wait on each other.
   write_atomically(path, [&](const fs::path& temporary) {
+    auto lock = hdf5_lock();
     File file = File::create(temporary);
     write_string(file, "keras_version", kKerasVersion, Charset::Utf8);
     write_string(file, "backend", kBackend, Charset::Utf8);
@@ -132,8 +130,8 @@ void write_model_file(const Model& model, const fs::path& path, const SaveOption
 }
 
 void write_weights_file(const Model& model, const fs::path& path) {
-  auto lock = hdf5_lock();
   write_atomically(path, [&](const fs::path& temporary) {
+    auto lock = hdf5_lock();  // after the SaveLock, as in write_model_file
     File file = File::create(temporary);
     write_weights_group(file, model);
     file.close();

@@ -12,7 +12,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
+std::string quoted(const fs::path& path) {
+  std::string out = "'";  // built by appending (GCC 12 -Wrestrict false positive on "'" + string)
+  out += path.string();
+  out += "'";
+  return out;
+}
 
 // The whole file, or the reason it cannot be read.
 std::string read_text(const fs::path& path) {
@@ -89,16 +94,7 @@ Json keras_version_of(const Json& value) { return recorded(value, "keras_version
 Json backend_of(const Json& value) { return recorded(value, "backend"); }
 
 Json read_model_json(const fs::path& path) {
-  const std::string text = read_text(path);
-  Json value;
-  try {
-    value = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    // nlohmann's message already says "at line L, column C"; the byte offset locates the spot
-    // in files written on one line (tfjs, to_json without indent).
-    throw Error(quoted(path) + " is not valid JSON (at byte " + std::to_string(e.byte) + " of " +
-                std::to_string(text.size()) + "): " + e.what());
-  }
+  const Json value = parse_json(read_text(path), quoted(path));
   if (!value.is_object())
     throw Error(quoted(path) + " holds a JSON " + std::string(value.type_name()) +
                 ", not a Keras model (expected an object with class_name and config)");

@@ -31,6 +31,25 @@ std::string libzip_error_text(int code) {
 // Deflate expands at most about 1032:1; no honest entry claims more than that of its
 // compressed size (stored entries claim exactly their compressed size).
 constexpr std::uint64_t kMaxDeflateRatio = 1032;
+// Zip bombs: Keras stores its entries uncompressed, and weights hardly compress, so an entry of
+// more than kSmallEntry bytes inflating more than kMaxInflateRatio times is refused, and so are
+// entries declaring in all more than kMaxInflateRatio times the archive (many small entries, or
+// entries sharing their compressed data). Small entries (JSON) may compress better.
+constexpr std::uint64_t kMaxInflateRatio = 100;
+constexpr std::uint64_t kSmallEntry = 1 << 20;
+
+// True when an entry's name leaves the folder the archive would be extracted in: an absolute
+// path, a drive or a ".." component (with either slash: Windows tools write backslashes).
+bool climbs_out(const std::string& name) {
+  if (name.empty() || name.front() == '/' || name.front() == '\\' || (name.size() > 1 && name[1] == ':')) return true;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= name.size(); ++i)
+    if (i == name.size() || name[i] == '/' || name[i] == '\\') {
+      if (name.compare(start, i - start, "..") == 0) return true;
+      start = i + 1;
+    }
+  return false;
+}
 
 }  // namespace
 
@@ -56,6 +75,37 @@ ZipReader::ZipReader(const fs::path& path) : path_(path) {
   if (!archive_) {
     std::string hint = code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS ? " (not a zip archive, or a truncated or damaged one)" : "";
     throw Error("cannot open " + quoted(path) + " as a Keras 3 .keras archive" + hint + ": libzip says: " + libzip_error_text(code));
+  }
+  try {
+    check_entries();
+  } catch (...) {
+    zip_discard(archive_);  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void ZipReader::check_entries() const {
+  std::uint64_t total = 0;
+  const zip_int64_t count = zip_get_num_entries(archive_, 0);
+  for (zip_int64_t i = 0; i < count; ++i) {
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(archive_, static_cast<zip_uint64_t>(i), 0, &stat) != 0 || !stat.name ||
+        !(stat.valid & ZIP_STAT_SIZE) || !(stat.valid & ZIP_STAT_COMP_SIZE))
+      throw Error("cannot read entry " + std::to_string(i) + " of " + quoted(path_) + ": " + zip_strerror(archive_));
+    const std::string name = stat.name;
+    if (climbs_out(name))
+      throw Error(quoted(path_) + " holds an entry named '" + name + "', which leaves the archive's folder: refused "
+                  "(damaged or hostile archive)");
+    if (stat.size > kSmallEntry && stat.size / kMaxInflateRatio > stat.comp_size)
+      throw Error("entry '" + name + "' of " + quoted(path_) + " declares " + std::to_string(stat.size) + " bytes from " +
+                  std::to_string(stat.comp_size) + " compressed, a ratio above " + std::to_string(kMaxInflateRatio) +
+                  " that no Keras archive has: refused (a zip bomb?)");
+    total += stat.size;
+    if (total / kMaxInflateRatio > archive_size_ + kSmallEntry)
+      throw Error("the entries of " + quoted(path_) + " declare more than " + std::to_string(total) +
+                  " bytes in all, more than " + std::to_string(kMaxInflateRatio) + " times the archive's " +
+                  std::to_string(archive_size_) + " bytes: refused (a zip bomb?)");
   }
 }
 

@@ -38,6 +38,8 @@ class ZipReader {
   std::vector<char> require(const std::string& name, const std::string& why) const;
 
  private:
+  // Refuses zip bombs and entries whose names leave the archive's folder (see zip_archive.cpp).
+  void check_entries() const;
   std::filesystem::path path_;
   std::uintmax_t archive_size_ = 0;
   zip* archive_ = nullptr;

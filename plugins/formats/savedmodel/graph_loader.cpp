@@ -133,7 +133,7 @@ void bind_tf1(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
   std::vector<std::string> feeds, fetches;
   std::map<std::string, GraphValue> assets;
   for (const auto& asset : model.meta_graph->asset_file_def()) {
-    const fs::path path = model.directory / kAssetsDirectory / asset.filename();
+    const fs::path path = inside_folder(model.directory, fs::path(kAssetsDirectory) / asset.filename(), "asset file");
     assets[asset.tensor_info().name()] = tensor_value(Tensor::strings({path.string()}, {}));
     feeds.push_back(asset.tensor_info().name());
   }

@@ -126,7 +126,8 @@ GraphValues captured_inputs(const tfproto::MetaGraphDef& meta_graph, const tfpro
     } else if (node.has_asset()) {
       const int index = node.asset().asset_file_def_index();
       if (index < 0 || index >= meta_graph.asset_file_def_size()) throw Error(where + ": asset index " + std::to_string(index) + " does not exist");
-      const fs::path path = directory / kAssetsDirectory / meta_graph.asset_file_def(index).filename();
+      const fs::path path =
+          inside_folder(directory, fs::path(kAssetsDirectory) / meta_graph.asset_file_def(index).filename(), "asset file");
       values.push_back(tensor_value(Tensor::strings({path.string()}, {})));
     } else {
       throw Error(where + ": captured input node " + std::to_string(id) + " is neither a variable nor an asset");

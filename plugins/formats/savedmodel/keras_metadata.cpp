@@ -43,11 +43,7 @@ namespace {
 
 Json parse_metadata(const std::string& text, const std::string& where) {
   if (text.empty()) throw Error(where + ": the Keras metadata is empty");
-  try {
-    return untuple(Json::parse(text));
-  } catch (const Json::parse_error& e) {
-    throw Error(where + ": the Keras metadata is not valid JSON (" + e.what() + ")");
-  }
+  return untuple(parse_json(text, where + ": the Keras metadata"));
 }
 
 }  // namespace

@@ -107,7 +107,12 @@ RevivableNodes layer_metadata(const tfproto::MetaGraphDef& meta_graph, const std
   RevivableNodes out;
   const auto parse = [&](int id, const std::string& identifier, const std::string& text) {
     if (!is_revivable_layer(identifier) || text.empty()) return;
-    Json json = Json::parse(text, nullptr, false);
+    Json json;
+    try {
+      json = parse_json(text, "the metadata of node " + std::to_string(id));
+    } catch (const Error&) {
+      return;  // unreadable metadata: the node is revived from its traced call alone
+    }
     if (json.is_object()) out[id] = {untuple(json), identifier == "_tf_keras_model"};
   };
   if (keras_metadata) {

@@ -24,7 +24,31 @@ std::string quoted(const fs::path& path) {
   return out;
 }
 
-fs::path variables_prefix(const fs::path& directory) { return directory / kVariablesDirectory / kVariablesStem; }
+fs::path inside_folder(const fs::path& directory, const fs::path& relative, const std::string& what) {
+  const fs::path joined = directory / relative;
+  bool climbs = relative.is_absolute() || relative.has_root_name();
+  for (const auto& part : relative) climbs = climbs || part == "..";
+  if (climbs)
+    throw Error(what + " " + quoted(relative) + " of the SavedModel " + quoted(directory) +
+                " names a place outside its folder: refused (damaged or hostile SavedModel)");
+  // Links, of the file or of a folder on the way, are followed only while they stay inside.
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(directory, ec);
+  const fs::path resolved = ec ? fs::path() : fs::weakly_canonical(joined, ec);
+  if (ec) return joined;  // cannot be resolved: reading it reports why
+  if (std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end()).first != root.end())
+    throw Error(what + " " + quoted(joined) + " is a link leading out of the SavedModel folder (to " + quoted(resolved) +
+                "): refused (damaged or hostile SavedModel)");
+  return joined;
+}
+
+fs::path variables_prefix(const fs::path& directory) {
+  const fs::path folder = inside_folder(directory, kVariablesDirectory, "the variables folder");
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec))
+    inside_folder(directory, fs::path(kVariablesDirectory) / entry.path().filename(), "the variables file");
+  return folder / kVariablesStem;
+}
 
 std::string read_file_bytes(const fs::path& path, std::uintmax_t limit) {
   std::error_code ec;
@@ -45,7 +69,7 @@ tfproto::SavedModel read_saved_model(const fs::path& directory) {
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
     throw Error("a SavedModel is a folder; " + quoted(directory) + " is not one");
-  const fs::path file = directory / kSavedModelFile;
+  const fs::path file = inside_folder(directory, kSavedModelFile, "the file");
   if (!fs::is_regular_file(file, ec)) {
     const bool text = fs::is_regular_file(directory / "saved_model.pbtxt", ec);
     throw Error("the folder " + quoted(directory) + " is not a SavedModel: it has no " + kSavedModelFile +
@@ -73,7 +97,7 @@ const tfproto::MetaGraphDef& main_meta_graph(const tfproto::SavedModel& saved_mo
 }
 
 std::optional<tfproto::KerasSavedMetadata> read_keras_metadata(const fs::path& directory) {
-  const fs::path file = directory / kKerasMetadataFile;
+  const fs::path file = inside_folder(directory, kKerasMetadataFile, "the file");
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return std::nullopt;
   tfproto::KerasSavedMetadata metadata;

@@ -22,7 +22,14 @@ inline constexpr const char* kServingSignature = "serving_default";
 // 'path', for messages.
 std::string quoted(const std::filesystem::path& path);
 
-// "<dir>/variables/variables".
+// `directory` / `relative`, refused with an Error (naming `what`, e.g. "asset file") when it
+// leaves the SavedModel folder: an absolute path, a ".." component, or a symbolic link (the
+// file's or a folder's on the way) that resolves outside. Hostile SavedModels use such names to
+// make a reader open other files of the machine.
+std::filesystem::path inside_folder(const std::filesystem::path& directory, const std::filesystem::path& relative,
+                                    const std::string& what);
+
+// "<dir>/variables/variables", its folder and files checked with inside_folder.
 std::filesystem::path variables_prefix(const std::filesystem::path& directory);
 
 // Reads and parses <directory>/saved_model.pb. Throws when the folder has no saved_model.pb, the

@@ -156,11 +156,8 @@ class PReLU : public ShapePreserving {
     alpha_initializer_ = get_initializer(r.get<Json>("alpha_initializer", "zeros", {"init"}));
     alpha_regularizer_ = get_regularizer(r.get<Json>("alpha_regularizer", nullptr));
     alpha_constraint_ = get_constraint(r.get<Json>("alpha_constraint", nullptr));
-    const Json shared = r.get<Json>("shared_axes", nullptr);
-    if (shared.is_number_integer()) shared_axes_ = std::vector<std::int64_t>{shared.get<std::int64_t>()};
-    else if (shared.is_array()) shared_axes_ = shared.get<std::vector<std::int64_t>>();
-    else if (!shared.is_null())
-      throw Error(r.object() + ": shared_axes must be null, an int or a list of ints, found " + shared.dump());
+    if (const Json* shared = r.find("shared_axes"); shared && !shared->is_null())
+      shared_axes_ = r.int_list("shared_axes", {});
   }
   std::string class_name() const override { return "PReLU"; }
   Json get_config() const override {

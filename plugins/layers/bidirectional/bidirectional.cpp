@@ -16,6 +16,8 @@ enum class Merge { Concat, Sum, Mul, Ave, None };
 
 Merge parse_merge(const Json& value, const std::string& object) {
   if (value.is_null()) return Merge::None;
+  if (!value.is_string())
+    throw Error(object + ": config key 'merge_mode' expected one of concat, sum, mul, ave or None, found " + value.dump());
   const std::string m = value.get<std::string>();
   if (m == "concat") return Merge::Concat;
   if (m == "sum") return Merge::Sum;

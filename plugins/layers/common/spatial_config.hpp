@@ -27,6 +27,8 @@ namespace ksave::plugins::spatial {
 inline std::string data_format(const ConfigReader& r) {
   const Json* v = r.find("data_format");
   if (v && !v->is_null()) {
+    if (!v->is_string())
+      throw Error(r.object() + ": data_format must be channels_last or channels_first, found " + v->dump());
     const std::string f = v->get<std::string>();
     if (f != "channels_last" && f != "channels_first")
       throw Error(r.object() + ": data_format must be channels_last or channels_first, found '" +

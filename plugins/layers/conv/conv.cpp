@@ -126,9 +126,9 @@ class Conv : public Layer {
   bool channels_first() const { return data_format_ == "channels_first"; }
 
   std::vector<std::int64_t> read_kernel_size(const ConfigReader& r) const {
-    if (r.has("kernel_size") || Rank != 2)
+    // Keras 1 Convolution2D: nb_row, nb_col. Without them the error names kernel_size.
+    if (Rank != 2 || r.has("kernel_size") || !r.has("nb_row"))
       return r.int_tuple("kernel_size", Rank, {}, {"filter_length"});
-    // Keras 1 Convolution2D: nb_row, nb_col.
     return {r.require<std::int64_t>("nb_row"), r.require<std::int64_t>("nb_col")};
   }
 

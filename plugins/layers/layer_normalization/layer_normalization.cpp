@@ -15,13 +15,10 @@ class LayerNormalization : public Layer {
  public:
   explicit LayerNormalization(const Json& config) : Layer(config, "LayerNormalization") {
     ConfigReader r(config, describe());
-    const Json axis = r.get<Json>("axis", -1);
-    if (axis.is_array()) {
-      axis_list_ = true;
-      for (const Json& a : axis) axes_.push_back(a.get<std::int64_t>());
-    } else {
-      axes_.push_back(axis.get<std::int64_t>());
-    }
+    // get_config writes the axis back in the form it was given (an int or a list).
+    const Json* axis = r.find("axis");
+    axis_list_ = axis && axis->is_array();
+    axes_ = r.int_list("axis", {-1});
     if (axes_.empty()) throw Error(describe() + ": axis must name at least one axis");
     epsilon_ = r.get<double>("epsilon", 1e-3);
     affine_ = AffineOptions::read(r);

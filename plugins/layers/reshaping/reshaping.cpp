@@ -58,10 +58,17 @@ class Reshape : public Layer {
  public:
   explicit Reshape(const Json& config) : Layer(config, "Reshape") {
     ConfigReader r(config, object_name(*this, "Reshape"));
-    for (const Json& d : r.require<Json>("target_shape", {"dims"})) {
+    const Json target = r.require<Json>("target_shape", {"dims"});
+    const auto refuse = [&] {
+      throw Error(r.object() + ": config key 'target_shape' expected a list of positive integers and at most one -1 "
+                  "or null, found " + target.dump());
+    };
+    if (!target.is_array()) refuse();
+    for (const Json& d : target) {
+      // null is Keras 3's spelling of the unknown entry.
+      if (!d.is_null() && !d.is_number_integer()) refuse();
       const std::int64_t v = d.is_null() ? -1 : d.get<std::int64_t>();
-      if (v < -1 || v == 0)
-        throw Error(r.object() + ": target_shape entries must be positive or -1, found " + r.json()["target_shape"].dump());
+      if (v < -1 || v == 0) refuse();
       target_.push_back(v);
     }
     if (std::count(target_.begin(), target_.end(), -1) > 1)

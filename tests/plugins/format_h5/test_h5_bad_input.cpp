@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(missing_groups_and_attributes_are_named) {
   expect_load_error(edited_file("bad_json",
                                 [](hid_t f) {
                                   hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
-                                  p::Group g(p::Id(root, H5Gclose), p::Location{"x", "/", 0});
+                                  p::Group g(p::Id(root, H5Gclose), p::Location{"x", "/", 0, nullptr});
                                   p::write_string(g, "model_config", "{\"class_name\": ", p::Charset::Ascii);
                                 }),
                     {"model_config", "not valid JSON"});
@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(weights_of_the_wrong_shape_or_dtype_are_named) {
   expect_load_error(edited_file("one_weight_listed",
                                 [](hid_t f) {
                                   hid_t root = H5Gopen2(f, "model_weights/d2", H5P_DEFAULT);
-                                  p::Group g(p::Id(root, H5Gclose), p::Location{"x", "/model_weights/d2", 0});
+                                  p::Group g(p::Id(root, H5Gclose), p::Location{"x", "/model_weights/d2", 0, nullptr});
                                   p::write_string_list(g, "weight_names", {"d2/kernel:0"});
                                 }),
                     {"d2", "expects 2 weights", "has 1"});
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(a_dataset_declaring_a_huge_size_is_refused_before_allocatin
 BOOST_AUTO_TEST_CASE(a_missing_layer_class_is_named_in_the_error) {
   fs::path path = edited_file("custom_class", [](hid_t f) {
     hid_t root = H5Gopen2(f, "/", H5P_DEFAULT);
-    p::Group g(p::Id(root, H5Gclose), p::Location{"x", "/", 0});
+    p::Group g(p::Id(root, H5Gclose), p::Location{"x", "/", 0, nullptr});
     Json config = Json::parse(p::require_string(g, "model_config"));
     config["config"]["layers"][1]["class_name"] = "MyPackage>Attention3000";
     p::write_string(g, "model_config", config.dump(), p::Charset::Ascii);
@@ -280,7 +280,7 @@ BOOST_AUTO_TEST_CASE(keras3_weight_names_without_a_tensor_index_load) {
       H5Lmove(f, (group + "/" + layer + "/kernel:0").c_str(), f, (group + "/kernel").c_str(), H5P_DEFAULT, H5P_DEFAULT);
       H5Lmove(f, (group + "/" + layer + "/bias:0").c_str(), f, (group + "/bias").c_str(), H5P_DEFAULT, H5P_DEFAULT);
       hid_t g = H5Gopen2(f, group.c_str(), H5P_DEFAULT);
-      p::Group wrapped(p::Id(g, H5Gclose), p::Location{"x", group, 0});
+      p::Group wrapped(p::Id(g, H5Gclose), p::Location{"x", group, 0, nullptr});
       p::write_string_list(wrapped, "weight_names", {"kernel", "bias"});
     }
   });

@@ -226,6 +226,49 @@ BOOST_AUTO_TEST_CASE(damaged_graphs_give_clear_errors) {
   expect(error_of([&] { load_functions(corrupt); }), "saved_model.pb");
 }
 
+// Hostile SavedModels: a function that calls itself, asset names that climb out of the folder,
+// and files that are links to places outside it. Each gives a clear error, never a stack
+// overflow nor a read of another file of the machine.
+BOOST_AUTO_TEST_CASE(hostile_savedmodels_are_refused) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const auto serving_error = [](const fs::path& folder, const NamedTensors& inputs = {}) {
+    return error_of([&] { load_functions(folder)->signature("serving_default")(inputs); });
+  };
+  expect_message(serving_error(edited_copy(*real, kTf2Case, kTf2Folder, "graph_self_recursive",
+                                           [](tfproto::SavedModel& sm) {
+                                             auto& f = function_named(sm, "__inference_predict_");
+                                             tfproto::NodeDef& mul = node_of_op(f, "Mul");
+                                             tfproto::NodeDef& call = *f.add_node_def();
+                                             call.set_name("calls_itself");
+                                             call.set_op("PartitionedCall");
+                                             // Every argument of the function, passed on as it got them.
+                                             for (const auto& arg : f.signature().input_arg()) call.add_input(arg.name());
+                                             (*call.mutable_attr())["f"].mutable_func()->set_name(f.signature().name());
+                                             mul.set_input(0, "calls_itself:output:0");
+                                           }),
+                               {{"x", floats({1.f}, {1})}}),
+                 {"nest deeper than"});
+  for (const std::string asset : {"../outside.txt", "/etc/passwd", "a/../../b"})
+    expect_message(serving_error(edited_copy(*real, kTf1Case, kTf1Folder, "graph_asset_outside",
+                                             [&](tfproto::SavedModel& sm) {
+                                               auto* def = sm.mutable_meta_graphs(0)->add_asset_file_def();
+                                               def->set_filename(asset);
+                                               def->mutable_tensor_info()->set_name("asset_path:0");
+                                             }),
+                                 {{"x", floats({1.f}, {1, 1})}}),
+                   {"outside its folder", asset});
+  // Links out of the folder: the variables' index, and saved_model.pb itself.
+  const fs::path outside = test::scratch_dir("graph_link_target");
+  for (const std::string file : {"variables/variables.index", "saved_model.pb"}) {
+    const fs::path folder = edited_copy(*real, kTf2Case, kTf2Folder, "graph_link_out", [](tfproto::SavedModel&) {});
+    fs::copy_file(folder / file, outside / "target", fs::copy_options::overwrite_existing);
+    fs::remove(folder / file);
+    fs::create_symlink(outside / "target", folder / file);
+    expect_message(error_of([&] { load_functions(folder); }), {"link leading out of the SavedModel folder", file});
+  }
+}
+
 BOOST_AUTO_TEST_CASE(unknown_keras_layer_class_revives_from_its_traced_call) {
   auto real = test::real_fixtures();
   KSAVE_REQUIRE_DATA(real, "real fixtures");

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <future>
 
+#include "bundle_publish.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/crc32c.hpp"
@@ -106,8 +107,9 @@ std::string hex(std::uint32_t v) {
 
 }  // namespace
 
-BundleReader::BundleReader(fs::path prefix) : prefix_(std::move(prefix)) {
-  const fs::path index = index_path(prefix_);
+BundleReader::BundleReader(fs::path prefix)
+    : prefix_(std::move(prefix)), files_prefix_(readable_bundle_prefix(prefix_)) {
+  const fs::path index = index_path(files_prefix_);
   if (!fs::exists(index)) throw Error("checkpoint '" + prefix_.string() + "' not found: no file '" + index.string() + "'");
   TableContents table = read_table(index);
   snappy_blocks_ = table.snappy_blocks;
@@ -183,7 +185,7 @@ BundleReader::Location BundleReader::locate(const std::string& key) const {
     throw Error(what + ": stored size " + std::to_string(loc.size) + " bytes is too small for " + std::to_string(loc.count) +
                 " strings");
   }
-  loc.data = shard_path(prefix_, e.shard_id(), header_.num_shards());
+  loc.data = shard_path(files_prefix_, e.shard_id(), header_.num_shards());
   loc.stored_crc = crc32c::unmask(e.crc32c());
   return loc;
 }

@@ -1,7 +1,9 @@
 // Writing tensor bundles byte-compatible with TensorFlow's BundleWriter.
 #include <future>
-#include <random>
+#include <system_error>
 
+#include "bundle_publish.hpp"
+#include "ksave/durable_files.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/crc32c.hpp"
@@ -13,10 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A sibling temporary name, unique enough for concurrent writers of the same prefix.
-fs::path temporary_for(const fs::path& final_path) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return final_path.string() + ".tempstate" + std::to_string(rng());
+// A failed file operation of a save: the stream says only that it failed; errno says why.
+[[noreturn]] void fail_saving(const fs::path& prefix, const std::string& what) {
+  throw Error("cannot save checkpoint '" + prefix.string() + "': " + what + ": " + std::system_category().message(errno));
 }
 
 }  // namespace
@@ -29,19 +30,18 @@ std::string bundle_header_bytes(int num_shards) {
   return header.SerializeAsString();
 }
 
-ShardWriter::ShardWriter(fs::path prefix, int shard, int num_shards) : prefix_(std::move(prefix)), shard_(shard) {
+ShardWriter::ShardWriter(fs::path prefix, const fs::path& temporary, int shard, int num_shards)
+    : prefix_(std::move(prefix)), shard_(shard) {
   if (num_shards < 1) throw Error("a checkpoint needs at least one shard, got " + std::to_string(num_shards));
   if (shard < 0 || shard >= num_shards)
     throw Error("checkpoint '" + prefix_.string() + "': shard " + std::to_string(shard) + " of " + std::to_string(num_shards));
-  if (!prefix_.parent_path().empty()) fs::create_directories(prefix_.parent_path());
-  final_path_ = shard_path(prefix_, shard, num_shards);
-  temp_path_ = temporary_for(final_path_);
+  temp_path_ = shard_path(temporary, shard, num_shards);
   out_.open(temp_path_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw Error("cannot create '" + temp_path_.string() + "' to write checkpoint '" + prefix_.string() + "'");
+  if (!out_) fail_saving(prefix_, "cannot create '" + temp_path_.string() + "'");
 }
 
 ShardWriter::~ShardWriter() {
-  if (committed_) return;
+  // After publish_bundle the file has its final name and this removes nothing.
   out_.close();
   std::error_code ec;
   fs::remove(temp_path_, ec);
@@ -80,7 +80,7 @@ void ShardWriter::add(const std::string& key, const Tensor& value) {
       crc = crc32c::value(bytes, static_cast<std::size_t>(size));
     }
   }
-  if (!out_) throw Error("cannot write tensor '" + key + "' to '" + temp_path_.string() + "' (disk full?)");
+  if (!out_) fail_saving(prefix_, "cannot write tensor '" + key + "' to '" + temp_path_.string() + "'");
   entry.set_size(size);
   entry.set_crc32c(crc32c::mask(crc));
   offset_ += size;
@@ -91,35 +91,42 @@ void ShardWriter::close() {
   if (!out_.is_open()) return;
   out_.flush();
   out_.close();
-  if (!out_) throw Error("cannot write '" + temp_path_.string() + "' (disk full?)");
+  if (!out_) fail_saving(prefix_, "cannot write '" + temp_path_.string() + "'");
+  sync_tree(temp_path_);  // on disk before publish_bundle renames it into place
 }
 
-void ShardWriter::commit() {
-  close();
-  fs::rename(temp_path_, final_path_);
-  committed_ = true;
-}
-
-fs::path write_index_temporary(const fs::path& prefix, int num_shards,
-                               const std::map<std::string, tfproto::BundleEntryProto>& entries) {
+void write_index(const fs::path& prefix, const fs::path& temporary, int num_shards,
+                 const std::map<std::string, tfproto::BundleEntryProto>& entries) {
   TableEntries table;
   table.reserve(entries.size() + 1);
   table.emplace_back("", bundle_header_bytes(num_shards));
   for (const auto& [key, entry] : entries) table.emplace_back(key, entry.SerializeAsString());
-  const fs::path temp = temporary_for(index_path(prefix));
+  const fs::path index = index_path(temporary);
   try {
-    write_table(temp, table);
-  } catch (...) {
+    write_table(index, table);
+    sync_tree(index);
+  } catch (const Error& e) {
     std::error_code ec;
-    fs::remove(temp, ec);
-    throw;
+    fs::remove(index, ec);
+    throw Error("cannot save checkpoint '" + prefix.string() + "': " + e.what());
   }
-  return temp;
 }
 
 BundleWriter::BundleWriter(fs::path prefix, int num_shards) : prefix_(std::move(prefix)) {
   if (num_shards < 1) throw Error("a checkpoint needs at least one shard, got " + std::to_string(num_shards));
-  for (int i = 0; i < num_shards; ++i) shards_.push_back(std::make_unique<ShardWriter>(prefix_, i, num_shards));
+  if (!prefix_.parent_path().empty()) fs::create_directories(prefix_.parent_path());
+  lock_ = std::make_unique<SaveLock>(prefix_);
+  temporary_ = lock_->temporary();
+  for (int i = 0; i < num_shards; ++i)
+    shards_.push_back(std::make_unique<ShardWriter>(prefix_, temporary_, i, num_shards));
+}
+
+// Out of line: SaveLock is complete here. The shards (their temporary files) go before the lock.
+BundleWriter::~BundleWriter() {
+  shards_.clear();
+  if (finished_) return;
+  std::error_code ec;
+  fs::remove(index_path(temporary_), ec);
 }
 
 void BundleWriter::add(const std::string& key, const Tensor& value, int shard_id) {
@@ -138,16 +145,11 @@ void BundleWriter::finish() {
     shard->close();
     entries.insert(shard->entries().begin(), shard->entries().end());
   }
-  const fs::path index_temp = write_index_temporary(prefix_, static_cast<int>(shards_.size()), entries);
-  try {
-    for (auto& shard : shards_) shard->commit();
-    fs::rename(index_temp, index_path(prefix_));
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(index_temp, ec);
-    throw;
-  }
+  write_index(prefix_, temporary_, static_cast<int>(shards_.size()), entries);
+  publish_bundle(*lock_, temporary_, static_cast<int>(shards_.size()));
   finished_ = true;
+  shards_.clear();
+  lock_.reset();
 }
 
 }  // namespace ksave::tf

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bundle_publish.hpp"
 #include "ksave/collectives.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/object_graph.hpp"
@@ -94,28 +95,34 @@ std::string CheckpointManager::save() {
   const std::string path = checkpoint_->save(directory_ / checkpoint_name_);
   kept_.push_back(path);
   timestamps_.push_back(now_seconds());
-  std::vector<fs::path> dropped;
-  while (max_to_keep_ > 0 && kept_.size() > static_cast<std::size_t>(max_to_keep_)) {
-    dropped.push_back(kept_.front());
-    kept_.erase(kept_.begin());
-    timestamps_.erase(timestamps_.begin());
+  // As TensorFlow orders it: the state names the new checkpoint before any old one is deleted,
+  // and is written again without the deleted ones, so that it never names a missing checkpoint.
+  record_state();
+  if (max_to_keep_ > 0 && kept_.size() > static_cast<std::size_t>(max_to_keep_)) {
+    std::vector<fs::path> dropped;
+    while (kept_.size() > static_cast<std::size_t>(max_to_keep_)) {
+      dropped.push_back(kept_.front());
+      kept_.erase(kept_.begin());
+      timestamps_.erase(timestamps_.begin());
+    }
+    // In a data-parallel job every rank keeps the same list; rank 0 alone deletes.
+    run_on_chief("removing old checkpoints in '" + directory_.string() + "'", [&] {
+      for (const fs::path& old : dropped) remove_bundle(SaveLock(old));
+    });
+    record_state();
   }
+  return path;
+}
+
+void CheckpointManager::record_state() const {
   CheckpointState state;
-  state.model_checkpoint_path = relative_to(path, directory_);
+  state.model_checkpoint_path = relative_to(kept_.back(), directory_);
   for (const auto& p : kept_) state.all_model_checkpoint_paths.push_back(relative_to(p, directory_));
   state.all_model_checkpoint_timestamps = timestamps_;
   state.last_preserved_timestamp = timestamps_.empty() ? now_seconds() : timestamps_.front();
-  // In a data-parallel job every rank keeps the same list; rank 0 alone deletes and writes.
-  run_on_chief("updating checkpoint state in '" + directory_.string() + "'", [&] {
-    for (const fs::path& old : dropped) {
-      std::error_code ec;
-      fs::remove(index_path(old), ec);
-      for (const auto& entry : fs::directory_iterator(old.parent_path().empty() ? fs::path(".") : old.parent_path()))
-        if (entry.path().filename().string().rfind(old.filename().string() + ".data-", 0) == 0) fs::remove(entry.path(), ec);
-    }
-    write_checkpoint_state(directory_, state);
-  });
-  return path;
+  // In a data-parallel job every rank keeps the same list; rank 0 alone writes it.
+  run_on_chief("updating checkpoint state in '" + directory_.string() + "'",
+               [&] { write_checkpoint_state(directory_, state); });
 }
 
 std::optional<std::string> CheckpointManager::latest_checkpoint() const {
@@ -148,7 +155,7 @@ Json describe_checkpoint(const fs::path& path) {
     Json shape = Json::array();
     for (const auto& d : e.shape().dim()) shape.push_back(d.size());
     // "file" (absolute) lets a reader of this description find the bytes whatever path it was given.
-    const fs::path file = fs::absolute(shard_path(prefix, e.shard_id(), reader.header().num_shards()));
+    const fs::path file = fs::absolute(shard_path(reader.files_prefix(), e.shard_id(), reader.header().num_shards()));
     variables.push_back({{"name", key}, {"dtype", reader.dtype_name(key)}, {"shape", shape}, {"shard_id", e.shard_id()},
                          {"offset", e.offset()}, {"size", e.size()}, {"file", file.string()}});
   }

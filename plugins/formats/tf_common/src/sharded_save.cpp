@@ -3,8 +3,11 @@
 #include <cstring>
 #include <numeric>
 #include <optional>
+#include <span>
 
+#include "bundle_publish.hpp"
 #include "ksave/collectives.hpp"
+#include "ksave/durable_files.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave/tf/object_graph.hpp"
@@ -51,6 +54,15 @@ void decode_into(const std::string& message, Entries& entries) {
   }
 }
 
+// Rank 0's `text` on every rank (its size first: a broadcast moves equal lengths).
+std::string broadcast_from_chief(Collectives& collectives, std::string text) {
+  std::uint64_t size = text.size();
+  collectives.broadcast(std::as_writable_bytes(std::span(&size, 1)), 0);
+  text.resize(size);
+  collectives.broadcast(std::as_writable_bytes(std::span(text.data(), text.size())), 0);
+  return text;
+}
+
 void write_sharded(const std::shared_ptr<Trackable>& root, const fs::path& prefix, Collectives& collectives) {
   const int rank = collectives.rank(), shards = collectives.size();
   const ObjectGraphPlan plan = build_object_graph(root);
@@ -60,32 +72,38 @@ void write_sharded(const std::shared_ptr<Trackable>& root, const fs::path& prefi
   const std::vector<int> shard_of = assign_to_shards(bytes, shards, plan.graph.ByteSizeLong());
 
   const std::string where = "sharded save of checkpoint '" + prefix.string() + "'";
+  // Rank 0 holds the prefix's SaveLock for the whole save and publishes the bundle the ranks
+  // wrote under its temporary prefix, as a save from one process does (bundle_publish.hpp). The
+  // name goes out by broadcast: the first allgather of the save stays the one after the shards.
+  std::optional<SaveLock> lock;
+  std::string temporary, lock_error;
+  if (rank == 0) {
+    try {
+      if (!prefix.parent_path().empty()) fs::create_directories(prefix.parent_path());
+      lock.emplace(prefix);
+      temporary = lock->temporary().string();
+    } catch (const std::exception& e) {
+      lock_error = e.what();
+    }
+  }
+  temporary = broadcast_from_chief(collectives, temporary);
+  if (temporary.empty()) throw Error(where + ": rank 0 could not lock the prefix" + (rank == 0 ? ": " + lock_error : ""));
   std::optional<ShardWriter> shard;
   run_agreed(collectives, where + ": writing the data shard", [&] {
-    shard.emplace(prefix, rank, shards);
+    shard.emplace(prefix, temporary, rank, shards);
     for (std::size_t i = 0; i < plan.tensors.size(); ++i)
       if (shard_of[i] == rank) shard->add(plan.tensors[i].key, plan.tensors[i].variable->value());
     if (rank == 0) shard->add(kObjectGraphKey, graph);
     shard->close();
   });
   const std::vector<std::string> all = collectives.allgather(encode(shard->entries()));
-  fs::path index_temp;
-  run_agreed(collectives, where + ": writing the index", [&] {
+  run_agreed(collectives, where + ": publishing the bundle", [&] {
     if (rank != 0) return;
     Entries merged;
     for (const std::string& entries_of_rank : all) decode_into(entries_of_rank, merged);
-    index_temp = write_index_temporary(prefix, shards, merged);
+    write_index(prefix, temporary, shards, merged);
+    publish_bundle(*lock, temporary, shards);
   });
-  try {
-    run_agreed(collectives, where + ": renaming the shard into place", [&] { shard->commit(); });
-    run_agreed(collectives, where + ": renaming the index into place", [&] {
-      if (rank == 0) fs::rename(index_temp, index_path(prefix));
-    });
-  } catch (...) {
-    std::error_code ec;
-    if (rank == 0) fs::remove(index_temp, ec);
-    throw;
-  }
 }
 
 }  // namespace

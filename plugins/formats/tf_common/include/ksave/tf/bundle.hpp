@@ -13,6 +13,10 @@
 #include "ksave/tensor.hpp"
 #include "ksave_tf_bundle.pb.h"
 
+namespace ksave {
+class SaveLock;  // ksave/durable_files.hpp
+}
+
 namespace ksave::tf {
 
 // TensorFlow's DataType number for a ksave dtype, and back (throws naming the unsupported type).
@@ -28,9 +32,12 @@ std::filesystem::path index_path(const std::filesystem::path& prefix);
 class BundleReader {
  public:
   // Reads and checks the index (table checksums, header version); data shards are opened on use.
+  // Reads the backup of a publish interrupted mid-swap where there is one (bundle_publish.hpp).
   explicit BundleReader(std::filesystem::path prefix);
 
   const std::filesystem::path& prefix() const { return prefix_; }
+  // The prefix whose files are read: prefix(), or the backup of an interrupted publish.
+  const std::filesystem::path& files_prefix() const { return files_prefix_; }
   const tfproto::BundleHeaderProto& header() const { return header_; }
   // Every tensor key in table (bytewise) order, without the header's empty key.
   const std::vector<std::string>& keys() const { return keys_; }
@@ -67,51 +74,56 @@ class BundleReader {
   Location locate(const std::string& key) const;
   std::string where(const std::string& key) const;
   std::filesystem::path prefix_;
+  std::filesystem::path files_prefix_;
   tfproto::BundleHeaderProto header_;
   std::vector<std::string> keys_;
   std::map<std::string, tfproto::BundleEntryProto> entries_;
   std::size_t snappy_blocks_ = 0, plain_blocks_ = 0;
 };
 
-// One data file of a bundle, `<prefix>.data-SSSSS-of-NNNNN`, written under a temporary sibling
-// name: tensors are appended in the order they are added and their index entries (shard id,
-// offset, size, masked crc32c) kept for the index. commit() renames the file to its final name;
-// destroyed uncommitted, it removes the temporary file.
+// One data file of a bundle being saved at `prefix`, written under the save's temporary prefix
+// (its SaveLock's temporary(), so that the next writer of `prefix` removes it if this process
+// dies): tensors are appended in the order they are added and their index entries (shard id,
+// offset, size, masked crc32c) kept for the index. close() flushes and fsyncs it, ready for
+// publish_bundle (src/bundle_publish.hpp) to put in place; until then, destroying the writer
+// removes the file.
 class ShardWriter {
  public:
-  ShardWriter(std::filesystem::path prefix, int shard, int num_shards);
+  ShardWriter(std::filesystem::path prefix, const std::filesystem::path& temporary, int shard, int num_shards);
   ~ShardWriter();
   ShardWriter(const ShardWriter&) = delete;
   ShardWriter& operator=(const ShardWriter&) = delete;
 
   void add(const std::string& key, const Tensor& value);
-  // Flushes and closes the temporary file (throws if anything failed to reach it).
+  // Flushes, closes and fsyncs the file (throws naming it and the system's reason).
   void close();
-  void commit();
   // The entries by key (bytewise order), as the index stores them.
   const std::map<std::string, tfproto::BundleEntryProto>& entries() const { return entries_; }
 
  private:
-  std::filesystem::path prefix_, final_path_, temp_path_;
+  std::filesystem::path prefix_, temp_path_;
   int shard_;
   std::ofstream out_;
   std::int64_t offset_ = 0;
   std::map<std::string, tfproto::BundleEntryProto> entries_;
-  bool committed_ = false;
 };
 
-// Writes the `.index` of a bundle of `num_shards` shards with these entries, to a temporary
-// sibling of the index, and returns its path (rename it into place once the shards are there).
-std::filesystem::path write_index_temporary(const std::filesystem::path& prefix, int num_shards,
-                                            const std::map<std::string, tfproto::BundleEntryProto>& entries);
+// Writes and fsyncs the `.index` of a bundle of `num_shards` shards with these entries under the
+// save's temporary prefix (errors name `prefix`, the checkpoint being saved).
+void write_index(const std::filesystem::path& prefix, const std::filesystem::path& temporary, int num_shards,
+                 const std::map<std::string, tfproto::BundleEntryProto>& entries);
 
 // Writes a whole bundle from one process: tensors go to their shard's data file in the order
 // they are added (TensorFlow adds them in object-graph order, which only byte parity cares
-// about); finish() writes the index with the keys sorted. Data shards are renamed into place
-// first and the index last, so a reader never sees a new index with missing data.
+// about); finish() writes the index with the keys sorted. The writer holds the prefix's SaveLock
+// from construction to the end; files are written under a temporary prefix, fsynced, and
+// finish() puts them in place of the previous bundle so that a crash at any moment leaves the
+// old or the new bundle readable (src/bundle_publish.hpp says how). The sharded save of a
+// data-parallel job (sharded_save.cpp) publishes the same way.
 class BundleWriter {
  public:
   explicit BundleWriter(std::filesystem::path prefix, int num_shards = 1);
+  ~BundleWriter();
   BundleWriter(const BundleWriter&) = delete;
   BundleWriter& operator=(const BundleWriter&) = delete;
 
@@ -120,6 +132,8 @@ class BundleWriter {
 
  private:
   std::filesystem::path prefix_;
+  std::unique_ptr<SaveLock> lock_;
+  std::filesystem::path temporary_;  // the prefix the files are written under
   std::vector<std::unique_ptr<ShardWriter>> shards_;
   std::map<std::string, int> shard_of_key_;
   bool finished_ = false;

@@ -74,6 +74,7 @@ class CheckpointManager {
   const std::vector<std::string>& checkpoints() const { return kept_; }
 
  private:
+  void record_state() const;  // the `checkpoint` file naming kept_, newest as the latest
   std::shared_ptr<Checkpoint> checkpoint_;
   std::filesystem::path directory_;
   int max_to_keep_;

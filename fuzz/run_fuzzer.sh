@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer harness for $KSAVE_FUZZ_SECONDS seconds (default 60, the CI budget; the
+# long campaigns give more), from seeds made of the real fixtures ($KSAVE_FIXTURES, default
+# ../shared/fixtures beside the checkout; read in place: make_seeds.py links or combines them in
+# the build folder), keeping what it finds in the build folder too.
+#   run_fuzzer.sh HARNESS WORK_DIR
+# Exit status: libFuzzer's (0 when nothing was found).
+set -euo pipefail
+harness=$1 work=$2
+name=$(basename "$harness")
+name=${name#fuzz_}
+source_dir=$(cd "$(dirname "$0")/.." && pwd)
+fixtures=${KSAVE_FIXTURES:-$source_dir/../shared/fixtures}
+mkdir -p "$work/corpus/$name" "$work/artifacts"
+if [ -d "$fixtures/real" ] && [ ! -d "$work/seeds/$name" ]; then
+  python3 "$source_dir/fuzz/make_seeds.py" "$fixtures/real" "$work/seeds"
+fi
+mkdir -p "$work/seeds/$name"
+# SavedModel and graph inputs made from the TF2 half_plus_two fixture find its variables.
+export KSAVE_FUZZ_VARIABLES=$fixtures/real/tfserving_tf2_savedmodel_half_plus_two/saved_model_half_plus_two_tf2_cpu/00000123/variables
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$source_dir/tests/lsan.supp}
+exec "$harness" -max_total_time="${KSAVE_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+  -artifact_prefix="$work/artifacts/$name-" "$work/corpus/$name" "$work/seeds/$name"

@@ -1,0 +1,33 @@
+// The bytes of an HDF5 file as stored, read without libhdf5: for the checks of structures that
+// libhdf5 1.10.8 trusts and would dereference unchecked in a damaged file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+namespace ksave::plugins::h5 {
+
+class RawBytes {
+ public:
+  // The file at `path`, kept open while the object lives.
+  static std::shared_ptr<const RawBytes> of_file(const std::filesystem::path& path);
+  // A file image in memory (shared with the File that reads it).
+  static std::shared_ptr<const RawBytes> of_image(std::shared_ptr<const std::vector<char>> image);
+  ~RawBytes();
+  RawBytes(const RawBytes&) = delete;
+  RawBytes& operator=(const RawBytes&) = delete;
+
+  std::uint64_t size() const { return size_; }
+  // Copies [offset, offset + n) to `out`; false when that range is not all inside the file.
+  bool read(std::uint64_t offset, std::size_t n, void* out) const;
+
+ private:
+  RawBytes() = default;
+  int fd_ = -1;
+  std::shared_ptr<const std::vector<char>> image_;
+  std::uint64_t size_ = 0;
+};
+
+}  // namespace ksave::plugins::h5

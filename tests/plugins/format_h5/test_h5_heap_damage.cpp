@@ -1,0 +1,148 @@
+// Damaged global-heap references of variable-length string attributes (model_config,
+// keras_version, ...), which libhdf5 1.10.8 follows unchecked: a flipped bit in one crashed or
+// hung the process inside H5HG_read. The recipes below find every reference in a file (from
+// its global heap collections) and damage it, or the collection it points into, in every way a
+// bit flip can; each damaged copy must load or fail with a ksave::Error, never crash or hang.
+// Applied to a file ksave writes and to the real `.keras`-named HDF5 fixtures.
+#define BOOST_TEST_MODULE format_h5_heap_damage
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "ksave/ksave.hpp"
+#include "support/test_data.hpp"
+
+namespace fs = std::filesystem;
+using namespace ksave;
+
+namespace {
+
+using Bytes = std::vector<char>;
+
+Bytes read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+std::uint64_t get(const Bytes& b, std::size_t at, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = n; i-- > 0;) v = v << 8 | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
+void put(Bytes& b, std::size_t at, std::size_t n, std::uint64_t v) {
+  for (std::size_t i = 0; i < n; ++i, v >>= 8) b[at + i] = static_cast<char>(v & 0xff);
+}
+
+// A string's stored reference (length, collection address, object index) and where it lies.
+struct Reference {
+  std::size_t at;            // offset of the 16-byte reference in the file
+  std::size_t object_at;     // offset of the heap object's header
+};
+
+// Every reference to an object of a global heap collection, found by walking the collections
+// ("GCOL", 8-byte addresses and lengths, no user block: what h5py and ksave write) and looking
+// for the 16 bytes that name each object.
+std::vector<Reference> references_in(const Bytes& file) {
+  std::vector<Reference> found;
+  for (std::size_t c = 0; c + 16 <= file.size(); ++c) {
+    if (std::memcmp(&file[c], "GCOL", 4) != 0 || file[c + 4] != 1) continue;
+    const std::uint64_t size = get(file, c + 8, 8);
+    for (std::size_t p = c + 16; p + 16 <= c + size && p + 16 <= file.size();) {
+      const auto index = get(file, p, 2);
+      const auto object_size = get(file, p + 8, 8);
+      if (index == 0) break;  // free space: the rest of the collection
+      Bytes pattern(16);
+      put(pattern, 0, 4, object_size);
+      put(pattern, 4, 8, c);
+      put(pattern, 12, 4, index);
+      for (auto at = std::search(file.begin(), file.end(), pattern.begin(), pattern.end()); at != file.end();
+           at = std::search(at + 1, file.end(), pattern.begin(), pattern.end()))
+        found.push_back({static_cast<std::size_t>(at - file.begin()), p});
+      p += 16 + (object_size + 7) / 8 * 8;
+    }
+  }
+  return found;
+}
+
+// Every damaged variant of `file`: each bit of each reference's index and (low 40 bits)
+// address flipped, its length changed, and the referenced object's index and size fields broken.
+std::vector<std::pair<std::string, Bytes>> damaged_variants(const Bytes& file) {
+  std::vector<std::pair<std::string, Bytes>> out;
+  auto variant = [&](const std::string& what, const std::function<void(Bytes&)>& edit) {
+    Bytes copy = file;
+    edit(copy);
+    out.emplace_back(what, std::move(copy));
+  };
+  for (const Reference& r : references_in(file)) {
+    const std::string at = " of the reference at " + std::to_string(r.at);
+    for (int bit = 0; bit < 16; ++bit)
+      variant("index bit " + std::to_string(bit) + at, [&](Bytes& b) { b[r.at + 12 + bit / 8] ^= static_cast<char>(1 << (bit % 8)); });
+    for (int bit = 0; bit < 40; ++bit)
+      variant("address bit " + std::to_string(bit) + at, [&](Bytes& b) { b[r.at + 4 + bit / 8] ^= static_cast<char>(1 << (bit % 8)); });
+    for (std::uint64_t length : {std::uint64_t{1}, get(file, r.at, 4) + 1, get(file, r.at, 4) * 4096, std::uint64_t{0xffffffff}})
+      variant("length " + std::to_string(length) + at, [&](Bytes& b) { put(b, r.at, 4, length); });
+    for (std::uint64_t size : {std::uint64_t{0}, get(file, r.object_at + 8, 8) + 1, std::uint64_t{1} << 40, ~std::uint64_t{0}})
+      variant("object size " + std::to_string(size) + at, [&](Bytes& b) { put(b, r.object_at + 8, 8, size); });
+    variant("object index 0" + at, [&](Bytes& b) { put(b, r.object_at, 2, 0); });
+    variant("object index 0xffff" + at, [&](Bytes& b) { put(b, r.object_at, 2, 0xffff); });
+  }
+  return out;
+}
+
+struct Outcome {
+  int variants = 0, loaded = 0, refused = 0, refused_naming_the_heap = 0;
+};
+
+// Loads each variant (as load_model and as inspect do): a clean load or a ksave::Error.
+Outcome load_every_variant(const Bytes& file, const fs::path& scratch, const std::string& name) {
+  Outcome outcome;
+  const fs::path copy = scratch / name;
+  for (const auto& [what, bytes] : damaged_variants(file)) {
+    std::ofstream(copy, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    ++outcome.variants;
+    try {
+      load_model(copy);
+      detect_format(copy)->inspect(copy);
+      ++outcome.loaded;
+    } catch (const Error& e) {
+      ++outcome.refused;
+      const std::string message = e.what();
+      if (message.find("global heap") != std::string::npos) ++outcome.refused_naming_the_heap;
+      else BOOST_TEST_MESSAGE(what << ": " << message);
+    }
+  }
+  BOOST_TEST_MESSAGE(name << ": " << outcome.variants << " damaged copies, " << outcome.loaded << " loaded, "
+                          << outcome.refused << " refused (" << outcome.refused_naming_the_heap << " by the heap check)");
+  return outcome;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(damaged_references_in_a_file_ksave_writes) {
+  const fs::path scratch = test::scratch_dir("h5_heap_damage");
+  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{
+      make_layer("Dense", {{"units", 3}, {"batch_input_shape", {nullptr, 4}}})});
+  save_model(*model, scratch / "model.h5");
+  const Bytes file = read_bytes(scratch / "model.h5");
+  BOOST_TEST_REQUIRE(references_in(file).size() >= 3u);  // keras_version, backend, model_config
+  const Outcome outcome = load_every_variant(file, scratch, "damaged.h5");
+  BOOST_TEST(outcome.variants == static_cast<int>(references_in(file).size()) * 66);
+  // An index, length or object size that no longer matches is refused by the check itself.
+  BOOST_TEST(outcome.refused_naming_the_heap >= outcome.variants / 2);
+}
+
+BOOST_AUTO_TEST_CASE(damaged_references_in_real_keras_named_hdf5_files) {
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path scratch = test::scratch_dir("h5_heap_damage_real");
+  for (const fs::path& file : {*real / "hls4ml_keras211_h5_named_dotkeras_mlp" / "keras_model.keras",
+                              *real / "linchenn_keras212_h5_named_dotkeras" / "model.keras"}) {
+    const Bytes bytes = read_bytes(file);
+    BOOST_TEST_REQUIRE(!references_in(bytes).empty(), file);
+    const Outcome outcome = load_every_variant(bytes, scratch, file.filename().string());
+    BOOST_TEST(outcome.refused_naming_the_heap >= outcome.variants / 2, file);
+  }
+}
