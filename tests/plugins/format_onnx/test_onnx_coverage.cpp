@@ -73,6 +73,8 @@ const std::vector<Sample>& samples() {
       {"SimpleRNN", {{"units", 3}, {"return_sequences", true}}, {{5, 2}}},
       {"LSTM", {{"units", 3}, {"return_state", true}}, {{5, 2}}},
       {"GRU", {{"units", 3}, {"go_backwards", true}}, {{5, 2}}},
+      {"CuDNNLSTM", {{"units", 3}}, {{5, 2}}},  // loaded as an LSTM
+      {"CuDNNGRU", {{"units", 3}}, {{5, 2}}},   // loaded as a GRU (reset_after)
       {"SimpleRNNCell", {{"units", 3}}, {{2}, {3}}},
       {"LSTMCell", {{"units", 3}}, {{2}, {3}, {3}}},
       {"GRUCell", {{"units", 3}, {"reset_after", true}}, {{2}, {3}}},
