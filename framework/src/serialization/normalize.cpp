@@ -36,6 +36,10 @@ Json normalize_node(const Json& node) {
   Json kwargs = Json::object();
   if (node.contains("kwargs") && node["kwargs"].is_object())
     for (const auto& [k, v] : node["kwargs"].items()) {
+      // Keras 3 records `training` on some calls (its Random* layers: true), but its Functional
+      // passes the outer call's training to every layer whenever it is given, as predict, fit
+      // and evaluate always do: the recorded value never decides, unlike in tf.keras 2.x.
+      if (k == "training") continue;
       Json tensor_refs = Json::array();
       collect_tensor_refs(v, tensor_refs);
       if (tensor_refs.empty()) kwargs[k] = v;
