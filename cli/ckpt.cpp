@@ -25,7 +25,7 @@ static_assert(std::endian::native == std::endian::little, "bundle tensors are li
 int run(const Args& args);
 
 const Command kCkpt{"ckpt", "ckpt PATH [--json] | ckpt PATH --tensor NAME --output T.npy",
-                    "Lists the variables of a TensorFlow checkpoint (PATH: its prefix, or its .index), or "
+                    "Lists the variables of a TensorFlow checkpoint (PATH: its prefix, its .index, or a SavedModel folder), or "
                     "writes one of them as .npy.",
                     run};
 
@@ -116,6 +116,8 @@ int run(const Args& args) {
 
   fs::path path = vm["PATH"].as<std::string>();
   if (path.extension() == ".index" && !fs::exists(path.string() + ".index")) path.replace_extension();
+  // A SavedModel folder: its variables are the checkpoint DIR/variables/variables.
+  if (fs::is_directory(path) && fs::exists(path / "variables" / "variables.index")) path = path / "variables" / "variables";
   const Json description = read_untrusted(path, [&] { return get_format("tf-checkpoint")->inspect(path); });
   const Json variables = description.value("variables", Json::array());
 

@@ -6,6 +6,7 @@
 #include "ksave/model.hpp"
 #include "ksave/serialization.hpp"
 #include "serialization/unknown_classes.hpp"
+#include "structured_call.hpp"
 
 namespace ksave {
 namespace {
@@ -44,9 +45,19 @@ Json Functional::get_config() const {
     Json nodes = Json::array();
     for (const auto& node : layer->inbound_nodes()) {
       if (!node || !in_network.count(node.get()) || node->inputs.empty()) continue;
+      auto ref_of = [&](std::size_t i) {
+        const KerasTensor& t = node->inputs.at(i);
+        return Json::array({t.layer()->name(), number.at(t.node().get()), t.index()});
+      };
+      if (node->call_kwargs.contains(structured_call::kArgsKey)) {
+        nodes.push_back(structured_call::to_config(node->call_kwargs, ref_of));
+        continue;
+      }
       Json refs = Json::array();
-      for (const auto& t : node->inputs)
-        refs.push_back(Json::array({t.layer()->name(), number.at(t.node().get()), t.index(), node->call_kwargs}));
+      for (std::size_t i = 0; i < node->inputs.size(); ++i) {
+        refs.push_back(ref_of(i));
+        refs.back().push_back(node->call_kwargs);
+      }
       nodes.push_back(refs);
     }
     Json entry = serialize(*layer);
@@ -112,11 +123,26 @@ std::shared_ptr<Functional> Functional::from_config(const Json& config) {
         KerasTensors inputs;
         Json kwargs = Json::object();
         bool ready = true;
-        for (const auto& r : node) {
+        std::vector<Json> refs;
+        if (structured_call::is_structured(node)) {
+          structured_call::FlatCall call;
+          try {
+            call = structured_call::flatten(node);
+          } catch (const Error& e) {
+            throw Error("functional model '" + model_name + "': layer '" + layer->name() + "': " + e.what());
+          }
+          refs = std::move(call.refs);
+          kwargs = std::move(call.kwargs);
+        } else {
+          for (const auto& r : node) {
+            refs.push_back(r);
+            if (r.size() > 3 && r[3].is_object()) kwargs = r[3];
+          }
+        }
+        for (const auto& r : refs) {
           const KerasTensor* t = lookup(r, "layer '" + layer->name() + "'");
           if (!t) { ready = false; break; }
           inputs.push_back(*t);
-          if (r.size() > 3 && r[3].is_object()) kwargs = r[3];
         }
         if (!ready) break;
         outputs[{layer->name(), calls_done[layer->name()]++}] = (*layer)(inputs, kwargs);

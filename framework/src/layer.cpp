@@ -31,6 +31,24 @@ std::vector<VariablePtr> dedup(std::vector<VariablePtr> vars) {
   return out;
 }
 
+
+// The call kwargs of the symbolic call being shape-inferred, so that the default
+// compute_output_shape runs `call` with them (a TFOpLambda's whole meaning is in its kwargs; a
+// recorded `training` flag too). Thread-local: symbolic calls on other threads do not mix.
+class DryRunKwargs {
+ public:
+  explicit DryRunKwargs(const Json* kwargs) : previous_(current_) { current_ = kwargs; }
+  ~DryRunKwargs() { current_ = previous_; }
+  DryRunKwargs(const DryRunKwargs&) = delete;
+  DryRunKwargs& operator=(const DryRunKwargs&) = delete;
+  static const Json* current() { return current_; }
+
+ private:
+  const Json* previous_;
+  static thread_local const Json* current_;
+};
+thread_local const Json* DryRunKwargs::current_ = nullptr;
+
 }  // namespace
 
 Layer::Layer(const Json& config, const std::string& class_name) {
@@ -106,7 +124,10 @@ KerasTensors Layer::operator()(const KerasTensors& inputs, const Json& call_kwar
   node->inputs = inputs;
   node->call_kwargs = call_kwargs.is_null() ? Json::object() : call_kwargs;
   dry_run_dtypes_ = dtypes;
-  node->output_shapes = compute_output_shape(shapes);
+  {
+    DryRunKwargs kwargs_seen_by_dry_run(&node->call_kwargs);
+    node->output_shapes = compute_output_shape(shapes);
+  }
   DType out_dtype = output_dtype(dtypes);
   node->output_dtypes.assign(node->output_shapes.size(), out_dtype);
   inbound_nodes_.push_back(node);
@@ -136,6 +157,7 @@ void Layer::build_impl(const std::vector<Shape>&) {}
 
 std::vector<Shape> Layer::output_shapes(const std::vector<Shape>& input_shapes) {
   if (!built_) build(input_shapes);
+  DryRunKwargs no_call_kwargs(nullptr);  // asked directly (by a wrapper), not for a recorded call
   return compute_output_shape(input_shapes);
 }
 
@@ -151,7 +173,9 @@ std::vector<Shape> Layer::compute_output_shape(const std::vector<Shape>& input_s
       DType t = i < dry_run_dtypes_.size() ? dry_run_dtypes_[i] : dtype_;
       dummies.emplace_back(t, s);
     }
-    Tensors out = call(dummies, CallContext{});
+    CallContext ctx;
+    ctx.kwargs = DryRunKwargs::current();
+    Tensors out = call(dummies, ctx);
     std::vector<Shape> shapes;
     for (const auto& o : out) shapes.push_back(o.shape());
     return shapes;

@@ -35,6 +35,10 @@ Json normalize_node(const Json& node) {
   Json kwargs = Json::object();
   if (node.contains("kwargs") && node["kwargs"].is_object())
     for (const auto& [k, v] : node["kwargs"].items()) {
+      // Keras 3 records `training` on some calls (its Random* layers: true), but its Functional
+      // passes the outer call's training to every layer whenever it is given, as predict, fit
+      // and evaluate always do: the recorded value never decides, unlike in tf.keras 2.x.
+      if (k == "training") continue;
       Json tensor_refs = Json::array();
       collect_tensor_refs(v, tensor_refs);
       if (tensor_refs.empty()) kwargs[k] = v;
@@ -56,8 +60,17 @@ Json normalize_endpoints(const Json& v) {
   return v;
 }
 
+// Flags that old configs (and tools writing them) store as integers, `stateful: -1` among them:
+// Keras only ever tests them for truth (`if self.stateful:`), so any nonzero integer is true.
+void integer_flags_as_booleans(Json& config) {
+  for (const char* key : {"stateful", "return_sequences", "return_state", "go_backwards", "unroll", "time_major",
+                          "use_bias", "reset_after", "unit_forget_bias"})
+    if (config.contains(key) && config[key].is_number_integer()) config[key] = config[key].get<std::int64_t>() != 0;
+}
+
 Json normalize_layer_config(const std::string& class_name, Json config) {
   if (!config.is_object()) return config;
+  integer_flags_as_booleans(config);
   if (class_name == "InputLayer") {
     if (config.contains("batch_shape") && !config.contains("batch_input_shape")) {
       config["batch_input_shape"] = config["batch_shape"];

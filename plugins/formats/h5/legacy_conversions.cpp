@@ -1,5 +1,7 @@
 #include "legacy_conversions.hpp"
 
+#include <functional>
+
 #include "ksave/ops.hpp"
 
 namespace ksave::plugins::h5 {
@@ -47,6 +49,44 @@ bool theano_conv_kernel(const Layer& layer, const Shape& stored) {
   return stored != weights[0]->shape() && permuted(stored, kTheanoConvPermutation) == weights[0]->shape();
 }
 
+// CuDNNLSTM / CuDNNGRU weights (Keras 2.0-2.3) loaded into an LSTM / GRU, as Keras's
+// _convert_rnn_weights: recognized by the bias, which holds the input and recurrent biases apart
+// (8 * units for an LSTM, 6 * units for a GRU).
+std::size_t rnn_gate_count(const std::string& class_name) { return class_name == "LSTM" ? 4 : class_name == "GRU" ? 3 : 0; }
+
+bool cudnn_rnn_weights(const std::string& class_name, const std::vector<Shape>& stored) {
+  const std::size_t gates = rnn_gate_count(class_name);
+  if (gates == 0 || stored.size() != 3 || stored[1].size() != 2 || stored[2].size() != 1) return false;
+  return stored[2][0] == 2 * static_cast<Dim>(gates) * stored[1][0];
+}
+
+// Each gate's block of a kernel (columns g*units ... (g+1)*units) through `form`.
+Tensor per_gate(const Tensor& kernel, std::size_t gates, const std::function<Tensor(const Tensor&)>& form) {
+  const Dim units = kernel.dim(1) / static_cast<Dim>(gates);
+  std::vector<Tensor> blocks;
+  for (std::size_t g = 0; g < gates; ++g) blocks.push_back(form(ops::slice(kernel, {0, static_cast<Dim>(g) * units}, {-1, units})));
+  return ops::concat(blocks, 1);
+}
+
+std::vector<Tensor> convert_cudnn_weights(const Layer& layer, const std::vector<Tensor>& stored) {
+  const std::size_t gates = rnn_gate_count(layer.class_name());
+  const Dim units = stored[1].dim(0);
+  // Keras's transpose_input(from_cudnn=True): kernel.T.reshape(kernel.shape, order='F'), which is
+  // the block read as (units, input_dim) in C order, transposed.
+  Tensor kernel = per_gate(stored[0], gates, [](const Tensor& k) {
+    return ops::transpose(ops::reshape(k, {k.dim(1), k.dim(0)}), {1, 0});
+  });
+  Tensor recurrent = per_gate(stored[1], gates, [](const Tensor& k) { return ops::transpose(k, {1, 0}); });
+  const Dim half = static_cast<Dim>(gates) * units;
+  if (gates == 4)  // LSTM: the input and recurrent biases summed
+    return {kernel, recurrent, ops::add(ops::slice(stored[2], {0}, {half}), ops::slice(stored[2], {half}, {half}))};
+  const Json config = layer.get_config();
+  if (!config.value("reset_after", false))
+    throw Error("layer '" + layer.name() + "' (GRU): its stored weights are CuDNNGRU's (bias of " +
+                std::to_string(2 * half) + " values), which only a GRU with reset_after=True can take, as in Keras");
+  return {kernel, recurrent, ops::reshape(stored[2], {2, half})};
+}
+
 }  // namespace
 
 bool needs_legacy_conversion(const Layer& layer, const std::vector<Shape>& stored_shapes, const std::string& keras_version) {
@@ -57,11 +97,15 @@ bool needs_legacy_conversion(const Layer& layer, const std::vector<Shape>& store
     if (cls == "Conv1D" && !stored_shapes.empty()) return true;
     if (!keras1_kernel_permutation(layer).empty() && !stored_shapes.empty()) return true;
   }
+  if (cudnn_rnn_weights(cls, stored_shapes)) return true;
   return !stored_shapes.empty() && theano_conv_kernel(layer, stored_shapes[0]);
 }
 
 std::vector<Tensor> convert_legacy_weights(const Layer& layer, std::vector<Tensor> stored, const std::string& keras_version) {
   const std::string cls = layer.class_name();
+  std::vector<Shape> shapes;
+  for (const auto& t : stored) shapes.push_back(t.shape());
+  if (cudnn_rnn_weights(cls, shapes)) return convert_cudnn_weights(layer, stored);
   if (is_keras1(keras_version)) {
     if (cls == "LSTM" && stored.size() == 12) {
       // Stored per gate as W, U, b for gates i, c, f, o; today's gate order is i, f, c, o.

@@ -3,7 +3,8 @@
 //  - Keras 1 (no keras_version on the weights group): LSTM's 12 per-gate arrays (gates i, c, f, o)
 //    merged into kernel, recurrent_kernel, bias with gates i, f, c, o; GRU's 9 arrays merged;
 //    Conv1D/Conv2D/Conv3D/Conv2DTranspose kernels from Keras 1 axis orders.
-//  - any version: a rank-4 conv kernel stored in Theano's (out, in, h, w) order is transposed.
+//  - any version: a rank-4 conv kernel stored in Theano's (out, in, h, w) order is transposed;
+//    CuDNNLSTM / CuDNNGRU weights (bias of 2 * gates * units) converted into LSTM / GRU's.
 #pragma once
 
 #include <string>

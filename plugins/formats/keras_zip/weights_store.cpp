@@ -1,5 +1,6 @@
 #include "weights_store.hpp"
 
+#include <algorithm>
 #include <set>
 #include <variant>
 
@@ -15,16 +16,27 @@ struct Assignment {
   VariablePtr variable;
 };
 
+// Keras 2.15 on Windows built object paths with os.path.join, so its archives hold one group
+// named "layers\\dense" (a backslash inside the name) with "vars" below it; Keras reads them.
+std::string windows_form(const std::string& vars_path) {
+  static const std::string kVars = "/vars";
+  if (vars_path.size() <= kVars.size()) return vars_path;
+  std::string object = vars_path.substr(0, vars_path.size() - kVars.size());
+  std::replace(object.begin(), object.end(), '/', '\\');
+  return object + kVars;
+}
+
 // Where the file keeps `owner`'s variables: its Keras 3 path or, in archives written by
 // tf.keras 2.13, the same path under `_layer_checkpoint_dependencies` instead of `layers`
-// (Keras 3 reads both).
+// (Keras 3 reads both), each also in its Windows form.
 std::string stored_vars_path(const h5::Group& root, const VariableOwner& owner) {
   static const std::string kLayers = "layers/", kTfKeras213 = "_layer_checkpoint_dependencies/";
-  std::string path = owner.vars_path();
-  if (!root.has_group(path) && path.rfind(kLayers, 0) == 0) {
-    std::string legacy = kTfKeras213 + path.substr(kLayers.size());
-    if (root.has_group(legacy)) return legacy;
-  }
+  const std::string path = owner.vars_path();
+  std::vector<std::string> candidates{path};
+  if (path.rfind(kLayers, 0) == 0) candidates.push_back(kTfKeras213 + path.substr(kLayers.size()));
+  for (std::size_t i = 0, n = candidates.size(); i < n; ++i) candidates.push_back(windows_form(candidates[i]));
+  for (const auto& candidate : candidates)
+    if (root.has_group(candidate)) return candidate;
   return path;
 }
 

@@ -199,9 +199,12 @@ class ModelTracer {
       variants.push_back(call_args(inputs, names));
     }
     variants.push_back(call_args(inputs, generic_names(inputs.size())));
+    // A layer is traced on its first call, with that call's kwargs (a TFOpLambda's arguments).
+    const auto nodes = model ? std::vector<std::shared_ptr<Node>>{} : layer.inbound_nodes();
+    const Json* call_kwargs = !nodes.empty() && nodes.front() ? &nodes.front()->call_kwargs : nullptr;
     TracedFunction first;
     try {
-      first = trace(layer, variants.front(), "");
+      first = trace(layer, variants.front(), "", call_kwargs);
     } catch (const UntraceableCall& e) {
       // Saved as TensorFlow does for functions it cannot trace: the layer keeps its function
       // nodes without concrete functions (it loads through its class; no serving signature).
@@ -265,10 +268,13 @@ class ModelTracer {
     return node_of("signature_map", {{"serving_default", serving}});
   }
 
-  TracedFunction trace(const Layer& layer, const std::vector<TraceArg>& args, const std::string& scope) {
+  TracedFunction trace(const Layer& layer, const std::vector<TraceArg>& args, const std::string& scope,
+                       const Json* call_kwargs = nullptr) {
     auto self = std::const_pointer_cast<Layer>(layer.shared_from_this());
+    CallContext ctx;
+    ctx.kwargs = call_kwargs;
     try {
-      return trace_call(args, layer.weights(), scope, [&](const Tensors& x) { return (*self)(x, CallContext{}); });
+      return trace_call(args, layer.weights(), scope, [&](const Tensors& x) { return (*self)(x, ctx); });
     } catch (const UntraceableCall&) {
       throw;
     } catch (const Error& e) {

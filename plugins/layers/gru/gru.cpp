@@ -89,6 +89,12 @@ class GRU : public rnn::RecurrentLayer {
   explicit GRU(const Json& config) : RecurrentLayer(config, "GRU", std::make_shared<GRUCell>("gru_cell", config)) {}
 };
 
+// Loaded as a GRU with reset_after (see rnn::cudnn_layer_config).
+class CuDNNGRU : public GRU {
+ public:
+  explicit CuDNNGRU(const Json& config) : GRU(rnn::cudnn_layer_config(config, true)) {}
+};
+
 class StandaloneGRUCell : public GRUCell {
  public:
   explicit StandaloneGRUCell(const Json& config)
@@ -99,6 +105,7 @@ class StandaloneGRUCell : public GRUCell {
 
 void register_objects(PluginRegistrar& r) {
   r.layer<GRU>("GRU");
+  r.layer<CuDNNGRU>("CuDNNGRU");
   r.layer<StandaloneGRUCell>("GRUCell");
 }
 

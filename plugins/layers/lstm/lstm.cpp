@@ -87,6 +87,12 @@ class LSTM : public rnn::RecurrentLayer {
       : RecurrentLayer(config, "LSTM", std::make_shared<LSTMCell>("lstm_cell", config)) {}
 };
 
+// Loaded as an LSTM: class_name() stays "LSTM", so saving writes what tf-keras loads on any device.
+class CuDNNLSTM : public LSTM {
+ public:
+  explicit CuDNNLSTM(const Json& config) : LSTM(rnn::cudnn_layer_config(config, false)) {}
+};
+
 class StandaloneLSTMCell : public LSTMCell {
  public:
   explicit StandaloneLSTMCell(const Json& config)
@@ -97,6 +103,7 @@ class StandaloneLSTMCell : public LSTMCell {
 
 void register_objects(PluginRegistrar& r) {
   r.layer<LSTM>("LSTM");
+  r.layer<CuDNNLSTM>("CuDNNLSTM");
   r.layer<StandaloneLSTMCell>("LSTMCell");
 }
 

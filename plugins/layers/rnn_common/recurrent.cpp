@@ -257,4 +257,12 @@ std::vector<Shape> RecurrentLayer::compute_output_shape(const std::vector<Shape>
   return out;
 }
 
+Json cudnn_layer_config(Json config, bool is_gru) {
+  config["activation"] = "tanh";
+  config["recurrent_activation"] = "sigmoid";
+  config["use_bias"] = true;
+  if (is_gru) config["reset_after"] = true;
+  return config;
+}
+
 }  // namespace ksave::plugins::rnn

@@ -110,4 +110,10 @@ class RecurrentLayer : public Layer {
   Tensors kept_states_;  // stateful layers: the final states of the last call
 };
 
+// CuDNNLSTM / CuDNNGRU (Keras 2.0-2.3, tf.compat.v1.keras.layers) are the LSTM and GRU that cuDNN
+// computes: tanh and sigmoid, always a bias, GRU with reset_after. Their configs have none of
+// these keys; this sets them, so that the layers load as LSTM / GRU (the HDF5 format converts
+// their stored weights as Keras's _convert_rnn_weights does).
+Json cudnn_layer_config(Json config, bool is_gru);
+
 }  // namespace ksave::plugins::rnn

@@ -200,3 +200,34 @@ BOOST_AUTO_TEST_CASE(missing_variables_and_wrong_shapes_name_the_group_and_expec
   by_name.by_name = true;
   BOOST_TEST(mentions(error_of([&] { load_weights(*target, missing, by_name); }), {"by_name"}));
 }
+
+// Keras 2.15 on Windows named the weights groups with os.path.join: "layers\dense/vars/0" (one
+// group whose name holds a backslash). Keras reads such archives and weights files; so does ksave.
+BOOST_AUTO_TEST_CASE(windows_backslash_group_names_load) {
+  const fs::path dir = test::scratch_dir("keras_weights_windows");
+  const fs::path archive = dir / "source.keras";
+  ModelPtr source = two_dense();
+  save_model(*source, archive, SaveOptions{.format = "keras"});
+  const auto windows = kz::edited_weights(archive, [](std::map<std::string, Tensor>& d) {
+    std::map<std::string, Tensor> renamed;
+    for (auto& [path, value] : d) {
+      std::string name = path;
+      if (name.rfind("layers/", 0) == 0) name[6] = '\\';  // "layers\dense_1/vars/0"
+      renamed[name] = value;
+    }
+    d = renamed;
+  });
+  const fs::path weights = dir / "windows.weights.h5";
+  write_bytes(weights, windows);
+  BOOST_TEST(kz::weights_file_layout(weights).count("layers\\dense/vars/0") == 1u);
+  ModelPtr target = two_dense();
+  const LoadStatus status = load_weights(*target, weights);
+  BOOST_TEST(status.unused_in_file.empty());
+  BOOST_TEST(same_weights(*source, *target));
+
+  const fs::path windows_archive = dir / "windows.keras";
+  kz::write_archive(windows_archive, {{"metadata.json", kz::read_entry(archive, "metadata.json")},
+                                      {"config.json", kz::read_entry(archive, "config.json")},
+                                      {"model.weights.h5", windows}});
+  BOOST_TEST(same_weights(*source, *load_model(windows_archive)));
+}

@@ -317,3 +317,17 @@ BOOST_AUTO_TEST_CASE(unpack_op_splits_steps_and_its_gradient_packs_them) {
   };
   test::check_gradients("Unpack", f, {x}, analytic);
 }
+
+// Old configs store flags as integers (`stateful: -1` in published files); Keras only tests them
+// for truth, so any nonzero integer is true and 0 is false.
+BOOST_AUTO_TEST_CASE(integer_flags_are_python_truthiness) {
+  const std::string json = R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+    {"class_name": "LSTM", "config": {"name": "lstm", "units": 2, "batch_input_shape": [1, 3, 2],
+      "stateful": -1, "return_sequences": 1, "go_backwards": 0}}]}})";
+  const ModelPtr model = model_from_json(json);
+  const Json config = model->get_layer("lstm")->get_config();
+  BOOST_TEST(config["stateful"] == Json(true));
+  BOOST_TEST(config["return_sequences"] == Json(true));
+  BOOST_TEST(config["go_backwards"] == Json(false));
+  BOOST_TEST((model->outputs().at(0).shape() == Shape{1, 3, 2}));
+}

@@ -1,0 +1,128 @@
+// Resizing and CenterCrop, as tf.image.resize (TensorFlow 2's half-pixel centers, no antialias)
+// and Keras's smart_resize compute them, written with gathers and weighted sums so that they
+// record on the tape and trace into SavedModels like any other layer.
+#include <cmath>
+
+#include "ksave/ops.hpp"
+#include "preprocessing_layer.hpp"
+
+namespace ksave::plugins::preprocessing {
+namespace {
+
+Tensor index_tensor(const std::vector<std::int64_t>& values) {
+  return Tensor::from_vector(values, {static_cast<Dim>(values.size())});
+}
+
+// One axis (1: height, 2: width of NHWC) resized to `out` positions.
+Tensor resize_axis(const Tensor& x, int axis, Dim out, const std::string& interpolation) {
+  const Dim in = x.dim(axis);
+  if (in == out) return x;
+  const float scale = static_cast<float>(in) / static_cast<float>(out);
+  if (interpolation == "nearest") {  // ResizeNearestNeighbor, half_pixel_centers
+    std::vector<std::int64_t> picked;
+    for (Dim i = 0; i < out; ++i)
+      picked.push_back(std::min<std::int64_t>(static_cast<std::int64_t>(std::floor((static_cast<float>(i) + 0.5f) * scale)), in - 1));
+    return ops::gather(x, index_tensor(picked), axis);
+  }
+  // ResizeBilinear, half_pixel_centers: source position (i + 0.5) * scale - 0.5 between its
+  // floor and ceil, both clamped into the input.
+  std::vector<std::int64_t> lower, upper;
+  std::vector<float> weight;
+  for (Dim i = 0; i < out; ++i) {
+    const float position = (static_cast<float>(i) + 0.5f) * scale - 0.5f;
+    const float floor = std::floor(position);
+    lower.push_back(std::max<std::int64_t>(static_cast<std::int64_t>(floor), 0));
+    upper.push_back(std::min<std::int64_t>(static_cast<std::int64_t>(std::ceil(position)), in - 1));
+    weight.push_back(position - floor);
+  }
+  Shape weight_shape(static_cast<std::size_t>(x.rank() - axis), 1);
+  weight_shape[0] = out;
+  const Tensor w = Tensor::from_vector(weight, weight_shape);
+  const Tensor a = ops::gather(x, index_tensor(lower), axis), b = ops::gather(x, index_tensor(upper), axis);
+  return ops::add(a, ops::mul(ops::sub(b, a), w));
+}
+
+Tensor resize(const Tensor& x, Dim height, Dim width, const std::string& interpolation) {
+  return resize_axis(resize_axis(x, 1, height, interpolation), 2, width, interpolation);
+}
+
+Tensor crop(const Tensor& x, Dim top, Dim left, Dim height, Dim width) {
+  return ops::slice(x, {0, top, left, 0}, {-1, height, width, -1});
+}
+
+// keras.preprocessing.image.smart_resize: the largest centered crop of the target's aspect
+// ratio, then resized (float32 arithmetic as Keras's).
+Tensor smart_resize(const Tensor& x, Dim height, Dim width, const std::string& interpolation) {
+  const Dim h = x.dim(1), w = x.dim(2);
+  const Dim crop_h = std::min(h, static_cast<Dim>(static_cast<float>(w * height) / static_cast<float>(width)));
+  const Dim crop_w = std::min(w, static_cast<Dim>(static_cast<float>(h * width) / static_cast<float>(height)));
+  const Dim top = static_cast<Dim>(static_cast<float>(h - crop_h) / 2.0f);
+  const Dim left = static_cast<Dim>(static_cast<float>(w - crop_w) / 2.0f);
+  return resize(crop(x, top, left, crop_h, crop_w), height, width, interpolation);
+}
+
+class ImageLayer : public PreprocessingLayer {
+ public:
+  ImageLayer(const Json& config, const char* class_name) : PreprocessingLayer(config, class_name) {
+    height_ = reader().require<Dim>("height");
+    width_ = reader().require<Dim>("width");
+    if (height_ <= 0 || width_ <= 0)
+      throw Error(object() + ": height and width must be positive, found " + std::to_string(height_) + " and " + std::to_string(width_));
+    const std::string format = reader().get<std::string>("data_format", "channels_last");
+    if (format != "channels_last") throw Error(object() + ": only data_format channels_last is supported, found " + format);
+  }
+
+ protected:
+  // The images as a float32 batch (N, H, W, C).
+  Tensor images(const Tensors& inputs) const {
+    const Tensor x = inputs.at(0).as_float();
+    if (x.rank() != 4) throw Error(object() + ": expected images of rank 4 (batch, height, width, channels), found rank " + std::to_string(x.rank()));
+    return x;
+  }
+  DType output_dtype(const std::vector<DType>&) const override { return DType::Float32; }
+  Dim height_ = 0, width_ = 0;
+};
+
+class Resizing : public ImageLayer {
+ public:
+  explicit Resizing(const Json& config) : ImageLayer(config, "Resizing") {
+    interpolation_ = reader().get<std::string>("interpolation", "bilinear");
+    if (interpolation_ != "bilinear" && interpolation_ != "nearest")
+      throw Error(object() + ": interpolation '" + interpolation_ + "' is not supported (bilinear, nearest)");
+    crop_to_aspect_ratio_ = reader().get<bool>("crop_to_aspect_ratio", false);
+  }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    const Tensor x = images(inputs);
+    return {crop_to_aspect_ratio_ ? smart_resize(x, height_, width_, interpolation_) : resize(x, height_, width_, interpolation_)};
+  }
+
+ private:
+  std::string interpolation_;
+  bool crop_to_aspect_ratio_ = false;
+};
+
+// The centered crop (top-left rounding down); images smaller than the target are smart-resized,
+// as Keras's CenterCrop does.
+class CenterCrop : public ImageLayer {
+ public:
+  explicit CenterCrop(const Json& config) : ImageLayer(config, "CenterCrop") {}
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    const Tensor x = images(inputs);
+    const Dim dh = x.dim(1) - height_, dw = x.dim(2) - width_;
+    if (dh < 0 || dw < 0) return {smart_resize(x, height_, width_, "bilinear")};
+    return {crop(x, dh / 2, dw / 2, height_, width_)};
+  }
+};
+
+}  // namespace
+
+void register_image_layers(PluginRegistrar& r) {
+  r.layer<Resizing>("Resizing");
+  r.layer<CenterCrop>("CenterCrop");
+}
+
+}  // namespace ksave::plugins::preprocessing

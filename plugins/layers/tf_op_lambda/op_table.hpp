@@ -1,0 +1,26 @@
+// TensorFlow functions as tf.keras records them in TFOpLambda configs ("math.multiply",
+// "nn.relu6", "reshape", "__operators__.add"), each mapped onto ksave's ops. Only names in this
+// table load; nothing from a file is ever run as code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "op_arguments.hpp"
+
+namespace ksave::plugins::tf_op {
+
+using OpFunction = Tensors (*)(const OpArguments&);
+using OpEntry = std::pair<const char*, OpFunction>;
+
+// Null when ksave does not know the function.
+OpFunction find_op(const std::string& function);
+// Every supported name, sorted (for the error that refuses an unknown one).
+std::vector<std::string> supported_ops();
+
+// The table's parts, one per file.
+std::vector<OpEntry> elementwise_ops();
+std::vector<OpEntry> shape_ops();
+std::vector<OpEntry> reduction_ops();
+
+}  // namespace ksave::plugins::tf_op
