@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <limits>
 #include <new>
+#include <string>
+
+#include <unistd.h>
 
 #include "buffers.hpp"
 #include "half.hpp"
@@ -46,14 +49,40 @@ std::shared_ptr<Storage> Storage::wrap(void* data, std::size_t bytes, std::share
 
 // ---- Tensor ----
 
+namespace {
+
+// The machine's physical memory, in bytes (0 when unknown).
+std::uint64_t physical_memory_bytes() {
+  static const std::uint64_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  }();
+  return bytes;
+}
+
+}  // namespace
+
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   size_ = num_elements(shape_);
   // nbytes() must not wrap around (a shape from a hostile file or config).
   if (dtype_ != DType::String &&
       static_cast<std::uint64_t>(size_) > std::numeric_limits<std::size_t>::max() / dtype_size(dtype_))
     throw Error("a " + std::string(dtype_name(dtype_)) + " tensor of shape " + shape_to_string(shape_) + " is too large");
-  storage_ = dtype_ == DType::String ? Storage::strings(static_cast<std::size_t>(size_))
-                                     : Storage::allocate(nbytes());
+  // A size from a hostile file or config must not reach the allocator: past the machine's memory
+  // the zero-fill pages in until the kernel kills the process, and a refused allocation must be a
+  // ksave::Error like every other bad input.
+  const std::uint64_t memory = physical_memory_bytes();
+  if (dtype_ != DType::String && memory > 0 && nbytes() > memory)
+    throw Error("a " + std::string(dtype_name(dtype_)) + " tensor of shape " + shape_to_string(shape_) + " (" +
+                std::to_string(nbytes()) + " bytes) does not fit in this machine's memory (" + std::to_string(memory) +
+                " bytes)");
+  try {
+    storage_ = dtype_ == DType::String ? Storage::strings(static_cast<std::size_t>(size_))
+                                       : Storage::allocate(nbytes());
+  } catch (const std::bad_alloc&) {
+    throw Error("out of memory allocating a " + std::string(dtype_name(dtype_)) + " tensor of shape " +
+                shape_to_string(shape_));
+  }
 }
 
 Tensor::Tensor(DType dtype, Shape shape, std::shared_ptr<Storage> storage)

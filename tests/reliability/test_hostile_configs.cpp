@@ -32,8 +32,17 @@ const Json& usable_values() {
       {"axes", 1},
       {"batch_input_shape", {nullptr, 4}},
       {"layer", {{"class_name", "SimpleRNN"}, {"config", {{"units", 2}}}}},
-      {"function", "identity"},
+      {"function", "math.abs"},  // TFOpLambda's TF function (Lambda is refused whatever it holds)
       {"activation", "relu"},
+      {"init_values", 0.5},
+      {"projection_dim", 4},
+      {"drop_path_rate", 0.1},
+      {"height", 4},
+      {"width", 4},
+      {"num_tokens", 4},
+      {"bin_boundaries", Json::array({0.5})},
+      {"scale", 0.5},
+      {"stddev", 0.1},
   };
   return values;
 }

@@ -93,7 +93,10 @@ class UnitNormalization : public Layer {
   explicit UnitNormalization(const Json& config) : Layer(config, "UnitNormalization") {
     const ConfigReader r(config, "layer '" + name() + "' (UnitNormalization)");
     axis_ = r.get<Json>("axis", -1);
-    if (!axis_.is_number_integer() && !(axis_.is_array() && !axis_.empty()))
+    // An int or a non-empty list of ints (int_list checks every entry and names what it found);
+    // the config keeps the form it was given.
+    axes_ = r.int_list("axis", {-1});
+    if (axis_.is_null() || axes_.empty())
       throw Error(r.object() + ": axis must be an int or a non-empty list of ints, found " + axis_.dump());
     set_supports_masking(true);
   }
@@ -108,10 +111,11 @@ class UnitNormalization : public Layer {
   Tensors call(const Tensors& inputs, const CallContext&) override {
     const Tensor x = inputs.at(0).as_float();
     std::set<std::int64_t> axes;
-    for (const Json& a : axis_.is_array() ? axis_ : Json::array({axis_})) {
-      const std::int64_t axis = positive_axis(a.get<std::int64_t>(), x.shape().size());
+    for (const std::int64_t a : axes_) {
+      const std::int64_t axis = positive_axis(a, x.shape().size());
       if (axis < 0 || axis >= x.rank())
-        throw Error("layer '" + name() + "' (UnitNormalization): axis " + a.dump() + " is outside input " + shape_to_string(x.shape()));
+        throw Error("layer '" + name() + "' (UnitNormalization): axis " + std::to_string(a) + " is outside input " +
+                    shape_to_string(x.shape()));
       axes.insert(axis);
     }
     const Tensor squares = ops::sum(ops::square(x), {axes.begin(), axes.end()}, true);
@@ -121,6 +125,7 @@ class UnitNormalization : public Layer {
 
  private:
   Json axis_;
+  std::vector<std::int64_t> axes_;
 };
 
 }  // namespace

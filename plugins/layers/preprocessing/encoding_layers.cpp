@@ -46,8 +46,11 @@ class Discretization : public PreprocessingLayer {
   explicit Discretization(const Json& config) : PreprocessingLayer(config, "Discretization") {
     const Json* bins = reader().find("bin_boundaries");
     if (!bins || !bins->is_array())
-      throw Error(object() + ": needs its bin_boundaries (a layer saved before adapt(), with num_bins only, has none)");
-    for (const auto& b : *bins) boundaries_.push_back(b.get<float>());
+      throw Error(object() + ": needs its 'bin_boundaries' (a layer saved before adapt(), with num_bins only, has none)");
+    for (const auto& b : *bins) {
+      if (!b.is_number()) throw Error(object() + ": bin_boundaries must be numbers, found " + bins->dump());
+      boundaries_.push_back(b.get<float>());
+    }
     const std::string mode = reader().get<std::string>("output_mode", "int");
     if (mode != "int") throw Error(object() + ": output_mode '" + mode + "' is not supported (int)");
   }

@@ -68,6 +68,12 @@ class ImageLayer : public PreprocessingLayer {
     width_ = reader().require<Dim>("width");
     if (height_ <= 0 || width_ <= 0)
       throw Error(object() + ": height and width must be positive, found " + std::to_string(height_) + " and " + std::to_string(width_));
+    // A side read from a file builds index vectors of that length before any tensor's own size
+    // check: bounded, so that a hostile config cannot exhaust memory (no real image comes near).
+    constexpr Dim kLargestSide = Dim{1} << 24;
+    if (height_ > kLargestSide || width_ > kLargestSide)
+      throw Error(object() + ": height and width must be at most " + std::to_string(kLargestSide) + ", found " +
+                  std::to_string(height_) + " and " + std::to_string(width_));
     const std::string format = reader().get<std::string>("data_format", "channels_last");
     if (format != "channels_last") throw Error(object() + ": only data_format channels_last is supported, found " + format);
   }
