@@ -8,12 +8,29 @@ import collections
 import glob
 import json
 import os
+import re
 import sys
+
+
+def current_reports(folder):
+    """The report files of the latest run of each suite: a suite whose shard count changed leaves
+    the files of its old shards (tf_keras-0-of-2.json beside tf_keras-0-of-4.json); only the
+    layout of its newest file counts."""
+    layouts = {}
+    for path in glob.glob(os.path.join(folder, "*.json")):
+        match = re.fullmatch(r"(.*?)(?:-\d+-of-(\d+))?\.json", os.path.basename(path))
+        suite, shards = match.group(1), match.group(2)
+        layouts.setdefault(suite, []).append((os.path.getmtime(path), shards, path))
+    chosen = []
+    for files in layouts.values():
+        newest_layout = max(files)[1]
+        chosen += [path for _, shards, path in files if shards == newest_layout]
+    return sorted(chosen)
 
 
 def main(folder):
     rows = []
-    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+    for path in current_reports(folder):
         with open(path) as f:
             rows += json.load(f)
     table = collections.defaultdict(lambda: {"families": set(), "checks": 0, "worst": 0.0})
