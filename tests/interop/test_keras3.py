@@ -198,5 +198,17 @@ def test_config_json_equals_keras3(written, ksave_wrote):
         theirs = json.loads(z.read("config.json"))
     with zipfile.ZipFile(ksave_wrote["files"]["keras"]) as z:
         mine = json.loads(z.read("config.json"))
-    interop.assert_same_json(mine, theirs, case.name)
+    interop.assert_same_json(without_shared_object_ids(mine), without_shared_object_ids(theirs), case.name)
     REPORT.add(case.family, "keras", "keras3→ksave→keras3", "config.json equal")
+
+
+def without_shared_object_ids(value):
+    """Keras 3 marks an object serialized more than once (the layers' one DTypePolicy, an
+    initializer a recurrent layer shares with its cell) with shared_object_id, the Python id() of
+    the object: a number of the writing process, which no other writer can reproduce and which
+    Keras 3 only uses to share the object again when loading. Compared without them."""
+    if isinstance(value, dict):
+        return {k: without_shared_object_ids(v) for k, v in value.items() if k != "shared_object_id"}
+    if isinstance(value, list):
+        return [without_shared_object_ids(v) for v in value]
+    return value

@@ -5,6 +5,8 @@
 #include "ksave/nested_calls.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
+#include "keras3_forms.hpp"
+#include "keras3_nodes.hpp"
 
 namespace ksave::plugins::keras_zip {
 namespace {
@@ -28,46 +30,36 @@ Json plain_object(const Json& value) {
   return out;
 }
 
-// Keras 3's module for a built-in class, judged by the kind of object the name resolves to.
-Json module_for(const std::string& class_name) {
-  if (class_name == "Sequential" || class_name == "Model") return "keras";
-  if (class_name == "Functional") return "keras.src.models.functional";
-  // Layers keras.applications defines for its backbones and does not export from keras.layers.
-  if (class_name == "LayerScale" || class_name == "StochasticDepth") return "keras.src.applications.convnext";
-  static const std::pair<Kind, const char*> kModules[] = {
-      {Kind::Layer, "keras.layers"},           {Kind::Model, "keras"},
-      {Kind::Initializer, "keras.initializers"}, {Kind::Regularizer, "keras.regularizers"},
-      {Kind::Constraint, "keras.constraints"}, {Kind::Optimizer, "keras.optimizers"},
-      {Kind::Loss, "keras.losses"},            {Kind::Metric, "keras.metrics"}};
-  for (const auto& [kind, module] : kModules)
-    if (Registry::global().resolve(kind, class_name)) return module;
-  return nullptr;
+// Keras 3's dtype of a layer: a DTypePolicy object where tf-keras wrote the policy's name.
+Json dtype_policy(const Json& dtype) {
+  if (!dtype.is_string()) return dtype;
+  Json policy = Json::object();
+  policy["module"] = "keras";
+  policy["class_name"] = "DTypePolicy";
+  policy["config"] = Json{{"name", dtype}};
+  policy["registered_name"] = nullptr;
+  return policy;
 }
 
-// The keys whose Keras 3 spelling differs (KERAS_H5_JSON_KERAS3.md 5.2): an InputLayer's
-// batch_input_shape is batch_shape; BatchNormalization's axis is an int (tf.keras wrote the
-// built list); recurrent layers have no time_major (Keras 3 is batch-major only).
-void rewrite_layer_config_for_keras3(const std::string& class_name, Json& config) {
+bool is_layer_class(const std::string& class_name) {
+  return Registry::global().resolve(Kind::Layer, class_name) || Registry::global().resolve(Kind::Model, class_name);
+}
+
+// The rewrites that follow the keys themselves, whatever the class: recurrent layers have no
+// time_major (Keras 3 is batch-major only); a layer's dtype is a DTypePolicy unless its form
+// keeps the plain name (InputLayer); a form's single-element lists Keras 3 writes as the element
+// (BatchNormalization's axis, which tf-keras wrote as the built list).
+void rewrite_keys_for_keras3(const std::string& class_name, Json& config) {
   if (!config.is_object()) return;
-  if (class_name == "InputLayer" && config.contains("batch_input_shape") && !config.contains("batch_shape")) {
-    config["batch_shape"] = config["batch_input_shape"];
-    config.erase("batch_input_shape");
-  }
-  if (class_name == "BatchNormalization" && config.contains("axis") && config["axis"].is_array() && config["axis"].size() == 1)
-    config["axis"] = Json(config["axis"][0]);
   if (config.contains("time_major") && config["time_major"] == Json(false)) config.erase("time_major");
-  // tf-keras's depthwise, separable and transposed convolutions are Convs and write groups (and
-  // SeparableConv2D the unused kernel options); Keras 3's refuse them as unknown arguments.
-  if (class_name == "DepthwiseConv2D" || class_name == "SeparableConv2D" || class_name == "Conv2DTranspose" ||
-      class_name == "DepthwiseConv1D" || class_name == "SeparableConv1D" || class_name == "Conv1DTranspose" ||
-      class_name == "Conv3DTranspose")
-    if (config.contains("groups") && config["groups"] == Json(1)) config.erase("groups");
-  if (class_name == "SeparableConv2D" || class_name == "SeparableConv1D")
-    for (const char* key : {"kernel_initializer", "kernel_regularizer", "kernel_constraint"}) config.erase(key);
-  // tf-keras's SpatialDropout layers write Dropout's keys; Keras 3's take no trainable or
-  // noise_shape (their noise shape is fixed by the layer).
-  if (class_name == "SpatialDropout1D" || class_name == "SpatialDropout2D" || class_name == "SpatialDropout3D")
-    for (const char* key : {"trainable", "noise_shape"}) config.erase(key);
+  const Json* form = keras3_form(class_name);
+  const Json scalar_keys = form ? form->value("scalar_when_single", Json::array()) : Json::array();
+  for (const auto& key : scalar_keys)
+    if (auto found = config.find(key.get<std::string>()); found != config.end() && found->is_array() && found->size() == 1)
+      *found = Json((*found)[0]);
+  apply_keras3_form(class_name, config);
+  const bool plain_dtype = form && form->value("plain_dtype", false);
+  if (!plain_dtype && config.contains("dtype") && is_layer_class(class_name)) config["dtype"] = dtype_policy(config["dtype"]);
 }
 
 // Keras 3's build_config of a model: a Sequential's input shape, null for a Functional model
@@ -107,40 +99,60 @@ Json keras3_metrics(const Json& metrics) {
   return out;
 }
 
+bool form_says(const std::string& class_name, const char* flag) {
+  const Json* form = keras3_form(class_name);
+  return form && form->value(flag, false);
+}
+
 // A serialized object (already converted inside) in Keras 3's key order.
-Json keras3_object(const Json& value) {
+Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
   // ksave writes nested objects as tf-keras 2.21 does: a registered class by registered_name.
   if (value.contains("registered_name") && value["registered_name"].is_string() &&
       value["registered_name"].get<std::string>().find('>') != std::string::npos)
     class_name = value["registered_name"].get<std::string>();
-  Json config = to_keras3_config(value["config"]);
+  Json config = to_keras3_config(value["config"], specs);
   Json out = Json::object();
   const auto separator = class_name.find('>');
+  const Json* form = keras3_form(class_name);
   if (separator != std::string::npos) {
     // A package-registered custom class: Keras 3 finds it by registered_name.
     out["module"] = nullptr;
     out["class_name"] = class_name.substr(separator + 1);
   } else {
-    out["module"] = module_for(class_name);
+    out["module"] = keras3_module(class_name);
     out["class_name"] = class_name;
   }
-  rewrite_layer_config_for_keras3(class_name, config);
-  if (class_name == "Functional" || class_name == "Model") shift_nested_model_calls(config, -1);
+  const bool model = form_says(class_name, "model");
+  Json build_config = model && config.is_object() ? model_build_config(class_name, config) : value.value("build_config", Json(nullptr));
+  // Keras 3's Sequential config repeats its build shape.
+  if (model && config.is_object() && !config.contains("build_input_shape") && !build_config["input_shape"].is_null())
+    config["build_input_shape"] = build_config["input_shape"];
+  rewrite_keys_for_keras3(class_name, config);
+  add_wrapped_build_configs(class_name, build_config, config);
+  const bool graph_model = config.is_object() && config.contains("layers") && config.contains("input_layers");
+  if (graph_model) {
+    shift_nested_model_calls(config, -1);
+    write_keras3_nodes(config, specs);
+  }
   out["config"] = config;
-  // Keras 3 names classes it does not export by their own name: "Functional" is one.
-  out["registered_name"] = separator != std::string::npos || class_name == "Functional" ? Json(class_name) : Json(nullptr);
-  if ((class_name == "Sequential" || class_name == "Functional" || class_name == "Model") && config.is_object())
-    out["build_config"] = model_build_config(class_name, out["config"]);
+  // Keras 3 names a custom class, and classes it does not export ("Functional"), by registered_name.
+  if (separator != std::string::npos) out["registered_name"] = class_name;
+  else out["registered_name"] = form ? form->value("registered_name", Json(nullptr)) : Json(nullptr);
+  if (!build_config.is_null() && !form_says(class_name, "no_build_config")) out["build_config"] = build_config;
+  // Keras 3 writes every model's compile_config; the archive writer fills the top model's.
+  if (model) out["compile_config"] = Json::object();
   // Functional layer entries keep their name and inbound_nodes beside the object keys.
   for (const auto& [k, v] : value.items())
-    if (k != "class_name" && k != "config" && k != "module" && k != "registered_name") out[k] = v;
+    if (!out.contains(k) && k != "class_name" && k != "config" && k != "module" && k != "registered_name" && k != "build_config")
+      out[k] = v;
   return out;
 }
 
 // Activation names whose meaning changed in Keras 3: Keras 3's name and ksave's name of the
 // Keras 3 function (ksave's plain name keeps tf-keras's meaning).
-constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid", "hard_sigmoid_keras3"}};
+constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid", "hard_sigmoid_keras3"},
+                                                                           {"silu", "swish"}};
 
 bool is_activation_key(const std::string& key) { return key == "activation" || key == "recurrent_activation"; }
 
@@ -244,20 +256,20 @@ Json compile_config_of(const Model& model) {
   return compile;
 }
 
-Json to_keras3_config(const Json& config) {
+Json to_keras3_config(const Json& config, const NodeInputSpecs& specs) {
   if (is_serialized_object(config)) {
-    Json out = keras3_object(config);
+    Json out = keras3_object(config, specs);
     rename_activations(out["config"], false);
     return out;
   }
   if (config.is_array()) {
     Json out = Json::array();
-    for (const auto& item : config) out.push_back(to_keras3_config(item));
+    for (const auto& item : config) out.push_back(to_keras3_config(item, specs));
     return out;
   }
   if (config.is_object()) {
     Json out = Json::object();
-    for (const auto& [k, v] : config.items()) out[k] = to_keras3_config(v);
+    for (const auto& [k, v] : config.items()) out[k] = to_keras3_config(v, specs);
     return out;
   }
   return config;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ksave/json.hpp"
+#include "keras3_nodes.hpp"
 #include "ksave/model.hpp"
 
 namespace ksave::plugins::keras_zip {
@@ -20,14 +21,13 @@ Json training_config_from_compile_config(const Json& compile_config);
 // run_eagerly, steps_per_execution and jit_compile.
 Json compile_config_of(const Model& model);
 
-// ksave's serialized model config (tf.keras 2.x form) in Keras 3's form: every serialized
-// object gets `module` (from the kind of class it names) and `registered_name` (the
-// "Package>Name" key for a package-registered class, whose class_name becomes the plain
-// name; "Functional" for Functional models), the keys Keras 3 spells otherwise are rewritten
-// (InputLayer batch_shape, BatchNormalization's int axis, no time_major, no groups where Keras 3
-// has none), models get Keras 3's build_config, and activations whose meaning changed are
-// named as Keras 3 names them.
-Json to_keras3_config(const Json& config);
+// ksave's serialized model config (tf.keras 2.x form, layers with their build_config) in Keras
+// 3's form: every serialized object gets `module` and `registered_name` (the "Package>Name" key
+// for a package-registered class, whose class_name becomes the plain name), each class's config
+// its Keras 3 form (keras3_forms.hpp), layers a DTypePolicy, models Keras 3's build_config and
+// compile_config, graph models Keras 3's nodes (the tensors' shapes and dtypes from `specs`),
+// and activations whose meaning or name changed are named as Keras 3 names them.
+Json to_keras3_config(const Json& config, const NodeInputSpecs& specs = {});
 
 // A Keras 3 config read from an archive, its activation names made ksave's: Keras 3's
 // "hard_sigmoid" is relu6(x + 3) / 6, ksave's "hard_sigmoid_keras3" (tf-keras's is 0.2 x + 0.5).

@@ -77,7 +77,8 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   h5::File weights = open_weights(zip);
   read_owners(weights, layer_variable_owners(*model));
   auto compile_config = config.find("compile_config");
-  if (options.compile && compile_config != config.end() && !compile_config->is_null())
+  // An uncompiled model's compile_config is {} (Keras 3.15) or absent (earlier releases).
+  if (options.compile && compile_config != config.end() && !compile_config->is_null() && !compile_config->empty())
     compile_and_restore_optimizer(path, weights, *model, *compile_config);
   return model;
 }
@@ -94,8 +95,9 @@ void write_model_archive(const Model& model, const fs::path& path, const SaveOpt
   // Everything is serialized before touching the disk: a model without a config fails here.
   Json config;
   {
-    ConfigDialectScope dialect(ConfigDialect::HDF5);  // the form to_keras3_config converts from
-    config = to_keras3_config(serialize(model));
+    // The form to_keras3_config converts from: tf-keras's get_config, layers with build_config.
+    ConfigDialectScope dialect(ConfigDialect::Current);
+    config = to_keras3_config(serialize(model), node_input_specs(model));
   }
   const bool with_optimizer = options.include_optimizer && model.compiled();
   if (with_optimizer) config["compile_config"] = compile_config_of(model);

@@ -1,0 +1,27 @@
+// Keras 3's form of a Functional model's graph: each call of a layer as {"args", "kwargs"} with
+// the tensors it takes written as __keras_tensor__ objects (shape, dtype, keras_history), and a
+// model of one input or output naming it by itself instead of in a list.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ksave/json.hpp"
+#include "ksave/model.hpp"
+
+namespace ksave::plugins::keras_zip {
+
+// Per layer name: for each of its calls inside the graph model that holds it (in the order of
+// its config's inbound_nodes), the __keras_tensor__ config of every tensor it takes, without
+// keras_history: {"shape", "dtype"}.
+using NodeInputSpecs = std::map<std::string, std::vector<std::vector<Json>>>;
+
+// The specs of every graph model in `model`, nested ones included.
+NodeInputSpecs node_input_specs(const Model& model);
+
+// A Functional config whose inbound_nodes are tf-keras's lists ([[layer, node, tensor, kwargs],
+// ...], Keras 3's node numbers) rewritten in Keras 3's form.
+void write_keras3_nodes(Json& functional_config, const NodeInputSpecs& specs);
+
+}  // namespace ksave::plugins::keras_zip
