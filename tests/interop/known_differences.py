@@ -21,13 +21,8 @@ _TF_OP_LAMBDA = ("tf-keras 2.21 writes this backbone's arithmetic on Keras tenso
                  "(MobileNetV3's hard_sigmoid `x + 3.0` and `* (1.0 / 6.0)`, ConvNeXt's residual "
                  "`tf.__operators__.add`); TFOpLambda is issue 16 part A's, not registered on this branch")
 
-_NO_TRACED_MASKS = ("ksave writes no serving signature for a model whose traces would need a mask "
-                    "computed as data (Embedding mask_zero or Masking into an RNN; README, Formats, 'Not yet')")
-
 KNOWN = {
     "test_tf_keras.py": {
-        "test_tf_serves_ksave_savedmodel[lstm]": _NO_TRACED_MASKS,
-        "test_tf_serves_ksave_savedmodel[masking]": _NO_TRACED_MASKS,
         "test_tf_serves_ksave_savedmodel[subclassed]":
             "ksave's SavedModel of a revived subclassed model holds its traced call but no serving_default",
         "test_keras_reads_ksave_model[subclassed-savedmodel]":

@@ -53,13 +53,10 @@ class Embedding : public Layer {
                                    std::size_t output_count) const override {
     std::vector<Tensor> masks(output_count);
     if (!mask_zero_ || inputs.empty()) return masks;
-    // Masks are data, not part of the differentiated computation: a plain bool tensor.
-    const Tensor ids = inputs[0].cast(DType::Float64);
-    Tensor mask(DType::Bool, ids.shape());
-    const double* id = ids.data<double>();
-    bool* m = mask.data<bool>();
-    for (std::int64_t i = 0; i < ids.size(); ++i) m[i] = id[i] != 0.0;
-    masks[0] = mask;
+    // ids != 0 computed with ops, as Keras's ops.not_equal, so that a SavedModel's traces compute
+    // the mask from the input instead of freezing the traced batch's mask into the graph.
+    const Tensor ids = ops::cast(inputs[0], DType::Float32);
+    masks[0] = ops::cast(ops::add(ops::mul(ops::equal(ids, ops::constant(0.0)), -1.0), 1.0), DType::Bool);
     return masks;
   }
 

@@ -23,23 +23,15 @@ class Masking : public Layer {
     return c;
   }
 
-  // Masks are data, not part of the differentiated computation: a plain bool tensor.
+  // A step is kept when any of its features differs from mask_value (Keras's
+  // ops.any(ops.not_equal(inputs, mask_value), axis=-1), compared in the input's float32),
+  // computed with ops so that a SavedModel's traces compute the mask from the input.
   std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>&, std::size_t output_count) const override {
     std::vector<Tensor> masks(output_count);
     if (inputs.empty() || inputs[0].rank() < 2) return masks;
-    const Tensor x = inputs[0].cast(DType::Float64);
-    const std::int64_t features = x.dim(-1), steps = x.size() / std::max<std::int64_t>(features, 1);
-    Shape shape = x.shape();
-    shape.pop_back();
-    Tensor mask(DType::Bool, shape);
-    const double* v = x.data<double>();
-    bool* m = mask.data<bool>();
-    for (std::int64_t s = 0; s < steps; ++s) {
-      bool kept = false;
-      for (std::int64_t f = 0; f < features && !kept; ++f) kept = v[s * features + f] != mask_value_;
-      m[s] = kept;
-    }
-    masks[0] = mask;
+    const Tensor x = ops::cast(inputs[0], DType::Float32);
+    const Tensor differs = ops::add(ops::mul(ops::equal(x, ops::constant(mask_value_)), -1.0), 1.0);
+    masks[0] = ops::cast(ops::max(differs, {-1}), DType::Bool);
     return masks;
   }
 

@@ -195,10 +195,10 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
   Tensors states = initial_states(inputs, batch);
 
   // Masked steps keep the previous states and output (tf.keras's RNN with zero_output_for_mask
-  // false); the mask is data, so it enters as a float 0/1 constant per step.
+  // false); the mask enters as float 0/1 per step, cast by an op so that traces follow it.
   Tensor mask;
   if (!ctx.masks.empty() && ctx.masks[0].defined()) {
-    mask = ctx.masks[0].cast(DType::Float32);
+    mask = ops::cast(ctx.masks[0], DType::Float32);
     if (mask.shape() != Shape{batch, steps})
       throw Error(describe() + ": mask of shape " + shape_to_string(mask.shape()) + " does not match input " +
                   shape_to_string(x.shape()));
