@@ -73,11 +73,6 @@ ModelPtr load_model_and_weights(const std::filesystem::path& model_path, const s
 // The same read without the check in a child process (what the check itself runs).
 ModelPtr load_trusted_model_and_weights(const std::filesystem::path& model_path, const std::string& weights,
                                         bool need_weights, bool compile);
-// The format of a file, folder or checkpoint prefix (a prefix is not a file: "ckpt" names
-// ckpt.index and ckpt.data-*).
-FormatPtr format_of(const std::filesystem::path& path);
-// Whether files of this format carry weight values (a JSON file is an architecture only).
-bool holds_weights(const Format& format);
 
 // Tensors from .npy files, in order.
 std::vector<Tensor> read_npy_files(const std::vector<std::string>& paths);

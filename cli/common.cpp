@@ -76,13 +76,6 @@ void require_option(const po::variables_map& vm, const std::string& name) {
   }
 }
 
-FormatPtr format_of(const fs::path& path) {
-  if (fs::exists(path)) return detect_format(path);
-  if (fs::exists(path.string() + ".index")) return get_format("tf-checkpoint");
-  throw Error("'" + path.string() + "' does not exist (neither a file, a folder nor a checkpoint prefix)");
-}
-
-bool holds_weights(const Format& format) { return format.name() != "json"; }
 
 LoadOptions untrusted_file_options() {
   LoadOptions options;
@@ -105,11 +98,12 @@ ModelPtr load_model_and_weights(const fs::path& model_path, const std::string& w
 
 ModelPtr load_trusted_model_and_weights(const fs::path& model_path, const std::string& weights, bool need_weights,
                                         bool compile) {
-  FormatPtr format = format_of(model_path);
+  // The format of a file, folder or checkpoint prefix, as the format plugins recognize them.
+  FormatPtr format = detect_format(model_path);
   if (!format->can(Capability::LoadModel))
     throw Error("'" + model_path.string() + "' is in format '" + format->name() +
                 "', which holds no model architecture (give an architecture JSON or a whole saved model)");
-  if (weights.empty() && need_weights && !holds_weights(*format))
+  if (weights.empty() && need_weights && !format->traits().holds_values)
     throw Error("no weights: '" + model_path.string() + "' is an architecture only (give its weights with --weights W)");
   LoadOptions options;
   options.compile = compile;

@@ -34,7 +34,7 @@ Json format_options(const std::vector<std::string>& given) {
 int run(const Args& args) {
   po::options_description visible("options");
   visible.add_options()
-      ("to", po::value<std::string>()->default_value(""), "target format (default: from DST's extension: .h5 → h5, .keras → keras (Keras 3 zip), .json → json, an extension that names a format (.onnx) → that format, else savedmodel)")
+      ("to", po::value<std::string>()->default_value(""), "target format (default: from DST's ending, as each format declares it: .h5 → h5, .keras → keras (Keras 3 zip), .json → json, .onnx → onnx, else savedmodel)")
       ("weights", po::value<std::string>()->default_value(""), "weights for SRC (when SRC is an architecture JSON)")
       ("option", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE: an option of the target format (onnx: opset=13..17, external_data=true|false|auto)");
   po::options_description hidden;
@@ -51,7 +51,7 @@ int run(const Args& args) {
   FormatPtr target = get_format(target_format(vm["to"].as<std::string>(), dst));
   // Writing random initial values as if they were the model's would be a silent lie. Compiled,
   // so that a whole-model target keeps the optimizer and its state.
-  ModelPtr model = load_model_and_weights(src, vm["weights"].as<std::string>(), holds_weights(*target), true);
+  ModelPtr model = load_model_and_weights(src, vm["weights"].as<std::string>(), target->traits().holds_values, true);
   SaveOptions options;
   options.format = target->name();
   if (vm.count("option")) options.format_options = format_options(vm["option"].as<std::vector<std::string>>());

@@ -1,6 +1,8 @@
 // ksave demo: builds a small MLP on generated data, saves it in every format this build has,
 // reloads each file and reports size, save and load times, and how far the reloaded model's
 // predictions are from the original's.
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +10,8 @@
 #include <random>
 
 #include "commands.hpp"
+#include "ksave/plugin_loader.hpp"
+#include "ksave/registry.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
 
@@ -22,8 +26,6 @@ const Command kDemo{"demo", "demo [--dir DIR] [--epochs N]",
                     "each file and compares predictions, sizes and times.",
                     run};
 
-// Formats in the order the table lists them (the ones not registered are noted and skipped).
-const char* const kFormats[] = {"json", "h5", "keras", "tf-checkpoint", "savedmodel"};
 constexpr std::int64_t kFeatures = 8;
 constexpr std::int64_t kRows = 256;
 
@@ -150,14 +152,25 @@ std::vector<std::string> run_trial(const Trial& trial, const Tensor& x, const Te
   }
 }
 
+// "<stem><the format's first ending>", or "<stem>_<format>" for a format that declares none (a
+// SavedModel folder, a checkpoint prefix): a path the format would be chosen for.
+fs::path demo_path(const fs::path& dir, const std::string& stem, const Format& format,
+                   const std::vector<std::string>& endings) {
+  if (!endings.empty()) return dir / (stem + endings.front());
+  std::string name = format.name();
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return dir / (stem + "_" + name);
+}
+
 // The trials a format supports: whole model and/or weights only.
 std::vector<Trial> trials_for(const FormatPtr& format, const ModelPtr& model, const fs::path& dir) {
   std::vector<Trial> trials;
   const std::string name = format->name();
-  const std::string stem = name == "tf-checkpoint" ? "tf_checkpoint" : name;
+  const FormatTraits traits = format->traits();
   if (format->can(Capability::SaveModel) && format->can(Capability::LoadModel)) {
-    const fs::path path = dir / (name == "savedmodel" ? "demo_savedmodel" : "demo_model." + stem);
-    const bool weights = holds_weights(*format);
+    const fs::path path = demo_path(dir, "demo_model", *format, traits.model_endings);
+    const bool weights = traits.holds_values;
     trials.push_back({name, weights ? "whole model" : "architecture only (weights copied)", path,
                       [=] {
                         SaveOptions options;
@@ -173,10 +186,8 @@ std::vector<Trial> trials_for(const FormatPtr& format, const ModelPtr& model, co
                       }});
   }
   if (format->can(Capability::SaveWeights) && format->can(Capability::LoadWeights)) {
-    // Keras 3 (the keras format) only takes weights named `*.weights.h5`.
-    const fs::path path = dir / (name == "h5"      ? "demo.weights.h5"
-                                 : name == "keras" ? "demo_keras.weights.h5"
-                                                   : "demo_weights_" + stem);
+    // Each format's own ending: Keras 3 (the keras format) only takes weights named `*.weights.h5`.
+    const fs::path path = demo_path(dir, "demo_weights", *format, traits.weights_endings);
     trials.push_back({name, "weights only", path,
                       [=] {
                         SaveOptions options;
@@ -228,25 +239,18 @@ int run(const Args& args) {
   bool temporary = false;
   const fs::path dir = prepare_directory(vm, temporary);
   std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> missing;
   bool failed = false;
-  for (const char* name : kFormats) {
-    FormatPtr format;
-    try {
-      format = get_format(name);
-    } catch (const Error&) {
-      missing.push_back(name);
-      continue;
-    }
+  // Every registered format, by name: the demo names none itself, so a format plugin added to
+  // the build (or to KSAVE_PLUGIN_PATH) gets its rows.
+  std::vector<FormatPtr> formats;
+  for (const auto& entry : Registry::global().entries(Kind::Format)) formats.push_back(entry->as<FormatFactory>()());
+  std::sort(formats.begin(), formats.end(), [](const FormatPtr& a, const FormatPtr& b) { return a->name() < b->name(); });
+  for (const FormatPtr& format : formats)
     for (const Trial& trial : trials_for(format, model, dir)) rows.push_back(run_trial(trial, x, expected, failed));
-  }
   std::cout << "\n";
   print_table(std::cout, {"format", "contents", "size", "save ms", "load ms", "max |diff|"}, rows);
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    std::cout << "\nnot in this build (no plugin registers them): " << list << "\n";
-  }
+  for (const auto& record : Registry::global().plugins().records())
+    if (!record.loaded) std::cout << "\nnot in this build: " << record.refusal << "\n";
   if (temporary) fs::remove_all(dir);
   else std::cout << "files kept in " << dir.string() << "\n";
   if (rows.empty()) throw Error("no format plugin is available (`ksave plugins` shows where they are looked for)");

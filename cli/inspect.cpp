@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "ksave/saving.hpp"
 
 namespace ksave::cli {
 namespace {
@@ -25,7 +26,7 @@ int run(const Args& args) {
   const std::filesystem::path path = vm["PATH"].as<std::string>();
 
   const Json description = read_untrusted(path, [&] {
-    FormatPtr format = format_of(path);
+    FormatPtr format = detect_format(path);
     if (!format->can(Capability::Inspect))
       throw Error("format '" + format->name() + "' of '" + path.string() + "' cannot describe its files");
     return format->inspect(path);

@@ -45,6 +45,8 @@ Json describe_record(const PluginRecord& r) {
   j["name"] = r.name;
   j["version"] = r.version;
   j["api_version"] = r.api_version;
+  j["compiler"] = r.compiler;
+  j["sdk_fingerprint"] = r.sdk_fingerprint;
   j["loaded"] = r.loaded;
   j["refusal"] = r.refusal;
   j["registered"] = r.registered;

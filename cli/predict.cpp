@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "ksave/loaded_functions.hpp"
 #include "ksave/npy.hpp"
+#include "ksave/saving.hpp"
 #include "ksave/shape.hpp"
 
 namespace ksave::cli {
@@ -41,7 +42,7 @@ void check_count(const char* what, std::size_t given, const std::vector<std::str
 // True when `path` is something whose graph loads as signatures (a SavedModel folder).
 bool holds_signatures(const std::string& path) {
   try {
-    return read_untrusted(path, [&] { return format_of(path)->can(Capability::LoadFunctions); });
+    return read_untrusted(path, [&] { return detect_format(path)->can(Capability::LoadFunctions); });
   } catch (const Error&) {
     return false;
   }

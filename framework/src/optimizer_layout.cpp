@@ -1,6 +1,8 @@
-// The Keras >= 2.11 / Keras 3 order of an optimizer's slots, from the loops the optimizer
-// declares (Optimizer::slot_loops): one place for the h5, checkpoint, SavedModel and Keras 3
-// formats, which all keep the state in this order.
+// The orders of an optimizer's state, from what the optimizer declares: the Keras >= 2.11 /
+// Keras 3 order of its slots, from its loops (Optimizer::slot_loops), one place for the h5,
+// checkpoint, SavedModel and Keras 3 formats, which all keep the state in this order; and
+// OptimizerV2's grouping by kind (Optimizer::variables' default), from slots().
+#include <algorithm>
 #include <memory>
 
 #include "ksave/optimizer.hpp"
@@ -48,6 +50,18 @@ std::vector<NewOptimizerSlot> layout_for(const Optimizer& optimizer, const std::
 std::vector<NewOptimizerSlot> new_optimizer_slots(Optimizer& optimizer, const std::vector<VariablePtr>& trained) {
   optimizer.build(trained);
   return layout_for(optimizer, trained);
+}
+
+std::vector<VariablePtr> Optimizer::variables() const {
+  std::vector<VariablePtr> out{iterations()};
+  std::vector<std::string> kinds;
+  for (const auto& variable : built_for())
+    for (const auto& [name, _] : slots(*variable))
+      if (std::find(kinds.begin(), kinds.end(), name) == kinds.end()) kinds.push_back(name);
+  for (const auto& kind : kinds)
+    for (const auto& variable : built_for())
+      if (VariablePtr slot = slot_named(*this, *variable, kind)) out.push_back(slot);
+  return out;
 }
 
 std::vector<NewOptimizerSlot> new_optimizer_slots(const Optimizer& optimizer) {

@@ -111,6 +111,13 @@ PluginRecord PluginLoader::load(const fs::path& path) {
                   ", this ksave has API version " + std::to_string(KSAVE_PLUGIN_API_VERSION));
   record.name = info->name ? info->name : "";
   record.version = info->version ? info->version : "";
+  record.compiler = info->compiler ? info->compiler : "";
+  record.sdk_fingerprint = info->sdk_fingerprint ? info->sdk_fingerprint : "";
+  if (record.sdk_fingerprint != KSAVE_SDK_HEADER_FINGERPRINT)
+    return refuse("was built against other ksave SDK headers (header fingerprint '" + record.sdk_fingerprint +
+                  "', this ksave's is '" KSAVE_SDK_HEADER_FINGERPRINT "'; built with " + record.compiler +
+                  ", this ksave with " KSAVE_PLUGIN_COMPILER KSAVE_PLUGIN_CXX_ABI
+                  "): rebuild it against this ksave's installed SDK");
   PluginRegistrar registrar;
   try {
     info->register_objects(registrar);

@@ -163,6 +163,34 @@ BOOST_AUTO_TEST_CASE(plugin_of_another_api_version_is_refused) {
   BOOST_TEST(!registry().find_registered(Kind::Layer, "SdkOtherApiLayer"));
 }
 
+BOOST_AUTO_TEST_CASE(plugin_built_against_other_headers_is_refused) {
+  ksave::load_plugins();
+  ksave::PluginRecord record = registry().plugins().load(KSAVE_SDK_OTHER_HEADERS_PLUGIN);
+  BOOST_TEST_MESSAGE("refusal: " << record.refusal);
+  BOOST_TEST(!record.loaded);
+  // The same API version: only the header fingerprint tells the two builds apart.
+  BOOST_TEST(record.api_version == KSAVE_PLUGIN_API_VERSION);
+  BOOST_TEST(record.sdk_fingerprint == "0123456789abcdef");
+  BOOST_TEST(contains(record.refusal, fs::path(KSAVE_SDK_OTHER_HEADERS_PLUGIN).filename().string()));
+  BOOST_TEST(contains(record.refusal, "other ksave SDK headers"));
+  BOOST_TEST(contains(record.refusal, "'0123456789abcdef'"));
+  BOOST_TEST(contains(record.refusal, std::string("'") + KSAVE_SDK_HEADER_FINGERPRINT + "'"));
+  BOOST_TEST(contains(record.refusal, "built with GCC"));
+  BOOST_TEST(!registry().find_registered(Kind::Layer, "SdkOtherHeadersLayer"));
+}
+
+BOOST_AUTO_TEST_CASE(plugins_of_this_build_record_its_compiler_and_headers) {
+  ksave::load_plugins();
+  std::size_t loaded = 0;
+  for (const auto& record : registry().plugins().records()) {
+    if (!record.loaded) continue;
+    ++loaded;
+    BOOST_TEST(record.sdk_fingerprint == KSAVE_SDK_HEADER_FINGERPRINT, record.path);
+    BOOST_TEST(record.compiler == KSAVE_PLUGIN_COMPILER KSAVE_PLUGIN_CXX_ABI, record.path);
+  }
+  BOOST_TEST(loaded > 0u);
+}
+
 BOOST_AUTO_TEST_CASE(plugin_registering_a_taken_name_is_refused_whole) {
   ksave::load_plugins();
   ksave::PluginRecord record = registry().plugins().load(KSAVE_SDK_NAME_TAKEN_PLUGIN);

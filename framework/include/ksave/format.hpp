@@ -56,14 +56,37 @@ struct LoadStatus {
 // save_weights and the format writes one shard per rank; other formats are written by rank 0.
 enum class Capability { SaveModel, LoadModel, SaveWeights, LoadWeights, Inspect, LoadFunctions, ShardedSaveWeights };
 
+// How a format presents itself to the core, so that adding one needs no edit in the core or
+// the command line: which path endings pick it when saving, whether it is the choice for paths
+// no format claims, whether its files hold values, and in which order content is tried.
+struct FormatTraits {
+  // Endings of the paths save_model / save_weights write in this format (".h5", ".weights.h5");
+  // compared without case, the longest ending that matches wins. A format that lists no model
+  // ending is picked by ".<its name>".
+  std::vector<std::string> model_endings{};
+  std::vector<std::string> weights_endings{};
+  // Picked when no format claims a path's ending (Keras: a SavedModel folder for models, a TF
+  // checkpoint prefix for weights).
+  bool default_for_models = false;
+  bool default_for_weights = false;
+  // False for an architecture-only format (its models need weights from elsewhere).
+  bool holds_values = true;
+  // Content recognition tries formats of higher priority first (then in registration order).
+  int sniff_priority = 0;
+};
+
 class Format {
  public:
   virtual ~Format() = default;
   virtual std::string name() const = 0;  // "json", "h5", "tf-checkpoint", "savedmodel"
   virtual std::vector<Capability> capabilities() const = 0;
   bool can(Capability capability) const;
+  virtual FormatTraits traits() const { return {}; }
   // True when the file or folder at `path` is in this format, judged by its content.
   virtual bool sniff(const std::filesystem::path& path) const = 0;
+  // True when `path`, which is no file or folder itself, names this format's files (a TF
+  // checkpoint prefix "ckpt" names ckpt.index and ckpt.data-*).
+  virtual bool names_files_at(const std::filesystem::path&) const { return false; }
 
   virtual void save_model(const Model& model, const std::filesystem::path& path,
                           const SaveOptions& options);

@@ -9,6 +9,7 @@
 #include "ksave/model.hpp"
 #include "ksave/npy.hpp"
 #include "ksave/ops.hpp"
+#include "ksave/optimizer.hpp"
 #include "ksave/plugin_loader.hpp"
 #include "ksave/registry.hpp"
 #include "ksave/saving.hpp"

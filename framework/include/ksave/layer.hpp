@@ -30,14 +30,26 @@ struct CallContext {
   const Json* kwargs = nullptr;
 };
 
+// Every member has an initializer, so designated initialization naming only some of them
+// (`{.name = "kernel", .shape = {4, 2}}`) is clean under -Wextra's missing-field-initializers.
 struct WeightSpec {
-  std::string name;  // attribute name, e.g. "kernel"
-  Shape shape;
+  std::string name{};  // attribute name, e.g. "kernel"
+  Shape shape{};
   DType dtype = DType::Float32;
-  InitializerPtr initializer;  // null: zeros
-  RegularizerPtr regularizer;
-  ConstraintPtr constraint;
+  InitializerPtr initializer{};  // null: zeros
+  RegularizerPtr regularizer{};
+  ConstraintPtr constraint{};
   bool trainable = true;
+};
+
+// Keras's InputSpec: what a layer declares about the inputs it takes, as tf.keras records it in
+// a SavedModel's layer metadata (a saver writes it; nothing checks inputs against it here).
+struct InputSpec {
+  std::optional<Shape> shape{};     // kUnknown for a free axis
+  std::optional<std::int64_t> ndim{};
+  std::optional<std::int64_t> min_ndim{};
+  std::map<std::int64_t, Dim> axes{};  // axis (negative: from the end) → its fixed size
+  bool in_a_list = false;              // declared as a list of one spec (tf.keras's RNN layers)
 };
 
 class Layer;
@@ -80,6 +92,12 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   // ---- config ----
   // Base keys, then the layer's own, in tf.keras's order.
   virtual Json get_config() const;
+  // The input spec the layer declares once built for `input_shape` (its single input), so that
+  // savers write it for any class, a third party's included; none by default.
+  virtual std::optional<InputSpec> input_spec(const Shape& /*input_shape*/) const { return std::nullopt; }
+  // True for a Keras RNN layer (a subclass of keras.layers.RNN): tf.keras's SavedModel metadata
+  // files those under their own identifier ("_tf_keras_rnn_layer").
+  virtual bool is_recurrent_layer() const { return false; }
 
   // ---- weights, in Keras's order ----
   std::vector<VariablePtr> trainable_weights() const;
@@ -89,6 +107,18 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   // Checks the count and every shape first; on a mismatch nothing is changed.
   void set_weights(const std::vector<Tensor>& values);
   std::int64_t count_params() const;
+  // Keras's preprocess_weights_for_loading, declared by the class whose weights an older Keras
+  // stored in another layout (Keras 1's per-gate LSTM arrays, CuDNNLSTM's biases, Theano's kernel
+  // order): whether the arrays a file holds for this layer (`keras_version`: the file's, "1..."
+  // or empty for Keras 1) must be converted, and the arrays to assign to weights(), in order.
+  virtual bool stored_weights_need_conversion(const std::vector<Shape>& /*stored*/,
+                                              const std::string& /*keras_version*/) const {
+    return false;
+  }
+  virtual std::vector<Tensor> convert_stored_weights(std::vector<Tensor> stored,
+                                                     const std::string& /*keras_version*/) const {
+    return stored;
+  }
 
   // ---- masks (Keras's compute_mask) ----
   // The masks of this layer's `output_count` outputs for these inputs and input masks (one per

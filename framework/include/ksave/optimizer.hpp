@@ -46,7 +46,9 @@ class Optimizer : public Trackable {
   virtual void build(const std::vector<VariablePtr>& variables) = 0;
   // All state in the order tf.keras's get_weights() gives it: iterations, then the slots grouped
   // by kind (every variable's "m", then every variable's "v", ...), as OptimizerV2 creates them.
-  virtual std::vector<VariablePtr> variables() const = 0;
+  // The default derives that from slots() and built_for(), so an optimizer declares its slot
+  // order once (slots()); one with state besides slots (Nadam's extras) overrides it.
+  virtual std::vector<VariablePtr> variables() const;
   std::string trackable_kind() const override { return "optimizer"; }
 
   // ---- the Keras >= 2.11 / Keras 3 layout (see new_optimizer_slots) ----

@@ -1,7 +1,8 @@
 // Saving and loading, with the format chosen at run time: by explicit name; else by path as
-// Keras does (.h5/.hdf5/.keras → HDF5 for a whole model, any other path → SavedModel; for
-// weights .h5/.hdf5 → HDF5, else TF checkpoint); on load, by content, since real files lie about
-// their extension (tf.keras 2.11 wrote HDF5 under .keras names).
+// Keras does, from the endings the formats declare (FormatTraits: .h5/.hdf5 → HDF5, .keras → the
+// Keras 3 archive, any other path → SavedModel for a whole model; for weights .h5/.hdf5 → HDF5,
+// else TF checkpoint); on load, by content, since real files lie about their extension
+// (tf.keras 2.11 wrote HDF5 under .keras names).
 #pragma once
 
 #include <filesystem>
@@ -20,11 +21,13 @@ LoadStatus load_weights(Model& model, const std::filesystem::path& path, const L
 
 // The registered format with this name (throws listing the available ones).
 FormatPtr get_format(const std::string& name);
-// The format that recognizes the file or folder by content (throws naming the path and what
-// was found at its start).
+// The format that recognizes the file or folder by content, or whose files a path that is no
+// file names (a checkpoint prefix); throws naming the path and what was found at its start.
 FormatPtr detect_format(const std::filesystem::path& path);
-// The format Keras would pick for a path when none is named; an extension that names a
-// registered format (".onnx") picks that format.
+// True when a format's files are at `path`: a file, a folder or a prefix a format claims.
+bool saved_data_exists(const std::filesystem::path& path);
+// The format Keras would pick for a path when none is named, from the endings the formats
+// declare (FormatTraits); a format that declares none is picked by ".<its name>" (".onnx").
 std::string format_for_model_path(const std::filesystem::path& path);
 std::string format_for_weights_path(const std::filesystem::path& path);
 

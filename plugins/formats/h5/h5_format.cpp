@@ -16,6 +16,9 @@ class H5Format : public Format {
   std::vector<Capability> capabilities() const override {
     return {Capability::SaveModel, Capability::LoadModel, Capability::SaveWeights, Capability::LoadWeights, Capability::Inspect};
   }
+  FormatTraits traits() const override {
+    return {.model_endings = {".h5", ".hdf5"}, .weights_endings = {".h5", ".hdf5"}};
+  }
   // By content only: real files carry .keras and .h5.h5 names. Keras 3 `*.weights.h5` files
   // are HDF5 too, in the .keras archive's layout: the keras format claims those.
   bool sniff(const std::filesystem::path& path) const override {

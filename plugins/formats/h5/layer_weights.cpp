@@ -4,7 +4,6 @@
 #include <map>
 #include <optional>
 
-#include "legacy_conversions.hpp"
 
 namespace ksave::plugins::h5 {
 
@@ -59,10 +58,12 @@ class Planner {
       shapes.push_back(d.shape());
       datasets.push_back(std::move(d));
     }
-    if (owner && needs_legacy_conversion(*owner, shapes, stored_.keras_version)) {
+    // Older Keras versions' layouts, converted by the class that knows them (Keras's
+    // preprocess_weights_for_loading, declared per class: Layer::convert_stored_weights).
+    if (owner && owner->stored_weights_need_conversion(shapes, stored_.keras_version)) {
       std::vector<Tensor> arrays;
       for (const auto& d : datasets) arrays.push_back(d.read_as(DType::Float32));
-      arrays = convert_legacy_weights(*owner, std::move(arrays), stored_.keras_version);
+      arrays = owner->convert_stored_weights(std::move(arrays), stored_.keras_version);
       if (!check_count(stored_layer, arrays.size(), variables, target)) return;
       for (std::size_t i = 0; i < arrays.size(); ++i)
         if (check_shape(stored_layer, stored_layer.weight_names.size() == arrays.size() ? stored_layer.weight_names[i] : std::string("#").append(std::to_string(i)),

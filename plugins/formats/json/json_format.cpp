@@ -45,6 +45,9 @@ class JsonFormat : public Format {
     return {Capability::SaveModel, Capability::LoadModel, Capability::Inspect};
   }
 
+  // An architecture only: its models take their weights from another file.
+  FormatTraits traits() const override { return {.model_endings = {".json"}, .holds_values = false}; }
+
   bool sniff(const fs::path& path) const override { return claims_file(path); }
 
   void save_model(const Model& model, const fs::path& path, const SaveOptions& options) override {

@@ -23,6 +23,10 @@ class KerasZipFormat : public Format {
   std::vector<Capability> capabilities() const override {
     return {Capability::SaveModel, Capability::LoadModel, Capability::SaveWeights, Capability::LoadWeights, Capability::Inspect};
   }
+  // Keras >= 2.13 and Keras 3 write a `.keras` path as this archive (HDF5 files older tf.keras
+  // saved under that name are recognized by content on load); Keras 3's weights files must be
+  // named `*.weights.h5`, a longer ending than the h5 format's ".h5".
+  FormatTraits traits() const override { return {.model_endings = {".keras"}, .weights_endings = {".weights.h5"}}; }
   bool sniff(const std::filesystem::path& path) const override {
     return has_zip_signature(path) || h5::has_keras3_weights_layout(path);
   }

@@ -48,6 +48,7 @@ class OnnxFormat : public Format {
  public:
   std::string name() const override { return "onnx"; }
   std::vector<Capability> capabilities() const override { return {Capability::SaveModel, Capability::Inspect}; }
+  FormatTraits traits() const override { return {.model_endings = {".onnx"}}; }
   bool sniff(const fs::path& path) const override { return looks_like_onnx(path); }
 
   void save_model(const Model& model, const fs::path& path, const SaveOptions& options) override {

@@ -21,11 +21,6 @@ void set_version(tfproto::VersionDef* version, int producer, int min_consumer) {
   version->set_min_consumer(min_consumer);
 }
 
-bool is_rnn(const std::string& class_name) {
-  return class_name == "LSTM" || class_name == "GRU" || class_name == "SimpleRNN" || class_name == "RNN" ||
-         class_name == "ConvLSTM2D";
-}
-
 Json shape_json(const Shape& shape) {
   Json out = Json::array();
   for (auto dim : shape) out.push_back(dim == kUnknown ? Json(nullptr) : Json(dim));
@@ -48,15 +43,19 @@ Json build_input_shape(const Layer& layer) {
   return out;
 }
 
-Json input_spec_json(Json shape, Json ndim, Json min_ndim, Json axes) {
+Json optional_json(const std::optional<std::int64_t>& value) { return value ? Json(*value) : Json(nullptr); }
+
+Json input_spec_json(const InputSpec& spec) {
+  Json axes = Json::object();
+  for (const auto& [axis, size] : spec.axes) axes[std::to_string(axis)] = size;
+  Json shape = spec.shape ? Json{{"class_name", "__tuple__"}, {"items", shape_json(*spec.shape)}} : Json(nullptr);
   return {{"class_name", "InputSpec"},
-          {"config", {{"dtype", nullptr}, {"shape", std::move(shape)}, {"ndim", std::move(ndim)}, {"max_ndim", nullptr},
-                      {"min_ndim", std::move(min_ndim)}, {"axes", std::move(axes)}}}};
+          {"config", {{"dtype", nullptr}, {"shape", std::move(shape)}, {"ndim", optional_json(spec.ndim)}, {"max_ndim", nullptr},
+                      {"min_ndim", optional_json(spec.min_ndim)}, {"axes", std::move(axes)}}}};
 }
 
-// The input_spec tf.keras's built-in layers declare (Dense: at least 2 axes with the last fixed;
-// convolutions: the rank and the channels; recurrent layers: [batch, time, features]); null for
-// layers that declare none.
+// The input_spec the layer declares (Layer::input_spec: Dense, the convolutions, the recurrent
+// layers, any plugin's class) for its first call's single input; null for layers that declare none.
 Json layer_input_spec(const Layer& layer) {
   KerasTensors inputs;
   try {
@@ -65,16 +64,9 @@ Json layer_input_spec(const Layer& layer) {
     return nullptr;
   }
   if (inputs.size() != 1 || inputs[0].shape().empty()) return nullptr;
-  const Shape& shape = inputs[0].shape();
-  const std::string class_name = layer.class_name();
-  const Json last = {{"-1", shape.back()}};
-  if (class_name == "Dense") return input_spec_json(nullptr, nullptr, 2, last);
-  if (class_name == "Conv1D" || class_name == "Conv2D" || class_name == "Conv3D")
-    return input_spec_json(nullptr, shape.size(), nullptr, last);
-  if (is_rnn(class_name) && shape.size() == 3)
-    return Json::array({input_spec_json({{"class_name", "__tuple__"}, {"items", Json::array({nullptr, nullptr, shape[2]})}}, 3, nullptr,
-                                        Json::object())});
-  return nullptr;
+  const std::optional<InputSpec> spec = layer.input_spec(inputs[0].shape());
+  if (!spec) return nullptr;
+  return spec->in_a_list ? Json::array({input_spec_json(*spec)}) : input_spec_json(*spec);
 }
 
 // A model's save_spec and full_save_spec: tf.TensorSpec encodings of its inputs.
@@ -89,9 +81,7 @@ void add_model_specs(const Model& model, Json& out) {
   Json specs = Json::array(), input_specs = Json::array();
   for (const auto& input : inputs) {
     specs.push_back(tensor_spec_json(input));
-    Json shape = shape_json(input.shape());
-    input_specs.push_back(
-        input_spec_json({{"class_name", "__tuple__"}, {"items", shape}}, input.shape().size(), nullptr, Json::object()));
+    input_specs.push_back(input_spec_json(InputSpec{.shape = input.shape(), .ndim = static_cast<std::int64_t>(input.shape().size())}));
   }
   out["input_spec"] = input_specs;
   out["build_input_shape"] = build_input_shape(model);
@@ -224,7 +214,7 @@ std::string keras_identifier(const Layer& layer) {
   if (dynamic_cast<const Model*>(&layer)) return "_tf_keras_model";
   const std::string class_name = layer.class_name();
   if (class_name == "InputLayer") return "_tf_keras_input_layer";
-  if (is_rnn(class_name)) return "_tf_keras_rnn_layer";
+  if (layer.is_recurrent_layer()) return "_tf_keras_rnn_layer";
   return "_tf_keras_layer";
 }
 

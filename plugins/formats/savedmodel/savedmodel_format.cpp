@@ -21,6 +21,9 @@ class SavedModelFormat : public Format {
     return {Capability::SaveModel, Capability::LoadModel, Capability::Inspect, Capability::LoadFunctions};
   }
 
+  // Keras's save_model writes a SavedModel folder for every path no other format claims.
+  FormatTraits traits() const override { return {.default_for_models = true}; }
+
   bool sniff(const fs::path& path) const override {
     std::error_code ec;
     return fs::is_directory(path, ec) && fs::is_regular_file(path / kSavedModelFile, ec);

@@ -22,6 +22,15 @@ class TfCheckpointFormat : public Format {
     return {Capability::SaveWeights, Capability::LoadWeights, Capability::Inspect, Capability::ShardedSaveWeights};
   }
 
+  // Keras's save_weights writes a checkpoint for every path no other format claims.
+  FormatTraits traits() const override { return {.default_for_weights = true}; }
+
+  // A checkpoint is a prefix: "ckpt" names ckpt.index and ckpt.data-*.
+  bool names_files_at(const fs::path& path) const override {
+    std::error_code ec;
+    return fs::is_regular_file(tf::index_path(path), ec);
+  }
+
   bool sniff(const fs::path& path) const override {
     std::error_code ec;
     if (fs::is_directory(path, ec)) return fs::is_regular_file(path / "checkpoint", ec);

@@ -5,6 +5,7 @@
 // channels_first by transposing around the op (Keras itself only runs channels_first on GPU).
 #include "../common/conv3d.hpp"
 #include "../common/fused_product.hpp"
+#include "../common/legacy_kernels.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/kernel_bias_options.hpp"
 #include "ksave/plugin.hpp"
@@ -59,6 +60,23 @@ class Conv : public Layer {
   }
 
   std::string class_name() const override { return kClass; }
+
+  // Keras 1's kernels: Conv1D's stored as a 2-D convolution's, channels_first Conv2D/Conv3D in
+  // their own axis order; Theano's kernel order in any version.
+  bool stored_weights_need_conversion(const std::vector<Shape>& stored, const std::string& keras_version) const override {
+    if constexpr (Rank == 1)
+      if (legacy::is_keras1(keras_version) && !stored.empty()) return true;
+    return legacy::kernel_needs_conversion(*this, stored, keras_version, keras1_kernel_permutation());
+  }
+  std::vector<Tensor> convert_stored_weights(std::vector<Tensor> stored, const std::string& keras_version) const override {
+    if constexpr (Rank == 1)
+      if (legacy::is_keras1(keras_version) && !stored.empty() && stored[0].rank() == 4) stored[0] = keras1_conv1d_kernel(stored[0]);
+    return legacy::convert_kernel(*this, std::move(stored), keras_version, keras1_kernel_permutation());
+  }
+  // The rank of the input and its last axis, as ksave's SavedModels have always recorded it.
+  std::optional<InputSpec> input_spec(const Shape& input_shape) const override {
+    return InputSpec{.ndim = static_cast<std::int64_t>(input_shape.size()), .axes = {{-1, input_shape.back()}}};
+  }
 
   Json get_config() const override {
     Json c = Layer::get_config();
@@ -124,6 +142,20 @@ class Conv : public Layer {
 
  private:
   bool channels_first() const { return data_format_ == "channels_first"; }
+
+  std::vector<std::int64_t> keras1_kernel_permutation() const {
+    if (!channels_first() || Rank == 1) return {};
+    if (Rank == 2) return {2, 3, 1, 0};  // (out, in, h, w) → (h, w, in, out)
+    return {2, 3, 4, 1, 0};
+  }
+
+  // Keras 1.1 stored (filters, input_dim, length, 1); Keras 1.2 (length, 1, input_dim, filters).
+  Tensor keras1_conv1d_kernel(Tensor kernel) const {
+    const Shape& s = kernel.shape();
+    if (s[0] != kernel_size_[0] || s[1] != 1 || s[3] != filters_) kernel = ops::transpose(kernel, {2, 3, 1, 0});
+    const Shape& t = kernel.shape();
+    return kernel.clone().reshape({t[0], t[2], t[3]});
+  }
 
   std::vector<std::int64_t> read_kernel_size(const ConfigReader& r) const {
     // Keras 1 Convolution2D: nb_row, nb_col. Without them the error names kernel_size.

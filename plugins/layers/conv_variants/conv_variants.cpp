@@ -4,6 +4,7 @@
 // tf.nn.separable_conv2d. The 1-D layers run the same ops on an inserted height axis of 1, as
 // tf-keras does. channels_first is read and run by transposing around the ops.
 #include "../common/conv3d.hpp"
+#include "../common/legacy_kernels.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/plugin.hpp"
 
@@ -181,6 +182,15 @@ class ConvTranspose : public WindowLayer {
     kernel_constraint_ = get_constraint(r_.get<Json>("kernel_constraint", nullptr, {"W_constraint"}));
   }
   std::string class_name() const override { return kClass; }
+
+  // Keras 1's Deconvolution2D kernel in its own axis order; Theano's kernel order in any version.
+  bool stored_weights_need_conversion(const std::vector<Shape>& stored, const std::string& keras_version) const override {
+    return legacy::kernel_needs_conversion(*this, stored, keras_version, keras1_kernel_permutation());
+  }
+  std::vector<Tensor> convert_stored_weights(std::vector<Tensor> stored, const std::string& keras_version) const override {
+    return legacy::convert_kernel(*this, std::move(stored), keras_version, keras1_kernel_permutation());
+  }
+
   Json get_config() const override {
     Json c = Layer::get_config();
     write_conv_keys(c, filters_, groups_, kernel_initializer_, kernel_regularizer_, kernel_constraint_);
@@ -213,6 +223,12 @@ class ConvTranspose : public WindowLayer {
   }
 
  private:
+  // Keras 1 had Deconvolution2D only: its kernel (h, w, out, in) or, channels_first, (out, in, h, w).
+  std::vector<std::int64_t> keras1_kernel_permutation() const {
+    if (Rank != 2) return {};
+    return args_.channels_first() ? std::vector<std::int64_t>{2, 3, 0, 1} : std::vector<std::int64_t>{0, 1, 3, 2};
+  }
+
   std::int64_t filters_ = 0, groups_ = 1;
   std::optional<std::vector<std::int64_t>> output_padding_;
   InitializerPtr kernel_initializer_;

@@ -21,6 +21,10 @@ class Dense : public Layer {
   }
 
   std::string class_name() const override { return "Dense"; }
+  // tf.keras's: at least 2 axes, the last one fixed.
+  std::optional<InputSpec> input_spec(const Shape& input_shape) const override {
+    return InputSpec{.min_ndim = 2, .axes = {{-1, input_shape.back()}}};
+  }
 
   Json get_config() const override {
     Json c = Layer::get_config();

@@ -3,6 +3,7 @@
 //     hh = act(x·Wh + b_in_h + r * (h·Uh + b_rec_h)).
 //   reset_after=False (Keras 1 / early Keras 2): bias (3u); hh = act(x·Wh + bh + (r*h)·Uh).
 // Then h' = z*h + (1-z)*hh.
+#include "../rnn_common/legacy_rnn_weights.hpp"
 #include "../rnn_common/recurrent.hpp"
 #include "ksave/plugin.hpp"
 
@@ -87,6 +88,18 @@ class GRUCell : public rnn::Cell {
 class GRU : public rnn::RecurrentLayer {
  public:
   explicit GRU(const Json& config) : RecurrentLayer(config, "GRU", std::make_shared<GRUCell>("gru_cell", config)) {}
+
+  // Gates z, r, h in Keras 1 and today.
+  bool stored_weights_need_conversion(const std::vector<Shape>& stored, const std::string& keras_version) const override {
+    return rnn::legacy_rnn_weights(kLegacyGates, stored, keras_version);
+  }
+  std::vector<Tensor> convert_stored_weights(std::vector<Tensor> stored, const std::string& keras_version) const override {
+    return rnn::convert_legacy_rnn_weights(*this, kLegacyGates, std::move(stored), keras_version,
+                                           get_config().value("reset_after", false));
+  }
+
+ private:
+  inline static const rnn::LegacyGates kLegacyGates{3, {0, 1, 2}};
 };
 
 // Loaded as a GRU with reset_after (see rnn::cudnn_layer_config).

@@ -1,6 +1,7 @@
 // LSTM (and LSTMCell): gates i, f, c, o in the columns of kernel, recurrent_kernel and bias, as
 // tf.keras orders them. c' = f*c + i*act(zc), h' = o*act(c'), the gates through
 // recurrent_activation. Keras 1 files store 12 arrays per layer; the HDF5 format converts them.
+#include "../rnn_common/legacy_rnn_weights.hpp"
 #include "../rnn_common/recurrent.hpp"
 #include "ksave/plugin.hpp"
 
@@ -85,6 +86,17 @@ class LSTM : public rnn::RecurrentLayer {
  public:
   explicit LSTM(const Json& config)
       : RecurrentLayer(config, "LSTM", std::make_shared<LSTMCell>("lstm_cell", config)) {}
+
+  // Keras 1 stored gates i, c, f, o; today's order is i, f, c, o.
+  bool stored_weights_need_conversion(const std::vector<Shape>& stored, const std::string& keras_version) const override {
+    return rnn::legacy_rnn_weights(kLegacyGates, stored, keras_version);
+  }
+  std::vector<Tensor> convert_stored_weights(std::vector<Tensor> stored, const std::string& keras_version) const override {
+    return rnn::convert_legacy_rnn_weights(*this, kLegacyGates, std::move(stored), keras_version, false);
+  }
+
+ private:
+  inline static const rnn::LegacyGates kLegacyGates{4, {0, 2, 1, 3}};
 };
 
 // Loaded as an LSTM: class_name() stays "LSTM", so saving writes what tf-keras loads on any device.

@@ -127,6 +127,11 @@ RecurrentLayer::RecurrentLayer(const Json& config, const std::string& class_name
   track("cell", cell_);
 }
 
+std::optional<InputSpec> RecurrentLayer::input_spec(const Shape& input_shape) const {
+  if (input_shape.size() != 3) return std::nullopt;
+  return InputSpec{.shape = Shape{kUnknown, kUnknown, input_shape[2]}, .ndim = 3, .in_a_list = true};
+}
+
 Json RecurrentLayer::get_config() const {
   Json c = Layer::get_config();
   c["return_sequences"] = return_sequences_;

@@ -85,6 +85,9 @@ class RecurrentLayer : public Layer {
   RecurrentLayer(const Json& config, const std::string& class_name, std::shared_ptr<Cell> cell);
   std::string class_name() const override { return class_name_; }
   Json get_config() const override;
+  // tf.keras's RNN: a list of one spec, [batch, time, features] with the features fixed.
+  std::optional<InputSpec> input_spec(const Shape& input_shape) const override;
+  bool is_recurrent_layer() const override { return true; }
   std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>& masks,
                                    std::size_t output_count) const override;
   // Forgets the states a stateful layer keeps between calls.

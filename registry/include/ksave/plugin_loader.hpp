@@ -3,7 +3,7 @@
 // installation (<prefix>/lib/ksave/plugins). Files named ksave-plugin-*.so are plugins.
 //
 // A plugin is refused, with nothing registered, when its API version differs from the host's,
-// when it registers a name already taken, or when its registration throws. Loaded libraries
+// when it was built against other SDK headers (its recorded fingerprint differs), when it registers a name already taken, or when its registration throws. Loaded libraries
 // are never unloaded: objects and functions they made stay valid for the process's life.
 #pragma once
 
@@ -21,6 +21,8 @@ struct PluginRecord {
   std::string name;
   std::string version;
   std::uint32_t api_version = 0;
+  std::string compiler;         // as the plugin's entry point records it (API version 3 on)
+  std::string sdk_fingerprint;  // the hash of the SDK headers it was built against
   bool loaded = false;
   std::string refusal;  // why it was refused (empty when loaded)
   std::vector<std::string> registered;  // "layer Dense", "activation relu", ...

@@ -23,10 +23,29 @@
 #include "ksave/metric.hpp"
 #include "ksave/op.hpp"
 #include "ksave/optimizer.hpp"
+#include "ksave/sdk_fingerprint.hpp"
 
 // Bumped whenever a public class layout or virtual interface changes incompatibly.
 // 2: SaveOptions gained format_options.
-#define KSAVE_PLUGIN_API_VERSION 2u
+// 3: Format gained traits() and names_files_at(), Layer gained input_spec(),
+//    is_recurrent_layer() and the stored-weights conversion; PluginInfo records the compiler and
+//    the SDK header fingerprint.
+#define KSAVE_PLUGIN_API_VERSION 3u
+
+// The compiler a plugin was built with, recorded in its entry point for `ksave plugins` and for
+// the loader's refusals (the C++ library ABI is part of it: std::string's layout differs).
+#if defined(__clang__)
+#define KSAVE_PLUGIN_COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define KSAVE_PLUGIN_COMPILER "GCC " __VERSION__
+#else
+#define KSAVE_PLUGIN_COMPILER "unknown compiler"
+#endif
+#if defined(_GLIBCXX_USE_CXX11_ABI) && !_GLIBCXX_USE_CXX11_ABI
+#define KSAVE_PLUGIN_CXX_ABI ", libstdc++ pre-C++11 string ABI"
+#else
+#define KSAVE_PLUGIN_CXX_ABI ""
+#endif
 
 namespace ksave {
 
@@ -102,12 +121,16 @@ class PluginRegistrar {
 };
 
 // What the entry point returns. Plain C layout: the host reads `api_version` before trusting
-// anything else in it.
+// anything else in it; fields are only ever appended, with a new API version.
 struct PluginInfo {
   std::uint32_t api_version;
   const char* name;
   const char* version;
   void (*register_objects)(PluginRegistrar&);
+  // Since API version 3. A plugin built against headers other than the host's (a class layout
+  // changed without an API version bump, a patched copy) is refused instead of crashing.
+  const char* compiler;
+  const char* sdk_fingerprint;
 };
 
 using PluginEntryPoint = const PluginInfo* (*)();
@@ -121,7 +144,10 @@ using PluginEntryPoint = const PluginInfo* (*)();
 #define KSAVE_PLUGIN_WITH_API(NAME, VERSION, REGISTER_FN, API)                                \
   namespace {                                                                               \
   const ::ksave::PluginInfo* ksave_plugin_info_impl() {                                     \
-    static const ::ksave::PluginInfo info{(API), (NAME), (VERSION), &(REGISTER_FN)};        \
+    static const ::ksave::PluginInfo info{(API),         (NAME),                            \
+                                          (VERSION),     &(REGISTER_FN),                    \
+                                          KSAVE_PLUGIN_COMPILER KSAVE_PLUGIN_CXX_ABI,       \
+                                          KSAVE_SDK_HEADER_FINGERPRINT};                    \
     return &info;                                                                           \
   }                                                                                         \
   }                                                                                         \

@@ -1,12 +1,11 @@
 // tf.keras's preprocess_weights_for_loading on the real Keras 1.2.2 file: its LSTM's 12 per-gate
-// arrays (gates i, c, f, o) become kernel, recurrent_kernel and bias with gates i, f, c, o. The
-// layer here is a stand-in named "LSTM" with today's shapes, so the conversion is checked even
-// before an LSTM plugin exists (the fixture suite checks predictions once it does).
+// arrays (gates i, c, f, o) become kernel, recurrent_kernel and bias with gates i, f, c, o, as
+// the LSTM class declares (Layer::convert_stored_weights; the fixture suite checks predictions).
 #define BOOST_TEST_MODULE format_h5_legacy_conversions
 #include <boost/test/unit_test.hpp>
 
 #include "hdf5_handle.hpp"
-#include "legacy_conversions.hpp"
+#include "ksave/serialization.hpp"
 #include "string_attributes.hpp"
 #include "support/test_data.hpp"
 
@@ -14,24 +13,6 @@ using namespace ksave;
 namespace p = ksave::plugins::h5;
 
 namespace {
-
-class LstmShapes : public Layer {
- public:
-  LstmShapes() : Layer(Json{{"name", "lstm_1"}}, "LSTM") {}
-  std::string class_name() const override { return "LSTM"; }
-  void make(Dim input, Dim units) {
-    for (auto [name, shape] : {std::pair<const char*, Shape>{"kernel", {input, 4 * units}}, {"recurrent_kernel", {units, 4 * units}},
-                               {"bias", {4 * units}}}) {
-      WeightSpec spec;
-      spec.name = name;
-      spec.shape = shape;
-      add_weight(spec);
-    }
-  }
-
- protected:
-  Tensors call(const Tensors& inputs, const CallContext&) override { return inputs; }
-};
 
 // Column block `gate` (of 4) of a 2-D [rows, 4u] or 1-D [4u] array.
 std::vector<float> gate_block(const Tensor& t, int gate, Dim units) {
@@ -60,11 +41,11 @@ BOOST_AUTO_TEST_CASE(keras1_lstm_gates_are_merged_in_keras2_order) {
     stored.push_back(group.dataset(n).read());
     shapes.push_back(stored.back().shape());
   }
-  auto layer = std::make_shared<LstmShapes>();
-  layer->make(1, 50);
-  BOOST_TEST(p::needs_legacy_conversion(*layer, shapes, "1"));
-  BOOST_TEST(!p::needs_legacy_conversion(*layer, shapes, "2.2.4"));
-  auto merged = p::convert_legacy_weights(*layer, stored, "1");
+  LayerPtr layer = make_layer("LSTM", {{"units", 50}});
+  layer->build(Shape{kUnknown, kUnknown, 1});
+  BOOST_TEST(layer->stored_weights_need_conversion(shapes, "1"));
+  BOOST_TEST(!layer->stored_weights_need_conversion(shapes, "2.2.4"));
+  auto merged = layer->convert_stored_weights(stored, "1");
   BOOST_REQUIRE_EQUAL(merged.size(), 3u);
   BOOST_TEST(merged[0].shape() == (Shape{1, 200}));
   BOOST_TEST(merged[1].shape() == (Shape{50, 200}));

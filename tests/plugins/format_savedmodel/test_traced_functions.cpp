@@ -796,3 +796,50 @@ BOOST_AUTO_TEST_CASE(a_subclassed_model_saved_without_config_is_revived_from_its
     }
   }
 }
+
+namespace {
+
+// A class the SavedModel writer has never heard of, declaring what tf.keras's SavedModels record
+// about a layer: its input spec (a list of one, as RNN layers declare theirs) and that it is a
+// recurrent layer.
+class DeclaringLayer : public Layer {
+ public:
+  DeclaringLayer() : Layer(Json{{"name", "declaring"}, {"batch_input_shape", {nullptr, 5, 3}}}, "DeclaringLayer") {}
+  std::string class_name() const override { return "DeclaringLayer"; }
+  std::optional<InputSpec> input_spec(const Shape& input_shape) const override {
+    return InputSpec{.shape = Shape{kUnknown, kUnknown, input_shape.back()}, .ndim = 3, .axes = {{-1, input_shape.back()}},
+                     .in_a_list = true};
+  }
+  bool is_recurrent_layer() const override { return true; }
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override { return {ops::tanh(inputs.at(0))}; }
+};
+
+const tfproto::KerasSavedObject& metadata_at(const Saved& saved, const std::string& path) {
+  for (const auto& node : saved.metadata.nodes())
+    if (node.node_path() == path) return node;
+  BOOST_FAIL("no keras_metadata node at " << path);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_layer_class_declares_its_input_spec_and_kind) {
+  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{std::make_shared<DeclaringLayer>()});
+  const Saved saved = read_folder(save_in("declaring", *model, false));
+  const auto& layer = metadata_at(saved, "root.layer-0");
+  BOOST_TEST(layer.identifier() == "_tf_keras_rnn_layer");
+  const Json expected = Json::array(
+      {{{"class_name", "InputSpec"},
+        {"config", {{"dtype", nullptr}, {"shape", {{"class_name", "__tuple__"}, {"items", {nullptr, nullptr, 3}}}}, {"ndim", 3},
+                    {"max_ndim", nullptr}, {"min_ndim", nullptr}, {"axes", {{"-1", 3}}}}}}});
+  BOOST_TEST(Json::parse(layer.metadata()).at("input_spec") == expected, Json::parse(layer.metadata()).at("input_spec").dump());
+  // A layer that declares nothing has neither.
+  auto plain = std::make_shared<Sequential>(
+      std::vector<LayerPtr>{make_layer("Softmax", {{"name", "softmax"}, {"batch_input_shape", {nullptr, 4}}})});
+  const Saved undeclared = read_folder(save_in("undeclared", *plain, false));
+  const auto& softmax = metadata_at(undeclared, "root.layer-0");
+  BOOST_TEST(softmax.identifier() == "_tf_keras_layer");
+  BOOST_TEST(!Json::parse(softmax.metadata()).contains("input_spec"));
+}
