@@ -4,7 +4,9 @@
 // described with its HWIO strides and reordered into the layout the chosen implementation wants
 // (a depthwise filter is the grouped case with one input channel per group).
 #include <algorithm>
+#include <array>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "dnnl_support.hpp"
@@ -196,12 +198,13 @@ Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, c
   Tensor y = make_float_output(s.output());
   const ConvEntry& e = entry(s, Pass::forward, op, epilogue);
   const void* w = filter_in_primitive_layout(e, filter.data<float>());
-  std::vector<onednn::Arg> args{{DNNL_ARG_SRC, e.d.src, x.data<float>()},
-                                {DNNL_ARG_WEIGHTS, e.weights, w},
-                                {DNNL_ARG_DST, e.d.dst, y.data<float>()}};
   const memory::desc bias = bias_desc(s);
-  if (epilogue.bias) args.push_back({DNNL_ARG_BIAS, bias, epilogue.bias});
-  onednn::run(e.prim, args, e.scratch);
+  // On the stack, the bias last: a steady-state call allocates nothing here.
+  const std::array<onednn::Arg, 4> args{{{DNNL_ARG_SRC, e.d.src, x.data<float>()},
+                                         {DNNL_ARG_WEIGHTS, e.weights, w},
+                                         {DNNL_ARG_DST, e.d.dst, y.data<float>()},
+                                         {DNNL_ARG_BIAS, bias, epilogue.bias}}};
+  onednn::run(e.prim, std::span(args).first(epilogue.bias ? 4 : 3), e.scratch);
   return y;
 }
 
