@@ -81,19 +81,71 @@ thread_local int t_primitive_threads = 0;  // 0: none taken yet, the intra-op co
 int primitive_threads() { return t_primitive_threads > 0 ? t_primitive_threads : kernel_threads(); }
 void set_primitive_threads(int threads) { t_primitive_threads = threads; }
 
-void run(const dnnl::primitive& p, std::unordered_map<int, memory>& args) {
+namespace {
+
+// A primitive's arguments: those of the call and, when it has one, the scratchpad.
+struct CallArgs {
+  std::span<const Arg> args;
+  const Arg* scratch = nullptr;
+  std::size_t size() const { return args.size() + (scratch ? 1 : 0); }
+  const Arg& operator[](std::size_t i) const { return i < args.size() ? args[i] : *scratch; }
+};
+
+// The memory objects a primitive last ran with on this thread, and the C argument list that points
+// at them. A steady state rebinds their data pointers instead of creating memory objects and
+// argument maps per call (each of those allocates).
+struct BoundArgs {
+  std::vector<memory> memories;
+  std::vector<dnnl_exec_arg_t> c_args;
+
+  bool matches(const CallArgs& call) const {
+    if (call.size() != c_args.size()) return false;
+    for (std::size_t i = 0; i < call.size(); ++i)
+      if (call[i].id != c_args[i].arg || memories[i].get_desc() != call[i].desc) return false;
+    return true;
+  }
+  void bind(const CallArgs& call) {
+    memories.clear(), c_args.clear();
+    for (std::size_t i = 0; i < call.size(); ++i) {
+      memories.emplace_back(call[i].desc, engine(), const_cast<void*>(call[i].data));
+      c_args.push_back({call[i].id, memories.back().get()});
+    }
+  }
+  void rebind(const CallArgs& call) {
+    for (std::size_t i = 0; i < call.size(); ++i) memories[i].set_data_handle(const_cast<void*>(call[i].data));
+  }
+};
+
+BoundArgs& bound_args(const dnnl::primitive& p, const CallArgs& call) {
+  // Keyed by the primitive's handle: cached primitives live as long as the process. Primitives
+  // made and dropped per call would only add entries, so the table is bounded.
+  thread_local std::unordered_map<dnnl_primitive_t, BoundArgs> kept;
+  if (kept.size() > 4096) kept.clear();
+  BoundArgs& bound = kept[p.get()];
+  if (bound.matches(call)) {
+    bound.rebind(call);
+  } else {
+    bound.bind(call);
+  }
+  return bound;
+}
+
+void execute(const dnnl::primitive& p, const CallArgs& call) {
   apply_threads(primitive_threads());
   dnnl::stream& stream = thread_stream();
-  p.execute(stream, args);
+  const BoundArgs& bound = bound_args(p, call);
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(p.get(), stream.get(), static_cast<int>(bound.c_args.size()),
+                                                 bound.c_args.data()),
+                          "could not execute a primitive");
   stream.wait();
 }
 
-void run(const dnnl::primitive& p, const std::vector<Arg>& args, const memory::desc& scratch) {
-  std::unordered_map<int, memory> bound;
-  for (const Arg& a : args) bound.emplace(a.id, memory(a.desc, engine(), const_cast<void*>(a.data)));
-  if (scratch.get_size() > 0)
-    bound.emplace(DNNL_ARG_SCRATCHPAD, memory(scratch, engine(), buffer(kScratchSlot).reserve(scratch.get_size())));
-  run(p, bound);
+}  // namespace
+
+void run(const dnnl::primitive& p, std::span<const Arg> args, const memory::desc& scratch) {
+  if (scratch.get_size() == 0) return execute(p, {args});
+  const Arg scratchpad{DNNL_ARG_SCRATCHPAD, scratch, buffer(kScratchSlot).reserve(scratch.get_size())};
+  execute(p, {args, &scratchpad});
 }
 
 std::optional<dnnl::reorder> reorder_between(const memory::desc& from, const memory::desc& to) {
@@ -102,9 +154,7 @@ std::optional<dnnl::reorder> reorder_between(const memory::desc& from, const mem
 }
 
 void reorder(const dnnl::reorder& r, const memory::desc& from, const void* src, const memory::desc& to, void* dst) {
-  std::unordered_map<int, memory> args{{DNNL_ARG_FROM, memory(from, engine(), const_cast<void*>(src))},
-                                       {DNNL_ARG_TO, memory(to, engine(), dst)}};
-  run(r, args);
+  run(r, {{DNNL_ARG_FROM, from, src}, {DNNL_ARG_TO, to, dst}}, memory::desc());
 }
 
 const void* in_layout(const std::optional<dnnl::reorder>& r, const memory::desc& from, const memory::desc& to,

@@ -10,9 +10,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -48,11 +50,12 @@ int primitive_threads();
 void set_primitive_threads(int threads);
 
 // Runs `p` on this thread's stream with `args` and a scratchpad of `scratch` bytes, on
-// primitive_threads() threads; waits for it. Memory objects wrap the given pointers.
-void run(const dnnl::primitive& p, const std::vector<Arg>& args, const memory::desc& scratch);
-
-// Runs `p` with memory objects built by the caller (for reorders between cached buffers).
-void run(const dnnl::primitive& p, std::unordered_map<int, memory>& args);
+// primitive_threads() threads; waits for it. The memory objects that wrap the given pointers are
+// kept per primitive and thread and rebound on the next call (no allocation in a steady state).
+void run(const dnnl::primitive& p, std::span<const Arg> args, const memory::desc& scratch);
+inline void run(const dnnl::primitive& p, std::initializer_list<Arg> args, const memory::desc& scratch) {
+  run(p, std::span<const Arg>(args.begin(), args.size()), scratch);
+}
 
 // A float buffer of this thread that grows and is kept for the next call (reordered weights,
 // gradients in oneDNN's layout). `slot` keeps several alive at once.

@@ -13,8 +13,10 @@
 //
 // Layers use it only when no graph tracer is watching (fused_ops_allowed()): TensorFlow has no
 // such op, so traced functions keep the per-step primitive ops.
+#include <array>
 #include <cstring>
 #include <optional>
+#include <span>
 
 #include "dnnl_support.hpp"
 #include "kernel_util.hpp"
@@ -149,7 +151,9 @@ Tensors fused_lstm_kernel(std::span<const Tensor> raw_inputs, const Attrs& attrs
   }
   const ForwardEntry& e =
       cached<ForwardEntry>(s, training ? 1 : 0, [&] { return make_forward(s, training); });
-  std::vector<onednn::Arg> args{
+  if (training) workspace = make_output(DType::UInt8, {static_cast<Dim>(e.workspace.get_size())});
+  // On the stack, the training workspace last: inference passes the first nine.
+  const std::array<onednn::Arg, 10> args{{
       {DNNL_ARG_SRC_LAYER, e.d.sequence_in, in[0].data<float>()},
       {DNNL_ARG_SRC_ITER, e.d.state, in[1].data<float>()},
       {DNNL_ARG_SRC_ITER_C, e.d.state, in[2].data<float>()},
@@ -160,12 +164,9 @@ Tensors fused_lstm_kernel(std::span<const Tensor> raw_inputs, const Attrs& attrs
       {DNNL_ARG_BIAS, e.d.bias, in[5].data<float>()},
       {DNNL_ARG_DST_LAYER, e.d.sequence_out, sequence_data},
       {DNNL_ARG_DST_ITER, e.d.state, h_t.data<float>()},
-      {DNNL_ARG_DST_ITER_C, e.d.state, c_t.data<float>()}};
-  if (training) {
-    workspace = make_output(DType::UInt8, {static_cast<Dim>(e.workspace.get_size())});
-    args.push_back({DNNL_ARG_WORKSPACE, e.workspace, workspace.raw_data()});
-  }
-  onednn::run(e.prim, args, e.scratch);
+      {DNNL_ARG_DST_ITER_C, e.d.state, c_t.data<float>()},
+      {DNNL_ARG_WORKSPACE, e.workspace, training ? workspace.raw_data() : nullptr}}};
+  onednn::run(e.prim, std::span(args).first(training ? 10 : 9), e.scratch);
   if (return_sequences) return {sequence, h_t, c_t, workspace, Tensor()};
   return {copy_of(h_t), h_t, c_t, workspace, training ? sequence : Tensor()};
 }

@@ -9,6 +9,8 @@
 #include <dnnl.h>
 
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include "broadcast.hpp"
 #include "dnnl_support.hpp"
@@ -92,9 +94,12 @@ void gemm(const Operand& a, const Operand& b, float* out, const Epilogue& epilog
     return;
   }
   const MatmulEntry& e = matmul_entry(a, b, epilogue);
-  std::vector<onednn::Arg> args{{DNNL_ARG_SRC, e.a, a.data}, {DNNL_ARG_WEIGHTS, e.b, b.data}, {DNNL_ARG_DST, e.c, out}};
-  if (epilogue.bias) args.push_back({DNNL_ARG_BIAS, e.bias, epilogue.bias});
-  onednn::run(e.prim, args, e.scratch);
+  // On the stack, the bias last: a steady-state call allocates nothing here.
+  const std::array<onednn::Arg, 4> args{{{DNNL_ARG_SRC, e.a, a.data},
+                                         {DNNL_ARG_WEIGHTS, e.b, b.data},
+                                         {DNNL_ARG_DST, e.c, out},
+                                         {DNNL_ARG_BIAS, e.bias, epilogue.bias}}};
+  onednn::run(e.prim, std::span(args).first(epilogue.bias ? 4 : 3), e.scratch);
 }
 
 std::string operand_text(const char* name, const Tensor& t, bool transposed) {
