@@ -1,6 +1,7 @@
 // check_in_child_process, the guard `ksave inspect`, `convert` and `predict` put around every read
 // of an untrusted file: what each way a read can end (an Error, a UsageError, a crash, a hang,
-// success) becomes in the caller, and that the child never writes the caller's output.
+// success) becomes in the caller, and that the child never writes the caller's output; and the
+// harnesses' ChildProcess, which runs the `ksave` command on damaged files.
 #define BOOST_TEST_MODULE reliability_child_process_check
 #include <boost/test/unit_test.hpp>
 
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "child_process.hpp"
 #include "ksave/error.hpp"
 #include "ksave/saving.hpp"
 #include "support/test_data.hpp"
@@ -94,4 +96,13 @@ BOOST_AUTO_TEST_CASE(the_child_never_writes_the_callers_buffered_output) {
     check_in_child_process("the test read", [] { std::cerr << "ksave: warning: the test reader warns\n"; }, 30);
   });
   BOOST_TEST(occurrences(written, "[caller's line, still in the buffer]") == 1u, written);
+}
+
+// `ksave inspect` of a checkpoint prints more than a pipe holds (64 KiB): the damage sweep waited
+// for it without reading, and both blocked for good. A hang here ends at the test's TIMEOUT.
+BOOST_AUTO_TEST_CASE(a_child_writing_more_than_a_pipe_holds_ends) {
+  const std::filesystem::path log = ksave::test::scratch_dir("child_process_output") / "stderr";
+  ksave::reliability::ChildProcess child({"/bin/sh", "-c", "head -c 1000000 /dev/zero"}, {}, log);
+  const int status = child.wait();
+  BOOST_TEST(ksave::reliability::describe_status(status) == "exit status 0");
 }
