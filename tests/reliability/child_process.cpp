@@ -1,6 +1,7 @@
 #include "child_process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -72,9 +73,25 @@ void ChildProcess::kill() {
   if (pid_ > 0) ::kill(pid_, SIGKILL);
 }
 
+bool ChildProcess::drop_output(int timeout_ms) {
+  pollfd p{stdout_fd_, POLLIN, 0};
+  const int ready = ::poll(&p, 1, timeout_ms);
+  if (ready <= 0) return ready == 0 || errno == EINTR;
+  char buffer[4096];
+  const ssize_t n = ::read(stdout_fd_, buffer, sizeof buffer);
+  return n > 0 || (n < 0 && errno == EINTR);
+}
+
 int ChildProcess::wait() {
+  // A child blocks for good once the pipe of its stdout is full (64 KiB; `ksave inspect` of a
+  // checkpoint prints more): what it writes is read and dropped while it runs. The pipe is not
+  // read to its end, since a grandchild (the command's child-process check) may hold it open.
   int status = 0;
-  while (pid_ > 0 && ::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  bool output_open = stdout_fd_ >= 0;
+  while (pid_ > 0) {
+    const pid_t done = ::waitpid(pid_, &status, output_open ? WNOHANG : 0);
+    if (done == pid_ || (done < 0 && errno != EINTR)) break;
+    if (output_open) output_open = drop_output(100);
   }
   pid_ = -1;
   return status;

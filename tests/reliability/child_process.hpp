@@ -23,12 +23,17 @@ class ChildProcess {
   // Blocks until the child prints `line` on stdout; false when its stdout closes first.
   bool wait_for_line(const std::string& line);
   void kill();
-  // Waits for the end; the wait status (WIFEXITED, WEXITSTATUS, WIFSIGNALED...).
+  // Waits for the end, dropping what the child still writes on stdout; the wait status
+  // (WIFEXITED, WEXITSTATUS, WIFSIGNALED...).
   int wait();
   // What the child wrote on stderr so far.
   std::string error_output() const;
 
  private:
+  // Reads and drops what the child wrote on stdout, waiting up to `timeout_ms` for it; false
+  // once the pipe is closed.
+  bool drop_output(int timeout_ms);
+
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string pending_;  // stdout bytes read past the last line looked at

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <system_error>
@@ -86,6 +87,9 @@ void check_in_child_process(const std::string& what, const std::function<void()>
   const int errors = ::memfd_create("ksave-check-stderr", MFD_CLOEXEC);
   if (errors < 0 || ::pipe2(pipe_fds, O_CLOEXEC) != 0)
     throw Error("cannot check " + what + " in a child process: " + std::system_category().message(errno));
+  // The child starts with copies of the caller's unwritten stdio buffers; a reader's warning on
+  // std::cerr flushes the tied std::cout, and so stdout, there: the caller's output came twice.
+  std::fflush(nullptr);
   const pid_t child = ::fork();
   if (child == 0) {
     ::close(pipe_fds[0]);
