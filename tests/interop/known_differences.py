@@ -17,10 +17,6 @@ _KERAS3_CANNOT_READ_TF_KERAS_H5 = (
     "HDF5 loader rejects tf-keras's time_major / groups keys, 'keras.metrics.mse' metrics, the "
     "Attention score_mode, nested-model node numbers); ksave writes HDF5 in tf-keras's form")
 
-_TF_OP_LAMBDA = ("tf-keras 2.21 writes this backbone's arithmetic on Keras tensors as TFOpLambda layers "
-                 "(MobileNetV3's hard_sigmoid `x + 3.0` and `* (1.0 / 6.0)`, ConvNeXt's residual "
-                 "`tf.__operators__.add`); TFOpLambda is issue 16 part A's, not registered on this branch")
-
 _NO_TRACED_MASKS = ("ksave writes no serving signature for a model whose traces would need a mask "
                     "computed as data (Embedding mask_zero or Masking into an RNN; README, Formats, 'Not yet')")
 
@@ -76,8 +72,12 @@ KNOWN = {
             "(predictions agree to 1e-6; Keras 3 applies dense updates to the embedding)",
     },
     "test_applications.py": {
-        "test_*[MobileNetV3Small-tf_keras*]": _TF_OP_LAMBDA,
-        "test_*[ConvNeXtTiny-tf_keras*]": _TF_OP_LAMBDA,
+        # Measured after TFOpLambda's merge (KSAVE_INTEROP_APPLICATIONS=all): MobileNetV3Small-tf_keras
+        # passes every test, ConvNeXtTiny-tf_keras its predict (h5, SavedModel) and fine-tune tests.
+        "test_keras_reads_what_ksave_writes[ConvNeXtTiny-tf_keras-*]":
+            "tf-keras reading back ksave's .h5 of ConvNeXtTiny (TFOpLambda residual adds, LayerScale) still "
+            "fails (measured; its message was not captured: the run was cut short before the summary, and "
+            "the SavedModel case was not reached)",
         "test_*[MobileNetV3Small-keras3*]":
             "Keras 3's MobileNetV3Small calls Add on a tensor and a constant (hard_sigmoid's x + 3) as a "
             "layer node with a constant argument; ksave's functional reader takes tensors only "
