@@ -17,10 +17,6 @@ _KERAS3_CANNOT_READ_TF_KERAS_H5 = (
     "HDF5 loader rejects tf-keras's time_major / groups keys, 'keras.metrics.mse' metrics, the "
     "Attention score_mode, nested-model node numbers); ksave writes HDF5 in tf-keras's form")
 
-_TF_OP_LAMBDA = ("tf-keras 2.21 writes this backbone's arithmetic on Keras tensors as TFOpLambda layers "
-                 "(MobileNetV3's hard_sigmoid `x + 3.0` and `* (1.0 / 6.0)`, ConvNeXt's residual "
-                 "`tf.__operators__.add`); TFOpLambda is issue 16 part A's, not registered on this branch")
-
 KNOWN = {
     "test_tf_keras.py": {
         "test_tf_serves_ksave_savedmodel[subclassed]":
@@ -52,7 +48,9 @@ KNOWN = {
             # measured on tf-keras's own .h5 of the issue-16 cases: Keras 3 refuses groups on
             # DepthwiseConv1D/Conv3DTranspose, trainable/noise_shape on SpatialDropout1D, LSTM's
             # time_major, 'keras.metrics.mse'
-            "conv_variants_1d", "conv3d", "group_unit_normalization", "regularization_layers", "masking")},
+            "conv_variants_1d", "conv3d", "group_unit_normalization", "regularization_layers", "masking",
+            # RNN's time_major (measured on tf-keras's own .h5 of RNN([LSTMCell, GRUCell]))
+            "rnn_cells")},
         "test_ksave_reads_weights_file[activations]":
             "Keras 3's to_json names hard_sigmoid (relu6(x + 3) / 6) as tf-keras named 0.2 x + 0.5; ksave's "
             "JSON reader keeps tf-keras's meaning (the .keras reader knows the archive is Keras 3's)",
@@ -68,8 +66,12 @@ KNOWN = {
             "(predictions agree to 1e-6; Keras 3 applies dense updates to the embedding)",
     },
     "test_applications.py": {
-        "test_*[MobileNetV3Small-tf_keras*]": _TF_OP_LAMBDA,
-        "test_*[ConvNeXtTiny-tf_keras*]": _TF_OP_LAMBDA,
+        # Measured after TFOpLambda's merge (KSAVE_INTEROP_APPLICATIONS=all): MobileNetV3Small-tf_keras
+        # passes every test, ConvNeXtTiny-tf_keras its predict (h5, SavedModel) and fine-tune tests.
+        "test_keras_reads_what_ksave_writes[ConvNeXtTiny-tf_keras-*]":
+            "tf-keras reading back ksave's .h5 of ConvNeXtTiny (TFOpLambda residual adds, LayerScale) still "
+            "fails (measured; its message was not captured: the run was cut short before the summary, and "
+            "the SavedModel case was not reached)",
         "test_*[MobileNetV3Small-keras3*]":
             "Keras 3's MobileNetV3Small calls Add on a tensor and a constant (hard_sigmoid's x + 3) as a "
             "layer node with a constant argument; ksave's functional reader takes tensors only "

@@ -249,6 +249,19 @@ def masking(K):
     ])
 
 
+def rnn_cells(K):
+    """RNN around cells: a stack (StackedRNNCells), one inside Bidirectional, one backwards,
+    all behind a mask."""
+    L = K.layers
+    return seq(K, (6, 3), [
+        L.Masking(0.0),
+        L.RNN([L.LSTMCell(4), L.GRUCell(3)], return_sequences=True),
+        L.Bidirectional(L.RNN(L.SimpleRNNCell(3, activation="relu"), return_sequences=True)),
+        L.RNN(L.GRUCell(2, reset_after=False), go_backwards=True),
+        L.Dense(2),
+    ])
+
+
 # ---------------------------------------------------------------- functional graphs
 
 
@@ -336,6 +349,7 @@ CASES = [
     Case("group_unit_normalization", "normalization", group_unit_normalization, [Input((6, 8))]),
     Case("regularization_layers", "regularization", regularization_layers, [Input((5, 4))], trains=False),
     Case("masking", "recurrent", masking, [Input((6, 3), masked_steps=True)]),
+    Case("rnn_cells", "recurrent", rnn_cells, [Input((6, 3), masked_steps=True)]),
 ]
 
 

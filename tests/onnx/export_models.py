@@ -3,7 +3,7 @@ masks into every recurrent layer (Scan), Bidirectional's merge modes and states,
 as inputs, recurrent activations outside ONNX's operator list, channels_first layers, layers that
 map axes through the channels-first layout (PReLU, Softmax, Concatenate, Cropping), transposed
 convolutions with output_padding and dilation, TimeDistributed around window layers, masked
-attention, ReLU's threshold and slope. Written against the Keras API like models.py (K is tf_keras).
+attention, ReLU's threshold and slope, RNN around each built-in cell. Written against the Keras API like models.py (K is tf_keras).
 """
 from models import Case, Input
 
@@ -119,6 +119,21 @@ def relu_variants(K):
                          L.GlobalMaxPooling1D(keepdims=True), L.Flatten(), L.Dense(2)])
 
 
+def rnn_cell_forms(K):
+    """RNN around each built-in cell: masked (a Scan), backwards inside Bidirectional, with its
+    state returned, a stack run backwards under a mask, and unmasked (ONNX's own operators)."""
+    L = K.layers
+    ids, features = K.Input((7,)), K.Input((5, 3))
+    x = L.Embedding(11, 4, mask_zero=True)(ids)
+    x = L.RNN(L.GRUCell(3), return_sequences=True)(x)
+    x = L.Bidirectional(L.RNN(L.LSTMCell(3), return_sequences=True, go_backwards=True))(x)
+    x = L.RNN([L.LSTMCell(3), L.SimpleRNNCell(3)], return_sequences=True, go_backwards=True)(x)
+    y, h = L.RNN(L.SimpleRNNCell(2), return_state=True)(x)
+    z = L.RNN(L.LSTMCell(4), return_sequences=True)(features)
+    z = L.RNN([L.GRUCell(2, reset_after=False), L.LSTMCell(3)], go_backwards=True)(z)
+    return K.Model([ids, features], [y, h, z])
+
+
 CASES = [
     Case("masked_recurrent", "recurrent", masked_recurrent, [Input((8,), vocab=12)]),
     Case("bidirectional_modes", "recurrent", bidirectional_modes, [Input((6, 3))]),
@@ -130,4 +145,5 @@ CASES = [
     Case("time_distributed_conv", "conv", time_distributed_conv, [Input((4, 6, 6, 2))]),
     Case("masked_attention", "attention", masked_attention, [Input((5,), vocab=10), Input((6,), vocab=10)]),
     Case("relu_variants", "activations", relu_variants, [Input((6,))]),
+    Case("rnn_cell_forms", "recurrent", rnn_cell_forms, [Input((7,), vocab=11), Input((5, 3))]),
 ]

@@ -32,6 +32,8 @@ const Json& usable_values() {
       {"axes", 1},
       {"batch_input_shape", {nullptr, 4}},
       {"layer", {{"class_name", "SimpleRNN"}, {"config", {{"units", 2}}}}},
+      {"cell", {{"class_name", "SimpleRNNCell"}, {"config", {{"units", 2}}}}},  // RNN
+      {"cells", Json::array({{{"class_name", "SimpleRNNCell"}, {"config", {{"units", 2}}}}})},  // StackedRNNCells
       {"function", "math.abs"},  // TFOpLambda's TF function (Lambda is refused whatever it holds)
       {"activation", "relu"},
       {"init_values", 0.5},

@@ -1,4 +1,5 @@
-// Recurrent layers (SimpleRNN, LSTM, GRU, their cells, Bidirectional) as ONNX operators.
+// Recurrent layers (SimpleRNN, LSTM, GRU, their cells, RNN around one of them, Bidirectional) as
+// ONNX operators.
 //
 // Two forms, both computing what ksave's RNN layer computes:
 //  - ONNX's own RNN, LSTM and GRU operators (what ONNX Runtime runs fastest), when no mask reaches
@@ -33,6 +34,8 @@ struct CellSpec {
 
 // The cell of a recurrent layer or a standalone cell (class and config of `layer`).
 CellSpec read_cell(const Layer& layer, const Json& config);
+// The tracked cell of an RNN layer.
+const Layer& rnn_cell(const Layer& rnn);
 // The cell kind a recurrent layer or cell class has; throws for other classes.
 CellKind cell_kind(const std::string& class_name);
 

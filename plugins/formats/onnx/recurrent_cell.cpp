@@ -12,6 +12,11 @@ CellKind cell_kind(const std::string& class_name) {
 }
 
 CellSpec read_cell(const Layer& layer, const Json& config) {
+  // RNN around a built-in cell runs as the fused layer of that cell (its flags are the RNN's).
+  if (layer.class_name() == "RNN") {
+    const Layer& inner = rnn_cell(layer);
+    return read_cell(inner, inner.get_config());
+  }
   CellSpec cell;
   cell.kind = cell_kind(layer.class_name());
   cell.units = config.at("units").get<std::int64_t>();
@@ -24,6 +29,12 @@ CellSpec read_cell(const Layer& layer, const Json& config) {
   if (!cell.kernel || !cell.recurrent_kernel)
     throw Error("layer '" + layer.name() + "' (" + layer.class_name() + ") has no weights yet (it was never built)");
   return cell;
+}
+
+const Layer& rnn_cell(const Layer& rnn) {
+  for (const auto& [attribute, cell] : rnn.tracked_layers())
+    if (attribute == "cell") return *cell;
+  throw Error("layer '" + rnn.name() + "' (" + rnn.class_name() + ") has no cell");
 }
 
 std::vector<DirectionResult> run_recurrent(Conversion& c, const Value& x, const std::vector<Direction>& directions,

@@ -114,7 +114,11 @@ std::vector<Shape> Cell::compute_output_shape(const std::vector<Shape>& shapes) 
 // ---- RecurrentLayer ----
 
 RecurrentLayer::RecurrentLayer(const Json& config, const std::string& class_name, std::shared_ptr<Cell> cell)
-    : Layer(config, class_name), class_name_(class_name), cell_(std::move(cell)) {
+    : RecurrentLayer(config, class_name, cell, cell) {}
+
+RecurrentLayer::RecurrentLayer(const Json& config, const std::string& class_name, LayerPtr cell,
+                               std::shared_ptr<CellSteps> steps)
+    : Layer(config, class_name), class_name_(class_name), cell_(std::move(cell)), steps_(std::move(steps)) {
   ConfigReader r(config, describe());
   return_sequences_ = r.get<bool>("return_sequences", false);
   return_state_ = r.get<bool>("return_state", false);
@@ -122,6 +126,7 @@ RecurrentLayer::RecurrentLayer(const Json& config, const std::string& class_name
   stateful_ = r.get<bool>("stateful", false);
   unroll_ = r.get<bool>("unroll", false);  // a speed choice in Keras; same numbers
   time_major_ = r.get<bool>("time_major", false);
+  zero_output_for_mask_ = r.get<bool>("zero_output_for_mask", false);
   if (time_major_) throw Error(describe() + ": time_major=True inputs are not supported (use batch-major inputs)");
   activity_regularizer_ = get_regularizer(r.get<Json>("activity_regularizer", nullptr));
   track("cell", cell_);
@@ -140,18 +145,26 @@ Json RecurrentLayer::get_config() const {
   c["stateful"] = stateful_;
   c["unroll"] = unroll_;
   c["time_major"] = time_major_;
-  cell_->options().write(c, &activity_regularizer_);
+  if (zero_output_for_mask_) c["zero_output_for_mask"] = true;  // tf-keras writes it only when set
+  write_cell_config(c);
   return c;
+}
+
+void RecurrentLayer::write_cell_config(Json& c) const {
+  const auto* cell = dynamic_cast<const Cell*>(cell_.get());
+  if (!cell) throw Error(describe() + ": its cell '" + cell_->name() + "' (" + cell_->class_name() + ") has no fused-layer keys");
+  cell->options().write(c, &activity_regularizer_);
 }
 
 void RecurrentLayer::build_impl(const std::vector<Shape>& shapes) {
   if (shapes.empty() || shapes[0].size() != 3 || shapes[0][2] < 0)
     throw Error(describe() + " needs inputs of shape (batch, time, features) with known features, found " +
                 (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
-  if (shapes.size() != 1 && shapes.size() != 1 + cell_->state_count())
-    throw Error(describe() + " takes its input and optionally " + std::to_string(cell_->state_count()) +
-                " initial states, found " + std::to_string(shapes.size()) + " inputs");
   cell_->build(Shape{shapes[0][0], shapes[0][2]});
+  const std::size_t state_count = steps_->state_sizes().size();
+  if (shapes.size() != 1 && shapes.size() != 1 + state_count)
+    throw Error(describe() + " takes its input and optionally " + std::to_string(state_count) +
+                " initial states, found " + std::to_string(shapes.size()) + " inputs");
 }
 
 namespace {
@@ -166,7 +179,8 @@ bool any_nonzero(const Tensors& states) {
 }  // namespace
 
 Tensors RecurrentLayer::initial_states(const Tensors& inputs, Dim batch) const {
-  const std::size_t n = cell_->state_count();
+  const std::vector<Dim> sizes = steps_->state_sizes();
+  const std::size_t n = sizes.size();
   // tf.keras 2: a stateful layer uses the states it kept unless they are all zeros (never set, or
   // reset), even when initial states are passed in; then the given states, then zeros.
   if (stateful_ && !kept_states_.empty() && any_nonzero(kept_states_)) {
@@ -181,7 +195,7 @@ Tensors RecurrentLayer::initial_states(const Tensors& inputs, Dim batch) const {
       throw Error(describe() + " needs " + std::to_string(n) + " initial states, found " +
                   std::to_string(inputs.size() - 1));
     for (std::size_t i = 1; i < inputs.size(); ++i) {
-      const Shape expected{batch, cell_->units()};
+      const Shape expected{batch, sizes[i - 1]};
       if (inputs[i].shape() != expected)
         throw Error(describe() + ": initial state " + std::to_string(i - 1) + " has shape " +
                     shape_to_string(inputs[i].shape()) + ", expected " + shape_to_string(expected));
@@ -189,7 +203,7 @@ Tensors RecurrentLayer::initial_states(const Tensors& inputs, Dim batch) const {
     }
     return states;
   }
-  for (std::size_t i = 0; i < n; ++i) states.push_back(Tensor::zeros(DType::Float32, {batch, cell_->units()}));
+  for (Dim size : sizes) states.push_back(Tensor::zeros(DType::Float32, {batch, size}));
   return states;
 }
 
@@ -199,8 +213,9 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
   const Dim batch = x.dim(0), steps = x.dim(1);
   Tensors states = initial_states(inputs, batch);
 
-  // Masked steps keep the previous states and output (tf.keras's RNN with zero_output_for_mask
-  // false); the mask enters as float 0/1 per step, cast by an op so that traces follow it.
+  // Masked steps keep the previous states and output (zeros as output with zero_output_for_mask,
+  // as tf.keras's Bidirectional sets it); the mask enters as float 0/1 per step, cast by an op so
+  // that traces follow it.
   Tensor mask;
   if (!ctx.masks.empty() && ctx.masks[0].defined()) {
     mask = ops::cast(ctx.masks[0], DType::Float32);
@@ -210,22 +225,27 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
   }
 
   if (!mask.defined() && !go_backwards_ && fused_ops_allowed())
-    if (std::optional<Tensors> fused = cell_->run_fused(x, states, return_sequences_))
+    if (std::optional<Tensors> fused = steps_->run_fused(x, states, return_sequences_))
       return finish((*fused)[0], Tensors(fused->begin() + 1, fused->end()), batch);
 
   // The input projection of every step in one matmul, then split into steps with one op (its
   // gradient is one Pack, where a Slice per step would cost a full-size gradient per step).
-  const Tensors projected = ops::unstack(cell_->begin_sequence(x), 1);  // time × (batch, gates)
+  const Tensors projected = ops::unstack(steps_->begin_sequence(x), 1);  // time × (batch, gates)
   const Tensors step_masks = mask.defined() ? ops::unstack(ops::expand_dims(mask, -1), 1) : Tensors{};
   Tensors outputs;
   outputs.reserve(static_cast<std::size_t>(steps));
-  Tensor output = Tensor::zeros(DType::Float32, {batch, cell_->units()});
+  const Tensor zero_output = Tensor::zeros(DType::Float32, {batch, steps_->output_size()});
+  Tensor output = zero_output;
   for (Dim i = 0; i < steps; ++i) {
     const Dim t = go_backwards_ ? steps - 1 - i : i;
-    Tensors next = cell_->step(projected[static_cast<std::size_t>(t)], states);
+    Tensors next = steps_->step(projected[static_cast<std::size_t>(t)], states);
+    if (next.size() != 1 + states.size())
+      throw Error(describe() + ": its cell '" + cell_->name() + "' returned " + std::to_string(next.size()) +
+                  " tensors for a step, expected its output and " + std::to_string(states.size()) + " states");
     if (mask.defined()) {
       const Tensor& m = step_masks[static_cast<std::size_t>(t)];  // (batch, 1)
-      next[0] = ops::select(m, next[0], output);
+      // Keras carries the masked output on as the previous output, zeros included.
+      next[0] = ops::select(m, next[0], zero_output_for_mask_ ? zero_output : output);
       for (std::size_t s = 0; s < states.size(); ++s) next[s + 1] = ops::select(m, next[s + 1], states[s]);
     }
     output = next[0];
@@ -256,9 +276,10 @@ std::vector<Shape> RecurrentLayer::compute_output_shape(const std::vector<Shape>
   const Shape& in = shapes.at(0);
   if (in.size() != 3) throw Error(describe() + " needs a 3-D input, found " + shape_to_string(in));
   std::vector<Shape> out;
-  out.push_back(return_sequences_ ? Shape{in[0], in[1], cell_->units()} : Shape{in[0], cell_->units()});
+  const Dim units = steps_->output_size();
+  out.push_back(return_sequences_ ? Shape{in[0], in[1], units} : Shape{in[0], units});
   if (return_state_)
-    for (std::size_t i = 0; i < cell_->state_count(); ++i) out.push_back(Shape{in[0], cell_->units()});
+    for (Dim size : steps_->state_sizes()) out.push_back(Shape{in[0], size});
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Shared by the recurrent layer plugins (SimpleRNN, LSTM, GRU): a cell interface and the RNN
+// Shared by the recurrent layer plugins (SimpleRNN, LSTM, GRU, RNN): a cell interface and the RNN
 // layer that runs a cell over time as tf.keras's RNN does (return_sequences, return_state,
 // initial states as extra inputs, go_backwards, stateful, masks). Compiled into each plugin (this
 // folder has no CMakeLists, so it is not a plugin of its own).
@@ -43,12 +43,14 @@ struct CellConfig {
   void write(Json& config, const RegularizerPtr* activity_regularizer) const;
 };
 
-class Cell : public Layer {
+// What RecurrentLayer's time loop needs of its cell: the built-in cells below implement it
+// directly; the RNN plugin adapts any layer that follows Keras's cell protocol.
+class CellSteps {
  public:
-  Cell(const std::string& name, const Json& layer_config, CellConfig config);
-  const CellConfig& options() const { return options_; }
-  std::int64_t units() const { return options_.units; }
-  virtual std::size_t state_count() const { return 1; }
+  virtual ~CellSteps() = default;
+  // The last dimension of the output and of each state (the cell is built).
+  virtual Dim output_size() const = 0;
+  virtual std::vector<Dim> state_sizes() const = 0;
   // Called once per sequence before the steps: the input projection of every step at once
   // (x of (batch, time, features) → (batch, time, gates)), and any per-sequence preparation
   // (slices of the recurrent kernel).
@@ -62,6 +64,16 @@ class Cell : public Layer {
   virtual std::optional<Tensors> run_fused(const Tensor& x, const Tensors& states, bool return_sequences) {
     return std::nullopt;
   }
+};
+
+class Cell : public Layer, public CellSteps {
+ public:
+  Cell(const std::string& name, const Json& layer_config, CellConfig config);
+  const CellConfig& options() const { return options_; }
+  std::int64_t units() const { return options_.units; }
+  virtual std::size_t state_count() const { return 1; }
+  Dim output_size() const override { return units(); }
+  std::vector<Dim> state_sizes() const override { return std::vector<Dim>(state_count(), units()); }
   Json get_config() const override;
 
  protected:
@@ -83,6 +95,8 @@ class Cell : public Layer {
 class RecurrentLayer : public Layer {
  public:
   RecurrentLayer(const Json& config, const std::string& class_name, std::shared_ptr<Cell> cell);
+  // Any cell layer, run through `steps` (which may be the cell itself).
+  RecurrentLayer(const Json& config, const std::string& class_name, LayerPtr cell, std::shared_ptr<CellSteps> steps);
   std::string class_name() const override { return class_name_; }
   Json get_config() const override;
   // tf.keras's RNN: a list of one spec, [batch, time, features] with the features fixed.
@@ -97,6 +111,11 @@ class RecurrentLayer : public Layer {
   void build_impl(const std::vector<Shape>& shapes) override;
   Tensors call(const Tensors& inputs, const CallContext& ctx) override;
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override;
+  // The cell's part of the config: the fused layers (LSTM, ...) write their cell's keys in their
+  // own config; RNN writes the serialized cell instead.
+  virtual void write_cell_config(Json& config) const;
+  const LayerPtr& cell_layer() const { return cell_; }
+  const RegularizerPtr& activity_regularizer() const { return activity_regularizer_; }
 
  private:
   Tensors initial_states(const Tensors& inputs, Dim batch) const;
@@ -106,9 +125,11 @@ class RecurrentLayer : public Layer {
   std::string describe() const { return "layer '" + name() + "' (" + class_name_ + ")"; }
 
   std::string class_name_;
-  std::shared_ptr<Cell> cell_;
+  LayerPtr cell_;
+  std::shared_ptr<CellSteps> steps_;
   bool return_sequences_ = false, return_state_ = false, go_backwards_ = false, stateful_ = false;
   bool unroll_ = false, time_major_ = false;
+  bool zero_output_for_mask_ = false;  // masked steps output zeros instead of the last output
   RegularizerPtr activity_regularizer_;
   Tensors kept_states_;  // stateful layers: the final states of the last call
 };

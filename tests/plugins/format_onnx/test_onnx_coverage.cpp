@@ -105,6 +105,10 @@ const std::vector<Sample>& samples() {
       {"SimpleRNNCell", {{"units", 3}}, {{2}, {3}}},
       {"LSTMCell", {{"units", 3}}, {{2}, {3}, {3}}},
       {"GRUCell", {{"units", 3}, {"reset_after", true}}, {{2}, {3}}},
+      {"RNN", {{"cell", {{"class_name", "LSTMCell"}, {"config", {{"units", 3}}}}}, {"return_state", true}}, {{5, 2}}},
+      {"RNN", {{"cell", {{"class_name", "StackedRNNCells"}, {"config", {{"cells", {{{"class_name", "GRUCell"}, {"config", {{"units", 3}}}},
+                                                                                    {{"class_name", "SimpleRNNCell"}, {"config", {{"units", 2}}}}}}}}}},
+               {"go_backwards", true}}, {{5, 2}}},
       {"Bidirectional", wrapped("GRU", {{"units", 3}, {"return_sequences", true}}), {{5, 2}}},
       {"TimeDistributed", wrapped("Dense", {{"units", 2}}), {{4, 3}}},
   };
@@ -118,7 +122,8 @@ const std::vector<Sample>& samples() {
 // other class without a converter still fails.
 // The preprocessing layers (issue 16) have no converter yet either (ONNX has Identity, Slice,
 // Resize and OneHot for them; not written yet).
-const std::set<std::string> kNotSampled = {"InputLayer", "Lambda", "TFOpLambda", "SlicingOpLambda",
+// StackedRNNCells is a cell: RNN runs it (sampled there).
+const std::set<std::string> kNotSampled = {"InputLayer", "Lambda", "TFOpLambda", "SlicingOpLambda", "StackedRNNCells",
                                            "Resizing", "CenterCrop", "CategoryEncoding", "Discretization",
                                            "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
                                            "RandomContrast", "RandomBrightness", "RandomHeight", "RandomWidth"};
@@ -152,4 +157,21 @@ BOOST_AUTO_TEST_CASE(every_registered_layer_class_has_an_onnx_form) {
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(bidirectional_around_stacked_cells_is_refused_naming_why) {
+  const Json cell{{"class_name", "LSTMCell"}, {"config", {{"units", 2}}}};
+  const Json stack{{"class_name", "RNN"}, {"config", {{"name", "stack"}, {"cell", Json::array({cell, cell})}}}};
+  const ModelPtr model = sample_model({"Bidirectional", {{"name", "both_ways"}, {"layer", stack}}, {{5, 2}}});
+  const fs::path path = ksave::test::scratch_dir("onnx_coverage_stacked") / "m.onnx";
+  try {
+    save_onnx(*model, path);
+    BOOST_ERROR("Bidirectional(RNN(StackedRNNCells)) exported");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    BOOST_TEST((message.find("'both_ways' (Bidirectional)") != std::string::npos &&
+                message.find("StackedRNNCells") != std::string::npos),
+               message);
+  }
+  BOOST_TEST(!fs::exists(path));
 }
