@@ -3,9 +3,11 @@ masks into every recurrent layer (Scan), Bidirectional's merge modes and states,
 as inputs, recurrent activations outside ONNX's operator list, channels_first layers, layers that
 map axes through the channels-first layout (PReLU, Softmax, Concatenate, Cropping), transposed
 convolutions with output_padding and dilation, TimeDistributed around window layers, masked
-attention, ReLU's threshold and slope. Written against the Keras API like models.py (K is tf_keras).
+attention, ReLU's threshold and slope; and the interop suite's TF-ops and preprocessing models. Written against the Keras API like models.py (K is tf_keras).
 """
 from models import Case, Input
+import test_preprocessing
+import test_tf_ops
 
 
 def masked_recurrent(K):
@@ -130,4 +132,9 @@ CASES = [
     Case("time_distributed_conv", "conv", time_distributed_conv, [Input((4, 6, 6, 2))]),
     Case("masked_attention", "attention", masked_attention, [Input((5,), vocab=10), Input((6,), vocab=10)]),
     Case("relu_variants", "activations", relu_variants, [Input((6,))]),
+    # The interop suite's models built outside models.py: TF ops applied to Keras tensors
+    # (TFOpLambda, SlicingOpLambda) and the preprocessing layers.
+    Case("tf_ops", "tf_ops", lambda K: test_tf_ops.build_model(), [Input((4, 6))]),
+    Case("preprocessing", "preprocessing", test_preprocessing.build,
+         [Input((7, 9, 3)), Input((3, 4, 2)), Input((4,), vocab=6), Input((1,), vocab=6), Input((5,))]),
 ]
