@@ -14,16 +14,7 @@ namespace {
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 
-bool is_ellipsis(const Json& e) { return e.is_object() && e.value("class_name", "") == "__ellipsis__"; }
-bool is_slice(const Json& e) { return e.is_object() && !is_ellipsis(e); }
-bool consumes_axis(const Json& e) { return e.is_number_integer() || is_slice(e); }
-
-std::optional<std::int64_t> bound(const Json& slice, const char* key, const std::string& object) {
-  if (!slice.contains(key) || slice[key].is_null()) return std::nullopt;
-  if (!slice[key].is_number_integer())
-    throw Error(object + ": slice " + key + " must be a constant integer, found " + slice[key].dump().substr(0, 80));
-  return slice[key].get<std::int64_t>();
-}
+using namespace call_arguments::slice_spec;
 
 struct AxisSlice {
   std::int64_t start = 0, end = kMax, step = 1;
@@ -34,20 +25,15 @@ AxisSlice slice_bounds(const Json& slice, Dim n, const std::string& object) {
   AxisSlice s;
   s.step = bound(slice, "step", object).value_or(1);
   if (s.step == 0) throw Error(object + ": slice step cannot be zero");
-  const auto start = bound(slice, "start", object), stop = bound(slice, "stop", object);
   if (n == kUnknown) {
+    const auto start = bound(slice, "start", object), stop = bound(slice, "stop", object);
     s.start = start.value_or(s.step > 0 ? 0 : kMax);
     s.end = stop.value_or(s.step > 0 ? kMax : kMin);
     return s;
   }
-  // Python's slice.indices(n).
-  const std::int64_t lower = s.step > 0 ? 0 : -1, upper = s.step > 0 ? n : n - 1;
-  auto clamp = [&](std::optional<std::int64_t> v, std::int64_t fallback) {
-    if (!v) return fallback;
-    return *v < 0 ? std::max(*v + n, lower) : std::min(*v, upper);
-  };
-  s.start = clamp(start, s.step > 0 ? lower : upper);
-  s.end = clamp(stop, s.step > 0 ? upper : lower);
+  const Indices python = indices(slice, n, object);
+  s.start = python.start;
+  s.end = python.stop;
   if (s.step < 0 && s.end < 0) s.end = kMin;  // "before the first element", which ONNX reads as -1 + n otherwise
   if (s.step < 0 && s.start < 0) s.start = s.end = 0;  // nothing selected
   return s;
@@ -57,35 +43,12 @@ bool selects_everything(const AxisSlice& s, Dim n) {
   return s.step == 1 && s.start == 0 && (s.end == kMax || (n != kUnknown && s.end >= n));
 }
 
-// The spec with its ellipsis (or the trailing axes it leaves out) spelled out as full slices.
-Json expanded_spec(Json spec, std::size_t rank, const std::string& object) {
-  if (!spec.is_array()) spec = Json::array({spec});
-  const auto consumed = static_cast<std::size_t>(std::count_if(spec.begin(), spec.end(), consumes_axis));
-  if (std::count_if(spec.begin(), spec.end(), is_ellipsis) > 1) throw Error(object + ": more than one ellipsis");
-  if (consumed > rank)
-    throw Error(object + ": " + std::to_string(consumed) + " indices for a tensor of rank " + std::to_string(rank));
-  const Json full = Json{{"start", nullptr}, {"stop", nullptr}, {"step", nullptr}};
-  Json out = Json::array();
-  bool saw_ellipsis = false;
-  for (const auto& e : spec) {
-    if (!is_ellipsis(e)) {
-      out.push_back(e);
-      continue;
-    }
-    saw_ellipsis = true;
-    for (auto i = consumed; i < rank; ++i) out.push_back(full);
-  }
-  if (!saw_ellipsis)
-    for (auto i = consumed; i < rank; ++i) out.push_back(full);
-  return out;
-}
-
 }  // namespace
 
 std::vector<Value> getitem_tf_op(TfOpCall& a) {
   a.allow_only({"slice_spec", "var"});
   const Value x = a.first();
-  const Json spec = expanded_spec(a.value("slice_spec"), x.rank(), a.object());
+  const Json spec = expanded(a.value("slice_spec"), static_cast<std::int64_t>(x.rank()), a.object());
   std::vector<std::int64_t> starts, ends, axes, steps, dropped, inserted;
   std::int64_t in_axis = 0, out_axis = 0;
   for (const auto& e : spec) {
