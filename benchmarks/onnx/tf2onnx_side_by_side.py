@@ -1,7 +1,8 @@
 """ksave's ONNX export side by side with tf2onnx on the same Keras models.
 
-For every model of the interop suite (tests/interop/models.py) and a few keras.applications
-backbones, built by tf-keras 2.21 (seeded, weights=None): ksave converts the model's .h5
+For every model of the interop suite (tests/interop/models.py, and its TF-ops and preprocessing
+models) and the catalogue's keras.applications backbones (tests/interop/test_applications.py, at
+64x64 or their smallest side when larger), built by tf-keras 2.21 (seeded, weights=None): ksave converts the model's .h5
 (`ksave convert`), tf2onnx converts its SavedModel (`python -m tf2onnx.convert --saved-model`,
 opset 13 for both). Each ONNX file that converts is checked by onnx's checker (full), run by ONNX Runtime (one thread,
 CPU) on the same input and compared with tf-keras's own predict (rtol 1e-4, atol 1e-5); then both are timed on that input,
@@ -27,18 +28,24 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy as np  # noqa: E402
 import tf_keras as K  # noqa: E402
 
+import export_models  # noqa: E402
 import keras_side as ks  # noqa: E402
 import models  # noqa: E402
 import onnx_check  # noqa: E402  (ONNX Runtime sessions and feeds as the tests make them)
+import test_applications  # noqa: E402  (tests/interop's: the catalogue's backbones, issue 16)
 
-APPLICATIONS = [("MobileNetV2", 64), ("ResNet50", 64), ("DenseNet121", 64), ("VGG16", 64)]
+# The interop suite's models outside models.py (TF ops, preprocessing), as the ONNX tests take them.
+INTEROP_EXTRAS = ("tf_ops", "preprocessing")
+# Backbones at 64x64 at least (InceptionV3 and Xception need 75 and 71).
+SMALLEST_SIDE = 64
 
 
 def builders():
-    for case in models.CASES:
+    for case in models.CASES + [c for c in export_models.CASES if c.name in INTEROP_EXTRAS]:
         if case.tf_keras and not case.subclassed:
             yield case.name, case, lambda case=case: case.build(K)
-    for name, size in APPLICATIONS:
+    for name, smallest, _ in test_applications.APPLICATIONS:
+        size = max(smallest, SMALLEST_SIDE)
         case = models.Case(name, "applications", None, [models.Input((size, size, 3))])
         yield name, case, lambda name=name, size=size: getattr(K.applications, name)(
             weights=None, include_top=False, pooling="avg", input_shape=(size, size, 3))

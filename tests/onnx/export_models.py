@@ -3,9 +3,12 @@ masks into every recurrent layer (Scan), Bidirectional's merge modes and states,
 as inputs, recurrent activations outside ONNX's operator list, channels_first layers, layers that
 map axes through the channels-first layout (PReLU, Softmax, Concatenate, Cropping), transposed
 convolutions with output_padding and dilation, TimeDistributed around window layers, masked
-attention, ReLU's threshold and slope, RNN around each built-in cell. Written against the Keras API like models.py (K is tf_keras).
+attention, ReLU's threshold and slope, RNN around each built-in cell; and the interop suite's TF-ops and
+preprocessing models. Written against the Keras API like models.py (K is tf_keras).
 """
 from models import Case, Input
+import test_preprocessing
+import test_tf_ops
 
 
 def masked_recurrent(K):
@@ -146,4 +149,9 @@ CASES = [
     Case("masked_attention", "attention", masked_attention, [Input((5,), vocab=10), Input((6,), vocab=10)]),
     Case("relu_variants", "activations", relu_variants, [Input((6,))]),
     Case("rnn_cell_forms", "recurrent", rnn_cell_forms, [Input((7,), vocab=11), Input((5, 3))]),
+    # The interop suite's models built outside models.py: TF ops applied to Keras tensors
+    # (TFOpLambda, SlicingOpLambda) and the preprocessing layers.
+    Case("tf_ops", "tf_ops", lambda K: test_tf_ops.build_model(), [Input((4, 6))]),
+    Case("preprocessing", "preprocessing", test_preprocessing.build,
+         [Input((7, 9, 3)), Input((3, 4, 2)), Input((4,), vocab=6), Input((1,), vocab=6), Input((5,))]),
 ]

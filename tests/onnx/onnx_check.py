@@ -19,21 +19,21 @@ class KsaveError(AssertionError):
     pass
 
 
-def run_ksave(*args):
-    done = subprocess.run([KSAVE, *map(str, args)], capture_output=True, text=True)
+def run_ksave(*args, env=None):
+    done = subprocess.run([KSAVE, *map(str, args)], capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise KsaveError(f"ksave {' '.join(map(str, args))} failed ({done.returncode}):\n{done.stderr}{done.stdout}")
     return done.stdout
 
 
-def convert(source, target, weights=None, **options):
+def convert(source, target, weights=None, env=None, **options):
     """`ksave convert SOURCE TARGET.onnx [--weights W] [--option key=value ...]`."""
     args = ["convert", source, target]
     if weights:
         args += ["--weights", weights]
     for key, value in options.items():
         args += ["--option", f"{key}={'true' if value is True else 'false' if value is False else value}"]
-    return run_ksave(*args)
+    return run_ksave(*args, env=env)
 
 
 def ksave_predict(model, inputs, folder, name, weights=None, outputs=1):

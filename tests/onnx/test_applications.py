@@ -1,8 +1,8 @@
 """keras.applications backbones (the catalogue of issue 16), built by tf-keras 2.21 with
 weights=None and seeded, saved as .h5: those ksave loads are written as ONNX, checked in full by
 onnx's checker, and run by ONNX Runtime with ksave's outputs. A backbone ksave cannot load yet is
-skipped naming what it lacks, as is one whose TFOpLambda layers (TF ops in tf-keras's file) have no
-ONNX form yet; one it loads but cannot export otherwise fails.
+skipped naming what it lacks; one it loads but cannot export fails (MobileNetV3Small and
+ConvNeXtTiny carry tf-keras's TF ops as TFOpLambda layers, which export like any other).
 
 Tolerance: rtol 1e-5, atol 1e-6 scaled down to the output's magnitude (untrained backbones
 shrink their activations: MobileNet's pooled outputs are about 1e-20, which atol 1e-6 would
@@ -50,14 +50,7 @@ def test_backbone_exports_with_ksaves_outputs(name, constructor, size):
     except onnx_check.KsaveError as e:
         pytest.skip(f"ksave cannot load {name} yet (issue 16): {str(e).strip().splitlines()[-1]}")
     target = os.path.join(folder, "model.onnx")
-    try:
-        onnx_check.convert(path, target)
-    except onnx_check.KsaveError as e:
-        # tf-keras writes these backbones' TF ops as TFOpLambda layers, which ksave loads but has
-        # no ONNX form for yet (README, ONNX); any other refusal fails.
-        if "(TFOpLambda): no ONNX mapping" not in str(e):
-            raise
-        pytest.skip(f"{name}: its TFOpLambda layers have no ONNX form yet (issue 16)")
+    onnx_check.convert(path, target)
     onnx_check.check_model(target)
     got = onnx_check.run_onnx(target, x)
     keras_out = model.predict(x[0], verbose=0)

@@ -21,9 +21,11 @@ import onnx_check
 interop.quiet_tensorflow()
 import tf_keras as K  # noqa: E402
 
-# The custom-objects case is left out: its layer comes from the interop suite's own plugin, which
-# gives no ONNX form (a layer without one is refused, naming it: format_onnx's C++ suite checks that).
-CASES = [c for c in models.CASES if c.tf_keras and not c.subclassed and c.name != "custom"] + export_models.CASES
+# Every tf-keras case with a layer graph; the custom-objects one is exported below, refused.
+EXPORTABLE = [c for c in models.CASES if c.tf_keras and not c.subclassed]
+# Its layer and activation come from the interop suite's own plugin, which gives no ONNX form.
+REFUSED = {"custom"}
+CASES = [c for c in EXPORTABLE if c.name not in REFUSED] + export_models.CASES
 OPSETS = range(13, 18)
 
 
@@ -57,6 +59,29 @@ def test_onnx_runtime_gives_ksaves_outputs(saved, opset):
     onnx_check.convert(saved["h5"], target, opset=opset)
     assert [(o.domain, o.version) for o in onnx_check.check_model(target).opset_import] == [("", opset)]
     onnx_check.assert_onnx_matches(target, saved["x"], saved["expected"], f"{saved['case'].name} opset {opset}")
+
+
+@pytest.mark.parametrize("case", [c for c in EXPORTABLE if c.name in REFUSED], ids=lambda c: c.name)
+def test_a_model_with_layers_onnx_cannot_express_is_refused_listing_them(case):
+    """The interop suite's custom model (Interop>ScaledDense twice, a Dense whose activation is
+    Interop>scaled_tanh), loaded with the suite's plugin: one error names the three layers and
+    writes no file."""
+    if not os.environ.get("KSAVE_INTEROP_PLUGINS"):
+        pytest.skip("KSAVE_INTEROP_PLUGINS (the interop suite's custom plugin) is not set")
+    K.utils.set_random_seed(4100)
+    model = case.build(K)
+    folder = interop.case_dir("onnx_models", case.name)
+    path = os.path.join(folder, "model.h5")
+    model.save(path)
+    target = os.path.join(folder, "model.onnx")
+    env = dict(os.environ, KSAVE_PLUGIN_PATH=os.environ["KSAVE_INTEROP_PLUGINS"])
+    with pytest.raises(onnx_check.KsaveError) as refused:
+        onnx_check.convert(path, target, env=env)
+    message = str(refused.value)
+    assert "3 layers have no ONNX form" in message, message
+    assert message.count("(ScaledDense): no ONNX mapping for this class") == 2, message
+    assert "(Dense): activation 'Interop>scaled_tanh' has no ONNX form" in message, message
+    assert not os.path.exists(target)
 
 
 def keras3_archive(folder):
@@ -99,3 +124,17 @@ def test_every_source_format_converts(sources, source):
     onnx_check.assert_onnx_matches(target, sources["x"], expected, f"lstm from {source}")
     # The masked LSTMs are Scans (ONNX's LSTM operator cannot skip steps in the middle).
     assert onnx_check.operator_counts(target).get("Scan") == 2
+
+
+def test_external_data_and_any_batch_size(sources):
+    """Initializers beside the model (the >2 GiB path, here from 1 KiB on) load in ONNX Runtime,
+    and the symbolic batch takes one row as well as the whole batch."""
+    model, _ = sources["files"]["h5"]
+    folder = sources["folder"]
+    target = os.path.join(folder, "external.onnx")
+    onnx_check.convert(model, target, external_data=1024)
+    assert os.path.getsize(target + ".data") >= 1024
+    expected = onnx_check.ksave_predict(model, sources["x"], folder, "external")
+    onnx_check.assert_onnx_matches(target, sources["x"], expected, "lstm with external data")
+    one_row = [x[:1] for x in sources["x"]]
+    onnx_check.assert_onnx_matches(target, one_row, [e[:1] for e in expected], "lstm, one row")

@@ -80,6 +80,8 @@ const ConverterTable& converters() {
     add_recurrent_converters(t);
     add_attention_converters(t);
     add_wrapper_converters(t);
+    add_tf_op_converters(t);
+    add_preprocessing_converters(t);
     return t;
   }();
   return table;

@@ -21,6 +21,8 @@ struct LayerCall {
   std::vector<Shape> output_shapes;  // Keras shapes of the call's outputs
   std::vector<DType> output_dtypes;
   std::string scope;                 // names of what it writes start with this ("model/dense_1")
+  // The node's call arguments (Node::call_kwargs): a TFOpLambda's meaning is there.
+  Json kwargs = Json::object();
 };
 
 // The weight `layer` holds under `attribute` ("kernel"), itself or in its sublayers (an RNN's
@@ -85,5 +87,7 @@ void add_merge_converters(ConverterTable& table);
 void add_recurrent_converters(ConverterTable& table);
 void add_attention_converters(ConverterTable& table);
 void add_wrapper_converters(ConverterTable& table);
+void add_tf_op_converters(ConverterTable& table);
+void add_preprocessing_converters(ConverterTable& table);
 
 }  // namespace ksave::plugins::onnx_export

@@ -7,31 +7,13 @@
 namespace ksave::plugins::tf_op {
 namespace {
 
-bool is_ellipsis(const Json& e) { return e.is_object() && e.value("class_name", "") == "__ellipsis__"; }
-bool is_slice(const Json& e) { return e.is_object() && !is_ellipsis(e); }
-bool consumes_axis(const Json& e) { return e.is_number_integer() || is_slice(e); }
+using namespace call_arguments::slice_spec;
 
-// An optional int bound of a slice; tensors computed by the model are refused.
-std::optional<std::int64_t> bound(const Json& slice, const char* key, const std::string& object) {
-  if (!slice.contains(key) || slice[key].is_null()) return std::nullopt;
-  if (!slice[key].is_number_integer())
-    throw Error(object + ": slice " + key + " must be a constant integer, found " + slice[key].dump().substr(0, 80));
-  return slice[key].get<std::int64_t>();
-}
-
-// Python's slice.indices(n) followed by range(): the positions a slice selects.
+// The positions a slice selects on an axis of n.
 std::vector<std::int64_t> positions(const Json& slice, std::int64_t n, const std::string& object) {
-  const std::int64_t step = bound(slice, "step", object).value_or(1);
-  if (step == 0) throw Error(object + ": slice step cannot be zero");
-  const std::int64_t lower = step > 0 ? 0 : -1, upper = step > 0 ? n : n - 1;
-  auto clamp = [&](std::optional<std::int64_t> v, std::int64_t fallback) {
-    if (!v) return fallback;
-    return *v < 0 ? std::max(*v + n, lower) : std::min(*v, upper);
-  };
-  const std::int64_t start = clamp(bound(slice, "start", object), step > 0 ? lower : upper);
-  const std::int64_t stop = clamp(bound(slice, "stop", object), step > 0 ? upper : lower);
+  const Indices s = indices(slice, n, object);
   std::vector<std::int64_t> out;
-  for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(i);
+  for (std::int64_t i = s.start; s.step > 0 ? i < s.stop : i > s.stop; i += s.step) out.push_back(i);
   return out;
 }
 
@@ -56,25 +38,7 @@ Tensor take_positions(const Tensor& x, int axis, const std::vector<std::int64_t>
 Tensors getitem(const OpArguments& a) {
   a.allow_only({"slice_spec", "var"});
   Tensor y = a.first();
-  Json spec = a.value("slice_spec");
-  if (!spec.is_array()) spec = Json::array({spec});
-  const auto consumed = std::count_if(spec.begin(), spec.end(), consumes_axis);
-  if (std::count_if(spec.begin(), spec.end(), is_ellipsis) > 1) throw Error(a.object() + ": more than one ellipsis");
-  if (consumed > y.rank())
-    throw Error(a.object() + ": " + std::to_string(consumed) + " indices for a tensor of rank " + std::to_string(y.rank()));
-  const Json full = Json{{"start", nullptr}, {"stop", nullptr}, {"step", nullptr}};
-  Json expanded = Json::array();
-  bool saw_ellipsis = false;
-  for (const auto& e : spec) {
-    if (is_ellipsis(e)) {
-      saw_ellipsis = true;
-      for (auto i = consumed; i < y.rank(); ++i) expanded.push_back(full);
-    } else {
-      expanded.push_back(e);
-    }
-  }
-  if (!saw_ellipsis)
-    for (auto i = consumed; i < y.rank(); ++i) expanded.push_back(full);
+  const Json expanded = call_arguments::slice_spec::expanded(a.value("slice_spec"), y.rank(), a.object());
 
   int axis = 0;
   std::vector<std::int64_t> dropped;  // axes indexed by an int, squeezed at the end

@@ -19,6 +19,7 @@ struct Sample {
   std::string class_name;
   Json config;
   std::vector<Shape> inputs;  // without the batch dimension
+  Json call_kwargs = Json::object();  // a TFOpLambda's arguments
 };
 
 Json wrapped(const std::string& cls, Json config) { return {{"layer", {{"class_name", cls}, {"config", std::move(config)}}}}; }
@@ -111,28 +112,36 @@ const std::vector<Sample>& samples() {
                {"go_backwards", true}}, {{5, 2}}},
       {"Bidirectional", wrapped("GRU", {{"units", 3}, {"return_sequences", true}}), {{5, 2}}},
       {"TimeDistributed", wrapped("Dense", {{"units", 2}}), {{4, 3}}},
+      {"TFOpLambda", {{"function", "math.multiply"}}, {{4}}, {{"y", 2.0}}},
+      {"SlicingOpLambda", {{"function", "__operators__.getitem"}}, {{4, 3}},
+       {{"slice_spec", {{{"start", nullptr}, {"stop", nullptr}, {"step", nullptr}}, {{"start", 1}, {"stop", nullptr}, {"step", -2}}, nullptr}}}},
+      {"Resizing", {{"height", 5}, {"width", 3}, {"crop_to_aspect_ratio", true}}, {{4, 4, 2}}},
+      {"CenterCrop", {{"height", 2}, {"width", 3}}, {{4, 4, 2}}},
+      {"CategoryEncoding", {{"num_tokens", 5}, {"output_mode", "count"}}, {{3}}},
+      {"Discretization", {{"bin_boundaries", {0.0, 1.0}}}, {{3}}},
+      {"RandomFlip", Json::object(), {{4, 4, 2}}},
+      {"RandomRotation", {{"factor", 0.1}}, {{4, 4, 2}}},
+      {"RandomZoom", {{"height_factor", 0.1}}, {{4, 4, 2}}},
+      {"RandomTranslation", {{"height_factor", 0.1}, {"width_factor", 0.1}}, {{4, 4, 2}}},
+      {"RandomContrast", {{"factor", 0.1}}, {{4, 4, 2}}},
+      {"RandomBrightness", {{"factor", 0.1}}, {{4, 4, 2}}},
+      {"RandomHeight", {{"factor", 0.1}}, {{4, 4, 2}}},
+      {"RandomWidth", {{"factor", 0.1}}, {{4, 4, 2}}},
   };
   return table;
 }
 
-// Classes no model can hold as a layer of its own graph: every model has InputLayers; a Lambda's
-// constructor refuses (its function is Python bytecode, which ksave cannot run). TFOpLambda and
-// SlicingOpLambda have no ONNX converter yet (their meaning is in each call's kwargs, which the
-// exporter's LayerCall does not carry): export refuses them by name, listed here so that any
-// other class without a converter still fails.
-// The preprocessing layers (issue 16) have no converter yet either (ONNX has Identity, Slice,
-// Resize and OneHot for them; not written yet).
-// StackedRNNCells is a cell: RNN runs it (sampled there).
-const std::set<std::string> kNotSampled = {"InputLayer", "Lambda", "TFOpLambda", "SlicingOpLambda", "StackedRNNCells",
-                                           "Resizing", "CenterCrop", "CategoryEncoding", "Discretization",
-                                           "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-                                           "RandomContrast", "RandomBrightness", "RandomHeight", "RandomWidth"};
+// The refusal list: classes no model can hold as a layer of its own graph. Every model has
+// InputLayers (inlined, never a node of its own); a Lambda's constructor refuses (its function is
+// Python bytecode, which ksave cannot run, so there is nothing to export). StackedRNNCells is a
+// cell: RNN runs it (sampled there).
+const std::set<std::string> kNotSampled = {"InputLayer", "Lambda", "StackedRNNCells"};
 
 ModelPtr sample_model(const Sample& s) {
   KerasTensors inputs;
   for (std::size_t i = 0; i < s.inputs.size(); ++i) inputs.push_back(Input(s.inputs[i], "in_" + std::to_string(i)));
   const LayerPtr layer = make_layer(s.class_name, s.config);
-  const KerasTensors outputs = (*layer)(inputs);
+  const KerasTensors outputs = (*layer)(inputs, s.call_kwargs);
   return std::make_shared<Functional>(inputs, outputs, "sample");
 }
 

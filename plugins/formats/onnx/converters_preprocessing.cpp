@@ -1,0 +1,138 @@
+// The preprocessing layers ksave runs: the Random* augmentations (the identity at inference, as in
+// Keras), Resizing and CenterCrop (ONNX's Resize with the attributes that give TensorFlow's
+// half-pixel rules: bilinear is "linear" + "half_pixel", whose source position (i + 0.5)·in/out
+// − 0.5 is clamped into the image as ResizeBilinear does; nearest is "tf_half_pixel_for_nn" +
+// "floor", i.e. floor((i + 0.5)·in/out)), CategoryEncoding (OneHot, then ReduceMax or ReduceSum
+// over the ids) and Discretization (the count of boundaries at or below each value).
+#include <cmath>
+
+#include "converter.hpp"
+
+namespace ksave::plugins::onnx_export {
+namespace {
+
+std::vector<Value> identity(Conversion& c) { return {c.input()}; }
+
+struct ImageSize {
+  Dim height = 0, width = 0;
+};
+
+ImageSize target_size(const Conversion& c) {
+  return {c.config().at("height").get<Dim>(), c.config().at("width").get<Dim>()};
+}
+
+// The input's height and width, which the crop of crop_to_aspect_ratio and CenterCrop depend on.
+ImageSize known_input_size(const Conversion& c) {
+  const Value& x = c.input();
+  if (x.rank() != 4 || x.shape[1] == kUnknown || x.shape[2] == kUnknown)
+    throw Error(c.describe() + ": its crop depends on the images' height and width, which the model leaves unknown (" +
+                shape_to_string(x.shape) + "); ONNX export needs them fixed");
+  return {x.shape[1], x.shape[2]};
+}
+
+// x held channels-first (N, C, H, W), resized to `size` with TensorFlow's half-pixel rules.
+std::string resized(Conversion& c, const std::string& x, ImageSize size, const std::string& interpolation) {
+  Emitter& onnx = c.onnx;
+  const std::string batch_and_channels = onnx.dims(x, 0, 2, c.hint());
+  const std::string sizes = onnx.concat({batch_and_channels, onnx.ints({size.height, size.width})}, 0, c.hint());
+  Attributes attributes;
+  if (interpolation == "nearest")
+    attributes = {string_attr("mode", "nearest"), string_attr("coordinate_transformation_mode", "tf_half_pixel_for_nn"),
+                  string_attr("nearest_mode", "floor")};
+  else
+    attributes = {string_attr("mode", "linear"), string_attr("coordinate_transformation_mode", "half_pixel")};
+  return onnx.op("Resize", {x, "", "", sizes}, c.hint(), std::move(attributes));
+}
+
+// Rows [top, top + size.height) and columns [left, left + size.width) of x held (N, C, H, W).
+std::string cropped(Conversion& c, const std::string& x, Dim top, Dim left, ImageSize size) {
+  return c.onnx.slice(x, {top, left}, {top + size.height, left + size.width}, {2, 3}, c.hint());
+}
+
+// keras.preprocessing.image.smart_resize: the largest centered crop of the target's aspect ratio,
+// then resized (in float32 arithmetic, as ksave's layer computes it).
+std::string smart_resized(Conversion& c, const std::string& x, ImageSize in, ImageSize size, const std::string& interpolation) {
+  const Dim crop_h = std::min(in.height, static_cast<Dim>(static_cast<float>(in.width * size.height) / static_cast<float>(size.width)));
+  const Dim crop_w = std::min(in.width, static_cast<Dim>(static_cast<float>(in.height * size.width) / static_cast<float>(size.height)));
+  const Dim top = static_cast<Dim>(static_cast<float>(in.height - crop_h) / 2.0f);
+  const Dim left = static_cast<Dim>(static_cast<float>(in.width - crop_w) / 2.0f);
+  return resized(c, cropped(c, x, top, left, {crop_h, crop_w}), size, interpolation);
+}
+
+// The images as float32, channels-first (the layout Resize wants and a convolution after keeps).
+std::string images(Conversion& c) { return c.onnx.float_in_layout(c.input(), channels_first_perm(4)); }
+
+std::vector<Value> resizing(Conversion& c) {
+  const ImageSize size = target_size(c);
+  const std::string interpolation = c.config().value("interpolation", std::string("bilinear"));
+  const std::string x = images(c);
+  const std::string y = c.config().value("crop_to_aspect_ratio", false) ? smart_resized(c, x, known_input_size(c), size, interpolation)
+                                                                         : resized(c, x, size, interpolation);
+  return {c.output(y, 0, channels_first_perm(4))};
+}
+
+std::vector<Value> center_crop(Conversion& c) {
+  const ImageSize size = target_size(c), in = known_input_size(c);
+  const Dim dh = in.height - size.height, dw = in.width - size.width;
+  const std::string x = images(c);
+  // Images smaller than the target are smart-resized, as Keras's CenterCrop does.
+  const std::string y = dh < 0 || dw < 0 ? smart_resized(c, x, in, size, "bilinear") : cropped(c, x, dh / 2, dw / 2, size);
+  return {c.output(y, 0, channels_first_perm(4))};
+}
+
+std::string image_layer_problem(const Layer&, const Json& config) {
+  if (config.value("data_format", std::string("channels_last")) != "channels_last") return "only channels_last images are exported";
+  const std::string interpolation = config.value("interpolation", std::string("bilinear"));
+  if (interpolation != "bilinear" && interpolation != "nearest")
+    return "interpolation '" + interpolation + "' is not exported (bilinear, nearest)";
+  return "";
+}
+
+// (batch, n) ids → (batch, num_tokens): one_hot and multi_hot mark the ids, count counts them.
+std::vector<Value> category_encoding(Conversion& c) {
+  const Value& ids = c.input();
+  const std::string mode = c.config().value("output_mode", std::string("multi_hot"));
+  const std::int64_t tokens = c.config().value("num_tokens", c.config().value("max_tokens", std::int64_t{0}));
+  std::string x = c.onnx.in_keras_layout(ids);
+  if (ids.dtype != DType::Int64) x = c.onnx.cast(x, DType::Int64, c.hint());
+  if (mode == "one_hot" && ids.rank() == 1) x = c.onnx.unsqueeze(x, {1}, c.hint());
+  const std::string off_on = c.onnx.graph().constant(Tensor::from_vector<float>({0.0f, 1.0f}, {2}), c.hint("values"));
+  const std::string hot = c.onnx.op("OneHot", {x, c.onnx.ints({tokens}), off_on}, c.hint(), {int_attr("axis", -1)});
+  return {c.output(c.onnx.reduce(mode == "count" ? "ReduceSum" : "ReduceMax", hot, {1}, false, c.hint()))};
+}
+
+std::string category_encoding_problem(const Layer&, const Json& config) {
+  if (config.value("sparse", false)) return "sparse outputs have no ONNX form";
+  return "";
+}
+
+// The number of boundaries b <= x, as int64.
+std::vector<Value> discretization(Conversion& c) {
+  const Value& x = c.input();
+  std::vector<float> boundaries;
+  for (const Json& b : c.config().at("bin_boundaries")) boundaries.push_back(b.get<float>());
+  const std::string in = c.onnx.float_in_layout(x, x.perm);
+  if (boundaries.empty()) {
+    const std::string shape = c.onnx.op("Shape", {in}, c.hint());
+    return {c.output(c.onnx.op("ConstantOfShape", {shape}, c.hint(), {tensor_attr("value", Tensor::filled(DType::Int64, {1}, 0.0))}), 0, x.perm)};
+  }
+  const std::string b = c.onnx.graph().constant(Tensor::from_vector(boundaries, {static_cast<Dim>(boundaries.size())}), c.hint("boundaries"));
+  const std::string at_or_above = c.onnx.op("GreaterOrEqual", {c.onnx.unsqueeze(in, {-1}, c.hint()), b}, c.hint());
+  const std::string count = c.onnx.reduce("ReduceSum", c.onnx.cast(at_or_above, DType::Int64, c.hint()), {-1}, false, c.hint());
+  return {c.output(count, 0, x.perm)};
+}
+
+}  // namespace
+
+void add_preprocessing_converters(ConverterTable& t) {
+  // Random augmentation is the identity at inference, which is all an ONNX model runs.
+  for (const char* cls : {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+                          "RandomBrightness", "RandomHeight", "RandomWidth"})
+    t[cls] = {identity, {}};
+  t["Resizing"] = {resizing, image_layer_problem};
+  t["CenterCrop"] = {center_crop, image_layer_problem};
+  t["CategoryEncoding"] = {category_encoding, category_encoding_problem};
+  t["Discretization"] = {discretization, {}};
+}
+
+}  // namespace ksave::plugins::onnx_export
