@@ -1,5 +1,7 @@
 #include "keras3_config.hpp"
 
+#include "keras3_call_nodes.hpp"
+
 #include <ctime>
 
 #include "ksave/nested_calls.hpp"
@@ -68,6 +70,10 @@ void rewrite_layer_config_for_keras3(const std::string& class_name, Json& config
   // noise_shape (their noise shape is fixed by the layer).
   if (class_name == "SpatialDropout1D" || class_name == "SpatialDropout2D" || class_name == "SpatialDropout3D")
     for (const char* key : {"trainable", "noise_shape"}) config.erase(key);
+  // tf-keras's MultiHeadAttention writes its build shapes (its from_config needs them) and
+  // softmax_robust_masking; Keras 3's refuses them as unknown arguments.
+  if (class_name == "MultiHeadAttention")
+    for (const char* key : {"query_shape", "key_shape", "value_shape", "softmax_robust_masking"}) config.erase(key);
 }
 
 // Keras 3's build_config of a model: a Sequential's input shape, null for a Functional model
@@ -126,7 +132,10 @@ Json keras3_object(const Json& value) {
     out["class_name"] = class_name;
   }
   rewrite_layer_config_for_keras3(class_name, config);
-  if (class_name == "Functional" || class_name == "Model") shift_nested_model_calls(config, -1);
+  if (class_name == "Functional" || class_name == "Model") {
+    shift_nested_model_calls(config, -1);
+    write_keyword_calls_as_keras3_nodes(config);
+  }
   out["config"] = config;
   // Keras 3 names classes it does not export by their own name: "Functional" is one.
   out["registered_name"] = separator != std::string::npos || class_name == "Functional" ? Json(class_name) : Json(nullptr);
