@@ -1,9 +1,5 @@
-// MultiHeadAttention's call arguments, found in the flat list of tensors ksave calls layers with.
-// A functional graph records the call as Keras did: tf-keras 2.x keeps the query as the first
-// argument and `value`, `key`, `attention_mask` as keywords; Keras 3 may pass value and key
-// positionally. The loader hands such a call over with placeholders ({"_ksave_input": i}) in
-// its kwargs (framework/src/structured_call.hpp); a call from C++ passes
-// [query, value, key?, attention_mask?] in that order.
+// MultiHeadAttention's call arguments, found in the flat list of tensors ksave calls layers with
+// (see ../common/multi_head_call.hpp for how), with the Keras masks they carry.
 #pragma once
 
 #include <string>
