@@ -299,16 +299,20 @@ def transformer_block(K):
 
 
 def attention_options(K):
-    """MultiHeadAttention with a separate key, value_dim, output_shape, no biases, an
-    attention_mask input and the causal mask; AdditiveAttention beside it."""
+    """MultiHeadAttention with a separate key, value_dim, output_shape, an attention_mask input
+    and the causal mask; AdditiveAttention beside it. No biases before or in the key projections:
+    a bias there shifts every key alike, which softmax ignores, so its true gradient is zero and
+    adaptive optimizers blow float32 noise up into steps of learning-rate size (transformer_block
+    keeps MultiHeadAttention's biases)."""
     L = K.layers
     q = K.Input((4, 6))
     v = K.Input((5, 7))
     mask = K.Input((4, 5), dtype="bool")
-    k = L.Dense(3)(v)
+    k = L.Dense(3, use_bias=False)(v)
     cross = L.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=3, output_shape=5, use_bias=False,
                                  name="cross_attention")(q, v, key=k, attention_mask=mask)
-    causal = L.MultiHeadAttention(num_heads=2, key_dim=3, name="causal_attention")(q, q, use_causal_mask=True)
+    causal = L.MultiHeadAttention(num_heads=2, key_dim=3, use_bias=False, name="causal_attention")(
+        q, q, use_causal_mask=True)
     additive = L.AdditiveAttention(name="additive")([q, L.Dense(6)(v)])
     joined = L.Concatenate()([cross, causal, additive])
     return K.Model([q, v, mask], L.Dense(2)(L.Flatten()(joined)))

@@ -9,9 +9,22 @@ EinsumProjection::EinsumProjection(const std::string& name, std::size_t contract
     : Layer(Json{{"name", name}}, "EinsumDense"), contracted_(contracted), outputs_(std::move(outputs)), options_(options) {}
 
 Json EinsumProjection::get_config() const {
+  // As tf-keras's MultiHeadAttention makes them: "abc,cde->abde" (bias "de") for the input
+  // projections, "abcd,cde->abe" (bias "e") for the output one; the steps axis unknown.
+  std::string contracted, produced;
+  for (std::size_t i = 0; i < contracted_; ++i) contracted += static_cast<char>('c' + i);
+  for (std::size_t i = 0; i < outputs_.size(); ++i) produced += static_cast<char>('c' + contracted_ + i);
   Json c = Layer::get_config();
-  c["output_shape"] = outputs_;
-  options_.write(c);
+  Json output_shape = Json::array({nullptr});
+  for (Dim d : outputs_) output_shape.push_back(d);
+  c["output_shape"] = output_shape;
+  c["equation"] = "ab" + contracted + "," + contracted + produced + "->ab" + produced;
+  c["activation"] = "linear";
+  c["bias_axes"] = options_.use_bias ? Json(produced) : Json(nullptr);
+  Json options = Json::object();
+  options_.write(options);
+  for (const auto& [k, v] : options.items())
+    if (k != "use_bias") c[k] = v;
   return c;
 }
 

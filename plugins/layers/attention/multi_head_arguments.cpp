@@ -17,6 +17,9 @@ MultiHeadArguments resolve_arguments(const Tensors& inputs, const CallContext& c
   a.key_mask = s.key >= 0 ? mask_of(s.key) : Tensor();
   a.use_causal_mask = s.use_causal_mask;
   a.return_attention_scores = s.return_attention_scores;
+  a.query_slot = s.query;
+  a.value_slot = s.value;
+  a.key_slot = s.key;
   return a;
 }
 

@@ -12,6 +12,7 @@ struct MultiHeadArguments {
   Tensor query, value, key, attention_mask;           // key: value when absent
   Tensor query_mask, value_mask, key_mask;            // Keras masks carried by the tensors
   bool use_causal_mask = false, return_attention_scores = false;
+  int query_slot = -1, value_slot = -1, key_slot = -1;  // their positions in the input list (key: -1 when absent)
 };
 
 // `object` names the layer for errors.

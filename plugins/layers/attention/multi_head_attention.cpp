@@ -74,22 +74,36 @@ class MultiHeadAttention : public Layer {
 
   std::string class_name() const override { return "MultiHeadAttention"; }
 
+  // In Keras's key order: tf-keras 2.21 ends with the build shapes and softmax_robust_masking;
+  // Keras 3.15 has use_gate after use_bias, sliding_window after attention_axes, seed last.
   Json get_config() const override {
     Json c = Layer::get_config();
     c["num_heads"] = num_heads_;
     c["key_dim"] = key_dim_;
     c["value_dim"] = value_dim_;
     c["dropout"] = dropout_;
-    options_.write(c);
+    Json options = Json::object();
+    options_.write(options);
+    c["use_bias"] = options["use_bias"];
+    write_if_read(c, "use_gate");
     c["output_shape"] = output_shape_;
     c["attention_axes"] = attention_axes_;
-    // tf-keras's from_config requires the build shapes (null when unknown).
-    for (const char* key : kBuildShapeKeys) c[key] = generation_keys_.value(key, Json());
-    for (const auto& [k, v] : generation_keys_.items()) c[k] = v;
+    write_if_read(c, "sliding_window");
+    for (const auto& [k, v] : options.items())
+      if (k != "use_bias") c[k] = v;
+    if (!generation_keys_.contains("use_gate")) {
+      // tf-keras's from_config requires the build shapes (null when unknown).
+      for (const char* key : kBuildShapeKeys) c[key] = generation_keys_.value(key, Json());
+      write_if_read(c, "softmax_robust_masking");
+    }
+    write_if_read(c, "seed");
     return c;
   }
 
  protected:
+  // Which input is which is known only in `call` (from the call's kwargs): the shapes are kept.
+  void build_impl(const std::vector<Shape>& shapes) override { built_shapes_ = shapes; }
+
   Tensors call(const Tensors& inputs, const CallContext& ctx) override {
     const MultiHeadArguments a = resolve_arguments(inputs, ctx, describe());
     if (a.query.rank() != 3 || a.value.rank() != 3 || a.key.rank() != 3)
@@ -120,29 +134,48 @@ class MultiHeadAttention : public Layer {
  private:
   std::string describe() const { return "layer '" + name() + "' (MultiHeadAttention)"; }
 
+  void write_if_read(Json& c, const char* key) const {
+    if (generation_keys_.contains(key)) c[key] = generation_keys_[key];
+  }
+
   void keep_if_present(const Json& config, const char* key) {
     if (config.is_object() && config.contains(key)) generation_keys_[key] = config[key];
   }
 
   // The output projection needs the query's feature size when output_shape is None. The input
-  // shapes are remembered for tf-keras's config (steps unknown: only ranks and feature sizes
-  // decide the weights), unless the config gave them.
+  // shapes (as the layer was built, batch and steps possibly unknown) go into tf-keras's config
+  // unless the config gave them, and, as tf-keras records, the query's alone is the build shape.
   void ensure_output_projection(const MultiHeadArguments& a) {
     if (output_) return;
     const Shape outputs = output_shape_.is_null() ? Shape{a.query.dim(-1)} : int_shape(output_shape_, describe(), "output_shape");
     output_ = track("_output_dense", std::make_shared<EinsumProjection>("attention_output", 2, outputs, options_));
-    auto feature_shape = [](const Tensor& t) { return shape_to_json(Shape{kUnknown, kUnknown, t.dim(-1)}); };
-    const std::pair<const char*, const Tensor*> seen[] = {{"query_shape", &a.query}, {"value_shape", &a.value},
-                                                          {"key_shape", &a.key}};
-    for (const auto& [key, tensor] : seen)
-      if (generation_keys_.value(key, Json()).is_null()) generation_keys_[key] = feature_shape(*tensor);
+    auto built_shape = [&](int slot, const Tensor& t) {
+      return slot >= 0 && slot < static_cast<int>(built_shapes_.size()) ? built_shapes_[slot] : t.shape();
+    };
+    const Shape query = built_shape(a.query_slot, a.query);
+    const std::pair<const char*, Shape> seen[] = {{"query_shape", query},
+                                                  {"value_shape", built_shape(a.value_slot, a.value)},
+                                                  {"key_shape", a.key_slot >= 0 ? built_shape(a.key_slot, a.key)
+                                                                                : built_shape(a.value_slot, a.value)}};
+    for (const auto& [key, shape] : seen)
+      if (generation_keys_.value(key, Json()).is_null()) generation_keys_[key] = shape_to_json(shape);
+    set_built(true, std::vector<Shape>{query});
+    // The sublayers are built for the symbolic shapes (steps possibly unknown), as tf-keras
+    // records them, before the first call builds them for its concrete ones.
+    const Shape value = built_shape(a.value_slot, a.value), key = a.key_slot >= 0 ? built_shape(a.key_slot, a.key) : value;
+    query_->build(query);
+    value_->build(value);
+    key_->build(key);
+    output_->build(Shape{query.at(0), query.at(1), num_heads_, value_dim_});
   }
 
   // 1 where a query step may attend to a key step, (batch or 1, Tq, Tk); undefined when all may.
+  // Computed with ops, so that a SavedModel trace computes it from the inputs too.
   Tensor attention_keep(const MultiHeadArguments& a, Dim batch, Dim tq, Dim tk) const {
     Tensor keep;
     auto combine = [&](const Tensor& m) { keep = keep.defined() ? ops::mul(keep, m) : m; };
-    auto as_float = [](const Tensor& m) { return m.cast(DType::Float32); };
+    // Keras casts masks to bool: any nonzero entry keeps.
+    auto as_float = [](const Tensor& m) { return ops::cast(ops::cast(m, DType::Bool), DType::Float32); };
     if (a.query_mask.defined()) combine(ops::reshape(as_float(a.query_mask), {batch, tq, 1}));
     if (a.value_mask.defined()) combine(ops::reshape(as_float(a.value_mask), {batch, 1, tk}));
     if (a.key_mask.defined()) combine(ops::reshape(as_float(a.key_mask), {batch, 1, tk}));
@@ -153,15 +186,12 @@ class MultiHeadAttention : public Layer {
       combine(causal);
     }
     if (a.attention_mask.defined()) {
-      const Tensor m = as_float(a.attention_mask);
-      // Keras casts the mask to bool: any nonzero entry keeps.
-      Tensor nonzero(DType::Float32, m.shape());
-      for (std::int64_t i = 0; i < m.size(); ++i) nonzero.data<float>()[i] = m.data<float>()[i] != 0.0f ? 1.0f : 0.0f;
-      if (nonzero.rank() == 2) nonzero = nonzero.reshape({1, nonzero.dim(0), nonzero.dim(1)});
-      if (nonzero.rank() != 3 || nonzero.dim(1) != tq || nonzero.dim(2) != tk)
+      const Tensor& m = a.attention_mask;
+      const bool batched = m.rank() == 3;
+      if ((m.rank() != 2 && m.rank() != 3) || m.dim(-2) != tq || m.dim(-1) != tk)
         throw Error(describe() + ": attention_mask expected shape (batch, " + std::to_string(tq) + ", " +
                     std::to_string(tk) + "), found " + shape_to_string(m.shape()));
-      combine(nonzero);
+      combine(batched ? as_float(m) : ops::expand_dims(as_float(m), 0));
     }
     return keep;
   }
@@ -181,6 +211,7 @@ class MultiHeadAttention : public Layer {
   Json output_shape_, attention_axes_;
   KernelBiasOptions options_;
   Json generation_keys_ = Json::object();
+  std::vector<Shape> built_shapes_;
   std::shared_ptr<EinsumProjection> query_, key_, value_, output_;
   std::mutex mutex_;  // predict from several threads never draws; training may
   std::mt19937_64 generator_;
