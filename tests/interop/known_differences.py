@@ -47,6 +47,9 @@ KNOWN = {
             "clipped gradient that Adam's epsilon amplifies; not yet explained",
     },
     "test_keras3.py": {
+        "test_ksave_serves_export[attention_options]":
+            "Keras 3's export of MultiHeadAttention(use_causal_mask=True) slices with new_axis_mask "
+            "(StridedSlice), which ksave's graph executor does not run yet",
         "test_config_json_equals_keras3[*]":
             "ksave writes Keras 3 archives with tf-keras-form layer configs that Keras 3 reads (no "
             "DTypePolicy objects, quantization_config, per-layer build_config or {args, kwargs} nodes); "
@@ -57,7 +60,10 @@ KNOWN = {
             # measured on tf-keras's own .h5 of the issue-16 cases: Keras 3 refuses groups on
             # DepthwiseConv1D/Conv3DTranspose, trainable/noise_shape on SpatialDropout1D, LSTM's
             # time_major, 'keras.metrics.mse'
-            "conv_variants_1d", "conv3d", "group_unit_normalization", "regularization_layers", "masking")},
+            "conv_variants_1d", "conv3d", "group_unit_normalization", "regularization_layers", "masking",
+            # measured: Keras 3 builds tf-keras's MultiHeadAttention from build_config's one shape,
+            # its build() wants query_shape and value_shape
+            "transformer_block", "attention_options")},
         "test_ksave_reads_weights_file[activations]":
             "Keras 3's to_json names hard_sigmoid (relu6(x + 3) / 6) as tf-keras named 0.2 x + 0.5; ksave's "
             "JSON reader keeps tf-keras's meaning (the .keras reader knows the archive is Keras 3's)",
