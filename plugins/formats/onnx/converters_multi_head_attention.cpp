@@ -53,7 +53,7 @@ std::string attention_keep(Conversion& c, const multi_head::CallSlots& s, const 
   if (s.use_causal_mask) {
     const Dim rows = query.shape.at(1), cols = key.shape.at(1);
     if (rows < 0 || cols < 0) throw Error(c.describe() + ": the causal mask is exported for known sequence lengths only");
-    Tensor lower(DType::Float32, {rows, cols});
+    Tensor lower(DType::Float32, {1, rows, cols});  // (1, Tq, Tk): the batch axis broadcast
     for (Dim i = 0; i < rows; ++i)
       for (Dim j = 0; j < cols; ++j) lower.data<float>()[i * cols + j] = i >= j ? 1.0f : 0.0f;
     combine(onnx.graph().constant(lower, c.hint("causal")));
