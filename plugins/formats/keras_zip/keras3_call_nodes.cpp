@@ -8,14 +8,6 @@ bool is_reference(const Json& v) {
          v[2].is_number_integer();
 }
 
-bool has_reference(const Json& v) {
-  if (is_reference(v)) return true;
-  if (v.is_array() || v.is_object())
-    for (const auto& item : v)
-      if (has_reference(item)) return true;
-  return false;
-}
-
 // Keras 3 rebuilds the placeholder and at once replaces it with the output of the layer named
 // in keras_history (functional.deserialize_node), so its shape and dtype are not read; they
 // must only be valid.
@@ -35,33 +27,29 @@ Json with_keras_tensors(const Json& v) {
   return out;
 }
 
-// A list-form node: one reference, or a list of references each carrying the call's kwargs.
-Json keras3_node(const Json& node, bool positional_tensors) {
+// A list-form node (one reference, or a list of references each carrying the call's kwargs):
+// the references are the positional tensors (query, value, key), the kwargs the keywords.
+Json keras3_node(const Json& node) {
   const Json references = is_reference(node) ? Json::array({node}) : node;
   if (!references.is_array() || references.empty() || !is_reference(references[0])) return node;
   const Json kwargs = references[0].size() > 3 ? references[0][3] : Json::object();
-  if (!has_reference(kwargs) && !(positional_tensors && references.size() > 1)) return node;
   Json args = Json::array();
-  if (positional_tensors) {
-    for (const auto& r : references) args.push_back(keras_tensor(r));
-  } else {
-    Json first = Json::array();
-    for (const auto& r : references) first.push_back(keras_tensor(r));
-    args.push_back(first.size() == 1 ? first[0] : first);
-  }
+  for (const auto& r : references) args.push_back(keras_tensor(r));
   return Json{{"args", args}, {"kwargs", with_keras_tensors(kwargs)}};
 }
 
 }  // namespace
 
-void write_keyword_calls_as_keras3_nodes(Json& functional_config) {
+void write_attention_calls_as_keras3_nodes(Json& functional_config) {
   if (!functional_config.is_object() || !functional_config.contains("layers")) return;
   for (auto& entry : functional_config["layers"]) {
     if (!entry.is_object() || !entry.contains("inbound_nodes") || !entry["inbound_nodes"].is_array()) continue;
-    // MultiHeadAttention's call is (query, value, key, ...): several references are its
-    // positional tensors, not one list argument as for Add or Concatenate.
-    const bool positional = entry.value("class_name", "") == "MultiHeadAttention";
-    for (auto& node : entry["inbound_nodes"]) node = keras3_node(node, positional);
+    // Only MultiHeadAttention: the other layers whose calls take tensors by keyword
+    // (TFOpLambda) are tf-keras's alone, and Keras 3 never reads them. Its call is (query,
+    // value, key, ...): several references are its positional tensors, not one list argument
+    // as for Add or Concatenate.
+    if (entry.value("class_name", "") != "MultiHeadAttention") continue;
+    for (auto& node : entry["inbound_nodes"]) node = keras3_node(node);
   }
 }
 

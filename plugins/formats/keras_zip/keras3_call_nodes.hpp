@@ -10,7 +10,7 @@
 
 namespace ksave::plugins::keras_zip {
 
-// Rewrites the nodes of the layers of a Functional config (node numbers already Keras 3's).
-void write_keyword_calls_as_keras3_nodes(Json& functional_config);
+// Rewrites the MultiHeadAttention nodes of a Functional config (node numbers already Keras 3's).
+void write_attention_calls_as_keras3_nodes(Json& functional_config);
 
 }  // namespace ksave::plugins::keras_zip

@@ -134,7 +134,7 @@ Json keras3_object(const Json& value) {
   rewrite_layer_config_for_keras3(class_name, config);
   if (class_name == "Functional" || class_name == "Model") {
     shift_nested_model_calls(config, -1);
-    write_keyword_calls_as_keras3_nodes(config);
+    write_attention_calls_as_keras3_nodes(config);
   }
   out["config"] = config;
   // Keras 3 names classes it does not export by their own name: "Functional" is one.
