@@ -6,6 +6,7 @@
 
 #include "ksave/config.hpp"
 #include "name_scope.hpp"
+#include "structured_call.hpp"
 
 namespace ksave {
 namespace {
@@ -122,7 +123,8 @@ KerasTensors Layer::operator()(const KerasTensors& inputs, const Json& call_kwar
   auto node = std::make_shared<Node>();
   node->layer = shared_from_this();
   node->inputs = inputs;
-  node->call_kwargs = call_kwargs.is_null() ? Json::object() : call_kwargs;
+  node->call_kwargs = structured_call::keras_call_kwargs(class_name(), inputs.size(),
+                                                        call_kwargs.is_null() ? Json::object() : call_kwargs);
   dry_run_dtypes_ = dtypes;
   {
     DryRunKwargs kwargs_seen_by_dry_run(&node->call_kwargs);

@@ -108,4 +108,14 @@ Json to_config(const Json& call_kwargs, const std::function<Json(std::size_t)>& 
   });
 }
 
+Json keras_call_kwargs(const std::string& class_name, std::size_t input_count, const Json& call_kwargs) {
+  const bool flat = !call_kwargs.is_object() || !call_kwargs.contains(kArgsKey);
+  if (class_name != "MultiHeadAttention" || !flat || input_count < 2 || input_count > 4) return call_kwargs;
+  Json kwargs = call_kwargs.is_object() ? call_kwargs : Json::object();
+  kwargs[kArgsKey] = Json::array({placeholder(0)});  // tf.keras writes [[query, 0, 0, kwargs]]
+  const char* keywords[] = {"value", "key", "attention_mask"};
+  for (std::size_t i = 1; i < input_count; ++i) kwargs[keywords[i - 1]] = placeholder(i);
+  return kwargs;
+}
+
 }  // namespace ksave::structured_call

@@ -35,6 +35,12 @@ struct FlatCall {
 // Flattens a structured config node.
 FlatCall flatten(const Json& node);
 
+// A call of `class_name` on `input_count` tensors with these kwargs, as Keras records it. A flat
+// call of MultiHeadAttention (from C++: [query, value, key?, attention_mask?]) becomes tf.keras's
+// form, the query as first argument and the rest as keywords, so that a saved config is one
+// Keras reads; every other call is returned as given.
+Json keras_call_kwargs(const std::string& class_name, std::size_t input_count, const Json& call_kwargs);
+
 // Keras's node data for a structured call whose inputs are referenced by `ref_of(i)`
 // ([layer, node, tensor]).
 Json to_config(const Json& call_kwargs, const std::function<Json(std::size_t)>& ref_of);

@@ -22,6 +22,10 @@ def make_inputs(case, rng, rows):
             for r in range(0, rows, 2):
                 ids[r, -(1 + r % 3):] = 0
             arrays.append(ids)
+        elif spec.mask:
+            keep = rng.random((rows,) + tuple(spec.shape)) < 0.6
+            keep[..., 0] = True
+            arrays.append(keep)
         else:
             x = rng.normal(0.0, 1.0, size=(rows,) + tuple(spec.shape)).astype(np.float32)
             if spec.masked_steps:

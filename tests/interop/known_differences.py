@@ -42,6 +42,9 @@ KNOWN = {
             "Keras 3 writes a custom class's Python module ('custom_objects', where the test defines "
             "ScaledDense); a C++ plugin has none and ksave writes null (Keras 3 finds the class by "
             "registered_name either way); every other key of the archive's config.json is Keras 3's",
+        "test_ksave_serves_export[attention_options]":
+            "Keras 3's export of MultiHeadAttention(use_causal_mask=True) slices with new_axis_mask "
+            "(StridedSlice), which ksave's graph executor does not run yet",
         **{f"test_keras3_reads_ksave_model[{case}-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5 for case in (
             "activations", "attention", "conv1d", "conv2d", "conv2d_groups", "conv_variants", "custom", "gru",
             "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm",
@@ -50,7 +53,10 @@ KNOWN = {
             # time_major, 'keras.metrics.mse'
             "conv_variants_1d", "conv3d", "group_unit_normalization", "regularization_layers", "masking",
             # RNN's time_major (measured on tf-keras's own .h5 of RNN([LSTMCell, GRUCell]))
-            "rnn_cells")},
+            "rnn_cells",
+            # measured: Keras 3 builds tf-keras's MultiHeadAttention from build_config's one shape,
+            # its build() wants query_shape and value_shape
+            "transformer_block", "attention_options")},
         "test_ksave_reads_weights_file[activations]":
             "Keras 3's to_json names hard_sigmoid (relu6(x + 3) / 6) as tf-keras named 0.2 x + 0.5; ksave's "
             "JSON reader keeps tf-keras's meaning (the .keras reader knows the archive is Keras 3's)",

@@ -15,6 +15,7 @@ class Input:
     shape: tuple            # without the batch dimension
     vocab: int = 0          # > 0: integer ids in [0, vocab) (with zeros for masking)
     masked_steps: bool = False  # float features with some all-zero steps (for Masking)
+    mask: bool = False          # a boolean attention mask (each query step sees at least one key)
 
 
 @dataclass
@@ -298,6 +299,38 @@ def attention(K):
     return K.Model([q, v], L.Dense(2)(L.GlobalAveragePooling1D()(att)))
 
 
+def transformer_block(K):
+    """The Keras guide's encoder block: self-attention, residual Add, LayerNormalization, a
+    two-layer feed-forward part, again Add and LayerNormalization."""
+    L = K.layers
+    x = K.Input((6, 8))
+    attended = L.MultiHeadAttention(num_heads=2, key_dim=4, name="self_attention")(x, x)
+    x1 = L.LayerNormalization(epsilon=1e-6)(L.Add()([x, attended]))
+    ff = L.Dense(8)(L.Dense(16, activation="relu")(x1))
+    x2 = L.LayerNormalization(epsilon=1e-6)(L.Add()([x1, ff]))
+    return K.Model(x, L.Dense(3)(L.GlobalAveragePooling1D()(x2)))
+
+
+def attention_options(K):
+    """MultiHeadAttention with a separate key, value_dim, output_shape, an attention_mask input
+    and the causal mask; AdditiveAttention beside it. No biases before or in the key projections:
+    a bias there shifts every key alike, which softmax ignores, so its true gradient is zero and
+    adaptive optimizers blow float32 noise up into steps of learning-rate size (transformer_block
+    keeps MultiHeadAttention's biases)."""
+    L = K.layers
+    q = K.Input((4, 6))
+    v = K.Input((5, 7))
+    mask = K.Input((4, 5), dtype="bool")
+    k = L.Dense(3, use_bias=False)(v)
+    cross = L.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=3, output_shape=5, use_bias=False,
+                                 name="cross_attention")(q, v, key=k, attention_mask=mask)
+    causal = L.MultiHeadAttention(num_heads=2, key_dim=3, use_bias=False, name="causal_attention")(
+        q, q, use_causal_mask=True)
+    additive = L.AdditiveAttention(name="additive")([q, L.Dense(6)(v)])
+    joined = L.Concatenate()([cross, causal, additive])
+    return K.Model([q, v, mask], L.Dense(2)(L.Flatten()(joined)))
+
+
 # ---------------------------------------------------------------- subclassed (SavedModel and weights only)
 
 
@@ -350,6 +383,8 @@ CASES = [
     Case("regularization_layers", "regularization", regularization_layers, [Input((5, 4))], trains=False),
     Case("masking", "recurrent", masking, [Input((6, 3), masked_steps=True)]),
     Case("rnn_cells", "recurrent", rnn_cells, [Input((6, 3), masked_steps=True)]),
+    Case("transformer_block", "attention", transformer_block, [Input((6, 8))]),
+    Case("attention_options", "attention", attention_options, [Input((4, 6)), Input((5, 7)), Input((4, 5), mask=True)]),
 ]
 
 

@@ -45,6 +45,8 @@ const Json& usable_values() {
       {"bin_boundaries", Json::array({0.5})},
       {"scale", 0.5},
       {"stddev", 0.1},
+      {"num_heads", 2},
+      {"key_dim", 3},
   };
   return values;
 }
@@ -52,7 +54,8 @@ const Json& usable_values() {
 // Keys that are sizes or counts: zero and negative values are refused.
 const std::set<std::string>& size_keys() {
   static const std::set<std::string> keys = {"units", "filters", "kernel_size", "strides", "pool_size", "dilation_rate",
-                                             "size", "n", "input_dim", "output_dim", "depth_multiplier"};
+                                             "size", "n", "input_dim", "output_dim", "depth_multiplier",
+                                             "num_heads", "key_dim", "value_dim"};
   return keys;
 }
 

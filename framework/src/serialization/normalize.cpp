@@ -26,6 +26,21 @@ void collect_tensor_refs(const Json& v, Json& refs) {
   }
 }
 
+// A keyword argument's value with each __keras_tensor__ dict replaced by tf.keras 2.x's
+// reference [layer, node, tensor].
+Json keras2_references(const Json& v) {
+  if (v.is_object() && v.value("class_name", "") == "__keras_tensor__") {
+    const Json& history = v.at("config").at("keras_history");
+    return Json::array({history.at(0), history.at(1), history.at(2)});
+  }
+  Json out = v;
+  if (v.is_array())
+    for (std::size_t i = 0; i < v.size(); ++i) out[i] = keras2_references(v[i]);
+  else if (v.is_object())
+    for (const auto& [k, item] : v.items()) out[k] = keras2_references(item);
+  return out;
+}
+
 Json normalize_node(const Json& node) {
   if (!node.is_object() || !node.contains("args")) return node;
   Json refs = Json::array();
@@ -41,8 +56,16 @@ Json normalize_node(const Json& node) {
       if (k == "training") continue;
       Json tensor_refs = Json::array();
       collect_tensor_refs(v, tensor_refs);
-      if (tensor_refs.empty()) kwargs[k] = v;
-      else for (auto& r : tensor_refs) refs.push_back(r);  // e.g. initial_state tensors
+      if (tensor_refs.empty()) {
+        kwargs[k] = v;
+      } else if (k == "initial_state" || k == "constants") {
+        // tf.keras's RNN folds these into its inputs list, and so the node's references.
+        for (auto& r : tensor_refs) refs.push_back(r);
+      } else {
+        // Other tensors keep their keyword, as tf.keras records them
+        // (MultiHeadAttention's value, key, attention_mask).
+        kwargs[k] = keras2_references(v);
+      }
     }
   for (auto& r : refs) r[3] = kwargs;
   return refs;

@@ -1,5 +1,7 @@
 #include "keras3_config.hpp"
 
+#include "keras3_call_nodes.hpp"
+
 #include <ctime>
 
 #include "ksave/nested_calls.hpp"
@@ -133,6 +135,9 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   const bool graph_model = config.is_object() && config.contains("layers") && config.contains("input_layers");
   if (graph_model) {
     shift_nested_model_calls(config, -1);
+    // MultiHeadAttention's calls first (several positional tensors and tensors by keyword); the
+    // general writer leaves nodes already in Keras 3's form as they are.
+    write_attention_calls_as_keras3_nodes(config);
     write_keras3_nodes(config, specs);
   }
   out["config"] = config;

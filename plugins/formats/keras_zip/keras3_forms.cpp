@@ -99,6 +99,8 @@ constexpr const char* kForms = R"json([
   "AveragePooling3D"], "keys": ["name", "trainable", "dtype", "pool_size", "padding", "strides", "data_format"]},
  {"classes": ["Attention"], "keys": ["name", "trainable", "dtype", "use_scale", "score_mode", "dropout", "seed"],
   "defaults": {"seed": null}},
+ {"classes": ["MultiHeadAttention"], "dropped": ["query_shape", "key_shape", "value_shape"],
+  "dropped_when": {"softmax_robust_masking": false}},
  {"classes": ["AlphaDropout", "Dropout"], "keys": ["name", "trainable", "dtype", "rate", "seed", "noise_shape"],
   "defaults": {"noise_shape": null}},
  {"classes": ["SpatialDropout1D"], "plain_dtype": true, "keys": ["rate", "seed", "name", "dtype"], "dropped": ["trainable", "noise_shape"]},

@@ -35,6 +35,17 @@ std::vector<VariablePtr> own_variables_in_keras_order(const Layer& layer) {
   return out;
 }
 
+// The attribute Keras 3 files a sublayer under, where it differs from tf-keras's (which ksave
+// tracks, for TF checkpoints): Keras 3's MultiHeadAttention reaches its EinsumDense sublayers
+// through the public properties query_dense, key_dense, value_dense and output_dense, and its
+// saver takes those names (checked on real Keras 3.15 archives).
+std::string keras3_attribute(const Layer& layer, const std::string& attribute) {
+  if (layer.class_name() == "MultiHeadAttention" && attribute.size() > 1 && attribute[0] == '_' &&
+      attribute.ends_with("_dense"))
+    return attribute.substr(1);
+  return attribute;
+}
+
 class Walk {
  public:
   std::vector<VariableOwner> owners;
@@ -68,6 +79,7 @@ class Walk {
     }
     // Keras 3 walks a layer's attributes in sorted order.
     auto children = layer.tracked_layers();
+    for (auto& [attribute, _] : children) attribute = keras3_attribute(layer, attribute);
     std::stable_sort(children.begin(), children.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [attribute, sub] : children) visit(*sub, join_path(path, attribute));
   }

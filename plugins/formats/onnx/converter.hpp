@@ -21,8 +21,9 @@ struct LayerCall {
   std::vector<Shape> output_shapes;  // Keras shapes of the call's outputs
   std::vector<DType> output_dtypes;
   std::string scope;                 // names of what it writes start with this ("model/dense_1")
-  // The node's call arguments (Node::call_kwargs): a TFOpLambda's meaning is there.
-  Json kwargs = Json::object();
+  // The node's call arguments as the graph recorded them (Node::call_kwargs): a TFOpLambda's
+  // meaning is there, and MultiHeadAttention's value/key tensors.
+  Json call_kwargs = Json::object();
 };
 
 // The weight `layer` holds under `attribute` ("kernel"), itself or in its sublayers (an RNN's
@@ -80,6 +81,7 @@ const ConverterTable& converters();
 // Each family adds its converters (converter_*.cpp).
 void add_core_converters(ConverterTable& table);
 void add_conv_converters(ConverterTable& table);
+void add_multi_head_attention_converter(ConverterTable& table);
 void add_pooling_converters(ConverterTable& table);
 void add_normalization_converters(ConverterTable& table);
 void add_reshaping_converters(ConverterTable& table);

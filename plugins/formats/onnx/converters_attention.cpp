@@ -1,7 +1,8 @@
 // Attention (Luong style): scores = query · keyᵀ (times `scale`) or, with score_mode "concat",
-// concat_score_weight · Σ tanh(scale · (query + key)); masked value steps and, when causal, future
-// steps get -1e9 added; softmax over the keys; output = weights · value, zeroed where the query
-// is masked. As ksave's layer computes it, for rank-3 and rank-2 inputs.
+// concat_score_weight · Σ tanh(scale · (query + key)); AdditiveAttention: Σ scale · tanh(query +
+// key). Masked value steps and, when causal, future steps get -1e9 added; softmax over the keys;
+// output = weights · value, zeroed where the query is masked. As ksave's layers compute it, for
+// rank-3 and rank-2 inputs. MultiHeadAttention: converters_multi_head_attention.cpp.
 #include "converter.hpp"
 
 namespace ksave::plugins::onnx_export {
@@ -16,7 +17,12 @@ std::vector<Value> attention(Conversion& c) {
   const std::string q = onnx.float_in_layout(query, {}), v = onnx.float_in_layout(value, {}), k = onnx.float_in_layout(key, {});
   const VariablePtr scale = c.find_weight("scale");
   std::string scores;
-  if (c.config().value("score_mode", std::string("dot")) == "concat") {
+  if (c.layer().class_name() == "AdditiveAttention") {
+    std::string t = onnx.op("Tanh", {onnx.op("Add", {onnx.unsqueeze(q, {-2}, c.hint()), onnx.unsqueeze(k, {-3}, c.hint())}, c.hint())},
+                            c.hint());
+    if (scale) t = onnx.op("Mul", {t, c.weight_value(scale)}, c.hint());
+    scores = onnx.reduce("ReduceSum", t, {-1}, false, c.hint());
+  } else if (c.config().value("score_mode", std::string("dot")) == "concat") {
     std::string sum = onnx.op("Add", {onnx.unsqueeze(q, {-2}, c.hint()), onnx.unsqueeze(k, {-3}, c.hint())}, c.hint());
     if (scale) sum = onnx.op("Mul", {sum, c.weight_value(scale)}, c.hint());
     scores = onnx.op("Mul", {onnx.reduce("ReduceSum", onnx.op("Tanh", {sum}, c.hint()), {-1}, false, c.hint()),
@@ -51,6 +57,10 @@ std::vector<Value> attention(Conversion& c) {
 
 }  // namespace
 
-void add_attention_converters(ConverterTable& t) { t["Attention"] = {attention, {}}; }
+void add_attention_converters(ConverterTable& t) {
+  t["Attention"] = {attention, {}};
+  t["AdditiveAttention"] = {attention, {}};
+  add_multi_head_attention_converter(t);
+}
 
 }  // namespace ksave::plugins::onnx_export

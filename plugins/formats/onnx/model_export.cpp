@@ -104,7 +104,7 @@ class GraphWalk {
     LayerCall call;
     call.layer = node.layer.get();
     call.config = node.layer->get_config();
-    call.kwargs = node.call_kwargs;
+    call.call_kwargs = node.call_kwargs;
     for (const KerasTensor& in : node.inputs) call.inputs.push_back(value_of(in, values, scope));
     call.output_shapes = node.output_shapes;
     call.output_dtypes = node.output_dtypes;

@@ -10,7 +10,7 @@ std::string call_object(const Conversion& c) {
 }  // namespace
 
 TfOpCall::TfOpCall(Conversion& c)
-    : CallArguments(&c.call.kwargs, c.call.inputs.size(), call_object(c), [&c](std::size_t i) { return c.call.inputs[i]; },
+    : CallArguments(&c.call.call_kwargs, c.call.inputs.size(), call_object(c), [&c](std::size_t i) { return c.call.inputs[i]; },
                     [&c](const call_arguments::Constant& constant) {
                       const Tensor t = constant.values.empty() ? Tensor(DType::Float32, constant.shape)
                                                                : Tensor::from_vector(constant.values, constant.shape);

@@ -29,13 +29,21 @@ Json shape_json(const Shape& shape) {
 
 Json tensor_shape_json(const Shape& shape) { return {{"class_name", "TensorShape"}, {"items", shape_json(shape)}}; }
 
-// The shapes a layer was built for: its first call's inputs (one shape, or a list of them).
+// The shapes a layer was built for: its first call's inputs (one shape, or a list of them), or,
+// for a layer never called in a graph (a subclassed model's layer, MultiHeadAttention's
+// EinsumDense sublayers), the shapes it was built with: tf-keras builds a revived sublayer from
+// them before restoring its variables.
 Json build_input_shape(const Layer& layer) {
   KerasTensors inputs;
   try {
     inputs = layer.input_tensors(0);
   } catch (const Error&) {
-    return nullptr;  // never called in a graph (a subclassed model's layer)
+    const auto& shapes = layer.build_input_shapes();
+    if (!shapes || shapes->empty()) return nullptr;
+    if (shapes->size() == 1) return tensor_shape_json(shapes->front());
+    Json out = Json::array();
+    for (const auto& shape : *shapes) out.push_back(tensor_shape_json(shape));
+    return out;
   }
   if (inputs.size() == 1) return tensor_shape_json(inputs[0].shape());
   Json out = Json::array();

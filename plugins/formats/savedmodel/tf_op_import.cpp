@@ -7,6 +7,7 @@
 #include "graph_tensor.hpp"
 #include "tf_op_import_example.hpp"
 #include "tf_op_import_3d.hpp"
+#include "tf_op_import_attention.hpp"
 #include "tf_op_import_keras3.hpp"
 #include "tf_op_import_host.hpp"
 #include "ksave/error.hpp"
@@ -285,6 +286,7 @@ const std::map<std::string, TfOpImporter>& table() {
     t["ParseExampleV2"] = parse_example_importer(true);
     add_keras3_export_importers(t);
     add_3d_importers(t);
+    add_attention_importers(t);
     return t;
   }();
   return importers;

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "layer_zoo_support/layer_checks.hpp"
+#include "self_attention.hpp"
 
 using namespace ksave;
 using namespace ksave::test::zoo;
@@ -108,13 +109,7 @@ BOOST_AUTO_TEST_CASE(config_round_trip_and_gradients) {
     "dtype": "float32", "causal": false, "dropout": 0.0, "use_scale": true})"));
   // Gradient through query = value = key.
   LayerPtr att = layer_from("Attention", {{"name", "attention"}, {"use_scale", true}});
-  struct Self : Layer {
-    LayerPtr inner;
-    explicit Self(LayerPtr l) : Layer(Json{{"name", "self_attention"}}, "Self"), inner(std::move(l)) {}
-    std::string class_name() const override { return "Self"; }
-    Tensors call(const Tensors& in, const CallContext&) override { return (*inner)(Tensors{in[0], in[0]}); }
-  };
-  check_layer_gradients("Attention", std::make_shared<Self>(att), random_tensor({2, 3, 2}, 9));
+  check_layer_gradients("Attention", std::make_shared<SelfAttention>(att), random_tensor({2, 3, 2}, 9));
 }
 
 // Both of Attention's weights (the concat score weight and the scale) with values no initializer

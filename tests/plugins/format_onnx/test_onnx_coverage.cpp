@@ -98,6 +98,8 @@ const std::vector<Sample>& samples() {
       {"Dot", {{"axes", 1}, {"normalize", true}}, {{3}, {3}}},
       {"Merge", {{"mode", "ave"}}, {{3}, {3}}},
       {"Attention", {{"use_scale", true}, {"score_mode", "concat"}}, {{4, 3}, {5, 3}}},
+      {"AdditiveAttention", {{"use_scale", true}}, {{4, 3}, {5, 3}}},
+      {"MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}, {"output_shape", Json::array({2, 2})}}, {{4, 3}, {5, 6}}},
       {"SimpleRNN", {{"units", 3}, {"return_sequences", true}}, {{5, 2}}},
       {"LSTM", {{"units", 3}, {"return_state", true}}, {{5, 2}}},
       {"GRU", {{"units", 3}, {"go_backwards", true}}, {{5, 2}}},

@@ -1,0 +1,106 @@
+#include "tf_op_import_attention.hpp"
+
+#include "ksave/error.hpp"
+#include "ksave/ops.hpp"
+
+namespace ksave::plugins::savedmodel {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+struct Equation {
+  std::string a, b, out;
+};
+
+Equation parse(const TfOpCall& call) {
+  const std::string eq = call.attrs.get<std::string>("equation");
+  const auto comma = eq.find(','), arrow = eq.find("->");
+  auto fail = [&](const std::string& why) {
+    return Error(call.where + " (Einsum): equation '" + eq + "' " + why);
+  };
+  if (comma == std::string::npos || arrow == std::string::npos || arrow < comma)
+    throw fail("is not of the form 'ab,bc->ac' with two operands");
+  Equation e{eq.substr(0, comma), eq.substr(comma + 1, arrow - comma - 1), eq.substr(arrow + 2)};
+  for (const std::string* part : {&e.a, &e.b, &e.out})
+    for (char c : *part)
+      if (c < 'a' || c > 'z') {
+        if (c >= 'A' && c <= 'Z') continue;
+        throw fail("has '" + std::string(1, c) + "': ellipsis and spaces are not supported");
+      }
+  for (char c : e.a + e.b)
+    if (e.out.find(c) == std::string::npos && (e.a.find(c) == std::string::npos || e.b.find(c) == std::string::npos))
+      throw fail("sums over '" + std::string(1, c) + "' within one operand, which is not supported");
+  return e;
+}
+
+bool has(const std::string& s, char c) { return s.find(c) != std::string::npos; }
+
+// Axes of `labels` in the order the letters of `order` give.
+Ints axes_of(const std::string& labels, const std::string& order) {
+  Ints out;
+  for (char c : order) out.push_back(static_cast<std::int64_t>(labels.find(c)));
+  return out;
+}
+
+Dim product(const Tensor& x, const std::string& labels, const std::string& letters) {
+  Dim p = 1;
+  for (char c : letters) p *= x.dim(static_cast<std::int64_t>(labels.find(c)));
+  return p;
+}
+
+// batch letters (both operands and the output), free letters of each operand (it and the output)
+// and contracted letters (both operands, not the output): a (batch, free_a, contracted) ·
+// b (batch, contracted, free_b) product, then the output's order.
+Tensors einsum(const TfOpCall& call) {
+  expect_inputs(call, 2);
+  const Equation e = parse(call);
+  const Tensor a = call.inputs[0].as_float(), b = call.inputs[1].as_float();
+  if (a.rank() != static_cast<std::int64_t>(e.a.size()) || b.rank() != static_cast<std::int64_t>(e.b.size()))
+    throw Error(call.where + " (Einsum): operands of rank " + std::to_string(a.rank()) + " and " +
+                std::to_string(b.rank()) + " for the equation's " + std::to_string(e.a.size()) + " and " +
+                std::to_string(e.b.size()) + " letters");
+  std::string batch, free_a, free_b, contracted;
+  for (char c : e.a) {
+    if (has(e.b, c)) (has(e.out, c) ? batch : contracted) += c;
+    else free_a += c;
+  }
+  for (char c : e.b)
+    if (!has(e.a, c)) free_b += c;
+  const Tensor lhs = ops::reshape(ops::transpose(a, axes_of(e.a, batch + free_a + contracted)),
+                                  {product(a, e.a, batch), product(a, e.a, free_a), product(a, e.a, contracted)});
+  const Tensor rhs = ops::reshape(ops::transpose(b, axes_of(e.b, batch + contracted + free_b)),
+                                  {product(b, e.b, batch), product(b, e.b, contracted), product(b, e.b, free_b)});
+  Shape result;
+  for (char c : batch + free_a) result.push_back(a.dim(static_cast<std::int64_t>(e.a.find(c))));
+  for (char c : free_b) result.push_back(b.dim(static_cast<std::int64_t>(e.b.find(c))));
+  const Tensor product_ = ops::reshape(ops::batch_matmul(lhs, rhs), result);
+  return {ops::transpose(product_, axes_of(batch + free_a + free_b, e.out))};
+}
+
+// MatrixBandPart(input, num_lower, num_upper): entry (i, j) of the last two axes kept where
+// (num_lower < 0 or i − j ≤ num_lower) and (num_upper < 0 or j − i ≤ num_upper), else 0.
+Tensors matrix_band_part(const TfOpCall& call) {
+  expect_inputs(call, 3);
+  const Tensor& x = call.inputs[0];
+  if (x.rank() < 2) throw Error(call.where + " (MatrixBandPart): the input must have rank 2 or more");
+  const Ints lower = int_values(call.inputs[1], call.where + " num_lower"), upper = int_values(call.inputs[2], call.where + " num_upper");
+  if (lower.size() != 1 || upper.size() != 1)
+    throw Error(call.where + " (MatrixBandPart): num_lower and num_upper must be scalars");
+  const Dim rows = x.dim(-2), cols = x.dim(-1);
+  Tensor band(DType::Float32, {rows, cols});
+  for (Dim i = 0; i < rows; ++i)
+    for (Dim j = 0; j < cols; ++j)
+      band.data<float>()[i * cols + j] =
+          (lower[0] < 0 || i - j <= lower[0]) && (upper[0] < 0 || j - i <= upper[0]) ? 1.0f : 0.0f;
+  const Tensor kept = ops::mul(x.cast(DType::Float32), band);
+  return {x.dtype() == DType::Float32 ? kept : kept.cast(x.dtype())};
+}
+
+}  // namespace
+
+void add_attention_importers(std::map<std::string, TfOpImporter>& table) {
+  table["Einsum"] = {einsum, {}};
+  table["MatrixBandPart"] = {matrix_band_part, {}};
+}
+
+}  // namespace ksave::plugins::savedmodel
