@@ -44,6 +44,11 @@ std::string available_formats() {
          Registry::global().plugins().search_summary();
 }
 
+bool any_plugin_refused() {
+  const auto records = Registry::global().plugins().records();
+  return std::any_of(records.begin(), records.end(), [](const PluginRecord& r) { return !r.loaded; });
+}
+
 // Among the formats that can `write`, the one whose declared ending is the longest one `path`
 // ends with; else the default one.
 std::string format_by_ending(const fs::path& path, Capability write, std::vector<std::string> FormatTraits::*endings,
@@ -68,6 +73,11 @@ std::string format_by_ending(const fs::path& path, Capability write, std::vector
     if (traits.*is_default && fallback.empty()) fallback = format->name();
   }
   if (!chosen.empty()) return chosen;
+  // An ending no loaded format declares while a plugin was refused is most likely that plugin's
+  // (model.h5 without the h5 plugin): say so rather than write another format under that name.
+  if (const std::string ending = path.extension().string(); ending.size() > 1 && any_plugin_refused())
+    throw Error("unknown format '" + lowercase(ending.substr(1)) + "': no loaded format declares the ending '" + ending +
+                "' of '" + path.string() + "' (available: " + available_formats() + ")");
   if (fallback.empty())
     throw Error("no format is declared for '" + path.string() + "' (formats available: " + available_formats() + ")");
   return fallback;

@@ -31,14 +31,14 @@ done
 demo=$scratch/demo
 installed "$ksave" demo --dir "$demo" --epochs 2 >"$scratch/demo.txt" 2>&1 || { cat "$scratch/demo.txt"; fail "ksave demo failed"; }
 cat "$scratch/demo.txt"
-[[ -d $demo/demo_savedmodel ]] || fail "the demo saved no SavedModel"
+[[ -d $demo/demo_model_savedmodel ]] || fail "the demo saved no SavedModel"
 
 # Without libksave_hdf5 the h5 plugin cannot load: converting to .h5 names it and the reason.
 broken=$scratch/broken_prefix
 cp -a "$prefix" "$broken"
 rm -f "$broken"/lib*/libksave_hdf5.so*
 set +e
-installed "$broken/bin/ksave" convert "$demo/demo_savedmodel" "$scratch/out.h5" >"$scratch/convert.txt" 2>&1
+installed "$broken/bin/ksave" convert "$demo/demo_model_savedmodel" "$scratch/out.h5" >"$scratch/convert.txt" 2>&1
 status=$?
 set -e
 cat "$scratch/convert.txt"

@@ -19,6 +19,11 @@ _KERAS3_CANNOT_READ_TF_KERAS_H5 = (
 
 KNOWN = {
     "test_tf_keras.py": {
+        "test_keras_reads_ksave_model[rnn_cells-savedmodel]":
+            "measured after the merge that traces masks as ops (ksave's folder is now served by TF): tf-keras "
+            "2.21 revives RNN(StackedRNNCells) from it with its 6 cell variables unbound ('Found 6 Python "
+            "objects that were not bound to checkpointed values'): the stacked cells' object-graph children "
+            "are not where tf-keras's revived cells look for them",
         "test_tf_serves_ksave_savedmodel[subclassed]":
             "ksave's SavedModel of a revived subclassed model holds its traced call but no serving_default",
         "test_keras_reads_ksave_model[subclassed-savedmodel]":
@@ -42,6 +47,16 @@ KNOWN = {
             "Keras 3 writes a custom class's Python module ('custom_objects', where the test defines "
             "ScaledDense); a C++ plugin has none and ksave writes null (Keras 3 finds the class by "
             "registered_name either way); every other key of the archive's config.json is Keras 3's",
+        "test_config_json_equals_keras3[transformer_block]":
+            "measured: Keras 3 writes MultiHeadAttention's build_config as a shapes_dict of the query, value and "
+            "key shapes; ksave holds the query's shape alone and writes none (Keras 3 then builds the layer on "
+            "the functional call: it loads ksave's archive and resumes it)",
+        "test_config_json_equals_keras3[attention_options]":
+            "measured: Keras 3 writes no build_config for the Dense that projects the key (layers[2]), ksave "
+            "writes one; and MultiHeadAttention's build_config as in transformer_block",
+        "test_config_json_equals_keras3[rnn_cells]":
+            "measured: Keras 3's RNN config carries zero_output_for_mask before cell; RNN and StackedRNNCells "
+            "have no Keras 3 form in keras3_forms.cpp yet (merged the same day as the forms)",
         "test_ksave_serves_export[attention_options]":
             "Keras 3's export of MultiHeadAttention(use_causal_mask=True) slices with new_axis_mask "
             "(StridedSlice), which ksave's graph executor does not run yet",

@@ -382,9 +382,9 @@ CASES = [
     Case("group_unit_normalization", "normalization", group_unit_normalization, [Input((6, 8))]),
     Case("regularization_layers", "regularization", regularization_layers, [Input((5, 4))], trains=False),
     Case("masking", "recurrent", masking, [Input((6, 3), masked_steps=True)]),
-    Case("rnn_cells", "recurrent", rnn_cells, [Input((6, 3), masked_steps=True)]),
     Case("transformer_block", "attention", transformer_block, [Input((6, 8))]),
     Case("attention_options", "attention", attention_options, [Input((4, 6)), Input((5, 7)), Input((4, 5), mask=True)]),
+    Case("rnn_cells", "recurrent", rnn_cells, [Input((6, 3), masked_steps=True)]),
 ]
 
 

@@ -208,11 +208,35 @@ void number_list_nodes_as_keras2(Json& value) {
   }
 }
 
+// A wrapper that sets its recurrent layers' zero_output_for_mask from their return_sequences
+// (Keras 3's Bidirectional) writes it into their configs. It is dropped on read, as before
+// recurrent layers read the key, so that a model read back from its own archive keeps the config
+// it was saved with; ksave's Bidirectional does not yet zero masked outputs itself (issue 16).
+void drop_wrapper_set_zero_output(Json& value) {
+  if (value.is_array()) {
+    for (auto& item : value) drop_wrapper_set_zero_output(item);
+    return;
+  }
+  if (!value.is_object()) return;
+  for (auto& [key, item] : value.items()) drop_wrapper_set_zero_output(item);
+  const Json* form = keras3_form(value.value("class_name", ""));
+  if (!form || !value.contains("config") || !value["config"].is_object()) return;
+  for (const auto& key : form->value("wrapped_rnn_keys", Json::array())) {
+    auto wrapped = value["config"].find(key.get<std::string>());
+    if (wrapped == value["config"].end() || !wrapped->is_object() || !wrapped->contains("config")) continue;
+    Json& inner = (*wrapped)["config"];
+    if (inner.is_object() && inner.contains("zero_output_for_mask") &&
+        inner["zero_output_for_mask"] == inner.value("return_sequences", Json(false)))
+      inner.erase("zero_output_for_mask");
+  }
+}
+
 }  // namespace
 
 void keras3_names_to_ksave(Json& config) {
   rename_activations(config, true);
   number_list_nodes_as_keras2(config);
+  drop_wrapper_set_zero_output(config);
 }
 
 Json training_config_from_compile_config(const Json& compile_config) {

@@ -12,6 +12,9 @@ namespace {
 //   classes       the classes the entry describes (a class in several entries has all their fields)
 //   model         a model class: Keras 3 writes its build_config and compile_config
 //   no_build_config  Keras 3's class has no build() of its own, so Keras records no build shapes
+//                 (and MultiHeadAttention, whose Keras 3 build_config is a shapes_dict of the query,
+//                 value and key shapes where ksave holds the query's alone: without one Keras 3
+//                 builds it on the functional call, with the right shapes)
 //   module        Keras 3's module when not the one of the class's kind
 //   registered_name  what Keras 3 writes there (null when absent)
 //   keys          Keras 3's keys in its order; a key ksave's config lacks takes `defaults`'s value
@@ -99,7 +102,7 @@ constexpr const char* kForms = R"json([
   "AveragePooling3D"], "keys": ["name", "trainable", "dtype", "pool_size", "padding", "strides", "data_format"]},
  {"classes": ["Attention"], "keys": ["name", "trainable", "dtype", "use_scale", "score_mode", "dropout", "seed"],
   "defaults": {"seed": null}},
- {"classes": ["MultiHeadAttention"], "dropped": ["query_shape", "key_shape", "value_shape"],
+ {"classes": ["MultiHeadAttention"], "no_build_config": true, "dropped": ["query_shape", "key_shape", "value_shape"],
   "dropped_when": {"softmax_robust_masking": false}},
  {"classes": ["AlphaDropout", "Dropout"], "keys": ["name", "trainable", "dtype", "rate", "seed", "noise_shape"],
   "defaults": {"noise_shape": null}},
