@@ -2,6 +2,7 @@
 // UpSampling1D/2D/3D.
 // Flatten and Reshape read elements in Keras's order, so they take their input in Keras's
 // layout; padding, cropping and upsampling work on whatever layout their input is held in.
+#include <algorithm>
 #include <limits>
 
 #include "converter.hpp"
@@ -74,19 +75,38 @@ std::vector<Value> cropping(Conversion& c) {
   return {c.output(c.onnx.slice(c.onnx.in_layout(x, x.perm), starts, ends, axes, c.hint()), 0, x.perm)};
 }
 
-// Nearest-neighbour upsampling as Resize with integer scales: with asymmetric coordinates and
-// floor rounding every element is repeated `size` times, as Keras's repeat_elements does.
+// Nearest-neighbour upsampling repeats every element `size` times along each axis, as Keras's
+// repeat_elements does. With every non-batch dimension known it is Unsqueeze, Expand and Reshape
+// (one copy: ONNX Runtime runs it faster than a 5-D Resize, measured on the interop conv3d model);
+// otherwise Resize with integer scales, asymmetric coordinates and floor rounding.
 std::vector<Value> upsampling(Conversion& c) {
   const Value& x = c.input();
   const Json& size = c.config().at("size");
   const std::vector<std::int64_t> sizes = size.is_array() ? size.get<std::vector<std::int64_t>>()
                                                           : std::vector<std::int64_t>{size.get<std::int64_t>()};
-  std::vector<float> scales(x.rank(), 1.0f);
+  std::vector<std::int64_t> repeats(x.rank(), 1), held(x.rank(), kUnknown);
   for (std::size_t i = 0; i < sizes.size(); ++i)
-    scales[static_cast<std::size_t>(onnx_axis(x.perm, static_cast<std::int64_t>(first_spatial(c) + i), x.rank()))] =
-        static_cast<float>(sizes[i]);
+    repeats[static_cast<std::size_t>(onnx_axis(x.perm, static_cast<std::int64_t>(first_spatial(c) + i), x.rank()))] = sizes[i];
+  for (std::size_t k = 0; k < x.rank(); ++k)
+    held[static_cast<std::size_t>(onnx_axis(x.perm, static_cast<std::int64_t>(k), x.rank()))] = x.shape[k];
+  const std::string in = c.onnx.in_layout(x, x.perm);
+  if (std::all_of(held.begin() + 1, held.end(), [](std::int64_t d) { return d != kUnknown; })) {
+    std::vector<std::int64_t> new_axes, expand_to, target{0};  // 0: the batch dimension as it is
+    for (std::size_t j = 0; j < x.rank(); ++j) {
+      expand_to.push_back(1);
+      if (j > 0) target.push_back(held[j] * repeats[j]);
+      if (repeats[j] == 1) continue;
+      new_axes.push_back(static_cast<std::int64_t>(expand_to.size()));
+      expand_to.push_back(repeats[j]);
+    }
+    if (new_axes.empty()) return {c.output(c.onnx.op("Identity", {in}, c.hint()), 0, x.perm)};
+    const std::string spread = c.onnx.unsqueeze(in, new_axes, c.hint());
+    const std::string copied = c.onnx.op("Expand", {spread, c.onnx.ints(expand_to)}, c.hint());
+    return {c.output(c.onnx.reshape(copied, target, c.hint()), 0, x.perm)};
+  }
+  std::vector<float> scales(repeats.begin(), repeats.end());
   const std::string scale_values = c.onnx.graph().constant(Tensor::from_vector(scales, {static_cast<Dim>(scales.size())}), "scales");
-  const std::string y = c.onnx.op("Resize", {c.onnx.in_layout(x, x.perm), "", scale_values}, c.hint(),
+  const std::string y = c.onnx.op("Resize", {in, "", scale_values}, c.hint(),
                                   {string_attr("mode", "nearest"), string_attr("coordinate_transformation_mode", "asymmetric"),
                                    string_attr("nearest_mode", "floor")});
   return {c.output(y, 0, x.perm)};
