@@ -6,7 +6,7 @@ models) and the catalogue's keras.applications backbones (tests/interop/test_app
 (`ksave convert`), tf2onnx converts its SavedModel (`python -m tf2onnx.convert --saved-model`,
 opset 13 for both). Each ONNX file that converts is checked by onnx's checker (full), run by ONNX Runtime (one thread,
 CPU) on the same input and compared with tf-keras's own predict (rtol 1e-4, atol 1e-5); then both are timed on that input,
-alternating ours and theirs, and the median per-call time of each is reported.
+alternating ours and theirs, and the median CPU time per call of each is reported.
 
 Run from the build folder's Python environment (scripts/python-env.sh):
     build/python-env/bin/python benchmarks/onnx/tf2onnx_side_by_side.py --ksave build/bin/ksave \
@@ -72,16 +72,20 @@ def convert_theirs(saved_model, target):
 
 
 def time_pair(sessions, feeds, repeats):
-    """Median seconds per run of each session, calls interleaved so load changes hit both."""
+    """Median CPU seconds per run of each session, calls interleaved so load changes hit both.
+
+    CPU time of the calling thread, not wall time: with one intra-op thread ONNX Runtime runs the
+    graph on the caller's thread, and on a shared machine wall time mostly measures the wait for a
+    core."""
     times = [[] for _ in sessions]
     for s, f in zip(sessions, feeds):
         for _ in range(5):
             s.run(None, f)
     for _ in range(repeats):
         for k, (s, f) in enumerate(zip(sessions, feeds)):
-            start = time.perf_counter()
+            start = time.thread_time()
             s.run(None, f)
-            times[k].append(time.perf_counter() - start)
+            times[k].append(time.thread_time() - start)
     return [statistics.median(t) for t in times]
 
 
