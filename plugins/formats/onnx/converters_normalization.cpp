@@ -209,20 +209,27 @@ Tensor normalization_statistic(Conversion& c, const char* key, const std::vector
   return numbers.size() == 1 ? Tensor::filled(DType::Float32, shape, numbers.data<float>()[0]) : numbers.reshape(shape);
 }
 
+// Images normalized over their channels are held channels-first, where the convolution after them
+// reads them: ONNX Runtime broadcasts a (1, C, 1, 1) constant over whole rows, and a channels-last
+// (1, 1, 1, 3) one three elements at a time (EfficientNetB0's input: 4.5 ms against 0.2 ms per
+// call, batch 32, 64x64). Division by the deviation is multiplication by its inverse.
 std::vector<Value> normalization(Conversion& c) {
   const Value& x = c.input();
   const Json& axis = c.config().at("axis");
   const std::vector<std::int64_t> axes = axis.is_null() ? std::vector<std::int64_t>{} : normalized_axes(c.config(), x.rank());
+  const bool image_channels = x.rank() >= 4 && is_identity(x.perm) && axes == std::vector<std::int64_t>{static_cast<std::int64_t>(x.rank()) - 1};
+  const Perm layout = image_channels ? channels_first_perm(x.rank()) : x.perm;
   const Tensor mean = normalization_statistic(c, "mean", axes, x.shape);
   const Tensor deviation = ops::maximum(ops::sqrt(normalization_statistic(c, "variance", axes, x.shape)), ops::constant(1e-7));
-  const Perm perm = spelled_out(x.perm, x.rank());
-  const std::string in = c.onnx.float_in_layout(x, x.perm);
+  const Perm perm = spelled_out(layout, x.rank());
+  const std::string in = c.onnx.float_in_layout(x, layout);
   const std::string mean_c = broadcast_parameter(c, mean, "mean", axes, x.shape, perm);
-  const std::string deviation_c = broadcast_parameter(c, deviation, "deviation", axes, x.shape, perm);
-  const std::string y = c.config().value("invert", false)
-                            ? c.onnx.op("Add", {mean_c, c.onnx.op("Mul", {in, deviation_c}, c.hint())}, c.hint())
-                            : c.onnx.op("Div", {c.onnx.op("Sub", {in, mean_c}, c.hint()), deviation_c}, c.hint());
-  return {c.output(y, 0, x.perm)};
+  if (c.config().value("invert", false)) {
+    const std::string deviation_c = broadcast_parameter(c, deviation, "deviation", axes, x.shape, perm);
+    return {c.output(c.onnx.op("Add", {mean_c, c.onnx.op("Mul", {in, deviation_c}, c.hint())}, c.hint()), 0, layout)};
+  }
+  const std::string inverse_c = broadcast_parameter(c, ops::div(ops::constant(1.0), deviation), "inverse_deviation", axes, x.shape, perm);
+  return {c.output(written_out(c, in, mean_c, inverse_c, ""), 0, layout)};
 }
 
 // x · scale + offset; a list is one value per position of the last Keras axis.

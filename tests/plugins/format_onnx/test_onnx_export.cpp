@@ -80,8 +80,16 @@ BOOST_AUTO_TEST_CASE(convolutions_stay_channels_first_from_the_first_to_the_last
                                             {"Dense", {{"units", 2}}}});
   const Json d_pooled = exported(*pooled, "conv_pool");
   BOOST_TEST(operator_count(d_pooled, "Transpose") == 1);
-  BOOST_TEST(operator_count(d_pooled, "ReduceMean") == 1);  // over ONNX's axes 2 and 3, where the convolution left them
-  BOOST_TEST(operator_count(d_pooled, "GlobalAveragePool") == 0);
+  BOOST_TEST(operator_count(d_pooled, "GlobalAveragePool") == 1);  // held channels-first: ONNX's own operator
+  BOOST_TEST(operator_count(d_pooled, "ReduceMean") == 0);
+  // keepdims (a squeeze-excite block's pooling): a reduction over ONNX's axes 2 and 3.
+  const Json kept = exported(*stack({8, 8, 3}, {{"Conv2D", {{"filters", 4}, {"kernel_size", 3}}},
+                                               {"GlobalAveragePooling2D", {{"keepdims", true}}},
+                                               {"Conv2D", {{"filters", 2}, {"kernel_size", 1}}}}),
+                             "conv_pool_keepdims");
+  BOOST_TEST(operator_count(kept, "ReduceMean") == 1);
+  BOOST_TEST(operator_count(kept, "GlobalAveragePool") == 0);
+  BOOST_TEST(operator_count(kept, "Transpose") == 2);  // after the input and before the output only
   // Held channels-last (no convolution before it): a reduction over Keras's spatial axes.
   const Json reduced = exported(*stack({8, 3}, {{"GlobalMaxPooling1D", Json::object()}}), "pool_no_conv");
   BOOST_TEST(operator_count(reduced, "ReduceMax") == 1);
