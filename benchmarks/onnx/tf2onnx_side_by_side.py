@@ -6,7 +6,8 @@ models) and the catalogue's keras.applications backbones (tests/interop/test_app
 (`ksave convert`), tf2onnx converts its SavedModel (`python -m tf2onnx.convert --saved-model`,
 opset 13 for both). Each ONNX file that converts is checked by onnx's checker (full), run by ONNX Runtime (one thread,
 CPU) on the same input and compared with tf-keras's own predict (rtol 1e-4, atol 1e-5); then both are timed on that input,
-alternating ours and theirs, and the median CPU time per call of each is reported.
+alternating ours and theirs, and the median CPU time per call of each is reported, with the operators
+ONNX Runtime runs for each after its own graph optimizations ("same" when they are the same).
 
 Run from the build folder's Python environment (scripts/python-env.sh):
     build/python-env/bin/python benchmarks/onnx/tf2onnx_side_by_side.py --ksave build/bin/ksave \
@@ -89,6 +90,29 @@ def time_pair(sessions, feeds, repeats):
     return [statistics.median(t) for t in times]
 
 
+def operators_run(path):
+    """{op_type: count} of the graph ONNX Runtime runs after its optimizers (folded
+    BatchNormalizations, fused Pads and activations, blocked-layout reorders), one thread."""
+    import onnx
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3  # no warning that the optimized file is for this machine only
+    options.optimized_model_filepath = path + ".optimized"
+    ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    counts = {}
+    for node in onnx.load(options.optimized_model_filepath, load_external_data=False).graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return counts
+
+
+def compare_operators(ours, theirs):
+    """'same' when ONNX Runtime runs the same operators for both, else each side's total."""
+    if ours == theirs:
+        return "same"
+    return f"{sum(ours.values())} vs {sum(theirs.values())}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ksave", required=True)
@@ -137,11 +161,13 @@ def main():
             feeds.append(f)
         timing = time_pair(sessions, feeds, args.repeats) if len(sessions) == 2 else []
         ratio = f"{timing[1] / timing[0]:.2f}" if timing else "-"
-        rows.append((name, status["ksave"], status["tf2onnx"], *(f"{t * 1e3:.3f}" for t in timing or [float("nan")] * 2), ratio))
+        operators = compare_operators(operators_run(ours), operators_run(theirs)) if timing else "-"
+        rows.append((name, status["ksave"], status["tf2onnx"], *(f"{t * 1e3:.3f}" for t in timing or [float("nan")] * 2), ratio,
+                     operators))
         print(rows[-1], file=sys.stderr, flush=True)
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
-    print("| model | ksave | tf2onnx | ORT ms/call, ours | ORT ms/call, theirs | theirs / ours |")
-    print("|---|---|---|---|---|---|")
+    print("| model | ksave | tf2onnx | ORT ms/call, ours | ORT ms/call, theirs | theirs / ours | operators ORT runs, ours vs theirs |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
 

@@ -138,3 +138,31 @@ def test_external_data_and_any_batch_size(sources):
     onnx_check.assert_onnx_matches(target, sources["x"], expected, "lstm with external data")
     one_row = [x[:1] for x in sources["x"]]
     onnx_check.assert_onnx_matches(target, one_row, [e[:1] for e in expected], "lstm, one row")
+
+
+def test_zero_padding_folds_into_the_convolution_after_it():
+    """Keras pads images channels-last before a convolution; ksave's graph moves the channels-first
+    Transpose before the Pad, so that ONNX Runtime folds the Pad into the Conv's own padding (as in
+    tf2onnx's graphs of the same models): none is left in the graph ONNX Runtime runs."""
+    import onnx
+    import onnxruntime as ort
+    K.utils.set_random_seed(13)
+    model = K.Sequential([K.layers.Input((9, 7, 3)), K.layers.ZeroPadding2D(((1, 0), (2, 1))),
+                          K.layers.Conv2D(4, 3), K.layers.ZeroPadding2D(1), K.layers.Cropping2D(((0, 1), (1, 0)))])
+    folder = interop.case_dir("onnx_padding")
+    h5, target = os.path.join(folder, "model.h5"), os.path.join(folder, "model.onnx")
+    model.save(h5)
+    onnx_check.convert(h5, target)
+    x = [interop.seeded(14).standard_normal((5, 9, 7, 3)).astype(np.float32)]
+    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(h5, x, folder, "ksave"), "padded convolution")
+    graph = onnx.load(target).graph
+    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    # The first Pad reads the input's Transpose; the second pads what the convolution left
+    # channels-first, and goes to a Slice (nothing to fold into), in place.
+    assert [made_by.get(node.input[0]) for node in graph.node if node.op_type == "Pad"] == ["Transpose", "Conv"]
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = os.path.join(folder, "optimized.onnx")
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    ort.InferenceSession(target, options, providers=["CPUExecutionProvider"])
+    optimized = [node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node]
+    assert optimized.count("Pad") == 1, optimized

@@ -49,21 +49,17 @@ std::vector<std::pair<std::int64_t, std::int64_t>> amounts(const Json& value) {
   return out;
 }
 
-// Images (2-D, 3-D) are padded channels-first, where the convolution or pooling that follows
-// reads them: ONNX Runtime then folds the Pad into that Conv's pads (its PadFusion needs the two
-// adjacent, with no Transpose between), as tf2onnx's graphs of the same models have it.
 std::vector<Value> zero_padding(Conversion& c) {
   const Value& x = c.input();
-  const Perm layout = x.rank() >= 4 && first_spatial(c) == 1 ? channels_first_perm(x.rank()) : x.perm;
   std::vector<std::int64_t> pads(2 * x.rank(), 0);
   const auto per_axis = amounts(c.config().at("padding"));
   for (std::size_t i = 0; i < per_axis.size(); ++i) {
-    const auto axis = static_cast<std::size_t>(onnx_axis(layout, static_cast<std::int64_t>(first_spatial(c) + i), x.rank()));
+    const auto axis = static_cast<std::size_t>(onnx_axis(x.perm, static_cast<std::int64_t>(first_spatial(c) + i), x.rank()));
     pads[axis] = per_axis[i].first;
     pads[axis + x.rank()] = per_axis[i].second;
   }
-  const std::string y = c.onnx.op("Pad", {c.onnx.in_layout(x, layout), c.onnx.ints(pads)}, c.hint(), {string_attr("mode", "constant")});
-  return {c.output(y, 0, layout)};
+  const std::string y = c.onnx.op("Pad", {c.onnx.in_layout(x, x.perm), c.onnx.ints(pads)}, c.hint(), {string_attr("mode", "constant")});
+  return {c.output(y, 0, x.perm)};
 }
 
 std::vector<Value> cropping(Conversion& c) {

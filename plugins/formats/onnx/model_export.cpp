@@ -4,6 +4,7 @@
 
 #include "activations.hpp"
 #include "converter.hpp"
+#include "pad_before_transpose.hpp"
 
 namespace ksave::plugins::onnx_export {
 namespace {
@@ -169,6 +170,7 @@ proto::ModelProto export_model(const Model& model, const ExportOptions& options)
     builder.add_node_with_outputs("Identity", {onnx.in_keras_layout(outputs[i])}, {output_names[i]}, {}, output_names[i]);
     builder.add_output(output_names[i], outputs[i].dtype, outputs[i].shape);
   }
+  move_pads_after_transposes(*graph, builder);
   return out;
 }
 
