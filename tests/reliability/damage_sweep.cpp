@@ -8,7 +8,9 @@
 // Settings (environment): KSAVE_FIXTURES (default: $KSAVE_DEFAULT_FIXTURES, which CTest sets),
 // KSAVE_DAMAGE_COUNT damaged copies per fixture kind (default 8, for CI),
 // KSAVE_DAMAGE_COMMAND_COUNT of them also through the real `ksave` command ($KSAVE_CLI; default
-// 2), KSAVE_DAMAGE_TIME_LIMIT seconds per read (default 30), KSAVE_DAMAGE_SEED to replay.
+// 2), KSAVE_DAMAGE_TIME_LIMIT seconds per read (default 30), KSAVE_DAMAGE_SEED to replay,
+// KSAVE_DAMAGE_KINDS a comma-separated list of formats to sweep (default: every kind; long
+// campaigns run one process per kind, so that each kind's figures arrive as it ends).
 // Counts per kind: reads that succeeded, were refused with an Error, crashed the reader in its
 // child process (contained: the command goes on), ran out of time, or made a sanitizer report;
 // and any read that succeeded in the child but failed in the parent. Exit status 0 when no
@@ -210,7 +212,13 @@ int run() {
   std::mt19937_64 random(seed);
   load_plugins();
   std::map<std::string, std::vector<Fixture>> kinds;
-  for (const auto& f : fixtures_in(real)) kinds[f.format].push_back(f);
+  const std::string wanted = std::getenv("KSAVE_DAMAGE_KINDS") ? std::getenv("KSAVE_DAMAGE_KINDS") : "";
+  for (const auto& f : fixtures_in(real))
+    if (wanted.empty() || ("," + wanted + ",").find("," + f.format + ",") != std::string::npos) kinds[f.format].push_back(f);
+  if (kinds.empty()) {
+    std::printf("FAILED: no fixture of the kinds '%s' in '%s'\n", wanted.c_str(), real.string().c_str());
+    return 1;
+  }
   const fs::path work = fresh_folder("damage-sweep");
   int failures = 0;
   std::printf("seed %llu, %ld damaged copies per kind, time limit %.0f s\n", static_cast<unsigned long long>(seed), count, limit);
