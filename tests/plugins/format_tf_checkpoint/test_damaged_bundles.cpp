@@ -205,6 +205,14 @@ BOOST_AUTO_TEST_CASE(damaged_checkpoint_state_timestamps) {
   }
 }
 
+// A prefix longer than the system allows names a checkpoint that does not exist (the check for
+// its .index let std::filesystem_error out).
+BOOST_AUTO_TEST_CASE(checkpoint_state_naming_an_impossible_prefix) {
+  const fs::path dir = test::scratch_dir("impossible_prefix");
+  std::ofstream(dir / "checkpoint") << "model_checkpoint_path: \"" << std::string(5000, 'p') << "\"\n";
+  BOOST_TEST(mentions(error_of([&] { tf::resolve_checkpoint_prefix(dir); }), {"whose .index does not exist"}));
+}
+
 // Every single-byte corruption and every truncation of a small index: each read either works
 // (the byte was not covered by anything checked, e.g. footer padding) or throws ksave::Error.
 BOOST_AUTO_TEST_CASE(every_flipped_byte_and_truncation_of_the_index_is_handled) {

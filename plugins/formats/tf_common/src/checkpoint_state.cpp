@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "ksave/error.hpp"
 #include "ksave/saving.hpp"
@@ -115,7 +116,10 @@ std::optional<fs::path> latest_checkpoint(const fs::path& directory) {
   if (!state) return std::nullopt;
   fs::path prefix = state->model_checkpoint_path;
   if (prefix.is_relative()) prefix = directory / prefix;
-  if (fs::exists(index_path(prefix))) return prefix;
+  // The prefix comes from the file: a name too long for the system is a prefix that does not
+  // exist, not a std::filesystem_error.
+  std::error_code unusable;
+  if (fs::exists(index_path(prefix), unusable)) return prefix;
   return std::nullopt;
 }
 
