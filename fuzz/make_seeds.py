@@ -78,7 +78,7 @@ def main(fixtures, out):
             metadata = os.path.join(os.path.dirname(path), "keras_metadata.pb")
             extra = read(metadata) if os.path.exists(metadata) else b""
             write(os.path.join(out, "saved_model"), rel, two_files(read(path), extra))
-    for harness in ("h5_model", "hdf5_image", "keras_zip", "bundle", "checkpoint_state", "saved_model", "graph", "model_json", "npy"):
+    for harness in ("h5_model", "hdf5_image", "keras_zip", "bundle", "checkpoint_state", "saved_model", "graph", "model_json", "npy", "onnx_inspect"):
         os.makedirs(os.path.join(out, harness), exist_ok=True)
 
 
