@@ -205,6 +205,15 @@ void describe(const std::string& what, const Outcomes& o) {
 
 int failures_in(const Outcomes& o) { return o.crashed + o.timed_out + o.sanitizer + o.inconsistent + o.not_an_error; }
 
+// Keeps the damaged copy a reader failed on (the recipe names the bytes, not their new values),
+// under <work>/findings/<kind>-<number>, for the regression test that reproduces it.
+void keep_finding(const fs::path& work, const std::string& format, long number) {
+  const fs::path kept = work / "findings" / (format + "-" + std::to_string(number));
+  fs::create_directories(kept);
+  fs::copy(work / "copy", kept, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  std::printf("    kept the damaged copy of finding %ld in %s\n", number, kept.string().c_str());
+}
+
 // $KSAVE_FIXTURES, else the default CTest gives ($KSAVE_DEFAULT_FIXTURES): the other suites'
 // lookup (tests/support/test_data.hpp).
 fs::path fixtures_folder() {
@@ -247,12 +256,14 @@ int run() {
       const Fixture& fixture = fixtures[static_cast<std::size_t>(i) % fixtures.size()];
       const auto [copy, how] = damaged_copy(fixture, work / "copy", random);
       const std::string recipe = fs::relative(fixture.path, real).string() + " (" + how + ")";
+      const int failures_before = failures_in(inspect) + failures_in(convert);
       read_as_command([&, copy = copy] {
         FormatPtr f = fs::exists(copy) ? detect_format(copy) : get_format("tf-checkpoint");
         f->inspect(copy);
       }, recipe, limit, inspect);
       if (fixture.whole_model)
         read_as_command([&, copy = copy] { save_model(*load_model(copy), work / "converted.h5"); }, recipe, limit, convert);
+      if (failures_in(inspect) + failures_in(convert) > failures_before) keep_finding(work, format, i);
       if (cli && i < command_count) {
         run_command({cli, "inspect", copy.string()}, recipe, command);
         if (fixture.whole_model) run_command({cli, "convert", copy.string(), (work / "command.h5").string()}, recipe, command);
