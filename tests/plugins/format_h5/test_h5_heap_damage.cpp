@@ -119,14 +119,20 @@ Outcome load_every_variant(const Bytes& file, const fs::path& scratch, const std
   return outcome;
 }
 
+// The bytes of a one-Dense model ksave saves as h5 in `scratch`: its keras_version, backend and
+// model_config are variable-length strings.
+Bytes small_model_file(const fs::path& scratch) {
+  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{
+      make_layer("Dense", {{"units", 3}, {"batch_input_shape", {nullptr, 4}}})});
+  save_model(*model, scratch / "model.h5");
+  return read_bytes(scratch / "model.h5");
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(damaged_references_in_a_file_ksave_writes) {
   const fs::path scratch = test::scratch_dir("h5_heap_damage");
-  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{
-      make_layer("Dense", {{"units", 3}, {"batch_input_shape", {nullptr, 4}}})});
-  save_model(*model, scratch / "model.h5");
-  const Bytes file = read_bytes(scratch / "model.h5");
+  const Bytes file = small_model_file(scratch);
   BOOST_TEST_REQUIRE(references_in(file).size() >= 3u);  // keras_version, backend, model_config
   const Outcome outcome = load_every_variant(file, scratch, "damaged.h5");
   BOOST_TEST(outcome.variants == static_cast<int>(references_in(file).size()) * 66);
@@ -155,10 +161,7 @@ BOOST_AUTO_TEST_CASE(damaged_references_in_real_keras_named_hdf5_files) {
 // be refused with an Error.
 BOOST_AUTO_TEST_CASE(a_variable_length_string_of_a_damaged_base_type_size) {
   const fs::path scratch = test::scratch_dir("h5_vlen_base_type");
-  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{
-      make_layer("Dense", {{"units", 3}, {"batch_input_shape", {nullptr, 4}}})});
-  save_model(*model, scratch / "model.h5");
-  const Bytes file = read_bytes(scratch / "model.h5");
+  const Bytes file = small_model_file(scratch);
   // Version 1, class 9 (variable length), a string, 16 bytes; its base: fixed-point, 1 byte.
   const Bytes message{0x19, 0x01, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};
   int damaged = 0;
