@@ -216,7 +216,7 @@ void print_object(std::ostream& out, const Json& object, const std::string& inde
 
 void print_description(std::ostream& out, const Json& description) {
   if (description.is_object()) print_object(out, description, "");
-  else out << description.dump(2) << "\n";
+  else out << pretty_json(description) << "\n";  // a damaged file's strings may not be UTF-8
 }
 
 std::string human_size(std::uintmax_t bytes) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <optional>
+#include <system_error>
 
 #include "ksave/plugin_loader.hpp"
 #include "ksave/saving.hpp"
@@ -11,16 +12,31 @@
 namespace ksave::fuzz {
 namespace fs = std::filesystem;
 
+namespace {
+
+// Removed when the harness ends normally (libFuzzer's time or run limit, which exit()): a
+// campaign of many runs must not fill /dev/shm, which is memory. A crash leaves the folder, with
+// the input that made it, beside libFuzzer's artifact.
+struct ScratchFolder {
+  fs::path path;
+  ~ScratchFolder() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
+}  // namespace
+
 const fs::path& scratch() {
-  static const fs::path folder = [] {
+  static const ScratchFolder folder = [] {
     load_plugins();
     const fs::path shm = "/dev/shm";
     const fs::path root = fs::is_directory(shm) ? shm : fs::temp_directory_path();
     fs::path f = root / ("ksave-fuzz-" + std::to_string(::getpid()));
     fs::create_directories(f);
-    return f;
+    return ScratchFolder{f};
   }();
-  return folder;
+  return folder.path;
 }
 
 fs::path write_input(std::string_view bytes, const std::string& name) {

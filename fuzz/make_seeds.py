@@ -71,12 +71,14 @@ def main(fixtures, out):
             shard = next((prefix + s for s in (".data-00000-of-00001", ".data-00000-of-00002") if os.path.exists(prefix + s)), None)
             if shard:
                 write(os.path.join(out, "bundle"), rel, two_files(read(path), read(shard)))
+        elif name == "checkpoint" and os.path.isfile(path):
+            link(os.path.join(out, "checkpoint_state"), rel, path)
         elif name == "saved_model.pb":
             link(os.path.join(out, "graph"), rel, path)
             metadata = os.path.join(os.path.dirname(path), "keras_metadata.pb")
             extra = read(metadata) if os.path.exists(metadata) else b""
             write(os.path.join(out, "saved_model"), rel, two_files(read(path), extra))
-    for harness in ("h5_model", "hdf5_image", "keras_zip", "bundle", "saved_model", "graph", "model_json", "npy"):
+    for harness in ("h5_model", "hdf5_image", "keras_zip", "bundle", "checkpoint_state", "saved_model", "graph", "model_json", "npy", "onnx_inspect"):
         os.makedirs(os.path.join(out, harness), exist_ok=True)
 
 

@@ -9,6 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --fuzz
 build_dir=${BUILD_DIR:-build-fuzz}
+# -O1 with line tables only, as libFuzzer's documentation builds: the sanitizers make optimized,
+# fully debug-annotated compiles much slower, and the fuzz build looks for bugs, not speed.
+flags="-O1 -gline-tables-only -DNDEBUG"
 CC=clang CXX=clang++ BUILD_DIR=$build_dir BUILD_TYPE=RelWithDebInfo \
-  scripts/build.sh -DKSAVE_FUZZ=ON -DKSAVE_BUILD_TESTS=OFF
+  scripts/build.sh -DKSAVE_FUZZ=ON -DKSAVE_BUILD_TESTS=OFF \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$flags" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$flags"
 ctest --test-dir "$build_dir" -L fuzz --output-on-failure "$@"

@@ -16,7 +16,8 @@ packages=(
   libopenblas0-pthread
 )
 if [ "${1:-}" = "--fuzz" ]; then
-  packages+=(clang libclang-rt-14-dev)
+  # libomp-14-dev: clang's OpenMP (the kernels use OpenMP; GCC's libgomp does not serve clang).
+  packages+=(clang libclang-rt-14-dev libomp-14-dev)
 fi
 
 missing=()

@@ -113,13 +113,20 @@ std::string descr_of(DType dtype) {
 
 // The subset of Python literals a .npy header holds: strings, integers, booleans, None, tuples
 // and lists (structured dtypes, which are then refused with a clear message), and dicts.
+// A dict's entries are a struct of their own, not std::pair: std::pair's traits need PyValue
+// complete, which it is not yet inside its own definition (clang with libstdc++ refuses it).
+struct PyEntry;
 struct PyValue {
   enum class Kind { None, Bool, Int, Str, Seq, Dict } kind = Kind::None;
   bool boolean = false;
   std::int64_t integer = 0;
   std::string text;
   std::vector<PyValue> items;
-  std::vector<std::pair<std::string, PyValue>> entries;
+  std::vector<PyEntry> entries;
+};
+struct PyEntry {
+  std::string key;
+  PyValue value;
 };
 
 class LiteralParser {
@@ -177,7 +184,7 @@ class LiteralParser {
       PyValue key = value(depth + 1);
       if (key.kind != PyValue::Kind::Str) fail("dict keys must be strings");
       expect(':');
-      v.entries.emplace_back(key.text, value(depth + 1));
+      v.entries.push_back({key.text, value(depth + 1)});
       if (!take(',')) {
         expect('}');
         break;

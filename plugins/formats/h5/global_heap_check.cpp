@@ -1,7 +1,10 @@
 #include "global_heap_check.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace ksave::plugins::h5 {
@@ -129,9 +132,10 @@ Collection walk_collection(const RawBytes& bytes, const FileLayout& layout, std:
 
 }  // namespace
 
-void check_string_heap_references(const Node& node, hid_t attribute, std::size_t count, const std::string& name) {
+std::optional<std::vector<std::string>> read_checked_strings(const Node& node, hid_t attribute, std::size_t count,
+                                                             const std::string& name) {
   const RawBytes* bytes = node.location().raw.get();
-  if (!bytes) return;  // a file ksave is writing: nothing damaged to guard against
+  if (!bytes) return std::nullopt;  // a file ksave is writing: nothing damaged to guard against
   const FileLayout layout = layout_of(node);
   const std::size_t element = 4 + layout.address_size + 4;
   Id opaque = opaque_type(element);
@@ -139,6 +143,7 @@ void check_string_heap_references(const Node& node, hid_t attribute, std::size_t
   std::vector<unsigned char> stored(count * element);
   if (H5Aread(attribute, opaque.get(), stored.data()) < 0) node.fail("cannot read attribute '" + name + "'");
   std::map<std::uint64_t, Collection> collections;
+  std::vector<std::string> strings(count);
   for (std::size_t i = 0; i < count; ++i) {
     const unsigned char* e = stored.data() + i * element;
     const std::uint64_t length = little_endian(e, 4);
@@ -158,7 +163,14 @@ void check_string_heap_references(const Node& node, hid_t attribute, std::size_t
     if (object->second.size != length)
       node.fail(which + " is damaged: it declares " + std::to_string(length) + " bytes, its heap object holds " +
                 std::to_string(object->second.size));
+    // The object's bytes follow its header (index, references, reserved, size).
+    std::string& text = strings[i];
+    text.resize(length);
+    if (!bytes->read(layout.base + address + object->second.offset + 8 + layout.length_size, length, text.data()))
+      node.fail(which + " is damaged: its heap object lies outside the file");
+    text.resize(std::min(text.size(), text.find('\0')));  // a C string, as libhdf5 would hand it over
   }
+  return strings;
 }
 
 }  // namespace ksave::plugins::h5

@@ -12,14 +12,20 @@
 
 #include <hdf5.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "hdf5_handle.hpp"
 
 namespace ksave::plugins::h5 {
 
-// Checks every element of the variable-length string attribute `attribute` of `node`, which
-// holds `count` elements; throws through node.fail when one is unsafe to read.
-void check_string_heap_references(const Node& node, hid_t attribute, std::size_t count, const std::string& name);
+// Reads the `count` strings of the variable-length string attribute `attribute` of `node` from
+// the file's bytes, after checking every reference as above; throws through node.fail when one
+// is unsafe. libhdf5 is not asked to convert them at all: its conversion also trusts the
+// string's stored base type, whose damaged size (a flipped byte) made it allocate and clear
+// gigabytes per character. nullopt for a file ksave is writing (no bytes to check against).
+std::optional<std::vector<std::string>> read_checked_strings(const Node& node, hid_t attribute, std::size_t count,
+                                                             const std::string& name);
 
 }  // namespace ksave::plugins::h5

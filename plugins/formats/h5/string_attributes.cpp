@@ -1,6 +1,7 @@
 #include "string_attributes.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "global_heap_check.hpp"
 
@@ -42,7 +43,7 @@ std::vector<std::string> read_one_attribute(const Node& node, const std::string&
     Id memory(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memory.get(), H5T_VARIABLE);
     H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
-    check_string_heap_references(node, attr.get(), n, name);  // libhdf5 would follow them unchecked
+    if (auto checked = read_checked_strings(node, attr.get(), n, name)) return std::move(*checked);
     std::vector<char*> pointers(n, nullptr);
     if (H5Aread(attr.get(), memory.get(), pointers.data()) < 0) node.fail("cannot read attribute '" + name + "'");
     for (char* p : pointers) out.emplace_back(p ? p : "");

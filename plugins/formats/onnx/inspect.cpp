@@ -1,8 +1,10 @@
 #include "inspect.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 
+#include "ksave/error.hpp"
 #include "onnx_file.hpp"
 
 namespace ksave::plugins::onnx_export {
@@ -41,6 +43,17 @@ void count_operators(const proto::GraphProto& graph, std::map<std::string, int>&
   }
 }
 
+// An external initializer's "length": decimal bytes. std::stoull would let a damaged file's
+// "x192" out as std::invalid_argument, naming neither the file nor the initializer.
+std::uint64_t external_length(const std::string& text, const std::string& initializer, const std::filesystem::path& path) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size())
+    throw Error("ONNX file '" + path.string() + "': initializer '" + initializer +
+                "' gives its external data length as '" + text + "', expected a number of bytes");
+  return value;
+}
+
 }  // namespace
 
 Json describe_onnx(const std::filesystem::path& path) {
@@ -64,7 +77,7 @@ Json describe_onnx(const std::filesystem::path& path) {
     bytes += t.raw_data().size();
     if (t.data_location() != proto::TensorProto::EXTERNAL) continue;
     for (const auto& e : t.external_data()) {
-      if (e.key() == "length") bytes += std::stoull(e.value());
+      if (e.key() == "length") bytes += external_length(e.value(), t.name(), path);
       if (e.key() == "location" && std::find(external.begin(), external.end(), e.value()) == external.end())
         external.push_back(e.value());
     }

@@ -97,6 +97,20 @@ BOOST_AUTO_TEST_CASE(a_failed_export_leaves_the_previous_file_as_it_was) {
   BOOST_TEST(mentions(error_of([&] { save_model(*mlp(), path, keep); }), {"model.onnx", "overwrite"}));
 }
 
+// A damaged external-data length is an Error naming the file and the initializer (std::stoull
+// let std::invalid_argument out). The file: wide.onnx with the first digit of its "length"
+// value (a StringStringEntryProto: key "length", then field 2 with its size) made an 'x'.
+BOOST_AUTO_TEST_CASE(inspect_refuses_a_damaged_external_data_length) {
+  const fs::path dir = ksave::test::scratch_dir("onnx_damaged_length");
+  save_onnx(*wide(), dir / "wide.onnx", {{"external_data", true}});
+  std::string bytes = read_bytes(dir / "wide.onnx");
+  const std::size_t key = bytes.find(std::string("length\x12", 7));
+  BOOST_REQUIRE(key != std::string::npos);
+  bytes[key + 8] = 'x';  // after the key, the field tag and the value's size
+  write_bytes(dir / "wide.onnx", bytes);
+  BOOST_TEST(mentions(error_of([&] { describe(dir / "wide.onnx"); }), {"wide.onnx", "external data length", "expected a number of bytes"}));
+}
+
 BOOST_AUTO_TEST_CASE(inspect_refuses_a_file_that_is_not_onnx_naming_it) {
   const fs::path path = ksave::test::scratch_dir("onnx_inspect") / "noise.onnx";
   write_bytes(path, std::string("\x08\x07\x3a\xff\xff\xff\xff\x0f", 8));

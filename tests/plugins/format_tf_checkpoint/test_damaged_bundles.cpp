@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "ksave/tf/bundle.hpp"
+#include "ksave/tf/checkpoint.hpp"
 #include "ksave/tf/table.hpp"
 #include "support/error_checks.hpp"
 #include "support/test_data.hpp"
@@ -190,6 +191,26 @@ BOOST_AUTO_TEST_CASE(not_a_table_and_missing_checkpoint) {
   const fs::path prefix = write_sample("missing_key");
   tf::BundleReader reader(prefix);
   BOOST_TEST(mentions(error_of([&] { reader.read("nope"); }), {"key 'nope' not found"}));
+}
+
+// The `checkpoint` state file is text a user may damage: a timestamp that is not a number is an
+// Error naming the file and the field (it escaped as std::invalid_argument from std::stod).
+BOOST_AUTO_TEST_CASE(damaged_checkpoint_state_timestamps) {
+  for (const std::string line : {"all_model_checkpoint_timestamps: abc", "last_preserved_timestamp: 1e999",
+                                 "last_preserved_timestamp: 12x", "all_model_checkpoint_timestamps:"}) {
+    const fs::path dir = test::scratch_dir("damaged_checkpoint_state");
+    std::ofstream(dir / "checkpoint") << "model_checkpoint_path: \"ckpt-1\"\n" << line << "\n";
+    const std::string field = line.substr(0, line.find(':'));
+    BOOST_TEST(mentions(error_of([&] { tf::read_checkpoint_state(dir); }), {(dir / "checkpoint").string(), field, "expects a number"}));
+  }
+}
+
+// A prefix longer than the system allows names a checkpoint that does not exist (the check for
+// its .index let std::filesystem_error out).
+BOOST_AUTO_TEST_CASE(checkpoint_state_naming_an_impossible_prefix) {
+  const fs::path dir = test::scratch_dir("impossible_prefix");
+  std::ofstream(dir / "checkpoint") << "model_checkpoint_path: \"" << std::string(5000, 'p') << "\"\n";
+  BOOST_TEST(mentions(error_of([&] { tf::resolve_checkpoint_prefix(dir); }), {"whose .index does not exist"}));
 }
 
 // Every single-byte corruption and every truncation of a small index: each read either works

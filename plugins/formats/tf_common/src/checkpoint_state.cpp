@@ -1,9 +1,12 @@
 // The `checkpoint` state file: a text-format CheckpointState proto. Field names matter, numbers
 // do not, so it is read and written as text here.
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "ksave/error.hpp"
 #include "ksave/saving.hpp"
@@ -50,6 +53,17 @@ std::string unquote(const std::string& text, const fs::path& file) {
   return out;
 }
 
+// A timestamp field's number. std::stod would let a damaged file's "abc" or "1e999" out as
+// std::invalid_argument or std::out_of_range, which names neither the file nor the field.
+double parse_number(const std::string& text, const std::string& field, const fs::path& file) {
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno == ERANGE)
+    throw Error("checkpoint state '" + file.string() + "': " + field + " expects a number, found '" + text + "'");
+  return value;
+}
+
 std::string format_double(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -76,8 +90,8 @@ std::optional<CheckpointState> read_checkpoint_state(const fs::path& directory) 
     const std::string value = trim(line.substr(colon + 1));
     if (field == "model_checkpoint_path") state.model_checkpoint_path = unquote(value, file);
     else if (field == "all_model_checkpoint_paths") state.all_model_checkpoint_paths.push_back(unquote(value, file));
-    else if (field == "all_model_checkpoint_timestamps") state.all_model_checkpoint_timestamps.push_back(std::stod(value));
-    else if (field == "last_preserved_timestamp") state.last_preserved_timestamp = std::stod(value);
+    else if (field == "all_model_checkpoint_timestamps") state.all_model_checkpoint_timestamps.push_back(parse_number(value, field, file));
+    else if (field == "last_preserved_timestamp") state.last_preserved_timestamp = parse_number(value, field, file);
   }
   if (state.model_checkpoint_path.empty())
     throw Error("checkpoint state '" + file.string() + "' names no model_checkpoint_path");
@@ -102,7 +116,10 @@ std::optional<fs::path> latest_checkpoint(const fs::path& directory) {
   if (!state) return std::nullopt;
   fs::path prefix = state->model_checkpoint_path;
   if (prefix.is_relative()) prefix = directory / prefix;
-  if (fs::exists(index_path(prefix))) return prefix;
+  // The prefix comes from the file: a name too long for the system is a prefix that does not
+  // exist, not a std::filesystem_error.
+  std::error_code unusable;
+  if (fs::exists(index_path(prefix), unusable)) return prefix;
   return std::nullopt;
 }
 
