@@ -47,19 +47,6 @@ KNOWN = {
             "Keras 3 writes a custom class's Python module ('custom_objects', where the test defines "
             "ScaledDense); a C++ plugin has none and ksave writes null (Keras 3 finds the class by "
             "registered_name either way); every other key of the archive's config.json is Keras 3's",
-        "test_config_json_equals_keras3[transformer_block]":
-            "measured: Keras 3 writes MultiHeadAttention's build_config as a shapes_dict of the query, value and "
-            "key shapes; ksave holds the query's shape alone and writes none (Keras 3 then builds the layer on "
-            "the functional call: it loads ksave's archive and resumes it)",
-        "test_config_json_equals_keras3[attention_options]":
-            "measured: Keras 3 writes no build_config for the Dense that projects the key (layers[2]), ksave "
-            "writes one; and MultiHeadAttention's build_config as in transformer_block",
-        "test_config_json_equals_keras3[rnn_cells]":
-            "measured: Keras 3's RNN config carries zero_output_for_mask before cell; RNN and StackedRNNCells "
-            "have no Keras 3 form in keras3_forms.cpp yet (merged the same day as the forms)",
-        "test_ksave_serves_export[attention_options]":
-            "Keras 3's export of MultiHeadAttention(use_causal_mask=True) slices with new_axis_mask "
-            "(StridedSlice), which ksave's graph executor does not run yet",
         **{f"test_keras3_reads_ksave_model[{case}-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5 for case in (
             "activations", "attention", "conv1d", "conv2d", "conv2d_groups", "conv_variants", "custom", "gru",
             "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm",
