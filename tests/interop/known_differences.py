@@ -80,10 +80,6 @@ KNOWN = {
             "tf-keras reading back ksave's .h5 of ConvNeXtTiny (TFOpLambda residual adds, LayerScale) still "
             "fails (measured; its message was not captured: the run was cut short before the summary, and "
             "the SavedModel case was not reached)",
-        "test_*[MobileNetV3Small-keras3*]":
-            "Keras 3's MobileNetV3Small calls Add on a tensor and a constant (hard_sigmoid's x + 3) as a "
-            "layer node with a constant argument; ksave's functional reader takes tensors only "
-            "(\"'add_54' (Add) needs at least 2 inputs, found 1\")",
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":
             "the first fine-tuning loss from Keras 3's EfficientNetV2B0 is 1.152 in ksave and 0.693 in Keras "
             "while predictions agree: a layer of the frozen base runs differently in training mode; not yet "
