@@ -5,8 +5,8 @@ Every entry turns the matching tests into expected failures: the test still runs
 that starts passing fails the run ("XPASS(strict)") until its entry is removed, and a case not
 listed here fails as usual. The entries of NUMERIC_NOISE are the exception: differences at the
 level of float32 rounding, which another CPU's kernels (oneDNN picks its ISA at run time) may
-close, so passing there is reported (XPASS) without failing. The README's interop table counts
-these as open.
+close, so passing there is reported (XPASS) without failing; so are those of RANDOM_DRAWS. The
+README's interop table counts these as open.
 
 Patterns are pytest's test names where `*` matches any run of characters (brackets are plain
 characters), e.g. "test_keras_reads_ksave_model[lstm-h5]" or "test_ten_steps_match[nadam_*]".
@@ -47,19 +47,6 @@ KNOWN = {
             "Keras 3 writes a custom class's Python module ('custom_objects', where the test defines "
             "ScaledDense); a C++ plugin has none and ksave writes null (Keras 3 finds the class by "
             "registered_name either way); every other key of the archive's config.json is Keras 3's",
-        "test_config_json_equals_keras3[transformer_block]":
-            "measured: Keras 3 writes MultiHeadAttention's build_config as a shapes_dict of the query, value and "
-            "key shapes; ksave holds the query's shape alone and writes none (Keras 3 then builds the layer on "
-            "the functional call: it loads ksave's archive and resumes it)",
-        "test_config_json_equals_keras3[attention_options]":
-            "measured: Keras 3 writes no build_config for the Dense that projects the key (layers[2]), ksave "
-            "writes one; and MultiHeadAttention's build_config as in transformer_block",
-        "test_config_json_equals_keras3[rnn_cells]":
-            "measured: Keras 3's RNN config carries zero_output_for_mask before cell; RNN and StackedRNNCells "
-            "have no Keras 3 form in keras3_forms.cpp yet (merged the same day as the forms)",
-        "test_ksave_serves_export[attention_options]":
-            "Keras 3's export of MultiHeadAttention(use_causal_mask=True) slices with new_axis_mask "
-            "(StridedSlice), which ksave's graph executor does not run yet",
         **{f"test_keras3_reads_ksave_model[{case}-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5 for case in (
             "activations", "attention", "conv1d", "conv2d", "conv2d_groups", "conv_variants", "custom", "gru",
             "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm",
@@ -93,14 +80,13 @@ KNOWN = {
             "tf-keras reading back ksave's .h5 of ConvNeXtTiny (TFOpLambda residual adds, LayerScale) still "
             "fails (measured; its message was not captured: the run was cut short before the summary, and "
             "the SavedModel case was not reached)",
-        "test_*[MobileNetV3Small-keras3*]":
-            "Keras 3's MobileNetV3Small calls Add on a tensor and a constant (hard_sigmoid's x + 3) as a "
-            "layer node with a constant argument; ksave's functional reader takes tensors only "
-            "(\"'add_54' (Add) needs at least 2 inputs, found 1\")",
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":
-            "the first fine-tuning loss from Keras 3's EfficientNetV2B0 is 1.152 in ksave and 0.693 in Keras "
-            "while predictions agree: a layer of the frozen base runs differently in training mode; not yet "
-            "explained",
+            "Keras 3's Functional passes fit's training=True into the frozen base (it overrides the recorded "
+            "training=False), so the base's stochastic-depth Dropout layers drop with TensorFlow's random "
+            "draws, ksave's with its own (its frozen BatchNormalization now stays in inference mode as Keras "
+            "3's: first loss 1.152 -> 0.69346). Measured: the second loss 0.692803 in ksave, 0.692906 in Keras "
+            "(1.5e-4 relative, tolerance 1e-4); in Keras alone the dropout moves the first loss by 2.2e-4 "
+            "relative (0.693268 with it, 0.693420 without)",
     },
 }
 
@@ -113,6 +99,13 @@ NUMERIC_NOISE = {
 }
 
 
+# Entries whose size is random draws that ksave cannot make as TensorFlow makes them (see their
+# reasons): a run may fall within the tolerance, so passing there is reported without failing.
+RANDOM_DRAWS = {
+    "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]",
+}
+
+
 def _matches(pattern, name):
     import re
     return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), name) is not None
@@ -122,5 +115,5 @@ def reason_for(file_name, test_name):
     """(reason, strict) of the entry matching the test, or None."""
     for pattern, reason in KNOWN.get(file_name, {}).items():
         if _matches(pattern, test_name):
-            return reason, pattern not in NUMERIC_NOISE
+            return reason, pattern not in NUMERIC_NOISE and pattern not in RANDOM_DRAWS
     return None

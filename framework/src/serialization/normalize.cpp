@@ -1,8 +1,11 @@
 // Config forms of every Keras generation, rewritten into the tf.keras 2.x form that the
 // from_config functions read. Each rule names the generation it serves.
+#include <algorithm>
+
 #include "ksave/error.hpp"
 #include "ksave/nested_calls.hpp"
 #include "ksave/serialization.hpp"
+#include "structured_call.hpp"
 
 namespace ksave {
 namespace {
@@ -41,6 +44,34 @@ Json keras2_references(const Json& v) {
   return out;
 }
 
+bool is_keras_tensor(const Json& v) { return v.is_object() && v.value("class_name", "") == "__keras_tensor__"; }
+
+// A Python constant a Keras 3 op takes as a positional argument: a number, a bool, or nested
+// lists of them (keras.ops.add(x, 3.0), which MobileNetV3's hard_sigmoid writes as x + 3.0).
+bool is_constant_argument(const Json& v) {
+  if (v.is_number() || v.is_boolean()) return true;
+  return v.is_array() && !v.empty() && std::all_of(v.begin(), v.end(), is_constant_argument);
+}
+
+// A Keras 3 op call with constant positional arguments, in tf.keras's structured form that the
+// loader hands to the layer (framework/src/structured_call.hpp): each argument a reference or
+// ["_CONSTANT_VALUE", -1, value, kwargs]; null when the call has no such constant.
+Json op_call_with_constants(const Json& args, const Json& kwargs) {
+  if (!args.is_array() || std::none_of(args.begin(), args.end(), is_constant_argument)) return nullptr;
+  Json elements = Json::array();
+  for (const auto& arg : args) {
+    if (is_keras_tensor(arg)) {
+      const Json& history = arg.at("config").at("keras_history");
+      elements.push_back(Json::array({history.at(0), history.at(1), history.at(2), kwargs}));
+    } else if (is_constant_argument(arg)) {
+      elements.push_back(Json::array({structured_call::kKerasConstant, -1, arg, kwargs}));
+    } else {
+      return nullptr;  // nested structures of tensors: the flat reading below
+    }
+  }
+  return elements;
+}
+
 Json normalize_node(const Json& node) {
   if (!node.is_object() || !node.contains("args")) return node;
   Json refs = Json::array();
@@ -67,6 +98,7 @@ Json normalize_node(const Json& node) {
         kwargs[k] = keras2_references(v);
       }
     }
+  if (Json call = op_call_with_constants(node["args"], kwargs); !call.is_null()) return call;
   for (auto& r : refs) r[3] = kwargs;
   return refs;
 }

@@ -8,39 +8,82 @@ bool is_reference(const Json& v) {
          v[2].is_number_integer();
 }
 
-// Keras 3 rebuilds the placeholder and at once replaces it with the output of the layer named
-// in keras_history (functional.deserialize_node), so its shape and dtype are not read; they
-// must only be valid.
-Json keras_tensor(const Json& reference) {
-  return Json{{"class_name", "__keras_tensor__"},
-              {"config", {{"shape", Json::array()}, {"dtype", "float32"},
-                          {"keras_history", Json::array({reference[0], reference[1], reference[2]})}}}};
-}
+bool is_keras_tensor(const Json& v) { return v.is_object() && v.value("class_name", "") == "__keras_tensor__"; }
 
-Json with_keras_tensors(const Json& v) {
-  if (is_reference(v)) return keras_tensor(v);
-  Json out = v;
-  if (v.is_array())
-    for (std::size_t i = 0; i < v.size(); ++i) out[i] = with_keras_tensors(v[i]);
-  else if (v.is_object())
-    for (auto& [k, item] : out.items()) item = with_keras_tensors(v[k]);
-  return out;
-}
+// Writes each reference of a call as a __keras_tensor__ with the shape and dtype of the call's
+// next input. The loader flattened the call's tensors in the order they are written (positional
+// references first, then those of the keywords; framework/src/structured_call.hpp), and a call
+// made in C++ is written in its inputs' order, so that order pairs references with inputs.
+class TensorWriter {
+ public:
+  explicit TensorWriter(const std::vector<Json>* specs) : specs_(specs) {}
+
+  Json operator()(const Json& v) {
+    if (is_reference(v)) return keras_tensor(v, next_spec());
+    Json out = v;
+    if (v.is_array())
+      for (std::size_t i = 0; i < v.size(); ++i) out[i] = (*this)(v[i]);
+    else if (v.is_object())
+      for (auto& [k, item] : out.items()) item = (*this)(v[k]);
+    return out;
+  }
+
+ private:
+  Json next_spec() { return specs_ && next_ < specs_->size() ? (*specs_)[next_++] : Json::object(); }
+
+  const std::vector<Json>* specs_;
+  std::size_t next_ = 0;
+};
 
 // A list-form node (one reference, or a list of references each carrying the call's kwargs):
-// the references are the positional tensors (query, value, key), the kwargs the keywords.
-Json keras3_node(const Json& node) {
+// the references are the positional tensors, the kwargs the keywords. Keras 3's form of the call
+// is MultiHeadAttention(query, value, ...): a value given by keyword (tf-keras's form, which
+// ksave also writes for calls made in C++) becomes the second positional argument.
+Json keras3_node(const Json& node, const std::vector<Json>* specs) {
   const Json references = is_reference(node) ? Json::array({node}) : node;
   if (!references.is_array() || references.empty() || !is_reference(references[0])) return node;
-  const Json kwargs = references[0].size() > 3 ? references[0][3] : Json::object();
+  TensorWriter write(specs);
   Json args = Json::array();
-  for (const auto& r : references) args.push_back(keras_tensor(r));
-  return Json{{"args", args}, {"kwargs", with_keras_tensors(kwargs)}};
+  for (const auto& r : references) args.push_back(write(r));
+  Json kwargs = write(references[0].size() > 3 && references[0][3].is_object() ? references[0][3] : Json::object());
+  if (args.size() == 1 && kwargs.contains("value")) {
+    args.push_back(kwargs["value"]);
+    kwargs.erase("value");
+  }
+  return Json{{"args", args}, {"kwargs", kwargs}};
+}
+
+// Keras 3 builds MultiHeadAttention on its first call with build(query_shape, value_shape,
+// key_shape=None) and records the arguments given: the key's shape only when a key was passed.
+Json shapes_dict_build_config(const Json& node) {
+  if (!node.is_object() || !node.contains("args")) return nullptr;
+  const Json& args = node["args"];
+  const Json& kwargs = node["kwargs"];
+  Json shapes = Json::object();
+  const char* arguments[] = {"query", "value", "key"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const Json* tensor = i < args.size() ? &args[i] : kwargs.contains(arguments[i]) ? &kwargs[arguments[i]] : nullptr;
+    if (tensor && is_keras_tensor(*tensor)) shapes[std::string(arguments[i]) + "_shape"] = (*tensor)["config"]["shape"];
+  }
+  return Json{{"shapes_dict", shapes}};
+}
+
+// `entry` with its build_config where Keras 3 writes it: after the object's own keys, before the
+// layer entry's name and inbound_nodes.
+void set_build_config(Json& entry, const Json& build_config) {
+  Json out = Json::object();
+  for (const auto& [key, value] : entry.items()) {
+    if (key == "build_config") continue;
+    if (key == "name") out["build_config"] = build_config;
+    out[key] = value;
+  }
+  if (!out.contains("build_config")) out["build_config"] = build_config;
+  entry = std::move(out);
 }
 
 }  // namespace
 
-void write_attention_calls_as_keras3_nodes(Json& functional_config) {
+void write_attention_calls_as_keras3_nodes(Json& functional_config, const NodeInputSpecs& specs) {
   if (!functional_config.is_object() || !functional_config.contains("layers")) return;
   for (auto& entry : functional_config["layers"]) {
     if (!entry.is_object() || !entry.contains("inbound_nodes") || !entry["inbound_nodes"].is_array()) continue;
@@ -49,7 +92,12 @@ void write_attention_calls_as_keras3_nodes(Json& functional_config) {
     // value, key, ...): several references are its positional tensors, not one list argument
     // as for Add or Concatenate.
     if (entry.value("class_name", "") != "MultiHeadAttention") continue;
-    for (auto& node : entry["inbound_nodes"]) node = keras3_node(node);
+    const auto found = specs.find(entry.value("name", ""));
+    Json& nodes = entry["inbound_nodes"];
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      nodes[i] = keras3_node(nodes[i], found != specs.end() && i < found->second.size() ? &found->second[i] : nullptr);
+    if (!nodes.empty())
+      if (Json build_config = shapes_dict_build_config(nodes[0]); !build_config.is_null()) set_build_config(entry, build_config);
   }
 }
 

@@ -6,11 +6,14 @@
 // list form.
 #pragma once
 
+#include "keras3_nodes.hpp"
 #include "ksave/json.hpp"
 
 namespace ksave::plugins::keras_zip {
 
-// Rewrites the MultiHeadAttention nodes of a Functional config (node numbers already Keras 3's).
-void write_attention_calls_as_keras3_nodes(Json& functional_config);
+// Rewrites the MultiHeadAttention nodes of a Functional config (node numbers already Keras 3's),
+// their tensors with the shapes and dtypes of `specs`, and gives each layer Keras 3's
+// build_config: the shapes_dict of its first call's query, value and key.
+void write_attention_calls_as_keras3_nodes(Json& functional_config, const NodeInputSpecs& specs);
 
 }  // namespace ksave::plugins::keras_zip

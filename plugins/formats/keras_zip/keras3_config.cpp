@@ -2,12 +2,14 @@
 
 #include "keras3_call_nodes.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include "ksave/nested_calls.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
 #include "keras3_forms.hpp"
+#include "keras3_layer_order.hpp"
 #include "keras3_nodes.hpp"
 
 namespace ksave::plugins::keras_zip {
@@ -106,6 +108,34 @@ bool form_says(const std::string& class_name, const char* flag) {
   return form && form->value(flag, false);
 }
 
+// A functional layer entry's own keys (name, inbound_nodes), after the object's.
+void copy_entry_keys(const Json& value, Json& out) {
+  for (const auto& [k, v] : value.items())
+    if (!out.contains(k) && k != "class_name" && k != "config" && k != "module" && k != "registered_name" && k != "build_config")
+      out[k] = v;
+}
+
+// A class whose form names an op_module called with a constant is a keras.ops call (x + 3.0):
+// a merge layer takes tensors only.
+bool is_op_call(const Json* form, const Json& value) {
+  if (!form || !form->contains("op_module") || !value.contains("inbound_nodes") || !value["inbound_nodes"].is_array())
+    return false;
+  const Json& nodes = value["inbound_nodes"];
+  return std::any_of(nodes.begin(), nodes.end(), has_constant_arguments);
+}
+
+// Keras 3's entry of an operation in a functional model: its module, its name alone as config,
+// no build_config.
+Json keras3_op_entry(const std::string& class_name, const Json& form, const Json& value) {
+  Json out = Json::object();
+  out["module"] = form["op_module"];
+  out["class_name"] = class_name;
+  out["config"] = Json{{"name", value["config"].value("name", "")}};
+  out["registered_name"] = class_name;
+  copy_entry_keys(value, out);
+  return out;
+}
+
 // A serialized object (already converted inside) in Keras 3's key order.
 Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
@@ -113,10 +143,11 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   if (value.contains("registered_name") && value["registered_name"].is_string() &&
       value["registered_name"].get<std::string>().find('>') != std::string::npos)
     class_name = value["registered_name"].get<std::string>();
+  const Json* form = keras3_form(class_name);
+  if (is_op_call(form, value)) return keras3_op_entry(class_name, *form, value);
   Json config = to_keras3_config(value["config"], specs);
   Json out = Json::object();
   const auto separator = class_name.find('>');
-  const Json* form = keras3_form(class_name);
   if (separator != std::string::npos) {
     // A package-registered custom class: Keras 3 finds it by registered_name.
     out["module"] = nullptr;
@@ -137,8 +168,9 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
     shift_nested_model_calls(config, -1);
     // MultiHeadAttention's calls first (several positional tensors and tensors by keyword); the
     // general writer leaves nodes already in Keras 3's form as they are.
-    write_attention_calls_as_keras3_nodes(config);
+    write_attention_calls_as_keras3_nodes(config, specs);
     write_keras3_nodes(config, specs);
+    order_layers_as_keras3(config);
   }
   out["config"] = config;
   // Keras 3 names a custom class, and classes it does not export ("Functional"), by registered_name.
@@ -148,9 +180,7 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   // Keras 3 writes every model's compile_config; the archive writer fills the top model's.
   if (model) out["compile_config"] = Json::object();
   // Functional layer entries keep their name and inbound_nodes beside the object keys.
-  for (const auto& [k, v] : value.items())
-    if (!out.contains(k) && k != "class_name" && k != "config" && k != "module" && k != "registered_name" && k != "build_config")
-      out[k] = v;
+  copy_entry_keys(value, out);
   return out;
 }
 

@@ -12,9 +12,8 @@ namespace {
 //   classes       the classes the entry describes (a class in several entries has all their fields)
 //   model         a model class: Keras 3 writes its build_config and compile_config
 //   no_build_config  Keras 3's class has no build() of its own, so Keras records no build shapes
-//                 (and MultiHeadAttention, whose Keras 3 build_config is a shapes_dict of the query,
-//                 value and key shapes where ksave holds the query's alone: without one Keras 3
-//                 builds it on the functional call, with the right shapes)
+//                 (and MultiHeadAttention, whose build() takes the query, value and key shapes:
+//                 the graph writer gives it those of its first call, keras3_call_nodes.cpp)
 //   module        Keras 3's module when not the one of the class's kind
 //   registered_name  what Keras 3 writes there (null when absent)
 //   keys          Keras 3's keys in its order; a key ksave's config lacks takes `defaults`'s value
@@ -29,6 +28,8 @@ namespace {
 //                 training=False its call signature defaults to), before the call's own
 //   wrapped_build the build_config Keras 3 writes for a wrapped layer (the wrapper's build shape is
 //                 given by the writer): "same" as the wrapper's, "per_step" without axis 1
+//   op_module     the module of Keras 3's operation of the same name (keras.ops.add): a call of the
+//                 class with a constant argument is that operation's, written as Keras 3 writes one
 //   wrapped_rnn_keys  keys holding recurrent layers that Keras 3 wraps: their zero_output_for_mask
 //                 is their return_sequences (Keras 3's Bidirectional sets it so)
 constexpr const char* kForms = R"json([
@@ -44,6 +45,7 @@ constexpr const char* kForms = R"json([
   "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
   "GlobalMaxPooling3D", "ELU", "LeakyReLU", "ReLU", "Softmax", "Identity", "Masking", "Reshape",
   "UnitNormalization"], "no_build_config": true},
+ {"classes": ["Add", "Subtract", "Multiply", "Maximum", "Minimum"], "op_module": "keras.src.ops.numpy"},
  {"classes": ["LayerScale"], "module": "keras.src.applications.convnext", "registered_name": "LayerScale"},
  {"classes": ["StochasticDepth"], "module": "keras.src.applications.convnext", "registered_name": "StochasticDepth"},
  {"classes": ["InputLayer"], "plain_dtype": true, "keys": ["batch_shape", "dtype", "sparse", "ragged", "name", "optional"],
@@ -71,6 +73,22 @@ constexpr const char* kForms = R"json([
   "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
   "dropout", "recurrent_dropout", "reset_after", "seed"], "defaults": {"zero_output_for_mask": false, "seed": null},
   "dropped": ["implementation"]},
+ {"classes": ["RNN"], "keys": ["name", "trainable", "dtype", "return_sequences", "return_state", "go_backwards",
+  "stateful", "unroll", "zero_output_for_mask", "cell"], "defaults": {"zero_output_for_mask": false},
+  "wrapped_build": {"cell": "per_step"}},
+ {"classes": ["StackedRNNCells"], "keys": ["name", "trainable", "dtype", "cells"]},
+ {"classes": ["SimpleRNNCell"], "keys": ["name", "trainable", "dtype", "units", "activation", "use_bias",
+  "kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
+  "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
+  "seed"], "defaults": {"seed": null}},
+ {"classes": ["LSTMCell"], "keys": ["name", "trainable", "dtype", "units", "activation", "recurrent_activation",
+  "use_bias", "unit_forget_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+  "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint",
+  "bias_constraint", "dropout", "recurrent_dropout", "seed"], "defaults": {"seed": null}, "dropped": ["implementation"]},
+ {"classes": ["GRUCell"], "keys": ["name", "trainable", "dtype", "units", "activation", "recurrent_activation",
+  "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer",
+  "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
+  "dropout", "recurrent_dropout", "reset_after", "seed"], "defaults": {"seed": null}, "dropped": ["implementation"]},
  {"classes": ["Bidirectional"], "keys": ["name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"],
   "wrapped_rnn_keys": ["layer", "backward_layer"], "wrapped_build": {"layer": "same", "backward_layer": "same"}},
  {"classes": ["TimeDistributed"], "wrapped_build": {"layer": "per_step"}},
@@ -101,6 +119,8 @@ constexpr const char* kForms = R"json([
  {"classes": ["MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
   "AveragePooling3D"], "keys": ["name", "trainable", "dtype", "pool_size", "padding", "strides", "data_format"]},
  {"classes": ["Attention"], "keys": ["name", "trainable", "dtype", "use_scale", "score_mode", "dropout", "seed"],
+  "defaults": {"seed": null}},
+ {"classes": ["AdditiveAttention"], "keys": ["name", "trainable", "dtype", "use_scale", "dropout", "seed"],
   "defaults": {"seed": null}},
  {"classes": ["MultiHeadAttention"], "no_build_config": true, "dropped": ["query_shape", "key_shape", "value_shape"],
   "dropped_when": {"softmax_robust_masking": false}},
@@ -173,9 +193,15 @@ void add_wrapped_build_configs(const std::string& class_name, const Json& build_
   const Json wrapped = form->value("wrapped_build", Json::object());
   for (const auto& [key, how] : wrapped.items()) {
     auto layer = config.find(key);
-    if (layer == config.end() || !layer->is_object() || layer->contains("build_config")) continue;
-    const Json& shape = build_config["input_shape"];
-    (*layer)["build_config"] = Json{{"input_shape", how == "per_step" ? without_time_axis(shape) : shape}};
+    if (layer == config.end() || !layer->is_object() || !layer->contains("config")) continue;
+    if (!layer->contains("build_config")) {
+      const Json& shape = build_config["input_shape"];
+      (*layer)["build_config"] = Json{{"input_shape", how == "per_step" ? without_time_axis(shape) : shape}};
+    }
+    // A wrapped layer that was never built itself (Bidirectional's template RNN) wraps in turn
+    // (its cell): Keras 3 built them all.
+    if ((*layer)["class_name"].is_string())
+      add_wrapped_build_configs((*layer)["class_name"].get<std::string>(), (*layer)["build_config"], (*layer)["config"]);
   }
 }
 

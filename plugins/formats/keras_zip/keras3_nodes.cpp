@@ -1,5 +1,6 @@
 #include "keras3_nodes.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "keras3_forms.hpp"
@@ -37,12 +38,9 @@ void collect(const Model& model, NodeInputSpecs& specs) {
 
 bool is_tensor_ref(const Json& ref) { return ref.is_array() && ref.size() >= 3 && ref[0].is_string(); }
 
-Json keras_tensor(const Json& ref, const Json& spec) {
-  Json config = Json::object();
-  config["shape"] = spec.value("shape", Json(nullptr));
-  config["dtype"] = spec.value("dtype", Json("float32"));
-  config["keras_history"] = Json::array({ref[0], ref[1], ref[2]});
-  return Json{{"class_name", "__keras_tensor__"}, {"config", config}};
+// tf.keras's constant argument in a node: ["_CONSTANT_VALUE", -1, value, kwargs].
+bool is_constant(const Json& element) {
+  return element.is_array() && element.size() >= 3 && element[0] == "_CONSTANT_VALUE";
 }
 
 // The keyword arguments Keras 3 records on a call of `class_name`: those its form declares, then
@@ -55,14 +53,23 @@ Json keras3_kwargs(const std::string& class_name, const Json& own) {
 }
 
 // One call: a single tensor is the call's argument, several are one list argument (how Keras 3
-// records `layer(x)` and `layer([a, b])`); the keyword arguments are the refs' shared kwargs.
+// records `layer(x)` and `layer([a, b])`), and the operands of an op call with constants are its
+// positional arguments (`keras.ops.add(x, 3.0)`); the keyword arguments are the refs' shared kwargs.
 Json keras3_node(const std::string& class_name, const Json& node, const std::vector<Json>* specs) {
   if (!node.is_array() || node.empty() || !is_tensor_ref(node[0])) return node;  // already Keras 3's, or structured
-  Json tensors = Json::array();
-  for (std::size_t i = 0; i < node.size(); ++i)
-    tensors.push_back(keras_tensor(node[i], specs && i < specs->size() ? (*specs)[i] : Json::object()));
+  Json operands = Json::array();
+  std::size_t input = 0;  // the specs list the call's tensors only
+  for (const auto& element : node) {
+    if (is_constant(element)) {
+      operands.push_back(element[2]);
+      continue;
+    }
+    operands.push_back(keras_tensor(element, specs && input < specs->size() ? (*specs)[input] : Json::object()));
+    ++input;
+  }
   Json args = Json::array();
-  args.push_back(tensors.size() == 1 ? tensors[0] : tensors);
+  if (has_constant_arguments(node)) args = operands;
+  else args.push_back(operands.size() == 1 ? operands[0] : operands);
   const Json& first = node[0];
   const Json own = first.size() > 3 && first[3].is_object() ? first[3] : Json::object();
   return Json{{"args", args}, {"kwargs", keras3_kwargs(class_name, own)}};
@@ -75,6 +82,18 @@ void unwrap_single(Json& config, const char* key) {
 }
 
 }  // namespace
+
+bool has_constant_arguments(const Json& node) {
+  return node.is_array() && std::any_of(node.begin(), node.end(), is_constant);
+}
+
+Json keras_tensor(const Json& ref, const Json& spec) {
+  Json config = Json::object();
+  config["shape"] = spec.value("shape", Json(nullptr));
+  config["dtype"] = spec.value("dtype", Json("float32"));
+  config["keras_history"] = Json::array({ref[0], ref[1], ref[2]});
+  return Json{{"class_name", "__keras_tensor__"}, {"config", config}};
+}
 
 NodeInputSpecs node_input_specs(const Model& model) {
   NodeInputSpecs specs;

@@ -17,6 +17,14 @@ namespace ksave::plugins::keras_zip {
 // keras_history: {"shape", "dtype"}.
 using NodeInputSpecs = std::map<std::string, std::vector<std::vector<Json>>>;
 
+// True when a list-form node passes a constant (tf.keras's ["_CONSTANT_VALUE", -1, value, kwargs]):
+// a Keras 3 op call such as keras.ops.add(x, 3.0).
+bool has_constant_arguments(const Json& node);
+
+// Keras 3's __keras_tensor__ for the reference [layer, node, tensor, ...] with `spec`'s shape and
+// dtype.
+Json keras_tensor(const Json& ref, const Json& spec);
+
 // The specs of every graph model in `model`, nested ones included.
 NodeInputSpecs node_input_specs(const Model& model);
 

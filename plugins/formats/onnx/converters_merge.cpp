@@ -1,7 +1,9 @@
 // Merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot and Keras 1's
 // Merge(mode). Inputs are combined in the first input's layout, in the order ksave's layers
-// combine them (left to right, an average divided by the count).
+// combine them (left to right, an average divided by the count); Keras 3's op calls with
+// constants (x + 3.0) in the layout their operands share.
 #include "converter.hpp"
+#include "tf_op_converters.hpp"
 
 namespace ksave::plugins::onnx_export {
 namespace {
@@ -19,8 +21,7 @@ std::string fold(Conversion& c, const std::string& type, const std::vector<std::
   return y;
 }
 
-std::string combine(Conversion& c, const std::string& mode) {
-  const std::vector<std::string> xs = aligned_inputs(c);
+std::string combine(Conversion& c, const std::string& mode, const std::vector<std::string>& xs) {
   if (mode == "Subtract") return c.onnx.op("Sub", {xs.at(0), xs.at(1)}, c.hint());
   if (mode == "Average")
     return c.onnx.op("Div", {fold(c, "Add", xs), c.onnx.scalar(static_cast<float>(xs.size()))}, c.hint());
@@ -28,8 +29,24 @@ std::string combine(Conversion& c, const std::string& mode) {
   return fold(c, binary.at(mode), xs);
 }
 
+// A Keras 3 op call with constant operands (keras.ops.add(x, 3.0), see ksave/call_arguments.hpp):
+// its arguments in order, constants as initializers, combined in the layout they share.
+std::vector<Value> op_call_with_constants(Conversion& c, const std::string& mode) {
+  TfOpCall call(c);
+  const std::vector<Value> operands = call.first_list();
+  const Perm layout = shared_layout(operands);
+  std::vector<std::string> xs;
+  for (const Value& v : operands) xs.push_back(float_in_shared_layout(c.onnx, v, layout));
+  const std::size_t rank = c.call.output_shapes.at(0).size();
+  return {c.output(combine(c, mode, xs), 0, layout.size() == rank ? layout : Perm{})};
+}
+
 Converter elementwise(const std::string& mode) {
-  return {[mode](Conversion& c) { return std::vector<Value>{c.output(combine(c, mode), 0, c.input().perm)}; }, {}};
+  return {[mode](Conversion& c) {
+            if (c.call.call_kwargs.contains(call_arguments::kArgsKey)) return op_call_with_constants(c, mode);
+            return std::vector<Value>{c.output(combine(c, mode, aligned_inputs(c)), 0, c.input().perm)};
+          },
+          {}};
 }
 
 std::string concatenated(Conversion& c, std::int64_t keras_axis) {
@@ -79,7 +96,7 @@ std::vector<Value> keras1_merge(Conversion& c) {
   if (mode == "concat") return {c.output(concatenated(c, c.config().value("concat_axis", std::int64_t{-1})), 0, c.input().perm)};
   if (mode == "dot") return {c.output(batch_dot(c, dot_axes(c.config().value("dot_axes", Json(-1))), false))};
   static const std::map<std::string, std::string> modes{{"sum", "Add"}, {"mul", "Multiply"}, {"ave", "Average"}, {"max", "Maximum"}};
-  return {c.output(combine(c, modes.at(mode)), 0, c.input().perm)};
+  return {c.output(combine(c, modes.at(mode), aligned_inputs(c)), 0, c.input().perm)};
 }
 
 }  // namespace

@@ -146,38 +146,59 @@ Attrs strided_slice_bounds(const TfOpCall& call) {
 }
 
 // StridedSlice with unit strides (what shape arithmetic and Keras's slicing emit): begin/end
-// masks, negative indices and shrink_axis_mask; ellipsis and new axes are refused by name.
+// masks, negative indices, shrink_axis_mask, new_axis_mask (Keras 3's `mask[None, ...]` in
+// MultiHeadAttention's causal mask) and ellipsis_mask, as TensorFlow's dense spec reads them:
+// a new axis consumes no input axis, an ellipsis every input axis the other entries leave.
 Tensors strided_slice(const TfOpCall& call) {
   const Attrs converted = call.constants_folded ? Attrs{} : strided_slice_bounds(call);
   const Attrs& attrs = call.constants_folded ? call.attrs : converted;
   const Tensor& x = call.inputs[0];  // one input when folded, four checked otherwise
   const Ints &begin = attrs.get<Ints>("begin"), &end = attrs.get<Ints>("end"), &strides = attrs.get<Ints>("strides");
   const auto mask = [&](const char* name) { return attrs.get_or<std::int64_t>(name, 0); };
-  if (mask("ellipsis_mask") || mask("new_axis_mask"))
-    throw Error(call.where + " (StridedSlice): ellipsis_mask and new_axis_mask are not supported");
-  if (begin.size() != end.size() || begin.size() != strides.size() || static_cast<int>(begin.size()) > x.rank())
+  const std::int64_t shrink_mask = mask("shrink_axis_mask"), begin_mask = mask("begin_mask"), end_mask = mask("end_mask"),
+                     new_axis_mask = mask("new_axis_mask"), ellipsis_mask = mask("ellipsis_mask");
+  const auto bit = [](std::int64_t m, std::size_t i) { return ((m >> i) & 1) != 0; };
+  if (begin.size() != end.size() || begin.size() != strides.size())
     throw Error(call.where + " (StridedSlice): begin, end and strides must have one entry per sliced axis");
-  const std::int64_t shrink_mask = mask("shrink_axis_mask"), begin_mask = mask("begin_mask"), end_mask = mask("end_mask");
-  Ints starts(static_cast<std::size_t>(x.rank()), 0), sizes(static_cast<std::size_t>(x.rank()), -1), squeezed;
+  std::size_t consuming = 0, ellipses = 0;
   for (std::size_t i = 0; i < begin.size(); ++i) {
+    if (bit(ellipsis_mask, i)) ++ellipses;
+    else if (!bit(new_axis_mask, i)) ++consuming;
+  }
+  if (ellipses > 1 || static_cast<int>(consuming) > x.rank())
+    throw Error(call.where + " (StridedSlice): " + std::to_string(consuming) + " sliced axes and " + std::to_string(ellipses) +
+                " ellipses for an input of rank " + std::to_string(x.rank()));
+  Ints starts(static_cast<std::size_t>(x.rank()), 0), sizes(x.shape().begin(), x.shape().end());
+  Shape out_shape;
+  std::size_t axis = 0;  // the next input axis
+  for (std::size_t i = 0; i < begin.size(); ++i) {
+    if (bit(ellipsis_mask, i)) {
+      for (const std::size_t last = axis + static_cast<std::size_t>(x.rank()) - consuming; axis < last; ++axis)
+        out_shape.push_back(x.shape()[axis]);
+      continue;
+    }
+    if (bit(new_axis_mask, i)) {
+      out_shape.push_back(1);
+      continue;
+    }
     if (strides[i] != 1) throw Error(call.where + " (StridedSlice): only stride 1 is supported, found " + std::to_string(strides[i]));
-    const Dim n = x.shape()[i];
+    const Dim n = x.shape()[axis];
     const auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
-    const bool shrink = (shrink_mask >> i) & 1;
-    std::int64_t b = (begin_mask >> i) & 1 ? 0 : clamp(begin[i]);
-    std::int64_t e = (end_mask >> i) & 1 ? n : clamp(end[i]);
+    std::int64_t b = bit(begin_mask, i) ? 0 : clamp(begin[i]);
+    std::int64_t e = bit(end_mask, i) ? n : clamp(end[i]);
+    const bool shrink = bit(shrink_mask, i);
     if (shrink) {
       if (begin[i] < -n || begin[i] >= n) throw Error(call.where + " (StridedSlice): index " + std::to_string(begin[i]) + " out of range");
       b = clamp(begin[i]);
       e = b + 1;
-      squeezed.push_back(static_cast<std::int64_t>(i));
     }
-    starts[i] = b;
-    sizes[i] = std::max<std::int64_t>(e - b, 0);
+    starts[axis] = b;
+    sizes[axis] = std::max<std::int64_t>(e - b, 0);
+    if (!shrink) out_shape.push_back(sizes[axis]);
+    ++axis;
   }
-  Tensor out = ops::slice(x, starts, sizes);
-  if (!squeezed.empty()) out = ops::squeeze(out, squeezed);
-  return {out};
+  for (; axis < static_cast<std::size_t>(x.rank()); ++axis) out_shape.push_back(x.shape()[axis]);
+  return {ops::reshape(ops::slice(x, starts, sizes), out_shape)};
 }
 
 // Pad / PadV2: paddings [rank, 2] and an optional constant.

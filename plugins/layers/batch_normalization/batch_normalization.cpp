@@ -1,6 +1,6 @@
 // BatchNormalization: y = (x - mean) / sqrt(var + epsilon) * gamma + beta over the feature
 // axes (axis: int or list; default -1).
-//   inference (training=false): the moving statistics;
+//   inference (training=false, or the layer frozen): the moving statistics;
 //   training: the batch statistics (reduced over every other axis), and the moving ones updated
 //   as moving = moving * momentum + batch * (1 - momentum).
 // tf.keras 2 takes the fused kernel (FusedBatchNormV3) for 4-D inputs normalized on the channel
@@ -106,7 +106,9 @@ class BatchNormalization : public Layer {
     const Tensor x = inputs.at(0).as_float();
     if (x.rank() != rank_) throw Error(describe() + " was built for rank " + std::to_string(rank_) + ", found " + shape_to_string(x.shape()));
     Tensor mean, variance;
-    if (ctx.training) {
+    // A frozen layer (trainable false) normalizes with its moving statistics even in training, as
+    // Keras 3 and tf.keras 2 do: the guide's frozen base stays in inference mode under fit().
+    if (ctx.training && trainable()) {
       mean = ops::mean(x, reduction_axes_, true);
       variance = ops::mean(ops::squared_difference(x, mean), reduction_axes_, true);
       update_moving_statistics(x, mean, variance);

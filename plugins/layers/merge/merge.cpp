@@ -1,7 +1,10 @@
 // Merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum (elementwise over two or more
 // inputs, broadcasting as Keras's _Merge does for equal ranks), Concatenate (axis), Dot (batch
 // dot product over `axes`, optionally of l2-normalised inputs) and Keras 1's Merge(mode=...).
+#include <algorithm>
+
 #include "../common/spatial_config.hpp"
+#include "ksave/call_arguments.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -65,6 +68,13 @@ Tensor combine(Combine kind, const Tensors& inputs) {
   return y;
 }
 
+// A constant argument of the call as a float32 tensor.
+Tensor constant_tensor(const call_arguments::Constant& c) {
+  Tensor t(DType::Float32, c.shape);
+  std::copy(c.values.begin(), c.values.end(), t.data<float>());
+  return t;
+}
+
 template <Combine Kind>
 class Elementwise : public Layer {
  public:
@@ -72,16 +82,30 @@ class Elementwise : public Layer {
   std::string class_name() const override { return combine_class(Kind); }
 
  protected:
-  Tensors call(const Tensors& inputs, const CallContext&) override {
-    check_count(inputs.size());
-    return {combine(Kind, inputs)};
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override {
+    const Tensors operands = operands_of(inputs, ctx);
+    check_count(operands.size());
+    return {combine(Kind, operands)};
   }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
+    // One tensor: a Keras 3 op call whose other operands are constants (only the call knows them).
+    if (shapes.size() == 1) return Layer::compute_output_shape(shapes);
     check_count(shapes.size());
     return {broadcast_shapes(*this, class_name(), shapes)};
   }
 
  private:
+  // The operands: the input tensors, or for a Keras 3 op call recorded with constant arguments
+  // (keras.ops.add(x, 3.0): the loader keeps the call's structure, see ksave/call_arguments.hpp)
+  // its arguments in order, constants as tensors.
+  Tensors operands_of(const Tensors& inputs, const CallContext& ctx) const {
+    if (!ctx.kwargs || !ctx.kwargs->contains(call_arguments::kArgsKey)) return inputs;
+    const call_arguments::CallArguments<Tensor> arguments(
+        ctx.kwargs, inputs.size(), "layer '" + name() + "' (" + class_name() + ")",
+        [&](std::size_t i) { return inputs[i]; }, constant_tensor);
+    return arguments.first_list();
+  }
+
   void check_count(std::size_t n) const {
     if constexpr (Kind == Combine::Subtract) require_inputs(*this, class_name(), 2, true, n);
     else require_inputs(*this, class_name(), Kind == Combine::Average ? 1 : 2, false, n);

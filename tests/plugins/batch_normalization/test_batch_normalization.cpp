@@ -1,6 +1,6 @@
 // BatchNormalization plugin: inference with the moving statistics, training updates (tf.keras's
-// momentum rule, Bessel's correction only on the fused 4-D path), axis forms, center/scale off,
-// the oracle cases (inference and an SGD training case), gradients, configs, weights through every format.
+// momentum rule, Bessel's correction only on the fused 4-D path), a frozen layer in inference
+// mode, axis forms, center/scale off, the oracle cases (inference and an SGD training case), gradients, configs, weights through every format.
 #define BOOST_TEST_MODULE batch_normalization
 #include <boost/test/unit_test.hpp>
 
@@ -68,6 +68,22 @@ BOOST_AUTO_TEST_CASE(training_updates_the_moving_statistics) {
       BOOST_TEST(std::abs(y.reshape({-1, 3}).data<float>()[j] - (flat.data<float>()[j] - m) / std::sqrt(v + 0.001)) < 1e-4);
     }
   }
+}
+
+// Keras 3 and tf.keras 2 run a frozen BatchNormalization in inference mode whatever the call's
+// training flag (the guide's frozen base under fit): moving statistics, none updated.
+BOOST_AUTO_TEST_CASE(a_frozen_layer_normalizes_with_the_moving_statistics_in_training) {
+  LayerPtr bn = built_bn({{"trainable", false}}, Shape{kUnknown, 3});
+  const auto before = bn->get_weights();
+  const Tensor x = random_tensor({5, 3}, 3, 0.0f, 4.0f);
+  CallContext training;
+  training.training = true;
+  const Tensor y = (*bn)(x, training);
+  const Tensor inference = (*bn)(x);
+  BOOST_TEST(y.to_vector<float>() == inference.to_vector<float>(), boost::test_tools::per_element());
+  const auto after = bn->get_weights();
+  for (std::size_t i = 0; i < before.size(); ++i)
+    BOOST_TEST(after[i].to_vector<float>() == before[i].to_vector<float>(), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(axes_and_switches) {

@@ -54,3 +54,17 @@ BOOST_AUTO_TEST_CASE(getitem_is_one_slice_then_squeeze_and_unsqueeze) {
   BOOST_TEST(operator_count(d, "Squeeze") == 1);
   BOOST_TEST(operator_count(d, "Unsqueeze") == 1);
 }
+
+// Keras 3 records `x + 3.0` as its Add operation called on a tensor and a constant (ksave's Add
+// layer with the call's structure): one Add of the constant, in the convolutions' layout.
+BOOST_AUTO_TEST_CASE(keras3_op_calls_with_constants_export_their_constants) {
+  const KerasTensor image = Input({8, 8, 3}, "image");
+  const KerasTensor x = (*make_layer("Conv2D", {{"filters", 4}, {"kernel_size", 3}, {"padding", "same"}}))(image);
+  const Json plus_three = {{"_ksave_args", {{{"_ksave_input", 0}}, {{"_ksave_constant", 3.0}}}}};
+  const KerasTensor shifted = (*make_layer("Add", Json::object()))(KerasTensors{x}, plus_three).at(0);
+  const KerasTensor y = (*make_layer("Conv2D", {{"filters", 2}, {"kernel_size", 2}}))(shifted);
+  const KerasTensor out = (*make_layer("Dense", {{"units", 2}}))((*make_layer("Flatten", Json::object()))(y));
+  const Json d = exported(Functional({image}, {out}, "keras3_add"), "keras3_add");
+  BOOST_TEST(operator_count(d, "Add") == 1);
+  BOOST_TEST(operator_count(d, "Transpose") == 2);  // after the input, before Flatten
+}

@@ -122,3 +122,31 @@ BOOST_AUTO_TEST_CASE(keras1_merge_modes) {
   branches["layers"] = Json::array();
   BOOST_CHECK_THROW(layer_from("Merge", branches), ksave::Error);
 }
+
+// Keras 3 records `x + 3.0` and `x * (1 / 6)` in a functional model (MobileNetV3's hard_sigmoid)
+// as its Add and Multiply operations called on a tensor and a constant.
+BOOST_AUTO_TEST_CASE(keras3_op_calls_with_constants) {
+  auto op_model = [](const char* op, const Json& constant, bool constant_first) {
+    const Json x = {{"class_name", "__keras_tensor__"},
+                    {"config", {{"shape", {nullptr, 3}}, {"dtype", "float32"}, {"keras_history", {"x", 0, 0}}}}};
+    const Json args = constant_first ? Json::array({constant, x}) : Json::array({x, constant});
+    const Json config = {
+        {"module", "keras"}, {"class_name", "Functional"}, {"registered_name", "Functional"},
+        {"config",
+         {{"name", "ops"}, {"trainable", true},
+          {"layers",
+           {{{"module", "keras.layers"}, {"class_name", "InputLayer"}, {"name", "x"}, {"inbound_nodes", Json::array()},
+             {"config", {{"batch_shape", {nullptr, 3}}, {"dtype", "float32"}, {"name", "x"}}}},
+            {{"module", "keras.src.ops.numpy"}, {"class_name", op}, {"registered_name", op}, {"name", "op"},
+             {"config", {{"name", "op"}}}, {"inbound_nodes", {{{"args", args}, {"kwargs", Json::object()}}}}}}},
+          {"input_layers", {"x", 0, 0}}, {"output_layers", {"op", 0, 0}}}}};
+    return ksave::model_from_json(config.dump());
+  };
+  const Tensor x = vals({1, 5, 3}, {1, 3});
+  BOOST_TEST(op_model("Add", 3.0, false)->predict(x).to_vector<float>() == (std::vector<float>{4, 8, 6}), tt::per_element());
+  BOOST_TEST(op_model("Subtract", 10.0, true)->predict(x).to_vector<float>() == (std::vector<float>{9, 5, 7}), tt::per_element());
+  BOOST_TEST(op_model("Multiply", Json::array({1.0, 2.0, 0.5}), false)->predict(x).to_vector<float>() ==
+                 (std::vector<float>{1, 10, 1.5}),
+             tt::per_element());
+  BOOST_TEST(op_model("Add", 3.0, false)->outputs().at(0).shape() == (ksave::Shape{ksave::kUnknown, 3}));
+}
