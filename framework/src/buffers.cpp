@@ -139,12 +139,19 @@ std::shared_ptr<void> zeroed_buffer(std::size_t bytes) {
   return buffer;
 }
 
-std::shared_ptr<void> recycled_buffer(std::size_t bytes) {
+void* take_recycled(std::size_t bytes) {
   refuse_impossible(bytes);
   const std::size_t rounded = size_class(bytes);
   void* p = pool().take(rounded);
   poison(p, rounded);
-  return std::shared_ptr<void>(p, [rounded](void* q) { pool().give_back(q, rounded); });
+  return p;
+}
+
+void give_back_recycled(void* p, std::size_t bytes) { pool().give_back(p, size_class(bytes)); }
+
+std::shared_ptr<void> recycled_buffer(std::size_t bytes) {
+  void* p = take_recycled(bytes);
+  return std::shared_ptr<void>(p, [bytes](void* q) { give_back_recycled(q, bytes); });
 }
 
 }  // namespace ksave::detail
