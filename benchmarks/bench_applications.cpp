@@ -3,7 +3,9 @@
 // per batch size, at one intra-op thread count. compare_applications.py writes the files and runs
 // this beside TensorFlow and ONNX Runtime.
 //   bench_applications --model resnet50.h5 --name resnet50 [--batches 1,8] [--threads 1]
-//                      [--rounds 3] [--round-time 0.2] [--no-train]
+//                      [--rounds 3] [--round-time 0.2] [--warmups 1] [--no-train]
+// One warm-up call by default: the first call plans buffers and creates the primitives, and a
+// ResNet50 training step takes seconds.
 // Prints one JSON object per line in bench_compute's form (workload "NAME_bBATCH").
 #include <cstdio>
 #include <cstdlib>
@@ -21,14 +23,14 @@ using namespace ksave;
 struct Options {
   std::string model, name;
   std::vector<Dim> batches{1, 8};
-  int threads = 1, rounds = 3;
+  int threads = 1, rounds = 3, warmups = 1;
   double round_time = 0.2;
   bool train = true;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr, "%s\nusage: bench_applications --model FILE --name NAME [--batches 1,8] [--threads N] "
-                       "[--rounds R] [--round-time S] [--no-train]\n", why.c_str());
+                       "[--rounds R] [--round-time S] [--warmups N] [--no-train]\n", why.c_str());
   std::exit(2);
 }
 
@@ -45,6 +47,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--threads") o.threads = std::atoi(value().c_str());
     else if (arg == "--rounds") o.rounds = std::atoi(value().c_str());
     else if (arg == "--round-time") o.round_time = std::atof(value().c_str());
+    else if (arg == "--warmups") o.warmups = std::atoi(value().c_str());
     else if (arg == "--no-train") o.train = false;
     else if (arg == "--batches") {
       o.batches.clear();
@@ -83,8 +86,9 @@ int main(int argc, char** argv) {
     input[0] = batch;
     const Tensor x = bench::pseudo_random(input, 7);
     const Tensor y = bench::one_hot_labels(batch, classes);
-    emit(o, batch, "predict", bench::time_calls([&] { model->predict_on_batch({x}); }, o.rounds, o.round_time));
-    if (o.train)
-      emit(o, batch, "train", bench::time_calls([&] { model->train_on_batch({x}, {y}); }, o.rounds, o.round_time));
+    const auto predict = [&] { model->predict_on_batch({x}); };
+    const auto train = [&] { model->train_on_batch({x}, {y}); };
+    emit(o, batch, "predict", bench::time_calls(predict, o.rounds, o.round_time, o.warmups));
+    if (o.train) emit(o, batch, "train", bench::time_calls(train, o.rounds, o.round_time, o.warmups));
   }
 }
