@@ -11,6 +11,10 @@
 
 namespace ksave::detail {
 
+// From this size on, zeroed buffers are fresh anonymous mappings: their pages cost nothing until
+// written, where a memset would touch every one of them. Smaller ones are pool buffers, cleared.
+constexpr std::size_t kMappedZerosFrom = std::size_t{1} << 20;
+
 // 64-byte aligned, zeroed; the shared_ptr frees it.
 std::shared_ptr<void> zeroed_buffer(std::size_t bytes);
 // 64-byte aligned, contents unspecified (NaN bytes under KSAVE_POISON_BUFFERS=1); freed into the

@@ -18,6 +18,12 @@ namespace ksave {
 // ---- Storage ----
 
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
+  // Small zeroed tensors (an RNN's initial states, per call) come from the pool as op outputs do.
+  if (bytes < detail::kMappedZerosFrom) {
+    std::shared_ptr<Storage> s = allocate_for_overwrite(bytes);
+    std::memset(s->data_, 0, bytes);
+    return s;
+  }
   std::shared_ptr<void> buffer = detail::zeroed_buffer(bytes);
   void* data = buffer.get();
   return wrap(data, bytes, std::move(buffer));
