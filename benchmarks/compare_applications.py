@@ -127,6 +127,32 @@ def prepare(a, names, python):
                            check=True, capture_output=True)
 
 
+def print_table(results, versions, loads, peers, runs):
+    print(f"\n## after {runs} run(s)")
+    print(f"load average during the runs: {min(loads):.2f}-{max(loads):.2f} (median {statistics.median(loads):.2f})")
+    for side, note in versions.items():
+        print(f"{side}: {json.dumps(note)}")
+    print(f"median per-call wall ms (process CPU ms) over {runs} run(s); ratio = peer / ksave, wall (CPU)")
+    print("| workload | mode | threads | ksave | " + " | ".join(peers) + " |")
+    print("|---|---|---|---|" + "---|" * len(peers))
+
+    def med(samples, i):
+        return statistics.median(s[i] for s in samples) / 1000
+
+    for key in sorted(results["ksave"]):
+        ours = results["ksave"][key]
+        w, c = med(ours, 0), med(ours, 1)
+        cells = []
+        for p in peers:
+            theirs = results[p].get(key)
+            if not theirs:
+                cells.append("—")
+                continue
+            pw, pc = med(theirs, 0), med(theirs, 1)
+            cells.append(f"{pw:.1f} ({pc:.1f}): {pw / w:.2f}x ({pc / c:.2f}x)")
+        print(f"| {key[0]} | {key[1]} | {key[2]} | {w:.1f} ({c:.1f}) | " + " | ".join(cells) + " |", flush=True)
+
+
 def main():
     a = parse()
     names = [n for n in (a.only.split(",") if a.only else MODELS) if n]
@@ -158,30 +184,9 @@ def main():
                         else:
                             versions[side] = r
         print(f"# run {run + 1}/{a.runs} done, load average {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
-
-    print(f"load average during the runs: {min(loads):.2f}-{max(loads):.2f} (median {statistics.median(loads):.2f})")
-    for side, note in versions.items():
-        print(f"{side}: {json.dumps(note)}")
-    peers = sides[1:]
-    print(f"\nmedian per-call wall ms (process CPU ms) over {a.runs} runs; ratio = peer / ksave, wall (CPU)")
-    print("| workload | mode | threads | ksave | " + " | ".join(peers) + " |")
-    print("|---|---|---|---|" + "---|" * len(peers))
-
-    def med(samples, i):
-        return statistics.median(s[i] for s in samples) / 1000
-
-    for key in sorted(results["ksave"]):
-        ours = results["ksave"][key]
-        w, c = med(ours, 0), med(ours, 1)
-        cells = []
-        for p in peers:
-            theirs = results[p].get(key)
-            if not theirs:
-                cells.append("—")
-                continue
-            pw, pc = med(theirs, 0), med(theirs, 1)
-            cells.append(f"{pw:.1f} ({pc:.1f}): {pw / w:.2f}x ({pc / c:.2f}x)")
-        print(f"| {key[0]} | {key[1]} | {key[2]} | {w:.1f} ({c:.1f}) | " + " | ".join(cells) + " |")
+        # The table so far after every run: a run of ResNet50 training steps on a loaded machine
+        # takes many minutes, and an interrupted session keeps what it measured.
+        print_table(results, versions, loads, sides[1:], run + 1)
 
 
 if __name__ == "__main__":
