@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 
+from ratio_table import print_ratio_table
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = ("resnet50", "mobilenetv2")
 
@@ -132,26 +134,7 @@ def print_table(results, versions, loads, peers, runs):
     print(f"load average during the runs: {min(loads):.2f}-{max(loads):.2f} (median {statistics.median(loads):.2f})")
     for side, note in versions.items():
         print(f"{side}: {json.dumps(note)}")
-    print(f"median per-call wall ms (process CPU ms) over {runs} run(s); ratio = peer / ksave, wall (CPU)")
-    print("| workload | mode | threads | ksave | " + " | ".join(peers) + " |")
-    print("|---|---|---|---|" + "---|" * len(peers))
-
-    def med(samples, i):
-        return statistics.median(s[i] for s in samples) / 1000
-
-    for key in sorted(results["ksave"]):
-        ours = results["ksave"][key]
-        w, c = med(ours, 0), med(ours, 1)
-        cells = []
-        for p in peers:
-            theirs = results[p].get(key)
-            if not theirs:
-                cells.append("—")
-                continue
-            pw, pc = med(theirs, 0), med(theirs, 1)
-            cells.append(f"{pw:.1f} ({pc:.1f}): {pw / w:.2f}x ({pc / c:.2f}x)")
-        print(f"| {key[0]} | {key[1]} | {key[2]} | {w:.1f} ({c:.1f}) | " + " | ".join(cells) + " |", flush=True)
-
+    print_ratio_table(results, peers, unit="ms", divisor=1000, runs=runs)
 
 def main():
     a = parse()
