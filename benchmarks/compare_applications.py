@@ -27,7 +27,7 @@ import tempfile
 from ratio_table import print_ratio_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODELS = ("resnet50", "mobilenetv2")
+MODELS = ("mobilenetv2", "resnet50")  # the cheaper one first
 
 MAKE_MODELS = """
 import os, sys
@@ -130,7 +130,7 @@ def prepare(a, names, python):
 
 
 def print_table(results, versions, loads, peers, runs):
-    print(f"\n## after {runs} run(s)")
+    print(f"\n## run {runs} (the earlier runs complete)")
     print(f"load average during the runs: {min(loads):.2f}-{max(loads):.2f} (median {statistics.median(loads):.2f})")
     for side, note in versions.items():
         print(f"{side}: {json.dumps(note)}")
@@ -157,19 +157,20 @@ def main():
     loads, versions = [], {}
     for run in range(a.runs):
         order = sides[run % len(sides):] + sides[:run % len(sides)]
-        for side in order:
-            for name in names:
-                for t in threads:
+        # The sides back to back per model and thread count, and the table so far after each:
+        # a run of ResNet50 training steps takes many minutes on a loaded machine, and an
+        # interrupted session keeps comparable figures for what it measured.
+        for name in names:
+            for t in threads:
+                for side in order:
                     loads.append(os.getloadavg()[0])
                     for r in run_json(side_command(side, name, t), t):
                         if "workload" in r:
                             results[side][(r["workload"], r["mode"], r["threads"])].append((r["wall_us"], r["cpu_us"]))
                         else:
                             versions[side] = r
+                print_table(results, versions, loads, sides[1:], run + 1)
         print(f"# run {run + 1}/{a.runs} done, load average {os.getloadavg()[0]:.2f}", file=sys.stderr, flush=True)
-        # The table so far after every run: a run of ResNet50 training steps on a loaded machine
-        # takes many minutes, and an interrupted session keeps what it measured.
-        print_table(results, versions, loads, sides[1:], run + 1)
 
 
 if __name__ == "__main__":
