@@ -127,8 +127,13 @@ def main():
                 loads.append(os.getloadavg()[0])
                 results[(side, name)].append(timed(command))
         print(f"# run {run + 1}/{a.runs}", file=sys.stderr, flush=True)
-    print(f"model {a.model}: weights {weights_mb:.1f} MiB; load average {min(loads):.2f}-{max(loads):.2f}; "
-          f"medians of {a.runs} runs")
+        # The table after every run: an interrupted session keeps what it measured.
+        print_table(a.model, weights_mb, loads, run + 1, formats, sides, results)
+
+
+def print_table(model, weights_mb, loads, runs, formats, sides, results):
+    print(f"\nmodel {model}: weights {weights_mb:.1f} MiB; load average {min(loads):.2f}-{max(loads):.2f}; "
+          f"medians of {runs} runs")
     print("| format | side | wall s | CPU s | peak RSS MiB | wall / raw read | RSS / weights |")
     print("|---|---|---|---|---|---|---|")
     for name in formats:
@@ -138,8 +143,8 @@ def main():
                 continue
             rs = results[(side, name)]
             wall, cpu, rss = (statistics.median(r[i] for r in rs) for i in range(3))
-            print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / raw:.1f}x | {rss / weights_mb:.2f} |")
-
+            print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / raw:.1f}x | {rss / weights_mb:.2f} |",
+                  flush=True)
 
 if __name__ == "__main__":
     main()
