@@ -27,6 +27,8 @@ import statistics
 import subprocess
 import sys
 
+from ratio_table import print_ratio_table
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -148,26 +150,8 @@ def main():
     for side, note in notes.items():
         print(f"{side}: {json.dumps(note)}")
     peers = [p for p in results if p != "ksave"]
-    print("\nmedian per-call wall us (process CPU us) over %d runs; ratio = peer / ksave, wall (CPU)" % a.runs)
-    print("| workload | mode | threads | ksave | " + " | ".join(peers) + " |")
-    print("|---|---|---|---|" + "---|" * len(peers))
-
-    def med(samples, i):
-        return statistics.median(s[i] for s in samples)
-
-    for key in sorted(results["ksave"], key=lambda k: (k[0], k[1], k[2])):
-        ours = results["ksave"][key]
-        w, c = med(ours, 0), med(ours, 1)
-        cells = []
-        for p in peers:
-            theirs = results[p].get(key)
-            if not theirs:
-                cells.append("—")
-                continue
-            pw, pc = med(theirs, 0), med(theirs, 1)
-            cells.append(f"{pw:.1f} ({pc:.1f}): {pw / w:.2f}x ({pc / c:.2f}x)")
-        print(f"| {key[0]} | {key[1]} | {key[2]} | {w:.1f} ({c:.1f}) | " + " | ".join(cells) + " |")
-
+    print()
+    print_ratio_table(results, peers, runs=a.runs)
 
 if __name__ == "__main__":
     main()

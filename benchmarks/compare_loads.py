@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""Whole-process `ksave predict` of a 201 MB model (12 x Dense(2048), written by tf-keras) from
-every format that holds weights, against a raw read of the same bytes, with peak memory (maximum
-resident set): the load goal of issue 14 (within 1.25x of a raw read, at most weights + 10%).
-Runs alternate between the sides; medians of --runs runs; files come from the page cache.
+"""Whole-process `ksave predict` of a model written by tf-keras, from every format that holds
+weights, against a raw read of the same bytes, with peak memory (maximum resident set): the load
+goal of issue 14 (within 1.25x of a raw read, at most weights + 10%). Runs alternate between the
+sides; medians of --runs runs; files come from the page cache.
 
-  benchmarks/compare_loads.py --ksave build/bin/ksave [--before OLD/bin/ksave] [--dir /tmp/loads]
-                              [--env build/python-env] [--runs 5]
+  benchmarks/compare_loads.py --ksave build/bin/ksave [--model big|resnet50] [--before OLD/bin/ksave]
+                              [--dir /tmp/loads] [--env build/python-env] [--runs 5] [--peers]
 
-The model is made once in --dir by the environment's tf-keras (.h5), then converted by
-`ksave convert` (.keras, SavedModel, JSON + TF checkpoint).
+--model big: 12 x Dense(2048), 201 MB; resnet50: keras.applications.ResNet50(weights=None), 98 MB
+(BatchNormalization's moving statistics included). The model is made once in --dir by the
+environment's tf-keras (.h5), then converted by `ksave convert` (.keras, SavedModel, JSON + TF
+checkpoint).
+
+--peers adds, per format, TensorFlow's own load (tf-keras's load_model for .h5 and the SavedModel,
+Keras 3's for .keras; the time of the load_model call alone, measured inside the process after
+TensorFlow's import, and the process's peak RSS, TensorFlow's runtime included) and, for .h5,
+h5py reading every dataset into numpy arrays (Debian's python3-h5py; time of the reads alone).
 """
 import argparse
 import os
@@ -22,9 +29,37 @@ MAKE_MODEL = """
 import os, sys
 os.environ["TF_USE_LEGACY_KERAS"] = "1"; os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import numpy as np, tf_keras as keras
-m = keras.Sequential([keras.Input((2048,))] + [keras.layers.Dense(2048, activation="relu") for _ in range(12)])
+if sys.argv[2] == "resnet50":
+    m = keras.applications.ResNet50(weights=None)
+else:
+    m = keras.Sequential([keras.Input((2048,))] + [keras.layers.Dense(2048, activation="relu") for _ in range(12)])
 m.save(sys.argv[1] + "/big.h5")
-np.save(sys.argv[1] + "/x.npy", np.ones((1, 2048), np.float32))
+np.save(sys.argv[1] + "/x.npy", np.ones((1,) + tuple(m.input_shape[1:]), np.float32))
+"""
+
+# Prints the seconds of the load alone (after the imports) on its last line.
+TF_LOAD = """
+import os, sys, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+path = sys.argv[1]
+if path.endswith(".keras"):
+    import keras
+else:
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tf_keras as keras
+t0 = time.perf_counter()
+keras.models.load_model(path, compile=False)
+print(time.perf_counter() - t0)
+"""
+
+H5PY_READ = """
+import sys, time
+import h5py, numpy as np
+t0 = time.perf_counter()
+arrays = []
+with h5py.File(sys.argv[1], "r") as f:
+    f.visititems(lambda name, obj: arrays.append(np.asarray(obj)) if isinstance(obj, h5py.Dataset) else None)
+print(time.perf_counter() - t0)
 """
 
 
@@ -35,24 +70,33 @@ def parse():
     p.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "ksave-loads"))
     p.add_argument("--env", default=os.path.join(HERE, "..", "build", "python-env"))
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--model", choices=["big", "resnet50"], default="big")
+    p.add_argument("--peers", action="store_true")
     return p.parse_args()
 
 
 def timed(command):
-    """Wall seconds, CPU seconds and peak RSS (MB) of a command, by GNU time."""
+    """Wall seconds, CPU seconds and peak RSS (MB) of a command, by GNU time; a command that prints
+    its own timing on its last line (a Python peer: the load without the imports) gives that as
+    its wall time."""
     out = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M"] + command, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{out.stderr[-2000:]}")
     wall, user, system, rss_kb = out.stderr.strip().splitlines()[-1].split()
+    own = out.stdout.strip().splitlines()
+    if command[0].endswith("python") or command[0].endswith("python3"):
+        wall = own[-1]
     return float(wall), float(user) + float(system), int(rss_kb) / 1024
 
 
 def main():
     a = parse()
     os.makedirs(a.dir, exist_ok=True)
-    d = a.dir
+    d = os.path.join(a.dir, a.model)
+    os.makedirs(d, exist_ok=True)
+    python = os.path.join(a.env, "bin", "python")
     if not os.path.exists(f"{d}/big.h5"):
-        subprocess.run([os.path.join(a.env, "bin", "python"), "-c", MAKE_MODEL, d], check=True)
+        subprocess.run([python, "-c", MAKE_MODEL, d, a.model], check=True)
         for target, extra in (("big.keras", []), ("big_sm", ["--to", "savedmodel"]), ("big.json", ["--to", "json"]),
                               ("ckpt", ["--to", "tf-checkpoint"])):
             subprocess.run([a.ksave, "convert", f"{d}/big.h5", f"{d}/{target}"] + extra, check=True,
@@ -69,7 +113,12 @@ def main():
     for label, binary in (("ksave", a.ksave), ("ksave before", a.before)):
         if binary:
             sides[label] = {name: [binary, predict[0], args[0]] + args[1:] + predict[1:] for name, args in formats.items()}
-    results = {(side, name): [] for side in sides for name in formats}
+    if a.peers:
+        sides["TensorFlow load_model (load only)"] = {
+            name: [python, "-c", TF_LOAD, path] for name, path in
+            (("h5", f"{d}/big.h5"), ("keras", f"{d}/big.keras"), ("savedmodel", f"{d}/big_sm"))}
+        sides["h5py, every dataset (reads only)"] = {"h5": ["/usr/bin/python3", "-c", H5PY_READ, f"{d}/big.h5"]}
+    results = {(side, name): [] for side in sides for name in sides[side]}
     loads = []
     for run in range(a.runs):
         order = list(sides)[run % len(sides):] + list(sides)[:run % len(sides)]
@@ -78,16 +127,24 @@ def main():
                 loads.append(os.getloadavg()[0])
                 results[(side, name)].append(timed(command))
         print(f"# run {run + 1}/{a.runs}", file=sys.stderr, flush=True)
-    print(f"weights {weights_mb:.1f} MiB; load average {min(loads):.2f}-{max(loads):.2f}; medians of {a.runs} runs")
+        # The table after every run: an interrupted session keeps what it measured.
+        print_table(a.model, weights_mb, loads, run + 1, formats, sides, results)
+
+
+def print_table(model, weights_mb, loads, runs, formats, sides, results):
+    print(f"\nmodel {model}: weights {weights_mb:.1f} MiB; load average {min(loads):.2f}-{max(loads):.2f}; "
+          f"medians of {runs} runs")
     print("| format | side | wall s | CPU s | peak RSS MiB | wall / raw read | RSS / weights |")
     print("|---|---|---|---|---|---|---|")
     for name in formats:
         raw = statistics.median(r[0] for r in results[("raw read", name)])
         for side in sides:
+            if name not in sides[side]:
+                continue
             rs = results[(side, name)]
             wall, cpu, rss = (statistics.median(r[i] for r in rs) for i in range(3))
-            print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / raw:.1f}x | {rss / weights_mb:.2f} |")
-
+            print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / raw:.1f}x | {rss / weights_mb:.2f} |",
+                  flush=True)
 
 if __name__ == "__main__":
     main()

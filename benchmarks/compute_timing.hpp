@@ -35,8 +35,8 @@ inline double median_of(std::vector<double> v) {
 
 // Warms up (first calls plan buffers and create primitives), then `rounds` rounds of calls
 // lasting at least `round_s` each.
-inline CallTimes time_calls(const std::function<void()>& call, int rounds, double round_s) {
-  for (int i = 0; i < 3; ++i) call();
+inline CallTimes time_calls(const std::function<void()>& call, int rounds, double round_s, int warmups = 3) {
+  for (int i = 0; i < warmups; ++i) call();
   std::vector<double> wall, cpu;
   for (int r = 0; r < rounds; ++r) {
     const double w0 = wall_s(), c0 = process_cpu_s();

@@ -19,9 +19,6 @@ namespace ksave::detail {
 namespace {
 
 constexpr std::size_t kAlign = 64;
-// From this size on, zeroed buffers are fresh anonymous mappings: their pages cost nothing until
-// written, where a memset would touch every one of them.
-constexpr std::size_t kMapFrom = std::size_t{1} << 20;
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 // The pool keeps at most this much memory idle (per process), and no buffer larger than a quarter
 // of it: a model's working set of activations fits, a one-off huge temporary is released.
@@ -133,18 +130,25 @@ std::shared_ptr<void> mapped_zeros(std::size_t bytes) {
 
 std::shared_ptr<void> zeroed_buffer(std::size_t bytes) {
   refuse_impossible(bytes);
-  if (bytes >= kMapFrom) return mapped_zeros(bytes);
+  if (bytes >= kMappedZerosFrom) return mapped_zeros(bytes);
   std::shared_ptr<void> buffer = recycled_buffer(bytes);
   std::memset(buffer.get(), 0, bytes);
   return buffer;
 }
 
-std::shared_ptr<void> recycled_buffer(std::size_t bytes) {
+void* take_recycled(std::size_t bytes) {
   refuse_impossible(bytes);
   const std::size_t rounded = size_class(bytes);
   void* p = pool().take(rounded);
   poison(p, rounded);
-  return std::shared_ptr<void>(p, [rounded](void* q) { pool().give_back(q, rounded); });
+  return p;
+}
+
+void give_back_recycled(void* p, std::size_t bytes) { pool().give_back(p, size_class(bytes)); }
+
+std::shared_ptr<void> recycled_buffer(std::size_t bytes) {
+  void* p = take_recycled(bytes);
+  return std::shared_ptr<void>(p, [bytes](void* q) { give_back_recycled(q, bytes); });
 }
 
 }  // namespace ksave::detail

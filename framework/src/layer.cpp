@@ -198,8 +198,10 @@ DType Layer::output_dtype(const std::vector<DType>&) const { return dtype_; }
 
 std::vector<Tensor> Layer::compute_mask(const Tensors&, const std::vector<Tensor>& masks,
                                         std::size_t output_count) const {
-  // Keras drops the mask at a layer that does not support masking.
-  if (!supports_masking_ || masks.empty()) return std::vector<Tensor>(output_count);
+  // Keras drops the mask at a layer that does not support masking. No masks is an empty list
+  // (callers read a missing entry as an undefined mask): a list of undefined tensors would
+  // allocate on every call of every layer.
+  if (!supports_masking_ || masks.empty()) return {};
   return std::vector<Tensor>(output_count, masks.front());
 }
 

@@ -71,15 +71,20 @@ Tensors Model::predict_on_batch(const Tensors& inputs) {
   if (!declared.empty() && inputs.size() != declared.size())
     throw Error("model '" + name() + "' has " + std::to_string(declared.size()) + " inputs, predict was given " +
                 std::to_string(inputs.size()));
-  Tensors prepared = inputs;
+  bool needs_cast = false;
   for (std::size_t i = 0; i < declared.size(); ++i) {
     const Shape& want = declared[i].shape();
-    if (!shapes_compatible(want, prepared[i].shape()))
+    if (!shapes_compatible(want, inputs[i].shape()))
       throw Error("model '" + name() + "': input '" + declared[i].layer()->name() + "' expects shape " +
-                  shape_to_string(want) + ", found " + shape_to_string(prepared[i].shape()));
-    // Keras casts inputs to the dtype of their Input layer (uint16 ids, float64 arrays, ...).
-    if (prepared[i].dtype() != declared[i].dtype()) prepared[i] = prepared[i].cast(declared[i].dtype());
+                  shape_to_string(want) + ", found " + shape_to_string(inputs[i].shape()));
+    needs_cast = needs_cast || inputs[i].dtype() != declared[i].dtype();
   }
+  // The caller's list as it is when no cast is needed: a copy would allocate on every call.
+  if (!needs_cast) return (*this)(inputs, CallContext{});
+  Tensors prepared = inputs;
+  // Keras casts inputs to the dtype of their Input layer (uint16 ids, float64 arrays, ...).
+  for (std::size_t i = 0; i < declared.size(); ++i)
+    if (prepared[i].dtype() != declared[i].dtype()) prepared[i] = prepared[i].cast(declared[i].dtype());
   return (*this)(prepared, CallContext{});
 }
 

@@ -92,17 +92,21 @@ void Sequential::build_impl(const std::vector<Shape>& input_shapes) {
 Tensors Sequential::call(const Tensors& inputs, const CallContext& ctx) {
   if (inputs.size() != 1)
     throw Error("Sequential '" + name() + "' takes one input, was called with " + std::to_string(inputs.size()));
-  Tensors x = inputs;
+  if (layers_.empty()) return inputs;
   CallContext layer_ctx;
   layer_ctx.training = ctx.training;
   layer_ctx.masks = ctx.masks;
+  // The first layer reads the caller's list itself: a copy would allocate on every call.
+  const Tensors* x = &inputs;
+  Tensors out;
   for (const auto& l : layers_) {
-    Tensors out = (*l)(x, layer_ctx);
+    Tensors next = (*l)(*x, layer_ctx);
     // Masks flow as in a functional graph (Embedding(mask_zero) → LSTM).
-    layer_ctx.masks = l->compute_mask(x, layer_ctx.masks, out.size());
-    x = std::move(out);
+    layer_ctx.masks = l->compute_mask(*x, layer_ctx.masks, next.size());
+    out = std::move(next);
+    x = &out;
   }
-  return x;
+  return out;
 }
 
 std::vector<Shape> Sequential::compute_output_shape(const std::vector<Shape>& input_shapes) {

@@ -11,21 +11,37 @@
 
 #include "buffers.hpp"
 #include "half.hpp"
+#include "recycled_storage.hpp"
 
 namespace ksave {
 
 // ---- Storage ----
 
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
+  // Small zeroed tensors (an RNN's initial states, per call) come from the pool as op outputs do.
+  if (bytes < detail::kMappedZerosFrom) {
+    std::shared_ptr<Storage> s = allocate_for_overwrite(bytes);
+    std::memset(s->data_, 0, bytes);
+    return s;
+  }
   std::shared_ptr<void> buffer = detail::zeroed_buffer(bytes);
   void* data = buffer.get();
   return wrap(data, bytes, std::move(buffer));
 }
 
 std::shared_ptr<Storage> Storage::allocate_for_overwrite(std::size_t bytes) {
-  std::shared_ptr<void> buffer = detail::recycled_buffer(bytes);
-  void* data = buffer.get();
-  return wrap(data, bytes, std::move(buffer));
+  void* data = detail::take_recycled(bytes);
+  std::shared_ptr<Storage> s;
+  try {
+    s = std::allocate_shared<Storage>(detail::RecyclingAllocator<Storage>{});
+  } catch (...) {
+    detail::give_back_recycled(data, bytes);
+    throw;
+  }
+  // No owner_: the allocator's destroy() gives the bytes back to the pool.
+  s->data_ = data;
+  s->bytes_ = bytes;
+  return s;
 }
 
 std::shared_ptr<Storage> Storage::strings(std::size_t count) {
