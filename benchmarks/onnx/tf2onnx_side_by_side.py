@@ -2,7 +2,8 @@
 
 For every model of the interop suite (tests/interop/models.py, and its TF-ops and preprocessing
 models) and the catalogue's keras.applications backbones (tests/interop/test_applications.py, at
-64x64 or their smallest side when larger), built by tf-keras 2.21 (seeded, weights=None): ksave converts the model's .h5
+64x64 or their smallest side when larger), built by tf-keras 2.21 (seeded, weights=None, then every weight moved
+by N(0, 0.05) as training would): ksave converts the model's .h5
 (`ksave convert`), tf2onnx converts its SavedModel (`python -m tf2onnx.convert --saved-model`,
 opset 13 for both). Each ONNX file that converts is checked by onnx's checker (full), run by ONNX Runtime (one thread,
 CPU) on the same input and compared with tf-keras's own predict (rtol 1e-4, atol 1e-5); then both are timed on that input,
@@ -50,6 +51,18 @@ def builders():
         case = models.Case(name, "applications", None, [models.Input((size, size, 3))])
         yield name, case, lambda name=name, size=size: getattr(K.applications, name)(
             weights=None, include_top=False, pooling="avg", input_shape=(size, size, 3))
+
+
+def perturb_weights(model, rng):
+    """Every weight moved away from its initial value, as a trained model's are: untrained biases
+    are zeros, which tf2onnx's constant folding drops (a MatMul where a bias makes ours a Gemm),
+    which a real model would not let it do. Variances stay positive."""
+    for w in model.weights:
+        value = w.numpy()
+        if value.dtype.kind != "f":
+            continue
+        moved = value + 0.05 * rng.standard_normal(value.shape).astype(value.dtype)
+        w.assign(np.abs(moved) + 0.5 if "variance" in w.name else moved)
 
 
 def matches(outputs, expected):
@@ -131,6 +144,7 @@ def main():
         os.makedirs(folder, exist_ok=True)
         K.utils.set_random_seed(100 + index)
         model = build()
+        perturb_weights(model, np.random.default_rng(300 + index))
         h5, saved_model = os.path.join(folder, "model.h5"), os.path.join(folder, "savedmodel")
         model.save(h5)
         model.save(saved_model, save_format="tf")
