@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "graph_executor.hpp"
+#include "graph_runtime/graph_executor.hpp"
 #include "keras_metadata.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "saved_model_file.hpp"

@@ -2,10 +2,10 @@
 // Keras models save and load through their configs and the variables bundle, with the traced
 // functions of every layer written and run (save_traces); load_functions runs a SavedModel's signatures like tf.saved_model.load
 // (graph_loader); `ksave inspect` shows the signatures and the object graph. The protobuf schemas and bundle code live in ksave_tf.
-#include "graph_loader.hpp"
+#include "loader/graph_loader.hpp"
 #include "inspect.hpp"
-#include "keras_loader.hpp"
-#include "keras_saver.hpp"
+#include "loader/keras_loader.hpp"
+#include "exporter/keras_saver.hpp"
 #include "ksave/plugin.hpp"
 #include "saved_model_file.hpp"
 

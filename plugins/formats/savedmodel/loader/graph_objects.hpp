@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "graph_executor.hpp"
+#include "graph_runtime/graph_executor.hpp"
 #include "ksave/loaded_functions.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "ksave_tf_saved_model.pb.h"

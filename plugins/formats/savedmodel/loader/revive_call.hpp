@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "graph_executor.hpp"
+#include "graph_runtime/graph_executor.hpp"
 #include "graph_objects.hpp"
 #include "ksave/op.hpp"
 #include "ksave_tf_saved_model.pb.h"

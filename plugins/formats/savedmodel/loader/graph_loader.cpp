@@ -3,7 +3,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "graph_tensor.hpp"
+#include "graph_runtime/graph_tensor.hpp"
 #include "ksave/error.hpp"
 #include "revive_call.hpp"
 #include "saved_model_file.hpp"

@@ -2,7 +2,7 @@
 
 #include <deque>
 
-#include "graph_tensor.hpp"
+#include "graph_runtime/graph_tensor.hpp"
 #include "ksave/error.hpp"
 #include "ksave/tf/object_graph.hpp"
 #include "saved_model_file.hpp"

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "../../layers/common/conv3d.hpp"
+#include "../../../layers/common/conv3d.hpp"
 #include "ksave/error.hpp"
 
 namespace ksave::plugins::savedmodel {
