@@ -1,5 +1,5 @@
 # cmake -DSOURCE_DIR=... -DBINARY_DIR=... -Dksave_DIR=... [-DGENERATOR=...] [-DCXX_COMPILER=...]
-#       [-DCXX_COMPILER_LAUNCHER=...] [-DBUILD_TYPE=...]
+#       [-DCXX_COMPILER_LAUNCHER=...] [-DBUILD_TYPE=...] [-DKSAVE_COMMAND=...]
 #       [-DINSTALL_SCRIPT=<build>/sdk/cmake_install.cmake -DINSTALL_PREFIX=...]
 #       -P build_plugin_project.cmake
 # Configures and builds an out-of-tree plugin project against a ksave package, as a third
@@ -31,6 +31,11 @@ if(CXX_COMPILER_LAUNCHER)
 endif()
 if(BUILD_TYPE)
   list(APPEND configure_args -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
+endif()
+# The ksave command the project's conformance tests run (ksave_add_conformance_test): the SDK
+# installed by the tests has no bin/ksave of its own.
+if(KSAVE_COMMAND)
+  list(APPEND configure_args -DKSAVE_COMMAND=${KSAVE_COMMAND})
 endif()
 
 execute_process(COMMAND ${CMAKE_COMMAND} ${configure_args} RESULT_VARIABLE status

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ksave/ops.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace {
@@ -78,3 +79,19 @@ void register_activations(ksave::PluginRegistrar& r) {
 }  // namespace
 
 KSAVE_PLUGIN("activations", "0.1.0", register_activations)
+
+// For the conformance kit: tf-keras's hard_sigmoid (0.2 x + 0.5) has no Keras 3 form, since a
+// Keras 3 archive's "hard_sigmoid" is relu6(x + 3) / 6 (ksave's hard_sigmoid_keras3).
+namespace {
+
+ksave::Json conformance_samples() {
+  ksave::Json samples = ksave::ConformanceSamples().json();
+  samples["activation"]["hard_sigmoid"] = {
+      {"config", ksave::Json::object()},
+      {"not_in_formats", {{"keras", "a Keras 3 archive's hard_sigmoid is relu6(x + 3) / 6, not tf-keras's 0.2 x + 0.5"}}}};
+  return samples;
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

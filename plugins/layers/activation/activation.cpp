@@ -1,5 +1,6 @@
 // Activation: applies a named activation function (built-in or custom) to its input.
 #include "ksave/config.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -35,3 +36,17 @@ void register_objects(PluginRegistrar& r) { r.layer<ActivationLayer>("Activation
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("activation", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Activation", {{"activation", "tanh"}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -1,5 +1,6 @@
 // The attention layers: Attention, AdditiveAttention, MultiHeadAttention.
 #include "attention_base.hpp"
+#include "ksave/conformance.hpp"
 
 namespace ksave::plugins::attention {
 namespace {
@@ -14,3 +15,17 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins::attention
 
 KSAVE_PLUGIN("attention", "0.1.0", ksave::plugins::attention::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}}, {{.shape = {3, 4}}, {.shape = {3, 4}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -6,6 +6,7 @@
 
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/serialization.hpp"
 
@@ -170,3 +171,17 @@ void register_objects(PluginRegistrar& r) { r.layer<Bidirectional>("Bidirectiona
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("bidirectional", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Bidirectional", {{"layer", {{"class_name", "SimpleRNN"}, {"config", {{"units", 2}}}}}}, {{.shape = {3, 4}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

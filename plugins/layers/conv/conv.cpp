@@ -8,6 +8,7 @@
 #include "../common/legacy_kernels.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/kernel_bias_options.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -218,3 +219,19 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("conv", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Conv1D", {{"filters", 2}, {"kernel_size", 2}})
+      .layer("Conv2D", {{"filters", 2}, {"kernel_size", 2}})
+      .layer("Conv3D", {{"filters", 2}, {"kernel_size", 2}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

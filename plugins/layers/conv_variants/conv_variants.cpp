@@ -6,6 +6,7 @@
 #include "../common/conv3d.hpp"
 #include "../common/legacy_kernels.hpp"
 #include "../common/spatial_config.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -371,3 +372,23 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("conv_variants", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Conv1DTranspose", {{"filters", 2}, {"kernel_size", 2}})
+      .layer("Conv2DTranspose", {{"filters", 2}, {"kernel_size", 2}})
+      .layer("Conv3DTranspose", {{"filters", 2}, {"kernel_size", 2}})
+      .layer("SeparableConv1D", {{"filters", 2}, {"kernel_size", 2}})
+      .layer("SeparableConv2D", {{"filters", 2}, {"kernel_size", 2}})
+      .layer("DepthwiseConv1D", {{"kernel_size", 2}})
+      .layer("DepthwiseConv2D", {{"kernel_size", 2}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -3,6 +3,7 @@
 #include "ksave/config.hpp"
 #include "ksave/kernel_bias_options.hpp"
 #include "ksave/ops.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -77,3 +78,17 @@ void register_objects(PluginRegistrar& r) { r.layer<Dense>("Dense"); }
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("dense", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Dense", {{"units", 3}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -6,6 +6,7 @@
 
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -67,3 +68,17 @@ void register_objects(PluginRegistrar& r) { r.layer<Dropout>("Dropout"); }
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("dropout", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Dropout", {{"rate", 0.5}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -3,6 +3,7 @@
 // layers downstream (RNNs) through compute_mask.
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -109,3 +110,17 @@ void register_objects(PluginRegistrar& r) { r.layer<Embedding>("Embedding"); }
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("embedding", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Embedding", {{"input_dim", 5}, {"output_dim", 3}}, {{.shape = {3}, .dtype = "int32", .low = 0, .high = 5}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -5,6 +5,7 @@
 // Then h' = z*h + (1-z)*hh.
 #include "../rnn_common/legacy_rnn_weights.hpp"
 #include "../rnn_common/recurrent.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -126,3 +127,19 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("gru", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("GRU", {{"units", 3}})
+      .layer("CuDNNGRU", {{"units", 3}})
+      .layer("GRUCell", {{"units", 3}}, {{.shape = {4}}, {.shape = {3}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -3,6 +3,7 @@
 // names the layer and says what to do instead, rather than a generic "unknown class" or a
 // failure at predict time.
 #include "ksave/config.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -33,3 +34,14 @@ void register_objects(PluginRegistrar& r) { r.layer<Lambda>("Lambda"); }
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("lambda", "0.1.0", ksave::plugins::register_objects)
+
+// The conformance kit checks that Lambda refuses, with a clear error, whatever its config.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples().refused("layer", "Lambda", "its function is Python bytecode").json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

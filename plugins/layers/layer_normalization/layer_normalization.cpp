@@ -6,6 +6,7 @@
 #include "affine_options.hpp"
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -102,3 +103,12 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("layer_normalization", "0.1.0", ksave::plugins::register_objects)
+
+// For the conformance kit: GroupNormalization's default 32 groups need 32 channels or more.
+namespace {
+
+ksave::Json conformance_samples() { return ksave::ConformanceSamples().layer("GroupNormalization", {{"groups", 2}}).json(); }
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

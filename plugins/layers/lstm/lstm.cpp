@@ -3,6 +3,7 @@
 // recurrent_activation. Keras 1 files store 12 arrays per layer; the HDF5 format converts them.
 #include "../rnn_common/legacy_rnn_weights.hpp"
 #include "../rnn_common/recurrent.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -123,3 +124,19 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("lstm", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("LSTM", {{"units", 3}})
+      .layer("CuDNNLSTM", {{"units", 3}})
+      .layer("LSTMCell", {{"units", 3}}, {{.shape = {4}}, {.shape = {3}}, {.shape = {3}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

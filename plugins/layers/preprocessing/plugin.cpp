@@ -2,6 +2,7 @@
 // Discretization and the Random* augmentation layers. (Rescaling and Normalization live with the
 // keras.applications work; Hashing, IntegerLookup and StringLookup are not here: see README.)
 #include "preprocessing_layer.hpp"
+#include "ksave/conformance.hpp"
 
 namespace ksave::plugins::preprocessing {
 namespace {
@@ -16,3 +17,20 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins::preprocessing
 
 KSAVE_PLUGIN("preprocessing", "0.1.0", ksave::plugins::preprocessing::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Resizing", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
+      .layer("CenterCrop", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
+      .layer("CategoryEncoding", {{"num_tokens", 4}}, {{.shape = {3}, .dtype = "int32", .low = 0, .high = 4}})
+      .layer("Discretization", {{"bin_boundaries", {0.0, 0.5}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "../common/spatial_config.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -228,3 +229,22 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("regularization_layers", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("GaussianNoise", {{"stddev", 0.1}})
+      .layer("GaussianDropout", {{"rate", 0.5}})
+      .layer("AlphaDropout", {{"rate", 0.5}})
+      .layer("SpatialDropout1D", {{"rate", 0.5}})
+      .layer("SpatialDropout2D", {{"rate", 0.5}})
+      .layer("SpatialDropout3D", {{"rate", 0.5}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -2,6 +2,7 @@
 // and UpSampling1D/2D/3D (nearest). All are pure op compositions (reshape, transpose, pad, slice, tile),
 // so their gradients come from those ops.
 #include "../common/spatial_config.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -357,3 +358,19 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("reshaping", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("Reshape", {{"target_shape", {2, 2}}})
+      .layer("Permute", {{"dims", {2, 1}}}, {{.shape = {3, 4}}})
+      .layer("RepeatVector", {{"n", 2}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

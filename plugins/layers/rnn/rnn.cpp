@@ -3,6 +3,7 @@
 // return_state, go_backwards, stateful, masks, initial states). The cell is the tracked sublayer
 // "cell" (weights "rnn/lstm_cell/kernel:0", "rnn/stacked_rnn_cells/lstm_cell/kernel:0").
 #include "ksave/config.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/serialization.hpp"
 #include "layer_cell_steps.hpp"
@@ -48,3 +49,18 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("rnn", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("RNN", {{"cell", {{"class_name", "SimpleRNNCell"}, {"config", {{"units", 3}}}}}}, {{.shape = {3, 4}}})
+      .layer("StackedRNNCells", {{"cells", ksave::Json::array({{{"class_name", "SimpleRNNCell"}, {"config", {{"units", 3}}}}})}}, {{.shape = {4}}, {.shape = {3}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -1,5 +1,6 @@
 // SimpleRNN (and SimpleRNNCell): h' = act(x·kernel + bias + h·recurrent_kernel).
 #include "../rnn_common/recurrent.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -68,3 +69,18 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("simple_rnn", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("SimpleRNN", {{"units", 3}})
+      .layer("SimpleRNNCell", {{"units", 3}}, {{.shape = {4}}, {.shape = {3}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

@@ -7,6 +7,7 @@
 
 #include "getitem.hpp"
 #include "ksave/config.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "op_table.hpp"
 
@@ -66,3 +67,20 @@ void register_objects(PluginRegistrar& r) {
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("tf_op_lambda", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("TFOpLambda", {{"function", "math.abs"}})
+      // Its own function, __operators__.getitem, takes the slice from the call's kwargs, which
+      // the kit does not give: the same layer with another function.
+      .layer("SlicingOpLambda", {{"function", "math.abs"}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

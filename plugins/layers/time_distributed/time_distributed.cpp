@@ -2,6 +2,7 @@
 // batch ((batch, time, ...) → (batch * time, ...)) for one call of the inner layer.
 #include "ksave/config.hpp"
 #include "ksave/ops.hpp"
+#include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/serialization.hpp"
 
@@ -66,3 +67,17 @@ void register_objects(PluginRegistrar& r) { r.layer<TimeDistributed>("TimeDistri
 }  // namespace ksave::plugins
 
 KSAVE_PLUGIN("time_distributed", "0.1.0", ksave::plugins::register_objects)
+
+// What the conformance kit (ksave conform) builds these classes from where {} builds nothing or
+// the inputs are not one float tensor.
+namespace {
+
+ksave::Json conformance_samples() {
+  return ksave::ConformanceSamples()
+      .layer("TimeDistributed", {{"layer", {{"class_name", "Dense"}, {"config", {{"units", 2}}}}}}, {{.shape = {3, 4}}})
+      .json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)
