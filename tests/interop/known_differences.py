@@ -24,11 +24,6 @@ KNOWN = {
             "2.21 revives RNN(StackedRNNCells) from it with its 6 cell variables unbound ('Found 6 Python "
             "objects that were not bound to checkpointed values'): the stacked cells' object-graph children "
             "are not where tf-keras's revived cells look for them",
-        "test_tf_serves_ksave_savedmodel[subclassed]":
-            "ksave's SavedModel of a revived subclassed model holds its traced call but no serving_default",
-        "test_keras_reads_ksave_model[subclassed-savedmodel]":
-            "tf-keras 2.21 revives ksave's SavedModel of a subclassed model with an initializer object where "
-            "it expects a layer ('Zeros' object has no attribute '_set_dtype_policy')",
         "test_to_json_equals_keras[custom]":
             "tf-keras writes a custom class's Python module ('custom_objects'); a C++ plugin has none, "
             "ksave writes null (Keras finds the class by registered_name either way)",

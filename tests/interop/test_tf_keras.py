@@ -271,7 +271,7 @@ def test_tf_serves_ksave_savedmodel(written, ksave_wrote):
     loaded = tf.saved_model.load(ksave_wrote["files"]["savedmodel"])
     serving = loaded.signatures["serving_default"]
     names = sorted(serving.structured_input_signature[1].keys())
-    model_inputs = written["model"].inputs
+    model_inputs = written["model"].inputs or []  # None for a subclassed model
     by_name = {}
     for spec_name in names:
         # the signature's keys are the model's input names
@@ -280,8 +280,8 @@ def test_tf_serves_ksave_savedmodel(written, ksave_wrote):
         by_name[spec_name] = tf.constant(written["x_test_arrays"][position],
                                          dtype=serving.structured_input_signature[1][spec_name].dtype)
     result = serving(**by_name)
-    output_names = written["model"].output_names
-    got = [result[n].numpy() for n in output_names] if all(n in result for n in output_names) \
+    output_names = written["model"].output_names or []  # None for a subclassed model: output_1, ... sorted
+    got = [result[n].numpy() for n in output_names] if output_names and all(n in result for n in output_names) \
         else [result[k].numpy() for k in sorted(result)]
     worst = interop.assert_all_close(got, ksave_wrote["predicted"], f"{case.name}: serving_default of ksave's SavedModel",
                                      case.rtol, case.atol)

@@ -3,7 +3,6 @@
 #include <map>
 
 #include "function_library_saver.hpp"
-#include "ksave/keras_tensor.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "trace_ops.hpp"
 
@@ -36,30 +35,29 @@ std::string add_variable_handle(tfproto::GraphDef& graph, const Variable& variab
   return name;
 }
 
-void add_serving_call(tfproto::GraphDef& graph, const TracedModel& traced, const Model& model,
-                      const std::map<const Variable*, std::string>& handles) {
+void add_serving_call(tfproto::GraphDef& graph, const TracedModel& traced, const std::map<const Variable*, std::string>& handles) {
   const TracedConcreteFunction& signature = traced.functions.concrete().at(traced.signature_function);
   std::vector<std::string> inputs;
-  for (const auto& input : model.inputs()) {
+  for (const auto& input : traced.signature_inputs) {
     tfproto::NodeDef& placeholder = *graph.add_node();
-    placeholder.set_name("serving_default_" + input.layer()->name());
+    placeholder.set_name("serving_default_" + input.key);
     placeholder.set_op("Placeholder");
-    set_type_attr(placeholder, "dtype", input.dtype());
-    set_shape(*(*placeholder.mutable_attr())["shape"].mutable_shape(), input.shape());
-    set_shapes_attr(placeholder, {input.shape()});
+    set_type_attr(placeholder, "dtype", input.dtype);
+    set_shape(*(*placeholder.mutable_attr())["shape"].mutable_shape(), input.shape);
+    set_shapes_attr(placeholder, {input.shape});
     inputs.push_back(placeholder.name());
   }
   for (const auto& variable : signature.captures) inputs.push_back(handles.at(variable.get()));
   const tfproto::FunctionDef& wrapper = traced.functions.function(traced.signature_function);
-  std::vector<Shape> output_shapes(model.outputs().size());
-  const std::vector<std::size_t> positions = sorted_output_positions(signature_output_keys(model));
-  for (std::size_t i = 0; i < positions.size(); ++i) output_shapes[positions[i]] = model.outputs()[i].shape();
+  std::vector<Shape> output_shapes(traced.signature_outputs.size());
+  const std::vector<std::size_t> positions = sorted_output_positions(traced.signature_outputs);
+  for (std::size_t i = 0; i < positions.size(); ++i) output_shapes[positions[i]] = traced.signature_outputs[i].shape;
   add_call_node(*graph.mutable_node(), "StatefulPartitionedCall", wrapper, inputs, output_shapes);
 }
 
 }  // namespace
 
-ServingGraph serving_graph(TracedModel& traced, const Model& model, const tf::ObjectGraphPlan& plan) {
+ServingGraph serving_graph(TracedModel& traced, const tf::ObjectGraphPlan& plan) {
   ServingGraph out;
   tfproto::GraphDef& graph = out.graph;
   graph.mutable_versions()->set_producer(kGraphProducer);
@@ -68,7 +66,7 @@ ServingGraph serving_graph(TracedModel& traced, const Model& model, const tf::Ob
   std::map<std::string, int> used;
   for (const auto& tensor : plan.tensors)
     if (!handles.count(tensor.variable.get())) handles[tensor.variable.get()] = add_variable_handle(graph, *tensor.variable, used);
-  if (!traced.signature_function.empty()) add_serving_call(graph, traced, model, handles);
+  if (!traced.signature_function.empty()) add_serving_call(graph, traced, handles);
   tfproto::NodeDef& noop = *graph.add_node();
   noop.set_name("NoOp");
   noop.set_op("NoOp");

@@ -1,6 +1,6 @@
 // The graph_def of a traced SavedModel: the function library plus the graph TensorFlow writes
 // beside it — a VarHandleOp (and its Read/ReadVariableOp) per checkpointed variable, a
-// Placeholder "serving_default_<input>" per model input and the StatefulPartitionedCall that runs
+// Placeholder "serving_default_<input>" per signature input and the StatefulPartitionedCall that runs
 // the signature wrapper on them (the signature's "StatefulPartitionedCall:<i>" tensors), the init
 // NoOp, and the saver: "saver_filename", the object graph as a Const, and the calls of
 // __inference__traced_save / __inference__traced_restore that SaveV2/RestoreV2 the variables
@@ -20,6 +20,6 @@ struct ServingGraph {
 
 // `plan` is the object graph of the traced view (its variables and checkpoint keys). The saver
 // functions are added to `traced.functions` before the library is copied into the graph.
-ServingGraph serving_graph(TracedModel& traced, const Model& model, const tf::ObjectGraphPlan& plan);
+ServingGraph serving_graph(TracedModel& traced, const tf::ObjectGraphPlan& plan);
 
 }  // namespace ksave::plugins::savedmodel

@@ -25,32 +25,27 @@ namespace {
 // The TensorFlow release whose layout this writer follows (recorded in meta_info_def).
 constexpr const char* kTensorflowVersion = "2.15.0";
 
-tfproto::TensorInfo tensor_info(const std::string& name, const KerasTensor& tensor) {
+tfproto::TensorInfo tensor_info(const std::string& name, const SignatureTensor& tensor) {
   tfproto::TensorInfo info;
   info.set_name(name);
-  info.set_dtype(tf::to_tf_dtype(tensor.dtype()));
-  for (auto dim : tensor.shape()) info.mutable_tensor_shape()->add_dim()->set_size(dim == kUnknown ? -1 : dim);
+  info.set_dtype(tf::to_tf_dtype(tensor.dtype));
+  for (auto dim : tensor.shape) info.mutable_tensor_shape()->add_dim()->set_size(dim == kUnknown ? -1 : dim);
   return info;
 }
 
-// serving_default as tf.keras writes it: inputs keyed by input layer name (graph tensor
-// "serving_default_<name>:0"), outputs by output layer name ("StatefulPartitionedCall:<i>").
-// A subclassed model without symbolic inputs gets no signature, as in tf.keras before its first call.
-void add_serving_signature(const Model& model, tfproto::MetaGraphDef& meta_graph) {
-  const KerasTensors& inputs = model.inputs();
-  const KerasTensors& outputs = model.outputs();
-  if (inputs.empty() || outputs.empty()) return;
+// serving_default as tf.keras writes it: inputs keyed by input name (graph tensor
+// "serving_default_<name>:0"), outputs by output name ("StatefulPartitionedCall:<i>").
+void add_serving_signature(const TracedModel& traced, tfproto::MetaGraphDef& meta_graph) {
   tfproto::SignatureDef signature;
   signature.set_method_name("tensorflow/serving/predict");
-  for (const auto& input : inputs) {
-    const std::string key = input.layer()->name();
-    (*signature.mutable_inputs())[key] = tensor_info("serving_default_" + key + ":0", input);
-  }
+  for (const auto& input : traced.signature_inputs)
+    (*signature.mutable_inputs())[input.key] = tensor_info("serving_default_" + input.key + ":0", input);
   // The call's results come in sorted key order (the signature returns a dict).
-  const std::vector<std::string> keys = signature_output_keys(model);
-  const std::vector<std::size_t> positions = sorted_output_positions(keys);
-  for (std::size_t i = 0; i < outputs.size(); ++i)
-    (*signature.mutable_outputs())[keys[i]] = tensor_info("StatefulPartitionedCall:" + std::to_string(positions[i]), outputs[i]);
+  const std::vector<std::size_t> positions = sorted_output_positions(traced.signature_outputs);
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    const SignatureTensor& output = traced.signature_outputs[i];
+    (*signature.mutable_outputs())[output.key] = tensor_info("StatefulPartitionedCall:" + std::to_string(positions[i]), output);
+  }
   (*meta_graph.mutable_signature_def())[kServingSignature] = std::move(signature);
 }
 
@@ -134,11 +129,12 @@ void save_keras_saved_model(const Model& model, const fs::path& path, const Save
   info->set_tensorflow_git_version("ksave");
   info->set_stripped_default_attrs(true);
   // Without traces there is no function to serve: tf.keras then writes no serving_default
-  // either (nor without a traced model call, e.g. a stateful model).
+  // either (nor without a traced model call, e.g. a stateful model or a subclassed model never
+  // called).
   if (traced) {
-    if (!traced->signature_function.empty()) add_serving_signature(model, *meta_graph);
+    if (!traced->signature_function.empty()) add_serving_signature(*traced, *meta_graph);
     add_init_op(*meta_graph);
-    ServingGraph graph = serving_graph(*traced, model, tf::build_object_graph(root));
+    ServingGraph graph = serving_graph(*traced, tf::build_object_graph(root));
     *meta_graph->mutable_graph_def() = std::move(graph.graph);
     *meta_graph->mutable_saver_def() = std::move(graph.saver);
   }

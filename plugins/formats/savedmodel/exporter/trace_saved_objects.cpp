@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "ksave/error.hpp"
 #include "ksave/keras_tensor.hpp"
 #include "ksave/optimizer.hpp"
 #include "object_graph_writer.hpp"
+#include "revive_layer.hpp"
 #include "trace_ops.hpp"
 
 namespace ksave::plugins::savedmodel {
@@ -38,6 +40,16 @@ std::vector<std::shared_ptr<Trackable>> as_trackables(const std::vector<std::sha
 std::vector<TraceArg> call_args(const KerasTensors& inputs, const std::vector<std::string>& names) {
   std::vector<TraceArg> out;
   for (std::size_t i = 0; i < inputs.size(); ++i) out.push_back({names[i], inputs[i].shape(), inputs[i].dtype()});
+  return out;
+}
+// A revived subclassed model's call, as its SavedModel traced it: each input under the name its
+// spec gives it ("input_1"), or nothing when a spec does not say the input's rank.
+std::optional<std::vector<TraceArg>> revived_call_args(const RevivedCall& revived) {
+  std::vector<TraceArg> out;
+  for (const auto& input : revived.traced_inputs()) {
+    if (!input.spec.shape) return std::nullopt;
+    out.push_back({input.key.empty() ? numbered("input", out.size() + 1) : input.key, *input.spec.shape, input.spec.dtype});
+  }
   return out;
 }
 std::vector<std::string> generic_names(std::size_t count) {
@@ -84,6 +96,8 @@ class ModelTracer {
     out.root = view_of(std::const_pointer_cast<Layer>(model_.shared_from_this()), true);
     out.functions = std::move(functions_);
     out.signature_function = signature_function_;
+    out.signature_inputs = signature_inputs_;
+    out.signature_outputs = signature_outputs_;
     return out;
   }
 
@@ -131,7 +145,7 @@ class ModelTracer {
     auto call = node_of("function");
     auto call_with_losses = node_of("function");
     call->method = call_with_losses->method = true;
-    call->model_call = call_with_losses->model_call = model != nullptr;
+    call->model_call = call_with_losses->model_call = call_takes_training(layer);
     std::shared_ptr<SavedNode> default_signature;
     if (traced) trace_layer(layer, model, root, *call, *call_with_losses, default_signature);
 
@@ -185,20 +199,13 @@ class ModelTracer {
     // A stateful layer's call would replace the states it keeps: saving must not change the
     // model, so it and the models holding it keep their functions without traces.
     if (holds_stateful_layer(layer)) return;
-    KerasTensors inputs;
-    try {
-      inputs = model ? model->inputs() : layer.input_tensors(0);
-    } catch (const Error&) {
-      return;  // no recorded call (its graph is gone): nothing says what to trace it on
-    }
-    if (inputs.empty()) return;  // a subclassed model never called: nothing to trace
+    const std::optional<std::vector<TraceArg>> recorded = recorded_call_args(layer, model);
+    if (!recorded || recorded->empty()) return;  // nothing says what to trace it on
     std::vector<std::vector<TraceArg>> variants;
-    if (model) {
-      std::vector<std::string> names;
-      for (const auto& input : inputs) names.push_back(input.layer()->name());
-      variants.push_back(call_args(inputs, names));
-    }
-    variants.push_back(call_args(inputs, generic_names(inputs.size())));
+    if (model) variants.push_back(*recorded);  // a model's call under its input names, then generic ones
+    variants.push_back(*recorded);
+    const std::vector<std::string> generic = generic_names(recorded->size());
+    for (std::size_t i = 0; i < generic.size(); ++i) variants.back()[i].name = generic[i];
     // A layer is traced on its first call, with that call's kwargs (a TFOpLambda's arguments).
     const auto nodes = model ? std::vector<std::shared_ptr<Node>>{} : layer.inbound_nodes();
     const Json* call_kwargs = !nodes.empty() && nodes.front() ? &nodes.front()->call_kwargs : nullptr;
@@ -219,7 +226,7 @@ class ModelTracer {
       const std::string outer = functions_.unique_name(layer.name() + "_layer_call_fn");
       functions_.add_wrapper(outer, inner, arg_names(args));
       std::vector<Value> call_args_value{inputs_value(args)};
-      if (model) call_args_value.insert(call_args_value.end(), {bool_value(false), none_value()});
+      if (call_takes_training(layer)) call_args_value.insert(call_args_value.end(), {bool_value(false), none_value()});
       const Value input_signature = tuple_of({tuple_of(call_args_value), dict_of({})});
       add_trace(call_with_losses, inner, args,
                 {"", traced.captures, input_signature, tuple_of({outputs_value(traced, ""), list_of({})})});
@@ -228,23 +235,62 @@ class ModelTracer {
     if (root) default_signature = add_signature_functions(first);
   }
 
+  // The arguments of a traced call: a model's inputs under their names (Input layers', or
+  // those a revived subclassed model's trace gave them), a layer's as its first call had them.
+  static std::optional<std::vector<TraceArg>> recorded_call_args(const Layer& layer, const Model* model) {
+    if (model && model->inputs().empty()) {
+      const auto* revived = dynamic_cast<const RevivedCall*>(&layer);
+      return revived ? revived_call_args(*revived) : std::nullopt;  // a subclassed model never called
+    }
+    KerasTensors inputs;
+    try {
+      inputs = model ? model->inputs() : layer.input_tensors(0);
+    } catch (const Error&) {
+      return std::nullopt;  // no recorded call (its graph is gone)
+    }
+    std::vector<std::string> names;
+    for (const auto& input : inputs) names.push_back(input.layer()->name());
+    return call_args(inputs, model ? names : generic_names(inputs.size()));
+  }
+
+  // The serving signature's outputs, in model order: keyed by output layer name ("<name>_<i>"
+  // when two outputs share a layer) with the layers' shapes, or for a model without output
+  // layers (a revived subclassed model) output_1, output_2, ... with the traced shapes.
+  std::vector<SignatureTensor> signature_outputs(const TracedFunction& model_call) const {
+    const KerasTensors& outputs = model_.outputs();
+    std::vector<SignatureTensor> out;
+    if (outputs.empty()) {
+      for (std::size_t i = 0; i < model_call.outputs.size(); ++i)
+        out.push_back({numbered("output", i + 1), model_call.output_shapes[i], model_call.output_dtypes[i]});
+      return out;
+    }
+    if (outputs.size() != model_call.outputs.size())
+      throw Error("the traced call of model '" + model_.name() + "' returned " + std::to_string(model_call.outputs.size()) +
+                  " tensors for its " + std::to_string(outputs.size()) + " outputs");
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      std::string key = outputs[i].layer()->name();
+      if (std::any_of(out.begin(), out.end(), [&](const SignatureTensor& o) { return o.key == key; })) key = numbered(key, i);
+      out.push_back({key, outputs[i].shape(), outputs[i].dtype()});
+    }
+    return out;
+  }
+
   // _wrapped_model (the model's call, traced with its input names) and the serving_default
   // wrapper around it.
   std::shared_ptr<SavedNode> add_signature_functions(const TracedFunction& model_call) {
     const std::vector<TraceArg>& args = model_call.args;
-    const std::vector<std::string> keys = signature_output_keys(model_);
-    if (keys.size() != model_call.outputs.size())
-      throw Error("the traced call of model '" + model_.name() + "' returned " + std::to_string(model_call.outputs.size()) +
-                  " tensors for its " + std::to_string(keys.size()) + " outputs");
+    signature_outputs_ = signature_outputs(model_call);
+    for (const auto& a : args) signature_inputs_.push_back({a.name, a.shape, a.dtype});
     // The signature returns a dict: its results in sorted key order.
     TracedFunction traced = model_call;
-    const std::vector<std::size_t> positions = sorted_output_positions(keys);
+    const std::vector<std::size_t> positions = sorted_output_positions(signature_outputs_);
     std::map<std::string, Value> outputs;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
+    for (std::size_t i = 0; i < positions.size(); ++i) {
+      const std::string& key = signature_outputs_[i].key;
       traced.outputs[positions[i]] = model_call.outputs[i];
       traced.output_shapes[positions[i]] = model_call.output_shapes[i];
       traced.output_dtypes[positions[i]] = model_call.output_dtypes[i];
-      outputs[keys[i]] = tensor_spec(keys[i], model_call.output_shapes[i], model_call.output_dtypes[i]);
+      outputs[key] = tensor_spec(key, model_call.output_shapes[i], model_call.output_dtypes[i]);
     }
     const std::string wrapped = functions_.unique_name("_wrapped_model");
     functions_.add_traced(wrapped, traced);
@@ -264,7 +310,7 @@ class ModelTracer {
   std::shared_ptr<SavedNode> signature_map() {
     auto serving = node_of("bare_concrete_function");
     serving->concrete_function = signature_function_;
-    for (const auto& input : model_.inputs()) serving->argument_keywords.push_back(input.layer()->name());
+    for (const auto& input : signature_inputs_) serving->argument_keywords.push_back(input.key);
     return node_of("signature_map", {{"serving_default", serving}});
   }
 
@@ -287,6 +333,7 @@ class ModelTracer {
   bool include_optimizer_;
   TraceLibrary functions_;
   std::string signature_function_;
+  std::vector<SignatureTensor> signature_inputs_, signature_outputs_;
   std::map<const Layer*, std::shared_ptr<SavedNode>> views_;
   std::set<const Layer*> traced_layers_;
 };
@@ -320,23 +367,20 @@ Value full_arg_spec(std::vector<std::string> args, const char* varargs, const ch
 
 }  // namespace
 
-std::vector<std::string> signature_output_keys(const Model& model) {
-  std::vector<std::string> keys;
-  const KerasTensors& outputs = model.outputs();
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    std::string key = outputs[i].layer()->name();
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) key = numbered(key, i);
-    keys.push_back(key);
-  }
-  return keys;
-}
-
-std::vector<std::size_t> sorted_output_positions(const std::vector<std::string>& keys) {
-  std::vector<std::string> sorted = keys;
+std::vector<std::size_t> sorted_output_positions(const std::vector<SignatureTensor>& outputs) {
+  std::vector<std::string> sorted;
+  for (const auto& output : outputs) sorted.push_back(output.key);
   std::sort(sorted.begin(), sorted.end());
   std::vector<std::size_t> out;
-  for (const auto& key : keys) out.push_back(static_cast<std::size_t>(std::find(sorted.begin(), sorted.end(), key) - sorted.begin()));
+  for (const auto& output : outputs)
+    out.push_back(static_cast<std::size_t>(std::find(sorted.begin(), sorted.end(), output.key) - sorted.begin()));
   return out;
+}
+
+bool call_takes_training(const Layer& layer) {
+  if (!dynamic_cast<const Model*>(&layer)) return false;
+  const auto* revived = dynamic_cast<const RevivedCall*>(&layer);
+  return !revived || revived->takes_training();
 }
 
 TracedModel trace_model(const Model& model, bool include_optimizer) { return ModelTracer(model, include_optimizer).run(); }

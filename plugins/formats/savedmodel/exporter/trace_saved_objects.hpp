@@ -40,22 +40,36 @@ class SavedNode : public Trackable {
 
 inline constexpr const char* kKerasLayerNode = "keras_layer";
 
+// One input or output of the serving signature: its key, shape (batch kUnknown) and dtype.
+struct SignatureTensor {
+  std::string key;
+  Shape shape;
+  DType dtype = DType::Float32;
+};
+
 struct TracedModel {
   std::shared_ptr<Trackable> root;  // the view's root: the model with its SavedModel children
   TraceLibrary functions;
-  std::string signature_function;   // the serving_default wrapper ("" for a model without inputs)
+  std::string signature_function;   // the serving_default wrapper ("" for a model not traced)
+  // serving_default's keyword inputs (the model's input names, or the names a revived
+  // subclassed model's trace gave them) and outputs (the output layers' names, or output_1,
+  // output_2, ... for a model without output layers, as tf.keras names a subclassed model's),
+  // both in the model's order.
+  std::vector<SignatureTensor> signature_inputs, signature_outputs;
 };
 
 // Traces every layer of `model` and the model itself and builds the view. Throws naming the layer
 // when a call cannot be traced (save with save_traces=false then).
 TracedModel trace_model(const Model& model, bool include_optimizer);
 
-// The serving signature's output keys of each model output, in model order: the output layer's
-// name ("<name>_<i>" when two outputs share a layer). The signature functions return these as a
-// dict, which TensorFlow flattens in sorted key order: output `i` of the call is the i-th key.
-std::vector<std::string> signature_output_keys(const Model& model);
-// Position of each model output among the sorted keys.
-std::vector<std::size_t> sorted_output_positions(const std::vector<std::string>& keys);
+// The signature functions return their outputs as a dict, which TensorFlow flattens in sorted
+// key order: output `i` of the call is the i-th key. Position of each output among the sorted keys.
+std::vector<std::size_t> sorted_output_positions(const std::vector<SignatureTensor>& outputs);
+
+// Whether the layer's traced call takes `training` and `mask` after its inputs: a model's does
+// (ksave traces it with training=False), but not that of a revived subclassed model whose own
+// Python call had no `training` argument (traced again as it was, as tf.keras itself wrote it).
+bool call_takes_training(const Layer& layer);
 
 // The FunctionSpec of a function or concrete-function node, as tf.keras writes it.
 tfproto::FunctionSpec function_spec(const SavedNode& node);

@@ -24,6 +24,15 @@ std::size_t first_output_count(const tfproto::StructuredValue& output, const std
   return flatten_tensor_specs(output, where).size();
 }
 
+bool has_training_argument(const tfproto::FunctionSpec& spec) {
+  for (const auto& pair : spec.fullargspec().named_tuple_value().values()) {
+    if (pair.key() != "args") continue;
+    for (const auto& arg : pair.value().list_value().values())
+      if (arg.string_value() == "training") return true;
+  }
+  return false;
+}
+
 bool matches(const std::vector<FlatSpec>& specs, const Tensors& inputs) {
   if (specs.size() != inputs.size()) return false;
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -60,6 +69,7 @@ TracedCall::TracedCall(std::shared_ptr<SavedModelGraph> graph, int node, const s
     }
   }
   if (function < 0) throw Error(where_ + " has no traced call function in the SavedModel (saved with save_traces=False?)");
+  takes_training_ = has_training_argument(objects.nodes(function).function().function_spec());
   for (const auto& name : objects.nodes(function).function().concrete_functions()) {
     auto it = objects.concrete_functions().find(name);
     if (it == objects.concrete_functions().end()) throw Error(where_ + ": concrete function '" + name + "' is not described in the object graph");
@@ -92,6 +102,12 @@ const TracedCall::Concrete& TracedCall::choose(const Tensors& inputs, bool train
     traced += " [" + one + "]";
   }
   throw Error(where_ + ": no traced function takes inputs [" + given + "]; traced for:" + traced);
+}
+
+const std::vector<FlatSpec>& TracedCall::inference_inputs() const {
+  for (const auto& c : concretes_)
+    if (!c.training || !*c.training) return c.inputs;
+  return concretes_.front().inputs;
 }
 
 Tensors TracedCall::operator()(const Tensors& inputs, bool training, const CaptureResolver& captures) const {

@@ -43,6 +43,13 @@ class TracedCall {
   // structure (the call's outputs; the losses that follow are dropped).
   Tensors operator()(const Tensors& inputs, bool training, const CaptureResolver& captures) const;
 
+  // The tensor inputs of the concrete function an inference call runs (the first traced
+  // without training, else the first): what saving the object again traces its call on when
+  // no symbolic call recorded its inputs (a subclassed model).
+  const std::vector<FlatSpec>& inference_inputs() const;
+  // Whether the traced Python call has a `training` argument (its FullArgSpec).
+  bool takes_training() const { return takes_training_; }
+
  private:
   struct Concrete {
     std::string name;
@@ -55,6 +62,7 @@ class TracedCall {
 
   std::shared_ptr<SavedModelGraph> graph_;
   std::vector<Concrete> concretes_;
+  bool takes_training_ = false;
   std::string where_;
 };
 

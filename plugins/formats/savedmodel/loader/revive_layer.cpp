@@ -39,13 +39,13 @@ LayerPtr revive_node(const std::shared_ptr<SavedModelGraph>& graph, const std::s
 // their attribute names, so that its weights list, restore and save every variable it owns, as
 // tf.keras's revived layers and networks do; the traced call reads the same variables.
 template <typename Base>
-class Revived : public Base {
+class Revived : public Base, public RevivedCall {
  public:
   Revived(const Json& config, std::string class_name, const std::shared_ptr<SavedModelGraph>& graph,
           const std::shared_ptr<const RevivableNodes>& nodes, int node)
       : Base(config, class_name),
         class_name_(std::move(class_name)),
-        config_(config),
+        config_(without_shared_object_ids(config)),
         graph_(graph),
         call_(graph, node, kCallPaths,
               "revived " + std::string(std::is_same_v<Base, Model> ? "model" : "layer") + " '" + this->name() + "' (" + class_name_ +
@@ -74,6 +74,8 @@ class Revived : public Base {
 
   std::string class_name() const override { return class_name_; }
   Json get_config() const override { return config_; }
+  const std::vector<FlatSpec>& traced_inputs() const override { return call_.inference_inputs(); }
+  bool takes_training() const override { return call_.takes_training(); }
 
  protected:
   Tensors call(const Tensors& inputs, const CallContext& ctx) override {

@@ -8,11 +8,22 @@
 #include <memory>
 #include <optional>
 
+#include "graph_objects.hpp"
 #include "ksave/custom_objects.hpp"
 #include "revived_configs.hpp"
 #include "ksave_tf_saved_model.pb.h"
 
 namespace ksave::plugins::savedmodel {
+
+// A layer or subclassed model revived from its traced functions: the tensors its call was traced
+// on. Saving it again traces the call on them, since no symbolic call recorded its inputs (a
+// subclassed model has no Input layers), so that the new SavedModel serves it too.
+class RevivedCall {
+ public:
+  virtual ~RevivedCall() = default;
+  virtual const std::vector<FlatSpec>& traced_inputs() const = 0;
+  virtual bool takes_training() const = 0;  // whether the traced Python call has `training`
+};
 
 struct RevivedLayers {
   // custom_objects entries for every Keras layer or subclassed-model class of the SavedModel that

@@ -58,4 +58,11 @@ Json RevivedConfigs::full(const std::string& class_name, const Json& reduced) co
   return it != full_.end() ? it->second : reduced;
 }
 
+Json without_shared_object_ids(Json config) {
+  if (config.is_object()) config.erase("shared_object_id");
+  if (config.is_structured())
+    for (auto& item : config) item = without_shared_object_ids(std::move(item));
+  return config;
+}
+
 }  // namespace ksave::plugins::savedmodel

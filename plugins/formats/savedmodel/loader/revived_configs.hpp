@@ -28,4 +28,10 @@ class RevivedConfigs {
   std::map<std::pair<std::string, std::string>, Json> full_;  // (class, layer name) → config
 };
 
+// `config` without its "shared_object_id" keys, at any depth. tf.keras numbers the objects of one
+// file with them (a layer's, its initializers'); carried into a file ksave writes, they would
+// collide with the ids ksave gives its layers there, and tf.keras would revive a layer as the
+// initializer that shares its id.
+Json without_shared_object_ids(Json config);
+
 }  // namespace ksave::plugins::savedmodel
