@@ -9,8 +9,8 @@
 #include "ksave/error.hpp"
 #include "ksave/keras_tensor.hpp"
 #include "ksave/optimizer.hpp"
+#include "loader/revive_layer.hpp"
 #include "object_graph_writer.hpp"
-#include "revive_layer.hpp"
 #include "trace_ops.hpp"
 
 namespace ksave::plugins::savedmodel {
