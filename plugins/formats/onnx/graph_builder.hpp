@@ -86,9 +86,11 @@ class GraphBuilder {
   std::map<std::string, std::string> constants_;     // root only: value key → initializer
   std::map<std::pair<const void*, std::string>, std::string> weights_;  // root only
   std::size_t initializer_bytes_ = 0;
+  std::size_t batched_inputs_ = 0;  // graph inputs given a symbolic batch dimension so far
 };
 
 // The ValueInfo of a typed tensor.
-proto::ValueInfoProto value_info(const std::string& name, DType dtype, const Shape& shape, bool batch_param);
+proto::ValueInfoProto value_info(const std::string& name, DType dtype, const Shape& shape, bool batch_param,
+                                 const std::string& batch_name = kBatchDim);
 
 }  // namespace ksave::plugins::onnx_export

@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(broken_graphs_give_errors_naming_the_node) {
     const std::string message = error_of([&] { library.call("dense", {tensor_value(x)}); });
     BOOST_TEST_INFO("error: " << message);
     BOOST_TEST(message.find("Relu") != std::string::npos);
-    BOOST_TEST(message.find("expects 1 inputs, found 2") != std::string::npos);
+    BOOST_TEST(message.find("expected 1 inputs, got 2") != std::string::npos);
   }
   {  // A call of a function the library lacks.
     auto proto = dense_library();
