@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "comparison.hpp"  // the conformance kit's shift_weights
 #include "ksave/class_entry.hpp"
 #include "ksave/format.hpp"
 #include "ksave/model.hpp"
@@ -64,18 +65,10 @@ inline void expect_same_predictions(const Tensors& expected, Model& found, const
                what << " output " << i << " is not bit-identical (max difference " << max_abs_difference(y[i], expected[i]) << ")");
 }
 
-// Moves every float weight of `model` (v -> 0.75 v + 0.125 (k + 1) for its k-th weight) so that
-// none holds what an initializer gives (zeros, ones, a seeded draw): a format that rebuilt a
-// weight instead of loading it cannot pass. Positive values stay positive (variances).
-inline void make_weights_distinctive(Model& model) {
-  const auto weights = model.weights();
-  for (std::size_t k = 0; k < weights.size(); ++k) {
-    if (weights[k]->dtype() != DType::Float32) continue;
-    Tensor value = weights[k]->value().clone();
-    for (float& v : value.values<float>()) v = 0.75f * v + 0.125f * static_cast<float>(k + 1);
-    weights[k]->assign(value);
-  }
-}
+// Moves every float weight of `model` away from what an initializer gives (zeros, ones, a seeded
+// draw), as the conformance kit does: a format that rebuilt a weight instead of loading it
+// cannot pass. Positive values stay positive (variances).
+inline void make_weights_distinctive(Model& model) { conformance::shift_weights(model); }
 
 // A model from `model`'s JSON whose every weight holds a value no layer initializes to, so a
 // weight the load leaves alone shows as a difference.
