@@ -39,7 +39,12 @@ std::filesystem::path model_path(const std::filesystem::path& dir, const std::st
   // A format that declares no model ending is picked by ".<its name>", unless it is the default.
   const FormatTraits traits = format.traits();
   if (!traits.model_endings.empty()) return path_with_ending(dir, stem, format, traits.model_endings.front());
-  return path_with_ending(dir, stem, format, traits.default_for_models ? "" : "." + format.name());
+  if (traits.default_for_models) return path_with_ending(dir, stem, format, "");
+  // Appended rather than "." + name: GCC 12 warns (-Wrestrict, a known false positive) on that
+  // operator+ once inlined here.
+  std::string ending(".");
+  ending += format.name();
+  return path_with_ending(dir, stem, format, ending);
 }
 
 std::filesystem::path weights_path(const std::filesystem::path& dir, const std::string& stem, const Format& format) {
