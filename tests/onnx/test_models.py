@@ -166,3 +166,23 @@ def test_zero_padding_folds_into_the_convolution_after_it():
     ort.InferenceSession(target, options, providers=["CPUExecutionProvider"])
     optimized = [node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node]
     assert optimized.count("Pad") == 1, optimized
+
+
+def test_image_normalization_is_held_channels_first():
+    """Normalization over an image's channels (EfficientNet's input) runs channels-first, where the
+    convolution after it reads it: ONNX Runtime's outputs equal ksave's, and no Transpose sits
+    between the normalization and the convolution."""
+    import onnx
+    K.utils.set_random_seed(15)
+    norm = K.layers.Normalization(mean=[0.5, -1.0, 2.0], variance=[0.25, 4.0, 9.0])
+    model = K.Sequential([K.layers.Input((6, 5, 3)), norm, K.layers.Conv2D(4, 3)])
+    folder = interop.case_dir("onnx_image_normalization")
+    h5, target = os.path.join(folder, "model.h5"), os.path.join(folder, "model.onnx")
+    model.save(h5)
+    onnx_check.convert(h5, target)
+    x = [interop.seeded(16).standard_normal((5, 6, 5, 3)).astype(np.float32)]
+    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(h5, x, folder, "ksave"), "normalized image")
+    graph = onnx.load(target).graph
+    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    conv = next(node for node in graph.node if node.op_type == "Conv")
+    assert made_by[conv.input[0]] == "Mul", [n.op_type for n in graph.node]
