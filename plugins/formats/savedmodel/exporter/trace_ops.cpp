@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <set>
+#include <type_traits>
+#include <variant>
 
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
+#include "ksave/tf/op_signature.hpp"
 #include "trace_graph.hpp"
 
 namespace ksave::plugins::savedmodel {
@@ -15,29 +16,18 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-// TensorFlow's name of each op's (first) output argument; "output" for every other op.
+// TensorFlow's name of each op's (first) output argument, from its declaration; "value" for the
+// variable reads the tracer writes (the executor's own op), "output" for every other op.
 const std::string& output_arg_name(const std::string& op) {
-  static const std::map<std::string, std::string> names = {
-      {"Neg", "y"}, {"Abs", "y"}, {"Exp", "y"}, {"Log", "y"}, {"Log1p", "y"}, {"Sqrt", "y"}, {"Rsqrt", "y"},
-      {"Square", "y"}, {"Sign", "y"}, {"Floor", "y"}, {"Tanh", "y"}, {"Sigmoid", "y"}, {"Erf", "y"},
-      {"Transpose", "y"}, {"Cast", "y"}, {"ZerosLike", "y"}, {"OnesLike", "y"},
-      {"Relu", "activations"}, {"Elu", "activations"}, {"Selu", "activations"}, {"Softplus", "activations"},
-      {"Softsign", "activations"}, {"LeakyRelu", "activations"},
-      {"AddV2", "z"}, {"Sub", "z"}, {"Mul", "z"}, {"RealDiv", "z"}, {"Maximum", "z"}, {"Minimum", "z"}, {"Pow", "z"},
-      {"SquaredDifference", "z"}, {"Greater", "z"}, {"Equal", "z"},
-      {"MatMul", "product"}, {"Softmax", "softmax"}, {"LogSoftmax", "logsoftmax"}, {"ReadVariableOp", "value"}};
-  static const std::string fallback = "output";
-  auto it = names.find(op);
-  return it == names.end() ? fallback : it->second;
+  static const std::string fallback = "output", read_variable = "value";
+  if (const tf::OpSignature* signature = tf::find_op_signature(op)) return signature->output_arg;
+  return op == "ReadVariableOp" ? read_variable : fallback;
 }
 
 // The node names tf.function gives ops created through the Python API (tf.add → "add").
 std::string node_base_name(const std::string& op) {
-  static const std::map<std::string, std::string> names = {
-      {"AddV2", "add"}, {"Sub", "sub"}, {"Mul", "mul"}, {"RealDiv", "truediv"}, {"ConcatV2", "concat"},
-      {"Pack", "stack"}, {"Unpack", "unstack"}, {"SquaredDifference", "SquaredDifference"}};
-  auto it = names.find(op);
-  return it == names.end() ? op : it->second;
+  const tf::OpSignature* signature = tf::find_op_signature(op);
+  return signature ? signature->node_base() : op;
 }
 
 void set_int(tfproto::NodeDef& node, const std::string& name, std::int64_t value) { (*node.mutable_attr())[name].set_i(value); }
@@ -48,6 +38,22 @@ void set_string(tfproto::NodeDef& node, const std::string& name, const std::stri
 void set_ints(tfproto::NodeDef& node, const std::string& name, const Ints& values) {
   auto* list = (*node.mutable_attr())[name].mutable_list();
   for (auto v : values) list->add_i(v);
+}
+
+// A node attribute from a ksave attribute's value, by its type.
+void set_attr(tfproto::NodeDef& node, const std::string& name, const AttrValue& value) {
+  tfproto::AttrValue& attr = (*node.mutable_attr())[name];
+  std::visit(
+      [&attr](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, bool>) attr.set_b(v);
+        else if constexpr (std::is_same_v<V, std::int64_t>) attr.set_i(v);
+        else if constexpr (std::is_same_v<V, double>) attr.set_f(static_cast<float>(v));
+        else if constexpr (std::is_same_v<V, std::string>) attr.set_s(v);
+        else if constexpr (std::is_same_v<V, Ints>) for (auto i : v) attr.mutable_list()->add_i(i);
+        else for (auto f : v) attr.mutable_list()->add_f(static_cast<float>(f));
+      },
+      value);
 }
 
 Tensor int32_vector(const Ints& values) {
@@ -103,7 +109,8 @@ class OpWriter {
   static std::int64_t axis_of(std::int64_t axis, int rank) { return axis < 0 ? axis + rank : axis; }
   bool batch_sized(const Tensor& t) const { return t.rank() > 0 && t.dim(0) == kTraceBatch; }
 
-  std::vector<std::string> float_op();
+  std::vector<std::string> declared(const tf::OpSignature& signature);
+  std::vector<std::string> cast();
   std::vector<std::string> comparison();
   std::vector<std::string> clip();
   std::vector<std::string> select();
@@ -129,14 +136,38 @@ class OpWriter {
   std::span<const Tensor> out_;
 };
 
-// Elementwise, activation and bias ops: float inputs, attribute T (+ the op's own).
-std::vector<std::string> OpWriter::float_op() {
-  std::vector<std::string> inputs = float_inputs();
+// An op written from its declaration alone: its data inputs (as float32 for arithmetic), its
+// constant inputs as int32 Consts, its type, count and copied attributes.
+std::vector<std::string> OpWriter::declared(const tf::OpSignature& signature) {
+  const int rank = in_[0].rank();
+  std::vector<std::string> inputs = signature.float_inputs ? float_inputs() : std::vector<std::string>(ep_.begin(), ep_.end());
+  for (const tf::ConstantInput& constant : signature.constant_inputs) {
+    if (constant.scalar) {
+      const std::int64_t value = attrs_.get<std::int64_t>(constant.attr);
+      inputs.push_back(const_input(constant.node, int32_scalar(constant.axis ? axis_of(value, rank) : value)));
+    } else {
+      Ints values = attrs_.get<Ints>(constant.attr);
+      if (constant.axis)
+        for (auto& a : values) a = axis_of(a, rank);
+      inputs.push_back(const_input(constant.node, int32_vector(values)));
+    }
+  }
   tfproto::NodeDef& n = node(inputs);
-  set_type_attr(n, "T", DType::Float32);
-  if (type() == "LeakyRelu") (*n.mutable_attr())["alpha"].set_f(static_cast<float>(attrs_.get<double>("alpha")));
-  if (type() == "BiasAdd") set_string(n, "data_format", attrs_.get_or<std::string>("data_format", "NHWC"));
-  return single(n);
+  if (!signature.type_attr.empty()) set_type_attr(n, signature.type_attr, signature.float_inputs ? DType::Float32 : in_[0].dtype());
+  for (const tf::ConstantInput& constant : signature.constant_inputs)
+    if (!constant.type_attr.empty()) set_type_attr(n, constant.type_attr, DType::Int32);
+  if (!signature.count_attr.empty()) set_int(n, signature.count_attr, static_cast<std::int64_t>(in_.size()));
+  for (const tf::CopiedAttr& copied : signature.attrs) {
+    const AttrValue* found = attrs_.find(copied.name);
+    if (!found && !copied.fallback) attrs_.get<std::int64_t>(copied.name);  // throws, naming the attribute
+    AttrValue value = found ? *found : *copied.fallback;
+    if (copied.axes)
+      for (auto& a : std::get<Ints>(value)) a = axis_of(a, rank);
+    set_attr(n, copied.name, value);
+  }
+  std::vector<std::string> outputs;
+  for (std::size_t i = 0; i < out_.size(); ++i) outputs.push_back(output_endpoint(n.name(), n.op(), i));
+  return outputs;
 }
 
 // tf.clip_by_value as TensorFlow's Python writes it: Minimum with the upper bound, then Maximum
@@ -350,17 +381,18 @@ std::vector<std::string> OpWriter::pad() {
 
 // tf.unstack as one StridedSlice per slice (shrinking the axis), which every TensorFlow graph
 // runtime executes — ksave's graph executor has no Unpack yet — and computes the same values.
+// Its constants are named under "unstack", as tf.function names them.
 std::vector<std::string> OpWriter::unstack() {
   const int rank = in_[0].rank();
   const std::int64_t axis = axis_of(attrs_.get_or<std::int64_t>("axis", 0), rank);
   const std::int64_t all_but_axis = ((std::int64_t{1} << rank) - 1) & ~(std::int64_t{1} << axis);
-  const std::string strides = const_input("stack_2", int32_vector(Ints(static_cast<std::size_t>(rank), 1)));
+  const std::string strides = b_.add_const("unstack/stack_2", int32_vector(Ints(static_cast<std::size_t>(rank), 1)));
   std::vector<std::string> outputs;
   for (std::size_t i = 0; i < out_.size(); ++i) {
     Ints begin(static_cast<std::size_t>(rank), 0), end(static_cast<std::size_t>(rank), 0);
     begin[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i);
     end[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(i) + 1;
-    const std::string b = const_input("stack", int32_vector(begin)), e = const_input("stack_1", int32_vector(end));
+    const std::string b = b_.add_const("unstack/stack", int32_vector(begin)), e = b_.add_const("unstack/stack_1", int32_vector(end));
     tfproto::NodeDef& n = b_.add_node("strided_slice", "StridedSlice");
     for (const auto& input : {ep_[0], b, e, strides}) n.add_input(input);
     set_type_attr(n, "T", in_[0].dtype());
@@ -374,51 +406,20 @@ std::vector<std::string> OpWriter::unstack() {
   return outputs;
 }
 
-// Shape and indexing ops that keep their input's dtype.
-std::vector<std::string> OpWriter::shape_op() {
-  const std::string& t = type();
-  const int rank = in_[0].rank();
-  std::vector<std::string> inputs(ep_.begin(), ep_.end());
-  if (t == "Transpose") inputs.push_back(const_input("perm", int32_vector(attrs_.get<Ints>("perm"))));
-  if (t == "ConcatV2") inputs.push_back(const_input("axis", int32_scalar(axis_of(attrs_.get<std::int64_t>("axis"), rank))));
-  if (t == "ExpandDims") inputs.push_back(const_input("dim", int32_scalar(attrs_.get<std::int64_t>("axis"))));
-  if (t == "Tile") inputs.push_back(const_input("multiples", int32_vector(attrs_.get<Ints>("multiples"))));
-  tfproto::NodeDef& n = node(inputs);
-  set_type_attr(n, "T", in_[0].dtype());
-  if (t == "Transpose") set_type_attr(n, "Tperm", DType::Int32);
-  if (t == "ConcatV2" || t == "Pack") set_int(n, "N", static_cast<std::int64_t>(in_.size()));
-  if (t == "ConcatV2") set_type_attr(n, "Tidx", DType::Int32);
-  if (t == "Pack") set_int(n, "axis", attrs_.get_or<std::int64_t>("axis", 0));
-  if (t == "ExpandDims") set_type_attr(n, "Tdim", DType::Int32);
-  if (t == "Tile") set_type_attr(n, "Tmultiples", DType::Int32);
-  if (t == "Squeeze") {
-    Ints axes = attrs_.get_or<Ints>("squeeze_dims", {});
-    for (auto& a : axes) a = axis_of(a, rank);
-    set_ints(n, "squeeze_dims", axes);
-  }
-  if (t == "Cast") {
-    (*n.mutable_attr()).erase("T");
-    set_type_attr(n, "SrcT", in_[0].dtype());
-    set_type_attr(n, "DstT", out_[0].dtype());
-    set_bool(n, "Truncate", false);
-  }
-  std::vector<std::string> outputs;
-  for (std::size_t i = 0; i < out_.size(); ++i) outputs.push_back(output_endpoint(n.name(), n.op(), i));
-  return outputs;
+// Cast: SrcT and DstT for the input's and output's dtypes, as tf.cast writes them.
+std::vector<std::string> OpWriter::cast() {
+  tfproto::NodeDef& n = node(ep_);
+  set_type_attr(n, "SrcT", in_[0].dtype());
+  set_type_attr(n, "DstT", out_[0].dtype());
+  set_bool(n, "Truncate", false);
+  return single(n);
 }
 
 std::vector<std::string> OpWriter::write() {
-  static const std::set<std::string> float_ops = {
-      "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu",
-      "Selu", "Softplus", "Softsign", "Erf", "LeakyRelu", "AddV2", "Sub", "Mul", "RealDiv", "Maximum",
-      "Minimum", "Pow", "SquaredDifference", "BiasAdd"};
-  static const std::set<std::string> shape_ops = {"Transpose", "ConcatV2", "Pack", "ExpandDims", "Squeeze",
-                                                  "Tile", "Cast", "ZerosLike", "OnesLike"};
   const std::string& t = type();
   if (t == "Unpack") return unstack();
   if (t == "ClipByValue") return clip();
-  if (float_ops.count(t)) return float_op();
-  if (shape_ops.count(t)) return shape_op();
+  if (t == "Cast") return cast();
   if (t == "Greater" || t == "Equal") return comparison();
   if (t == "SelectV2") return select();
   if (t == "MatMul" || t == "BatchMatMulV2") return matmul();
@@ -438,6 +439,7 @@ std::vector<std::string> OpWriter::write() {
   if (t == "GatherV2") return gather();
   if (t == "OneHot") return one_hot();
   if (t == "PadV2") return pad();
+  if (const tf::OpSignature* signature = tf::find_op_signature(t)) return declared(*signature);
   throw Error("cannot trace op '" + op_.name + "' (TensorFlow type '" + t +
               "') into a SavedModel function: it is a gradient or internal op with no TensorFlow forward equivalent here");
 }

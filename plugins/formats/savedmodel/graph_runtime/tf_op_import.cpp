@@ -3,6 +3,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "graph_tensor.hpp"
 #include "tf_op_import_example.hpp"
@@ -13,6 +14,7 @@
 #include "ksave/error.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/tf/bundle.hpp"
+#include "ksave/tf/op_signature.hpp"
 
 namespace ksave::plugins::savedmodel {
 namespace {
@@ -44,20 +46,20 @@ TfOpImporter same_op(const std::string& ksave_name) {
 }
 
 // An op whose last inputs TensorFlow passes as tensors and ksave takes as attributes: the
-// inputs from `first_const` on become the attributes `names`, in order (once, when they are
+// inputs from `first_const` on become the declared attributes, in order (once, when they are
 // Consts of a prepared function body; see TfOpImporter::fold_constants).
-TfOpImporter const_inputs_as_attrs(const std::string& ksave_name, std::size_t first_const, std::vector<std::string> names,
-                                   bool scalar = false) {
-  auto fold = [first_const, names, scalar](const TfOpCall& call) {
-    expect_inputs(call, first_const + names.size());
+TfOpImporter const_inputs_as_attrs(const std::string& ksave_name, std::size_t first_const, std::vector<tf::ConstantInput> constants) {
+  auto fold = [first_const, constants](const TfOpCall& call) {
+    expect_inputs(call, first_const + constants.size());
     Attrs attrs = call.attrs;
-    for (std::size_t i = 0; i < names.size(); ++i) {
+    for (std::size_t i = 0; i < constants.size(); ++i) {
+      const std::string& name = constants[i].attr;
       Ints values = int_values(call.inputs[first_const + i], call.where + " input " + std::to_string(first_const + i));
-      if (scalar) {
-        if (values.size() != 1) throw Error(call.where + ": " + names[i] + " must be a scalar");
-        attrs.set(names[i], values[0]);
+      if (constants[i].scalar) {
+        if (values.size() != 1) throw Error(call.where + ": " + name + " must be a scalar");
+        attrs.set(name, values[0]);
       } else {
-        attrs.set(names[i], std::move(values));
+        attrs.set(name, std::move(values));
       }
     }
     return attrs;
@@ -70,6 +72,13 @@ TfOpImporter const_inputs_as_attrs(const std::string& ksave_name, std::size_t fi
   importer.first_constant_input = first_const;
   importer.fold_constants = fold;
   return importer;
+}
+
+// A declared op (ksave/tf/op_signature.hpp) run with its ksave op: its attributes as the node
+// has them, its constant inputs back into the attributes they were written from.
+TfOpImporter declared_importer(const tf::OpSignature& signature) {
+  if (signature.constant_inputs.empty()) return same_op(signature.runs_as());
+  return const_inputs_as_attrs(signature.runs_as(), signature.data_inputs, signature.constant_inputs);
 }
 
 // Sum, Mean, Max, Min: TensorFlow's empty reduction list reduces nothing (ksave's means all).
@@ -253,14 +262,11 @@ Tensors split(const TfOpCall& call) {
   return out;
 }
 
+// The ops that need code of their own to run; every other op is run from its declaration
+// (declared_importer).
 const std::map<std::string, TfOpImporter>& table() {
   static const std::map<std::string, TfOpImporter> importers = [] {
     std::map<std::string, TfOpImporter> t;
-    for (const char* op : {"MatMul", "BatchMatMulV2", "BiasAdd", "RealDiv", "Pow", "SquaredDifference", "SelectV2", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt",
-                           "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Relu", "Elu", "Selu", "Softplus", "Softsign", "Erf",
-                           "Softmax", "LogSoftmax", "Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool", "Cast",
-                           "Squeeze", "Pack", "ZerosLike", "OnesLike"})
-      t[op] = same_op(op);
     for (const char* op : {"AddV2", "Sub", "Mul", "Maximum", "Minimum"}) t[op] = integer_or_float_importer(op, same_op(op));
     t["Add"] = integer_or_float_importer("Add", same_op("AddV2"));
     for (const char* op : {"FloorMod", "FloorDiv"}) t[op] = integer_or_float_importer(op, {});
@@ -280,13 +286,7 @@ const std::map<std::string, TfOpImporter>& table() {
     t["Relu6"] = {[](const TfOpCall& c) { expect_inputs(c, 1); return Tensors{ops::clip(c.inputs[0], 0.0, 6.0)}; }, {}};
     t["Reciprocal"] = unary([](const Tensor& x) { return ops::div(Tensor::filled(x.dtype(), {}, 1.0), x); });
     for (const char* op : {"Sum", "Mean", "Max", "Min"}) t[op] = reduction(op);
-    t["Reshape"] = const_inputs_as_attrs("Reshape", 1, {"shape"});
-    t["Transpose"] = const_inputs_as_attrs("Transpose", 1, {"perm"});
-    t["Tile"] = const_inputs_as_attrs("Tile", 1, {"multiples"});
-    t["Slice"] = const_inputs_as_attrs("Slice", 1, {"begin", "size"});
-    t["ExpandDims"] = const_inputs_as_attrs("ExpandDims", 1, {"axis"}, true);
-    t["ArgMax"] = const_inputs_as_attrs("ArgMax", 1, {"axis"}, true);
-    t["GatherV2"] = const_inputs_as_attrs("GatherV2", 2, {"axis"}, true);
+    t["GatherV2"] = const_inputs_as_attrs("GatherV2", 2, {tf::ConstantInput{"axis", "axis", true, {}, false}});
     t["GatherV2"].run = [gather = t["GatherV2"].run](const TfOpCall& call) {
       if (call.attrs.get_or<std::int64_t>("batch_dims", 0) != 0)
         throw Error(call.where + " (GatherV2): batch_dims other than 0 is not supported");
@@ -323,7 +323,16 @@ void expect_inputs(const TfOpCall& call, std::size_t count) {
 
 const TfOpImporter* find_tf_op_importer(const std::string& op_type) {
   auto it = table().find(op_type);
-  return it == table().end() ? nullptr : &it->second;
+  if (it != table().end()) return &it->second;
+  const tf::OpSignature* signature = tf::find_op_signature(op_type);
+  if (!signature) return nullptr;
+  // Made on first use and kept: a plugin may declare its ops after the first lookup.
+  static std::mutex mutex;
+  static std::map<std::string, TfOpImporter> declared;
+  std::lock_guard lock(mutex);
+  auto [entry, added] = declared.try_emplace(op_type);
+  if (added) entry->second = declared_importer(*signature);
+  return &entry->second;
 }
 
 const tfproto::AttrValue* find_attr(const tfproto::NodeDef& node, const std::string& name) {
