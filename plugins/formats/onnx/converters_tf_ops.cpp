@@ -4,6 +4,7 @@
 #include <map>
 
 #include "converter.hpp"
+#include "ksave/tf_function_names.hpp"
 #include "tf_op_converters.hpp"
 
 namespace ksave::plugins::onnx_export {
@@ -22,7 +23,10 @@ const std::map<std::string, TfOpConverter>& tf_ops() {
   return table;
 }
 
-std::string function_of(const Json& config) { return config.value("function", std::string()); }
+// The function a layer's config names, by its canonical name (ksave/tf_function_names.hpp).
+std::string function_of(const Json& config) {
+  return tf_function_names::canonical_tf_function(config.value("function", std::string()));
+}
 
 std::vector<Value> tf_op(Conversion& c) {
   TfOpCall call(c);
@@ -32,8 +36,8 @@ std::vector<Value> tf_op(Conversion& c) {
 }
 
 std::string tf_op_problem(const Layer&, const Json& config) {
-  const std::string function = function_of(config);
-  return tf_ops().count(function) ? "" : "the TensorFlow function 'tf." + function + "' has no ONNX form";
+  const std::string function = config.value("function", std::string());
+  return tf_ops().count(function_of(config)) ? "" : "the TensorFlow function 'tf." + function + "' has no ONNX form";
 }
 
 bool is_single_number(const Value& v) {

@@ -1,5 +1,7 @@
 // ONNX forms of the TensorFlow functions ksave's TFOpLambda / SlicingOpLambda run, by the name
-// tf.keras records ("math.multiply", "__operators__.add", "reshape"), one table part per file.
+// tf.keras records ("math.multiply", "reshape"), one table part per file. Each function is listed
+// once, by its canonical name: the other names recorded for it ("compat.v1.transpose",
+// "__operators__.add") are ksave/tf_function_names.hpp's aliases, looked up through it.
 #pragma once
 
 #include <functional>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "ksave/tf_function_names.hpp"
+
 namespace ksave::plugins::tf_op {
 namespace {
 
@@ -19,14 +21,14 @@ const std::map<std::string, OpFunction>& table() {
 }  // namespace
 
 OpFunction find_op(const std::string& function) {
-  auto it = table().find(function);
+  auto it = table().find(tf_function_names::canonical_tf_function(function));
   return it == table().end() ? nullptr : it->second;
 }
 
 std::vector<std::string> supported_ops() {
   std::vector<std::string> names;
   for (const auto& [name, fn] : table()) names.push_back(name);
-  return names;
+  return tf_function_names::recorded_names(names);
 }
 
 }  // namespace ksave::plugins::tf_op

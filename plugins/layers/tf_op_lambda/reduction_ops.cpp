@@ -62,7 +62,6 @@ std::vector<OpEntry> reduction_ops() {
       {"math.reduce_std", reduce_std},
       {"math.argmax", argmax},
       {"math.l2_normalize", l2_normalize},
-      {"nn.l2_normalize", l2_normalize},
   };
 }
 

@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE tf_op_lambda
 #include <boost/test/unit_test.hpp>
 
+#include "ksave/tf_function_names.hpp"
 #include "layer_checks/layer_checks.hpp"
 
 using namespace ksave;
@@ -132,6 +133,32 @@ BOOST_AUTO_TEST_CASE(unknown_ops_are_refused_by_name) {
     const std::string what = e.what();
     BOOST_TEST(what.find("tf.signal.rfft") != std::string::npos, what);
     BOOST_TEST(what.find("tf.math.multiply") != std::string::npos, what);  // lists what is supported
+  }
+}
+
+// Every name ksave/tf_function_names.hpp declares an alias loads, as its canonical name does, and
+// the error refusing an unknown function lists the aliases among the supported names.
+BOOST_AUTO_TEST_CASE(recorded_aliases_load_as_their_function) {
+  for (const auto& [alias, canonical] : tf_function_names::aliases())
+    for (const std::string& function : {alias, canonical}) {
+      Json config{{"name", "tf." + function}, {"trainable", true}, {"dtype", "float32"}, {"function", function}};
+      BOOST_CHECK_NO_THROW(test::layer_from("TFOpLambda", config));
+    }
+  // tf.compat.v1.transpose(x, perm) and tf.transpose(x, perm) give the same values.
+  const Tensor x = test::ramp({2, 3});
+  const Json perm = {{"perm", {1, 0}}};
+  const auto transposed = [&](const std::string& function) {
+    Json config{{"name", "tf." + function}, {"trainable", true}, {"dtype", "float32"}, {"function", function}};
+    CallContext ctx;
+    ctx.kwargs = &perm;
+    return (*test::layer_from("TFOpLambda", config))(Tensors{x}, ctx).at(0).to_vector<float>();
+  };
+  BOOST_TEST(transposed("compat.v1.transpose") == transposed("transpose"), boost::test_tools::per_element());
+  try {
+    test::layer_from("TFOpLambda", Json{{"name", "tf.signal.rfft"}, {"function", "signal.rfft"}});
+    BOOST_FAIL("an unknown TF op loaded");
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find("tf.compat.v1.transpose") != std::string::npos, e.what());
   }
 }
 
