@@ -44,7 +44,9 @@ BOOST_AUTO_TEST_CASE(plugin_op_is_traced_and_runs_back_from_the_saved_model) {
   save_model(*model, folder);
 
   int traced_nodes = 0;
-  for (const auto& function : read_saved_model(folder).meta_graphs(0).graph_def().library().function())
+  // (bound to a name: a range over a member of a temporary would dangle)
+  const tfproto::SavedModel saved_model = read_saved_model(folder);
+  for (const auto& function : saved_model.meta_graphs(0).graph_def().library().function())
     for (const auto& node : function.node_def())
       if (node.op() == "ScaledSoftsign") {
         ++traced_nodes;

@@ -38,6 +38,14 @@ ConstantInput int_scalar(std::string attr, std::string node, std::string type_at
   return {std::move(attr), std::move(node), true, std::move(type_attr), axis};
 }
 
+// Ops that take any number of data inputs, counted in attribute N. (The count is moved in from a
+// std::string: assigning the literal makes GCC 12 warn -Wrestrict on its own inlined code.)
+OpSignature variadic(std::string tf_op, std::string output_arg, std::string node_name) {
+  OpSignature s = named(std::move(tf_op), std::move(output_arg), std::move(node_name));
+  s.count_attr = std::string("N");
+  return s;
+}
+
 // Ops that take one data input then constant ones.
 OpSignature with_constants(std::string tf_op, std::string output_arg, std::vector<ConstantInput> constants) {
   OpSignature s = named(std::move(tf_op), std::move(output_arg));
@@ -62,11 +70,9 @@ std::vector<OpSignature> builtin_signatures() {
   all.push_back(with_constants("Transpose", "y", {int_vector("perm", "perm", "Tperm")}));
   all.push_back(with_constants("Tile", "output", {int_vector("multiples", "multiples", "Tmultiples")}));
   all.push_back(with_constants("ExpandDims", "output", {int_scalar("axis", "dim", "Tdim")}));
-  all.push_back(named("ConcatV2", "output", "concat"));
-  all.back().count_attr = "N";
+  all.push_back(variadic("ConcatV2", "output", "concat"));
   all.back().constant_inputs = {int_scalar("axis", "axis", "Tidx", true)};
-  all.push_back(named("Pack", "output", "stack"));
-  all.back().count_attr = "N";
+  all.push_back(variadic("Pack", "output", "stack"));
   all.back().attrs = {{"axis", AttrValue(std::int64_t{0})}};
   all.push_back(named("Squeeze", "output"));
   all.back().attrs = {{"squeeze_dims", AttrValue(Ints{}), true}};
