@@ -19,11 +19,6 @@ _KERAS3_CANNOT_READ_TF_KERAS_H5 = (
 
 KNOWN = {
     "test_tf_keras.py": {
-        "test_keras_reads_ksave_model[rnn_cells-savedmodel]":
-            "measured after the merge that traces masks as ops (ksave's folder is now served by TF): tf-keras "
-            "2.21 revives RNN(StackedRNNCells) from it with its 6 cell variables unbound ('Found 6 Python "
-            "objects that were not bound to checkpointed values'): the stacked cells' object-graph children "
-            "are not where tf-keras's revived cells look for them",
         "test_to_json_equals_keras[custom]":
             "tf-keras writes a custom class's Python module ('custom_objects'); a C++ plugin has none, "
             "ksave writes null (Keras finds the class by registered_name either way)",
