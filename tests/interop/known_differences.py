@@ -49,9 +49,6 @@ KNOWN = {
             # measured: Keras 3 builds tf-keras's MultiHeadAttention from build_config's one shape,
             # its build() wants query_shape and value_shape
             "transformer_block", "attention_options")},
-        "test_ksave_reads_weights_file[activations]":
-            "Keras 3's to_json names hard_sigmoid (relu6(x + 3) / 6) as tf-keras named 0.2 x + 0.5; ksave's "
-            "JSON reader keeps tf-keras's meaning (the .keras reader knows the archive is Keras 3's)",
         "test_ksave_reads_archive[conv2d]":
             "Keras 3's centered RMSprop: one 4-element weight differs by 2.5e-4 relative after one resumed step",
         "test_keras3_reads_ksave_model[conv2d-keras]":
@@ -64,12 +61,6 @@ KNOWN = {
             "(predictions agree to 1e-6; Keras 3 applies dense updates to the embedding)",
     },
     "test_applications.py": {
-        # Measured after TFOpLambda's merge (KSAVE_INTEROP_APPLICATIONS=all): MobileNetV3Small-tf_keras
-        # passes every test, ConvNeXtTiny-tf_keras its predict (h5, SavedModel) and fine-tune tests.
-        "test_keras_reads_what_ksave_writes[ConvNeXtTiny-tf_keras-*]":
-            "tf-keras reading back ksave's .h5 of ConvNeXtTiny (TFOpLambda residual adds, LayerScale) still "
-            "fails (measured; its message was not captured: the run was cut short before the summary, and "
-            "the SavedModel case was not reached)",
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":
             "Keras 3's Functional passes fit's training=True into the frozen base (it overrides the recorded "
             "training=False), so the base's stochastic-depth Dropout layers drop with TensorFlow's random "

@@ -184,14 +184,13 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   return out;
 }
 
-// Activation names whose meaning changed in Keras 3: Keras 3's name and ksave's name of the
-// Keras 3 function (ksave's plain name keeps tf-keras's meaning).
-constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid", "hard_sigmoid_keras3"},
-                                                                           {"silu", "swish"}};
+// Activation names that ksave and Keras 3 give one function: ksave's name and Keras 3's. (The
+// model JSON reader, framework/src/serialization/keras3_activations.cpp, names them back.)
+constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid_keras3", "hard_sigmoid"},
+                                                                           {"swish", "silu"}};
 
 bool is_activation_key(const std::string& key) { return key == "activation" || key == "recurrent_activation"; }
 
-// Renames an activation, given as a name or as {"class_name": "function", "config": name}.
 // The name inside an activation value: the value itself, or a function object's config.
 Json* activation_name(Json& value) {
   if (value.is_string()) return &value;
@@ -200,22 +199,27 @@ Json* activation_name(Json& value) {
   return nullptr;
 }
 
-void rename_activation(Json& value, bool to_ksave) {
+// An activation named as Keras 3 names the same function. ksave's "hard_sigmoid" is tf-keras's
+// clip(0.2 x + 0.5, 0, 1), which Keras 3 has under no name: its "hard_sigmoid" is relu6(x + 3) / 6
+// (keras/src/activations/activations.py), so an archive naming it would load with other numbers.
+void name_activation_as_keras3(Json& value, const std::string& owner, const std::string& key) {
   Json* name = activation_name(value);
   if (!name) return;
-  for (const auto& [keras3, ours] : kKeras3Activations)
-    if (*name == (to_ksave ? keras3 : ours)) *name = to_ksave ? ours : keras3;
+  if (*name == "hard_sigmoid")
+    throw Error("layer '" + owner + "': " + key + " 'hard_sigmoid' is tf-keras's clip(0.2 x + 0.5, 0, 1), which Keras 3 " +
+                "does not have (Keras 3's hard_sigmoid is relu6(x + 3) / 6, ksave's 'hard_sigmoid_keras3'): a Keras 3 " +
+                "archive would load with other numbers; save the model as .h5 or as a SavedModel");
+  for (const auto& [ours, keras3] : kKeras3Activations)
+    if (*name == ours) *name = keras3;
 }
 
-void rename_activations(Json& config, bool to_ksave) {
-  if (config.is_array()) {
-    for (auto& item : config) rename_activations(item, to_ksave);
-  } else if (config.is_object()) {
-    for (auto& [key, value] : config.items()) {
-      if (is_activation_key(key)) rename_activation(value, to_ksave);
-      rename_activations(value, to_ksave);
-    }
-  }
+// The activation keys of one object's config (to_keras3_config converts each nested object's
+// config on its own, so each key is named once).
+void name_activations_as_keras3(Json& config) {
+  if (!config.is_object()) return;
+  const std::string owner = config.value("name", std::string());
+  for (auto& [key, value] : config.items())
+    if (is_activation_key(key)) name_activation_as_keras3(value, owner, key);
 }
 
 // Keras 3's own {"args", "kwargs"} nodes, which the config normalizer renumbers itself.
@@ -264,7 +268,6 @@ void drop_wrapper_set_zero_output(Json& value) {
 }  // namespace
 
 void keras3_names_to_ksave(Json& config) {
-  rename_activations(config, true);
   number_list_nodes_as_keras2(config);
   drop_wrapper_set_zero_output(config);
 }
@@ -318,7 +321,7 @@ Json compile_config_of(const Model& model) {
 Json to_keras3_config(const Json& config, const NodeInputSpecs& specs) {
   if (is_serialized_object(config)) {
     Json out = keras3_object(config, specs);
-    rename_activations(out["config"], false);
+    name_activations_as_keras3(out["config"]);
     return out;
   }
   if (config.is_array()) {
