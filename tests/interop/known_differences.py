@@ -49,10 +49,6 @@ KNOWN = {
             # measured: Keras 3 builds tf-keras's MultiHeadAttention from build_config's one shape,
             # its build() wants query_shape and value_shape
             "transformer_block", "attention_options")},
-        "test_ksave_reads_archive[conv2d]":
-            "Keras 3's centered RMSprop: one 4-element weight differs by 2.5e-4 relative after one resumed step",
-        "test_keras3_reads_ksave_model[conv2d-keras]":
-            "Keras 3's centered RMSprop: one 4-element weight differs by 2.5e-4 relative after one resumed step",
         "test_ksave_reads_archive[lstm]":
             "resumed training of an Embedding(mask_zero) + LSTM model drifts 3.6e-5 relative from Keras 3 "
             "(predictions agree to 1e-6; Keras 3 applies dense updates to the embedding)",
@@ -75,7 +71,6 @@ KNOWN = {
 # Entries whose size is float32 rounding amplified by the optimizer (see their reasons).
 NUMERIC_NOISE = {
     "test_ten_steps_match[legacy_adam_clipnorm]",
-    "test_ksave_reads_archive[conv2d]", "test_keras3_reads_ksave_model[conv2d-keras]",
     "test_ksave_reads_archive[lstm]", "test_keras3_reads_ksave_model[lstm-keras]",
 }
 
