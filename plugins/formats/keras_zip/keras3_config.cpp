@@ -189,37 +189,25 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
 constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid_keras3", "hard_sigmoid"},
                                                                            {"swish", "silu"}};
 
-bool is_activation_key(const std::string& key) { return key == "activation" || key == "recurrent_activation"; }
-
-// The name inside an activation value: the value itself, or a function object's config.
-Json* activation_name(Json& value) {
-  if (value.is_string()) return &value;
-  if (value.is_object() && value.value("class_name", "") == "function" && value.contains("config") && value["config"].is_string())
-    return &value["config"];
-  return nullptr;
-}
-
-// An activation named as Keras 3 names the same function. ksave's "hard_sigmoid" is tf-keras's
-// clip(0.2 x + 0.5, 0, 1), which Keras 3 has under no name: its "hard_sigmoid" is relu6(x + 3) / 6
-// (keras/src/activations/activations.py), so an archive naming it would load with other numbers.
-void name_activation_as_keras3(Json& value, const std::string& owner, const std::string& key) {
-  Json* name = activation_name(value);
-  if (!name) return;
-  if (*name == "hard_sigmoid")
-    throw Error("layer '" + owner + "': " + key + " 'hard_sigmoid' is tf-keras's clip(0.2 x + 0.5, 0, 1), which Keras 3 " +
-                "does not have (Keras 3's hard_sigmoid is relu6(x + 3) / 6, ksave's 'hard_sigmoid_keras3'): a Keras 3 " +
-                "archive would load with other numbers; save the model as .h5 or as a SavedModel");
-  for (const auto& [ours, keras3] : kKeras3Activations)
-    if (*name == ours) *name = keras3;
-}
-
-// The activation keys of one object's config (to_keras3_config converts each nested object's
-// config on its own, so each key is named once).
+// The activation keys of one object's config, named as Keras 3 names the same functions
+// (to_keras3_config converts each nested object's config on its own, so each key is named once).
+// ksave serializes Keras's own activations by name (a string), and only they are renamed.
+// ksave's "hard_sigmoid" is tf-keras's clip(0.2 x + 0.5, 0, 1), which Keras 3 has under no name:
+// its "hard_sigmoid" is relu6(x + 3) / 6 (keras/src/activations/activations.py), so an archive
+// naming it would load with other numbers.
 void name_activations_as_keras3(Json& config) {
   if (!config.is_object()) return;
-  const std::string owner = config.value("name", std::string());
-  for (auto& [key, value] : config.items())
-    if (is_activation_key(key)) name_activation_as_keras3(value, owner, key);
+  for (const char* key : {"activation", "recurrent_activation"}) {
+    auto name = config.find(key);
+    if (name == config.end() || !name->is_string()) continue;
+    if (*name == "hard_sigmoid")
+      throw Error("layer '" + config.value("name", std::string()) + "': " + key + " 'hard_sigmoid' is tf-keras's " +
+                  "clip(0.2 x + 0.5, 0, 1), which Keras 3 does not have (Keras 3's hard_sigmoid is relu6(x + 3) / 6, " +
+                  "ksave's 'hard_sigmoid_keras3'): a Keras 3 archive would load with other numbers; save the model " +
+                  "as .h5 or as a SavedModel");
+    for (const auto& [ours, keras3] : kKeras3Activations)
+      if (*name == ours) *name = keras3;
+  }
 }
 
 // Keras 3's own {"args", "kwargs"} nodes, which the config normalizer renumbers itself.

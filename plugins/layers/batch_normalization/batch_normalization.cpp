@@ -10,9 +10,10 @@
 // Keras 3 has no fused path: its moving variance takes the biased batch variance at every rank
 // (keras/src/layers/normalization/batch_normalization.py, call: moving_variance * momentum +
 // variance * (1 - momentum), variance from ops.moments). A config with `synchronized`, which
-// Keras 3's get_config always writes and tf-keras's never, is a Keras 3 layer and follows Keras 3.
-// get_config leaves the key out (tf-keras's form; the .keras writer adds Keras 3's default), so
-// a layer follows the rule of the Keras whose file it was last read from.
+// Keras 3's get_config always writes and tf-keras's never, is a Keras 3 layer and follows Keras 3;
+// get_config writes the key back, so the layer keeps its Keras's rule through every format (the
+// .keras writer adds no default for it: a tf-keras layer saved as .keras stays tf-keras's in
+// ksave, though Keras 3 trains it with its own rule).
 #include <set>
 
 #include "ksave/config.hpp"
@@ -48,7 +49,7 @@ class BatchNormalization : public Layer {
     if (r.get<std::int64_t>("mode", 0) != 0)
       throw Error(describe() + ": Keras 1 BatchNormalization mode " + std::to_string(r.get<std::int64_t>("mode", 0)) +
                   " is not supported (only mode 0, the feature-wise normalization tf.keras has)");
-    keras3_ = r.find("synchronized") != nullptr;
+    if (const Json* synchronized = r.find("synchronized")) keras3_synchronized_ = *synchronized;
     set_supports_masking(true);
   }
 
@@ -73,6 +74,7 @@ class BatchNormalization : public Layer {
     c["gamma_regularizer"] = serialize(gamma_regularizer_);
     c["beta_constraint"] = serialize(beta_constraint_);
     c["gamma_constraint"] = serialize(gamma_constraint_);
+    if (!keras3_synchronized_.is_null()) c["synchronized"] = keras3_synchronized_;
     return c;
   }
 
@@ -99,7 +101,7 @@ class BatchNormalization : public Layer {
         reduction_axes_.push_back(i);
       }
     }
-    fused_ = !keras3_ && rank_ == 4 && normalized.size() == 1 &&
+    fused_ = keras3_synchronized_.is_null() && rank_ == 4 && normalized.size() == 1 &&
              (*normalized.begin() == 3 || *normalized.begin() == 1);
     if (scale_)
       gamma_ = add_weight({"gamma", param_shape_, DType::Float32, gamma_initializer_, gamma_regularizer_, gamma_constraint_, true});
@@ -168,7 +170,7 @@ class BatchNormalization : public Layer {
   Shape param_shape_, broadcast_shape_;
   std::vector<std::int64_t> reduction_axes_;
   bool fused_ = false;             // tf-keras's FusedBatchNormV3: the moving variance takes n / (n - 1)
-  bool keras3_ = false;            // read from a Keras 3 config (see the top of the file)
+  Json keras3_synchronized_;       // Keras 3's `synchronized`, null for a tf-keras layer (see the top)
 };
 
 void register_objects(PluginRegistrar& r) { r.layer<BatchNormalization>("BatchNormalization"); }
