@@ -5,6 +5,7 @@
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
 #include "ksave/shape.hpp"
+#include "serialization/keras3_activations.hpp"
 #include "serialization/unknown_classes.hpp"
 
 namespace ksave {
@@ -102,9 +103,11 @@ ModelPtr model_from_config(const Json& value, const CustomObjects& custom_object
 }
 
 ModelPtr model_from_json(const std::string& json_text, const CustomObjects& custom_objects) {
-  const Json value = parse_json(json_text, "the model JSON");
+  Json value = parse_json(json_text, "the model JSON");
   if (!value.is_object()) throw Error("model JSON must be an object with class_name and config, found " +
                                       std::string(value.type_name()));
+  // Keras 3's to_json: its activation names mean Keras 3's functions (hard_sigmoid among them).
+  if (is_keras3_model_json(value)) keras3_activation_names_to_ksave(value);
   return model_from_config(value, custom_objects);
 }
 

@@ -64,7 +64,8 @@ class JsonFormat : public Format {
 
   ModelPtr load_model(const fs::path& path, const LoadOptions& options) override {
     const Json value = read_model_json(path);
-    ModelPtr model = errors_naming(path.string(), [&] { return model_from_config(value, options.custom_objects); });
+    // Through the model JSON reader, which knows Keras 3's to_json (its hard_sigmoid is another function).
+    ModelPtr model = errors_naming(path.string(), [&] { return model_from_json(value.dump(), options.custom_objects); });
     Json training_config = training_config_part(value);
     if (training_config.is_object()) model->set_training_config(std::move(training_config));
     return model;
@@ -81,7 +82,7 @@ class JsonFormat : public Format {
     out["class_name"] = model_json.value("class_name", Json(nullptr));
     out["weights"] = false;  // an architecture only
     try {
-      ModelPtr model = model_from_config(value);
+      ModelPtr model = model_from_json(value.dump());
       out["name"] = model->name();
       out["layers"] = layers_of(*model);
       out["summary"] = model->summary();

@@ -184,37 +184,29 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   return out;
 }
 
-// Activation names whose meaning changed in Keras 3: Keras 3's name and ksave's name of the
-// Keras 3 function (ksave's plain name keeps tf-keras's meaning).
-constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid", "hard_sigmoid_keras3"},
-                                                                           {"silu", "swish"}};
+// Activation names that ksave and Keras 3 give one function: ksave's name and Keras 3's. (The
+// model JSON reader, framework/src/serialization/keras3_activations.cpp, names them back.)
+constexpr std::pair<const char*, const char*> kKeras3Activations[] = {{"hard_sigmoid_keras3", "hard_sigmoid"},
+                                                                           {"swish", "silu"}};
 
-bool is_activation_key(const std::string& key) { return key == "activation" || key == "recurrent_activation"; }
-
-// Renames an activation, given as a name or as {"class_name": "function", "config": name}.
-// The name inside an activation value: the value itself, or a function object's config.
-Json* activation_name(Json& value) {
-  if (value.is_string()) return &value;
-  if (value.is_object() && value.value("class_name", "") == "function" && value.contains("config") && value["config"].is_string())
-    return &value["config"];
-  return nullptr;
-}
-
-void rename_activation(Json& value, bool to_ksave) {
-  Json* name = activation_name(value);
-  if (!name) return;
-  for (const auto& [keras3, ours] : kKeras3Activations)
-    if (*name == (to_ksave ? keras3 : ours)) *name = to_ksave ? ours : keras3;
-}
-
-void rename_activations(Json& config, bool to_ksave) {
-  if (config.is_array()) {
-    for (auto& item : config) rename_activations(item, to_ksave);
-  } else if (config.is_object()) {
-    for (auto& [key, value] : config.items()) {
-      if (is_activation_key(key)) rename_activation(value, to_ksave);
-      rename_activations(value, to_ksave);
-    }
+// The activation keys of one object's config, named as Keras 3 names the same functions
+// (to_keras3_config converts each nested object's config on its own, so each key is named once).
+// ksave serializes Keras's own activations by name (a string), and only they are renamed.
+// ksave's "hard_sigmoid" is tf-keras's clip(0.2 x + 0.5, 0, 1), which Keras 3 has under no name:
+// its "hard_sigmoid" is relu6(x + 3) / 6 (keras/src/activations/activations.py), so an archive
+// naming it would load with other numbers.
+void name_activations_as_keras3(Json& config) {
+  if (!config.is_object()) return;
+  for (const char* key : {"activation", "recurrent_activation"}) {
+    auto name = config.find(key);
+    if (name == config.end() || !name->is_string()) continue;
+    if (*name == "hard_sigmoid")
+      throw Error("layer '" + config.value("name", std::string()) + "': " + key + " 'hard_sigmoid' is tf-keras's " +
+                  "clip(0.2 x + 0.5, 0, 1), which Keras 3 does not have (Keras 3's hard_sigmoid is relu6(x + 3) / 6, " +
+                  "ksave's 'hard_sigmoid_keras3'): a Keras 3 archive would load with other numbers; save the model " +
+                  "as .h5 or as a SavedModel");
+    for (const auto& [ours, keras3] : kKeras3Activations)
+      if (*name == ours) *name = keras3;
   }
 }
 
@@ -264,7 +256,6 @@ void drop_wrapper_set_zero_output(Json& value) {
 }  // namespace
 
 void keras3_names_to_ksave(Json& config) {
-  rename_activations(config, true);
   number_list_nodes_as_keras2(config);
   drop_wrapper_set_zero_output(config);
 }
@@ -318,7 +309,7 @@ Json compile_config_of(const Model& model) {
 Json to_keras3_config(const Json& config, const NodeInputSpecs& specs) {
   if (is_serialized_object(config)) {
     Json out = keras3_object(config, specs);
-    rename_activations(out["config"], false);
+    name_activations_as_keras3(out["config"]);
     return out;
   }
   if (config.is_array()) {

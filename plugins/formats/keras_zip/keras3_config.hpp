@@ -26,11 +26,13 @@ Json compile_config_of(const Model& model);
 // for a package-registered class, whose class_name becomes the plain name), each class's config
 // its Keras 3 form (keras3_forms.hpp), layers a DTypePolicy, models Keras 3's build_config and
 // compile_config, graph models Keras 3's nodes (the tensors' shapes and dtypes from `specs`),
-// and activations whose meaning or name changed are named as Keras 3 names them.
+// and activations whose name changed are named as Keras 3 names them. Throws naming the layer
+// for tf-keras's hard_sigmoid, which Keras 3 does not have.
 Json to_keras3_config(const Json& config, const NodeInputSpecs& specs = {});
 
-// A Keras 3 config read from an archive, its activation names made ksave's: Keras 3's
-// "hard_sigmoid" is relu6(x + 3) / 6, ksave's "hard_sigmoid_keras3" (tf-keras's is 0.2 x + 0.5).
+// A Keras 3 config read from an archive in the form ksave reads: list-form nested-model nodes
+// numbered as tf-keras numbers them, wrappers' zero_output_for_mask dropped. (Its activation names
+// are made ksave's by model_from_json, which knows Keras 3's to_json form.)
 void keras3_names_to_ksave(Json& config);
 
 // metadata.json: {"keras_version", "date_saved"} ("2024-06-26@16:51:48", local time, as Keras

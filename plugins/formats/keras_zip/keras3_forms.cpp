@@ -17,7 +17,10 @@ namespace {
 //   module        Keras 3's module when not the one of the class's kind
 //   registered_name  what Keras 3 writes there (null when absent)
 //   keys          Keras 3's keys in its order; a key ksave's config lacks takes `defaults`'s value
-//                 (or is left out); a key of ksave's that is not listed stays, after them
+//                 (or is left out); a key of ksave's that is not listed stays, after them.
+//                 BatchNormalization's `synchronized` has no default: it marks a layer of Keras
+//                 3's (its moving-variance rule, plugins/layers/batch_normalization), which a
+//                 tf-keras layer saved as .keras is not
 //   renamed       ksave's key -> Keras 3's
 //   dropped       keys Keras 3 does not take (tf-keras's, no number depends on them)
 //   dropped_when  keys Keras 3 does not have, dropped when they hold the value given (another value
@@ -97,7 +100,7 @@ constexpr const char* kForms = R"json([
   "scale", "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
   "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "synchronized", "renorm",
   "renorm_clipping", "renorm_momentum"],
-  "defaults": {"synchronized": false, "renorm": false, "renorm_clipping": null, "renorm_momentum": 0.99}},
+  "defaults": {"renorm": false, "renorm_clipping": null, "renorm_momentum": 0.99}},
  {"classes": ["LayerNormalization"], "keys": ["name", "trainable", "dtype", "axis", "epsilon", "center", "scale",
   "rms_scaling", "beta_initializer", "gamma_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint",
   "gamma_constraint"], "defaults": {"rms_scaling": false}},

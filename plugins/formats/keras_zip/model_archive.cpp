@@ -69,7 +69,9 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   keras3_names_to_ksave(config);
   ModelPtr model;
   try {
-    model = model_from_config(config, options.custom_objects);
+    // Through the model JSON reader, which gives a Keras 3 config's activation names their Keras
+    // 3 meaning (hard_sigmoid), as for Keras 3's to_json.
+    model = model_from_json(config.dump(), options.custom_objects);
   } catch (const Error& e) {
     throw Error("cannot build the model of '" + inside(path, kConfigEntry).string() + "': " + e.what());
   }
@@ -97,7 +99,11 @@ void write_model_archive(const Model& model, const fs::path& path, const SaveOpt
   {
     // The form to_keras3_config converts from: tf-keras's get_config, layers with build_config.
     ConfigDialectScope dialect(ConfigDialect::Current);
-    config = to_keras3_config(serialize(model), node_input_specs(model));
+    try {
+      config = to_keras3_config(serialize(model), node_input_specs(model));
+    } catch (const Error& e) {
+      throw Error("cannot save '" + path.string() + "' as a Keras 3 archive: " + e.what());
+    }
   }
   const bool with_optimizer = options.include_optimizer && model.compiled();
   if (with_optimizer) config["compile_config"] = compile_config_of(model);

@@ -7,6 +7,13 @@
 // axis (3 or 1); that kernel returns the batch variance with Bessel's correction n / (n - 1), and
 // that corrected variance feeds the moving variance (the normalization itself uses the biased
 // one). The non-fused path (other ranks) uses the biased variance for both. Both rules are here.
+// Keras 3 has no fused path: its moving variance takes the biased batch variance at every rank
+// (keras/src/layers/normalization/batch_normalization.py, call: moving_variance * momentum +
+// variance * (1 - momentum), variance from ops.moments). A config with `synchronized`, which
+// Keras 3's get_config always writes and tf-keras's never, is a Keras 3 layer and follows Keras 3;
+// get_config writes the key back, so the layer keeps its Keras's rule through every format (the
+// .keras writer adds no default for it: a tf-keras layer saved as .keras stays tf-keras's in
+// ksave, though Keras 3 trains it with its own rule).
 #include <set>
 
 #include "ksave/config.hpp"
@@ -42,6 +49,7 @@ class BatchNormalization : public Layer {
     if (r.get<std::int64_t>("mode", 0) != 0)
       throw Error(describe() + ": Keras 1 BatchNormalization mode " + std::to_string(r.get<std::int64_t>("mode", 0)) +
                   " is not supported (only mode 0, the feature-wise normalization tf.keras has)");
+    if (const Json* synchronized = r.find("synchronized")) keras3_synchronized_ = *synchronized;
     set_supports_masking(true);
   }
 
@@ -66,6 +74,7 @@ class BatchNormalization : public Layer {
     c["gamma_regularizer"] = serialize(gamma_regularizer_);
     c["beta_constraint"] = serialize(beta_constraint_);
     c["gamma_constraint"] = serialize(gamma_constraint_);
+    if (!keras3_synchronized_.is_null()) c["synchronized"] = keras3_synchronized_;
     return c;
   }
 
@@ -92,7 +101,8 @@ class BatchNormalization : public Layer {
         reduction_axes_.push_back(i);
       }
     }
-    fused_ = rank_ == 4 && normalized.size() == 1 && (*normalized.begin() == 3 || *normalized.begin() == 1);
+    fused_ = keras3_synchronized_.is_null() && rank_ == 4 && normalized.size() == 1 &&
+             (*normalized.begin() == 3 || *normalized.begin() == 1);
     if (scale_)
       gamma_ = add_weight({"gamma", param_shape_, DType::Float32, gamma_initializer_, gamma_regularizer_, gamma_constraint_, true});
     if (center_)
@@ -159,7 +169,8 @@ class BatchNormalization : public Layer {
   std::int64_t rank_ = 0;
   Shape param_shape_, broadcast_shape_;
   std::vector<std::int64_t> reduction_axes_;
-  bool fused_ = false;
+  bool fused_ = false;             // tf-keras's FusedBatchNormV3: the moving variance takes n / (n - 1)
+  Json keras3_synchronized_;       // Keras 3's `synchronized`, null for a tf-keras layer (see the top)
 };
 
 void register_objects(PluginRegistrar& r) { r.layer<BatchNormalization>("BatchNormalization"); }

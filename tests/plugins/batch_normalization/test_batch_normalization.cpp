@@ -1,5 +1,5 @@
 // BatchNormalization plugin: inference with the moving statistics, training updates (tf.keras's
-// momentum rule, Bessel's correction only on the fused 4-D path), a frozen layer in inference
+// momentum rule, Bessel's correction only on the fused 4-D path, none in a Keras 3 layer), a frozen layer in inference
 // mode, axis forms, center/scale off, the oracle cases (inference and an SGD training case), gradients, configs, weights through every format.
 #define BOOST_TEST_MODULE batch_normalization
 #include <boost/test/unit_test.hpp>
@@ -42,11 +42,13 @@ BOOST_AUTO_TEST_CASE(inference_uses_the_moving_statistics) {
 }
 
 BOOST_AUTO_TEST_CASE(training_updates_the_moving_statistics) {
-  for (bool four_d : {false, true}) {
+  // keras3: a Keras 3 config (with `synchronized`), whose layer has no fused path.
+  for (auto [four_d, keras3] : {std::pair{false, false}, std::pair{true, false}, std::pair{true, true}}) {
     const Shape shape = four_d ? Shape{2, 2, 2, 3} : Shape{5, 3};
     Shape symbolic = shape;
     symbolic[0] = kUnknown;
-    LayerPtr bn = built_bn({}, symbolic);
+    LayerPtr bn = built_bn(keras3 ? Json{{"synchronized", false}} : Json::object(), symbolic);
+    BOOST_TEST(bn->get_config().contains("synchronized") == keras3);  // the rule it follows, kept
     const Tensor x = random_tensor(shape, 2, 0.0f, 4.0f);
     CallContext training;
     training.training = true;
@@ -60,10 +62,13 @@ BOOST_AUTO_TEST_CASE(training_updates_the_moving_statistics) {
       m /= n;
       for (Dim i = 0; i < flat.dim(0); ++i) v += std::pow(flat.data<float>()[i * 3 + j] - m, 2);
       v /= n;
-      // tf.keras 2: the fused kernel (4-D) feeds n/(n-1) * variance into the moving variance.
-      const double moving_var = 1.0 * 0.9 + (four_d ? v * n / (n - 1) : v) * 0.1;
+      // tf.keras 2: the fused kernel (4-D) feeds n/(n-1) * variance into the moving variance;
+      // Keras 3 the biased variance at every rank.
+      const bool bessel = four_d && !keras3;
+      const double moving_var = 1.0 * 0.9 + (bessel ? v * n / (n - 1) : v) * 0.1;
       BOOST_TEST(std::abs(weights[2].data<float>()[j] - m * 0.1) < 1e-5, "moving mean " << j);
-      BOOST_TEST(std::abs(weights[3].data<float>()[j] - moving_var) < 1e-5, "moving variance " << j << " 4-D " << four_d);
+      BOOST_TEST(std::abs(weights[3].data<float>()[j] - moving_var) < 1e-5,
+                 "moving variance " << j << " 4-D " << four_d << " Keras 3 " << keras3);
       // The batch itself is normalized with the biased variance.
       BOOST_TEST(std::abs(y.reshape({-1, 3}).data<float>()[j] - (flat.data<float>()[j] - m) / std::sqrt(v + 0.001)) < 1e-4);
     }

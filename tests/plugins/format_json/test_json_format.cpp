@@ -349,3 +349,32 @@ BOOST_AUTO_TEST_CASE(keras3_configs_load) {
   BOOST_TEST(functional->count_params() == 4 * 3 + 3 + 3 * 2);
   BOOST_TEST(functional->predict(sample_input(5, 4)).shape() == (ksave::Shape{5, 2}), boost::test_tools::per_element());
 }
+
+// Keras 3 gave "hard_sigmoid" another function: relu6(x + 3) / 6, where tf-keras's is
+// clip(0.2 x + 0.5, 0, 1). The same layer, named the same, means each generation's function in
+// that generation's to_json (Keras 3's: a top-level module, no keras_version), through
+// model_from_json and through the json format alike.
+BOOST_AUTO_TEST_CASE(hard_sigmoid_means_the_function_of_the_keras_that_wrote_the_json) {
+  const std::string layers = R"("layers": [{"module": "keras.layers", "class_name": "Dense", "config": {"name": "gate",
+    "units": 1, "activation": "hard_sigmoid", "use_bias": false, "kernel_initializer": "ones", "batch_input_shape": [null, 1]},
+    "registered_name": null}]})";
+  const std::string tf_keras = R"({"class_name": "Sequential", "config": {"name": "s", )" + layers +
+                               R"(, "keras_version": "2.21.0", "backend": "tensorflow"})";
+  const std::string keras3 = R"({"module": "keras", "class_name": "Sequential", "config": {"name": "s", )" + layers +
+                             R"(, "registered_name": null})";
+  const ksave::Tensor x = ksave::Tensor::from_vector(std::vector<float>{-4.0f, -1.5f, 0.0f, 1.0f, 2.0f}, {5, 1});
+  const std::vector<float> tf_keras_values{0.0f, 0.2f, 0.5f, 0.7f, 0.9f};
+  const std::vector<float> keras3_values{0.0f, 0.25f, 0.5f, 4.0f / 6.0f, 5.0f / 6.0f};
+  auto predicted = [&](const ksave::ModelPtr& model) { return model->predict(x).to_vector<float>(); };
+  auto close = [](const std::vector<float>& got, const std::vector<float>& want) {
+    for (std::size_t i = 0; i < want.size(); ++i)
+      BOOST_TEST(got.at(i) == want[i], boost::test_tools::tolerance(1e-6f));
+  };
+  close(predicted(ksave::model_from_json(tf_keras)), tf_keras_values);
+  close(predicted(ksave::model_from_json(keras3)), keras3_values);
+  const fs::path dir = ksave::test::scratch_dir("format_json_hard_sigmoid");
+  write_text(dir / "keras3.json", keras3);
+  write_text(dir / "tf_keras.json", tf_keras);
+  close(predicted(ksave::load_model(dir / "keras3.json")), keras3_values);
+  close(predicted(ksave::load_model(dir / "tf_keras.json")), tf_keras_values);
+}

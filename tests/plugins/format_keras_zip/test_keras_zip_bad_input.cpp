@@ -185,6 +185,28 @@ BOOST_AUTO_TEST_CASE(an_unknown_custom_layer_is_named_with_its_registered_name) 
   BOOST_TEST(mentions(load_error(dir / "custom.keras"), {"custom.keras/config.json", "MyPkg>Scaler"}));
 }
 
+// tf-keras's hard_sigmoid (clip(0.2 x + 0.5, 0, 1)) has no name in Keras 3, whose "hard_sigmoid"
+// is relu6(x + 3) / 6: an archive naming it would load in Keras 3 with other numbers, so saving
+// is refused, naming the file, the layer and both functions, and nothing is written. Keras 3's
+// own function (ksave's hard_sigmoid_keras3) is written under Keras 3's name and read back as it.
+BOOST_AUTO_TEST_CASE(tf_keras_hard_sigmoid_is_refused_and_keras3_hard_sigmoid_is_named_as_keras3_names_it) {
+  const fs::path dir = test::scratch_dir("keras_zip_hard_sigmoid");
+  auto model_with = [](const std::string& activation) {
+    return std::make_shared<Sequential>(
+        std::vector<LayerPtr>{make_layer("Dense", {{"name", "gate"}, {"units", 2}, {"activation", activation}, {"batch_input_shape", Json::array({nullptr, 3})}})},
+        "gated");
+  };
+  const std::string refused = error_of([&] { save_model(*model_with("hard_sigmoid"), dir / "tf_keras.keras", SaveOptions{.format = "keras"}); });
+  BOOST_TEST(mentions(refused, {"tf_keras.keras", "layer 'gate'", "0.2 x + 0.5", "relu6(x + 3) / 6"}), refused);
+  BOOST_TEST(!fs::exists(dir / "tf_keras.keras"));
+
+  auto keras3 = model_with("hard_sigmoid_keras3");
+  save_model(*keras3, dir / "keras3.keras", SaveOptions{.format = "keras"});
+  BOOST_TEST(kz::read_json_entry(dir / "keras3.keras", "config.json")["config"]["layers"].back()["config"]["activation"] == "hard_sigmoid");
+  const ModelPtr back = load_model(dir / "keras3.keras");
+  BOOST_TEST(back->layers()[0]->get_config()["activation"] == "hard_sigmoid_keras3");
+}
+
 BOOST_AUTO_TEST_CASE(optimizer_state_that_does_not_fit_is_skipped_with_a_warning) {
   const fs::path dir = test::scratch_dir("keras_zip_bad_optimizer");
   auto model = std::make_shared<Sequential>(

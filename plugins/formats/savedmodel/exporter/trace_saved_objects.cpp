@@ -116,8 +116,7 @@ class ModelTracer {
     std::vector<TrackableChild> own;
     for (const auto& child : layer->trackable_children()) {
       if (child.name == "optimizer") continue;
-      auto sub = std::dynamic_pointer_cast<Layer>(child.object);
-      own.push_back({child.name, sub ? view_of(sub) : child.object});
+      own.push_back({child.name, view_of_child(child.object)});
     }
     if (layer->class_name() == "InputLayer") {  // tf.keras saves no functions or lists for it
       view->children = std::move(own);
@@ -136,6 +135,29 @@ class ModelTracer {
       view->children.insert(view->children.end(), own.begin(), own.end());
     }
     return view;
+  }
+
+  // A layer's child as the view shows it: a layer as its view node; an object that holds layers
+  // without being one (StackedRNNCells' `cells` list) mirrored with its layers' view nodes, so
+  // that each cell is one node however many paths reach it, as in tf-keras's own files (its
+  // loader binds a cell's variables to the one object it revives: a second node of the same cell
+  // left the revived cells' 6 variables unbound); anything else as it is.
+  std::shared_ptr<Trackable> view_of_child(const std::shared_ptr<Trackable>& object) {
+    if (auto layer = std::dynamic_pointer_cast<Layer>(object)) return view_of(layer);
+    if (auto found = mirrors_.find(object.get()); found != mirrors_.end()) return found->second;
+    std::vector<TrackableChild> children = object->trackable_children();
+    bool holds_layers = false;
+    for (auto& child : children) {
+      std::shared_ptr<Trackable> shown = view_of_child(child.object);
+      holds_layers = holds_layers || shown != child.object;
+      child.object = std::move(shown);
+    }
+    std::shared_ptr<Trackable> shown = object;
+    if (holds_layers)
+      shown = node_of(object->trackable_kind() == "list" ? "trackable_list_wrapper" : "_generic_user_object",
+                      std::move(children));
+    mirrors_[object.get()] = shown;
+    return shown;
   }
 
   std::vector<TrackableChild> saved_model_children(const Layer& layer, const Model* model, bool traced, bool root) {
@@ -335,6 +357,7 @@ class ModelTracer {
   std::string signature_function_;
   std::vector<SignatureTensor> signature_inputs_, signature_outputs_;
   std::map<const Layer*, std::shared_ptr<SavedNode>> views_;
+  std::map<const Trackable*, std::shared_ptr<Trackable>> mirrors_;  // see view_of_child
   std::set<const Layer*> traced_layers_;
 };
 
