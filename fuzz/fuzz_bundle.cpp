@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto prefix = fuzz::scratch() / "ckpt";
   fuzz::errors_are_answers([&] {
     const tf::CheckpointReader reader(prefix);
-    for (const auto& [key, shape] : reader.variable_to_shape_map()) fuzz::errors_are_answers([&] { reader.get_tensor(key); });
+    for (const auto& entry : reader.variable_to_shape_map()) fuzz::errors_are_answers([&] { reader.get_tensor(entry.first); });
   });
   fuzz::errors_are_answers([&] { tf::describe_checkpoint(prefix); });
   return 0;

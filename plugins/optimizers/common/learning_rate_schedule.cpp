@@ -24,7 +24,8 @@ struct Key {
 // unknown keys refused, types checked.
 Json read_keys(const Json& config, const std::vector<Key>& keys, const std::string& where) {
   if (!config.is_object()) throw Error(where + ": config must be a JSON object, found " + config.dump());
-  for (const auto& [key, value] : config.items()) {
+  for (const auto& item : config.items()) {
+    const std::string& key = item.key();
     const bool known = std::any_of(keys.begin(), keys.end(), [&](const Key& k) { return key == k.name; });
     if (!known) {
       std::string accepted;

@@ -148,7 +148,8 @@ RevivedLayers revived_layer_classes(const std::shared_ptr<const tfproto::SavedMo
     auto entry = std::make_shared<ClassEntry>();
     entry->kind = Kind::Layer;
     entry->class_name = class_name;
-    entry->factory = LayerFactory([graph, nodes, class_name, by_name = nodes_of_class,
+    // (bound by copy: a structured binding cannot be captured by name before clang 16)
+    entry->factory = LayerFactory([graph, nodes, class_name = class_name, by_name = nodes_of_class,
                                    configs = std::shared_ptr<const RevivedConfigs>(out.configs)](const Json& config) -> LayerPtr {
       const std::string name = config.is_object() ? config.value("name", "") : "";
       auto it = by_name.find(name);
