@@ -32,20 +32,21 @@ inline std::optional<Epilogue> epilogue_for(const Activation& activation) {
   return Epilogue{fuses_relu ? &relu : &linear, fuses_relu || activation.is_linear() || !activation.fn};
 }
 
-// A kernel and the bias to add after it (undefined: none).
+// The kernel a fused product reads and the bias it adds after (null: none); a view, so that a
+// small model's per-call cost gains no tensor copies (each copies its shape).
 struct KernelBias {
-  Tensor kernel, bias;
+  const Tensor& kernel;
+  const Tensor* bias;
 };
 
 inline KernelBias kernel_bias(const Tensor& kernel, const VariablePtr& bias) {
-  return {kernel, bias ? bias->value() : Tensor()};
+  return {kernel, bias ? &bias->value() : nullptr};
 }
 
 // op(x, kernel[, bias]) with `attrs`; `op` is looked up once by the caller.
 inline Tensor product(const OpDef& op, const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
-  const bool has_bias = weights.bias.defined();
-  const std::array<Tensor, 3> inputs{x, weights.kernel, weights.bias};
-  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), has_bias ? 3 : 2), attrs)[0]);
+  const std::array<Tensor, 3> inputs{x, weights.kernel, weights.bias ? *weights.bias : Tensor()};
+  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), weights.bias ? 3 : 2), attrs)[0]);
 }
 
 inline Tensor matmul(const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
@@ -85,12 +86,16 @@ inline bool can_fold(const Layer& layer, const Tensor& x, bool channels_last, co
 }
 
 // `kernel` (output channels last) and `bias` with `affine` folded in (cached in `cache` while
-// their values stay the same), or as they are when there is no affine layer.
-inline KernelBias folded(FoldedWeights& cache, const Tensor& kernel, const VariablePtr& bias,
-                         const ChannelAffineLayer* affine) {
-  if (!affine) return kernel_bias(kernel, bias);
-  FoldedWeights::Folded f = cache.get(kernel, bias, *affine);
-  return {std::move(f.kernel), std::move(f.bias)};
+// their values stay the same), or as they are when there is no affine layer (bias undefined when
+// the layer has none).
+inline FoldedWeights::Folded folded(FoldedWeights& cache, const Tensor& kernel, const VariablePtr& bias,
+                                    const ChannelAffineLayer* affine) {
+  if (!affine) return {kernel, bias ? bias->value() : Tensor()};
+  return cache.get(kernel, bias, *affine);
+}
+
+inline KernelBias view(const FoldedWeights::Folded& weights) {
+  return {weights.kernel, weights.bias.defined() ? &weights.bias : nullptr};
 }
 
 }  // namespace ksave::plugins::fused

@@ -116,7 +116,7 @@ class Conv : public Layer, public FoldableProductLayer {
     const std::optional<fused::Epilogue> epilogue =
         Rank == 3 ? std::nullopt : fused::epilogue_for(activation_);
     std::optional<FusedTail> tail;
-    if (epilogue) tail = FusedTail{bias_ ? bias_->value() : Tensor(), epilogue->attrs};
+    if (epilogue) tail = FusedTail{bias_ ? &bias_->value() : nullptr, epilogue->attrs};
     Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), channels_first(),
                                          [&](const Tensor& x) { return convolve(x, kernel_->value(), tail); });
     if (options_.use_bias && !epilogue)
@@ -131,9 +131,9 @@ class Conv : public Layer, public FoldableProductLayer {
   std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
     if (Rank == 3 || !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer))
       return std::nullopt;
-    const fused::KernelBias w = fused::folded(folded_, kernel_->value(), bias_, affine);
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, affine);
     const Attrs attrs = fused::activation_attrs(activation);
-    return convolve(x, w.kernel, FusedTail{w.bias, &attrs});
+    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs});
   }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
@@ -183,9 +183,9 @@ class Conv : public Layer, public FoldableProductLayer {
     return ops::reshape(bias_->value(), shape);
   }
 
-  // What FusedConv2D does after the product: add `bias` (undefined: none), then `attrs`' activation.
+  // What FusedConv2D does after the product: add `bias` (null: none), then `attrs`' activation.
   struct FusedTail {
-    Tensor bias;
+    const Tensor* bias;
     const Attrs* attrs;
   };
 

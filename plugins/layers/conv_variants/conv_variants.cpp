@@ -288,8 +288,8 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
       return std::nullopt;
     const Tensor& k = kernel_->value();
     const Tensor grouped = k.reshape({k.dim(0), k.dim(1), 1, k.dim(2) * k.dim(3)});
-    return fused::conv2d(x, fused::folded(folded_, grouped, bias_, affine), args_.window(),
-                         fused::activation_attrs(activation));
+    const FoldedWeights::Folded w = fused::folded(folded_, grouped, bias_, affine);
+    return fused::conv2d(x, fused::view(w), args_.window(), fused::activation_attrs(activation));
   }
 
  protected:

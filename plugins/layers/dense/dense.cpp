@@ -63,7 +63,8 @@ class Dense : public Layer, public FoldableProductLayer {
   // into the kernel and bias, the activation after it fused.
   std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
     if (!fused::can_fold(*this, x, true, activation_, options_.activity_regularizer)) return std::nullopt;
-    return fused::matmul(x, fused::folded(folded_, kernel_->value(), bias_, affine), fused::activation_attrs(activation));
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, affine);
+    return fused::matmul(x, fused::view(w), fused::activation_attrs(activation));
   }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
