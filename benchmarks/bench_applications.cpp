@@ -3,12 +3,16 @@
 // per batch size, at one intra-op thread count. compare_applications.py writes the files and runs
 // this beside TensorFlow and ONNX Runtime.
 //   bench_applications --model resnet50.h5 --name resnet50 [--batches 1,8] [--threads 1]
-//                      [--rounds 3] [--round-time 0.2] [--warmups 1] [--no-train]
+//                      [--rounds 3] [--round-time 0.2] [--warmups 1] [--no-train] [--profile-ops CALLS]
 // One warm-up call by default: the first call plans buffers and creates the primitives, and a
 // ResNet50 training step takes seconds.
 // Prints one JSON object per line in bench_compute's form (workload "NAME_bBATCH").
+// --profile-ops CALLS: instead, the process CPU time of each op type over CALLS predicts per batch
+// size (an observer timestamps every op, so the layers run unfused, one op after another: the
+// profile of the path without inference folding), one JSON object per op type.
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,7 +27,7 @@ using namespace ksave;
 struct Options {
   std::string model, name;
   std::vector<Dim> batches{1, 8};
-  int threads = 1, rounds = 3, warmups = 1;
+  int threads = 1, rounds = 3, warmups = 1, profile_calls = 0;
   double round_time = 0.2;
   bool train = true;
 };
@@ -49,6 +53,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--round-time") o.round_time = std::atof(value().c_str());
     else if (arg == "--warmups") o.warmups = std::atoi(value().c_str());
     else if (arg == "--no-train") o.train = false;
+    else if (arg == "--profile-ops") o.profile_calls = std::atoi(value().c_str());
     else if (arg == "--batches") {
       o.batches.clear();
       const std::string list = value();
@@ -73,6 +78,37 @@ void emit(const Options& o, Dim batch, const char* mode, const bench::CallTimes&
   std::fflush(stdout);
 }
 
+// Charges the process CPU time since the previous op ended to each op as it ends.
+class OpProfile : public OpObserver {
+ public:
+  void on_op(const OpDef& op, std::span<const Tensor>, const Attrs&, std::span<const Tensor>) override {
+    const double now = bench::process_cpu_s();
+    cpu_s_[op.name] += now - last_;
+    last_ = now;
+  }
+  void start() { last_ = bench::process_cpu_s(); }
+  const std::map<std::string, double>& cpu_s() const { return cpu_s_; }
+
+ private:
+  double last_ = 0;
+  std::map<std::string, double> cpu_s_;
+};
+
+void profile_ops(const Options& o, Model& model, Dim batch, const Tensor& x) {
+  model.predict_on_batch({x});  // primitives created, buffers planned
+  OpProfile profile;
+  {
+    ObserverScope scope(profile);
+    profile.start();
+    for (int i = 0; i < o.profile_calls; ++i) model.predict_on_batch({x});
+  }
+  for (const auto& [op, seconds] : profile.cpu_s())
+    std::printf("{\"peer\": \"ksave\", \"workload\": \"%s_b%lld\", \"threads\": %d, \"op\": \"%s\", "
+                "\"cpu_ms_per_call\": %.4f}\n",
+                o.name.c_str(), static_cast<long long>(batch), o.threads, op.c_str(), seconds * 1e3 / o.profile_calls);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,6 +122,10 @@ int main(int argc, char** argv) {
     input[0] = batch;
     const Tensor x = bench::pseudo_random(input, 7);
     const Tensor y = bench::one_hot_labels(batch, classes);
+    if (o.profile_calls > 0) {
+      profile_ops(o, *model, batch, x);
+      continue;
+    }
     const auto predict = [&] { model->predict_on_batch({x}); };
     const auto train = [&] { model->train_on_batch({x}, {y}); };
     emit(o, batch, "predict", bench::time_calls(predict, o.rounds, o.round_time, o.warmups));

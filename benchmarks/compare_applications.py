@@ -8,6 +8,7 @@ is faster), and the load averages seen.
 
   benchmarks/compare_applications.py --build build [--env build/python-env] [--dir /tmp/ksave-apps]
                                      [--runs 5] [--threads 1,2] [--only resnet50] [--batches 1,8]
+                                     [--predict-only]
 
 The models are written once into --dir by tf-keras (NAME.h5); ksave loads that file
 (bench_applications), TensorFlow builds the same model from the file (predict_on_batch,
@@ -44,7 +45,7 @@ PEER = """
 import json, os, sys, time
 os.environ["TF_USE_LEGACY_KERAS"] = "1"; os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import numpy as np
-peer, path, name, threads, batches, rounds, round_time = sys.argv[1:8]
+peer, path, name, threads, batches, rounds, round_time, train = sys.argv[1:9]
 threads, rounds, round_time = int(threads), int(rounds), float(round_time)
 batches = [int(b) for b in batches.split(",")]
 
@@ -77,7 +78,8 @@ if peer == "tensorflow":
         x = rng.uniform(-1, 1, (batch,) + tuple(model.input_shape[1:])).astype(np.float32)
         y = np.eye(model.output_shape[-1], dtype=np.float32)[np.arange(batch) % model.output_shape[-1]]
         emit(batch, "predict", time_calls(lambda: model.predict_on_batch(x)))
-        emit(batch, "train", time_calls(lambda: model.train_on_batch(x, y)))
+        if train == "train":
+            emit(batch, "train", time_calls(lambda: model.train_on_batch(x, y)))
 else:
     import onnxruntime as ort
     print(json.dumps({"peer": peer, "version": ort.__version__}), flush=True)
@@ -104,6 +106,7 @@ def parse():
     p.add_argument("--only", default="")
     p.add_argument("--rounds", type=int, default=1, help="rounds per side and run (medians are over runs)")
     p.add_argument("--round-time", type=float, default=0.01, help="a round is at least one call")
+    p.add_argument("--predict-only", action="store_true", help="no training steps (ksave and TensorFlow)")
     return p.parse_args()
 
 
@@ -143,14 +146,16 @@ def main():
     python = os.path.join(a.env, "bin", "python")
     prepare(a, names, python)
     timing = [str(a.rounds), str(a.round_time)]
+    mode = "predict" if a.predict_only else "train"
 
     def side_command(side, name, t):
         h5 = os.path.join(a.dir, name + ".h5")
         if side == "ksave":
             return [os.path.join(a.build, "bin", "bench_applications"), "--model", h5, "--name", name, "--threads",
-                    str(t), "--batches", a.batches, "--rounds", timing[0], "--round-time", timing[1]]
+                    str(t), "--batches", a.batches, "--rounds", timing[0], "--round-time", timing[1]] + \
+                (["--no-train"] if a.predict_only else [])
         path = os.path.join(a.dir, name + ".onnx") if side == "onnxruntime" else h5
-        return [python, "-c", PEER, side, path, name, str(t), a.batches] + timing
+        return [python, "-c", PEER, side, path, name, str(t), a.batches] + timing + [mode]
 
     sides = ["ksave", "tensorflow", "onnxruntime"]
     results = collections.defaultdict(lambda: collections.defaultdict(list))

@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "inference_chains.hpp"
 #include "ksave/model.hpp"
 
 namespace ksave {
@@ -133,6 +134,9 @@ void Functional::build_graph() {
   }
   output_slots_.clear();
   for (const auto& t : outputs_) output_slots_.push_back(slot_of.at({t.node().get(), t.index()}));
+  std::vector<GraphStep> graph;
+  for (const Step& step : steps_) graph.push_back({step.layer.get(), step.inputs, step.outputs, step.training});
+  inference_chains_ = find_inference_chains(graph, output_slots_, slot_count_);
 }
 
 Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
@@ -147,7 +151,19 @@ Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
     if (i < ctx.masks.size()) mask_slots[i] = ctx.masks[i];
   }
   Tensors args;
-  for (const auto& step : steps_) {
+  for (std::size_t index = 0; index < steps_.size(); ++index) {
+    const Step& step = steps_[index];
+    // A product with the normalization and activation after it, in one op at inference.
+    if (inference_chains_) {
+      if (inference_chains_->absorbed(index, slots)) continue;
+      if (step.inputs.size() == 1) {
+        const auto in = static_cast<std::size_t>(step.inputs[0]);
+        if (std::optional<Tensor> y = inference_chains_->run(index, slots[in], mask_slots[in], ctx.training)) {
+          slots[static_cast<std::size_t>(inference_chains_->chain_at[index]->output_slot)] = std::move(*y);
+          continue;
+        }
+      }
+    }
     args.clear();
     // A node recorded with an explicit training argument keeps it (Keras's call kwargs).
     CallContext step_ctx;

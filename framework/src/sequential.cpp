@@ -1,4 +1,5 @@
 #include "ksave/model.hpp"
+#include "inference_chains.hpp"
 #include "input_layer.hpp"
 #include "ksave/serialization.hpp"
 #include "serialization/unknown_classes.hpp"
@@ -59,6 +60,7 @@ void Sequential::add(const LayerPtr& layer) {
     }
   layers_.push_back(layer);
   track_layer(layer->name(), layer);
+  find_chains();
   if (!outputs_.empty()) {
     KerasTensors out = (*layer)(outputs_);
     if (out.size() != 1)
@@ -72,9 +74,21 @@ void Sequential::add(const LayerPtr& layer) {
 void Sequential::pop() {
   if (layers_.empty()) throw Error("Sequential '" + name() + "' has no layers to pop");
   layers_.pop_back();
+  find_chains();
   untrack_layers();
   for (const auto& l : layers_) track_layer(l->name(), l);
   if (!inputs_.empty()) outputs_ = layers_.empty() ? inputs_ : layers_.back()->output_tensors(layers_.back()->inbound_nodes().size() - 1);
+}
+
+void Sequential::find_chains() {
+  // Layer i reads slot i and writes slot i + 1; the model's output is the last slot.
+  const int count = static_cast<int>(layers_.size());
+  std::vector<int> slots(static_cast<std::size_t>(count) + 1);
+  for (int i = 0; i <= count; ++i) slots[static_cast<std::size_t>(i)] = i;
+  std::vector<GraphStep> steps;
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    steps.push_back({layers_[i].get(), std::span(slots).subspan(i, 1), std::span(slots).subspan(i + 1, 1), {}});
+  inference_chains_ = find_inference_chains(steps, std::span(slots).last(1), count + 1);
 }
 
 void Sequential::build_impl(const std::vector<Shape>& input_shapes) {
@@ -99,7 +113,19 @@ Tensors Sequential::call(const Tensors& inputs, const CallContext& ctx) {
   // The first layer reads the caller's list itself: a copy would allocate on every call.
   const Tensors* x = &inputs;
   Tensors out;
-  for (const auto& l : layers_) {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const LayerPtr& l = layers_[i];
+    // A product with the normalization and activation after it, in one op at inference.
+    if (inference_chains_ && x->size() == 1) {
+      const Tensor no_mask;
+      const Tensor& mask = layer_ctx.masks.empty() ? no_mask : layer_ctx.masks[0];
+      if (std::optional<Tensor> y = inference_chains_->run(i, (*x)[0], mask, ctx.training)) {
+        out = {std::move(*y)};
+        x = &out;
+        i = static_cast<std::size_t>(inference_chains_->chain_at[i]->output_slot) - 1;  // the chain's last layer
+        continue;
+      }
+    }
     Tensors next = (*l)(*x, layer_ctx);
     // Masks flow as in a functional graph (Embedding(mask_zero) → LSTM).
     layer_ctx.masks = l->compute_mask(*x, layer_ctx.masks, next.size());

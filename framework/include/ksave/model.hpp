@@ -15,6 +15,10 @@
 
 namespace ksave {
 
+// The chains of a model's layers that run fused at inference (inference_folding.hpp); built with
+// the model's graph (framework/src/inference_chains.hpp).
+struct InferenceChains;
+
 class Optimizer;
 class Loss;
 class Metric;
@@ -157,6 +161,7 @@ class Functional : public Model {
   std::vector<Step> steps_;
   std::vector<int> output_slots_;
   int slot_count_ = 0;
+  std::shared_ptr<const InferenceChains> inference_chains_;
 };
 
 class Sequential : public Model {
@@ -180,10 +185,12 @@ class Sequential : public Model {
 
  private:
   void connect(const KerasTensor& input);  // builds the graph from `input` through the layers
+  void find_chains();                      // inference_chains_ for the layers as they are now
   std::vector<LayerPtr> layers_;
   LayerPtr input_layer_;  // the auto-created or given InputLayer (not in `layers_`)
   KerasTensors inputs_;
   KerasTensors outputs_;
+  std::shared_ptr<const InferenceChains> inference_chains_;  // rebuilt when layers are added or popped
 };
 
 // keras.models.clone_model: a new model of the same architecture with fresh weights, built

@@ -9,6 +9,8 @@ namespace ksave::detail {
 dnnl::post_ops Epilogue::post_ops() const {
   dnnl::post_ops ops;
   if (activation == FusedActivation::relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  // bounded_relu is min(max(x, 0), alpha): exact, as Keras's clip.
+  if (activation == FusedActivation::relu6) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_bounded_relu, 6.0f, 0.0f);
   return ops;
 }
 
@@ -20,6 +22,8 @@ void Epilogue::apply(float* out, std::int64_t rows, std::int64_t channels) const
       for (std::int64_t c = 0; c < channels; ++c) row[c] += bias[c];
     if (activation == FusedActivation::relu)
       for (std::int64_t c = 0; c < channels; ++c) row[c] = std::max(row[c], 0.0f);
+    if (activation == FusedActivation::relu6)
+      for (std::int64_t c = 0; c < channels; ++c) row[c] = std::min(std::max(row[c], 0.0f), 6.0f);
   }
 }
 
@@ -27,7 +31,9 @@ FusedActivation fused_activation(const Attrs& attrs, const char* op) {
   const std::string name = attr_or<std::string>(attrs, "activation", "linear", op);
   if (name == "linear") return FusedActivation::none;
   if (name == "relu") return FusedActivation::relu;
-  throw Error(std::string(op) + ": attribute 'activation' must be \"linear\" or \"relu\", got \"" + name + "\"");
+  if (name == "relu6") return FusedActivation::relu6;
+  throw Error(std::string(op) + ": attribute 'activation' must be \"linear\", \"relu\" or \"relu6\", got \"" + name +
+              "\"");
 }
 
 }  // namespace ksave::detail

@@ -15,7 +15,8 @@
 
 namespace ksave::detail {
 
-enum class FusedActivation : std::int64_t { none = 0, relu = 1 };
+// relu6: min(max(x, 0), 6), Keras's ReLU(max_value=6) (MobileNet's activation).
+enum class FusedActivation : std::int64_t { none = 0, relu = 1, relu6 = 4 };
 
 struct Epilogue {
   const float* bias = nullptr;  // one value per output channel (the last axis), or no bias
@@ -30,7 +31,8 @@ struct Epilogue {
   void apply(float* out, std::int64_t rows, std::int64_t channels) const;
 };
 
-// The activation named by a fused op's "activation" attribute: "linear" (or absent) or "relu".
+// The activation named by a fused op's "activation" attribute: "linear" (or absent), "relu" or
+// "relu6".
 FusedActivation fused_activation(const Attrs& attrs, const char* op);
 
 // Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue.

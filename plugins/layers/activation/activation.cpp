@@ -1,12 +1,13 @@
 // Activation: applies a named activation function (built-in or custom) to its input.
 #include "ksave/config.hpp"
 #include "ksave/conformance.hpp"
+#include "ksave/inference_folding.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
 namespace {
 
-class ActivationLayer : public Layer {
+class ActivationLayer : public Layer, public FusableActivationLayer {
  public:
   explicit ActivationLayer(const Json& config) : Layer(config, "Activation") {
     ConfigReader r(config, "layer '" + name() + "' (Activation)");
@@ -20,6 +21,12 @@ class ActivationLayer : public Layer {
     Json c = Layer::get_config();
     c["activation"] = serialize(activation_);
     return c;
+  }
+  // The activations the fused products compute as Keras does (inference_folding.hpp).
+  const char* fused_activation() const override {
+    for (const char* name : {"linear", "relu", "relu6"})
+      if (activation_.name == name) return name;
+    return nullptr;
   }
 
  protected:

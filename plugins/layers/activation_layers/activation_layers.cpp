@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "ksave/config.hpp"
+#include "ksave/inference_folding.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/plugin.hpp"
 
@@ -27,7 +28,7 @@ class ShapePreserving : public Layer {
 
 // keras.backend.relu: thresholded at `threshold`, clipped at max_value, with slope
 // negative_slope below the threshold.
-class ReLU : public ShapePreserving {
+class ReLU : public ShapePreserving, public FusableActivationLayer {
  public:
   explicit ReLU(const Json& config) : ShapePreserving(config, "ReLU") {
     ConfigReader r(config, object_name(*this, "ReLU"));
@@ -46,6 +47,12 @@ class ReLU : public ShapePreserving {
     c["negative_slope"] = negative_slope_;
     c["threshold"] = threshold_;
     return c;
+  }
+  // Plain ReLU and ReLU(max_value=6) run inside a product before them (inference_folding.hpp).
+  const char* fused_activation() const override {
+    if (negative_slope_ != 0.0 || threshold_ != 0.0) return nullptr;
+    if (!max_value_) return "relu";
+    return *max_value_ == 6.0 ? "relu6" : nullptr;
   }
 
  protected:

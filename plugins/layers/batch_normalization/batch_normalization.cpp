@@ -17,13 +17,14 @@
 #include <set>
 
 #include "ksave/config.hpp"
+#include "ksave/inference_folding.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
 namespace {
 
-class BatchNormalization : public Layer {
+class BatchNormalization : public Layer, public ChannelAffineLayer {
  public:
   explicit BatchNormalization(const Json& config) : Layer(config, "BatchNormalization") {
     ConfigReader r(config, describe());
@@ -110,6 +111,9 @@ class BatchNormalization : public Layer {
     moving_mean_ = add_weight({"moving_mean", param_shape_, DType::Float32, moving_mean_initializer_, nullptr, nullptr, false});
     moving_variance_ =
         add_weight({"moving_variance", param_shape_, DType::Float32, moving_variance_initializer_, nullptr, nullptr, false});
+    affine_variables_.clear();
+    for (const VariablePtr& v : {gamma_, beta_, moving_mean_, moving_variance_})
+      if (v) affine_variables_.push_back(v);
   }
 
   Tensors call(const Tensors& inputs, const CallContext& ctx) override {
@@ -126,11 +130,23 @@ class BatchNormalization : public Layer {
       mean = as_broadcast(moving_mean_->value());
       variance = as_broadcast(moving_variance_->value());
     }
-    Tensor inv = ops::rsqrt(ops::add(variance, epsilon_));
-    if (gamma_) inv = ops::mul(inv, as_broadcast(gamma_->value()));
+    const Tensor inv = inverse_deviation(variance, gamma_ ? as_broadcast(gamma_->value()) : Tensor());
     Tensor y = ops::mul(ops::sub(x, mean), inv);
     if (beta_) y = ops::add(y, as_broadcast(beta_->value()));
     return {y};
+  }
+
+  // ---- inference folding (ksave/inference_folding.hpp) ----
+  // With its moving statistics the layer is x * inv + (beta - mean * inv) per channel.
+  bool is_channel_affine(bool training) const override {
+    return built() && !(training && trainable()) && axes_.size() == 1 && (axes_[0] == -1 || axes_[0] == rank_ - 1);
+  }
+  std::span<const VariablePtr> affine_variables() const override { return affine_variables_; }
+  Affine channel_affine() const override {
+    const Tensor mean = moving_mean_->value();
+    const Tensor inv = inverse_deviation(moving_variance_->value(), gamma_ ? gamma_->value() : Tensor());
+    const Tensor shifted_mean = ops::mul(mean, inv);
+    return {inv, beta_ ? ops::sub(beta_->value(), shifted_mean) : ops::neg(shifted_mean)};
   }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {shapes.at(0)}; }
@@ -138,6 +154,12 @@ class BatchNormalization : public Layer {
  private:
   std::string describe() const { return "layer '" + name() + "' (BatchNormalization)"; }
   Tensor as_broadcast(const Tensor& param) const { return ops::reshape(param, broadcast_shape_); }
+  // gamma / sqrt(variance + epsilon) (gamma undefined: 1), the same float32 ops in the layer's
+  // call and in its folded form.
+  Tensor inverse_deviation(const Tensor& variance, const Tensor& gamma) const {
+    const Tensor inv = ops::rsqrt(ops::add(variance, epsilon_));
+    return gamma.defined() ? ops::mul(inv, gamma) : inv;
+  }
 
   // The moving statistics are state, not part of the differentiated computation: updated from
   // plain values after the batch statistics are known.
@@ -166,6 +188,7 @@ class BatchNormalization : public Layer {
   RegularizerPtr beta_regularizer_, gamma_regularizer_;
   ConstraintPtr beta_constraint_, gamma_constraint_;
   VariablePtr gamma_, beta_, moving_mean_, moving_variance_;
+  std::vector<VariablePtr> affine_variables_;  // those of the four that exist
   std::int64_t rank_ = 0;
   Shape param_shape_, broadcast_shape_;
   std::vector<std::int64_t> reduction_axes_;

@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 
+#include "ksave/inference_folding.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/plugin.hpp"
 
@@ -31,27 +32,70 @@ inline std::optional<Epilogue> epilogue_for(const Activation& activation) {
   return Epilogue{fuses_relu ? &relu : &linear, fuses_relu || activation.is_linear() || !activation.fn};
 }
 
+// The kernel a fused product reads and the bias it adds after (null: none); a view, so that a
+// small model's per-call cost gains no tensor copies (each copies its shape).
+struct KernelBias {
+  const Tensor& kernel;
+  const Tensor* bias;
+};
+
+inline KernelBias kernel_bias(const Tensor& kernel, const VariablePtr& bias) {
+  return {kernel, bias ? &bias->value() : nullptr};
+}
+
 // op(x, kernel[, bias]) with `attrs`; `op` is looked up once by the caller.
-inline Tensor product(const OpDef& op, const Tensor& x, const Tensor& kernel, const VariablePtr& bias,
-                      const Attrs& attrs) {
-  const std::array<Tensor, 3> inputs{x, kernel, bias ? bias->value() : Tensor()};
-  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), bias ? 3 : 2), attrs)[0]);
+inline Tensor product(const OpDef& op, const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
+  const std::array<Tensor, 3> inputs{x, weights.kernel, weights.bias ? *weights.bias : Tensor()};
+  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), weights.bias ? 3 : 2), attrs)[0]);
+}
+
+inline Tensor matmul(const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
+  static const OpDef& op = find_op("FusedMatMul");
+  return product(op, x, weights, attrs);
 }
 
 inline Tensor matmul(const Tensor& x, const Tensor& kernel, const VariablePtr& bias, const Epilogue& e) {
-  static const OpDef& op = find_op("FusedMatMul");
-  return product(op, x, kernel, bias, *e.attrs);
+  return matmul(x, kernel_bias(kernel, bias), *e.attrs);
 }
 
-// Conv2D's window (VALID or SAME) in the op's attributes.
-inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& bias, const ops::Window2D& w,
-                     const Epilogue& e) {
+// Conv2D's window (VALID or SAME) added to the fused op's attributes.
+inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Window2D& w, Attrs attrs) {
   static const OpDef& op = find_op("FusedConv2D");
-  Attrs attrs = *e.attrs;
   attrs.set("strides", std::vector<std::int64_t>{1, w.stride_h, w.stride_w, 1});
   attrs.set("dilations", std::vector<std::int64_t>{1, w.dilation_h, w.dilation_w, 1});
   attrs.set("padding", w.padding);
-  return product(op, x, filter, bias, attrs);
+  return product(op, x, weights, attrs);
+}
+
+inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& bias, const ops::Window2D& w,
+                     const Epilogue& e) {
+  return conv2d(x, kernel_bias(filter, bias), w, *e.attrs);
+}
+
+// ---- a product layer's side of inference folding (ksave/inference_folding.hpp) ----
+
+// The fused ops' attributes for `activation` (a fused ops' name: "linear", "relu", "relu6").
+inline Attrs activation_attrs(const char* activation) { return Attrs{{"activation", std::string(activation)}}; }
+
+// Whether a product layer can run a folded chain: built, channels-last, float32 input, no
+// activation or activity regularizer of its own (they come before the chain's layers).
+inline bool can_fold(const Layer& layer, const Tensor& x, bool channels_last, const Activation& own_activation,
+                     const RegularizerPtr& activity_regularizer) {
+  return layer.built() && channels_last && x.dtype() == DType::Float32 && own_activation.is_linear() &&
+         !activity_regularizer;
+}
+
+// `kernel` (output channels last) and `bias` with `affine` folded in (cached in `cache` while
+// their values stay the same), or as they are when there is no affine layer (bias undefined when
+// the layer has none).
+inline FoldedWeights::Folded folded(FoldedWeights& cache, const Tensor& kernel, const VariablePtr& bias,
+                                    const ChannelAffineLayer* affine) {
+  if (!affine) return {kernel, bias ? bias->value() : Tensor()};
+  return cache.get(kernel, bias, *affine);
+}
+
+inline KernelBias view(const FoldedWeights::Folded& weights) {
+  return {weights.kernel, weights.bias.defined() ? &weights.bias : nullptr};
 }
 
 }  // namespace ksave::plugins::fused

@@ -30,7 +30,7 @@ inline Json keras1_input_shape(const Json& config) {
 }
 
 template <int Rank>
-class Conv : public Layer {
+class Conv : public Layer, public FoldableProductLayer {
   static_assert(Rank >= 1 && Rank <= 3);
 
  public:
@@ -115,14 +115,25 @@ class Conv : public Layer {
     // (Conv3D sums Conv2Ds over its depth taps: bias and activation come after.)
     const std::optional<fused::Epilogue> epilogue =
         Rank == 3 ? std::nullopt : fused::epilogue_for(activation_);
+    std::optional<FusedTail> tail;
+    if (epilogue) tail = FusedTail{bias_ ? &bias_->value() : nullptr, epilogue->attrs};
     Tensor y = spatial::in_channels_last(inputs.at(0).as_float(), channels_first(),
-                                         [&](const Tensor& x) { return convolve(x, epilogue); });
+                                         [&](const Tensor& x) { return convolve(x, kernel_->value(), tail); });
     if (options_.use_bias && !epilogue)
       y = channels_first() ? ops::add(y, channel_bias(y.rank())) : ops::bias_add(y, bias_->value());
     if (!epilogue || !epilogue->applies_activation) y = activation_(y);
     if (options_.activity_regularizer)
       add_loss(ops::div((*options_.activity_regularizer)(y), Tensor::scalar(static_cast<float>(y.dim(0)))));
     return {y};
+  }
+
+  // Inference folding (ksave/inference_folding.hpp): Conv1D and Conv2D, channels-last.
+  std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
+    if (Rank == 3 || !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer))
+      return std::nullopt;
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, affine);
+    const Attrs attrs = fused::activation_attrs(activation);
+    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs});
   }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
@@ -172,20 +183,26 @@ class Conv : public Layer {
     return ops::reshape(bias_->value(), shape);
   }
 
-  // Conv2D, or with the epilogue FusedConv2D (which adds the bias too).
+  // What FusedConv2D does after the product: add `bias` (null: none), then `attrs`' activation.
+  struct FusedTail {
+    const Tensor* bias;
+    const Attrs* attrs;
+  };
+
+  // Conv2D, or with a tail FusedConv2D.
   Tensor conv2d(const Tensor& x, const Tensor& filter, const ops::Window2D& window,
-                const std::optional<fused::Epilogue>& epilogue) const {
-    return epilogue ? fused::conv2d(x, filter, bias_, window, *epilogue) : ops::conv2d(x, filter, window);
+                const std::optional<FusedTail>& tail) const {
+    return tail ? fused::conv2d(x, {filter, tail->bias}, window, *tail->attrs) : ops::conv2d(x, filter, window);
   }
 
-  // Channels-last convolution of x (rank Rank + 2).
-  Tensor convolve(const Tensor& x, const std::optional<fused::Epilogue>& epilogue) const {
+  // Channels-last convolution of x (rank Rank + 2) by `kernel` (the layer's, or folded).
+  Tensor convolve(const Tensor& x, const Tensor& kernel, const std::optional<FusedTail>& tail) const {
     if constexpr (Rank == 3) {
-      return spatial::conv3d(x, kernel_->value(), {padding_, strides_, dilation_rate_});  // no fused form
+      return spatial::conv3d(x, kernel, {padding_, strides_, dilation_rate_});  // no fused form
     } else if constexpr (Rank == 2) {
-      return conv2d(x, kernel_->value(),
+      return conv2d(x, kernel,
                     spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0], dilation_rate_[1]),
-                    epilogue);
+                    tail);
     } else {
       Tensor input = x;
       std::string padding = padding_;
@@ -194,8 +211,8 @@ class Conv : public Layer {
         input = ops::pad(x, {{0, 0}, {dilation_rate_[0] * (kernel_size_[0] - 1), 0}, {0, 0}});
         padding = "valid";
       }
-      const Tensor y = conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel_->value(), 0),
-                              spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]), epilogue);
+      const Tensor y = conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel, 0),
+                              spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]), tail);
       return ops::squeeze(y, {1});
     }
   }
@@ -207,6 +224,7 @@ class Conv : public Layer {
   Activation activation_;
   KernelBiasOptions options_;
   VariablePtr kernel_, bias_;
+  FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
 };
 
 void register_objects(PluginRegistrar& r) {

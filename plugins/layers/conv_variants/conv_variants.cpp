@@ -4,6 +4,7 @@
 // tf.nn.separable_conv2d. The 1-D layers run the same ops on an inserted height axis of 1, as
 // tf-keras does. channels_first is read and run by transposing around the ops.
 #include "../common/conv3d.hpp"
+#include "../common/fused_product.hpp"
 #include "../common/legacy_kernels.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/conformance.hpp"
@@ -255,7 +256,7 @@ struct DepthwiseArgs {
 };
 
 template <int Rank>
-class DepthwiseConv : public WindowLayer {
+class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
   static_assert(Rank == 1 || Rank == 2);
 
  public:
@@ -280,6 +281,17 @@ class DepthwiseConv : public WindowLayer {
     return c;
   }
 
+  // Inference folding (ksave/inference_folding.hpp): DepthwiseConv2D, channels-last, as the
+  // grouped FusedConv2D its [kh, kw, C, M] kernel is when viewed as [kh, kw, 1, C*M].
+  std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
+    if (Rank != 2 || !fused::can_fold(*this, x, !args_.channels_first(), args_.activation, args_.activity_regularizer))
+      return std::nullopt;
+    const Tensor& k = kernel_->value();
+    const Tensor grouped = k.reshape({k.dim(0), k.dim(1), 1, k.dim(2) * k.dim(3)});
+    const FoldedWeights::Folded w = fused::folded(folded_, grouped, bias_, affine);
+    return fused::conv2d(x, fused::view(w), args_.window(), fused::activation_attrs(activation));
+  }
+
  protected:
   void build_impl(const std::vector<Shape>& shapes) override {
     const Dim c = input_channels(shapes, kClass);
@@ -293,6 +305,7 @@ class DepthwiseConv : public WindowLayer {
  private:
   DepthwiseArgs depthwise_;
   VariablePtr kernel_;
+  FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
 };
 
 template <int Rank>

@@ -9,7 +9,7 @@
 namespace ksave::plugins {
 namespace {
 
-class Dense : public Layer {
+class Dense : public Layer, public FoldableProductLayer {
  public:
   explicit Dense(const Json& config) : Layer(config, "Dense") {
     ConfigReader r(config, "layer '" + name() + "' (Dense)");
@@ -59,6 +59,14 @@ class Dense : public Layer {
     return {y};
   }
 
+  // Inference folding (ksave/inference_folding.hpp): a BatchNormalization over the units folded
+  // into the kernel and bias, the activation after it fused.
+  std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
+    if (!fused::can_fold(*this, x, true, activation_, options_.activity_regularizer)) return std::nullopt;
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, affine);
+    return fused::matmul(x, fused::view(w), fused::activation_attrs(activation));
+  }
+
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
     Shape out = shapes.at(0);
     out.back() = units_;
@@ -70,6 +78,7 @@ class Dense : public Layer {
   Activation activation_;
   KernelBiasOptions options_;
   VariablePtr kernel_, bias_;
+  FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
 };
 
 void register_objects(PluginRegistrar& r) { r.layer<Dense>("Dense"); }

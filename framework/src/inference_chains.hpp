@@ -1,0 +1,50 @@
+// The chains of a model's graph that run fused at inference (ksave/inference_folding.hpp): a
+// product layer, then optionally a channel-affine layer reading only its output, then optionally
+// an activation layer reading only that. Found once per graph; whether a chain runs fused is
+// decided per call (no tape or tracer, no mask, the affine layer in inference mode, the product
+// layer willing).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ksave/inference_folding.hpp"
+#include "ksave/model.hpp"
+
+namespace ksave {
+
+struct InferenceChains {
+  struct Chain {
+    FoldableProductLayer* product = nullptr;  // the steps' LayerPtrs keep the layers alive
+    const ChannelAffineLayer* affine = nullptr;
+    std::optional<bool> affine_training;       // an explicit training argument of its node
+    const char* activation = "linear";         // the fused ops' name
+    int output_slot = -1;                      // the chain's last layer's output
+  };
+  std::vector<std::optional<Chain>> chain_at;  // per step: the chain it starts
+  std::vector<int> absorbed_into;              // per step: the output slot of the chain that ran it, or -1
+
+  // The output of the chain starting at `step` on `x`, run fused, or nothing when it does not run
+  // fused in this call (the steps then run one by one); the steps it absorbed are then skipped.
+  std::optional<Tensor> run(std::size_t step, const Tensor& x, const Tensor& mask, bool training) const;
+  // Whether `step` was run by a chain in this call (its chain's output slot is filled).
+  bool absorbed(std::size_t step, const std::vector<Tensor>& slots) const {
+    const int slot = absorbed_into[step];
+    return slot >= 0 && slots[static_cast<std::size_t>(slot)].defined();
+  }
+};
+
+// One step of a graph as the chain finder sees it.
+struct GraphStep {
+  Layer* layer;
+  std::span<const int> inputs, outputs;
+  std::optional<bool> training;
+};
+
+// The chains of a graph of `slot_count` tensor slots whose `steps` run in order and whose model
+// outputs are `output_slots`; null when there is none.
+std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const GraphStep> steps,
+                                                             std::span<const int> output_slots, int slot_count);
+
+}  // namespace ksave

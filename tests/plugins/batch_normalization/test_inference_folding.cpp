@@ -1,0 +1,190 @@
+// Inference folding (ksave/inference_folding.hpp): a model's predict runs a product layer, the
+// BatchNormalization after it and the activation after that as one fused product with the
+// normalization folded into its weights. Checked against the same layers run one by one (the
+// unfolded path), with moved statistics; the folded weights follow set_weights and training steps.
+#define BOOST_TEST_MODULE inference_folding
+#include <boost/test/unit_test.hpp>
+
+#include "ksave/autodiff.hpp"
+#include "ksave/inference_folding.hpp"
+#include "ksave/ksave.hpp"
+#include "layer_zoo_support/layer_checks.hpp"
+#include "support/test_data.hpp"
+
+using namespace ksave;
+using namespace ksave::test::zoo;
+
+namespace {
+
+// Float32 rounding of a fold (w * scale summed in another order, shift added once): a few ulps of
+// the values' magnitude, which is about 1-10 here.
+constexpr double kRtol = 1e-5, kAtol = 2e-5;
+
+// The model's layers after its input, run one by one: the unfolded computation.
+Tensor layer_by_layer(const Model& model, const Tensor& x) {
+  Tensor y = x;
+  for (const LayerPtr& layer : model.layers())
+    if (layer->class_name() != "InputLayer") y = (*layer)(y);
+  return y;
+}
+
+// BatchNormalization statistics moved away from their initial values, as training leaves them.
+void move_statistics(Layer& bn, unsigned seed) {
+  const Dim c = bn.weights().front()->shape()[0];
+  bn.set_weights({random_tensor({c}, seed, 0.5f, 2.0f), random_tensor({c}, seed + 1, -1.0f, 1.0f),
+                  random_tensor({c}, seed + 2, -0.5f, 0.5f), random_tensor({c}, seed + 3, 0.2f, 3.0f)});
+}
+
+// Input(8, 8, 3) -> Conv2D -> BN -> ReLU6 -> DepthwiseConv2D -> BN -> ReLU6 -> Conv2D(bias) -> BN
+// -> Activation(relu) -> Flatten -> Dense -> BN: every product kind, with and without a bias or
+// an activation after the normalization.
+ModelPtr conv_bn_relu6_model() {
+  KerasTensor x = Input({8, 8, 3}, "image");
+  KerasTensor y = (*layer_from("Conv2D", {{"name", "expand"}, {"filters", 6}, {"kernel_size", 3}, {"padding", "same"},
+                                          {"use_bias", false}}))(x);
+  y = (*layer_from("BatchNormalization", {{"name", "expand_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", "expand_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("DepthwiseConv2D", {{"name", "depthwise"}, {"kernel_size", 3}, {"strides", 2}, {"padding", "same"},
+                                       {"use_bias", false}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "depthwise_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", "depthwise_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("Conv2D", {{"name", "project"}, {"filters", 5}, {"kernel_size", 1}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "project_bn"}}))(y);
+  y = (*layer_from("Activation", {{"name", "project_relu"}, {"activation", "relu"}}))(y);
+  y = (*layer_from("Flatten", {{"name", "flatten"}}))(y);
+  y = (*layer_from("Dense", {{"name", "dense"}, {"units", 4}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "dense_bn"}}))(y);
+  auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "folding");
+  unsigned seed = 10;
+  for (const LayerPtr& layer : model->layers())
+    if (layer->class_name() == "BatchNormalization") move_statistics(*layer, seed += 10);
+  return model;
+}
+
+void check_close(const Tensor& folded, const Tensor& reference) {
+  BOOST_TEST_CONTEXT("largest difference " << max_abs_difference(folded, reference)) {
+    BOOST_TEST(allclose(folded, reference, kRtol, kAtol));
+  }
+}
+
+// A channel-affine layer of the test's own (x * scale per channel) that counts how often it runs
+// itself and how often the folding computes its map.
+class CountingScale : public Layer, public ChannelAffineLayer {
+ public:
+  explicit CountingScale(const Json& config) : Layer(config, "CountingScale") {}
+  std::string class_name() const override { return "CountingScale"; }
+  bool is_channel_affine(bool) const override { return true; }
+  std::span<const VariablePtr> affine_variables() const override { return variables_; }
+  Affine channel_affine() const override {
+    ++folds;
+    return {variables_[0]->value(), Tensor(DType::Float32, variables_[0]->shape())};
+  }
+  mutable int folds = 0;
+  int calls = 0;
+
+ protected:
+  void build_impl(const std::vector<Shape>& shapes) override {
+    variables_ = {add_weight({.name = "scale", .shape = {shapes.at(0).back()}})};
+  }
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    ++calls;
+    return {ops::mul(inputs.at(0), variables_[0]->value())};
+  }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return shapes; }
+
+ private:
+  std::vector<VariablePtr> variables_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(folded_predictions_equal_the_layers_run_one_by_one) {
+  const ModelPtr model = conv_bn_relu6_model();
+  const Tensor x = random_tensor({2, 8, 8, 3}, 3, -2.0f, 2.0f);
+  const Tensor reference = layer_by_layer(*model, x);
+  check_close(model->predict_on_batch({x})[0], reference);
+  // The same chain in a Sequential model.
+  auto sequential = std::make_shared<Sequential>();
+  sequential->add(model->layers()[0]);
+  for (const LayerPtr& layer : model->layers())
+    if (layer->class_name() != "InputLayer") sequential->add(layer);
+  check_close(sequential->predict_on_batch({x})[0], reference);
+}
+
+BOOST_AUTO_TEST_CASE(set_weights_and_a_training_step_after_a_predict_change_the_folded_result) {
+  const ModelPtr model = conv_bn_relu6_model();
+  const Tensor x = random_tensor({4, 8, 8, 3}, 4, -2.0f, 2.0f);
+  const Tensor before = model->predict_on_batch({x})[0];
+
+  move_statistics(*model->get_layer("depthwise_bn"), 99);
+  const Tensor moved = model->predict_on_batch({x})[0];
+  BOOST_TEST(max_abs_difference(moved, before) > 1e-3);
+  check_close(moved, layer_by_layer(*model, x));
+
+  model->get_layer("expand")->set_weights({random_tensor({3, 3, 3, 6}, 5)});
+  const Tensor new_kernel = model->predict_on_batch({x})[0];
+  BOOST_TEST(max_abs_difference(new_kernel, moved) > 1e-3);
+  check_close(new_kernel, layer_by_layer(*model, x));
+
+  // A training step moves the kernels and the moving statistics.
+  model->compile(Json{{"class_name", "SGD"}, {"config", {{"learning_rate", 0.1}}}}, "mean_squared_error");
+  model->train_on_batch({x}, {random_tensor({4, 4}, 6)});
+  const Tensor trained = model->predict_on_batch({x})[0];
+  BOOST_TEST(max_abs_difference(trained, new_kernel) > 1e-3);
+  check_close(trained, layer_by_layer(*model, x));
+}
+
+BOOST_AUTO_TEST_CASE(weights_loaded_after_a_predict_change_the_folded_result) {
+  // Loaders overwrite a variable's storage in place when nothing else holds it; the folded and
+  // reordered weights of the first predict hold it, so the load must give fresh storage.
+  const ModelPtr model = conv_bn_relu6_model();
+  const ModelPtr other = clone_model(*model);
+  for (const LayerPtr& layer : other->layers())
+    if (layer->class_name() == "BatchNormalization") move_statistics(*layer, 200);
+  const Tensor x = random_tensor({2, 8, 8, 3}, 11, -2.0f, 2.0f);
+  const Tensor before = model->predict_on_batch({x})[0];
+  const Tensor expected = other->predict_on_batch({x})[0];
+  BOOST_TEST(max_abs_difference(before, expected) > 1e-3);
+  for (const char* file : {"folding.weights.h5", "folding_checkpoint"}) {
+    BOOST_TEST_CONTEXT(file) {
+      const auto path = test::scratch_dir("inference_folding") / file;
+      save_weights(*other, path);
+      model->set_weights(clone_model(*model)->get_weights());  // back to other values first
+      model->predict_on_batch({x});
+      load_weights(*model, path);
+      check_close(model->predict_on_batch({x})[0], expected);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_map_is_folded_once_and_again_when_a_weight_changes) {
+  KerasTensor x = Input({5, 5, 2}, "image");
+  auto scale = std::make_shared<CountingScale>(Json{{"name", "scale"}});
+  KerasTensor y = (*layer_from("Conv2D", {{"name", "conv"}, {"filters", 3}, {"kernel_size", 2}}))(x);
+  y = (*scale)(y);
+  y = (*layer_from("ReLU", {{"name", "relu"}}))(y);
+  const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "counting");
+  scale->set_weights({Tensor::from_vector<float>({0.5f, -2.0f, 3.0f}, {3})});
+  const Tensor input = random_tensor({2, 5, 5, 2}, 7);
+  const int calls_while_building = scale->calls;
+
+  for (int i = 0; i < 3; ++i) check_close(model->predict_on_batch({input})[0], layer_by_layer(*model, input));
+  BOOST_TEST(scale->folds == 1);
+  BOOST_TEST(scale->calls == calls_while_building + 3);  // only layer_by_layer ran it
+
+  scale->set_weights({Tensor::from_vector<float>({1.5f, 2.0f, -1.0f}, {3})});
+  check_close(model->predict_on_batch({input})[0], layer_by_layer(*model, input));
+  BOOST_TEST(scale->folds == 2);
+  model->get_layer("conv")->set_weights({random_tensor({2, 2, 2, 3}, 8), random_tensor({3}, 9)});
+  check_close(model->predict_on_batch({input})[0], layer_by_layer(*model, input));
+  BOOST_TEST(scale->folds == 3);
+
+  // Under a tape (training, gradients) every layer runs itself.
+  const int calls = scale->calls;
+  {
+    GradientTape tape;
+    (*model)(input);
+  }
+  BOOST_TEST(scale->calls == calls + 1);
+  BOOST_TEST(scale->folds == 3);
+}
