@@ -13,7 +13,14 @@ namespace {
 void register_objects(ksave::PluginRegistrar& registrar) {
   registrar.set_package("Custom");
   registrar.layer<guide::CustomLayer>("CustomLayer");
-  registrar.layer<guide::ScaledDense>("ScaledDense");
+  // How Keras 3 writes ScaledDense's Python twin into a .keras archive: under its module, with
+  // its own key order and its spelling of momentum (ScaledDense reads that spelling too). Without
+  // a form, .keras archives hold the class as its get_config says, with a null module.
+  registrar.layer<guide::ScaledDense>("ScaledDense")
+      .keras3_form(ksave::Keras3Form()
+                       .module("custom_layer.layers")
+                       .keys({"name", "trainable", "dtype", "units", "scale", "activation", "mean_momentum"})
+                       .renamed("momentum", "mean_momentum"));
   registrar.activation("custom_activation", guide::custom_activation);
 }
 

@@ -23,7 +23,8 @@ class ScaledDense : public ksave::Layer {
     activation_ = ksave::get_activation(r.get<ksave::Json>("activation", nullptr));
     units_ = r.get<std::int64_t>("units", 8);
     scale_ = r.get<double>("scale", 1.0);
-    momentum_ = r.get<double>("momentum", 0.9);
+    // Keras 3 archives spell it mean_momentum (the plugin's Keras 3 form, custom_layer.cpp).
+    momentum_ = r.get<double>("momentum", 0.9, {"mean_momentum"});
   }
 
   std::string class_name() const override { return "ScaledDense"; }

@@ -62,6 +62,12 @@ ClassEntry input_layer_entry() {
   entry.kind = Kind::Layer;
   entry.class_name = "InputLayer";
   entry.factory = LayerFactory(make_input_layer);
+  // Keras 3's InputLayer takes batch_shape, keeps its dtype a plain name and has no build().
+  entry.keras3_form = Keras3Form()
+                          .keys({"batch_shape", "dtype", "sparse", "ragged", "name", "optional"})
+                          .renamed("batch_input_shape", "batch_shape")
+                          .plain_dtype()
+                          .no_build_config();
   return entry;
 }
 

@@ -54,10 +54,6 @@ KNOWN = {
             "kernel order (oneDNN MatMul, Eigen tanh, BiasAddGrad's reduction)",
     },
     "test_keras3.py": {
-        "test_config_json_equals_keras3[custom]":
-            "Keras 3 writes a custom class's Python module ('custom_objects', where the test defines "
-            "ScaledDense); a C++ plugin has none and ksave writes null (Keras 3 finds the class by "
-            "registered_name either way); every other key of the archive's config.json is Keras 3's",
         **{f"test_keras3_reads_ksave_model[{case}-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5 for case in (
             "activations", "attention", "conv1d", "conv2d", "conv2d_groups", "conv_variants", "custom", "gru",
             "lstm", "multi_io", "nested", "normalization", "reshaping", "simple_rnn", "stateful_lstm",

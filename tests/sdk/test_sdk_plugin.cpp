@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "custom_model_json.hpp"
+#include "keras_zip_test_support.hpp"
 #include "ksave/ksave.hpp"
 #include "ksave/plugin.hpp"  // KSAVE_PLUGIN_API_VERSION
 #include "support/test_data.hpp"
@@ -134,6 +135,37 @@ BOOST_AUTO_TEST_CASE(a_third_party_layer_with_state_trains_and_saves_like_a_buil
     BOOST_TEST(ksave::max_abs_difference(loaded->get_layer("scaled")->non_trainable_weights().at(0)->value(), mean_after) == 0.0, file);
     BOOST_TEST(ksave::max_abs_difference(loaded->predict(x), expected) == 0.0, file);
   }
+}
+
+// The Keras 3 form ScaledDense's registration declares (examples/custom_layer/custom_layer.cpp:
+// its module, its key order, momentum spelled mean_momentum) is how a .keras archive's
+// config.json holds it; the archive reads back with the same config, weights and predictions.
+BOOST_AUTO_TEST_CASE(a_third_party_layer_is_written_in_its_declared_keras3_form) {
+  auto inputs = ksave::Input({5}, "x");
+  auto scaled = ksave::make_layer("Custom>ScaledDense", {{"name", "scaled"}, {"units", 3}, {"scale", 2.0}, {"momentum", 0.8}});
+  auto model = std::make_shared<ksave::Functional>(ksave::KerasTensors{inputs}, ksave::KerasTensors{(*scaled)(inputs)});
+  const fs::path archive = ksave::test::scratch_dir("sdk_keras3_form") / "scaled.keras";
+  ksave::save_model(*model, archive);
+
+  const ksave::Json config = ksave::test::keras_zip::read_json_entry(archive, "config.json");
+  const ksave::Json* entry = nullptr;
+  for (const auto& layer : config["config"]["layers"])
+    if (layer["name"] == "scaled") entry = &layer;
+  BOOST_REQUIRE_MESSAGE(entry, "config.json has no layer 'scaled': " << config.dump());
+  BOOST_TEST((*entry)["module"] == "custom_layer.layers");
+  BOOST_TEST((*entry)["class_name"] == "ScaledDense");
+  BOOST_TEST((*entry)["registered_name"] == "Custom>ScaledDense");
+  std::vector<std::string> keys;
+  for (const auto& [key, _] : (*entry)["config"].items()) keys.push_back(key);
+  BOOST_TEST((keys == std::vector<std::string>{"name", "trainable", "dtype", "units", "scale", "activation", "mean_momentum"}),
+             (*entry)["config"].dump());
+  BOOST_TEST((*entry)["config"]["mean_momentum"] == 0.8);
+  BOOST_TEST((*entry)["config"]["dtype"]["class_name"] == "DTypePolicy");  // what Keras 3 writes for every layer
+
+  ksave::ModelPtr loaded = ksave::load_model(archive);
+  BOOST_TEST(loaded->get_layer("scaled")->get_config() == scaled->get_config());
+  const ksave::Tensor x = ksave::Tensor::filled(ksave::DType::Float32, {2, 5}, 0.25);
+  BOOST_TEST(ksave::max_abs_difference(loaded->predict(x), model->predict(x)) == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(without_the_plugin_path_loading_fails_naming_the_class_and_paths) {

@@ -1,5 +1,7 @@
 #include "keras3_call_nodes.hpp"
 
+#include "keras3_forms.hpp"
+
 namespace ksave::plugins::keras_zip {
 namespace {
 
@@ -37,33 +39,36 @@ class TensorWriter {
 
 // A list-form node (one reference, or a list of references each carrying the call's kwargs):
 // the references are the positional tensors, the kwargs the keywords. Keras 3's form of the call
-// is MultiHeadAttention(query, value, ...): a value given by keyword (tf-keras's form, which
-// ksave also writes for calls made in C++) becomes the second positional argument.
-Json keras3_node(const Json& node, const std::vector<Json>* specs) {
+// takes `positional` positionally (MultiHeadAttention(query, value, ...)): one given by keyword
+// after the positional ones (tf-keras's form, which ksave also writes for calls made in C++)
+// moves to its position.
+Json keras3_node(const Json& node, const Json& positional, const std::vector<Json>* specs) {
   const Json references = is_reference(node) ? Json::array({node}) : node;
   if (!references.is_array() || references.empty() || !is_reference(references[0])) return node;
   TensorWriter write(specs);
   Json args = Json::array();
   for (const auto& r : references) args.push_back(write(r));
   Json kwargs = write(references[0].size() > 3 && references[0][3].is_object() ? references[0][3] : Json::object());
-  if (args.size() == 1 && kwargs.contains("value")) {
-    args.push_back(kwargs["value"]);
-    kwargs.erase("value");
+  while (args.size() < positional.size() && kwargs.contains(positional[args.size()].get<std::string>())) {
+    const std::string argument = positional[args.size()].get<std::string>();
+    args.push_back(kwargs[argument]);
+    kwargs.erase(argument);
   }
   return Json{{"args", args}, {"kwargs", kwargs}};
 }
 
-// Keras 3 builds MultiHeadAttention on its first call with build(query_shape, value_shape,
-// key_shape=None) and records the arguments given: the key's shape only when a key was passed.
-Json shapes_dict_build_config(const Json& node) {
+// Keras 3 builds such a layer on its first call with build(<argument>_shape, ...)
+// (MultiHeadAttention's build(query_shape, value_shape, key_shape=None)) and records the
+// arguments given: an optional one's shape only when it was passed.
+Json shapes_dict_build_config(const Json& node, const Json& arguments) {
   if (!node.is_object() || !node.contains("args")) return nullptr;
   const Json& args = node["args"];
   const Json& kwargs = node["kwargs"];
   Json shapes = Json::object();
-  const char* arguments[] = {"query", "value", "key"};
-  for (std::size_t i = 0; i < 3; ++i) {
-    const Json* tensor = i < args.size() ? &args[i] : kwargs.contains(arguments[i]) ? &kwargs[arguments[i]] : nullptr;
-    if (tensor && is_keras_tensor(*tensor)) shapes[std::string(arguments[i]) + "_shape"] = (*tensor)["config"]["shape"];
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    const std::string argument = arguments[i].get<std::string>();
+    const Json* tensor = i < args.size() ? &args[i] : kwargs.contains(argument) ? &kwargs[argument] : nullptr;
+    if (tensor && is_keras_tensor(*tensor)) shapes[argument + "_shape"] = (*tensor)["config"]["shape"];
   }
   return Json{{"shapes_dict", shapes}};
 }
@@ -83,21 +88,26 @@ void set_build_config(Json& entry, const Json& build_config) {
 
 }  // namespace
 
-void write_attention_calls_as_keras3_nodes(Json& functional_config, const NodeInputSpecs& specs) {
+void write_calls_of_shape_built_layers_as_keras3_nodes(Json& functional_config, const NodeInputSpecs& specs) {
   if (!functional_config.is_object() || !functional_config.contains("layers")) return;
   for (auto& entry : functional_config["layers"]) {
     if (!entry.is_object() || !entry.contains("inbound_nodes") || !entry["inbound_nodes"].is_array()) continue;
-    // Only MultiHeadAttention: the other layers whose calls take tensors by keyword
-    // (TFOpLambda) are tf-keras's alone, and Keras 3 never reads them. Its call is (query,
-    // value, key, ...): several references are its positional tensors, not one list argument
-    // as for Add or Concatenate.
-    if (entry.value("class_name", "") != "MultiHeadAttention") continue;
+    // Only layers built from their call's shapes: their call is (query, value, key, ...), so
+    // several references are its positional tensors, not one list argument as for Add or
+    // Concatenate. The other layers whose calls take tensors by keyword (TFOpLambda) are
+    // tf-keras's alone, and Keras 3 never reads them.
+    const Json form = keras3_form(entry.value("class_name", ""));
+    const Json shape_arguments = form.value("build_from_call_shapes", Json::array());
+    if (shape_arguments.empty()) continue;
+    const Json positional = form.value("positional_call_tensors", Json::array());
     const auto found = specs.find(entry.value("name", ""));
     Json& nodes = entry["inbound_nodes"];
     for (std::size_t i = 0; i < nodes.size(); ++i)
-      nodes[i] = keras3_node(nodes[i], found != specs.end() && i < found->second.size() ? &found->second[i] : nullptr);
+      nodes[i] = keras3_node(nodes[i], positional,
+                             found != specs.end() && i < found->second.size() ? &found->second[i] : nullptr);
     if (!nodes.empty())
-      if (Json build_config = shapes_dict_build_config(nodes[0]); !build_config.is_null()) set_build_config(entry, build_config);
+      if (Json build_config = shapes_dict_build_config(nodes[0], shape_arguments); !build_config.is_null())
+        set_build_config(entry, build_config);
   }
 }
 

@@ -53,16 +53,15 @@ bool is_layer_class(const std::string& class_name) {
 // time_major (Keras 3 is batch-major only); a layer's dtype is a DTypePolicy unless its form
 // keeps the plain name (InputLayer); a form's single-element lists Keras 3 writes as the element
 // (BatchNormalization's axis, which tf-keras wrote as the built list).
-void rewrite_keys_for_keras3(const std::string& class_name, Json& config) {
+void rewrite_keys_for_keras3(const std::string& class_name, const Json& form, Json& config) {
   if (!config.is_object()) return;
   if (config.contains("time_major") && config["time_major"] == Json(false)) config.erase("time_major");
-  const Json* form = keras3_form(class_name);
-  const Json scalar_keys = form ? form->value("scalar_when_single", Json::array()) : Json::array();
+  const Json scalar_keys = form.value("scalar_when_single", Json::array());
   for (const auto& key : scalar_keys)
     if (auto found = config.find(key.get<std::string>()); found != config.end() && found->is_array() && found->size() == 1)
       *found = Json((*found)[0]);
-  apply_keras3_form(class_name, config);
-  const bool plain_dtype = form && form->value("plain_dtype", false);
+  apply_keras3_form(form, config);
+  const bool plain_dtype = form.value("plain_dtype", false);
   if (!plain_dtype && config.contains("dtype") && is_layer_class(class_name)) config["dtype"] = dtype_policy(config["dtype"]);
 }
 
@@ -103,11 +102,6 @@ Json keras3_metrics(const Json& metrics) {
   return out;
 }
 
-bool form_says(const std::string& class_name, const char* flag) {
-  const Json* form = keras3_form(class_name);
-  return form && form->value(flag, false);
-}
-
 // A functional layer entry's own keys (name, inbound_nodes), after the object's.
 void copy_entry_keys(const Json& value, Json& out) {
   for (const auto& [k, v] : value.items())
@@ -117,8 +111,8 @@ void copy_entry_keys(const Json& value, Json& out) {
 
 // A class whose form names an op_module called with a constant is a keras.ops call (x + 3.0):
 // a merge layer takes tensors only.
-bool is_op_call(const Json* form, const Json& value) {
-  if (!form || !form->contains("op_module") || !value.contains("inbound_nodes") || !value["inbound_nodes"].is_array())
+bool is_op_call(const Json& form, const Json& value) {
+  if (!form.contains("op_module") || !value.contains("inbound_nodes") || !value["inbound_nodes"].is_array())
     return false;
   const Json& nodes = value["inbound_nodes"];
   return std::any_of(nodes.begin(), nodes.end(), has_constant_arguments);
@@ -143,40 +137,41 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   if (value.contains("registered_name") && value["registered_name"].is_string() &&
       value["registered_name"].get<std::string>().find('>') != std::string::npos)
     class_name = value["registered_name"].get<std::string>();
-  const Json* form = keras3_form(class_name);
-  if (is_op_call(form, value)) return keras3_op_entry(class_name, *form, value);
+  const Json form = keras3_form(class_name);
+  if (is_op_call(form, value)) return keras3_op_entry(class_name, form, value);
   Json config = to_keras3_config(value["config"], specs);
   Json out = Json::object();
   const auto separator = class_name.find('>');
   if (separator != std::string::npos) {
-    // A package-registered custom class: Keras 3 finds it by registered_name.
-    out["module"] = nullptr;
+    // A package-registered custom class: Keras 3 finds it by registered_name, and writes the
+    // Python module that defines it (null when the class's form names none).
+    out["module"] = form.value("module", Json(nullptr));
     out["class_name"] = class_name.substr(separator + 1);
   } else {
-    out["module"] = keras3_module(class_name);
+    out["module"] = keras3_module(class_name, form);
     out["class_name"] = class_name;
   }
-  const bool model = form_says(class_name, "model");
+  const bool model = form.value("model", false);
   Json build_config = model && config.is_object() ? model_build_config(class_name, config) : value.value("build_config", Json(nullptr));
   // Keras 3's Sequential config repeats its build shape.
   if (model && config.is_object() && !config.contains("build_input_shape") && !build_config["input_shape"].is_null())
     config["build_input_shape"] = build_config["input_shape"];
-  rewrite_keys_for_keras3(class_name, config);
-  add_wrapped_build_configs(class_name, build_config, config);
+  rewrite_keys_for_keras3(class_name, form, config);
+  add_wrapped_build_configs(form, build_config, config);
   const bool graph_model = config.is_object() && config.contains("layers") && config.contains("input_layers");
   if (graph_model) {
     shift_nested_model_calls(config, -1);
-    // MultiHeadAttention's calls first (several positional tensors and tensors by keyword); the
-    // general writer leaves nodes already in Keras 3's form as they are.
-    write_attention_calls_as_keras3_nodes(config, specs);
+    // The calls of classes built from their call's shapes first (several positional tensors and
+    // tensors by keyword); the general writer leaves nodes already in Keras 3's form as they are.
+    write_calls_of_shape_built_layers_as_keras3_nodes(config, specs);
     write_keras3_nodes(config, specs);
     order_layers_as_keras3(config);
   }
   out["config"] = config;
   // Keras 3 names a custom class, and classes it does not export ("Functional"), by registered_name.
   if (separator != std::string::npos) out["registered_name"] = class_name;
-  else out["registered_name"] = form ? form->value("registered_name", Json(nullptr)) : Json(nullptr);
-  if (!build_config.is_null() && !form_says(class_name, "no_build_config")) out["build_config"] = build_config;
+  else out["registered_name"] = form.value("registered_name", Json(nullptr));
+  if (!build_config.is_null() && !form.value("no_build_config", false)) out["build_config"] = build_config;
   // Keras 3 writes every model's compile_config; the archive writer fills the top model's.
   if (model) out["compile_config"] = Json::object();
   // Functional layer entries keep their name and inbound_nodes beside the object keys.
@@ -241,9 +236,11 @@ void drop_wrapper_set_zero_output(Json& value) {
   }
   if (!value.is_object()) return;
   for (auto& [key, item] : value.items()) drop_wrapper_set_zero_output(item);
-  const Json* form = keras3_form(value.value("class_name", ""));
-  if (!form || !value.contains("config") || !value["config"].is_object()) return;
-  for (const auto& key : form->value("wrapped_rnn_keys", Json::array())) {
+  const auto class_name = value.find("class_name");
+  if (class_name == value.end() || !class_name->is_string() || !value.contains("config") || !value["config"].is_object())
+    return;
+  const Json wrapped_rnn_keys = keras3_form(class_name->get<std::string>()).value("wrapped_rnn_keys", Json::array());
+  for (const auto& key : wrapped_rnn_keys) {
     auto wrapped = value["config"].find(key.get<std::string>());
     if (wrapped == value["config"].end() || !wrapped->is_object() || !wrapped->contains("config")) continue;
     Json& inner = (*wrapped)["config"];

@@ -46,8 +46,7 @@ bool is_constant(const Json& element) {
 // The keyword arguments Keras 3 records on a call of `class_name`: those its form declares, then
 // the call's own.
 Json keras3_kwargs(const std::string& class_name, const Json& own) {
-  const Json* form = keras3_form(class_name);
-  Json kwargs = form ? form->value("call_kwargs", Json::object()) : Json::object();
+  Json kwargs = keras3_form(class_name).value("call_kwargs", Json::object());
   for (const auto& [key, value] : own.items()) kwargs[key] = value;
   return kwargs;
 }

@@ -6,6 +6,9 @@
 #include <regex>
 #include <set>
 
+#include "keras3_forms.hpp"
+#include "ksave/registry.hpp"
+
 namespace ksave::plugins::keras_zip {
 namespace {
 
@@ -36,13 +39,11 @@ std::vector<VariablePtr> own_variables_in_keras_order(const Layer& layer) {
 }
 
 // The attribute Keras 3 files a sublayer under, where it differs from tf-keras's (which ksave
-// tracks, for TF checkpoints): Keras 3's MultiHeadAttention reaches its EinsumDense sublayers
-// through the public properties query_dense, key_dense, value_dense and output_dense, and its
-// saver takes those names (checked on real Keras 3.15 archives).
-std::string keras3_attribute(const Layer& layer, const std::string& attribute) {
-  if (layer.class_name() == "MultiHeadAttention" && attribute.size() > 1 && attribute[0] == '_' &&
-      attribute.ends_with("_dense"))
-    return attribute.substr(1);
+// tracks, for TF checkpoints): a class whose form says so (MultiHeadAttention, reaching its
+// EinsumDense sublayers through the public properties query_dense, ...) is saved under the
+// attribute's public name.
+std::string keras3_attribute(bool public_names, const std::string& attribute) {
+  if (public_names && attribute.size() > 1 && attribute[0] == '_') return attribute.substr(1);
   return attribute;
 }
 
@@ -79,7 +80,9 @@ class Walk {
     }
     // Keras 3 walks a layer's attributes in sorted order.
     auto children = layer.tracked_layers();
-    for (auto& [attribute, _] : children) attribute = keras3_attribute(layer, attribute);
+    const std::string registered = Registry::global().registered_name_for(Kind::Layer, layer.class_name());
+    const bool public_names = keras3_form(registered).value("sublayers_saved_under_public_names", false);
+    for (auto& [attribute, _] : children) attribute = keras3_attribute(public_names, attribute);
     std::stable_sort(children.begin(), children.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [attribute, sub] : children) visit(*sub, join_path(path, attribute));
   }

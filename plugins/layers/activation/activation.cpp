@@ -37,7 +37,9 @@ class ActivationLayer : public Layer, public FusableActivationLayer {
   Activation activation_;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<ActivationLayer>("Activation"); }
+void register_objects(PluginRegistrar& r) {
+  r.layer<ActivationLayer>("Activation").keras3_form(Keras3Form().no_build_config());  // Keras 3's has no build()
+}
 
 }  // namespace
 }  // namespace ksave::plugins

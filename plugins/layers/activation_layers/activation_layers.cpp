@@ -208,12 +208,18 @@ class PReLU : public ShapePreserving {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<ReLU>("ReLU");
-  r.layer<LeakyReLU>("LeakyReLU");
+  // Keras 3's forms: ReLU, LeakyReLU, ELU and Softmax have no build() of their own (PReLU's makes
+  // alpha); LeakyReLU's alpha is negative_slope.
+  const Keras3Form no_build = Keras3Form().no_build_config();
+  r.layer<ReLU>("ReLU").keras3_form(no_build);
+  r.layer<LeakyReLU>("LeakyReLU")
+      .keras3_form(Keras3Form(no_build)
+                       .keys({"name", "trainable", "dtype", "negative_slope"})
+                       .renamed("alpha", "negative_slope"));
   r.layer<PReLU>("PReLU");
-  r.layer<ELU>("ELU");
+  r.layer<ELU>("ELU").keras3_form(Keras3Form(no_build).keys({"name", "alpha", "trainable", "dtype"}));
   r.layer<ThresholdedReLU>("ThresholdedReLU");
-  r.layer<Softmax>("Softmax");
+  r.layer<Softmax>("Softmax").keras3_form(no_build);
 }
 
 }  // namespace

@@ -104,8 +104,10 @@ class StochasticDepth : public Layer {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<LayerScale>("LayerScale");
-  r.layer<StochasticDepth>("StochasticDepth");
+  // Keras 3 defines both inside its ConvNeXt application, not under keras.layers.
+  const char* module = "keras.src.applications.convnext";
+  r.layer<LayerScale>("LayerScale").keras3_form(Keras3Form().module(module).registered_name("LayerScale"));
+  r.layer<StochasticDepth>("StochasticDepth").keras3_form(Keras3Form().module(module).registered_name("StochasticDepth"));
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ class AdditiveAttention : public AttentionBase {
 
 }  // namespace
 
-void register_additive_attention(PluginRegistrar& r) { r.layer<AdditiveAttention>("AdditiveAttention"); }
+void register_additive_attention(PluginRegistrar& r) {
+  r.layer<AdditiveAttention>("AdditiveAttention")
+      .keras3_form(Keras3Form().keys({"name", "trainable", "dtype", "use_scale", "dropout", "seed"}).default_value("seed", nullptr));
+}
 
 }  // namespace ksave::plugins::attention

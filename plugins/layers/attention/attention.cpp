@@ -53,6 +53,11 @@ class Attention : public AttentionBase {
 
 }  // namespace
 
-void register_attention(PluginRegistrar& r) { r.layer<Attention>("Attention"); }
+void register_attention(PluginRegistrar& r) {
+  r.layer<Attention>("Attention")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "use_scale", "score_mode", "dropout", "seed"})
+                       .default_value("seed", nullptr));
+}
 
 }  // namespace ksave::plugins::attention

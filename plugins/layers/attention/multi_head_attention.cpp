@@ -219,6 +219,19 @@ class MultiHeadAttention : public Layer {
 
 }  // namespace
 
-void register_multi_head_attention(PluginRegistrar& r) { r.layer<MultiHeadAttention>("MultiHeadAttention"); }
+void register_multi_head_attention(PluginRegistrar& r) {
+  // Keras 3's MultiHeadAttention: built on its first call from the shapes of query, value and key
+  // (not from the build shapes ksave records), called as (query, value, key=...), its EinsumDense
+  // sublayers saved under its public properties (query_dense, ...), no query/key/value_shape keys
+  // and no softmax_robust_masking while it is false (checked on real Keras 3.15 archives).
+  r.layer<MultiHeadAttention>("MultiHeadAttention")
+      .keras3_form(Keras3Form()
+                       .no_build_config()
+                       .build_from_call_shapes({"query", "value", "key"})
+                       .positional_call_tensors({"query", "value"})
+                       .sublayers_saved_under_public_names()
+                       .dropped({"query_shape", "key_shape", "value_shape"})
+                       .dropped_when("softmax_robust_masking", false));
+}
 
 }  // namespace ksave::plugins::attention

@@ -196,7 +196,23 @@ class BatchNormalization : public Layer, public ChannelAffineLayer {
   Json keras3_synchronized_;       // Keras 3's `synchronized`, null for a tf-keras layer (see the top)
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<BatchNormalization>("BatchNormalization"); }
+void register_objects(PluginRegistrar& r) {
+  // Keras 3's BatchNormalization writes one axis as a number and adds the synchronized and renorm
+  // keys (tf-keras 2.21 writes renorm only when set). `synchronized` gets no default: it marks a
+  // layer of Keras 3's and its moving-variance rule (see the top), which a tf-keras layer saved as
+  // .keras is not.
+  r.layer<BatchNormalization>("BatchNormalization")
+      .keras3_form(Keras3Form()
+                       .scalar_when_single({"axis"})
+                       .keys({"name", "trainable", "dtype", "axis", "momentum", "epsilon", "center", "scale",
+                              "beta_initializer", "gamma_initializer", "moving_mean_initializer",
+                              "moving_variance_initializer", "beta_regularizer", "gamma_regularizer",
+                              "beta_constraint", "gamma_constraint", "synchronized", "renorm", "renorm_clipping",
+                              "renorm_momentum"})
+                       .default_value("renorm", false)
+                       .default_value("renorm_clipping", nullptr)
+                       .default_value("renorm_momentum", 0.99));
+}
 
 }  // namespace
 }  // namespace ksave::plugins

@@ -165,7 +165,16 @@ class Bidirectional : public Layer {
   bool return_sequences_ = false, return_state_ = false;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<Bidirectional>("Bidirectional"); }
+void register_objects(PluginRegistrar& r) {
+  // Keras 3 builds both wrapped layers with the wrapper's input shape, and sets their
+  // zero_output_for_mask to their return_sequences.
+  r.layer<Bidirectional>("Bidirectional")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "merge_mode", "layer", "backward_layer"})
+                       .wrapped_rnn_keys({"layer", "backward_layer"})
+                       .wrapped_build("layer", Keras3Form::WrappedBuild::SameShape)
+                       .wrapped_build("backward_layer", Keras3Form::WrappedBuild::SameShape));
+}
 
 }  // namespace
 }  // namespace ksave::plugins

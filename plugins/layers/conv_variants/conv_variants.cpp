@@ -371,14 +371,36 @@ class SeparableConv : public WindowLayer {
   VariablePtr depthwise_kernel_, pointwise_kernel_;
 };
 
+// Keras 3's forms: its keys in its order, no groups key while it is 1 (ksave's base class writes
+// it; another value is kept for Keras 3 to refuse).
+Keras3Form keras3_conv_form(std::vector<std::string> keys) { return Keras3Form().keys(std::move(keys)).dropped_when("groups", 1); }
+
 void register_objects(PluginRegistrar& r) {
-  r.layer<ConvTranspose<1>>("Conv1DTranspose", {"Convolution1DTranspose"});
-  r.layer<ConvTranspose<2>>("Conv2DTranspose", {"Deconvolution2D", "Convolution2DTranspose"});
-  r.layer<ConvTranspose<3>>("Conv3DTranspose", {"Convolution3DTranspose"});
-  r.layer<DepthwiseConv<1>>("DepthwiseConv1D");
-  r.layer<DepthwiseConv<2>>("DepthwiseConv2D");
-  r.layer<SeparableConv<1>>("SeparableConv1D", {"SeparableConvolution1D"});
-  r.layer<SeparableConv<2>>("SeparableConv2D", {"SeparableConvolution2D"});
+  const Keras3Form transpose = keras3_conv_form(
+      {"name", "trainable", "dtype", "filters", "kernel_size", "strides", "padding", "output_padding", "data_format",
+       "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+       "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"});
+  r.layer<ConvTranspose<1>>("Conv1DTranspose", {"Convolution1DTranspose"}).keras3_form(transpose);
+  r.layer<ConvTranspose<2>>("Conv2DTranspose", {"Deconvolution2D", "Convolution2DTranspose"}).keras3_form(transpose);
+  // tf-keras 2.21's Conv3DTranspose writes no dilation_rate.
+  r.layer<ConvTranspose<3>>("Conv3DTranspose", {"Convolution3DTranspose"})
+      .keras3_form(Keras3Form(transpose).default_value("dilation_rate", Json::array({1, 1, 1})));
+  const Keras3Form depthwise = keras3_conv_form(
+      {"name", "trainable", "dtype", "depth_multiplier", "kernel_size", "strides", "padding", "data_format",
+       "dilation_rate", "activation", "use_bias", "depthwise_initializer", "bias_initializer", "depthwise_regularizer",
+       "bias_regularizer", "activity_regularizer", "depthwise_constraint", "bias_constraint"});
+  r.layer<DepthwiseConv<1>>("DepthwiseConv1D").keras3_form(depthwise);
+  r.layer<DepthwiseConv<2>>("DepthwiseConv2D").keras3_form(depthwise);
+  // Keras 3's separable convolutions have no kernel_* keys of the base class.
+  const Keras3Form separable =
+      keras3_conv_form({"name", "trainable", "dtype", "depth_multiplier", "filters", "kernel_size", "strides",
+                        "padding", "data_format", "dilation_rate", "activation", "use_bias", "depthwise_initializer",
+                        "pointwise_initializer", "bias_initializer", "depthwise_regularizer", "pointwise_regularizer",
+                        "bias_regularizer", "activity_regularizer", "depthwise_constraint", "pointwise_constraint",
+                        "bias_constraint"})
+          .dropped({"kernel_initializer", "kernel_regularizer", "kernel_constraint"});
+  r.layer<SeparableConv<1>>("SeparableConv1D", {"SeparableConvolution1D"}).keras3_form(separable);
+  r.layer<SeparableConv<2>>("SeparableConv2D", {"SeparableConvolution2D"}).keras3_form(separable);
 }
 
 }  // namespace

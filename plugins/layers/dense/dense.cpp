@@ -81,7 +81,16 @@ class Dense : public Layer, public FoldableProductLayer {
   FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<Dense>("Dense"); }
+void register_objects(PluginRegistrar& r) {
+  // Keras 3's Dense adds quantization_config and has no activity_regularizer key while it is null.
+  r.layer<Dense>("Dense").keras3_form(Keras3Form()
+                                          .keys({"name", "trainable", "dtype", "units", "activation", "use_bias",
+                                                 "kernel_initializer", "bias_initializer", "kernel_regularizer",
+                                                 "bias_regularizer", "kernel_constraint", "bias_constraint",
+                                                 "quantization_config"})
+                                          .default_value("quantization_config", nullptr)
+                                          .dropped_when("activity_regularizer", nullptr));
+}
 
 }  // namespace
 }  // namespace ksave::plugins

@@ -62,7 +62,14 @@ class Dropout : public Layer {
   std::mt19937_64 generator_;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<Dropout>("Dropout"); }
+void register_objects(PluginRegistrar& r) {
+  // Keras 3's Dropout has no build() of its own and records the training=False its call defaults to.
+  r.layer<Dropout>("Dropout").keras3_form(Keras3Form()
+                                              .keys({"name", "trainable", "dtype", "rate", "seed", "noise_shape"})
+                                              .default_value("noise_shape", nullptr)
+                                              .no_build_config()
+                                              .call_kwarg("training", false));
+}
 
 }  // namespace
 }  // namespace ksave::plugins

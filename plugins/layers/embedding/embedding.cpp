@@ -104,7 +104,17 @@ class Embedding : public Layer {
   VariablePtr embeddings_;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<Embedding>("Embedding"); }
+void register_objects(PluginRegistrar& r) {
+  // Keras 3's Embedding adds quantization_config and has no input_length (kept when set, for
+  // Keras 3 to refuse).
+  r.layer<Embedding>("Embedding")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "input_dim", "output_dim", "embeddings_initializer",
+                              "embeddings_regularizer", "activity_regularizer", "embeddings_constraint", "mask_zero",
+                              "quantization_config"})
+                       .default_value("quantization_config", nullptr)
+                       .dropped_when("input_length", nullptr));
+}
 
 }  // namespace
 }  // namespace ksave::plugins

@@ -68,12 +68,14 @@ class GlobalPooling : public Layer {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<GlobalPooling<1, Reduce::Max>>("GlobalMaxPooling1D", {"GlobalMaxPool1D"});
-  r.layer<GlobalPooling<2, Reduce::Max>>("GlobalMaxPooling2D", {"GlobalMaxPool2D"});
-  r.layer<GlobalPooling<1, Reduce::Average>>("GlobalAveragePooling1D", {"GlobalAvgPool1D"});
-  r.layer<GlobalPooling<2, Reduce::Average>>("GlobalAveragePooling2D", {"GlobalAvgPool2D"});
-  r.layer<GlobalPooling<3, Reduce::Max>>("GlobalMaxPooling3D", {"GlobalMaxPool3D"});
-  r.layer<GlobalPooling<3, Reduce::Average>>("GlobalAveragePooling3D", {"GlobalAvgPool3D"});
+  // Keras 3's global pooling layers have no build() of their own.
+  const Keras3Form form = Keras3Form().no_build_config();
+  r.layer<GlobalPooling<1, Reduce::Max>>("GlobalMaxPooling1D", {"GlobalMaxPool1D"}).keras3_form(form);
+  r.layer<GlobalPooling<2, Reduce::Max>>("GlobalMaxPooling2D", {"GlobalMaxPool2D"}).keras3_form(form);
+  r.layer<GlobalPooling<1, Reduce::Average>>("GlobalAveragePooling1D", {"GlobalAvgPool1D"}).keras3_form(form);
+  r.layer<GlobalPooling<2, Reduce::Average>>("GlobalAveragePooling2D", {"GlobalAvgPool2D"}).keras3_form(form);
+  r.layer<GlobalPooling<3, Reduce::Max>>("GlobalMaxPooling3D", {"GlobalMaxPool3D"}).keras3_form(form);
+  r.layer<GlobalPooling<3, Reduce::Average>>("GlobalAveragePooling3D", {"GlobalAvgPool3D"}).keras3_form(form);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 //   reset_after=False (Keras 1 / early Keras 2): bias (3u); hh = act(x·Wh + bh + (r*h)·Uh).
 // Then h' = z*h + (1-z)*hh.
 #include "../rnn_common/legacy_rnn_weights.hpp"
+#include "../rnn_common/keras3_recurrent_form.hpp"
 #include "../rnn_common/recurrent.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
@@ -118,9 +119,25 @@ class StandaloneGRUCell : public GRUCell {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<GRU>("GRU");
+  r.layer<GRU>("GRU").keras3_form(
+      rnn::keras3_recurrent_layer_form(
+          {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+           "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+           "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+           "recurrent_dropout", "reset_after", "seed"})
+          .default_value("seed", nullptr)
+          .dropped({"implementation"})
+          .call_kwarg("training", false));
   r.layer<CuDNNGRU>("CuDNNGRU");
-  r.layer<StandaloneGRUCell>("GRUCell");
+  r.layer<StandaloneGRUCell>("GRUCell")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "units", "activation", "recurrent_activation", "use_bias",
+                              "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                              "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+                              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout",
+                              "reset_after", "seed"})
+                       .default_value("seed", nullptr)
+                       .dropped({"implementation"}));
 }
 
 }  // namespace

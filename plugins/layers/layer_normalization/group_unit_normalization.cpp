@@ -132,7 +132,7 @@ class UnitNormalization : public Layer {
 
 void register_group_and_unit_normalization(PluginRegistrar& r) {
   r.layer<GroupNormalization>("GroupNormalization");
-  r.layer<UnitNormalization>("UnitNormalization");
+  r.layer<UnitNormalization>("UnitNormalization").keras3_form(Keras3Form().no_build_config());  // Keras 3's has no build()
 }
 
 }  // namespace ksave::plugins

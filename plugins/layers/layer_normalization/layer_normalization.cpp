@@ -95,7 +95,13 @@ void register_group_and_unit_normalization(PluginRegistrar& r);
 namespace {
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<LayerNormalization>("LayerNormalization");
+  // Keras 3's LayerNormalization adds rms_scaling.
+  r.layer<LayerNormalization>("LayerNormalization")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "axis", "epsilon", "center", "scale", "rms_scaling",
+                              "beta_initializer", "gamma_initializer", "beta_regularizer", "gamma_regularizer",
+                              "beta_constraint", "gamma_constraint"})
+                       .default_value("rms_scaling", false));
   register_group_and_unit_normalization(r);
 }
 

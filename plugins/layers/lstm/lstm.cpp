@@ -2,6 +2,7 @@
 // tf.keras orders them. c' = f*c + i*act(zc), h' = o*act(c'), the gates through
 // recurrent_activation. Keras 1 files store 12 arrays per layer; the HDF5 format converts them.
 #include "../rnn_common/legacy_rnn_weights.hpp"
+#include "../rnn_common/keras3_recurrent_form.hpp"
 #include "../rnn_common/recurrent.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
@@ -115,9 +116,24 @@ class StandaloneLSTMCell : public LSTMCell {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<LSTM>("LSTM");
+  r.layer<LSTM>("LSTM").keras3_form(
+      rnn::keras3_recurrent_layer_form(
+          {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+           "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+           "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+           "recurrent_dropout", "seed"})
+          .default_value("seed", nullptr)
+          .dropped({"implementation"})
+          .call_kwarg("training", false));
   r.layer<CuDNNLSTM>("CuDNNLSTM");
-  r.layer<StandaloneLSTMCell>("LSTMCell");
+  r.layer<StandaloneLSTMCell>("LSTMCell")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "units", "activation", "recurrent_activation", "use_bias",
+                              "unit_forget_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                              "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+                              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed"})
+                       .default_value("seed", nullptr)
+                       .dropped({"implementation"}));
 }
 
 }  // namespace

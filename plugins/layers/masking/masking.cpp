@@ -50,7 +50,9 @@ class Masking : public Layer {
   double mask_value_ = 0.0;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<Masking>("Masking"); }
+void register_objects(PluginRegistrar& r) {
+  r.layer<Masking>("Masking").keras3_form(Keras3Form().no_build_config());  // Keras 3's has no build()
+}
 
 }  // namespace
 }  // namespace ksave::plugins

@@ -286,12 +286,15 @@ class Merge : public Layer {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<Elementwise<Combine::Add>>("Add");
-  r.layer<Elementwise<Combine::Subtract>>("Subtract");
-  r.layer<Elementwise<Combine::Multiply>>("Multiply");
+  // A call of these with a constant (x + 3.0) is, in Keras 3, the keras.ops operation of the
+  // same name (Average has none).
+  const Keras3Form numpy_op = Keras3Form().op_module("keras.src.ops.numpy");
+  r.layer<Elementwise<Combine::Add>>("Add").keras3_form(numpy_op);
+  r.layer<Elementwise<Combine::Subtract>>("Subtract").keras3_form(numpy_op);
+  r.layer<Elementwise<Combine::Multiply>>("Multiply").keras3_form(numpy_op);
   r.layer<Elementwise<Combine::Average>>("Average");
-  r.layer<Elementwise<Combine::Maximum>>("Maximum");
-  r.layer<Elementwise<Combine::Minimum>>("Minimum");
+  r.layer<Elementwise<Combine::Maximum>>("Maximum").keras3_form(numpy_op);
+  r.layer<Elementwise<Combine::Minimum>>("Minimum").keras3_form(numpy_op);
   r.layer<Concatenate>("Concatenate");
   r.layer<Dot>("Dot");
   r.layer<Merge>("Merge");

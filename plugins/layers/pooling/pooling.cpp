@@ -86,12 +86,15 @@ class Pooling : public Layer {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<Pooling<1, Reduce::Max>>("MaxPooling1D", {"MaxPool1D"});
-  r.layer<Pooling<2, Reduce::Max>>("MaxPooling2D", {"MaxPool2D"});
-  r.layer<Pooling<1, Reduce::Average>>("AveragePooling1D", {"AvgPool1D"});
-  r.layer<Pooling<2, Reduce::Average>>("AveragePooling2D", {"AvgPool2D"});
-  r.layer<Pooling<3, Reduce::Max>>("MaxPooling3D", {"MaxPool3D"});
-  r.layer<Pooling<3, Reduce::Average>>("AveragePooling3D", {"AvgPool3D"});
+  // Keras 3's pooling layers have no build() of their own; their keys come in this order.
+  const Keras3Form form =
+      Keras3Form().keys({"name", "trainable", "dtype", "pool_size", "padding", "strides", "data_format"}).no_build_config();
+  r.layer<Pooling<1, Reduce::Max>>("MaxPooling1D", {"MaxPool1D"}).keras3_form(form);
+  r.layer<Pooling<2, Reduce::Max>>("MaxPooling2D", {"MaxPool2D"}).keras3_form(form);
+  r.layer<Pooling<1, Reduce::Average>>("AveragePooling1D", {"AvgPool1D"}).keras3_form(form);
+  r.layer<Pooling<2, Reduce::Average>>("AveragePooling2D", {"AvgPool2D"}).keras3_form(form);
+  r.layer<Pooling<3, Reduce::Max>>("MaxPooling3D", {"MaxPool3D"}).keras3_form(form);
+  r.layer<Pooling<3, Reduce::Average>>("AveragePooling3D", {"AvgPool3D"}).keras3_form(form);
 }
 
 }  // namespace

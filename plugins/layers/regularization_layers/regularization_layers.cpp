@@ -214,15 +214,30 @@ class SpatialDropout : public NoiseLayer {
   std::string data_format_ = "channels_last";
 };
 
+// Keras 3's forms: none of these classes has a build() of its own, and Keras 3 records the
+// training=False its noise layers' calls default to.
+Keras3Form keras3_noise_form() { return Keras3Form().no_build_config().call_kwarg("training", false); }
+
+// Keras 3's SpatialDropout layers write their keys in their constructor's order, a plain dtype,
+// and no trainable or noise_shape.
+Keras3Form keras3_spatial_dropout_form(std::vector<std::string> keys) {
+  return keras3_noise_form().plain_dtype().keys(std::move(keys)).dropped({"trainable", "noise_shape"});
+}
+
 void register_objects(PluginRegistrar& r) {
-  r.layer<Identity>("Identity");
-  r.layer<ActivityRegularization>("ActivityRegularization");
-  r.layer<GaussianNoise>("GaussianNoise");
-  r.layer<GaussianDropout>("GaussianDropout");
-  r.layer<AlphaDropout>("AlphaDropout");
-  r.layer<SpatialDropout<1>>("SpatialDropout1D");
-  r.layer<SpatialDropout<2>>("SpatialDropout2D");
-  r.layer<SpatialDropout<3>>("SpatialDropout3D");
+  const Keras3Form no_build = Keras3Form().no_build_config();
+  r.layer<Identity>("Identity").keras3_form(no_build);
+  r.layer<ActivityRegularization>("ActivityRegularization").keras3_form(no_build);
+  r.layer<GaussianNoise>("GaussianNoise").keras3_form(keras3_noise_form());
+  r.layer<GaussianDropout>("GaussianDropout").keras3_form(keras3_noise_form());
+  r.layer<AlphaDropout>("AlphaDropout")
+      .keras3_form(keras3_noise_form()
+                       .keys({"name", "trainable", "dtype", "rate", "seed", "noise_shape"})
+                       .default_value("noise_shape", nullptr));
+  r.layer<SpatialDropout<1>>("SpatialDropout1D").keras3_form(keras3_spatial_dropout_form({"rate", "seed", "name", "dtype"}));
+  const Keras3Form spatial_dropout = keras3_spatial_dropout_form({"rate", "seed", "name", "dtype", "data_format"});
+  r.layer<SpatialDropout<2>>("SpatialDropout2D").keras3_form(spatial_dropout);
+  r.layer<SpatialDropout<3>>("SpatialDropout3D").keras3_form(spatial_dropout);
 }
 
 }  // namespace

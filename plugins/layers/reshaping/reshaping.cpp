@@ -340,10 +340,14 @@ class UpSampling : public Layer {
 
 void register_objects(PluginRegistrar& r) {
   r.layer<Flatten>("Flatten");
-  r.layer<Reshape>("Reshape");
+  r.layer<Reshape>("Reshape").keras3_form(Keras3Form().no_build_config());  // Keras 3's has no build()
   r.layer<Permute>("Permute");
   r.layer<RepeatVector>("RepeatVector");
-  r.layer<SpatialEdges<1, true>>("ZeroPadding1D");
+  // Keras 3's ZeroPadding1D has a data_format, which tf-keras's lacks.
+  r.layer<SpatialEdges<1, true>>("ZeroPadding1D")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "padding", "data_format"})
+                       .default_value("data_format", "channels_last"));
   r.layer<SpatialEdges<2, true>>("ZeroPadding2D");
   r.layer<SpatialEdges<1, false>>("Cropping1D");
   r.layer<SpatialEdges<2, false>>("Cropping2D");

@@ -2,6 +2,7 @@
 // GRUCell, StackedRNNCells, a third party's), with the fused layers' options (return_sequences,
 // return_state, go_backwards, stateful, masks, initial states). The cell is the tracked sublayer
 // "cell" (weights "rnn/lstm_cell/kernel:0", "rnn/stacked_rnn_cells/lstm_cell/kernel:0").
+#include "../rnn_common/keras3_recurrent_form.hpp"
 #include "ksave/config.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
@@ -41,8 +42,9 @@ class RNN : public rnn::RecurrentLayer {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<RNN>("RNN");
-  r.layer<rnn::StackedRNNCells>("StackedRNNCells");
+  r.layer<RNN>("RNN").keras3_form(
+      rnn::keras3_recurrent_layer_form({"cell"}).wrapped_build("cell", Keras3Form::WrappedBuild::PerStep));
+  r.layer<rnn::StackedRNNCells>("StackedRNNCells").keras3_form(Keras3Form().keys({"name", "trainable", "dtype", "cells"}));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // SimpleRNN (and SimpleRNNCell): h' = act(x·kernel + bias + h·recurrent_kernel).
+#include "../rnn_common/keras3_recurrent_form.hpp"
 #include "../rnn_common/recurrent.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
@@ -61,8 +62,20 @@ class StandaloneSimpleRNNCell : public SimpleRNNCell {
 };
 
 void register_objects(PluginRegistrar& r) {
-  r.layer<SimpleRNN>("SimpleRNN");
-  r.layer<StandaloneSimpleRNNCell>("SimpleRNNCell");
+  r.layer<SimpleRNN>("SimpleRNN")
+      .keras3_form(rnn::keras3_recurrent_layer_form(
+                       {"units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+                        "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                        "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
+                        "dropout", "recurrent_dropout"})
+                       .call_kwarg("training", false));
+  r.layer<StandaloneSimpleRNNCell>("SimpleRNNCell")
+      .keras3_form(Keras3Form()
+                       .keys({"name", "trainable", "dtype", "units", "activation", "use_bias", "kernel_initializer",
+                              "recurrent_initializer", "bias_initializer", "kernel_regularizer",
+                              "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+                              "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed"})
+                       .default_value("seed", nullptr));
 }
 
 }  // namespace

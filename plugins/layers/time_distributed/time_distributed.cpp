@@ -61,7 +61,11 @@ class TimeDistributed : public Layer {
   LayerPtr layer_;
 };
 
-void register_objects(PluginRegistrar& r) { r.layer<TimeDistributed>("TimeDistributed"); }
+void register_objects(PluginRegistrar& r) {
+  // Keras 3 builds the wrapped layer with the shape of one step.
+  r.layer<TimeDistributed>("TimeDistributed")
+      .keras3_form(Keras3Form().wrapped_build("layer", Keras3Form::WrappedBuild::PerStep));
+}
 
 }  // namespace
 }  // namespace ksave::plugins

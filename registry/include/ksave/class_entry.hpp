@@ -10,6 +10,7 @@
 
 #include "ksave/json.hpp"
 #include "ksave/error.hpp"
+#include "ksave/keras3_form.hpp"
 
 namespace ksave {
 
@@ -50,6 +51,9 @@ struct ClassEntry {
   std::vector<std::string> aliases;  // older spellings that also resolve ("Convolution2D")
   std::string plugin;                // file that registered it (empty: the core or user code)
   std::any factory;                  // one of the factory types above, or OpDef for Kind::Op
+  // How Keras 3 writes the class (keras3_form.hpp); empty: as its get_config says. It belongs to
+  // class_name: an alias is another class's spelling, written under the module of its kind.
+  Keras3Form keras3_form;
 
   // "Package>Name" or the plain name.
   std::string registered_name() const {

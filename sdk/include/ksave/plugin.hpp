@@ -7,8 +7,18 @@
 //   class MyLayer : public ksave::Layer { ... };
 //   static void register_objects(ksave::PluginRegistrar& r) { r.layer<MyLayer>("MyLayer"); }
 //   KSAVE_PLUGIN("my_layer", "1.0.0", register_objects)
+//
+// A registration may say how Keras 3 writes the class into a `.keras` archive, when Keras 3
+// spells its config otherwise than its get_config (module, key order, renamed or dropped keys,
+// build_config, call keyword arguments; ksave/keras3_form.hpp lists them all):
+//
+//   r.layer<MyLayer>("MyLayer").keras3_form(ksave::Keras3Form()
+//       .module("my_package.layers")
+//       .keys({"name", "trainable", "dtype", "units", "scale"})
+//       .renamed("factor", "scale"));
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +28,7 @@
 
 #include "ksave/class_entry.hpp"
 #include "ksave/format.hpp"
+#include "ksave/keras3_form.hpp"
 #include "ksave/layer.hpp"
 #include "ksave/loss.hpp"
 #include "ksave/metric.hpp"
@@ -30,7 +41,9 @@
 // 3: Format gained traits() and names_files_at(), Layer gained input_spec(),
 //    is_recurrent_layer() and the stored-weights conversion; PluginInfo records the compiler and
 //    the SDK header fingerprint.
-#define KSAVE_PLUGIN_API_VERSION 3u
+// 4: ClassEntry gained the class's Keras 3 form; PluginRegistrar's registrations return a
+//    ClassRegistration.
+#define KSAVE_PLUGIN_API_VERSION 4u
 
 // The compiler a plugin was built with, recorded in its entry point for `ksave plugins` and for
 // the loader's refusals (the C++ library ABI is part of it: std::string's layout differs).
@@ -49,6 +62,22 @@
 
 namespace ksave {
 
+class PluginRegistrar;
+
+// What a registration returns: the class just registered, to declare more about it in the same
+// statement (`r.layer<L>("L").keras3_form(...)`).
+class ClassRegistration {
+ public:
+  // How Keras 3 writes the class (ksave/keras3_form.hpp); without one, as its get_config says.
+  ClassRegistration& keras3_form(Keras3Form form);
+
+ private:
+  friend class PluginRegistrar;
+  ClassRegistration(PluginRegistrar& registrar, std::size_t index) : registrar_(&registrar), index_(index) {}
+  PluginRegistrar* registrar_;
+  std::size_t index_;  // the entry's place in the registrar (a reference would move with its vector)
+};
+
 class PluginRegistrar {
  public:
   // Objects registered after this call are serializable under "package>Name" (Keras's
@@ -56,58 +85,59 @@ class PluginRegistrar {
   void set_package(std::string package) { package_ = std::move(package); }
 
   template <typename L>
-  void layer(const std::string& class_name, std::vector<std::string> aliases = {}) {
-    add(Kind::Layer, class_name, std::move(aliases),
-        LayerFactory([](const Json& c) -> std::shared_ptr<Layer> { return std::make_shared<L>(c); }));
+  ClassRegistration layer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    return add(Kind::Layer, class_name, std::move(aliases),
+               LayerFactory([](const Json& c) -> std::shared_ptr<Layer> { return std::make_shared<L>(c); }));
   }
   template <typename M>
-  void model(const std::string& class_name, std::vector<std::string> aliases = {}) {
-    add(Kind::Model, class_name, std::move(aliases),
-        LayerFactory([](const Json& c) -> std::shared_ptr<Layer> { return std::make_shared<M>(c); }));
+  ClassRegistration model(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    return add(Kind::Model, class_name, std::move(aliases),
+               LayerFactory([](const Json& c) -> std::shared_ptr<Layer> { return std::make_shared<M>(c); }));
   }
-  void activation(const std::string& name, ActivationFunction fn,
-                  std::vector<std::string> aliases = {}) {
-    add(Kind::Activation, name, std::move(aliases), std::move(fn));
-  }
-  template <typename T>
-  void initializer(const std::string& class_name, std::vector<std::string> aliases = {}) {
-    add(Kind::Initializer, class_name, std::move(aliases),
-        InitializerFactory([](const Json& c) -> std::shared_ptr<Initializer> { return std::make_shared<T>(c); }));
+  ClassRegistration activation(const std::string& name, ActivationFunction fn, std::vector<std::string> aliases = {}) {
+    return add(Kind::Activation, name, std::move(aliases), std::move(fn));
   }
   template <typename T>
-  void regularizer(const std::string& class_name, std::vector<std::string> aliases = {}) {
-    add(Kind::Regularizer, class_name, std::move(aliases),
-        RegularizerFactory([](const Json& c) -> std::shared_ptr<Regularizer> { return std::make_shared<T>(c); }));
+  ClassRegistration initializer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    return add(Kind::Initializer, class_name, std::move(aliases),
+               InitializerFactory([](const Json& c) -> std::shared_ptr<Initializer> { return std::make_shared<T>(c); }));
   }
   template <typename T>
-  void constraint(const std::string& class_name, std::vector<std::string> aliases = {}) {
-    add(Kind::Constraint, class_name, std::move(aliases),
-        ConstraintFactory([](const Json& c) -> std::shared_ptr<Constraint> { return std::make_shared<T>(c); }));
+  ClassRegistration regularizer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    return add(Kind::Regularizer, class_name, std::move(aliases),
+               RegularizerFactory([](const Json& c) -> std::shared_ptr<Regularizer> { return std::make_shared<T>(c); }));
   }
   template <typename T>
-  void optimizer(const std::string& class_name, std::vector<std::string> aliases = {}) {
-    add(Kind::Optimizer, class_name, std::move(aliases),
-        OptimizerFactory([](const Json& c) -> std::shared_ptr<Optimizer> { return std::make_shared<T>(c); }));
+  ClassRegistration constraint(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    return add(Kind::Constraint, class_name, std::move(aliases),
+               ConstraintFactory([](const Json& c) -> std::shared_ptr<Constraint> { return std::make_shared<T>(c); }));
   }
-  void loss(const std::string& name, LossFactory factory, std::vector<std::string> aliases = {}) {
-    add(Kind::Loss, name, std::move(aliases), std::move(factory));
+  template <typename T>
+  ClassRegistration optimizer(const std::string& class_name, std::vector<std::string> aliases = {}) {
+    return add(Kind::Optimizer, class_name, std::move(aliases),
+               OptimizerFactory([](const Json& c) -> std::shared_ptr<Optimizer> { return std::make_shared<T>(c); }));
   }
-  void metric(const std::string& name, MetricFactory factory, std::vector<std::string> aliases = {}) {
-    add(Kind::Metric, name, std::move(aliases), std::move(factory));
+  ClassRegistration loss(const std::string& name, LossFactory factory, std::vector<std::string> aliases = {}) {
+    return add(Kind::Loss, name, std::move(aliases), std::move(factory));
+  }
+  ClassRegistration metric(const std::string& name, MetricFactory factory, std::vector<std::string> aliases = {}) {
+    return add(Kind::Metric, name, std::move(aliases), std::move(factory));
   }
   template <typename F>
-  void format(const std::string& name) {
-    add(Kind::Format, name, {}, FormatFactory([]() -> std::shared_ptr<Format> { return std::make_shared<F>(); }));
+  ClassRegistration format(const std::string& name) {
+    return add(Kind::Format, name, {},
+               FormatFactory([]() -> std::shared_ptr<Format> { return std::make_shared<F>(); }));
   }
-  void op(OpDef def) {
+  ClassRegistration op(OpDef def) {
     std::string name = def.name;
-    add(Kind::Op, name, {}, std::move(def));
+    return add(Kind::Op, name, {}, std::move(def));
   }
 
   const std::vector<ClassEntry>& entries() const { return entries_; }
 
  private:
-  void add(Kind kind, const std::string& name, std::vector<std::string> aliases, std::any factory) {
+  friend class ClassRegistration;
+  ClassRegistration add(Kind kind, const std::string& name, std::vector<std::string> aliases, std::any factory) {
     ClassEntry e;
     e.kind = kind;
     e.class_name = name;
@@ -115,10 +145,16 @@ class PluginRegistrar {
     e.aliases = std::move(aliases);
     e.factory = std::move(factory);
     entries_.push_back(std::move(e));
+    return ClassRegistration(*this, entries_.size() - 1);
   }
   std::string package_;
   std::vector<ClassEntry> entries_;
 };
+
+inline ClassRegistration& ClassRegistration::keras3_form(Keras3Form form) {
+  registrar_->entries_[index_].keras3_form = std::move(form);
+  return *this;
+}
 
 // What the entry point returns. Plain C layout: the host reads `api_version` before trusting
 // anything else in it; fields are only ever appended, with a new API version.

@@ -65,7 +65,8 @@ ksave::Tensor scaled_tanh(const ksave::Tensor& x) { return ksave::ops::mul(ksave
 
 void register_objects(ksave::PluginRegistrar& registrar) {
   registrar.set_package("Interop");
-  registrar.layer<ScaledDense>("ScaledDense");
+  // Keras 3 writes the twin under the Python module that defines it (tests/interop/custom_objects.py).
+  registrar.layer<ScaledDense>("ScaledDense").keras3_form(ksave::Keras3Form().module("custom_objects"));
   registrar.activation("scaled_tanh", scaled_tanh);
 }
 
