@@ -4,6 +4,8 @@
 # ../shared/fixtures beside the checkout; read in place: make_seeds.py links or combines them in
 # the build folder), keeping what it finds in the build folder too.
 #   run_fuzzer.sh HARNESS WORK_DIR
+# KSAVE_FUZZ_TIMEOUT: seconds after which one input counts as a hang (default 30; libFuzzer measures
+# wall time, so a campaign sharing a busy machine gives more, and replays what it reports alone).
 # Exit status: libFuzzer's (0 when nothing was found).
 set -euo pipefail
 harness=$1 work=$2
@@ -19,5 +21,5 @@ mkdir -p "$work/seeds/$name"
 # SavedModel and graph inputs made from the TF2 half_plus_two fixture find its variables.
 export KSAVE_FUZZ_VARIABLES=$fixtures/real/tfserving_tf2_savedmodel_half_plus_two/saved_model_half_plus_two_tf2_cpu/00000123/variables
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$source_dir/tests/lsan.supp}
-exec "$harness" -max_total_time="${KSAVE_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+exec "$harness" -max_total_time="${KSAVE_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -timeout="${KSAVE_FUZZ_TIMEOUT:-30}" -print_final_stats=1 \
   -artifact_prefix="$work/artifacts/$name-" "$work/corpus/$name" "$work/seeds/$name"
