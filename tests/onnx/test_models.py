@@ -140,6 +140,20 @@ def test_external_data_and_any_batch_size(sources):
     onnx_check.assert_onnx_matches(target, one_row, [e[:1] for e in expected], "lstm, one row")
 
 
+def converted_and_checked(model, case, input_shape, seed, what):
+    """Saves a Keras model as .h5, converts it with ksave, checks ONNX Runtime's outputs against
+    ksave's on seeded input, and returns the ONNX file's path and which op makes each value."""
+    import onnx
+    folder = interop.case_dir(case)
+    h5, target = os.path.join(folder, "model.h5"), os.path.join(folder, "model.onnx")
+    model.save(h5)
+    onnx_check.convert(h5, target)
+    x = [interop.seeded(seed).standard_normal(input_shape).astype(np.float32)]
+    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(h5, x, folder, "ksave"), what)
+    graph = onnx.load(target).graph
+    return target, graph, {out: node.op_type for node in graph.node for out in node.output}
+
+
 def test_zero_padding_folds_into_the_convolution_after_it():
     """Keras pads images channels-last before a convolution; ksave's graph moves the channels-first
     Transpose before the Pad, so that ONNX Runtime folds the Pad into the Conv's own padding (as in
@@ -149,19 +163,12 @@ def test_zero_padding_folds_into_the_convolution_after_it():
     K.utils.set_random_seed(13)
     model = K.Sequential([K.layers.Input((9, 7, 3)), K.layers.ZeroPadding2D(((1, 0), (2, 1))),
                           K.layers.Conv2D(4, 3), K.layers.ZeroPadding2D(1), K.layers.Cropping2D(((0, 1), (1, 0)))])
-    folder = interop.case_dir("onnx_padding")
-    h5, target = os.path.join(folder, "model.h5"), os.path.join(folder, "model.onnx")
-    model.save(h5)
-    onnx_check.convert(h5, target)
-    x = [interop.seeded(14).standard_normal((5, 9, 7, 3)).astype(np.float32)]
-    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(h5, x, folder, "ksave"), "padded convolution")
-    graph = onnx.load(target).graph
-    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    target, graph, made_by = converted_and_checked(model, "onnx_padding", (5, 9, 7, 3), 14, "padded convolution")
     # The first Pad reads the input's Transpose; the second pads what the convolution left
     # channels-first, and goes to a Slice (nothing to fold into), in place.
     assert [made_by.get(node.input[0]) for node in graph.node if node.op_type == "Pad"] == ["Transpose", "Conv"]
     options = ort.SessionOptions()
-    options.optimized_model_filepath = os.path.join(folder, "optimized.onnx")
+    options.optimized_model_filepath = os.path.join(os.path.dirname(target), "optimized.onnx")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
     ort.InferenceSession(target, options, providers=["CPUExecutionProvider"])
     optimized = [node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node]
@@ -172,17 +179,9 @@ def test_image_normalization_is_held_channels_first():
     """Normalization over an image's channels (EfficientNet's input) runs channels-first, where the
     convolution after it reads it: ONNX Runtime's outputs equal ksave's, and no Transpose sits
     between the normalization and the convolution."""
-    import onnx
     K.utils.set_random_seed(15)
     norm = K.layers.Normalization(mean=[0.5, -1.0, 2.0], variance=[0.25, 4.0, 9.0])
     model = K.Sequential([K.layers.Input((6, 5, 3)), norm, K.layers.Conv2D(4, 3)])
-    folder = interop.case_dir("onnx_image_normalization")
-    h5, target = os.path.join(folder, "model.h5"), os.path.join(folder, "model.onnx")
-    model.save(h5)
-    onnx_check.convert(h5, target)
-    x = [interop.seeded(16).standard_normal((5, 6, 5, 3)).astype(np.float32)]
-    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(h5, x, folder, "ksave"), "normalized image")
-    graph = onnx.load(target).graph
-    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    _, graph, made_by = converted_and_checked(model, "onnx_image_normalization", (5, 6, 5, 3), 16, "normalized image")
     conv = next(node for node in graph.node if node.op_type == "Conv")
     assert made_by[conv.input[0]] == "Mul", [n.op_type for n in graph.node]
