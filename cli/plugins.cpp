@@ -65,6 +65,12 @@ Json describe_all() {
   }
   out["plugins"] = Json::array();
   for (const auto& r : loader.records()) out["plugins"].push_back(describe_record(r));
+  // What libksave itself registers (InputLayer, the model classes), in the plugins' "kind Name"
+  // form, so that a listing of every class needs no second source.
+  out["core_registered"] = Json::array();
+  for (const ClassRef& entry : Registry::global().all_entries())
+    if (entry->plugin.empty())
+      out["core_registered"].push_back(std::string(kind_name(entry->kind)) + " " + entry->registered_name());
   return out;
 }
 

@@ -128,6 +128,10 @@ BOOST_AUTO_TEST_CASE(plugins_lists_what_loaded_and_entry_points) {
     BOOST_TEST(p["entry_symbols"] == Json::array({"ksave_plugin_entry"}));
   }
   BOOST_TEST_REQUIRE(!json_plugin.empty());
+  // What the core registers is listed apart from every plugin's.
+  const Json& core = all["core_registered"];
+  BOOST_TEST((std::find(core.begin(), core.end(), "layer InputLayer") != core.end()));
+  BOOST_TEST((std::find(core.begin(), core.end(), "layer Dense") == core.end()));
   // A file's entry point, read without loading it; a file that is no plugin has none.
   const auto file = run_ksave({"plugins", json_plugin});
   BOOST_TEST(file.status == 0);

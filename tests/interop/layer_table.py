@@ -4,7 +4,7 @@ from what the libraries themselves hold, so that it stays true as layers are add
 - Keras's side: every class exported by `tf_keras.layers` (tf-keras 2.21, the Keras 2 API) and
   `keras.layers` (Keras 3.15) that is a Layer, by the class name files carry (aliases such as
   Convolution2D name the same class, Conv2D).
-- ksave's side: the layer classes its plugins register (`ksave plugins --json`).
+- ksave's side: the layer classes its plugins and its core register (`ksave plugins --json`).
 - Classes Keras writes into files from outside its `layers` module are added from where they
   live (FILE_ONLY_CLASSES: TFOpLambda, the CuDNN layers, keras.applications' own layers), marked ¹.
 - Classes ksave registers that neither lists (Keras 1's Merge) are listed too.
@@ -69,6 +69,8 @@ def ksave_layer_classes(ksave_cli):
         if not plugin["loaded"]:
             raise SystemExit(f"plugin {plugin['path']} did not load: {plugin['refusal']}")
         names.update(entry.split(" ", 1)[1] for entry in plugin["registered"] if entry.startswith("layer "))
+    # InputLayer is registered by libksave itself, not by a plugin.
+    names.update(entry.split(" ", 1)[1] for entry in listing["core_registered"] if entry.startswith("layer "))
     return names
 
 
