@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "file_layout.hpp"
+
 namespace ksave::plugins::h5 {
 namespace {
 
@@ -45,36 +47,6 @@ Id opaque_type(std::size_t size) {
   H5Tset_tag(type.get(), kRawTag);
   return type;
 }
-
-// ---- the file's layout ----
-
-struct FileLayout {
-  std::uint64_t base = 0;      // where addresses count from (after a user block)
-  std::size_t address_size = 8, length_size = 8;
-};
-
-FileLayout layout_of(const Node& node) {
-  Id file(H5Iget_file_id(node.id()), H5Fclose);
-  Id creation(file.valid() ? H5Fget_create_plist(file.get()) : H5I_INVALID_HID, H5Pclose);
-  FileLayout layout;
-  hsize_t user_block = 0;
-  if (!creation.valid() || H5Pget_sizes(creation.get(), &layout.address_size, &layout.length_size) < 0 ||
-      H5Pget_userblock(creation.get(), &user_block) < 0)
-    node.fail("cannot read the file's address and length sizes");
-  if (layout.address_size < 2 || layout.address_size > 8 || layout.length_size < 2 || layout.length_size > 8)
-    node.fail("the file declares " + std::to_string(layout.address_size) + "-byte addresses and " +
-              std::to_string(layout.length_size) + "-byte lengths");
-  layout.base = user_block;
-  return layout;
-}
-
-std::uint64_t little_endian(const unsigned char* p, std::size_t n) {
-  std::uint64_t value = 0;
-  for (std::size_t i = n; i-- > 0;) value = value << 8 | p[i];
-  return value;
-}
-
-constexpr std::uint64_t aligned8(std::uint64_t n) { return (n + 7) / 8 * 8; }
 
 // ---- global heap collections, walked as libhdf5's H5HG__cache_heap_deserialize walks them ----
 

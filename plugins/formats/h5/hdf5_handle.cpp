@@ -8,6 +8,8 @@
 #include <functional>
 #include <limits>
 
+#include "attribute_message_check.hpp"
+
 namespace ksave::plugins::h5 {
 namespace fs = std::filesystem;
 
@@ -158,12 +160,14 @@ void Node::fail(const std::string& what) const {
 }
 
 bool Node::has_attribute(const std::string& name) const {
+  check_attribute_messages(*this);  // libhdf5 decodes every attribute message of the header
   htri_t exists = H5Aexists(id(), name.c_str());
   if (exists < 0) fail("cannot look up attribute '" + name + "'");
   return exists > 0;
 }
 
 std::vector<std::string> Node::attribute_names() const {
+  check_attribute_messages(*this);
   std::vector<std::string> names;
   hsize_t index = 0;
   herr_t status = H5Aiterate2(
@@ -409,6 +413,7 @@ Dataset Group::create_dataset(const std::string& relative, DType dtype, const Sh
 }
 
 std::vector<std::string> Group::children() const {
+  check_attribute_messages(*this);
   std::vector<std::string> names;
   hsize_t index = 0;
   herr_t status = H5Literate(

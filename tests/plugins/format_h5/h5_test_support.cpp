@@ -2,8 +2,12 @@
 
 #include <hdf5.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "hdf5_handle.hpp"
 #include "ksave/error.hpp"
+#include "ksave/ksave.hpp"
 #include "string_attributes.hpp"
 
 namespace ksave::test::h5 {
@@ -129,6 +133,32 @@ std::map<std::string, std::string> file_values(const std::filesystem::path& path
     }
   }
   return out;
+}
+
+Bytes read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::filesystem::path& path, const Bytes& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::uint64_t stored_integer(const Bytes& b, std::size_t at, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = n; i-- > 0;) v = v << 8 | static_cast<unsigned char>(b[at + i]);
+  return v;
+}
+
+void put_integer(Bytes& b, std::size_t at, std::size_t n, std::uint64_t v) {
+  for (std::size_t i = 0; i < n; ++i, v >>= 8) b[at + i] = static_cast<char>(v & 0xff);
+}
+
+Bytes small_model_file(const std::filesystem::path& scratch) {
+  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{
+      make_layer("Dense", {{"units", 3}, {"batch_input_shape", {nullptr, 4}}})});
+  save_model(*model, scratch / "model.h5");
+  return read_bytes(scratch / "model.h5");
 }
 
 }  // namespace ksave::test::h5

@@ -1,11 +1,12 @@
 // Helpers shared by the HDF5 format suites: listing a file's layout (groups, datasets, attributes
-// with their types) for comparisons.
+// with their types) for comparisons, and the stored bytes of files for the damage recipes.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
-
+#include <vector>
 
 namespace ksave::test::h5 {
 
@@ -18,5 +19,15 @@ std::map<std::string, std::string> file_layout(const std::filesystem::path& path
 // The same keys with their contents: a string attribute's strings (one per line), a dataset's
 // dtype, shape and raw bytes; other attributes and groups as file_layout describes them.
 std::map<std::string, std::string> file_values(const std::filesystem::path& path);
+
+using Bytes = std::vector<char>;
+Bytes read_bytes(const std::filesystem::path& path);
+void write_bytes(const std::filesystem::path& path, const Bytes& bytes);
+// The little-endian integer of `n` bytes at `at` (HDF5 stores every integer so), and its update.
+std::uint64_t stored_integer(const Bytes& b, std::size_t at, std::size_t n);
+void put_integer(Bytes& b, std::size_t at, std::size_t n, std::uint64_t v);
+// The bytes of a one-Dense model ksave saves as h5 in `scratch` (model.h5): its keras_version,
+// backend and model_config are variable-length strings, its layer group has weight_names.
+Bytes small_model_file(const std::filesystem::path& scratch);
 
 }  // namespace ksave::test::h5

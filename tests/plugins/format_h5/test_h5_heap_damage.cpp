@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "ksave/ksave.hpp"
+#include "h5_test_support.hpp"
 #include "support/test_data.hpp"
 
 namespace fs = std::filesystem;
@@ -19,22 +20,7 @@ using namespace ksave;
 
 namespace {
 
-using Bytes = std::vector<char>;
-
-Bytes read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-std::uint64_t get(const Bytes& b, std::size_t at, std::size_t n) {
-  std::uint64_t v = 0;
-  for (std::size_t i = n; i-- > 0;) v = v << 8 | static_cast<unsigned char>(b[at + i]);
-  return v;
-}
-
-void put(Bytes& b, std::size_t at, std::size_t n, std::uint64_t v) {
-  for (std::size_t i = 0; i < n; ++i, v >>= 8) b[at + i] = static_cast<char>(v & 0xff);
-}
+using namespace ksave::test::h5;
 
 // A string's stored reference (length, collection address, object index) and where it lies.
 struct Reference {
@@ -49,15 +35,15 @@ std::vector<Reference> references_in(const Bytes& file) {
   std::vector<Reference> found;
   for (std::size_t c = 0; c + 16 <= file.size(); ++c) {
     if (std::memcmp(&file[c], "GCOL", 4) != 0 || file[c + 4] != 1) continue;
-    const std::uint64_t size = get(file, c + 8, 8);
+    const std::uint64_t size = stored_integer(file, c + 8, 8);
     for (std::size_t p = c + 16; p + 16 <= c + size && p + 16 <= file.size();) {
-      const auto index = get(file, p, 2);
-      const auto object_size = get(file, p + 8, 8);
+      const auto index = stored_integer(file, p, 2);
+      const auto object_size = stored_integer(file, p + 8, 8);
       if (index == 0) break;  // free space: the rest of the collection
       Bytes pattern(16);
-      put(pattern, 0, 4, object_size);
-      put(pattern, 4, 8, c);
-      put(pattern, 12, 4, index);
+      put_integer(pattern, 0, 4, object_size);
+      put_integer(pattern, 4, 8, c);
+      put_integer(pattern, 12, 4, index);
       for (auto at = std::search(file.begin(), file.end(), pattern.begin(), pattern.end()); at != file.end();
            at = std::search(at + 1, file.end(), pattern.begin(), pattern.end()))
         found.push_back({static_cast<std::size_t>(at - file.begin()), p});
@@ -82,12 +68,12 @@ std::vector<std::pair<std::string, Bytes>> damaged_variants(const Bytes& file) {
       variant("index bit " + std::to_string(bit) + at, [&](Bytes& b) { b[r.at + 12 + bit / 8] ^= static_cast<char>(1 << (bit % 8)); });
     for (int bit = 0; bit < 40; ++bit)
       variant("address bit " + std::to_string(bit) + at, [&](Bytes& b) { b[r.at + 4 + bit / 8] ^= static_cast<char>(1 << (bit % 8)); });
-    for (std::uint64_t length : {std::uint64_t{1}, get(file, r.at, 4) + 1, get(file, r.at, 4) * 4096, std::uint64_t{0xffffffff}})
-      variant("length " + std::to_string(length) + at, [&](Bytes& b) { put(b, r.at, 4, length); });
-    for (std::uint64_t size : {std::uint64_t{0}, get(file, r.object_at + 8, 8) + 1, std::uint64_t{1} << 40, ~std::uint64_t{0}})
-      variant("object size " + std::to_string(size) + at, [&](Bytes& b) { put(b, r.object_at + 8, 8, size); });
-    variant("object index 0" + at, [&](Bytes& b) { put(b, r.object_at, 2, 0); });
-    variant("object index 0xffff" + at, [&](Bytes& b) { put(b, r.object_at, 2, 0xffff); });
+    for (std::uint64_t length : {std::uint64_t{1}, stored_integer(file, r.at, 4) + 1, stored_integer(file, r.at, 4) * 4096, std::uint64_t{0xffffffff}})
+      variant("length " + std::to_string(length) + at, [&](Bytes& b) { put_integer(b, r.at, 4, length); });
+    for (std::uint64_t size : {std::uint64_t{0}, stored_integer(file, r.object_at + 8, 8) + 1, std::uint64_t{1} << 40, ~std::uint64_t{0}})
+      variant("object size " + std::to_string(size) + at, [&](Bytes& b) { put_integer(b, r.object_at + 8, 8, size); });
+    variant("object index 0" + at, [&](Bytes& b) { put_integer(b, r.object_at, 2, 0); });
+    variant("object index 0xffff" + at, [&](Bytes& b) { put_integer(b, r.object_at, 2, 0xffff); });
   }
   return out;
 }
@@ -101,7 +87,7 @@ Outcome load_every_variant(const Bytes& file, const fs::path& scratch, const std
   Outcome outcome;
   const fs::path copy = scratch / name;
   for (const auto& [what, bytes] : damaged_variants(file)) {
-    std::ofstream(copy, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    write_bytes(copy, bytes);
     ++outcome.variants;
     try {
       load_model(copy);
@@ -117,15 +103,6 @@ Outcome load_every_variant(const Bytes& file, const fs::path& scratch, const std
   BOOST_TEST_MESSAGE(name << ": " << outcome.variants << " damaged copies, " << outcome.loaded << " loaded, "
                           << outcome.refused << " refused (" << outcome.refused_naming_the_heap << " by the heap check)");
   return outcome;
-}
-
-// The bytes of a one-Dense model ksave saves as h5 in `scratch`: its keras_version, backend and
-// model_config are variable-length strings.
-Bytes small_model_file(const fs::path& scratch) {
-  auto model = std::make_shared<Sequential>(std::vector<LayerPtr>{
-      make_layer("Dense", {{"units", 3}, {"batch_input_shape", {nullptr, 4}}})});
-  save_model(*model, scratch / "model.h5");
-  return read_bytes(scratch / "model.h5");
 }
 
 }  // namespace
@@ -168,9 +145,9 @@ BOOST_AUTO_TEST_CASE(a_variable_length_string_of_a_damaged_base_type_size) {
   for (auto at = std::search(file.begin(), file.end(), message.begin(), message.end()); at != file.end();
        at = std::search(at + 1, file.end(), message.begin(), message.end()), ++damaged) {
     Bytes copy = file;
-    put(copy, static_cast<std::size_t>(at - file.begin()) + 12, 4, 0xb19365c8);
+    put_integer(copy, static_cast<std::size_t>(at - file.begin()) + 12, 4, 0xb19365c8);
     const fs::path path = scratch / ("damaged-" + std::to_string(damaged) + ".h5");
-    std::ofstream(path, std::ios::binary).write(copy.data(), static_cast<std::streamsize>(copy.size()));
+    write_bytes(path, copy);
     std::string outcome = "read";
     try {
       check_in_child_process(path.string(), [&] { load_model(path); detect_format(path)->inspect(path); }, 60);
