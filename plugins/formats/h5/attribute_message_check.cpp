@@ -131,9 +131,14 @@ void check_attribute(const Node& node, const FileLayout& layout, const unsigned 
   at += stored_size(space_size);
   if (flags & 0x03) return;  // a shared datatype or dataspace: its size lives elsewhere
   if (type_size < 8) node.fail(which + " is damaged: a datatype of " + std::to_string(type_size) + " bytes");
-  const std::uint64_t element = (type[0] & 0x0F) == kVariableLengthClass
-                                    ? 4 + layout.address_size + 4  // length, heap address, index
-                                    : little_endian(type + 4, 4);
+  const std::uint64_t element = little_endian(type + 4, 4);
+  // A variable-length element is stored as a length, a heap address and an index, the size
+  // libhdf5 writes in the datatype; it sizes the value's buffer by the stored size but reads
+  // elements of the true one (H5A__read copied past a buffer a damaged size made smaller).
+  const std::uint64_t variable_element = 4 + layout.address_size + 4;
+  if ((type[0] & 0x0F) == kVariableLengthClass && element != variable_element)
+    node.fail(which + " is damaged: its variable-length datatype declares " + std::to_string(element) +
+              "-byte elements, stored ones have " + std::to_string(variable_element));
   const unsigned space_version = space_size > 0 ? space[0] : 0;
   const std::size_t dims_at = space_version == 1 ? 8 : 4;
   if (space_size < dims_at || (space_version != 1 && space_version != 2)) return;  // libhdf5 refuses it
