@@ -16,6 +16,7 @@ constexpr unsigned kContinuationMessage = 0x10;
 constexpr unsigned kAttributeMessage = 0x0C;
 constexpr unsigned kSharedMessage = 0x02;  // message flag: the message is a reference to a shared one
 constexpr unsigned kVariableLengthClass = 9;
+constexpr unsigned kLastClass = 10;  // array; libhdf5 1.10 knows classes 0 (integer) to 10
 constexpr unsigned kMaxRank = 32;  // libhdf5's H5S_MAX_RANK
 // More chunks than this is a cycle of continuation messages or garbage, not a header.
 constexpr std::size_t kMaxChunks = 1024;
@@ -108,7 +109,9 @@ std::uint64_t product(std::uint64_t a, std::uint64_t b, bool& overflow) {
 void check_attribute(const Node& node, const FileLayout& layout, const unsigned char* m, std::size_t size) {
   if (size < 8) node.fail("an attribute message of " + std::to_string(size) + " bytes is damaged (8 at least expected)");
   const unsigned version = m[0];
-  if (version < 1 || version > 3) return;  // libhdf5 refuses the version itself
+  // Versions libhdf5 cannot decode are refused here too: on H5Aiterate's path a failed decode
+  // frees the attributes built so far and crashes in H5A__close (found by fuzz_hdf5_image).
+  if (version < 1 || version > 3) node.fail("an attribute message of version " + std::to_string(version) + " (1 to 3 expected)");
   const unsigned flags = version >= 2 ? m[1] : 0;
   const std::uint64_t name_size = little_endian(m + 2, 2), type_size = little_endian(m + 4, 2),
                       space_size = little_endian(m + 6, 2);
@@ -131,17 +134,33 @@ void check_attribute(const Node& node, const FileLayout& layout, const unsigned 
   at += stored_size(space_size);
   if (flags & 0x03) return;  // a shared datatype or dataspace: its size lives elsewhere
   if (type_size < 8) node.fail(which + " is damaged: a datatype of " + std::to_string(type_size) + " bytes");
+  auto check_type_header = [&](const unsigned char* t, const char* what) {
+    const unsigned type_version = t[0] >> 4, type_class = t[0] & 0x0F;
+    if (type_version < 1 || type_version > 3 || type_class > kLastClass)
+      node.fail(which + " is damaged: " + what + " of version " + std::to_string(type_version) + " and class " +
+                std::to_string(type_class) + " (versions 1 to 3, classes 0 to 10 expected)");
+    return type_class;
+  };
+  const unsigned type_class = check_type_header(type, "a datatype");
+  // A variable-length type (the strings Keras stores) carries its base type after its header.
+  if (type_class == kVariableLengthClass) {
+    if (type_size < 16) node.fail(which + " is damaged: a variable-length datatype of " + std::to_string(type_size) + " bytes");
+    check_type_header(type + 8, "the base of its variable-length datatype");
+  }
   const std::uint64_t element = little_endian(type + 4, 4);
   // A variable-length element is stored as a length, a heap address and an index, the size
   // libhdf5 writes in the datatype; it sizes the value's buffer by the stored size but reads
   // elements of the true one (H5A__read copied past a buffer a damaged size made smaller).
   const std::uint64_t variable_element = 4 + layout.address_size + 4;
-  if ((type[0] & 0x0F) == kVariableLengthClass && element != variable_element)
+  if (type_class == kVariableLengthClass && element != variable_element)
     node.fail(which + " is damaged: its variable-length datatype declares " + std::to_string(element) +
               "-byte elements, stored ones have " + std::to_string(variable_element));
   const unsigned space_version = space_size > 0 ? space[0] : 0;
   const std::size_t dims_at = space_version == 1 ? 8 : 4;
-  if (space_size < dims_at || (space_version != 1 && space_version != 2)) return;  // libhdf5 refuses it
+  if (space_version != 1 && space_version != 2)
+    node.fail(which + " is damaged: a dataspace of version " + std::to_string(space_version) + " (1 or 2 expected)");
+  if (space_size < dims_at)
+    node.fail(which + " is damaged: a dataspace of " + std::to_string(space_size) + " bytes");
   const unsigned rank = space[1];
   if (rank > kMaxRank) node.fail(which + " is damaged: its dataspace declares rank " + std::to_string(rank));
   if (dims_at + rank * layout.length_size > space_size)
