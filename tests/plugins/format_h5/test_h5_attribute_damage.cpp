@@ -1,7 +1,7 @@
 // Damaged attribute messages, which libhdf5 1.10.8 decodes trusting the sizes inside them: a name
 // without its terminating NUL (strdup reads on), a value larger than its message (memcpy reads on)
-// — heap over-reads found by fuzz_h5_model and fuzz_hdf5_image, a segmentation fault when the
-// decode then fails half way. Recipes on a file ksave writes: the attribute message of a layer
+// — heap over-reads found by fuzz_h5_model and fuzz_hdf5_image — or a part libhdf5 cannot decode
+// (a segmentation fault when H5Aiterate's decode then fails half way). Recipes on a file ksave writes: the attribute message of a layer
 // group's weight_names, found by its name, is damaged each way; every load and inspect must then
 // fail with a ksave::Error naming the group and what is damaged, before libhdf5 decodes it.
 #define BOOST_TEST_MODULE format_h5_attribute_damage
@@ -76,6 +76,15 @@ BOOST_AUTO_TEST_CASE(a_value_larger_than_its_message_is_refused) {
   BOOST_TEST_REQUIRE(file[space + 1] == 1);  // weight_names is a list: rank 1
   put_integer(file, space + 8, 8, 1000);      // 1000 names where the message holds two
   expect_refused(scratch, "oversized.h5", file, "its value declares");
+}
+
+BOOST_AUTO_TEST_CASE(a_datatype_libhdf5_cannot_decode_is_refused) {
+  // On H5Aiterate's path libhdf5 then crashed in H5A__close, freeing a half-built attribute.
+  const fs::path scratch = test::scratch_dir("h5_attribute_damage_type");
+  Bytes file = small_model_file(scratch);
+  const std::size_t type = stored_name_at(file) + 16;  // the 13-byte name padded to 16
+  file[type] = static_cast<char>(file[type] & 0x0F);    // datatype version 0
+  expect_refused(scratch, "type_version.h5", file, "a datatype of version 0");
 }
 
 BOOST_AUTO_TEST_CASE(the_undamaged_file_still_loads) {
