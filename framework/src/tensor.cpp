@@ -17,7 +17,32 @@ namespace ksave {
 
 // ---- Storage ----
 
+namespace {
+
+// The machine's physical memory, in bytes (0 when unknown).
+std::uint64_t physical_memory_bytes() {
+  static const std::uint64_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+  }();
+  return bytes;
+}
+
+// Every buffer request is bounded by the machine's memory before it reaches the allocator: an
+// op's output sized from a hostile config (a Conv2DTranspose's strides of 2^30) is then an Error
+// like every other bad input, not std::bad_alloc, a process the kernel kills once the pages are
+// touched, or an abort under AddressSanitizer (whose operator new never throws).
+void require_fits_in_memory(std::size_t bytes) {
+  const std::uint64_t memory = physical_memory_bytes();
+  if (memory > 0 && bytes > memory)
+    throw Error("cannot allocate " + std::to_string(bytes) + " bytes for a tensor: more than this machine's memory (" +
+                std::to_string(memory) + " bytes)");
+}
+
+}  // namespace
+
 std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
+  require_fits_in_memory(bytes);
   // Small zeroed tensors (an RNN's initial states, per call) come from the pool as op outputs do.
   if (bytes < detail::kMappedZerosFrom) {
     std::shared_ptr<Storage> s = allocate_for_overwrite(bytes);
@@ -30,6 +55,7 @@ std::shared_ptr<Storage> Storage::allocate(std::size_t bytes) {
 }
 
 std::shared_ptr<Storage> Storage::allocate_for_overwrite(std::size_t bytes) {
+  require_fits_in_memory(bytes);
   void* data = detail::take_recycled(bytes);
   std::shared_ptr<Storage> s;
   try {
@@ -64,19 +90,6 @@ std::shared_ptr<Storage> Storage::wrap(void* data, std::size_t bytes, std::share
 }
 
 // ---- Tensor ----
-
-namespace {
-
-// The machine's physical memory, in bytes (0 when unknown).
-std::uint64_t physical_memory_bytes() {
-  static const std::uint64_t bytes = [] {
-    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
-  }();
-  return bytes;
-}
-
-}  // namespace
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   size_ = num_elements(shape_);

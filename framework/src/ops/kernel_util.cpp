@@ -60,8 +60,11 @@ Tensor filled(DType dtype, Shape shape, double value) {
 std::vector<std::int64_t> contiguous_strides(const Shape& shape) {
   std::vector<std::int64_t> strides(shape.size(), 1);
   for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i)
-    strides[static_cast<std::size_t>(i)] =
-        strides[static_cast<std::size_t>(i) + 1] * shape[static_cast<std::size_t>(i) + 1];
+    // Checked: an output shape computed from a hostile config (Tile's multiples of 2^62) reaches
+    // here before its allocation would be refused.
+    if (__builtin_mul_overflow(strides[static_cast<std::size_t>(i) + 1], shape[static_cast<std::size_t>(i) + 1],
+                               &strides[static_cast<std::size_t>(i)]))
+      throw Error("a tensor of shape " + shape_to_string(shape) + " has more elements than can be counted");
   return strides;
 }
 

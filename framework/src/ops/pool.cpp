@@ -39,8 +39,9 @@ Window window_at(const WindowGeometry& g, Index oh, Index ow) {
 // Calls fn(n, window, output pixel offset) for every output pixel, images split across cores.
 template <typename Fn>
 void for_each_window(const WindowGeometry& g, Fn fn) {
+  // In floating point: a window from a hostile config (pool_size 2^40) must not overflow.
   const double work = static_cast<double>(g.batch * g.out_h * g.out_w * g.channels) *
-                      static_cast<double>(g.k_h * g.k_w);
+                      static_cast<double>(g.k_h) * static_cast<double>(g.k_w);
   parallel_chunks(g.batch, work, [&](std::int64_t begin, std::int64_t end) {
     for (Index n = begin; n < end; ++n)
       for (Index oh = 0; oh < g.out_h; ++oh)

@@ -58,9 +58,17 @@ class SeededInitializer : public Initializer {
   Tensor generate(const Shape& shape, DType dtype, Draw draw) const {
     require_floating(dtype, class_name());
     RandomStream s = stream();
-    std::vector<double> values(static_cast<std::size_t>(num_elements(shape)));
-    for (double& v : values) v = draw(s);
-    return to_tensor(values, shape, dtype);
+    // Drawn straight into the tensor, whose constructor refuses a size from a hostile config
+    // that the machine's memory cannot hold (a plain vector of doubles asked the allocator
+    // first: std::bad_alloc at best, an abort under AddressSanitizer).
+    if (dtype == DType::Float32) {
+      Tensor values(DType::Float32, shape);
+      for (float& v : values.values<float>()) v = static_cast<float>(draw(s));
+      return values;
+    }
+    Tensor values(DType::Float64, shape);
+    for (double& v : values.values<double>()) v = draw(s);
+    return dtype == DType::Float64 ? values : values.cast(dtype);
   }
 
  private:

@@ -1,6 +1,7 @@
 // Orthogonal and Identity: initializers defined on matrices.
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "initializers.hpp"
 
@@ -12,7 +13,7 @@ namespace {
 // modified Gram-Schmidt, run twice per column so that rounding leaves no visible loss of
 // orthogonality. This is the Q of a QR decomposition whose R has a positive diagonal, which is
 // exactly Keras's `q * sign(diag(r))`.
-void orthonormalize_columns(std::vector<double>& a, std::int64_t rows, std::int64_t cols) {
+void orthonormalize_columns(std::span<double> a, std::int64_t rows, std::int64_t cols) {
   auto at = [&](std::int64_t r, std::int64_t c) -> double& { return a[r * cols + c]; };
   for (std::int64_t j = 0; j < cols; ++j) {
     for (int pass = 0; pass < 2; ++pass) {
@@ -47,16 +48,19 @@ Tensor Orthogonal::operator()(const Shape& shape, DType dtype) {
   const std::int64_t rows = num_elements(shape) / std::max<std::int64_t>(cols, 1);
   // Keras draws a tall (max, min) normal matrix and transposes Q when the shape is wide.
   const std::int64_t tall = std::max(rows, cols), narrow = std::min(rows, cols);
-  std::vector<double> q(static_cast<std::size_t>(tall * narrow));
+  // Tensors, not vectors: their constructor refuses a hostile size before it is allocated.
+  Tensor q_values(DType::Float64, {tall, narrow});
+  const std::span<double> q = q_values.values<double>();
   RandomStream s = stream();
   for (double& v : q) v = s.normal();
   orthonormalize_columns(q, tall, narrow);
 
-  std::vector<double> values(static_cast<std::size_t>(rows * cols));
+  Tensor values(DType::Float64, shape);
+  double* out = values.data<double>();
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t c = 0; c < cols; ++c)
-      values[r * cols + c] = gain_.value * (rows >= cols ? q[r * narrow + c] : q[c * narrow + r]);
-  return to_tensor(values, shape, dtype);
+      out[r * cols + c] = gain_.value * (rows >= cols ? q[r * narrow + c] : q[c * narrow + r]);
+  return dtype == DType::Float64 ? values : values.cast(dtype);
 }
 
 Identity::Identity(const Json& config)
@@ -65,9 +69,10 @@ Identity::Identity(const Json& config)
 Tensor Identity::operator()(const Shape& shape, DType dtype) {
   if (shape.size() != 2)
     throw Error("initializer 'Identity': needs a 2-D shape, got " + shape_to_string(shape));
-  std::vector<double> values(static_cast<std::size_t>(num_elements(shape)), 0.0);
-  for (std::int64_t i = 0; i < std::min(shape[0], shape[1]); ++i) values[i * shape[1] + i] = gain_.value;
-  return to_tensor(values, shape, dtype);
+  Tensor values(DType::Float64, shape);  // zeros; refused first when a hostile shape is too large
+  double* out = values.data<double>();
+  for (std::int64_t i = 0; i < std::min(shape[0], shape[1]); ++i) out[i * shape[1] + i] = gain_.value;
+  return dtype == DType::Float64 ? values : values.cast(dtype);
 }
 
 }  // namespace ksave::initializers

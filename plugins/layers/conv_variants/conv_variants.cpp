@@ -149,14 +149,35 @@ class WindowLayer : public Layer {
   VariablePtr bias_;
 };
 
-// Keras's deconv_output_length.
+// Keras's deconv_output_length, in arithmetic that refuses to overflow: strides or dilations of
+// 2^62 from a hostile config would otherwise wrap around to any length.
 Dim deconv_length(Dim in, std::int64_t k, const std::string& padding, std::optional<std::int64_t> output_padding,
                   std::int64_t stride, std::int64_t dilation) {
   if (in < 0) return in;
-  const std::int64_t kd = k + (k - 1) * (dilation - 1);
-  if (!output_padding) return padding == "valid" ? in * stride + std::max<std::int64_t>(kd - stride, 0) : in * stride;
-  const std::int64_t pad = padding == "same" ? kd / 2 : 0;
-  return (in - 1) * stride + kd - 2 * pad + *output_padding;
+  bool overflow = false;
+  auto mul = [&](std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    overflow |= __builtin_mul_overflow(a, b, &r);
+    return r;
+  };
+  auto add = [&](std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    overflow |= __builtin_add_overflow(a, b, &r);
+    return r;
+  };
+  const std::int64_t kd = add(k, mul(k - 1, dilation - 1));
+  std::int64_t length = 0;
+  if (!output_padding) {
+    length = padding == "valid" ? add(mul(in, stride), std::max<std::int64_t>(kd - stride, 0)) : mul(in, stride);
+  } else {
+    const std::int64_t pad = padding == "same" ? kd / 2 : 0;
+    length = add(add(mul(in - 1, stride), kd), add(-mul(2, pad), *output_padding));
+  }
+  if (overflow)
+    throw Error("transposed convolution of length " + std::to_string(in) + " with kernel " + std::to_string(k) +
+                ", stride " + std::to_string(stride) + " and dilation " + std::to_string(dilation) +
+                ": the output length overflows");
+  return length;
 }
 
 template <int Rank>

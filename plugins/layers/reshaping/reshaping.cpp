@@ -262,8 +262,13 @@ class SpatialEdges : public Layer {
     require_rank(*this, kClass, Rank + 2, out);
     for (std::size_t i = 0; i < Rank; ++i) {
       Dim& d = out[first_spatial() + i];
-      const Dim change = amounts_[i].first + amounts_[i].second;
-      if (d >= 0) d = Grow ? d + change : std::max<Dim>(d - change, 0);
+      Dim change = 0, grown = 0;
+      // Checked: padding or cropping of 2^62 from a hostile config must not wrap around.
+      if (__builtin_add_overflow(amounts_[i].first, amounts_[i].second, &change) ||
+          (Grow && d >= 0 && __builtin_add_overflow(d, change, &grown)))
+        throw Error(std::string(kClass) + " '" + name() + "': padding or cropping " + std::to_string(amounts_[i].first) +
+                    " and " + std::to_string(amounts_[i].second) + " is too large");
+      if (d >= 0) d = Grow ? grown : std::max<Dim>(d - change, 0);
     }
     return {out};
   }
@@ -320,7 +325,9 @@ class UpSampling : public Layer {
     require_rank(*this, kClass, Rank + 2, out);
     const std::size_t first = data_format_ == "channels_first" ? 2 : 1;
     for (std::size_t i = 0; i < Rank; ++i)
-      if (out[first + i] >= 0) out[first + i] *= size_[i];
+      // Checked: a size of 2^62 from a hostile config must not wrap around.
+      if (out[first + i] >= 0 && __builtin_mul_overflow(out[first + i], size_[i], &out[first + i]))
+        throw Error(std::string(kClass) + " '" + name() + "': size " + std::to_string(size_[i]) + " is too large");
     return {out};
   }
 

@@ -1,6 +1,7 @@
 #include "recurrent.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace ksave::plugins::rnn {
 
@@ -9,7 +10,10 @@ namespace ksave::plugins::rnn {
 CellConfig CellConfig::read(const ConfigReader& r, const Extras& extras) {
   CellConfig c;
   c.units = r.require<std::int64_t>("units", {"output_dim"});
-  if (c.units <= 0) throw Error(r.object() + ": units must be positive, found " + std::to_string(c.units));
+  // Bounded above too: the gates' weights have 3 or 4 times `units` columns, which must not overflow
+  // (a hostile 2^62); 2^31 - 1, TensorFlow's int32 dimension limit, is far beyond any real cell.
+  if (c.units <= 0 || c.units > std::numeric_limits<std::int32_t>::max())
+    throw Error(r.object() + ": units must be between 1 and 2147483647, found " + std::to_string(c.units));
   c.activation = get_activation(r.get<Json>("activation", "tanh"));
   // tf.keras 2 defaults to sigmoid; Keras 1 files always write their inner_activation.
   if (extras.recurrent_activation)
