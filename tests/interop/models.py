@@ -331,6 +331,32 @@ def attention_options(K):
     return K.Model([q, v, mask], L.Dense(2)(L.Flatten()(joined)))
 
 
+def einsum_dense(K):
+    """EinsumDense in each form Keras's equation analysis takes: a projection to heads and their
+    merge (MultiHeadAttention's), the ellipsis leading and ending the equation, the plain matmul."""
+    L = K.layers
+    return seq(K, (5, 6), [
+        L.EinsumDense("abc,cde->abde", output_shape=(None, 2, 3), bias_axes="de", activation="tanh"),
+        L.EinsumDense("abcd,cde->abe", output_shape=(None, 4), bias_axes="e"),
+        L.EinsumDense("...b,bc->...c", output_shape=6, bias_axes="c", activation="relu"),
+        L.EinsumDense("ab...,bc->ac...", output_shape=3, bias_axes="c"),
+        L.Flatten(),
+        L.EinsumDense("ab,bc->ac", output_shape=2),
+    ])
+
+
+def rms_normalization(K):
+    """Keras 3's RMSNormalization over the last axis and over two."""
+    L = K.layers
+    return seq(K, (5, 6), [
+        L.RMSNormalization(),
+        L.Dense(8, activation="relu"),
+        L.RMSNormalization(axis=[1, 2], epsilon=1e-3),
+        L.Flatten(),
+        L.Dense(2),
+    ])
+
+
 # ---------------------------------------------------------------- subclassed (SavedModel and weights only)
 
 
@@ -385,6 +411,8 @@ CASES = [
     Case("transformer_block", "attention", transformer_block, [Input((6, 8))]),
     Case("attention_options", "attention", attention_options, [Input((4, 6)), Input((5, 7)), Input((4, 5), mask=True)]),
     Case("rnn_cells", "recurrent", rnn_cells, [Input((6, 3), masked_steps=True)]),
+    Case("einsum_dense", "einsum", einsum_dense, [Input((5, 6))]),
+    Case("rms_normalization", "normalization", rms_normalization, [Input((5, 6))], tf_keras=False),
 ]
 
 
