@@ -413,7 +413,9 @@ CASES = [
     Case("transformer_block", "attention", transformer_block, [Input((6, 8))]),
     Case("attention_options", "attention", attention_options, [Input((4, 6)), Input((5, 7)), Input((4, 5), mask=True)]),
     Case("rnn_cells", "recurrent", rnn_cells, [Input((6, 3), masked_steps=True)]),
-    Case("einsum_dense", "einsum", einsum_dense, [Input((5, 6))]),
+    # keras3=False: Keras 3.15 cannot build this Sequential itself (measured: the last kernel comes
+    # out (None, 2), an unknown axis after its "...b,bc->...c"); to be narrowed down.
+    Case("einsum_dense", "einsum", einsum_dense, [Input((5, 6))], keras3=False),
     Case("rms_normalization", "normalization", rms_normalization, [Input((5, 6))], tf_keras=False),
 ]
 
