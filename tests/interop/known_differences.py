@@ -65,7 +65,10 @@ KNOWN = {
             "rnn_cells",
             # measured: Keras 3 builds tf-keras's MultiHeadAttention from build_config's one shape,
             # its build() wants query_shape and value_shape
-            "transformer_block", "attention_options")},
+            "transformer_block", "attention_options",
+            # measured: 'keras.metrics.mse' (and Keras 3.15 cannot read its own .h5 of a two-axis
+            # RMSNormalization either)
+            "rms_normalization")},
         **{name: _KERAS3_SQUARES_EMBEDDING_SLICES for name in (
             "test_ksave_reads_archive[lstm]", "test_keras3_reads_ksave_model[lstm-keras]")},
     },

@@ -1,4 +1,4 @@
-// Dense, Activation, Dropout (and the other regularization layers, Identity, StochasticDepth),
+// Dense, EinsumDense, Activation, Dropout (and the other regularization layers, Identity, StochasticDepth),
 // Embedding, Masking and the advanced activation layers (ReLU, LeakyReLU, PReLU, ELU,
 // ThresholdedReLU, Softmax), written as ksave's layer plugins compute them.
 #include "activations.hpp"
@@ -32,6 +32,16 @@ std::vector<Value> dense(Conversion& c) {
     if (bias) y = c.onnx.op("Add", {y, c.weight_value(bias)}, c.hint());
   }
   return {c.output(activate(c, y, perm, rank), 0, perm)};
+}
+
+// EinsumDense: ONNX's Einsum (opset 12 on) with the layer's own equation, ellipsis included, then
+// the bias (Keras's shape broadcasts from the last axes, as Add does) and the activation.
+std::vector<Value> einsum_dense(Conversion& c) {
+  const std::string in = c.onnx.float_in_layout(c.input(), {});
+  const std::string equation = c.config().at("equation").get<std::string>();
+  std::string y = c.onnx.op("Einsum", {in, c.weight_value(c.weight("kernel"))}, c.hint(), {string_attr("equation", equation)});
+  if (const VariablePtr bias = c.find_weight("bias")) y = c.onnx.op("Add", {y, c.weight_value(bias)}, c.hint());
+  return {c.output(activate(c, y, {}, c.call.output_shapes.at(0).size()), 0, {})};
 }
 
 std::vector<Value> activation_layer(Conversion& c) {
@@ -141,6 +151,7 @@ void add_core_converters(ConverterTable& t) {
     t[cls] = {identity, {}};
   t["StochasticDepth"] = {identity, {}};  // identity at inference, as Dropout
   t["Dense"] = {dense, {}};
+  t["EinsumDense"] = {einsum_dense, {}};
   t["Activation"] = {activation_layer, {}};
   t["Embedding"] = {embedding, {}};
   t["Masking"] = {masking, {}};

@@ -4,7 +4,8 @@
 // channels) is ONNX's BatchNormalization; otherwise, for LayerNormalization before opset 17 and
 // for GroupNormalization (on the input reshaped to [..., groups, channels / groups]), the formula
 // is written out. UnitNormalization: x · rsqrt(max(Σx², 1e-12)). The preprocessing layers
-// Normalization, (x - mean) / max(sqrt(var), 1e-7) or its inverse, and Rescaling, x · scale +
+// RMSNormalization: x · rsqrt(mean(x²) + epsilon) · scale, the scale broadcast from the last axes
+// as Keras 3 multiplies it. Normalization, (x - mean) / max(sqrt(var), 1e-7) or its inverse, and Rescaling, x · scale +
 // offset, are constants around a Sub/Div or Mul/Add; ConvNeXt's LayerScale, x · gamma, a Mul.
 #include <algorithm>
 #include <functional>
@@ -185,6 +186,17 @@ std::vector<Value> unit_normalization(Conversion& c) {
   return {c.output(c.onnx.op("Div", {in, norm}, c.hint()), 0, x.perm)};
 }
 
+std::vector<Value> rms_normalization(Conversion& c) {
+  const Value& x = c.input();
+  const std::string in = c.onnx.float_in_layout(x, {});
+  const std::string mean_square =
+      c.onnx.reduce("ReduceMean", c.onnx.op("Mul", {in, in}, c.hint()), normalized_axes(c.config(), x.rank()), true, c.hint());
+  const auto epsilon = static_cast<float>(c.config().value("epsilon", 1e-6));
+  const std::string rms = c.onnx.op("Sqrt", {c.onnx.op("Add", {mean_square, c.onnx.scalar(epsilon)}, c.hint())}, c.hint());
+  const std::string normalized = c.onnx.op("Div", {in, rms}, c.hint());
+  return {c.output(c.onnx.op("Mul", {normalized, c.weight_value(c.weight("scale"))}, c.hint()), 0, {})};
+}
+
 // The numbers of a config value (a number or nested lists of them), in order, as float32.
 Tensor config_numbers(const Json& value) {
   std::vector<float> numbers;
@@ -263,6 +275,7 @@ void add_normalization_converters(ConverterTable& t) {
   t["LayerNormalization"] = {layer_normalization, {}};
   t["GroupNormalization"] = {group_normalization, group_normalization_problem};
   t["UnitNormalization"] = {unit_normalization, {}};
+  t["RMSNormalization"] = {rms_normalization, {}};
   t["Normalization"] = {normalization, {}};
   t["Rescaling"] = {rescaling, {}};
   t["LayerScale"] = {layer_scale, {}};

@@ -13,7 +13,7 @@
 #include <random>
 
 #include "attention_base.hpp"
-#include "einsum_projection.hpp"
+#include "einsum_dense.hpp"
 #include "ksave/ops.hpp"
 #include "multi_head_arguments.hpp"
 
@@ -66,9 +66,9 @@ class MultiHeadAttention : public Layer {
       throw Error(describe() + ": sliding_window is not supported, found " + generation_keys_["sliding_window"].dump());
     const Json seed = generation_keys_.value("seed", Json());
     generator_.seed(seed.is_number_integer() ? seed.get<std::uint64_t>() : std::random_device{}());
-    query_ = track("_query_dense", std::make_shared<EinsumProjection>("query", 1, Shape{num_heads_, key_dim_}, options_));
-    key_ = track("_key_dense", std::make_shared<EinsumProjection>("key", 1, Shape{num_heads_, key_dim_}, options_));
-    value_ = track("_value_dense", std::make_shared<EinsumProjection>("value", 1, Shape{num_heads_, value_dim_}, options_));
+    query_ = track("_query_dense", EinsumDense::projection("query", 1, Shape{num_heads_, key_dim_}, options_));
+    key_ = track("_key_dense", EinsumDense::projection("key", 1, Shape{num_heads_, key_dim_}, options_));
+    value_ = track("_value_dense", EinsumDense::projection("value", 1, Shape{num_heads_, value_dim_}, options_));
     set_supports_masking(true);
   }
 
@@ -148,7 +148,7 @@ class MultiHeadAttention : public Layer {
   void ensure_output_projection(const MultiHeadArguments& a) {
     if (output_) return;
     const Shape outputs = output_shape_.is_null() ? Shape{a.query.dim(-1)} : int_shape(output_shape_, describe(), "output_shape");
-    output_ = track("_output_dense", std::make_shared<EinsumProjection>("attention_output", 2, outputs, options_));
+    output_ = track("_output_dense", EinsumDense::projection("attention_output", 2, outputs, options_));
     auto built_shape = [&](int slot, const Tensor& t) {
       return slot >= 0 && slot < static_cast<int>(built_shapes_.size()) ? built_shapes_[slot] : t.shape();
     };
@@ -212,7 +212,7 @@ class MultiHeadAttention : public Layer {
   KernelBiasOptions options_;
   Json generation_keys_ = Json::object();
   std::vector<Shape> built_shapes_;
-  std::shared_ptr<EinsumProjection> query_, key_, value_, output_;
+  std::shared_ptr<EinsumDense> query_, key_, value_, output_;
   std::mutex mutex_;  // predict from several threads never draws; training may
   std::mt19937_64 generator_;
 };

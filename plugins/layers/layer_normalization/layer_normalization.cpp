@@ -1,6 +1,7 @@
 // LayerNormalization: per sample, over the axes in `axis` (int or list; default -1):
 // y = (x - mean) / sqrt(var + epsilon) * gamma + beta, gamma and beta shaped like those axes.
-// The plugin also holds GroupNormalization and UnitNormalization (group_unit_normalization.cpp).
+// The plugin also holds GroupNormalization and UnitNormalization (group_unit_normalization.cpp)
+// and RMSNormalization (rms_normalization.cpp).
 #include <set>
 
 #include "affine_options.hpp"
@@ -91,6 +92,7 @@ class LayerNormalization : public Layer {
 }  // namespace
 
 void register_group_and_unit_normalization(PluginRegistrar& r);
+void register_rms_normalization(PluginRegistrar& r);
 
 namespace {
 
@@ -103,6 +105,7 @@ void register_objects(PluginRegistrar& r) {
                               "beta_constraint", "gamma_constraint"})
                        .default_value("rms_scaling", false));
   register_group_and_unit_normalization(r);
+  register_rms_normalization(r);
 }
 
 }  // namespace

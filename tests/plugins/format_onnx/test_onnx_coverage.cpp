@@ -27,6 +27,7 @@ Json wrapped(const std::string& cls, Json config) { return {{"layer", {{"class_n
 const std::vector<Sample>& samples() {
   static const std::vector<Sample> table = {
       {"Dense", {{"units", 2}}, {{4}}},
+      {"EinsumDense", {{"equation", "...b,bc->...c"}, {"output_shape", 2}, {"bias_axes", "c"}, {"activation", "softmax"}}, {{3, 4}}},
       {"Activation", {{"activation", "tanh"}}, {{4}}},
       {"Dropout", {{"rate", 0.5}}, {{4}}},
       {"SpatialDropout1D", {{"rate", 0.5}}, {{3, 4}}},
@@ -71,6 +72,7 @@ const std::vector<Sample>& samples() {
       {"LayerNormalization", {{"axis", {1, 2}}}, {{3, 4}}},
       {"GroupNormalization", {{"groups", 2}}, {{3, 4}}},
       {"UnitNormalization", {{"axis", {1, 2}}}, {{3, 4}}},
+      {"RMSNormalization", {{"axis", {1, 2}}}, {{3, 4}}},
       {"Normalization", {{"axis", {-1}}, {"mean", {1.0, 2.0}}, {"variance", {4.0, 9.0}}, {"invert", true}}, {{3, 2}}},
       {"Rescaling", {{"scale", {0.5, 2.0}}, {"offset", -1.0}}, {{3, 2}}},
       {"LayerScale", {{"init_values", 0.5}, {"projection_dim", 4}}, {{2, 2, 4}}},

@@ -2,15 +2,14 @@
 
 #include "ksave/error.hpp"
 #include "ksave/ops.hpp"
+#include "../../../layers/common/einsum.hpp"
 
 namespace ksave::plugins::savedmodel {
 namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-struct Equation {
-  std::string a, b, out;
-};
+using Equation = einsum::Labels;
 
 Equation parse(const TfOpCall& call) {
   const std::string eq = call.attrs.get<std::string>("equation");
@@ -33,24 +32,7 @@ Equation parse(const TfOpCall& call) {
   return e;
 }
 
-bool has(const std::string& s, char c) { return s.find(c) != std::string::npos; }
-
-// Axes of `labels` in the order the letters of `order` give.
-Ints axes_of(const std::string& labels, const std::string& order) {
-  Ints out;
-  for (char c : order) out.push_back(static_cast<std::int64_t>(labels.find(c)));
-  return out;
-}
-
-Dim product(const Tensor& x, const std::string& labels, const std::string& letters) {
-  Dim p = 1;
-  for (char c : letters) p *= x.dim(static_cast<std::int64_t>(labels.find(c)));
-  return p;
-}
-
-// batch letters (both operands and the output), free letters of each operand (it and the output)
-// and contracted letters (both operands, not the output): a (batch, free_a, contracted) ·
-// b (batch, contracted, free_b) product, then the output's order.
+// The product itself is the layers' einsum (../../../layers/common/einsum.hpp).
 Tensors einsum(const TfOpCall& call) {
   expect_inputs(call, 2);
   const Equation e = parse(call);
@@ -59,22 +41,7 @@ Tensors einsum(const TfOpCall& call) {
     throw Error(call.where + " (Einsum): operands of rank " + std::to_string(a.rank()) + " and " +
                 std::to_string(b.rank()) + " for the equation's " + std::to_string(e.a.size()) + " and " +
                 std::to_string(e.b.size()) + " letters");
-  std::string batch, free_a, free_b, contracted;
-  for (char c : e.a) {
-    if (has(e.b, c)) (has(e.out, c) ? batch : contracted) += c;
-    else free_a += c;
-  }
-  for (char c : e.b)
-    if (!has(e.a, c)) free_b += c;
-  const Tensor lhs = ops::reshape(ops::transpose(a, axes_of(e.a, batch + free_a + contracted)),
-                                  {product(a, e.a, batch), product(a, e.a, free_a), product(a, e.a, contracted)});
-  const Tensor rhs = ops::reshape(ops::transpose(b, axes_of(e.b, batch + contracted + free_b)),
-                                  {product(b, e.b, batch), product(b, e.b, contracted), product(b, e.b, free_b)});
-  Shape result;
-  for (char c : batch + free_a) result.push_back(a.dim(static_cast<std::int64_t>(e.a.find(c))));
-  for (char c : free_b) result.push_back(b.dim(static_cast<std::int64_t>(e.b.find(c))));
-  const Tensor product_ = ops::reshape(ops::batch_matmul(lhs, rhs), result);
-  return {ops::transpose(product_, axes_of(batch + free_a + free_b, e.out))};
+  return {einsum::product(a, b, e)};
 }
 
 // MatrixBandPart(input, num_lower, num_upper): entry (i, j) of the last two axes kept where
