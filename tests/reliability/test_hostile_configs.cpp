@@ -47,6 +47,8 @@ const Json& usable_values() {
       {"stddev", 0.1},
       {"num_heads", 2},
       {"key_dim", 3},
+      {"equation", "ab,bc->ac"},  // EinsumDense
+      {"output_shape", 3},
   };
   return values;
 }
