@@ -1,6 +1,7 @@
 // serialize / deserialize of layers and models through the registry.
 #include <set>
 
+#include "ksave/json.hpp"
 #include "ksave/plugin_loader.hpp"
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
@@ -112,6 +113,9 @@ ModelPtr model_from_json(const std::string& json_text, const CustomObjects& cust
 }
 
 LayerPtr make_layer(const std::string& class_name, const Json& config) {
+  // Checked before the copy below: nlohmann copies recursively, once per level, so a value nested
+  // 10,000 deep would overflow the stack there (found under AddressSanitizer's larger frames).
+  check_json_depth(config, "the config of a " + class_name);
   return deserialize_layer(Json{{"class_name", class_name}, {"config", config.is_null() ? Json::object() : config}});
 }
 
