@@ -159,15 +159,21 @@ void Node::fail(const std::string& what) const {
   throw Error(what + " (" + location_.describe() + ")" + (detail.empty() ? "" : ": HDF5 says: " + detail));
 }
 
+void Node::check_attributes_once() const {
+  if (attributes_checked_) return;
+  check_attribute_messages(*this);
+  attributes_checked_ = true;
+}
+
 bool Node::has_attribute(const std::string& name) const {
-  check_attribute_messages(*this);  // libhdf5 decodes every attribute message of the header
+  check_attributes_once();  // libhdf5 decodes every attribute message of the header
   htri_t exists = H5Aexists(id(), name.c_str());
   if (exists < 0) fail("cannot look up attribute '" + name + "'");
   return exists > 0;
 }
 
 std::vector<std::string> Node::attribute_names() const {
-  check_attribute_messages(*this);
+  check_attributes_once();
   std::vector<std::string> names;
   hsize_t index = 0;
   herr_t status = H5Aiterate2(
@@ -413,7 +419,6 @@ Dataset Group::create_dataset(const std::string& relative, DType dtype, const Sh
 }
 
 std::vector<std::string> Group::children() const {
-  check_attribute_messages(*this);
   std::vector<std::string> names;
   hsize_t index = 0;
   herr_t status = H5Literate(

@@ -78,6 +78,10 @@ class Node {
   Node(Id id, Location location) : id_(std::move(id)), location_(std::move(location)) {}
   Id id_;
   Location location_;
+  // Whether this node's attribute messages passed check_attribute_messages: the header is read
+  // from the file once per node, not on every attribute lookup.
+  mutable bool attributes_checked_ = false;
+  void check_attributes_once() const;
 };
 
 class Dataset : public Node {
