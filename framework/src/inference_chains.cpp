@@ -41,12 +41,22 @@ std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const Gra
   chains->chain_at.resize(steps.size());
   chains->absorbed_into.assign(steps.size(), -1);
   bool any = false;
-  for (std::size_t p = 0; p < steps.size(); ++p) {
-    auto* product = dynamic_cast<FoldableProductLayer*>(steps[p].layer);
-    if (!product || steps[p].inputs.size() != 1 || !runs_float32(*steps[p].layer)) continue;
+  for (std::size_t start = 0; start < steps.size(); ++start) {
+    if (steps[start].inputs.size() != 1 || !runs_float32(*steps[start].layer)) continue;
     InferenceChains::Chain chain;
-    chain.product = product;
     std::vector<std::size_t> absorbed;
+    // A zero padding the product takes as its own starts the chain; the product is then absorbed.
+    std::size_t p = start;
+    if (const auto* padding = dynamic_cast<const SpatialZeroPaddingLayer*>(steps[start].layer)) {
+      const std::optional<std::size_t> reader = sole_reader(steps, start, readers, reading_step);
+      auto* product = reader ? dynamic_cast<FoldableProductLayer*>(steps[*reader].layer) : nullptr;
+      chain.zero_padding = padding->channels_last_zero_padding();
+      if (!product || chain.zero_padding.empty() || !product->takes_zero_padding(chain.zero_padding.size())) continue;
+      p = *reader;
+      absorbed.push_back(p);
+    }
+    chain.product = dynamic_cast<FoldableProductLayer*>(steps[p].layer);
+    if (!chain.product) continue;
     std::optional<std::size_t> next = sole_reader(steps, p, readers, reading_step);
     if (next)
       if (const auto* affine = dynamic_cast<const ChannelAffineLayer*>(steps[*next].layer)) {
@@ -63,7 +73,7 @@ std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const Gra
     if (absorbed.empty()) continue;
     chain.output_slot = steps[absorbed.back()].outputs[0];
     for (std::size_t step : absorbed) chains->absorbed_into[step] = chain.output_slot;
-    chains->chain_at[p] = chain;
+    chains->chain_at[start] = std::move(chain);
     any = true;
   }
   if (!any) return nullptr;
@@ -74,7 +84,7 @@ std::optional<Tensor> InferenceChains::run(std::size_t step, const Tensor& x, co
   const std::optional<Chain>& chain = chain_at[step];
   if (!chain || mask.defined() || ops_observed()) return std::nullopt;
   if (chain->affine && !chain->affine->is_channel_affine(chain->affine_training.value_or(training))) return std::nullopt;
-  return chain->product->call_folded(x, chain->affine, chain->activation);
+  return chain->product->call_folded(x, {chain->zero_padding, chain->affine, chain->activation});
 }
 
 }  // namespace ksave

@@ -1,6 +1,7 @@
-// The chains of a model's graph that run fused at inference (ksave/inference_folding.hpp): a
-// product layer, then optionally a channel-affine layer reading only its output, then optionally
-// an activation layer reading only that. Found once per graph; whether a chain runs fused is
+// The chains of a model's graph that run fused at inference (ksave/inference_folding.hpp):
+// optionally a zero-padding layer whose output only the product reads, a product layer, then
+// optionally a channel-affine layer reading only its output, then optionally an activation layer
+// reading only that. Found once per graph; whether a chain runs fused is
 // decided per call (no tape or tracer, no mask, the affine layer in inference mode, the product
 // layer willing).
 #pragma once
@@ -17,12 +18,13 @@ namespace ksave {
 struct InferenceChains {
   struct Chain {
     FoldableProductLayer* product = nullptr;  // the steps' LayerPtrs keep the layers alive
+    std::vector<std::pair<Dim, Dim>> zero_padding;
     const ChannelAffineLayer* affine = nullptr;
     std::optional<bool> affine_training;       // an explicit training argument of its node
     const char* activation = "linear";         // the fused ops' name
     int output_slot = -1;                      // the chain's last layer's output
   };
-  std::vector<std::optional<Chain>> chain_at;  // per step: the chain it starts
+  std::vector<std::optional<Chain>> chain_at;  // per step: the chain it starts (at its padding or product)
   std::vector<int> absorbed_into;              // per step: the output slot of the chain that ran it, or -1
 
   // The output of the chain starting at `step` on `x`, run fused, or nothing when it does not run

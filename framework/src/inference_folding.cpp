@@ -8,6 +8,7 @@ namespace ksave {
 ChannelAffineLayer::~ChannelAffineLayer() = default;
 FusableActivationLayer::~FusableActivationLayer() = default;
 FoldableProductLayer::~FoldableProductLayer() = default;
+SpatialZeroPaddingLayer::~SpatialZeroPaddingLayer() = default;
 
 namespace {
 
@@ -20,10 +21,10 @@ std::string describe(const ChannelAffineLayer& affine) {
 
 bool FoldedWeights::current(const Tensor& kernel, const VariablePtr& bias, const ChannelAffineLayer& affine) const {
   const std::span<const VariablePtr> variables = affine.affine_variables();
-  if (sources_.size() != 2 + variables.size() || !sources_[0].same_storage(kernel)) return false;
-  if (bias ? !sources_[1].same_storage(bias->value()) : sources_[1].defined()) return false;
+  if (sources_.size() != 2 + variables.size() || !sources_[0].matches(kernel.storage())) return false;
+  if (!sources_[1].matches(bias ? bias->value().storage() : nullptr)) return false;
   for (std::size_t i = 0; i < variables.size(); ++i)
-    if (!sources_[2 + i].same_storage(variables[i]->value())) return false;
+    if (!sources_[2 + i].matches(variables[i]->value().storage())) return false;
   return true;
 }
 
@@ -48,9 +49,9 @@ FoldedWeights::Folded FoldedWeights::get(const Tensor& kernel, const VariablePtr
   for (Dim c = 0; c < channels; ++c) b[c] = (bias ? bias_value.data<float>()[c] * scale[c] : 0.0f) + shift[c];
 
   sources_.clear();
-  sources_.push_back(kernel);
-  sources_.push_back(bias ? bias->value() : Tensor());
-  for (const VariablePtr& v : affine.affine_variables()) sources_.push_back(v->value());
+  sources_.emplace_back(kernel.storage());
+  sources_.emplace_back(bias ? bias->value().storage() : nullptr);
+  for (const VariablePtr& v : affine.affine_variables()) sources_.emplace_back(v->value().storage());
   folded_ = std::move(next);
   return folded_;
 }

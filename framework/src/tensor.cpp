@@ -119,7 +119,7 @@ Tensor::Tensor(DType dtype, Shape shape, std::shared_ptr<Storage> storage)
   size_ = num_elements(shape_);
   if (!storage_) throw Error("tensor of shape " + shape_to_string(shape_) + " given no storage");
   bool fits = dtype_ == DType::String
-                  ? storage_->string_values().size() == static_cast<std::size_t>(size_)
+                  ? std::as_const(*storage_).string_values().size() == static_cast<std::size_t>(size_)
                   : storage_->bytes() >= nbytes();
   if (!fits)
     throw Error("tensor storage of " + std::to_string(storage_->bytes()) + " bytes is too small for " +
@@ -156,7 +156,7 @@ std::vector<std::string>& Tensor::string_values() {
 
 const std::vector<std::string>& Tensor::string_values() const {
   if (dtype_ != DType::String) throw Error("tensor holds " + std::string(dtype_name(dtype_)) + ", not strings");
-  return storage_->string_values();
+  return std::as_const(*storage_).string_values();
 }
 
 namespace {

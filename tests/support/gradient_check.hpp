@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ksave/op.hpp"
@@ -63,14 +64,16 @@ inline Tensor numeric_gradient(const TensorFunction& f, const std::vector<Tensor
   Tensor x = inputs[which].as_float().clone();
   probe[which] = x;
   Tensor grad(DType::Float32, x.shape());
-  float* px = x.data<float>();
+  // Each edit takes the pointer anew: a write through Tensor::data<T>() is what tells kept
+  // derived values (reordered filters, folded weights) that the values changed.
+  const auto set = [&x](std::int64_t j, float value) { x.data<float>()[j] = value; };
   for (std::int64_t j = 0; j < x.size(); ++j) {
-    const float saved = px[j];
-    px[j] = saved + static_cast<float>(eps);
+    const float saved = std::as_const(x).data<float>()[j];
+    set(j, saved + static_cast<float>(eps));
     const double up = gradient_check_detail::weighted_sum(f(probe), w);
-    px[j] = saved - static_cast<float>(eps);
+    set(j, saved - static_cast<float>(eps));
     const double down = gradient_check_detail::weighted_sum(f(probe), w);
-    px[j] = saved;
+    set(j, saved);
     // Divide by the step actually taken in float32, not the nominal eps.
     const double step = static_cast<double>(saved + static_cast<float>(eps)) -
                         static_cast<double>(saved - static_cast<float>(eps));

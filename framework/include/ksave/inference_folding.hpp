@@ -4,6 +4,8 @@
 // activation layer after it runs inside the product as a oneDNN post-op. The activations then
 // stream through memory once instead of three times (product, normalization, activation).
 //
+// A ZeroPadding before a convolution becomes the convolution's own padding the same way.
+//
 // Models find such chains in their graph (a product whose output only the normalization reads,
 // and so on) and run them through these interfaces, which layers implement beside Layer. Only
 // while no tape or tracer watches the ops (ops_observed() is false) and no mask flows: training,
@@ -13,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "ksave/layer.hpp"
@@ -45,24 +48,44 @@ class FusableActivationLayer {
   virtual const char* fused_activation() const = 0;
 };
 
-// A product layer (Conv2D, DepthwiseConv2D, Dense) that can run a chain after it.
+// A layer that, at inference, pads the spatial axes of a channels-last input with zeros
+// (ZeroPadding1D/2D). A convolution reading only its output takes the padding as explicit padding
+// of its own, as ONNX Runtime's Pad fusion does: no padded copy of the activations.
+class SpatialZeroPaddingLayer {
+ public:
+  virtual ~SpatialZeroPaddingLayer();
+  // {before, after} per spatial axis; empty when the layer does not pad a channels-last input.
+  virtual std::vector<std::pair<Dim, Dim>> channels_last_zero_padding() const = 0;
+};
+
+// What runs around a product layer in one fused call.
+struct FoldedChain {
+  std::span<const std::pair<Dim, Dim>> zero_padding;  // before the product, per spatial axis; empty: none
+  const ChannelAffineLayer* affine = nullptr;         // after it, folded into its kernel and bias
+  const char* activation = "linear";                  // after that, the fused ops' name
+};
+
+// A product layer (Conv2D, DepthwiseConv2D, Dense) that can run a chain around it.
 class FoldableProductLayer {
  public:
   virtual ~FoldableProductLayer();
-  // The layer's inference output on `x` followed by `affine` (folded into its kernel and bias;
-  // null: none) and by the fused `activation` ("linear": none), or nothing when this layer cannot
+  // Whether zero padding of `spatial_axes` axes before the layer can become its own (a
+  // convolution of that spatial rank with padding 'valid').
+  virtual bool takes_zero_padding(std::size_t spatial_axes) const {
+    (void)spatial_axes;
+    return false;
+  }
+  // The layer's inference output on `x` within `chain`, or nothing when this layer cannot
   // (channels_first, an activation or activity regularizer of its own, not built, not float32):
   // the caller then runs the layers one by one.
-  virtual std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine,
-                                            const char* activation) = 0;
+  virtual std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) = 0;
 };
 
 // A product's kernel and bias with a ChannelAffineLayer folded in, computed once and reused while
-// the values they come from stay the same. A variable's value changes by getting new storage
-// (assign, set_weights, optimizers, loads into a shared value), and the cache holds the values it
-// folded, so their storage can neither be reused for another value nor be written in place by a
-// load (loaders write in place only into storage nothing else shares): comparing storage identity
-// is exact. Safe for concurrent predicts on one model.
+// the values they come from stay the same: the same storage, not written since (StorageStamp).
+// A variable's value changes by getting new storage (assign, set_weights, optimizers) or by a
+// write through Tensor::data<T>(), which advances its storage's version. Safe for concurrent
+// predicts on one model.
 class FoldedWeights {
  public:
   struct Folded {
@@ -75,7 +98,7 @@ class FoldedWeights {
  private:
   bool current(const Tensor& kernel, const VariablePtr& bias, const ChannelAffineLayer& affine) const;
   std::mutex mutex_;
-  std::vector<Tensor> sources_;  // kernel, bias (or undefined), the affine's variables' values
+  std::vector<StorageStamp> sources_;  // kernel, bias (or none), the affine's variables' values
   Folded folded_;
 };
 

@@ -116,6 +116,9 @@ struct Window2D {
   std::string padding = "VALID";                // "VALID", "SAME" or "EXPLICIT"
   std::array<std::int64_t, 4> explicit_paddings{0, 0, 0, 0};  // top, bottom, left, right
 };
+// TensorFlow's attributes of a convolution over `window`: strides, padding, dilations, and
+// explicit_paddings when the padding is EXPLICIT (for ops called by name, as the fused ones).
+Attrs conv2d_window_attrs(const Window2D& window);
 // Filter [kh, kw, C / groups, out]; groups = C / filter depth.
 Tensor conv2d(const Tensor& x, const Tensor& filter, const Window2D& window = {});  // Conv2D
 // The gradient of conv2d with respect to its input of `input_shape` (also the transposed

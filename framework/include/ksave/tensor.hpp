@@ -6,11 +6,14 @@
 // second copy of large weights.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ksave/dtype.hpp"
@@ -33,10 +36,21 @@ class Storage {
   // Wraps memory owned by `owner` (kept alive as long as the storage lives).
   static std::shared_ptr<Storage> wrap(void* data, std::size_t bytes, std::shared_ptr<void> owner);
 
-  void* data() { return data_; }
+  // Writable bytes. Every call counts as a write and advances version(), so values derived from
+  // this storage and kept (filters reordered for oneDNN, weights with a normalization folded in)
+  // are recomputed after an edit made through Tensor::data<T>(). As with PyTorch's version
+  // counter, a pointer kept and written through after such a value was derived is not seen.
+  void* data() {
+    version_.fetch_add(1, std::memory_order_relaxed);
+    return data_;
+  }
   const void* data() const { return data_; }
   std::size_t bytes() const { return bytes_; }
-  std::vector<std::string>& string_values() { return strings_; }
+  std::uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  std::vector<std::string>& string_values() {
+    version_.fetch_add(1, std::memory_order_relaxed);
+    return strings_;
+  }
   const std::vector<std::string>& string_values() const { return strings_; }
 
  private:
@@ -44,6 +58,26 @@ class Storage {
   std::size_t bytes_ = 0;
   std::shared_ptr<void> owner_;
   std::vector<std::string> strings_;
+  std::atomic<std::uint64_t> version_{0};
+};
+
+// A tensor's storage and its version when a value was derived from it: whether the tensor still
+// holds exactly those values (same storage, no write since). Holding the storage keeps it from
+// being freed and recycled for another tensor while the derived value is kept.
+class StorageStamp {
+ public:
+  StorageStamp() = default;
+  explicit StorageStamp(const std::shared_ptr<Storage>& storage)
+      : storage_(storage), version_(storage ? storage->version() : 0) {}
+  bool matches(const std::shared_ptr<Storage>& storage) const {
+    return storage == storage_ && (!storage || storage->version() == version_);
+  }
+  // Only this stamp still holds the storage: nothing can ask for its values again.
+  bool orphaned() const { return storage_ && storage_.use_count() == 1; }
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  std::uint64_t version_ = 0;
 };
 
 class Tensor {
@@ -72,7 +106,9 @@ class Tensor {
   template <typename T> T* data();
   template <typename T> const T* data() const;
   void* raw_data() { return storage_ ? storage_->data() : nullptr; }
-  const void* raw_data() const { return storage_ ? storage_->data() : nullptr; }
+  // Through a const Storage: a shared_ptr's constness does not reach what it points to, and the
+  // writable Storage::data() would count this read as a write.
+  const void* raw_data() const { return storage_ ? std::as_const(*storage_).data() : nullptr; }
   template <typename T> std::span<T> values() { return {data<T>(), static_cast<std::size_t>(size_)}; }
   template <typename T> std::span<const T> values() const {
     return {data<T>(), static_cast<std::size_t>(size_)};

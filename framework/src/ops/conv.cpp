@@ -14,6 +14,7 @@
 #include "gradient_util.hpp"
 #include "kernel_util.hpp"
 #include "op_groups.hpp"
+#include "reordered_weights.hpp"
 #include "window_geometry.hpp"
 
 namespace ksave::detail {
@@ -197,10 +198,11 @@ Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, c
   }
   Tensor y = make_float_output(s.output());
   const ConvEntry& e = entry(s, Pass::forward, op, epilogue);
-  // Reordered on every call: a cache keyed by the filter's storage gave stale filters after an
-  // in-place edit of the values (the finite-difference checks of test_plugin_conv); keeping it
-  // needs a version count on Storage.
-  const void* w = filter_in_primitive_layout(e, filter.data<float>());
+  // At inference the filters are the same tensors call after call: reordered once per value.
+  static onednn::ReorderedWeights reordered;
+  std::shared_ptr<const Storage> kept;
+  if (e.weights_reorder && !ops_observed()) kept = reordered.get(filter, *e.weights_reorder, e.d.weights, e.weights);
+  const void* w = kept ? kept->data() : filter_in_primitive_layout(e, filter.data<float>());
   const memory::desc bias = bias_desc(s);
   // On the stack, the bias last: a steady-state call allocates nothing here.
   const std::array<onednn::Arg, 4> args{{{DNNL_ARG_SRC, e.d.src, x.data<float>()},

@@ -24,6 +24,8 @@ Tensor first(const char* op, std::vector<Tensor> inputs, const Attrs& attrs) {
 
 }  // namespace
 
+Attrs conv2d_window_attrs(const Window2D& window) { return window_attrs(window, true); }
+
 Tensor conv2d(const Tensor& x, const Tensor& filter, const Window2D& window) {
   return first("Conv2D", {x, filter}, window_attrs(window, true));
 }

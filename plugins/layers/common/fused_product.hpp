@@ -59,11 +59,10 @@ inline Tensor matmul(const Tensor& x, const Tensor& kernel, const VariablePtr& b
 }
 
 // Conv2D's window (VALID or SAME) added to the fused op's attributes.
-inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Window2D& w, Attrs attrs) {
+inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Window2D& w, const Attrs& epilogue) {
   static const OpDef& op = find_op("FusedConv2D");
-  attrs.set("strides", std::vector<std::int64_t>{1, w.stride_h, w.stride_w, 1});
-  attrs.set("dilations", std::vector<std::int64_t>{1, w.dilation_h, w.dilation_w, 1});
-  attrs.set("padding", w.padding);
+  Attrs attrs = ops::conv2d_window_attrs(w);
+  for (const auto& [name, value] : epilogue.items()) attrs.set(name, value);
   return product(op, x, weights, attrs);
 }
 
@@ -92,6 +91,18 @@ inline FoldedWeights::Folded folded(FoldedWeights& cache, const Tensor& kernel, 
                                     const ChannelAffineLayer* affine) {
   if (!affine) return {kernel, bias ? bias->value() : Tensor()};
   return cache.get(kernel, bias, *affine);
+}
+
+// `window` (padding VALID) with a chain's zero padding before the product as its own explicit
+// padding: one spatial axis is the width of the 2-D form a 1-D layer runs in, two are height and
+// width.
+inline ops::Window2D with_zero_padding(ops::Window2D window, std::span<const std::pair<Dim, Dim>> padding) {
+  if (padding.empty()) return window;
+  window.padding = "EXPLICIT";
+  const auto [top, bottom] = padding.size() == 2 ? padding[0] : std::pair<Dim, Dim>{0, 0};
+  const auto [left, right] = padding.back();
+  window.explicit_paddings = {top, bottom, left, right};
+  return window;
 }
 
 inline KernelBias view(const FoldedWeights::Folded& weights) {

@@ -127,13 +127,18 @@ class Conv : public Layer, public FoldableProductLayer {
     return {y};
   }
 
-  // Inference folding (ksave/inference_folding.hpp): Conv1D and Conv2D, channels-last.
-  std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
-    if (Rank == 3 || !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer))
+  // Inference folding (ksave/inference_folding.hpp): Conv1D and Conv2D, channels-last; a zero
+  // padding before a 'valid' convolution becomes its explicit padding.
+  bool takes_zero_padding(std::size_t spatial_axes) const override {
+    return Rank != 3 && spatial_axes == Rank && padding_ == "valid" && !channels_first();
+  }
+  std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) override {
+    if (Rank == 3 || !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer) ||
+        (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())))
       return std::nullopt;
-    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, affine);
-    const Attrs attrs = fused::activation_attrs(activation);
-    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs});
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, chain.affine);
+    const Attrs attrs = fused::activation_attrs(chain.activation);
+    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs}, chain.zero_padding);
   }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
@@ -195,13 +200,17 @@ class Conv : public Layer, public FoldableProductLayer {
     return tail ? fused::conv2d(x, {filter, tail->bias}, window, *tail->attrs) : ops::conv2d(x, filter, window);
   }
 
-  // Channels-last convolution of x (rank Rank + 2) by `kernel` (the layer's, or folded).
-  Tensor convolve(const Tensor& x, const Tensor& kernel, const std::optional<FusedTail>& tail) const {
+  // Channels-last convolution of x (rank Rank + 2) by `kernel` (the layer's, or folded), with
+  // `zero_padding` of a folded chain as explicit padding.
+  Tensor convolve(const Tensor& x, const Tensor& kernel, const std::optional<FusedTail>& tail,
+                  std::span<const std::pair<Dim, Dim>> zero_padding = {}) const {
     if constexpr (Rank == 3) {
       return spatial::conv3d(x, kernel, {padding_, strides_, dilation_rate_});  // no fused form
     } else if constexpr (Rank == 2) {
       return conv2d(x, kernel,
-                    spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0], dilation_rate_[1]),
+                    fused::with_zero_padding(
+                        spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0], dilation_rate_[1]),
+                        zero_padding),
                     tail);
     } else {
       Tensor input = x;
@@ -212,7 +221,9 @@ class Conv : public Layer, public FoldableProductLayer {
         padding = "valid";
       }
       const Tensor y = conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel, 0),
-                              spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]), tail);
+                              fused::with_zero_padding(spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]),
+                                                       zero_padding),
+                              tail);
       return ops::squeeze(y, {1});
     }
   }

@@ -304,13 +304,19 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
 
   // Inference folding (ksave/inference_folding.hpp): DepthwiseConv2D, channels-last, as the
   // grouped FusedConv2D its [kh, kw, C, M] kernel is when viewed as [kh, kw, 1, C*M].
-  std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
-    if (Rank != 2 || !fused::can_fold(*this, x, !args_.channels_first(), args_.activation, args_.activity_regularizer))
+  // A zero padding before a 'valid' DepthwiseConv2D becomes its explicit padding.
+  bool takes_zero_padding(std::size_t spatial_axes) const override {
+    return Rank == 2 && spatial_axes == 2 && args_.padding == "valid" && !args_.channels_first();
+  }
+  std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) override {
+    if (Rank != 2 || !fused::can_fold(*this, x, !args_.channels_first(), args_.activation, args_.activity_regularizer) ||
+        (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())))
       return std::nullopt;
     const Tensor& k = kernel_->value();
     const Tensor grouped = k.reshape({k.dim(0), k.dim(1), 1, k.dim(2) * k.dim(3)});
-    const FoldedWeights::Folded w = fused::folded(folded_, grouped, bias_, affine);
-    return fused::conv2d(x, fused::view(w), args_.window(), fused::activation_attrs(activation));
+    const FoldedWeights::Folded w = fused::folded(folded_, grouped, bias_, chain.affine);
+    return fused::conv2d(x, fused::view(w), fused::with_zero_padding(args_.window(), chain.zero_padding),
+                         fused::activation_attrs(chain.activation));
   }
 
  protected:

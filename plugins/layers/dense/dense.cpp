@@ -61,10 +61,11 @@ class Dense : public Layer, public FoldableProductLayer {
 
   // Inference folding (ksave/inference_folding.hpp): a BatchNormalization over the units folded
   // into the kernel and bias, the activation after it fused.
-  std::optional<Tensor> call_folded(const Tensor& x, const ChannelAffineLayer* affine, const char* activation) override {
-    if (!fused::can_fold(*this, x, true, activation_, options_.activity_regularizer)) return std::nullopt;
-    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, affine);
-    return fused::matmul(x, fused::view(w), fused::activation_attrs(activation));
+  std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) override {
+    if (!chain.zero_padding.empty() || !fused::can_fold(*this, x, true, activation_, options_.activity_regularizer))
+      return std::nullopt;
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, chain.affine);
+    return fused::matmul(x, fused::view(w), fused::activation_attrs(chain.activation));
   }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {

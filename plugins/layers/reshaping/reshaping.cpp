@@ -3,6 +3,7 @@
 // so their gradients come from those ops.
 #include "../common/spatial_config.hpp"
 #include "ksave/conformance.hpp"
+#include "ksave/inference_folding.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -212,7 +213,7 @@ Json amounts_json(const std::vector<std::pair<std::int64_t, std::int64_t>>& amou
 
 // ZeroPadding and Cropping share their config and layout handling; `Grow` picks which.
 template <int Rank, bool Grow>
-class SpatialEdges : public Layer {
+class SpatialEdges : public Layer, public SpatialZeroPaddingLayer {
  public:
   static_assert(Rank >= 1 && Rank <= 3);
   static constexpr const char* kClass = Grow ? by_rank<Rank>("ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D")
@@ -257,6 +258,13 @@ class SpatialEdges : public Layer {
       return {ops::slice(x, begin, size)};
     }
   }
+  // Inference folding (ksave/inference_folding.hpp): a ZeroPadding's amounts become the padding
+  // of a convolution reading only its output.
+  std::vector<std::pair<Dim, Dim>> channels_last_zero_padding() const override {
+    if (!Grow || first_spatial() != 1) return {};
+    return amounts_;
+  }
+
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
     Shape out = shapes.at(0);
     require_rank(*this, kClass, Rank + 2, out);

@@ -188,3 +188,109 @@ BOOST_AUTO_TEST_CASE(the_map_is_folded_once_and_again_when_a_weight_changes) {
   BOOST_TEST(scale->calls == calls + 1);
   BOOST_TEST(scale->folds == 3);
 }
+
+namespace {
+
+// A zero padding of the test's own (ZeroPadding2D's amounts) that counts how often it runs itself.
+class CountingPadding : public Layer, public SpatialZeroPaddingLayer {
+ public:
+  CountingPadding(const Json& config, std::vector<std::pair<Dim, Dim>> amounts)
+      : Layer(config, "CountingPadding"), amounts_(std::move(amounts)) {}
+  std::string class_name() const override { return "CountingPadding"; }
+  std::vector<std::pair<Dim, Dim>> channels_last_zero_padding() const override { return amounts_; }
+  int calls = 0;
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    ++calls;
+    return {ops::pad(inputs.at(0), {{0, 0}, amounts_[0], amounts_[1], {0, 0}})};
+  }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
+    Shape out = shapes.at(0);
+    for (std::size_t i = 0; i < 2; ++i)
+      if (out[i + 1] >= 0) out[i + 1] += amounts_[i].first + amounts_[i].second;
+    return {out};
+  }
+
+ private:
+  std::vector<std::pair<Dim, Dim>> amounts_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_zero_padding_before_a_valid_convolution_becomes_its_padding) {
+  // MobileNetV2's stride-2 blocks and ResNet50's stem: ZeroPadding2D, then a 'valid' convolution.
+  KerasTensor x = Input({9, 8, 4}, "image");
+  KerasTensor y = (*layer_from("ZeroPadding2D", {{"name", "pad_depthwise"}, {"padding", Json::array({Json::array({1, 2}), Json::array({0, 1})})}}))(x);
+  y = (*layer_from("DepthwiseConv2D", {{"name", "depthwise"}, {"kernel_size", 3}, {"strides", 2}, {"use_bias", false}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "depthwise_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", "depthwise_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("ZeroPadding2D", {{"name", "pad_conv"}, {"padding", 2}}))(y);
+  y = (*layer_from("Conv2D", {{"name", "conv"}, {"filters", 3}, {"kernel_size", 3}, {"dilation_rate", 2}}))(y);
+  // Not taken: a 'same' convolution pads by itself too.
+  y = (*layer_from("ZeroPadding2D", {{"name", "pad_same"}, {"padding", 1}}))(y);
+  y = (*layer_from("Conv2D", {{"name", "same_conv"}, {"filters", 2}, {"kernel_size", 2}, {"padding", "same"}}))(y);
+  const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "padding");
+  move_statistics(*model->get_layer("depthwise_bn"), 40);
+  const auto* padding = dynamic_cast<const SpatialZeroPaddingLayer*>(model->get_layer("pad_depthwise").get());
+  BOOST_REQUIRE(padding);
+  BOOST_TEST((padding->channels_last_zero_padding() == std::vector<std::pair<Dim, Dim>>{{1, 2}, {0, 1}}));
+  const Tensor input = random_tensor({2, 9, 8, 4}, 41, -2.0f, 2.0f);
+  check_close(model->predict_on_batch({input})[0], layer_by_layer(*model, input));
+
+  // Conv1D after ZeroPadding1D, in a Sequential model.
+  auto sequential = std::make_shared<Sequential>();
+  sequential->add(layer_from("ZeroPadding1D", {{"name", "pad1d"}, {"padding", Json::array({2, 1})}}));
+  sequential->add(layer_from("Conv1D", {{"name", "conv1d"}, {"filters", 3}, {"kernel_size", 3}, {"strides", 2}}));
+  const Tensor sequence = random_tensor({2, 7, 4}, 42, -2.0f, 2.0f);
+  check_close(sequential->predict_on_batch({sequence})[0], layer_by_layer(*sequential, sequence));
+}
+
+BOOST_AUTO_TEST_CASE(a_folded_zero_padding_does_not_run_itself_at_inference) {
+  KerasTensor x = Input({6, 6, 2}, "image");
+  auto padding = std::make_shared<CountingPadding>(Json{{"name", "pad"}}, std::vector<std::pair<Dim, Dim>>{{1, 0}, {2, 1}});
+  KerasTensor y = (*padding)(x);
+  y = (*layer_from("Conv2D", {{"name", "conv"}, {"filters", 3}, {"kernel_size", 3}, {"strides", 2}}))(y);
+  const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "counting_padding");
+  const Tensor input = random_tensor({2, 6, 6, 2}, 43);
+  const int calls_while_building = padding->calls;
+  for (int i = 0; i < 3; ++i) check_close(model->predict_on_batch({input})[0], layer_by_layer(*model, input));
+  BOOST_TEST(padding->calls == calls_while_building + 3);  // only layer_by_layer ran it
+  {
+    GradientTape tape;
+    (*model)(input);
+  }
+  BOOST_TEST(padding->calls == calls_while_building + 4);
+}
+
+BOOST_AUTO_TEST_CASE(an_edit_through_data_after_a_predict_changes_the_result) {
+  // Kept derived values (the folded weights, the filters reordered for oneDNN) follow a write
+  // through Tensor::data<T>() into a variable's own storage: its version moves on.
+  const ModelPtr model = conv_bn_relu6_model();
+  const Tensor x = random_tensor({2, 8, 8, 3}, 12, -2.0f, 2.0f);
+  Tensor previous = model->predict_on_batch({x})[0];
+  for (const char* name : {"expand", "project", "depthwise_bn"}) {
+    BOOST_TEST_CONTEXT(name) {
+      Tensor value = model->get_layer(name)->weights().front()->value();  // shares the variable's storage
+      float* values = value.data<float>();
+      for (std::int64_t i = 0; i < value.size(); ++i) values[i] = values[i] * 1.5f + 0.25f;
+      const Tensor edited = model->predict_on_batch({x})[0];
+      BOOST_TEST(max_abs_difference(edited, previous) > 1e-3);
+      check_close(edited, layer_by_layer(*model, x));
+      previous = edited;
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_edit_through_data_reaches_a_convolution_run_by_itself) {
+  // No chain: the convolution's filter reordered for oneDNN is what is kept between predicts.
+  auto model = std::make_shared<Sequential>();
+  model->add(layer_from("Conv2D", {{"name", "conv"}, {"filters", 8}, {"kernel_size", 3}, {"padding", "same"}}));
+  const Tensor x = random_tensor({2, 10, 10, 16}, 13, -2.0f, 2.0f);
+  const Tensor before = model->predict_on_batch({x})[0];
+  Tensor kernel = model->get_layer("conv")->weights().front()->value();
+  kernel.data<float>()[5] += 4.0f;
+  const Tensor after = model->predict_on_batch({x})[0];
+  BOOST_TEST(max_abs_difference(after, before) > 1e-3);
+  check_close(after, layer_by_layer(*model, x));
+}
