@@ -286,3 +286,19 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_inputs_name_the_layer) {
     BOOST_TEST(what.find("rank 5") != std::string::npos, what);
   }
 }
+
+// ONNX has no ConvLSTM operator: the export refuses the model, naming the layer.
+BOOST_AUTO_TEST_CASE(onnx_export_is_refused_naming_the_layer) {
+  Fixture1D f(Json{{"padding", "same"}});
+  KerasTensor in = Input(Shape{4, 7, 2}, "x");
+  const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*f.layer)(in)});
+  const std::filesystem::path path = ksave::test::scratch_dir("conv_lstm_onnx") / "m.onnx";
+  try {
+    save_model(*model, path);
+    BOOST_FAIL("a ConvLSTM1D model was exported to ONNX");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("'conv_lstm1d' (ConvLSTM1D): no ONNX mapping") != std::string::npos, what);
+  }
+  BOOST_TEST(!std::filesystem::exists(path));
+}
