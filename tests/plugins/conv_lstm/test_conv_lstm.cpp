@@ -200,7 +200,7 @@ BOOST_AUTO_TEST_CASE(initial_states_return_state_and_go_backwards) {
   } catch (const Error& e) {
     const std::string what = e.what();
     BOOST_TEST(what.find("conv_lstm1d") != std::string::npos, what);
-    BOOST_TEST(what.find("[2, 7, 3]") != std::string::npos, what);
+    BOOST_TEST(what.find("(2, 7, 3)") != std::string::npos, what);
   }
 }
 
