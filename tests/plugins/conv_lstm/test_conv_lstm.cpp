@@ -302,3 +302,16 @@ BOOST_AUTO_TEST_CASE(onnx_export_is_refused_naming_the_layer) {
   }
   BOOST_TEST(!std::filesystem::exists(path));
 }
+
+// The kept states have the cell's spatial shape; the second call starts from the first's.
+BOOST_AUTO_TEST_CASE(stateful_layer_keeps_its_spatial_states_between_calls) {
+  Fixture1D f(Json{{"padding", "same"}, {"stateful", true}, {"batch_input_shape", Json::array({2, 4, 7, 2})}});
+  const Tensor y1 = (*f.layer)(f.x);
+  const Tensor y2 = (*f.layer)(f.x);
+  const Reference first = reference_conv_lstm1d(f.x, f.kernel, f.recurrent, f.bias, {.k = 3, .same = true}, {}, {}, false);
+  const Reference second =
+      reference_conv_lstm1d(f.x, f.kernel, f.recurrent, f.bias, {.k = 3, .same = true}, first.h, first.c, false);
+  expect_values(y1, first.h, "first call");
+  expect_values(y2, second.h, "second call");
+  BOOST_CHECK_THROW((*f.layer)(random_tensor({3, 4, 7, 2}, 5)), Error);  // another batch size
+}
