@@ -296,6 +296,18 @@ def conv_lstm3d(K):
     ])
 
 
+def conv_lstm_bidirectional(K):
+    """Bidirectional around ConvLSTM1D (concat; sum with sequences), TimeDistributed after it."""
+    L = K.layers
+    return seq(K, (4, 6, 2), [
+        L.Bidirectional(L.ConvLSTM1D(3, 2, padding="same", return_sequences=True, recurrent_activation="sigmoid"),
+                        merge_mode="sum"),
+        L.TimeDistributed(L.Flatten()),
+        L.Bidirectional(L.LSTM(2)),
+        L.Dense(2),
+    ])
+
+
 # ---------------------------------------------------------------- functional graphs
 
 
@@ -453,6 +465,7 @@ CASES = [
     Case("conv_lstm2d", "recurrent", conv_lstm2d, [Input((4, 6, 6, 2))]),
     Case("conv_lstm1d", "recurrent", conv_lstm1d, [Input((5, 8, 3))]),
     Case("conv_lstm3d", "recurrent", conv_lstm3d, [Input((3, 4, 4, 3, 2))]),
+    Case("conv_lstm_bidirectional", "recurrent", conv_lstm_bidirectional, [Input((4, 6, 2))]),
 ]
 
 

@@ -26,7 +26,7 @@ EXPORTABLE = [c for c in models.CASES if c.tf_keras and not c.subclassed]
 # Its layer and activation come from the interop suite's own plugin, which gives no ONNX form.
 REFUSED = {"custom"}
 # ONNX has no ConvLSTM operator: their export is refused, naming each ConvLSTM layer (below).
-NO_ONNX_FORM = {"conv_lstm1d", "conv_lstm2d", "conv_lstm3d"}
+NO_ONNX_FORM = {"conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "conv_lstm_bidirectional"}
 CASES = [c for c in EXPORTABLE if c.name not in REFUSED | NO_ONNX_FORM] + export_models.CASES
 OPSETS = range(13, 18)
 
@@ -97,7 +97,10 @@ def test_a_conv_lstm_model_is_refused_naming_each_layer(case):
     with pytest.raises(onnx_check.KsaveError) as refused:
         onnx_check.convert(path, target)
     message = str(refused.value)
-    conv_lstms = [layer for layer in model.layers if type(layer).__name__.startswith("ConvLSTM")]
+    # The ConvLSTM layers, Bidirectional's two included.
+    conv_lstms = [inner for layer in model.layers
+                  for inner in (layer, getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None))
+                  if type(inner).__name__.startswith("ConvLSTM")]
     assert len(conv_lstms) >= 1
     for layer in conv_lstms:
         assert f"'{layer.name}' ({type(layer).__name__}): no ONNX mapping for this class" in message, message
