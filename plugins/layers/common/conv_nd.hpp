@@ -20,7 +20,8 @@ struct WindowND {
 inline Tensor conv_nd(const Tensor& x, const Tensor& kernel, const WindowND& w) {
   const std::size_t rank = static_cast<std::size_t>(kernel.rank()) - 2;
   if (rank == 3) return conv3d(x, kernel, {w.padding, w.strides, w.dilation});
-  if (rank == 2) return ops::conv2d(x, kernel, window(w.padding, w.strides[0], w.strides[1], w.dilation[0], w.dilation[1]));
+  if (rank == 2)
+    return ops::conv2d(x, kernel, window(w.padding, w.strides[0], w.strides[1], w.dilation[0], w.dilation[1]));
   const Tensor y = ops::conv2d(ops::expand_dims(x, 1), ops::expand_dims(kernel, 0),
                                window(w.padding, 1, w.strides[0], 1, w.dilation[0]));
   return ops::squeeze(y, {1});

@@ -164,7 +164,8 @@ class ConvLSTMCell : public rnn::Cell {
 
   // Channels [gate * filters, (gate + 1) * filters) of the last axis.
   Tensor channel_gate(const Tensor& z, std::int64_t gate) const {
-    std::vector<std::int64_t> begin(static_cast<std::size_t>(z.rank()), 0), size(static_cast<std::size_t>(z.rank()), -1);
+    const auto rank = static_cast<std::size_t>(z.rank());
+    std::vector<std::int64_t> begin(rank, 0), size(rank, -1);
     begin.back() = gate * units();
     size.back() = units();
     return ops::slice(z, begin, size);
@@ -235,7 +236,9 @@ KSAVE_PLUGIN("conv_lstm", "0.1.0", ksave::plugins::register_objects)
 namespace {
 
 ksave::Json conformance_samples() {
-  const auto config = [] { return ksave::Json{{"filters", 2}, {"kernel_size", 2}, {"recurrent_activation", "sigmoid"}}; };
+  const auto config = [] {
+    return ksave::Json{{"filters", 2}, {"kernel_size", 2}, {"recurrent_activation", "sigmoid"}};
+  };
   return ksave::ConformanceSamples()
       .layer("ConvLSTM1D", config(), {{.shape = {3, 5, 2}}})
       .layer("ConvLSTM2D", config(), {{.shape = {3, 4, 4, 2}}})

@@ -310,8 +310,8 @@ std::vector<Shape> RecurrentLayer::compute_output_shape(const std::vector<Shape>
 
 std::string RecurrentLayer::input_description() const {
   const std::size_t rank = steps_->input_rank();
-  return rank == 3 ? std::string("shape (batch, time, features)")
-                   : "rank " + std::to_string(rank) + " (batch, time, " + std::to_string(rank - 3) + " spatial axes, channels)";
+  if (rank == 3) return "shape (batch, time, features)";
+  return "rank " + std::to_string(rank) + " (batch, time, " + std::to_string(rank - 3) + " spatial axes, channels)";
 }
 
 Json cudnn_layer_config(Json config, bool is_gru) {
