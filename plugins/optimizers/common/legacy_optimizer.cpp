@@ -345,8 +345,17 @@ void LegacyOptimizer::apply_gradients_with_slices(const std::vector<std::pair<Te
   for (std::size_t i = 0; i < vars.size(); ++i)
     if (sliced[i]) grads[i] = sliced[i]->values;
   grads = clip_gradients(grads, clip_);
-  for (std::size_t i = 0; i < vars.size(); ++i)
-    if (sliced[i]) sliced[i]->values = grads[i];
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    if (!sliced[i]) continue;
+    sliced[i]->values = grads[i];
+    grads[i] = Tensor();
+    // Keras 3 applies the global norm's factor with `*`, which makes an IndexedSlices dense
+    // (measured): its update then sees the summed gradient.
+    if (style_ == ConfigStyle::Keras3 && clip_.global_clipnorm) {
+      grads[i] = sum_slices(*sliced[i], vars[i]->shape(), where()).sum;
+      sliced[i].reset();
+    }
+  }
   if (weight_decay_) apply_weight_decay(vars, lr_t);
   for (std::size_t i = 0; i < vars.size(); ++i) {
     prepare_variable(i, step);

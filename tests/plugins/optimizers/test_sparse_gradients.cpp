@@ -269,6 +269,19 @@ BOOST_AUTO_TEST_CASE(clipping_takes_the_slices) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(keras3_global_clipnorm_makes_the_gradient_dense) {
+  // Keras 3's clip_by_global_norm takes the slices' norm, then `v * scale` densifies them: Adam's
+  // v then squares the scaled sum (measured with Keras 3.15: v row 1 is 0.001 (2 s / sqrt(50))^2).
+  const std::vector<std::int64_t> ids{1, 1};
+  const std::vector<float> values{3.0f, 4.0f, 3.0f, 4.0f};
+  const auto adam = make_optimizer("Adam", with(kKeras3, {{"global_clipnorm", 1.0}}));
+  const VariablePtr w = table();
+  sparse_step(*adam, w, slices(ids, values), summed(ids, values));
+  const double scale = 1.0 / std::sqrt(50.0);
+  const std::vector<double> v{0.0, 0.0, 0.001 * 36.0 * scale * scale, 0.001 * 64.0 * scale * scale, 0.0, 0.0};
+  BOOST_TEST(close(slot(*adam, w, "v"), v));
+}
+
 BOOST_AUTO_TEST_CASE(slices_that_do_not_fit_the_variable_are_refused) {
   const auto adam = make_optimizer("Adam", kKeras3);
   const VariablePtr w = table();
