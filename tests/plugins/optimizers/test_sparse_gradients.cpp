@@ -179,9 +179,15 @@ BOOST_AUTO_TEST_CASE(tf_keras_new_optimizers_sum_duplicates_first) {
     const auto sparse = make_optimizer(name, kKerasNew);
     const auto dense = make_optimizer(name, kKerasNew);
     const VariablePtr a = table(), b = table();
+    // Built before the step, as a loaded model's optimizer is (tf-keras's Nadam divides by zero on
+    // a first step that builds it for one variable; ksave reproduces that quirk).
+    sparse->build({a});
+    dense->build({b});
     sparse_step(*sparse, a, slices(), summed());
     dense->apply_gradients({{summed(), b}});
-    BOOST_TEST(a->value().to_vector<float>() == b->value().to_vector<float>(), tt::per_element());
+    BOOST_TEST_CONTEXT(name) {
+      BOOST_TEST(a->value().to_vector<float>() == b->value().to_vector<float>(), tt::per_element());
+    }
   }
 }
 
