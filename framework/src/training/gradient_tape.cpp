@@ -233,12 +233,21 @@ std::vector<Tensor> GradientTape::gradient_impl(const Tensor& target, const std:
 
   // TensorFlow's IndexedSlices: the output gradients of the gathers that read the source, as long
   // as every read a gradient came back through is such a gather (any other makes it dense).
+  if (!slices) return result;
+  std::unordered_map<int, std::vector<std::size_t>> readers;  // source node -> its reading calls
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (source_nodes[i] >= 0 && result[i].defined()) readers.try_emplace(source_nodes[i]);
+  for (std::size_t c = g.calls.size(); c-- > 0;) {  // the backward walk's order
+    if (!g.calls[c].op->gradient) continue;
+    for (int n : g.calls[c].input_nodes)
+      if (auto it = readers.find(n); it != readers.end() && (it->second.empty() || it->second.back() != c))
+        it->second.push_back(c);
+  }
   const auto slices_of = [&](int source) -> std::optional<IndexedSlices> {
     std::vector<Tensor> indices, values;
-    for (std::size_t c = g.calls.size(); c-- > 0;) {
+    for (std::size_t c : readers.at(source)) {
       const Graph::Call& call = g.calls[c];
       const std::vector<int>& in = call.input_nodes;
-      if (!call.op->gradient || std::find(in.begin(), in.end(), source) == in.end()) continue;
       const int out = call.output_nodes.empty() ? -1 : call.output_nodes[0];
       const bool received = std::any_of(call.output_nodes.begin(), call.output_nodes.end(),
                                         [&](int n) { return n >= 0 && grads[static_cast<std::size_t>(n)].defined(); });
@@ -255,9 +264,8 @@ std::vector<Tensor> GradientTape::gradient_impl(const Tensor& target, const std:
     if (values.empty()) return std::nullopt;
     return IndexedSlices{concat_rows(indices), concat_rows(values)};
   };
-  if (slices)
-    for (std::size_t i = 0; i < sources.size(); ++i)
-      if (source_nodes[i] >= 0 && result[i].defined()) (*slices)[i] = slices_of(source_nodes[i]);
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (readers.count(source_nodes[i])) (*slices)[i] = slices_of(source_nodes[i]);
   return result;
 }
 
