@@ -9,6 +9,7 @@
 
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
+#include "serialization/declared_module.hpp"
 
 namespace ksave {
 
@@ -113,7 +114,8 @@ Json serialize_object(Kind kind, const std::shared_ptr<Object>& object) {
     return {{"class_name", serialized_name(kind, object->class_name())}, {"config", object->get_config()}};
   const auto origin = Registry::global().origin_of(kind, object->class_name());
   Json out = Json::object();
-  out["module"] = origin == Registry::Origin::Keras ? Json(keras_module(kind)) : Json();
+  out["module"] = origin == Registry::Origin::Keras ? Json(keras_module(kind))
+                                                   : declared_module(kind, object->class_name());
   out["class_name"] = object->class_name();
   out["config"] = object->get_config();
   out["registered_name"] = origin == Registry::Origin::Keras ? Json() : Json(serialized_name(kind, object->class_name()));

@@ -86,6 +86,42 @@ BOOST_AUTO_TEST_CASE(paused_tape_records_nothing) {
   BOOST_TEST(!tape.gradient(ops::sum(y), {x})[0].defined());
 }
 
+// TensorFlow hands an optimizer an Embedding table's gradient as IndexedSlices: one slice per
+// looked-up position (duplicates not summed), several gathers' slices concatenated, the last
+// gather's first. A variable read any other way as well gets only its dense gradient.
+BOOST_AUTO_TEST_CASE(variable_read_only_by_gathers_gets_indexed_slices) {
+  auto table = std::make_shared<Variable>("table:0", values({0.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f}, {4, 2}), true);
+  auto mixed = std::make_shared<Variable>("mixed:0", values({1.f, -1.f, 2.f, -2.f}, {2, 2}), true);
+  const Tensor ids = Tensor::from_vector<std::int32_t>({2, 0, 2}, {3});
+  const Tensor more_ids = Tensor::from_vector<std::int64_t>({1}, {1, 1});
+  GradientTape tape;
+  const Tensor first = ops::gather(table->value(), ids, 0);        // [3, 2]
+  const Tensor second = ops::gather(table->value(), more_ids, 0);  // [1, 1, 2]
+  const Tensor target = ops::add(
+      ops::add(ops::sum(ops::mul(first, values({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {3, 2}))),
+               ops::sum(ops::mul(second, values({7.f, 8.f}, {1, 1, 2})))),
+      ops::add(ops::sum(ops::gather(mixed->value(), Tensor::from_vector<std::int32_t>({1, 1}, {2}), 0)),
+               ops::sum(ops::mul(mixed->value(), mixed->value()))));
+  std::vector<std::optional<IndexedSlices>> slices;
+  const auto grads = tape.gradient(target, {table, mixed}, slices);
+  BOOST_REQUIRE(slices.size() == 2u);
+  BOOST_REQUIRE(slices[0].has_value());
+  BOOST_TEST(slices[0]->indices.to_vector<std::int64_t>() == (std::vector<std::int64_t>{1, 2, 0, 2}),
+             boost::test_tools::per_element());
+  BOOST_TEST(slices[0]->values.shape() == (Shape{4, 2}), boost::test_tools::per_element());
+  BOOST_TEST(slices[0]->values.to_vector<float>() == (std::vector<float>{7.f, 8.f, 1.f, 2.f, 3.f, 4.f, 5.f, 6.f}),
+             boost::test_tools::per_element());
+  // The dense gradient is still their sum, duplicates added.
+  BOOST_TEST(grads[0].to_vector<float>() == (std::vector<float>{3.f, 4.f, 7.f, 8.f, 6.f, 8.f, 0.f, 0.f}),
+             boost::test_tools::per_element());
+  // mixed: gathered and multiplied by itself, so dense only (d/dw of w*w is 2w, plus the gather's 1s).
+  BOOST_TEST(!slices[1].has_value());
+  BOOST_TEST(grads[1].to_vector<float>() == (std::vector<float>{2.f, -2.f, 6.f, -2.f}), boost::test_tools::per_element());
+  // The two-argument form is unchanged.
+  BOOST_TEST(tape.gradient(target, std::vector<VariablePtr>{table})[0].to_vector<float>() ==
+                 grads[0].to_vector<float>(), boost::test_tools::per_element());
+}
+
 namespace {
 
 // A custom layer written with ops only: y = x * scale + x^2 * curve (per feature), plus an

@@ -263,6 +263,51 @@ def rnn_cells(K):
     ])
 
 
+def conv_lstm2d(K):
+    """ConvLSTM2D over a sequence of images: same padding with sequences, then strides and
+    go_backwards; explicit recurrent_activation, whose default differs between the generations."""
+    L = K.layers
+    return seq(K, (4, 6, 6, 2), [
+        L.ConvLSTM2D(4, 3, padding="same", return_sequences=True, recurrent_activation="sigmoid"),
+        L.ConvLSTM2D(3, 2, strides=2, go_backwards=True, recurrent_activation="hard_sigmoid"),
+        L.GlobalAveragePooling2D(),
+        L.Dense(2),
+    ])
+
+
+def conv_lstm1d(K):
+    """ConvLSTM1D dilated with same padding, then valid with its states returned (functional)."""
+    L = K.layers
+    x = K.Input((5, 8, 3))
+    y = L.ConvLSTM1D(4, 3, dilation_rate=2, padding="same", return_sequences=True,
+                     recurrent_activation="sigmoid")(x)
+    out, h, c = L.ConvLSTM1D(3, 2, return_state=True, unit_forget_bias=False,
+                             recurrent_activation="sigmoid")(y)
+    pooled = L.Concatenate()([L.Flatten()(out), L.Flatten()(c)])
+    return K.Model(x, L.Dense(2)(pooled))
+
+
+def conv_lstm3d(K):
+    L = K.layers
+    return seq(K, (3, 4, 4, 3, 2), [
+        L.ConvLSTM3D(3, 2, padding="same", recurrent_activation="sigmoid", activation="relu"),
+        L.GlobalMaxPooling3D(),
+        L.Dense(2),
+    ])
+
+
+def conv_lstm_bidirectional(K):
+    """Bidirectional around ConvLSTM1D (concat; sum with sequences), TimeDistributed after it."""
+    L = K.layers
+    return seq(K, (4, 6, 2), [
+        L.Bidirectional(L.ConvLSTM1D(3, 2, padding="same", return_sequences=True, recurrent_activation="sigmoid"),
+                        merge_mode="sum"),
+        L.TimeDistributed(L.Flatten()),
+        L.Bidirectional(L.LSTM(2)),
+        L.Dense(2),
+    ])
+
+
 # ---------------------------------------------------------------- functional graphs
 
 
@@ -417,6 +462,10 @@ CASES = [
     # out (None, 2), an unknown axis after its "...b,bc->...c"); to be narrowed down.
     Case("einsum_dense", "einsum", einsum_dense, [Input((5, 6))], keras3=False),
     Case("rms_normalization", "normalization", rms_normalization, [Input((5, 6))], tf_keras=False),
+    Case("conv_lstm2d", "recurrent", conv_lstm2d, [Input((4, 6, 6, 2))]),
+    Case("conv_lstm1d", "recurrent", conv_lstm1d, [Input((5, 8, 3))]),
+    Case("conv_lstm3d", "recurrent", conv_lstm3d, [Input((3, 4, 4, 3, 2))]),
+    Case("conv_lstm_bidirectional", "recurrent", conv_lstm_bidirectional, [Input((4, 6, 2))]),
 ]
 
 

@@ -32,7 +32,17 @@ def small_mlp(regularizer=None, activation="softmax"):
     return build
 
 
-# (name, optimizer factory, loss, model builder)
+def embedding_mlp(K):
+    """An Embedding read by nothing but its lookup: TensorFlow hands the optimizer its gradient as
+    IndexedSlices. 8 rows of 5 ids from 30 (zeros at the end of even rows) repeat ids in every
+    batch and leave some rows out."""
+    L = K.layers
+    return K.Sequential([K.Input((5,), dtype="int32"), L.Embedding(30, 4), L.Flatten(), L.Dense(3)])
+
+
+EMBEDDING_IDS = [models.Input((5,), vocab=30)]
+
+# (name, optimizer factory, loss, model builder[, inputs: float features of 6 when left out])
 CASES = [
     ("sgd_mse", lambda: O.SGD(0.1), "mse", small_mlp(activation=None)),
     ("sgd_cce", lambda: O.SGD(0.1), "categorical_crossentropy", small_mlp()),
@@ -72,6 +82,23 @@ CASES = [
     ("sgd_l2_regularizer", lambda: O.SGD(0.1), "mse", small_mlp(K.regularizers.l2(0.05), activation=None)),
     ("adam_l1_l2_regularizer", lambda: O.Adam(0.01), "categorical_crossentropy",
      small_mlp(K.regularizers.l1_l2(0.01, 0.02))),
+    # IndexedSlices gradients: the new optimizers sum duplicate ids first and update every row; the
+    # legacy ones' sparse kernels (after summing) touch only the looked-up rows of some slots.
+    ("adam_embedding", lambda: O.Adam(0.01), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("legacy_adam_embedding", lambda: O.legacy.Adam(0.01), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("rmsprop_embedding", lambda: O.RMSprop(0.01), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("adagrad_embedding", lambda: O.Adagrad(0.1), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("legacy_rmsprop_momentum_embedding", lambda: O.legacy.RMSprop(0.01, momentum=0.5), "mse", embedding_mlp,
+     EMBEDDING_IDS),
+    ("legacy_rmsprop_embedding", lambda: O.legacy.RMSprop(0.01), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("legacy_sgd_momentum_embedding", lambda: O.legacy.SGD(0.05, momentum=0.9), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("legacy_nadam_embedding", lambda: O.legacy.Nadam(0.01), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("legacy_adamax_embedding", lambda: O.legacy.Adamax(0.01), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("legacy_adadelta_embedding", lambda: O.legacy.Adadelta(1.0), "mse", embedding_mlp, EMBEDDING_IDS),
+    # Clipping takes the slices before anything sums them: the norm of every looked-up slice, each
+    # slice's values clipped.
+    ("adam_clipnorm_embedding", lambda: O.Adam(0.01, clipnorm=0.05), "mse", embedding_mlp, EMBEDDING_IDS),
+    ("sgd_clipvalue_embedding", lambda: O.SGD(0.5, clipvalue=0.002), "mse", embedding_mlp, EMBEDDING_IDS),
 ]
 
 
@@ -81,12 +108,12 @@ def optimizer_name(case_name):
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c[0] for c in CASES])
 def test_ten_steps_match(index):
-    name, make_optimizer, loss, build = CASES[index]
+    name, make_optimizer, loss, build, *inputs = CASES[index]
     folder = interop.case_dir("training", name)
     K.utils.set_random_seed(500 + index)
     model = build(K)
     model.compile(optimizer=make_optimizer(), loss=loss)
-    case = models.Case(name, "training", build, [models.Input((6,))], loss=loss)
+    case = models.Case(name, "training", build, inputs[0] if inputs else [models.Input((6,))], loss=loss)
     batches = ks.make_batches(model, case, 600 + index, STEPS)
     start = os.path.join(folder, "start.h5")
     model.save(start)

@@ -137,6 +137,16 @@ def rnn_cell_forms(K):
     return K.Model([ids, features], [y, h, z])
 
 
+def conv_lstm_initial_states(K):
+    """ConvLSTM2D from given states, returning its states; a backwards valid one after it."""
+    L = K.layers
+    x, h, c = K.Input((3, 5, 5, 2)), K.Input((5, 5, 3)), K.Input((5, 5, 3))
+    seq, h_last, _ = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, return_state=True,
+                                  recurrent_activation="sigmoid")(x, initial_state=[h, c])
+    y = L.ConvLSTM2D(2, 2, go_backwards=True, recurrent_activation="sigmoid")(seq)
+    return K.Model([x, h, c], [L.Dense(2)(L.Flatten()(y)), h_last])
+
+
 CASES = [
     Case("masked_recurrent", "recurrent", masked_recurrent, [Input((8,), vocab=12)]),
     Case("bidirectional_modes", "recurrent", bidirectional_modes, [Input((6, 3))]),
@@ -154,4 +164,6 @@ CASES = [
     Case("tf_ops", "tf_ops", lambda K: test_tf_ops.build_model(), [Input((4, 6))]),
     Case("preprocessing", "preprocessing", test_preprocessing.build,
          [Input((7, 9, 3)), Input((3, 4, 2)), Input((4,), vocab=6), Input((1,), vocab=6), Input((5,))]),
+    Case("conv_lstm_initial_states", "recurrent", conv_lstm_initial_states,
+         [Input((3, 5, 5, 2)), Input((5, 5, 3)), Input((5, 5, 3))]),
 ]

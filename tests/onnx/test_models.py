@@ -25,7 +25,10 @@ import tf_keras as K  # noqa: E402
 EXPORTABLE = [c for c in models.CASES if c.tf_keras and not c.subclassed]
 # Its layer and activation come from the interop suite's own plugin, which gives no ONNX form.
 REFUSED = {"custom"}
-CASES = [c for c in EXPORTABLE if c.name not in REFUSED] + export_models.CASES
+# Bidirectional's ONNX form takes no ConvLSTM layer: its export is refused, naming the wrapper and
+# the layer (below).
+NO_ONNX_FORM = {"conv_lstm_bidirectional"}
+CASES = [c for c in EXPORTABLE if c.name not in REFUSED | NO_ONNX_FORM] + export_models.CASES
 OPSETS = range(13, 18)
 
 
@@ -81,6 +84,26 @@ def test_a_model_with_layers_onnx_cannot_express_is_refused_listing_them(case):
     assert "3 layers have no ONNX form" in message, message
     assert message.count("(ScaledDense): no ONNX mapping for this class") == 2, message
     assert "(Dense): activation 'Interop>scaled_tanh' has no ONNX form" in message, message
+    assert not os.path.exists(target)
+
+
+@pytest.mark.parametrize("case", [c for c in EXPORTABLE if c.name in NO_ONNX_FORM], ids=lambda c: c.name)
+def test_a_bidirectional_conv_lstm_is_refused_naming_the_layers(case):
+    K.utils.set_random_seed(4200)
+    model = case.build(K)
+    folder = interop.case_dir("onnx_models", case.name)
+    path = os.path.join(folder, "model.h5")
+    model.save(path)
+    target = os.path.join(folder, "model.onnx")
+    with pytest.raises(onnx_check.KsaveError) as refused:
+        onnx_check.convert(path, target)
+    message = str(refused.value)
+    wrappers = [layer for layer in model.layers if type(getattr(layer, "forward_layer", None)).__name__.startswith("ConvLSTM")]
+    assert len(wrappers) >= 1
+    for layer in wrappers:
+        inner = layer.forward_layer
+        assert (f"'{layer.name}' (Bidirectional): its layer '{inner.name}' ({type(inner).__name__}) is convolutional"
+                in message), message
     assert not os.path.exists(target)
 
 

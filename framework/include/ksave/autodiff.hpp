@@ -18,6 +18,7 @@
 #include <optional>
 #include <vector>
 
+#include "ksave/indexed_slices.hpp"
 #include "ksave/op.hpp"
 #include "ksave/variable.hpp"
 
@@ -57,6 +58,14 @@ class GradientTape : public OpObserver {
   std::vector<Tensor> gradient(const Tensor& target, const std::vector<VariablePtr>& variables,
                                const GradientReady& on_ready);
 
+  // As gradient(target, variables), and for each variable whose every differentiated read is a
+  // gather along axis 0 (an Embedding's table), its gradient as TensorFlow's IndexedSlices too
+  // (`slices[i]`; nullopt for a variable read any other way, which TensorFlow differentiates
+  // densely). Several gathers' slices are concatenated, the last gather's first (the backward
+  // walk's order). The dense gradients stay what the two-argument form returns.
+  std::vector<Tensor> gradient(const Tensor& target, const std::vector<VariablePtr>& variables,
+                               std::vector<std::optional<IndexedSlices>>& slices);
+
   // Number of op calls recorded so far.
   std::size_t size() const;
 
@@ -69,7 +78,8 @@ class GradientTape : public OpObserver {
   bool recording_ = true;
   std::optional<ObserverScope> scope_;
   std::vector<Tensor> gradient_impl(const Tensor& target, const std::vector<Tensor>& sources,
-                                    const GradientReady* on_ready);
+                                    const GradientReady* on_ready,
+                                    std::vector<std::optional<IndexedSlices>>* slices = nullptr);
 };
 
 }  // namespace ksave

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "ksave/indexed_slices.hpp"
 #include "ksave/json.hpp"
 #include "ksave/trackable.hpp"
 #include "ksave/variable.hpp"
@@ -35,6 +36,14 @@ class Optimizer : public Trackable {
   // One update step; creates slots on first use of a variable, then applies each updated
   // variable's constraint (Variable::constraint), as OptimizerV2 does.
   virtual void apply_gradients(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars) = 0;
+  // The same step where some gradients are also IndexedSlices (`slices[i]` belongs to
+  // grads_and_vars[i]; nullopt where the gradient is dense only), as TensorFlow hands Keras an
+  // Embedding table's gradient; the dense tensor is then the slices' sum. The default ignores them.
+  virtual void apply_gradients_with_slices(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars,
+                                           const std::vector<std::optional<IndexedSlices>>& slices) {
+    (void)slices;
+    apply_gradients(grads_and_vars);
+  }
   // int64 step counter (`iter` in tf.keras checkpoints).
   virtual VariablePtr iterations() const = 0;
   // The learning rate the next step uses (its schedule applied), for what training logs show

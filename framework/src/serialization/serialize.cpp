@@ -6,6 +6,7 @@
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
 #include "ksave/shape.hpp"
+#include "serialization/declared_module.hpp"
 #include "serialization/keras3_activations.hpp"
 #include "serialization/unknown_classes.hpp"
 
@@ -45,7 +46,7 @@ Json serialize(const Layer& layer) {
   // registered_name "Functional" and its inputs' shapes as build_config. The module is spelled as
   // the Keras 2 package does: tf-keras maps "keras." onto its own package, and Keras 2.15 reads it.
   if (functional) module = "keras.src.engine.functional";
-  j["module"] = keras ? Json(module) : Json();
+  j["module"] = keras ? Json(module) : declared_module(Kind::Layer, layer.class_name());
   j["class_name"] = layer.class_name();
   j["config"] = layer.get_config();
   j["registered_name"] = functional ? Json("Functional") : keras ? Json() : Json(registered);

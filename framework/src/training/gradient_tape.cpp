@@ -104,14 +104,21 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
   return gradient_impl(target, values_of(variables), &on_ready);
 }
 
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<VariablePtr>& variables,
+                                           std::vector<std::optional<IndexedSlices>>& slices) {
+  return gradient_impl(target, values_of(variables), nullptr, &slices);
+}
+
 std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources) {
   return gradient_impl(target, sources, nullptr);
 }
 
 std::vector<Tensor> GradientTape::gradient_impl(const Tensor& target, const std::vector<Tensor>& sources,
-                                                const GradientReady* on_ready) {
+                                                const GradientReady* on_ready,
+                                                std::vector<std::optional<IndexedSlices>>* slices) {
   Pause pause(*this);  // the gradient's own op calls are not part of the recorded computation
   Graph& g = *graph_;
+  if (slices) slices->assign(sources.size(), std::nullopt);
   std::vector<Tensor> result(sources.size());
   std::vector<char> reported(sources.size(), 0);
   if (!target.defined() || !is_floating(target.dtype())) {
@@ -223,6 +230,42 @@ std::vector<Tensor> GradientTape::gradient_impl(const Tensor& target, const std:
   for (std::size_t i = 0; i < sources.size(); ++i)
     if (source_nodes[i] >= 0) result[i] = grads[static_cast<std::size_t>(source_nodes[i])];
   report_rest(on_ready, reported, result);
+
+  // TensorFlow's IndexedSlices: the output gradients of the gathers that read the source, as long
+  // as every read a gradient came back through is such a gather (any other makes it dense).
+  if (!slices) return result;
+  std::unordered_map<int, std::vector<std::size_t>> readers;  // source node -> its reading calls
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (source_nodes[i] >= 0 && result[i].defined()) readers.try_emplace(source_nodes[i]);
+  for (std::size_t c = g.calls.size(); c-- > 0;) {  // the backward walk's order
+    if (!g.calls[c].op->gradient) continue;
+    for (int n : g.calls[c].input_nodes)
+      if (auto it = readers.find(n); it != readers.end() && (it->second.empty() || it->second.back() != c))
+        it->second.push_back(c);
+  }
+  const auto slices_of = [&](int source) -> std::optional<IndexedSlices> {
+    std::vector<Tensor> indices, values;
+    for (std::size_t c : readers.at(source)) {
+      const Graph::Call& call = g.calls[c];
+      const std::vector<int>& in = call.input_nodes;
+      const int out = call.output_nodes.empty() ? -1 : call.output_nodes[0];
+      const bool received = std::any_of(call.output_nodes.begin(), call.output_nodes.end(),
+                                        [&](int n) { return n >= 0 && grads[static_cast<std::size_t>(n)].defined(); });
+      if (!received) continue;
+      const bool gathers_rows = call.op->name == "GatherV2" && in[0] == source && in[1] != source &&
+                                call.attrs.get_or<std::int64_t>("axis", 0) == 0 && out >= 0;
+      if (!gathers_rows) return std::nullopt;
+      const Tensor& ids = call.inputs[1];
+      indices.push_back(ids.cast(DType::Int64).reshape({ids.size()}));
+      Shape rows = call.inputs[0].shape();
+      rows[0] = ids.size();
+      values.push_back(grads[static_cast<std::size_t>(out)].as_float().reshape(rows));
+    }
+    if (values.empty()) return std::nullopt;
+    return IndexedSlices{concat_rows(indices), concat_rows(values)};
+  };
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (readers.count(source_nodes[i])) (*slices)[i] = slices_of(source_nodes[i]);
   return result;
 }
 

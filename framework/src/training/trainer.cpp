@@ -188,22 +188,29 @@ void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y, co
   StepValues values;
   std::vector<VariablePtr> variables = model.trainable_weights();
   std::vector<Tensor> grads;
+  std::vector<std::optional<IndexedSlices>> slices;
   {
     GradientTape tape;
     CallContext ctx;
     ctx.training = true;
     outputs = model(x, ctx);
     loss = step_loss(model, x, y, outputs, sample_weights, 1.0, &values);
-    grads = tape.gradient(loss, variables);
+    grads = tape.gradient(loss, variables, slices);
   }
   std::vector<std::pair<Tensor, VariablePtr>> grads_and_vars;
+  std::vector<std::optional<IndexedSlices>> grads_slices;
   for (std::size_t i = 0; i < variables.size(); ++i)
-    if (grads[i].defined()) grads_and_vars.emplace_back(grads[i], variables[i]);
+    if (grads[i].defined()) {
+      grads_and_vars.emplace_back(grads[i], variables[i]);
+      grads_slices.push_back(std::move(slices[i]));
+    }
   if (grads_and_vars.empty() && !variables.empty())
     throw Error("model '" + model.name() + "': no gradients for any trainable variable (the loss does not depend on them)");
   // The optimizer applies each variable's constraint right after its update, as OptimizerV2
   // does; applying it here again would change non-idempotent constraints (MinMaxNorm, rate < 1).
-  if (!grads_and_vars.empty()) model.optimizer_->apply_gradients(grads_and_vars);
+  // An Embedding table's gradient goes on as TensorFlow's IndexedSlices too: Keras's optimizers
+  // treat those differently (see Optimizer::apply_gradients_with_slices).
+  if (!grads_and_vars.empty()) model.optimizer_->apply_gradients_with_slices(grads_and_vars, grads_slices);
   record_step(model, y, outputs, rows_of(x, y), values);
   (void)s;
 }

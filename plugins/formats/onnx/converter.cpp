@@ -78,6 +78,7 @@ const ConverterTable& converters() {
     add_reshaping_converters(t);
     add_merge_converters(t);
     add_recurrent_converters(t);
+    add_conv_lstm_converters(t);
     add_attention_converters(t);
     add_wrapper_converters(t);
     add_tf_op_converters(t);

@@ -87,6 +87,7 @@ void add_normalization_converters(ConverterTable& table);
 void add_reshaping_converters(ConverterTable& table);
 void add_merge_converters(ConverterTable& table);
 void add_recurrent_converters(ConverterTable& table);
+void add_conv_lstm_converters(ConverterTable& table);
 void add_attention_converters(ConverterTable& table);
 void add_wrapper_converters(ConverterTable& table);
 void add_tf_op_converters(ConverterTable& table);

@@ -18,14 +18,6 @@ Perm compute_layout(const Conversion& c) {
   return channels_first(c) ? Perm{} : channels_first_perm(c.input().rank());
 }
 
-// A Keras kernel (spatial..., a, b) as ONNX's (b, a, spatial...).
-Tensor spatial_last(const Tensor& kernel) {
-  const auto rank = static_cast<std::int64_t>(kernel.rank());
-  Perm perm{rank - 1, rank - 2};
-  for (std::int64_t i = 0; i + 2 < rank; ++i) perm.push_back(i);
-  return ops::transpose(kernel, perm);
-}
-
 // The permutation exchanging the last two axes of a tensor of `rank`.
 Perm swap_last_two(int rank) {
   Perm perm;

@@ -153,6 +153,8 @@ std::string rnn_unsupported(const Layer& layer, const Json&) {
 // Bidirectional runs both directions as one operator or two Scans of one cell each.
 std::string bidirectional_unsupported(const Layer& layer, const Json&) {
   const Layer& forward = tracked_layer(layer, "forward_layer");
+  if (forward.class_name().rfind("ConvLSTM", 0) == 0)
+    return "its layer '" + forward.name() + "' (" + forward.class_name() + ") is convolutional, which Bidirectional's ONNX form does not take yet";
   if (forward.class_name() == "RNN" && rnn_cell(forward).class_name() == "StackedRNNCells")
     return "its layer '" + forward.name() + "' runs a StackedRNNCells, which Bidirectional's ONNX form does not take yet";
   return "";

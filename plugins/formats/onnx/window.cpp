@@ -1,5 +1,7 @@
 #include "window.hpp"
 
+#include "ksave/ops.hpp"
+
 namespace ksave::plugins::onnx_export {
 namespace {
 
@@ -51,6 +53,13 @@ Attributes window_attributes(const Window& w, const Shape& spatial, bool with_di
   pads.insert(pads.end(), ends.begin(), ends.end());
   attrs.push_back(ints_attr("pads", pads));
   return attrs;
+}
+
+Tensor spatial_last(const Tensor& kernel) {
+  const auto rank = static_cast<std::int64_t>(kernel.rank());
+  std::vector<std::int64_t> perm{rank - 1, rank - 2};
+  for (std::int64_t i = 0; i + 2 < rank; ++i) perm.push_back(i);
+  return ops::transpose(kernel, perm);
 }
 
 Shape spatial_sizes(const Shape& keras_shape, bool channels_first) {

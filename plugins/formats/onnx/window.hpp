@@ -9,6 +9,7 @@
 #include "graph_builder.hpp"
 #include "ksave/json.hpp"
 #include "ksave/shape.hpp"
+#include "ksave/tensor.hpp"
 
 namespace ksave::plugins::onnx_export {
 
@@ -24,6 +25,9 @@ Window read_window(const Json& config, std::size_t rank, const std::string& kern
 // kernel_shape, strides, dilations and pads (or auto_pad where a spatial size is unknown) for
 // inputs of spatial sizes `spatial` (kUnknown allowed). `with_dilations` is false for pooling.
 Attributes window_attributes(const Window& window, const Shape& spatial, bool with_dilations);
+
+// A Keras kernel (spatial..., a, b) as ONNX's (b, a, spatial...).
+Tensor spatial_last(const Tensor& kernel);
 
 // The spatial sizes of a Keras shape: axes 1..rank-2 (channels_last) or 2..rank-1 (channels_first).
 Shape spatial_sizes(const Shape& keras_shape, bool channels_first);

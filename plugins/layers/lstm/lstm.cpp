@@ -1,9 +1,11 @@
 // LSTM (and LSTMCell): gates i, f, c, o in the columns of kernel, recurrent_kernel and bias, as
-// tf.keras orders them. c' = f*c + i*act(zc), h' = o*act(c'), the gates through
-// recurrent_activation. Keras 1 files store 12 arrays per layer; the HDF5 format converts them.
+// tf.keras orders them; the update is rnn_common/lstm_update.hpp's. Keras 1 files store 12
+// arrays per layer; the HDF5 format converts them.
 #include "../rnn_common/legacy_rnn_weights.hpp"
+#include "../rnn_common/lstm_update.hpp"
 #include "../rnn_common/keras3_recurrent_form.hpp"
 #include "../rnn_common/recurrent.hpp"
+#include "../rnn_common/unit_forget_bias.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 
@@ -11,24 +13,6 @@ namespace ksave::plugins {
 namespace {
 
 using rnn::CellConfig;
-
-// unit_forget_bias: the bias starts at zeros with ones in the forget gate's columns.
-class UnitForgetBias : public Initializer {
- public:
-  UnitForgetBias(InitializerPtr base, std::int64_t units) : base_(std::move(base)), units_(units) {}
-  std::string class_name() const override { return base_->class_name(); }
-  Json get_config() const override { return base_->get_config(); }
-  Tensor operator()(const Shape& shape, DType dtype) override {
-    Tensor b = (*base_)(shape, dtype).cast(DType::Float32).clone();
-    float* p = b.data<float>();
-    for (std::int64_t i = units_; i < 2 * units_ && i < b.size(); ++i) p[i] = 1.0f;
-    return b.cast(dtype);
-  }
-
- private:
-  InitializerPtr base_;
-  std::int64_t units_;
-};
 
 class LSTMCell : public rnn::Cell {
  public:
@@ -62,14 +46,7 @@ class LSTMCell : public rnn::Cell {
     const Tensor& h = states.at(0);
     const Tensor& c = states.at(1);
     const Tensor z = ops::add(projected, ops::matmul(h, recurrent_kernel_->value()));
-    const Activation& gate_fn = *options_.recurrent_activation;
-    const Tensor i = gate_fn(gate(z, 0));
-    const Tensor f = gate_fn(gate(z, 1));
-    const Tensor candidate = options_.activation(gate(z, 2));
-    const Tensor o = gate_fn(gate(z, 3));
-    const Tensor c_next = ops::add(ops::mul(f, c), ops::mul(i, candidate));
-    const Tensor h_next = ops::mul(o, options_.activation(c_next));
-    return {h_next, h_next, c_next};
+    return rnn::lstm_update({gate(z, 0), gate(z, 1), gate(z, 2), gate(z, 3)}, c, options_);
   }
 
  protected:
@@ -79,7 +56,7 @@ class LSTMCell : public rnn::Cell {
       throw Error("cell '" + name() + "' (LSTMCell) needs inputs (batch, features), found " + shape_to_string(in));
     InitializerPtr bias_init;
     if (options_.unit_forget_bias.value_or(true))
-      bias_init = std::make_shared<UnitForgetBias>(options_.bias_initializer, units());
+      bias_init = std::make_shared<rnn::UnitForgetBias>(options_.bias_initializer, units());
     add_standard_weights(in[1], 4, {4 * units()}, bias_init);
   }
 };

@@ -1,5 +1,5 @@
-// Keras 3's form of a recurrent layer's config (SimpleRNN, LSTM, GRU, RNN): the keys of its RNN
-// base first, then those of the layer's own. Header-only: the four plugins that include it
+// Keras 3's form of a recurrent layer's config (SimpleRNN, LSTM, GRU, RNN, ConvLSTM): the keys
+// of its RNN base first, then those of the layer's own. Header-only: the plugins that include it
 // register their classes with it.
 #pragma once
 

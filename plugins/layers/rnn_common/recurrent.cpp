@@ -9,15 +9,19 @@ namespace ksave::plugins::rnn {
 
 CellConfig CellConfig::read(const ConfigReader& r, const Extras& extras) {
   CellConfig c;
-  c.units = r.require<std::int64_t>("units", {"output_dim"});
+  c.filters = extras.filters;
+  c.units = c.filters ? r.require<std::int64_t>("filters") : r.require<std::int64_t>("units", {"output_dim"});
   // Bounded above too: the gates' weights have 3 or 4 times `units` columns, which must not overflow
   // (a hostile 2^62); 2^31 - 1, TensorFlow's int32 dimension limit, is far beyond any real cell.
   if (c.units <= 0 || c.units > std::numeric_limits<std::int32_t>::max())
-    throw Error(r.object() + ": units must be between 1 and 2147483647, found " + std::to_string(c.units));
+    throw Error(r.object() + ": " + c.units_key() + " must be between 1 and 2147483647, found " +
+                std::to_string(c.units));
   c.activation = get_activation(r.get<Json>("activation", "tanh"));
-  // tf.keras 2 defaults to sigmoid; Keras 1 files always write their inner_activation.
+  // tf.keras 2 defaults to sigmoid (its ConvLSTM to hard_sigmoid); Keras 1 files always write
+  // their inner_activation.
   if (extras.recurrent_activation)
-    c.recurrent_activation = get_activation(r.get<Json>("recurrent_activation", "sigmoid", {"inner_activation"}));
+    c.recurrent_activation = get_activation(
+        r.get<Json>("recurrent_activation", extras.recurrent_activation_default, {"inner_activation"}));
   c.use_bias = r.get<bool>("use_bias", true);
   c.kernel_initializer = get_initializer(r.get<Json>("kernel_initializer", "glorot_uniform", {"init"}));
   c.recurrent_initializer = get_initializer(r.get<Json>("recurrent_initializer", "orthogonal", {"inner_init"}));
@@ -39,7 +43,7 @@ CellConfig CellConfig::read(const ConfigReader& r, const Extras& extras) {
 }
 
 void CellConfig::write(Json& c, const RegularizerPtr* activity_regularizer) const {
-  c["units"] = units;
+  c[units_key()] = units;
   c["activation"] = serialize(activation);
   if (recurrent_activation) c["recurrent_activation"] = serialize(*recurrent_activation);
   c["use_bias"] = use_bias;
@@ -137,8 +141,11 @@ RecurrentLayer::RecurrentLayer(const Json& config, const std::string& class_name
 }
 
 std::optional<InputSpec> RecurrentLayer::input_spec(const Shape& input_shape) const {
-  if (input_shape.size() != 3) return std::nullopt;
-  return InputSpec{.shape = Shape{kUnknown, kUnknown, input_shape[2]}, .ndim = 3, .in_a_list = true};
+  const std::size_t rank = steps_->input_rank();
+  if (input_shape.size() != rank) return std::nullopt;
+  Shape shape{kUnknown, kUnknown};
+  shape.insert(shape.end(), input_shape.begin() + 2, input_shape.end());
+  return InputSpec{.shape = std::move(shape), .ndim = static_cast<std::int64_t>(rank), .in_a_list = true};
 }
 
 Json RecurrentLayer::get_config() const {
@@ -161,10 +168,13 @@ void RecurrentLayer::write_cell_config(Json& c) const {
 }
 
 void RecurrentLayer::build_impl(const std::vector<Shape>& shapes) {
-  if (shapes.empty() || shapes[0].size() != 3 || shapes[0][2] < 0)
-    throw Error(describe() + " needs inputs of shape (batch, time, features) with known features, found " +
+  if (shapes.empty() || shapes[0].size() != steps_->input_rank() || shapes[0].back() < 0)
+    throw Error(describe() + " needs inputs of " + input_description() + " with known features, found " +
                 (shapes.empty() ? std::string("no input") : shape_to_string(shapes[0])));
-  cell_->build(Shape{shapes[0][0], shapes[0][2]});
+  // The cell is built for one step: the input without its time axis.
+  Shape step = shapes[0];
+  step.erase(step.begin() + 1);
+  cell_->build(step);
   const std::size_t state_count = steps_->state_sizes().size();
   if (shapes.size() != 1 && shapes.size() != 1 + state_count)
     throw Error(describe() + " takes its input and optionally " + std::to_string(state_count) +
@@ -182,7 +192,8 @@ bool any_nonzero(const Tensors& states) {
 
 }  // namespace
 
-Tensors RecurrentLayer::initial_states(const Tensors& inputs, Dim batch) const {
+Tensors RecurrentLayer::initial_states(const Tensors& inputs, const Shape& input_shape) const {
+  const Dim batch = input_shape[0];
   const std::vector<Dim> sizes = steps_->state_sizes();
   const std::size_t n = sizes.size();
   // tf.keras 2: a stateful layer uses the states it kept unless they are all zeros (never set, or
@@ -199,7 +210,7 @@ Tensors RecurrentLayer::initial_states(const Tensors& inputs, Dim batch) const {
       throw Error(describe() + " needs " + std::to_string(n) + " initial states, found " +
                   std::to_string(inputs.size() - 1));
     for (std::size_t i = 1; i < inputs.size(); ++i) {
-      const Shape expected{batch, sizes[i - 1]};
+      const Shape expected = steps_->step_shape(input_shape, sizes[i - 1]);
       if (inputs[i].shape() != expected)
         throw Error(describe() + ": initial state " + std::to_string(i - 1) + " has shape " +
                     shape_to_string(inputs[i].shape()) + ", expected " + shape_to_string(expected));
@@ -207,15 +218,17 @@ Tensors RecurrentLayer::initial_states(const Tensors& inputs, Dim batch) const {
     }
     return states;
   }
-  for (Dim size : sizes) states.push_back(Tensor::zeros(DType::Float32, {batch, size}));
+  for (Dim size : sizes) states.push_back(Tensor::zeros(DType::Float32, steps_->step_shape(input_shape, size)));
   return states;
 }
 
 Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
   const Tensor x = inputs.at(0).as_float();
-  if (x.rank() != 3) throw Error(describe() + " needs a 3-D input, found " + shape_to_string(x.shape()));
+  if (static_cast<std::size_t>(x.rank()) != steps_->input_rank())
+    throw Error(describe() + " needs an input of " + input_description() + ", found " + shape_to_string(x.shape()));
   const Dim batch = x.dim(0), steps = x.dim(1);
-  Tensors states = initial_states(inputs, batch);
+  Tensors states = initial_states(inputs, x.shape());
+  const Shape output_shape = steps_->step_shape(x.shape(), steps_->output_size());
 
   // Masked steps keep the previous states and output (zeros as output with zero_output_for_mask,
   // as tf.keras's Bidirectional sets it); the mask enters as float 0/1 per step, cast by an op so
@@ -235,10 +248,16 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
   // The input projection of every step in one matmul, then split into steps with one op (its
   // gradient is one Pack, where a Slice per step would cost a full-size gradient per step).
   const Tensors projected = ops::unstack(steps_->begin_sequence(x), 1);  // time × (batch, gates)
-  const Tensors step_masks = mask.defined() ? ops::unstack(ops::expand_dims(mask, -1), 1) : Tensors{};
+  Tensors step_masks;
+  if (mask.defined()) {
+    // (batch, time) → (batch, time, 1...): each step's mask broadcasts over its output's axes.
+    Tensor expanded = mask;
+    for (std::size_t axis = 1; axis < output_shape.size(); ++axis) expanded = ops::expand_dims(expanded, -1);
+    step_masks = ops::unstack(expanded, 1);
+  }
   Tensors outputs;
   outputs.reserve(static_cast<std::size_t>(steps));
-  const Tensor zero_output = Tensor::zeros(DType::Float32, {batch, steps_->output_size()});
+  const Tensor zero_output = Tensor::zeros(DType::Float32, output_shape);
   Tensor output = zero_output;
   for (Dim i = 0; i < steps; ++i) {
     const Dim t = go_backwards_ ? steps - 1 - i : i;
@@ -247,7 +266,7 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
       throw Error(describe() + ": its cell '" + cell_->name() + "' returned " + std::to_string(next.size()) +
                   " tensors for a step, expected its output and " + std::to_string(states.size()) + " states");
     if (mask.defined()) {
-      const Tensor& m = step_masks[static_cast<std::size_t>(t)];  // (batch, 1)
+      const Tensor& m = step_masks[static_cast<std::size_t>(t)];  // (batch, 1...)
       // Keras carries the masked output on as the previous output, zeros included.
       next[0] = ops::select(m, next[0], zero_output_for_mask_ ? zero_output : output);
       for (std::size_t s = 0; s < states.size(); ++s) next[s + 1] = ops::select(m, next[s + 1], states[s]);
@@ -278,13 +297,21 @@ std::vector<Tensor> RecurrentLayer::compute_mask(const Tensors&, const std::vect
 
 std::vector<Shape> RecurrentLayer::compute_output_shape(const std::vector<Shape>& shapes) {
   const Shape& in = shapes.at(0);
-  if (in.size() != 3) throw Error(describe() + " needs a 3-D input, found " + shape_to_string(in));
+  if (in.size() != steps_->input_rank())
+    throw Error(describe() + " needs an input of " + input_description() + ", found " + shape_to_string(in));
   std::vector<Shape> out;
-  const Dim units = steps_->output_size();
-  out.push_back(return_sequences_ ? Shape{in[0], in[1], units} : Shape{in[0], units});
+  Shape output = steps_->step_shape(in, steps_->output_size());
+  if (return_sequences_) output.insert(output.begin() + 1, in[1]);
+  out.push_back(std::move(output));
   if (return_state_)
-    for (Dim size : steps_->state_sizes()) out.push_back(Shape{in[0], size});
+    for (Dim size : steps_->state_sizes()) out.push_back(steps_->step_shape(in, size));
   return out;
+}
+
+std::string RecurrentLayer::input_description() const {
+  const std::size_t rank = steps_->input_rank();
+  if (rank == 3) return "shape (batch, time, features)";
+  return "rank " + std::to_string(rank) + " (batch, time, " + std::to_string(rank - 3) + " spatial axes, channels)";
 }
 
 Json cudnn_layer_config(Json config, bool is_gru) {

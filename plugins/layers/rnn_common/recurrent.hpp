@@ -1,4 +1,4 @@
-// Shared by the recurrent layer plugins (SimpleRNN, LSTM, GRU, RNN): a cell interface and the RNN
+// Shared by the recurrent layer plugins (SimpleRNN, LSTM, GRU, RNN, ConvLSTM): a cell interface and the RNN
 // layer that runs a cell over time as tf.keras's RNN does (return_sequences, return_state,
 // initial states as extra inputs, go_backwards, stateful, masks). Compiled into each plugin (this
 // folder has no CMakeLists, so it is not a plugin of its own).
@@ -20,11 +20,12 @@ namespace ksave::plugins::rnn {
 // init, inner_init, W/U/b_regularizer, dropout_W/U), and the keys only some cells have.
 struct CellConfig {
   std::int64_t units = 0;
+  bool filters = false;  // the units are ConvLSTM's filters
   Activation activation;
-  std::optional<Activation> recurrent_activation;  // LSTM, GRU
+  std::optional<Activation> recurrent_activation;  // LSTM, GRU, ConvLSTM
   bool use_bias = true;
   InitializerPtr kernel_initializer, recurrent_initializer, bias_initializer;
-  std::optional<bool> unit_forget_bias;  // LSTM
+  std::optional<bool> unit_forget_bias;  // LSTM, ConvLSTM
   RegularizerPtr kernel_regularizer, recurrent_regularizer, bias_regularizer;
   ConstraintPtr kernel_constraint, recurrent_constraint, bias_constraint;
   double dropout = 0.0, recurrent_dropout = 0.0;  // training only; ignored at inference
@@ -33,14 +34,18 @@ struct CellConfig {
 
   struct Extras {
     bool recurrent_activation = false;
+    const char* recurrent_activation_default = "sigmoid";  // tf-keras's ConvLSTM: hard_sigmoid
     bool unit_forget_bias = false;
     bool implementation = false;
     bool reset_after = false;
+    bool filters = false;  // ConvLSTM: the units are its `filters` (no Keras 1 spellings)
   };
   static CellConfig read(const ConfigReader& r, const Extras& extras);
   // Writes the keys in tf.keras's order; `activity_regularizer` is the layer's own key, which
   // Keras places between bias_regularizer and kernel_constraint.
   void write(Json& config, const RegularizerPtr* activity_regularizer) const;
+  // The key `units` is read and written under ("filters" for ConvLSTM).
+  const char* units_key() const { return filters ? "filters" : "units"; }
 };
 
 // What RecurrentLayer's time loop needs of its cell: the built-in cells below implement it
@@ -51,12 +56,19 @@ class CellSteps {
   // The last dimension of the output and of each state (the cell is built).
   virtual Dim output_size() const = 0;
   virtual std::vector<Dim> state_sizes() const = 0;
+  // The rank of the layer's input: (batch, time, features) for the dense cells; a convolutional
+  // cell's has its spatial axes before the channels.
+  virtual std::size_t input_rank() const { return 3; }
+  // The shape of one step's output, or of a state whose last dimension is `size`, for a layer
+  // input of `input_shape`: (batch, size) for the dense cells; a convolutional cell's keeps its
+  // spatial axes (convolved).
+  virtual Shape step_shape(const Shape& input_shape, Dim size) const { return {input_shape.at(0), size}; }
   // Called once per sequence before the steps: the input projection of every step at once
-  // (x of (batch, time, features) → (batch, time, gates)), and any per-sequence preparation
-  // (slices of the recurrent kernel).
+  // (x of (batch, time, features) → (batch, time, gates); a convolutional cell's keeps its
+  // spatial axes), and any per-sequence preparation (slices of the recurrent kernel).
   virtual Tensor begin_sequence(const Tensor& x) = 0;
-  // One step from the projected input of this step (batch, gates) and the states; returns the
-  // output followed by the new states.
+  // One step from the projected input of this step (batch, [spatial...,] gates) and the states;
+  // returns the output followed by the new states.
   virtual Tensors step(const Tensor& projected, const Tensors& states) const = 0;
   // The whole sequence x (batch, time, features) in one fused op, forward in time and unmasked,
   // when the cell has one for its configuration: the output (the sequence, or the last step)
@@ -99,7 +111,7 @@ class RecurrentLayer : public Layer {
   RecurrentLayer(const Json& config, const std::string& class_name, LayerPtr cell, std::shared_ptr<CellSteps> steps);
   std::string class_name() const override { return class_name_; }
   Json get_config() const override;
-  // tf.keras's RNN: a list of one spec, [batch, time, features] with the features fixed.
+  // tf.keras's RNN: a list of one spec, [batch, time, features...] with the features fixed.
   std::optional<InputSpec> input_spec(const Shape& input_shape) const override;
   bool is_recurrent_layer() const override { return true; }
   std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>& masks,
@@ -118,11 +130,13 @@ class RecurrentLayer : public Layer {
   const RegularizerPtr& activity_regularizer() const { return activity_regularizer_; }
 
  private:
-  Tensors initial_states(const Tensors& inputs, Dim batch) const;
+  Tensors initial_states(const Tensors& inputs, const Shape& input_shape) const;
   // The layer's results from the cell's output and final states (stateful kept states, activity
   // regularizer, return_state).
   Tensors finish(const Tensor& output, const Tensors& states, Dim batch);
   std::string describe() const { return "layer '" + name() + "' (" + class_name_ + ")"; }
+  // The input the layer takes, for errors: "shape (batch, time, features)" for the dense cells.
+  std::string input_description() const;
 
   std::string class_name_;
   LayerPtr cell_;

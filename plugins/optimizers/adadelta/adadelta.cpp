@@ -18,6 +18,8 @@ class Adadelta final : public LegacyOptimizer {
   }
 
  protected:
+  // Legacy sparse: ResourceSparseApplyAdadelta touches the looked-up rows only (no decay elsewhere).
+  LegacySparseRows legacy_sparse_rows() const override { return LegacySparseRows::LookedUp; }
   std::vector<SlotSpec> slot_specs() const override { return {{"accum_grad"}, {"accum_var"}}; }
   std::vector<SlotLoop> slot_loops() const override {
     return {{{{"accum_grad", "_accumulated_grads", "accumulated_grad"},
@@ -36,10 +38,13 @@ class Adadelta final : public LegacyOptimizer {
     const float one_minus_rho = 1.0f - rho_;
     for (std::size_t i = 0; i < b.size; ++i) {
       const float g = b.grad[i];
-      accum[i] = accum[i] * rho_ + g * g * one_minus_rho;
-      const float step = std::sqrt(accum_update[i] + eps_) * (1.0f / std::sqrt(accum[i] + eps_)) * g;
+      accum[i] = accum[i] * rho_ + b.square(i) * one_minus_rho;
+      const float ratio = std::sqrt(accum_update[i] + eps_) * (1.0f / std::sqrt(accum[i] + eps_));
+      const float step = ratio * g;
       b.var[i] -= step * lr_;
-      accum_update[i] = accum_update[i] * rho_ + step * step * one_minus_rho;
+      // Keras 3 squares each slice's step: the sum of their squares is ratio^2 * sum of g^2.
+      const float step_square = b.grad_squares ? ratio * ratio * b.grad_squares[i] : step * step;
+      accum_update[i] = accum_update[i] * rho_ + step_square * one_minus_rho;
     }
   }
 

@@ -23,6 +23,8 @@ class Adagrad final : public LegacyOptimizer {
   }
 
  protected:
+  // Legacy sparse: ResourceSparseApplyAdagradV2 touches the looked-up rows only.
+  LegacySparseRows legacy_sparse_rows() const override { return LegacySparseRows::LookedUp; }
   std::vector<SlotSpec> slot_specs() const override {
     return {{"accumulator", static_cast<float>(initial_accumulator_.get<double>())}};
   }
@@ -37,7 +39,7 @@ class Adagrad final : public LegacyOptimizer {
     float* accum = b.slots[0];
     for (std::size_t i = 0; i < b.size; ++i) {
       const float g = b.grad[i];
-      accum[i] += g * g;
+      accum[i] += b.square(i);
       if (new_rules_)
         b.var[i] -= lr_ * g / std::sqrt(accum[i] + eps_);
       else

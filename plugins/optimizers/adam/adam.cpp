@@ -49,7 +49,7 @@ class Adam final : public LegacyOptimizer {
     for (std::size_t i = 0; i < b.size; ++i) {
       const float g = b.grad[i];
       m[i] += (g - m[i]) * (1.0f - beta_1_);
-      v[i] += (g * g - v[i]) * (1.0f - beta_2_);
+      v[i] += (b.square(i) - v[i]) * (1.0f - beta_2_);
       float denominator_base = v[i];
       if (vhat) {
         vhat[i] = std::max(vhat[i], v[i]);

@@ -19,6 +19,8 @@ class Adamax final : public LegacyOptimizer {
   }
 
  protected:
+  // Legacy sparse: m, u and the variable are gathered, updated and scattered at the looked-up rows.
+  LegacySparseRows legacy_sparse_rows() const override { return LegacySparseRows::LookedUp; }
   std::vector<SlotSpec> slot_specs() const override { return {{"m"}, {"v"}}; }
   std::vector<SlotLoop> slot_loops() const override { return {{{{"m", "_m", "m"}, {"v", "_u", "u"}}}}; }
 
@@ -36,7 +38,7 @@ class Adamax final : public LegacyOptimizer {
     for (std::size_t i = 0; i < b.size; ++i) {
       const float g = b.grad[i];
       m[i] += (g - m[i]) * (1.0f - beta_1_);
-      v[i] = std::max(beta_2_ * v[i], std::fabs(g));
+      v[i] = std::max(beta_2_ * v[i], b.absolute(i));
       b.var[i] -= lr_ / (1.0f - beta_1_power_) * (m[i] / (v[i] + eps_));
     }
   }

@@ -6,6 +6,7 @@
 
 #include "ksave/error.hpp"
 #include "ksave/objects.hpp"
+#include "slice_sums.hpp"
 
 namespace ksave::optimizers {
 namespace {
@@ -303,9 +304,19 @@ std::vector<TrackableChild> LegacyOptimizer::trackable_children() const {
 }
 
 void LegacyOptimizer::apply_gradients(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars) {
+  apply_gradients_with_slices(grads_and_vars, {});
+}
+
+void LegacyOptimizer::apply_gradients_with_slices(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars,
+                                                  const std::vector<std::optional<IndexedSlices>>& slices) {
+  if (!slices.empty() && slices.size() != grads_and_vars.size())
+    throw Error(where() + ": apply_gradients got " + std::to_string(slices.size()) + " IndexedSlices entries for " +
+                std::to_string(grads_and_vars.size()) + " gradients");
   std::vector<Tensor> grads;
   std::vector<VariablePtr> vars;
-  for (const auto& [grad, var] : grads_and_vars) {
+  std::vector<std::optional<IndexedSlices>> sliced;
+  for (std::size_t k = 0; k < grads_and_vars.size(); ++k) {
+    const auto& [grad, var] = grads_and_vars[k];
     if (!var) throw Error(where() + ": apply_gradients got a null variable");
     // Keras drops variables without a gradient (with a warning) and updates the others.
     if (!grad.defined()) continue;
@@ -317,6 +328,7 @@ void LegacyOptimizer::apply_gradients(const std::vector<std::pair<Tensor, Variab
                   ", expected a floating-point tensor");
     grads.push_back(grad);
     vars.push_back(var);
+    sliced.push_back(slices.empty() ? std::nullopt : slices[k]);
   }
   if (vars.empty()) {
     std::string names;
@@ -329,11 +341,25 @@ void LegacyOptimizer::apply_gradients(const std::vector<std::pair<Tensor, Variab
   if (unbuilt && step == 0) variables_built_by_first_step_ = tracked_.size();
   const float lr_t = current_learning_rate();
   prepare_step(lr_t, step);
+  // tf.clip_by_norm, clip_by_global_norm and clip_by_value take an IndexedSlices' values.
+  for (std::size_t i = 0; i < vars.size(); ++i)
+    if (sliced[i]) grads[i] = sliced[i]->values;
   grads = clip_gradients(grads, clip_);
+  for (std::size_t i = 0; i < vars.size(); ++i) {
+    if (!sliced[i]) continue;
+    sliced[i]->values = grads[i];
+    grads[i] = Tensor();
+    // Keras 3 applies the global norm's factor with `*`, which makes an IndexedSlices dense
+    // (measured): its update then sees the summed gradient.
+    if (style_ == ConfigStyle::Keras3 && clip_.global_clipnorm) {
+      grads[i] = sum_slices(*sliced[i], vars[i]->shape(), where()).sum;
+      sliced[i].reset();
+    }
+  }
   if (weight_decay_) apply_weight_decay(vars, lr_t);
   for (std::size_t i = 0; i < vars.size(); ++i) {
     prepare_variable(i, step);
-    update_variable(grads[i], *find_tracked(*vars[i]));
+    update_variable(grads[i], sliced[i], *find_tracked(*vars[i]));
   }
   iterations_->assign_shared(Tensor::scalar<std::int64_t>(step + 1));
 }
@@ -347,21 +373,54 @@ void LegacyOptimizer::apply_weight_decay(const std::vector<VariablePtr>& variabl
   }
 }
 
-void LegacyOptimizer::update_variable(const Tensor& grad, const Tracked& tracked) {
+void LegacyOptimizer::update_variable(const Tensor& grad, const std::optional<IndexedSlices>& slices,
+                                      const Tracked& tracked) {
   Variable& var = *tracked.variable;
   // Fresh tensors, not in-place writes: the old values may still be shared (a tape, a caller).
   Tensor w = var.value().clone();
   std::vector<Tensor> slot_values;
-  std::vector<float*> slot_data;
-  for (const VariablePtr& s : tracked.slots) {
-    slot_values.push_back(s->value().as_float().clone());
-    slot_data.push_back(slot_values.back().data<float>());
-  }
-  update({grad.data<float>(), w.data<float>(), slot_data, static_cast<std::size_t>(w.size())});
+  for (const VariablePtr& s : tracked.slots) slot_values.push_back(s->value().as_float().clone());
+  if (slices)
+    update_from_slices(*slices, w, slot_values);
+  else
+    run_update(grad, w, slot_values);
   var.assign_shared(std::move(w));
   for (std::size_t i = 0; i < tracked.slots.size(); ++i) tracked.slots[i]->assign_shared(std::move(slot_values[i]));
   // OptimizerV2 projects the variable right after its update.
   if (var.constraint) var.assign_shared((*var.constraint)(var.value()).as_float());
+}
+
+void LegacyOptimizer::run_update(const Tensor& grad, Tensor& var, std::vector<Tensor>& slots,
+                                 const float* grad_squares, const float* grad_absolutes) const {
+  std::vector<float*> slot_data;
+  for (Tensor& s : slots) slot_data.push_back(s.data<float>());
+  update({grad.data<float>(), var.data<float>(), slot_data, static_cast<std::size_t>(var.size()), grad_squares,
+          grad_absolutes});
+}
+
+void LegacyOptimizer::update_from_slices(const IndexedSlices& slices, Tensor& var, std::vector<Tensor>& slots) const {
+  const SliceSums sums = sum_slices(slices, var.shape(), where());
+  if (style_ == ConfigStyle::Keras3) {
+    run_update(sums.sum, var, slots, sums.squares.data<float>(), sums.absolutes.data<float>());
+    return;
+  }
+  // tf-keras sums the duplicates (both generations); its new optimizers' sparse branches then
+  // update every row as their dense arithmetic does (measured equal), the legacy ones their rows.
+  const LegacySparseRows rows = style_ == ConfigStyle::Legacy ? legacy_sparse_rows() : LegacySparseRows::All;
+  if (rows == LegacySparseRows::All) {
+    run_update(sums.sum, var, slots);
+  } else if (rows == LegacySparseRows::VariableLookedUp) {
+    Tensor updated = var.clone();
+    run_update(sums.sum, updated, slots);
+    scatter_rows(gather_rows(updated, sums.rows), sums.rows, var);
+  } else {
+    Tensor compact_var = gather_rows(var, sums.rows);
+    std::vector<Tensor> compact_slots;
+    for (const Tensor& s : slots) compact_slots.push_back(gather_rows(s, sums.rows));
+    run_update(gather_rows(sums.sum, sums.rows), compact_var, compact_slots);
+    scatter_rows(compact_var, sums.rows, var);
+    for (std::size_t i = 0; i < slots.size(); ++i) scatter_rows(compact_slots[i], sums.rows, slots[i]);
+  }
 }
 
 Json LegacyOptimizer::serialize_learning_rate() const {

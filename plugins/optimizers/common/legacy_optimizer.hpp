@@ -39,6 +39,7 @@
 // ignores `decay` (with a warning) and so does ksave for a keras3 config; tf.keras 2.11 refuses it.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -68,13 +69,33 @@ struct UpdateBuffers {
   float* var;
   std::vector<float*> slots;
   std::size_t size;
+  // Keras 3 with an IndexedSlices gradient (an Embedding's): its slices' squares and absolute
+  // values summed per element, which Keras 3 uses where a kernel squares the gradient or takes its
+  // absolute value (its ops work slice by slice before the slices are added). Null otherwise.
+  const float* grad_squares = nullptr;
+  const float* grad_absolutes = nullptr;
+  float square(std::size_t i) const { return grad_squares ? grad_squares[i] : grad[i] * grad[i]; }
+  float absolute(std::size_t i) const { return grad_absolutes ? grad_absolutes[i] : std::fabs(grad[i]); }
 };
+
+// The rows an IndexedSlices gradient updates in tf-keras's legacy optimizers (their
+// _resource_apply_sparse, after the duplicates are summed): every row as the dense kernel does
+// (Adam), only the looked-up rows of the variable and its slots (the ResourceSparseApply kernels:
+// momentum SGD, RMSprop with momentum, Adagrad, Adadelta, Adamax), or the slots' every row and the
+// variable's looked-up rows (Nadam, RMSprop without momentum).
+enum class LegacySparseRows { All, LookedUp, VariableLookedUp };
 
 class LegacyOptimizer : public Optimizer {
  public:
   std::string class_name() const override { return class_name_; }
   Json get_config() const override;
   void apply_gradients(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars) override;
+  // IndexedSlices gradients are clipped slice by slice (every generation clips the slices, norms
+  // included, before anything sums them); then Keras 3 sums the slices, their squares and their
+  // absolute values per element (UpdateBuffers), while tf-keras sums duplicates first and runs its
+  // new optimizers' dense arithmetic, its legacy ones' on legacy_sparse_rows().
+  void apply_gradients_with_slices(const std::vector<std::pair<Tensor, VariablePtr>>& grads_and_vars,
+                                   const std::vector<std::optional<IndexedSlices>>& slices) override;
   VariablePtr iterations() const override { return iterations_; }
   std::vector<std::pair<std::string, VariablePtr>> slots(const Variable& variable) const override;
   void build(const std::vector<VariablePtr>& variables) override;
@@ -106,6 +127,8 @@ class LegacyOptimizer : public Optimizer {
   // order), for optimizers whose per-step values change from one variable to the next.
   virtual void prepare_variable(std::size_t /*position*/, std::int64_t /*iterations*/) {}
   virtual void update(const UpdateBuffers& buffers) const = 0;
+  // Which rows the legacy optimizer updates from an IndexedSlices gradient (see LegacySparseRows).
+  virtual LegacySparseRows legacy_sparse_rows() const { return LegacySparseRows::All; }
   // Appends the class keys (after learning_rate/decay) in Keras's order.
   virtual void write_config(Json& config) const = 0;
   // Weights created before the slots (Nadam's momentum cache); call add_extra_weight from here.
@@ -152,7 +175,10 @@ class LegacyOptimizer : public Optimizer {
   void check_keys(const Json& config) const;
   void build_hypers();
   const Tracked* find_tracked(const Variable& variable) const;
-  void update_variable(const Tensor& grad, const Tracked& tracked);
+  void update_variable(const Tensor& grad, const std::optional<IndexedSlices>& slices, const Tracked& tracked);
+  void update_from_slices(const IndexedSlices& slices, Tensor& var, std::vector<Tensor>& slots) const;
+  void run_update(const Tensor& grad, Tensor& var, std::vector<Tensor>& slots,
+                  const float* grad_squares = nullptr, const float* grad_absolutes = nullptr) const;
   void apply_weight_decay(const std::vector<VariablePtr>& variables, float lr) const;
   Json serialize_learning_rate() const;
   VariablePtr make_variable(const std::string& key, Tensor value) const;

@@ -46,6 +46,8 @@ class Nadam final : public LegacyOptimizer {
   }
 
  protected:
+  // Legacy sparse: m and v decay everywhere, the variable moves at the looked-up rows only.
+  LegacySparseRows legacy_sparse_rows() const override { return LegacySparseRows::VariableLookedUp; }
   std::vector<SlotSpec> slot_specs() const override { return {{"m"}, {"v"}}; }
   std::vector<SlotLoop> slot_loops() const override {
     return {{{{"m", "_momentums", "m"}, {"v", "_velocities", "v"}}}};
@@ -105,7 +107,7 @@ class Nadam final : public LegacyOptimizer {
       const float g_prime = g / one_minus_schedule_new_;
       m[i] = beta_1_ * m[i] + one_minus_beta_1 * g;
       const float m_prime = m[i] / one_minus_schedule_next_;
-      v[i] = beta_2_ * v[i] + one_minus_beta_2 * (g * g);
+      v[i] = beta_2_ * v[i] + one_minus_beta_2 * b.square(i);
       const float v_prime = v[i] / v_denominator_;
       const float m_bar = one_minus_m_t * g_prime + m_t_1_ * m_prime;
       b.var[i] = b.var[i] - lr_ * m_bar / (std::sqrt(v_prime) + eps_);

@@ -29,6 +29,11 @@ class RMSprop final : public LegacyOptimizer {
   }
 
  protected:
+  // Legacy sparse: ResourceSparseApply(Centered)RMSProp with momentum touches the looked-up rows
+  // only; without momentum the slots decay everywhere and the variable moves at those rows.
+  LegacySparseRows legacy_sparse_rows() const override {
+    return has_momentum_ ? LegacySparseRows::LookedUp : LegacySparseRows::VariableLookedUp;
+  }
   std::vector<SlotSpec> slot_specs() const override {
     std::vector<SlotSpec> specs{{"rms"}};
     if (has_momentum_) specs.push_back({"momentum"});
@@ -75,7 +80,7 @@ class RMSprop final : public LegacyOptimizer {
     const float one_minus_rho = one_minus_rho_;
     for (std::size_t i = 0; i < b.size; ++i) {
       const float g = b.grad[i];
-      ms[i] += (g * g - ms[i]) * one_minus_rho;
+      ms[i] += (b.square(i) - ms[i]) * one_minus_rho;
       float denominator = ms[i] + eps_;
       if (mg) {
         mg[i] += (g - mg[i]) * one_minus_rho;
@@ -92,7 +97,7 @@ class RMSprop final : public LegacyOptimizer {
     const float one_minus_rho = one_minus_rho_;
     for (std::size_t i = 0; i < b.size; ++i) {
       const float g = b.grad[i];
-      ms[i] = rho_ * ms[i] + one_minus_rho * (g * g);
+      ms[i] = rho_ * ms[i] + one_minus_rho * b.square(i);
       float denominator = ms[i];
       if (mg) {
         mg[i] = rho_ * mg[i] + one_minus_rho * g;

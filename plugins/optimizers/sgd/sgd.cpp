@@ -21,6 +21,10 @@ class SGD final : public LegacyOptimizer {
   }
 
  protected:
+  // Legacy sparse: ResourceSparseApplyKerasMomentum touches the looked-up rows only.
+  LegacySparseRows legacy_sparse_rows() const override {
+    return has_momentum_ ? LegacySparseRows::LookedUp : LegacySparseRows::All;
+  }
   std::vector<SlotSpec> slot_specs() const override {
     if (has_momentum_) return {{"momentum"}};
     return {};

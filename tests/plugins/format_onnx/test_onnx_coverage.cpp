@@ -131,6 +131,9 @@ const std::vector<Sample>& samples() {
       {"RandomBrightness", {{"factor", 0.1}}, {{4, 4, 2}}},
       {"RandomHeight", {{"factor", 0.1}}, {{4, 4, 2}}},
       {"RandomWidth", {{"factor", 0.1}}, {{4, 4, 2}}},
+      {"ConvLSTM1D", {{"filters", 2}, {"kernel_size", 2}, {"return_state", true}}, {{3, 5, 2}}},
+      {"ConvLSTM2D", {{"filters", 2}, {"kernel_size", 2}, {"padding", "same"}, {"return_sequences", true}}, {{3, 4, 4, 2}}},
+      {"ConvLSTM3D", {{"filters", 2}, {"kernel_size", 2}, {"go_backwards", true}}, {{2, 3, 3, 3, 2}}},
   };
   return table;
 }
