@@ -131,6 +131,21 @@ def assert_same_training(actual, expected, what, rtol=1e-5, atol=1e-6):
     return worst
 
 
+def trains_as_keras(K, model, case, folder, start_file, seed, steps, what):
+    """Saves the compiled `model` as folder/start_file; Keras trains the model it loads from that
+    file (a loaded model's optimizer is built before its first step, and tf-keras's Nadam counts its
+    traces from there) and ksave trains from the same file, for `steps` seeded batches. Losses and
+    weights after every step must agree; returns the largest difference."""
+    batches = make_batches(model, case, seed, steps)
+    start = os.path.join(folder, start_file)
+    model.save(start)
+    expected = train(K.models.load_model(start), batches)
+    out = os.path.join(folder, "ksave")
+    interop.run_ksave(folder, "train", [{"op": "load_model", "path": start},
+                                        {"op": "train", "batches": save_batches(folder, batches), "out": out}])
+    return assert_same_training(ksave_training(out), expected, what)
+
+
 def assert_resumes(actual, continued, own_resume, what, rtol=1e-5, atol=1e-6):
     """Training resumed from a file must match the writer's own continuation (`continued`: what
     the writer computed next without saving). Where the format itself loses state for Keras too

@@ -57,12 +57,6 @@ def test_ten_embedding_steps_match(index):
     model = embedding_mlp(K)
     model.compile(optimizer=make_optimizer(), loss="mse")
     case = models.Case(name, "training", embedding_mlp, [models.Input((5,), vocab=30)])
-    batches = ks.make_batches(model, case, 800 + index, STEPS)
-    start = os.path.join(folder, "start.keras")
-    model.save(start)
-    expected = ks.train(K.models.load_model(start), batches)
-    out = os.path.join(folder, "ksave")
-    interop.run_ksave(folder, "train", [{"op": "load_model", "path": start},
-                                        {"op": "train", "batches": ks.save_batches(folder, batches), "out": out}])
-    worst = ks.assert_same_training(ks.ksave_training(out), expected, f"{name}: ksave vs Keras 3 over {STEPS} steps")
+    worst = ks.trains_as_keras(K, model, case, folder, "start.keras", 800 + index, STEPS,
+                               f"{name}: ksave vs Keras 3 over {STEPS} steps")
     REPORT.add(name.split("_")[0], "keras", "keras3→ksave", f"{STEPS} embedding training steps ({name})", worst)

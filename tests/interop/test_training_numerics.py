@@ -5,7 +5,6 @@ each; the loss of every step and every weight after every step agree to 1e-5 rel
 Every optimizer ksave has, each with two losses, plus schedules, clipping and regularizers.
 The largest difference per optimizer goes to the report (tests/interop/summarize.py).
 """
-import os
 
 import pytest
 
@@ -114,14 +113,6 @@ def test_ten_steps_match(index):
     model = build(K)
     model.compile(optimizer=make_optimizer(), loss=loss)
     case = models.Case(name, "training", build, inputs[0] if inputs else [models.Input((6,))], loss=loss)
-    batches = ks.make_batches(model, case, 600 + index, STEPS)
-    start = os.path.join(folder, "start.h5")
-    model.save(start)
-    # tf-keras trains the model it loads from start.h5, as ksave does: a loaded model's optimizer
-    # is built before its first step (tf-keras's Nadam counts its traces from there).
-    expected = ks.train(K.models.load_model(start), batches)
-    out = os.path.join(folder, "ksave")
-    interop.run_ksave(folder, "train", [{"op": "load_model", "path": start},
-                                        {"op": "train", "batches": ks.save_batches(folder, batches), "out": out}])
-    worst = ks.assert_same_training(ks.ksave_training(out), expected, f"{name}: ksave vs tf-keras over {STEPS} steps")
+    worst = ks.trains_as_keras(K, model, case, folder, "start.h5", 600 + index, STEPS,
+                               f"{name}: ksave vs tf-keras over {STEPS} steps")
     REPORT.add(optimizer_name(name), "h5", "tf-keras→ksave", f"{STEPS} training steps ({name})", worst)

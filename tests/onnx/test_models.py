@@ -64,6 +64,21 @@ def test_onnx_runtime_gives_ksaves_outputs(saved, opset):
     onnx_check.assert_onnx_matches(target, saved["x"], saved["expected"], f"{saved['case'].name} opset {opset}")
 
 
+def refused_export(case, seed, env=None):
+    """tf-keras builds `case` (seeded) and saves it as .h5; ksave's ONNX export of it must fail and
+    write no file. Returns the model and the error message."""
+    K.utils.set_random_seed(seed)
+    model = case.build(K)
+    folder = interop.case_dir("onnx_models", case.name)
+    path = os.path.join(folder, "model.h5")
+    model.save(path)
+    target = os.path.join(folder, "model.onnx")
+    with pytest.raises(onnx_check.KsaveError) as refused:
+        onnx_check.convert(path, target, env=env)
+    assert not os.path.exists(target)
+    return model, str(refused.value)
+
+
 @pytest.mark.parametrize("case", [c for c in EXPORTABLE if c.name in REFUSED], ids=lambda c: c.name)
 def test_a_model_with_layers_onnx_cannot_express_is_refused_listing_them(case):
     """The interop suite's custom model (Interop>ScaledDense twice, a Dense whose activation is
@@ -71,40 +86,22 @@ def test_a_model_with_layers_onnx_cannot_express_is_refused_listing_them(case):
     writes no file."""
     if not os.environ.get("KSAVE_INTEROP_PLUGINS"):
         pytest.skip("KSAVE_INTEROP_PLUGINS (the interop suite's custom plugin) is not set")
-    K.utils.set_random_seed(4100)
-    model = case.build(K)
-    folder = interop.case_dir("onnx_models", case.name)
-    path = os.path.join(folder, "model.h5")
-    model.save(path)
-    target = os.path.join(folder, "model.onnx")
     env = dict(os.environ, KSAVE_PLUGIN_PATH=os.environ["KSAVE_INTEROP_PLUGINS"])
-    with pytest.raises(onnx_check.KsaveError) as refused:
-        onnx_check.convert(path, target, env=env)
-    message = str(refused.value)
+    _, message = refused_export(case, 4100, env)
     assert "3 layers have no ONNX form" in message, message
     assert message.count("(ScaledDense): no ONNX mapping for this class") == 2, message
     assert "(Dense): activation 'Interop>scaled_tanh' has no ONNX form" in message, message
-    assert not os.path.exists(target)
 
 
 @pytest.mark.parametrize("case", [c for c in EXPORTABLE if c.name in NO_ONNX_FORM], ids=lambda c: c.name)
 def test_a_bidirectional_conv_lstm_is_refused_naming_the_layers(case):
-    K.utils.set_random_seed(4200)
-    model = case.build(K)
-    folder = interop.case_dir("onnx_models", case.name)
-    path = os.path.join(folder, "model.h5")
-    model.save(path)
-    target = os.path.join(folder, "model.onnx")
-    with pytest.raises(onnx_check.KsaveError) as refused:
-        onnx_check.convert(path, target)
-    message = str(refused.value)
+    model, message = refused_export(case, 4200)
     wrappers = [layer for layer in model.layers if type(getattr(layer, "forward_layer", None)).__name__.startswith("ConvLSTM")]
     assert len(wrappers) >= 1
     for layer in wrappers:
         inner = layer.forward_layer
         assert (f"'{layer.name}' (Bidirectional): its layer '{inner.name}' ({type(inner).__name__}) is convolutional"
                 in message), message
-    assert not os.path.exists(target)
 
 
 def keras3_archive(folder):

@@ -228,7 +228,6 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
     throw Error(describe() + " needs an input of " + input_description() + ", found " + shape_to_string(x.shape()));
   const Dim batch = x.dim(0), steps = x.dim(1);
   Tensors states = initial_states(inputs, x.shape());
-  const Shape output_shape = steps_->step_shape(x.shape(), steps_->output_size());
 
   // Masked steps keep the previous states and output (zeros as output with zero_output_for_mask,
   // as tf.keras's Bidirectional sets it); the mask enters as float 0/1 per step, cast by an op so
@@ -244,6 +243,8 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
   if (!mask.defined() && !go_backwards_ && fused_ops_allowed())
     if (std::optional<Tensors> fused = steps_->run_fused(x, states, return_sequences_))
       return finish((*fused)[0], Tensors(fused->begin() + 1, fused->end()), batch);
+  // After the fused path, which needs no step shape: a steady-state predict allocates no shape.
+  const Shape output_shape = steps_->step_shape(x.shape(), steps_->output_size());
 
   // The input projection of every step in one matmul, then split into steps with one op (its
   // gradient is one Pack, where a Slice per step would cost a full-size gradient per step).

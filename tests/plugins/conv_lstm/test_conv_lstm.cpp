@@ -8,6 +8,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <initializer_list>
+#include <string>
 
 #include "layer_zoo_support/layer_checks.hpp"
 
@@ -15,6 +17,18 @@ using namespace ksave;
 using namespace ksave::test::zoo;
 
 namespace {
+
+// `action` must throw a ksave::Error whose message holds every one of `parts`.
+template <typename Action>
+void expect_error_naming(Action&& action, const char* accepted, std::initializer_list<std::string> parts) {
+  try {
+    action();
+    BOOST_FAIL(std::string(accepted) + " was accepted");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    for (const std::string& part : parts) BOOST_TEST(what.find(part) != std::string::npos, what);
+  }
+}
 
 Json config_with(const std::string& name, const Json& extra) {
   Json c = {{"name", name}, {"filters", 3}, {"kernel_size", 3}, {"recurrent_activation", "sigmoid"}};
@@ -195,14 +209,8 @@ BOOST_AUTO_TEST_CASE(initial_states_return_state_and_go_backwards) {
   expect_values(out[1], ref.h, "h");
   expect_values(out[2], ref.c, "c");
   // A state of the wrong shape names the layer and both shapes.
-  try {
-    (*f.layer)(Tensors{f.x, random_tensor({2, 5, 3}, 9), c0});
-    BOOST_FAIL("a wrong initial state was taken");
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    BOOST_TEST(what.find("conv_lstm1d") != std::string::npos, what);
-    BOOST_TEST(what.find("(2, 7, 3)") != std::string::npos, what);
-  }
+  expect_error_naming([&] { (*f.layer)(Tensors{f.x, random_tensor({2, 5, 3}, 9), c0}); }, "a wrong initial state",
+                      {"conv_lstm1d", "(2, 7, 3)"});
 }
 
 // Independent of the loop above: with a 1×1 kernel every pixel is an LSTM over time.
@@ -278,14 +286,7 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_inputs_name_the_layer) {
   BOOST_TEST(no_filters.find("filters") != std::string::npos, no_filters);
   // A sequence of the wrong rank.
   LayerPtr layer = layer_from("ConvLSTM2D", config_with("rank", Json::object()));
-  try {
-    layer->build(Shape{kUnknown, 3, 4});
-    BOOST_FAIL("a rank-3 input was taken");
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    BOOST_TEST(what.find("'rank' (ConvLSTM2D)") != std::string::npos, what);
-    BOOST_TEST(what.find("rank 5") != std::string::npos, what);
-  }
+  expect_error_naming([&] { layer->build(Shape{kUnknown, 3, 4}); }, "a rank-3 input", {"'rank' (ConvLSTM2D)", "rank 5"});
 }
 
 // ONNX export (a Scan over time; ONNX Runtime runs it in tests/onnx) needs known steps and
@@ -295,14 +296,8 @@ BOOST_AUTO_TEST_CASE(onnx_export_of_unknown_steps_is_refused_naming_the_layer) {
   KerasTensor in = Input(Shape{kUnknown, 7, 2}, "x");
   const auto model = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*layer)(in)});
   const std::filesystem::path path = ksave::test::scratch_dir("conv_lstm_onnx") / "m.onnx";
-  try {
-    save_model(*model, path);
-    BOOST_FAIL("a ConvLSTM1D of unknown steps was exported to ONNX");
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    BOOST_TEST(what.find("'free_steps' (ConvLSTM1D): exported for known steps and spatial sizes only") != std::string::npos,
-               what);
-  }
+  expect_error_naming([&] { save_model(*model, path); }, "an ONNX export of unknown steps",
+                      {"'free_steps' (ConvLSTM1D): exported for known steps and spatial sizes only"});
   BOOST_TEST(!std::filesystem::exists(path));
 }
 
