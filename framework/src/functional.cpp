@@ -45,6 +45,10 @@ struct GraphMap {
   }
 };
 
+// Frees a slot's tensor: moved out, it leaves no storage behind and allocates nothing (assigning a
+// default Tensor would allocate its shape on every call).
+void drop(Tensor& slot) { const Tensor gone = std::move(slot); }
+
 }  // namespace
 
 Functional::Functional(const KerasTensors& inputs, const KerasTensors& outputs, const std::string& name,
@@ -134,9 +138,27 @@ void Functional::build_graph() {
   }
   output_slots_.clear();
   for (const auto& t : outputs_) output_slots_.push_back(slot_of.at({t.node().get(), t.index()}));
+  plan_tensor_lifetimes();
   std::vector<GraphStep> graph;
   for (const Step& step : steps_) graph.push_back({step.layer.get(), step.inputs, step.outputs, step.training});
   inference_chains_ = find_inference_chains(graph, output_slots_, slot_count_);
+}
+
+void Functional::plan_tensor_lifetimes() {
+  // A call drops each tensor once its last reader ran, as TensorFlow's executor and ONNX Runtime's
+  // memory planner do: a deep model's activations do not all live until the call returns, and
+  // their buffers go back to the pool while later layers still need buffers of the same sizes.
+  // A tensor nothing reads (an unused state output) goes right after the step that made it.
+  const auto count = static_cast<std::size_t>(slot_count_);
+  std::vector<int> last_step(count, -1);
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    for (int s : steps_[i].outputs) last_step[static_cast<std::size_t>(s)] = static_cast<int>(i);
+    for (int s : steps_[i].inputs) last_step[static_cast<std::size_t>(s)] = static_cast<int>(i);
+  }
+  for (int s : output_slots_) last_step[static_cast<std::size_t>(s)] = -1;  // the caller's
+  for (Step& step : steps_) step.released.clear();
+  for (std::size_t s = 0; s < count; ++s)
+    if (last_step[s] >= 0) steps_[static_cast<std::size_t>(last_step[s])].released.push_back(static_cast<int>(s));
 }
 
 Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
@@ -152,6 +174,11 @@ Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
   }
   Tensors args;
   for (std::size_t index = 0; index < steps_.size(); ++index) {
+    if (index > 0)
+      for (int s : steps_[index - 1].released) {
+        drop(slots[static_cast<std::size_t>(s)]);
+        drop(mask_slots[static_cast<std::size_t>(s)]);
+      }
     const Step& step = steps_[index];
     // A product with the normalization and activation after it, in one op at inference.
     if (inference_chains_) {

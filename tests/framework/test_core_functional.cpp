@@ -192,3 +192,49 @@ BOOST_AUTO_TEST_CASE(call_arguments_are_kept_in_the_graph_and_config) {
   auto rebuilt = round_trip(model);
   check_dropout(rebuilt->predict(x));
 }
+
+namespace {
+
+// Passes its input on and records, at each call, whether the storage of the tensor a `watched`
+// layer of its own class returned earlier in the same call is still alive.
+class StorageWatch : public ksave::Layer {
+ public:
+  explicit StorageWatch(const Json& config) : Layer(config, "StorageWatch") {}
+  std::string class_name() const override { return "StorageWatch"; }
+  std::shared_ptr<StorageWatch> watched;
+  std::weak_ptr<ksave::Storage> returned;  // the storage of what this layer returned last
+  std::vector<bool> saw_watched_alive;
+
+ protected:
+  ksave::Tensors call(const ksave::Tensors& inputs, const ksave::CallContext&) override {
+    if (watched) saw_watched_alive.push_back(!watched->returned.expired());
+    const ksave::Tensor y = ksave::ops::mul(inputs.at(0), ksave::Tensor::scalar(2.0f));
+    returned = y.storage();
+    return {y};
+  }
+  std::vector<ksave::Shape> compute_output_shape(const std::vector<ksave::Shape>& shapes) override { return shapes; }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_call_frees_each_tensor_after_its_last_reader) {
+  // x -> first -> relu -> second -> out, and first's output also goes to a side branch read
+  // before second: first's output must be gone when second runs, not when the call returns.
+  ksave::KerasTensor x = ksave::Input({4}, "x");
+  auto first = std::make_shared<StorageWatch>(Json{{"name", "first"}});
+  auto second = std::make_shared<StorageWatch>(Json{{"name", "second"}});
+  second->watched = first;
+  ksave::KerasTensor a = (*first)(x);
+  ksave::KerasTensor b = (*dense(3, "relu_dense", "relu"))(a);
+  ksave::KerasTensor y = (*second)(b);
+  const auto model = functional({x}, {y, b});
+  const ksave::Tensor input = ksave::Tensor::from_vector<float>({1, -2, 3, -4}, {1, 4});
+  for (int i = 0; i < 2; ++i) model->predict_on_batch({input});
+  second->saw_watched_alive.clear();
+  model->predict_on_batch({input});
+  BOOST_TEST(second->saw_watched_alive == std::vector<bool>{false});
+  // A model output stays: here the dense layer's output, read by `second` and returned too.
+  const ksave::Tensors out = model->predict_on_batch({input});
+  BOOST_TEST(out.size() == 2u);
+  BOOST_TEST(out[1].defined());
+}

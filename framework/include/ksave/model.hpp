@@ -152,8 +152,10 @@ class Functional : public Model {
     std::vector<int> outputs;
     Json kwargs;                   // the node's call arguments
     std::optional<bool> training;  // an explicit training argument recorded in the graph
+    std::vector<int> released;     // slots no later step and no output reads: dropped once it ran
   };
   void build_graph();
+  void plan_tensor_lifetimes();  // each step's `released`, from the steps and output slots
   KerasTensors inputs_;
   KerasTensors outputs_;
   std::vector<LayerPtr> layers_in_order_;
