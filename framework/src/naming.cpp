@@ -31,8 +31,9 @@ std::string unique_layer_name(const std::string& prefix, bool zero_based) {
 }
 
 std::string to_snake_case(const std::string& class_name) {
-  // Keras's generic_utils.to_snake_case, with the same two substitutions.
-  static const std::regex words("(.)([A-Z][a-z0-9]+)");
+  // tf-keras 2.21's generic_utils.to_snake_case, with the same two substitutions. Its words are
+  // letters only ("ConvLSTM2D" -> "conv_lstm2d"); Keras 2.2 counted digits into them ("conv_lst_m2d").
+  static const std::regex words("(.)([A-Z][a-z]+)");
   static const std::regex humps("([a-z])([A-Z])");
   std::string s = std::regex_replace(class_name, words, "$1_$2");
   s = std::regex_replace(s, humps, "$1_$2");

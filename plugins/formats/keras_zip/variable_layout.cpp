@@ -18,7 +18,7 @@ std::string join_path(const std::string& parent, const std::string& child) {
 
 // Keras 3's naming.to_snake_case of a Python class name ("MaxPooling2D" → "max_pooling2d",
 // "PReLU" → "p_re_lu"); a package-registered class counts by its own name. Not ksave's
-// to_snake_case, which is tf.keras's rule (digits inside words, a "private" prefix).
+// to_snake_case, which is tf-keras's rule (non-word characters kept, a "private" prefix).
 std::string keras3_snake_case(const std::string& class_name) {
   static const std::regex non_word(R"(\W+)"), capitalized_word("(.)([A-Z][a-z]+)"), lower_upper("([a-z])([A-Z])");
   std::string name = class_name.substr(class_name.find('>') == std::string::npos ? 0 : class_name.find('>') + 1);

@@ -174,15 +174,15 @@ class ConvLSTMCell : public rnn::Cell {
   ConvOptions conv_;
 };
 
-// The layer's config with its name: the cell needs it before the layer exists. The default
-// prefix is tf-keras 2.21's and Keras 3's ("conv_lstm2d"); ksave's to_snake_case follows the
-// older Keras rule that kept digits in words ("conv_lst_m2d").
-Json with_name(const Json& config, const char* default_prefix) {
+// The layer's config with its name: the cell needs it before the layer exists, so the default
+// name (to_snake_case of the class, as tf-keras 2.21 and Keras 3 give it: "conv_lstm2d") is made
+// here rather than by Layer.
+Json with_name(const Json& config, const char* class_name) {
   if (config.is_object() && config.contains("name") && config["name"].is_string() &&
       !config["name"].get<std::string>().empty())
     return config;
   Json named = config.is_object() ? config : Json::object();
-  named["name"] = unique_layer_name(default_prefix);
+  named["name"] = unique_layer_name(to_snake_case(class_name));
   return named;
 }
 
@@ -192,7 +192,7 @@ class ConvLSTM : public rnn::RecurrentLayer {
   using Cell = ConvLSTMCell<Rank>;
 
   explicit ConvLSTM(const Json& config)
-      : ConvLSTM(with_name(config, by_rank<Rank>("conv_lstm1d", "conv_lstm2d", "conv_lstm3d")), 0) {}
+      : ConvLSTM(with_name(config, by_rank<Rank>("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")), 0) {}
 
  protected:
   void write_cell_config(Json& c) const override {
