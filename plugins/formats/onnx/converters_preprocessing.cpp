@@ -1,5 +1,5 @@
 // The preprocessing layers ksave runs: the Random* augmentations (the identity at inference, as in
-// Keras), Resizing and CenterCrop (ONNX's Resize with the attributes that give TensorFlow's
+// Keras), RandomCrop (tf-keras's smart resize, Keras 3's identity), Resizing and CenterCrop (ONNX's Resize with the attributes that give TensorFlow's
 // half-pixel rules: bilinear is "linear" + "half_pixel", whose source position (i + 0.5)·in/out
 // − 0.5 is clamped into the image as ResizeBilinear does; nearest is "tf_half_pixel_for_nn" +
 // "floor", i.e. floor((i + 0.5)·in/out)), CategoryEncoding (OneHot, then ReduceMax or ReduceSum
@@ -80,6 +80,15 @@ std::vector<Value> center_crop(Conversion& c) {
   return {c.output(y, 0, channels_first_perm(4))};
 }
 
+// RandomCrop at inference, as the Keras that wrote the model computes it (see the layer):
+// tf-keras smart-resizes to the target; Keras 3, whose configs carry data_format, passes the
+// images through.
+std::vector<Value> random_crop(Conversion& c) {
+  if (c.config().contains("data_format")) return identity(c);
+  const std::string y = smart_resized(c, images(c), known_input_size(c), target_size(c), "bilinear");
+  return {c.output(y, 0, channels_first_perm(4))};
+}
+
 std::string image_layer_problem(const Layer&, const Json& config) {
   if (config.value("data_format", std::string("channels_last")) != "channels_last") return "only channels_last images are exported";
   const std::string interpolation = config.value("interpolation", std::string("bilinear"));
@@ -127,8 +136,14 @@ std::vector<Value> discretization(Conversion& c) {
 void add_preprocessing_converters(ConverterTable& t) {
   // Random augmentation is the identity at inference, which is all an ONNX model runs.
   for (const char* cls : {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-                          "RandomBrightness", "RandomHeight", "RandomWidth"})
+                          "RandomBrightness", "RandomHeight", "RandomWidth",
+                          // Keras 3's own (the preprocessing plugin's augmentation.cpp says why)
+                          "AugMix", "CutMix", "Equalization", "MixUp", "RandAugment", "RandomColorDegeneration",
+                          "RandomColorJitter", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur",
+                          "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
+                          "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization"})
     t[cls] = {identity, {}};
+  t["RandomCrop"] = {random_crop, image_layer_problem};
   t["Resizing"] = {resizing, image_layer_problem};
   t["CenterCrop"] = {center_crop, image_layer_problem};
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};

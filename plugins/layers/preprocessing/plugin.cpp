@@ -1,5 +1,6 @@
 // Preprocessing layers with a numeric meaning: Resizing, CenterCrop, CategoryEncoding,
-// Discretization and the Random* augmentation layers. (Rescaling and Normalization live with the
+// Discretization, RandomCrop and the augmentation layers of both Keras versions (the identity at
+// inference). (Rescaling and Normalization live with the
 // keras.applications work; Hashing, IntegerLookup and StringLookup are not here: see README.)
 #include "preprocessing_layer.hpp"
 #include "ksave/conformance.hpp"
