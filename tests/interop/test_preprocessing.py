@@ -96,7 +96,8 @@ def test_keras3_preprocessing_predicts_in_ksave():
 
 
 def keras3_augmentations(K, with_shear=True):
-    """Keras 3's own augmentation layers, the images unchanged at inference (as Keras 3.15's).
+    """Keras 3's own augmentation layers, the images unchanged at inference (as Keras 3.15's), and
+    AutoContrast, which computes at inference too.
     Keras 3.15 cannot load its own RandomShear (measured: its from_config rejects the
     x_factor [-0.2, 0.2] its get_config writes), so a model for Keras to read goes without it."""
     L = K.layers
@@ -115,7 +116,7 @@ def keras3_augmentations(K, with_shear=True):
                   L.Solarization(0.3, 0.3, value_range=(0, 255))) + ((L.RandomShear(0.2, 0.2),) if with_shear else ()):
         x = layer(x)
     return K.Model(image, [L.Conv2D(2, 3, name="conv")(x), L.RandomCrop(4, 6, name="random_crop")(x),
-                           L.Conv2D(2, 3, name="equalized")(equalized)])
+                           L.Conv2D(2, 3, name="equalized")(equalized), L.AutoContrast(name="auto_contrast")(image)])
 
 
 def test_keras3_augmentations_in_ksave_and_back():

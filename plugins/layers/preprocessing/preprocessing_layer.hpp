@@ -35,6 +35,7 @@ class PreprocessingLayer : public Layer {
 
 void register_augmentation(PluginRegistrar& r);
 void register_image_layers(PluginRegistrar& r);
+void register_auto_contrast(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing

@@ -132,6 +132,7 @@ const std::vector<Sample>& samples() {
       {"RandomHeight", {{"factor", 0.1}}, {{4, 4, 2}}},
       {"RandomWidth", {{"factor", 0.1}}, {{4, 4, 2}}},
       {"RandomCrop", {{"height", 2}, {"width", 3}}, {{4, 4, 2}}},
+      {"AutoContrast", {{"value_range", {0.0, 1.0}}}, {{4, 4, 2}}},
       {"AugMix", Json::object(), {{4, 4, 2}}},
       {"CutMix", Json::object(), {{4, 4, 2}}},
       {"Equalization", Json::object(), {{4, 4, 2}}},

@@ -134,3 +134,23 @@ BOOST_AUTO_TEST_CASE(random_crop_at_inference_is_each_keras_own) {
   check_config_round_trip("RandomCrop", {{"name", "c"}, {"trainable", true}, {"dtype", "float32"}, {"rng_type", "stateful"},
                                          {"height", 4}, {"width", 6}, {"seed", nullptr}});
 }
+
+// Keras 3's AutoContrast: each image's channel stretched to the value range (a loop written here);
+// a channel whose values are all equal stays as it is.
+BOOST_AUTO_TEST_CASE(auto_contrast_stretches_each_channel) {
+  Tensor x = random_tensor({2, 3, 4, 2}, 8);
+  for (Dim i = 0; i < 12; ++i) x.data<float>()[static_cast<std::size_t>(12 * 2 + i * 2 + 1)] = 0.25f;  // image 1, channel 1
+  const Tensor y = (*layer_from("AutoContrast", {{"value_range", {0.0, 1.0}}}))(x);
+  for (Dim n = 0; n < 2; ++n)
+    for (Dim c = 0; c < 2; ++c) {
+      float low = 1e30f, high = -1e30f;
+      for (Dim i = 0; i < 3; ++i)
+        for (Dim j = 0; j < 4; ++j) low = std::min(low, at(x, n, i, j, c)), high = std::max(high, at(x, n, i, j, c));
+      for (Dim i = 0; i < 3; ++i)
+        for (Dim j = 0; j < 4; ++j) {
+          const float want = high > low ? (at(x, n, i, j, c) - low) / (high - low) : at(x, n, i, j, c);
+          BOOST_TEST(at(y, n, i, j, c) == want, boost::test_tools::tolerance(1e-5f));
+        }
+    }
+  BOOST_TEST(error_of([] { layer_from("AutoContrast", {{"value_range", {1.0, 1.0}}}); }).find("value_range") != std::string::npos);
+}
