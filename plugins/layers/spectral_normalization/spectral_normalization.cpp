@@ -11,6 +11,7 @@
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/serialization.hpp"
+#include "ksave/sublayer_config.hpp"
 #include "power_iteration.hpp"
 
 namespace ksave::plugins {
@@ -33,7 +34,7 @@ class SpectralNormalization : public Layer {
 
   Json get_config() const override {
     Json c = Layer::get_config();
-    c["layer"] = serialize(*layer_);
+    c["layer"] = serialize_sublayer(*layer_);
     c["power_iterations"] = power_iterations_;
     return c;
   }
