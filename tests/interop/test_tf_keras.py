@@ -168,6 +168,15 @@ def test_to_json_equals_keras(written):
     REPORT.add(case.family, "json", "tf-keras→ksave→tf-keras", "to_json equal")
 
 
+def test_h5_config_form_equals_keras(written, ksave_wrote):
+    """Every object of the model config in ksave's .h5 has the keys tf-keras's own .h5 gives it
+    (model layer entries, held layers and cells, initializers, ...)."""
+    if written["case"].subclassed:
+        pytest.skip("a subclassed model has no .h5 config")
+    interop.assert_same_h5_config_form(ksave_wrote["files"]["h5"], written["files"]["h5"], written["case"].name)
+    REPORT.add(written["case"].family, "h5", "ksave→tf-keras", "model config form equal")
+
+
 # ------------------------------------------------------------------------------ direction 2
 
 
