@@ -36,6 +36,11 @@ std::vector<VariableOwner> layer_variable_owners(const Model& model);
 // optimizer was built for (Optimizer::slot_loops: Adam's momentum and velocity interleaved per
 // variable, velocity_hat after them all), then the rest (Nadam's momentum product).
 VariableOwner optimizer_variable_owner(const Optimizer& optimizer);
+// Every object of the optimizer that Keras 3 stores: the optimizer's own; for a
+// LossScaleOptimizer its own variables (iteration and learning_rate, never stepped, then
+// step_counter and dynamic_scale) before the inner optimizer's at `optimizer/vars`, and the inner
+// optimizer's again at `optimizer/inner_optimizer/vars`.
+std::vector<VariableOwner> optimizer_variable_owners(const Optimizer& optimizer);
 
 // "kernel (784, 128), bias (128,)".
 std::string describe_variables(const std::vector<VariablePtr>& variables);
