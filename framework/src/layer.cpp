@@ -107,7 +107,9 @@ Tensors Layer::operator()(const Tensors& inputs, const CallContext& ctx) {
   if (!call_losses_.empty()) call_losses_.clear();
   // Floating inputs are cast to the layer's dtype (Keras's autocast); integer inputs (ids) are
   // left to the layer.
-  bool needs_cast = std::any_of(inputs.begin(), inputs.end(), [&](const Tensor& t) {
+  // A float16 / bfloat16 layer computes in float32 on rounded values instead (below).
+  const bool rounds = detail::rounds_in(compute_dtype_);
+  bool needs_cast = !rounds && std::any_of(inputs.begin(), inputs.end(), [&](const Tensor& t) {
     return is_floating(t.dtype()) && t.dtype() != dtype_ && is_floating(dtype_);
   });
   Tensors cast;
@@ -117,9 +119,10 @@ Tensors Layer::operator()(const Tensors& inputs, const CallContext& ctx) {
       if (is_floating(t.dtype()) && t.dtype() != dtype_) t = t.cast(dtype_);
   }
   const Tensors& args = needs_cast ? cast : inputs;
-  // Under a mixed policy, or inside a layer that has one, the call goes through the emulation
-  // (mixed_precision.hpp). A model only runs its layers, which round for themselves.
-  if ((mixed_precision() || detail::MixedPrecisionCall::active_on_this_thread()) && !lists_weights_by_sublayer()) {
+  // Computing in float16 / bfloat16 (a mixed policy or the layer's dtype), or inside a layer that
+  // does, the call goes through the emulation (mixed_precision.hpp). A model only runs its layers,
+  // which round for themselves.
+  if ((rounds || detail::MixedPrecisionCall::active_on_this_thread()) && !lists_weights_by_sublayer()) {
     detail::MixedPrecisionCall mixed(*this);
     if (!mixed.rounds()) return call(args, ctx);
     return mixed.round(call(mixed.round(args), ctx));

@@ -54,6 +54,8 @@ RoundedValues& rounded_values() {
 
 }  // namespace
 
+bool rounds_in(DType compute) { return compute == DType::Float16 || compute == DType::BFloat16; }
+
 std::optional<DType> mixed_compute_dtype(const std::string& name) {
   if (name == "mixed_float16") return DType::Float16;
   if (name == "mixed_bfloat16") return DType::BFloat16;
@@ -66,7 +68,7 @@ Tensor round_to(const Tensor& x, DType compute) {
 }
 
 MixedPrecisionCall::MixedPrecisionCall(const Layer& layer)
-    : compute_(layer.compute_dtype()), rounds_(layer.mixed_precision()) {
+    : compute_(layer.compute_dtype()), rounds_(rounds_in(layer.compute_dtype())) {
   if (!rounds_ && !active_on_this_thread()) return;
   if (rounds_ && layer.autocasts_variables()) {
     const bool on_tape = ops_observed();

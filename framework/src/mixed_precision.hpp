@@ -14,6 +14,11 @@
 
 namespace ksave::detail {
 
+// Whether a layer computing in `compute` rounds: float16 and bfloat16, under a mixed policy or as
+// the layer's own dtype (a Keras layer with dtype "float16", whose variables ksave keeps in
+// float32: the values read from its files widen exactly).
+bool rounds_in(DType compute);
+
 // The compute dtype of a policy named `name`: float16 / bfloat16 for "mixed_float16" /
 // "mixed_bfloat16", nothing for other names (a plain dtype policy).
 std::optional<DType> mixed_compute_dtype(const std::string& name);
@@ -29,7 +34,7 @@ Tensor round_to(const Tensor& x, DType compute);
 // a wrapper's float32 sublayer): the enclosing call's rounding is suspended.
 class MixedPrecisionCall {
  public:
-  explicit MixedPrecisionCall(const Layer& layer);
+  explicit MixedPrecisionCall(const Layer& layer);  // rounds when rounds_in(layer.compute_dtype())
   ~MixedPrecisionCall();
   MixedPrecisionCall(const MixedPrecisionCall&) = delete;
   MixedPrecisionCall& operator=(const MixedPrecisionCall&) = delete;

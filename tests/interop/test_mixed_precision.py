@@ -11,6 +11,7 @@ writes them, loads ksave's files and predicts ksave's numbers.
 """
 import json
 import os
+import shutil
 import zipfile
 
 import numpy as np
@@ -42,7 +43,7 @@ def build(K, policy):
         y = L.Dense(12, activation="tanh", name="hidden")(y)
         y = L.Dense(4, name="logits")(y)
         out = L.Activation("softmax", dtype="float32", name="probabilities")(y)
-        model = K.Model(x, out, name=f"mixed_{policy.split('_')[1]}")
+        model = K.Model(x, out, name=policy)
     finally:
         set_policy(K, "float32")
     return model
@@ -182,6 +183,9 @@ def test_keras_loads_ksave_files_and_predicts_ksave_numbers(case):
         model.save(source)
         targets = {"keras": os.path.join(folder, "ksave.keras")}
     ours = ksave_predict(case, "source", [{"op": "load_model", "path": source, "compile": False}])
+    # The policies Keras itself gives a reloaded model (Keras 3's InputLayer takes the global
+    # policy when it is made, so a reloaded one is float32 whatever the saved model had).
+    own = {l.name: l.dtype_policy.name for l in K.models.load_model(source, compile=False).layers}
     for fmt, path in targets.items():
         interop.run_ksave(folder, f"save_{fmt}", [{"op": "load_model", "path": source, "compile": False},
                                                   {"op": "save_model", "path": path}])
@@ -189,8 +193,8 @@ def test_keras_loads_ksave_files_and_predicts_ksave_numbers(case):
             # The policies as this Keras generation writes them, layer by layer.
             assert keras_policies(read_config(path)) == keras_policies(read_config(source)), fmt
         reloaded = K.models.load_model(path, compile=False)
-        assert {l.name: l.dtype_policy.name for l in reloaded.layers} == \
-            {l.name: l.dtype_policy.name for l in model.layers}, f"policies of ksave's {fmt} in {case['generation']}"
+        assert {l.name: l.dtype_policy.name for l in reloaded.layers} == own, f"policies of ksave's {fmt} in {case['generation']}"
+        assert own["conv"] == case["policy"] and own["probabilities"] == "float32"
         theirs = np.asarray(reloaded.predict(case["x"], verbose=0))
         what = f"{case['generation']} predict of ksave's {case['policy']} {fmt}"
         # Keras computes on ksave's file exactly as on its own (the weights went through unchanged)...
@@ -202,8 +206,10 @@ def test_keras_loads_ksave_files_and_predicts_ksave_numbers(case):
 
 # ---------------------------------------------------------------- LossScaleOptimizer training
 
-STEPS = 4
-BAD_STEP = 1  # this batch holds an inf: its gradients are not finite, the step is skipped
+# With dynamic_growth_steps 2, six steps from (scale 256, counter 0) go: counter 1, skipped (128),
+# 1, grown (256), 1, grown (512): both rules show in the final state.
+STEPS = 6
+BAD_STEP = 1  # this batch holds an inf: its gradients are not finite (the loss stays finite: tanh)
 
 
 def dense_model(K):
@@ -291,7 +297,12 @@ def test_loss_scale_optimizer_trains_as_keras(generation, fmt):
     if fmt == "h5":
         start = os.path.join(folder, "start.h5")
         model.save(start, save_format="h5")
-        keras_model = K.models.load_model(start)
+        # tf-keras's .h5 keeps the inner optimizer's slots but not the loss scale's state (a
+        # loaded model starts at initial_scale with a zero counter), and tf-keras 2.21 fails to
+        # load its own LossScaleOptimizer's slots back ("Error in loading the saved optimizer
+        # state"): the reference is the writer itself with its counter restarted, as the file has it.
+        keras_model = model
+        model.optimizer.dynamic_counter.assign(0)
         load = [{"op": "load_model", "path": start}]
     elif fmt == "checkpoint":
         config = os.path.join(folder, "model.json")
@@ -316,8 +327,7 @@ def test_loss_scale_optimizer_trains_as_keras(generation, fmt):
     batches = lso_batches(STEPS, 172)
     expected = ks.train(keras_model, batches)
     expected_state = keras_scale_state(keras_model.optimizer)
-    assert np.isnan(expected[0][BAD_STEP]), "the bad batch did not make Keras's loss NaN"
-    assert expected_state[0] != start_state[0], "the scale never moved: the case tests nothing"
+    assert expected_state[0] > start_state[0], "the scale never grew: the case tests nothing"
     actual, actual_state = ksave_trains(folder, "train", load, batches)
     worst = compare_training(actual, expected, f"{generation} {fmt}: ksave vs Keras")
     assert actual_state == expected_state, f"(scale, counter, iterations): ksave {actual_state}, Keras {expected_state}"
@@ -344,6 +354,10 @@ def test_keras_resumes_from_ksave_loss_scale_state(generation):
         with open(config, "w") as f:
             f.write(model.to_json())
         saved = os.path.join(folder, "ksave_ckpt")
+        # A fresh directory: ksave's CheckpointManager, given a directory holding an earlier run's
+        # ckpt-1, saves ckpt-1 again and then deletes it as the oldest of three (a bug of its own,
+        # reported, not this suite's subject).
+        shutil.rmtree(saved, ignore_errors=True)
         save = [{"op": "checkpoint_save", "directory": saved}]
     else:
         start = os.path.join(folder, "start.keras")
@@ -352,7 +366,7 @@ def test_keras_resumes_from_ksave_loss_scale_state(generation):
         save = [{"op": "save_model", "path": saved}]
     load = [{"op": "load_model", "path": start}]
     (_, weights), state = ksave_trains(folder, "train", load, batches, after=save)
-    assert state[0] != 2.0 ** 8, "the scale never moved: the case tests nothing"
+    assert state[0] > 2.0 ** 8, "the scale never grew: the case tests nothing"
     if generation == "tf_keras":
         import tensorflow as tf
         resumed = K.models.model_from_json(open(config).read())
@@ -373,3 +387,67 @@ def test_keras_resumes_from_ksave_loss_scale_state(generation):
     assert actual_state == keras_scale_state(resumed.optimizer)
     REPORT.add("LossScaleOptimizer", "checkpoint" if generation == "tf_keras" else "keras", f"ksave→{generation}",
                "resume training from ksave's state", worst)
+
+
+# ---------------------------------------------------------------- float16 and bfloat16 weights
+
+
+def low_precision_model(K):
+    """Layers whose own dtype is bfloat16 / float16: their variables are stored in that dtype."""
+    L = K.layers
+    return K.Sequential([K.Input((4,)), L.Dense(6, activation="tanh", dtype="bfloat16", name="bf16"),
+                         L.Dense(3, dtype="float16", name="f16"), L.Activation("softmax", dtype="float32", name="probabilities")],
+                        name="low_precision")
+
+
+def stored_dtypes_h5(path):
+    """The dtype of each weight dataset: h5py reads bfloat16 (2-byte opaque data) as |V2."""
+    import h5py
+    found = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: found.__setitem__(name, str(obj.dtype)) if isinstance(obj, h5py.Dataset) else None)
+    return found
+
+
+@pytest.mark.parametrize("generation", ["tf_keras", "keras3"])
+def test_float16_and_bfloat16_weights_are_read(generation):
+    K = keras_module(generation)
+    folder = interop.case_dir("mixed_precision", "low_precision", generation)
+    K.utils.set_random_seed(190)
+    model = low_precision_model(K)
+    x = interop.seeded(191).normal(0.0, 1.0, size=(16, 4)).astype(np.float32)
+    expected = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
+    jobs = {}
+    if generation == "tf_keras":
+        h5 = os.path.join(folder, "model.h5")
+        model.save(h5, save_format="h5")
+        dtypes = stored_dtypes_h5(h5)
+        assert dtypes["model_weights/bf16/bf16/kernel:0"] == "|V2" and dtypes["model_weights/f16/f16/kernel:0"] == "float16", dtypes
+        jobs["h5"] = [{"op": "load_model", "path": h5, "compile": False}]
+        config = os.path.join(folder, "model.json")
+        with open(config, "w") as f:
+            f.write(model.to_json())
+        ckpt = os.path.join(folder, "weights_ckpt")
+        model.save_weights(ckpt)
+        import tensorflow as tf
+        stored = tf.train.load_checkpoint(ckpt).get_variable_to_dtype_map()
+        assert stored["layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"] == tf.bfloat16
+        assert stored["layer_with_weights-1/kernel/.ATTRIBUTES/VARIABLE_VALUE"] == tf.float16
+        jobs["json+checkpoint"] = [{"op": "model_from_json", "path": config},
+                                   {"op": "load_weights", "path": ckpt, "assert_consumed": False}]
+    else:
+        keras_file = os.path.join(folder, "model.keras")
+        model.save(keras_file)
+        weights = os.path.join(folder, "model.weights.h5")
+        model.save_weights(weights)
+        dtypes = stored_dtypes_h5(weights)
+        assert dtypes["layers/dense/vars/0"] == "|V2" and dtypes["layers/dense_1/vars/0"] == "float16", dtypes
+        jobs["keras"] = [{"op": "load_model", "path": keras_file, "compile": False}]
+        jobs["keras+weights.h5"] = [{"op": "load_model", "path": keras_file, "compile": False},
+                                    {"op": "load_weights", "path": weights}]
+    rtol, atol = TOLERANCE["mixed_bfloat16"]
+    case = {"folder": folder, "x": x}
+    for fmt, steps in jobs.items():
+        got = ksave_predict(case, fmt.replace("+", "_").replace(".", "_"), steps)
+        worst = interop.assert_close(got, expected, f"ksave predict of {generation}'s bfloat16/float16 {fmt}", rtol, atol)
+        REPORT.add("float16/bfloat16 weights", fmt, f"{generation}→ksave", "read and predict", worst)
