@@ -451,3 +451,54 @@ def test_float16_and_bfloat16_weights_are_read(generation):
         got = ksave_predict(case, fmt.replace("+", "_").replace(".", "_"), steps)
         worst = interop.assert_close(got, expected, f"ksave predict of {generation}'s bfloat16/float16 {fmt}", rtol, atol)
         REPORT.add("float16/bfloat16 weights", fmt, f"{generation}→ksave", "read and predict", worst)
+
+
+def test_ksave_writes_float16_weights_for_a_float16_layer():
+    """ksave keeps a float16 layer's variables in float32 and stores them as float16 in .h5, as
+    tf-keras does; tf-keras loads the file and predicts as on its own (bfloat16 is left out:
+    tf-keras 2.21 cannot load even its own bfloat16 .h5)."""
+    import tf_keras as K
+    folder = interop.case_dir("mixed_precision", "float16_write")
+    K.utils.set_random_seed(200)
+    L = K.layers
+    model = K.Sequential([K.Input((4,)), L.Dense(6, activation="tanh", dtype="float16", name="f16"),
+                          L.Dense(3, name="f32")], name="float16_layer")
+    x = interop.seeded(201).normal(0.0, 1.0, size=(16, 4)).astype(np.float32)
+    expected = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
+    source, path = os.path.join(folder, "source.h5"), os.path.join(folder, "ksave.h5")
+    model.save(source, save_format="h5")
+    interop.run_ksave(folder, "save", [{"op": "load_model", "path": source, "compile": False},
+                                       {"op": "save_model", "path": path}])
+    assert stored_dtypes_h5(path) == stored_dtypes_h5(source)
+    theirs = np.asarray(K.models.load_model(path, compile=False).predict(x, verbose=0)).astype(np.float32)
+    worst = interop.assert_close(theirs, expected, "tf-keras predict of ksave's float16-layer .h5")
+    REPORT.add("float16/bfloat16 weights", "h5", "ksave→tf_keras", "float16 layer written and read back", worst)
+
+
+def test_ksave_writes_float16_and_bfloat16_weights_for_keras3():
+    """The same in a .keras archive: float16 datasets, bfloat16 as 2-byte opaque data with the
+    `dtype` attribute Keras 3 writes; Keras 3 loads ksave's archive and predicts as on its own."""
+    import h5py
+    K = keras_module("keras3")
+    folder = interop.case_dir("mixed_precision", "low_precision_write")
+    K.utils.set_random_seed(210)
+    model = low_precision_model(K)
+    x = interop.seeded(211).normal(0.0, 1.0, size=(16, 4)).astype(np.float32)
+    expected = np.asarray(model.predict(x, verbose=0)).astype(np.float32)
+    source, path = os.path.join(folder, "source.keras"), os.path.join(folder, "ksave.keras")
+    model.save(source)
+    interop.run_ksave(folder, "save", [{"op": "load_model", "path": source, "compile": False},
+                                       {"op": "save_model", "path": path}])
+
+    def weights_of(archive, name):
+        out = os.path.join(folder, name)
+        with zipfile.ZipFile(archive) as z, open(out, "wb") as f:
+            f.write(z.read("model.weights.h5"))
+        with h5py.File(out, "r") as f:
+            attrs = {n: dict(f[n].attrs) for n in ("layers/dense/vars/0", "layers/dense_1/vars/0")}
+        return stored_dtypes_h5(out), {n: {k: str(v) for k, v in a.items()} for n, a in attrs.items()}
+
+    assert weights_of(path, "ksave.weights.h5") == weights_of(source, "source.weights.h5")
+    theirs = np.asarray(K.models.load_model(path, compile=False).predict(x, verbose=0)).astype(np.float32)
+    worst = interop.assert_close(theirs, expected, "Keras 3 predict of ksave's float16/bfloat16 .keras")
+    REPORT.add("float16/bfloat16 weights", "keras", "ksave→keras3", "float16 and bfloat16 layers written and read back", worst)

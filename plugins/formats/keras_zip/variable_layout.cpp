@@ -60,6 +60,7 @@ class Walk {
     description += layer.class_name();
     description += ")";
     owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
+    if (layer.dtype() == DType::Float16 || layer.dtype() == DType::BFloat16) owners.back().floating_as = layer.dtype();
     // Sequential and Functional models file their layers as one container; a subclassed model,
     // like any layer, files its sublayers under the attributes that hold them.
     const auto* model = dynamic_cast<const Model*>(&layer);

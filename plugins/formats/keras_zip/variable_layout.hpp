@@ -9,6 +9,7 @@
 // `learning_rate` (unless a schedule gives it), then the slots.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct VariableOwner {
   std::string name;         // the object's name (Keras >= 3.3 writes it as the `name` attribute of `vars`)
   std::string description;  // "layer 'dense' (Dense)", for messages
   std::vector<VariablePtr> variables;
+  // For a layer whose Keras dtype is float16 / bfloat16: the dtype its float32 variables are
+  // stored in (ksave keeps them in float32); nothing: each variable's own.
+  std::optional<DType> floating_as{};
   // "vars" or "<path>/vars".
   std::string vars_path() const { return path.empty() ? "vars" : path + "/vars"; }
 };
