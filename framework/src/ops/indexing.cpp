@@ -139,7 +139,7 @@ Tensor pad_kernel(const Tensor& x, const Ints& paddings, double value) {
   const Ints out_strides = contiguous_strides(out_shape);
   for (std::size_t i = 0; i < out_shape.size(); ++i) offset += paddings[2 * i] * out_strides[i];
   Tensor out = filled(x.dtype(), out_shape, value);
-  strided_copy(bytes, x.shape(), x.raw_data(), contiguous_strides(x.shape()),
+  strided_copy(bytes, to_dims(x.shape()), x.raw_data(), contiguous_strides(x.shape()),
                element_ptr(out, offset, bytes), out_strides);
   return out;
 }

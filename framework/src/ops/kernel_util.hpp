@@ -75,6 +75,10 @@ std::int64_t product(const Shape& shape, int begin, int end);
 // Keras's Embedding casts them). Non-finite float ids throw naming the op.
 std::vector<std::int64_t> index_values(const Tensor& indices, std::string_view op);
 
+// `x` viewed with `shape` (one -1 resolved), as the Reshape op computes it (shape_ops.cpp);
+// errors name `op`.
+Tensor reshaped(const Tensor& x, std::span<const std::int64_t> shape, const char* op);
+
 // "(2, 3)" — shorthand for error messages.
 std::string shape_str(const Tensor& t);
 // "(4, -1)": an attribute's integer list as written (shape_to_string would print -1 as None).

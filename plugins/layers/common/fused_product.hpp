@@ -21,15 +21,23 @@ struct Epilogue {
   bool applies_activation = false;  // false: the layer applies its activation afterwards
 };
 
+// The two epilogues a layer's own activation gives, built once: a small model's per-call cost
+// is a few hundred nanoseconds per op, which an attribute map allocated per call would double.
+inline const Attrs& relu_epilogue() {
+  static const Attrs relu{{"activation", std::string("relu")}};
+  return relu;
+}
+inline const Attrs& linear_epilogue() {
+  static const Attrs linear{{"activation", std::string("linear")}};
+  return linear;
+}
+
 // How `activation` is fused now, or nothing when the layer must run the separate ops.
 inline std::optional<Epilogue> epilogue_for(const Activation& activation) {
   if (ops_observed()) return std::nullopt;
-  // Built once: a small model's per-call cost is a few hundred nanoseconds per op, which an
-  // attribute map allocated per call would double.
-  static const Attrs relu{{"activation", std::string("relu")}};
-  static const Attrs linear{{"activation", std::string("linear")}};
   const bool fuses_relu = activation.name == "relu";
-  return Epilogue{fuses_relu ? &relu : &linear, fuses_relu || activation.is_linear() || !activation.fn};
+  return Epilogue{fuses_relu ? &relu_epilogue() : &linear_epilogue(),
+                  fuses_relu || activation.is_linear() || !activation.fn};
 }
 
 // The kernel a fused product reads and the bias it adds after (null: none); a view, so that a
@@ -58,13 +66,39 @@ inline Tensor matmul(const Tensor& x, const Tensor& kernel, const VariablePtr& b
   return matmul(x, kernel_bias(kernel, bias), *e.attrs);
 }
 
-// Conv2D's window (VALID or SAME) added to the fused op's attributes.
-inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Window2D& w, const Attrs& epilogue) {
-  static const OpDef& op = find_op("FusedConv2D");
+// FusedConv2D's attributes: Conv2D's window (VALID, SAME or EXPLICIT), then the epilogue's.
+inline Attrs conv2d_attrs(const ops::Window2D& w, const Attrs& epilogue) {
   Attrs attrs = ops::conv2d_window_attrs(w);
   for (const auto& [name, value] : epilogue.items()) attrs.set(name, value);
+  return attrs;
+}
+
+// FusedConv2D with its whole attributes (conv2d_attrs).
+inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
+  static const OpDef& op = find_op("FusedConv2D");
   return product(op, x, weights, attrs);
 }
+
+inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Window2D& w, const Attrs& epilogue) {
+  return conv2d(x, weights, conv2d_attrs(w, epilogue));
+}
+
+// FusedConv2D's attributes for a layer's own window with each of its own activation's two
+// epilogues, built once with the layer: built per call, their int lists allocate.
+class FixedWindowAttrs {
+ public:
+  explicit FixedWindowAttrs(const ops::Window2D& window)
+      : relu_(conv2d_attrs(window, relu_epilogue())), linear_(conv2d_attrs(window, linear_epilogue())) {}
+  // The attributes for `epilogue` when it is one of epilogue_for's, else null.
+  const Attrs* find(const Attrs& epilogue) const {
+    if (&epilogue == &relu_epilogue()) return &relu_;
+    if (&epilogue == &linear_epilogue()) return &linear_;
+    return nullptr;
+  }
+
+ private:
+  Attrs relu_, linear_;
+};
 
 inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& bias, const ops::Window2D& w,
                      const Epilogue& e) {
