@@ -15,7 +15,7 @@ void check_oracle_predict_case_at(const std::filesystem::path& case_dir) {
     const OracleCase c = OracleCase::load(case_dir);
     const ModelPtr model = model_from_json(c.model_json);
     c.assign_weights(*model);
-    const Tensors out = model->predict(Tensors(c.inputs));
+    const Tensors out = model->predict(c.inputs);
     BOOST_TEST_REQUIRE(out.size() == c.outputs.size());
     for (std::size_t i = 0; i < out.size(); ++i)
       BOOST_TEST(close(out[i], c.outputs[i], {c.rtol, c.atol}), name << " output " << i);
