@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -84,6 +85,7 @@ void count(std::size_t bytes) {
 std::string describe_frame(void* address) {
   Dl_info info{};
   if (dladdr(address, &info) == 0 || !info.dli_fname) return "?";
+  // A return address points past its call: one byte back is inside the calling line.
   const auto offset = reinterpret_cast<std::uintptr_t>(address) - reinterpret_cast<std::uintptr_t>(info.dli_fbase) - 1;
   std::ostringstream command;
   command << "addr2line -f -C -e '" << info.dli_fname << "' 0x" << std::hex << offset;

@@ -21,23 +21,15 @@ struct Epilogue {
   bool applies_activation = false;  // false: the layer applies its activation afterwards
 };
 
-// The two epilogues a layer's own activation gives, built once: a small model's per-call cost
-// is a few hundred nanoseconds per op, which an attribute map allocated per call would double.
-inline const Attrs& relu_epilogue() {
-  static const Attrs relu{{"activation", std::string("relu")}};
-  return relu;
-}
-inline const Attrs& linear_epilogue() {
-  static const Attrs linear{{"activation", std::string("linear")}};
-  return linear;
-}
-
 // How `activation` is fused now, or nothing when the layer must run the separate ops.
 inline std::optional<Epilogue> epilogue_for(const Activation& activation) {
   if (ops_observed()) return std::nullopt;
+  // Built once: a small model's per-call cost is a few hundred nanoseconds per op, which an
+  // attribute map allocated per call would double.
+  static const Attrs relu{{"activation", std::string("relu")}};
+  static const Attrs linear{{"activation", std::string("linear")}};
   const bool fuses_relu = activation.name == "relu";
-  return Epilogue{fuses_relu ? &relu_epilogue() : &linear_epilogue(),
-                  fuses_relu || activation.is_linear() || !activation.fn};
+  return Epilogue{fuses_relu ? &relu : &linear, fuses_relu || activation.is_linear() || !activation.fn};
 }
 
 // The kernel a fused product reads and the bias it adds after (null: none); a view, so that a
@@ -83,22 +75,6 @@ inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Wind
   return conv2d(x, weights, conv2d_attrs(w, epilogue));
 }
 
-// FusedConv2D's attributes for a layer's own window with each of its own activation's two
-// epilogues, built once with the layer: built per call, their int lists allocate.
-class FixedWindowAttrs {
- public:
-  explicit FixedWindowAttrs(const ops::Window2D& window)
-      : relu_(conv2d_attrs(window, relu_epilogue())), linear_(conv2d_attrs(window, linear_epilogue())) {}
-  // The attributes for `epilogue` when it is one of epilogue_for's, else null.
-  const Attrs* find(const Attrs& epilogue) const {
-    if (&epilogue == &relu_epilogue()) return &relu_;
-    if (&epilogue == &linear_epilogue()) return &linear_;
-    return nullptr;
-  }
-
- private:
-  Attrs relu_, linear_;
-};
 
 inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& bias, const ops::Window2D& w,
                      const Epilogue& e) {
@@ -109,6 +85,30 @@ inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& b
 
 // The fused ops' attributes for `activation` (a fused ops' name: "linear", "relu", "relu6").
 inline Attrs activation_attrs(const char* activation) { return Attrs{{"activation", std::string(activation)}}; }
+
+// FusedConv2D's attributes for a layer's own window with each epilogue the fused ops know (its own
+// activation's, or a folded chain's), built once with the layer: built per call, their int lists
+// allocate.
+class FixedWindowAttrs {
+ public:
+  explicit FixedWindowAttrs(const ops::Window2D& window) {
+    for (std::size_t i = 0; i < kActivations.size(); ++i)
+      attrs_[i] = conv2d_attrs(window, activation_attrs(kActivations[i]));
+  }
+  // The attributes for `epilogue` (an "activation" only), or null for one of another form.
+  const Attrs* find(const Attrs& epilogue) const {
+    const AttrValue* value = epilogue.find("activation");
+    const auto* name = value ? std::get_if<std::string>(value) : nullptr;
+    if (!name || epilogue.items().size() != 1) return nullptr;
+    for (std::size_t i = 0; i < kActivations.size(); ++i)
+      if (*name == kActivations[i]) return &attrs_[i];
+    return nullptr;
+  }
+
+ private:
+  static constexpr std::array<const char*, 3> kActivations{"linear", "relu", "relu6"};
+  std::array<Attrs, 3> attrs_;
+};
 
 // Whether a product layer can run a folded chain: built, channels-last, float32 input, no
 // activation or activity regularizer of its own (they come before the chain's layers).

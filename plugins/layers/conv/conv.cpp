@@ -204,7 +204,7 @@ class Conv : public Layer, public FoldableProductLayer {
   }
 
   // Conv2D, or with a tail FusedConv2D; its attributes built with the layer when the window is
-  // the layer's own (no zero padding folded in) and the tail its own activation's.
+  // the layer's own (no zero padding folded in).
   Tensor conv2d(const Tensor& x, const Tensor& filter, std::span<const std::pair<Dim, Dim>> zero_padding,
                 const std::optional<FusedTail>& tail) const {
     if (tail && zero_padding.empty())
