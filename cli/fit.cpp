@@ -91,8 +91,8 @@ int run(const Args& args) {
                   "there is no optimizer or loss to train with");
     model->compile_from_training_config(model->training_config());
   }
-  const History history = model->fit(read_npy_files(vm["x"].as<std::vector<std::string>>()),
-                                     read_npy_files(vm["y"].as<std::vector<std::string>>()), options);
+  const History history = model->fit(Tensors(read_npy_files(vm["x"].as<std::vector<std::string>>())),
+                                     Tensors(read_npy_files(vm["y"].as<std::vector<std::string>>())), options);
 
   // Every process saves: rank 0 writes whole files, each rank its shard of a TF checkpoint.
   std::optional<CollectiveScope> collective;

@@ -115,7 +115,7 @@ int run(const Args& args) {
   check_count("input", input_paths.size(), model->input_names(), model->inputs());
   check_count("output", output_paths.size(), model->output_names(), model->outputs());
 
-  const Tensors outputs = model->predict(read_npy_files(input_paths), batch_size);
+  const Tensors outputs = model->predict(Tensors(read_npy_files(input_paths)), batch_size);
   if (outputs.size() != output_paths.size())
     throw Error("the model produced " + std::to_string(outputs.size()) + " outputs, " +
                 std::to_string(output_paths.size()) + " --output were given");

@@ -12,7 +12,7 @@ Attrs& Attrs::set(std::string name, AttrValue value) {
   return *this;
 }
 
-const AttrValue* Attrs::find(const std::string& name) const {
+const AttrValue* Attrs::find(std::string_view name) const {
   for (const auto& item : items_)
     if (item.first == name) return &item.second;
   return nullptr;

@@ -207,7 +207,7 @@ Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
     if (out.size() != step.outputs.size())
       throw Error("layer '" + step.layer->name() + "' returned " + std::to_string(out.size()) +
                   " tensors, its graph node expects " + std::to_string(step.outputs.size()));
-    std::vector<Tensor> out_masks = step.layer->compute_mask(args, step_ctx.masks, out.size());
+    Tensors out_masks = step.layer->compute_mask(args, step_ctx.masks, out.size());
     for (std::size_t i = 0; i < out.size(); ++i) {
       slots[static_cast<std::size_t>(step.outputs[i])] = std::move(out[i]);
       if (i < out_masks.size()) mask_slots[static_cast<std::size_t>(step.outputs[i])] = std::move(out_masks[i]);

@@ -227,13 +227,11 @@ std::vector<Shape> Layer::compute_output_shape(const std::vector<Shape>& input_s
 
 DType Layer::output_dtype(const std::vector<DType>&) const { return dtype_; }
 
-std::vector<Tensor> Layer::compute_mask(const Tensors&, const std::vector<Tensor>& masks,
-                                        std::size_t output_count) const {
+Tensors Layer::compute_mask(const Tensors&, const Tensors& masks, std::size_t output_count) const {
   // Keras drops the mask at a layer that does not support masking. No masks is an empty list
-  // (callers read a missing entry as an undefined mask): a list of undefined tensors would
-  // allocate on every call of every layer.
+  // (callers read a missing entry as an undefined mask).
   if (!supports_masking_ || masks.empty()) return {};
-  return std::vector<Tensor>(output_count, masks.front());
+  return Tensors(output_count, masks.front());
 }
 
 // ---- config ----

@@ -351,7 +351,7 @@ BOOST_AUTO_TEST_CASE(user_callback_validation_split_and_validation_data) {
   v.validation_x = {x.slice_rows(0, 3)};
   v.validation_y = {y.slice_rows(0, 3)};
   const History h2 = m->fit({x}, {y}, v);
-  BOOST_TEST(h2.history.at("val_loss").back() == m->evaluate({v.validation_x}, {v.validation_y}).at("loss"),
+  BOOST_TEST(h2.history.at("val_loss").back() == m->evaluate(Tensors(v.validation_x), Tensors(v.validation_y)).at("loss"),
              boost::test_tools::tolerance(1e-6));
 }
 

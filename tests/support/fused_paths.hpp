@@ -12,7 +12,7 @@
 namespace ksave::test {
 
 // The largest difference between the two paths' first output.
-inline double fused_vs_separate_difference(const LayerPtr& layer, const std::vector<Tensor>& inputs) {
+inline double fused_vs_separate_difference(const LayerPtr& layer, const Tensors& inputs) {
   const Tensor fused = (*layer)(inputs).at(0);
   GradientTape tape;
   const Tensor separate = (*layer)(inputs).at(0);

@@ -167,7 +167,7 @@ inline AnalyticGradient op_gradient(const std::string& op, const Attrs& attrs = 
     if (!def.gradient) throw Error("op " + op + " has no gradient");
     const Tensor outputs[] = {y};
     const Tensor output_grads[] = {dy};
-    return def.gradient(GradientContext{inputs, outputs, output_grads, attrs});
+    return def.gradient(GradientContext{inputs, outputs, output_grads, attrs}).to_vector();
   };
 }
 

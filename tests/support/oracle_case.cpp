@@ -46,8 +46,8 @@ Tensor float32_tensor(const std::string& bytes, std::size_t offset, const Shape&
   return t;
 }
 
-std::vector<Tensor> read_tensors(const OracleCase& c, const Json& list, const std::string& key) {
-  std::vector<Tensor> out;
+Tensors read_tensors(const OracleCase& c, const Json& list, const std::string& key) {
+  Tensors out;
   for (const Json& entry : list) {
     const std::string file = entry.at("file").get<std::string>();
     out.push_back(c.read_bin(file, shape_from_json(entry.at("shape"), key + " " + file)));

@@ -23,8 +23,8 @@ struct OracleCase {
   std::filesystem::path dir;
   Json info;  // case.json
   std::string model_json;
-  std::vector<Tensor> inputs;
-  std::vector<Tensor> outputs;
+  Tensors inputs;
+  Tensors outputs;
   double rtol = 1e-5;
   double atol = 1e-6;
 

@@ -1,14 +1,19 @@
 // Attributes of one op call (transpose flags, axes, strides, padding). Kept as a small vector of
 // name/value pairs: an op call carries a handful of them and a lookup is a short scan, cheaper
-// than a map on the per-call path. Names and meanings follow TensorFlow's op attributes so the
-// SavedModel writer can emit them unchanged.
+// than a map on the per-call path. Up to four pairs live inside the object and lookups take a
+// string_view, so an op call with a few scalar attributes (names of up to 15 characters, which
+// std::string keeps inline) allocates nothing. Names and meanings follow TensorFlow's op
+// attributes so the SavedModel writer can emit them unchanged.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "ksave/error.hpp"
 
@@ -19,31 +24,34 @@ using AttrValue = std::variant<bool, std::int64_t, double, std::string, std::vec
 
 class Attrs {
  public:
+  using Item = std::pair<std::string, AttrValue>;
+  using Items = boost::container::small_vector<Item, 4>;
+
   Attrs() = default;
-  Attrs(std::initializer_list<std::pair<std::string, AttrValue>> items) : items_(items) {}
+  Attrs(std::initializer_list<Item> items) : items_(items) {}
 
   Attrs& set(std::string name, AttrValue value);
-  bool has(const std::string& name) const { return find(name) != nullptr; }
-  const AttrValue* find(const std::string& name) const;
+  bool has(std::string_view name) const { return find(name) != nullptr; }
+  const AttrValue* find(std::string_view name) const;
 
   template <typename T>
-  const T& get(const std::string& name) const {
+  const T& get(std::string_view name) const {
     const AttrValue* v = find(name);
-    if (!v) throw Error("op attribute '" + name + "' is missing");
+    if (!v) throw Error("op attribute '" + std::string(name) + "' is missing");
     if (const T* typed = std::get_if<T>(v)) return *typed;
-    throw Error("op attribute '" + name + "' has another type than requested");
+    throw Error("op attribute '" + std::string(name) + "' has another type than requested");
   }
   template <typename T>
-  T get_or(const std::string& name, T fallback) const {
+  T get_or(std::string_view name, T fallback) const {
     const AttrValue* v = find(name);
     if (!v) return fallback;
     if (const T* typed = std::get_if<T>(v)) return *typed;
-    throw Error("op attribute '" + name + "' has another type than requested");
+    throw Error("op attribute '" + std::string(name) + "' has another type than requested");
   }
-  const std::vector<std::pair<std::string, AttrValue>>& items() const { return items_; }
+  const Items& items() const { return items_; }
 
  private:
-  std::vector<std::pair<std::string, AttrValue>> items_;
+  Items items_;
 };
 
 }  // namespace ksave

@@ -24,7 +24,7 @@ namespace ksave {
 struct CallContext {
   bool training = false;
   // One mask per input (undefined where none), for layers that use masks.
-  std::vector<Tensor> masks;
+  Tensors masks;
   // Keyword arguments of the call as recorded in a functional graph (e.g. {"training": true});
   // null when the call has none.
   const Json* kwargs = nullptr;
@@ -138,8 +138,7 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   // input, undefined where none). Default: no masks, or, for a layer that supports masking, the
   // first input's mask on every output. Layers that make or change masks (Embedding, RNNs)
   // override it.
-  virtual std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>& masks,
-                                           std::size_t output_count) const;
+  virtual Tensors compute_mask(const Tensors& inputs, const Tensors& masks, std::size_t output_count) const;
   bool supports_masking() const { return supports_masking_; }
 
   // ---- graph ----

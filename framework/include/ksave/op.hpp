@@ -10,12 +10,30 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "ksave/attrs.hpp"
 #include "ksave/tensor.hpp"
 
 namespace ksave {
 
-using Tensors = std::vector<Tensor>;
+// The inputs or outputs of an op or a layer: std::vector's interface with up to five tensors held
+// inside the object. Most ops and layers give one output (an LSTM with its states three, the
+// fused recurrent ops five), so returning them by value allocates nothing in a steady-state
+// predict. Views as a span, which ops
+// take their inputs as; a std::vector<Tensor> (weights, masks, gradients) converts explicitly.
+class Tensors : public boost::container::small_vector<Tensor, 5> {
+ public:
+  using Base = boost::container::small_vector<Tensor, 5>;
+  using Base::Base;
+  explicit Tensors(const std::vector<Tensor>& tensors) : Base(tensors.begin(), tensors.end()) {}
+  explicit Tensors(std::vector<Tensor>&& tensors)
+      : Base(std::make_move_iterator(tensors.begin()), std::make_move_iterator(tensors.end())) {}
+
+  // Boost's iterators are not contiguous ones to std::span's eyes, so the view is spelled out.
+  operator std::span<const Tensor>() const noexcept { return {data(), size()}; }
+  std::vector<Tensor> to_vector() const { return std::vector<Tensor>(begin(), end()); }
+};
 
 // Inputs and outputs of a recorded op call, handed to its gradient function.
 struct GradientContext {

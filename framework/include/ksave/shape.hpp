@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "ksave/json.hpp"
 
@@ -12,7 +15,15 @@ namespace ksave {
 
 using Dim = std::int64_t;
 inline constexpr Dim kUnknown = -1;
-using Shape = std::vector<Dim>;
+// std::vector's interface with up to 8 dimensions held inside the object: copying a Tensor (and
+// so its shape) or making an op's output shape then allocates nothing, which a steady-state
+// predict relies on. Higher ranks (rare: oneDNN stops at 12) spill to the heap as a vector does.
+// Not a std::vector: a list of ints meant as a shape (an op attribute, a JSON array) converts
+// explicitly, through to_shape / to_dims.
+using Shape = boost::container::small_vector<Dim, 8>;
+
+inline Shape to_shape(std::span<const Dim> dims) { return Shape(dims.begin(), dims.end()); }
+inline std::vector<Dim> to_dims(const Shape& shape) { return std::vector<Dim>(shape.begin(), shape.end()); }
 
 // Product of the dimensions; throws on an unknown or negative dimension or on overflow.
 std::int64_t num_elements(const Shape& shape);

@@ -136,12 +136,14 @@ struct ConvEntry {
   ConvDescs d;
   dnnl::primitive prim;
   memory::desc scratch, weights;  // weights: the primitive's layout
+  memory::desc bias;              // a fused epilogue's (made here: a descriptor per call allocates)
   std::optional<dnnl::reorder> weights_reorder;
 };
 
 ConvEntry make_entry(const ConvShape& s, Pass pass, const Epilogue& epilogue) {
   ConvEntry e;
   e.d = describe(s);
+  e.bias = bias_desc(s);
   if (pass == Pass::forward) {
     const auto pd = inference_pd(s, e.d, epilogue);
     e.prim = dnnl::convolution_forward(pd);
@@ -203,12 +205,11 @@ Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, c
   std::shared_ptr<const Storage> kept;
   if (e.weights_reorder && !ops_observed()) kept = reordered.get(filter, *e.weights_reorder, e.d.weights, e.weights);
   const void* w = kept ? kept->data() : filter_in_primitive_layout(e, filter.data<float>());
-  const memory::desc bias = bias_desc(s);
   // On the stack, the bias last: a steady-state call allocates nothing here.
   const std::array<onednn::Arg, 4> args{{{DNNL_ARG_SRC, e.d.src, x.data<float>()},
                                          {DNNL_ARG_WEIGHTS, e.weights, w},
                                          {DNNL_ARG_DST, e.d.dst, y.data<float>()},
-                                         {DNNL_ARG_BIAS, bias, epilogue.bias}}};
+                                         {DNNL_ARG_BIAS, e.bias, epilogue.bias}}};
   onednn::run(e.prim, std::span(args).first(epilogue.bias ? 4 : 3), e.scratch);
   return y;
 }

@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "parallel.hpp"
 
 namespace ksave::detail::onednn {
@@ -76,7 +78,9 @@ const void* in_layout(const std::optional<dnnl::reorder>& r, const memory::desc&
 // Runs the reorder `r` from `src` (laid out as `from`) into `dst` (as `to`).
 void reorder(const dnnl::reorder& r, const memory::desc& from, const void* src, const memory::desc& to, void* dst);
 
-using PrimitiveKey = std::vector<std::int64_t>;
+// A primitive's shape and options as integers; held inline (a convolution's key is 19 long with
+// the thread count), so looking a primitive up allocates nothing.
+using PrimitiveKey = boost::container::small_vector<std::int64_t, 24>;
 
 // Primitives (and whatever the caller keeps with them) created once per key: creating a oneDNN
 // primitive descriptor costs tens of microseconds, far more than running a small one.
@@ -87,7 +91,10 @@ class PrimitiveCache {
   // oneDNN splits a primitive's work for the thread count in force when it is created, so that
   // count is part of the key and is applied to this thread before creating. The count follows
   // the primitive's work (`flops`): small primitives run on the calling thread alone.
-  const Entry& get(Key key, double flops, const std::function<Entry()>& make) {
+  // `make` is any callable returning an Entry (a template: a std::function holding a capturing
+  // lambda would allocate on every lookup).
+  template <typename Make>
+  const Entry& get(Key key, double flops, const Make& make) {
     const int threads = threads_for(flops);
     set_primitive_threads(threads);
     apply_threads(threads);

@@ -35,16 +35,16 @@ constexpr const char* kOp = "FusedLSTM";
 using LstmShape = RnnShape;
 using LstmDescs = RnnDescs;
 
-// The six inputs as float32 (views when they already are).
-std::vector<Tensor> float_inputs(std::span<const Tensor> in) {
+// The six inputs as float32 (views when they already are); on the stack, one more than Tensors
+// holds inline.
+std::array<Tensor, 6> float_inputs(std::span<const Tensor> in) {
   expect_inputs(kOp, in, 6);
-  std::vector<Tensor> out;
-  out.reserve(in.size());
-  for (const Tensor& t : in) out.push_back(t.as_float());
+  std::array<Tensor, 6> out;
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = in[i].as_float();
   return out;
 }
 
-LstmShape lstm_shape(const std::vector<Tensor>& in) {
+LstmShape lstm_shape(std::span<const Tensor> in) {
   const Tensor& x = in[0];
   if (x.rank() != 3) throw Error(std::string(kOp) + ": expected x of shape (batch, time, features), got " + shape_str(x));
   LstmShape s{x.dim(0), x.dim(1), x.dim(2), in[4].rank() == 2 ? in[4].dim(0) : -1};
@@ -85,8 +85,8 @@ struct BackwardEntry {
 
 onednn::PrimitiveKey key_of(const LstmShape& s, int pass) { return {pass, s.batch, s.steps, s.features, s.units}; }
 
-template <typename Entry>
-const Entry& cached(const LstmShape& s, int pass, const std::function<Entry()>& make) {
+template <typename Entry, typename Make>
+const Entry& cached(const LstmShape& s, int pass, const Make& make) {
   static onednn::PrimitiveCache<Entry> cache;
   // Per step: the input and recurrent products of the four gates (the backward pass twice that).
   const double forward_flops = 2.0 * static_cast<double>(s.steps * s.batch * (s.features + s.units) * 4 * s.units);
@@ -136,7 +136,7 @@ BackwardEntry make_backward(const LstmShape& s) {
 }
 
 Tensors fused_lstm_kernel(std::span<const Tensor> raw_inputs, const Attrs& attrs) {
-  const std::vector<Tensor> in = float_inputs(raw_inputs);
+  const std::array<Tensor, 6> in = float_inputs(raw_inputs);
   const LstmShape s = lstm_shape(in);
   const bool return_sequences = attr_or<bool>(attrs, "return_sequences", false, kOp);
   // A tape needs the workspace and the whole sequence for the backward pass.
@@ -185,7 +185,7 @@ Tensors fused_lstm_gradient(const GradientContext& ctx) {
   const Tensor& sequence = return_sequences ? ctx.outputs[0] : ctx.outputs[4];
   if (!workspace.defined() || !sequence.defined())
     throw Error(std::string(kOp) + ": the forward pass ran without a tape, so its gradient cannot be taken");
-  const std::vector<Tensor> in = float_inputs(ctx.inputs);
+  const std::array<Tensor, 6> in = float_inputs(ctx.inputs);
   const LstmShape s = lstm_shape(in);
   const Shape state_shape{s.batch, s.units};
   const Tensor diff_sequence = return_sequences && ctx.output_grads[0].defined()

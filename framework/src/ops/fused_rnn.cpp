@@ -103,7 +103,7 @@ const RnnEntry& entry(const RnnShape& s, CellKind kind, const char* op) {
 }
 
 // The five inputs as float32, checked against the shapes the cell needs.
-RnnShape checked_shape(const std::vector<Tensor>& in, CellKind kind, const Shape& keras_bias, const char* op) {
+RnnShape checked_shape(const Tensors& in, CellKind kind, const Shape& keras_bias, const char* op) {
   const Tensor& x = in[0];
   if (x.rank() != 3) throw Error(std::string(op) + ": expected x of shape (batch, time, features), got " + shape_str(x));
   const Index gates = layout_of(kind).gates;
@@ -138,7 +138,7 @@ Tensors run_fused(std::span<const Tensor> raw, const Attrs& attrs, CellKind kind
   expect_inputs(op, raw, 5);
   if (ops_observed())
     throw Error(std::string(op) + ": an inference-only op ran under a tape or tracer, which needs the per-step ops");
-  std::vector<Tensor> in;
+  Tensors in;
   for (const Tensor& t : raw) in.push_back(t.as_float());
   const Index units = in[3].rank() == 2 ? in[3].dim(0) : -1;
   const Shape keras_bias = kind == CellKind::linear_before_reset_gru ? Shape{2, 3 * units}

@@ -15,11 +15,14 @@ using Ints = std::vector<std::int64_t>;
 
 // Every id must lie in [0, limit); checked before any element moves so a bad id can never
 // cause an out-of-bounds read or write.
-void check_ids(const Ints& ids, std::int64_t limit, const std::string& what, const char* op) {
+// `what()` names the indexed axis; called only on failure (building the text per call would
+// allocate).
+template <typename Describe>
+void check_ids(const Ints& ids, std::int64_t limit, const Describe& what, const char* op) {
   for (std::int64_t id : ids)
     if (id < 0 || id >= limit)
       throw Error(std::string(op) + ": index " + std::to_string(id) + " is out of range [0, " +
-                  std::to_string(limit) + ") for " + what);
+                  std::to_string(limit) + ") for " + what());
 }
 
 // ---- GatherV2 ----
@@ -27,9 +30,11 @@ void check_ids(const Ints& ids, std::int64_t limit, const std::string& what, con
 Tensor gather_kernel(const Tensor& params, const Tensor& indices, std::int64_t axis_attr) {
   if (params.rank() == 0) throw Error("GatherV2: params must have rank >= 1, got a scalar");
   const int axis = normalize_axis(axis_attr, params.rank(), params.shape(), "GatherV2");
-  const Ints ids = index_values(indices, "GatherV2");
+  // This thread's buffer, kept between calls: an Embedding gathers every token of a batch.
+  thread_local Ints ids;
+  index_values(indices, "GatherV2", ids);
   check_ids(ids, params.dim(axis),
-            "axis " + std::to_string(axis) + " of params " + shape_str(params), "GatherV2");
+            [&] { return "axis " + std::to_string(axis) + " of params " + shape_str(params); }, "GatherV2");
   const std::size_t bytes = element_bytes(params, "GatherV2");
   const std::int64_t outer = product(params.shape(), 0, axis);
   const std::int64_t rows = params.dim(axis);
@@ -63,7 +68,7 @@ Tensor segment_sum_kernel(const Tensor& data_in, const Tensor& ids_in, std::int6
     throw Error("UnsortedSegmentSum: segment ids " + shape_str(ids_in) +
                 " must be a prefix of the data shape " + shape_str(data) + " (num_segments " +
                 std::to_string(segments) + ")");
-  check_ids(ids, segments, std::to_string(segments) + " segments", "UnsortedSegmentSum");
+  check_ids(ids, segments, [&] { return std::to_string(segments) + " segments"; }, "UnsortedSegmentSum");
   const std::int64_t inner = product(data.shape(), id_rank, data.rank());
   Shape out_shape{segments};
   out_shape.insert(out_shape.end(), data.shape().begin() + id_rank, data.shape().end());
@@ -139,7 +144,7 @@ Tensor pad_kernel(const Tensor& x, const Ints& paddings, double value) {
   const Ints out_strides = contiguous_strides(out_shape);
   for (std::size_t i = 0; i < out_shape.size(); ++i) offset += paddings[2 * i] * out_strides[i];
   Tensor out = filled(x.dtype(), out_shape, value);
-  strided_copy(bytes, x.shape(), x.raw_data(), contiguous_strides(x.shape()),
+  strided_copy(bytes, to_dims(x.shape()), x.raw_data(), contiguous_strides(x.shape()),
                element_ptr(out, offset, bytes), out_strides);
   return out;
 }

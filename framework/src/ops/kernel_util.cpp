@@ -85,6 +85,12 @@ void append_ids(const Tensor& t, std::vector<std::int64_t>& out) {
 
 std::vector<std::int64_t> index_values(const Tensor& indices, std::string_view op) {
   std::vector<std::int64_t> out;
+  index_values(indices, op, out);
+  return out;
+}
+
+void index_values(const Tensor& indices, std::string_view op, std::vector<std::int64_t>& out) {
+  out.clear();
   out.reserve(static_cast<std::size_t>(indices.size()));
   switch (indices.dtype()) {
     case DType::Int8:
@@ -133,7 +139,6 @@ std::vector<std::int64_t> index_values(const Tensor& indices, std::string_view o
         for (float v : f.values<float>()) convert(v);
     }
   }
-  return out;
 }
 
 std::string shape_str(const Tensor& t) { return shape_to_string(t.shape()); }

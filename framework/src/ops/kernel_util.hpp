@@ -74,6 +74,12 @@ std::int64_t product(const Shape& shape, int begin, int end);
 // Integer ids of an index tensor (any integer dtype, or float ids truncated toward zero as
 // Keras's Embedding casts them). Non-finite float ids throw naming the op.
 std::vector<std::int64_t> index_values(const Tensor& indices, std::string_view op);
+// The same into `out` (cleared first; a buffer kept by the caller keeps its capacity).
+void index_values(const Tensor& indices, std::string_view op, std::vector<std::int64_t>& out);
+
+// `x` viewed with `shape` (one -1 resolved), as the Reshape op computes it (shape_ops.cpp);
+// errors name `op`.
+Tensor reshaped(const Tensor& x, std::span<const std::int64_t> shape, const char* op);
 
 // "(2, 3)" — shorthand for error messages.
 std::string shape_str(const Tensor& t);

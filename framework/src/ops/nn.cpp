@@ -1,4 +1,6 @@
 // Softmax, LogSoftmax (any axis, numerically stable) and BiasAdd.
+#include <vector>
+
 #include <Eigen/Core>
 
 #include "elementwise.hpp"
@@ -18,21 +20,26 @@ using RowArray = Eigen::Array<float, 1, Eigen::Dynamic>;
 // The storage order lets one routine serve both layouts: the last axis of a row-major
 // (outer, n) tensor is a column-major n x outer block; any other axis is, per outer index, a
 // row-major n x inner block.
+// The column maxima and sums live in this thread's buffer, kept between calls (an Eigen
+// RowArray would allocate them on every call).
 template <int Order>
 void softmax_block(const float* x, float* y, Index n, Index m, bool log) {
   using Block = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Order>;
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < static_cast<std::size_t>(m)) scratch.resize(static_cast<std::size_t>(m));
   Eigen::Map<const Block> in(x, n, m);
   Eigen::Map<Block> out(y, n, m);
-  const RowArray max = in.colwise().maxCoeff();
-  out = in.rowwise() - max;
-  // Column sums go to a temporary: dividing `out` by a lazy expression of `out` would alias.
+  Eigen::Map<RowArray> column(scratch.data(), m);
+  column = in.colwise().maxCoeff();
+  out = in.rowwise() - column;
+  // Column sums go to the buffer: dividing `out` by a lazy expression of `out` would alias.
   if (log) {
-    const RowArray log_sum = out.exp().colwise().sum().log();
-    out.rowwise() -= log_sum;
+    column = out.exp().colwise().sum().log();
+    out.rowwise() -= column;
   } else {
     out = out.exp();
-    const RowArray sum = out.colwise().sum();
-    out.rowwise() /= sum;
+    column = out.colwise().sum();
+    out.rowwise() /= column;
   }
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <span>
 
+#include "kernel_util.hpp"
 #include "ksave/ops.hpp"
 
 namespace ksave::ops {
@@ -145,7 +146,10 @@ Tensor log_softmax(const Tensor& x, std::int64_t axis) {
 
 // ---- shape ----
 Tensor reshape(const Tensor& x, const Shape& shape) {
-  return call<"Reshape">(one(x), Attrs{{"shape", shape}});
+  // Unobserved (no tape, tracer or profiler), the Reshape op is only its kernel, a view of the same
+  // storage: computed here directly, as its shape attribute (an int list) would allocate per call.
+  if (!ops_observed()) return detail::reshaped(x, {shape.data(), shape.size()}, "Reshape");
+  return call<"Reshape">(one(x), Attrs{{"shape", to_dims(shape)}});
 }
 Tensor transpose(const Tensor& x, const std::vector<std::int64_t>& perm) {
   return call<"Transpose">(one(x), Attrs{{"perm", perm}});
@@ -189,7 +193,7 @@ Tensor zeros_like(const Tensor& x) { return call<"ZerosLike">(one(x)); }
 Tensor ones_like(const Tensor& x) { return call<"OnesLike">(one(x)); }
 Tensor reduce_to_shape(const Tensor& grad, const Shape& shape) {
   if (grad.shape() == shape) return grad;  // nothing was broadcast: no op to record
-  return call<"SumToShape">(one(grad), Attrs{{"shape", shape}});
+  return call<"SumToShape">(one(grad), Attrs{{"shape", to_dims(shape)}});
 }
 
 Tensor constant(double value) { return Tensor::scalar<float>(static_cast<float>(value)); }

@@ -21,7 +21,7 @@ const Ints& ints(const Attrs& attrs, const char* name, const char* op) {
 // ---- Reshape ----
 
 // Resolves one -1 and checks the element count, naming both shapes on failure.
-Shape resolve_shape(const Shape& from, const Ints& to, const char* op) {
+Shape resolve_shape(const Shape& from, std::span<const std::int64_t> to, const char* op) {
   Shape out(to.begin(), to.end());
   std::int64_t known = 1;
   int unknown = -1;
@@ -29,7 +29,7 @@ Shape resolve_shape(const Shape& from, const Ints& to, const char* op) {
     if (out[i] == -1 && unknown < 0)
       unknown = static_cast<int>(i);
     else if (out[i] < 0)
-      throw Error(std::string(op) + ": invalid target shape " + ints_str(to));
+      throw Error(std::string(op) + ": invalid target shape " + ints_str(Ints(to.begin(), to.end())));
     else
       known *= out[i];
   }
@@ -38,7 +38,7 @@ Shape resolve_shape(const Shape& from, const Ints& to, const char* op) {
     out[static_cast<std::size_t>(unknown)] = size / known;
   if ((unknown >= 0 && out[static_cast<std::size_t>(unknown)] < 0) || num_elements(out) != size)
     throw Error(std::string(op) + ": cannot reshape " + shape_to_string(from) + " (" +
-                std::to_string(size) + " elements) to " + ints_str(to));
+                std::to_string(size) + " elements) to " + ints_str(Ints(to.begin(), to.end())));
   return out;
 }
 
@@ -72,7 +72,7 @@ Tensor transpose_kernel(const Tensor& x, const Ints& perm) {
     src_strides[i] = in_strides[static_cast<std::size_t>(perm[i])];
   }
   Tensor out = make_output(x.dtype(), out_shape);
-  strided_copy(bytes, out_shape, x.raw_data(), src_strides, out.raw_data(),
+  strided_copy(bytes, to_dims(out_shape), x.raw_data(), src_strides, out.raw_data(),
                contiguous_strides(out_shape));
   return out;
 }
@@ -127,7 +127,7 @@ Tensor concat_copy(std::span<const Tensor> xs, std::int64_t axis_attr, const cha
   const Ints out_strides = contiguous_strides(out_shape);
   std::int64_t offset = 0;  // along `axis`, in output elements
   for (const Tensor& x : xs) {
-    strided_copy(bytes, x.shape(), x.raw_data(), contiguous_strides(x.shape()),
+    strided_copy(bytes, to_dims(x.shape()), x.raw_data(), contiguous_strides(x.shape()),
                  element_ptr(out, offset, bytes), out_strides);
     offset += x.dim(axis) * out_strides[static_cast<std::size_t>(axis)];
   }
@@ -260,13 +260,16 @@ Tensors tile_gradient(const GradientContext& ctx) {
 
 }  // namespace
 
+Tensor reshaped(const Tensor& x, std::span<const std::int64_t> shape, const char* op) {
+  return x.reshape(resolve_shape(x.shape(), shape, op));
+}
+
 std::vector<OpDef> shape_ops() {
   std::vector<OpDef> defs;
   defs.push_back(OpDef{"Reshape", "Reshape",
                        [](std::span<const Tensor> in, const Attrs& attrs) -> Tensors {
                          expect_inputs("Reshape", in, 1);
-                         return one_output(in[0].reshape(resolve_shape(
-                             in[0].shape(), ints(attrs, "shape", "Reshape"), "Reshape")));
+                         return one_output(reshaped(in[0], ints(attrs, "shape", "Reshape"), "Reshape"));
                        },
                        reshape_back_gradient()});
   defs.push_back(

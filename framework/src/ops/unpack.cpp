@@ -39,7 +39,7 @@ Tensors unpack_gradient(const GradientContext& ctx) {
   bool any = false;
   for (const Tensor& g : ctx.output_grads) any = any || g.defined();
   if (!any) return {Tensor()};
-  Tensors grads;
+  std::vector<Tensor> grads;
   grads.reserve(ctx.output_grads.size());
   for (std::size_t i = 0; i < ctx.output_grads.size(); ++i)
     grads.push_back(ctx.output_grads[i].defined() ? ctx.output_grads[i]

@@ -1,6 +1,7 @@
 #include "window_geometry.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "kernel_util.hpp"
 
@@ -67,12 +68,13 @@ WindowGeometry window_geometry(const Shape& input, std::int64_t k_h, std::int64_
   std::tie(g.stride_h, g.stride_w) = spatial_pair(attrs, "strides", op);
   if (with_dilations) std::tie(g.dilation_h, g.dilation_w) = spatial_pair(attrs, "dilations", op);
   const std::string padding = attr<std::string>(attrs, "padding", op);
-  std::vector<std::int64_t> explicit_pads(8, 0);
+  // On the stack: the geometry is computed on every call.
+  std::array<std::int64_t, 8> explicit_pads{};
   if (padding == "EXPLICIT") {
-    explicit_pads = attr<std::vector<std::int64_t>>(attrs, "explicit_paddings", op);
-    if (explicit_pads.size() != 8)
-      throw Error(std::string(op) + ": explicit_paddings must hold 8 NHWC values, got " +
-                  ints_str(explicit_pads));
+    const auto& given = attr<std::vector<std::int64_t>>(attrs, "explicit_paddings", op);
+    if (given.size() != 8)
+      throw Error(std::string(op) + ": explicit_paddings must hold 8 NHWC values, got " + ints_str(given));
+    std::copy(given.begin(), given.end(), explicit_pads.begin());
   }
   place_axis(g.in_h, k_h, g.stride_h, g.dilation_h, padding, explicit_pads[2], explicit_pads[3],
              g.out_h, g.pad_top, op);

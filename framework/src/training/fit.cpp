@@ -114,7 +114,7 @@ History Model::fit(const Tensors& x_all, const Tensors& y_all, const FitOptions&
 
   // validation_data wins over validation_split; the split takes the last fraction, unshuffled.
   // class_weight applies to training data only, as in Keras; sample weights go with their rows.
-  Tensors x = x_all, y = y_all, val_x = options.validation_x, val_y = options.validation_y;
+  Tensors x = x_all, y = y_all, val_x(options.validation_x), val_y(options.validation_y);
   Tensor weights = all_weights, val_weights;
   std::int64_t rows = all_rows, val_rows = 0;
   if (!val_x.empty() || !val_y.empty()) {

@@ -41,7 +41,7 @@ std::vector<Value> conv_lstm(Conversion& c) {
   const std::string hint = c.hint();
 
   // Every step's input convolution: (batch, time, spatial..., C) → (batch·time, ...) and back.
-  Shape folded{-1};
+  std::vector<std::int64_t> folded{-1};  // ONNX Reshape targets
   folded.insert(folded.end(), in_spatial.begin(), in_spatial.end());
   folded.push_back(channels);
   const std::string bias = config.value("use_bias", true) ? c.weight_value(c.weight("bias")) : std::string();
@@ -49,13 +49,13 @@ std::vector<Value> conv_lstm(Conversion& c) {
       c.onnx, c.onnx.reshape(c.onnx.float_in_layout(x, {}), folded, hint),
       c.weight_value(c.weight("kernel"), "OIHW", spatial_last), bias,
       window_attributes(window, in_spatial, true), spatial_rank, hint);
-  Shape unfolded{-1, steps};
+  std::vector<std::int64_t> unfolded{-1, steps};
   unfolded.insert(unfolded.end(), out_spatial.begin(), out_spatial.end());
   unfolded.push_back(4 * filters);
   projected = c.onnx.reshape(projected, unfolded, hint);
 
   // Initial states: the call's extra inputs, else zeros of the state shape.
-  Shape state_rest(out_spatial.begin(), out_spatial.end());
+  std::vector<std::int64_t> state_rest(out_spatial.begin(), out_spatial.end());
   state_rest.push_back(filters);
   std::vector<std::string> initial;
   for (std::size_t i = 1; i < 3; ++i)

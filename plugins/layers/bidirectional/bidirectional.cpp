@@ -86,9 +86,8 @@ class Bidirectional : public Layer {
     return c;
   }
 
-  std::vector<Tensor> compute_mask(const Tensors&, const std::vector<Tensor>& masks,
-                                   std::size_t output_count) const override {
-    std::vector<Tensor> out(output_count);
+  Tensors compute_mask(const Tensors&, const Tensors& masks, std::size_t output_count) const override {
+    Tensors out(output_count);
     if (!return_sequences_ || masks.empty()) return out;
     out[0] = masks[0];
     if (merge_ == Merge::None && output_count > 1) out[1] = masks[0];
@@ -144,11 +143,12 @@ class Bidirectional : public Layer {
  private:
   std::string describe() const { return "layer '" + name() + "' (Bidirectional)"; }
 
-  // [x, forward states..., backward states...] → the part for one direction.
-  template <typename T>
-  std::vector<T> split_states(const std::vector<T>& inputs, bool forward) const {
+  // [x, forward states..., backward states...] → the part for one direction (shapes or
+  // tensors).
+  template <typename List>
+  List split_states(const List& inputs, bool forward) const {
     if (inputs.empty()) throw Error(describe() + " called without inputs");
-    std::vector<T> part{inputs[0]};
+    List part{inputs[0]};
     const std::size_t states = inputs.size() - 1;
     if (states % 2 != 0)
       throw Error(describe() + ": initial states must come in equal numbers for both directions, found " +

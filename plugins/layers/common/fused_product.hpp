@@ -58,13 +58,23 @@ inline Tensor matmul(const Tensor& x, const Tensor& kernel, const VariablePtr& b
   return matmul(x, kernel_bias(kernel, bias), *e.attrs);
 }
 
-// Conv2D's window (VALID or SAME) added to the fused op's attributes.
-inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Window2D& w, const Attrs& epilogue) {
-  static const OpDef& op = find_op("FusedConv2D");
+// FusedConv2D's attributes: Conv2D's window (VALID, SAME or EXPLICIT), then the epilogue's.
+inline Attrs conv2d_attrs(const ops::Window2D& w, const Attrs& epilogue) {
   Attrs attrs = ops::conv2d_window_attrs(w);
   for (const auto& [name, value] : epilogue.items()) attrs.set(name, value);
+  return attrs;
+}
+
+// FusedConv2D with its whole attributes (conv2d_attrs).
+inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
+  static const OpDef& op = find_op("FusedConv2D");
   return product(op, x, weights, attrs);
 }
+
+inline Tensor conv2d(const Tensor& x, const KernelBias& weights, const ops::Window2D& w, const Attrs& epilogue) {
+  return conv2d(x, weights, conv2d_attrs(w, epilogue));
+}
+
 
 inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& bias, const ops::Window2D& w,
                      const Epilogue& e) {
@@ -75,6 +85,30 @@ inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& b
 
 // The fused ops' attributes for `activation` (a fused ops' name: "linear", "relu", "relu6").
 inline Attrs activation_attrs(const char* activation) { return Attrs{{"activation", std::string(activation)}}; }
+
+// FusedConv2D's attributes for a layer's own window with each epilogue the fused ops know (its own
+// activation's, or a folded chain's), built once with the layer: built per call, their int lists
+// allocate.
+class FixedWindowAttrs {
+ public:
+  explicit FixedWindowAttrs(const ops::Window2D& window) {
+    for (std::size_t i = 0; i < kActivations.size(); ++i)
+      attrs_[i] = conv2d_attrs(window, activation_attrs(kActivations[i]));
+  }
+  // The attributes for `epilogue` (an "activation" only), or null for one of another form.
+  const Attrs* find(const Attrs& epilogue) const {
+    const AttrValue* value = epilogue.find("activation");
+    const auto* name = value ? std::get_if<std::string>(value) : nullptr;
+    if (!name || epilogue.items().size() != 1) return nullptr;
+    for (std::size_t i = 0; i < kActivations.size(); ++i)
+      if (*name == kActivations[i]) return &attrs_[i];
+    return nullptr;
+  }
+
+ private:
+  static constexpr std::array<const char*, 3> kActivations{"linear", "relu", "relu6"};
+  std::array<Attrs, 3> attrs_;
+};
 
 // Whether a product layer can run a folded chain: built, channels-last, float32 input, no
 // activation or activity regularizer of its own (they come before the chain's layers).

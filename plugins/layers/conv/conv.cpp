@@ -58,6 +58,7 @@ class Conv : public Layer, public FoldableProductLayer {
                   ") must be positive and divide filters (" + std::to_string(filters_) + ")");
     activation_ = get_activation(r.get<Json>("activation", nullptr));
     options_ = KernelBiasOptions::read(r);
+    if constexpr (Rank != 3) fixed_attrs_.emplace(own_window());
   }
 
   std::string class_name() const override { return kClass; }
@@ -194,9 +195,21 @@ class Conv : public Layer, public FoldableProductLayer {
     const Attrs* attrs;
   };
 
-  // Conv2D, or with a tail FusedConv2D.
-  Tensor conv2d(const Tensor& x, const Tensor& filter, const ops::Window2D& window,
+  // The window of the 2-D convolution this layer runs (Conv1D's on an inserted height axis of 1;
+  // causal padding is done by a pad before it).
+  ops::Window2D own_window() const {
+    if constexpr (Rank == 2)
+      return spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0], dilation_rate_[1]);
+    return spatial::window(padding_ == "causal" ? "valid" : padding_, 1, strides_[0], 1, dilation_rate_[0]);
+  }
+
+  // Conv2D, or with a tail FusedConv2D; its attributes built with the layer when the window is
+  // the layer's own (no zero padding folded in).
+  Tensor conv2d(const Tensor& x, const Tensor& filter, std::span<const std::pair<Dim, Dim>> zero_padding,
                 const std::optional<FusedTail>& tail) const {
+    if (tail && zero_padding.empty())
+      if (const Attrs* attrs = fixed_attrs_->find(*tail->attrs)) return fused::conv2d(x, {filter, tail->bias}, *attrs);
+    const ops::Window2D window = fused::with_zero_padding(own_window(), zero_padding);
     return tail ? fused::conv2d(x, {filter, tail->bias}, window, *tail->attrs) : ops::conv2d(x, filter, window);
   }
 
@@ -207,23 +220,13 @@ class Conv : public Layer, public FoldableProductLayer {
     if constexpr (Rank == 3) {
       return spatial::conv3d(x, kernel, {padding_, strides_, dilation_rate_});  // no fused form
     } else if constexpr (Rank == 2) {
-      return conv2d(x, kernel,
-                    fused::with_zero_padding(
-                        spatial::window(padding_, strides_[0], strides_[1], dilation_rate_[0], dilation_rate_[1]),
-                        zero_padding),
-                    tail);
+      return conv2d(x, kernel, zero_padding, tail);
     } else {
       Tensor input = x;
-      std::string padding = padding_;
-      if (padding_ == "causal") {
+      if (padding_ == "causal")
         // Causal: pad the start by the dilated kernel extent so no output sees the future.
         input = ops::pad(x, {{0, 0}, {dilation_rate_[0] * (kernel_size_[0] - 1), 0}, {0, 0}});
-        padding = "valid";
-      }
-      const Tensor y = conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel, 0),
-                              fused::with_zero_padding(spatial::window(padding, 1, strides_[0], 1, dilation_rate_[0]),
-                                                       zero_padding),
-                              tail);
+      const Tensor y = conv2d(ops::expand_dims(input, 1), ops::expand_dims(kernel, 0), zero_padding, tail);
       return ops::squeeze(y, {1});
     }
   }
@@ -236,6 +239,7 @@ class Conv : public Layer, public FoldableProductLayer {
   KernelBiasOptions options_;
   VariablePtr kernel_, bias_;
   FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
+  std::optional<fused::FixedWindowAttrs> fixed_attrs_;  // Conv1D and Conv2D
 };
 
 void register_objects(PluginRegistrar& r) {

@@ -50,9 +50,8 @@ class Embedding : public Layer {
     return c;
   }
 
-  std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>&,
-                                   std::size_t output_count) const override {
-    std::vector<Tensor> masks(output_count);
+  Tensors compute_mask(const Tensors& inputs, const Tensors&, std::size_t output_count) const override {
+    Tensors masks(output_count);
     if (!mask_zero_ || inputs.empty()) return masks;
     // ids != 0 computed with ops, as Keras's ops.not_equal, so that a SavedModel's traces compute
     // the mask from the input instead of freezing the traced batch's mask into the graph.

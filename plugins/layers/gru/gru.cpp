@@ -3,6 +3,8 @@
 //     hh = act(x·Wh + b_in_h + r * (h·Uh + b_rec_h)).
 //   reset_after=False (Keras 1 / early Keras 2): bias (3u); hh = act(x·Wh + bh + (r*h)·Uh).
 // Then h' = z*h + (1-z)*hh.
+#include <array>
+
 #include "../rnn_common/legacy_rnn_weights.hpp"
 #include "../rnn_common/keras3_recurrent_form.hpp"
 #include "../rnn_common/recurrent.hpp"
@@ -44,11 +46,15 @@ class GRUCell : public rnn::Cell {
       return std::nullopt;
     const Tensor bias = bias_ ? bias_->value()
                               : Tensor::zeros(DType::Float32, reset_after() ? Shape{2, 3 * units()} : Shape{3 * units()});
-    Attrs attrs;
-    attrs.set("return_sequences", return_sequences);
-    attrs.set("reset_after", reset_after());
-    const std::vector<Tensor> inputs{x, states.at(0), kernel_->value(), recurrent_kernel_->value(), bias};
-    return run_op("FusedGRU", inputs, attrs);  // y, h_T
+    // Looked up and built once (by return_sequences, reset_after): a name lookup and an attribute
+    // list per call would allocate.
+    static const OpDef& op = find_op("FusedGRU");
+    static const std::array<Attrs, 4> attrs{Attrs{{"return_sequences", false}, {"reset_after", false}},
+                                            Attrs{{"return_sequences", false}, {"reset_after", true}},
+                                            Attrs{{"return_sequences", true}, {"reset_after", false}},
+                                            Attrs{{"return_sequences", true}, {"reset_after", true}}};
+    const Tensors inputs{x, states.at(0), kernel_->value(), recurrent_kernel_->value(), bias};
+    return run_op(op, inputs, attrs[2 * std::size_t{return_sequences} + std::size_t{reset_after()}]);  // y, h_T
   }
 
   Tensors step(const Tensor& projected, const Tensors& states) const override {

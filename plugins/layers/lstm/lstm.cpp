@@ -1,6 +1,8 @@
 // LSTM (and LSTMCell): gates i, f, c, o in the columns of kernel, recurrent_kernel and bias, as
 // tf.keras orders them; the update is rnn_common/lstm_update.hpp's. Keras 1 files store 12
 // arrays per layer; the HDF5 format converts them.
+#include <array>
+
 #include "../rnn_common/legacy_rnn_weights.hpp"
 #include "../rnn_common/lstm_update.hpp"
 #include "../rnn_common/keras3_recurrent_form.hpp"
@@ -34,10 +36,11 @@ class LSTMCell : public rnn::Cell {
         options_.recurrent_activation->name != "sigmoid")
       return std::nullopt;
     const Tensor bias = bias_ ? bias_->value() : Tensor::zeros(DType::Float32, {4 * units()});
-    Attrs attrs;
-    attrs.set("return_sequences", return_sequences);
-    const std::vector<Tensor> inputs{x, states.at(0), states.at(1), kernel_->value(), recurrent_kernel_->value(), bias};
-    Tensors out = run_op("FusedLSTM", inputs, attrs);
+    // Looked up and built once: a name lookup and an attribute list per call would allocate.
+    static const OpDef& op = find_op("FusedLSTM");
+    static const Attrs sequences{{"return_sequences", true}}, last_step{{"return_sequences", false}};
+    const std::array<Tensor, 6> inputs{x, states.at(0), states.at(1), kernel_->value(), recurrent_kernel_->value(), bias};
+    Tensors out = run_op(op, inputs, return_sequences ? sequences : last_step);
     out.resize(3);  // y, h_T, c_T (the rest is for the gradient)
     return out;
   }

@@ -26,8 +26,8 @@ class Masking : public Layer {
   // A step is kept when any of its features differs from mask_value (Keras's
   // ops.any(ops.not_equal(inputs, mask_value), axis=-1), compared in the input's float32),
   // computed with ops so that a SavedModel's traces compute the mask from the input.
-  std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>&, std::size_t output_count) const override {
-    std::vector<Tensor> masks(output_count);
+  Tensors compute_mask(const Tensors& inputs, const Tensors&, std::size_t output_count) const override {
+    Tensors masks(output_count);
     if (inputs.empty() || inputs[0].rank() < 2) return masks;
     const Tensor x = ops::cast(inputs[0], DType::Float32);
     const Tensor differs = ops::add(ops::mul(ops::equal(x, ops::constant(mask_value_)), -1.0), 1.0);

@@ -104,7 +104,7 @@ class Elementwise : public Layer {
     const call_arguments::CallArguments<Tensor> arguments(
         ctx.kwargs, inputs.size(), "layer '" + name() + "' (" + class_name() + ")",
         [&](std::size_t i) { return inputs[i]; }, constant_tensor);
-    return arguments.first_list();
+    return Tensors(arguments.first_list());
   }
 
   void check_count(std::size_t n) const {

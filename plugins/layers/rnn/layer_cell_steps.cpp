@@ -27,7 +27,7 @@ const std::vector<Dim>& LayerCellSteps::sizes() const {
 
 Dim LayerCellSteps::output_size() const { return sizes().front(); }
 
-std::vector<Dim> LayerCellSteps::state_sizes() const { return {sizes().begin() + 1, sizes().end()}; }
+LayerCellSteps::StateSizes LayerCellSteps::state_sizes() const { return {sizes().begin() + 1, sizes().end()}; }
 
 Tensors LayerCellSteps::step(const Tensor& x, const Tensors& states) const {
   Tensors inputs{x};

@@ -17,7 +17,7 @@ class LayerCellSteps : public CellSteps {
   // Describes the RNN layer, for errors.
   void set_owner(std::string owner) { owner_ = std::move(owner); }
   Dim output_size() const override;
-  std::vector<Dim> state_sizes() const override;
+  StateSizes state_sizes() const override;
   // The cell projects its own input at each step.
   Tensor begin_sequence(const Tensor& x) override { return x; }
   Tensors step(const Tensor& x, const Tensors& states) const override;

@@ -194,7 +194,7 @@ bool any_nonzero(const Tensors& states) {
 
 Tensors RecurrentLayer::initial_states(const Tensors& inputs, const Shape& input_shape) const {
   const Dim batch = input_shape[0];
-  const std::vector<Dim> sizes = steps_->state_sizes();
+  const CellSteps::StateSizes sizes = steps_->state_sizes();
   const std::size_t n = sizes.size();
   // tf.keras 2: a stateful layer uses the states it kept unless they are all zeros (never set, or
   // reset), even when initial states are passed in; then the given states, then zeros.
@@ -256,7 +256,7 @@ Tensors RecurrentLayer::call(const Tensors& inputs, const CallContext& ctx) {
     for (std::size_t axis = 1; axis < output_shape.size(); ++axis) expanded = ops::expand_dims(expanded, -1);
     step_masks = ops::unstack(expanded, 1);
   }
-  Tensors outputs;
+  std::vector<Tensor> outputs;  // ops::stack's argument
   outputs.reserve(static_cast<std::size_t>(steps));
   const Tensor zero_output = Tensor::zeros(DType::Float32, output_shape);
   Tensor output = zero_output;
@@ -289,9 +289,8 @@ Tensors RecurrentLayer::finish(const Tensor& output, const Tensors& states, Dim 
   return result;
 }
 
-std::vector<Tensor> RecurrentLayer::compute_mask(const Tensors&, const std::vector<Tensor>& masks,
-                                                 std::size_t output_count) const {
-  std::vector<Tensor> out(output_count);
+Tensors RecurrentLayer::compute_mask(const Tensors&, const Tensors& masks, std::size_t output_count) const {
+  Tensors out(output_count);
   if (return_sequences_ && !masks.empty() && output_count > 0) out[0] = masks[0];
   return out;
 }

@@ -10,6 +10,8 @@
 
 #include <optional>
 
+#include <boost/container/small_vector.hpp>
+
 #include "ksave/config.hpp"
 #include "ksave/layer.hpp"
 #include "ksave/ops.hpp"
@@ -52,10 +54,12 @@ struct CellConfig {
 // directly; the RNN plugin adapts any layer that follows Keras's cell protocol.
 class CellSteps {
  public:
+  // Held inline: the layer reads them on every call.
+  using StateSizes = boost::container::small_vector<Dim, 4>;
   virtual ~CellSteps() = default;
   // The last dimension of the output and of each state (the cell is built).
   virtual Dim output_size() const = 0;
-  virtual std::vector<Dim> state_sizes() const = 0;
+  virtual StateSizes state_sizes() const = 0;
   // The rank of the layer's input: (batch, time, features) for the dense cells; a convolutional
   // cell's has its spatial axes before the channels.
   virtual std::size_t input_rank() const { return 3; }
@@ -85,7 +89,7 @@ class Cell : public Layer, public CellSteps {
   std::int64_t units() const { return options_.units; }
   virtual std::size_t state_count() const { return 1; }
   Dim output_size() const override { return units(); }
-  std::vector<Dim> state_sizes() const override { return std::vector<Dim>(state_count(), units()); }
+  StateSizes state_sizes() const override { return StateSizes(state_count(), units()); }
   Json get_config() const override;
 
  protected:
@@ -114,8 +118,7 @@ class RecurrentLayer : public Layer {
   // tf.keras's RNN: a list of one spec, [batch, time, features...] with the features fixed.
   std::optional<InputSpec> input_spec(const Shape& input_shape) const override;
   bool is_recurrent_layer() const override { return true; }
-  std::vector<Tensor> compute_mask(const Tensors& inputs, const std::vector<Tensor>& masks,
-                                   std::size_t output_count) const override;
+  Tensors compute_mask(const Tensors& inputs, const Tensors& masks, std::size_t output_count) const override;
   // Forgets the states a stateful layer keeps between calls.
   void reset_states() { kept_states_.clear(); }
 

@@ -1,4 +1,6 @@
 // SimpleRNN (and SimpleRNNCell): h' = act(x·kernel + bias + h·recurrent_kernel).
+#include <array>
+
 #include "../rnn_common/keras3_recurrent_form.hpp"
 #include "../rnn_common/recurrent.hpp"
 #include "ksave/conformance.hpp"
@@ -25,11 +27,15 @@ class SimpleRNNCell : public rnn::Cell {
     const std::string& activation = options_.activation.name;
     if (ops_observed() || (activation != "tanh" && activation != "relu")) return std::nullopt;
     const Tensor bias = bias_ ? bias_->value() : Tensor::zeros(DType::Float32, {units()});
-    Attrs attrs;
-    attrs.set("return_sequences", return_sequences);
-    attrs.set("activation", activation);
-    const std::vector<Tensor> inputs{x, states.at(0), kernel_->value(), recurrent_kernel_->value(), bias};
-    return run_op("FusedSimpleRNN", inputs, attrs);  // y, h_T
+    // Looked up and built once (by return_sequences, activation): a name lookup and an attribute
+    // list per call would allocate.
+    static const OpDef& op = find_op("FusedSimpleRNN");
+    static const std::array<Attrs, 4> attrs{Attrs{{"return_sequences", false}, {"activation", std::string("tanh")}},
+                                            Attrs{{"return_sequences", false}, {"activation", std::string("relu")}},
+                                            Attrs{{"return_sequences", true}, {"activation", std::string("tanh")}},
+                                            Attrs{{"return_sequences", true}, {"activation", std::string("relu")}}};
+    const Tensors inputs{x, states.at(0), kernel_->value(), recurrent_kernel_->value(), bias};
+    return run_op(op, inputs, attrs[2 * std::size_t{return_sequences} + std::size_t{activation == "relu"}]);  // y, h_T
   }
 
   Tensors step(const Tensor& projected, const Tensors& states) const override {

@@ -61,7 +61,7 @@ Tensors clip_by_value(const OpArguments& a) {
 
 Tensors add_n(const OpArguments& a) {
   a.allow_only({});
-  Tensors xs = a.first_list();
+  const std::vector<Tensor> xs = a.first_list();
   Tensor sum = xs.at(0).as_float();
   for (std::size_t i = 1; i < xs.size(); ++i) sum = ops::add(sum, xs[i].as_float());
   return {sum};

@@ -55,13 +55,13 @@ inline Tensor ramp(const Shape& shape, float scale = 1.0f, unsigned seed = 7) {
 // tape, against central differences. The layer is built on the inputs first.
 inline void layer_gradients_match(const LayerPtr& layer, const std::vector<Tensor>& inputs,
                                   const GradientCheckOptions& options = {}) {
-  (*layer)(inputs);  // builds
+  (*layer)(Tensors(inputs));  // builds
   const auto weights = layer->trainable_weights();
   const std::size_t n_in = inputs.size();
   // f(inputs..., weights...): weights are set from the probe values before the call.
   const TensorFunction f = [&](const std::vector<Tensor>& all) {
     for (std::size_t i = 0; i < weights.size(); ++i) weights[i]->assign(all[n_in + i]);
-    const std::vector<Tensor> xs(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n_in));
+    const Tensors xs(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n_in));
     return (*layer)(xs).at(0);
   };
   const AnalyticGradient analytic = [&](const std::vector<Tensor>& all, const Tensor&, const Tensor& dy) {
@@ -69,7 +69,7 @@ inline void layer_gradients_match(const LayerPtr& layer, const std::vector<Tenso
     GradientTape tape;
     std::vector<Tensor> xs;
     for (std::size_t i = 0; i < n_in; ++i) xs.push_back(all[i].clone());
-    const Tensor y = (*layer)(xs).at(0);
+    const Tensor y = (*layer)(Tensors(xs)).at(0);
     const Tensor loss = ops::sum(ops::mul(y, dy));
     std::vector<Tensor> grads = tape.gradient(loss, xs);
     const std::vector<Tensor> wgrads = tape.gradient(loss, weights);

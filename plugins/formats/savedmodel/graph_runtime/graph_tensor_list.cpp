@@ -64,7 +64,7 @@ GraphValues run_tensor_list_op(const tfproto::NodeDef& node, const GraphValues& 
   if (op == "TensorListFromTensor") {
     const Tensor& t = tensor_of(inputs, 0, where);
     if (t.rank() == 0) throw Error(where + ": a scalar cannot be split into a TensorList");
-    return make_list(ops::unstack(t, 0));
+    return make_list(ops::unstack(t, 0).to_vector());
   }
   if (op == "TensorListGetItem") {
     const List& list = list_of(inputs, 0, where);

@@ -124,7 +124,7 @@ Tensors shape_of(const TfOpCall& call) {
   expect_inputs(call, 1);
   const auto* out_type = find_attr(call.node, "out_type");
   const Shape& shape = call.inputs[0].shape();
-  if (out_type && out_type->type() == tfproto::DT_INT64) return {Tensor::from_vector<std::int64_t>(shape, {static_cast<Dim>(shape.size())})};
+  if (out_type && out_type->type() == tfproto::DT_INT64) return {Tensor::from_vector<std::int64_t>(to_dims(shape), {static_cast<Dim>(shape.size())})};
   std::vector<std::int32_t> dims(shape.begin(), shape.end());
   return {Tensor::from_vector<std::int32_t>(dims, {static_cast<Dim>(dims.size())})};
 }
