@@ -1,6 +1,6 @@
 // Preprocessing layers with a numeric meaning: Resizing, CenterCrop, CategoryEncoding,
-// Discretization and the Random* augmentation layers. (Rescaling and Normalization live with the
-// keras.applications work; Hashing, IntegerLookup and StringLookup are not here: see README.)
+// Discretization, Hashing and the Random* augmentation layers. (Rescaling and Normalization live
+// with the keras.applications work.)
 #include "preprocessing_layer.hpp"
 #include "ksave/conformance.hpp"
 
@@ -11,6 +11,7 @@ void register_objects(PluginRegistrar& r) {
   register_augmentation(r);
   register_image_layers(r);
   register_encoding_layers(r);
+  register_hashing(r);
 }
 
 }  // namespace
@@ -28,6 +29,7 @@ ksave::Json conformance_samples() {
       .layer("CenterCrop", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
       .layer("CategoryEncoding", {{"num_tokens", 4}}, {{.shape = {3}, .dtype = "int32", .low = 0, .high = 4}})
       .layer("Discretization", {{"bin_boundaries", {0.0, 0.5}}})
+      .layer("Hashing", {{"num_bins", 5}}, {{.shape = {3}, .dtype = "int64", .low = 0, .high = 100}})
       .json();
 }
 

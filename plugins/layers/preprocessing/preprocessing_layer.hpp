@@ -31,5 +31,6 @@ class PreprocessingLayer : public Layer {
 void register_augmentation(PluginRegistrar& r);
 void register_image_layers(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
+void register_hashing(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing
