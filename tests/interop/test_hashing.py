@@ -7,7 +7,9 @@ tf.strings.to_hash_bucket_fast / _strong give for strings of every length from 0
 options (mask_value, salt as one integer or two, integer inputs hashed as their decimal text,
 output_mode int / one_hot / multi_hot / count): Keras builds and saves the model (tf-keras .h5 and
 SavedModel, Keras 3 .keras), ksave loads each and predicts Keras's numbers; ksave saves the model
-(.h5, .keras) and Keras loads it and predicts the same.
+(.h5, .keras, and a SavedModel whose traced functions hold TensorFlow's AsString and
+StringToHashBucket nodes) and Keras (and tf.saved_model.load's serving_default) loads it and
+predicts the same.
 """
 import os
 
@@ -33,7 +35,9 @@ def words(rng, count, longest):
     return np.array(out, dtype=object).astype(bytes)
 
 
-def build(K):
+def build(K, masks=True):
+    """The model of every test; without `masks` for ksave's SavedModel, whose traced functions
+    cannot hold a mask_value yet."""
     L = K.layers
     text = K.Input((4,), dtype="string", name="text")
     word = K.Input((1,), dtype="string", name="word")
@@ -43,12 +47,13 @@ def build(K):
         L.Hashing(WIDEST, salt=[133, 137], name="siphash")(text),
         L.Hashing(WIDEST, salt=2**40 + 5, name="siphash_one_salt")(ids),
         L.Hashing(WIDEST, name="decimal")(ids),
-        L.Hashing(7, mask_value="", name="masked_text")(text),
-        L.Hashing(11, mask_value=3, name="masked_ids")(ids),
         L.Hashing(6, output_mode="count", name="count")(ids),
         L.Hashing(6, output_mode="multi_hot", salt=9, name="multi_hot")(text),
         L.Hashing(5, output_mode="one_hot", name="one_hot")(word),
     ]
+    if masks:
+        outputs += [L.Hashing(7, mask_value="", name="masked_text")(text),
+                    L.Hashing(11, mask_value=3, name="masked_ids")(ids)]
     return K.Model([text, word, ids], outputs)
 
 
@@ -136,3 +141,35 @@ def test_keras3_hashing_both_ways():
             "ksave predict of Keras 3 .keras")
     compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
             "Keras 3 predict of ksave's .keras")
+
+
+def test_ksave_savedmodel_hashes_in_tensorflow():
+    """ksave's SavedModel: tf-keras's load_model and TensorFlow's serving_default (which runs the
+    traced AsString / StringToHashBucket nodes, not ksave) predict Keras's numbers. A mask_value
+    is refused by name rather than frozen into the trace."""
+    import tensorflow as tf
+    import tf_keras as K
+    folder = interop.case_dir("hashing", "ksave_savedmodel")
+    model, x = build(K, masks=False), data()
+    expected = model.predict(x, verbose=0)
+    source = os.path.join(folder, "model.h5")
+    model.save(source, save_format="h5")
+    target = os.path.join(folder, "savedmodel")
+    got = ksave_run(folder, source, x, "savedmodel", len(expected))
+    interop.run_ksave(folder, "save_savedmodel", [{"op": "load_model", "path": source, "compile": False},
+                                                  {"op": "save_model", "path": target, "format": "savedmodel"}])
+    compare(got, expected, model.output_names, "ksave predict")
+    compare(K.models.load_model(target, compile=False).predict(x, verbose=0), expected, model.output_names,
+            "tf-keras predict of ksave's SavedModel")
+    serving = tf.saved_model.load(target).signatures["serving_default"]
+    result = serving(text=tf.constant(x[0]), word=tf.constant(x[1]), ids=tf.constant(x[2]))
+    compare([result[n].numpy() for n in model.output_names], expected, model.output_names,
+            "serving_default of ksave's SavedModel")
+
+    masked = build(K, masks=True)
+    masked_source = os.path.join(folder, "masked.h5")
+    masked.save(masked_source, save_format="h5")
+    with pytest.raises(interop.DriverError, match=r"'masked_text' \(Hashing\).*mask_value cannot be traced"):
+        interop.run_ksave(folder, "save_masked", [{"op": "load_model", "path": masked_source, "compile": False},
+                                                  {"op": "save_model", "path": os.path.join(folder, "masked"),
+                                                   "format": "savedmodel"}])
