@@ -14,12 +14,12 @@ struct DTypeInfo {
   std::size_t size;
 };
 
-constexpr std::array<DTypeInfo, 13> kInfo{{
+constexpr std::array<DTypeInfo, 14> kInfo{{
     {DType::Float16, "float16", 2}, {DType::Float32, "float32", 4}, {DType::Float64, "float64", 8},
     {DType::Int8, "int8", 1},       {DType::Int16, "int16", 2},     {DType::Int32, "int32", 4},
     {DType::Int64, "int64", 8},     {DType::UInt8, "uint8", 1},     {DType::UInt16, "uint16", 2},
     {DType::UInt32, "uint32", 4},   {DType::UInt64, "uint64", 8},   {DType::Bool, "bool", 1},
-    {DType::String, "string", 0},
+    {DType::String, "string", 0},   {DType::BFloat16, "bfloat16", 2},
 }};
 
 const DTypeInfo& info(DType type) { return kInfo[static_cast<std::size_t>(type)]; }
@@ -41,11 +41,11 @@ DType parse_dtype(std::string_view name) {
   for (const auto& [alias, type] : aliases)
     if (alias == name) return type;
   throw Error("unknown dtype '" + std::string(name) +
-              "' (expected float16/32/64, int8..int64, uint8..uint64, bool or string)");
+              "' (expected float16/32/64, bfloat16, int8..int64, uint8..uint64, bool or string)");
 }
 
 bool is_floating(DType type) {
-  return type == DType::Float16 || type == DType::Float32 || type == DType::Float64;
+  return type == DType::Float16 || type == DType::BFloat16 || type == DType::Float32 || type == DType::Float64;
 }
 
 bool is_integer(DType type) {

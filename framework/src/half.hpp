@@ -1,5 +1,6 @@
-// IEEE 754 binary16 <-> binary32 conversion (round to nearest even), for float16 tensors found
-// in mixed-precision models.
+// IEEE 754 binary16 and bfloat16 <-> binary32 conversions (round to nearest even), for the
+// float16/bfloat16 tensors of mixed-precision models and the rounding that emulates their
+// computation (mixed_precision.hpp).
 #pragma once
 
 #include <cstdint>
@@ -52,6 +53,24 @@ inline std::uint16_t float_to_half(float f) {
   }
   std::uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);
   return sign | static_cast<std::uint16_t>((rounded - 0x38000000u) >> 13);
+}
+
+// bfloat16 is the upper half of a binary32: widening is a shift.
+inline float bfloat16_to_float(std::uint16_t b) {
+  std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Narrowing rounds the dropped 16 bits to nearest even (TensorFlow's and ml_dtypes' rule); a NaN
+// stays a (quiet) NaN, an overflow rounds to infinity.
+inline std::uint16_t float_to_bfloat16(float f) {
+  std::uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u);
+  std::uint32_t rounded = x + 0x7fffu + ((x >> 16) & 1u);
+  return static_cast<std::uint16_t>(rounded >> 16);
 }
 
 }  // namespace ksave::detail

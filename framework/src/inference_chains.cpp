@@ -4,7 +4,8 @@ namespace ksave {
 
 namespace {
 
-bool runs_float32(const Layer& layer) { return layer.dtype() == DType::Float32; }
+// A mixed-precision layer runs its own call (whose rounding emulates the policy), never fused.
+bool runs_float32(const Layer& layer) { return layer.dtype() == DType::Float32 && !layer.mixed_precision(); }
 
 // The step that alone reads `step`'s only output, when that step takes one input and gives one
 // output; nothing otherwise (the output is read twice, or is a model output).

@@ -3,25 +3,43 @@
 #include <algorithm>
 #include <new>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "ksave/config.hpp"
+#include "mixed_precision.hpp"
 #include "name_scope.hpp"
 #include "structured_call.hpp"
 
 namespace ksave {
 namespace {
 
-// A layer's dtype from its config: a string, a tf.keras Policy dict, or a Keras 3 DTypePolicy
-// dict. Mixed-precision policies keep float32 variables, which is what ksave stores.
-DType dtype_from_config(const Json& value, const std::string& object) {
-  if (value.is_null()) return DType::Float32;
+// A layer's dtype policy from its config: a name, a tf.keras Policy dict or a Keras 3
+// DTypePolicy dict. Returns the variables' and the compute dtype: a mixed policy keeps float32
+// variables and computes in float16 / bfloat16.
+std::pair<DType, DType> dtypes_from_config(const Json& value, const std::string& object) {
+  if (value.is_null()) return {DType::Float32, DType::Float32};
   std::string name;
   if (value.is_string()) name = value.get<std::string>();
-  else if (value.is_object() && value.contains("config") && value["config"].contains("name"))
+  else if (value.is_object() && value.contains("config") && value["config"].is_object() &&
+           value["config"].contains("name") && value["config"]["name"].is_string())
     name = value["config"]["name"].get<std::string>();
-  else throw Error(object + ": cannot read dtype " + value.dump());
-  if (name.rfind("mixed_", 0) == 0) return DType::Float32;
-  return parse_dtype(name);
+  else throw Error(object + ": cannot read dtype " + value.dump() + " (expected a dtype name or a policy dict)");
+  if (std::optional<DType> compute = detail::mixed_compute_dtype(name)) return {DType::Float32, *compute};
+  if (name.rfind("mixed_", 0) == 0)
+    throw Error(object + ": unknown mixed-precision policy '" + name + "' (expected mixed_float16 or mixed_bfloat16)");
+  const DType type = parse_dtype(name);
+  return {type, type};
+}
+
+// tf-keras 2.21's serialized mixed policy (a plain policy it writes as the dtype's name).
+Json tf_keras_policy(const std::string& name) {
+  Json policy = Json::object();
+  policy["module"] = "keras.mixed_precision";
+  policy["class_name"] = "Policy";
+  policy["config"] = Json{{"name", name}};
+  policy["registered_name"] = nullptr;
+  return policy;
 }
 
 std::vector<VariablePtr> dedup(std::vector<VariablePtr> vars) {
@@ -59,7 +77,7 @@ Layer::Layer(const Json& config, const std::string& class_name) {
   std::string object = "layer '" + name_ + "' (" + class_name + ")";
   ConfigReader named(config, object);
   trainable_ = named.get<bool>("trainable", true);
-  if (const Json* d = named.find("dtype")) dtype_ = dtype_from_config(*d, object);
+  if (const Json* d = named.find("dtype")) std::tie(dtype_, compute_dtype_) = dtypes_from_config(*d, object);
   if (auto s = named.shape("batch_input_shape", {"batch_shape"})) {
     batch_input_shape_ = s;
   } else if (auto s2 = named.shape("input_shape")) {
@@ -89,14 +107,27 @@ Tensors Layer::operator()(const Tensors& inputs, const CallContext& ctx) {
   if (!call_losses_.empty()) call_losses_.clear();
   // Floating inputs are cast to the layer's dtype (Keras's autocast); integer inputs (ids) are
   // left to the layer.
-  bool needs_cast = std::any_of(inputs.begin(), inputs.end(), [&](const Tensor& t) {
+  // A float16 / bfloat16 layer computes in float32 on rounded values instead (below).
+  const bool rounds = detail::rounds_in(compute_dtype_);
+  bool needs_cast = !rounds && std::any_of(inputs.begin(), inputs.end(), [&](const Tensor& t) {
     return is_floating(t.dtype()) && t.dtype() != dtype_ && is_floating(dtype_);
   });
-  if (!needs_cast) return call(inputs, ctx);
-  Tensors cast = inputs;
-  for (auto& t : cast)
-    if (is_floating(t.dtype()) && t.dtype() != dtype_) t = t.cast(dtype_);
-  return call(cast, ctx);
+  Tensors cast;
+  if (needs_cast) {
+    cast = inputs;
+    for (auto& t : cast)
+      if (is_floating(t.dtype()) && t.dtype() != dtype_) t = t.cast(dtype_);
+  }
+  const Tensors& args = needs_cast ? cast : inputs;
+  // Computing in float16 / bfloat16 (a mixed policy or the layer's dtype), or inside a layer that
+  // does, the call goes through the emulation (mixed_precision.hpp). A model only runs its layers,
+  // which round for themselves.
+  if ((rounds || detail::MixedPrecisionCall::active_on_this_thread()) && !lists_weights_by_sublayer()) {
+    detail::MixedPrecisionCall mixed(*this);
+    if (!mixed.rounds()) return call(args, ctx);
+    return mixed.round(call(mixed.round(args), ctx));
+  }
+  return call(args, ctx);
 }
 
 Tensor Layer::operator()(const Tensor& x, const CallContext& ctx) {
@@ -207,11 +238,16 @@ std::vector<Tensor> Layer::compute_mask(const Tensors&, const std::vector<Tensor
 
 // ---- config ----
 
+std::string Layer::dtype_policy() const {
+  if (!mixed_precision()) return std::string(dtype_name(dtype_));
+  return "mixed_" + std::string(dtype_name(compute_dtype_));
+}
+
 Json Layer::get_config() const {
   Json c = Json::object();
   c["name"] = name_;
   c["trainable"] = trainable_;
-  c["dtype"] = std::string(dtype_name(dtype_));
+  c["dtype"] = mixed_precision() ? tf_keras_policy(dtype_policy()) : Json(std::string(dtype_name(dtype_)));
   if (batch_input_shape_) c["batch_input_shape"] = shape_to_json(*batch_input_shape_);
   return c;
 }

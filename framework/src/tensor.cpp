@@ -225,17 +225,26 @@ Tensor Tensor::cast(DType target) const {
   if (target == dtype_) return clone();
   if (dtype_ == DType::String || target == DType::String)
     throw Error("cannot cast " + std::string(dtype_name(dtype_)) + " to " + std::string(dtype_name(target)));
-  if (dtype_ == DType::Float16) {
+  // The 16-bit float types go through float32 (which holds each of their values exactly).
+  if (dtype_ == DType::Float16 || dtype_ == DType::BFloat16) {
     Tensor f(DType::Float32, shape_);
     const auto* h = static_cast<const std::uint16_t*>(raw_data());
-    for (std::int64_t i = 0; i < size_; ++i) f.data<float>()[i] = detail::half_to_float(h[i]);
+    float* dst = f.data<float>();
+    if (dtype_ == DType::Float16)
+      for (std::int64_t i = 0; i < size_; ++i) dst[i] = detail::half_to_float(h[i]);
+    else
+      for (std::int64_t i = 0; i < size_; ++i) dst[i] = detail::bfloat16_to_float(h[i]);
     return target == DType::Float32 ? f : f.cast(target);
   }
-  if (target == DType::Float16) {
+  if (target == DType::Float16 || target == DType::BFloat16) {
     Tensor f = as_float();
-    Tensor out(DType::Float16, shape_);
+    Tensor out(target, shape_);
     auto* h = static_cast<std::uint16_t*>(out.raw_data());
-    for (std::int64_t i = 0; i < size_; ++i) h[i] = detail::float_to_half(f.data<float>()[i]);
+    const float* src = f.data<float>();
+    if (target == DType::Float16)
+      for (std::int64_t i = 0; i < size_; ++i) h[i] = detail::float_to_half(src[i]);
+    else
+      for (std::int64_t i = 0; i < size_; ++i) h[i] = detail::float_to_bfloat16(src[i]);
     return out;
   }
   Tensor out(target, shape_);
@@ -253,6 +262,8 @@ double Tensor::item(std::int64_t flat_index) const {
     throw Error("element " + std::to_string(flat_index) + " out of range for shape " + shape_to_string(shape_));
   if (dtype_ == DType::Float16)
     return detail::half_to_float(static_cast<const std::uint16_t*>(raw_data())[flat_index]);
+  if (dtype_ == DType::BFloat16)
+    return detail::bfloat16_to_float(static_cast<const std::uint16_t*>(raw_data())[flat_index]);
   return visit_numeric(dtype_, raw_data(),
                        [&](const auto* p) { return static_cast<double>(p[flat_index]); });
 }

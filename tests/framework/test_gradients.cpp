@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(unary_gradients) {
                          "Selu", "Softplus", "Softsign", "Erf"})
     check_op_gradient(op, {x});
   for (const char* op : {"Log", "Log1p", "Sqrt", "Rsqrt"}) check_op_gradient(op, {positive});
-  check_op_gradient("Floor", {F({0.3f, 1.4f, -0.6f, 2.5f}, {4})});
+  for (const char* op : {"Floor", "Ceil"}) check_op_gradient(op, {F({0.3f, 1.4f, -0.6f, 2.5f}, {4})});
   check_op_gradient("LeakyRelu", {x}, Attrs{{"alpha", 0.2}});
   check_op_gradient("ClipByValue", {F({-1.2f, -0.3f, 0.1f, 0.45f, 0.7f, 2.0f}, {2, 3})},
                     Attrs{{"clip_value_min", -0.5}, {"clip_value_max", 0.6}});

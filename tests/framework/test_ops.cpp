@@ -130,6 +130,8 @@ BOOST_AUTO_TEST_CASE(unary_ops_match_std) {
   check(
       o::floor(x), [](double v) { return std::floor(v); }, "floor");
   check(
+      run_op("Ceil", std::vector<Tensor>{x}, Attrs{})[0], [](double v) { return std::ceil(v); }, "Ceil");
+  check(
       o::tanh(x), [](double v) { return std::tanh(v); }, "tanh");
   check(
       o::sigmoid(x), [](double v) { return 1 / (1 + std::exp(-v)); }, "sigmoid");

@@ -153,3 +153,31 @@ class Report:
 
 def log(*args):
     print(*args, file=sys.stderr, flush=True)
+
+
+def object_forms(value, where="model"):
+    """{path: sorted keys} of every serialized object (a dict with class_name) in a config, less
+    tf-keras's shared_object_id."""
+    forms = {}
+    if isinstance(value, dict):
+        if "class_name" in value:
+            forms[where] = sorted(k for k in value if k != "shared_object_id")
+        for key, item in value.items():
+            forms.update(object_forms(item, f"{where}/{key}"))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            forms.update(object_forms(item, f"{where}[{i}]"))
+    return forms
+
+
+def assert_same_h5_config_form(ours, theirs, what):
+    """The model config of the .h5 file `ours` has the objects of `theirs`, each with its keys."""
+    import h5py
+    configs = []
+    for path in (ours, theirs):
+        with h5py.File(path, "r") as f:
+            configs.append(object_forms(json.loads(f.attrs["model_config"])))
+    actual, expected = configs
+    assert sorted(actual) == sorted(expected), f"{what}: the .h5 model config holds other objects than tf-keras's"
+    differing = {path: (actual[path], keys) for path, keys in expected.items() if actual[path] != keys}
+    assert not differing, f"{what}: objects whose keys are not tf-keras's (ksave's, tf-keras's): {differing}"

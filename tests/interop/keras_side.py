@@ -88,13 +88,29 @@ def save_batches(folder, batches):
     return described
 
 
+def weights_in_ksave_order(model):
+    """The model's weights in the order ksave lists them, tf-keras's: layer by layer (a nested
+    model's layers in turn), each layer's trainable weights, then its non-trainable ones. tf-keras's
+    get_weights is that order; Keras 3's lists a layer's own variables before its sublayers' (a
+    SpectralNormalization wrapper: kernel, vector_u, then the wrapped layer's bias)."""
+    if model.__class__.__module__.startswith("tf_keras"):
+        return model.get_weights()
+    out = []
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            out += weights_in_ksave_order(layer)
+        else:
+            out += [w.numpy() for w in layer.trainable_weights + layer.non_trainable_weights]
+    return out
+
+
 def train(model, batches):
     """train_on_batch on each batch; returns the loss of each and the weights after each."""
     losses, weights = [], []
     for x, y in batches:
         logs = model.train_on_batch(x if len(x) > 1 else x[0], y if len(y) > 1 else y[0], return_dict=True)
         losses.append(float(logs["loss"]))
-        weights.append([np.array(w) for w in model.get_weights()])
+        weights.append([np.array(w) for w in weights_in_ksave_order(model)])
     return losses, weights
 
 

@@ -17,8 +17,15 @@ _KERAS3_CANNOT_READ_TF_KERAS_H5 = (
     "HDF5 loader rejects tf-keras's time_major / groups keys, 'keras.metrics.mse' metrics, the "
     "Attention score_mode, nested-model node numbers); ksave writes HDF5 in tf-keras's form")
 
+_TF_KERAS_CANNOT_DESERIALIZE_SPECTRAL_NORMALIZATION = (
+    "tf-keras 2.21 cannot build its own SpectralNormalization from a config (measured: load_model of its "
+    "own .h5 gives \"Unknown layer: 'SpectralNormalization'\", model_from_json of its own to_json \"The added "
+    "layer must be an instance of class Layer\"; its SavedModel loads): the .h5 and the weights files, which "
+    "the suite loads into a model built from ksave's JSON, cannot be read by tf-keras whoever wrote them")
 KNOWN = {
     "test_tf_keras.py": {
+        "test_keras_reads_ksave_model[spectral_normalization-h5]": _TF_KERAS_CANNOT_DESERIALIZE_SPECTRAL_NORMALIZATION,
+        "test_keras_reads_ksave_weights[spectral_normalization-*]": _TF_KERAS_CANNOT_DESERIALIZE_SPECTRAL_NORMALIZATION,
         "test_keras_reads_ksave_model[custom-h5]":
             "tf-keras 2.21 cannot load its own .h5 of this model either: it writes a registered custom "
             "activation as {'class_name': 'function', ...} and then refuses that form ('Unknown activation "
@@ -55,7 +62,10 @@ KNOWN = {
             # RMSNormalization either)
             "rms_normalization",
             # ConvLSTM's time_major (measured on tf-keras's own .h5 of the four cases)
-            "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "conv_lstm_bidirectional")},
+            "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "conv_lstm_bidirectional",
+            # measured: 'keras.metrics.mse' (adaptive pooling is Keras 3's own; tf-keras's own .h5
+            # of the SpectralNormalization case is refused for the metric too)
+            "adaptive_pooling", "spectral_normalization")},
     },
     "test_applications.py": {
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":

@@ -32,6 +32,10 @@ class Case:
     tf_keras: bool = True
     subclassed: bool = False               # no config: only the SavedModel and weights formats
     batch_size: Optional[int] = None       # fixed batch (stateful RNNs)
+    # tf-keras 2.21 builds it only with TF_USE_LEGACY_KERAS=1 (its SpectralNormalization reads
+    # tf.keras.layers.InputSpec, Keras 3's otherwise): test_tf_keras.py runs these in a CTest
+    # test of their own with that setting.
+    needs_legacy_keras: bool = False
     rtol: float = 1e-5
     atol: float = 1e-6
 
@@ -404,6 +408,36 @@ def rms_normalization(K):
     ])
 
 
+def adaptive_pooling(K):
+    """Keras 3's adaptive pooling (PyTorch's windows), shrinking and growing axes, 1-D to 3-D."""
+    L = K.layers
+    return seq(K, (9, 7, 3), [
+        L.Conv2D(4, 3, activation="tanh"),
+        L.AdaptiveMaxPooling2D((4, 3)),
+        L.AdaptiveAveragePooling2D((5, 2)),
+        L.Reshape((5, 2, 2, 2)),
+        L.AdaptiveAveragePooling3D((3, 3, 2)),
+        L.AdaptiveMaxPooling3D((2, 2, 2)),
+        L.Reshape((8, 2)),
+        L.AdaptiveMaxPooling1D(3),
+        L.AdaptiveAveragePooling1D(5),
+        L.Flatten(),
+        L.Dense(2),
+    ])
+
+
+def spectral_normalization(K):
+    """SpectralNormalization around a convolution and a Dense layer: each training step divides
+    the kernels by their power-iteration estimate of the largest singular value first."""
+    L = K.layers
+    return seq(K, (6, 6, 2), [
+        L.SpectralNormalization(L.Conv2D(3, 3, activation="relu")),
+        L.Flatten(),
+        L.SpectralNormalization(L.Dense(4, activation="tanh"), power_iterations=2),
+        L.Dense(2),
+    ])
+
+
 # ---------------------------------------------------------------- subclassed (SavedModel and weights only)
 
 
@@ -466,6 +500,9 @@ CASES = [
     Case("conv_lstm1d", "recurrent", conv_lstm1d, [Input((5, 8, 3))]),
     Case("conv_lstm3d", "recurrent", conv_lstm3d, [Input((3, 4, 4, 3, 2))]),
     Case("conv_lstm_bidirectional", "recurrent", conv_lstm_bidirectional, [Input((4, 6, 2))]),
+    Case("adaptive_pooling", "pooling", adaptive_pooling, [Input((9, 7, 3))], tf_keras=False),
+    Case("spectral_normalization", "normalization", spectral_normalization, [Input((6, 6, 2))],
+         needs_legacy_keras=True),
 ]
 
 

@@ -1,7 +1,8 @@
 """Preprocessing layers with a numeric meaning against real tf-keras 2.21 and Keras 3: Resizing
 (bilinear and nearest, crop_to_aspect_ratio), CenterCrop (larger and smaller images than the
-target), CategoryEncoding (one_hot, multi_hot, count), Discretization and the Random*
-augmentation layers (identity at inference). Keras builds the model and saves it (`.h5` and a
+target), CategoryEncoding (one_hot, multi_hot, count), Discretization, the Random*
+augmentation layers (identity at inference) and RandomCrop (tf-keras smart-resizes at inference,
+Keras 3.15 returns the images unchanged). Keras builds the model and saves it (`.h5` and a
 SavedModel from tf-keras, `.keras` from Keras 3); ksave loads each and predicts Keras's numbers;
 ksave's `.h5` loads in tf-keras with the same predictions.
 """
@@ -34,6 +35,7 @@ def build(K):
         L.Resizing(3, 5, crop_to_aspect_ratio=True, name="bilinear_cropped")(image),
         L.CenterCrop(4, 5, name="center_crop")(image),
         L.CenterCrop(5, 6, name="center_crop_up")(small),
+        L.RandomCrop(4, 6, name="random_crop")(image),
         L.CategoryEncoding(6, output_mode="multi_hot", name="multi_hot")(ids),
         L.CategoryEncoding(6, output_mode="count", name="count")(ids),
         L.CategoryEncoding(6, output_mode="one_hot", name="one_hot")(one_id),
@@ -91,3 +93,48 @@ def test_keras3_preprocessing_predicts_in_ksave():
     model.save(path)
     compare(ksave_predict(folder, path, x, "keras", len(expected)), expected, model.output_names,
             "ksave predict of Keras 3 .keras")
+
+
+def keras3_augmentations(K, with_shear=True):
+    """Keras 3's own augmentation layers, the images unchanged at inference (as Keras 3.15's), and
+    AutoContrast, which computes at inference too.
+    Keras 3.15 cannot load its own RandomShear (measured: its from_config rejects the
+    x_factor [-0.2, 0.2] its get_config writes), so a model for Keras to read goes without it."""
+    L = K.layers
+    image = K.Input((7, 9, 3), name="image")
+    x = image
+    # Equalization reads the input itself: after another layer, Keras 3.15 cannot build the model
+    # ("part of a cycle"; measured).
+    equalized = L.Equalization(value_range=(0, 255))(image)
+    for layer in (L.AugMix(value_range=(0, 255)), L.CutMix(), L.MixUp(),
+                  L.RandAugment(value_range=(0, 255)), L.RandomColorDegeneration(0.5),
+                  L.RandomColorJitter(value_range=(0, 255), brightness_factor=0.3, hue_factor=0.2),
+                  L.RandomElasticTransform(value_range=(0, 255)), L.RandomErasing(value_range=(0, 255)),
+                  L.RandomGaussianBlur(value_range=(0, 255)), L.RandomGrayscale(), L.RandomHue(0.3, value_range=(0, 255)),
+                  L.RandomInvert(value_range=(0, 255)), L.RandomPerspective(), L.RandomPosterization((1, 4), value_range=(0, 255)),
+                  L.RandomSaturation(0.4, value_range=(0, 255)), L.RandomSharpness(0.4, value_range=(0, 255)),
+                  L.Solarization(0.3, 0.3, value_range=(0, 255))) + ((L.RandomShear(0.2, 0.2),) if with_shear else ()):
+        x = layer(x)
+    return K.Model(image, [L.Conv2D(2, 3, name="conv")(x), L.RandomCrop(4, 6, name="random_crop")(x),
+                           L.Conv2D(2, 3, name="equalized")(equalized), L.AutoContrast(name="auto_contrast")(image)])
+
+
+def test_keras3_augmentations_in_ksave_and_back():
+    import keras as K
+    folder = interop.case_dir("preprocessing", "keras3_augmentations")
+    K.utils.set_random_seed(5)
+    model, x = keras3_augmentations(K), data()[:1]
+    expected = model.predict(x, verbose=0)
+    path = os.path.join(folder, "model.keras")
+    model.save(path)
+    compare(ksave_predict(folder, path, x, "keras", len(expected)), expected, model.output_names,
+            "ksave predict of Keras 3 .keras")
+    model = keras3_augmentations(K, with_shear=False)
+    expected = model.predict(x, verbose=0)
+    path = os.path.join(folder, "model_for_keras.keras")
+    model.save(path)
+    saved = os.path.join(folder, "ksave.keras")
+    interop.run_ksave(folder, "save_keras", [{"op": "load_model", "path": path, "compile": False},
+                                             {"op": "save_model", "path": saved}])
+    compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
+            "Keras 3 predict of ksave's .keras")

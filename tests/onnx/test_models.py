@@ -22,7 +22,8 @@ interop.quiet_tensorflow()
 import tf_keras as K  # noqa: E402
 
 # Every tf-keras case with a layer graph; the custom-objects one is exported below, refused.
-EXPORTABLE = [c for c in models.CASES if c.tf_keras and not c.subclassed]
+# (A case tf-keras builds only under TF_USE_LEGACY_KERAS=1 is exported from its Keras 3 archive below.)
+EXPORTABLE = [c for c in models.CASES if c.tf_keras and not c.subclassed and not c.needs_legacy_keras]
 # Its layer and activation come from the interop suite's own plugin, which gives no ONNX form.
 REFUSED = {"custom"}
 # Bidirectional's ONNX form takes no ConvLSTM layer: its export is refused, naming the wrapper and
@@ -102,6 +103,45 @@ def test_a_bidirectional_conv_lstm_is_refused_naming_the_layers(case):
         inner = layer.forward_layer
         assert (f"'{layer.name}' (Bidirectional): its layer '{inner.name}' ({type(inner).__name__}) is convolutional"
                 in message), message
+
+
+KERAS3_ONLY = [c for c in models.CASES if (not c.tf_keras or c.needs_legacy_keras) and c.keras3 and not c.subclassed]
+
+
+@pytest.mark.parametrize("case", KERAS3_ONLY, ids=lambda c: c.name)
+def test_keras3_archives_convert(case):
+    """The cases tf-keras does not build here (Keras 3's own layers: adaptive pooling,
+    RMSNormalization; SpectralNormalization), from Keras 3's .keras archive: ONNX Runtime gives
+    ksave's outputs."""
+    import keras
+    keras.utils.set_random_seed(4300)
+    model = case.build(keras)
+    folder = interop.case_dir("onnx_models", case.name)
+    path, target = os.path.join(folder, "model.keras"), os.path.join(folder, "model.onnx")
+    model.save(path)
+    x = inputs_for(case, 4301)
+    onnx_check.convert(path, target)
+    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(path, x, folder, "ksave", outputs=len(model.outputs)),
+                                   f"{case.name} from Keras 3's .keras")
+
+
+def test_keras3_image_layers_convert():
+    """Keras 3's augmentation layers (the identity at inference), its RandomCrop and AutoContrast
+    (tests/interop/test_preprocessing.py's model), from a .keras archive: ONNX Runtime gives
+    ksave's outputs."""
+    import keras
+    import test_preprocessing
+    keras.utils.set_random_seed(4400)
+    model = test_preprocessing.keras3_augmentations(keras)
+    folder = interop.case_dir("onnx_models", "keras3_image_layers")
+    path, target = os.path.join(folder, "model.keras"), os.path.join(folder, "model.onnx")
+    model.save(path)
+    # Images in [0, 1]: on 0-255 values the convolutions' float32 sums cancel to a relative
+    # rounding difference of 1.7e-5 between ONNX Runtime and ksave (measured), past the tolerance.
+    x = [(test_preprocessing.data()[0] / 255.0).astype(np.float32)]
+    onnx_check.convert(path, target)
+    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(path, x, folder, "ksave", outputs=len(model.outputs)),
+                                   "Keras 3's image layers")
 
 
 def keras3_archive(folder):

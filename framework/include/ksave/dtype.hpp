@@ -1,6 +1,6 @@
 // Element types a tensor can hold. Compute happens in float32; the other types exist because
 // real Keras and TensorFlow files store them (int64 iteration counters, uint16 Embedding
-// inputs, string object graphs, float16 weights of mixed-precision models).
+// inputs, string object graphs, float16 and bfloat16 weights of mixed-precision models).
 #pragma once
 
 #include <cstddef>
@@ -15,11 +15,12 @@ enum class DType : std::uint8_t {
   Int8, Int16, Int32, Int64,
   UInt8, UInt16, UInt32, UInt64,
   Bool, String,
+  BFloat16,  // last, so that the older types keep their values
 };
 
 // Keras spelling: "float32", "int64", "bool", "string".
 std::string_view dtype_name(DType type);
-// Accepts Keras/NumPy spellings ("float32", "float", "int", "uint16", "bool", "string").
+// Accepts Keras/NumPy spellings ("float32", "float", "int", "uint16", "bool", "string", "bfloat16").
 // Throws ksave::Error naming the unknown spelling.
 DType parse_dtype(std::string_view name);
 // Bytes per element; 0 for String (strings are stored as std::string objects).

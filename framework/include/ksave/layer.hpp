@@ -69,7 +69,20 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   const std::string& name() const { return name_; }
   bool trainable() const { return trainable_; }
   virtual void set_trainable(bool trainable) { trainable_ = trainable; }
+  // The variables' dtype (Keras's variable_dtype).
   DType dtype() const { return dtype_; }
+  // Keras's mixed precision: under "mixed_float16" or "mixed_bfloat16" the variables stay float32
+  // and Keras computes in float16 / bfloat16 (the compute dtype). ksave computes in float32 and
+  // rounds where Keras holds compute-dtype values (mixed_precision.hpp). Under any other policy
+  // the compute dtype is dtype().
+  DType compute_dtype() const { return compute_dtype_; }
+  bool mixed_precision() const { return compute_dtype_ != dtype_; }
+  // The policy's name, as Keras spells it: "float32", "mixed_float16", ...
+  std::string dtype_policy() const;
+  // Whether a mixed-precision call reads this layer's variables in the compute dtype (Keras's
+  // AutoCastVariable). The normalization layers create theirs with autocast=False and compute in
+  // float32 inside: they override this with false.
+  virtual bool autocasts_variables() const { return true; }
   bool built() const { return built_; }
   // Shape given through batch_input_shape/input_shape, with the batch dimension.
   const std::optional<Shape>& batch_input_shape() const { return batch_input_shape_; }
@@ -201,6 +214,7 @@ class Layer : public Trackable, public std::enable_shared_from_this<Layer> {
   std::string name_;
   bool trainable_ = true;
   DType dtype_ = DType::Float32;
+  DType compute_dtype_ = DType::Float32;
   bool built_ = false;
   std::optional<Shape> batch_input_shape_;
   std::optional<std::vector<Shape>> build_input_shapes_;

@@ -71,6 +71,14 @@ class Optimizer : public Trackable {
   virtual std::vector<TrackableChild> new_generation_extras() const { return {}; }
   // The trained variables the optimizer was built for, in build() order (empty before).
   virtual std::vector<VariablePtr> built_for() const { return {}; }
+
+  // ---- loss scaling (Keras's LossScaleOptimizer, mixed_float16) ----
+  // The factor a training step multiplies the loss by before differentiating; apply_gradients
+  // then receives the scaled gradients (and unscales them). 1: no scaling.
+  virtual double loss_scale() const { return 1.0; }
+  // The optimizer a wrapper (the LossScaleOptimizer) applies the steps with; null otherwise.
+  // Formats keep the wrapped optimizer's state where Keras does.
+  virtual std::shared_ptr<Optimizer> inner_optimizer() const { return nullptr; }
 };
 
 // One slot of the Keras >= 2.11 / Keras 3 variable list, in build() order.

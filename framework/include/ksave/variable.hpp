@@ -1,6 +1,7 @@
 // A named, shaped, mutable tensor: the weights of layers, the slots of optimizers.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,17 @@ namespace ksave {
 class Regularizer;
 class Constraint;
 class Initializer;
+class Variable;
+
+namespace detail {
+// Mixed precision (framework/src/mixed_precision.cpp): while a mixed-precision layer's call runs
+// on a thread, the variables it reads read there as rounded to its compute dtype, as Keras's
+// AutoCastVariable reads inside such a layer. The count is of those calls on all threads, so a
+// read outside them costs one relaxed load.
+extern std::atomic<int> mixed_precision_calls_running;
+// The calling thread's rounded value of `variable`, or null when it reads as itself.
+const Tensor* mixed_precision_read(const Variable& variable);
+}  // namespace detail
 
 class Variable : public Trackable {
  public:
@@ -29,7 +41,14 @@ class Variable : public Trackable {
   bool trainable() const { return trainable_; }
   void set_trainable(bool trainable) { trainable_ = trainable; }
 
-  const Tensor& value() const { return value_; }
+  // The value, or inside a mixed-precision layer's call its rounding (see detail:: above).
+  const Tensor& value() const {
+    if (detail::mixed_precision_calls_running.load(std::memory_order_relaxed) != 0) [[unlikely]]
+      if (const Tensor* rounded = detail::mixed_precision_read(*this)) return *rounded;
+    return value_;
+  }
+  // The stored value itself, never rounded (what savers and optimizers read and write).
+  const Tensor& stored_value() const { return value_; }
   // Replaces the value; the shape and dtype must match (the error names the variable).
   void assign(const Tensor& value);
   // Replaces the value without copying (the caller gives up its tensor).

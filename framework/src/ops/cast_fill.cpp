@@ -11,9 +11,7 @@ DType cast_target(const Attrs& attrs) {
   return parse_dtype(attr<std::string>(attrs, "DstT", "Cast"));
 }
 
-bool differentiable(DType t) {
-  return t == DType::Float16 || t == DType::Float32 || t == DType::Float64;
-}
+bool differentiable(DType t) { return is_floating(t); }
 
 Tensors cast_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   expect_inputs("Cast", in, 1);

@@ -85,6 +85,10 @@ std::vector<OpDef> elementwise_unary_ops() {
   defs.push_back(unary_op(
       "Floor", [](ArrayMap& y, const auto& x, const Attrs&) { y = x.floor(); },
       unary_gradient(zero_gradient)));
+  // Keras 3's adaptive pooling traces its window bounds with Ceil (a SavedModel export runs it).
+  defs.push_back(unary_op(
+      "Ceil", [](ArrayMap& y, const auto& x, const Attrs&) { y = x.ceil(); },
+      unary_gradient(zero_gradient)));
   defs.push_back(unary_op(
       "Tanh", [](ArrayMap& y, const auto& x, const Attrs&) { y = x.tanh(); },
       unary_gradient([](const Tensor&, const Tensor& y, const Tensor& g, const Attrs&) {

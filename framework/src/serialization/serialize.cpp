@@ -6,6 +6,7 @@
 #include "ksave/registry.hpp"
 #include "ksave/serialization.hpp"
 #include "ksave/shape.hpp"
+#include "ksave/sublayer_config.hpp"
 #include "serialization/declared_module.hpp"
 #include "serialization/keras3_activations.hpp"
 #include "serialization/unknown_classes.hpp"
@@ -58,6 +59,12 @@ Json serialize(const Layer& layer) {
     j["build_config"] = {{"input_shape", input_shape_json(shapes)}};
   }
   return j;
+}
+
+Json serialize_sublayer(const Layer& layer) {
+  if (config_dialect != ConfigDialect::HDF5) return serialize(layer);
+  const ConfigDialectScope current(ConfigDialect::Current);
+  return serialize(layer);
 }
 
 LayerPtr layer_from_entry(const Json& entry) {

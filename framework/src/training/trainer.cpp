@@ -195,7 +195,10 @@ void Trainer::train_step(Model& model, const Tensors& x_in, const Tensors& y, co
     ctx.training = true;
     outputs = model(x, ctx);
     loss = step_loss(model, x, y, outputs, sample_weights, 1.0, &values);
-    grads = tape.gradient(loss, variables, slices);
+    // A LossScaleOptimizer differentiates the scaled loss (so that small float16 gradients do not
+    // flush to zero) and unscales the gradients itself; the logs keep the loss.
+    const double scale = model.optimizer_->loss_scale();
+    grads = tape.gradient(scale == 1.0 ? loss : ops::mul(loss, scale), variables, slices);
   }
   std::vector<std::pair<Tensor, VariablePtr>> grads_and_vars;
   std::vector<std::optional<IndexedSlices>> grads_slices;

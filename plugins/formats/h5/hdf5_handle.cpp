@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -92,6 +93,9 @@ Id memory_type(DType dtype) {
     case DType::UInt32: return copy(H5T_NATIVE_UINT32);
     case DType::UInt64: return copy(H5T_NATIVE_UINT64);
     case DType::Bool: return copy(H5T_NATIVE_HBOOL);
+    // h5py has no bfloat16: ml_dtypes' arrays go in as 2-byte opaque data without a tag (Keras 3
+    // adds a dtype attribute "bfloat16", tf-keras nothing).
+    case DType::BFloat16: return Id(H5Tcreate(H5T_OPAQUE, 2), H5Tclose);
     case DType::String: break;
   }
   throw Error("HDF5 weights cannot hold " + std::string(dtype_name(dtype)) + " tensors");
@@ -112,6 +116,15 @@ std::string type_class_name(hid_t type) {
     case H5T_TIME: return "time";
     default: return "unknown type";
   }
+}
+
+// h5py's bfloat16 (see memory_type).
+bool is_bfloat16_type(hid_t type) {
+  if (H5Tget_class(type) != H5T_OPAQUE || H5Tget_size(type) != 2) return false;
+  char* tag = H5Tget_tag(type);
+  const bool untagged = tag == nullptr || tag[0] == '\0';
+  H5free_memory(tag);
+  return untagged;
 }
 
 }  // namespace
@@ -135,6 +148,9 @@ DType dtype_of_type(hid_t type, const std::string& where) {
     case H5T_ENUM:
       // h5py stores numpy bool as a one-byte enum {FALSE, TRUE}.
       if (size == 1) return DType::Bool;
+      break;
+    case H5T_OPAQUE:
+      if (is_bfloat16_type(type)) return DType::BFloat16;
       break;
     default:
       throw Error(where + " holds " + type_class_name(type) + " data, expected numbers");
@@ -218,7 +234,7 @@ Dataset::Dataset(Id id, Location location) : Node(std::move(id), std::move(locat
 bool Dataset::is_numeric() const {
   Id type(H5Dget_type(id()), H5Tclose);
   H5T_class_t c = H5Tget_class(type.get());
-  return c == H5T_FLOAT || c == H5T_INTEGER || (c == H5T_ENUM && H5Tget_size(type.get()) == 1);
+  return c == H5T_FLOAT || c == H5T_INTEGER || (c == H5T_ENUM && H5Tget_size(type.get()) == 1) || is_bfloat16_type(type.get());
 }
 
 DType Dataset::dtype() const {
@@ -261,6 +277,14 @@ void Dataset::read_into(Tensor& target) const {
   if (!is_numeric()) fail("dataset holds " + type_description() + " data, expected numbers");
   check_declared_size();
   if (target.size() == 0) return;
+  if (dtype() == DType::BFloat16 && target.dtype() != DType::BFloat16) {
+    // HDF5 converts nothing from opaque data: read the bits, convert here.
+    Tensor raw(DType::BFloat16, shape_);
+    read_into(raw);
+    const Tensor converted = raw.cast(target.dtype());
+    std::memcpy(target.raw_data(), converted.raw_data(), target.nbytes());
+    return;
+  }
   Id type = memory_type(target.dtype());
   if (H5Dread(id(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, target.raw_data()) < 0)
     fail("cannot read dataset values");
@@ -398,7 +422,8 @@ Dataset Group::create_dataset(const std::string& relative, DType dtype, const Sh
   if (has(relative)) fail("cannot create dataset '" + relative + "': the name is already taken (two weights with one name?)");
   if (dtype == DType::String)
     throw Error("cannot save '" + relative + "' in " + location_.describe() + ": Keras HDF5 files hold numeric weights, not string tensors");
-  Id type = dtype == DType::Float16 || dtype == DType::Bool ? memory_type(dtype) : Id(H5Tcopy(file_type(dtype)), H5Tclose);
+  Id type = dtype == DType::Float16 || dtype == DType::BFloat16 || dtype == DType::Bool ? memory_type(dtype)
+                                                                                      : Id(H5Tcopy(file_type(dtype)), H5Tclose);
   if (!type.valid()) fail("cannot store " + std::string(dtype_name(dtype)) + " weights");
   Id space;
   if (shape.empty()) {

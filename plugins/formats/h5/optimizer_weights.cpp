@@ -13,13 +13,15 @@ namespace {
 
 // A Keras >= 2.11 optimizer's `variables` as tf-keras saves them to HDF5: "iteration:0", then
 // "<optimizer name>/<slot>/<variable>:0" in build() order. The values are the slots' own (the
-// variables returned share their storage), zeros where Keras keeps a slot ksave does not.
+// variables returned share their storage), zeros where Keras keeps a slot ksave does not. Inside
+// a LossScaleOptimizer the slots have no optimizer prefix ("m/dense/kernel:0"), and the loss
+// scale is not among them (tf-keras's h5 loses it: a loaded model starts at initial_scale).
 std::vector<VariablePtr> new_generation_weights(const Optimizer& optimizer) {
-  const std::string name = optimizer.get_config().value("name", optimizer.class_name());
+  const std::string name = optimizer.inner_optimizer() ? std::string() : optimizer.get_config().value("name", optimizer.class_name()) + "/";
   std::vector<VariablePtr> out{std::make_shared<Variable>("iteration:0", optimizer.iterations()->value(), false)};
   for (const auto& s : new_optimizer_slots(optimizer)) {
     Tensor value = s.slot ? s.slot->value() : Tensor::zeros(s.trained->dtype(), s.trained->shape());
-    out.push_back(std::make_shared<Variable>(name + "/" + s.list.keras_name + "/" + s.trained->shared_name() + ":0",
+    out.push_back(std::make_shared<Variable>(name + s.list.keras_name + "/" + s.trained->shared_name() + ":0",
                                              std::move(value), false));
   }
   return out;

@@ -55,7 +55,8 @@ std::vector<std::string> names_of(const std::vector<VariablePtr>& variables) {
 
 }  // namespace
 
-void write_weight_list(Group& group, const std::vector<VariablePtr>& variables, const std::string& owner) {
+void write_weight_list(Group& group, const std::vector<VariablePtr>& variables, const std::string& owner,
+                       std::optional<DType> floating_as) {
   auto names = names_of(variables);
   std::vector<std::string> sorted = names;
   std::sort(sorted.begin(), sorted.end());
@@ -63,8 +64,9 @@ void write_weight_list(Group& group, const std::vector<VariablePtr>& variables, 
     throw Error("cannot save " + owner + " to HDF5: two of its weights are both named '" + *dup + "'");
   write_string_list(group, "weight_names", names);
   for (const auto& v : variables) {
-    Dataset d = group.create_dataset(v->name(), v->dtype(), v->shape());
-    d.write(v->value());
+    const bool narrowed = floating_as && v->dtype() == DType::Float32;
+    Dataset d = group.create_dataset(v->name(), narrowed ? *floating_as : v->dtype(), v->shape());
+    d.write(narrowed ? v->value().cast(*floating_as) : v->value());
   }
 }
 
@@ -78,7 +80,10 @@ void write_weights_group(Group& group, const Model& model) {
   for (const auto& layer : layers) {
     if (group.has(layer->name())) throw Error("cannot save model '" + model.name() + "' to HDF5: two layers are both named '" + layer->name() + "'");
     Group layer_group = group.create_group(layer->name());
-    write_weight_list(layer_group, layer->weights(), "layer '" + layer->name() + "'");
+    // A layer of dtype float16 / bfloat16 (not a mixed one: its variables are float32 in Keras too).
+    const DType stored = layer->dtype();
+    const bool half = stored == DType::Float16 || stored == DType::BFloat16;
+    write_weight_list(layer_group, layer->weights(), "layer '" + layer->name() + "'", half ? std::optional<DType>(stored) : std::nullopt);
   }
   // The model's own variables (not its layers'): trainable first, as Keras lists them.
   std::vector<VariablePtr> own;

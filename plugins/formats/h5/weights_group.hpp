@@ -40,6 +40,9 @@ void write_weights_group(Group& group, const Model& model);
 
 // `weight_names` listing the variables' names, and one dataset per variable at that name
 // (`dense/kernel:0` → subgroup `dense`, dataset `kernel:0`). `owner` names them in errors.
-void write_weight_list(Group& group, const std::vector<VariablePtr>& variables, const std::string& owner);
+// `floating_as`: the dtype the file stores the float32 weights in, for a layer whose Keras dtype
+// is float16 / bfloat16 (ksave keeps its variables in float32); nothing: each variable's own.
+void write_weight_list(Group& group, const std::vector<VariablePtr>& variables, const std::string& owner,
+                       std::optional<DType> floating_as = std::nullopt);
 
 }  // namespace ksave::plugins::h5

@@ -34,13 +34,17 @@ Json plain_object(const Json& value) {
   return out;
 }
 
-// Keras 3's dtype of a layer: a DTypePolicy object where tf-keras wrote the policy's name.
+// Keras 3's dtype of a layer: a DTypePolicy object where tf-keras wrote the policy's name, or
+// its mixed-precision Policy object ({"class_name": "Policy", "config": {"name": "mixed_float16"}}).
 Json dtype_policy(const Json& dtype) {
-  if (!dtype.is_string()) return dtype;
+  Json name;
+  if (dtype.is_string()) name = dtype;
+  else if (dtype.is_object() && dtype.value("class_name", "") == "Policy" && dtype.contains("config")) name = dtype["config"]["name"];
+  else return dtype;
   Json policy = Json::object();
   policy["module"] = "keras";
   policy["class_name"] = "DTypePolicy";
-  policy["config"] = Json{{"name", dtype}};
+  policy["config"] = Json{{"name", name}};
   policy["registered_name"] = nullptr;
   return policy;
 }
@@ -284,6 +288,26 @@ Json keras3_optimizer_config(Json config) {
   return config;
 }
 
+// An optimizer as Keras 3's compile_config holds it. A LossScaleOptimizer is Keras 3's class
+// whichever generation it came from (tf-keras's is LossScaleOptimizerV3), with its inner
+// optimizer in Keras 3's form and no `dynamic` key (Keras 3's scale is always dynamic).
+Json keras3_optimizer(const Optimizer& optimizer) {
+  const Json config = optimizer.get_config();
+  const auto inner = optimizer.inner_optimizer();
+  if (!inner)
+    return to_keras3_config(Json{{"class_name", optimizer.class_name()}, {"config", keras3_optimizer_config(config)}});
+  if (config.contains("dynamic") && config["dynamic"] == Json(false))
+    throw Error("optimizer " + optimizer.class_name() + ": Keras 3 has no LossScaleOptimizer with a fixed scale");
+  Json own = Json::object();
+  own["name"] = config.value("name", std::string("loss_scale_optimizer"));
+  own["inner_optimizer"] = nullptr;  // set below, already in Keras 3's form
+  own["initial_scale"] = config.at("initial_scale");
+  own["dynamic_growth_steps"] = config.at("dynamic_growth_steps");
+  Json out = to_keras3_config(Json{{"class_name", "LossScaleOptimizer"}, {"config", own}});
+  out["config"]["inner_optimizer"] = keras3_optimizer(*inner);
+  return out;
+}
+
 }  // namespace
 
 Json compile_config_of(const Model& model) {
@@ -291,8 +315,7 @@ Json compile_config_of(const Model& model) {
   auto get = [&](const char* key) { return training.is_object() && training.contains(key) ? training[key] : Json(nullptr); };
   const auto optimizer = model.optimizer();
   Json compile = Json::object();
-  compile["optimizer"] = to_keras3_config(
-      Json{{"class_name", optimizer->class_name()}, {"config", keras3_optimizer_config(optimizer->get_config())}});
+  compile["optimizer"] = keras3_optimizer(*optimizer);
   compile["loss"] = to_keras3_config(get("loss"));
   compile["loss_weights"] = get("loss_weights");
   compile["metrics"] = to_keras3_config(keras3_metrics(get("metrics")));

@@ -56,9 +56,11 @@ void compile_and_restore_optimizer(const fs::path& path, const h5::File& weights
   if (!weights.has_group("optimizer")) return;
   auto optimizer = model.optimizer();
   optimizer->build(model.trainable_weights());
-  VariableOwner owner = optimizer_variable_owner(*optimizer);
-  if (auto why = try_read_owner(weights, owner))
-    print_warning("optimizer state in '" + path.string() + "' was not loaded: " + *why + "; training resumes with a fresh optimizer state");
+  for (const VariableOwner& owner : optimizer_variable_owners(*optimizer))
+    if (auto why = try_read_owner(weights, owner)) {
+      print_warning("optimizer state in '" + path.string() + "' was not loaded: " + *why + "; training resumes with a fresh optimizer state");
+      return;
+    }
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ class Walk {
     description += layer.class_name();
     description += ")";
     owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
+    if (layer.dtype() == DType::Float16 || layer.dtype() == DType::BFloat16) owners.back().floating_as = layer.dtype();
     // Sequential and Functional models file their layers as one container; a subclassed model,
     // like any layer, files its sublayers under the attributes that hold them.
     const auto* model = dynamic_cast<const Model*>(&layer);
@@ -118,6 +119,38 @@ VariableOwner optimizer_variable_owner(const Optimizer& optimizer) {
   for (const auto& v : optimizer.variables())
     if (v != optimizer.iterations() && !slot_set.count(v.get())) owner.variables.push_back(v);
   return owner;
+}
+
+namespace {
+
+VariablePtr child_variable(const Trackable& object, const std::string& name) {
+  for (const auto& child : object.trackable_children())
+    if (child.name == name) return std::dynamic_pointer_cast<Variable>(child.object);
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<VariableOwner> optimizer_variable_owners(const Optimizer& optimizer) {
+  const std::shared_ptr<Optimizer> inner = optimizer.inner_optimizer();
+  if (!inner) return {optimizer_variable_owner(optimizer)};
+  VariableOwner wrapped = optimizer_variable_owner(*inner);
+  VariableOwner own{"optimizer", optimizer.get_config().value("name", std::string("loss_scale_optimizer")),
+                    "optimizer '" + optimizer.class_name() + "'", {}};
+  // The loss scale's state is the "loss_scale" child (tf-keras's names); Keras 3's wrapper also
+  // has a counter and a learning rate of its own, which stay 0 (it steps through the inner one):
+  // written as such, read into throwaway variables.
+  std::shared_ptr<Trackable> state;
+  for (const auto& child : optimizer.trackable_children())
+    if (child.name == "loss_scale") state = child.object;
+  VariablePtr counter = state ? child_variable(*state, "good_steps") : nullptr;
+  VariablePtr scale = state ? child_variable(*state, "current_loss_scale") : nullptr;
+  if (!counter || !scale) throw Error("optimizer '" + optimizer.class_name() + "': Keras 3 keeps a dynamic loss scale, this one is fixed");
+  own.variables = {std::make_shared<Variable>("iteration", Tensor::scalar<std::int64_t>(0), false),
+                   std::make_shared<Variable>("learning_rate", Tensor::scalar<float>(0.0f), false), counter, scale};
+  own.variables.insert(own.variables.end(), wrapped.variables.begin(), wrapped.variables.end());
+  wrapped.path = "optimizer/inner_optimizer";
+  return {own, wrapped};
 }
 
 std::string describe_variables(const std::vector<VariablePtr>& variables) {

@@ -9,6 +9,7 @@
 // `learning_rate` (unless a schedule gives it), then the slots.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct VariableOwner {
   std::string name;         // the object's name (Keras >= 3.3 writes it as the `name` attribute of `vars`)
   std::string description;  // "layer 'dense' (Dense)", for messages
   std::vector<VariablePtr> variables;
+  // For a layer whose Keras dtype is float16 / bfloat16: the dtype its float32 variables are
+  // stored in (ksave keeps them in float32); nothing: each variable's own.
+  std::optional<DType> floating_as{};
   // "vars" or "<path>/vars".
   std::string vars_path() const { return path.empty() ? "vars" : path + "/vars"; }
 };
@@ -36,6 +40,11 @@ std::vector<VariableOwner> layer_variable_owners(const Model& model);
 // optimizer was built for (Optimizer::slot_loops: Adam's momentum and velocity interleaved per
 // variable, velocity_hat after them all), then the rest (Nadam's momentum product).
 VariableOwner optimizer_variable_owner(const Optimizer& optimizer);
+// Every object of the optimizer that Keras 3 stores: the optimizer's own; for a
+// LossScaleOptimizer its own variables (iteration and learning_rate, never stepped, then
+// step_counter and dynamic_scale) before the inner optimizer's at `optimizer/vars`, and the inner
+// optimizer's again at `optimizer/inner_optimizer/vars`.
+std::vector<VariableOwner> optimizer_variable_owners(const Optimizer& optimizer);
 
 // "kernel (784, 128), bias (128,)".
 std::string describe_variables(const std::vector<VariablePtr>& variables);

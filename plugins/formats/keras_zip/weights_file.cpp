@@ -24,8 +24,8 @@ bool has_weights_suffix(const fs::path& path) {
 std::vector<VariableOwner> owners_to_save(const Model& model, bool with_optimizer) {
   std::vector<VariableOwner> owners = layer_variable_owners(model);
   if (with_optimizer && model.compiled()) {
-    VariableOwner optimizer = optimizer_variable_owner(*model.optimizer());
-    if (optimizer.variables.size() > 1) owners.push_back(std::move(optimizer));
+    for (VariableOwner& optimizer : optimizer_variable_owners(*model.optimizer()))
+      if (optimizer.variables.size() > 1) owners.push_back(std::move(optimizer));
   }
   return owners;
 }

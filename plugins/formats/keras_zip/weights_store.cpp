@@ -90,7 +90,12 @@ void write_owners(h5::Group& root, const std::vector<VariableOwner>& owners) {
     h5::write_string(vars, "name", owner.name, h5::Charset::Utf8);
     for (std::size_t i = 0; i < owner.variables.size(); ++i) {
       const Tensor& value = owner.variables[i]->value();
-      vars.create_dataset(std::to_string(i), value.dtype(), value.shape()).write(value);
+      const bool narrowed = owner.floating_as && value.dtype() == DType::Float32;
+      const Tensor stored = narrowed ? value.cast(*owner.floating_as) : value;
+      h5::Dataset d = vars.create_dataset(std::to_string(i), stored.dtype(), stored.shape());
+      d.write(stored);
+      // h5py has no bfloat16: Keras 3 marks its 2-byte opaque data so.
+      if (stored.dtype() == DType::BFloat16) h5::write_string(d, "dtype", "bfloat16", h5::Charset::Utf8);
     }
   }
 }

@@ -1,6 +1,9 @@
 // Max and average pooling (1-D, 2-D, 3-D) as ONNX MaxPool/AveragePool in the channels-first layout, and
 // global pooling over the spatial axes in whatever layout the input is held: ONNX's global
-// pooling operator when it is held channels-first and the pooled axes go, reductions otherwise.
+// pooling operator when it is held channels-first and the pooled axes go, reductions otherwise;
+// Keras 3's adaptive pooling as slices and reductions.
+#include <cmath>
+
 #include "converter.hpp"
 #include "window.hpp"
 
@@ -53,9 +56,42 @@ Converter global_pooling(const char* global, const char* reduce) {
           {}};
 }
 
+// Keras 3's adaptive pooling (ONNX has no such operator): each spatial axis in turn, output i
+// the ReduceMean or ReduceMax of the Slice [floor(i·in/out), ceil((i+1)·in/out)) (in float32 as
+// the layer computes the bounds), the outputs concatenated. The windows need the axes' lengths.
+Converter adaptive_pooling(const char* reduce) {
+  return {[reduce](Conversion& c) {
+            const Value& x = c.input();
+            const std::size_t first = channels_first(c) ? 2 : 1;
+            const std::vector<Shape>& out = c.call.output_shapes;
+            std::string y = c.onnx.float_in_layout(x, {});
+            for (std::size_t axis = first; axis < first + x.rank() - 2; ++axis) {
+              const Dim in = x.shape[axis], size = out.at(0)[axis];
+              if (in == kUnknown)
+                throw Error(c.describe() + ": its windows depend on the input's spatial lengths, which the model leaves unknown (" +
+                            shape_to_string(x.shape) + "); ONNX export needs them fixed");
+              if (in == size) continue;
+              std::vector<std::string> windows;
+              for (Dim i = 0; i < size; ++i) {
+                const auto start = static_cast<Dim>(std::floor(static_cast<float>(i) * static_cast<float>(in) / static_cast<float>(size)));
+                const auto end = std::min(in, static_cast<Dim>(std::ceil(static_cast<float>(i + 1) * static_cast<float>(in) / static_cast<float>(size))));
+                const auto a = static_cast<std::int64_t>(axis);
+                windows.push_back(c.onnx.reduce(reduce, c.onnx.slice(y, {start}, {end}, {a}, c.hint()), {a}, true, c.hint()));
+              }
+              y = c.onnx.concat(windows, static_cast<std::int64_t>(axis), c.hint());
+            }
+            return std::vector<Value>{c.output(y)};
+          },
+          {}};
+}
+
 }  // namespace
 
 void add_pooling_converters(ConverterTable& t) {
+  for (const char* dims : {"1D", "2D", "3D"}) {
+    t[std::string("AdaptiveMaxPooling") + dims] = adaptive_pooling("ReduceMax");
+    t[std::string("AdaptiveAveragePooling") + dims] = adaptive_pooling("ReduceMean");
+  }
   for (const char* dims : {"1D", "2D", "3D"}) {
     t[std::string("MaxPooling") + dims] = pooling("MaxPool");
     t[std::string("AveragePooling") + dims] = pooling("AveragePool");

@@ -1,10 +1,11 @@
 // The preprocessing layers ksave runs: the Random* augmentations (the identity at inference, as in
-// Keras), Resizing and CenterCrop (ONNX's Resize with the attributes that give TensorFlow's
+// Keras), RandomCrop (tf-keras's smart resize, Keras 3's identity), Keras 3's AutoContrast, Resizing and CenterCrop (ONNX's Resize with the attributes that give TensorFlow's
 // half-pixel rules: bilinear is "linear" + "half_pixel", whose source position (i + 0.5)·in/out
 // − 0.5 is clamped into the image as ResizeBilinear does; nearest is "tf_half_pixel_for_nn" +
 // "floor", i.e. floor((i + 0.5)·in/out)), CategoryEncoding (OneHot, then ReduceMax or ReduceSum
 // over the ids) and Discretization (the count of boundaries at or below each value). Hashing is
 // refused (no ONNX operator hashes strings).
+#include <algorithm>
 #include <cmath>
 
 #include "converter.hpp"
@@ -81,6 +82,39 @@ std::vector<Value> center_crop(Conversion& c) {
   return {c.output(y, 0, channels_first_perm(4))};
 }
 
+// RandomCrop at inference, as the Keras that wrote the model computes it (see the layer):
+// tf-keras smart-resizes to the target; Keras 3, whose configs carry data_format, passes the
+// images through.
+std::vector<Value> random_crop(Conversion& c) {
+  if (c.config().contains("data_format")) return identity(c);
+  const std::string y = smart_resized(c, images(c), known_input_size(c), target_size(c), "bilinear");
+  return {c.output(y, 0, channels_first_perm(4))};
+}
+
+// Keras 3's AutoContrast in the layer's order of operations (see the layer); Where keeps a
+// channel whose min equals its max as it is.
+std::vector<Value> auto_contrast(Conversion& c) {
+  Emitter& onnx = c.onnx;
+  const auto scalar = [&](double v) { return onnx.graph().constant(Tensor::scalar(static_cast<float>(v)), c.hint("constant")); };
+  const auto binary = [&](const char* op, const std::string& a, const std::string& b) { return onnx.op(op, {a, b}, c.hint()); };
+  std::vector<double> range = c.config().value("value_range", std::vector<double>{0.0, 255.0});
+  std::sort(range.begin(), range.end());
+  const bool bytes = range[0] == 0.0 && range[1] == 255.0;
+  const auto in_range = [&](const std::string& v, double from_low, double from_high, double to_low, double to_high) {
+    const std::string unit = binary("Div", binary("Sub", v, scalar(from_low)), scalar(from_high - from_low));
+    return binary("Add", binary("Mul", unit, scalar(to_high - to_low)), scalar(to_low));
+  };
+  const std::string x = onnx.float_in_layout(c.input(), {});
+  const std::string images = bytes ? x : in_range(x, range[0], range[1], 0.0, 255.0);
+  const std::string low = onnx.reduce("ReduceMin", images, {1, 2}, true, c.hint());
+  const std::string high = onnx.reduce("ReduceMax", images, {1, 2}, true, c.hint());
+  const std::string scale = binary("Div", scalar(255.0), binary("Sub", high, low));
+  const std::string offset = binary("Mul", onnx.op("Neg", {low}, c.hint()), scale);
+  std::string stretched = onnx.op("Clip", {binary("Add", binary("Mul", images, scale), offset), scalar(0.0), scalar(255.0)}, c.hint());
+  if (!bytes) stretched = in_range(stretched, 0.0, 255.0, range[0], range[1]);
+  return {c.output(onnx.op("Where", {binary("Greater", high, low), stretched, x}, c.hint()))};
+}
+
 std::string image_layer_problem(const Layer&, const Json& config) {
   if (config.value("data_format", std::string("channels_last")) != "channels_last") return "only channels_last images are exported";
   const std::string interpolation = config.value("interpolation", std::string("bilinear"));
@@ -137,8 +171,15 @@ std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + "
 void add_preprocessing_converters(ConverterTable& t) {
   // Random augmentation is the identity at inference, which is all an ONNX model runs.
   for (const char* cls : {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-                          "RandomBrightness", "RandomHeight", "RandomWidth"})
+                          "RandomBrightness", "RandomHeight", "RandomWidth",
+                          // Keras 3's own (the preprocessing plugin's augmentation.cpp says why)
+                          "AugMix", "CutMix", "Equalization", "MixUp", "RandAugment", "RandomColorDegeneration",
+                          "RandomColorJitter", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur",
+                          "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
+                          "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization"})
     t[cls] = {identity, {}};
+  t["RandomCrop"] = {random_crop, image_layer_problem};
+  t["AutoContrast"] = {auto_contrast, image_layer_problem};
   t["Resizing"] = {resizing, image_layer_problem};
   t["CenterCrop"] = {center_crop, image_layer_problem};
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};

@@ -1,18 +1,21 @@
 // TimeDistributed: the wrapped layer applied to every step, with time folded into the batch
 // ((batch, time, ...) → (batch·time, ...)) for one call of the inner layer's converter, as
-// ksave's layer does.
+// ksave's layer does. SpectralNormalization: the wrapped layer (at inference its kernel is used
+// as stored).
 #include "converter.hpp"
 
 namespace ksave::plugins::onnx_export {
 namespace {
 
+LayerPtr wrapped_layer(const Conversion& c) {
+  for (const auto& [name, layer] : c.layer().tracked_layers())
+    if (name == "layer") return layer;
+  throw Error(c.describe() + " wraps no layer");
+}
+
 std::vector<Value> time_distributed(Conversion& c) {
   const Value& x = c.input();
-  const LayerPtr inner = [&] {
-    for (const auto& [name, layer] : c.layer().tracked_layers())
-      if (name == "layer") return layer;
-    throw Error(c.describe() + " wraps no layer");
-  }();
+  const LayerPtr inner = wrapped_layer(c);
   const std::string in = c.onnx.in_keras_layout(x);
   const std::string folded_shape = c.onnx.concat({c.onnx.ints({-1}), c.onnx.dims(in, 2, static_cast<std::int64_t>(x.rank()), c.hint())}, 0, c.hint());
   Value step{c.onnx.op("Reshape", {in, folded_shape}, c.hint()), Shape{kUnknown}, x.dtype, {}, ""};
@@ -27,8 +30,16 @@ std::vector<Value> time_distributed(Conversion& c) {
   return {c.output(c.onnx.op("Reshape", {c.onnx.in_keras_layout(y.at(0)), unfolded_shape}, c.hint()))};
 }
 
+std::vector<Value> spectral_normalization(Conversion& c) {
+  const LayerPtr inner = wrapped_layer(c);
+  return c.convert_inner(*inner, {c.input()}, c.call.output_shapes, c.hint(inner->name()));
+}
+
 }  // namespace
 
-void add_wrapper_converters(ConverterTable& t) { t["TimeDistributed"] = {time_distributed, {}, true}; }
+void add_wrapper_converters(ConverterTable& t) {
+  t["TimeDistributed"] = {time_distributed, {}, true};
+  t["SpectralNormalization"] = {spectral_normalization, {}, true};
+}
 
 }  // namespace ksave::plugins::onnx_export

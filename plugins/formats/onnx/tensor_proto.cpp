@@ -8,6 +8,7 @@ proto::TensorProto::DataType onnx_type(DType dtype) {
   using T = proto::TensorProto;
   switch (dtype) {
     case DType::Float16: return T::FLOAT16;
+    case DType::BFloat16: return T::BFLOAT16;
     case DType::Float32: return T::FLOAT;
     case DType::Float64: return T::DOUBLE;
     case DType::Int8: return T::INT8;

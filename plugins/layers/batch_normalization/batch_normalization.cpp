@@ -55,6 +55,8 @@ class BatchNormalization : public Layer, public ChannelAffineLayer {
   }
 
   std::string class_name() const override { return "BatchNormalization"; }
+  // Keras creates its parameters with autocast=False and normalizes in float32 under a mixed policy.
+  bool autocasts_variables() const override { return false; }
 
   Json get_config() const override {
     Json c = Layer::get_config();

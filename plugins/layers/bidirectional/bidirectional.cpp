@@ -9,6 +9,7 @@
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/serialization.hpp"
+#include "ksave/sublayer_config.hpp"
 
 namespace ksave::plugins {
 namespace {
@@ -74,9 +75,14 @@ class Bidirectional : public Layer {
 
   Json get_config() const override {
     Json c = Layer::get_config();
-    c["layer"] = serialize(*template_);
+    c["layer"] = serialize_sublayer(*template_);
     c["merge_mode"] = merge_name(merge_);
-    if (!backward_config_.is_null()) c["backward_layer"] = serialize(*backward_);
+    if (!backward_config_.is_null()) {
+      // tf-keras writes the backward layer's config as it was given, before any build.
+      Json backward = serialize_sublayer(*backward_);
+      backward.erase("build_config");
+      c["backward_layer"] = std::move(backward);
+    }
     return c;
   }
 

@@ -29,6 +29,8 @@ class GroupNormalization : public Layer {
     set_supports_masking(true);
   }
   std::string class_name() const override { return "GroupNormalization"; }
+  // Keras creates its parameters with autocast=False and normalizes in float32 under a mixed policy.
+  bool autocasts_variables() const override { return false; }
   Json get_config() const override {
     Json c = Layer::get_config();
     c["groups"] = groups_;

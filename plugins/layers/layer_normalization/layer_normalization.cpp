@@ -28,6 +28,8 @@ class LayerNormalization : public Layer {
   }
 
   std::string class_name() const override { return "LayerNormalization"; }
+  // Keras creates its parameters with autocast=False and normalizes in float32 under a mixed policy.
+  bool autocasts_variables() const override { return false; }
 
   Json get_config() const override {
     Json c = Layer::get_config();

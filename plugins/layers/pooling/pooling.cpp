@@ -3,6 +3,7 @@
 // on an inserted height axis of 1; 3-D pooling as two 2-D passes (common/conv3d.hpp). Keras 1 spellings: pool_length, stride, border_mode, dim_ordering.
 #include "../common/conv3d.hpp"
 #include "../common/spatial_config.hpp"
+#include "adaptive_pooling.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -95,6 +96,7 @@ void register_objects(PluginRegistrar& r) {
   r.layer<Pooling<2, Reduce::Average>>("AveragePooling2D", {"AvgPool2D"}).keras3_form(form);
   r.layer<Pooling<3, Reduce::Max>>("MaxPooling3D", {"MaxPool3D"}).keras3_form(form);
   r.layer<Pooling<3, Reduce::Average>>("AveragePooling3D", {"AvgPool3D"}).keras3_form(form);
+  register_adaptive_pooling(r);
 }
 
 }  // namespace

@@ -12,9 +12,7 @@ class RandomAugmentation : public PreprocessingLayer {
 
  protected:
   Tensors call(const Tensors& inputs, const CallContext& ctx) override {
-    if (ctx.training)
-      throw Error(object() + ": random augmentation in training is not implemented (Keras draws it from TensorFlow's "
-                             "random streams); freeze or remove the layer to train, it is the identity at inference");
+    if (ctx.training) refuse_augmentation_in_training(object());
     return {inputs.at(0)};
   }
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {shapes.at(0)}; }
@@ -26,21 +24,38 @@ class Augmentation : public RandomAugmentation {
   explicit Augmentation(const Json& config) : RandomAugmentation(config, Name) {}
 };
 
+// tf-keras 2.x and Keras 3 both have these.
 constexpr char kFlip[] = "RandomFlip", kRotation[] = "RandomRotation", kZoom[] = "RandomZoom",
                kTranslation[] = "RandomTranslation", kContrast[] = "RandomContrast", kBrightness[] = "RandomBrightness",
                kHeight[] = "RandomHeight", kWidth[] = "RandomWidth";
+// Keras 3 only (3.15; each checked against real Keras: its transform_images changes the images
+// only when training, so a float image comes back unchanged). AutoContrast is not one of them:
+// it computes at inference too.
+constexpr char kAugMix[] = "AugMix", kCutMix[] = "CutMix", kEqualization[] = "Equalization", kMixUp[] = "MixUp",
+               kRandAugment[] = "RandAugment", kColorDegeneration[] = "RandomColorDegeneration",
+               kColorJitter[] = "RandomColorJitter", kElastic[] = "RandomElasticTransform", kErasing[] = "RandomErasing",
+               kGaussianBlur[] = "RandomGaussianBlur", kGrayscale[] = "RandomGrayscale", kHue[] = "RandomHue",
+               kInvert[] = "RandomInvert", kPerspective[] = "RandomPerspective", kPosterization[] = "RandomPosterization",
+               kSaturation[] = "RandomSaturation", kSharpness[] = "RandomSharpness", kShear[] = "RandomShear",
+               kSolarization[] = "Solarization";
+
+template <const char*... Names>
+void register_each(PluginRegistrar& r) {
+  (r.layer<Augmentation<Names>>(Names), ...);
+}
 
 }  // namespace
 
+void refuse_augmentation_in_training(const std::string& object) {
+  throw Error(object + ": random augmentation in training is not implemented (Keras draws it from TensorFlow's "
+                       "random streams); freeze or remove the layer to train (inference runs as in Keras)");
+}
+
 void register_augmentation(PluginRegistrar& r) {
-  r.layer<Augmentation<kFlip>>(kFlip);
-  r.layer<Augmentation<kRotation>>(kRotation);
-  r.layer<Augmentation<kZoom>>(kZoom);
-  r.layer<Augmentation<kTranslation>>(kTranslation);
-  r.layer<Augmentation<kContrast>>(kContrast);
-  r.layer<Augmentation<kBrightness>>(kBrightness);
-  r.layer<Augmentation<kHeight>>(kHeight);
-  r.layer<Augmentation<kWidth>>(kWidth);
+  register_each<kFlip, kRotation, kZoom, kTranslation, kContrast, kBrightness, kHeight, kWidth>(r);
+  register_each<kAugMix, kCutMix, kEqualization, kMixUp, kRandAugment, kColorDegeneration, kColorJitter, kElastic,
+                kErasing, kGaussianBlur, kGrayscale, kHue, kInvert, kPerspective, kPosterization, kSaturation, kSharpness,
+                kShear, kSolarization>(r);
 }
 
 }  // namespace ksave::plugins::preprocessing

@@ -124,11 +124,39 @@ class CenterCrop : public ImageLayer {
   }
 };
 
+// RandomCrop at inference, as the Keras that wrote the file computes it: tf-keras 2.x
+// smart-resizes to the target (it draws a crop in training only); Keras 3.15 returns the images
+// unchanged (its transform_images crops in training only), although it declares the target's
+// shape. Keras 3 writes data_format into the config and tf-keras never does: that tells them
+// apart. Both declare the target shape, so the layers after it are built as Keras built them.
+class RandomCrop : public ImageLayer {
+ public:
+  explicit RandomCrop(const Json& config) : ImageLayer(config, "RandomCrop"), keras3_(config.contains("data_format")) {}
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override {
+    if (ctx.training) refuse_augmentation_in_training(object());
+    if (keras3_) return {inputs.at(0)};
+    return {smart_resize(images(inputs), height_, width_, "bilinear")};
+  }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
+    Shape shape = shapes.at(0);
+    if (shape.size() != 4) throw Error(object() + ": expected images of rank 4 (batch, height, width, channels), found shape " + shape_to_string(shape));
+    shape[1] = height_;
+    shape[2] = width_;
+    return {shape};
+  }
+
+ private:
+  bool keras3_;
+};
+
 }  // namespace
 
 void register_image_layers(PluginRegistrar& r) {
   r.layer<Resizing>("Resizing");
   r.layer<CenterCrop>("CenterCrop");
+  r.layer<RandomCrop>("RandomCrop");
 }
 
 }  // namespace ksave::plugins::preprocessing

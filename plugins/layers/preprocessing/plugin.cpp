@@ -1,6 +1,7 @@
 // Preprocessing layers with a numeric meaning: Resizing, CenterCrop, CategoryEncoding,
-// Discretization, Hashing and the Random* augmentation layers. (Rescaling and Normalization live
-// with the keras.applications work.)
+// Discretization, Hashing, RandomCrop, Keras 3's AutoContrast and the augmentation layers of both
+// Keras versions (the identity at inference). (Rescaling and Normalization live with the
+// keras.applications work.)
 #include "preprocessing_layer.hpp"
 #include "ksave/conformance.hpp"
 
@@ -10,6 +11,7 @@ namespace {
 void register_objects(PluginRegistrar& r) {
   register_augmentation(r);
   register_image_layers(r);
+  register_auto_contrast(r);
   register_encoding_layers(r);
   register_hashing(r);
 }

@@ -28,8 +28,14 @@ class PreprocessingLayer : public Layer {
   ConfigReader reader_;
 };
 
+// A Random* layer called in training: Keras draws its transformation from TensorFlow's random
+// streams, which ksave cannot reproduce, so the call is refused by name rather than silently
+// left unaugmented.
+[[noreturn]] void refuse_augmentation_in_training(const std::string& object);
+
 void register_augmentation(PluginRegistrar& r);
 void register_image_layers(PluginRegistrar& r);
+void register_auto_contrast(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
 void register_hashing(PluginRegistrar& r);
 

@@ -7,6 +7,7 @@
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/serialization.hpp"
+#include "ksave/sublayer_config.hpp"
 #include "layer_cell_steps.hpp"
 #include "stacked_rnn_cells.hpp"
 
@@ -29,7 +30,7 @@ class RNN : public rnn::RecurrentLayer {
 
  protected:
   void write_cell_config(Json& c) const override {
-    c["cell"] = serialize(*cell_layer());
+    c["cell"] = serialize_sublayer(*cell_layer());
     if (activity_regularizer()) c["activity_regularizer"] = serialize(activity_regularizer());
   }
 

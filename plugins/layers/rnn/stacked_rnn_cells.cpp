@@ -4,6 +4,7 @@
 
 #include "ksave/config.hpp"
 #include "ksave/serialization.hpp"
+#include "ksave/sublayer_config.hpp"
 #include "layer_cell_steps.hpp"
 
 namespace ksave::plugins::rnn {
@@ -44,7 +45,7 @@ StackedRNNCells::StackedRNNCells(const Json& config) : Layer(config, "StackedRNN
 Json StackedRNNCells::get_config() const {
   Json c = Layer::get_config();
   Json cells = Json::array();
-  for (const LayerPtr& cell : cells_) cells.push_back(serialize(*cell));
+  for (const LayerPtr& cell : cells_) cells.push_back(serialize_sublayer(*cell));
   c["cells"] = cells;
   return c;
 }

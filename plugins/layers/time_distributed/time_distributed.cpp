@@ -5,6 +5,7 @@
 #include "ksave/conformance.hpp"
 #include "ksave/plugin.hpp"
 #include "ksave/serialization.hpp"
+#include "ksave/sublayer_config.hpp"
 
 namespace ksave::plugins {
 namespace {
@@ -21,7 +22,7 @@ class TimeDistributed : public Layer {
 
   Json get_config() const override {
     Json c = Layer::get_config();
-    c["layer"] = serialize(*layer_);
+    c["layer"] = serialize_sublayer(*layer_);
     return c;
   }
 

@@ -23,6 +23,8 @@
 //                    `saves` times (default 1) through a CheckpointManager
 //   checkpoint_restore {path, assert_consumed? (true)}  the same objects restored from a prefix or
 //                    a directory (its latest checkpoint)
+//   optimizer_state  {path}  → {"class_name", "iterations", "loss_scale", "loss_scale_state": {child: value}}
+//                    (the LossScaleOptimizer's current_loss_scale and good_steps)
 //   checkpoint_list  {path, out, tensors?}  → out: {"name": [dtype, shape]}; with `tensors`, every
 //                    value written to tensors/<index>.npy and named in out's "files"
 // On failure it prints "step N (op): message" on stderr and exits with status 1.
@@ -91,6 +93,7 @@ class Job {
     if (op == "set_weights") return set_weights(step);
     if (op == "checkpoint_save") return checkpoint_save(step);
     if (op == "checkpoint_restore") return checkpoint_restore(step);
+    if (op == "optimizer_state") return optimizer_state(step);
     throw Error("unknown op '" + op + "'");
   }
 
@@ -191,6 +194,18 @@ class Job {
   void checkpoint_restore(const Json& step) {
     const tf::CheckpointStatus status = checkpoint_of_model()->restore(step.at("path").get<std::string>());
     if (step.value("assert_consumed", true)) status.assert_consumed();
+  }
+
+  void optimizer_state(const Json& step) const {
+    const OptimizerPtr optimizer = model_->optimizer();
+    if (!optimizer) throw Error("the model has no optimizer (not compiled)");
+    Json out{{"class_name", optimizer->class_name()}, {"iterations", optimizer->iterations()->value().item()},
+             {"loss_scale", optimizer->loss_scale()}, {"loss_scale_state", Json::object()}};
+    for (const auto& child : optimizer->trackable_children())
+      if (child.name == "loss_scale")
+        for (const auto& var : child.object->trackable_children())
+          if (auto v = std::dynamic_pointer_cast<Variable>(var.object)) out["loss_scale_state"][var.name] = v->value().item();
+    write_text(step.at("path").get<std::string>(), out.dump(1));
   }
 
   static void checkpoint_list(const Json& step) {

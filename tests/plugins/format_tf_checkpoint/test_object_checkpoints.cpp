@@ -252,6 +252,20 @@ BOOST_AUTO_TEST_CASE(checkpoint_save_restore_and_manager) {
   const auto kept = tf::read_checkpoint_state(managed).value();
   BOOST_TEST(kept.all_model_checkpoint_paths == (std::vector<std::string>{"ckpt-2", "ckpt-3"}));
   BOOST_TEST(kept.all_model_checkpoint_timestamps.size() == 2u);
+
+  // A new manager with a fresh Checkpoint over that directory writes ckpt-1 again; as
+  // TensorFlow's manager (measured: tf.train.CheckpointManager gives ["ckpt-2", "ckpt-1"] and
+  // keeps both files), the path moves to the end and nothing just written is deleted.
+  const fs::path reused = test::scratch_dir("checkpoint_manager_reused");
+  for (int run = 0; run < 2; ++run) {
+    tf::CheckpointManager again(std::make_shared<tf::Checkpoint>(tf::Checkpoint::Objects{{"model", model}}), reused, 2);
+    again.save();
+    if (run == 0) again.save();
+  }
+  BOOST_TEST(tf::read_checkpoint_state(reused)->all_model_checkpoint_paths == (std::vector<std::string>{"ckpt-2", "ckpt-1"}));
+  BOOST_TEST(tf::read_checkpoint_state(reused)->model_checkpoint_path == "ckpt-1");
+  BOOST_TEST(fs::exists(reused / "ckpt-1.index"));
+  BOOST_TEST(fs::exists(reused / "ckpt-2.index"));
 }
 
 // tf-keras 2.21's own Adam ("adam"): its state sits under optimizer/_variables/N, restored into

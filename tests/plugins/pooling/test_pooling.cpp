@@ -1,6 +1,7 @@
-// MaxPooling1D/2D and AveragePooling1D/2D: configs (key order, Keras 1 spellings), hand cases
-// (SAME averages count only the in-bounds cells, as TensorFlow), the tfjs oracle's
-// avgpool_valid_and_same, op and layer gradients, and round trips through every format.
+// MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and Keras 3's adaptive pooling: configs (key order,
+// Keras 1 spellings), hand cases (SAME averages count only the in-bounds cells, as TensorFlow),
+// the tfjs oracle's avgpool_valid_and_same, op and layer gradients, and round trips through every
+// format.
 #define BOOST_TEST_MODULE pooling plugin
 #include <boost/test/unit_test.hpp>
 
@@ -168,4 +169,77 @@ BOOST_AUTO_TEST_CASE(pooling3d_configs_channels_first_gradients_and_formats) {
     {"class_name": "MaxPooling3D", "config": {"pool_size": 2, "strides": 1, "padding": "same"}},
     {"class_name": "AveragePooling3D", "config": {"pool_size": [1, 2, 2]}}])"), {ksave::kUnknown, 3, 4, 4, 2}),
                                         {ramp({2, 3, 4, 4, 2})}, "pooling3d");
+}
+
+// Keras 3's adaptive pooling against a direct loop over PyTorch's windows (output i of an axis of
+// length `in` pooled to `out`: [floor(i * in / out), ceil((i + 1) * in / out))), shrinking and
+// growing axes, both data formats; gradients; every format.
+namespace {
+Tensor direct_adaptive_pool2d(const Tensor& x, ksave::Dim out_h, ksave::Dim out_w, bool max) {
+  const std::vector<float> v = x.to_vector<float>();
+  const ksave::Dim n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3);
+  auto start = [](ksave::Dim i, ksave::Dim in, ksave::Dim out) { return (i * in) / out; };
+  auto end = [](ksave::Dim i, ksave::Dim in, ksave::Dim out) { return ((i + 1) * in + out - 1) / out; };
+  std::vector<float> y;
+  for (ksave::Dim b = 0; b < n; ++b)
+    for (ksave::Dim oh = 0; oh < out_h; ++oh)
+      for (ksave::Dim ow = 0; ow < out_w; ++ow)
+        for (ksave::Dim ch = 0; ch < c; ++ch) {
+          double acc = max ? -1e30 : 0.0;
+          int count = 0;
+          for (ksave::Dim i = start(oh, h, out_h); i < end(oh, h, out_h); ++i)
+            for (ksave::Dim j = start(ow, w, out_w); j < end(ow, w, out_w); ++j) {
+              const double value = v[static_cast<std::size_t>(((b * h + i) * w + j) * c + ch)];
+              acc = max ? std::max(acc, value) : acc + value;
+              ++count;
+            }
+          y.push_back(static_cast<float>(max ? acc : acc / count));
+        }
+  return Tensor::from_vector<float>(y, {n, out_h, out_w, c});
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(adaptive_pooling_matches_the_direct_window_loop) {
+  const Tensor x = ramp({2, 7, 5, 3}, 10.0f);
+  for (const bool max : {true, false})
+    for (const auto& size : {std::vector<std::int64_t>{3, 2}, std::vector<std::int64_t>{5, 5}, std::vector<std::int64_t>{9, 4}}) {
+      const auto layer = layer_from(max ? "AdaptiveMaxPooling2D" : "AdaptiveAveragePooling2D", {{"output_size", size}});
+      const Tensor expected = direct_adaptive_pool2d(x, size[0], size[1], max);
+      BOOST_TEST(layer->output_shapes({{ksave::kUnknown, 7, 5, 3}}).at(0) == (ksave::Shape{ksave::kUnknown, size[0], size[1], 3}));
+      BOOST_TEST(ksave::allclose((*layer)(x), expected, 1e-6, 1e-6), layer->class_name() << " " << size[0] << "x" << size[1]);
+      const auto first = layer_from(layer->class_name(), {{"output_size", size}, {"data_format", "channels_first"}});
+      BOOST_TEST(ksave::allclose((*first)(ksave::ops::transpose(x, {0, 3, 1, 2})), ksave::ops::transpose(expected, {0, 3, 1, 2}), 1e-6, 1e-6));
+    }
+  // 1-D and 3-D: the same windows on every axis (a 3-D input whose two last axes keep their length).
+  const auto one = layer_from("AdaptiveAveragePooling1D", {{"output_size", 3}});
+  const Tensor x1 = ramp({2, 7, 3});
+  const Tensor as2d = direct_adaptive_pool2d(ksave::ops::expand_dims(x1, 2), 3, 1, false);
+  BOOST_TEST(ksave::allclose((*one)(x1), ksave::ops::squeeze(as2d, {2}), 1e-6, 1e-6));
+  const auto three = layer_from("AdaptiveMaxPooling3D", {{"output_size", {3, 4, 2}}});
+  const Tensor x3 = ramp({1, 7, 4, 2, 2}, 10.0f);
+  const Tensor expected3 = direct_adaptive_pool2d(ksave::ops::reshape(x3, {1, 7, 8, 2}), 3, 8, true);
+  BOOST_TEST(ksave::allclose((*three)(x3), ksave::ops::reshape(expected3, {1, 3, 4, 2, 2}), 1e-6, 1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(adaptive_pooling_configs_gradients_and_formats) {
+  const auto layer = layer_from("AdaptiveAveragePooling2D", {{"output_size", 2}});
+  BOOST_TEST(keys_of(layer->get_config()) == (std::vector<std::string>{"name", "trainable", "dtype", "output_size", "data_format"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(layer->get_config()["output_size"].dump() == "[2,2]");
+  ksave::test::config_round_trips(layer_from("AdaptiveMaxPooling1D", {{"output_size", {4}}, {"data_format", "channels_first"}}));
+  for (const Json& bad : {Json::object(), Json{{"output_size", {2, 0}}}, Json{{"output_size", {2, 3, 4}}}}) {
+    bool refused = false;
+    try {
+      layer_from("AdaptiveMaxPooling2D", bad);
+    } catch (const ksave::Error& e) {
+      refused = std::string(e.what()).find("output_size") != std::string::npos;
+    }
+    BOOST_TEST(refused, bad.dump());
+  }
+  ksave::test::layer_gradients_match(layer_from("AdaptiveMaxPooling2D", {{"output_size", {2, 3}}}), {ramp({1, 5, 7, 2}, 10.0f)});
+  ksave::test::layer_gradients_match(layer_from("AdaptiveAveragePooling1D", {{"output_size", 4}}), {ramp({2, 6, 2})});
+  ksave::test::check_weight_round_trips(ksave::test::sequential_of_layers(Json::parse(R"([
+    {"class_name": "AdaptiveMaxPooling2D", "config": {"output_size": [3, 2]}},
+    {"class_name": "AdaptiveAveragePooling2D", "config": {"output_size": 1}}])"), {ksave::kUnknown, 7, 5, 2}),
+                                        {ramp({2, 7, 5, 2})}, "adaptive_pooling");
 }

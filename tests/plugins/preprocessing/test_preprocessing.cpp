@@ -98,11 +98,59 @@ BOOST_AUTO_TEST_CASE(category_encoding_and_discretization_count_as_keras) {
 BOOST_AUTO_TEST_CASE(random_layers_are_the_identity_at_inference_and_refuse_training) {
   const Tensor x = random_tensor({2, 4, 4, 3}, 6);
   for (const char* cls : {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-                          "RandomBrightness", "RandomHeight", "RandomWidth"}) {
+                          "RandomBrightness", "RandomHeight", "RandomWidth",
+                          // Keras 3's only
+                          "AugMix", "CutMix", "Equalization", "MixUp", "RandAugment", "RandomColorDegeneration",
+                          "RandomColorJitter", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur",
+                          "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
+                          "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization"}) {
     const LayerPtr layer = layer_from(cls, {{"name", "aug"}});
     BOOST_TEST(max_abs_difference((*layer)(x), x) == 0.0, cls);
     CallContext training;
     training.training = true;
     BOOST_TEST(error_of([&] { (*layer)(Tensors{x}, training); }).find("'aug' (" + std::string(cls) + ")") != std::string::npos, cls);
   }
+}
+
+// tf-keras smart-resizes at inference (the same numbers as Resizing with crop_to_aspect_ratio);
+// Keras 3.15, whose configs carry data_format, returns the images unchanged. Both declare the
+// target's shape and refuse training.
+BOOST_AUTO_TEST_CASE(random_crop_at_inference_is_each_keras_own) {
+  const Tensor x = random_tensor({2, 7, 9, 3}, 7);
+  const LayerPtr tf_keras = layer_from("RandomCrop", {{"name", "crop"}, {"height", 4}, {"width", 6}, {"seed", nullptr}});
+  const Tensor resized = (*layer_from("Resizing", {{"height", 4}, {"width", 6}, {"crop_to_aspect_ratio", true}}))(x);
+  const Tensor y = (*tf_keras)(x);
+  BOOST_TEST((y.shape() == Shape{2, 4, 6, 3}));
+  BOOST_TEST(max_abs_difference(y, resized) == 0.0);
+  const LayerPtr keras3 =
+      layer_from("RandomCrop", {{"name", "crop3"}, {"height", 4}, {"width", 6}, {"data_format", "channels_last"}, {"seed", 5}});
+  BOOST_TEST(max_abs_difference((*keras3)(x), x) == 0.0);
+  for (const LayerPtr& layer : {tf_keras, keras3}) {
+    BOOST_TEST((layer->output_shapes({{kUnknown, 7, 9, 3}}).at(0) == Shape{kUnknown, 4, 6, 3}));
+    CallContext training;
+    training.training = true;
+    BOOST_TEST(error_of([&] { (*layer)(Tensors{x}, training); }).find("(RandomCrop)") != std::string::npos);
+  }
+  check_config_round_trip("RandomCrop", {{"name", "c"}, {"trainable", true}, {"dtype", "float32"}, {"rng_type", "stateful"},
+                                         {"height", 4}, {"width", 6}, {"seed", nullptr}});
+}
+
+// Keras 3's AutoContrast: each image's channel stretched to the value range (a loop written here);
+// a channel whose values are all equal stays as it is.
+BOOST_AUTO_TEST_CASE(auto_contrast_stretches_each_channel) {
+  Tensor x = random_tensor({2, 3, 4, 2}, 8);
+  for (Dim i = 0; i < 12; ++i) x.data<float>()[static_cast<std::size_t>(12 * 2 + i * 2 + 1)] = 0.25f;  // image 1, channel 1
+  const Tensor y = (*layer_from("AutoContrast", {{"value_range", {0.0, 1.0}}}))(x);
+  for (Dim n = 0; n < 2; ++n)
+    for (Dim c = 0; c < 2; ++c) {
+      float low = 1e30f, high = -1e30f;
+      for (Dim i = 0; i < 3; ++i)
+        for (Dim j = 0; j < 4; ++j) low = std::min(low, at(x, n, i, j, c)), high = std::max(high, at(x, n, i, j, c));
+      for (Dim i = 0; i < 3; ++i)
+        for (Dim j = 0; j < 4; ++j) {
+          const float want = high > low ? (at(x, n, i, j, c) - low) / (high - low) : at(x, n, i, j, c);
+          BOOST_TEST(at(y, n, i, j, c) == want, boost::test_tools::tolerance(1e-5f));
+        }
+    }
+  BOOST_TEST(error_of([] { layer_from("AutoContrast", {{"value_range", {1.0, 1.0}}}); }).find("value_range") != std::string::npos);
 }

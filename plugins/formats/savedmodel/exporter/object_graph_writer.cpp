@@ -110,7 +110,8 @@ Json layer_metadata(const Layer& layer, const Model* root_model, bool with_train
   // Whether Keras passes `training` to the traced call when it revives a layer of an unknown
   // class: a model's traces take it, a layer's (inference only) do not (function_spec).
   Json out = {{"name", layer.name()}, {"trainable", layer.trainable()}, {"expects_training_arg", call_takes_training(layer)},
-              {"dtype", std::string(dtype_name(layer.dtype()))},
+              // A mixed policy as its config writes it (tf-keras's policy.serialize), a plain one by name.
+              {"dtype", layer.mixed_precision() ? serialized.at("config").at("dtype") : Json(std::string(dtype_name(layer.dtype())))},
               {"batch_input_shape", layer.batch_input_shape() ? shape_json(*layer.batch_input_shape()) : Json(nullptr)}};
   if (!model) out["stateful"] = false;
   out["must_restore_from_config"] = false;

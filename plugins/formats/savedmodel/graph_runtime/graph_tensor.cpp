@@ -46,10 +46,12 @@ void fill_typed(Tensor& out, const tfproto::TensorProto& proto, const std::strin
     case DType::UInt32: return fill_from_list<std::uint32_t>(out, proto.uint32_val(), where);
     case DType::UInt64: return fill_from_list<std::uint64_t>(out, proto.uint64_val(), where);
     case DType::Bool: return fill_from_list<bool>(out, proto.bool_val(), where);
-    case DType::Float16: {  // half_val holds the raw bits
+    case DType::Float16:
+    case DType::BFloat16: {  // half_val holds the raw bits of both 16-bit float types
+      const DType type = out.dtype();
       Tensor bits(DType::UInt16, out.shape());
       fill_from_list<std::uint16_t>(bits, proto.half_val(), where);
-      out = Tensor(DType::Float16, out.shape(), bits.storage());
+      out = Tensor(type, out.shape(), bits.storage());
       return;
     }
     case DType::String: return fill_strings(out, proto, where);

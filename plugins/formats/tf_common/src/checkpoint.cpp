@@ -93,6 +93,13 @@ CheckpointManager::CheckpointManager(std::shared_ptr<Checkpoint> checkpoint, fs:
 
 std::string CheckpointManager::save() {
   const std::string path = checkpoint_->save(directory_ / checkpoint_name_);
+  // A fresh Checkpoint (its save_counter at 0) over an earlier run's directory writes ckpt-1
+  // again: as TensorFlow does, the path moves to the end of the list instead of being listed
+  // twice (else the oldest-first sweep would delete the file just written).
+  if (const auto again = std::find(kept_.begin(), kept_.end(), path); again != kept_.end()) {
+    timestamps_.erase(timestamps_.begin() + (again - kept_.begin()));
+    kept_.erase(again);
+  }
   kept_.push_back(path);
   timestamps_.push_back(now_seconds());
   // As TensorFlow orders it: the state names the new checkpoint before any old one is deleted,

@@ -8,12 +8,12 @@
 namespace ksave::tf {
 namespace {
 
-constexpr std::array<std::pair<DType, tfproto::DataType>, 13> kPairs{{
+constexpr std::array<std::pair<DType, tfproto::DataType>, 14> kPairs{{
     {DType::Float16, tfproto::DT_HALF},   {DType::Float32, tfproto::DT_FLOAT},  {DType::Float64, tfproto::DT_DOUBLE},
     {DType::Int8, tfproto::DT_INT8},      {DType::Int16, tfproto::DT_INT16},    {DType::Int32, tfproto::DT_INT32},
     {DType::Int64, tfproto::DT_INT64},    {DType::UInt8, tfproto::DT_UINT8},    {DType::UInt16, tfproto::DT_UINT16},
     {DType::UInt32, tfproto::DT_UINT32},  {DType::UInt64, tfproto::DT_UINT64},  {DType::Bool, tfproto::DT_BOOL},
-    {DType::String, tfproto::DT_STRING},
+    {DType::String, tfproto::DT_STRING},  {DType::BFloat16, tfproto::DT_BFLOAT16},
 }};
 
 }  // namespace

@@ -64,9 +64,19 @@ using TrackableObject = tfproto::TrackableObjectGraph::TrackableObject;
 
 // The children a writer files: a Keras >= 2.11 / Keras 3 optimizer's under that generation's
 // names (_variables, _iterations, slot lists), so TensorFlow restores them into such an optimizer.
+// A wrapper (the LossScaleOptimizer) files its own children (its "loss_scale") after the wrapped
+// optimizer's, as tf-keras's DelegatingTrackableMixin does.
 std::vector<TrackableChild> written_children(const Trackable& object) {
-  if (const auto* optimizer = dynamic_cast<const Optimizer*>(&object); optimizer && optimizer->new_generation())
-    return written_new_optimizer_state(*optimizer).children;
+  if (const auto* optimizer = dynamic_cast<const Optimizer*>(&object); optimizer && optimizer->new_generation()) {
+    std::vector<TrackableChild> children = written_new_optimizer_state(*optimizer).children;
+    if (const auto inner = optimizer->inner_optimizer()) {
+      const std::vector<TrackableChild> delegated = inner->trackable_children();
+      for (const auto& own : optimizer->trackable_children())
+        if (std::none_of(delegated.begin(), delegated.end(), [&](const TrackableChild& c) { return c.name == own.name; }))
+          children.push_back(own);
+    }
+    return children;
+  }
   return checkpoint_children(object);
 }
 

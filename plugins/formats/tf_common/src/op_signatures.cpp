@@ -55,7 +55,7 @@ OpSignature with_constants(std::string tf_op, std::string output_arg, std::vecto
 
 std::vector<OpSignature> builtin_signatures() {
   std::vector<OpSignature> all;
-  for (const char* op : {"Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Sign", "Floor", "Tanh", "Sigmoid", "Erf"})
+  for (const char* op : {"Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Sign", "Floor", "Ceil", "Tanh", "Sigmoid", "Erf"})
     all.push_back(float_op(op, "y"));
   for (const char* op : {"Relu", "Elu", "Selu", "Softplus", "Softsign"}) all.push_back(float_op(op, "activations"));
   all.push_back(float_op("LeakyRelu", "activations"));

@@ -230,6 +230,10 @@ class RestoreSession {
       return true;
     }
     Tensor value = reader_->read(key);
+    // float16 / bfloat16 values (a Keras layer of that dtype) widen exactly into ksave's float32
+    // variables, as the HDF5 reader's conversion does.
+    if ((value.dtype() == DType::Float16 || value.dtype() == DType::BFloat16) && variable.dtype() == DType::Float32)
+      value = value.cast(DType::Float32);
     if (value.dtype() != variable.dtype() || value.shape() != variable.shape()) {
       // Collected, not thrown at once: the error lists them all, and when nothing else matches
       // it explains the architecture the checkpoint belongs to (the nested-model pitfall).
