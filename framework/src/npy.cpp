@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -80,7 +81,22 @@ struct ElementFormat {
   DType dtype;
   std::size_t size;
   bool big_endian;
+  bool utf32 = false;  // a string array of NumPy's 'U' kind (UCS-4 code points), else bytes
 };
+
+// NumPy's fixed-width strings: 'S<n>' (bytes, NumPy's np.bytes_) or 'U<n>' (n UCS-4 code
+// points); a string shorter than the width is padded with NULs, which NumPy strips on reading.
+std::optional<ElementFormat> string_format(std::string_view s, bool big_endian) {
+  if (s.size() < 2 || (s[0] != 'S' && s[0] != 'a' && s[0] != 'U')) return std::nullopt;
+  std::size_t width = 0;
+  for (char c : s.substr(1)) {
+    if (c < '0' || c > '9' || width > (std::size_t{1} << 40)) return std::nullopt;
+    width = width * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (width == 0) return std::nullopt;
+  const bool utf32 = s[0] == 'U';
+  return ElementFormat{DType::String, utf32 ? 4 * width : width, big_endian, utf32};
+}
 
 ElementFormat parse_descr(const std::string& descr) {
   std::string_view s = descr;
@@ -93,13 +109,14 @@ ElementFormat parse_descr(const std::string& descr) {
   if (!s.empty() && s[0] == 'O')
     throw Error("object arrays are not supported (descr '" + printable(descr) +
                 "': the data is pickled Python objects)");
+  if (const auto strings = string_format(s, big_endian)) return *strings;
   if (s.size() == 2 && s[1] >= '1' && s[1] <= '8') {
     for (const Descr& d : kDescrs)
       if (d.kind == s[0] && d.size == static_cast<std::size_t>(s[1] - '0'))
         return {d.dtype, d.size, big_endian};
   }
   throw Error("unsupported dtype descr '" + printable(descr) +
-              "' (supported: f2 f4 f8, i1 to i8, u1 to u8, b1, little- or big-endian)");
+              "' (supported: f2 f4 f8, i1 to i8, u1 to u8, b1, S<n> and U<n> strings, little- or big-endian)");
 }
 
 std::string descr_of(DType dtype) {
@@ -334,9 +351,12 @@ std::uint64_t checked_count(const Shape& shape, const std::string& descr) {
 // ---- data layout ----
 
 // NumPy may store an array in Fortran order (first axis fastest); tensors are in C order (last
-// axis fastest). Walks the destination in C order while tracking the source offset.
+// axis fastest). Walks the destination in C order while tracking the source offset. N is the
+// element size when known at compile time (numbers), else 0 and `size` gives it (strings).
 template <std::size_t N>
-void fortran_to_c(const std::byte* src, std::byte* dst, const Shape& shape, std::uint64_t count) {
+void fortran_to_c(const std::byte* src, std::byte* dst, const Shape& shape, std::uint64_t count,
+                  [[maybe_unused]] std::size_t size) {
+  const std::size_t element = N ? N : size;
   const std::size_t rank = shape.size();
   std::vector<std::uint64_t> stride(rank), index(rank, 0);
   std::uint64_t s = 1;
@@ -346,7 +366,7 @@ void fortran_to_c(const std::byte* src, std::byte* dst, const Shape& shape, std:
   }
   std::uint64_t from = 0;
   for (std::uint64_t n = 0; n < count; ++n) {
-    std::memcpy(dst + n * N, src + from * N, N);
+    std::memcpy(dst + n * element, src + from * element, element);
     for (std::size_t k = rank; k-- > 0;) {
       from += stride[k];
       if (++index[k] < static_cast<std::uint64_t>(shape[k])) break;
@@ -359,10 +379,11 @@ void fortran_to_c(const std::byte* src, std::byte* dst, const Shape& shape, std:
 void fortran_to_c(const std::byte* src, std::byte* dst, const Shape& shape, std::uint64_t count,
                   std::size_t size) {
   switch (size) {
-    case 1: return fortran_to_c<1>(src, dst, shape, count);
-    case 2: return fortran_to_c<2>(src, dst, shape, count);
-    case 4: return fortran_to_c<4>(src, dst, shape, count);
-    default: return fortran_to_c<8>(src, dst, shape, count);
+    case 1: return fortran_to_c<1>(src, dst, shape, count, size);
+    case 2: return fortran_to_c<2>(src, dst, shape, count, size);
+    case 4: return fortran_to_c<4>(src, dst, shape, count, size);
+    case 8: return fortran_to_c<8>(src, dst, shape, count, size);
+    default: return fortran_to_c<0>(src, dst, shape, count, size);
   }
 }
 
@@ -411,6 +432,56 @@ void read_exact(int fd, void* buffer, std::size_t n, const char* what) {
                 " bytes, found " + std::to_string(got));
 }
 
+// A code point as UTF-8 (NumPy's 'U' arrays hold UCS-4; ksave's string tensors hold bytes).
+void append_utf8(std::string& out, std::uint32_t c) {
+  if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+    throw Error("a 'U' string holds " + std::to_string(c) + ", which is not a Unicode code point");
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xe0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
+
+// The elements of a string array (`need` bytes, checked against the file), trailing NULs
+// stripped as NumPy strips them.
+Tensor read_strings(int fd, const Header& h, std::uint64_t count, std::uint64_t need) {
+  std::vector<std::byte> bytes(need);
+  if (h.fortran_order && h.shape.size() > 1) {
+    std::vector<std::byte> column_major(need);
+    read_exact(fd, column_major.data(), need, "data");
+    fortran_to_c(column_major.data(), bytes.data(), h.shape, count, h.format.size);
+  } else {
+    read_exact(fd, bytes.data(), need, "data");
+  }
+  std::vector<std::string> values(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const auto* element = reinterpret_cast<const unsigned char*>(bytes.data()) + i * h.format.size;
+    std::string& text = values[i];
+    if (h.format.utf32) {
+      for (std::size_t k = 0; k < h.format.size; k += 4) {
+        std::uint32_t c = 0;
+        for (int b = 0; b < 4; ++b) c |= std::uint32_t{element[k + (h.format.big_endian ? 3 - b : b)]} << (8 * b);
+        append_utf8(text, c);
+      }
+    } else {
+      text.assign(reinterpret_cast<const char*>(element), h.format.size);
+    }
+    text.erase(text.find_last_not_of('\0') + 1);
+  }
+  return Tensor::strings(values, h.shape);
+}
+
 Tensor read_file(const fs::path& path) {
   FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) throw Error("cannot open: " + errno_text());
@@ -457,6 +528,7 @@ Tensor read_file(const fs::path& path) {
     throw Error("truncated data: " + described + " needs " + std::to_string(need) +
                 " bytes after the header, found " + std::to_string(available));
 
+  if (h.format.dtype == DType::String) return read_strings(file.get(), h, count, need);
   Tensor t(h.format.dtype, h.shape);
   auto* out = static_cast<std::byte*>(t.raw_data());
   if (h.fortran_order && h.shape.size() > 1) {
@@ -476,8 +548,8 @@ Tensor read_file(const fs::path& path) {
 // axis can be rewritten in place (GROWTH_AXIS_MAX_DIGITS), then padding to 64 bytes and '\n'.
 // Like NumPy, a header already aligned still gets a full 64 bytes of padding, and version 2.0 is
 // used only when the header outgrows version 1.0's 16-bit length.
-std::string header_bytes(const Tensor& tensor) {
-  std::string dict = "{'descr': '" + descr_of(tensor.dtype()) + "', 'fortran_order': False, 'shape': " +
+std::string header_bytes(const Tensor& tensor, const std::string& descr) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " +
                      shape_to_string(tensor.shape()) + ", }";
   if (!tensor.shape().empty())
     dict.append(kGrowthDigits - std::min(kGrowthDigits, std::to_string(tensor.shape()[0]).size()), ' ');
@@ -511,24 +583,46 @@ void write_all(int fd, const void* data, std::size_t n, const fs::path& file) {
   }
 }
 
+// The bytes `header` then `write_data(fd, file)`, replacing `path` only once complete and on disk.
+template <typename WriteData>
+void write_complete(const fs::path& path, const std::string& header, WriteData&& write_data) {
+  write_atomically(path, [&](const fs::path& temporary) {
+    // 0666 lets the umask decide the permissions, as for any newly created file.
+    FileDescriptor file(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+    if (file.get() < 0) throw Error("cannot create " + temporary.string() + ": " + errno_text());
+    write_all(file.get(), header.data(), header.size(), temporary);
+    write_data(file.get(), temporary);
+    if (!file.close()) throw Error("cannot write " + temporary.string() + ": " + errno_text());
+  });
+}
+
+// String tensors as NumPy bytes ('S<n>', n the longest element, at least 1), NUL-padded: what
+// np.save writes for an array of bytes objects. (A string's own trailing NULs do not survive,
+// as in NumPy.)
+void write_strings(const fs::path& path, const Tensor& tensor) {
+  std::size_t width = 1;
+  for (const std::string& s : tensor.string_values()) width = std::max(width, s.size());
+  std::string data;
+  data.reserve(width * tensor.string_values().size());
+  for (const std::string& s : tensor.string_values()) {
+    data += s;
+    data.append(width - s.size(), '\0');
+  }
+  write_complete(path, header_bytes(tensor, "|S" + std::to_string(width)),
+                 [&](int fd, const fs::path& file) { write_all(fd, data.data(), data.size(), file); });
+}
+
 void write_file(const fs::path& path, const Tensor& tensor) {
   if (!tensor.defined()) throw Error("the tensor is undefined");
-  const std::string header = header_bytes(tensor);  // refuses string tensors before any I/O
+  if (tensor.dtype() == DType::String) return write_strings(path, tensor);
+  const std::string header = header_bytes(tensor, descr_of(tensor.dtype()));
   Tensor data = tensor;
   if (kHostBigEndian && dtype_size(tensor.dtype()) > 1) {
     data = tensor.clone();
     swap_bytes(static_cast<std::byte*>(data.raw_data()), static_cast<std::uint64_t>(data.size()),
                dtype_size(data.dtype()));
   }
-  // The new file replaces the target only once complete and on disk (write_atomically).
-  write_atomically(path, [&](const fs::path& temporary) {
-    // 0666 lets the umask decide the permissions, as for any newly created file.
-    FileDescriptor file(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-    if (file.get() < 0) throw Error("cannot create " + temporary.string() + ": " + errno_text());
-    write_all(file.get(), header.data(), header.size(), temporary);
-    write_all(file.get(), data.raw_data(), data.nbytes(), temporary);
-    if (!file.close()) throw Error("cannot write " + temporary.string() + ": " + errno_text());
-  });
+  write_complete(path, header, [&](int fd, const fs::path& file) { write_all(fd, data.raw_data(), data.nbytes(), file); });
 }
 
 // Adds the operation and the file to every failure, whatever layer raised it.

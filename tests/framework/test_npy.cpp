@@ -207,6 +207,38 @@ BOOST_AUTO_TEST_CASE(reads_fortran_order_files) {
   BOOST_CHECK(one.to_vector<std::int16_t>() == (std::vector<std::int16_t>{4, 5, 6}));
 }
 
+// NumPy's fixed-width strings: bytes ('S') and UCS-4 text ('U', either byte order), NUL-padded,
+// in C or Fortran order; written back as the 'S' array np.save writes for bytes objects.
+BOOST_AUTO_TEST_CASE(reads_and_writes_string_arrays) {
+  Scratch scratch;
+  const Tensor bytes = ksave::read_npy(scratch.put("s.npy", npy_file(dict("|S3", "(2, 2)"), std::string("ab\0xyzc\0\0\0\0\0", 12))));
+  BOOST_CHECK(bytes.dtype() == DType::String);
+  BOOST_CHECK(bytes.shape() == (Shape{2, 2}));
+  BOOST_CHECK(bytes.string_values() == (std::vector<std::string>{"ab", "xyz", "c", ""}));
+
+  const Tensor fortran = ksave::read_npy(scratch.put("sf.npy", npy_file(dict("|S1", "(2, 2)", true), "acbd")));
+  BOOST_CHECK(fortran.string_values() == (std::vector<std::string>{"a", "b", "c", "d"}));
+
+  // "é" (U+00E9) and "€" (U+20AC) become their UTF-8 bytes.
+  auto ucs4 = [](const std::vector<std::uint32_t>& code_points, bool big_endian) {
+    std::string out;
+    for (std::uint32_t c : code_points)
+      for (int b = 0; b < 4; ++b) out += static_cast<char>((c >> (8 * (big_endian ? 3 - b : b))) & 0xff);
+    return out;
+  };
+  for (bool big_endian : {false, true}) {
+    const Tensor text = ksave::read_npy(scratch.put(
+        "u.npy", npy_file(dict(big_endian ? ">U2" : "<U2", "(2,)"), ucs4({0xe9, 'a', 0x20ac, 0}, big_endian))));
+    BOOST_CHECK(text.string_values() == (std::vector<std::string>{"\xc3\xa9" "a", "\xe2\x82\xac"}));
+  }
+
+  ksave::write_npy(scratch.dir / "w.npy", Tensor::strings({"hash", "", "me"}, {3}));
+  BOOST_CHECK(slurp(scratch.dir / "w.npy") == npy_file(dict("|S4", "(3,)"), std::string("hash\0\0\0\0me\0\0", 12)));
+  BOOST_CHECK(ksave::read_npy(scratch.dir / "w.npy").string_values() == (std::vector<std::string>{"hash", "", "me"}));
+  ksave::write_npy(scratch.dir / "empty.npy", Tensor::strings({}, {0}));
+  BOOST_CHECK(slurp(scratch.dir / "empty.npy") == npy_file(dict("|S1", "(0,)"), ""));
+}
+
 BOOST_AUTO_TEST_CASE(reads_other_versions_and_header_spellings) {
   Scratch scratch;
   const std::string data = bytes_of<float>({1, 2});
@@ -245,7 +277,9 @@ BOOST_AUTO_TEST_CASE(damaged_files_fail_naming_the_file) {
       {"structured.npy", npy_file("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", f4x2x3),
        "structured"},
       {"complex.npy", npy_file(dict("<c8", "(1,)"), f4x2x3), "unsupported dtype descr '<c8'"},
-      {"unicode.npy", npy_file(dict("<U3", "(1,)"), f4x2x3), "unsupported dtype"},
+      {"code_point.npy", npy_file(dict("<U1", "(1,)"), std::string(4, '\xff')), "not a Unicode code point"},
+      {"no_width.npy", npy_file(dict("|S0", "(1,)"), f4x2x3), "unsupported dtype descr '|S0'"},
+      {"short_strings.npy", npy_file(dict("|S5", "(5,)"), f4x2x3), "needs 25 bytes after the header, found 24"},
       {"version.npy", "\x93NUMPY\x04" + good.substr(7), "version 4.0"},
       {"garbage.npy", npy_file("hello", f4x2x3), "malformed header"},
       {"deep.npy", npy_file(deep, ""), "nesting too deep"},
@@ -301,8 +335,8 @@ BOOST_AUTO_TEST_CASE(write_failures_leave_the_old_file) {
                         [&](const ksave::Error& e) { return std::string(e.what()).find(nowhere.string()) != std::string::npos; });
   BOOST_CHECK(!fs::exists(nowhere.parent_path()));
 
-  // A dtype .npy cannot hold: refused before anything is written.
-  BOOST_CHECK_THROW(ksave::write_npy(target, Tensor::strings({"a"}, {1})), ksave::Error);
+  // A tensor with nothing to write: refused before anything is written.
+  BOOST_CHECK_THROW(ksave::write_npy(target, Tensor()), ksave::Error);
   BOOST_CHECK(only_target_left());
 
   // Failing halfway: the file size limit stops the data (as a full disk would).

@@ -9,9 +9,10 @@
 namespace ksave {
 
 // Reads little- or big-endian numeric and bool arrays in C or Fortran order; the result is in
-// C order. Errors name the file and what was wrong (bad magic, truncated data, object arrays).
+// C order. String arrays ('S<n>' bytes, 'U<n>' text as UTF-8) become DType::String tensors. Errors name the file and what was wrong (bad magic, truncated data, object arrays).
 Tensor read_npy(const std::filesystem::path& path);
-// Writes a little-endian, C-order .npy (version 1.0), atomically.
+// Writes a little-endian, C-order .npy (version 1.0), atomically; string tensors as 'S<n>'
+// bytes (NumPy's np.bytes_), n the longest element.
 void write_npy(const std::filesystem::path& path, const Tensor& tensor);
 
 }  // namespace ksave

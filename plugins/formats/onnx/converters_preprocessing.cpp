@@ -3,7 +3,8 @@
 // half-pixel rules: bilinear is "linear" + "half_pixel", whose source position (i + 0.5)·in/out
 // − 0.5 is clamped into the image as ResizeBilinear does; nearest is "tf_half_pixel_for_nn" +
 // "floor", i.e. floor((i + 0.5)·in/out)), CategoryEncoding (OneHot, then ReduceMax or ReduceSum
-// over the ids) and Discretization (the count of boundaries at or below each value).
+// over the ids) and Discretization (the count of boundaries at or below each value). Hashing is
+// refused (no ONNX operator hashes strings).
 #include <algorithm>
 #include <cmath>
 
@@ -156,6 +157,15 @@ std::vector<Value> discretization(Conversion& c) {
   return {c.output(count, 0, x.perm)};
 }
 
+// Hashing has no ONNX form: ONNX has no string hashing operator (nor one that formats an integer
+// as text, which Keras hashes for integer inputs), so neither FarmHash's Fingerprint64 nor SipHash
+// can be expressed. Refused before anything is written, naming the layer.
+std::string hashing_problem(const Layer&, const Json&) {
+  return "ONNX has no operator that hashes a value's text (Keras's Hashing is FarmHash Fingerprint64, or SipHash with a "
+         "salt, of each string or integer's decimal text); hash the inputs before the ONNX model instead";
+}
+std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + ": has no ONNX form"); }
+
 }  // namespace
 
 void add_preprocessing_converters(ConverterTable& t) {
@@ -174,6 +184,7 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["CenterCrop"] = {center_crop, image_layer_problem};
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};
   t["Discretization"] = {discretization, {}};
+  t["Hashing"] = {never_converted, hashing_problem};
 }
 
 }  // namespace ksave::plugins::onnx_export

@@ -1,5 +1,6 @@
 // CategoryEncoding (one_hot, multi_hot, count of integer ids) and Discretization (bucket
 // indices of bin_boundaries, as TensorFlow's Bucketize), with Keras's rules for input ranks.
+#include "categorical.hpp"
 #include "ksave/ops.hpp"
 #include "preprocessing_layer.hpp"
 
@@ -12,27 +13,21 @@ class CategoryEncoding : public PreprocessingLayer {
     num_tokens_ = reader().require<std::int64_t>("num_tokens", {"max_tokens"});
     mode_ = reader().get<std::string>("output_mode", "multi_hot");
     if (num_tokens_ <= 0) throw Error(object() + ": num_tokens must be positive, found " + std::to_string(num_tokens_));
-    if (mode_ != "one_hot" && mode_ != "multi_hot" && mode_ != "count")
+    if (!is_encoding_mode(mode_))
       throw Error(object() + ": output_mode '" + mode_ + "' is not supported (one_hot, multi_hot, count)");
     if (reader().get<bool>("sparse", false)) throw Error(object() + ": sparse outputs are not supported");
   }
 
  protected:
   Tensors call(const Tensors& inputs, const CallContext&) override {
-    Tensor ids = inputs.at(0);
-    // Keras: one_hot adds an axis unless the last one is already 1; outputs are (batch, num_tokens).
-    if (mode_ == "one_hot" && ids.rank() == 1) ids = ops::expand_dims(ids, -1);
-    if (ids.rank() != 2 || (mode_ == "one_hot" && ids.dim(1) != 1))
-      throw Error(object() + ": expected ids of shape (batch, " + (mode_ == "one_hot" ? "1" : "n") + ") for output_mode '" +
-                  mode_ + "', found " + shape_to_string(ids.shape()));
+    const Tensor& ids = inputs.at(0);
     for (std::int64_t i = 0; i < ids.size(); ++i) {
       const double id = ids.item(i);
       if (id < 0 || id >= static_cast<double>(num_tokens_))
         throw Error(object() + ": input values must be in the range 0 <= values < num_tokens with num_tokens=" +
                     std::to_string(num_tokens_) + ", found " + std::to_string(id));
     }
-    const Tensor hot = ops::one_hot(ids, num_tokens_);  // (batch, n, num_tokens)
-    return {mode_ == "count" ? ops::sum(hot, {1}) : ops::max(hot, {1})};
+    return {encode_categorical(ids, mode_, num_tokens_, object())};
   }
   DType output_dtype(const std::vector<DType>&) const override { return DType::Float32; }
 

@@ -1,7 +1,7 @@
 // Preprocessing layers with a numeric meaning: Resizing, CenterCrop, CategoryEncoding,
-// Discretization, RandomCrop, Keras 3's AutoContrast and the augmentation layers of both Keras
-// versions (the identity at inference). (Rescaling and Normalization live with the
-// keras.applications work; Hashing, IntegerLookup and StringLookup are not here: see README.)
+// Discretization, Hashing, RandomCrop, Keras 3's AutoContrast and the augmentation layers of both
+// Keras versions (the identity at inference). (Rescaling and Normalization live with the
+// keras.applications work.)
 #include "preprocessing_layer.hpp"
 #include "ksave/conformance.hpp"
 
@@ -13,6 +13,7 @@ void register_objects(PluginRegistrar& r) {
   register_image_layers(r);
   register_auto_contrast(r);
   register_encoding_layers(r);
+  register_hashing(r);
 }
 
 }  // namespace
@@ -30,6 +31,7 @@ ksave::Json conformance_samples() {
       .layer("CenterCrop", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
       .layer("CategoryEncoding", {{"num_tokens", 4}}, {{.shape = {3}, .dtype = "int32", .low = 0, .high = 4}})
       .layer("Discretization", {{"bin_boundaries", {0.0, 0.5}}})
+      .layer("Hashing", {{"num_bins", 5}}, {{.shape = {3}, .dtype = "int64", .low = 0, .high = 100}})
       .json();
 }
 

@@ -37,5 +37,6 @@ void register_augmentation(PluginRegistrar& r);
 void register_image_layers(PluginRegistrar& r);
 void register_auto_contrast(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
+void register_hashing(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing

@@ -172,6 +172,19 @@ const std::vector<Sample>& samples() {
 // cell: RNN runs it (sampled there).
 const std::set<std::string> kNotSampled = {"InputLayer", "Lambda", "StackedRNNCells"};
 
+// Classes ONNX cannot express, each with a model that holds one and a fragment of the reason the
+// exporter must give.
+struct Refusal {
+  Sample sample;
+  std::string reason;
+};
+const std::vector<Refusal>& refusals() {
+  static const std::vector<Refusal> table = {
+      {{"Hashing", {{"num_bins", 5}}, {{3}}}, "ONNX has no operator that hashes"},
+  };
+  return table;
+}
+
 ModelPtr sample_model(const Sample& s) {
   KerasTensors inputs;
   for (std::size_t i = 0; i < s.inputs.size(); ++i) inputs.push_back(Input(s.inputs[i], "in_" + std::to_string(i)));
@@ -185,11 +198,12 @@ ModelPtr sample_model(const Sample& s) {
 BOOST_AUTO_TEST_CASE(every_registered_layer_class_has_an_onnx_form) {
   std::set<std::string> sampled;
   for (const Sample& s : samples()) sampled.insert(s.class_name);
+  for (const Refusal& r : refusals()) sampled.insert(r.sample.class_name);
   for (const ClassRef& entry : Registry::global().entries(Kind::Layer))
     if (!kNotSampled.count(entry->class_name))
       BOOST_TEST(sampled.count(entry->class_name) == 1u,
                  "layer class '" << entry->class_name << "' is registered but not exported here: give it an ONNX converter "
-                                                          "(plugins/formats/onnx) and a sample");
+                                                          "(plugins/formats/onnx) and a sample, or a refusal");
   const fs::path dir = ksave::test::scratch_dir("onnx_coverage");
   for (const Sample& s : samples()) {
     BOOST_TEST_CONTEXT(s.class_name) {
@@ -218,4 +232,26 @@ BOOST_AUTO_TEST_CASE(bidirectional_around_stacked_cells_is_refused_naming_why) {
                message);
   }
   BOOST_TEST(!fs::exists(path));
+}
+
+BOOST_AUTO_TEST_CASE(classes_without_an_onnx_form_are_refused_naming_the_layer_and_why) {
+  const fs::path dir = ksave::test::scratch_dir("onnx_coverage_refused");
+  for (const Refusal& r : refusals()) {
+    BOOST_TEST_CONTEXT(r.sample.class_name) {
+      Json config = r.sample.config;
+      config["name"] = "refused";
+      const ModelPtr model = sample_model({r.sample.class_name, config, r.sample.inputs, r.sample.call_kwargs});
+      const fs::path path = dir / (r.sample.class_name + ".onnx");
+      try {
+        save_onnx(*model, path);
+        BOOST_ERROR("exported");
+      } catch (const Error& e) {
+        const std::string message = e.what();
+        BOOST_TEST((message.find("'refused' (" + r.sample.class_name + ")") != std::string::npos &&
+                    message.find(r.reason) != std::string::npos),
+                   message);
+      }
+      BOOST_TEST(!fs::exists(path));
+    }
+  }
 }

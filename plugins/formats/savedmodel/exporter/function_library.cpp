@@ -1,5 +1,7 @@
 #include "function_library.hpp"
 
+#include <algorithm>
+
 #include "ksave/error.hpp"
 #include "ksave/tf/bundle.hpp"
 #include "trace_ops.hpp"
@@ -122,32 +124,48 @@ void TraceLibrary::add_traced(const std::string& name, const TracedFunction& tra
   set_common_attrs(def, input_shapes);
 }
 
-void TraceLibrary::add_wrapper(const std::string& name, const std::string& callee_name, const std::vector<std::string>& arg_names) {
+void TraceLibrary::add_wrapper(const std::string& name, const std::string& callee_name, const std::vector<std::string>& arg_names,
+                               bool keyword_order) {
   const tfproto::FunctionDef callee = function(callee_name);  // a copy: adding to the library may move it
   tfproto::FunctionDef& def = *library_.add_function();
   def.mutable_signature()->set_name(name);
-  std::vector<std::string> inputs;
-  std::vector<Shape> input_shapes;
+  struct Arg {
+    tfproto::OpDef::ArgDef def;
+    Shape shape;  // of a data argument; resources are scalars
+    bool resource = false;
+  };
+  std::vector<Arg> args;            // in the callee's order
+  std::vector<std::string> inputs;  // the callee's inputs, by the wrapper's names
   std::size_t data_args = 0, resources = 0;
   for (const auto& arg : callee.signature().input_arg()) {
-    auto* copy = def.mutable_signature()->add_input_arg();
-    *copy = arg;
-    if (arg.type() == tfproto::DT_RESOURCE) {
+    Arg a{arg, {}, arg.type() == tfproto::DT_RESOURCE};
+    if (a.resource) {
       // tf.function names captured inputs of a wrapper "unknown", "unknown_0", "unknown_1", ...
-      copy->set_name(resources == 0 ? std::string("unknown") : numbered("unknown", resources - 1));
+      a.def.set_name(resources == 0 ? std::string("unknown") : numbered("unknown", resources - 1));
       ++resources;
-      input_shapes.push_back(Shape{});
     } else {
-      const std::string user_name = data_args < arg_names.size() ? arg_names[data_args] : arg.name();
-      copy->set_name(user_name);
+      a.def.set_name(data_args < arg_names.size() ? arg_names[data_args] : arg.name());
       const auto& attrs = callee.arg_attr().at(static_cast<std::uint32_t>(data_args)).attr();
-      Shape shape;
-      for (const auto& dim : attrs.at("_output_shapes").list().shape(0).dim()) shape.push_back(dim.size());
-      set_arg_attrs(def, static_cast<std::uint32_t>(data_args), user_name, shape);
-      input_shapes.push_back(shape);
+      for (const auto& dim : attrs.at("_output_shapes").list().shape(0).dim()) a.shape.push_back(dim.size());
       ++data_args;
     }
-    inputs.push_back(copy->name());
+    inputs.push_back(a.def.name());
+    args.push_back(std::move(a));
+  }
+  // Data arguments before resources, as in the callee; sorted by name for a signature.
+  std::vector<std::size_t> order(args.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (keyword_order)
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+      if (args[i].resource != args[j].resource) return !args[i].resource;
+      return !args[i].resource && args[i].def.name() < args[j].def.name();
+    });
+  std::vector<Shape> input_shapes;
+  for (std::size_t position = 0; position < order.size(); ++position) {
+    const Arg& a = args[order[position]];
+    *def.mutable_signature()->add_input_arg() = a.def;
+    if (!a.resource) set_arg_attrs(def, static_cast<std::uint32_t>(position), a.def.name(), a.shape);
+    input_shapes.push_back(a.shape);
   }
   const std::vector<Shape> shapes = output_shapes_of(callee);
   tfproto::NodeDef& call = add_call_node(*def.mutable_node_def(), resources ? "StatefulPartitionedCall" : "PartitionedCall",

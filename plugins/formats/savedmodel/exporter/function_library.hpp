@@ -28,8 +28,11 @@ class TraceLibrary {
   // The traced call as a FunctionDef named `name`.
   void add_traced(const std::string& name, const TracedFunction& traced);
   // A function of the same inputs and outputs as `callee` that calls it (tf.function's wrappers
-  // around an inner trace: layer_call_fn, signature_wrapper).
-  void add_wrapper(const std::string& name, const std::string& callee, const std::vector<std::string>& arg_names);
+  // around an inner trace: layer_call_fn, signature_wrapper). With `keyword_order`, its data
+  // arguments are declared in sorted name order (a signature's: TensorFlow flattens the keyword
+  // arguments of a signature call in sorted key order and feeds them by position).
+  void add_wrapper(const std::string& name, const std::string& callee, const std::vector<std::string>& arg_names,
+                   bool keyword_order = false);
   // An empty FunctionDef named `name`, for functions written node by node (the saver's).
   tfproto::FunctionDef& add_function(const std::string& name);
   void add_concrete(TracedConcreteFunction function) { concrete_.emplace(function.name, std::move(function)); }

@@ -258,8 +258,13 @@ TracedFunction trace_call(const std::vector<TraceArg>& args, const std::vector<V
   Tracer tracer(variables, scope);
   Tensors placeholders;
   for (const auto& arg : args) {
-    // Ones, not zeros: a valid id for Embedding-like layers and no all-masked input.
-    placeholders.push_back(Tensor::filled(arg.dtype, trace_shape(arg.shape), 1.0));
+    // Ones, not zeros: a valid id for Embedding-like layers and no all-masked input (string
+    // inputs, which Tensor::filled cannot make: "1", which no preprocessing layer treats as empty).
+    const Shape shape = trace_shape(arg.shape);
+    if (arg.dtype == DType::String)
+      placeholders.push_back(Tensor::strings(std::vector<std::string>(static_cast<std::size_t>(num_elements(shape)), "1"), shape));
+    else
+      placeholders.push_back(Tensor::filled(arg.dtype, shape, 1.0));
     tracer.add_argument(arg, placeholders.back());
   }
   Tensors results;

@@ -303,6 +303,11 @@ class ModelTracer {
     const std::vector<TraceArg>& args = model_call.args;
     signature_outputs_ = signature_outputs(model_call);
     for (const auto& a : args) signature_inputs_.push_back({a.name, a.shape, a.dtype});
+    // TensorFlow calls a signature with its keyword arguments flattened in sorted key order (as
+    // tf.keras's signature_wrapper declares them): the serving placeholders, the argument
+    // keywords and the wrapper's arguments all follow that order, not the model's.
+    std::stable_sort(signature_inputs_.begin(), signature_inputs_.end(),
+                     [](const SignatureTensor& a, const SignatureTensor& b) { return a.key < b.key; });
     // The signature returns a dict: its results in sorted key order.
     TracedFunction traced = model_call;
     const std::vector<std::size_t> positions = sorted_output_positions(signature_outputs_);
@@ -324,7 +329,7 @@ class ModelTracer {
     functions_.add_concrete({wrapped, traced.captures, tuple_of({tuple_of({inputs_value(args)}), dict_of({})}), dict_of(outputs)});
 
     signature_function_ = functions_.unique_name("signature_wrapper");
-    functions_.add_wrapper(signature_function_, wrapped, arg_names(args));
+    functions_.add_wrapper(signature_function_, wrapped, arg_names(args), /*keyword_order=*/true);
     functions_.add_concrete({signature_function_, traced.captures, tuple_of({tuple_of({}), dict_of(keyword_specs)}), dict_of(outputs)});
     return bare;
   }
