@@ -4,7 +4,10 @@
 // graph-building observer) and profiling, without the layers knowing.
 #pragma once
 
+#include <concepts>
 #include <functional>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
@@ -20,12 +23,20 @@ namespace ksave {
 // The inputs or outputs of an op or a layer: std::vector's interface with up to five tensors held
 // inside the object. Most ops and layers give one output (an LSTM with its states three, the
 // fused recurrent ops five), so returning them by value allocates nothing in a steady-state
-// predict. Views as a span, which ops
-// take their inputs as; a std::vector<Tensor> (weights, masks, gradients) converts explicitly.
+// predict. Views as the span ops take their inputs as; a std::vector<Tensor> (weights,
+// gradients, a user's list) converts explicitly: Tensors(v) and to_vector().
 class Tensors : public boost::container::small_vector<Tensor, 5> {
  public:
   using Base = boost::container::small_vector<Tensor, 5>;
-  using Base::Base;
+  // std::vector's constructors, spelled out: Boost's unconstrained (first, last) pair would take
+  // any two arguments, which makes a list of two KerasTensors ambiguous between Layer's calls.
+  Tensors() = default;
+  Tensors(std::initializer_list<Tensor> tensors) : Base(tensors) {}
+  explicit Tensors(size_type count) : Base(count) {}
+  Tensors(size_type count, const Tensor& value) : Base(count, value) {}
+  template <std::input_iterator It>
+    requires std::constructible_from<Tensor, std::iter_reference_t<It>>
+  Tensors(It first, It last) : Base(first, last) {}
   explicit Tensors(const std::vector<Tensor>& tensors) : Base(tensors.begin(), tensors.end()) {}
   explicit Tensors(std::vector<Tensor>&& tensors)
       : Base(std::make_move_iterator(tensors.begin()), std::make_move_iterator(tensors.end())) {}

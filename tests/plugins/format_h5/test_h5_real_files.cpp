@@ -61,7 +61,7 @@ struct Tally {
 };
 
 // The run's output `i` compared with its expected file; records a failure in `tally`.
-bool same_outputs(const Tensors& outputs, const std::vector<Tensor>& expected, const Json& tolerance,
+bool same_outputs(const Tensors& outputs, const Tensors& expected, const Json& tolerance,
                   const std::string& label, Tally& tally) {
   if (outputs.size() != expected.size()) {
     tally.fail(label + ": " + std::to_string(outputs.size()) + " outputs, expected " + std::to_string(expected.size()));
@@ -132,7 +132,7 @@ void check_run(const fs::path& case_dir, const Json& expected_json, const Json& 
     const bool second_call = run.value("note", std::string()).find("second predict call") != std::string::npos;
     Tensors outputs = model->predict(inputs, batch);
     if (second_call) outputs = model->predict(inputs, batch);
-    std::vector<Tensor> expected;
+    Tensors expected;
     for (const auto& f : run.at("outputs")) expected.push_back(read_npy(case_dir / "expected" / f.get<std::string>()));
     if (!same_outputs(outputs, expected, tolerance, label, tally)) return;
     if (!weights_run) check_layer_outputs(case_dir, expected_json, *model, inputs, tolerance, label, tally);

@@ -38,9 +38,9 @@ inline void check_expected_runs(Model& model, const std::filesystem::path& expec
   const double rtol = expected["tolerance"]["rtol"], atol = expected["tolerance"]["atol"];
   BOOST_TEST_REQUIRE(!expected["runs"].empty());
   for (const auto& run : expected["runs"]) {
-    std::vector<Tensor> inputs;
+    Tensors inputs;
     for (const auto& file : run["inputs"]) inputs.push_back(read_npy(expected_dir / file.get<std::string>()));
-    const std::vector<Tensor> outputs = model.predict(inputs);
+    const Tensors outputs = model.predict(inputs);
     BOOST_TEST_REQUIRE(outputs.size() == run["outputs"].size());
     for (std::size_t i = 0; i < outputs.size(); ++i)
       check_close(outputs[i], read_npy(expected_dir / run["outputs"][i].get<std::string>()), rtol, atol,
