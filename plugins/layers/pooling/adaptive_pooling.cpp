@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "../common/spatial_config.hpp"
+#include "ksave/conformance.hpp"
 
 namespace ksave::plugins {
 namespace {
@@ -106,3 +107,21 @@ void register_adaptive_pooling(PluginRegistrar& r) {
 }
 
 }  // namespace ksave::plugins
+
+// What the conformance kit (ksave conform) builds these classes from: output_size has no default.
+namespace {
+
+ksave::Json conformance_samples() {
+  ksave::ConformanceSamples samples;
+  for (const char* kind : {"Average", "Max"}) {
+    const std::string prefix = std::string("Adaptive") + kind + "Pooling";
+    samples.layer(prefix + "1D", {{"output_size", 3}}, {{.shape = {7, 2}}})
+        .layer(prefix + "2D", {{"output_size", {2, 3}}}, {{.shape = {5, 4, 2}}})
+        .layer(prefix + "3D", {{"output_size", {2, 2, 3}}}, {{.shape = {3, 4, 5, 2}}});
+  }
+  return samples.json();
+}
+
+}  // namespace
+
+KSAVE_CONFORMANCE_SAMPLES(conformance_samples)

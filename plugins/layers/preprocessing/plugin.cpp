@@ -29,6 +29,7 @@ ksave::Json conformance_samples() {
   return ksave::ConformanceSamples()
       .layer("Resizing", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
       .layer("CenterCrop", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
+      .layer("RandomCrop", {{"height", 2}, {"width", 3}}, {{.shape = {4, 4, 3}}})
       .layer("CategoryEncoding", {{"num_tokens", 4}}, {{.shape = {3}, .dtype = "int32", .low = 0, .high = 4}})
       .layer("Discretization", {{"bin_boundaries", {0.0, 0.5}}})
       .layer("Hashing", {{"num_bins", 5}}, {{.shape = {3}, .dtype = "int64", .low = 0, .high = 100}})
