@@ -10,10 +10,12 @@
 
 #include "fingerprint64.hpp"
 #include "layer_zoo_support/layer_checks.hpp"
+#include "support/error_checks.hpp"
 #include "siphash.hpp"
 
 using namespace ksave;
 using namespace ksave::test::zoo;
+using ksave::test::error_of;
 using ksave::plugins::preprocessing::fingerprint64;
 using ksave::plugins::preprocessing::siphash24;
 
@@ -22,15 +24,6 @@ namespace {
 const std::vector<std::string> kWords = {"", "a", "keras", "hashing layer", "0123456789abcdef0", std::string(100, 'z')};
 
 std::vector<std::int64_t> ids_of(const Tensor& t) { return t.to_vector<std::int64_t>(); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

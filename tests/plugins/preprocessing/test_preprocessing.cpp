@@ -9,20 +9,13 @@
 #include <cmath>
 
 #include "layer_zoo_support/layer_checks.hpp"
+#include "support/error_checks.hpp"
 
 using namespace ksave;
 using namespace ksave::test::zoo;
+using ksave::test::error_of;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 float at(const Tensor& t, std::int64_t n, std::int64_t h, std::int64_t w, std::int64_t c) {
   const Shape& s = t.shape();
