@@ -14,5 +14,6 @@
 #include "ksave/registry.hpp"
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
+#include "ksave/sublayer_config.hpp"
 #include "ksave/tensor.hpp"
 #include "ksave/threads.hpp"
