@@ -49,6 +49,8 @@ const Json& usable_values() {
       {"key_dim", 3},
       {"equation", "ab,bc->ac"},  // EinsumDense
       {"output_shape", 3},
+      {"output_size", 2},  // adaptive pooling
+      {"num_bins", 3},     // Hashing
   };
   return values;
 }
@@ -57,7 +59,7 @@ const Json& usable_values() {
 const std::set<std::string>& size_keys() {
   static const std::set<std::string> keys = {"units", "filters", "kernel_size", "strides", "pool_size", "dilation_rate",
                                              "size", "n", "input_dim", "output_dim", "depth_multiplier",
-                                             "num_heads", "key_dim", "value_dim"};
+                                             "num_heads", "key_dim", "value_dim", "output_size", "num_bins"};
   return keys;
 }
 
