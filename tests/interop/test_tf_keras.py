@@ -24,7 +24,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras as K  # noqa: E402
 
-REPORT = interop.Report("tf_keras")
+# The cases tf-keras builds only under TF_USE_LEGACY_KERAS=1 run apart, in a test with it set
+# (and a report of their own: summarize.py takes a suite's newest shard layout).
+LEGACY_KERAS = os.environ.get("TF_USE_LEGACY_KERAS") == "1"
+REPORT = interop.Report("tf_keras_legacy" if LEGACY_KERAS else "tf_keras")
 
 # Each case trains with another optimizer, so every optimizer's state crosses every format.
 OPTIMIZERS = [
@@ -40,8 +43,6 @@ OPTIMIZERS = [
     ("legacy SGD(momentum)", lambda: K.optimizers.legacy.SGD(learning_rate=0.05, momentum=0.8)),
 ]
 
-# The cases tf-keras builds only under TF_USE_LEGACY_KERAS=1 run apart, in a test with it set.
-LEGACY_KERAS = os.environ.get("TF_USE_LEGACY_KERAS") == "1"
 CASES = models.shard([c for c in models.CASES if c.tf_keras and c.needs_legacy_keras == LEGACY_KERAS])
 
 
