@@ -2,9 +2,8 @@
 // global pooling over the spatial axes in whatever layout the input is held: ONNX's global
 // pooling operator when it is held channels-first and the pooled axes go, reductions otherwise;
 // Keras 3's adaptive pooling as slices and reductions.
-#include <cmath>
-
 #include "converter.hpp"
+#include "ksave/adaptive_pooling_window.hpp"
 #include "window.hpp"
 
 namespace ksave::plugins::onnx_export {
@@ -57,8 +56,8 @@ Converter global_pooling(const char* global, const char* reduce) {
 }
 
 // Keras 3's adaptive pooling (ONNX has no such operator): each spatial axis in turn, output i
-// the ReduceMean or ReduceMax of the Slice [floor(i·in/out), ceil((i+1)·in/out)) (in float32 as
-// the layer computes the bounds), the outputs concatenated. The windows need the axes' lengths.
+// the ReduceMean or ReduceMax of the Slice the layer pools (ksave/adaptive_pooling_window.hpp),
+// the outputs concatenated. The windows need the axes' lengths.
 Converter adaptive_pooling(const char* reduce) {
   return {[reduce](Conversion& c) {
             const Value& x = c.input();
@@ -73,10 +72,9 @@ Converter adaptive_pooling(const char* reduce) {
               if (in == size) continue;
               std::vector<std::string> windows;
               for (Dim i = 0; i < size; ++i) {
-                const auto start = static_cast<Dim>(std::floor(static_cast<float>(i) * static_cast<float>(in) / static_cast<float>(size)));
-                const auto end = std::min(in, static_cast<Dim>(std::ceil(static_cast<float>(i + 1) * static_cast<float>(in) / static_cast<float>(size))));
+                const AdaptiveWindow w = adaptive_pooling_window(i, in, size);
                 const auto a = static_cast<std::int64_t>(axis);
-                windows.push_back(c.onnx.reduce(reduce, c.onnx.slice(y, {start}, {end}, {a}, c.hint()), {a}, true, c.hint()));
+                windows.push_back(c.onnx.reduce(reduce, c.onnx.slice(y, {w.start}, {w.end}, {a}, c.hint()), {a}, true, c.hint()));
               }
               y = c.onnx.concat(windows, static_cast<std::int64_t>(axis), c.hint());
             }

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "converter.hpp"
+#include "ksave/augmentation_layers.hpp"
 
 namespace ksave::plugins::onnx_export {
 namespace {
@@ -170,13 +171,7 @@ std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + "
 
 void add_preprocessing_converters(ConverterTable& t) {
   // Random augmentation is the identity at inference, which is all an ONNX model runs.
-  for (const char* cls : {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-                          "RandomBrightness", "RandomHeight", "RandomWidth",
-                          // Keras 3's own (the preprocessing plugin's augmentation.cpp says why)
-                          "AugMix", "CutMix", "Equalization", "MixUp", "RandAugment", "RandomColorDegeneration",
-                          "RandomColorJitter", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur",
-                          "RandomGrayscale", "RandomHue", "RandomInvert", "RandomPerspective", "RandomPosterization",
-                          "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization"})
+  for (const char* cls : kAugmentationLayersIdentityAtInference)
     t[cls] = {identity, {}};
   t["RandomCrop"] = {random_crop, image_layer_problem};
   t["AutoContrast"] = {auto_contrast, image_layer_problem};

@@ -1,14 +1,12 @@
 // Keras 3's AdaptiveAveragePooling1D/2D/3D and AdaptiveMaxPooling1D/2D/3D: each spatial axis
 // pooled to `output_size` positions, output i over [floor(i * in / out), ceil((i + 1) * in / out))
-// (PyTorch's adaptive pooling; Keras's TensorFlow backend computes the bounds in float32, as
-// here). A rectangular window's mean is the mean of its per-axis means and its max the max of its
+// (PyTorch's adaptive pooling; the bounds in float32, ksave/adaptive_pooling_window.hpp). A rectangular window's mean is the mean of its per-axis means and its max the max of its
 // per-axis maxima, so the axes are pooled one after another, with slices and reductions that
 // record on the tape and trace into graphs like any other op.
 #include "adaptive_pooling.hpp"
 
-#include <cmath>
-
 #include "../common/spatial_config.hpp"
+#include "ksave/adaptive_pooling_window.hpp"
 #include "ksave/conformance.hpp"
 
 namespace ksave::plugins {
@@ -23,12 +21,10 @@ Tensor pool_axis(const Tensor& x, std::int64_t axis, Dim out, Reduce kind) {
   std::vector<Tensor> windows;
   windows.reserve(static_cast<std::size_t>(out));
   std::vector<std::int64_t> begin(static_cast<std::size_t>(x.rank()), 0), size(static_cast<std::size_t>(x.rank()), -1);
-  const float ratio_in = static_cast<float>(in), ratio_out = static_cast<float>(out);
   for (Dim i = 0; i < out; ++i) {
-    const auto start = static_cast<Dim>(std::floor(static_cast<float>(i) * ratio_in / ratio_out));
-    const auto end = std::min(in, static_cast<Dim>(std::ceil(static_cast<float>(i + 1) * ratio_in / ratio_out)));
-    begin[static_cast<std::size_t>(axis)] = start;
-    size[static_cast<std::size_t>(axis)] = end - start;
+    const AdaptiveWindow window_bounds = adaptive_pooling_window(i, in, out);
+    begin[static_cast<std::size_t>(axis)] = window_bounds.start;
+    size[static_cast<std::size_t>(axis)] = window_bounds.end - window_bounds.start;
     const Tensor window = ops::slice(x, begin, size);
     windows.push_back(kind == Reduce::Max ? ops::max(window, {axis}, true) : ops::mean(window, {axis}, true));
   }

@@ -1,6 +1,9 @@
 // The Random* augmentation layers: identity at inference, as in Keras. Their training-time
 // transformations draw from TensorFlow's random streams, which ksave cannot reproduce, so a
 // training call is refused by name rather than silently left unaugmented.
+#include <utility>
+
+#include "ksave/augmentation_layers.hpp"
 #include "preprocessing_layer.hpp"
 
 namespace ksave::plugins::preprocessing {
@@ -18,30 +21,17 @@ class RandomAugmentation : public PreprocessingLayer {
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {shapes.at(0)}; }
 };
 
-template <const char* Name>
+// One class per name of the shared list (a layer's class name must outlive it: the list's
+// literals do).
+template <std::size_t Index>
 class Augmentation : public RandomAugmentation {
  public:
-  explicit Augmentation(const Json& config) : RandomAugmentation(config, Name) {}
+  explicit Augmentation(const Json& config) : RandomAugmentation(config, kAugmentationLayersIdentityAtInference[Index]) {}
 };
 
-// tf-keras 2.x and Keras 3 both have these.
-constexpr char kFlip[] = "RandomFlip", kRotation[] = "RandomRotation", kZoom[] = "RandomZoom",
-               kTranslation[] = "RandomTranslation", kContrast[] = "RandomContrast", kBrightness[] = "RandomBrightness",
-               kHeight[] = "RandomHeight", kWidth[] = "RandomWidth";
-// Keras 3 only (3.15; each checked against real Keras: its transform_images changes the images
-// only when training, so a float image comes back unchanged). AutoContrast is not one of them:
-// it computes at inference too.
-constexpr char kAugMix[] = "AugMix", kCutMix[] = "CutMix", kEqualization[] = "Equalization", kMixUp[] = "MixUp",
-               kRandAugment[] = "RandAugment", kColorDegeneration[] = "RandomColorDegeneration",
-               kColorJitter[] = "RandomColorJitter", kElastic[] = "RandomElasticTransform", kErasing[] = "RandomErasing",
-               kGaussianBlur[] = "RandomGaussianBlur", kGrayscale[] = "RandomGrayscale", kHue[] = "RandomHue",
-               kInvert[] = "RandomInvert", kPerspective[] = "RandomPerspective", kPosterization[] = "RandomPosterization",
-               kSaturation[] = "RandomSaturation", kSharpness[] = "RandomSharpness", kShear[] = "RandomShear",
-               kSolarization[] = "Solarization";
-
-template <const char*... Names>
-void register_each(PluginRegistrar& r) {
-  (r.layer<Augmentation<Names>>(Names), ...);
+template <std::size_t... Index>
+void register_each(PluginRegistrar& r, std::index_sequence<Index...>) {
+  (r.layer<Augmentation<Index>>(kAugmentationLayersIdentityAtInference[Index]), ...);
 }
 
 }  // namespace
@@ -52,10 +42,7 @@ void refuse_augmentation_in_training(const std::string& object) {
 }
 
 void register_augmentation(PluginRegistrar& r) {
-  register_each<kFlip, kRotation, kZoom, kTranslation, kContrast, kBrightness, kHeight, kWidth>(r);
-  register_each<kAugMix, kCutMix, kEqualization, kMixUp, kRandAugment, kColorDegeneration, kColorJitter, kElastic,
-                kErasing, kGaussianBlur, kGrayscale, kHue, kInvert, kPerspective, kPosterization, kSaturation, kSharpness,
-                kShear, kSolarization>(r);
+  register_each(r, std::make_index_sequence<kAugmentationLayersIdentityAtInference.size()>());
 }
 
 }  // namespace ksave::plugins::preprocessing
