@@ -35,7 +35,8 @@ def main(folder):
             rows += json.load(f)
     table = collections.defaultdict(lambda: {"families": set(), "checks": 0, "worst": 0.0})
     for row in rows:
-        cell = table[(row["format"], row["direction"])]
+        # Suites name tf-keras by its module (tf_keras) or by its package (tf-keras): one row each.
+        cell = table[(row["format"], row["direction"].replace("tf_keras", "tf-keras"))]
         cell["families"].add(row["family"])
         cell["checks"] += 1
         cell["worst"] = max(cell["worst"], row["worst"])
