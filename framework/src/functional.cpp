@@ -5,6 +5,7 @@
 #include <set>
 
 #include "inference_chains.hpp"
+#include "slot_lease.hpp"
 #include "ksave/model.hpp"
 
 namespace ksave {
@@ -165,9 +166,11 @@ Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
   if (inputs.size() != inputs_.size())
     throw Error("model '" + name() + "' has " + std::to_string(inputs_.size()) + " inputs, was called with " +
                 std::to_string(inputs.size()));
-  std::vector<Tensor> slots(static_cast<std::size_t>(slot_count_));
+  detail::SlotLease tensor_lease(static_cast<std::size_t>(slot_count_));
   // Keras masks travel beside the tensors: one mask slot per tensor slot, undefined where none.
-  std::vector<Tensor> mask_slots(static_cast<std::size_t>(slot_count_));
+  detail::SlotLease mask_lease(static_cast<std::size_t>(slot_count_));
+  std::vector<Tensor>& slots = tensor_lease.slots();
+  std::vector<Tensor>& mask_slots = mask_lease.slots();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     slots[i] = inputs[i];
     if (i < ctx.masks.size()) mask_slots[i] = ctx.masks[i];
