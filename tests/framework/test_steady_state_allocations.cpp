@@ -277,3 +277,18 @@ BOOST_AUTO_TEST_CASE(functional_predict_reuses_its_slots) {
   Functional model(KerasTensors{in}, KerasTensors{out}, "residual");
   expect_steady_state("functional residual MLP, batch 32", model, ramp({32, 64}));
 }
+
+// MobileNetV2's stride-2 block: ZeroPadding folded into the convolution after it, the
+// BatchNormalization folded into its filters and ReLU6 as its post-op (inference folding).
+BOOST_AUTO_TEST_CASE(folded_convolution_block_reuses_its_buffers) {
+  const KerasTensor in = Input({32, 32, 8}, "image");
+  KerasTensor x = (*make_layer("ZeroPadding2D", {{"padding", {{0, 1}, {0, 1}}}}))(in);
+  x = (*make_layer("Conv2D", {{"filters", 16}, {"kernel_size", {3, 3}}, {"strides", {2, 2}}, {"use_bias", false}}))(x);
+  x = (*make_layer("BatchNormalization", Json::object()))(x);
+  x = (*make_layer("ReLU", {{"max_value", 6.0}}))(x);
+  x = (*make_layer("DepthwiseConv2D", {{"kernel_size", {3, 3}}, {"padding", "same"}, {"use_bias", false}}))(x);
+  x = (*make_layer("BatchNormalization", Json::object()))(x);
+  x = (*make_layer("ReLU", {{"max_value", 6.0}}))(x);
+  Functional model(KerasTensors{in}, KerasTensors{x}, "stride_two_block");
+  expect_steady_state("MobileNetV2-style block, batch 8", model, ramp({8, 32, 32, 8}));
+}

@@ -6,9 +6,12 @@
 #pragma once
 
 #include <array>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "ksave/inference_folding.hpp"
 #include "ksave/ops.hpp"
@@ -138,6 +141,39 @@ inline ops::Window2D with_zero_padding(ops::Window2D window, std::span<const std
   window.explicit_paddings = {top, bottom, left, right};
   return window;
 }
+
+// FusedConv2D's attributes for the windows a convolution runs over at inference: its own, and its
+// own with the zero padding of a folded chain before it (one chain per layer in a model; a few
+// kept, in case), each built once — built per call, their int lists allocate. Concurrent predicts
+// may share it.
+class ConvAttrsCache {
+ public:
+  explicit ConvAttrsCache(const ops::Window2D& own) : own_(own), own_attrs_(own) {}
+
+  // The attributes for `epilogue` over the own window with `zero_padding`, or null where none
+  // are kept (an epilogue of another form, or more paddings than the cache holds).
+  const Attrs* find(std::span<const std::pair<Dim, Dim>> zero_padding, const Attrs& epilogue) {
+    if (zero_padding.empty()) return own_attrs_.find(epilogue);
+    const ops::Window2D window = with_zero_padding(own_, zero_padding);
+    const std::lock_guard lock(mutex_);
+    for (const auto& entry : padded_)
+      if (entry->paddings == window.explicit_paddings) return entry->attrs.find(epilogue);
+    if (padded_.size() == kMaxPadded) return nullptr;
+    padded_.push_back(std::make_unique<Padded>(Padded{window.explicit_paddings, FixedWindowAttrs(window)}));
+    return padded_.back()->attrs.find(epilogue);
+  }
+
+ private:
+  struct Padded {
+    std::array<std::int64_t, 4> paddings;
+    FixedWindowAttrs attrs;
+  };
+  static constexpr std::size_t kMaxPadded = 4;
+  ops::Window2D own_;
+  FixedWindowAttrs own_attrs_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Padded>> padded_;  // entries never move: callers keep pointers
+};
 
 inline KernelBias view(const FoldedWeights::Folded& weights) {
   return {weights.kernel, weights.bias.defined() ? &weights.bias : nullptr};

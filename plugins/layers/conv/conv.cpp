@@ -58,7 +58,7 @@ class Conv : public Layer, public FoldableProductLayer {
                   ") must be positive and divide filters (" + std::to_string(filters_) + ")");
     activation_ = get_activation(r.get<Json>("activation", nullptr));
     options_ = KernelBiasOptions::read(r);
-    if constexpr (Rank != 3) fixed_attrs_.emplace(own_window());
+    if constexpr (Rank != 3) attrs_cache_.emplace(own_window());
   }
 
   std::string class_name() const override { return kClass; }
@@ -203,12 +203,12 @@ class Conv : public Layer, public FoldableProductLayer {
     return spatial::window(padding_ == "causal" ? "valid" : padding_, 1, strides_[0], 1, dilation_rate_[0]);
   }
 
-  // Conv2D, or with a tail FusedConv2D; its attributes built with the layer when the window is
-  // the layer's own (no zero padding folded in).
+  // Conv2D, or with a tail FusedConv2D, whose attributes are built once per window.
   Tensor conv2d(const Tensor& x, const Tensor& filter, std::span<const std::pair<Dim, Dim>> zero_padding,
                 const std::optional<FusedTail>& tail) const {
-    if (tail && zero_padding.empty())
-      if (const Attrs* attrs = fixed_attrs_->find(*tail->attrs)) return fused::conv2d(x, {filter, tail->bias}, *attrs);
+    if (tail)
+      if (const Attrs* attrs = attrs_cache_->find(zero_padding, *tail->attrs))
+        return fused::conv2d(x, {filter, tail->bias}, *attrs);
     const ops::Window2D window = fused::with_zero_padding(own_window(), zero_padding);
     return tail ? fused::conv2d(x, {filter, tail->bias}, window, *tail->attrs) : ops::conv2d(x, filter, window);
   }
@@ -239,7 +239,7 @@ class Conv : public Layer, public FoldableProductLayer {
   KernelBiasOptions options_;
   VariablePtr kernel_, bias_;
   FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
-  std::optional<fused::FixedWindowAttrs> fixed_attrs_;  // Conv1D and Conv2D
+  mutable std::optional<fused::ConvAttrsCache> attrs_cache_;  // Conv1D and Conv2D (thread-safe)
 };
 
 void register_objects(PluginRegistrar& r) {

@@ -284,7 +284,9 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
   static constexpr const char* kClass = by_rank<Rank>("DepthwiseConv1D", "DepthwiseConv2D", "DepthwiseConv3D");
 
   explicit DepthwiseConv(const Json& config) : WindowLayer(config, kClass, Rank),
-        depthwise_(ConfigReader(config, "layer '" + name() + "' (" + kClass + ")")) {}
+        depthwise_(ConfigReader(config, "layer '" + name() + "' (" + kClass + ")")) {
+    if constexpr (Rank == 2) attrs_cache_.emplace(args_.window());
+  }
   std::string class_name() const override { return kClass; }
   Json get_config() const override {
     Json c = Layer::get_config();
@@ -315,8 +317,10 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
     const Tensor& k = kernel_->value();
     const Tensor grouped = k.reshape({k.dim(0), k.dim(1), 1, k.dim(2) * k.dim(3)});
     const FoldedWeights::Folded w = fused::folded(folded_, grouped, bias_, chain.affine);
-    return fused::conv2d(x, fused::view(w), fused::with_zero_padding(args_.window(), chain.zero_padding),
-                         fused::activation_attrs(chain.activation));
+    const Attrs epilogue = fused::activation_attrs(chain.activation);
+    if (const Attrs* attrs = attrs_cache_->find(chain.zero_padding, epilogue))
+      return fused::conv2d(x, fused::view(w), *attrs);
+    return fused::conv2d(x, fused::view(w), fused::with_zero_padding(args_.window(), chain.zero_padding), epilogue);
   }
 
  protected:
@@ -333,6 +337,7 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
   DepthwiseArgs depthwise_;
   VariablePtr kernel_;
   FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
+  std::optional<fused::ConvAttrsCache> attrs_cache_;  // DepthwiseConv2D
 };
 
 template <int Rank>
