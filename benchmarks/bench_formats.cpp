@@ -154,7 +154,7 @@ void register_all() {
         auto* b = save ? benchmark::RegisterBenchmark(name.c_str(), bench_save, name, *shape, side)
                        : benchmark::RegisterBenchmark(name.c_str(), bench_load, name, *shape, side);
         b->Arg(bytes)->ArgName("bytes")->Iterations(shape->iterations)->Repetitions(shape->repetitions);
-        b->UseRealTime()->ReportAggregatesOnly(true)->Unit(benchmark::kMillisecond);
+        b->UseRealTime()->MeasureProcessCPUTime()->ReportAggregatesOnly(true)->Unit(benchmark::kMillisecond);
       }
     }
   }
