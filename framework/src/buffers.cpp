@@ -1,6 +1,7 @@
 #include "buffers.hpp"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -21,8 +22,25 @@ namespace {
 constexpr std::size_t kAlign = 64;
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 // The pool keeps at most this much memory idle (per process), and no buffer larger than a quarter
-// of it: a model's working set of activations fits, a one-off huge temporary is released.
-constexpr std::size_t kPoolLimit = std::size_t{256} << 20;
+// of it: a model's working set fits, a one-off huge temporary is released. A training step holds
+// every activation until its gradient is taken (MobileNetV2 at batch 8: over 256 MiB), and what
+// the pool cannot keep goes back to the system and is faulted in again, page by page, on the next
+// step; so the limit is an eighth of the machine's memory, from 256 MiB to 4 GiB (TensorFlow's
+// allocator keeps its peak for good). KSAVE_BUFFER_POOL_MB sets it.
+std::size_t pool_limit() {
+  static const std::size_t limit = [] {
+    constexpr std::size_t kMiB = std::size_t{1} << 20;
+    if (const char* env = std::getenv("KSAVE_BUFFER_POOL_MB")) {
+      char* end = nullptr;
+      const unsigned long long mb = std::strtoull(env, &end, 10);
+      if (end != env && *end == '\0' && mb <= (std::size_t{1} << 24)) return static_cast<std::size_t>(mb) * kMiB;
+    }
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    const std::size_t physical = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) : 0;
+    return std::clamp(physical / 8, 256 * kMiB, 4096 * kMiB);
+  }();
+  return limit;
+}
 
 [[noreturn]] void out_of_memory(std::size_t bytes) {
   throw Error("out of memory allocating " + std::to_string(bytes) + " bytes for a tensor");
@@ -91,7 +109,7 @@ class Pool {
   void give_back(void* p, std::size_t rounded) {
     if (!kSanitized) {
       const std::lock_guard lock(mutex_);
-      if (rounded <= kPoolLimit / 4 && pooled_ + rounded <= kPoolLimit) {
+      if (rounded <= pool_limit() / 4 && pooled_ + rounded <= pool_limit()) {
         poison(p, rounded);
         free_[rounded].push_back(p);
         pooled_ += rounded;
