@@ -194,3 +194,34 @@ BOOST_AUTO_TEST_CASE(dense_model_gradients_match_finite_differences) {
   };
   BOOST_TEST(check_gradients("dense model", f, initial, analytic));
 }
+
+// BatchNormalization in training runs as one op with its own gradient (FusedBatchNormTraining):
+// its derivatives against central differences, its statistics against the unfused ops, and the
+// layer's training output against Keras's formula written with those ops.
+BOOST_AUTO_TEST_CASE(fused_batch_norm_training_matches_its_definition) {
+  const Tensor x = ramp({4, 3, 5}, 0.4f, 0.23f), scale = values({1.2f, 0.7f, -0.5f, 1.0f, 2.0f}, {5}),
+               offset = values({0.1f, -0.3f, 0.0f, 0.25f, -1.0f}, {5});
+  const Attrs attrs{{"epsilon", 1e-3}};
+  check_taped("FusedBatchNormTraining", [&](const std::vector<Tensor>& in) {
+    return run_op("FusedBatchNormTraining", std::vector<Tensor>{in[0], in[1], in[2]}, attrs)[0];
+  }, {x, scale, offset});
+  const Tensors out = run_op("FusedBatchNormTraining", std::vector<Tensor>{x, scale, offset}, attrs);
+  const Tensor mean = ops::mean(x, {0, 1}, false);
+  const Tensor variance = ops::mean(ops::squared_difference(x, mean), {0, 1}, false);
+  for (std::int64_t c = 0; c < 5; ++c) {
+    BOOST_TEST(out[1].data<float>()[c] == mean.data<float>()[c], boost::test_tools::tolerance(1e-5f));
+    BOOST_TEST(out[2].data<float>()[c] == variance.data<float>()[c], boost::test_tools::tolerance(1e-5f));
+  }
+
+  const LayerPtr layer = make_layer("BatchNormalization", {{"epsilon", 1e-3}});
+  CallContext training;
+  training.training = true;
+  const Tensor y = (*layer)(x, training);
+  const std::vector<VariablePtr> weights = layer->weights();  // gamma, beta, moving mean, moving variance
+  const Tensor expected = ops::add(ops::mul(ops::sub(x, mean), ops::mul(ops::rsqrt(ops::add(variance, ops::constant(1e-3))),
+                                                                         weights[0]->value())),
+                                   weights[1]->value());
+  const std::vector<float> got = y.to_vector<float>(), want = expected.to_vector<float>();
+  BOOST_REQUIRE_EQUAL(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(got[i] == want[i], boost::test_tools::tolerance(1e-5f));
+}

@@ -14,6 +14,8 @@
 // get_config writes the key back, so the layer keeps its Keras's rule through every format (the
 // .keras writer adds no default for it: a tf-keras layer saved as .keras stays tf-keras's in
 // ksave, though Keras 3 trains it with its own rule).
+#include <array>
+#include <optional>
 #include <set>
 
 #include "ksave/config.hpp"
@@ -125,6 +127,7 @@ class BatchNormalization : public Layer, public ChannelAffineLayer {
     // A frozen layer (trainable false) normalizes with its moving statistics even in training, as
     // Keras 3 and tf.keras 2 do: the guide's frozen base stays in inference mode under fit().
     if (ctx.training && trainable()) {
+      if (std::optional<Tensor> y = fused_training_call(x)) return {*y};
       mean = ops::mean(x, reduction_axes_, true);
       variance = ops::mean(ops::squared_difference(x, mean), reduction_axes_, true);
       update_moving_statistics(x, mean, variance);
@@ -161,6 +164,21 @@ class BatchNormalization : public Layer, public ChannelAffineLayer {
   Tensor inverse_deviation(const Tensor& variance, const Tensor& gamma) const {
     const Tensor inv = ops::rsqrt(ops::add(variance, epsilon_));
     return gamma.defined() ? ops::mul(inv, gamma) : inv;
+  }
+
+  // Training over the last axis, when no graph tracer watches: the whole normalization and its
+  // gradient as one op (FusedBatchNormTraining), as TensorFlow's FusedBatchNormV3 runs it.
+  std::optional<Tensor> fused_training_call(const Tensor& x) {
+    if (!fused_ops_allowed() || reduction_axes_.size() + 1 != static_cast<std::size_t>(rank_) ||
+        !(axes_.size() == 1 && (axes_[0] == -1 || axes_[0] == rank_ - 1)))
+      return std::nullopt;
+    static const OpDef& op = find_op("FusedBatchNormTraining");
+    const Tensor scale = gamma_ ? gamma_->value() : Tensor::filled(DType::Float32, param_shape_, 1.0);
+    const Tensor offset = beta_ ? beta_->value() : Tensor::filled(DType::Float32, param_shape_, 0.0);
+    const std::array<Tensor, 3> inputs{x, scale, offset};
+    Tensors out = run_op(op, inputs, Attrs{{"epsilon", epsilon_}});
+    update_moving_statistics(x, out[1], out[2]);
+    return std::move(out[0]);
   }
 
   // The moving statistics are state, not part of the differentiated computation: updated from
