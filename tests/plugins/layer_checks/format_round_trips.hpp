@@ -14,6 +14,8 @@
 // bit for bit. Formats whose plugin was not built are simply absent (their suites test them).
 #pragma once
 
+#include <algorithm>
+
 #include <boost/test/unit_test.hpp>
 
 #include <cstring>
@@ -124,8 +126,10 @@ inline void check_model_format(const FormatPtr& format, const RoundTrip& trip) {
 // The whole check described at the top. It changes `model`'s weights first (see
 // make_weights_distinctive). `model` must be owned by a shared_ptr (the TF formats walk it as a
 // trackable object); a stateful model must come with no kept states, since it is compared with
-// freshly loaded ones.
-inline void check_weight_round_trips(const ModelPtr& model, const Tensors& inputs, const std::string& label) {
+// freshly loaded ones. The formats in `refusing` must refuse to save the whole model (one that
+// their Keras cannot load) with a ksave::Error.
+inline void check_weight_round_trips(const ModelPtr& model, const Tensors& inputs, const std::string& label,
+                                     const std::vector<std::string>& refusing = {}) {
   make_weights_distinctive(*model);
   const Tensors expected = model->predict(inputs);
   const std::vector<FormatPtr> formats = registered_formats();
@@ -138,7 +142,11 @@ inline void check_weight_round_trips(const ModelPtr& model, const Tensors& input
                              << (whole_model ? " model" : "") << (weights || whole_model ? "" : " nothing to check"));
     try {
       if (weights) check_weights_format(format, trip);
-      if (whole_model) check_model_format(format, trip);
+      const bool refused = std::find(refusing.begin(), refusing.end(), format->name()) != refusing.end();
+      if (whole_model && refused)
+        BOOST_CHECK_THROW(save_model(*model, trip.dir / ("model." + format->name()), SaveOptions{.format = format->name()}), Error);
+      else if (whole_model)
+        check_model_format(format, trip);
     } catch (const std::exception& e) {
       BOOST_ERROR(label << " through '" << format->name() << "': " << e.what());
     }
