@@ -60,8 +60,9 @@ const std::vector<Operation>& operation_table() {
         unary("Tanh", kNumpy, "math.tanh"),
         unary("Erf", kMath, "math.erf"),
         unary("Rsqrt", kMath, "math.rsqrt"),
-        // Keras 3 writes `x / y` as TrueDivide and keras.ops.divide as Divide: one function.
-        binary("Divide", "math.truediv"),
+        // Keras 3 writes `x / y` as TrueDivide and keras.ops.divide as Divide: one function,
+        // recorded under its two names so that each writes back as the class it was.
+        binary("Divide", "math.divide"),
         binary("TrueDivide", "math.truediv"),
         binary("Power", "math.pow"),
         binary("Greater", "math.greater"),

@@ -28,8 +28,10 @@ const Operation* find_operation(const std::string& class_name, const std::string
   return nullptr;
 }
 
-// The first operation that runs `function` (any of its recorded names).
+// The operation recorded as `function`, else the first that runs it under another of its names.
 const Operation* operation_running(const std::string& function) {
+  for (const auto& op : operation_table())
+    if (op.function == function) return &op;
   const std::string& canonical = tf_function_names::canonical_tf_function(function);
   for (const auto& op : operation_table())
     if (tf_function_names::canonical_tf_function(op.function) == canonical) return &op;
