@@ -139,10 +139,12 @@ def test_ksave_predicts_keras3_archive(case):
 @pytest.fixture(scope="module")
 def ksave_wrote(case):
     folder = case["folder"]
-    files = {"keras": os.path.join(folder, "ksave.keras"), "h5": os.path.join(folder, "ksave.h5")}
+    files = {"keras": os.path.join(folder, "ksave.keras"), "h5": os.path.join(folder, "ksave.h5"),
+             "savedmodel": os.path.join(folder, "ksave_savedmodel")}
     predicted = ksave_job(case, "save", [{"op": "load_model", "path": case["path"], "compile": False},
                                          {"op": "save_model", "path": files["keras"]},
-                                         {"op": "save_model", "path": files["h5"], "format": "h5"}])
+                                         {"op": "save_model", "path": files["h5"], "format": "h5"},
+                                         {"op": "save_model", "path": files["savedmodel"]}])
     return {"files": files, "predicted": predicted}
 
 
@@ -175,20 +177,21 @@ for i, o in enumerate(outs):
 """
 
 
-def test_tf_keras_loads_ksave_h5(case, ksave_wrote):
+@pytest.mark.parametrize("fmt", ["h5", "savedmodel"])
+def test_tf_keras_loads_ksave_file(case, ksave_wrote, fmt):
     folder = case["folder"]
     x = interop.save_arrays(folder, "x_tf_keras", case["inputs"])
-    prefix = os.path.join(folder, "tf_keras_h5")
+    prefix = os.path.join(folder, f"tf_keras_{fmt}")
     env = dict(os.environ)
     env.pop("KERAS_BACKEND", None)
-    done = subprocess.run([sys.executable, "-c", TF_KERAS_PREDICT, ksave_wrote["files"]["h5"], x[0], x[1], prefix],
+    done = subprocess.run([sys.executable, "-c", TF_KERAS_PREDICT, ksave_wrote["files"][fmt], x[0], x[1], prefix],
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "TFOpLambda" in done.stdout and "SlicingOpLambda" in done.stdout, done.stdout
     got = interop.load_arrays([f"{prefix}_{i}.npy" for i in range(len(OUTPUTS))])
-    compare(got, case["expected"], "tf-keras predict of ksave's .h5 vs Keras 3's")
-    worst = compare(got, ksave_wrote["predicted"], "tf-keras predict of ksave's .h5 vs ksave's")
-    REPORT.add("keras.ops", "h5", "keras3→ksave→tf_keras", "predict", worst)
+    compare(got, case["expected"], f"tf-keras predict of ksave's {fmt} vs Keras 3's")
+    worst = compare(got, ksave_wrote["predicted"], f"tf-keras predict of ksave's {fmt} vs ksave's")
+    REPORT.add("keras.ops", fmt, "keras3→ksave→tf_keras", "predict", worst)
 
 
 def test_unknown_operation_is_refused_by_name(case):

@@ -79,7 +79,10 @@ Tensors comparison(const OpArguments& a) {
 // returns indices, is not supported).
 Tensors where(const OpArguments& a) {
   a.allow_only({"x", "y"});
-  return {ops::select(a.first().as_float(), a.tensor("x").as_float(), a.tensor("y").as_float())};
+  // A bool condition (a comparison's) through the Cast op, which the SavedModel tracer records
+  // (as_float would be a conversion outside the graph).
+  const Tensor condition = ops::cast(a.first(), DType::Float32);
+  return {ops::select(condition, a.tensor("x").as_float(), a.tensor("y").as_float())};
 }
 
 Tensors add_n(const OpArguments& a) {
