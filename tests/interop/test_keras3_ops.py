@@ -203,3 +203,18 @@ def test_unknown_operation_is_refused_by_name(case):
     with pytest.raises(interop.DriverError) as refused:
         interop.run_ksave(folder, "cumsum", [{"op": "load_model", "path": path, "compile": False}])
     assert "keras.src.ops.numpy.Cumsum" in str(refused.value) and "no equivalent" in str(refused.value)
+
+
+def test_onnx_export_runs_in_onnxruntime(case, ksave_wrote):
+    """ksave's ONNX export of the model (each operation through TFOpLambda's converter) computes
+    in ONNX Runtime what Keras 3 does."""
+    ort = pytest.importorskip("onnxruntime")
+    folder = case["folder"]
+    path = os.path.join(folder, "ksave.onnx")
+    interop.run_ksave(folder, "onnx", [{"op": "load_model", "path": case["path"], "compile": False},
+                                       {"op": "save_model", "path": path, "format": "onnx"}])
+    session = ort.InferenceSession(path)
+    names = [i.name for i in session.get_inputs()]
+    got = session.run(None, dict(zip(names, case["inputs"])))
+    worst = compare(got, case["expected"], "ONNX Runtime on ksave's .onnx vs Keras 3")
+    REPORT.add("keras.ops", "onnx", "keras3→ksave→onnxruntime", "predict", worst)

@@ -1,6 +1,6 @@
 // Elementwise TensorFlow functions (tf.math, tf.nn activations, the Python operators tf.keras
-// records, clipping) keep their input's layout; reductions, argmax and l2_normalize work in
-// Keras's. Each is computed as ksave's tf_op_lambda plugin computes it (float32).
+// records, clipping, comparisons, tf.where) keep their input's layout; reductions, argmax and
+// l2_normalize work in Keras's. Each is computed as ksave's tf_op_lambda plugin computes it (float32).
 #include <cmath>
 #include <numbers>
 
@@ -39,14 +39,18 @@ std::string rsqrt(Emitter& onnx, const std::string& x, const std::string& hint) 
 }
 std::string square(Emitter& onnx, const std::string& x, const std::string& hint) { return onnx.op("Mul", {x, x}, hint); }
 
+// The layout of a combination's result: the shared one when the result has its rank.
+Perm result_layout(TfOpCall& a, const Perm& layout) {
+  return layout.size() == a.conversion().call.output_shapes.at(0).size() ? layout : Perm{};
+}
+
 // The values combined in their shared layout, folded left to right with `type`.
 std::vector<Value> combined(TfOpCall& a, const std::string& type, const std::vector<Value>& values) {
   const Perm layout = shared_layout(values);
   std::string y = float_in_shared_layout(a.onnx(), values.at(0), layout);
   for (std::size_t i = 1; i < values.size(); ++i)
     y = a.onnx().op(type, {y, float_in_shared_layout(a.onnx(), values[i], layout)}, a.hint());
-  const std::size_t rank = a.conversion().call.output_shapes.at(0).size();
-  return {a.output(y, 0, layout.size() == rank ? layout : Perm{})};
+  return {a.output(y, 0, result_layout(a, layout))};
 }
 
 TfOpConverter binary(std::string type) {
@@ -61,6 +65,33 @@ std::vector<Value> squared_difference(TfOpCall& a) {
   std::vector<Value> d = combined(a, "Sub", {a.first(), a.tensor("y")});
   d[0].name = a.onnx().op("Mul", {d[0].name, d[0].name}, a.hint());
   return d;
+}
+
+// TensorFlow's comparisons: ONNX's operator of the same meaning, a bool result (negated for
+// not_equal, which ONNX has only as Not(Equal)).
+TfOpConverter comparison(std::string type, bool negated = false) {
+  return [type, negated](TfOpCall& a) {
+    a.allow_only({"y"});
+    const Value x = a.first(), y = a.tensor("y");
+    const Perm layout = shared_layout({x, y});
+    Emitter& onnx = a.onnx();
+    std::string out =
+        onnx.op(type, {float_in_shared_layout(onnx, x, layout), float_in_shared_layout(onnx, y, layout)}, a.hint());
+    if (negated) out = onnx.op("Not", {out}, a.hint());
+    return std::vector<Value>{a.output(out, 0, result_layout(a, layout))};
+  };
+}
+
+// tf.where(condition, x, y): ONNX's Where, the condition as bool (nonzero is true).
+std::vector<Value> where(TfOpCall& a) {
+  a.allow_only({"x", "y"});
+  const Value condition = a.first(), x = a.tensor("x"), y = a.tensor("y");
+  const Perm layout = shared_layout({condition, x, y});
+  Emitter& onnx = a.onnx();
+  const std::string mask = onnx.cast(float_in_shared_layout(onnx, condition, layout), DType::Bool, a.hint());
+  const std::string out =
+      onnx.op("Where", {mask, float_in_shared_layout(onnx, x, layout), float_in_shared_layout(onnx, y, layout)}, a.hint());
+  return {a.output(out, 0, result_layout(a, layout))};
 }
 
 std::vector<Value> add_n(TfOpCall& a) {
@@ -224,6 +255,13 @@ std::vector<TfOpEntry> elementwise_tf_ops() {
       {"math.minimum", binary("Min")},
       {"math.pow", binary("Pow")},
       {"math.squared_difference", squared_difference},
+      {"math.greater", comparison("Greater")},
+      {"math.less", comparison("Less")},
+      {"math.greater_equal", comparison("GreaterOrEqual")},
+      {"math.less_equal", comparison("LessOrEqual")},
+      {"math.equal", comparison("Equal")},
+      {"math.not_equal", comparison("Equal", true)},
+      {"where", where},
       {"math.add_n", add_n},
       {"clip_by_value", clip_by_value},
   };
