@@ -218,3 +218,42 @@ def test_onnx_export_runs_in_onnxruntime(case, ksave_wrote):
     got = session.run(None, dict(zip(names, case["inputs"])))
     worst = compare(got, case["expected"], "ONNX Runtime on ksave's .onnx vs Keras 3")
     REPORT.add("keras.ops", "onnx", "keras3→ksave→onnxruntime", "predict", worst)
+
+
+# tf-keras 2.21's TF ops on Keras tensors (TFOpLambda / SlicingOpLambda), each a function with a
+# Keras 3 operation: `x + y`, `1.0 - x`, `x * 2.0`, tf.nn.relu6, tf.nn.gelu (erf form),
+# tf.reduce_mean, tf.transpose, tf.matmul, tf.reshape, tf.concat, tf.clip_by_value, `x[:, 1:3]`.
+TF_KERAS_MODEL = """
+import sys, numpy as np, tensorflow as tf, tf_keras as K
+tf.keras.utils.set_random_seed(5)
+x = K.Input((4, 6), name="x")
+d = K.layers.Dense(6, name="dense")(x)
+a = tf.nn.relu6((d + x) * 2.0)
+b = 1.0 - tf.nn.gelu(d)
+m = tf.matmul(a, tf.transpose(b, perm=[0, 2, 1]))
+out = tf.concat([tf.reshape(m, (-1, 16)), tf.reduce_mean(a, axis=1), tf.clip_by_value(b[:, 1:3, 0], -0.5, 0.5)], axis=-1)
+model = K.Model(x, out)
+model.save(sys.argv[1], save_format="h5")
+np.save(sys.argv[2], model.predict(np.load(sys.argv[3]), verbose=0))
+"""
+
+
+def test_tf_keras_tf_ops_go_into_a_keras3_archive(case):
+    """tf-keras's .h5 of TF ops → ksave → `.keras`: Keras 3 loads the operations ksave writes for
+    the TFOpLambda layers and predicts tf-keras's numbers."""
+    folder = case["folder"]
+    h5, expected_path = os.path.join(folder, "tf_keras_ops.h5"), os.path.join(folder, "tf_keras_ops_expected.npy")
+    x = interop.save_arrays(folder, "x_tf_keras_ops", case["inputs"][:1])
+    env = dict(os.environ)
+    env.pop("KERAS_BACKEND", None)
+    done = subprocess.run([sys.executable, "-c", TF_KERAS_MODEL, h5, expected_path, x[0]], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    archive = os.path.join(folder, "tf_keras_ops_by_ksave.keras")
+    interop.run_ksave(folder, "tf_keras_ops", [{"op": "load_model", "path": h5, "compile": False},
+                                               {"op": "save_model", "path": archive}])
+    reloaded = K.models.load_model(archive, compile=False)
+    assert {"Relu6", "Gelu", "Matmul", "Transpose", "Concatenate", "Mean", "Clip", "GetItem", "Subtract"} <= \
+        set(operation_classes(reloaded)), operation_classes(reloaded)
+    worst = interop.assert_close(reloaded.predict(case["inputs"][0], verbose=0), np.load(expected_path),
+                                 "Keras 3 predict of ksave's .keras of tf-keras's TF ops", rtol=1e-5, atol=1e-5)
+    REPORT.add("keras.ops", "keras", "tf_keras→ksave→keras3", "predict", worst)

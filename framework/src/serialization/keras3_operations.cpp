@@ -166,6 +166,19 @@ Json keras3_parameters(const std::vector<Parameter>& parameters, Json& kwargs, c
   return out;
 }
 
+// TensorFlow keywords that tf-keras records at values that change nothing (tf.transpose's
+// conjugate=False for real tensors, tf.matmul's flags) and that no Keras 3 operation takes: left
+// out; any other value stays, to be refused.
+void drop_neutral_keywords(Json& kwargs) {
+  static const std::pair<const char*, bool> kNeutral[] = {{"conjugate", false},   {"transpose_a", false},
+                                                          {"transpose_b", false}, {"adjoint_a", false},
+                                                          {"adjoint_b", false},   {"a_is_sparse", false},
+                                                          {"b_is_sparse", false}};
+  kwargs.erase("name");
+  for (const auto& [key, value] : kNeutral)
+    if (kwargs.contains(key) && kwargs[key] == Json(value)) kwargs.erase(key);
+}
+
 struct Keras3Call {
   Json args = Json::array();
   Json kwargs = Json::object();
@@ -217,7 +230,7 @@ Keras3Call keras3_call(const Operation& op, const Json& node, std::size_t node_i
   }
   call.config = keras3_parameters(op.config, kwargs, object);
   call.kwargs = keras3_parameters(op.call_kwargs, kwargs, object);
-  kwargs.erase("name");
+  drop_neutral_keywords(kwargs);
   for (const auto& [key, value] : kwargs.items())
     throw Error(object + ": argument '" + key + "' (" + value.dump().substr(0, 80) + ") has no place in Keras 3's " +
                 op.class_name + " (" + op.module + "): Keras 3 cannot load the model");
