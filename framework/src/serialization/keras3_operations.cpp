@@ -246,17 +246,27 @@ bool is_tf_op_operation(const Json& entry) {
 }
 
 Json tf_op_entry(const Json& entry) {
-  const std::string class_name = entry.value("class_name", ""), module = entry.value("module", "");
+  auto text = [](const Json& v, const char* key) {
+    return v.is_object() && v.contains(key) && v[key].is_string() ? v[key].get<std::string>() : std::string();
+  };
+  const std::string class_name = text(entry, "class_name"), module = text(entry, "module");
   const Json config = entry.contains("config") && entry["config"].is_object() ? entry["config"] : Json::object();
-  const std::string name = entry.value("name", config.value("name", class_name));
+  std::string name = text(entry, "name");
+  if (name.empty()) name = text(config, "name");
   const std::string object = "layer '" + name + "' (Keras 3 operation " + module + "." + class_name + ")";
   const Operation* op = find_operation(class_name, module);
   if (!op)
     throw Error(object + ": ksave has no equivalent of this operation; supported: " + joined(supported_operations()));
-  Json kwargs = Json::object();
-  read_parameters(op->config, config, kwargs, object, "parameter");
+  if (!entry["inbound_nodes"].is_array())
+    throw Error(object + ": inbound_nodes must be a list, found " + entry["inbound_nodes"].dump().substr(0, 80));
   Json nodes = Json::array();
-  for (const auto& node : entry.value("inbound_nodes", Json::array())) nodes.push_back(tf_node(*op, node, kwargs, object));
+  try {
+    Json kwargs = Json::object();
+    read_parameters(op->config, config, kwargs, object, "parameter");
+    for (const auto& node : entry["inbound_nodes"]) nodes.push_back(tf_node(*op, node, kwargs, object));
+  } catch (const nlohmann::json::exception& e) {  // a tensor without keras_history, ...
+    throw Error(object + ": malformed call node (" + e.what() + ")");
+  }
   Json out = Json::object();
   out["class_name"] = op->function == kGetItemFunction ? "SlicingOpLambda" : "TFOpLambda";
   out["config"] = Json{{"name", name}, {"trainable", true}, {"dtype", "float32"}, {"function", op->function}};

@@ -188,6 +188,11 @@ BOOST_AUTO_TEST_CASE(unknown_operations_and_parameters_are_refused_by_name) {
   BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(elu); }), {"relu6", "Elu", "alpha", "0.5"}));
   const std::string unknown_key = with_changed_entry("mean", [](Json& e) { e["config"]["where"] = true; });
   BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(unknown_key); }), {"mean", "'where'", "not supported"}));
+  const std::string no_history =
+      with_changed_entry("mean", [](Json& e) { e["inbound_nodes"][0]["args"][0]["config"].erase("keras_history"); });
+  BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(no_history); }), {"mean", "malformed call node"}));
+  const std::string too_many = with_changed_entry("mean", [](Json& e) { e["inbound_nodes"][0]["args"].push_back(1); });
+  BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(too_many); }), {"mean", "2 positional arguments"}));
 }
 
 // A tf-keras TFOpLambda whose function has no Keras 3 operation cannot go into a Keras 3 archive.
