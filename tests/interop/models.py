@@ -471,9 +471,8 @@ def custom(K):
 def keras3_ops(K):
     """Functional: keras.ops calls between Dense layers, which Keras 3 records as operation nodes
     (Relu6, Gelu, Matmul, Transpose, Where, Greater, Exp, Softmax, Mean, GetItem, Reshape,
-    Concatenate, Clip, Power); gradients flow through every one but the comparison. (Its slices
-    have stride 1: ksave's SavedModel graph executor runs StridedSlice only so, and the suite
-    serves Keras 3's export; strided slices are in test_keras3_ops.py.)"""
+    Concatenate, Clip, Power); gradients flow through every one but the comparison. One slice
+    steps backwards and by two, so serving Keras 3's export() runs a strided StridedSlice."""
     ops, L = K.ops, K.layers
     x = K.Input((4, 6))
     h = L.Dense(6)(x)
@@ -481,7 +480,8 @@ def keras3_ops(K):
     scores = ops.softmax(ops.matmul(a, ops.transpose(ops.gelu(h), (0, 2, 1))) / 4.0, axis=-1)
     smooth = ops.where(ops.greater(h, 0.0), h, ops.exp(h) - 1.0)
     joined = ops.concatenate([ops.mean(smooth, axis=1), ops.reshape(scores, (-1, 16)),
-                              ops.clip(ops.power(h[:, 1:3, 1:4], 2.0), 0.0, 1.5)[..., 0]], axis=-1)
+                              ops.clip(ops.power(h[:, 1:3, 1:4], 2.0), 0.0, 1.5)[..., 0],
+                              ops.reshape(h[:, ::-2, 1::2], (-1, 6))], axis=-1)
     return K.Model(x, L.Dense(3)(joined))
 
 
