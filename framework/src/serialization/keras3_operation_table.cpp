@@ -14,12 +14,20 @@ Parameter same(const char* keras3, const char* tf, Json fallback) { return {kera
 Parameter required(const char* keras3, const char* tf) { return {keras3, tf, std::nullopt, std::nullopt}; }
 // A parameter the function lacks: only Keras 3's default runs.
 Parameter fixed(const char* keras3, Json value) { return {keras3, "", value, std::nullopt}; }
+// A keyword Keras 3 has no key for, given to the function at the value that computes what Keras 3
+// computes (tf.math.argmax's output_type int32).
+Parameter tf_only(const char* tf, Json value) { return {"", tf, std::nullopt, value}; }
 
 Operation unary(const char* class_name, const char* module, const char* function) {
   return {class_name, module, function, false, {}, {}, {}};
 }
 Operation binary(const char* class_name, const char* function) {
   return {class_name, kNumpy, function, false, {"y"}, {}, {}};
+}
+// Keras 3's argmax/argmin: an index of type int32 (TensorFlow's default is int64); the axis must be
+// given (Keras 3 flattens for None, TensorFlow takes axis 0); keepdims has no TensorFlow keyword.
+Operation arg_reduction(const char* class_name, const char* function) {
+  return {class_name, kNumpy, function, false, {}, {required("axis", "axis"), fixed("keepdims", false), tf_only("output_type", "int32")}, {}};
 }
 Operation reduction(const char* class_name, const char* function, bool with_initial = false) {
   Operation op{class_name, kNumpy, function, false, {}, {same("axis", "axis", nullptr), same("keepdims", "keepdims", false)}, {}};
@@ -46,6 +54,7 @@ const std::vector<Operation>& operation_table() {
         {"LeakyRelu", kNn, "nn.leaky_relu", false, {}, {same("negative_slope", "alpha", 0.2)}, {}},
         {"Softmax", kNn, "nn.softmax", false, {}, {same("axis", "axis", -1)}, {}},
         {"LogSoftmax", kNn, "nn.log_softmax", false, {}, {same("axis", "axis", -1)}, {}},
+        unary("LogSigmoid", kNn, "math.log_sigmoid"),
         // keras.ops.numpy and keras.ops.math: elementwise.
         unary("Exp", kNumpy, "math.exp"),
         unary("Log", kNumpy, "math.log"),
@@ -87,6 +96,11 @@ const std::vector<Operation>& operation_table() {
         reduction("Min", "math.reduce_min", true),
         reduction("Var", "math.reduce_variance"),
         reduction("Std", "math.reduce_std"),
+        arg_reduction("Argmax", "math.argmax"),
+        arg_reduction("Argmin", "math.argmin"),
+        // Keras 3's cumsum flattens every axis (the batch's too) for axis None: refused; its dtype
+        // has no TensorFlow keyword.
+        {"Cumsum", kNumpy, "math.cumsum", false, {}, {required("axis", "axis"), fixed("dtype", nullptr)}, {}},
         // Shapes.
         {"Reshape", kNumpy, "reshape", false, {}, {required("newshape", "shape")}, {}},
         {"Transpose", kNumpy, "transpose", false, {}, {same("axes", "perm", nullptr)}, {}},
@@ -97,6 +111,11 @@ const std::vector<Operation>& operation_table() {
         {"Tile", kNumpy, "tile", false, {}, {required("repeats", "multiples")}, {}},
         {"Pad", kNumpy, "pad", false, {}, {required("pad_width", "paddings"), {"mode", "mode", "constant", "constant"}},
          {same("constant_values", "constant_values", nullptr)}},
+        // Keras 3 cuts at indices (numpy's array_split), tf.split takes sizes: a list is converted
+        // with the input's axis length (keras3_split_sections.hpp); a number of equal parts is both.
+        {"Split", kNumpy, "split", false, {}, {required("indices_or_sections", "num_or_size_splits"), same("axis", "axis", 0)}, {}},
+        {"ZerosLike", kNumpy, "zeros_like", false, {}, {same("dtype", "dtype", nullptr)}, {}},
+        {"OnesLike", kNumpy, "ones_like", false, {}, {same("dtype", "dtype", nullptr)}, {}},
         {"Cast", kCore, "cast", false, {}, {required("dtype", "dtype")}, {}},
         {"GetItem", kNumpy, kGetItemFunction, false, {"slice_spec"}, {}, {}},
     };

@@ -14,9 +14,10 @@ namespace ksave::keras3_operations {
 // One parameter of an operation: a key of its config (or of its call's kwargs) and the keyword of
 // the TensorFlow function that takes it.
 struct Parameter {
-  std::string keras3;
+  std::string keras3;               // empty: a keyword the function always gets at tf_default
+                                    // (Argmax's output_type int32, the dtype Keras 3 gives)
   std::string tf;                   // empty: the function has no such keyword, so only the default runs
-  std::optional<Json> keras3_default;  // nullopt: Keras 3 always writes it (required)
+  std::optional<Json> keras3_default;  // nullopt: Keras 3 always writes it, not null (required)
   std::optional<Json> tf_default;   // what the function does without its keyword, when not keras3_default
   // The value Keras 3's config holds when the function's keyword is absent.
   Json keras3_value_for_absent_keyword() const { return tf_default ? *tf_default : keras3_default.value_or(nullptr); }

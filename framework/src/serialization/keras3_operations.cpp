@@ -6,6 +6,7 @@
 #include "ksave/error.hpp"
 #include "ksave/tf_function_names.hpp"
 #include "serialization/keras3_operation_table.hpp"
+#include "serialization/keras3_split_sections.hpp"
 #include "structured_call.hpp"
 
 namespace ksave::keras3_operations {
@@ -79,9 +80,16 @@ void read_parameters(const std::vector<Parameter>& parameters, const Json& sourc
     if (key != "name" && std::none_of(parameters.begin(), parameters.end(), [&](const Parameter& p) { return p.keras3 == key; }))
       throw Error(object + ": " + where + " '" + key + "' (" + value.dump().substr(0, 80) + ") is not supported by ksave");
   for (const auto& p : parameters) {
+    if (p.keras3.empty()) {
+      kwargs[p.tf] = *p.tf_default;
+      continue;
+    }
     const bool given = source.contains(p.keras3);
     if (!given && !p.keras3_default) throw Error(object + ": the " + where + " has no '" + p.keras3 + "'");
     const Json value = given ? source[p.keras3] : *p.keras3_default;
+    if (!p.keras3_default && value.is_null())
+      throw Error(object + ": " + where + " '" + p.keras3 + "' is null, which ksave does not support (Keras 3 and TensorFlow "
+                  "compute differently without a value)");
     if (p.tf.empty()) {
       if (value != *p.keras3_default)
         throw Error(object + ": " + p.keras3 + " " + value.dump().substr(0, 80) + " is not supported (ksave runs only " +
@@ -103,6 +111,8 @@ Json tf_node(const Operation& op, const Json& node, Json kwargs, const std::stri
     throw Error(object + ": the call has " + std::to_string(args.size()) + " positional arguments, ksave's " + op.class_name +
                 " takes at most " + std::to_string(op.positional.size() + 1));
   read_parameters(op.call_kwargs, node.value("kwargs", Json::object()), kwargs, object, "call argument");
+  if (op.class_name == "Split" && kwargs["num_or_size_splits"].is_array())
+    kwargs["num_or_size_splits"] = sizes_from_indices(kwargs["num_or_size_splits"], axis_length(args[0], kwargs.value("axis", 0)), object);
   for (std::size_t i = 1; i < args.size(); ++i)
     kwargs[op.positional[i - 1]] = op.function == kGetItemFunction ? tf_slice_spec(args[i]) : tf_value(args[i]);
   auto element = [&](const Json& arg) {
@@ -154,6 +164,15 @@ Json keras3_slice_spec(const Json& spec) {
 Json keras3_parameters(const std::vector<Parameter>& parameters, Json& kwargs, const std::string& object) {
   Json out = Json::object();
   for (const auto& p : parameters) {
+    if (p.keras3.empty()) {
+      // Equal: the keyword is Keras 3's behaviour, so nothing is written. Else it stays in kwargs,
+      // where the caller refuses it; absent, the function's default differs from Keras 3.
+      if (!kwargs.contains(p.tf))
+        throw Error(object + ": the call has no '" + p.tf + "'; Keras 3's operation computes as " + p.tf + "=" + p.tf_default->dump() +
+                    ", not as TensorFlow's default");
+      if (kwargs[p.tf] == *p.tf_default) kwargs.erase(p.tf);
+      continue;
+    }
     if (!p.tf.empty() && kwargs.contains(p.tf) && !kwargs[p.tf].is_null()) {
       out[p.keras3] = kwargs[p.tf];
     } else if (!p.keras3_default && !p.tf_default) {
@@ -170,7 +189,9 @@ Json keras3_parameters(const std::vector<Parameter>& parameters, Json& kwargs, c
 // conjugate=False for real tensors, tf.matmul's flags) and that no Keras 3 operation takes: left
 // out; any other value stays, to be refused.
 void drop_neutral_keywords(Json& kwargs) {
-  static const std::pair<const char*, bool> kNeutral[] = {{"conjugate", false},   {"transpose_a", false},
+  static const std::pair<const char*, bool> kNeutral[] = {{"conjugate", false},   {"exclusive", false},
+                                                          {"reverse", false},     {"optimize", true},
+                                                          {"transpose_a", false},
                                                           {"transpose_b", false}, {"adjoint_a", false},
                                                           {"adjoint_b", false},   {"a_is_sparse", false},
                                                           {"b_is_sparse", false}};
@@ -229,6 +250,9 @@ Keras3Call keras3_call(const Operation& op, const Json& node, std::size_t node_i
     kwargs.erase(name);
   }
   call.config = keras3_parameters(op.config, kwargs, object);
+  if (op.class_name == "Split" && call.config["indices_or_sections"].is_array())
+    call.config["indices_or_sections"] = indices_from_sizes(call.config["indices_or_sections"],
+                                                           axis_length(call.args[0], call.config.value("axis", 0)), object);
   call.kwargs = keras3_parameters(op.call_kwargs, kwargs, object);
   drop_neutral_keywords(kwargs);
   for (const auto& [key, value] : kwargs.items())

@@ -1,6 +1,6 @@
 // Elementwise TensorFlow functions (tf.math, tf.nn activations, the Python operators tf.keras
-// records, clipping, comparisons, tf.where) keep their input's layout; reductions, argmax and
-// l2_normalize work in Keras's. Each is computed as ksave's tf_op_lambda plugin computes it (float32).
+// records, clipping, comparisons, tf.where) keep their input's layout; reductions, argmax, argmin,
+// cumsum and l2_normalize work in Keras's. Each is computed as ksave's tf_op_lambda plugin computes it (float32).
 #include <cmath>
 #include <numbers>
 
@@ -38,6 +38,9 @@ std::string rsqrt(Emitter& onnx, const std::string& x, const std::string& hint) 
   return onnx.op("Reciprocal", {onnx.op("Sqrt", {x}, hint)}, hint);
 }
 std::string square(Emitter& onnx, const std::string& x, const std::string& hint) { return onnx.op("Mul", {x, x}, hint); }
+std::string log_sigmoid(Emitter& onnx, const std::string& x, const std::string& hint) {
+  return onnx.op("Neg", {onnx.op("Softplus", {onnx.op("Neg", {x}, hint)}, hint)}, hint);
+}
 
 // The layout of a combination's result: the shared one when the result has its rank.
 Perm result_layout(TfOpCall& a, const Perm& layout) {
@@ -195,13 +198,27 @@ std::vector<Value> reduce_std(TfOpCall& a) {
   return {a.output(a.onnx().op("Sqrt", {variance(a, reduction(a))}, a.hint()))};
 }
 
-std::vector<Value> argmax(TfOpCall& a) {
-  a.allow_only({"axis", "output_type"});
+// tf.math.argmax / argmin ("ArgMax" / "ArgMin"): int64 unless output_type says otherwise.
+TfOpConverter arg_reduction(std::string type) {
+  return [type](TfOpCall& a) {
+    a.allow_only({"axis", "output_type"});
+    const Value x = a.first();
+    std::string y = a.onnx().op(type, {a.onnx().float_in_layout(x, {})}, a.hint(),
+                                {int_attr("axis", a.get<std::int64_t>("axis", 0)), int_attr("keepdims", 0)});
+    const DType wanted = parse_dtype(a.get<std::string>("output_type", "int64"));
+    if (wanted != DType::Int64) y = a.onnx().cast(y, wanted, a.hint());
+    return std::vector<Value>{a.output(y)};
+  };
+}
+
+// tf.math.cumsum as ONNX's CumSum (the axis an input, exclusive and reverse alike).
+std::vector<Value> cumsum(TfOpCall& a) {
+  a.allow_only({"axis", "exclusive", "reverse"});
   const Value x = a.first();
-  std::string y = a.onnx().op("ArgMax", {a.onnx().float_in_layout(x, {})}, a.hint(),
-                              {int_attr("axis", a.get<std::int64_t>("axis", 0)), int_attr("keepdims", 0)});
-  const DType wanted = parse_dtype(a.get<std::string>("output_type", "int64"));
-  if (wanted != DType::Int64) y = a.onnx().cast(y, wanted, a.hint());
+  const std::string axis = a.onnx().squeeze(a.onnx().ints({a.get<std::int64_t>("axis", 0)}), {0}, a.hint());  // a 0-D input
+  const std::string y = a.onnx().op("CumSum", {a.onnx().float_in_layout(x, {}), axis}, a.hint(),
+                                    {int_attr("exclusive", a.get<bool>("exclusive", false) ? 1 : 0),
+                                     int_attr("reverse", a.get<bool>("reverse", false) ? 1 : 0)});
   return {a.output(y)};
 }
 
@@ -237,6 +254,7 @@ std::vector<TfOpEntry> elementwise_tf_ops() {
       {"math.tanh", unary("Tanh")},
       {"math.sigmoid", unary("Sigmoid")},
       {"math.softplus", unary("Softplus")},
+      {"math.log_sigmoid", composed(log_sigmoid)},
       {"nn.softsign", unary("Softsign")},
       {"nn.relu", unary("Relu")},
       {"nn.relu6", unary("relu6", true)},
@@ -275,7 +293,9 @@ std::vector<TfOpEntry> reduction_tf_ops() {
       {"math.reduce_min", reduce("ReduceMin")},
       {"math.reduce_variance", reduce_variance},
       {"math.reduce_std", reduce_std},
-      {"math.argmax", argmax},
+      {"math.argmax", arg_reduction("ArgMax")},
+      {"math.argmin", arg_reduction("ArgMin")},
+      {"math.cumsum", cumsum},
       {"math.l2_normalize", l2_normalize},
   };
 }

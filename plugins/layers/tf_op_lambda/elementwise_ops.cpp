@@ -23,6 +23,8 @@ Tensors binary(const OpArguments& a) {
 
 Tensor reciprocal(const Tensor& x) { return ops::div(ops::constant(1.0), x); }
 Tensor relu6(const Tensor& x) { return ops::clip(x, 0.0, 6.0); }
+// log(sigmoid(x)) as -softplus(-x), which stays finite for large |x| (as tf.math.log_sigmoid).
+Tensor log_sigmoid(const Tensor& x) { return ops::neg(ops::softplus(ops::neg(x))); }
 
 Tensors swish(const OpArguments& a) {
   a.allow_only({"beta"});
@@ -112,6 +114,7 @@ std::vector<OpEntry> elementwise_ops() {
       {"math.tanh", unary<ops::tanh>},
       {"math.sigmoid", unary<ops::sigmoid>},
       {"math.softplus", unary<ops::softplus>},
+      {"math.log_sigmoid", unary<log_sigmoid>},
       {"nn.softsign", unary<ops::softsign>},
       {"nn.relu", unary<ops::relu>},
       {"nn.relu6", unary<relu6>},

@@ -2,11 +2,13 @@
 // Matmul, Concatenate, Where, ...) in `.keras` archives: a config Keras 3.15 wrote loads, each
 // operation running as the TFOpLambda of its TensorFlow function and computing what it means;
 // ksave writes the same entries back (module, class_name, config, nodes with their tensors and
-// constants); an operation ksave lacks, or a parameter it cannot run, is refused by name.
+// constants); an operation ksave lacks, or a parameter it cannot run, is refused by name. A second
+// model holds the operations converted on the way (Argmax's int32, Split's indices as sizes, ...).
 // Real Keras's predictions both ways are compared in tests/interop/test_keras3_ops.py.
 #define BOOST_TEST_MODULE format_keras_zip_operations
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "keras_zip_test_support.hpp"
@@ -18,7 +20,6 @@
 
 namespace fs = std::filesystem;
 using namespace ksave;
-namespace tt = boost::test_tools;
 
 namespace {
 
@@ -104,6 +105,51 @@ const std::string kKeras3Model =
     R"json(["matmul", 0, 0], ["concatenate", 0, 0], ["where", 0, 0], ["gelu", 0, 0], ["reshape", 0, 0], ["clip", 0, )json"
     R"json(0], ["max", 0, 0]]}, "registered_name": "Functional"})json";
 
+// Keras 3.15: x = Input((4, 6)); outputs ops.log_sigmoid(x), ops.cumsum(x, axis=1), ops.zeros_like(x),
+// ops.ones_like(x, dtype="float32"), ops.argmax(x, axis=-1), ops.argmin(x, axis=1),
+// *ops.split(x, [2, 5], axis=-1), *ops.split(x, 2, axis=1); its model.to_json() as written.
+const std::string kKeras3MoreOperations =
+    R"json({"module": "keras.src.models.functional", "class_name": "Functional", "config": {"name": "more_ops", )json"
+    R"json("trainable": true, "layers": [{"module": "keras.layers", "class_name": "InputLayer", )json"
+    R"json("config": {"batch_shape": [null, 4, 6], "dtype": "float32", "sparse": false, "ragged": false, )json"
+    R"json("name": "x", "optional": false}, "registered_name": null, "name": "x", "inbound_nodes": []}, )json"
+    R"json({"module": "keras.src.ops.nn", "class_name": "LogSigmoid", "config": {"name": "log_sigmoid"}, )json"
+    R"json("registered_name": "LogSigmoid", "name": "log_sigmoid", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", )json"
+    R"json("class_name": "Cumsum", "config": {"name": "cumsum", "axis": 1, "dtype": null}, )json"
+    R"json("registered_name": "Cumsum", "name": "cumsum", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", )json"
+    R"json("class_name": "ZerosLike", "config": {"name": "zeros_like", "dtype": null}, )json"
+    R"json("registered_name": "ZerosLike", "name": "zeros_like", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", )json"
+    R"json("class_name": "OnesLike", "config": {"name": "ones_like", "dtype": "float32"}, )json"
+    R"json("registered_name": "OnesLike", "name": "ones_like", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", )json"
+    R"json("class_name": "Argmax", "config": {"name": "argmax", "axis": -1, "keepdims": false}, )json"
+    R"json("registered_name": "Argmax", "name": "argmax", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", )json"
+    R"json("class_name": "Argmin", "config": {"name": "argmin", "axis": 1, "keepdims": false}, )json"
+    R"json("registered_name": "Argmin", "name": "argmin", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", )json"
+    R"json("class_name": "Split", "config": {"name": "split", "indices_or_sections": [2, 5], "axis": -1}, )json"
+    R"json("registered_name": "Split", "name": "split", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", )json"
+    R"json("class_name": "Split", "config": {"name": "split_1", "indices_or_sections": 2, "axis": 1}, )json"
+    R"json("registered_name": "Split", "name": "split_1", )json"
+    R"json("inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], )json"
+    R"json("dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}], "input_layers": ["x", 0, 0], )json"
+    R"json("output_layers": [["log_sigmoid", 0, 0], ["cumsum", 0, 0], ["zeros_like", 0, 0], ["ones_like", 0, 0], )json"
+    R"json(["argmax", 0, 0], ["argmin", 0, 0], ["split", 0, 0], ["split", 0, 1], ["split", 0, 2], ["split_1", 0, )json"
+    R"json(0], ["split_1", 0, 1]]}, "registered_name": "Functional", "build_config": {"input_shape": null}, )json"
+    R"json("compile_config": {}})json";
+
 Tensor wave(const Shape& shape, float phase) {
   Tensor t(DType::Float32, shape);
   for (std::int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = 1.5f * std::sin(0.7f * static_cast<float>(i) + phase);
@@ -114,8 +160,19 @@ void check_close(const Tensor& actual, const Tensor& expected, const std::string
   BOOST_TEST_CONTEXT(what) {
     BOOST_TEST_REQUIRE(actual.shape() == expected.shape(), shape_to_string(actual.shape()) << " vs " << shape_to_string(expected.shape()));
     const auto a = actual.as_float().to_vector<float>(), e = expected.as_float().to_vector<float>();
-    for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST(a[i] == e[i], tt::tolerance(1e-5f));
+    // Relative to the value, absolute near 0 (a cumulative sum's order of additions shows there).
+    for (std::size_t i = 0; i < a.size(); ++i) BOOST_TEST(std::abs(a[i] - e[i]) <= 1e-5f * std::max(1.0f, std::abs(e[i])), a[i] << " vs " << e[i]);
   }
+}
+
+// A reference tensor computed here, entry by entry (not with ksave's ops): value(b, i, j) over
+// `shape` (a missing third axis gives j = 0).
+Tensor reference(const Shape& shape, const std::function<double(Dim, Dim, Dim)>& value) {
+  Tensor out(DType::Float32, shape);
+  const Dim inner = shape.size() > 2 ? shape[2] : 1;
+  for (std::int64_t k = 0; k < out.size(); ++k)
+    out.data<float>()[k] = static_cast<float>(value(k / (shape[1] * inner), (k / inner) % shape[1], k % inner));
+  return out;
 }
 
 Json entry_named(const Json& config, const std::string& name) {
@@ -173,14 +230,13 @@ BOOST_AUTO_TEST_CASE(operations_are_written_back_as_keras3_writes_them) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_operations_and_parameters_are_refused_by_name) {
-  const std::string cumsum = with_changed_entry("relu6", [](Json& e) {
-    e["class_name"] = "Cumsum";
-    e["registered_name"] = "Cumsum";
-    e["module"] = "keras.src.ops.numpy";
-    e["config"] = Json{{"name", "relu6"}, {"axis", 1}, {"dtype", nullptr}};
+  // Keras 3's hard_sigmoid is relu6(x + 3) / 6, which no TensorFlow function computes.
+  const std::string hard_sigmoid = with_changed_entry("relu6", [](Json& e) {
+    e["class_name"] = "HardSigmoid";
+    e["registered_name"] = "HardSigmoid";
   });
-  BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(cumsum); }),
-                            {"relu6", "keras.src.ops.numpy.Cumsum", "no equivalent", "keras.src.ops.nn.Relu6"}));
+  BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(hard_sigmoid); }),
+                            {"relu6", "keras.src.ops.nn.HardSigmoid", "no equivalent", "keras.src.ops.nn.Relu6"}));
   const std::string elu = with_changed_entry("relu6", [](Json& e) {
     e["class_name"] = "Elu";
     e["config"] = Json{{"name", "relu6"}, {"alpha", 0.5}};
@@ -209,4 +265,90 @@ BOOST_AUTO_TEST_CASE(a_tf_function_without_a_keras3_operation_is_refused_for_ker
   const fs::path path = test::scratch_dir("keras3_operations_refused") / "l2.keras";
   BOOST_TEST(test::mentions(test::error_of([&] { save_model(*l2, path, SaveOptions{.format = "keras"}); }),
                             {"relu6", "tf.math.l2_normalize", "Keras 3 cannot load a TFOpLambda"}));
+}
+
+// Operations converted on the way: LogSigmoid, Cumsum, ZerosLike/OnesLike, Argmax/Argmin (int32,
+// as Keras 3 gives them), Split (Keras 3's indices become tf.split's sizes).
+BOOST_AUTO_TEST_CASE(more_keras3_operations_compute_what_they_mean) {
+  const ModelPtr model = model_from_json(kKeras3MoreOperations);
+  BOOST_TEST(model->get_layer("split")->get_config()["function"] == "split");
+  const Tensor x = wave({3, 4, 6}, 0.3f);
+  const auto at = [&](Dim b, Dim i, Dim j) { return static_cast<double>(x.data<float>()[(b * 4 + i) * 6 + j]); };
+  const Tensors out = model->predict(Tensors{x});
+  BOOST_TEST_REQUIRE(out.size() == 11u);
+  check_close(out[0], reference({3, 4, 6}, [&](Dim b, Dim i, Dim j) { return std::log(1.0 / (1.0 + std::exp(-at(b, i, j)))); }),
+              "log_sigmoid(x)");
+  check_close(out[1], reference({3, 4, 6}, [&](Dim b, Dim i, Dim j) {
+                double total = 0;
+                for (Dim k = 0; k <= i; ++k) total += at(b, k, j);
+                return total;
+              }),
+              "cumsum(x, axis=1)");
+  check_close(out[2], reference({3, 4, 6}, [](Dim, Dim, Dim) { return 0.0; }), "zeros_like(x)");
+  check_close(out[3], reference({3, 4, 6}, [](Dim, Dim, Dim) { return 1.0; }), "ones_like(x, dtype='float32')");
+  BOOST_TEST(dtype_name(out[4].dtype()) == "int32");
+  BOOST_TEST(dtype_name(out[5].dtype()) == "int32");
+  check_close(out[4], reference({3, 4}, [&](Dim b, Dim i, Dim) {
+                Dim best = 0;
+                for (Dim j = 1; j < 6; ++j) best = at(b, i, j) > at(b, i, best) ? j : best;
+                return static_cast<double>(best);
+              }),
+              "argmax(x, axis=-1)");
+  check_close(out[5], reference({3, 6}, [&](Dim b, Dim j, Dim) {
+                Dim best = 0;
+                for (Dim i = 1; i < 4; ++i) best = at(b, i, j) < at(b, best, j) ? i : best;
+                return static_cast<double>(best);
+              }),
+              "argmin(x, axis=1)");
+  check_close(out[6], ops::slice(x, {0, 0, 0}, {-1, -1, 2}), "split(x, [2, 5], axis=-1)[0]");
+  check_close(out[7], ops::slice(x, {0, 0, 2}, {-1, -1, 3}), "split(x, [2, 5], axis=-1)[1]");
+  check_close(out[8], ops::slice(x, {0, 0, 5}, {-1, -1, 1}), "split(x, [2, 5], axis=-1)[2]");
+  check_close(out[9], ops::slice(x, {0, 0, 0}, {-1, 2, -1}), "split(x, 2, axis=1)[0]");
+  check_close(out[10], ops::slice(x, {0, 2, 0}, {-1, 2, -1}), "split(x, 2, axis=1)[1]");
+}
+
+BOOST_AUTO_TEST_CASE(more_operations_are_written_back_as_keras3_writes_them) {
+  const ModelPtr model = model_from_json(kKeras3MoreOperations);
+  const fs::path path = test::scratch_dir("keras3_more_operations") / "ops.keras";
+  save_model(*model, path, SaveOptions{.format = "keras"});
+  const Json written = test::keras_zip::read_json_entry(path, "config.json");
+  for (const auto& entry : Json::parse(kKeras3MoreOperations)["config"]["layers"]) {
+    if (entry["class_name"] == "InputLayer") continue;
+    BOOST_TEST_CONTEXT(entry["name"]) { BOOST_TEST(entry_named(written, entry["name"]).dump() == entry.dump()); }
+  }
+  const Tensor x = wave({2, 4, 6}, 1.5f);
+  const Tensors before = model->predict(Tensors{x}), after = load_model(path)->predict(Tensors{x});
+  for (std::size_t i = 0; i < before.size(); ++i) check_close(after[i], before[i], "reloaded output " + std::to_string(i));
+}
+
+// What TensorFlow computes otherwise is refused: axis None (Keras 3 flattens, batch included),
+// keepdims, overlapping split indices; tf.math.argmax's own int64 cannot become Keras 3's Argmax.
+BOOST_AUTO_TEST_CASE(operations_tensorflow_computes_otherwise_are_refused) {
+  const auto changed = [](const std::string& name, const std::function<void(Json&)>& change) {
+    Json config = Json::parse(kKeras3MoreOperations);
+    for (auto& entry : config["config"]["layers"])
+      if (entry["name"] == name) change(entry);
+    return config.dump();
+  };
+  const auto refusal = [&](const std::string& name, const std::function<void(Json&)>& change) {
+    return test::error_of([&] { model_from_json(changed(name, change)); });
+  };
+  BOOST_TEST(test::mentions(refusal("cumsum", [](Json& e) { e["config"]["axis"] = nullptr; }), {"cumsum", "Cumsum", "'axis' is null"}));
+  BOOST_TEST(test::mentions(refusal("argmin", [](Json& e) { e["config"]["keepdims"] = true; }), {"argmin", "keepdims", "true"}));
+  BOOST_TEST(test::mentions(refusal("split", [](Json& e) { e["config"]["indices_or_sections"] = Json::array({4, 2}); }),
+                            {"split", "[4,2]", "nondecreasing"}));
+  BOOST_TEST(test::mentions(refusal("log_sigmoid", [](Json& e) { e["class_name"] = "HardSigmoid"; }),
+                            {"log_sigmoid", "keras.src.ops.nn.HardSigmoid", "no equivalent"}));
+  Json tf_config = Json::parse(model_from_json(kKeras3MoreOperations)->to_json());
+  std::function<void(Json&)> drop_output_type = [&](Json& v) {
+    if (v.is_object()) v.erase("output_type");
+    if (v.is_structured())
+      for (auto& item : v) drop_output_type(item);
+  };
+  for (auto& entry : tf_config["config"]["layers"])
+    if (entry["name"] == "argmax") drop_output_type(entry["inbound_nodes"]);
+  const ModelPtr int64_argmax = model_from_json(tf_config.dump());
+  const fs::path path = test::scratch_dir("keras3_operations_int64") / "argmax.keras";
+  BOOST_TEST(test::mentions(test::error_of([&] { save_model(*int64_argmax, path, SaveOptions{.format = "keras"}); }),
+                            {"argmax", "output_type", "\"int32\""}));
 }
