@@ -465,6 +465,26 @@ def custom(K):
     return seq(K, (6,), [ScaledDense(5, scale=0.5), L.Dense(4, activation=scaled_tanh), ScaledDense(2, scale=2.0)])
 
 
+# ---------------------------------------------------------------- keras.ops in functional models
+
+
+def keras3_ops(K):
+    """Functional: keras.ops calls between Dense layers, which Keras 3 records as operation nodes
+    (Relu6, Gelu, Matmul, Transpose, Where, Greater, Exp, Softmax, Mean, GetItem, Reshape,
+    Concatenate, Clip, Power); gradients flow through every one but the comparison. One slice
+    steps backwards and by two, so serving Keras 3's export() runs a strided StridedSlice."""
+    ops, L = K.ops, K.layers
+    x = K.Input((4, 6))
+    h = L.Dense(6)(x)
+    a = ops.relu6(h * 2.0)
+    scores = ops.softmax(ops.matmul(a, ops.transpose(ops.gelu(h), (0, 2, 1))) / 4.0, axis=-1)
+    smooth = ops.where(ops.greater(h, 0.0), h, ops.exp(h) - 1.0)
+    joined = ops.concatenate([ops.mean(smooth, axis=1), ops.reshape(scores, (-1, 16)),
+                              ops.clip(ops.power(h[:, 1:3, 1:4], 2.0), 0.0, 1.5)[..., 0],
+                              ops.reshape(h[:, ::-2, 1::2], (-1, 6))], axis=-1)
+    return K.Model(x, L.Dense(3)(joined))
+
+
 CASES = [
     Case("mlp", "dense", mlp, [Input((12,))], loss="categorical_crossentropy", metrics=["accuracy"]),
     Case("activations", "activations", activations, [Input((10,))]),
@@ -503,6 +523,7 @@ CASES = [
     Case("adaptive_pooling", "pooling", adaptive_pooling, [Input((9, 7, 3))], tf_keras=False),
     Case("spectral_normalization", "normalization", spectral_normalization, [Input((6, 6, 2))],
          needs_legacy_keras=True),
+    Case("keras3_ops", "keras.ops", keras3_ops, [Input((4, 6))], tf_keras=False),
 ]
 
 

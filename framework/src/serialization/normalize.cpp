@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ksave/error.hpp"
+#include "ksave/keras3_operations.hpp"
 #include "ksave/nested_calls.hpp"
 #include "ksave/serialization.hpp"
 #include "structured_call.hpp"
@@ -169,6 +170,10 @@ Json normalize_config(const Json& value) {
     for (const auto& [k, v] : value.items()) out[k] = normalize_config(v);
     return out;
   }
+
+  // Keras 3's keras.ops calls (Relu6, Mean, GetItem, ...): the TFOpLambda of their TensorFlow
+  // function, tf-keras's form of the same call.
+  if (keras3_operations::is_tf_op_operation(value)) return normalize_config(keras3_operations::tf_op_entry(value));
 
   Json out = Json::object();
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";

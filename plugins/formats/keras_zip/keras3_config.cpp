@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "ksave/keras3_operations.hpp"
 #include "ksave/nested_calls.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/registry.hpp"
@@ -134,6 +135,16 @@ Json keras3_op_entry(const std::string& class_name, const Json& form, const Json
   return out;
 }
 
+// A TFOpLambda / SlicingOpLambda as the Keras 3 operation that runs its function (Keras 3 has no
+// TFOpLambda), its tensors with the shapes and dtypes of the calls' inputs.
+Json keras3_operation(const Json& value, const NodeInputSpecs& specs) {
+  const auto found = specs.find(value.value("name", ""));
+  return keras3_operations::operation_entry(value, [&](const Json& ref, std::size_t node, std::size_t input) {
+    const bool known = found != specs.end() && node < found->second.size() && input < found->second[node].size();
+    return keras_tensor(ref, known ? found->second[node][input] : Json::object());
+  });
+}
+
 // A serialized object (already converted inside) in Keras 3's key order.
 Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   std::string class_name = value["class_name"].is_string() ? value["class_name"].get<std::string>() : "";
@@ -141,6 +152,7 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
   if (value.contains("registered_name") && value["registered_name"].is_string() &&
       value["registered_name"].get<std::string>().find('>') != std::string::npos)
     class_name = value["registered_name"].get<std::string>();
+  if (keras3_operations::is_tf_op_layer(class_name) && value.contains("inbound_nodes")) return keras3_operation(value, specs);
   const Json form = keras3_form(class_name);
   if (is_op_call(form, value)) return keras3_op_entry(class_name, form, value);
   Json config = to_keras3_config(value["config"], specs);

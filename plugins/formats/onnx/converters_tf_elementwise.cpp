@@ -1,6 +1,6 @@
 // Elementwise TensorFlow functions (tf.math, tf.nn activations, the Python operators tf.keras
-// records, clipping) keep their input's layout; reductions, argmax and l2_normalize work in
-// Keras's. Each is computed as ksave's tf_op_lambda plugin computes it (float32).
+// records, clipping, comparisons, tf.where) keep their input's layout; reductions, argmax, argmin,
+// cumsum and l2_normalize work in Keras's. Each is computed as ksave's tf_op_lambda plugin computes it (float32).
 #include <cmath>
 #include <numbers>
 
@@ -38,6 +38,14 @@ std::string rsqrt(Emitter& onnx, const std::string& x, const std::string& hint) 
   return onnx.op("Reciprocal", {onnx.op("Sqrt", {x}, hint)}, hint);
 }
 std::string square(Emitter& onnx, const std::string& x, const std::string& hint) { return onnx.op("Mul", {x, x}, hint); }
+std::string log_sigmoid(Emitter& onnx, const std::string& x, const std::string& hint) {
+  return onnx.op("Neg", {onnx.op("Softplus", {onnx.op("Neg", {x}, hint)}, hint)}, hint);
+}
+
+// The layout of a combination's result: the shared one when the result has its rank.
+Perm result_layout(TfOpCall& a, const Perm& layout) {
+  return layout.size() == a.conversion().call.output_shapes.at(0).size() ? layout : Perm{};
+}
 
 // The values combined in their shared layout, folded left to right with `type`.
 std::vector<Value> combined(TfOpCall& a, const std::string& type, const std::vector<Value>& values) {
@@ -45,8 +53,7 @@ std::vector<Value> combined(TfOpCall& a, const std::string& type, const std::vec
   std::string y = float_in_shared_layout(a.onnx(), values.at(0), layout);
   for (std::size_t i = 1; i < values.size(); ++i)
     y = a.onnx().op(type, {y, float_in_shared_layout(a.onnx(), values[i], layout)}, a.hint());
-  const std::size_t rank = a.conversion().call.output_shapes.at(0).size();
-  return {a.output(y, 0, layout.size() == rank ? layout : Perm{})};
+  return {a.output(y, 0, result_layout(a, layout))};
 }
 
 TfOpConverter binary(std::string type) {
@@ -61,6 +68,33 @@ std::vector<Value> squared_difference(TfOpCall& a) {
   std::vector<Value> d = combined(a, "Sub", {a.first(), a.tensor("y")});
   d[0].name = a.onnx().op("Mul", {d[0].name, d[0].name}, a.hint());
   return d;
+}
+
+// TensorFlow's comparisons: ONNX's operator of the same meaning, a bool result (negated for
+// not_equal, which ONNX has only as Not(Equal)).
+TfOpConverter comparison(std::string type, bool negated = false) {
+  return [type, negated](TfOpCall& a) {
+    a.allow_only({"y"});
+    const Value x = a.first(), y = a.tensor("y");
+    const Perm layout = shared_layout({x, y});
+    Emitter& onnx = a.onnx();
+    std::string out =
+        onnx.op(type, {float_in_shared_layout(onnx, x, layout), float_in_shared_layout(onnx, y, layout)}, a.hint());
+    if (negated) out = onnx.op("Not", {out}, a.hint());
+    return std::vector<Value>{a.output(out, 0, result_layout(a, layout))};
+  };
+}
+
+// tf.where(condition, x, y): ONNX's Where, the condition as bool (nonzero is true).
+std::vector<Value> where(TfOpCall& a) {
+  a.allow_only({"x", "y"});
+  const Value condition = a.first(), x = a.tensor("x"), y = a.tensor("y");
+  const Perm layout = shared_layout({condition, x, y});
+  Emitter& onnx = a.onnx();
+  const std::string mask = onnx.cast(float_in_shared_layout(onnx, condition, layout), DType::Bool, a.hint());
+  const std::string out =
+      onnx.op("Where", {mask, float_in_shared_layout(onnx, x, layout), float_in_shared_layout(onnx, y, layout)}, a.hint());
+  return {a.output(out, 0, result_layout(a, layout))};
 }
 
 std::vector<Value> add_n(TfOpCall& a) {
@@ -164,13 +198,27 @@ std::vector<Value> reduce_std(TfOpCall& a) {
   return {a.output(a.onnx().op("Sqrt", {variance(a, reduction(a))}, a.hint()))};
 }
 
-std::vector<Value> argmax(TfOpCall& a) {
-  a.allow_only({"axis", "output_type"});
+// tf.math.argmax / argmin ("ArgMax" / "ArgMin"): int64 unless output_type says otherwise.
+TfOpConverter arg_reduction(std::string type) {
+  return [type](TfOpCall& a) {
+    a.allow_only({"axis", "output_type"});
+    const Value x = a.first();
+    std::string y = a.onnx().op(type, {a.onnx().float_in_layout(x, {})}, a.hint(),
+                                {int_attr("axis", a.get<std::int64_t>("axis", 0)), int_attr("keepdims", 0)});
+    const DType wanted = parse_dtype(a.get<std::string>("output_type", "int64"));
+    if (wanted != DType::Int64) y = a.onnx().cast(y, wanted, a.hint());
+    return std::vector<Value>{a.output(y)};
+  };
+}
+
+// tf.math.cumsum as ONNX's CumSum (the axis an input, exclusive and reverse alike).
+std::vector<Value> cumsum(TfOpCall& a) {
+  a.allow_only({"axis", "exclusive", "reverse"});
   const Value x = a.first();
-  std::string y = a.onnx().op("ArgMax", {a.onnx().float_in_layout(x, {})}, a.hint(),
-                              {int_attr("axis", a.get<std::int64_t>("axis", 0)), int_attr("keepdims", 0)});
-  const DType wanted = parse_dtype(a.get<std::string>("output_type", "int64"));
-  if (wanted != DType::Int64) y = a.onnx().cast(y, wanted, a.hint());
+  const std::string axis = a.onnx().squeeze(a.onnx().ints({a.get<std::int64_t>("axis", 0)}), {0}, a.hint());  // a 0-D input
+  const std::string y = a.onnx().op("CumSum", {a.onnx().float_in_layout(x, {}), axis}, a.hint(),
+                                    {int_attr("exclusive", a.get<bool>("exclusive", false) ? 1 : 0),
+                                     int_attr("reverse", a.get<bool>("reverse", false) ? 1 : 0)});
   return {a.output(y)};
 }
 
@@ -206,6 +254,7 @@ std::vector<TfOpEntry> elementwise_tf_ops() {
       {"math.tanh", unary("Tanh")},
       {"math.sigmoid", unary("Sigmoid")},
       {"math.softplus", unary("Softplus")},
+      {"math.log_sigmoid", composed(log_sigmoid)},
       {"nn.softsign", unary("Softsign")},
       {"nn.relu", unary("Relu")},
       {"nn.relu6", unary("relu6", true)},
@@ -224,6 +273,13 @@ std::vector<TfOpEntry> elementwise_tf_ops() {
       {"math.minimum", binary("Min")},
       {"math.pow", binary("Pow")},
       {"math.squared_difference", squared_difference},
+      {"math.greater", comparison("Greater")},
+      {"math.less", comparison("Less")},
+      {"math.greater_equal", comparison("GreaterOrEqual")},
+      {"math.less_equal", comparison("LessOrEqual")},
+      {"math.equal", comparison("Equal")},
+      {"math.not_equal", comparison("Equal", true)},
+      {"where", where},
       {"math.add_n", add_n},
       {"clip_by_value", clip_by_value},
   };
@@ -237,7 +293,9 @@ std::vector<TfOpEntry> reduction_tf_ops() {
       {"math.reduce_min", reduce("ReduceMin")},
       {"math.reduce_variance", reduce_variance},
       {"math.reduce_std", reduce_std},
-      {"math.argmax", argmax},
+      {"math.argmax", arg_reduction("ArgMax")},
+      {"math.argmin", arg_reduction("ArgMin")},
+      {"math.cumsum", cumsum},
       {"math.l2_normalize", l2_normalize},
   };
 }

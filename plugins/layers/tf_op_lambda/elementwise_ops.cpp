@@ -1,5 +1,6 @@
 // Elementwise TensorFlow functions: tf.math unary and binary ops, tf.nn activations, the Python
-// operators tf.keras records (`x + y` is "__operators__.add", `x * y` "math.multiply"), clipping.
+// operators tf.keras records (`x + y` is "__operators__.add", `x * y` "math.multiply"), clipping,
+// comparisons and tf.where.
 #include <cmath>
 
 #include "ksave/ops.hpp"
@@ -22,6 +23,8 @@ Tensors binary(const OpArguments& a) {
 
 Tensor reciprocal(const Tensor& x) { return ops::div(ops::constant(1.0), x); }
 Tensor relu6(const Tensor& x) { return ops::clip(x, 0.0, 6.0); }
+// log(sigmoid(x)) as -softplus(-x), which stays finite for large |x| (as tf.math.log_sigmoid).
+Tensor log_sigmoid(const Tensor& x) { return ops::neg(ops::softplus(ops::neg(x))); }
 
 Tensors swish(const OpArguments& a) {
   a.allow_only({"beta"});
@@ -59,6 +62,31 @@ Tensors clip_by_value(const OpArguments& a) {
                        a.tensor("clip_value_max").as_float())};
 }
 
+// Comparisons give TensorFlow's bool tensors; ksave's kernels have Greater and Equal (0/1), the
+// others are those with the operands swapped or negated.
+Tensor greater(const Tensor& x, const Tensor& y) { return ops::greater(x, y); }
+Tensor less(const Tensor& x, const Tensor& y) { return ops::greater(y, x); }
+Tensor greater_equal(const Tensor& x, const Tensor& y) { return ops::sub(ops::constant(1.0), ops::greater(y, x)); }
+Tensor less_equal(const Tensor& x, const Tensor& y) { return ops::sub(ops::constant(1.0), ops::greater(x, y)); }
+Tensor equal(const Tensor& x, const Tensor& y) { return ops::equal(x, y); }
+Tensor not_equal(const Tensor& x, const Tensor& y) { return ops::sub(ops::constant(1.0), ops::equal(x, y)); }
+
+template <Tensor (*F)(const Tensor&, const Tensor&)>
+Tensors comparison(const OpArguments& a) {
+  a.allow_only({"y"});
+  return {ops::cast(F(a.first().as_float(), a.tensor("y").as_float()), DType::Bool)};
+}
+
+// tf.where(condition, x, y): x where the condition holds, else y (the one-argument form, which
+// returns indices, is not supported).
+Tensors where(const OpArguments& a) {
+  a.allow_only({"x", "y"});
+  // A bool condition (a comparison's) through the Cast op, which the SavedModel tracer records
+  // (as_float would be a conversion outside the graph).
+  const Tensor condition = ops::cast(a.first(), DType::Float32);
+  return {ops::select(condition, a.tensor("x").as_float(), a.tensor("y").as_float())};
+}
+
 Tensors add_n(const OpArguments& a) {
   a.allow_only({});
   const std::vector<Tensor> xs = a.first_list();
@@ -86,6 +114,7 @@ std::vector<OpEntry> elementwise_ops() {
       {"math.tanh", unary<ops::tanh>},
       {"math.sigmoid", unary<ops::sigmoid>},
       {"math.softplus", unary<ops::softplus>},
+      {"math.log_sigmoid", unary<log_sigmoid>},
       {"nn.softsign", unary<ops::softsign>},
       {"nn.relu", unary<ops::relu>},
       {"nn.relu6", unary<relu6>},
@@ -104,6 +133,13 @@ std::vector<OpEntry> elementwise_ops() {
       {"math.minimum", binary<ops::minimum>},
       {"math.pow", binary<ops::pow>},
       {"math.squared_difference", binary<ops::squared_difference>},
+      {"math.greater", comparison<greater>},
+      {"math.less", comparison<less>},
+      {"math.greater_equal", comparison<greater_equal>},
+      {"math.less_equal", comparison<less_equal>},
+      {"math.equal", comparison<equal>},
+      {"math.not_equal", comparison<not_equal>},
+      {"where", where},
       {"math.add_n", add_n},
       {"clip_by_value", clip_by_value},
   };

@@ -126,10 +126,13 @@ Tensors matmul(const OpArguments& a) {
   return {ops::batch_matmul(x, y, ta, tb)};
 }
 
+// tf.zeros_like / tf.ones_like, of the input's dtype unless `dtype` names another.
 template <Tensor (*F)(const Tensor&)>
 Tensors like(const OpArguments& a) {
   a.allow_only({"dtype", "optimize"});
-  return {F(a.first())};
+  const Tensor y = F(a.first());
+  if (!a.has("dtype")) return {y};
+  return {ops::cast(y, parse_dtype(a.get<std::string>("dtype", "")))};
 }
 
 }  // namespace

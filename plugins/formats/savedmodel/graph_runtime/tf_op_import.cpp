@@ -1,6 +1,8 @@
 #include "tf_op_import.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -154,10 +156,33 @@ Attrs strided_slice_bounds(const TfOpCall& call) {
   return attrs;
 }
 
-// StridedSlice with unit strides (what shape arithmetic and Keras's slicing emit): begin/end
-// masks, negative indices, shrink_axis_mask, new_axis_mask (Keras 3's `mask[None, ...]` in
-// MultiHeadAttention's causal mask) and ellipsis_mask, as TensorFlow's dense spec reads them:
-// a new axis consumes no input axis, an ellipsis every input axis the other entries leave.
+// One sliced axis of StridedSlice as TensorFlow's ValidateStridedSliceOp resolves it: masked
+// bounds run to the end the stride points at, negative indices count from the end, and the
+// bounds are clamped to [0, n] for a positive stride and [-1, n - 1] for a negative one.
+struct SlicedAxis {
+  std::int64_t begin = 0, stride = 1, size = 0;
+};
+
+SlicedAxis resolve_axis(std::int64_t begin, std::int64_t end, std::int64_t stride, bool begin_masked, bool end_masked, Dim n,
+                        const std::string& where) {
+  if (stride == 0) throw Error(where + " (StridedSlice): strides must be nonzero");
+  const std::int64_t low = stride > 0 ? 0 : -1, high = stride > 0 ? n : n - 1;
+  const auto canonical = [&](std::int64_t v, bool masked, bool is_end) {
+    if (masked) return (stride > 0) == is_end ? high : low;
+    return std::clamp<std::int64_t>(v < 0 ? v + n : v, low, high);
+  };
+  const std::int64_t b = canonical(begin, begin_masked, false), e = canonical(end, end_masked, true);
+  const std::int64_t length = e - b;
+  // ceil(length / stride) when the interval runs the stride's way, else empty.
+  const std::int64_t size = (length == 0 || (length < 0) != (stride < 0)) ? 0 : length / stride + (length % stride != 0);
+  return {b, stride, size};
+}
+
+// StridedSlice (what shape arithmetic, Keras's slicing and Keras 3's GetItem emit): any nonzero
+// stride, begin/end masks, negative indices, shrink_axis_mask, new_axis_mask (Keras 3's
+// `mask[None, ...]` in MultiHeadAttention's causal mask) and ellipsis_mask, as TensorFlow's dense
+// spec reads them: a new axis consumes no input axis, an ellipsis every input axis the other
+// entries leave. The covering range is one Slice; axes stepped other than by +1 are then gathered.
 Tensors strided_slice(const TfOpCall& call) {
   const Attrs converted = call.constants_folded ? Attrs{} : strided_slice_bounds(call);
   const Attrs& attrs = call.constants_folded ? call.attrs : converted;
@@ -177,7 +202,8 @@ Tensors strided_slice(const TfOpCall& call) {
   if (ellipses > 1 || static_cast<int>(consuming) > x.rank())
     throw Error(call.where + " (StridedSlice): " + std::to_string(consuming) + " sliced axes and " + std::to_string(ellipses) +
                 " ellipses for an input of rank " + std::to_string(x.rank()));
-  Ints starts(static_cast<std::size_t>(x.rank()), 0), sizes(x.shape().begin(), x.shape().end());
+  std::vector<SlicedAxis> axes;  // one per input axis
+  for (Dim n : x.shape()) axes.push_back({0, 1, n});
   Shape out_shape;
   std::size_t axis = 0;  // the next input axis
   for (std::size_t i = 0; i < begin.size(); ++i) {
@@ -190,24 +216,34 @@ Tensors strided_slice(const TfOpCall& call) {
       out_shape.push_back(1);
       continue;
     }
-    if (strides[i] != 1) throw Error(call.where + " (StridedSlice): only stride 1 is supported, found " + std::to_string(strides[i]));
     const Dim n = x.shape()[axis];
-    const auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
-    std::int64_t b = bit(begin_mask, i) ? 0 : clamp(begin[i]);
-    std::int64_t e = bit(end_mask, i) ? n : clamp(end[i]);
-    const bool shrink = bit(shrink_mask, i);
-    if (shrink) {
+    if (bit(shrink_mask, i)) {
+      // TensorFlow indexes with the begin alone ("only stride 1 allowed on non-range indexing").
+      if (strides[i] <= 0) throw Error(call.where + " (StridedSlice): an indexed axis needs stride 1, found " + std::to_string(strides[i]));
       if (begin[i] < -n || begin[i] >= n) throw Error(call.where + " (StridedSlice): index " + std::to_string(begin[i]) + " out of range");
-      b = clamp(begin[i]);
-      e = b + 1;
+      axes[axis] = {begin[i] < 0 ? begin[i] + n : begin[i], 1, 1};
+    } else {
+      axes[axis] = resolve_axis(begin[i], end[i], strides[i], bit(begin_mask, i), bit(end_mask, i), n, call.where);
+      out_shape.push_back(axes[axis].size);
     }
-    starts[axis] = b;
-    sizes[axis] = std::max<std::int64_t>(e - b, 0);
-    if (!shrink) out_shape.push_back(sizes[axis]);
     ++axis;
   }
   for (; axis < static_cast<std::size_t>(x.rank()); ++axis) out_shape.push_back(x.shape()[axis]);
-  return {ops::reshape(ops::slice(x, starts, sizes), out_shape)};
+  // The covering range of each axis, then the positions of the stepped axes within it.
+  Ints starts, sizes;
+  for (const SlicedAxis& a : axes) {
+    const std::int64_t last = a.size == 0 ? a.begin : a.begin + (a.size - 1) * a.stride;
+    starts.push_back(a.size == 0 ? 0 : std::min(a.begin, last));
+    sizes.push_back(a.size == 0 ? 0 : std::abs(last - a.begin) + 1);
+  }
+  Tensor y = ops::slice(x, starts, sizes);
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    if (axes[i].stride == 1 || axes[i].size <= 1) continue;
+    Ints picked;
+    for (std::int64_t k = 0; k < axes[i].size; ++k) picked.push_back(axes[i].begin + k * axes[i].stride - starts[i]);
+    y = ops::gather(y, Tensor::from_vector(picked, {static_cast<Dim>(picked.size())}), static_cast<std::int64_t>(i));
+  }
+  return {ops::reshape(y, out_shape)};
 }
 
 // Pad / PadV2: paddings [rank, 2] and an optional constant.
