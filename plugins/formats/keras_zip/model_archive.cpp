@@ -7,6 +7,7 @@
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
 #include "variable_layout.hpp"
+#include "vocabulary_assets.hpp"
 #include "weights_file.hpp"
 #include "weights_store.hpp"
 #include "zip_archive.hpp"
@@ -70,13 +71,18 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   Json config = read_config(zip);
   keras3_names_to_ksave(config);
   ModelPtr model;
-  try {
-    // Through the model JSON reader, which gives a Keras 3 config's activation names their Keras
-    // 3 meaning (hard_sigmoid), as for Keras 3's to_json.
-    model = model_from_json(config.dump(), options.custom_objects);
-  } catch (const Error& e) {
-    throw Error("cannot build the model of '" + inside(path, kConfigEntry).string() + "': " + e.what());
-  }
+  auto build = [&] {
+    try {
+      // Through the model JSON reader, which gives a Keras 3 config's activation names their Keras
+      // 3 meaning (hard_sigmoid), as for Keras 3's to_json.
+      model = model_from_json(config.dump(), options.custom_objects);
+    } catch (const Error& e) {
+      throw Error("cannot build the model of '" + inside(path, kConfigEntry).string() + "': " + e.what());
+    }
+  };
+  build();
+  // Layer paths come from the built model; a lookup's vocabulary asset then joins its config.
+  if (vocabulary_assets_into_config(zip, *model, config)) build();
   auto lock = h5::hdf5_lock();
   h5::File weights = open_weights(zip);
   read_owners(weights, layer_variable_owners(*model));

@@ -47,6 +47,19 @@ std::string keras3_attribute(bool public_names, const std::string& attribute) {
   return attribute;
 }
 
+// Classes whose Keras 3 save_own_variables files each variable under its attribute name rather
+// than its position (IndexLookup: store["idf_weights"]).
+const std::set<std::string> kVariablesByName = {"StringLookup", "IntegerLookup", "TextVectorization"};
+
+std::vector<std::string> dataset_names(const Layer& layer, const std::vector<VariablePtr>& variables) {
+  if (!kVariablesByName.count(layer.class_name())) return {};
+  std::vector<std::string> names;
+  for (const auto& v : variables)
+    for (const auto& [attribute, own] : layer.own_variables())
+      if (own == v) names.push_back(attribute);
+  return names;
+}
+
 class Walk {
  public:
   std::vector<VariableOwner> owners;
@@ -61,6 +74,7 @@ class Walk {
     description += ")";
     owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
     if (layer.dtype() == DType::Float16 || layer.dtype() == DType::BFloat16) owners.back().floating_as = layer.dtype();
+    owners.back().dataset_names = dataset_names(layer, owners.back().variables);
     // Sequential and Functional models file their layers as one container; a subclassed model,
     // like any layer, files its sublayers under the attributes that hold them.
     const auto* model = dynamic_cast<const Model*>(&layer);

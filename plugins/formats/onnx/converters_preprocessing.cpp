@@ -164,6 +164,10 @@ std::string hashing_problem(const Layer&, const Json&) {
   return "ONNX has no operator that hashes a value's text (Keras's Hashing is FarmHash Fingerprint64, or SipHash with a "
          "salt, of each string or integer's decimal text); hash the inputs before the ONNX model instead";
 }
+std::string lookup_problem(const Layer&, const Json&) {
+  return "ksave has no ONNX form for a vocabulary lookup yet (ai.onnx.ml's LabelEncoder could map the tokens, but not "
+         "Keras's hashed OOV buckets or its encodings in one converter); look the tokens up before the ONNX model instead";
+}
 std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + ": has no ONNX form"); }
 
 }  // namespace
@@ -185,6 +189,8 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};
   t["Discretization"] = {discretization, {}};
   t["Hashing"] = {never_converted, hashing_problem};
+  t["StringLookup"] = {never_converted, lookup_problem};
+  t["IntegerLookup"] = {never_converted, lookup_problem};
 }
 
 }  // namespace ksave::plugins::onnx_export

@@ -38,5 +38,6 @@ void register_image_layers(PluginRegistrar& r);
 void register_auto_contrast(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
 void register_hashing(PluginRegistrar& r);
+void register_lookups(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing

@@ -1,0 +1,167 @@
+"""StringLookup and IntegerLookup against real tf-keras 2.21 and Keras 3.
+
+Every option that changes the numbers: a mask token, one and several OOV indices (strings hashed
+into them by FarmHash Fingerprint64, integers by floormod; Keras 3's salt (SipHash) and
+oov_method="farmhash"), output_mode int / one_hot / multi_hot / count / tf_idf (idf_weights,
+the OOV weight their mean), pad_to_max_tokens, invert (indices back to strings and integers).
+Inputs hold the empty string, the mask and OOV tokens themselves, non-ASCII text, negative and
+huge integers. Keras builds and saves (tf-keras .h5 and SavedModel with the vocabulary in the
+config; Keras 3 .keras, where adapted layers keep theirs in assets/ and tf_idf's weights in
+vars/idf_weights); ksave loads each and predicts Keras's numbers, saves .h5 / .keras, and Keras
+loads those and predicts the same. What ksave refuses (a tf-keras SavedModel's adapted
+vocabulary, which lives only in its hash table's initializer; saving a lookup into a
+SavedModel's traced functions) is refused by name.
+"""
+import os
+
+import pytest
+
+import interop
+
+interop.quiet_tensorflow()
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import numpy as np  # noqa: E402
+
+VOCABULARY = ["a", "b", "c", "dd", "é€字", "[UNK]x"]
+INTEGERS = [3, -4, 10, 2**40, 7]
+IDF = [0.5, 1.25, 2.0, 0.1, 3.0, 0.75]
+CORPUS = np.array([["x", "y", "y", ""], ["z", "z", "x", "é"], ["w", "x", "y", "z"]])
+
+
+def build(K, keras3=False, adapted=False):
+    """The model of every test: each lookup option once; Keras 3's own options (salt,
+    oov_method) and adapted layers only where asked."""
+    L = K.layers
+    text = K.Input((5,), dtype="string", name="text")
+    word = K.Input((1,), dtype="string", name="word")
+    ids = K.Input((4,), dtype="int64", name="ids")
+    outputs = [
+        L.StringLookup(vocabulary=VOCABULARY, name="plain")(text),
+        L.StringLookup(vocabulary=VOCABULARY, mask_token="", name="masked")(text),
+        L.StringLookup(vocabulary=VOCABULARY, num_oov_indices=4, name="oov4")(text),
+        L.StringLookup(vocabulary=VOCABULARY, num_oov_indices=3, mask_token="", output_mode="count", name="count")(text),
+        L.StringLookup(vocabulary=VOCABULARY, output_mode="multi_hot", max_tokens=11, pad_to_max_tokens=True,
+                       name="multi_hot")(text),
+        L.StringLookup(vocabulary=VOCABULARY, output_mode="one_hot", mask_token="", name="one_hot")(word),
+        L.StringLookup(vocabulary=VOCABULARY, output_mode="tf_idf", idf_weights=IDF, name="tf_idf")(text),
+        L.StringLookup(vocabulary=["[UNK]"] + VOCABULARY, oov_token="[UNK]", name="specials_given")(text),
+        L.IntegerLookup(vocabulary=INTEGERS, name="int_plain")(ids),
+        L.IntegerLookup(vocabulary=INTEGERS, mask_token=0, num_oov_indices=3, name="int_oov3")(ids),
+        L.IntegerLookup(vocabulary=INTEGERS, output_mode="count", oov_token=-9, name="int_count")(ids),
+        L.StringLookup(vocabulary=VOCABULARY, invert=True, mask_token="", name="invert")(ids),
+        L.IntegerLookup(vocabulary=INTEGERS, invert=True, name="int_invert")(ids),
+    ]
+    if keras3:
+        outputs += [L.StringLookup(vocabulary=VOCABULARY, num_oov_indices=5, salt=[7, 9], name="salted")(text),
+                    L.IntegerLookup(vocabulary=INTEGERS, num_oov_indices=3, oov_method="farmhash", name="farmhash")(ids)]
+    if adapted:
+        lookup = L.StringLookup(name="adapted", mask_token="")
+        lookup.adapt(CORPUS)
+        tf_idf = L.StringLookup(name="adapted_tf_idf", output_mode="tf_idf")
+        tf_idf.adapt(CORPUS)
+        numbers = L.IntegerLookup(name="adapted_ints", num_oov_indices=2)
+        numbers.adapt(np.array([[5, 6, 6], [7, 7, 7], [-3, 5, 6]]))
+        outputs += [lookup(text), tf_idf(text), numbers(ids)]
+    return K.Model([text, word, ids], outputs)
+
+
+def data():
+    rng = interop.seeded(44)
+    batch = 40
+    pool = [w.encode("utf-8") for w in VOCABULARY + ["", "[UNK]", "zz", "A", "é", "x", "y", "z"]]
+    text = np.array([pool[i] for i in rng.integers(0, len(pool), size=batch * 5)]).reshape(batch, 5)
+    word = np.array([pool[i] for i in rng.integers(0, len(pool), size=batch)]).reshape(batch, 1)
+    ids = rng.integers(-12, 13, size=(batch, 4)).astype(np.int64)
+    ids[0] = [2**40, -(2**62), 0, 7]
+    ids[1] = [5, 6, -3, -1]
+    return [text, word, ids]
+
+
+def as_comparable(a):
+    a = np.asarray(a)
+    if a.dtype.kind in "OSU":
+        return np.array([v if isinstance(v, bytes) else str(v).encode() for v in a.ravel()], dtype=object).reshape(a.shape)
+    return a
+
+
+def compare(actual, expected, names, what):
+    assert len(actual) == len(expected)
+    for a, e, name in zip(actual, expected, names):
+        a, e = as_comparable(a), as_comparable(e)
+        if e.dtype == object:
+            assert a.shape == e.shape and (a == e).all(), f"{what}, output {name}: strings differ"
+        else:
+            interop.assert_close(a, e, f"{what}, output {name}")
+
+
+def ksave_run(folder, path, x, tag, outputs, save=None, save_format=None):
+    inputs = interop.save_arrays(folder, f"x_{tag}", x)
+    outs = [os.path.join(folder, f"ksave_{tag}_{i}.npy") for i in range(outputs)]
+    steps = [{"op": "load_model", "path": path, "compile": False}, {"op": "predict", "inputs": inputs, "outputs": outs}]
+    if save:
+        step = {"op": "save_model", "path": save}
+        if save_format:
+            step["format"] = save_format
+        steps.append(step)
+    interop.run_ksave(folder, f"predict_{tag}", steps)
+    return [np.load(p, allow_pickle=True) for p in outs]
+
+
+def keras3_inputs(x):
+    """Keras 3's predict refuses NumPy's fixed-width bytes arrays: string inputs as tf.string."""
+    import tensorflow as tf
+    return [tf.constant(a) if a.dtype.kind == "S" else a for a in x]
+
+
+@pytest.mark.parametrize("file_name", ["model.h5", "savedmodel"])
+def test_tf_keras_lookups_both_ways(file_name):
+    import tf_keras as K
+    folder = interop.case_dir("lookup", "tf_keras")
+    model, x = build(K), data()
+    expected = model.predict(x, verbose=0)
+    path = os.path.join(folder, file_name)
+    model.save(path, save_format="h5" if file_name.endswith(".h5") else "tf")
+    tag = file_name.replace(".", "_")
+    saved = os.path.join(folder, f"ksave_{tag}.h5")
+    compare(ksave_run(folder, path, x, tag, len(expected), save=saved), expected, model.output_names,
+            f"ksave predict of tf-keras {file_name}")
+    compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
+            "tf-keras predict of ksave's .h5")
+
+
+def test_keras3_lookups_both_ways():
+    """Keras 3's archive with adapted layers: their vocabularies come from assets/ and the adapted
+    tf_idf weights from vars/idf_weights."""
+    import keras as K
+    folder = interop.case_dir("lookup", "keras3")
+    model, x = build(K, keras3=True, adapted=True), data()
+    expected = model.predict(keras3_inputs(x), verbose=0)
+    path = os.path.join(folder, "model.keras")
+    model.save(path)
+    saved = os.path.join(folder, "ksave.keras")
+    compare(ksave_run(folder, path, x, "keras", len(expected), save=saved), expected, model.output_names,
+            "ksave predict of Keras 3 .keras")
+    compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
+            "Keras 3 predict of ksave's .keras")
+
+
+def test_adapted_tf_keras_savedmodel_and_savedmodel_saving_are_refused_by_name():
+    import tf_keras as K
+    folder = interop.case_dir("lookup", "refusals")
+    text = K.Input((2,), dtype="string", name="text")
+    lookup = K.layers.StringLookup(name="adapted")
+    lookup.adapt(CORPUS)
+    model = K.Model(text, lookup(text))
+    path = os.path.join(folder, "adapted_savedmodel")
+    model.save(path, save_format="tf")
+    x = interop.save_arrays(folder, "x", [np.array([[b"x", b"q"]])])
+    with pytest.raises(interop.DriverError, match=r"'adapted' \(StringLookup\): has no vocabulary"):
+        interop.run_ksave(folder, "adapted", [{"op": "load_model", "path": path, "compile": False},
+                                              {"op": "predict", "inputs": x, "outputs": [os.path.join(folder, "y.npy")]}])
+    listed = build(K)
+    source = os.path.join(folder, "listed.h5")
+    listed.save(source, save_format="h5")
+    with pytest.raises(interop.DriverError, match=r"\(StringLookup\): a vocabulary lookup cannot be traced"):
+        interop.run_ksave(folder, "save_savedmodel", [{"op": "load_model", "path": source, "compile": False},
+                                                      {"op": "save_model", "path": os.path.join(folder, "sm"),
+                                                       "format": "savedmodel"}])
