@@ -167,3 +167,22 @@ def test_adapted_tf_keras_savedmodel_and_savedmodel_saving_are_refused_by_name()
         interop.run_ksave(folder, "save_savedmodel", [{"op": "load_model", "path": source, "compile": False},
                                                       {"op": "save_model", "path": os.path.join(folder, "sm"),
                                                        "format": "savedmodel"}])
+
+
+@pytest.mark.parametrize("keras_version", ["tf_keras", "keras3"])
+def test_json_with_the_vocabulary_in_the_config(keras_version):
+    """model.to_json (no weights file): the vocabularies and tf_idf's idf_weights come from the
+    config alone."""
+    import importlib
+    K = importlib.import_module("tf_keras" if keras_version == "tf_keras" else "keras")
+    folder = interop.case_dir("lookup", f"json_{keras_version}")
+    model, x = build(K, keras3=keras_version == "keras3"), data()
+    expected = model.predict(x if keras_version == "tf_keras" else keras3_inputs(x), verbose=0)
+    path = os.path.join(folder, "model.json")
+    with open(path, "w") as f:
+        f.write(model.to_json())
+    inputs = interop.save_arrays(folder, "x", x)
+    outs = [os.path.join(folder, f"ksave_{i}.npy") for i in range(len(expected))]
+    interop.run_ksave(folder, "predict", [{"op": "model_from_json", "path": path},
+                                          {"op": "predict", "inputs": inputs, "outputs": outs}])
+    compare([np.load(p, allow_pickle=True) for p in outs], expected, model.output_names, f"ksave predict of {keras_version} to_json")
