@@ -191,6 +191,7 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["Hashing"] = {never_converted, hashing_problem};
   t["StringLookup"] = {never_converted, lookup_problem};
   t["IntegerLookup"] = {never_converted, lookup_problem};
+  t["TextVectorization"] = {never_converted, lookup_problem};
 }
 
 }  // namespace ksave::plugins::onnx_export

@@ -12,6 +12,8 @@
 // The vocabulary comes from the config (a list, or tf-keras's file path); an adapted one is not
 // in the config: a Keras 3 archive's loader hands the layer its assets' vocabulary.txt as the
 // config's list, and a layer left without one refuses to run, naming why.
+#include "index_lookup.hpp"
+
 #include <array>
 #include <charconv>
 #include <optional>
@@ -275,6 +277,8 @@ class IntegerLookup : public IndexLookup {
 };
 
 }  // namespace
+
+LayerPtr make_string_lookup(const Json& config) { return std::make_shared<StringLookup>(config); }
 
 void register_lookups(PluginRegistrar& r) {
   r.layer<StringLookup>("StringLookup");

@@ -39,5 +39,6 @@ void register_auto_contrast(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
 void register_hashing(PluginRegistrar& r);
 void register_lookups(PluginRegistrar& r);
+void register_text_vectorization(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing
