@@ -1,4 +1,4 @@
-"""StringLookup and IntegerLookup against real tf-keras 2.21 and Keras 3.
+"""StringLookup, IntegerLookup and TextVectorization against real tf-keras 2.21 and Keras 3.
 
 Every option that changes the numbers: a mask token, one and several OOV indices (strings hashed
 into them by FarmHash Fingerprint64, integers by floormod; Keras 3's salt (SipHash) and
@@ -10,7 +10,9 @@ config; Keras 3 .keras, where adapted layers keep theirs in assets/ and tf_idf's
 vars/idf_weights); ksave loads each and predicts Keras's numbers, saves .h5 / .keras, and Keras
 loads those and predicts the same. What ksave refuses (a tf-keras SavedModel's adapted
 vocabulary, which lives only in its hash table's initializer; saving a lookup into a
-SavedModel's traced functions) is refused by name.
+SavedModel's traced functions) is refused by name. TextVectorization: each built-in standardize
+and split on sentences with capitals, punctuation, non-ASCII letters and odd whitespace, int
+(output_sequence_length), multi_hot and count, both ways in the same formats.
 """
 import os
 
@@ -186,3 +188,70 @@ def test_json_with_the_vocabulary_in_the_config(keras_version):
     interop.run_ksave(folder, "predict", [{"op": "model_from_json", "path": path},
                                           {"op": "predict", "inputs": inputs, "outputs": outs}])
     compare([np.load(p, allow_pickle=True) for p in outs], expected, model.output_names, f"ksave predict of {keras_version} to_json")
+
+
+SENTENCE_WORDS = ["hello", "world", "a", "b", "école", "x_y", "one", "two"]
+
+
+def build_text(K, adapted=False):
+    L = K.layers
+    sentence = K.Input((1,), dtype="string", name="sentence")
+    token = K.Input((1,), dtype="string", name="token")
+    outputs = [
+        L.TextVectorization(vocabulary=SENTENCE_WORDS, output_sequence_length=6, name="tv_int")(sentence),
+        L.TextVectorization(vocabulary=SENTENCE_WORDS, standardize="lower", output_sequence_length=9, name="tv_lower")(sentence),
+        L.TextVectorization(vocabulary=list("abcdeh"), standardize=None, split="character", output_sequence_length=12,
+                            name="tv_characters")(sentence),
+        L.TextVectorization(vocabulary=SENTENCE_WORDS, output_mode="multi_hot", name="tv_multi_hot")(sentence),
+        L.TextVectorization(vocabulary=SENTENCE_WORDS, standardize="strip_punctuation", output_mode="count", max_tokens=14,
+                            pad_to_max_tokens=True, name="tv_count")(sentence),
+        L.TextVectorization(vocabulary=SENTENCE_WORDS, split=None, name="tv_whole")(token),
+    ]
+    if adapted:
+        vectorizer = L.TextVectorization(output_sequence_length=5, name="tv_adapted")
+        vectorizer.adapt(np.array(["the cat sat", "The dog, the CAT!", "a b c"]))
+        outputs.append(vectorizer(sentence))
+    return K.Model([sentence, token], outputs)
+
+
+def text_data():
+    rng = interop.seeded(45)
+    pieces = [w.encode("utf-8") for w in SENTENCE_WORDS + ["Hello,", "WORLD!", "ÉCOLE", "x-y", "[UNK]", "the", "cat",
+                                                           "a\tb", "b\u00a0a", "'q'", "", "abc"]]
+    gaps = [b" ", b"  ", b"\t", b"\n "]
+    sentences = []
+    for _ in range(30):
+        words = [pieces[i] for i in rng.integers(0, len(pieces), size=rng.integers(0, 8))]
+        sentences.append(b"".join(w + gaps[rng.integers(0, len(gaps))] for w in words))
+    tokens = [pieces[i] for i in rng.integers(0, len(pieces), size=30)]
+    return [np.array(sentences).reshape(30, 1), np.array(tokens).reshape(30, 1)]
+
+
+@pytest.mark.parametrize("file_name", ["model.h5", "savedmodel"])
+def test_tf_keras_text_vectorization_both_ways(file_name):
+    import tf_keras as K
+    folder = interop.case_dir("lookup", "tf_keras_text")
+    model, x = build_text(K), text_data()
+    expected = model.predict(x, verbose=0)
+    path = os.path.join(folder, file_name)
+    model.save(path, save_format="h5" if file_name.endswith(".h5") else "tf")
+    tag = file_name.replace(".", "_")
+    saved = os.path.join(folder, f"ksave_{tag}.h5")
+    compare(ksave_run(folder, path, x, tag, len(expected), save=saved), expected, model.output_names,
+            f"ksave predict of tf-keras {file_name}")
+    compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
+            "tf-keras predict of ksave's .h5")
+
+
+def test_keras3_text_vectorization_both_ways():
+    import keras as K
+    folder = interop.case_dir("lookup", "keras3_text")
+    model, x = build_text(K, adapted=True), text_data()
+    expected = model.predict(keras3_inputs(x), verbose=0)
+    path = os.path.join(folder, "model.keras")
+    model.save(path)
+    saved = os.path.join(folder, "ksave.keras")
+    compare(ksave_run(folder, path, x, "keras", len(expected), save=saved), expected, model.output_names,
+            "ksave predict of Keras 3 .keras")
+    compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
+            "Keras 3 predict of ksave's .keras")

@@ -19,7 +19,7 @@ class TextVectorization : public PreprocessingLayer {
   explicit TextVectorization(const Json& config) : PreprocessingLayer(config, "TextVectorization") {
     const ConfigReader& r = reader();
     standardize_ = optional_choice("standardize", {"lower_and_strip_punctuation", "lower", "strip_punctuation"});
-    split_ = optional_choice("split", {"whitespace", "character"});
+    split_ = optional_choice("split", {"whitespace", "character"});  // Keras's defaults: the first of each
     if (const Json* n = r.find("ngrams"); n && !n->is_null()) throw Error(object() + ": ngrams are not supported yet, found " + n->dump());
     mode_ = r.get<std::string>("output_mode", "int");
     if (mode_ == "binary") mode_ = "multi_hot";
@@ -78,11 +78,12 @@ class TextVectorization : public PreprocessingLayer {
   DType output_dtype(const std::vector<DType>&) const override { return mode_ == "int" ? DType::Int64 : DType::Float32; }
 
  private:
-  // A config key naming one of Keras's built-in steps, or null ("" here); a Python callable
-  // (serialized by name) is refused.
+  // A config key naming one of Keras's built-in steps (absent: the first, Keras's default), or
+  // null ("" here); a Python callable (serialized by name) is refused.
   std::string optional_choice(const char* key, std::initializer_list<const char*> choices) const {
     const Json* v = reader().find(key);
-    if (!v || v->is_null()) return "";
+    if (!v) return *choices.begin();
+    if (v->is_null()) return "";
     if (v->is_string())
       for (const char* c : choices)
         if (v->get<std::string>() == c) return c;
