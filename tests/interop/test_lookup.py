@@ -255,3 +255,22 @@ def test_keras3_text_vectorization_both_ways():
             "ksave predict of Keras 3 .keras")
     compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
             "Keras 3 predict of ksave's .keras")
+
+
+def test_tf_keras_vocabulary_file():
+    """tf-keras keeps a vocabulary file's path in the .h5 config; its lines (special tokens not
+    dropped, as TextFileInitializer reads them; " " is a token) are the tokens."""
+    import tf_keras as K
+    folder = interop.case_dir("lookup", "vocabulary_file")
+    vocabulary = os.path.join(folder, "vocabulary.txt")
+    with open(vocabulary, "wb") as f:
+        f.write("[UNK]\na\nb\né€字\n \nc\n".encode("utf-8"))  # no empty line: TensorFlow refuses those
+    text = K.Input((5,), dtype="string", name="text")
+    model = K.Model(text, [K.layers.StringLookup(vocabulary=vocabulary, name="from_file")(text),
+                           K.layers.StringLookup(vocabulary=vocabulary, num_oov_indices=2, output_mode="count",
+                                                 name="from_file_count")(text)])
+    x = data()[:1]
+    expected = model.predict(x, verbose=0)
+    path = os.path.join(folder, "model.h5")
+    model.save(path, save_format="h5")
+    compare(ksave_run(folder, path, x, "file", len(expected)), expected, model.output_names, "ksave predict of a vocabulary file")

@@ -1,5 +1,6 @@
 #include "vocabulary.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -54,11 +55,18 @@ std::optional<std::vector<std::string>> vocabulary_tokens(const Json& value, boo
   if (!value.is_string()) throw Error(object + ": vocabulary must be a list of tokens or a file path, found " + value.dump());
   // TextFileInitializer's WHOLE_LINE: each line (without its line break) is a token.
   const std::string path = value.get<std::string>();
+  // Only a regular file: a damaged or hostile config naming a device or a pipe must not hang the load.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(object + ": the vocabulary file '" + path + "' its config names is not a readable regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(object + ": cannot read the vocabulary file '" + path + "' its config names");
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // TensorFlow's InitializeTableFromTextFile refuses an empty line too.
+    if (line.empty())
+      throw Error(object + ": the vocabulary file '" + path + "' has an empty line (line " + std::to_string(tokens.size() + 1) + ")");
     tokens.push_back(line);
   }
   from_file = true;
