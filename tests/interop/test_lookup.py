@@ -11,8 +11,8 @@ vars/idf_weights); ksave loads each and predicts Keras's numbers, saves .h5 / .k
 loads those and predicts the same. What ksave refuses (a tf-keras SavedModel's adapted
 vocabulary, which lives only in its hash table's initializer; saving a lookup into a
 SavedModel's traced functions) is refused by name. TextVectorization: each built-in standardize
-and split on sentences with capitals, punctuation, non-ASCII letters and odd whitespace, int
-(output_sequence_length), multi_hot and count, both ways in the same formats.
+and split on sentences with capitals, punctuation, non-ASCII letters and odd whitespace, ngrams,
+int (output_sequence_length), multi_hot and count, both ways in the same formats.
 """
 import os
 
@@ -193,7 +193,9 @@ def test_json_with_the_vocabulary_in_the_config(keras_version):
 SENTENCE_WORDS = ["hello", "world", "a", "b", "école", "x_y", "one", "two"]
 
 
-def build_text(K, adapted=False):
+def build_text(K, adapted=False, keras3=False):
+    """ngrams as a tuple only for Keras 3: tf-keras 2.21 cannot reload its own file then (the
+    config's list fails its "tuple of integers" check)."""
     L = K.layers
     sentence = K.Input((1,), dtype="string", name="sentence")
     token = K.Input((1,), dtype="string", name="token")
@@ -206,6 +208,10 @@ def build_text(K, adapted=False):
         L.TextVectorization(vocabulary=SENTENCE_WORDS, standardize="strip_punctuation", output_mode="count", max_tokens=14,
                             pad_to_max_tokens=True, name="tv_count")(sentence),
         L.TextVectorization(vocabulary=SENTENCE_WORDS, split=None, name="tv_whole")(token),
+        L.TextVectorization(vocabulary=SENTENCE_WORDS + ["hello world", "a b", "one two", "the cat", "a b c"], ngrams=3,
+                            output_sequence_length=15, name="tv_ngrams")(sentence),
+        L.TextVectorization(vocabulary=["ab", "a b", "b c", "c a"], ngrams=(2,) if keras3 else 2, split="character", standardize=None,
+                            output_mode="count", name="tv_character_bigrams")(sentence),
     ]
     if adapted:
         vectorizer = L.TextVectorization(output_sequence_length=5, name="tv_adapted")
@@ -246,7 +252,7 @@ def test_tf_keras_text_vectorization_both_ways(file_name):
 def test_keras3_text_vectorization_both_ways():
     import keras as K
     folder = interop.case_dir("lookup", "keras3_text")
-    model, x = build_text(K, adapted=True), text_data()
+    model, x = build_text(K, adapted=True, keras3=True), text_data()
     expected = model.predict(keras3_inputs(x), verbose=0)
     path = os.path.join(folder, "model.keras")
     model.save(path)

@@ -3,7 +3,8 @@
 // "character" or null), then a StringLookup with mask token "" (index 0, the padding) and one
 // OOV index ("[UNK]", 1). output_mode int pads each row's indices with 0 to
 // output_sequence_length (cutting longer rows), or without one to the batch's longest row;
-// multi_hot and count encode each row's tokens. ngrams, tf_idf, ragged and sparse outputs and
+// multi_hot and count encode each row's tokens; ngrams join neighbouring tokens by " " as
+// tf.strings.ngrams. tf_idf, ragged and sparse outputs and
 // custom (Python) standardize / split functions are refused by name. The vocabulary is the
 // config's list; a Keras 3 archive's adapted one comes from its assets as for the lookups.
 #include "index_lookup.hpp"
@@ -20,7 +21,7 @@ class TextVectorization : public PreprocessingLayer {
     const ConfigReader& r = reader();
     standardize_ = optional_choice("standardize", {"lower_and_strip_punctuation", "lower", "strip_punctuation"});
     split_ = optional_choice("split", {"whitespace", "character"});  // Keras's defaults: the first of each
-    if (const Json* n = r.find("ngrams"); n && !n->is_null()) throw Error(object() + ": ngrams are not supported yet, found " + n->dump());
+    read_ngrams();
     mode_ = r.get<std::string>("output_mode", "int");
     if (mode_ == "binary") mode_ = "multi_hot";
     if (mode_ != "int" && mode_ != "multi_hot" && mode_ != "count")
@@ -54,7 +55,7 @@ class TextVectorization : public PreprocessingLayer {
     std::vector<std::vector<std::string>> rows;
     std::size_t longest = 0;
     for (const std::string& t : text) {
-      rows.push_back(split_ == "whitespace" ? split_whitespace(t) : split_characters(t));
+      rows.push_back(with_ngrams(split_ == "whitespace" ? split_whitespace(t) : split_characters(t)));
       longest = std::max(longest, rows.back().size());
     }
     // Padding with the mask token "" gives index 0 in int mode and nothing in the encodings.
@@ -90,6 +91,39 @@ class TextVectorization : public PreprocessingLayer {
     throw Error(object() + ": " + key + " " + v->dump() + " is not one of Keras's built-in steps ksave runs");
   }
 
+  // ngrams: null, n (widths 1..n) or a list of widths; tokens are then tf.strings.ngrams': for
+  // each width in turn, every window of the row joined by " " (characters too).
+  void read_ngrams() {
+    const Json* n = reader().find("ngrams");
+    if (!n || n->is_null()) return;
+    const auto bad = [&] { return Error(object() + ": ngrams must be a positive integer or a list of them, found " + n->dump()); };
+    if (n->is_number_integer()) {
+      const auto width = n->get<std::int64_t>();
+      if (width < 1 || width > 64) throw bad();
+      for (std::int64_t w = 1; w <= width; ++w) ngram_widths_.push_back(static_cast<std::size_t>(w));
+    } else if (n->is_array() && !n->empty()) {
+      for (const Json& w : *n) {
+        if (!w.is_number_integer() || w.get<std::int64_t>() < 1 || w.get<std::int64_t>() > 64) throw bad();
+        ngram_widths_.push_back(w.get<std::size_t>());
+      }
+    } else {
+      throw bad();
+    }
+    if (split_.empty()) throw Error(object() + ": ngrams need a split (Keras makes them from the split tokens), found split null");
+  }
+
+  std::vector<std::string> with_ngrams(std::vector<std::string> tokens) const {
+    if (ngram_widths_.empty()) return tokens;
+    std::vector<std::string> out;
+    for (std::size_t width : ngram_widths_)
+      for (std::size_t start = 0; start + width <= tokens.size(); ++start) {
+        std::string gram = tokens[start];
+        for (std::size_t i = 1; i < width; ++i) gram += " " + tokens[start + i];
+        out.push_back(std::move(gram));
+      }
+    return out;
+  }
+
   std::string standardized(const std::string& text) const {
     if (standardize_ == "lower") return lower_ascii(text);
     if (standardize_ == "strip_punctuation") return strip_punctuation(text);
@@ -99,6 +133,7 @@ class TextVectorization : public PreprocessingLayer {
 
   std::string standardize_, split_, mode_;
   std::optional<std::int64_t> sequence_length_;
+  std::vector<std::size_t> ngram_widths_;
   LayerPtr lookup_;
 };
 

@@ -1,7 +1,7 @@
 // TextVectorization against numbers measured from tf-keras 2.21 and Keras 3.15 (both give
 // these): each built-in standardize with each split, lowercasing that leaves non-ASCII letters
 // ("ÉCOLE" is then out of vocabulary), ASCII whitespace only, UTF-8 characters, padding and
-// cutting to output_sequence_length or to the batch's longest row, multi_hot, and refusals.
+// cutting to output_sequence_length or to the batch's longest row, multi_hot, ngrams, and refusals.
 #include <boost/test/unit_test.hpp>
 
 #include "layer_zoo_support/layer_checks.hpp"
@@ -89,11 +89,39 @@ BOOST_AUTO_TEST_CASE(multi_hot_marks_each_rows_tokens) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(ngrams_follow_the_tokens_width_by_width) {
+  const Json vocabulary = {"a", "b", "c", "a b", "b c", "a b c", "c a"};
+  const Tensor x = Tensor::strings({"a b c a", "b", "", "c a b"}, {4, 1});
+  const auto run = [&](const Json& ngrams) {
+    return vectorized({{"vocabulary", vocabulary}, {"ngrams", ngrams}, {"output_sequence_length", 10}}, x);
+  };
+  BOOST_TEST(run(2) == (Ids{2, 3, 4, 2, 5, 6, 8, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                            4, 2, 3, 8, 5, 0, 0, 0, 0, 0}),
+             boost::test_tools::per_element());
+  BOOST_TEST(run(3) == (Ids{2, 3, 4, 2, 5, 6, 8, 7, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                            4, 2, 3, 8, 5, 1, 0, 0, 0, 0}),
+             boost::test_tools::per_element());
+  BOOST_TEST(run({2}) == (Ids{5, 6, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                              8, 5, 0, 0, 0, 0, 0, 0, 0, 0}),
+             boost::test_tools::per_element());
+  BOOST_TEST(run({1, 3}) == (Ids{2, 3, 4, 2, 7, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                 4, 2, 3, 1, 0, 0, 0, 0, 0, 0}),
+             boost::test_tools::per_element());
+  // Characters join with " " too.
+  BOOST_TEST(vectorized({{"vocabulary", vocabulary}, {"ngrams", 2}, {"split", "character"}, {"standardize", nullptr},
+                         {"output_sequence_length", 10}},
+                        Tensor::strings({"abca"}, {1, 1})) == (Ids{2, 3, 4, 2, 5, 6, 8, 0, 0, 0}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(what_ksave_does_not_run_is_refused_by_name) {
   const auto message = [](const Json& config) {
     return error_of([&] { (*layer_from("TextVectorization", config))(sentences()); });
   };
-  BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"ngrams", 2}}).find("'t' (TextVectorization): ngrams") != std::string::npos);
+  BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"ngrams", 0}}).find("'t' (TextVectorization): ngrams must be") !=
+             std::string::npos);
+  BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"ngrams", 2}, {"split", nullptr}}).find("ngrams need a split") !=
+             std::string::npos);
   BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"standardize", "my_package>clean"}}).find("not one of Keras's built-in") !=
              std::string::npos);
   BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"output_mode", "tf_idf"}}).find("output_mode 'tf_idf' is not supported") !=
