@@ -213,10 +213,15 @@ def build_text(K, adapted=False, keras3=False):
         L.TextVectorization(vocabulary=["ab", "a b", "b c", "c a"], ngrams=(2,) if keras3 else 2, split="character", standardize=None,
                             output_mode="count", name="tv_character_bigrams")(sentence),
     ]
+    outputs.append(L.TextVectorization(vocabulary=SENTENCE_WORDS, output_mode="tf_idf", idf_weights=[0.5, 1, 2, 0.25, 3, 1.5, 0.75, 4],
+                                       name="tv_tf_idf")(sentence))
     if adapted:
+        corpus = np.array(["the cat sat", "The dog, the CAT!", "a b c"])
         vectorizer = L.TextVectorization(output_sequence_length=5, name="tv_adapted")
-        vectorizer.adapt(np.array(["the cat sat", "The dog, the CAT!", "a b c"]))
-        outputs.append(vectorizer(sentence))
+        vectorizer.adapt(corpus)
+        weighted = L.TextVectorization(output_mode="tf_idf", ngrams=2, name="tv_adapted_tf_idf")
+        weighted.adapt(corpus)
+        outputs += [vectorizer(sentence), weighted(sentence)]
     return K.Model([sentence, token], outputs)
 
 

@@ -54,10 +54,19 @@ const std::set<std::string> kVariablesByName = {"StringLookup", "IntegerLookup",
 std::vector<std::string> dataset_names(const Layer& layer, const std::vector<VariablePtr>& variables) {
   if (!kVariablesByName.count(layer.class_name())) return {};
   std::vector<std::string> names;
-  for (const auto& v : variables)
-    for (const auto& [attribute, own] : layer.own_variables())
-      if (own == v) names.push_back(attribute);
+  for (const auto& v : variables) names.push_back(v->short_name());
   return names;
+}
+
+// Keras 3's TextVectorization.save_own_variables is its _lookup_layer's: the lookup's variables
+// are stored as the TextVectorization's own too (and again under _lookup_layer).
+std::vector<VariablePtr> stored_as_own(const Layer& layer) {
+  std::vector<VariablePtr> out = own_variables_in_keras_order(layer);
+  if (layer.class_name() == "TextVectorization")
+    for (const auto& [attribute, sub] : layer.tracked_layers())
+      if (attribute == "_lookup_layer")
+        for (const auto& v : own_variables_in_keras_order(*sub)) out.push_back(v);
+  return out;
 }
 
 class Walk {
@@ -72,7 +81,7 @@ class Walk {
     description += "' (";
     description += layer.class_name();
     description += ")";
-    owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
+    owners.push_back({path, layer.name(), std::move(description), stored_as_own(layer)});
     if (layer.dtype() == DType::Float16 || layer.dtype() == DType::BFloat16) owners.back().floating_as = layer.dtype();
     owners.back().dataset_names = dataset_names(layer, owners.back().variables);
     // Sequential and Functional models file their layers as one container; a subclassed model,

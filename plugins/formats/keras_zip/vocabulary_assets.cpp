@@ -61,7 +61,9 @@ bool vocabulary_assets_into_config(const ZipReader& zip, const Model& model, Jso
     const auto bytes = zip.read(entry);
     if (!bytes) continue;
     Json* layer = find_layer_config(config, owner.name);
-    if (!layer) throw Error("'" + (zip.path() / entry).string() + "' belongs to " + owner.description + ", which config.json does not hold");
+    // A layer made inside another (TextVectorization's _lookup_layer) takes its vocabulary from
+    // its owner's config, which has its own copy of the asset.
+    if (!layer) continue;
     const auto existing = layer->find("vocabulary");
     if (existing != layer->end() && !existing->is_null()) continue;  // Keras reads the config's list then, not the asset
     const bool integers = owner.description.find("(IntegerLookup)") != std::string::npos;

@@ -3,8 +3,8 @@
 // "character" or null), then a StringLookup with mask token "" (index 0, the padding) and one
 // OOV index ("[UNK]", 1). output_mode int pads each row's indices with 0 to
 // output_sequence_length (cutting longer rows), or without one to the batch's longest row;
-// multi_hot and count encode each row's tokens; ngrams join neighbouring tokens by " " as
-// tf.strings.ngrams. tf_idf, ragged and sparse outputs and
+// multi_hot, count and tf_idf encode each row's tokens; ngrams join neighbouring tokens by " " as
+// tf.strings.ngrams. Ragged and sparse outputs and
 // custom (Python) standardize / split functions are refused by name. The vocabulary is the
 // config's list; a Keras 3 archive's adapted one comes from its assets as for the lookups.
 #include "index_lookup.hpp"
@@ -24,8 +24,9 @@ class TextVectorization : public PreprocessingLayer {
     read_ngrams();
     mode_ = r.get<std::string>("output_mode", "int");
     if (mode_ == "binary") mode_ = "multi_hot";
-    if (mode_ != "int" && mode_ != "multi_hot" && mode_ != "count")
-      throw Error(object() + ": output_mode '" + mode_ + "' is not supported (int, multi_hot, count)");
+    if (mode_ == "tf-idf") mode_ = "tf_idf";
+    if (mode_ != "int" && mode_ != "multi_hot" && mode_ != "count" && mode_ != "tf_idf")
+      throw Error(object() + ": output_mode '" + mode_ + "' is not supported (int, multi_hot, count, tf_idf)");
     if (r.get<bool>("ragged", false)) throw Error(object() + ": ragged outputs are not supported");
     if (const Json* n = r.find("output_sequence_length"); n && !n->is_null()) {
       sequence_length_ = r.require<std::int64_t>("output_sequence_length");
@@ -35,9 +36,26 @@ class TextVectorization : public PreprocessingLayer {
     // Keras's own StringLookup inside the layer, with TextVectorization's fixed special tokens.
     Json lookup = {{"name", name() + "_lookup"}, {"mask_token", ""}, {"oov_token", "[UNK]"}, {"num_oov_indices", 1},
                    {"output_mode", mode_}};
-    for (const char* key : {"vocabulary", "max_tokens", "pad_to_max_tokens", "sparse", "encoding", "vocabulary_size"})
+    for (const char* key : {"vocabulary", "max_tokens", "pad_to_max_tokens", "sparse", "encoding", "vocabulary_size", "idf_weights"})
       if (const Json* v = r.find(key)) lookup[key] = *v;
     lookup_ = make_string_lookup(lookup);
+    // tf_idf's weights are the lookup's variable, made now, with the lookup tracked as Keras tracks
+    // its _lookup_layer: tf-keras stores it as this layer's weight (and under _lookup_layer in a
+    // checkpoint); Keras 3 at layers/<path>/_lookup_layer/vars and again as this layer's own.
+    if (mode_ == "tf_idf") {
+      lookup_->build(Shape{kUnknown, kUnknown});
+      track_layer("_lookup_layer", lookup_);
+    }
+  }
+
+  Json get_config() const override {
+    Json c = PreprocessingLayer::get_config();
+    // An adapted tf_idf layer's weights go into the config with the whole vocabulary (the lookup's rule).
+    if (mode_ == "tf_idf") {
+      const Json inner = lookup_->get_config();
+      for (const char* key : {"vocabulary", "idf_weights"}) c[key] = inner.value(key, Json(nullptr));
+    }
+    return c;
   }
 
  protected:

@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(what_ksave_does_not_run_is_refused_by_name) {
              std::string::npos);
   BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"standardize", "my_package>clean"}}).find("not one of Keras's built-in") !=
              std::string::npos);
-  BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"output_mode", "tf_idf"}}).find("output_mode 'tf_idf' is not supported") !=
+  BOOST_TEST(message({{"name", "t"}, {"vocabulary", kWords}, {"output_mode", "one_hot"}}).find("output_mode 'one_hot' is not supported") !=
              std::string::npos);
   BOOST_TEST(message({{"name", "t"}}).find("has no vocabulary") != std::string::npos);
 }
