@@ -189,6 +189,7 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};
   t["Discretization"] = {discretization, {}};
   t["Hashing"] = {never_converted, hashing_problem};
+  t["HashedCrossing"] = {never_converted, hashing_problem};
   t["StringLookup"] = {never_converted, lookup_problem};
   t["IntegerLookup"] = {never_converted, lookup_problem};
   t["TextVectorization"] = {never_converted, lookup_problem};

@@ -1,5 +1,5 @@
 // Preprocessing layers with a numeric meaning: Resizing, CenterCrop, CategoryEncoding,
-// Discretization, Hashing, StringLookup, IntegerLookup, TextVectorization, RandomCrop, Keras 3's AutoContrast and the augmentation layers of both
+// Discretization, Hashing, HashedCrossing, StringLookup, IntegerLookup, TextVectorization, RandomCrop, Keras 3's AutoContrast and the augmentation layers of both
 // Keras versions (the identity at inference). (Rescaling and Normalization live with the
 // keras.applications work.)
 #include "preprocessing_layer.hpp"
@@ -16,6 +16,7 @@ void register_objects(PluginRegistrar& r) {
   register_hashing(r);
   register_lookups(r);
   register_text_vectorization(r);
+  register_hashed_crossing(r);
 }
 
 }  // namespace
@@ -35,6 +36,8 @@ ksave::Json conformance_samples() {
       .layer("CategoryEncoding", {{"num_tokens", 4}}, {{.shape = {3}, .dtype = "int32", .low = 0, .high = 4}})
       .layer("Discretization", {{"bin_boundaries", {0.0, 0.5}}})
       .layer("Hashing", {{"num_bins", 5}}, {{.shape = {3}, .dtype = "int64", .low = 0, .high = 100}})
+      .layer("HashedCrossing", {{"num_bins", 5}},
+             {{.shape = {1}, .dtype = "int64", .low = 0, .high = 100}, {.shape = {1}, .dtype = "string", .low = 0, .high = 9}})
       .layer("IntegerLookup", {{"vocabulary", {3, 5, 7}}}, {{.shape = {3}, .dtype = "int64", .low = 0, .high = 10}})
       .layer("StringLookup", {{"vocabulary", {"1", "2", "3"}}}, {{.shape = {3}, .dtype = "string", .low = 0, .high = 5}})
       .layer("TextVectorization", {{"vocabulary", {"1", "2", "3"}}, {"split", nullptr}},
@@ -43,6 +46,7 @@ ksave::Json conformance_samples() {
   // A lookup table has no traced form (index_lookup.cpp refuses it by name).
   for (const char* lookup : {"IntegerLookup", "StringLookup", "TextVectorization"})
     samples["layer"][lookup]["not_in_formats"] = {{"savedmodel", "a vocabulary lookup has no traced TensorFlow form in ksave yet"}};
+  samples["layer"]["HashedCrossing"]["not_in_formats"] = {{"savedmodel", "a feature cross has no traced TensorFlow form in ksave yet"}};
   return samples;
 }
 

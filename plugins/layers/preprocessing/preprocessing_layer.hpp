@@ -40,5 +40,6 @@ void register_encoding_layers(PluginRegistrar& r);
 void register_hashing(PluginRegistrar& r);
 void register_lookups(PluginRegistrar& r);
 void register_text_vectorization(PluginRegistrar& r);
+void register_hashed_crossing(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing

@@ -181,6 +181,7 @@ struct Refusal {
 const std::vector<Refusal>& refusals() {
   static const std::vector<Refusal> table = {
       {{"Hashing", {{"num_bins", 5}}, {{3}}}, "ONNX has no operator that hashes"},
+      {{"HashedCrossing", {{"num_bins", 5}}, {{1}, {1}}}, "ONNX has no operator that hashes"},
       {{"StringLookup", {{"vocabulary", {"a", "b"}}, {"invert", true}}, {{3}}}, "no ONNX form for a vocabulary lookup"},
       {{"IntegerLookup", {{"vocabulary", {3, 5}}}, {{3}}}, "no ONNX form for a vocabulary lookup"},
       {{"TextVectorization", {{"vocabulary", {"a", "b"}}, {"split", nullptr}}, {{3}}}, "no ONNX form for a vocabulary lookup"},
