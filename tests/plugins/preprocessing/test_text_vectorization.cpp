@@ -1,7 +1,7 @@
 // TextVectorization against numbers measured from tf-keras 2.21 and Keras 3.15 (both give
 // these): each built-in standardize with each split, lowercasing that leaves non-ASCII letters
 // ("ÉCOLE" is then out of vocabulary), ASCII whitespace only, UTF-8 characters, padding and
-// cutting to output_sequence_length or to the batch's longest row, multi_hot, ngrams, and refusals.
+// cutting to output_sequence_length or to the batch's longest row, multi_hot, tf_idf, ngrams, and refusals.
 #include <boost/test/unit_test.hpp>
 
 #include "layer_zoo_support/layer_checks.hpp"
@@ -87,6 +87,15 @@ BOOST_AUTO_TEST_CASE(multi_hot_marks_each_rows_tokens) {
                                                            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  //
                                                            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1}),
              boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(tf_idf_weighs_the_counts) {
+  const LayerPtr layer = layer_from("TextVectorization", {{"vocabulary", {"a", "b", "c"}}, {"output_mode", "tf_idf"}, {"idf_weights", {0.5, 1.0, 2.0}}});
+  const std::vector<float> got = (*layer)(Tensor::strings({"A a zz c", ""}, {2, 1})).to_vector<float>();
+  const std::vector<float> keras = {1.1666666f, 1.0f, 0.0f, 2.0f, 0.0f, 0.0f, 0.0f, 0.0f};  // the OOV weight is the mean
+  BOOST_TEST_REQUIRE(got.size() == keras.size());
+  for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(got[i] == keras[i], boost::test_tools::tolerance(1e-6f));
+  BOOST_TEST(layer->weights().size() == 1u);  // the lookup's idf_weights, which the formats store
 }
 
 BOOST_AUTO_TEST_CASE(ngrams_follow_the_tokens_width_by_width) {
