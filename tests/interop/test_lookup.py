@@ -285,3 +285,78 @@ def test_tf_keras_vocabulary_file():
     path = os.path.join(folder, "model.h5")
     model.save(path, save_format="h5")
     compare(ksave_run(folder, path, x, "file", len(expected)), expected, model.output_names, "ksave predict of a vocabulary file")
+
+
+def archive_contents(path):
+    """An archive's entry names, each layer's config by name (without shared_object_id, which
+    Keras numbers per process) and its assets' bytes."""
+    import json
+    import zipfile
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        config = json.loads(z.read("config.json"))
+        assets = {n: z.read(n) for n in names if n.startswith("assets/")}
+    layers = {}
+    for layer in config["config"]["layers"]:
+        c = dict(layer["config"])
+        if isinstance(c.get("dtype"), dict):
+            c["dtype"] = {k: v for k, v in c["dtype"].items() if k != "shared_object_id"}
+        layers[c["name"]] = c
+    return names, layers, assets
+
+
+def test_keras3_adapted_vocabularies_saved_back_as_assets():
+    """ksave writes an adapted vocabulary back as Keras 3 writes it: assets/<path>/vocabulary.txt
+    (TextVectorization's also under _lookup_layer), vocabulary and idf_weights null in the config,
+    tf_idf's weights in vars/idf_weights; a given list stays in the config. The archive's entries,
+    configs and assets are Keras 3's own. The exception, an adapted tf_idf lookup with
+    pad_to_max_tokens: Keras 3 cannot reload its own archive of it (load_assets passes the padded
+    idf_weights with the vocabulary), so ksave keeps its vocabulary and unpadded idf_weights in the
+    config, which Keras 3 reloads with the same numbers."""
+    import keras as K
+    L = K.layers
+    folder = interop.case_dir("lookup", "keras3_assets")
+    text = K.Input((5,), dtype="string", name="text")
+    ids = K.Input((4,), dtype="int64", name="ids")
+    sentence = K.Input((1,), dtype="string", name="sentence")
+    lookup = L.StringLookup(name="adapted", mask_token="")
+    lookup.adapt(CORPUS)
+    padded = L.StringLookup(name="padded_tf_idf", output_mode="tf_idf", max_tokens=12, pad_to_max_tokens=True)
+    padded.adapt(np.where(CORPUS == "", "v", CORPUS))
+    numbers = L.IntegerLookup(name="adapted_ints", num_oov_indices=2)
+    numbers.adapt(np.array([[5, 6, 6], [7, 7, 7], [-3, 5, 6]]))
+    corpus = np.array(["the cat sat", "The dog, the CAT!", "a b c"])
+    vectorizer = L.TextVectorization(output_sequence_length=5, name="tv_adapted")
+    vectorizer.adapt(corpus)
+    weighted = L.TextVectorization(output_mode="tf_idf", ngrams=2, name="tv_adapted_tf_idf")
+    weighted.adapt(corpus)
+    listed = L.StringLookup(vocabulary=VOCABULARY, name="listed")
+    model = K.Model([text, ids, sentence], [lookup(text), padded(text), numbers(ids), vectorizer(sentence), weighted(sentence),
+                                            listed(text)])
+    x = [data()[0][:30], data()[2][:30], text_data()[0]]
+    expected = model.predict(keras3_inputs(x), verbose=0)
+    path = os.path.join(folder, "model.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match="idf_weights` must be the same length as vocabulary"):
+        K.models.load_model(path, compile=False)  # Keras 3's own archive of the padded layer
+    saved = os.path.join(folder, "ksave.keras")
+    compare(ksave_run(folder, path, x, "assets", len(expected), save=saved), expected, model.output_names,
+            "ksave predict of Keras 3 .keras")
+    compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
+            "Keras 3 predict of ksave's .keras")
+
+    keras_names, keras_layers, keras_assets = archive_contents(path)
+    names, layers, assets = archive_contents(saved)
+    padded_asset = "assets/layers/string_lookup_1/vocabulary.txt"
+    assert padded_asset in keras_names
+    assert names == [n for n in keras_names if n != padded_asset]
+    assert assets == {n: b for n, b in keras_assets.items() if n != padded_asset}
+    assert layers.keys() == keras_layers.keys()
+    for name, keras_config in keras_layers.items():
+        assert list(layers[name]) == list(keras_config), f"config keys of {name}"
+        if name == "padded_tf_idf":
+            assert layers[name]["vocabulary"] == padded.get_vocabulary(include_special_tokens=True)
+            np.testing.assert_allclose(layers[name]["idf_weights"], padded.idf_weights.numpy()[:7], rtol=1e-6)
+            continue
+        for key in ("vocabulary", "idf_weights", "vocabulary_size"):
+            assert layers[name].get(key) == keras_config.get(key), f"{name}: {key}"

@@ -82,7 +82,10 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   };
   build();
   // Layer paths come from the built model; a lookup's vocabulary asset then joins its config.
-  if (vocabulary_assets_into_config(zip, *model, config)) build();
+  if (const auto from_assets = vocabulary_assets_into_config(zip, *model, config); !from_assets.empty()) {
+    build();
+    remember_asset_vocabularies(*model, from_assets);
+  }
   auto lock = h5::hdf5_lock();
   h5::File weights = open_weights(zip);
   read_owners(weights, layer_variable_owners(*model));
@@ -115,12 +118,14 @@ void write_model_archive(const Model& model, const fs::path& path, const SaveOpt
   }
   const bool with_optimizer = options.include_optimizer && model.compiled();
   if (with_optimizer) config["compile_config"] = compile_config_of(model);
+  const auto assets = vocabulary_assets_from_config(model, config);
   std::vector<char> weights = weights_image(owners_to_save(model, with_optimizer), inside(path, kWeightsEntry));
   write_atomically(path, [&](const fs::path& temporary) {
     ZipWriter zip(temporary);
     zip.add(kMetadataEntry, archive_metadata().dump());
     zip.add(kConfigEntry, config.dump());
     zip.add(kWeightsEntry, std::move(weights));
+    for (const auto& [entry, text] : assets) zip.add(entry, text);
     zip.close();
   });
 }

@@ -84,6 +84,7 @@ class Walk {
     owners.push_back({path, layer.name(), std::move(description), stored_as_own(layer)});
     if (layer.dtype() == DType::Float16 || layer.dtype() == DType::BFloat16) owners.back().floating_as = layer.dtype();
     owners.back().dataset_names = dataset_names(layer, owners.back().variables);
+    owners.back().layer = &layer;
     // Sequential and Functional models file their layers as one container; a subclassed model,
     // like any layer, files its sublayers under the attributes that hold them.
     const auto* model = dynamic_cast<const Model*>(&layer);

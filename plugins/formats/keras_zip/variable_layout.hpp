@@ -30,6 +30,8 @@ struct VariableOwner {
   // The dataset names of `variables` where the class stores them by name (the lookup layers'
   // save_own_variables: store["idf_weights"]); empty: by position, "0", "1", ...
   std::vector<std::string> dataset_names{};
+  // The layer (or model) these are the variables of; null for the optimizer.
+  const Layer* layer = nullptr;
   std::string dataset_name(std::size_t i) const { return dataset_names.empty() ? std::to_string(i) : dataset_names.at(i); }
   // "vars" or "<path>/vars".
   std::string vars_path() const { return path.empty() ? "vars" : path + "/vars"; }

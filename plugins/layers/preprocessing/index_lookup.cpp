@@ -74,13 +74,16 @@ class IndexLookup : public PreprocessingLayer {
   Json get_config() const override {
     Json c = PreprocessingLayer::get_config();
     // tf_idf weights that came from the variable (a Keras 3 archive's adapted layer) go into the
-    // config with the whole vocabulary, so that Keras, which needs both to build the layer, can.
-    if (idf_ && vocabulary_ && (!c.contains("idf_weights") || c["idf_weights"].is_null()) && !pad_) {
+    // config with the whole vocabulary, so that Keras, which needs both to build the layer, can;
+    // with pad_to_max_tokens only the vocabulary's share (Keras pads the rest with zeros again).
+    if (idf_ && vocabulary_ && (!c.contains("idf_weights") || c["idf_weights"].is_null())) {
       Json tokens = Json::array();
       for (const std::string& t : special_tokens()) tokens.push_back(token_json(t));
       for (const std::string& t : vocabulary_->tokens()) tokens.push_back(token_json(t));
       c["vocabulary"] = tokens;
-      c["idf_weights"] = idf_->value().to_vector<float>();
+      std::vector<float> weights = idf_->value().to_vector<float>();
+      weights.resize(static_cast<std::size_t>(vocabulary_size()));
+      c["idf_weights"] = weights;
     }
     return c;
   }
