@@ -56,6 +56,13 @@ Tensors random_inputs(const Json& inputs, std::int64_t batch, unsigned seed) {
     const DType dtype = parse_dtype(in["dtype"].get<std::string>());
     const double low = in.value("low", -1.0), high = in.value("high", 1.0);
     std::uniform_real_distribution<double> uniform(low, high);
+    if (dtype == DType::String) {
+      // Text layers (StringLookup, TextVectorization): words made of the drawn integers' digits.
+      std::vector<std::string> words(static_cast<std::size_t>(num_elements(shape)));
+      for (std::string& w : words) w = std::to_string(static_cast<std::int64_t>(std::floor(uniform(generator))));
+      out.push_back(Tensor::strings(words, shape));
+      continue;
+    }
     Tensor values(DType::Float64, shape);
     for (double& v : values.values<double>()) v = dtype == DType::Float32 || dtype == DType::Float64 ? uniform(generator)
                                                                                                       : std::floor(uniform(generator));

@@ -9,7 +9,8 @@ output_mode int / one_hot / multi_hot / count): Keras builds and saves the model
 SavedModel, Keras 3 .keras), ksave loads each and predicts Keras's numbers; ksave saves the model
 (.h5, .keras, and a SavedModel whose traced functions hold TensorFlow's AsString and
 StringToHashBucket nodes) and Keras (and tf.saved_model.load's serving_default) loads it and
-predicts the same.
+predicts the same. HashedCrossing (tf.sparse.cross_hashed: FingerprintCat64 over string
+fingerprints and raw integers) both ways in .h5 and .keras.
 """
 import os
 
@@ -173,3 +174,42 @@ def test_ksave_savedmodel_hashes_in_tensorflow():
         interop.run_ksave(folder, "save_masked", [{"op": "load_model", "path": masked_source, "compile": False},
                                                   {"op": "save_model", "path": os.path.join(folder, "masked"),
                                                    "format": "savedmodel"}])
+
+
+def build_crossing(K, keras3=False):
+    """Three features only for tf-keras: Keras 3's functional API takes exactly two."""
+    L = K.layers
+    word = K.Input((1,), dtype="string", name="word")
+    ids = K.Input((1,), dtype="int64", name="ids")
+    flat = K.Input((), dtype="int64", name="flat")
+    outputs = [L.HashedCrossing(WIDEST, name="cross_widest")((word, ids)),
+               L.HashedCrossing(97, name="cross_three")((ids, word) if keras3 else (ids, word, word)),
+               L.HashedCrossing(6, output_mode="one_hot", name="cross_one_hot")((word, ids)),
+               L.HashedCrossing(11, name="cross_flat")((flat, flat))]
+    return K.Model([word, ids, flat], outputs)
+
+
+def crossing_data():
+    x = data()
+    ids = x[2][:, :1].copy()
+    return [x[1], ids, x[2][:, 1].copy()]
+
+
+@pytest.mark.parametrize("keras_version", ["tf_keras", "keras3"])
+def test_hashed_crossing_both_ways(keras_version):
+    import importlib
+    K = importlib.import_module("tf_keras" if keras_version == "tf_keras" else "keras")
+    folder = interop.case_dir("hashing", f"crossing_{keras_version}")
+    model, x = build_crossing(K, keras3=keras_version == "keras3"), crossing_data()
+    feed = x if keras_version == "tf_keras" else keras3_inputs(x)
+    expected = model.predict(feed, verbose=0)
+    path = os.path.join(folder, "model.h5" if keras_version == "tf_keras" else "model.keras")
+    if keras_version == "tf_keras":
+        model.save(path, save_format="h5")
+    else:
+        model.save(path)
+    saved = os.path.join(folder, "ksave" + os.path.splitext(path)[1])
+    compare(ksave_run(folder, path, x, "crossing", len(expected), save=saved), expected, model.output_names,
+            f"ksave predict of {keras_version}'s file")
+    compare(K.models.load_model(saved, compile=False).predict(feed, verbose=0), expected, model.output_names,
+            f"{keras_version} predict of ksave's file")

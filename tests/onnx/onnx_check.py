@@ -71,10 +71,17 @@ def session(path):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
+def as_input(x, onnx_type):
+    """An array as ONNX Runtime takes it for `onnx_type`: strings as Python str objects."""
+    if onnx_type == "tensor(string)":
+        return np.vectorize(lambda v: v.decode("utf-8") if isinstance(v, bytes) else str(v), otypes=[object])(np.asarray(x))
+    return np.asarray(x).astype(NUMPY_TYPES[onnx_type])
+
+
 def feed(s, inputs):
     """A session's feed: inputs cast to the types the graph declares (as ksave's predict casts them
     to each Keras input's dtype)."""
-    return {i.name: np.asarray(x).astype(NUMPY_TYPES[i.type]) for i, x in zip(s.get_inputs(), inputs)}
+    return {i.name: as_input(x, i.type) for i, x in zip(s.get_inputs(), inputs)}
 
 
 def run_onnx(path, inputs):

@@ -245,3 +245,39 @@ def test_image_normalization_is_held_channels_first():
     _, graph, made_by = converted_and_checked(model, "onnx_image_normalization", (5, 6, 5, 3), 16, "normalized image")
     conv = next(node for node in graph.node if node.op_type == "Conv")
     assert made_by[conv.input[0]] == "Mul", [n.op_type for n in graph.node]
+
+
+def test_keras3_lookups_convert():
+    """StringLookup and IntegerLookup in output_mode int with one OOV index (a listed vocabulary,
+    with a mask token, with the special tokens listed first, adapted: from the archive's assets)
+    become ai.onnx.ml LabelEncoders: ONNX Runtime gives Keras 3's indices, and ksave's."""
+    import keras
+    import test_lookup
+    L = keras.layers
+    text = keras.Input((5,), dtype="string", name="text")
+    ids = keras.Input((4,), dtype="int64", name="ids")
+    adapted = L.StringLookup(mask_token="", name="adapted")
+    adapted.adapt(test_lookup.CORPUS)
+    numbers = L.IntegerLookup(name="adapted_ints")
+    numbers.adapt(np.array([[5, 6, 6], [7, 7, 7], [-3, 5, 6]]))
+    vocabulary, integers = test_lookup.VOCABULARY, test_lookup.INTEGERS
+    model = keras.Model([text, ids], [
+        L.StringLookup(vocabulary=vocabulary, name="plain")(text),
+        L.StringLookup(vocabulary=vocabulary, mask_token="", name="masked")(text),
+        L.StringLookup(vocabulary=["[UNK]"] + vocabulary, oov_token="[UNK]", name="specials_given")(text),
+        adapted(text),
+        L.IntegerLookup(vocabulary=integers, name="int_plain")(ids),
+        L.IntegerLookup(vocabulary=integers, mask_token=0, oov_token=-9, name="int_masked")(ids),
+        numbers(ids),
+    ])
+    data = test_lookup.data()
+    x = [data[0], data[2]]
+    expected = model.predict(test_lookup.keras3_inputs(x), verbose=0)
+    folder = interop.case_dir("onnx_models", "keras3_lookups")
+    path, target = os.path.join(folder, "model.keras"), os.path.join(folder, "model.onnx")
+    model.save(path)
+    onnx_check.convert(path, target)
+    assert onnx_check.operator_counts(target).get("LabelEncoder") == 7
+    onnx_check.assert_onnx_matches(target, x, expected, "Keras 3's lookups", rtol=0, atol=0)
+    interop.assert_all_close(onnx_check.ksave_predict(path, x, folder, "ksave", outputs=len(expected)), expected,
+                             "ksave predict of Keras 3's lookups", 0, 0)

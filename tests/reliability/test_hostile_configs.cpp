@@ -50,7 +50,7 @@ const Json& usable_values() {
       {"equation", "ab,bc->ac"},  // EinsumDense
       {"output_shape", 3},
       {"output_size", 2},  // adaptive pooling
-      {"num_bins", 3},     // Hashing
+      {"num_bins", 3},     // Hashing, HashedCrossing
   };
   return values;
 }

@@ -7,6 +7,7 @@
 #include "ksave/saving.hpp"
 #include "ksave/serialization.hpp"
 #include "variable_layout.hpp"
+#include "vocabulary_assets.hpp"
 #include "weights_file.hpp"
 #include "weights_store.hpp"
 #include "zip_archive.hpp"
@@ -70,12 +71,20 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
   Json config = read_config(zip);
   keras3_names_to_ksave(config);
   ModelPtr model;
-  try {
-    // Through the model JSON reader, which gives a Keras 3 config's activation names their Keras
-    // 3 meaning (hard_sigmoid), as for Keras 3's to_json.
-    model = model_from_json(config.dump(), options.custom_objects);
-  } catch (const Error& e) {
-    throw Error("cannot build the model of '" + inside(path, kConfigEntry).string() + "': " + e.what());
+  auto build = [&] {
+    try {
+      // Through the model JSON reader, which gives a Keras 3 config's activation names their Keras
+      // 3 meaning (hard_sigmoid), as for Keras 3's to_json.
+      model = model_from_json(config.dump(), options.custom_objects);
+    } catch (const Error& e) {
+      throw Error("cannot build the model of '" + inside(path, kConfigEntry).string() + "': " + e.what());
+    }
+  };
+  build();
+  // Layer paths come from the built model; a lookup's vocabulary asset then joins its config.
+  if (const auto from_assets = vocabulary_assets_into_config(zip, *model, config); !from_assets.empty()) {
+    build();
+    remember_asset_vocabularies(*model, from_assets);
   }
   auto lock = h5::hdf5_lock();
   h5::File weights = open_weights(zip);
@@ -109,12 +118,14 @@ void write_model_archive(const Model& model, const fs::path& path, const SaveOpt
   }
   const bool with_optimizer = options.include_optimizer && model.compiled();
   if (with_optimizer) config["compile_config"] = compile_config_of(model);
+  const auto assets = vocabulary_assets_from_config(model, config);
   std::vector<char> weights = weights_image(owners_to_save(model, with_optimizer), inside(path, kWeightsEntry));
   write_atomically(path, [&](const fs::path& temporary) {
     ZipWriter zip(temporary);
     zip.add(kMetadataEntry, archive_metadata().dump());
     zip.add(kConfigEntry, config.dump());
     zip.add(kWeightsEntry, std::move(weights));
+    for (const auto& [entry, text] : assets) zip.add(entry, text);
     zip.close();
   });
 }

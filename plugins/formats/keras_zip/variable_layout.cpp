@@ -47,6 +47,28 @@ std::string keras3_attribute(bool public_names, const std::string& attribute) {
   return attribute;
 }
 
+// Classes whose Keras 3 save_own_variables files each variable under its attribute name rather
+// than its position (IndexLookup: store["idf_weights"]).
+const std::set<std::string> kVariablesByName = {"StringLookup", "IntegerLookup", "TextVectorization"};
+
+std::vector<std::string> dataset_names(const Layer& layer, const std::vector<VariablePtr>& variables) {
+  if (!kVariablesByName.count(layer.class_name())) return {};
+  std::vector<std::string> names;
+  for (const auto& v : variables) names.push_back(v->short_name());
+  return names;
+}
+
+// Keras 3's TextVectorization.save_own_variables is its _lookup_layer's: the lookup's variables
+// are stored as the TextVectorization's own too (and again under _lookup_layer).
+std::vector<VariablePtr> stored_as_own(const Layer& layer) {
+  std::vector<VariablePtr> out = own_variables_in_keras_order(layer);
+  if (layer.class_name() == "TextVectorization")
+    for (const auto& [attribute, sub] : layer.tracked_layers())
+      if (attribute == "_lookup_layer")
+        for (const auto& v : own_variables_in_keras_order(*sub)) out.push_back(v);
+  return out;
+}
+
 class Walk {
  public:
   std::vector<VariableOwner> owners;
@@ -59,8 +81,10 @@ class Walk {
     description += "' (";
     description += layer.class_name();
     description += ")";
-    owners.push_back({path, layer.name(), std::move(description), own_variables_in_keras_order(layer)});
+    owners.push_back({path, layer.name(), std::move(description), stored_as_own(layer)});
     if (layer.dtype() == DType::Float16 || layer.dtype() == DType::BFloat16) owners.back().floating_as = layer.dtype();
+    owners.back().dataset_names = dataset_names(layer, owners.back().variables);
+    owners.back().layer = &layer;
     // Sequential and Functional models file their layers as one container; a subclassed model,
     // like any layer, files its sublayers under the attributes that hold them.
     const auto* model = dynamic_cast<const Model*>(&layer);

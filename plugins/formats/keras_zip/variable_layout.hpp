@@ -27,6 +27,12 @@ struct VariableOwner {
   // For a layer whose Keras dtype is float16 / bfloat16: the dtype its float32 variables are
   // stored in (ksave keeps them in float32); nothing: each variable's own.
   std::optional<DType> floating_as{};
+  // The dataset names of `variables` where the class stores them by name (the lookup layers'
+  // save_own_variables: store["idf_weights"]); empty: by position, "0", "1", ...
+  std::vector<std::string> dataset_names{};
+  // The layer (or model) these are the variables of; null for the optimizer.
+  const Layer* layer = nullptr;
+  std::string dataset_name(std::size_t i) const { return dataset_names.empty() ? std::to_string(i) : dataset_names.at(i); }
   // "vars" or "<path>/vars".
   std::string vars_path() const { return path.empty() ? "vars" : path + "/vars"; }
 };

@@ -63,7 +63,7 @@ std::variant<std::vector<Assignment>, std::string> plan(const h5::Group& root, c
   std::vector<Assignment> out;
   for (std::size_t i = 0; i < owner.variables.size(); ++i) {
     const VariablePtr& variable = owner.variables[i];
-    const std::string index = std::to_string(i);
+    const std::string index = owner.dataset_name(i);
     if (!vars.has_dataset(index))
       return owner.description + ": dataset '" + index + "' (for " + variable->short_name() + ") is missing from " + where;
     h5::Dataset dataset = vars.dataset(index);
@@ -92,7 +92,7 @@ void write_owners(h5::Group& root, const std::vector<VariableOwner>& owners) {
       const Tensor& value = owner.variables[i]->value();
       const bool narrowed = owner.floating_as && value.dtype() == DType::Float32;
       const Tensor stored = narrowed ? value.cast(*owner.floating_as) : value;
-      h5::Dataset d = vars.create_dataset(std::to_string(i), stored.dtype(), stored.shape());
+      h5::Dataset d = vars.create_dataset(owner.dataset_name(i), stored.dtype(), stored.shape());
       d.write(stored);
       // h5py has no bfloat16: Keras 3 marks its 2-byte opaque data so.
       if (stored.dtype() == DType::BFloat16) h5::write_string(d, "dtype", "bfloat16", h5::Charset::Utf8);

@@ -3,10 +3,12 @@
 // half-pixel rules: bilinear is "linear" + "half_pixel", whose source position (i + 0.5)·in/out
 // − 0.5 is clamped into the image as ResizeBilinear does; nearest is "tf_half_pixel_for_nn" +
 // "floor", i.e. floor((i + 0.5)·in/out)), CategoryEncoding (OneHot, then ReduceMax or ReduceSum
-// over the ids) and Discretization (the count of boundaries at or below each value). Hashing is
-// refused (no ONNX operator hashes strings).
+// over the ids), Discretization (the count of boundaries at or below each value) and the int-mode
+// vocabulary lookups (ai.onnx.ml's LabelEncoder). Hashing is refused (no ONNX operator hashes
+// strings), as is TextVectorization (none splits text).
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "converter.hpp"
 #include "ksave/augmentation_layers.hpp"
@@ -165,6 +167,62 @@ std::string hashing_problem(const Layer&, const Json&) {
   return "ONNX has no operator that hashes a value's text (Keras's Hashing is FarmHash Fingerprint64, or SipHash with a "
          "salt, of each string or integer's decimal text); hash the inputs before the ONNX model instead";
 }
+std::string text_vectorization_problem(const Layer&, const Json&) {
+  return "ONNX has no operator that standardizes and splits text as TextVectorization does; split the text before the ONNX "
+         "model instead";
+}
+
+// StringLookup / IntegerLookup in output_mode int with one OOV index: ai.onnx.ml's LabelEncoder
+// maps each token (and the mask token) to its index, anything else to the OOV index. The other
+// settings have no such form, and say why.
+std::string lookup_problem(const Layer&, const Json& config) {
+  const std::string mode = config.value("output_mode", std::string("int"));
+  if (mode != "int") return "output_mode '" + mode + "' is not exported (only int, as ai.onnx.ml's LabelEncoder)";
+  if (config.value("invert", false)) return "invert is not exported (only token -> index, as ai.onnx.ml's LabelEncoder)";
+  const auto oov = config.value("num_oov_indices", std::int64_t{1});
+  if (oov > 1)
+    return "num_oov_indices " + std::to_string(oov) + " is not exported: Keras hashes unknown values into the OOV indices "
+           "(FarmHash / SipHash / floormod of the text), which no ONNX operator does";
+  if (oov != 1) return "num_oov_indices 0 is not exported: Keras raises on an unknown value, which an ONNX graph cannot";
+  if (config.value("sparse", false)) return "sparse outputs have no ONNX form";
+  if (!config.contains("vocabulary") || !config["vocabulary"].is_array())
+    return "only a vocabulary listed in the config is exported (this one is a file or not set)";
+  return "";
+}
+
+std::vector<Value> lookup(Conversion& c) {
+  const Json& config = c.config();
+  const bool strings = c.layer().class_name() == "StringLookup";
+  // The listed tokens and the mask token, each once (an adapted vocabulary lists the mask token too).
+  std::vector<Json> keys;
+  std::set<std::string> seen;
+  auto add_key = [&](const Json& k) {
+    if (seen.insert(k.dump()).second) keys.push_back(k);
+  };
+  for (const Json& k : config.at("vocabulary")) add_key(k);
+  if (const auto mask = config.find("mask_token"); mask != config.end() && !mask->is_null()) add_key(*mask);
+  // Each key's index as the layer itself computes it (Keras's rules for a list that starts with
+  // the special tokens, the mask's 0); calling a built layer at inference changes nothing in it.
+  std::vector<std::string> text;
+  std::vector<std::int64_t> ints;
+  for (const Json& k : keys) {
+    if (strings) text.push_back(k.get<std::string>());
+    else ints.push_back(k.get<std::int64_t>());
+  }
+  const auto n = static_cast<Dim>(keys.size());
+  Layer& layer = const_cast<Layer&>(c.layer());
+  const Tensor ids = layer(strings ? Tensor::strings(text, {n}) : Tensor::from_vector(ints, {n})).cast(DType::Int64);
+  const std::int64_t oov_index = config.contains("mask_token") && !config["mask_token"].is_null() ? 1 : 0;
+  Attributes attributes = {ints_attr("values_int64s", ids.to_vector<std::int64_t>()), int_attr("default_int64", oov_index)};
+  attributes.push_back(strings ? strings_attr("keys_strings", text) : ints_attr("keys_int64s", ints));
+  const Value& x = c.input();
+  std::string in = c.onnx.in_keras_layout(x);
+  if (!strings && x.dtype != DType::Int64) in = c.onnx.cast(in, DType::Int64, c.hint());
+  std::string out = c.onnx.graph().add_in_domain("ai.onnx.ml", 2, "LabelEncoder", {in}, std::move(attributes), c.hint());
+  const DType dtype = c.call.output_dtypes.empty() ? DType::Int64 : c.call.output_dtypes[0];
+  if (dtype != DType::Int64) out = c.onnx.cast(out, dtype, c.hint());
+  return {c.output(out)};
+}
 std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + ": has no ONNX form"); }
 
 }  // namespace
@@ -180,6 +238,10 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};
   t["Discretization"] = {discretization, {}};
   t["Hashing"] = {never_converted, hashing_problem};
+  t["HashedCrossing"] = {never_converted, hashing_problem};
+  t["StringLookup"] = {lookup, lookup_problem};
+  t["IntegerLookup"] = {lookup, lookup_problem};
+  t["TextVectorization"] = {never_converted, text_vectorization_problem};
 }
 
 }  // namespace ksave::plugins::onnx_export

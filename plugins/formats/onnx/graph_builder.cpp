@@ -1,5 +1,6 @@
 #include "graph_builder.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ksave::plugins::onnx_export {
@@ -76,7 +77,9 @@ proto::ValueInfoProto value_info(const std::string& name, DType dtype, const Sha
   proto::ValueInfoProto info;
   info.set_name(name);
   auto* tensor = info.mutable_type()->mutable_tensor_type();
-  tensor->set_elem_type(onnx_type(dtype));
+  // Strings are only ever graph inputs and outputs (a lookup's), never initializers: their
+  // element type is here rather than in onnx_type, which tensor data is written by.
+  tensor->set_elem_type(dtype == DType::String ? proto::TensorProto::STRING : onnx_type(dtype));
   auto* dims = tensor->mutable_shape();
   for (std::size_t i = 0; i < shape.size(); ++i) {
     auto* dim = dims->add_dim();
@@ -124,6 +127,15 @@ void GraphBuilder::add_node_with_outputs(const std::string& op, const std::vecto
   for (const auto& input : inputs) node->add_input(input);
   for (const auto& output : outputs) node->add_output(output);
   for (auto& a : attributes) *node->add_attribute() = std::move(a);
+}
+
+std::string GraphBuilder::add_in_domain(const std::string& domain, int version, const std::string& op,
+                                        const std::vector<std::string>& inputs, Attributes attributes, const std::string& hint) {
+  const std::string output = add(op, inputs, std::move(attributes), hint);
+  graph_.mutable_node(graph_.node_size() - 1)->set_domain(domain);
+  int& imported = root_->other_domains_[domain];
+  imported = std::max(imported, version);
+  return output;
 }
 
 std::string GraphBuilder::add_initializer(proto::TensorProto tensor) {

@@ -56,6 +56,12 @@ class GraphBuilder {
                   const std::string& hint) {
     return add_node(op, inputs, 1, std::move(attributes), hint).front();
   }
+  // A node of an operator set other than ai.onnx (`domain` "ai.onnx.ml" at `version`), which the
+  // model then imports.
+  std::string add_in_domain(const std::string& domain, int version, const std::string& op, const std::vector<std::string>& inputs,
+                            Attributes attributes, const std::string& hint);
+  // The operator sets besides ai.onnx that nodes use, with their versions.
+  const std::map<std::string, int>& other_domains() const { return root_->other_domains_; }
 
   // An initializer made once per (owner, tag): a weight in the form ONNX needs (transposed,
   // reordered), shared by every use of the same weight (shared layers, a nested model called
@@ -86,6 +92,7 @@ class GraphBuilder {
   std::map<std::string, std::string> constants_;     // root only: value key → initializer
   std::map<std::pair<const void*, std::string>, std::string> weights_;  // root only
   std::size_t initializer_bytes_ = 0;
+  std::map<std::string, int> other_domains_;        // root only
   std::size_t batched_inputs_ = 0;  // graph inputs given a symbolic batch dimension so far
 };
 

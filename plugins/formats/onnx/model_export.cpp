@@ -171,6 +171,11 @@ proto::ModelProto export_model(const Model& model, const ExportOptions& options)
     builder.add_output(output_names[i], outputs[i].dtype, outputs[i].shape);
   }
   move_pads_after_transposes(*graph, builder);
+  for (const auto& [domain, version] : builder.other_domains()) {
+    auto* imported = out.add_opset_import();
+    imported->set_domain(domain);
+    imported->set_version(version);
+  }
   return out;
 }
 

@@ -38,5 +38,8 @@ void register_image_layers(PluginRegistrar& r);
 void register_auto_contrast(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
 void register_hashing(PluginRegistrar& r);
+void register_lookups(PluginRegistrar& r);
+void register_text_vectorization(PluginRegistrar& r);
+void register_hashed_crossing(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing

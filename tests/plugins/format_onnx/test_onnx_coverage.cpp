@@ -181,6 +181,13 @@ struct Refusal {
 const std::vector<Refusal>& refusals() {
   static const std::vector<Refusal> table = {
       {{"Hashing", {{"num_bins", 5}}, {{3}}}, "ONNX has no operator that hashes"},
+      {{"HashedCrossing", {{"num_bins", 5}}, {{1}, {1}}}, "ONNX has no operator that hashes"},
+      // The int-mode lookups with one OOV index export (tests/onnx runs them); these settings do not.
+      {{"StringLookup", {{"vocabulary", {"a", "b"}}, {"invert", true}}, {{3}}}, "invert is not exported"},
+      {{"StringLookup", {{"vocabulary", {"a", "b"}}, {"output_mode", "count"}}, {{3}}}, "output_mode 'count' is not exported"},
+      {{"IntegerLookup", {{"vocabulary", {3, 5}}, {"num_oov_indices", 2}}, {{3}}}, "hashes unknown values"},
+      {{"IntegerLookup", {{"vocabulary", {3, 5}}, {"num_oov_indices", 0}}, {{3}}}, "Keras raises on an unknown value"},
+      {{"TextVectorization", {{"vocabulary", {"a", "b"}}, {"split", nullptr}}, {{3}}}, "standardizes and splits text"},
   };
   return table;
 }

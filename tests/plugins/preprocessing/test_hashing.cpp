@@ -124,4 +124,28 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_inputs_are_refused_naming_the_layer) {
   refused({{"name", "hh"}, {"num_bins", 3}}, Tensor::from_vector<bool>({true, false}, {2}), "bool");
 }
 
+// HashedCrossing, against numbers measured from tf-keras 2.21 and Keras 3.15 (both give these):
+// FingerprintCat64 from the key 0xDECAFCAFFE over Fingerprint64(string) / the integer itself.
+BOOST_AUTO_TEST_CASE(hashed_crossing_is_tensorflows_cross_hashed) {
+  const Tensor text = Tensor::strings({"a", "b", "", "\xC3\xA9"}, {4, 1});
+  const Tensor ids = Tensor::from_vector<std::int64_t>({1, 2, -3, std::int64_t{1} << 40}, {4, 1});
+  const auto crossed = [](const Json& config, const Tensors& inputs) { return (*layer_from("HashedCrossing", config))(inputs).at(0); };
+  const Tensor wide = crossed({{"num_bins", std::int64_t{1} << 62}}, {text, ids});
+  BOOST_TEST((wide.dtype() == DType::Int64 && wide.shape() == Shape{4, 1}));
+  BOOST_TEST(ids_of(wide) == (std::vector<std::int64_t>{2928842892298887677, 85918459618309357, 3018161454725819249, 2244771404589458249}),
+             boost::test_tools::per_element());
+  BOOST_TEST(ids_of(crossed({{"num_bins", 7}}, {text, text})) == (std::vector<std::int64_t>{4, 6, 0, 0}), boost::test_tools::per_element());
+  const Tensor hot = crossed({{"num_bins", 5}, {"output_mode", "one_hot"}}, {ids, ids});
+  BOOST_TEST((hot.shape() == Shape{4, 5}));
+  BOOST_TEST(hot.to_vector<float>() == (std::vector<float>{0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1}),
+             boost::test_tools::per_element());
+  const Tensor pair = Tensor::strings({"a", "b"}, {2});
+  const Tensor narrow = Tensor::from_vector<std::int32_t>({1, 2}, {2});
+  BOOST_TEST(ids_of(crossed({{"num_bins", 9}}, {pair, narrow})) == (std::vector<std::int64_t>{7, 1}), boost::test_tools::per_element());
+  BOOST_TEST(ids_of(crossed({{"num_bins", 9}}, {pair, pair, pair})) == (std::vector<std::int64_t>{7, 7}), boost::test_tools::per_element());
+  BOOST_TEST(error_of([&] { crossed({{"name", "x"}, {"num_bins", 9}}, {text, pair}); }).find("'x' (HashedCrossing): all inputs must have equal shape") !=
+             std::string::npos);
+  BOOST_TEST(error_of([&] { crossed({{"name", "x"}, {"num_bins", 9}}, {text}); }).find("two or more features") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
