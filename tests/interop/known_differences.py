@@ -66,6 +66,11 @@ KNOWN = {
             # measured: 'keras.metrics.mse' (adaptive pooling is Keras 3's own; tf-keras's own .h5
             # of the SpectralNormalization case is refused for the metric too)
             "adaptive_pooling", "spectral_normalization")},
+        # measured: Keras 3.15 refuses its own legacy .h5 of these compiled models ('keras.metrics.mse');
+        # of GroupQueryAttention it also rebuilds ksave's tf-keras node form (value by keyword) without
+        # the value ("missing a required argument: 'value'"), as for MultiHeadAttention above
+        "test_keras3_reads_ksave_model[group_query_attention-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5,
+        "test_keras3_reads_ksave_model[reversible_embedding-h5]": _KERAS3_CANNOT_READ_TF_KERAS_H5,
     },
     "test_applications.py": {
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":
