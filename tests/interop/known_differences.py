@@ -75,6 +75,11 @@ KNOWN = {
             "; of GroupQueryAttention it also calls ksave's tf-keras node form (value by keyword) without the "
             "value (\"missing a required argument: 'value'\"), as MultiHeadAttention's above"),
         "test_keras3_reads_ksave_model[reversible_embedding-h5]": _KERAS3_CANNOT_READ_ITS_OWN_COMPILED_H5,
+        "test_keras3_reads_ksave_model[stft_spectrogram-h5]": _KERAS3_CANNOT_READ_ITS_OWN_COMPILED_H5,
+        "test_ksave_serves_export[stft_spectrogram]":
+            "Keras 3's export runs the channels_first STFTSpectrogram's convolution as an NCHW Conv2D, which "
+            "ksave's graph runtime does not run (measured: \"Conv2D: only data_format NHWC is supported\"); "
+            "ksave's own layer computes channels_first",
     },
     "test_applications.py": {
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":

@@ -438,6 +438,22 @@ def locally_connected(K):
     return K.Model(x, L.Dense(2)(joined))
 
 
+def stft_spectrogram(K):
+    """Keras 3's STFTSpectrogram in several modes, scalings, paddings and layouts (its real_kernel
+    and imag_kernel are trainable weights). window=None throughout: Keras builds its named windows
+    with SciPy, which the suite's environment does not have."""
+    L = K.layers
+    x = K.Input((48, 2))
+    a = L.STFTSpectrogram(mode="log", frame_length=16, frame_step=8, window=None)(x)
+    b = L.STFTSpectrogram(mode="psd", frame_length=12, frame_step=4, fft_length=16, window=None, scaling="spectrum",
+                          padding="same", expand_dims=True)(x)
+    c = L.STFTSpectrogram(mode="stft", frame_length=8, window=None, scaling=None,
+                          data_format="channels_first")(L.Permute((2, 1))(x))
+    d = L.STFTSpectrogram(mode="magnitude", frame_length=10, frame_step=5, window=None)(x)
+    joined = L.Concatenate()([L.Flatten()(t) for t in (a, b, c, d)])
+    return K.Model(x, L.Dense(2)(joined))
+
+
 def rms_normalization(K):
     """Keras 3's RMSNormalization (over two axes in the plugin's suite: Keras 3.15 cannot read its
     own .h5 of that, it expects the scale of the last axis alone)."""
@@ -549,6 +565,9 @@ CASES = [
     Case("group_query_attention", "attention", group_query_attention, [Input((5, 6)), Input((7, 6))], tf_keras=False),
     Case("reversible_embedding", "embedding", reversible_embedding, [Input((6,), vocab=20)], tf_keras=False),
     Case("locally_connected", "conv", locally_connected, [Input((7, 6, 3))], keras3=False),
+    # rtol 1e-4: the psd mode's powers reach 1e2, and the Dense after them sums float32 products
+    # of that size (ONNX Runtime's convolution order differs from ksave's by 2.8e-5 relative, measured).
+    Case("stft_spectrogram", "preprocessing", stft_spectrogram, [Input((48, 2))], tf_keras=False, rtol=1e-4),
 ]
 
 
