@@ -17,6 +17,11 @@ _KERAS3_CANNOT_READ_TF_KERAS_H5 = (
     "HDF5 loader rejects tf-keras's time_major / groups keys, 'keras.metrics.mse' metrics, the "
     "Attention score_mode, nested-model node numbers); ksave writes HDF5 in tf-keras's form")
 
+_KERAS3_CANNOT_READ_ITS_OWN_COMPILED_H5 = (
+    "Keras 3.15 refuses its own legacy .h5 of this compiled Keras-3-only model (measured: load_model of "
+    "model.save('m.h5') after compile(loss='mse') fails with \"Could not deserialize 'keras.metrics.mse'\"; "
+    "uncompiled it loads)")
+
 _TF_KERAS_CANNOT_DESERIALIZE_SPECTRAL_NORMALIZATION = (
     "tf-keras 2.21 cannot build its own SpectralNormalization from a config (measured: load_model of its "
     "own .h5 gives \"Unknown layer: 'SpectralNormalization'\", model_from_json of its own to_json \"The added "
@@ -66,10 +71,22 @@ KNOWN = {
             # measured: 'keras.metrics.mse' (adaptive pooling is Keras 3's own; tf-keras's own .h5
             # of the SpectralNormalization case is refused for the metric too)
             "adaptive_pooling", "spectral_normalization")},
+<<<<<<< HEAD
         "test_keras3_reads_ksave_model[keras3_ops-h5]":
             "Keras 3.15 has no TFOpLambda (measured: its legacy HDF5 loader raises \"Unknown layer: "
             "'TFOpLambda'\"): ksave's .h5 holds tf-keras's form of the keras.ops calls, which tf-keras 2.21 "
             "loads and predicts alike (test_keras3_ops.py); Keras 3 reads them from ksave's .keras",
+=======
+        "test_keras3_reads_ksave_model[group_query_attention-h5]": _KERAS3_CANNOT_READ_ITS_OWN_COMPILED_H5 + (
+            "; of GroupQueryAttention it also calls ksave's tf-keras node form (value by keyword) without the "
+            "value (\"missing a required argument: 'value'\"), as MultiHeadAttention's above"),
+        "test_keras3_reads_ksave_model[reversible_embedding-h5]": _KERAS3_CANNOT_READ_ITS_OWN_COMPILED_H5,
+        "test_keras3_reads_ksave_model[stft_spectrogram-h5]": _KERAS3_CANNOT_READ_ITS_OWN_COMPILED_H5,
+        "test_ksave_serves_export[stft_spectrogram]":
+            "Keras 3's export runs the channels_first STFTSpectrogram's convolution as an NCHW Conv2D, which "
+            "ksave's graph runtime does not run (measured: \"Conv2D: only data_format NHWC is supported\"); "
+            "ksave's own layer computes channels_first",
+>>>>>>> layers3
     },
     "test_applications.py": {
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":

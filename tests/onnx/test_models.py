@@ -122,7 +122,7 @@ def test_keras3_archives_convert(case):
     x = inputs_for(case, 4301)
     onnx_check.convert(path, target)
     onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(path, x, folder, "ksave", outputs=len(model.outputs)),
-                                   f"{case.name} from Keras 3's .keras")
+                                   f"{case.name} from Keras 3's .keras", case.rtol, case.atol)
 
 
 def test_keras3_image_layers_convert():

@@ -51,6 +51,9 @@ const Json& usable_values() {
       {"output_shape", 3},
       {"output_size", 2},  // adaptive pooling
       {"num_bins", 3},     // Hashing, HashedCrossing
+      {"head_dim", 2},     // GroupQueryAttention
+      {"num_query_heads", 2},
+      {"num_key_value_heads", 1},
   };
   return values;
 }
@@ -59,7 +62,8 @@ const Json& usable_values() {
 const std::set<std::string>& size_keys() {
   static const std::set<std::string> keys = {"units", "filters", "kernel_size", "strides", "pool_size", "dilation_rate",
                                              "size", "n", "input_dim", "output_dim", "depth_multiplier",
-                                             "num_heads", "key_dim", "value_dim", "output_size", "num_bins"};
+                                             "num_heads", "key_dim", "value_dim", "output_size", "num_bins",
+                                             "head_dim", "num_query_heads", "num_key_value_heads"};
   return keys;
 }
 

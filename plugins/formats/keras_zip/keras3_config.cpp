@@ -1,6 +1,7 @@
 #include "keras3_config.hpp"
 
 #include "keras3_call_nodes.hpp"
+#include "keras3_exported_names.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -165,7 +166,7 @@ Json keras3_object(const Json& value, const NodeInputSpecs& specs) {
     out["class_name"] = class_name.substr(separator + 1);
   } else {
     out["module"] = keras3_module(class_name, form);
-    out["class_name"] = class_name;
+    out["class_name"] = keras3_exported_name(class_name);
   }
   const bool model = form.value("model", false);
   Json build_config = model && config.is_object() ? model_build_config(class_name, config) : value.value("build_config", Json(nullptr));

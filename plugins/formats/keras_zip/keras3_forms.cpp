@@ -1,5 +1,7 @@
 #include "keras3_forms.hpp"
 
+#include "keras3_exported_names.hpp"
+
 #include <utility>
 
 #include "ksave/registry.hpp"
@@ -26,9 +28,10 @@ Json keras3_form(const std::string& class_name) {
   if (class_name == kFunctionObject) return Json{{"module", "builtins"}, {"registered_name", kFunctionObject}};
   for (const auto& [kind, _] : kKindModules)
     if (const ClassRef entry = Registry::global().resolve(kind, class_name)) {
-      // The form belongs to the name the class is registered under; an alias (an older
-      // spelling) is written as a class of its kind.
-      const bool own_name = entry->class_name == class_name || entry->registered_name() == class_name;
+      // The form belongs to the name the class is registered under (or Keras 3 exports it
+      // under); an alias (an older spelling) is written as a class of its kind.
+      const bool own_name = entry->class_name == class_name || entry->registered_name() == class_name ||
+                            keras3_exported_name(entry->class_name) == class_name;
       return own_name ? entry->keras3_form.fields() : Json::object();
     }
   return Json::object();

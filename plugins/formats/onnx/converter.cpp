@@ -73,6 +73,8 @@ const ConverterTable& converters() {
     ConverterTable t;
     add_core_converters(t);
     add_conv_converters(t);
+    add_locally_connected_converters(t);
+    add_spectrogram_converters(t);
     add_pooling_converters(t);
     add_normalization_converters(t);
     add_reshaping_converters(t);

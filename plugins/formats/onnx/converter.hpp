@@ -82,6 +82,8 @@ const ConverterTable& converters();
 void add_core_converters(ConverterTable& table);
 void add_conv_converters(ConverterTable& table);
 void add_multi_head_attention_converter(ConverterTable& table);
+void add_locally_connected_converters(ConverterTable& table);
+void add_spectrogram_converters(ConverterTable& table);
 void add_pooling_converters(ConverterTable& table);
 void add_normalization_converters(ConverterTable& table);
 void add_reshaping_converters(ConverterTable& table);

@@ -1,5 +1,5 @@
 // Dense, EinsumDense, Activation, Dropout (and the other regularization layers, Identity, StochasticDepth),
-// Embedding, Masking and the advanced activation layers (ReLU, LeakyReLU, PReLU, ELU,
+// Embedding, ReversibleEmbedding, Masking and the advanced activation layers (ReLU, LeakyReLU, PReLU, ELU,
 // ThresholdedReLU, Softmax), written as ksave's layer plugins compute them.
 #include "activations.hpp"
 #include "converter.hpp"
@@ -60,6 +60,31 @@ std::vector<Value> embedding(Conversion& c) {
     out.mask = c.onnx.op("Not", {c.onnx.op("Equal", {raw, zero}, c.hint("mask"))}, c.hint("mask"));
   }
   return {out};
+}
+
+// ReversibleEmbedding: its forward call is Embedding's; a call with reverse=True projects the
+// features with embeddingsᵀ (tie_weights) or reverse_embeddings, rounded through reverse_dtype
+// where that is a half type, then logit_soft_cap · tanh(logits / logit_soft_cap) when set.
+std::vector<Value> reversible_embedding(Conversion& c) {
+  const Json& kwargs = c.call.call_kwargs;
+  if (!(kwargs.contains("reverse") && kwargs["reverse"].is_boolean() && kwargs["reverse"].get<bool>())) return embedding(c);
+  const Json& config = c.config();
+  const std::string reverse_dtype = config.value("reverse_dtype", Json()).is_string() ? config["reverse_dtype"].get<std::string>() : "";
+  const DType half = reverse_dtype == "float16" ? DType::Float16 : reverse_dtype == "bfloat16" ? DType::BFloat16 : DType::Float32;
+  auto rounded = [&](const std::string& x) {
+    return half == DType::Float32 ? x : c.onnx.cast(c.onnx.cast(x, half, c.hint()), DType::Float32, c.hint());
+  };
+  const std::string kernel =
+      config.value("tie_weights", true)
+          ? c.weight_value(c.weight("embeddings"), "transposed", [](const Tensor& t) { return ops::transpose(t, {1, 0}); })
+          : c.weight_value(c.weight("reverse_embeddings"));
+  std::string logits =
+      rounded(c.onnx.op("MatMul", {rounded(c.onnx.float_in_layout(c.input(), {})), rounded(kernel)}, c.hint()));
+  if (const Json cap = config.value("logit_soft_cap", Json()); cap.is_number()) {
+    const std::string scaled = c.onnx.op("Mul", {logits, c.onnx.scalar(static_cast<float>(1.0 / cap.get<double>()))}, c.hint());
+    logits = c.onnx.op("Mul", {c.onnx.op("Tanh", {scaled}, c.hint()), c.onnx.scalar(cap.get<float>())}, c.hint());
+  }
+  return {c.output(logits)};
 }
 
 // Masking: the steps whose features all equal mask_value are zeroed, and masked for the layers
@@ -154,6 +179,7 @@ void add_core_converters(ConverterTable& t) {
   t["EinsumDense"] = {einsum_dense, {}};
   t["Activation"] = {activation_layer, {}};
   t["Embedding"] = {embedding, {}};
+  t["ReversibleEmbedding"] = {reversible_embedding, {}};
   t["Masking"] = {masking, {}};
   t["ReLU"] = {relu_layer, {}};
   t["LeakyReLU"] = scalar_attribute_layer("LeakyRelu", "alpha", "alpha", 0.3, "negative_slope");

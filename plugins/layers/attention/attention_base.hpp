@@ -42,6 +42,7 @@ class AttentionBase : public Layer {
 void register_attention(PluginRegistrar& r);
 void register_additive_attention(PluginRegistrar& r);
 void register_multi_head_attention(PluginRegistrar& r);
+void register_group_query_attention(PluginRegistrar& r);
 void register_einsum_dense(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::attention

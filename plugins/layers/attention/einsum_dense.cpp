@@ -50,7 +50,8 @@ EinsumDense::EinsumDense(const Json& config) : Layer(config, "EinsumDense") {
 }
 
 std::shared_ptr<EinsumDense> EinsumDense::projection(const std::string& name, std::size_t contracted,
-                                                     const Shape& outputs, const KernelBiasOptions& options) {
+                                                     const Shape& outputs, const KernelBiasOptions& options,
+                                                     const Json& activation) {
   std::string consumed, produced;
   for (std::size_t i = 0; i < contracted; ++i) consumed += static_cast<char>('c' + i);
   for (std::size_t i = 0; i < outputs.size(); ++i) produced += static_cast<char>('c' + contracted + i);
@@ -61,6 +62,7 @@ std::shared_ptr<EinsumDense> EinsumDense::projection(const std::string& name, st
   config["equation"] = "ab" + consumed + "," + consumed + produced + "->ab" + produced;
   config["bias_axes"] = options.use_bias ? Json(produced) : Json(nullptr);
   options.write(config);
+  config["activation"] = activation;
   return std::make_shared<EinsumDense>(config);
 }
 

@@ -18,9 +18,10 @@ class EinsumDense : public Layer {
   explicit EinsumDense(const Json& config);
   // MultiHeadAttention's sublayer `name`: the last `contracted` input axes (1 or 2) replaced by
   // `outputs` ("abc,cde->abde", bias "de", for query/key/value; "abcd,cde->abe", bias "e", for
-  // attention_output); the bias as options.use_bias says.
+  // attention_output); the bias as options.use_bias says; `activation` (GroupQueryAttention's
+  // gate is "sigmoid") after it.
   static std::shared_ptr<EinsumDense> projection(const std::string& name, std::size_t contracted, const Shape& outputs,
-                                                 const KernelBiasOptions& options);
+                                                 const KernelBiasOptions& options, const Json& activation = nullptr);
 
   std::string class_name() const override { return "EinsumDense"; }
   Json get_config() const override;

@@ -15,7 +15,7 @@
 #include "attention_base.hpp"
 #include "einsum_dense.hpp"
 #include "ksave/ops.hpp"
-#include "multi_head_arguments.hpp"
+#include "heads_attention.hpp"
 
 namespace ksave::plugins::attention {
 namespace {
@@ -115,19 +115,14 @@ class MultiHeadAttention : public Layer {
     if (a.value.dim(1) != tk)
       throw Error(describe() + ": value and key must have as many steps, found " + shape_to_string(a.value.shape()) +
                   " and " + shape_to_string(a.key.shape()));
-    // (batch, steps, heads, size) → (batch, heads, steps, size)
-    const std::vector<std::int64_t> heads_first{0, 2, 1, 3};
-    const Tensor q = ops::transpose(ops::mul((*query_)(a.query), 1.0 / std::sqrt(static_cast<double>(key_dim_))), heads_first);
-    const Tensor k = ops::transpose((*key_)(a.key), heads_first);
-    const Tensor v = ops::transpose((*value_)(a.value), heads_first);
-    Tensor scores = ops::batch_matmul(q, k, false, true);  // (batch, heads, Tq, Tk)
-    if (const Tensor keep = attention_keep(a, batch, tq, tk); keep.defined())
-      scores = ops::sub(scores, ops::mul(ops::expand_dims(ops::sub(Tensor::scalar(1.0f), keep), 1), 1e9));
-    const Tensor probabilities = ops::softmax(scores, -1);
-    const Tensor dropped = ctx.training && dropout_ > 0 ? ops::mul(probabilities, dropout_mask(probabilities.shape())) : probabilities;
-    const Tensor attended = ops::transpose(ops::batch_matmul(dropped, v), heads_first);  // (batch, Tq, heads, value_dim)
-    Tensors out{(*output_)(attended)};
-    if (a.return_attention_scores) out.push_back(probabilities);
+    std::function<Tensor(const Shape&)> dropout;
+    if (ctx.training && dropout_ > 0)
+      dropout = [&](const Shape& shape) { return dropout_mask(shape, dropout_, generator_, mutex_); };
+    const Tensor query = (*query_)(a.query), key = (*key_)(a.key), value = (*value_)(a.value);
+    const HeadsAttention heads = attend_per_head(query, key, value, 1.0 / std::sqrt(static_cast<double>(key_dim_)),
+                                                 attention_keep(a, batch, tq, tk, describe()), dropout);
+    Tensors out{(*output_)(heads.output)};
+    if (a.return_attention_scores) out.push_back(heads.probabilities);
     return out;
   }
 
@@ -167,43 +162,6 @@ class MultiHeadAttention : public Layer {
     value_->build(value);
     key_->build(key);
     output_->build(Shape{query.at(0), query.at(1), num_heads_, value_dim_});
-  }
-
-  // 1 where a query step may attend to a key step, (batch or 1, Tq, Tk); undefined when all may.
-  // Computed with ops, so that a SavedModel trace computes it from the inputs too.
-  Tensor attention_keep(const MultiHeadArguments& a, Dim batch, Dim tq, Dim tk) const {
-    Tensor keep;
-    auto combine = [&](const Tensor& m) { keep = keep.defined() ? ops::mul(keep, m) : m; };
-    // Keras casts masks to bool: any nonzero entry keeps.
-    auto as_float = [](const Tensor& m) { return ops::cast(ops::cast(m, DType::Bool), DType::Float32); };
-    if (a.query_mask.defined()) combine(ops::reshape(as_float(a.query_mask), {batch, tq, 1}));
-    if (a.value_mask.defined()) combine(ops::reshape(as_float(a.value_mask), {batch, 1, tk}));
-    if (a.key_mask.defined()) combine(ops::reshape(as_float(a.key_mask), {batch, 1, tk}));
-    if (a.use_causal_mask) {
-      Tensor causal(DType::Float32, {1, tq, tk});
-      for (Dim i = 0; i < tq; ++i)
-        for (Dim j = 0; j < tk; ++j) causal.data<float>()[i * tk + j] = i >= j ? 1.0f : 0.0f;
-      combine(causal);
-    }
-    if (a.attention_mask.defined()) {
-      const Tensor& m = a.attention_mask;
-      const bool batched = m.rank() == 3;
-      if ((m.rank() != 2 && m.rank() != 3) || m.dim(-2) != tq || m.dim(-1) != tk)
-        throw Error(describe() + ": attention_mask expected shape (batch, " + std::to_string(tq) + ", " +
-                    std::to_string(tk) + "), found " + shape_to_string(m.shape()));
-      combine(batched ? as_float(m) : ops::expand_dims(as_float(m), 0));
-    }
-    return keep;
-  }
-
-  // Inverted dropout's mask: 0 with probability `dropout`, else 1/(1 − dropout).
-  Tensor dropout_mask(const Shape& shape) {
-    Tensor mask(DType::Float32, shape);
-    const float keep_scale = static_cast<float>(1.0 / (1.0 - dropout_));
-    std::lock_guard lock(mutex_);
-    std::uniform_real_distribution<float> uniform(0.f, 1.f);
-    for (float& m : mask.values<float>()) m = uniform(generator_) >= dropout_ ? keep_scale : 0.f;
-    return mask;
   }
 
   std::int64_t num_heads_ = 0, key_dim_ = 0, value_dim_ = 0;

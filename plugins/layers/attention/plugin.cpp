@@ -1,5 +1,5 @@
-// The attention layers: Attention, AdditiveAttention, MultiHeadAttention, and EinsumDense (its
-// projections, a Keras layer of its own too).
+// The attention layers: Attention, AdditiveAttention, MultiHeadAttention, GroupedQueryAttention,
+// and EinsumDense (their projections, a Keras layer of its own too).
 #include "attention_base.hpp"
 #include "ksave/conformance.hpp"
 
@@ -10,6 +10,7 @@ void register_objects(PluginRegistrar& r) {
   register_attention(r);
   register_additive_attention(r);
   register_multi_head_attention(r);
+  register_group_query_attention(r);
   register_einsum_dense(r);
 }
 
@@ -25,6 +26,8 @@ namespace {
 ksave::Json conformance_samples() {
   return ksave::ConformanceSamples()
       .layer("MultiHeadAttention", {{"num_heads", 2}, {"key_dim", 3}}, {{.shape = {3, 4}}, {.shape = {3, 4}}})
+      .layer("GroupedQueryAttention", {{"head_dim", 2}, {"num_query_heads", 4}, {"num_key_value_heads", 2}},
+             {{.shape = {3, 4}}, {.shape = {3, 4}}})
       .layer("EinsumDense", {{"equation", "abc,cde->abde"}, {"output_shape", {nullptr, 2, 5}}, {"bias_axes", "de"}},
              {{.shape = {3, 4}}})
       .json();

@@ -64,6 +64,30 @@ Tensors range(const TfOpCall& call) {
   return {Tensor::from_vector<float>(values, {n})};
 }
 
+// Cumsum(x, axis) with TensorFlow's exclusive and reverse attributes, summed in double and
+// written back in x's dtype (Keras 3's causal mask: cumsum of an int32 ones tensor).
+Tensors cumsum(const TfOpCall& call) {
+  expect_inputs(call, 2);
+  const Tensor& x = call.inputs[0];
+  const auto axes = axes_of(call, x, call.inputs[1]);
+  if (axes.size() != 1) throw Error(call.where + " (Cumsum): expected one axis");
+  const bool exclusive = call.attrs.get_or<bool>("exclusive", false), reverse = call.attrs.get_or<bool>("reverse", false);
+  const auto strides = strides_of(x.shape());
+  const std::int64_t length = x.shape()[axes[0]], stride = strides[axes[0]];
+  std::vector<double> values = x.to_vector<double>(), sums(values.size());
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(values.size()); ++i) {
+    if ((i / stride) % length != 0) continue;  // each line along the axis starts at its index 0
+    double total = 0;
+    for (std::int64_t k = 0; k < length; ++k) {
+      const std::int64_t at = i + (reverse ? length - 1 - k : k) * stride;
+      if (!exclusive) total += values[static_cast<std::size_t>(at)];
+      sums[static_cast<std::size_t>(at)] = total;
+      if (exclusive) total += values[static_cast<std::size_t>(at)];
+    }
+  }
+  return {Tensor::from_vector<double>(sums, x.shape()).cast(x.dtype())};
+}
+
 // y of shape out_shape, each element copied from x's element `source(out multi-index)` (an input
 // flat index; -1 leaves a zero).
 template <typename Source>
@@ -235,6 +259,7 @@ Tensors batch_to_space(const TfOpCall& call) {
 void add_keras3_export_importers(std::map<std::string, TfOpImporter>& table) {
   table["Erfc"] = {erfc, {}};
   table["Range"] = {range, {}};
+  table["Cumsum"] = {cumsum, {}};
   table["ReverseV2"] = {reverse_v2, {}};
   table["Prod"] = {prod, {}};
   table["SpaceToBatchND"] = {space_to_batch, {}};
