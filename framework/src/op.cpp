@@ -15,6 +15,12 @@ ObserverScope::~ObserverScope() { t_observers.pop_back(); }
 
 bool ops_observed() { return !t_observers.empty(); }
 
+bool ops_recorded() {
+  for (const OpObserver* observer : t_observers)
+    if (observer->records_ops()) return true;
+  return false;
+}
+
 bool fused_ops_allowed() {
   for (const OpObserver* observer : t_observers)
     if (observer->wants_primitive_ops()) return false;

@@ -31,6 +31,7 @@ class GradientTape : public OpObserver {
   ~GradientTape() override;
   GradientTape(const GradientTape&) = delete;
   GradientTape& operator=(const GradientTape&) = delete;
+  bool records_ops() const override { return recording_; }
 
   // Pauses recording (as tf.GradientTape.stop_recording) for the guard's lifetime.
   class Pause {

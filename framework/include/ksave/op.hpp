@@ -80,6 +80,8 @@ class OpObserver {
   // True for observers that need TensorFlow's primitive ops (a graph tracer writing
   // FunctionDefs): layers then skip their fused ops (FusedLSTM), which TensorFlow cannot run.
   virtual bool wants_primitive_ops() const { return false; }
+  // False while the observer sees calls but records none (a paused tape).
+  virtual bool records_ops() const { return true; }
 };
 
 // Installs an observer on this thread for the object's lifetime (nests).
@@ -96,6 +98,10 @@ class ObserverScope {
 bool ops_observed();
 // False while an observer that needs primitive ops is installed on this thread.
 bool fused_ops_allowed();
+// True when some observer on this thread records the op calls it sees. Gradients computed while
+// nothing records (a tape computing its own gradient, paused) may skip composing ops, which only
+// a recorded gradient of a gradient needs.
+bool ops_recorded();
 
 // Looks up an op in the process registry (throws naming the op when unknown).
 const OpDef& find_op(const std::string& name);

@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -84,6 +85,24 @@ Tensor broadcast_map(std::span<const Tensor> inputs, std::string_view op, F&& f)
     elementwise_internal::bind<0>(ptrs, strides, count, out, f);
   });
   return y;
+}
+
+// The gradient g * [pass(x)] (elementwise, on x's float values), in one pass over g and x, for
+// the piecewise-linear activations (Relu, ClipByValue): the same products the composed ops give
+// (mul of g by a 0/1 mask), or nullopt where it must be composed of ops instead: something
+// records the gradient's own calls (a gradient of a gradient), or g and x differ in shape or type.
+template <typename Pass>
+std::optional<Tensor> masked_gradient(const Tensor& x, const Tensor& g, Pass&& pass) {
+  if (ops_recorded() || x.dtype() != DType::Float32 || g.dtype() != DType::Float32 || x.shape() != g.shape())
+    return std::nullopt;
+  Tensor dx = make_float_output(x.shape());
+  float* __restrict out = dx.data<float>();
+  const float* __restrict xs = x.data<float>();
+  const float* __restrict gs = g.data<float>();
+  // Branch-free, so the compiler vectorizes it (a data-dependent branch per element mispredicts
+  // on activations whose signs are mixed).
+  for (std::int64_t i = 0, n = x.size(); i < n; ++i) out[i] = gs[i] * static_cast<float>(pass(xs[i]));
+  return dx;
 }
 
 }  // namespace ksave::detail

@@ -102,6 +102,7 @@ std::vector<OpDef> elementwise_unary_ops() {
   defs.push_back(unary_op(
       "Relu", [](ArrayMap& y, const auto& x, const Attrs&) { y = x.max(0.0f); },
       unary_gradient([](const Tensor& x, const Tensor&, const Tensor& g, const Attrs&) {
+        if (auto direct = masked_gradient(x, g, [](float v) { return v > 0.0f; })) return *direct;
         return mul(g, positive(x));
       })));
   defs.push_back(unary_op(
@@ -160,8 +161,14 @@ std::vector<OpDef> elementwise_unary_ops() {
       },
       unary_gradient([](const Tensor& x, const Tensor&, const Tensor& g, const Attrs& attrs) {
         // The gradient passes where lo <= x <= hi: mask = 1 - [x > hi] - [lo > x].
-        const Tensor lo = constant(attr<double>(attrs, "clip_value_min", "ClipByValue"));
-        const Tensor hi = constant(attr<double>(attrs, "clip_value_max", "ClipByValue"));
+        const double lo_value = attr<double>(attrs, "clip_value_min", "ClipByValue");
+        const double hi_value = attr<double>(attrs, "clip_value_max", "ClipByValue");
+        const auto within = [lo = static_cast<float>(lo_value), hi = static_cast<float>(hi_value)](float v) {
+          return !(v > hi) && !(lo > v);
+        };
+        if (auto direct = masked_gradient(x, g, within)) return *direct;
+        const Tensor lo = constant(lo_value);
+        const Tensor hi = constant(hi_value);
         return mul(g, sub(sub(constant(1.0), greater(x, hi)), greater(lo, x)));
       })));
   return defs;
