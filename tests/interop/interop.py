@@ -181,3 +181,19 @@ def assert_same_h5_config_form(ours, theirs, what):
     assert sorted(actual) == sorted(expected), f"{what}: the .h5 model config holds other objects than tf-keras's"
     differing = {path: (actual[path], keys) for path, keys in expected.items() if actual[path] != keys}
     assert not differing, f"{what}: objects whose keys are not tf-keras's (ksave's, tf-keras's): {differing}"
+
+
+def check_tf_keras_both_ways(K, folder, model, x, file_name, run, compare):
+    """tf-keras saves `model` as `file_name` (.h5 or a SavedModel folder); ksave loads it, predicts
+    tf-keras's numbers and saves it as .h5, which tf-keras loads and predicts with the same numbers.
+    `run(folder, path, x, tag, outputs, save=...)` runs ksave, `compare(actual, expected, names,
+    what)` compares outputs (each suite knows its outputs' kinds: strings, integers)."""
+    expected = model.predict(x, verbose=0)
+    path = os.path.join(folder, file_name)
+    model.save(path, save_format="h5" if file_name.endswith(".h5") else "tf")
+    tag = file_name.replace(".", "_")
+    saved = os.path.join(folder, f"ksave_{tag}.h5")
+    compare(run(folder, path, x, tag, len(expected), save=saved), expected, model.output_names,
+            f"ksave predict of tf-keras {file_name}")
+    compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
+            "tf-keras predict of ksave's .h5")

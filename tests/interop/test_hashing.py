@@ -111,17 +111,8 @@ def test_hash_functions_are_tensorflows():
 @pytest.mark.parametrize("file_name", ["model.h5", "savedmodel"])
 def test_tf_keras_hashing_both_ways(file_name):
     import tf_keras as K
-    folder = interop.case_dir("hashing", "tf_keras")
     model, x = build(K), data()
-    expected = model.predict(x, verbose=0)
-    path = os.path.join(folder, file_name)
-    model.save(path, save_format="h5" if file_name.endswith(".h5") else "tf")
-    tag = file_name.replace(".", "_")
-    saved = os.path.join(folder, f"ksave_{tag}.h5")
-    compare(ksave_run(folder, path, x, tag, len(expected), save=saved), expected, model.output_names,
-            f"ksave predict of tf-keras {file_name}")
-    compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
-            "tf-keras predict of ksave's .h5")
+    interop.check_tf_keras_both_ways(K, interop.case_dir("hashing", "tf_keras"), model, x, file_name, ksave_run, compare)
 
 
 def keras3_inputs(x):

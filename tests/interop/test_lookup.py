@@ -120,17 +120,8 @@ def keras3_inputs(x):
 @pytest.mark.parametrize("file_name", ["model.h5", "savedmodel"])
 def test_tf_keras_lookups_both_ways(file_name):
     import tf_keras as K
-    folder = interop.case_dir("lookup", "tf_keras")
     model, x = build(K), data()
-    expected = model.predict(x, verbose=0)
-    path = os.path.join(folder, file_name)
-    model.save(path, save_format="h5" if file_name.endswith(".h5") else "tf")
-    tag = file_name.replace(".", "_")
-    saved = os.path.join(folder, f"ksave_{tag}.h5")
-    compare(ksave_run(folder, path, x, tag, len(expected), save=saved), expected, model.output_names,
-            f"ksave predict of tf-keras {file_name}")
-    compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
-            "tf-keras predict of ksave's .h5")
+    interop.check_tf_keras_both_ways(K, interop.case_dir("lookup", "tf_keras"), model, x, file_name, ksave_run, compare)
 
 
 def test_keras3_lookups_both_ways():
@@ -241,17 +232,8 @@ def text_data():
 @pytest.mark.parametrize("file_name", ["model.h5", "savedmodel"])
 def test_tf_keras_text_vectorization_both_ways(file_name):
     import tf_keras as K
-    folder = interop.case_dir("lookup", "tf_keras_text")
     model, x = build_text(K), text_data()
-    expected = model.predict(x, verbose=0)
-    path = os.path.join(folder, file_name)
-    model.save(path, save_format="h5" if file_name.endswith(".h5") else "tf")
-    tag = file_name.replace(".", "_")
-    saved = os.path.join(folder, f"ksave_{tag}.h5")
-    compare(ksave_run(folder, path, x, tag, len(expected), save=saved), expected, model.output_names,
-            f"ksave predict of tf-keras {file_name}")
-    compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
-            "tf-keras predict of ksave's .h5")
+    interop.check_tf_keras_both_ways(K, interop.case_dir("lookup", "tf_keras_text"), model, x, file_name, ksave_run, compare)
 
 
 def test_keras3_text_vectorization_both_ways():
