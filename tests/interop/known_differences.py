@@ -71,12 +71,10 @@ KNOWN = {
             # measured: 'keras.metrics.mse' (adaptive pooling is Keras 3's own; tf-keras's own .h5
             # of the SpectralNormalization case is refused for the metric too)
             "adaptive_pooling", "spectral_normalization")},
-<<<<<<< HEAD
         "test_keras3_reads_ksave_model[keras3_ops-h5]":
             "Keras 3.15 has no TFOpLambda (measured: its legacy HDF5 loader raises \"Unknown layer: "
             "'TFOpLambda'\"): ksave's .h5 holds tf-keras's form of the keras.ops calls, which tf-keras 2.21 "
             "loads and predicts alike (test_keras3_ops.py); Keras 3 reads them from ksave's .keras",
-=======
         "test_keras3_reads_ksave_model[group_query_attention-h5]": _KERAS3_CANNOT_READ_ITS_OWN_COMPILED_H5 + (
             "; of GroupQueryAttention it also calls ksave's tf-keras node form (value by keyword) without the "
             "value (\"missing a required argument: 'value'\"), as MultiHeadAttention's above"),
@@ -86,7 +84,6 @@ KNOWN = {
             "Keras 3's export runs the channels_first STFTSpectrogram's convolution as an NCHW Conv2D, which "
             "ksave's graph runtime does not run (measured: \"Conv2D: only data_format NHWC is supported\"); "
             "ksave's own layer computes channels_first",
->>>>>>> layers3
     },
     "test_applications.py": {
         "test_ksave_fine_tunes_the_head_as_keras[EfficientNetV2B0-keras3]":

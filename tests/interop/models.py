@@ -582,16 +582,13 @@ CASES = [
     Case("adaptive_pooling", "pooling", adaptive_pooling, [Input((9, 7, 3))], tf_keras=False),
     Case("spectral_normalization", "normalization", spectral_normalization, [Input((6, 6, 2))],
          needs_legacy_keras=True),
-<<<<<<< HEAD
     Case("keras3_ops", "keras.ops", keras3_ops, [Input((4, 6))], tf_keras=False),
-=======
     Case("group_query_attention", "attention", group_query_attention, [Input((5, 6)), Input((7, 6))], tf_keras=False),
     Case("reversible_embedding", "embedding", reversible_embedding, [Input((6,), vocab=20)], tf_keras=False),
     Case("locally_connected", "conv", locally_connected, [Input((7, 6, 3))], keras3=False),
     # rtol 1e-4: the psd mode's powers reach 1e2, and the Dense after them sums float32 products
     # of that size (ONNX Runtime's convolution order differs from ksave's by 2.8e-5 relative, measured).
     Case("stft_spectrogram", "preprocessing", stft_spectrogram, [Input((48, 2))], tf_keras=False, rtol=1e-4),
->>>>>>> layers3
 ]
 
 
