@@ -1,5 +1,6 @@
 #include "ksave/nested_calls.hpp"
 
+#include <functional>
 #include <set>
 #include <string>
 
@@ -25,19 +26,28 @@ void shift_nested_model_calls(Json& config, int by) {
     if (entry.is_object() && entry.contains("name") && entry["name"].is_string() && is_nested_graph_model(entry))
       nested.insert(entry["name"].get<std::string>());
   if (nested.empty()) return;
-  auto shift = [&](Json& ref) {
-    if (ref.is_array() && ref.size() >= 3 && ref[0].is_string() && nested.count(ref[0].get<std::string>()) &&
-        ref[1].is_number_integer() && ref[1].get<int>() + by >= 0)
-      ref[1] = ref[1].get<int>() + by;
+  // References in either form: tf-keras's list [name, node, tensor, kwargs] (whose kwargs may
+  // hold references too: a TFOpLambda's tensor arguments, {"y": [name, node, tensor]}), and Keras
+  // 3's {"class_name": "__keras_tensor__", "config": {"keras_history": [name, node, tensor]}}
+  // (an operation node already written in Keras 3's form), wherever they sit in a node.
+  std::function<void(Json&)> shift = [&](Json& value) {
+    if (value.is_array()) {
+      const bool ref = value.size() >= 3 && value[0].is_string() && value[1].is_number_integer();
+      if (ref && nested.count(value[0].get<std::string>()) && value[1].get<int>() + by >= 0)
+        value[1] = value[1].get<int>() + by;
+      for (std::size_t i = ref ? 3 : 0; i < value.size(); ++i) shift(value[i]);
+    } else if (value.is_object()) {
+      if (value.value("class_name", "") == "__keras_tensor__" && value.contains("config") && value["config"].is_object() &&
+          value["config"].contains("keras_history"))
+        shift(value["config"]["keras_history"]);
+      else
+        for (auto& [key, item] : value.items()) shift(item);
+    }
   };
   for (auto& entry : config["layers"])
-    if (entry.is_object() && entry.contains("inbound_nodes") && entry["inbound_nodes"].is_array())
-      for (auto& node : entry["inbound_nodes"])
-        if (node.is_array())
-          for (auto& ref : node) shift(ref);
+    if (entry.is_object() && entry.contains("inbound_nodes")) shift(entry["inbound_nodes"]);
   for (const char* key : {"input_layers", "output_layers"})
-    if (config.contains(key) && config[key].is_array())
-      for (auto& ref : config[key]) shift(ref);
+    if (config.contains(key)) shift(config[key]);
 }
 
 }  // namespace ksave
