@@ -197,3 +197,17 @@ def check_tf_keras_both_ways(K, folder, model, x, file_name, run, compare):
             f"ksave predict of tf-keras {file_name}")
     compare(K.models.load_model(saved, compile=False).predict(x, verbose=0), expected, model.output_names,
             "tf-keras predict of ksave's .h5")
+
+
+def check_keras3_both_ways(K, folder, model, x, run, compare, keras_inputs):
+    """Keras 3 saves `model` as .keras; ksave loads it, predicts Keras's numbers and saves .keras
+    again, which Keras 3 loads and predicts with the same numbers. `keras_inputs(x)` gives the
+    inputs as Keras 3's predict takes them (string arrays as tf.string)."""
+    expected = model.predict(keras_inputs(x), verbose=0)
+    path = os.path.join(folder, "model.keras")
+    model.save(path)
+    saved = os.path.join(folder, "ksave.keras")
+    compare(run(folder, path, x, "keras", len(expected), save=saved), expected, model.output_names,
+            "ksave predict of Keras 3 .keras")
+    compare(K.models.load_model(saved, compile=False).predict(keras_inputs(x), verbose=0), expected,
+            model.output_names, "Keras 3 predict of ksave's .keras")

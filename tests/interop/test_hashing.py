@@ -125,14 +125,7 @@ def test_keras3_hashing_both_ways():
     import keras as K
     folder = interop.case_dir("hashing", "keras3")
     model, x = build(K), data()
-    expected = model.predict(keras3_inputs(x), verbose=0)
-    path = os.path.join(folder, "model.keras")
-    model.save(path)
-    saved = os.path.join(folder, "ksave.keras")
-    compare(ksave_run(folder, path, x, "keras", len(expected), save=saved), expected, model.output_names,
-            "ksave predict of Keras 3 .keras")
-    compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
-            "Keras 3 predict of ksave's .keras")
+    interop.check_keras3_both_ways(K, folder, model, x, ksave_run, compare, keras3_inputs)
 
 
 def test_ksave_savedmodel_hashes_in_tensorflow():

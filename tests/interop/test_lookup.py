@@ -130,14 +130,7 @@ def test_keras3_lookups_both_ways():
     import keras as K
     folder = interop.case_dir("lookup", "keras3")
     model, x = build(K, keras3=True, adapted=True), data()
-    expected = model.predict(keras3_inputs(x), verbose=0)
-    path = os.path.join(folder, "model.keras")
-    model.save(path)
-    saved = os.path.join(folder, "ksave.keras")
-    compare(ksave_run(folder, path, x, "keras", len(expected), save=saved), expected, model.output_names,
-            "ksave predict of Keras 3 .keras")
-    compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
-            "Keras 3 predict of ksave's .keras")
+    interop.check_keras3_both_ways(K, folder, model, x, ksave_run, compare, keras3_inputs)
 
 
 def test_adapted_tf_keras_savedmodel_and_savedmodel_saving_are_refused_by_name():
@@ -240,14 +233,7 @@ def test_keras3_text_vectorization_both_ways():
     import keras as K
     folder = interop.case_dir("lookup", "keras3_text")
     model, x = build_text(K, adapted=True, keras3=True), text_data()
-    expected = model.predict(keras3_inputs(x), verbose=0)
-    path = os.path.join(folder, "model.keras")
-    model.save(path)
-    saved = os.path.join(folder, "ksave.keras")
-    compare(ksave_run(folder, path, x, "keras", len(expected), save=saved), expected, model.output_names,
-            "ksave predict of Keras 3 .keras")
-    compare(K.models.load_model(saved, compile=False).predict(keras3_inputs(x), verbose=0), expected, model.output_names,
-            "Keras 3 predict of ksave's .keras")
+    interop.check_keras3_both_ways(K, folder, model, x, ksave_run, compare, keras3_inputs)
 
 
 def test_tf_keras_vocabulary_file():
