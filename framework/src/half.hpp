@@ -3,8 +3,8 @@
 // computation (mixed_precision.hpp).
 #pragma once
 
+#include <bit>
 #include <cstdint>
-#include <cstring>
 
 namespace ksave::detail {
 
@@ -27,14 +27,11 @@ inline float half_to_float(std::uint16_t h) {
   } else {
     bits = sign | ((exp - 15 + 127) << 23) | (mant << 13);
   }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return std::bit_cast<float>(bits);
 }
 
 inline std::uint16_t float_to_half(float f) {
-  std::uint32_t x;
-  std::memcpy(&x, &f, 4);
+  const auto x = std::bit_cast<std::uint32_t>(f);
   std::uint16_t sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
   std::uint32_t abs = x & 0x7fffffffu;
   if (abs >= 0x7f800000u)  // inf or nan
@@ -58,16 +55,13 @@ inline std::uint16_t float_to_half(float f) {
 // bfloat16 is the upper half of a binary32: widening is a shift.
 inline float bfloat16_to_float(std::uint16_t b) {
   std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return std::bit_cast<float>(bits);
 }
 
 // Narrowing rounds the dropped 16 bits to nearest even (TensorFlow's and ml_dtypes' rule); a NaN
 // stays a (quiet) NaN, an overflow rounds to infinity.
 inline std::uint16_t float_to_bfloat16(float f) {
-  std::uint32_t x;
-  std::memcpy(&x, &f, 4);
+  const auto x = std::bit_cast<std::uint32_t>(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u);
   std::uint32_t rounded = x + 0x7fffu + ((x >> 16) & 1u);
   return static_cast<std::uint16_t>(rounded >> 16);

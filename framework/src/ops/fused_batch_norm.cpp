@@ -120,13 +120,14 @@ Tensors fused_batch_norm_gradient(const GradientContext& ctx) {
   std::vector<double> sum_dy(static_cast<std::size_t>(g.channels), 0.0), sum_dy_xhat(sum_dy);
   const Tensor dy_float = dy_tensor.defined() ? dy_tensor.as_float() : Tensor();
   const float* dy = dy_float.defined() ? dy_float.data<float>() : nullptr;
-  if (dy) {
-    sum_dy = channel_sums(g, [&](Index r, Index c) { return double{dy[r * g.channels + c]}; });
-    sum_dy_xhat = channel_sums(g, [&](Index r, Index c) {
-      const Index i = r * g.channels + c;
-      return double{dy[i] * xhat(i, c)};
-    });
-  }
+  if (dy)  // both sums in one pass over dy and x, row after row as channel_sums adds
+    for (Index r = 0; r < g.rows; ++r)
+      for (Index c = 0; c < g.channels; ++c) {
+        const Index i = r * g.channels + c;
+        const auto j = static_cast<std::size_t>(c);
+        sum_dy[j] += double{dy[i]};
+        sum_dy_xhat[j] += double{dy[i] * xhat(i, c)};
+      }
   if (ctx.wants(0)) {
     // Per channel, dx = a * dy + k * (x - mean) + b: the formula above with the mean and
     // variance outputs' own gradients folded into k and b, one multiply-add pass.
