@@ -145,7 +145,7 @@ def test_keras3_augmentations_in_ksave_and_back():
 
 def keras3_pipelines(K):
     """Keras 3's Pipeline (image preprocessing with a Dense, an adapted Normalization, a pipeline in a
-    pipeline, one pipeline called twice), CLAHE (defaults; value_range (0, 1) with a 3x4 grid and
+    pipeline, one pipeline called twice, an Embedding whose mask reaches the LSTM after it), CLAHE (defaults; value_range (0, 1) with a 3x4 grid and
     clip_limit 2; channels_first without clipping; all with mirrored padding) and MaxNumBoundingBoxes
     on images, alone and in a pipeline. Keras 3.15 cannot call a Pipeline holding a Normalization
     given mean and variance (its build runs in a scratch graph: "out of scope"; measured), so the
@@ -153,6 +153,7 @@ def keras3_pipelines(K):
     L = K.layers
     image = K.Input((9, 10, 3), name="image")
     values = K.Input((4,), name="values")
+    ids = K.Input((5,), dtype="int32", name="ids")
     normalize = L.Normalization(name="normalize")
     normalize.adapt(interop.seeded(3).normal(2.0, 3.0, size=(16, 4)).astype(np.float32))
     clahe = L.ContrastLimitedAdaptiveHistogramEqualization
@@ -163,13 +164,14 @@ def keras3_pipelines(K):
         prep(image),
         L.Pipeline([normalize, L.Dense(3), inner], name="nested")(values),
         shared(shared(values)),
+        L.LSTM(2, name="masked")(L.Pipeline([L.Embedding(10, 3, mask_zero=True)], name="embed")(ids)),
         clahe(name="clahe")(image),
         clahe(value_range=(0, 1), clip_limit=2.0, tile_grid_size=(3, 4), name="clahe_unit")(L.Rescaling(1 / 255.0)(image)),
         clahe(tile_grid_size=(2, 3), clip_limit=0.0, data_format="channels_first", name="clahe_first")(image),
         L.MaxNumBoundingBoxes(max_number=5, name="boxes")(image),
         L.Pipeline([L.MaxNumBoundingBoxes(max_number=3), clahe(tile_grid_size=(3, 3))], name="equalize")(image),
     ]
-    return K.Model([image, values], outputs)
+    return K.Model([image, values, ids], outputs)
 
 
 def archive_entry(path, name):
@@ -216,7 +218,8 @@ def test_keras3_pipelines_in_ksave_and_back():
     rng = interop.seeded(43)
     model = keras3_pipelines(K)
     x = [rng.uniform(0.0, 255.0, size=(2, 9, 10, 3)).astype(np.float32),
-         rng.normal(2.0, 3.0, size=(2, 4)).astype(np.float32)]
+         rng.normal(2.0, 3.0, size=(2, 4)).astype(np.float32),
+         np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 7]], dtype=np.int32)]
     expected = model.predict(x, verbose=0)
     path = os.path.join(folder, "model.keras")
     model.save(path)

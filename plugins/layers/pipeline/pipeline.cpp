@@ -3,6 +3,8 @@
 // Its config is {"layers": [...], "name"}; Keras 3 saves the layers' variables under
 // "<pipeline>/layers/<snake_case class>[_N]" (measured with Keras 3.15: layers/pipeline/layers/dense,
 // layers/pipeline/layers/dense_1), as the tracked attributes say.
+#include <algorithm>
+
 #include "../common/keras3_layer_list.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/config.hpp"
@@ -48,17 +50,18 @@ class Pipeline : public Layer {
     }
   }
 
-  Tensors call(const Tensors& inputs, const CallContext& ctx) override {
-    CallContext inner;
-    inner.training = ctx.training;
-    inner.masks = ctx.masks;
-    Tensors x = inputs;
-    for (const LayerPtr& layer : layers_) {
-      Tensors y = (*layer)(x, inner);
-      inner.masks = layer->compute_mask(x, inner.masks, y.size());
-      x = std::move(y);
-    }
-    return x;
+  Tensors call(const Tensors& inputs, const CallContext& ctx) override { return run(inputs, ctx).outputs; }
+
+  // The last layer's mask, as Keras 3's (its Pipeline hands each layer the mask of the one before
+  // and keeps the last one's; measured: Pipeline([Embedding(mask_zero=True)]) masks the LSTM after
+  // it). The masks are computed by running the layers again, only where there can be one: a mask
+  // comes in, or a layer makes one (Embedding, Masking: seen when the output dtype was probed).
+  Tensors compute_mask(const Tensors& inputs, const Tensors& masks, std::size_t) const override {
+    const bool masked = std::any_of(masks.begin(), masks.end(), [](const Tensor& m) { return m.defined(); });
+    if (!masked && !makes_masks_) return {};
+    CallContext ctx;
+    ctx.masks = masks;
+    return run(inputs, ctx).masks;
   }
 
   // The layers' own shapes in turn (RandomCrop declares its target's shape at inference, where its
@@ -70,9 +73,10 @@ class Pipeline : public Layer {
     return current;
   }
 
-  // What the last layer gives (CategoryEncoding floats, a lookup int64, ...): asked of one call
-  // of the pipeline on zeros of the shapes just computed for (a free dimension as 1), which is
-  // how Keras 3 learns it (a symbolic call of each layer in turn).
+  // What the last layer gives (CategoryEncoding floats, a lookup int64, ...): asked of one run of
+  // the layers on zeros of the shapes just computed for (a free dimension as 1), which is how
+  // Keras 3 learns it (a symbolic call of each layer in turn). The run also shows whether a layer
+  // makes a mask.
   DType output_dtype(const std::vector<DType>& dtypes) const override {
     if (layers_.empty()) return dtypes.empty() ? dtype() : dtypes[0];
     Tensors zeros;
@@ -82,15 +86,35 @@ class Pipeline : public Layer {
         if (d < 0) d = 1;
       zeros.emplace_back(i < dtypes.size() ? dtypes[i] : dtype(), shape);
     }
-    Tensors x = zeros;
-    for (const LayerPtr& layer : layers_) x = (*layer)(x, CallContext{});
-    return x.empty() ? dtype() : x[0].dtype();
+    const Run probe = run(zeros, CallContext{});
+    makes_masks_ = std::any_of(probe.masks.begin(), probe.masks.end(), [](const Tensor& m) { return m.defined(); });
+    return probe.outputs.empty() ? dtype() : probe.outputs[0].dtype();
   }
 
  private:
+  struct Run {
+    Tensors outputs, masks;
+  };
+  // Each layer on the one before's outputs and masks, with the call's training flag.
+  Run run(const Tensors& inputs, const CallContext& ctx) const {
+    CallContext inner;
+    inner.training = ctx.training;
+    inner.masks = ctx.masks;
+    Tensors x = inputs;
+    for (const LayerPtr& layer : layers_) {
+      Tensors y = (*layer)(x, inner);
+      inner.masks = layer->compute_mask(x, inner.masks, y.size());
+      x = std::move(y);
+    }
+    return {std::move(x), std::move(inner.masks)};
+  }
+
   std::string describe() const { return "layer '" + name() + "' (Pipeline)"; }
   std::vector<LayerPtr> layers_;
   std::vector<Shape> dtype_probe_shapes_;  // the input shapes of the last shape computation
+  // Whether a layer made a mask in the output dtype's probe; until then, assumed (masks are then
+  // computed, which is right, only slower).
+  mutable bool makes_masks_ = true;
 };
 
 void register_objects(PluginRegistrar& r) {

@@ -80,6 +80,27 @@ BOOST_AUTO_TEST_CASE(outputs_have_the_last_layers_dtype) {
   BOOST_TEST((same.dtype() == DType::Int64));
 }
 
+BOOST_AUTO_TEST_CASE(the_last_layers_mask_reaches_the_next_layer) {
+  // ids → Pipeline([Embedding(mask_zero)]) → LSTM against ids → Embedding → LSTM with the same
+  // weights: the padded steps are skipped in both.
+  const auto lstm_on = [](const LayerPtr& embed) {
+    const KerasTensor ids = Input({5}, "ids", DType::Int32);
+    const LayerPtr lstm = layer_from("LSTM", {{"units", 2}});
+    return std::make_shared<Functional>(KerasTensors{ids}, KerasTensors{(*lstm)((*embed)(ids))}, "masked");
+  };
+  const Json embedding = entry("Embedding", {{"input_dim", 10}, {"output_dim", 3}, {"mask_zero", true}});
+  const ModelPtr piped = lstm_on(layer_from("Pipeline", {{"layers", Json::array({embedding})}}));
+  const ModelPtr plain = lstm_on(deserialize_layer(embedding));
+  plain->set_weights(piped->get_weights());
+  const Tensor ids = Tensor::from_vector(std::vector<std::int32_t>{1, 2, 0, 0, 0, 3, 4, 5, 6, 7}, {2, 5});
+  const Tensor expected = plain->predict(ids);
+  BOOST_TEST(allclose(piped->predict(ids), expected, 0.0, 0.0));
+  // Without the mask the padded sequence gives other numbers (the check above means something).
+  const ModelPtr unmasked = lstm_on(deserialize_layer(entry("Embedding", {{"input_dim", 10}, {"output_dim", 3}})));
+  unmasked->set_weights(piped->get_weights());
+  BOOST_TEST(!allclose(unmasked->predict(ids), expected, 1e-6, 1e-6));
+}
+
 BOOST_AUTO_TEST_CASE(weights_and_configs_go_through_every_format) {
   ksave::test::config_round_trips(layer_from("Pipeline", dense_stack()));
   Json stack = dense_stack();
