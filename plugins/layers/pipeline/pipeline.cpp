@@ -1,6 +1,6 @@
 // Keras 3's Pipeline: a plain layer (not a model) that applies its layers in order, each on the
 // previous one's output, passing the call's training flag and the masks on (keras.layers.Pipeline).
-// Its config is {"layers": [...], "name"}; Keras 3 saves the layers' variables under
+// Its config is {"layers": [...], "name"} and nothing else; Keras 3 saves the layers' variables under
 // "<pipeline>/layers/<snake_case class>[_N]" (measured with Keras 3.15: layers/pipeline/layers/dense,
 // layers/pipeline/layers/dense_1), as the tracked attributes say.
 #include <algorithm>
@@ -28,12 +28,13 @@ class Pipeline : public Layer {
 
   std::string class_name() const override { return "Pipeline"; }
 
+  // Keras 3's config in every format (only Keras 3 has the class, and its __init__(layers,
+  // name=None) takes nothing else: from_config passes every key on, so a trainable or dtype key
+  // fails its load, of a legacy .h5 too).
   Json get_config() const override {
-    Json c = Layer::get_config();
     Json layers = Json::array();
     for (const LayerPtr& layer : layers_) layers.push_back(serialize_sublayer(*layer));
-    c["layers"] = layers;
-    return c;
+    return Json{{"layers", std::move(layers)}, {"name", name()}};
   }
 
   // TensorFlow's object graph: the list at layers/0, layers/1, ...
@@ -118,15 +119,8 @@ class Pipeline : public Layer {
 };
 
 void register_objects(PluginRegistrar& r) {
-  // Keras 3's config is the layers and the name only: its __init__(layers, name=None) takes
-  // nothing else (from_config passes every key on, so a trainable or dtype key would fail the
-  // load). Keras 3 records training=True (its call's default) and mask=None on each call.
-  r.layer<Pipeline>("Pipeline")
-      .keras3_form(Keras3Form()
-                       .keys({"layers", "name"})
-                       .dropped({"trainable", "dtype"})
-                       .call_kwarg("training", true)
-                       .call_kwarg("mask", nullptr));
+  // Keras 3 records training=True (its call's default) and mask=None on each call.
+  r.layer<Pipeline>("Pipeline").keras3_form(Keras3Form().call_kwarg("training", true).call_kwarg("mask", nullptr));
 }
 
 }  // namespace
