@@ -28,6 +28,13 @@ class Pipeline : public Layer {
 
   std::string class_name() const override { return "Pipeline"; }
 
+  // As Keras 3's Layer.trainable setter: the layers follow (its config has no trainable key of its
+  // own; each layer's config keeps its flag).
+  void set_trainable(bool trainable) override {
+    Layer::set_trainable(trainable);
+    for (const LayerPtr& layer : layers_) layer->set_trainable(trainable);
+  }
+
   // Keras 3's config in every format (only Keras 3 has the class, and its __init__(layers,
   // name=None) takes nothing else: from_config passes every key on, so a trainable or dtype key
   // fails its load, of a legacy .h5 too).

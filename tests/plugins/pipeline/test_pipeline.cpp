@@ -37,8 +37,12 @@ BOOST_AUTO_TEST_CASE(applies_its_layers_in_order) {
   for (const auto& [attribute, layer] : layers) by_hand = (*layer)(by_hand);
   BOOST_TEST(y.shape() == (Shape{4, 2}));
   BOOST_TEST(allclose(y, by_hand, 0.0, 0.0));
-  // Its weights are its layers' (the two Dense layers' kernels and biases).
+  // Its weights are its layers' (the two Dense layers' kernels and biases); freezing it freezes
+  // them, as Keras 3's trainable setter does.
   BOOST_TEST(pipeline->weights().size() == 4u);
+  pipeline->set_trainable(false);
+  BOOST_TEST(pipeline->trainable_weights().empty());
+  BOOST_TEST(layers[1].second->get_config()["trainable"] == Json(false));
 }
 
 BOOST_AUTO_TEST_CASE(layers_are_filed_under_keras3_names_and_listed_by_position) {
