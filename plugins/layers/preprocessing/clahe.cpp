@@ -36,9 +36,11 @@ class ContrastLimitedAdaptiveHistogramEqualization : public PreprocessingLayer {
  protected:
   Tensors call(const Tensors& inputs, const CallContext&) override {
     // The tiles' histograms are computed as data, not by ops: a traced function would freeze them.
+    // (A gradient tape sees the equalized images as a constant, as TensorFlow's gradient of
+    // Keras's CLAHE is none: its pixels reach the output through integer casts only.)
     if (!fused_ops_allowed())
       throw Error(object() + ": CLAHE is computed as data, not by ksave's ops, so it cannot be traced into a SavedModel's "
-                             "functions (save as .keras or .h5) nor recorded on a gradient tape yet");
+                             "functions yet; save as .keras or .h5, or with save_traces=false");
     Tensor x = inputs.at(0).as_float();
     // Keras takes a rank-3 tensor for one image, which in a model would be a batch of
     // single-channel images taken for one image: refused rather than given that meaning.

@@ -1,6 +1,7 @@
 // Keras 3's ContrastLimitedAdaptiveHistogramEqualization against numbers Keras 3.15 computed (a
 // 5x6 image on a 2x3 grid: tiles of 3x2 with one mirrored row of padding, clip_limit 2), the same
-// equalization for channels_first images and for other value ranges, refusals named (a grid that
+// equalization for channels_first images and for other value ranges, a model after it trains,
+// refusals named (a grid that
 // pads more than the image, rank 3); MaxNumBoundingBoxes on images: the images as float32, a dict
 // of images and bounding boxes refused by name. The interop suite runs both in real Keras
 // (tests/interop/test_preprocessing.py).
@@ -59,6 +60,20 @@ BOOST_AUTO_TEST_CASE(clahe_in_other_layouts_and_ranges_is_the_same_equalization)
   unit["value_range"] = {0, 1};
   const Tensor scaled = (*layer_from(kClahe, unit))(ops::div(image, ops::constant(255.0)));
   BOOST_TEST(allclose(scaled, ops::div(expected, ops::constant(255.0)), 1e-5, 1e-6));
+}
+
+// A model that equalizes its images first trains, as Keras's does (the equalized images are a
+// constant to the tape: Keras's CLAHE has no gradient, its pixels pass through integer casts).
+BOOST_AUTO_TEST_CASE(a_model_after_clahe_trains) {
+  const KerasTensor images = Input({5, 6, 1}, "images");
+  const LayerPtr dense = layer_from("Dense", {{"units", 1}});
+  const KerasTensor equalized = (*layer_from(kClahe, kMeasuredSettings))(images);
+  const auto model = std::make_shared<Functional>(KerasTensors{images},
+                                                  KerasTensors{(*dense)((*layer_from("Flatten", Json::object()))(equalized))}, "m");
+  model->compile("sgd", "mse");
+  const Tensor before = dense->weights()[0]->value().clone();
+  model->train_on_batch({measured_image()}, {Tensor::from_vector(std::vector<float>{1.0f}, {1, 1})});
+  BOOST_TEST(!allclose(dense->weights()[0]->value(), before, 0.0, 0.0));
 }
 
 BOOST_AUTO_TEST_CASE(clahe_refuses_what_keras_cannot_run) {
