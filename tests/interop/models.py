@@ -423,14 +423,16 @@ def reversible_embedding(K):
 
 
 def pipeline(K):
-    """Keras 3's Pipeline: image preprocessing and a convolution in one pipeline, a pipeline in a
-    pipeline, and an Embedding(mask_zero) whose mask goes through the pipeline's Dense to the LSTM.
+    """Keras 3's Pipeline: image preprocessing (MaxNumBoundingBoxes on images: the images as they
+    are) and a convolution in one pipeline, a pipeline in a pipeline, and an Embedding(mask_zero)
+    whose mask goes through the pipeline's Dense to the LSTM.
     (No Resizing: Keras 3's export of it runs ResizeBilinear, which ksave's graph executor does not
     run yet; test_preprocessing.py has Resizing in a pipeline both ways through .keras.)"""
     L = K.layers
     image = K.Input((8, 8, 3))
     ids = K.Input((6,), dtype="int32")
-    x = L.Pipeline([L.Rescaling(0.5, offset=1.0), L.CenterCrop(6, 5), L.Conv2D(3, 3)], name="prep")(image)
+    x = L.Pipeline([L.MaxNumBoundingBoxes(4), L.Rescaling(0.5, offset=1.0), L.CenterCrop(6, 5), L.Conv2D(3, 3)],
+                   name="prep")(image)
     x = L.Pipeline([L.Flatten(), L.Pipeline([L.Dense(4, activation="tanh")])], name="head")(x)
     y = L.LSTM(3)(L.Pipeline([L.Embedding(12, 4, mask_zero=True), L.Dense(4)], name="embed")(ids))
     return K.Model([image, ids], L.Concatenate()([x, y]))
