@@ -211,15 +211,18 @@ def pipeline_entries(path):
             for e in layers if e["class_name"] == "Pipeline"}
 
 
+def keras3_pipelines_data():
+    rng = interop.seeded(43)
+    return [rng.uniform(0.0, 255.0, size=(2, 9, 10, 3)).astype(np.float32),
+            rng.normal(2.0, 3.0, size=(2, 4)).astype(np.float32),
+            np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 7]], dtype=np.int32)]
+
+
 def test_keras3_pipelines_in_ksave_and_back():
     import keras as K
     folder = interop.case_dir("preprocessing", "keras3_pipelines")
     K.utils.set_random_seed(7)
-    rng = interop.seeded(43)
-    model = keras3_pipelines(K)
-    x = [rng.uniform(0.0, 255.0, size=(2, 9, 10, 3)).astype(np.float32),
-         rng.normal(2.0, 3.0, size=(2, 4)).astype(np.float32),
-         np.array([[1, 2, 0, 0, 0], [3, 4, 5, 6, 7]], dtype=np.int32)]
+    model, x = keras3_pipelines(K), keras3_pipelines_data()
     expected = model.predict(x, verbose=0)
     path = os.path.join(folder, "model.keras")
     model.save(path)

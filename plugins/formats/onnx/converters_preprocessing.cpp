@@ -6,7 +6,7 @@
 // "floor", i.e. floor((i + 0.5)·in/out)), CategoryEncoding (OneHot, then ReduceMax or ReduceSum
 // over the ids), Discretization (the count of boundaries at or below each value) and the int-mode
 // vocabulary lookups (ai.onnx.ml's LabelEncoder). Hashing is refused (no ONNX operator hashes
-// strings), as are TextVectorization (none splits text) and CLAHE (not yet).
+// strings), as is TextVectorization (none splits text). (CLAHE: converters_clahe.cpp.)
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -229,11 +229,6 @@ std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + "
 // MaxNumBoundingBoxes on images: the images as float32 (its bounding boxes are never in a graph).
 std::vector<Value> images_as_float(Conversion& c) { return {c.output(c.onnx.float_in_layout(c.input(), {}))}; }
 
-std::string clahe_problem(const Layer&, const Json&) {
-  return "CLAHE (per-tile 256-bin histograms, their clipped cumulative sums and a bilinear blend of four tiles' mappings "
-         "per pixel) is not exported to ONNX yet; apply it before the ONNX model";
-}
-
 }  // namespace
 
 void add_preprocessing_converters(ConverterTable& t) {
@@ -247,7 +242,6 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};
   t["Discretization"] = {discretization, {}};
   t["MaxNumBoundingBoxes"] = {images_as_float, {}};
-  t["ContrastLimitedAdaptiveHistogramEqualization"] = {never_converted, clahe_problem};
   t["Hashing"] = {never_converted, hashing_problem};
   t["HashedCrossing"] = {never_converted, hashing_problem};
   t["StringLookup"] = {lookup, lookup_problem};

@@ -144,6 +144,7 @@ const std::vector<Sample>& samples() {
       {"RandomCrop", {{"height", 2}, {"width", 3}}, {{4, 4, 2}}},
       {"AutoContrast", {{"value_range", {0.0, 1.0}}}, {{4, 4, 2}}},
       {"MaxNumBoundingBoxes", {{"max_number", 3}}, {{4, 4, 2}}},
+      {"ContrastLimitedAdaptiveHistogramEqualization", {{"tile_grid_size", {2, 3}}}, {{5, 6, 2}}},
       {"Pipeline", {{"layers", Json::array({{{"class_name", "Rescaling"}, {"config", {{"scale", 0.5}}}},
                                             {{"class_name", "CenterCrop"}, {"config", {{"height", 2}, {"width", 3}}}},
                                             {{"class_name", "Dense"}, {"config", {{"units", 2}}}}})}},
@@ -203,7 +204,6 @@ const std::vector<Refusal>& refusals() {
       {{"IntegerLookup", {{"vocabulary", {3, 5}}, {"num_oov_indices", 2}}, {{3}}}, "hashes unknown values"},
       {{"IntegerLookup", {{"vocabulary", {3, 5}}, {"num_oov_indices", 0}}, {{3}}}, "Keras raises on an unknown value"},
       {{"TextVectorization", {{"vocabulary", {"a", "b"}}, {"split", nullptr}}, {{3}}}, "standardizes and splits text"},
-      {{"ContrastLimitedAdaptiveHistogramEqualization", Json::object(), {{8, 8, 1}}}, "CLAHE"},
   };
   return table;
 }
