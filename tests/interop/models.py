@@ -422,6 +422,22 @@ def reversible_embedding(K):
     return K.Model(ids, L.Add()([a, b]))
 
 
+def pipeline(K):
+    """Keras 3's Pipeline: image preprocessing (MaxNumBoundingBoxes on images: the images as they
+    are) and a convolution in one pipeline, a pipeline in a pipeline, and an Embedding(mask_zero)
+    whose mask goes through the pipeline's Dense to the LSTM.
+    (No Resizing: Keras 3's export of it runs ResizeBilinear, which ksave's graph executor does not
+    run yet; test_preprocessing.py has Resizing in a pipeline both ways through .keras.)"""
+    L = K.layers
+    image = K.Input((8, 8, 3))
+    ids = K.Input((6,), dtype="int32")
+    x = L.Pipeline([L.MaxNumBoundingBoxes(4), L.Rescaling(0.5, offset=1.0), L.CenterCrop(6, 5), L.Conv2D(3, 3)],
+                   name="prep")(image)
+    x = L.Pipeline([L.Flatten(), L.Pipeline([L.Dense(4, activation="tanh")])], name="head")(x)
+    y = L.LSTM(3)(L.Pipeline([L.Embedding(12, 4, mask_zero=True), L.Dense(4)], name="embed")(ids))
+    return K.Model([image, ids], L.Concatenate()([x, y]))
+
+
 def locally_connected(K):
     """tf-keras's LocallyConnected2D and LocallyConnected1D in each kernel layout (implementation
     1, 2, 3), valid and same padding, strides."""
@@ -585,6 +601,7 @@ CASES = [
     Case("keras3_ops", "keras.ops", keras3_ops, [Input((4, 6))], tf_keras=False),
     Case("group_query_attention", "attention", group_query_attention, [Input((5, 6)), Input((7, 6))], tf_keras=False),
     Case("reversible_embedding", "embedding", reversible_embedding, [Input((6,), vocab=20)], tf_keras=False),
+    Case("pipeline", "preprocessing", pipeline, [Input((8, 8, 3)), Input((6,), vocab=12)], tf_keras=False),
     Case("locally_connected", "conv", locally_connected, [Input((7, 6, 3))], keras3=False),
     # rtol 1e-4: the psd mode's powers reach 1e2, and the Dense after them sums float32 products
     # of that size (ONNX Runtime's convolution order differs from ksave's by 2.8e-5 relative, measured).

@@ -144,6 +144,24 @@ def test_keras3_image_layers_convert():
                                    "Keras 3's image layers")
 
 
+def test_keras3_pipelines_convert():
+    """Keras 3's Pipeline (Resizing, CenterCrop, a Dense, an adapted Normalization, nested, shared,
+    an Embedding's mask into an LSTM), CLAHE (default, value_range (0, 1), channels_first, unclipped;
+    mirrored padding) and MaxNumBoundingBoxes (tests/interop/test_preprocessing.py's model), from a
+    .keras archive: ONNX Runtime gives ksave's outputs."""
+    import keras
+    import test_preprocessing
+    keras.utils.set_random_seed(4500)
+    model = test_preprocessing.keras3_pipelines(keras)
+    folder = interop.case_dir("onnx_models", "keras3_pipelines")
+    path, target = os.path.join(folder, "model.keras"), os.path.join(folder, "model.onnx")
+    model.save(path)
+    x = test_preprocessing.keras3_pipelines_data()
+    onnx_check.convert(path, target)
+    onnx_check.assert_onnx_matches(target, x, onnx_check.ksave_predict(path, x, folder, "ksave", outputs=len(model.outputs)),
+                                   "Keras 3's pipelines, CLAHE and MaxNumBoundingBoxes")
+
+
 def keras3_archive(folder):
     import keras
     keras.utils.set_random_seed(7)

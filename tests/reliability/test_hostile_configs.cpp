@@ -54,6 +54,8 @@ const Json& usable_values() {
       {"head_dim", 2},     // GroupQueryAttention
       {"num_query_heads", 2},
       {"num_key_value_heads", 1},
+      {"layers", Json::array({{{"class_name", "Dense"}, {"config", {{"units", 2}}}}})},  // Pipeline
+      {"max_number", 3},  // MaxNumBoundingBoxes
   };
   return values;
 }

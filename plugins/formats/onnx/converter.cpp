@@ -85,6 +85,7 @@ const ConverterTable& converters() {
     add_wrapper_converters(t);
     add_tf_op_converters(t);
     add_preprocessing_converters(t);
+    add_clahe_converter(t);
     return t;
   }();
   return table;

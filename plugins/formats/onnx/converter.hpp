@@ -94,5 +94,6 @@ void add_attention_converters(ConverterTable& table);
 void add_wrapper_converters(ConverterTable& table);
 void add_tf_op_converters(ConverterTable& table);
 void add_preprocessing_converters(ConverterTable& table);
+void add_clahe_converter(ConverterTable& table);
 
 }  // namespace ksave::plugins::onnx_export

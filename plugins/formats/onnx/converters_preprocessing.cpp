@@ -1,11 +1,12 @@
 // The preprocessing layers ksave runs: the Random* augmentations (the identity at inference, as in
-// Keras), RandomCrop (tf-keras's smart resize, Keras 3's identity), Keras 3's AutoContrast, Resizing and CenterCrop (ONNX's Resize with the attributes that give TensorFlow's
-// half-pixel rules: bilinear is "linear" + "half_pixel", whose source position (i + 0.5)·in/out
+// Keras), RandomCrop (tf-keras's smart resize, Keras 3's identity), Keras 3's AutoContrast and
+// MaxNumBoundingBoxes (the images as float32), Resizing and CenterCrop (ONNX's Resize with the
+// attributes that give TensorFlow's half-pixel rules: bilinear is "linear" + "half_pixel", whose source position (i + 0.5)·in/out
 // − 0.5 is clamped into the image as ResizeBilinear does; nearest is "tf_half_pixel_for_nn" +
 // "floor", i.e. floor((i + 0.5)·in/out)), CategoryEncoding (OneHot, then ReduceMax or ReduceSum
 // over the ids), Discretization (the count of boundaries at or below each value) and the int-mode
 // vocabulary lookups (ai.onnx.ml's LabelEncoder). Hashing is refused (no ONNX operator hashes
-// strings), as is TextVectorization (none splits text).
+// strings), as is TextVectorization (none splits text). (CLAHE: converters_clahe.cpp.)
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -225,6 +226,9 @@ std::vector<Value> lookup(Conversion& c) {
 }
 std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + ": has no ONNX form"); }
 
+// MaxNumBoundingBoxes on images: the images as float32 (its bounding boxes are never in a graph).
+std::vector<Value> images_as_float(Conversion& c) { return {c.output(c.onnx.float_in_layout(c.input(), {}))}; }
+
 }  // namespace
 
 void add_preprocessing_converters(ConverterTable& t) {
@@ -237,6 +241,7 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["CenterCrop"] = {center_crop, image_layer_problem};
   t["CategoryEncoding"] = {category_encoding, category_encoding_problem};
   t["Discretization"] = {discretization, {}};
+  t["MaxNumBoundingBoxes"] = {images_as_float, {}};
   t["Hashing"] = {never_converted, hashing_problem};
   t["HashedCrossing"] = {never_converted, hashing_problem};
   t["StringLookup"] = {lookup, lookup_problem};

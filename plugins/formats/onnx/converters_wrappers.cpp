@@ -1,7 +1,7 @@
 // TimeDistributed: the wrapped layer applied to every step, with time folded into the batch
 // ((batch, time, ...) → (batch·time, ...)) for one call of the inner layer's converter, as
 // ksave's layer does. SpectralNormalization: the wrapped layer (at inference its kernel is used
-// as stored).
+// as stored). Keras 3's Pipeline: its layers' converters in turn, each on the one before's output.
 #include "converter.hpp"
 
 namespace ksave::plugins::onnx_export {
@@ -35,11 +35,23 @@ std::vector<Value> spectral_normalization(Conversion& c) {
   return c.convert_inner(*inner, {c.input()}, c.call.output_shapes, c.hint(inner->name()));
 }
 
+// The layers in tracking order, which is the pipeline's (they are tracked as they are listed).
+std::vector<Value> pipeline(Conversion& c) {
+  std::vector<Value> x{c.input()};
+  for (const auto& [attribute, layer] : c.layer().tracked_layers()) {
+    std::vector<Shape> shapes;
+    for (const Value& v : x) shapes.push_back(v.shape);
+    x = c.convert_inner(*layer, x, layer->output_shapes(shapes), c.hint(layer->name()));
+  }
+  return x;
+}
+
 }  // namespace
 
 void add_wrapper_converters(ConverterTable& t) {
   t["TimeDistributed"] = {time_distributed, {}, true};
   t["SpectralNormalization"] = {spectral_normalization, {}, true};
+  t["Pipeline"] = {pipeline, {}, true};
 }
 
 }  // namespace ksave::plugins::onnx_export

@@ -1,7 +1,8 @@
 // Preprocessing layers with a numeric meaning: Resizing, CenterCrop, CategoryEncoding,
-// Discretization, Hashing, HashedCrossing, StringLookup, IntegerLookup, TextVectorization, RandomCrop, Keras 3's AutoContrast and the augmentation layers of both
-// Keras versions (the identity at inference). (Rescaling and Normalization live with the
-// keras.applications work.)
+// Discretization, Hashing, HashedCrossing, StringLookup, IntegerLookup, TextVectorization,
+// RandomCrop, Keras 3's AutoContrast, ContrastLimitedAdaptiveHistogramEqualization and
+// MaxNumBoundingBoxes (on image tensors), and the augmentation layers of both Keras versions (the
+// identity at inference). (Rescaling and Normalization live with the keras.applications work.)
 #include "preprocessing_layer.hpp"
 #include "ksave/conformance.hpp"
 
@@ -12,6 +13,8 @@ void register_objects(PluginRegistrar& r) {
   register_augmentation(r);
   register_image_layers(r);
   register_auto_contrast(r);
+  register_clahe(r);
+  register_max_num_bounding_boxes(r);
   register_encoding_layers(r);
   register_hashing(r);
   register_lookups(r);
@@ -33,6 +36,8 @@ ksave::Json conformance_samples() {
       .layer("Resizing", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
       .layer("CenterCrop", {{"height", 2}, {"width", 2}}, {{.shape = {4, 4, 3}}})
       .layer("RandomCrop", {{"height", 2}, {"width", 3}}, {{.shape = {4, 4, 3}}})
+      .layer("MaxNumBoundingBoxes", {{"max_number", 3}}, {{.shape = {4, 4, 3}}})
+      .layer("ContrastLimitedAdaptiveHistogramEqualization", {{"tile_grid_size", {2, 2}}}, {{.shape = {6, 5, 2}, .low = 0, .high = 255}})
       .layer("CategoryEncoding", {{"num_tokens", 4}}, {{.shape = {3}, .dtype = "int32", .low = 0, .high = 4}})
       .layer("Discretization", {{"bin_boundaries", {0.0, 0.5}}})
       .layer("Hashing", {{"num_bins", 5}}, {{.shape = {3}, .dtype = "int64", .low = 0, .high = 100}})
@@ -46,6 +51,8 @@ ksave::Json conformance_samples() {
   // A lookup table has no traced form (index_lookup.cpp refuses it by name).
   for (const char* lookup : {"IntegerLookup", "StringLookup", "TextVectorization"})
     samples["layer"][lookup]["not_in_formats"] = {{"savedmodel", "a vocabulary lookup has no traced TensorFlow form in ksave yet"}};
+  samples["layer"]["ContrastLimitedAdaptiveHistogramEqualization"]["not_in_formats"] = {
+      {"savedmodel", "its tile histograms are computed outside ksave's ops, which have no traced TensorFlow form"}};
   samples["layer"]["HashedCrossing"]["not_in_formats"] = {{"savedmodel", "a feature cross has no traced TensorFlow form in ksave yet"}};
   return samples;
 }

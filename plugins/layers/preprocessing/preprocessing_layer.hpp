@@ -36,6 +36,8 @@ class PreprocessingLayer : public Layer {
 void register_augmentation(PluginRegistrar& r);
 void register_image_layers(PluginRegistrar& r);
 void register_auto_contrast(PluginRegistrar& r);
+void register_clahe(PluginRegistrar& r);
+void register_max_num_bounding_boxes(PluginRegistrar& r);
 void register_encoding_layers(PluginRegistrar& r);
 void register_hashing(PluginRegistrar& r);
 void register_lookups(PluginRegistrar& r);

@@ -1,45 +1,21 @@
 #include "stacked_rnn_cells.hpp"
 
-#include <map>
-
+#include "../common/keras3_layer_list.hpp"
 #include "ksave/config.hpp"
 #include "ksave/serialization.hpp"
 #include "ksave/sublayer_config.hpp"
 #include "layer_cell_steps.hpp"
 
 namespace ksave::plugins::rnn {
-namespace {
-
-// A tracked Python list, as the TF object graph records one.
-class TrackedList : public Trackable {
- public:
-  explicit TrackedList(std::vector<TrackableChild> children) : children_(std::move(children)) {}
-  std::vector<TrackableChild> trackable_children() const override { return children_; }
-  std::string trackable_kind() const override { return "list"; }
-
- private:
-  std::vector<TrackableChild> children_;
-};
-
-}  // namespace
 
 StackedRNNCells::StackedRNNCells(const Json& config) : Layer(config, "StackedRNNCells") {
   const Json cells = ConfigReader(config, describe()).require<Json>("cells");
   if (!cells.is_array() || cells.empty())
     throw Error(describe() + ": config key 'cells' expected a non-empty list of cells, found " + cells.dump());
-  std::map<std::string, int> used;  // Keras 3's container names: lstm_cell, lstm_cell_1, ...
-  for (const Json& cell_config : cells) {
-    LayerPtr cell = deserialize_layer(cell_config);
-    // Built by appending: GCC 12 warns falsely about "literal" + std::string temporaries.
-    const std::string class_snake = to_snake_case(cell->class_name());
-    std::string attribute = "cells/";
-    attribute += class_snake;
-    if (auto [it, fresh] = used.emplace(class_snake, 0); !fresh) {
-      attribute += '_';
-      attribute += std::to_string(++it->second);
-    }
-    cells_.push_back(track(attribute, cell));
-  }
+  for (const Json& cell_config : cells) cells_.push_back(deserialize_layer(cell_config));
+  // Keras 3's names: cells/lstm_cell, cells/lstm_cell_1, ...
+  const std::vector<std::string> attributes = keras3_list_attributes("cells", cells_);
+  for (std::size_t i = 0; i < cells_.size(); ++i) track(attributes[i], cells_[i]);
 }
 
 Json StackedRNNCells::get_config() const {
@@ -50,11 +26,7 @@ Json StackedRNNCells::get_config() const {
   return c;
 }
 
-std::vector<TrackableChild> StackedRNNCells::trackable_children() const {
-  std::vector<TrackableChild> list;
-  for (std::size_t i = 0; i < cells_.size(); ++i) list.push_back({std::to_string(i), cells_[i]});
-  return {{"cells", std::make_shared<TrackedList>(std::move(list))}};
-}
+std::vector<TrackableChild> StackedRNNCells::trackable_children() const { return {tracked_layer_list("cells", cells_)}; }
 
 void StackedRNNCells::build_impl(const std::vector<Shape>& shapes) {
   Shape input = shapes.at(0);
