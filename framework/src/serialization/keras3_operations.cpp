@@ -338,6 +338,13 @@ Json operation_entry(const Json& entry, const TensorOf& tensor_of) {
   return out;
 }
 
+std::string tf_keras_refusal(const std::string& function) {
+  if (function.rfind(kKeras3OnlyPrefix, 0) != 0) return "";
+  const Operation* op = operation_running(function);
+  if (!op) return "'" + function + "' is no operation of ksave's";
+  return "Keras 3's operation " + op->module + "." + op->class_name + " has no form tf-keras loads: " + op->keras3_only;
+}
+
 std::vector<std::string> supported_operations() {
   std::vector<std::string> names;
   for (const auto& op : operation_table()) names.push_back(op.module + "." + op.class_name);
