@@ -259,8 +259,9 @@ def test_keras3_max_num_bounding_boxes_on_a_dict_is_refused_by_name():
 
 def resize_graphs(K):
     """Every way Keras resizes images in a graph: Resizing (bilinear down and up, nearest, bicubic,
-    crop_to_aspect_ratio) and UpSampling2D (bilinear, nearest), all tf.image.resize with half-pixel
-    centers: ResizeBilinear, ResizeNearestNeighbor and ResizeBicubic nodes."""
+    crop_to_aspect_ratio) and UpSampling2D (bilinear, also channels_first, nearest, bicubic), all
+    tf.image.resize with half-pixel centers: ResizeBilinear, ResizeNearestNeighbor and ResizeBicubic
+    nodes (Keras 3's nearest UpSampling2D repeats instead)."""
     L = K.layers
     image = K.Input((7, 9, 3), name="image")
     return K.Model(image, [
@@ -271,7 +272,32 @@ def resize_graphs(K):
         L.Resizing(3, 5, crop_to_aspect_ratio=True, name="bilinear_cropped")(image),
         L.UpSampling2D((2, 3), interpolation="bilinear", name="upsampled_bilinear")(image),
         L.UpSampling2D(2, interpolation="nearest", name="upsampled_nearest")(image),
+        L.UpSampling2D((1, 2), interpolation="bicubic", name="upsampled_bicubic")(image),
+        L.UpSampling2D((3, 2), data_format="channels_first", interpolation="bilinear", name="channels_first")(image),
     ])
+
+
+@pytest.mark.parametrize("file_name", ["model.h5", "savedmodel", "model.keras"])
+def test_resize_layers_in_ksave_and_back(file_name):
+    """The same layers loaded as layers (Resizing and UpSampling2D with every method ksave
+    computes): ksave predicts Keras's numbers and Keras reads ksave's file with them."""
+    keras3 = file_name.endswith(".keras")
+    K = __import__("keras" if keras3 else "tf_keras")
+    folder = interop.case_dir("preprocessing", f"resize_layers_{file_name.replace('.', '_')}")
+    model, x = resize_graphs(K), data()[:1]
+
+    def run(folder, path, x, tag, outputs, save):
+        inputs = interop.save_arrays(folder, f"x_{tag}", x)
+        outs = [os.path.join(folder, f"ksave_{tag}_{i}.npy") for i in range(outputs)]
+        interop.run_ksave(folder, f"predict_{tag}", [{"op": "load_model", "path": path, "compile": False},
+                                                     {"op": "predict", "inputs": inputs, "outputs": outs},
+                                                     {"op": "save_model", "path": save}])
+        return interop.load_arrays(outs)
+
+    if keras3:
+        interop.check_keras3_both_ways(K, folder, model, x, run, compare, lambda x: x)
+    else:
+        interop.check_tf_keras_both_ways(K, folder, model, x, file_name, run, compare)
 
 
 @pytest.mark.parametrize("writer", ["tf_keras_savedmodel", "keras3_export"])

@@ -26,6 +26,13 @@ struct Centers {
   bool half_pixel_centers = true;
 };
 
+// The tf.image.resize methods these kernels compute (Keras's antialias, area and lanczos ones
+// are TensorFlow's ScaleAndTranslate and ResizeArea, which they do not).
+inline bool computes(const std::string& interpolation) {
+  return interpolation == "bilinear" || interpolation == "nearest" || interpolation == "bicubic";
+}
+inline constexpr const char* kMethods = "bilinear, nearest, bicubic";
+
 // TensorFlow's CalculateResizeScale, in float32 as its kernels.
 inline float resize_scale(Dim in, Dim out, bool align_corners) {
   return align_corners && out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1)

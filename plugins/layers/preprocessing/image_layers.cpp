@@ -58,8 +58,10 @@ class Resizing : public ImageLayer {
  public:
   explicit Resizing(const Json& config) : ImageLayer(config, "Resizing") {
     interpolation_ = reader().get<std::string>("interpolation", "bilinear");
-    if (interpolation_ != "bilinear" && interpolation_ != "nearest")
-      throw Error(object() + ": interpolation '" + interpolation_ + "' is not supported (bilinear, nearest)");
+    if (!image_resize::computes(interpolation_))
+      throw Error(object() + ": interpolation '" + interpolation_ + "' is not supported (" + image_resize::kMethods + ")");
+    if (reader().get<bool>("antialias", false) && interpolation_ != "nearest")
+      throw Error(object() + ": antialias is not supported (TensorFlow computes it with ScaleAndTranslate)");
     crop_to_aspect_ratio_ = reader().get<bool>("crop_to_aspect_ratio", false);
   }
 
