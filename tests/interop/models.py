@@ -424,14 +424,14 @@ def reversible_embedding(K):
 
 def pipeline(K):
     """Keras 3's Pipeline: image preprocessing (MaxNumBoundingBoxes on images: the images as they
-    are) and a convolution in one pipeline, a pipeline in a pipeline, and an Embedding(mask_zero)
-    whose mask goes through the pipeline's Dense to the LSTM.
-    (No Resizing: Keras 3's export of it runs ResizeBilinear, which ksave's graph executor does not
-    run yet; test_preprocessing.py has Resizing in a pipeline both ways through .keras.)"""
+    are; bilinear and nearest Resizing, whose export ksave serves with its ResizeBilinear and
+    ResizeNearestNeighbor ops) and a convolution in one pipeline, a pipeline in a pipeline, and an
+    Embedding(mask_zero) whose mask goes through the pipeline's Dense to the LSTM."""
     L = K.layers
     image = K.Input((8, 8, 3))
     ids = K.Input((6,), dtype="int32")
-    x = L.Pipeline([L.MaxNumBoundingBoxes(4), L.Rescaling(0.5, offset=1.0), L.CenterCrop(6, 5), L.Conv2D(3, 3)],
+    x = L.Pipeline([L.MaxNumBoundingBoxes(4), L.Rescaling(0.5, offset=1.0), L.Resizing(11, 7),
+                    L.Resizing(7, 9, interpolation="nearest"), L.CenterCrop(6, 5), L.Conv2D(3, 3)],
                    name="prep")(image)
     x = L.Pipeline([L.Flatten(), L.Pipeline([L.Dense(4, activation="tanh")])], name="head")(x)
     y = L.LSTM(3)(L.Pipeline([L.Embedding(12, 4, mask_zero=True), L.Dense(4)], name="embed")(ids))

@@ -255,3 +255,74 @@ def test_keras3_max_num_bounding_boxes_on_a_dict_is_refused_by_name():
     K.Model([images, boxes, labels], out).save(path)
     with pytest.raises(interop.DriverError, match="MaxNumBoundingBoxes"):
         interop.run_ksave(folder, "load", [{"op": "load_model", "path": path, "compile": False}])
+
+
+def resize_graphs(K):
+    """Every way Keras resizes images in a graph: Resizing (bilinear down and up, nearest, bicubic,
+    crop_to_aspect_ratio) and UpSampling2D (bilinear, also channels_first, nearest, bicubic), all
+    tf.image.resize with half-pixel centers: ResizeBilinear, ResizeNearestNeighbor and ResizeBicubic
+    nodes (Keras 3's nearest UpSampling2D repeats instead)."""
+    L = K.layers
+    image = K.Input((7, 9, 3), name="image")
+    return K.Model(image, [
+        L.Resizing(5, 4, name="bilinear")(image),
+        L.Resizing(11, 13, name="bilinear_up")(image),
+        L.Resizing(4, 12, interpolation="nearest", name="nearest")(image),
+        L.Resizing(6, 5, interpolation="bicubic", name="bicubic")(image),
+        L.Resizing(3, 5, crop_to_aspect_ratio=True, name="bilinear_cropped")(image),
+        L.UpSampling2D((2, 3), interpolation="bilinear", name="upsampled_bilinear")(image),
+        L.UpSampling2D(2, interpolation="nearest", name="upsampled_nearest")(image),
+        L.UpSampling2D((1, 2), interpolation="bicubic", name="upsampled_bicubic")(image),
+        L.UpSampling2D((3, 2), data_format="channels_first", interpolation="bilinear", name="channels_first")(image),
+    ])
+
+
+@pytest.mark.parametrize("file_name", ["model.h5", "savedmodel", "model.keras"])
+def test_resize_layers_in_ksave_and_back(file_name):
+    """The same layers loaded as layers (Resizing and UpSampling2D with every method ksave
+    computes): ksave predicts Keras's numbers and Keras reads ksave's file with them."""
+    keras3 = file_name.endswith(".keras")
+    K = __import__("keras" if keras3 else "tf_keras")
+    folder = interop.case_dir("preprocessing", f"resize_layers_{file_name.replace('.', '_')}")
+    model, x = resize_graphs(K), data()[:1]
+
+    def run(folder, path, x, tag, outputs, save):
+        inputs = interop.save_arrays(folder, f"x_{tag}", x)
+        outs = [os.path.join(folder, f"ksave_{tag}_{i}.npy") for i in range(outputs)]
+        interop.run_ksave(folder, f"predict_{tag}", [{"op": "load_model", "path": path, "compile": False},
+                                                     {"op": "predict", "inputs": inputs, "outputs": outs},
+                                                     {"op": "save_model", "path": save}])
+        return interop.load_arrays(outs)
+
+    if keras3:
+        interop.check_keras3_both_ways(K, folder, model, x, run, compare, lambda x: x)
+    else:
+        interop.check_tf_keras_both_ways(K, folder, model, x, file_name, run, compare)
+
+
+@pytest.mark.parametrize("writer", ["tf_keras_savedmodel", "keras3_export"])
+def test_resize_graphs_served_by_ksave_give_tensorflows_numbers(writer):
+    """ksave serves the serving_default signature of tf-keras's SavedModel and of Keras 3's
+    export() of resize_graphs, and gets TensorFlow's own numbers from the signature (to the bit:
+    ksave's Resize* ops compute in TensorFlow's float32 order)."""
+    import tensorflow as tf
+    K = __import__("tf_keras" if writer.startswith("tf_keras") else "keras")
+    folder = interop.case_dir("preprocessing", f"resize_{writer}")
+    path = os.path.join(folder, "savedmodel")
+    model = resize_graphs(K)
+    if writer == "keras3_export":
+        model.export(path, verbose=False)
+    else:
+        model.save(path, save_format="tf")
+    signature = tf.saved_model.load(path).signatures["serving_default"]
+    ops = {node.op for f in signature.graph.as_graph_def().library.function for node in f.node_def}
+    assert {"ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic"} <= ops, sorted(ops)
+    (input_key,) = signature.structured_input_signature[1].keys()
+    x = data()[0]
+    inputs = {input_key: interop.save_arrays(folder, "x", [x])[0]}
+    output_keys = sorted(signature.structured_outputs.keys())
+    outputs = {key: os.path.join(folder, f"ksave_{key}.npy") for key in output_keys}
+    interop.run_ksave(folder, "serve", [{"op": "serve", "path": path, "inputs": inputs, "outputs": outputs}])
+    theirs = signature(**{input_key: tf.constant(x)})
+    for key in output_keys:
+        interop.assert_close(np.load(outputs[key]), theirs[key].numpy(), f"ksave serving {writer}, output {key}", 0.0, 0.0)

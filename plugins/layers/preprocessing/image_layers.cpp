@@ -1,50 +1,15 @@
 // Resizing and CenterCrop, as tf.image.resize (TensorFlow 2's half-pixel centers, no antialias)
-// and Keras's smart_resize compute them, written with gathers and weighted sums so that they
-// record on the tape and trace into SavedModels like any other layer.
-#include <cmath>
-
+// and Keras's smart_resize compute them (the kernels in common/image_resize.hpp, shared with the
+// SavedModel graph runtime's Resize* ops).
+#include "../common/image_resize.hpp"
 #include "ksave/ops.hpp"
 #include "preprocessing_layer.hpp"
 
 namespace ksave::plugins::preprocessing {
 namespace {
 
-Tensor index_tensor(const std::vector<std::int64_t>& values) {
-  return Tensor::from_vector(values, {static_cast<Dim>(values.size())});
-}
-
-// One axis (1: height, 2: width of NHWC) resized to `out` positions.
-Tensor resize_axis(const Tensor& x, int axis, Dim out, const std::string& interpolation) {
-  const Dim in = x.dim(axis);
-  if (in == out) return x;
-  const float scale = static_cast<float>(in) / static_cast<float>(out);
-  if (interpolation == "nearest") {  // ResizeNearestNeighbor, half_pixel_centers
-    std::vector<std::int64_t> picked;
-    for (Dim i = 0; i < out; ++i)
-      picked.push_back(std::min<std::int64_t>(static_cast<std::int64_t>(std::floor((static_cast<float>(i) + 0.5f) * scale)), in - 1));
-    return ops::gather(x, index_tensor(picked), axis);
-  }
-  // ResizeBilinear, half_pixel_centers: source position (i + 0.5) * scale - 0.5 between its
-  // floor and ceil, both clamped into the input.
-  std::vector<std::int64_t> lower, upper;
-  std::vector<float> weight;
-  for (Dim i = 0; i < out; ++i) {
-    const float position = (static_cast<float>(i) + 0.5f) * scale - 0.5f;
-    const float floor = std::floor(position);
-    lower.push_back(std::max<std::int64_t>(static_cast<std::int64_t>(floor), 0));
-    upper.push_back(std::min<std::int64_t>(static_cast<std::int64_t>(std::ceil(position)), in - 1));
-    weight.push_back(position - floor);
-  }
-  Shape weight_shape(static_cast<std::size_t>(x.rank() - axis), 1);
-  weight_shape[0] = out;
-  const Tensor w = Tensor::from_vector(weight, weight_shape);
-  const Tensor a = ops::gather(x, index_tensor(lower), axis), b = ops::gather(x, index_tensor(upper), axis);
-  return ops::add(a, ops::mul(ops::sub(b, a), w));
-}
-
-Tensor resize(const Tensor& x, Dim height, Dim width, const std::string& interpolation) {
-  return resize_axis(resize_axis(x, 1, height, interpolation), 2, width, interpolation);
-}
+// tf.image.resize in TensorFlow 2: half-pixel centers (the default Centers), no antialias.
+using image_resize::resize;
 
 Tensor crop(const Tensor& x, Dim top, Dim left, Dim height, Dim width) {
   return ops::slice(x, {0, top, left, 0}, {-1, height, width, -1});
@@ -93,8 +58,10 @@ class Resizing : public ImageLayer {
  public:
   explicit Resizing(const Json& config) : ImageLayer(config, "Resizing") {
     interpolation_ = reader().get<std::string>("interpolation", "bilinear");
-    if (interpolation_ != "bilinear" && interpolation_ != "nearest")
-      throw Error(object() + ": interpolation '" + interpolation_ + "' is not supported (bilinear, nearest)");
+    if (!image_resize::computes(interpolation_))
+      throw Error(object() + ": interpolation '" + interpolation_ + "' is not supported (" + image_resize::kMethods + ")");
+    if (reader().get<bool>("antialias", false) && interpolation_ != "nearest")
+      throw Error(object() + ": antialias is not supported (TensorFlow computes it with ScaleAndTranslate)");
     crop_to_aspect_ratio_ = reader().get<bool>("crop_to_aspect_ratio", false);
   }
 

@@ -1,6 +1,7 @@
 // Shape layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D/3D, Cropping1D/2D/3D
-// and UpSampling1D/2D/3D (nearest). All are pure op compositions (reshape, transpose, pad, slice, tile),
-// so their gradients come from those ops.
+// and UpSampling1D/2D/3D (nearest; UpSampling2D also bilinear and bicubic). All are pure op
+// compositions (reshape, transpose, pad, slice, tile, gather), so their gradients come from those ops.
+#include "../common/image_resize.hpp"
 #include "../common/spatial_config.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/inference_folding.hpp"
@@ -287,7 +288,9 @@ class SpatialEdges : public Layer, public SpatialZeroPaddingLayer {
   std::string data_format_ = "channels_last";
 };
 
-// Nearest-neighbour upsampling: every row (and column) repeated `size` times.
+// Nearest-neighbour upsampling: every row (and column) repeated `size` times. UpSampling2D's
+// bilinear and bicubic are tf.image.resize to the multiplied size, as tf-keras and Keras 3 compute
+// them (on NHWC images: channels_first is transposed there and back, as both Kerases do).
 template <int Rank>
 class UpSampling : public Layer {
  public:
@@ -301,9 +304,9 @@ class UpSampling : public Layer {
     if constexpr (Rank >= 2) data_format_ = spatial::data_format(r);
     if constexpr (Rank == 2) {
       interpolation_ = r.get<std::string>("interpolation", "nearest");
-      if (interpolation_ != "nearest")
-        throw Error(r.object() + ": interpolation '" + interpolation_ +
-                    "' is not supported by ksave's UpSampling2D (only 'nearest')");
+      if (!image_resize::computes(interpolation_))
+        throw Error(r.object() + ": interpolation '" + interpolation_ + "' is not supported by ksave's UpSampling2D (" +
+                    image_resize::kMethods + ")");
     }
   }
   std::string class_name() const override { return kClass; }
@@ -325,6 +328,7 @@ class UpSampling : public Layer {
     Tensor x = inputs.at(0);
     require_rank(*this, kClass, Rank + 2, x.shape());
     const int first = data_format_ == "channels_first" ? 2 : 1;
+    if (interpolation_ != "nearest") return {resized(x)};
     for (int i = 0; i < Rank; ++i) x = repeat_axis(x, first + i, size_[static_cast<std::size_t>(i)]);
     return {x};
   }
@@ -340,6 +344,13 @@ class UpSampling : public Layer {
   }
 
  private:
+  // UpSampling2D's bilinear / bicubic: the images resized to size times their height and width.
+  Tensor resized(const Tensor& x) const {
+    const bool channels_first = data_format_ == "channels_first";
+    const Tensor images = channels_first ? ops::transpose(x, {0, 2, 3, 1}) : x;
+    const Tensor y = image_resize::resize(images, images.dim(1) * size_[0], images.dim(2) * size_[1], interpolation_);
+    return channels_first ? ops::transpose(y, {0, 3, 1, 2}) : y;
+  }
   // Each slice along `axis` repeated n times in place (TF's repeat_elements).
   static Tensor repeat_axis(const Tensor& x, int axis, std::int64_t n) {
     std::vector<std::int64_t> multiples(static_cast<std::size_t>(x.rank() + 1), 1);

@@ -61,6 +61,11 @@ BOOST_AUTO_TEST_CASE(resizing_is_half_pixel_bilinear_and_nearest) {
     for (Dim j = 0; j < 2; ++j)
       BOOST_TEST(at(n, 0, i, j, 1) == at(x, 0, std::min<Dim>(static_cast<Dim>(std::floor((i + 0.5f) * 0.5f)), 2),
                                          std::min<Dim>(static_cast<Dim>(std::floor((j + 0.5f) * 2.5f)), 4), 1));
+  // Antialiased resizing is TensorFlow's ScaleAndTranslate, which ksave does not compute: refused
+  // rather than resized without the filter.
+  const std::string antialias = ksave::test::error_of([] { layer_from("Resizing", {{"name", "aa"}, {"height", 2}, {"width", 2}, {"antialias", true}}); });
+  BOOST_TEST(antialias.find("'aa'") != std::string::npos);
+  BOOST_TEST(antialias.find("antialias is not supported") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(center_crop_takes_the_middle) {

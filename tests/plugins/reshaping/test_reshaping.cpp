@@ -35,7 +35,24 @@ BOOST_AUTO_TEST_CASE(configs_round_trip) {
   BOOST_CHECK_THROW(layer_from("Permute", {{"dims", {1, 1}}}), ksave::Error);
   BOOST_CHECK_THROW(layer_from("Reshape", {{"target_shape", {-1, -1}}}), ksave::Error);
   BOOST_CHECK_THROW(layer_from("ZeroPadding2D", {{"padding", {1, 2, 3}}}), ksave::Error);
-  BOOST_CHECK_THROW(layer_from("UpSampling2D", {{"interpolation", "bilinear"}}), ksave::Error);
+  BOOST_CHECK_THROW(layer_from("UpSampling2D", {{"interpolation", "area"}}), ksave::Error);
+}
+
+// TensorFlow 2.21's numbers: tf.image.resize of [[0, 1, 2], [3, 4, 5]] to 2x6, which tf-keras's
+// UpSampling2D((1, 2)) computes (measured, channels_first too); Keras 3's is the same op.
+BOOST_AUTO_TEST_CASE(upsampling2d_bilinear_and_bicubic_are_tensorflows_resize) {
+  const std::vector<float> values = {0, 1, 2, 3, 4, 5};
+  const std::vector<float> bilinear = {0, 0.25f, 0.75f, 1.25f, 1.75f, 2, 3, 3.25f, 3.75f, 4.25f, 4.75f, 5};
+  const std::vector<float> bicubic = {-0.0882352963089943f, 0.16788321733474731f, 0.7099236845970154f, 1.2900763750076294f,
+                                      1.8321168422698975f,  2.088235378265381f,   2.9117648601531982f, 3.1678833961486816f,
+                                      3.7099239826202393f,  4.29007625579834f,    4.832117080688477f,  5.088235855102539f};
+  const auto up = [&](const char* interpolation, const char* format, const ksave::Shape& shape) {
+    const auto layer = layer_from("UpSampling2D", {{"size", {1, 2}}, {"interpolation", interpolation}, {"data_format", format}});
+    return (*layer)(Tensor::from_vector<float>(values, shape)).to_vector<float>();
+  };
+  BOOST_TEST(up("bilinear", "channels_last", {1, 2, 3, 1}) == bilinear, tt::per_element());
+  BOOST_TEST(up("bilinear", "channels_first", {1, 1, 2, 3}) == bilinear, tt::per_element());
+  BOOST_TEST(up("bicubic", "channels_last", {1, 2, 3, 1}) == bicubic, tt::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(flatten_reshape_permute_repeat) {

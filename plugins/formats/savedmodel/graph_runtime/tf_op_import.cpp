@@ -11,6 +11,7 @@
 #include "tf_op_import_example.hpp"
 #include "tf_op_import_3d.hpp"
 #include "tf_op_import_attention.hpp"
+#include "tf_op_import_image.hpp"
 #include "tf_op_import_keras3.hpp"
 #include "tf_op_import_host.hpp"
 #include "ksave/error.hpp"
@@ -344,6 +345,7 @@ const std::map<std::string, TfOpImporter>& table() {
     add_keras3_export_importers(t);
     add_3d_importers(t);
     add_attention_importers(t);
+    add_image_importers(t);
     return t;
   }();
   return importers;
