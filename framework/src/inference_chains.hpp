@@ -3,7 +3,8 @@
 // optionally a channel-affine layer reading only its output, then optionally an activation layer
 // reading only that. Found once per graph; whether a chain runs fused is
 // decided per call (no tape or tracer, no mask, the affine layer in inference mode, the product
-// layer willing).
+// layer willing). Beside them, for training: a normalization layer whose output only a fusable
+// activation layer reads (NormalizationWithActivationLayer), run as one op also under a tape.
 #pragma once
 
 #include <optional>
@@ -26,6 +27,17 @@ struct InferenceChains {
   };
   std::vector<std::optional<Chain>> chain_at;  // per step: the chain it starts (at its padding or product)
   std::vector<int> absorbed_into;              // per step: the output slot of the chain that ran it, or -1
+
+  struct ActivationPair {
+    NormalizationWithActivationLayer* normalization = nullptr;
+    const char* activation = "linear";  // the fused ops' name of the activation layer after it
+    int output_slot = -1;               // the activation layer's output
+  };
+  std::vector<std::optional<ActivationPair>> pair_at;  // per step: the pair it starts
+
+  // The output of the pair starting at `step` on `x` in a call with `training` (the step's own
+  // training argument if it has one), or nothing when it does not run fused in this call.
+  std::optional<Tensor> run_pair(std::size_t step, const Tensor& x, const Tensor& mask, bool training) const;
 
   // The output of the chain starting at `step` on `x`, run fused, or nothing when it does not run
   // fused in this call (the steps then run one by one); the steps it absorbed are then skipped.

@@ -1,8 +1,13 @@
 // The GradientTape: gradients of composed op calls against central differences, views that share
 // storage (Reshape, ExpandDims), a tensor used several times, sources that do not reach the
-// target, and a custom layer written with ops that trains with no backward code of its own.
+// target, a custom layer written with ops that trains with no backward code of its own, and the
+// fused BatchNormalization ops of training.
 #define BOOST_TEST_MODULE training autodiff
 #include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "ksave/autodiff.hpp"
 #include "ksave/model.hpp"
@@ -224,4 +229,89 @@ BOOST_AUTO_TEST_CASE(fused_batch_norm_training_matches_its_definition) {
   const std::vector<float> got = y.to_vector<float>(), want = expected.to_vector<float>();
   BOOST_REQUIRE_EQUAL(got.size(), want.size());
   for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(got[i] == want[i], boost::test_tools::tolerance(1e-5f));
+}
+
+// BatchNormalization then ReLU / ReLU(6) in training run as one op (FusedBatchNormReluTraining):
+// its derivatives against central differences, and its values and gradients against the ops it
+// replaces (FusedBatchNormTraining, Relu, ClipByValue).
+BOOST_AUTO_TEST_CASE(fused_batch_norm_relu_training_matches_the_unfused_ops) {
+  const Tensor x = ramp({4, 3, 5}, 0.4f, 0.23f), scale = values({1.2f, 0.7f, -0.5f, 1.0f, 2.0f}, {5}),
+               offset = values({0.1f, -0.3f, 0.05f, 0.25f, -1.0f}, {5});
+  for (const double max_value : {std::numeric_limits<double>::infinity(), 6.0, 1.0}) {
+    const Attrs attrs{{"epsilon", 1e-3}, {"max_value", max_value}};
+    const auto fused = [&](const std::vector<Tensor>& in) {
+      return run_op("FusedBatchNormReluTraining", std::vector<Tensor>{in[0], in[1], in[2]}, attrs)[0];
+    };
+    const auto unfused = [&](const std::vector<Tensor>& in) {
+      const Tensor y = run_op("FusedBatchNormTraining", std::vector<Tensor>{in[0], in[1], in[2]}, Attrs{{"epsilon", 1e-3}})[0];
+      return std::isinf(max_value) ? ops::relu(y) : ops::clip(ops::relu(y), 0.0, max_value);
+    };
+    const std::string label = "FusedBatchNormReluTraining max_value " + std::to_string(max_value);
+    check_taped(label, fused, {x, scale, offset});
+    BOOST_TEST(fused({x, scale, offset}).to_vector<float>() == unfused({x, scale, offset}).to_vector<float>(),
+               boost::test_tools::per_element());
+    const Tensor w = ramp({4, 3, 5}, -0.7f, 0.31f);
+    const auto taped = [&](const auto& f) {
+      GradientTape tape;
+      return tape.gradient(ops::sum(ops::mul(f(std::vector<Tensor>{x, scale, offset}), w)), {x, scale, offset});
+    };
+    const std::vector<Tensor> want = taped(unfused), got = taped(fused);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::vector<float> g = got[i].to_vector<float>(), e = want[i].to_vector<float>();
+      BOOST_REQUIRE_EQUAL(g.size(), e.size());
+      for (std::size_t j = 0; j < g.size(); ++j) BOOST_TEST(g[j] == e[j], boost::test_tools::tolerance(1e-5f));
+    }
+  }
+}
+
+namespace {
+
+// Records the names of the ops a tape sees.
+struct OpNames : OpObserver {
+  std::vector<std::string> names;
+  void on_op(const OpDef& op, std::span<const Tensor>, const Attrs&, std::span<const Tensor>) override {
+    names.push_back(op.name);
+  }
+};
+
+}  // namespace
+
+// In a Functional model, a BatchNormalization whose output only a ReLU(6) reads runs with it as
+// FusedBatchNormReluTraining under a tape, with the values and gradients of the layers called
+// one by one; a normalization whose output is read twice runs alone.
+BOOST_AUTO_TEST_CASE(functional_training_runs_normalization_and_relu_as_one_op) {
+  const KerasTensor in = Input({3, 5});
+  const LayerPtr bn = make_layer("BatchNormalization", {{"epsilon", 1e-3}});
+  const LayerPtr relu6 = make_layer("ReLU", {{"max_value", 6.0}});
+  const KerasTensor normalized = (*bn)(in);
+  const auto paired = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*relu6)(normalized)});
+  const auto branched = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{(*relu6)(normalized), normalized});
+  const Tensor x = ramp({4, 3, 5}, 0.4f, 0.23f);
+  CallContext training;
+  training.training = true;
+  for (const std::shared_ptr<Functional>& model : {paired, branched}) {
+    OpNames seen;
+    GradientTape tape;
+    Tensor y;
+    {
+      ObserverScope scope(seen);
+      y = (*model)(Tensors{x}, training).at(0);
+    }
+    const bool fused = std::count(seen.names.begin(), seen.names.end(), "FusedBatchNormReluTraining") == 1;
+    BOOST_TEST(fused == (model == paired));
+    const VariablePtr gamma = bn->weights()[0];
+    const Tensor loss = ops::sum(ops::mul(y, y));
+    const std::vector<Tensor> grads{tape.gradient(loss, {x})[0], tape.gradient(loss, std::vector<VariablePtr>{gamma})[0]};
+    GradientTape layer_tape;
+    const Tensor by_layer = (*relu6)((*bn)(x, training), training);
+    const Tensor layer_loss = ops::sum(ops::mul(by_layer, by_layer));
+    const std::vector<Tensor> want{layer_tape.gradient(layer_loss, {x})[0],
+                                   layer_tape.gradient(layer_loss, std::vector<VariablePtr>{gamma})[0]};
+    BOOST_TEST(y.to_vector<float>() == by_layer.to_vector<float>(), boost::test_tools::per_element());
+    for (std::size_t i = 0; i < 2; ++i) {
+      const std::vector<float> g = grads[i].to_vector<float>(), e = want[i].to_vector<float>();
+      BOOST_REQUIRE_EQUAL(g.size(), e.size());
+      for (std::size_t j = 0; j < g.size(); ++j) BOOST_TEST(g[j] == e[j], boost::test_tools::tolerance(1e-5f));
+    }
+  }
 }

@@ -9,7 +9,8 @@
 // Models find such chains in their graph (a product whose output only the normalization reads,
 // and so on) and run them through these interfaces, which layers implement beside Layer. Only
 // while no tape or tracer watches the ops (ops_observed() is false) and no mask flows: training,
-// gradients and traced SavedModel functions keep running every layer as before.
+// gradients and traced SavedModel functions keep running every layer as before, but for one
+// pair in training (NormalizationWithActivationLayer).
 #pragma once
 
 #include <mutex>
@@ -46,6 +47,19 @@ class FusableActivationLayer {
   // The fused ops' name of this layer's activation at inference ("relu", "relu6", ...), or null
   // when the fused ops cannot compute it exactly as the layer does.
   virtual const char* fused_activation() const = 0;
+};
+
+// A layer that, in training, can run a fusable activation layer after it inside its own op (a
+// BatchNormalization normalizing by the batch's statistics, then ReLU or ReLU(6), as
+// FusedBatchNormReluTraining): the activations are not written and read once more each way. Runs
+// under a tape (the op has its own gradient), not while a graph tracer wants primitive ops.
+class NormalizationWithActivationLayer {
+ public:
+  virtual ~NormalizationWithActivationLayer();
+  // The layer's output on `x` in a call with `training`, followed by the fused ops' activation
+  // `activation` ("relu", "relu6"); nothing when this call cannot run so (not training, not
+  // channels-last, not float32, a tracer watching): the caller then runs both layers.
+  virtual std::optional<Tensor> call_with_activation(const Tensor& x, bool training, const char* activation) = 0;
 };
 
 // A layer that, at inference, pads the spatial axes of a channels-last input with zeros
