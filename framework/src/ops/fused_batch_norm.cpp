@@ -74,19 +74,24 @@ float relu_max_value(const Attrs& attrs) {
 #define KSAVE_BATCH_NORM_LOOP
 #endif
 
+// The sums below cover `width` channels of rows `stride` floats apart (a block of the channels,
+// the pointers at its first): threads split the channels, each channel still adds its rows in
+// order.
+
 // sums[c] += x[r, c] over the rows, in double.
-KSAVE_BATCH_NORM_LOOP void add_channel_sums(const float* __restrict x, Index rows, Index channels,
+KSAVE_BATCH_NORM_LOOP void add_channel_sums(const float* __restrict x, Index rows, Index stride, Index width,
                                             double* __restrict sums) {
   for (Index r = 0; r < rows; ++r)
-    for (Index c = 0; c < channels; ++c) sums[c] += double{x[r * channels + c]};
+    for (Index c = 0; c < width; ++c) sums[c] += double{x[r * stride + c]};
 }
 
 // squares[c] += (x[r, c] - m[c])^2 over the rows, in double.
-KSAVE_BATCH_NORM_LOOP void add_channel_squared_deviations(const float* __restrict x, Index rows, Index channels,
-                                                          const float* __restrict m, double* __restrict squares) {
+KSAVE_BATCH_NORM_LOOP void add_channel_squared_deviations(const float* __restrict x, Index rows, Index stride,
+                                                          Index width, const float* __restrict m,
+                                                          double* __restrict squares) {
   for (Index r = 0; r < rows; ++r)
-    for (Index c = 0; c < channels; ++c) {
-      const double d = double{x[r * channels + c]} - m[c];
+    for (Index c = 0; c < width; ++c) {
+      const double d = double{x[r * stride + c]} - m[c];
       squares[c] += d * d;
     }
 }
@@ -116,12 +121,12 @@ template <bool Masked>
 template <bool Masked>
 [[gnu::always_inline]] inline void add_gradient_sums_of(const float* __restrict g, const float* __restrict out,
                                                         float hi, const float* __restrict x, Index rows,
-                                                        Index channels, const float* __restrict m,
+                                                        Index stride, Index width, const float* __restrict m,
                                                         const float* __restrict inv, double* __restrict sum_dy,
                                                         double* __restrict sum_dy_xhat) {
   for (Index r = 0; r < rows; ++r)
-    for (Index c = 0; c < channels; ++c) {
-      const Index i = r * channels + c;
+    for (Index c = 0; c < width; ++c) {
+      const Index i = r * stride + c;
       const float d = dy_at<Masked>(g, out, i, hi);
       sum_dy[c] += double{d};
       sum_dy_xhat[c] += double{d * ((x[i] - m[c]) * inv[c])};
@@ -131,12 +136,12 @@ template <bool Masked>
 // sum_dy[c] += dy and sum_dy_xhat[c] += dy * (x - m) * inv over the rows, in double (out null:
 // no activation).
 KSAVE_BATCH_NORM_LOOP void add_gradient_sums(const float* g, const float* out, float hi, const float* x, Index rows,
-                                             Index channels, const float* m, const float* inv, double* sum_dy,
-                                             double* sum_dy_xhat) {
+                                             Index stride, Index width, const float* m, const float* inv,
+                                             double* sum_dy, double* sum_dy_xhat) {
   if (out)
-    add_gradient_sums_of<true>(g, out, hi, x, rows, channels, m, inv, sum_dy, sum_dy_xhat);
+    add_gradient_sums_of<true>(g, out, hi, x, rows, stride, width, m, inv, sum_dy, sum_dy_xhat);
   else
-    add_gradient_sums_of<false>(g, out, hi, x, rows, channels, m, inv, sum_dy, sum_dy_xhat);
+    add_gradient_sums_of<false>(g, out, hi, x, rows, stride, width, m, inv, sum_dy, sum_dy_xhat);
 }
 
 template <bool Masked>
@@ -167,6 +172,15 @@ KSAVE_BATCH_NORM_LOOP void gradient_rows(const float* g, const float* out, float
   }
 }
 
+// Runs fn(c0, c1) over blocks of the channels, one per thread when the pass (`flops`) is large
+// enough (parallel_chunks), the blocks whole AVX2 vectors of floats.
+template <typename F>
+void over_channel_blocks(Index channels, double flops, F&& fn) {
+  constexpr Index kBlock = 8;
+  parallel_chunks((channels + kBlock - 1) / kBlock, flops,
+                  [&](Index b0, Index b1) { fn(b0 * kBlock, std::min(b1 * kBlock, channels)); });
+}
+
 // rsqrt(variance + epsilon) in float32, as the unfused layer computes it.
 std::vector<float> inverse_deviations(const float* variance, Index channels, double epsilon) {
   std::vector<float> inv(static_cast<std::size_t>(channels));
@@ -185,11 +199,16 @@ Tensors normalize(std::span<const Tensor> in, const Geometry& g, double epsilon,
   float* m = mean.data<float>();
   float* v = variance.data<float>();
   const double count = static_cast<double>(std::max<Index>(g.rows, 1));
+  const double size = static_cast<double>(g.rows * g.channels);
   std::vector<double> sums(static_cast<std::size_t>(g.channels), 0.0);
-  add_channel_sums(x, g.rows, g.channels, sums.data());
+  over_channel_blocks(g.channels, size, [&](Index c0, Index c1) {
+    add_channel_sums(x + c0, g.rows, g.channels, c1 - c0, sums.data() + c0);
+  });
   for (Index c = 0; c < g.channels; ++c) m[c] = static_cast<float>(sums[static_cast<std::size_t>(c)] / count);
   std::fill(sums.begin(), sums.end(), 0.0);
-  add_channel_squared_deviations(x, g.rows, g.channels, m, sums.data());
+  over_channel_blocks(g.channels, 2.0 * size, [&](Index c0, Index c1) {
+    add_channel_squared_deviations(x + c0, g.rows, g.channels, c1 - c0, m + c0, sums.data() + c0);
+  });
   for (Index c = 0; c < g.channels; ++c) v[c] = static_cast<float>(sums[static_cast<std::size_t>(c)] / count);
   std::vector<float> factor = inverse_deviations(v, g.channels, epsilon);
   for (Index c = 0; c < g.channels; ++c) factor[static_cast<std::size_t>(c)] *= scale[c];
@@ -239,7 +258,10 @@ Tensors normalization_gradient(const GradientContext& ctx, const char* op, const
   const double count = static_cast<double>(std::max<Index>(geo.rows, 1));
   std::vector<double> sum_dy(static_cast<std::size_t>(geo.channels), 0.0), sum_dy_xhat(sum_dy);
   if (g)  // both sums in one pass over dy and x, row after row
-    add_gradient_sums(g, out, hi, x, geo.rows, geo.channels, m, inv.data(), sum_dy.data(), sum_dy_xhat.data());
+    over_channel_blocks(geo.channels, 5.0 * static_cast<double>(geo.rows * geo.channels), [&](Index c0, Index c1) {
+      add_gradient_sums(g + c0, out ? out + c0 : nullptr, hi, x + c0, geo.rows, geo.channels, c1 - c0, m + c0,
+                        inv.data() + c0, sum_dy.data() + c0, sum_dy_xhat.data() + c0);
+    });
   if (ctx.wants(0)) {
     // Per channel, dx = a * dy + k * (x - mean) + b: the formula above with the mean and
     // variance outputs' own gradients folded into k and b, one multiply-add pass.
