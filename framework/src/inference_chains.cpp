@@ -104,7 +104,9 @@ std::optional<Tensor> InferenceChains::run(std::size_t step, const Tensor& x, co
 
 std::optional<Tensor> InferenceChains::run_padded(std::size_t step, const Tensor& x, const Tensor& mask) const {
   const std::optional<Chain>& chain = chain_at[step];
-  if (!chain || chain->zero_padding.empty() || mask.defined() || detail::MixedPrecisionCall::active_on_this_thread())
+  // A graph tracer keeps Keras's own ops (ZeroPadding2D's Pad, then the convolution).
+  if (!chain || chain->zero_padding.empty() || mask.defined() || !fused_ops_allowed() ||
+      detail::MixedPrecisionCall::active_on_this_thread())
     return std::nullopt;
   return chain->product->call_with_zero_padding(x, chain->zero_padding);
 }
