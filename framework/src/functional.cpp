@@ -192,6 +192,17 @@ Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
           slots[static_cast<std::size_t>(inference_chains_->chain_at[index]->output_slot)] = std::move(*y);
           continue;
         }
+        // Else a zero padding taken by the convolution after it, in training too.
+        if (std::optional<Tensor> y = inference_chains_->run_padded(index, slots[in], mask_slots[in])) {
+          slots[static_cast<std::size_t>(inference_chains_->chain_at[index]->product_output_slot)] = std::move(*y);
+          continue;
+        }
+        // In training, a normalization with the activation after it, in one op.
+        if (std::optional<Tensor> y = inference_chains_->run_pair(index, slots[in], mask_slots[in],
+                                                                  step.training.value_or(ctx.training))) {
+          slots[static_cast<std::size_t>(inference_chains_->pair_at[index]->output_slot)] = std::move(*y);
+          continue;
+        }
       }
     }
     args.clear();

@@ -1,5 +1,7 @@
 #include "inference_chains.hpp"
 
+#include "mixed_precision.hpp"
+
 namespace ksave {
 
 namespace {
@@ -41,9 +43,19 @@ std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const Gra
   auto chains = std::make_shared<InferenceChains>();
   chains->chain_at.resize(steps.size());
   chains->absorbed_into.assign(steps.size(), -1);
+  chains->pair_at.resize(steps.size());
+  chains->padded_product_output.assign(steps.size(), -1);
   bool any = false;
   for (std::size_t start = 0; start < steps.size(); ++start) {
     if (steps[start].inputs.size() != 1 || !runs_float32(*steps[start].layer)) continue;
+    if (auto* normalization = dynamic_cast<NormalizationWithActivationLayer*>(steps[start].layer))
+      if (const std::optional<std::size_t> next = sole_reader(steps, start, readers, reading_step))
+        if (const char* activation = fused_activation_of(*steps[*next].layer)) {
+          const int output_slot = steps[*next].outputs[0];
+          chains->pair_at[start] = InferenceChains::ActivationPair{normalization, activation, output_slot};
+          chains->absorbed_into[*next] = output_slot;  // the same slot when a product's chain absorbs it too
+          any = true;
+        }
     InferenceChains::Chain chain;
     std::vector<std::size_t> absorbed;
     // A zero padding the product takes as its own starts the chain; the product is then absorbed.
@@ -55,6 +67,7 @@ std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const Gra
       if (!product || chain.zero_padding.empty() || !product->takes_zero_padding(chain.zero_padding.size())) continue;
       p = *reader;
       absorbed.push_back(p);
+      chains->padded_product_output[p] = steps[p].outputs[0];
     }
     chain.product = dynamic_cast<FoldableProductLayer*>(steps[p].layer);
     if (!chain.product) continue;
@@ -73,6 +86,7 @@ std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const Gra
       }
     if (absorbed.empty()) continue;
     chain.output_slot = steps[absorbed.back()].outputs[0];
+    chain.product_output_slot = steps[p].outputs[0];
     for (std::size_t step : absorbed) chains->absorbed_into[step] = chain.output_slot;
     chains->chain_at[start] = std::move(chain);
     any = true;
@@ -86,6 +100,21 @@ std::optional<Tensor> InferenceChains::run(std::size_t step, const Tensor& x, co
   if (!chain || mask.defined() || ops_observed()) return std::nullopt;
   if (chain->affine && !chain->affine->is_channel_affine(chain->affine_training.value_or(training))) return std::nullopt;
   return chain->product->call_folded(x, {chain->zero_padding, chain->affine, chain->activation});
+}
+
+std::optional<Tensor> InferenceChains::run_padded(std::size_t step, const Tensor& x, const Tensor& mask) const {
+  const std::optional<Chain>& chain = chain_at[step];
+  // A graph tracer keeps Keras's own ops (ZeroPadding2D's Pad, then the convolution).
+  if (!chain || chain->zero_padding.empty() || mask.defined() || !fused_ops_allowed() ||
+      detail::MixedPrecisionCall::active_on_this_thread())
+    return std::nullopt;
+  return chain->product->call_with_zero_padding(x, chain->zero_padding);
+}
+
+std::optional<Tensor> InferenceChains::run_pair(std::size_t step, const Tensor& x, const Tensor& mask, bool training) const {
+  const std::optional<ActivationPair>& pair = pair_at[step];
+  if (!pair || mask.defined() || detail::MixedPrecisionCall::active_on_this_thread()) return std::nullopt;
+  return pair->normalization->call_with_activation(x, training, pair->activation);
 }
 
 }  // namespace ksave

@@ -3,7 +3,8 @@
 // optionally a channel-affine layer reading only its output, then optionally an activation layer
 // reading only that. Found once per graph; whether a chain runs fused is
 // decided per call (no tape or tracer, no mask, the affine layer in inference mode, the product
-// layer willing).
+// layer willing). Beside them, for training: a normalization layer whose output only a fusable
+// activation layer reads (NormalizationWithActivationLayer), run as one op also under a tape.
 #pragma once
 
 #include <optional>
@@ -23,17 +24,39 @@ struct InferenceChains {
     std::optional<bool> affine_training;       // an explicit training argument of its node
     const char* activation = "linear";         // the fused ops' name
     int output_slot = -1;                      // the chain's last layer's output
+    int product_output_slot = -1;              // the product's own output
   };
   std::vector<std::optional<Chain>> chain_at;  // per step: the chain it starts (at its padding or product)
   std::vector<int> absorbed_into;              // per step: the output slot of the chain that ran it, or -1
+
+  // Per step: for a product whose zero padding a chain takes, the product's own output slot (a
+  // call in training fills it from the padding's step: run_padded), else -1.
+  std::vector<int> padded_product_output;
+
+  // The output of the zero padding at `step` and the product after it (the chain's first two
+  // layers), the product's own call with the padding as its own, when the whole chain does not
+  // run fused; nothing when the chain has no padding or the product cannot.
+  std::optional<Tensor> run_padded(std::size_t step, const Tensor& x, const Tensor& mask) const;
+
+  struct ActivationPair {
+    NormalizationWithActivationLayer* normalization = nullptr;
+    const char* activation = "linear";  // the fused ops' name of the activation layer after it
+    int output_slot = -1;               // the activation layer's output
+  };
+  std::vector<std::optional<ActivationPair>> pair_at;  // per step: the pair it starts
+
+  // The output of the pair starting at `step` on `x` in a call with `training` (the step's own
+  // training argument if it has one), or nothing when it does not run fused in this call.
+  std::optional<Tensor> run_pair(std::size_t step, const Tensor& x, const Tensor& mask, bool training) const;
 
   // The output of the chain starting at `step` on `x`, run fused, or nothing when it does not run
   // fused in this call (the steps then run one by one); the steps it absorbed are then skipped.
   std::optional<Tensor> run(std::size_t step, const Tensor& x, const Tensor& mask, bool training) const;
   // Whether `step` was run by a chain in this call (its chain's output slot is filled).
   bool absorbed(std::size_t step, const std::vector<Tensor>& slots) const {
-    const int slot = absorbed_into[step];
-    return slot >= 0 && slots[static_cast<std::size_t>(slot)].defined();
+    const int slot = absorbed_into[step], own = padded_product_output[step];
+    return (slot >= 0 && slots[static_cast<std::size_t>(slot)].defined()) ||
+           (own >= 0 && slots[static_cast<std::size_t>(own)].defined());
   }
 };
 

@@ -7,6 +7,7 @@ namespace ksave {
 // Out of line: one type identity per interface in libksave, which plugins cross-cast to.
 ChannelAffineLayer::~ChannelAffineLayer() = default;
 FusableActivationLayer::~FusableActivationLayer() = default;
+NormalizationWithActivationLayer::~NormalizationWithActivationLayer() = default;
 FoldableProductLayer::~FoldableProductLayer() = default;
 SpatialZeroPaddingLayer::~SpatialZeroPaddingLayer() = default;
 

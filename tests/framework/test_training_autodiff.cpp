@@ -1,8 +1,13 @@
 // The GradientTape: gradients of composed op calls against central differences, views that share
 // storage (Reshape, ExpandDims), a tensor used several times, sources that do not reach the
-// target, and a custom layer written with ops that trains with no backward code of its own.
+// target, a custom layer written with ops that trains with no backward code of its own, and the
+// fused BatchNormalization ops of training.
 #define BOOST_TEST_MODULE training autodiff
 #include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "ksave/autodiff.hpp"
 #include "ksave/model.hpp"
@@ -224,4 +229,101 @@ BOOST_AUTO_TEST_CASE(fused_batch_norm_training_matches_its_definition) {
   const std::vector<float> got = y.to_vector<float>(), want = expected.to_vector<float>();
   BOOST_REQUIRE_EQUAL(got.size(), want.size());
   for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(got[i] == want[i], boost::test_tools::tolerance(1e-5f));
+}
+
+// BatchNormalization then ReLU / ReLU(6) in training run as one op (FusedBatchNormReluTraining):
+// its derivatives against central differences, and its values and gradients against the ops it
+// replaces (FusedBatchNormTraining, Relu, ClipByValue).
+BOOST_AUTO_TEST_CASE(fused_batch_norm_relu_training_matches_the_unfused_ops) {
+  const Tensor x = ramp({4, 3, 5}, 0.4f, 0.23f), scale = values({1.2f, 0.7f, -0.5f, 1.0f, 2.0f}, {5}),
+               offset = values({0.1f, -0.3f, 0.05f, 0.25f, -1.0f}, {5});
+  for (const double max_value : {std::numeric_limits<double>::infinity(), 6.0, 1.0}) {
+    const Attrs attrs{{"epsilon", 1e-3}, {"max_value", max_value}};
+    const auto fused = [&](const std::vector<Tensor>& in) {
+      return run_op("FusedBatchNormReluTraining", std::vector<Tensor>{in[0], in[1], in[2]}, attrs)[0];
+    };
+    const auto unfused = [&](const std::vector<Tensor>& in) {
+      const Tensor y = run_op("FusedBatchNormTraining", std::vector<Tensor>{in[0], in[1], in[2]}, Attrs{{"epsilon", 1e-3}})[0];
+      return std::isinf(max_value) ? ops::relu(y) : ops::clip(ops::relu(y), 0.0, max_value);
+    };
+    const std::string label = "FusedBatchNormReluTraining max_value " + std::to_string(max_value);
+    check_taped(label, fused, {x, scale, offset});
+    BOOST_TEST(fused({x, scale, offset}).to_vector<float>() == unfused({x, scale, offset}).to_vector<float>(),
+               boost::test_tools::per_element());
+    const Tensor w = ramp({4, 3, 5}, -0.7f, 0.31f);
+    const auto taped = [&](const auto& f) {
+      GradientTape tape;
+      return tape.gradient(ops::sum(ops::mul(f(std::vector<Tensor>{x, scale, offset}), w)), {x, scale, offset});
+    };
+    const std::vector<Tensor> want = taped(unfused), got = taped(fused);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::vector<float> g = got[i].to_vector<float>(), e = want[i].to_vector<float>();
+      BOOST_REQUIRE_EQUAL(g.size(), e.size());
+      for (std::size_t j = 0; j < g.size(); ++j) BOOST_TEST(g[j] == e[j], boost::test_tools::tolerance(1e-5f));
+    }
+  }
+}
+
+namespace {
+
+// Records the names of the ops a tape sees.
+struct OpNames : OpObserver {
+  std::vector<std::string> names;
+  void on_op(const OpDef& op, std::span<const Tensor>, const Attrs&, std::span<const Tensor>) override {
+    names.push_back(op.name);
+  }
+};
+
+}  // namespace
+
+// In a Functional model in training, as MobileNetV2's stride-2 blocks: a ZeroPadding2D whose
+// output only a 'valid' DepthwiseConv2D reads becomes the convolution's own padding (no PadV2 op),
+// and a BatchNormalization whose output only a ReLU(6) reads runs with it as
+// FusedBatchNormReluTraining, both under a tape, with the values and gradients of the layers
+// called one by one. Where the intermediate outputs are read twice, the layers run alone.
+BOOST_AUTO_TEST_CASE(functional_training_folds_padding_and_runs_normalization_with_relu) {
+  const KerasTensor in = Input({7, 6, 3});
+  const LayerPtr pad = make_layer("ZeroPadding2D", {{"padding", Json::array({Json::array({0, 1}), Json::array({1, 1})})}});
+  const LayerPtr depthwise = make_layer("DepthwiseConv2D", {{"kernel_size", 3}, {"strides", 2}, {"use_bias", false}});
+  const LayerPtr bn = make_layer("BatchNormalization", {{"epsilon", 1e-3}});
+  const LayerPtr relu6 = make_layer("ReLU", {{"max_value", 6.0}});
+  const KerasTensor padded = (*pad)(in);
+  const KerasTensor normalized = (*bn)((*depthwise)(padded));
+  const KerasTensor activated = (*relu6)(normalized);
+  const auto paired = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{activated});
+  const auto branched = std::make_shared<Functional>(KerasTensors{in}, KerasTensors{activated, normalized, padded});
+  const Tensor x = ramp({2, 7, 6, 3}, 0.4f, 0.23f);
+  CallContext training;
+  training.training = true;
+  const std::vector<VariablePtr> variables{depthwise->weights()[0], bn->weights()[0], bn->weights()[1]};
+  for (const std::shared_ptr<Functional>& model : {paired, branched}) {
+    OpNames seen;
+    GradientTape tape;
+    Tensor y;
+    {
+      ObserverScope scope(seen);
+      y = (*model)(Tensors{x}, training).at(0);
+    }
+    const auto count = [&](const char* op) { return std::count(seen.names.begin(), seen.names.end(), op); };
+    BOOST_TEST(count("FusedBatchNormReluTraining") == (model == paired ? 1 : 0));
+    BOOST_TEST(count("PadV2") + count("Pad") == (model == paired ? 0 : 1));
+    const Tensor loss = ops::sum(ops::mul(y, y));
+    std::vector<Tensor> grads = tape.gradient(loss, variables);
+    grads.push_back(tape.gradient(loss, {x})[0]);
+    GradientTape layer_tape;
+    const Tensor by_layer = (*relu6)((*bn)((*depthwise)((*pad)(x, training), training), training), training);
+    const Tensor layer_loss = ops::sum(ops::mul(by_layer, by_layer));
+    std::vector<Tensor> want = layer_tape.gradient(layer_loss, variables);
+    want.push_back(layer_tape.gradient(layer_loss, {x})[0]);
+    const std::vector<float> got_y = y.to_vector<float>(), want_y = by_layer.to_vector<float>();
+    BOOST_REQUIRE_EQUAL(got_y.size(), want_y.size());
+    for (std::size_t j = 0; j < got_y.size(); ++j) BOOST_TEST(got_y[j] == want_y[j], boost::test_tools::tolerance(1e-5f));
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      BOOST_TEST_CONTEXT("gradient " << i) {
+        const std::vector<float> g = grads[i].to_vector<float>(), e = want[i].to_vector<float>();
+        BOOST_REQUIRE_EQUAL(g.size(), e.size());
+        for (std::size_t j = 0; j < g.size(); ++j) BOOST_TEST(g[j] == e[j], boost::test_tools::tolerance(1e-4f));
+      }
+    }
+  }
 }

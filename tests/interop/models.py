@@ -470,6 +470,24 @@ def stft_spectrogram(K):
     return K.Model(x, L.Dense(2)(joined))
 
 
+def mel_spectrogram(K):
+    """Keras 3's MelSpectrogram (no weights): Hann, Hamming inside a longer FFT and no window;
+    decibels floored by top_db (at the whole batch's maximum, as Keras floors them), mag_exp 1
+    with a reference power, and the mel power itself. 100 samples: Keras's compute_output_shape
+    ((n + stride + 1) // stride) agrees with the frames it computes (1 + n // stride) only when the
+    stride does not divide n + 1."""
+    L = K.layers
+    x = K.Input((100,))
+    a = L.MelSpectrogram(fft_length=16, sequence_stride=8, sampling_rate=8000, num_mel_bins=6, min_freq=100.0,
+                         top_db=10.0)(x)
+    b = L.MelSpectrogram(fft_length=20, sequence_length=15, sequence_stride=6, window="hamming", sampling_rate=4000,
+                         num_mel_bins=4, max_freq=1800.0, mag_exp=1.0, ref_power=2.0, min_power=1e-4)(x)
+    c = L.MelSpectrogram(fft_length=12, sequence_stride=5, window=None, sampling_rate=1000, num_mel_bins=3,
+                         power_to_db=False)(x)
+    joined = L.Concatenate()([L.Flatten()(t) for t in (a, b, c)])
+    return K.Model(x, L.Dense(2)(L.Rescaling(0.02)(joined)))
+
+
 def rms_normalization(K):
     """Keras 3's RMSNormalization (over two axes in the plugin's suite: Keras 3.15 cannot read its
     own .h5 of that, it expects the scale of the last axis alone)."""
@@ -606,6 +624,7 @@ CASES = [
     # rtol 1e-4: the psd mode's powers reach 1e2, and the Dense after them sums float32 products
     # of that size (ONNX Runtime's convolution order differs from ksave's by 2.8e-5 relative, measured).
     Case("stft_spectrogram", "preprocessing", stft_spectrogram, [Input((48, 2))], tf_keras=False, rtol=1e-4),
+    Case("mel_spectrogram", "preprocessing", mel_spectrogram, [Input((100,))], tf_keras=False, rtol=1e-4, atol=1e-4),
 ]
 
 

@@ -90,6 +90,21 @@ OUTPUTS = {
 }
 
 
+# Keras 3's operations that tf-keras's formats cannot hold, which ksave runs under names of its own:
+# HardSigmoid and HardSilu (hard_swish too), relu6(x + 3) / 6 and x times it, which no TensorFlow
+# function computes; Einsum, whose tensors tf-keras's TFOpLambda does not record for tf.einsum.
+KERAS3_ONLY = {
+    "hard_sigmoid": lambda x, y: ops.hard_sigmoid(x * 4.0),
+    "hard_silu": lambda x, y: ops.hard_silu(x * 4.0),
+    "hard_swish": lambda x, y: ops.hard_swish(y * 4.0),
+    "einsum_product": lambda x, y: ops.einsum("bij,bkj->bik", x, y),
+    "einsum_sum": lambda x, y: ops.einsum("bij->bj", x),
+    # Keras's TensorFlow backend computes x itself (its letters renamed a, b, c by appearance
+    # before tf.einsum sorts them), numpy the transpose; Keras's symbolic shape is numpy's.
+    "einsum_implicit": lambda x, y: ops.einsum("bji", x),
+}
+
+
 def build_model():
     x = K.Input((4, 6), name="x")
     y = K.Input((4, 6), name="y")
@@ -113,18 +128,18 @@ def case():
             "expected": [np.asarray(p) for p in model.predict(inputs, verbose=0)]}
 
 
-def ksave_job(case, name, steps):
+def ksave_job(case, name, steps, outputs=OUTPUTS):
     folder = case["folder"]
     inputs = interop.save_arrays(folder, f"x_{name}", case["inputs"])
-    outs = [os.path.join(folder, f"ksave_{name}_{i}.npy") for i in range(len(OUTPUTS))]
+    outs = [os.path.join(folder, f"ksave_{name}_{i}.npy") for i in range(len(outputs))]
     interop.run_ksave(folder, name, steps + [{"op": "predict", "inputs": inputs, "outputs": outs}])
     return interop.load_arrays(outs)
 
 
-def compare(actual, expected, what):
+def compare(actual, expected, what, outputs=OUTPUTS):
     assert len(actual) == len(expected)
     worst = 0.0
-    for name, a, e in zip(OUTPUTS, actual, expected):
+    for name, a, e in zip(outputs, actual, expected):
         worst = max(worst, interop.assert_close(a, e, f"{what}, output {name}", rtol=1e-5, atol=1e-5))
     return worst
 
@@ -202,15 +217,81 @@ def test_tf_keras_loads_ksave_file(case, ksave_wrote, fmt):
 
 
 def test_unknown_operation_is_refused_by_name(case):
-    """Keras 3's hard_sigmoid is relu6(x + 3) / 6 (measured), which no TensorFlow function computes."""
+    """ksave has no arctan (nor atan2)."""
     folder = case["folder"]
     x = K.Input((4, 6), name="x")
-    model = K.Model(x, ops.hard_sigmoid(x), name="hard_sigmoid")
-    path = os.path.join(folder, "hard_sigmoid.keras")
+    model = K.Model(x, ops.arctan(x), name="arctan")
+    path = os.path.join(folder, "arctan.keras")
     model.save(path)
     with pytest.raises(interop.DriverError) as refused:
-        interop.run_ksave(folder, "hard_sigmoid", [{"op": "load_model", "path": path, "compile": False}])
-    assert "keras.src.ops.nn.HardSigmoid" in str(refused.value) and "no equivalent" in str(refused.value)
+        interop.run_ksave(folder, "arctan", [{"op": "load_model", "path": path, "compile": False}])
+    assert "keras.src.ops.numpy.Arctan" in str(refused.value) and "no equivalent" in str(refused.value)
+
+
+@pytest.fixture(scope="module")
+def keras3_only(case):
+    """KERAS3_ONLY's model as Keras 3 saves it, and ksave's `.keras` of it."""
+    folder = case["folder"]
+    x, y = K.Input((4, 6), name="x"), K.Input((4, 6), name="y")
+    model = K.Model([x, y], [f(x, y) for f in KERAS3_ONLY.values()], name="keras3_only")
+    path, written = os.path.join(folder, "keras3_only.keras"), os.path.join(folder, "keras3_only_by_ksave.keras")
+    model.save(path)
+    predicted = ksave_job(case, "keras3_only", [{"op": "load_model", "path": path, "compile": False},
+                                                {"op": "save_model", "path": written}], KERAS3_ONLY)
+    return {"model": model, "path": path, "written": written, "predicted": predicted,
+            "expected": [np.asarray(p) for p in model.predict(case["inputs"], verbose=0)]}
+
+
+def test_ksave_runs_keras3_only_operations(case, keras3_only):
+    worst = compare(keras3_only["predicted"], keras3_only["expected"], "ksave predict of Keras 3's hard_sigmoid/einsum", KERAS3_ONLY)
+    REPORT.add("keras.ops (HardSigmoid, HardSilu, Einsum)", "keras", "keras3→ksave", "predict", worst)
+
+
+def test_keras3_loads_ksave_archive_of_keras3_only_operations(case, keras3_only):
+    with zipfile.ZipFile(keras3_only["path"]) as z:
+        theirs = json.loads(z.read("config.json"))
+    with zipfile.ZipFile(keras3_only["written"]) as z:
+        mine = json.loads(z.read("config.json"))
+    interop.assert_same_json(mine["config"]["layers"], theirs["config"]["layers"], "keras3_only layers")
+    reloaded = K.models.load_model(keras3_only["written"], compile=False)
+    assert operation_classes(reloaded) == operation_classes(keras3_only["model"])
+    got = [np.asarray(p) for p in reloaded.predict(case["inputs"], verbose=0)]
+    compare(got, keras3_only["expected"], "Keras 3 predict of ksave's .keras vs Keras 3's own", KERAS3_ONLY)
+    worst = compare(got, keras3_only["predicted"], "Keras 3 predict of ksave's .keras vs ksave's", KERAS3_ONLY)
+    REPORT.add("keras.ops (HardSigmoid, HardSilu, Einsum)", "keras", "ksave→keras3", "predict", worst)
+
+
+@pytest.mark.parametrize("operation, class_name", [("hard_sigmoid", "HardSigmoid"), ("hard_silu", "HardSilu"),
+                                                   ("einsum_product", "Einsum")])
+@pytest.mark.parametrize("fmt", ["h5", "savedmodel"])
+def test_keras3_only_operations_are_refused_in_tf_keras_formats(case, operation, class_name, fmt):
+    """tf-keras 2.21 has no function computing them, or cannot reload tf.einsum's TFOpLambda."""
+    folder = case["folder"]
+    x, y = K.Input((4, 6), name="x"), K.Input((4, 6), name="y")
+    path = os.path.join(folder, f"only_{operation}.keras")
+    K.Model([x, y], KERAS3_ONLY[operation](x, y)).save(path)
+    target = os.path.join(folder, f"only_{operation}_by_ksave" + (".h5" if fmt == "h5" else ""))
+    with pytest.raises(interop.DriverError) as refused:
+        interop.run_ksave(folder, f"only_{operation}_{fmt}", [{"op": "load_model", "path": path, "compile": False},
+                                                              {"op": "save_model", "path": target, "format": fmt}])
+    message = str(refused.value)
+    assert f"keras.src.ops.{'numpy' if class_name == 'Einsum' else 'nn'}.{class_name}" in message, message
+    assert ("HDF5" if fmt == "h5" else "SavedModel") in message and ".keras" in message, message
+    REPORT.add(f"keras.ops {class_name}", fmt, "keras3→ksave→tf_keras", "refused by name")
+
+
+def test_onnx_export_of_keras3_only_operations_runs_in_onnxruntime(case, keras3_only):
+    """HardSigmoid (alpha 1/6), HardSigmoid times x, Einsum."""
+    ort = pytest.importorskip("onnxruntime")
+    folder = case["folder"]
+    path = os.path.join(folder, "keras3_only.onnx")
+    interop.run_ksave(folder, "keras3_only_onnx", [{"op": "load_model", "path": keras3_only["path"], "compile": False},
+                                                   {"op": "save_model", "path": path, "format": "onnx"}])
+    session = ort.InferenceSession(path)
+    names = [i.name for i in session.get_inputs()]
+    got = session.run(None, dict(zip(names, case["inputs"])))
+    worst = compare(got, keras3_only["expected"], "ONNX Runtime on ksave's .onnx vs Keras 3", KERAS3_ONLY)
+    REPORT.add("keras.ops (HardSigmoid, HardSilu, Einsum)", "onnx", "keras3→ksave→onnxruntime", "predict", worst)
 
 
 def test_onnx_export_runs_in_onnxruntime(case, ksave_wrote):

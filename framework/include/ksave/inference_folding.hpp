@@ -9,7 +9,10 @@
 // Models find such chains in their graph (a product whose output only the normalization reads,
 // and so on) and run them through these interfaces, which layers implement beside Layer. Only
 // while no tape or tracer watches the ops (ops_observed() is false) and no mask flows: training,
-// gradients and traced SavedModel functions keep running every layer as before.
+// gradients and traced SavedModel functions keep running every layer as before, but for two
+// pairs in training: a zero padding taken by the convolution after it
+// (FoldableProductLayer::call_with_zero_padding) and a normalization with its activation
+// (NormalizationWithActivationLayer).
 #pragma once
 
 #include <mutex>
@@ -48,6 +51,19 @@ class FusableActivationLayer {
   virtual const char* fused_activation() const = 0;
 };
 
+// A layer that, in training, can run a fusable activation layer after it inside its own op (a
+// BatchNormalization normalizing by the batch's statistics, then ReLU or ReLU(6), as
+// FusedBatchNormReluTraining): the activations are not written and read once more each way. Runs
+// under a tape (the op has its own gradient), not while a graph tracer wants primitive ops.
+class NormalizationWithActivationLayer {
+ public:
+  virtual ~NormalizationWithActivationLayer();
+  // The layer's output on `x` in a call with `training`, followed by the fused ops' activation
+  // `activation` ("relu", "relu6"); nothing when this call cannot run so (not training, not
+  // channels-last, not float32, a tracer watching): the caller then runs both layers.
+  virtual std::optional<Tensor> call_with_activation(const Tensor& x, bool training, const char* activation) = 0;
+};
+
 // A layer that, at inference, pads the spatial axes of a channels-last input with zeros
 // (ZeroPadding1D/2D). A convolution reading only its output takes the padding as explicit padding
 // of its own, as ONNX Runtime's Pad fusion does: no padded copy of the activations.
@@ -79,6 +95,15 @@ class FoldableProductLayer {
   // (channels_first, an activation or activity regularizer of its own, not built, not float32):
   // the caller then runs the layers one by one.
   virtual std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) = 0;
+  // The layer's own call on `x` (its ops, which a tape records) with `zero_padding` before it
+  // taken as its own padding, in training too: the padded copy of the activations and its
+  // gradient's slice are not made. Nothing when this layer cannot (as call_folded).
+  virtual std::optional<Tensor> call_with_zero_padding(const Tensor& x,
+                                                       std::span<const std::pair<Dim, Dim>> zero_padding) {
+    (void)x;
+    (void)zero_padding;
+    return std::nullopt;
+  }
 };
 
 // A product's kernel and bias with a ChannelAffineLayer folded in, computed once and reused while

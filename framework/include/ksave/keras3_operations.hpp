@@ -45,6 +45,15 @@ bool is_tf_op_layer(const std::string& class_name);
 using TensorOf = std::function<Json(const Json& reference, std::size_t node, std::size_t input)>;
 Json operation_entry(const Json& tf_op_entry, const TensorOf& tensor_of);
 
+// The functions of the Keras 3 operations that no TensorFlow function computes (HardSigmoid,
+// HardSilu) or none that tf-keras can load back (Einsum) start with this: TFOpLambda runs them
+// under ksave's own names, which only Keras 3's form (.keras, Keras 3's JSON) writes back.
+inline constexpr const char* kKeras3OnlyPrefix = "keras3.";
+
+// Why tf-keras's formats (HDF5, SavedModel) cannot hold a TFOpLambda of `function`: its Keras 3
+// operation, and the reason; empty for a TensorFlow function.
+std::string tf_keras_refusal(const std::string& function);
+
 // The Keras 3 classes ksave runs, "module.ClassName", sorted (for errors and reports).
 std::vector<std::string> supported_operations();
 

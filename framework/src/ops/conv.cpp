@@ -341,6 +341,42 @@ Tensors depthwise_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   return one_output(conv_forward(x, f, conv_shape(x.shape(), f.shape(), attrs, op), op));
 }
 
+// The input gradient of a stride-1 depthwise convolution with one output per channel is itself a
+// depthwise convolution: dy correlated with the filter turned half a circle, padded by what the
+// window reaches past the forward's own padding on each side. oneDNN's forward depthwise kernel
+// runs it 1.5-4x faster than its backward-data kernel on MobileNetV2's shapes (3x3, 7x7 to
+// 112x112, batch 8), so a training step spends less in it; the taps are added in another order.
+// Nothing when it does not apply (a stride, a depth multiplier, or something records the
+// gradient's own ops: the turned filter is computed off the tape).
+std::optional<Tensor> depthwise_backprop_input_as_forward(const Tensor& f, const Tensor& g, const Shape& input_shape,
+                                                          const Attrs& attrs) {
+  const char* op = "DepthwiseConv2dNative";
+  if (ops_recorded() || f.rank() != 4 || f.dim(3) != 1 || f.dtype() != DType::Float32 || g.dtype() != DType::Float32)
+    return std::nullopt;
+  const ConvShape forward = conv_shape(input_shape, grouped_filter_shape(f, op), attrs, op);
+  const WindowGeometry& w = forward.g;
+  if (forward.empty() || w.stride_h != 1 || w.stride_w != 1 || g.shape() != forward.output()) return std::nullopt;
+  const Index reach_h = (w.k_h - 1) * w.dilation_h, reach_w = (w.k_w - 1) * w.dilation_w;
+  if (w.pad_top > reach_h || w.pad_bottom() > reach_h || w.pad_left > reach_w || w.pad_right() > reach_w)
+    return std::nullopt;
+  ConvShape backward = forward;
+  backward.g.in_h = w.out_h;
+  backward.g.in_w = w.out_w;
+  backward.g.out_h = w.in_h;
+  backward.g.out_w = w.in_w;
+  backward.g.pad_top = reach_h - w.pad_top;
+  backward.g.pad_left = reach_w - w.pad_left;
+  Tensor turned = make_float_output(f.shape());
+  const Index channels = f.dim(2);
+  const float* from = f.data<float>();
+  float* to = turned.data<float>();
+  for (Index i = 0; i < w.k_h; ++i)
+    for (Index j = 0; j < w.k_w; ++j)
+      std::copy_n(from + ((w.k_h - 1 - i) * w.k_w + (w.k_w - 1 - j)) * channels, channels,
+                  to + (i * w.k_w + j) * channels);
+  return conv_forward(g, turned.reshape(grouped_filter_shape(f, op)), backward, op);
+}
+
 Tensors depthwise_gradient(const GradientContext& ctx) {
   const Tensor& g = ctx.output_grads[0];
   if (!g.defined()) return {Tensor(), Tensor()};
@@ -348,9 +384,13 @@ Tensors depthwise_gradient(const GradientContext& ctx) {
   const Tensor& f = ctx.inputs[1];
   const Shape grouped = grouped_filter_shape(f, "DepthwiseConv2dNative");
   Tensor dx, df;
-  if (ctx.wants(0))
-    dx = run_first("Conv2DBackpropInput", {ops::reshape(f, grouped), g},
-                   with_sizes(ctx.attrs, "input_sizes", x.shape()));
+  if (ctx.wants(0)) {
+    if (std::optional<Tensor> direct = depthwise_backprop_input_as_forward(f, g, x.shape(), ctx.attrs))
+      dx = std::move(*direct);
+    else
+      dx = run_first("Conv2DBackpropInput", {ops::reshape(f, grouped), g},
+                     with_sizes(ctx.attrs, "input_sizes", x.shape()));
+  }
   if (ctx.wants(1))
     df = ops::reshape(run_first("Conv2DBackpropFilter", {x, g}, with_sizes(ctx.attrs, "filter_sizes", grouped)),
                       f.shape());

@@ -22,6 +22,6 @@ std::vector<OpDef> unpack_ops();  // unpack.cpp: Unpack (tf.unstack)
 std::vector<OpDef> fused_lstm_ops();  // fused_lstm.cpp: FusedLSTM (internal)
 std::vector<OpDef> fused_rnn_ops();  // fused_rnn.cpp: FusedGRU, FusedSimpleRNN (internal, inference)
 std::vector<OpDef> fused_ops();  // fused_ops.cpp: FusedMatMul, FusedConv2D (internal, inference)
-std::vector<OpDef> fused_batch_norm_ops();  // fused_batch_norm.cpp: FusedBatchNormTraining (internal)
+std::vector<OpDef> fused_batch_norm_ops();  // fused_batch_norm.cpp: FusedBatchNormTraining, FusedBatchNormReluTraining (internal)
 
 }  // namespace ksave::detail

@@ -35,6 +35,13 @@ Operation reduction(const char* class_name, const char* function, bool with_init
   return op;
 }
 
+// An operation ksave runs under a function name of its own (keras3_operations.hpp's
+// kKeras3OnlyPrefix), refused in tf-keras's formats for `reason`.
+Operation keras3_only(Operation op, const char* reason) {
+  op.keras3_only = reason;
+  return op;
+}
+
 }  // namespace
 
 const std::vector<Operation>& operation_table() {
@@ -55,6 +62,13 @@ const std::vector<Operation>& operation_table() {
         {"Softmax", kNn, "nn.softmax", false, {}, {same("axis", "axis", -1)}, {}},
         {"LogSoftmax", kNn, "nn.log_softmax", false, {}, {same("axis", "axis", -1)}, {}},
         unary("LogSigmoid", kNn, "math.log_sigmoid"),
+        // Keras 3's hard_sigmoid is relu6(x + 3) / 6 and hard_silu (hard_swish) x times it
+        // (measured); TensorFlow has neither, and tf-keras's hard_sigmoid is clip(0.2 x + 0.5, 0, 1).
+        keras3_only(unary("HardSigmoid", kNn, "keras3.hard_sigmoid"),
+                    "no TensorFlow function computes Keras 3's hard_sigmoid, relu6(x + 3) / 6 (tf-keras's "
+                    "hard_sigmoid is clip(0.2 x + 0.5, 0, 1))"),
+        keras3_only(unary("HardSilu", kNn, "keras3.hard_silu"),
+                    "no TensorFlow function computes Keras 3's hard_silu, x * relu6(x + 3) / 6"),
         // keras.ops.numpy and keras.ops.math: elementwise.
         unary("Exp", kNumpy, "math.exp"),
         unary("Log", kNumpy, "math.log"),
@@ -89,6 +103,12 @@ const std::vector<Operation>& operation_table() {
         {"Where", kNumpy, "where", false, {"x", "y"}, {}, {}},
         {"Clip", kNumpy, "clip_by_value", false, {}, {required("x_min", "clip_value_min"), required("x_max", "clip_value_max")}, {}},
         {"Matmul", kNumpy, "linalg.matmul", false, {"b"}, {}, {}},
+        // keras.ops.einsum(subscripts, x[, y]): the operands are the call's arguments. tf.einsum
+        // takes its tensors as *inputs, which tf-keras's TFOpLambda node does not record (tf-keras
+        // 2.21 cannot reload its own tf.einsum layer: "Got 0 inputs for equation", measured).
+        keras3_only({"Einsum", kNumpy, "keras3.einsum", false, {"y"}, {required("subscripts", "equation")}, {}},
+                    "tf-keras records tf.einsum's tensors (its *inputs) nowhere in a TFOpLambda and cannot load "
+                    "the layer back (measured with tf-keras 2.21: \"Got 0 inputs for equation\")"),
         // Reductions.
         reduction("Mean", "math.reduce_mean"),
         reduction("Sum", "math.reduce_sum"),

@@ -31,6 +31,10 @@ struct Operation {
   std::vector<std::string> positional;   // the call's arguments after the first: the function's keywords
   std::vector<Parameter> config;         // the operation's config keys, in Keras 3's order
   std::vector<Parameter> call_kwargs;    // keyword arguments Keras 3 records on the call
+  // Why tf-keras's formats cannot hold it, for an operation that no TensorFlow function computes
+  // (or none tf-keras can reload): `function` is then a name of ksave's own, no TensorFlow
+  // function's. Empty for the others.
+  std::string keras3_only = {};
 };
 
 // Every operation, those Keras 3 writes for a function first (the writer takes the first whose

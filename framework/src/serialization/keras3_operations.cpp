@@ -76,9 +76,11 @@ Json tf_slice_spec(const Json& key) {
 // keyword in `kwargs`; keys that are no parameter are refused, so that nothing is ignored.
 void read_parameters(const std::vector<Parameter>& parameters, const Json& source, Json& kwargs,
                      const std::string& object, const char* where) {
-  for (const auto& [key, value] : source.items())
+  for (const auto& item : source.items()) {
+    const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
     if (key != "name" && std::none_of(parameters.begin(), parameters.end(), [&](const Parameter& p) { return p.keras3 == key; }))
-      throw Error(object + ": " + where + " '" + key + "' (" + value.dump().substr(0, 80) + ") is not supported by ksave");
+      throw Error(object + ": " + where + " '" + key + "' (" + item.value().dump().substr(0, 80) + ") is not supported by ksave");
+  }
   for (const auto& p : parameters) {
     if (p.keras3.empty()) {
       kwargs[p.tf] = *p.tf_default;
@@ -334,6 +336,13 @@ Json operation_entry(const Json& entry, const TensorOf& tensor_of) {
   out["name"] = name;
   out["inbound_nodes"] = nodes;
   return out;
+}
+
+std::string tf_keras_refusal(const std::string& function) {
+  if (function.rfind(kKeras3OnlyPrefix, 0) != 0) return "";
+  const Operation* op = operation_running(function);
+  if (!op) return "'" + function + "' is no operation of ksave's";
+  return "Keras 3's operation " + op->module + "." + op->class_name + " has no form tf-keras loads: " + op->keras3_only;
 }
 
 std::vector<std::string> supported_operations() {

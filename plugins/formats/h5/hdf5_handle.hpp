@@ -132,6 +132,11 @@ class File : public Group {
   // is what messages call it. HDF5 reads the bytes in place (no copy); the File keeps them, so
   // groups and datasets opened from it must not outlive it.
   static File open_image(std::vector<char> bytes, const std::filesystem::path& name);
+  // Opens, read-only, the HDF5 file stored as the `size` bytes at `offset` of the file at
+  // `container` (an uncompressed entry of a Keras 3 .keras zip), read where it lies, without a
+  // copy in memory; `name` is what messages call it.
+  static File open_range(const std::filesystem::path& container, std::uint64_t offset, std::uint64_t size,
+                         const std::filesystem::path& name);
   // Creates a file that lives in memory only; image() gives its bytes. `expected_bytes` (the
   // data it will hold, roughly) sizes the memory it grows by, so that writing does not copy
   // the growing image over and over.

@@ -2,7 +2,6 @@
 
 #include <iostream>
 #include <map>
-#include <optional>
 
 
 namespace ksave::plugins::h5 {
@@ -20,18 +19,22 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// One variable and where its value comes from: a dataset read in place, or an array already
-// converted in memory (legacy layouts).
+// One variable and where its value comes from: weight `index` of a stored layer, read in place,
+// or an array already converted in memory (legacy layouts). The dataset is opened again when it
+// is read rather than kept open from planning: each open dataset holds about 10 KiB of libhdf5's
+// memory, which for every weight of a large model at once was most of the load's overhead over
+// the weights themselves (issue 14: at most weights + 10%).
 struct Assignment {
   VariablePtr variable;
-  std::optional<Dataset> dataset;
+  const StoredLayer* stored_layer = nullptr;
+  std::size_t index = 0;
   Tensor value;
 };
 
-void execute(std::vector<Assignment>& plan) {
+void execute(const StoredWeights& stored, std::vector<Assignment>& plan) {
   for (auto& a : plan) {
-    if (a.dataset) {
-      read_into_variable(*a.dataset, *a.variable);
+    if (a.stored_layer) {
+      read_into_variable(stored.dataset(*a.stored_layer, a.index), *a.variable);
     } else {
       Tensor v = a.value.dtype() == a.variable->dtype() ? a.value : a.value.cast(a.variable->dtype());
       a.variable->assign_shared(v);
@@ -68,16 +71,16 @@ class Planner {
       for (std::size_t i = 0; i < arrays.size(); ++i)
         if (check_shape(stored_layer, stored_layer.weight_names.size() == arrays.size() ? stored_layer.weight_names[i] : std::string("#").append(std::to_string(i)),
                         arrays[i].shape(), *variables[i], target))
-          plan_.push_back({variables[i], std::nullopt, arrays[i]});
+          plan_.push_back({variables[i], nullptr, 0, arrays[i]});
       return;
     }
     if (!check_count(stored_layer, datasets.size(), variables, target)) return;
     for (std::size_t i = 0; i < datasets.size(); ++i)
       if (check_shape(stored_layer, stored_layer.weight_names[i], shapes[i], *variables[i], target))
-        plan_.push_back({variables[i], std::move(datasets[i]), Tensor()});
+        plan_.push_back({variables[i], &stored_layer, i, Tensor()});
   }
 
-  void run() { execute(plan_); }
+  void run() { execute(stored_, plan_); }
 
  private:
   bool check_count(const StoredLayer& stored_layer, std::size_t count, const std::vector<VariablePtr>& variables,

@@ -12,7 +12,9 @@
 
 namespace ksave::plugins::h5 {
 
-std::shared_ptr<const RawBytes> RawBytes::of_file(const std::filesystem::path& path) {
+std::shared_ptr<const RawBytes> RawBytes::of_file(const std::filesystem::path& path) { return open_file(path); }
+
+std::shared_ptr<RawBytes> RawBytes::open_file(const std::filesystem::path& path) {
   std::shared_ptr<RawBytes> bytes(new RawBytes);
   bytes->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st {};
@@ -20,6 +22,17 @@ std::shared_ptr<const RawBytes> RawBytes::of_file(const std::filesystem::path& p
     throw Error("cannot open '" + path.string() + "': " + std::system_category().message(errno));
   bytes->size_ = static_cast<std::uint64_t>(st.st_size);
   return bytes;
+}
+
+std::shared_ptr<const RawBytes> RawBytes::of_file_range(const std::filesystem::path& path, std::uint64_t offset,
+                                                        std::uint64_t size) {
+  std::shared_ptr<RawBytes> range = open_file(path);
+  if (offset > range->size_ || size > range->size_ - offset)
+    throw Error("'" + path.string() + "' has " + std::to_string(range->size_) + " bytes, too few for the " + std::to_string(size) +
+                " bytes at offset " + std::to_string(offset) + " its directory declares");
+  range->base_ = offset;
+  range->size_ = size;
+  return range;
 }
 
 std::shared_ptr<const RawBytes> RawBytes::of_image(std::shared_ptr<const std::vector<char>> image) {
@@ -41,7 +54,7 @@ bool RawBytes::read(std::uint64_t offset, std::size_t n, void* out) const {
   }
   auto* to = static_cast<char*>(out);
   while (n > 0) {
-    const ssize_t got = ::pread(fd_, to, n, static_cast<off_t>(offset));
+    const ssize_t got = ::pread(fd_, to, n, static_cast<off_t>(base_ + offset));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return false;
     to += got;

@@ -13,6 +13,9 @@ class RawBytes {
  public:
   // The file at `path`, kept open while the object lives.
   static std::shared_ptr<const RawBytes> of_file(const std::filesystem::path& path);
+  // The `size` bytes at `offset` of the file at `path` (an HDF5 file stored inside a zip archive).
+  static std::shared_ptr<const RawBytes> of_file_range(const std::filesystem::path& path, std::uint64_t offset,
+                                                       std::uint64_t size);
   // A file image in memory (shared with the File that reads it).
   static std::shared_ptr<const RawBytes> of_image(std::shared_ptr<const std::vector<char>> image);
   ~RawBytes();
@@ -25,7 +28,9 @@ class RawBytes {
 
  private:
   RawBytes() = default;
+  static std::shared_ptr<RawBytes> open_file(const std::filesystem::path& path);
   int fd_ = -1;
+  std::uint64_t base_ = 0;  // where the HDF5 file starts in the file fd_ reads
   std::shared_ptr<const std::vector<char>> image_;
   std::uint64_t size_ = 0;
 };

@@ -41,6 +41,10 @@ Json read_config(const ZipReader& zip) {
 }
 
 h5::File open_weights(const ZipReader& zip) {
+  // Read in place when stored uncompressed (as Keras writes it): a copy in memory would hold
+  // the weights twice while they load.
+  if (const auto span = zip.stored_span(kWeightsEntry))
+    return h5::File::open_range(zip.path(), span->offset, span->size, inside(zip.path(), kWeightsEntry));
   return h5::File::open_image(zip.require(kWeightsEntry, "the model's variables"), inside(zip.path(), kWeightsEntry));
 }
 

@@ -10,9 +10,10 @@
 namespace ksave::plugins::keras_zip {
 namespace {
 
-// A planned assignment, checked before any variable changes.
+// A planned assignment, checked before any variable changes. The dataset is opened again when
+// it is read: every weight's dataset open at once held about 10 KiB of libhdf5's memory each.
 struct Assignment {
-  h5::Dataset dataset;
+  std::string dataset_path;  // below the weights file's root
   VariablePtr variable;
 };
 
@@ -73,13 +74,13 @@ std::variant<std::vector<Assignment>, std::string> plan(const h5::Group& root, c
     if (dataset.shape() != variable->shape())
       return owner.description + ": '" + vars_path + "/" + index + "' in '" + root.location().file.string() + "' has shape " +
              shape_to_string(dataset.shape()) + ", expected " + shape_to_string(variable->shape()) + " for " + variable->short_name();
-    out.push_back({std::move(dataset), variable});
+    out.push_back({vars_path + "/" + index, variable});
   }
   return out;
 }
 
-void assign(const std::vector<Assignment>& assignments) {
-  for (const auto& a : assignments) h5::read_into_variable(a.dataset, *a.variable);
+void assign(const h5::Group& root, const std::vector<Assignment>& assignments) {
+  for (const auto& a : assignments) h5::read_into_variable(root.dataset(a.dataset_path), *a.variable);
 }
 
 }  // namespace
@@ -117,7 +118,7 @@ void read_owners(const h5::Group& root, const std::vector<VariableOwner>& owners
     for (std::size_t i = 0; i < failures.size(); ++i) message += (i ? "; " : "") + failures[i];
     throw Error(message);
   }
-  assign(all);
+  assign(root, all);
 }
 
 namespace {
@@ -153,7 +154,7 @@ LoadStatus read_owners_for_load_weights(const h5::Group& root, const std::vector
     }
     for (auto& a : std::get<std::vector<Assignment>>(planned)) all.push_back(std::move(a));
   }
-  assign(all);
+  assign(root, all);
   std::vector<std::string> stored;
   collect_vars_groups(root, "", stored);
   for (const auto& path : stored)
@@ -164,7 +165,7 @@ LoadStatus read_owners_for_load_weights(const h5::Group& root, const std::vector
 std::optional<std::string> try_read_owner(const h5::Group& root, const VariableOwner& owner) {
   auto planned = plan(root, owner);
   if (auto* why = std::get_if<std::string>(&planned)) return *why;
-  assign(std::get<std::vector<Assignment>>(planned));
+  assign(root, std::get<std::vector<Assignment>>(planned));
   return std::nullopt;
 }
 

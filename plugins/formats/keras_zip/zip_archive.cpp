@@ -1,12 +1,14 @@
 #include "zip_archive.hpp"
 
 #include <zip.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
 #include <fstream>
 
 #include "ksave/error.hpp"
+#include "stored_entry_offset.hpp"
 
 namespace ksave::plugins::keras_zip {
 namespace fs = std::filesystem;
@@ -159,6 +161,33 @@ std::vector<char> ZipReader::require(const std::string& name, const std::string&
   std::string present;
   for (const auto& n : entry_names()) present += (present.empty() ? "" : ", ") + n;
   throw Error(quoted(path_) + " has no entry '" + name + "' (" + why + "); its entries: " + (present.empty() ? "none" : present));
+}
+
+std::optional<ZipReader::Span> ZipReader::stored_span(const std::string& name) const {
+  const zip_int64_t index = zip_name_locate(archive_, name.c_str(), 0);
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  if (index < 0 || zip_stat_index(archive_, static_cast<zip_uint64_t>(index), 0, &stat) != 0) return std::nullopt;
+  const auto needed = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD | ZIP_STAT_ENCRYPTION_METHOD | ZIP_STAT_CRC;
+  if ((stat.valid & needed) != needed || stat.comp_method != ZIP_CM_STORE || stat.encryption_method != ZIP_EM_NONE ||
+      stat.size != stat.comp_size)
+    return std::nullopt;
+  const auto offset = stored_entry_offset(path_, name);
+  if (!offset || *offset > archive_size_ || stat.size > archive_size_ - *offset) return std::nullopt;
+  std::ifstream in(path_, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(*offset));
+  std::vector<char> chunk(1 << 20);
+  uLong crc = crc32_z(0, nullptr, 0);
+  for (std::uint64_t left = stat.size; left > 0;) {
+    const auto n = static_cast<std::streamsize>(std::min<std::uint64_t>(left, chunk.size()));
+    if (!in.read(chunk.data(), n))
+      throw Error("entry '" + name + "' of " + quoted(path_) + " ended early (truncated archive?)");
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<z_size_t>(n));
+    left -= static_cast<std::uint64_t>(n);
+  }
+  if (crc != stat.crc)
+    throw Error("entry '" + name + "' of " + quoted(path_) + " is damaged (its content does not match its CRC-32)");
+  return Span{*offset, stat.size};
 }
 
 // ---- ZipWriter ----

@@ -2,11 +2,26 @@
 // (real_kernel, imag_kernel as (freq, 1, frame_length)) strided by the frame step, SAME_UPPER
 // for padding "same" (TensorFlow's SAME); then the mode and Keras's arrangement of (batch,
 // channels, freq, frames), as the layer computes them (plugins/layers/spectrogram).
+// MelSpectrogram: the reflected signal as a Gather, the same Conv with the layer's fixed kernels,
+// the magnitude to mag_exp, MatMul by the mel matrix, the decibels floored at the whole batch's
+// maximum minus top_db (ReduceMax over every axis), as the layer computes them.
+#include <numbers>
+
+#include "../../layers/spectrogram/mel_numbers.hpp"
 #include "converter.hpp"
 #include "ksave/ops.hpp"
 
 namespace ksave::plugins::onnx_export {
 namespace {
+
+// Each signal of (n, 1, time) convolved with a (freq, 1, frame) kernel every `step` samples:
+// (n, freq, frames).
+std::string frames_conv(Conversion& c, const std::string& signals, const std::string& kernel, Dim frame, Dim step, bool same,
+                        const std::string& hint) {
+  Attributes attrs{ints_attr("strides", {step}), ints_attr("kernel_shape", {frame})};
+  if (same) attrs.push_back(string_attr("auto_pad", "SAME_UPPER"));
+  return c.onnx.op("Conv", {signals, kernel}, hint, std::move(attrs));
+}
 
 std::vector<Value> stft_spectrogram(Conversion& c) {
   auto& onnx = c.onnx;
@@ -28,9 +43,7 @@ std::vector<Value> stft_spectrogram(Conversion& c) {
     const VariablePtr kernel = c.weight(weight);
     bins = kernel->shape().at(2);
     const std::string w = c.weight_value(kernel, "oiw", [](const Tensor& t) { return ops::transpose(t, {2, 1, 0}); });
-    Attributes attrs{ints_attr("strides", {step}), ints_attr("kernel_shape", {frame_length})};
-    if (same) attrs.push_back(string_attr("auto_pad", "SAME_UPPER"));
-    const std::string y = onnx.op("Conv", {signals, w}, c.hint(weight), std::move(attrs));  // (B·C, freq, frames)
+    const std::string y = frames_conv(c, signals, w, frame_length, step, same, c.hint(weight));  // (B·C, freq, frames)
     return onnx.reshape(y, {-1, channels, bins, frames}, c.hint());  // (B, C, freq, frames)
   };
   std::string real, imag;
@@ -58,8 +71,41 @@ std::vector<Value> stft_spectrogram(Conversion& c) {
   return {c.output(y)};
 }
 
+std::vector<Value> mel_spectrogram(Conversion& c) {
+  auto& onnx = c.onnx;
+  const mel::Settings s = mel::Settings::from_config(c.config(), c.describe());
+  const Value& x = c.input();
+  if (x.shape.size() != 2 || x.shape[1] < 0) throw Error(c.describe() + ": expected (batch, samples) with a known number of samples");
+  const std::string padded =
+      onnx.op("Gather", {onnx.float_in_layout(x, {}), onnx.graph().constant(s.reflected_positions(x.shape[1], c.describe()), c.hint("reflected"))},
+              c.hint(), {int_attr("axis", 1)});
+  const std::string signals = onnx.unsqueeze(padded, {1}, c.hint());  // (B, 1, time)
+  auto part = [&](bool real_side, const char* what) {
+    const std::string kernel = onnx.graph().constant(ops::transpose(s.kernel(real_side), {2, 1, 0}), c.hint(what));
+    const std::string y = frames_conv(c, signals, kernel, s.fft_length, s.stride, false, c.hint(what));  // (B, bins, frames)
+    return onnx.op("Mul", {y, y}, c.hint());
+  };
+  const std::string power = onnx.op("Add", {part(true, "real"), part(false, "imag")}, c.hint());
+  const std::string spectrum = onnx.op("Pow", {onnx.op("Sqrt", {power}, c.hint()), onnx.scalar(static_cast<float>(s.mag_exp))}, c.hint());
+  // (mel, bins) · (B, bins, frames): Keras's (B, frames, mel) already swapped.
+  const std::string mel_t = onnx.graph().constant(ops::transpose(s.mel_matrix(), {1, 0}), c.hint("mel_matrix"));
+  std::string y = onnx.op("MatMul", {mel_t, spectrum}, c.hint());
+  if (s.power_to_db) {
+    const std::string log = onnx.op("Log", {onnx.op("Max", {y, onnx.scalar(static_cast<float>(s.min_power))}, c.hint())}, c.hint());
+    const std::string db = onnx.op("Sub", {onnx.op("Mul", {log, onnx.scalar(static_cast<float>(10.0 / std::numbers::ln10))}, c.hint()),
+                                           onnx.scalar(static_cast<float>(s.reference_db()))}, c.hint());
+    const std::string floor =
+        onnx.op("Sub", {onnx.reduce("ReduceMax", db, {0, 1, 2}, false, c.hint()), onnx.scalar(static_cast<float>(s.top_db))}, c.hint());
+    y = onnx.op("Max", {db, floor}, c.hint());
+  }
+  return {c.output(y)};
+}
+
 }  // namespace
 
-void add_spectrogram_converters(ConverterTable& t) { t["STFTSpectrogram"] = {stft_spectrogram, {}}; }
+void add_spectrogram_converters(ConverterTable& t) {
+  t["STFTSpectrogram"] = {stft_spectrogram, {}};
+  t["MelSpectrogram"] = {mel_spectrogram, {}};
+}
 
 }  // namespace ksave::plugins::onnx_export

@@ -258,6 +258,9 @@ std::vector<TfOpEntry> elementwise_tf_ops() {
       {"nn.softsign", unary("Softsign")},
       {"nn.relu", unary("Relu")},
       {"nn.relu6", unary("relu6", true)},
+      // Keras 3's hard_sigmoid and hard_silu (ksave's own names: no TensorFlow function computes them).
+      {"keras3.hard_sigmoid", unary("hard_sigmoid_keras3", true)},
+      {"keras3.hard_silu", unary("hard_silu", true)},
       {"nn.elu", unary("elu", true)},
       {"nn.selu", unary("selu", true)},
       {"nn.silu", swish},

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "../../layers/common/einsum.hpp"
 #include "tf_op_converters.hpp"
 
 namespace ksave::plugins::onnx_export {
@@ -187,6 +188,16 @@ std::vector<Value> matmul(TfOpCall& a) {
   return {a.output(a.onnx().op("MatMul", {left, right}, a.hint()))};
 }
 
+// Keras 3's einsum (ksave's name keras3.einsum): ONNX's Einsum on the operands in Keras's layout,
+// its output written out as Keras computes an implicit one (../../layers/common/einsum.hpp).
+std::vector<Value> einsum(TfOpCall& a) {
+  a.allow_only({"equation", "y"});
+  std::vector<std::string> operands{a.onnx().float_in_layout(a.first(), {})};
+  if (a.has("y")) operands.push_back(a.onnx().float_in_layout(a.tensor("y"), {}));
+  const std::string equation = einsum::explicit_equation(einsum::parse(a.get<std::string>("equation", ""), a.object()));
+  return {a.output(a.onnx().op("Einsum", operands, a.hint(), {string_attr("equation", equation)}))};
+}
+
 TfOpConverter filled_like(double value) {
   return [value](TfOpCall& a) {
     a.allow_only({"dtype", "optimize"});
@@ -215,6 +226,7 @@ std::vector<TfOpEntry> shape_tf_ops() {
       {"gather", gather},
       {"cast", cast},
       {"linalg.matmul", matmul},
+      {"keras3.einsum", einsum},
       {"zeros_like", filled_like(0.0)},
       {"ones_like", filled_like(1.0)},
   };

@@ -102,7 +102,8 @@ Json describe_signature(const tfproto::SignatureDef& signature) {
 }
 
 Json describe_saved_model(const fs::path& directory) {
-  const tfproto::SavedModel saved_model = read_saved_model(directory);
+  const auto saved_model_file = read_saved_model(directory);
+  const tfproto::SavedModel& saved_model = *saved_model_file;
   Json out = {{"format", "savedmodel"}, {"path", directory.string()},
               {"saved_model_schema_version", saved_model.saved_model_schema_version()}, {"meta_graphs", Json::array()}};
   for (const auto& meta_graph : saved_model.meta_graphs()) {

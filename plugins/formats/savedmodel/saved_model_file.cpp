@@ -1,7 +1,11 @@
 #include "saved_model_file.hpp"
 
+#include <google/protobuf/arena.h>
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <fstream>
+#include <new>
 #include <sstream>
 
 #include "ksave/error.hpp"
@@ -65,7 +69,31 @@ std::string read_file_bytes(const fs::path& path, std::uintmax_t limit) {
   return bytes;
 }
 
-tfproto::SavedModel read_saved_model(const fs::path& directory) {
+namespace {
+
+// The arena's blocks, mapped and unmapped whole (at least 1 MiB each, from kArenaBlock).
+constexpr std::size_t kArenaBlock = 1 << 20;
+
+void* map_block(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+void unmap_block(void* p, std::size_t bytes) { ::munmap(p, bytes); }
+
+std::shared_ptr<google::protobuf::Arena> page_mapped_arena() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = kArenaBlock;
+  options.max_block_size = 8 * kArenaBlock;
+  options.block_alloc = map_block;
+  options.block_dealloc = unmap_block;
+  return std::make_shared<google::protobuf::Arena>(options);
+}
+
+}  // namespace
+
+std::shared_ptr<const tfproto::SavedModel> read_saved_model(const fs::path& directory) {
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
     throw Error("a SavedModel is a folder; " + quoted(directory) + " is not one");
@@ -75,13 +103,14 @@ tfproto::SavedModel read_saved_model(const fs::path& directory) {
     throw Error("the folder " + quoted(directory) + " is not a SavedModel: it has no " + kSavedModelFile +
                 (text ? " (only saved_model.pbtxt, the text form, which ksave does not read)" : ""));
   }
-  tfproto::SavedModel saved_model;
-  if (!saved_model.ParseFromString(read_file_bytes(file, kMaxProtoBytes)))
+  std::shared_ptr<google::protobuf::Arena> arena = page_mapped_arena();
+  auto* saved_model = google::protobuf::Arena::CreateMessage<tfproto::SavedModel>(arena.get());
+  if (!saved_model->ParseFromString(read_file_bytes(file, kMaxProtoBytes)))
     throw Error(quoted(file) + " is not a valid SavedModel protobuf (parsing failed: the file is corrupt or truncated)");
-  if (saved_model.meta_graphs_size() == 0)
+  if (saved_model->meta_graphs_size() == 0)
     throw Error(quoted(file) + " holds no MetaGraphDef (schema version " +
-                std::to_string(saved_model.saved_model_schema_version()) + "): is it a SavedModel?");
-  return saved_model;
+                std::to_string(saved_model->saved_model_schema_version()) + "): is it a SavedModel?");
+  return std::shared_ptr<const tfproto::SavedModel>(std::move(arena), saved_model);  // owns the arena
 }
 
 const tfproto::MetaGraphDef& main_meta_graph(const tfproto::SavedModel& saved_model, const fs::path& directory) {

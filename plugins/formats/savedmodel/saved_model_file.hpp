@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -33,8 +34,11 @@ std::filesystem::path inside_folder(const std::filesystem::path& directory, cons
 std::filesystem::path variables_prefix(const std::filesystem::path& directory);
 
 // Reads and parses <directory>/saved_model.pb. Throws when the folder has no saved_model.pb, the
-// file cannot be parsed, or it holds no MetaGraphDef.
-tfproto::SavedModel read_saved_model(const std::filesystem::path& directory);
+// file cannot be parsed, or it holds no MetaGraphDef. The message lives on an arena of pages
+// mapped for it alone: parsed, a large model's functions take about ten times the file's size
+// in many small objects, which the allocator would keep when freed (so a load's peak would be
+// the weights plus the parse); the arena's pages go back to the system with the last reference.
+std::shared_ptr<const tfproto::SavedModel> read_saved_model(const std::filesystem::path& directory);
 
 // The MetaGraphDef TF2 loaders use: the single one that carries an object graph (the first with
 // tag "serve" when there are several).

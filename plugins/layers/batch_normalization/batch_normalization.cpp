@@ -15,8 +15,10 @@
 // .keras writer adds no default for it: a tf-keras layer saved as .keras stays tf-keras's in
 // ksave, though Keras 3 trains it with its own rule).
 #include <array>
+#include <limits>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "ksave/config.hpp"
 #include "ksave/inference_folding.hpp"
@@ -26,7 +28,7 @@
 namespace ksave::plugins {
 namespace {
 
-class BatchNormalization : public Layer, public ChannelAffineLayer {
+class BatchNormalization : public Layer, public ChannelAffineLayer, public NormalizationWithActivationLayer {
  public:
   explicit BatchNormalization(const Json& config) : Layer(config, "BatchNormalization") {
     ConfigReader r(config, describe());
@@ -127,7 +129,8 @@ class BatchNormalization : public Layer, public ChannelAffineLayer {
     // A frozen layer (trainable false) normalizes with its moving statistics even in training, as
     // Keras 3 and tf.keras 2 do: the guide's frozen base stays in inference mode under fit().
     if (ctx.training && trainable()) {
-      if (std::optional<Tensor> y = fused_training_call(x)) return {*y};
+      static const OpDef& op = find_op("FusedBatchNormTraining");
+      if (std::optional<Tensor> y = fused_training_call(x, op, Attrs{{"epsilon", epsilon_}})) return {*y};
       mean = ops::mean(x, reduction_axes_, true);
       variance = ops::mean(ops::squared_difference(x, mean), reduction_axes_, true);
       update_moving_statistics(x, mean, variance);
@@ -154,6 +157,17 @@ class BatchNormalization : public Layer, public ChannelAffineLayer {
     return {inv, beta_ ? ops::sub(beta_->value(), shifted_mean) : ops::neg(shifted_mean)};
   }
 
+  // ---- training with the activation after it (ksave/inference_folding.hpp) ----
+  // ReLU and ReLU(6) after a training normalization, in its op (FusedBatchNormReluTraining).
+  std::optional<Tensor> call_with_activation(const Tensor& x, bool training, const char* activation) override {
+    if (!built() || !(training && trainable()) || x.dtype() != DType::Float32 || x.rank() != rank_) return std::nullopt;
+    const std::string_view name(activation);
+    if (name != "relu" && name != "relu6") return std::nullopt;
+    static const OpDef& op = find_op("FusedBatchNormReluTraining");
+    const double max_value = name == "relu6" ? 6.0 : std::numeric_limits<double>::infinity();
+    return fused_training_call(x, op, Attrs{{"epsilon", epsilon_}, {"max_value", max_value}});
+  }
+
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {shapes.at(0)}; }
 
  private:
@@ -168,15 +182,15 @@ class BatchNormalization : public Layer, public ChannelAffineLayer {
 
   // Training over the last axis, when no graph tracer watches: the whole normalization and its
   // gradient as one op (FusedBatchNormTraining), as TensorFlow's FusedBatchNormV3 runs it.
-  std::optional<Tensor> fused_training_call(const Tensor& x) {
+  // `op` is FusedBatchNormTraining or, with an activation after it, FusedBatchNormReluTraining.
+  std::optional<Tensor> fused_training_call(const Tensor& x, const OpDef& op, const Attrs& attrs) {
     if (!fused_ops_allowed() || reduction_axes_.size() + 1 != static_cast<std::size_t>(rank_) ||
         !(axes_.size() == 1 && (axes_[0] == -1 || axes_[0] == rank_ - 1)))
       return std::nullopt;
-    static const OpDef& op = find_op("FusedBatchNormTraining");
     const Tensor scale = gamma_ ? gamma_->value() : Tensor::filled(DType::Float32, param_shape_, 1.0);
     const Tensor offset = beta_ ? beta_->value() : Tensor::filled(DType::Float32, param_shape_, 0.0);
     const std::array<Tensor, 3> inputs{x, scale, offset};
-    Tensors out = run_op(op, inputs, Attrs{{"epsilon", epsilon_}});
+    Tensors out = run_op(op, inputs, attrs);
     update_moving_statistics(x, out[1], out[2]);
     return std::move(out[0]);
   }

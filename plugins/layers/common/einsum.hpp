@@ -4,14 +4,19 @@
 // operand and the output a free one; a letter of one operand alone is summed out first. The
 // product is one (batch, free_a, contracted) · (batch, contracted, free_b) matmul (a plain matmul
 // without batch letters), then a transpose to the output's order.
-// Shared by EinsumDense (layers/attention) and the SavedModel graph runtime's Einsum op.
+// One operand's equation ("bij->bj", "ij->ji") is its sums and transpose (reduced()). parse()
+// reads an equation of one or two operands.
+// Shared by EinsumDense (layers/attention), the SavedModel graph runtime's Einsum op and the
+// Keras 3 Einsum operation (layers/tf_op_lambda).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "ksave/error.hpp"
 #include "ksave/ops.hpp"
 
 namespace ksave::plugins::einsum {
@@ -60,6 +65,50 @@ inline Tensor summed_out(const Tensor& x, std::string& labels, const std::string
 }
 
 }  // namespace detail
+
+// An equation of one or two operands ("ab,bc->ac", "abc->ac"); `b` is empty for one operand.
+// Without "->", the output is the letters that occur once in the order they first appear: Keras
+// 3's TensorFlow backend renames the letters a, b, c, ... by first appearance before tf.einsum
+// sorts them (measured: keras.ops.einsum("ji", m) is m itself, numpy's einsum transposes; Keras's
+// symbolic shape is numpy's).
+// Letters are a-z and A-Z; a letter repeated within one operand (a diagonal), an ellipsis or an
+// output letter no operand has is refused. `object` names the caller in errors.
+inline Labels parse(const std::string& equation, const std::string& object) {
+  auto fail = [&](const std::string& why) { return Error(object + ": equation '" + equation + "' " + why); };
+  const auto arrow = equation.find("->");
+  const std::string inputs = equation.substr(0, arrow);
+  const auto comma = inputs.find(',');
+  if (std::count(inputs.begin(), inputs.end(), ',') > 1)
+    throw fail("has more than two operands, which ksave does not support");
+  Labels e{inputs.substr(0, comma), comma == std::string::npos ? "" : inputs.substr(comma + 1), ""};
+  if (arrow != std::string::npos) {
+    e.out = equation.substr(arrow + 2);
+  } else {
+    for (char c : inputs)
+      if (c != ',' && std::count(inputs.begin(), inputs.end(), c) == 1) e.out += c;
+  }
+  for (const std::string* part : {&e.a, &e.b, &e.out})
+    for (std::size_t i = 0; i < part->size(); ++i) {
+      const char c = (*part)[i];
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+        throw fail("has '" + std::string(1, c) + "': ellipsis and spaces are not supported");
+      if (part->find(c, i + 1) != std::string::npos) throw fail("repeats '" + std::string(1, c) + "' in one term, which is not supported");
+    }
+  if (comma != std::string::npos && e.b.empty()) throw fail("has an empty operand");
+  for (char c : e.out)
+    if (!has(e.a, c) && !has(e.b, c)) throw fail("has output letter '" + std::string(1, c) + "' that no operand has");
+  return e;
+}
+
+// The equation with its output written out ("ab,bc->ac"), for consumers that would order an
+// implicit output otherwise (ONNX's Einsum sorts it as numpy does).
+inline std::string explicit_equation(const Labels& e) { return e.a + (e.b.empty() ? "" : "," + e.b) + "->" + e.out; }
+
+// One operand's equation: the letters the output lacks summed out, then the output's order.
+inline Tensor reduced(const Tensor& x, std::string labels, const std::string& out) {
+  const Tensor summed = detail::summed_out(x, labels, "", out);
+  return detail::transposed(summed, detail::axes_of(labels, out));
+}
 
 // The operands' ranks must be their letter counts and every output letter must be an operand's
 // (the callers check both, naming their object).

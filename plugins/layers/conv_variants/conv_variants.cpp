@@ -310,6 +310,15 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
   bool takes_zero_padding(std::size_t spatial_axes) const override {
     return Rank == 2 && spatial_axes == 2 && args_.padding == "valid" && !args_.channels_first();
   }
+  // In training too: the call's own ops over the padded window (MobileNetV2's stride-2 blocks).
+  std::optional<Tensor> call_with_zero_padding(const Tensor& x,
+                                               std::span<const std::pair<Dim, Dim>> zero_padding) override {
+    if (Rank != 2 || !takes_zero_padding(zero_padding.size()) ||
+        !fused::can_fold(*this, x, !args_.channels_first(), args_.activation, args_.activity_regularizer))
+      return std::nullopt;
+    const Tensor y = ops::depthwise_conv2d(x, planar(kernel_), fused::with_zero_padding(args_.window(), zero_padding));
+    return bias_ ? ops::bias_add(y, bias_->value()) : y;  // can_fold: no activation of its own
+  }
   std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) override {
     if (Rank != 2 || !fused::can_fold(*this, x, !args_.channels_first(), args_.activation, args_.activity_regularizer) ||
         (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())))

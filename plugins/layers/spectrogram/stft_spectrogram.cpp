@@ -7,12 +7,12 @@
 // channels · freq) in channels_last, (batch, time, freq, channels) with expand_dims, or the
 // channels_first transposes. mode "angle" (atan2) is refused: ksave has no atan2 op.
 #include <cmath>
-#include <numbers>
 
 #include "ksave/config.hpp"
 #include "ksave/conformance.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/plugin.hpp"
+#include "stft_numbers.hpp"
 
 namespace ksave::plugins {
 namespace {
@@ -128,41 +128,24 @@ class STFTSpectrogram : public Layer {
  private:
   std::string describe() const { return "layer '" + name() + "' (STFTSpectrogram)"; }
 
-  // Keras's STFT initializer: cos (real) or sin (imag) of −2π · t · f / ((F − 1) · 2), times
-  // scipy's window of frame_length (symmetric, or periodic), over its scaling.
+  // Keras's STFT initializer: scipy's window of frame_length (symmetric, or periodic) over its
+  // scaling, times the DFT's rows of length (bins − 1) · 2.
   Tensor kernel(bool real_side) const {
     const Dim bins = fft_ / 2 + 1;
-    std::vector<double> window(static_cast<std::size_t>(frame_length_), 1.0);
+    const std::vector<double> window = stft::window(window_.is_null() ? "" : window_.get<std::string>(), frame_length_, periodic_);
     double scale = 1.0;
     if (!window_.is_null()) {
-      const double a = window_ == "hann" ? 0.5 : 0.54;
-      const double period = static_cast<double>(periodic_ ? frame_length_ : frame_length_ - 1);
-      for (Dim t = 0; t < frame_length_; ++t)
-        window[static_cast<std::size_t>(t)] =
-            frame_length_ == 1 ? 1.0 : a - (1 - a) * std::cos(2 * std::numbers::pi * static_cast<double>(t) / period);
       double squares = 0, sum = 0;
       for (double w : window) squares += w * w, sum += std::abs(w);
       scale = scaling_ == "density" ? std::sqrt(squares) : scaling_ == "spectrum" ? sum : 1.0;
     }
-    Tensor k(DType::Float32, {frame_length_, 1, bins});
-    const double full = static_cast<double>((bins - 1) * 2);
-    for (Dim t = 0; t < frame_length_; ++t)
-      for (Dim f = 0; f < bins; ++f) {
-        const double angle = -2.0 * static_cast<double>(t) * (static_cast<double>(f) / full) * std::numbers::pi;
-        const double v = real_side ? std::cos(angle) : std::sin(angle);
-        k.data<float>()[t * bins + f] = static_cast<float>(v * window[static_cast<std::size_t>(t)] / scale);
-      }
-    return k;
+    return stft::dft_kernel(window, bins, static_cast<double>((bins - 1) * 2), real_side, scale);
   }
 
   // The strided convolution of each signal with a kernel, as (batch, channels, freq, frames).
   Tensor transform(const Tensor& signals, const Tensor& kernel, Dim channels) const {
-    ops::Window2D window;
-    window.stride_w = step_;
-    window.padding = padding_ == "same" ? "SAME" : "VALID";
-    const Dim bins = kernel.dim(2);
-    const Tensor y = ops::conv2d(signals, ops::reshape(kernel, {1, frame_length_, 1, bins}), window);  // (B·C, 1, frames, freq)
-    return ops::reshape(ops::transpose(ops::squeeze(y, {1}), {0, 2, 1}), {-1, channels, bins, y.dim(2)});
+    const Tensor y = stft::frames_transform(signals, kernel, step_, padding_ == "same");  // (B·C, frames, freq)
+    return ops::reshape(ops::transpose(y, {0, 2, 1}), {-1, channels, kernel.dim(2), y.dim(1)});
   }
 
   // Keras's _adjust_shapes of (batch, channels, freq, frames).

@@ -23,6 +23,9 @@ Tensors binary(const OpArguments& a) {
 
 Tensor reciprocal(const Tensor& x) { return ops::div(ops::constant(1.0), x); }
 Tensor relu6(const Tensor& x) { return ops::clip(x, 0.0, 6.0); }
+// Keras 3's hard_sigmoid, relu6(x + 3) / 6, and hard_silu, x times it (its TensorFlow backend's).
+Tensor hard_sigmoid(const Tensor& x) { return ops::div(relu6(ops::add(x, 3.0)), ops::constant(6.0)); }
+Tensor hard_silu(const Tensor& x) { return ops::mul(x, hard_sigmoid(x)); }
 // log(sigmoid(x)) as -softplus(-x), which stays finite for large |x| (as tf.math.log_sigmoid).
 Tensor log_sigmoid(const Tensor& x) { return ops::neg(ops::softplus(ops::neg(x))); }
 
@@ -118,6 +121,10 @@ std::vector<OpEntry> elementwise_ops() {
       {"nn.softsign", unary<ops::softsign>},
       {"nn.relu", unary<ops::relu>},
       {"nn.relu6", unary<relu6>},
+      // Keras 3 operations no TensorFlow function computes: ksave's own names
+      // (keras3_operations.hpp), which only Keras 3's form writes back.
+      {"keras3.hard_sigmoid", unary<hard_sigmoid>},
+      {"keras3.hard_silu", unary<hard_silu>},
       {"nn.elu", unary<ops::elu>},
       {"nn.selu", unary<ops::selu>},
       {"nn.silu", swish},

@@ -1,7 +1,8 @@
 // TensorFlow functions that move values around: reshape, transpose, concat, stack, unstack,
-// split, expand_dims, squeeze, slice, tile, pad, gather, cast, matmul.
+// split, expand_dims, squeeze, slice, tile, pad, gather, cast, matmul, Keras 3's einsum.
 #include <numeric>
 
+#include "../common/einsum.hpp"
 #include "ksave/ops.hpp"
 #include "op_table.hpp"
 
@@ -126,6 +127,22 @@ Tensors matmul(const OpArguments& a) {
   return {ops::batch_matmul(x, y, ta, tb)};
 }
 
+// Keras 3's einsum(subscripts, x[, y]) (ksave's name keras3.einsum: tf-keras cannot record
+// tf.einsum's tensors), of one or two operands, with the layers' einsum (../common/einsum.hpp).
+Tensors einsum_op(const OpArguments& a) {
+  a.allow_only({"equation", "y"});
+  const einsum::Labels e = einsum::parse(a.get<std::string>("equation", ""), a.object());
+  const Tensor x = a.first().as_float();
+  const Tensor y = a.has("y") ? a.tensor("y").as_float() : Tensor();
+  if (e.b.empty() == a.has("y"))
+    throw Error(a.object() + ": the equation has " + (e.b.empty() ? "one operand" : "two operands") + ", the call " +
+                (a.has("y") ? "two" : "one"));
+  if (x.rank() != static_cast<std::int64_t>(e.a.size()) || (a.has("y") && y.rank() != static_cast<std::int64_t>(e.b.size())))
+    throw Error(a.object() + ": operands of shape " + shape_to_string(x.shape()) + (a.has("y") ? " and " + shape_to_string(y.shape()) : "") +
+                " for the equation's terms '" + e.a + "'" + (a.has("y") ? " and '" + e.b + "'" : ""));
+  return {e.b.empty() ? einsum::reduced(x, e.a, e.out) : einsum::product(x, y, e)};
+}
+
 // tf.zeros_like / tf.ones_like, of the input's dtype unless `dtype` names another.
 template <Tensor (*F)(const Tensor&)>
 Tensors like(const OpArguments& a) {
@@ -153,6 +170,7 @@ std::vector<OpEntry> shape_ops() {
       {"gather", gather},
       {"cast", cast},
       {"linalg.matmul", matmul},
+      {"keras3.einsum", einsum_op},
       {"zeros_like", like<ops::zeros_like>},
       {"ones_like", like<ops::ones_like>},
   };

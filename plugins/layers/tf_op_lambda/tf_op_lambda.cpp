@@ -8,7 +8,9 @@
 #include "getitem.hpp"
 #include "ksave/config.hpp"
 #include "ksave/conformance.hpp"
+#include "ksave/keras3_operations.hpp"
 #include "ksave/plugin.hpp"
+#include "ksave/serialization.hpp"
 #include "op_table.hpp"
 
 namespace ksave::plugins {
@@ -19,6 +21,14 @@ class TFOpLambda : public Layer {
   explicit TFOpLambda(const Json& config) : TFOpLambda(config, "TFOpLambda") {}
   std::string class_name() const override { return class_name_; }
   Json get_config() const override {
+    // Keras 3's operations without a TensorFlow function (HardSigmoid, Einsum, ...) run under
+    // ksave's own names, which tf-keras's formats cannot hold: refused there by name.
+    const ConfigDialect dialect = current_config_dialect();
+    if (dialect == ConfigDialect::HDF5 || dialect == ConfigDialect::SavedModel)
+      if (const std::string why = keras3_operations::tf_keras_refusal(function_); !why.empty())
+        throw Error("layer '" + name() + "' (" + class_name_ + ", " + function_ + "): tf-keras's " +
+                    (dialect == ConfigDialect::HDF5 ? "HDF5" : "SavedModel") + " format cannot hold it; " + why +
+                    ". Save it as .keras (Keras 3's form)");
     Json c = Layer::get_config();
     c["function"] = function_;
     return c;

@@ -170,6 +170,37 @@ BOOST_AUTO_TEST_CASE(conv_op_gradients_match_finite_differences) {
                                  attrs_of(window("SAME", 2, 1)));
 }
 
+// A stride-1 depthwise convolution's input gradient runs as a forward depthwise convolution of dy
+// with the turned filter (off the tape): against central differences and against
+// Conv2DBackpropInput, for symmetric, asymmetric (an even kernel's SAME), valid and dilated
+// windows.
+BOOST_AUTO_TEST_CASE(stride_one_depthwise_input_gradient_matches_backprop_input) {
+  const std::vector<std::pair<Window2D, ksave::Shape>> setups = {
+      {window("SAME", 1, 1), {3, 3, 3, 1}},     {window("VALID", 1, 1), {3, 3, 3, 1}},
+      {window("SAME", 1, 1), {2, 4, 3, 1}},     {window("SAME", 1, 1, 2, 2), {3, 3, 3, 1}},
+      {window("VALID", 1, 1, 1, 2), {2, 3, 3, 1}},
+  };
+  for (const auto& [w, fshape] : setups) {
+    const Tensor x = ramp({2, 7, 6, 3}), f = ramp(fshape, 0.5f, 13);
+    const ksave::Attrs a = attrs_of(w);
+    BOOST_TEST_CONTEXT(w.padding << " filter " << ksave::shape_to_string(fshape) << " dilation " << w.dilation_h
+                                 << "x" << w.dilation_w) {
+      ksave::test::check_op_gradient("DepthwiseConv2dNative", {x, f}, a);
+      const Tensor y = ksave::run_op("DepthwiseConv2dNative", std::vector<Tensor>{x, f}, a)[0];
+      const Tensor dy = ramp(y.shape(), 1.0f, 17);
+      const Tensor outputs[] = {y};
+      const Tensor output_grads[] = {dy};
+      const Tensor inputs[] = {x, f};
+      const Tensor dx = ksave::find_op("DepthwiseConv2dNative").gradient(ksave::GradientContext{inputs, outputs, output_grads, a})[0];
+      ksave::Attrs in_attrs = a;
+      in_attrs.set("input_sizes", std::vector<std::int64_t>{2, 7, 6, 3});
+      const Tensor grouped = ksave::ops::reshape(f, {fshape[0], fshape[1], 1, 3});
+      const Tensor expected = ksave::run_op("Conv2DBackpropInput", std::vector<Tensor>{grouped, dy}, in_attrs)[0];
+      BOOST_TEST(ksave::allclose(dx, expected, 1e-5, 1e-6));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bad_arguments_throw_with_the_op_name) {
   const Tensor x = ramp({1, 4, 4, 3});
   BOOST_CHECK_THROW(ksave::ops::conv2d(x, ramp({3, 3, 2, 4})), ksave::Error);  // 2 does not divide 3

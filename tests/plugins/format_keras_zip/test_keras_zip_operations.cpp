@@ -175,6 +175,12 @@ Tensor reference(const Shape& shape, const std::function<double(Dim, Dim, Dim)>&
   return out;
 }
 
+// Keras 3.15: x, y = Input((4, 6)), Input((4, 6)); outputs ops.hard_sigmoid(x * 4.0),
+// ops.hard_silu(x * 4.0), ops.hard_swish(y) (written HardSilu), ops.einsum("bij,bkj->bik", x, y),
+// ops.einsum("bij->bj", x), ops.einsum("bji", x) (x itself: Keras's TensorFlow backend keeps an
+// implicit output's letters in their order, where numpy sorts them); as written.
+const char* kKeras3OnlyOperations = R"json({"module": "keras.src.models.functional", "class_name": "Functional", "config": {"name": "keras3_only", "trainable": true, "layers": [{"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 4, 6], "dtype": "float32", "sparse": false, "ragged": false, "name": "x", "optional": false}, "registered_name": null, "name": "x", "inbound_nodes": []}, {"module": "keras.src.ops.numpy", "class_name": "Multiply", "config": {"name": "multiply"}, "registered_name": "Multiply", "name": "multiply", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["x", 0, 0]}}, 4.0], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", "class_name": "Multiply", "config": {"name": "multiply_1"}, "registered_name": "Multiply", "name": "multiply_1", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["x", 0, 0]}}, 4.0], "kwargs": {}}]}, {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 4, 6], "dtype": "float32", "sparse": false, "ragged": false, "name": "y", "optional": false}, "registered_name": null, "name": "y", "inbound_nodes": []}, {"module": "keras.src.ops.nn", "class_name": "HardSigmoid", "config": {"name": "hard_sigmoid"}, "registered_name": "HardSigmoid", "name": "hard_sigmoid", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["multiply", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.nn", "class_name": "HardSilu", "config": {"name": "hard_silu"}, "registered_name": "HardSilu", "name": "hard_silu", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["multiply_1", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.nn", "class_name": "HardSilu", "config": {"name": "hard_silu_1"}, "registered_name": "HardSilu", "name": "hard_silu_1", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["y", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", "class_name": "Einsum", "config": {"name": "einsum", "subscripts": "bij,bkj->bik"}, "registered_name": "Einsum", "name": "einsum", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["x", 0, 0]}}, {"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["y", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", "class_name": "Einsum", "config": {"name": "einsum_1", "subscripts": "bij->bj"}, "registered_name": "Einsum", "name": "einsum_1", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}, {"module": "keras.src.ops.numpy", "class_name": "Einsum", "config": {"name": "einsum_2", "subscripts": "bji"}, "registered_name": "Einsum", "name": "einsum_2", "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 4, 6], "dtype": "float32", "keras_history": ["x", 0, 0]}}], "kwargs": {}}]}], "input_layers": [["x", 0, 0], ["y", 0, 0]], "output_layers": [["hard_sigmoid", 0, 0], ["hard_silu", 0, 0], ["hard_silu_1", 0, 0], ["einsum", 0, 0], ["einsum_1", 0, 0], ["einsum_2", 0, 0]]}, "registered_name": "Functional", "build_config": {"input_shape": null}, "compile_config": {}})json";
+
 Json entry_named(const Json& config, const std::string& name) {
   for (const auto& entry : config["config"]["layers"])
     if (entry["name"] == name) return entry;
@@ -230,13 +236,12 @@ BOOST_AUTO_TEST_CASE(operations_are_written_back_as_keras3_writes_them) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_operations_and_parameters_are_refused_by_name) {
-  // Keras 3's hard_sigmoid is relu6(x + 3) / 6, which no TensorFlow function computes.
-  const std::string hard_sigmoid = with_changed_entry("relu6", [](Json& e) {
-    e["class_name"] = "HardSigmoid";
-    e["registered_name"] = "HardSigmoid";
+  const std::string arctan = with_changed_entry("relu6", [](Json& e) {
+    e["class_name"] = "Arctan";
+    e["registered_name"] = "Arctan";
   });
-  BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(hard_sigmoid); }),
-                            {"relu6", "keras.src.ops.nn.HardSigmoid", "no equivalent", "keras.src.ops.nn.Relu6"}));
+  BOOST_TEST(test::mentions(test::error_of([&] { model_from_json(arctan); }),
+                            {"relu6", "keras.src.ops.nn.Arctan", "no equivalent", "keras.src.ops.nn.Relu6"}));
   const std::string elu = with_changed_entry("relu6", [](Json& e) {
     e["class_name"] = "Elu";
     e["config"] = Json{{"name", "relu6"}, {"alpha", 0.5}};
@@ -337,8 +342,8 @@ BOOST_AUTO_TEST_CASE(operations_tensorflow_computes_otherwise_are_refused) {
   BOOST_TEST(test::mentions(refusal("argmin", [](Json& e) { e["config"]["keepdims"] = true; }), {"argmin", "keepdims", "true"}));
   BOOST_TEST(test::mentions(refusal("split", [](Json& e) { e["config"]["indices_or_sections"] = Json::array({4, 2}); }),
                             {"split", "[4,2]", "nondecreasing"}));
-  BOOST_TEST(test::mentions(refusal("log_sigmoid", [](Json& e) { e["class_name"] = "HardSigmoid"; }),
-                            {"log_sigmoid", "keras.src.ops.nn.HardSigmoid", "no equivalent"}));
+  BOOST_TEST(test::mentions(refusal("log_sigmoid", [](Json& e) { e["class_name"] = "Arctan"; }),
+                            {"log_sigmoid", "keras.src.ops.nn.Arctan", "no equivalent"}));
   Json tf_config = Json::parse(model_from_json(kKeras3MoreOperations)->to_json());
   std::function<void(Json&)> drop_output_type = [&](Json& v) {
     if (v.is_object()) v.erase("output_type");
@@ -351,4 +356,69 @@ BOOST_AUTO_TEST_CASE(operations_tensorflow_computes_otherwise_are_refused) {
   const fs::path path = test::scratch_dir("keras3_operations_int64") / "argmax.keras";
   BOOST_TEST(test::mentions(test::error_of([&] { save_model(*int64_argmax, path, SaveOptions{.format = "keras"}); }),
                             {"argmax", "output_type", "\"int32\""}));
+}
+
+// Keras 3's operations without a TensorFlow function tf-keras loads (HardSigmoid, HardSilu: no
+// TensorFlow function computes them; Einsum: tf-keras records no tensors of tf.einsum) compute
+// Keras 3's definitions, go back into `.keras` as Keras 3 wrote them, and are refused by name in
+// tf-keras's formats.
+BOOST_AUTO_TEST_CASE(keras3_only_operations_compute_what_they_mean) {
+  const ModelPtr model = model_from_json(kKeras3OnlyOperations);
+  BOOST_TEST(model->get_layer("hard_sigmoid")->get_config()["function"] == "keras3.hard_sigmoid");
+  const Tensor x = wave({3, 4, 6}, 0.2f), y = wave({3, 4, 6}, 1.1f);
+  const auto at = [](const Tensor& t, Dim b, Dim i, Dim j) { return static_cast<double>(t.data<float>()[(b * 4 + i) * 6 + j]); };
+  const auto hard_sigmoid = [](double v) { return std::clamp(v + 3.0, 0.0, 6.0) / 6.0; };
+  const Tensors out = model->predict(Tensors{x, y});
+  BOOST_TEST_REQUIRE(out.size() == 6u);
+  check_close(out[0], reference({3, 4, 6}, [&](Dim b, Dim i, Dim j) { return hard_sigmoid(4 * at(x, b, i, j)); }), "hard_sigmoid(4x)");
+  check_close(out[1], reference({3, 4, 6}, [&](Dim b, Dim i, Dim j) { return 4 * at(x, b, i, j) * hard_sigmoid(4 * at(x, b, i, j)); }),
+              "hard_silu(4x)");
+  check_close(out[2], reference({3, 4, 6}, [&](Dim b, Dim i, Dim j) { return at(y, b, i, j) * hard_sigmoid(at(y, b, i, j)); }),
+              "hard_swish(y)");
+  check_close(out[3], reference({3, 4, 4}, [&](Dim b, Dim i, Dim k) {
+                double total = 0;
+                for (Dim j = 0; j < 6; ++j) total += at(x, b, i, j) * at(y, b, k, j);
+                return total;
+              }),
+              "einsum('bij,bkj->bik', x, y)");
+  check_close(out[4], reference({3, 6}, [&](Dim b, Dim j, Dim) {
+                double total = 0;
+                for (Dim i = 0; i < 4; ++i) total += at(x, b, i, j);
+                return total;
+              }),
+              "einsum('bij->bj', x)");
+  check_close(out[5], x, "einsum('bji', x): Keras's implicit output 'bji'");
+}
+
+BOOST_AUTO_TEST_CASE(keras3_only_operations_go_back_to_keras3_and_nowhere_else) {
+  const ModelPtr model = model_from_json(kKeras3OnlyOperations);
+  const fs::path folder = test::scratch_dir("keras3_only_operations");
+  save_model(*model, folder / "ops.keras", SaveOptions{.format = "keras"});
+  const Json written = test::keras_zip::read_json_entry(folder / "ops.keras", "config.json");
+  for (const auto& entry : Json::parse(kKeras3OnlyOperations)["config"]["layers"]) {
+    if (entry["class_name"] == "InputLayer") continue;
+    BOOST_TEST_CONTEXT(entry["name"]) { BOOST_TEST(entry_named(written, entry["name"]).dump() == entry.dump()); }
+  }
+  const Tensor x = wave({2, 4, 6}, 0.7f), y = wave({2, 4, 6}, 0.1f);
+  const Tensors before = model->predict(Tensors{x, y}), after = load_model(folder / "ops.keras")->predict(Tensors{x, y});
+  for (std::size_t i = 0; i < before.size(); ++i) check_close(after[i], before[i], "reloaded output " + std::to_string(i));
+  BOOST_TEST(test::mentions(test::error_of([&] { save_model(*model, folder / "ops.h5", SaveOptions{.format = "h5"}); }),
+                            {"hard_sigmoid", "HDF5", "keras.src.ops.nn.HardSigmoid", "relu6(x + 3) / 6", ".keras"}));
+  BOOST_TEST(!fs::exists(folder / "ops.h5"));
+  BOOST_TEST(test::mentions(test::error_of([&] { save_model(*model, folder / "sm", SaveOptions{.format = "savedmodel"}); }),
+                            {"hard_sigmoid", "SavedModel", "keras.src.ops.nn.HardSigmoid"}));
+  // Each refused by its own name: the model with the functions before it made TensorFlow's.
+  const auto without = [&](std::initializer_list<const char*> functions) {
+    Json config = Json::parse(model->to_json());
+    for (auto& entry : config["config"]["layers"])
+      for (const char* f : functions)
+        if (entry["config"].value("function", "") == f) entry["config"]["function"] = "nn.relu";
+    return model_from_json(config.dump());
+  };
+  BOOST_TEST(test::mentions(test::error_of([&] { save_model(*without({"keras3.hard_sigmoid"}), folder / "s.h5", SaveOptions{.format = "h5"}); }),
+                            {"hard_silu", "keras.src.ops.nn.HardSilu", "x * relu6(x + 3) / 6"}));
+  BOOST_TEST(test::mentions(test::error_of([&] {
+               save_model(*without({"keras3.hard_sigmoid", "keras3.hard_silu"}), folder / "e.h5", SaveOptions{.format = "h5"});
+             }),
+                            {"einsum", "keras.src.ops.numpy.Einsum", "Got 0 inputs for equation"}));
 }

@@ -3,7 +3,10 @@
 #define BOOST_TEST_MODULE format_keras_zip_real_files
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+
 #include "keras_zip_test_support.hpp"
+#include "zip_archive.hpp"
 #include "ksave/npy.hpp"
 #include "ksave/optimizer.hpp"
 #include "ksave/saving.hpp"
@@ -103,6 +106,30 @@ BOOST_AUTO_TEST_CASE(a_real_archive_rezipped_with_deflate_loads_the_same) {
   test::keras_zip::write_archive(deflated, entries, true);
   for (const auto& [name, method] : test::keras_zip::entry_methods(deflated)) BOOST_TEST(method == 8, name);
   check_outputs(*real / "divya_keras310_mlp_zip", *load_model(deflated), "output_0.npy");
+  // A deflated entry cannot be read in place: it is read through libzip (and loads the same).
+  BOOST_TEST(!plugins::keras_zip::ZipReader(deflated).stored_span("model.weights.h5").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_real_archives_weights_are_found_where_they_lie_in_the_archive) {
+  // Loads read model.weights.h5 in place (its offset from the central directory and the local
+  // header): the bytes there must be exactly the entry's, for archives of Keras and of ksave.
+  auto real = test::real_fixtures();
+  KSAVE_REQUIRE_DATA(real, "real fixtures");
+  const fs::path saved = test::scratch_dir("keras_zip_in_place") / "saved.keras";
+  save_model(*load_model(*real / "divya_keras310_mlp_zip" / "mnist_model.keras"), saved);
+  for (const fs::path& path : {*real / kArchives[0].folder / "mnist_model.keras", *real / kArchives[1].folder / "mnist_model.keras", saved}) {
+    BOOST_TEST_CONTEXT(path) {
+      const auto span = plugins::keras_zip::ZipReader(path).stored_span("model.weights.h5");
+      BOOST_TEST_REQUIRE(span.has_value());
+      const std::vector<char> entry = test::keras_zip::read_entry(path, "model.weights.h5");
+      BOOST_TEST_REQUIRE(span->size == entry.size());
+      std::ifstream in(path, std::ios::binary);
+      in.seekg(static_cast<std::streamoff>(span->offset));
+      std::vector<char> there(entry.size());
+      BOOST_TEST_REQUIRE(static_cast<bool>(in.read(there.data(), static_cast<std::streamsize>(there.size()))));
+      BOOST_TEST((there == entry));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(load_weights_from_a_real_archive_fills_a_model_of_the_same_architecture) {

@@ -68,3 +68,19 @@ BOOST_AUTO_TEST_CASE(keras3_op_calls_with_constants_export_their_constants) {
   BOOST_TEST(operator_count(d, "Add") == 1);
   BOOST_TEST(operator_count(d, "Transpose") == 2);  // after the input, before Flatten
 }
+
+// Keras 3's hard_sigmoid and hard_silu (ksave's keras3.* functions) are ONNX's HardSigmoid with
+// alpha 1/6 (times x for hard_silu); its einsum is ONNX's Einsum with Keras's subscripts.
+BOOST_AUTO_TEST_CASE(keras3_only_operations_are_hard_sigmoid_and_einsum) {
+  const KerasTensor x = Input({4, 6}, "x"), y = Input({4, 6}, "y");
+  const KerasTensor gate = tf_op("keras3.hard_sigmoid", {x}, Json::object());
+  const KerasTensor swished = tf_op("keras3.hard_silu", {gate}, Json::object());
+  const Json product_call = {{"_ksave_args", {{"_ksave_input", 0}}}, {"y", {{"_ksave_input", 1}}}, {"equation", "bij,bkj->bik"}};
+  const KerasTensor product = tf_op("keras3.einsum", {swished, y}, product_call);
+  const KerasTensor summed = tf_op("keras3.einsum", {x}, {{"equation", "bij->bj"}});
+  BOOST_TEST((product.shape() == Shape{kUnknown, 4, 4}));
+  BOOST_TEST((summed.shape() == Shape{kUnknown, 6}));
+  const Json d = exported(Functional({x, y}, {product, summed}, "keras3_only"), "keras3_only");
+  BOOST_TEST(operator_count(d, "HardSigmoid") == 2);
+  BOOST_TEST(operator_count(d, "Einsum") == 2);
+}

@@ -12,23 +12,8 @@ using Ints = std::vector<std::int64_t>;
 using Equation = einsum::Labels;
 
 Equation parse(const TfOpCall& call) {
-  const std::string eq = call.attrs.get<std::string>("equation");
-  const auto comma = eq.find(','), arrow = eq.find("->");
-  auto fail = [&](const std::string& why) {
-    return Error(call.where + " (Einsum): equation '" + eq + "' " + why);
-  };
-  if (comma == std::string::npos || arrow == std::string::npos || arrow < comma)
-    throw fail("is not of the form 'ab,bc->ac' with two operands");
-  Equation e{eq.substr(0, comma), eq.substr(comma + 1, arrow - comma - 1), eq.substr(arrow + 2)};
-  for (const std::string* part : {&e.a, &e.b, &e.out})
-    for (char c : *part)
-      if (c < 'a' || c > 'z') {
-        if (c >= 'A' && c <= 'Z') continue;
-        throw fail("has '" + std::string(1, c) + "': ellipsis and spaces are not supported");
-      }
-  for (char c : e.a + e.b)
-    if (e.out.find(c) == std::string::npos && (e.a.find(c) == std::string::npos || e.b.find(c) == std::string::npos))
-      throw fail("sums over '" + std::string(1, c) + "' within one operand, which is not supported");
+  const Equation e = einsum::parse(call.attrs.get<std::string>("equation"), call.where + " (Einsum)");
+  if (e.b.empty()) throw Error(call.where + " (Einsum): equation '" + call.attrs.get<std::string>("equation") + "' has one operand, ksave runs two");
   return e;
 }
 

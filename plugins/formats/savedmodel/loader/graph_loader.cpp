@@ -170,7 +170,7 @@ void bind_tf1(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
 }  // namespace
 
 SavedModelFunctions load_saved_model_with_variables(const fs::path& directory) {
-  auto saved_model = std::make_shared<const tfproto::SavedModel>(read_saved_model(directory));
+  auto saved_model = read_saved_model(directory);
   auto graph = std::make_shared<LoadedGraph>();
   graph->model = SavedModelGraph::open(saved_model, choose_meta_graph(*saved_model, directory), directory);
   const bool tf2 = graph->model->meta_graph->has_object_graph_def();
