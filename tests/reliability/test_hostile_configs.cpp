@@ -12,6 +12,7 @@
 
 #include "ksave/ksave.hpp"
 #include "ksave/registry.hpp"
+#include "support/small_saved_model.hpp"
 
 using namespace ksave;
 
@@ -56,6 +57,8 @@ const Json& usable_values() {
       {"num_key_value_heads", 1},
       {"layers", Json::array({{{"class_name", "Dense"}, {"config", {{"units", 2}}}}})},  // Pipeline
       {"max_number", 3},  // MaxNumBoundingBoxes
+      {"filepath", test::small_saved_model("hostile_tfsm_layer").string()},  // TFSMLayer's SavedModel
+      {"call_endpoint", "serving_default"},
   };
   return values;
 }

@@ -9,6 +9,8 @@ const Value& Conversion::input(std::size_t i) const {
   return call.inputs[i];
 }
 
+std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + ": has no ONNX form"); }
+
 std::string Conversion::describe() const { return "layer '" + layer().name() + "' (" + layer().class_name() + ")"; }
 
 namespace {

@@ -75,6 +75,10 @@ struct Converter {
 
 using ConverterTable = std::map<std::string, Converter>;
 
+// The `convert` of a class whose `unsupported` always gives a reason (never reached: the reason
+// is reported first).
+std::vector<Value> never_converted(Conversion& c);
+
 // Every converter, built once.
 const ConverterTable& converters();
 

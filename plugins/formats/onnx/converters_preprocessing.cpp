@@ -224,7 +224,6 @@ std::vector<Value> lookup(Conversion& c) {
   if (dtype != DType::Int64) out = c.onnx.cast(out, dtype, c.hint());
   return {c.output(out)};
 }
-std::vector<Value> never_converted(Conversion& c) { throw Error(c.describe() + ": has no ONNX form"); }
 
 // MaxNumBoundingBoxes on images: the images as float32 (its bounding boxes are never in a graph).
 std::vector<Value> images_as_float(Conversion& c) { return {c.output(c.onnx.float_in_layout(c.input(), {}))}; }

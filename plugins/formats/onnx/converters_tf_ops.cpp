@@ -65,7 +65,19 @@ std::string float_in_shared_layout(Emitter& onnx, const Value& v, const Perm& la
   return onnx.float_in_layout(v, is_single_number(v) ? v.perm : layout);
 }
 
+namespace {
+
+// Keras 3's TFSMLayer calls a SavedModel's signature: a whole TensorFlow graph, which this exporter
+// (Keras layers to ONNX operators) does not translate op by op.
+std::string tfsm_layer_problem(const Layer&, const Json&) {
+  return "a TFSMLayer runs a SavedModel's TensorFlow graph, which ksave does not convert to ONNX; convert the "
+         "SavedModel itself (tf2onnx), or rebuild its layers in the model";
+}
+
+}  // namespace
+
 void add_tf_op_converters(ConverterTable& t) {
+  t["TFSMLayer"] = {never_converted, tfsm_layer_problem};
   t["TFOpLambda"] = {tf_op, tf_op_problem};
   t["SlicingOpLambda"] = {tf_op, tf_op_problem};
 }

@@ -7,6 +7,7 @@
 
 #include "ksave/registry.hpp"
 #include "onnx_test_models.hpp"
+#include "support/small_saved_model.hpp"
 #include "support/test_data.hpp"
 
 using namespace ksave;
@@ -207,6 +208,8 @@ const std::vector<Refusal>& refusals() {
       {{"IntegerLookup", {{"vocabulary", {3, 5}}, {"num_oov_indices", 2}}, {{3}}}, "hashes unknown values"},
       {{"IntegerLookup", {{"vocabulary", {3, 5}}, {"num_oov_indices", 0}}, {{3}}}, "Keras raises on an unknown value"},
       {{"TextVectorization", {{"vocabulary", {"a", "b"}}, {"split", nullptr}}, {{3}}}, "standardizes and splits text"},
+      {{"TFSMLayer", {{"filepath", ksave::test::small_saved_model("onnx_tfsm_layer").string()}, {"call_endpoint", "serving_default"}}, {{4}}},
+       "runs a SavedModel's TensorFlow graph"},
   };
   return table;
 }

@@ -81,7 +81,9 @@ class CapturedInputs {
   std::atomic<const GraphValues*> ready_{nullptr};
 };
 
-void bind_tf2(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
+// Binds `f` to its concrete function; returns the function's captured variables (see
+// SavedModelFunctions), or null where its signature was refused.
+CapturedVariables bind_tf2(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
   const SavedModelGraph& model = *graph->model;
   const std::string where = "SavedModel " + quoted(model.directory) + " signature '" + f.name + "'";
   const auto& objects = model.objects();
@@ -93,10 +95,14 @@ void bind_tf2(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
   const auto outputs = flatten_tensor_specs(concrete->second.output_signature(), where);
   for (const auto& input : inputs)
     if (!f.inputs.count(input.key)) throw Error(where + ": function input '" + input.key + "' is not a signature input");
-  if (std::string problem = model.library->unsupported_ops({function}); !problem.empty()) return refuse_with(f, where + ": " + problem);
+  if (std::string problem = model.library->unsupported_ops({function}); !problem.empty()) {
+    refuse_with(f, where + ": " + problem);
+    return nullptr;
+  }
   const tfproto::SavedConcreteFunction* spec = &concrete->second;
   const auto body = model.library->prepared(function);
-  f.run = [model = graph->model, body, inputs, outputs, spec, where, captured = std::make_shared<CapturedInputs>()](const NamedTensors& given) {
+  const auto captured = std::make_shared<CapturedInputs>();
+  f.run = [model = graph->model, body, inputs, outputs, spec, where, captured](const NamedTensors& given) {
     const GraphValues& captures = captured->get(*model, *spec, where);
     GraphValues args;
     args.reserve(inputs.size() + captures.size());
@@ -108,6 +114,12 @@ void bind_tf2(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
     NamedTensors named;
     for (std::size_t i = 0; i < outputs.size(); ++i) named[outputs[i].key] = results[i].tensor;
     return named;
+  };
+  return [model = graph->model, spec, where, captured] {
+    std::vector<VariablePtr> variables;
+    for (const GraphValue& value : captured->get(*model, *spec, where))
+      if (value.variable) variables.push_back(value.variable);
+    return variables;
   };
 }
 
@@ -157,7 +169,7 @@ void bind_tf1(SignatureFunction& f, const std::shared_ptr<LoadedGraph>& graph) {
 
 }  // namespace
 
-LoadedFunctionsPtr load_saved_model_functions(const fs::path& directory) {
+SavedModelFunctions load_saved_model_with_variables(const fs::path& directory) {
   auto saved_model = read_saved_model(directory);
   auto graph = std::make_shared<LoadedGraph>();
   graph->model = SavedModelGraph::open(saved_model, choose_meta_graph(*saved_model, directory), directory);
@@ -167,18 +179,26 @@ LoadedFunctionsPtr load_saved_model_functions(const fs::path& directory) {
     if (fs::is_regular_file(tf::index_path(variables_prefix(directory)), ec))
       graph->tf1_bundle = std::make_unique<tf::BundleReader>(variables_prefix(directory));
   }
+  SavedModelFunctions loaded;
   std::map<std::string, SignatureFunction> signatures;
   for (const auto& [name, def] : graph->model->meta_graph->signature_def()) {
     if (name == kInitOpSignature) continue;
     SignatureFunction f = signature_shell(name, def, directory);
     try {
-      tf2 ? bind_tf2(f, graph) : bind_tf1(f, graph);
+      if (tf2) {
+        if (CapturedVariables variables = bind_tf2(f, graph)) loaded.captured_variables[name] = std::move(variables);
+      } else {
+        bind_tf1(f, graph);
+      }
     } catch (const Error& e) {  // one broken signature leaves the others usable
       refuse_with(f, e.what());
     }
     signatures.emplace(name, std::move(f));
   }
-  return std::make_shared<LoadedFunctions>(std::move(signatures));
+  loaded.functions = std::make_shared<LoadedFunctions>(std::move(signatures));
+  return loaded;
 }
+
+LoadedFunctionsPtr load_saved_model_functions(const fs::path& directory) { return load_saved_model_with_variables(directory).functions; }
 
 }  // namespace ksave::plugins::savedmodel
