@@ -280,16 +280,20 @@ def test_keras3_only_operations_are_refused_in_tf_keras_formats(case, operation,
     REPORT.add(f"keras.ops {class_name}", fmt, "keras3→ksave→tf_keras", "refused by name")
 
 
-def test_onnx_export_of_keras3_only_operations_runs_in_onnxruntime(case, keras3_only):
-    """HardSigmoid (alpha 1/6), HardSigmoid times x, Einsum."""
+def onnxruntime_on_ksave_export(folder, name, keras_path, inputs):
+    """The outputs ONNX Runtime computes on ksave's ONNX export of the `.keras` at keras_path."""
     ort = pytest.importorskip("onnxruntime")
-    folder = case["folder"]
-    path = os.path.join(folder, "keras3_only.onnx")
-    interop.run_ksave(folder, "keras3_only_onnx", [{"op": "load_model", "path": keras3_only["path"], "compile": False},
-                                                   {"op": "save_model", "path": path, "format": "onnx"}])
+    path = os.path.join(folder, f"{name}.onnx")
+    interop.run_ksave(folder, f"{name}_onnx", [{"op": "load_model", "path": keras_path, "compile": False},
+                                              {"op": "save_model", "path": path, "format": "onnx"}])
     session = ort.InferenceSession(path)
     names = [i.name for i in session.get_inputs()]
-    got = session.run(None, dict(zip(names, case["inputs"])))
+    return session.run(None, dict(zip(names, inputs)))
+
+
+def test_onnx_export_of_keras3_only_operations_runs_in_onnxruntime(case, keras3_only):
+    """HardSigmoid (alpha 1/6), HardSigmoid times x, Einsum."""
+    got = onnxruntime_on_ksave_export(case["folder"], "keras3_only", keras3_only["path"], case["inputs"])
     worst = compare(got, keras3_only["expected"], "ONNX Runtime on ksave's .onnx vs Keras 3", KERAS3_ONLY)
     REPORT.add("keras.ops (HardSigmoid, HardSilu, Einsum)", "onnx", "keras3→ksave→onnxruntime", "predict", worst)
 
@@ -297,14 +301,7 @@ def test_onnx_export_of_keras3_only_operations_runs_in_onnxruntime(case, keras3_
 def test_onnx_export_runs_in_onnxruntime(case, ksave_wrote):
     """ksave's ONNX export of the model (each operation through TFOpLambda's converter) computes
     in ONNX Runtime what Keras 3 does."""
-    ort = pytest.importorskip("onnxruntime")
-    folder = case["folder"]
-    path = os.path.join(folder, "ksave.onnx")
-    interop.run_ksave(folder, "onnx", [{"op": "load_model", "path": case["path"], "compile": False},
-                                       {"op": "save_model", "path": path, "format": "onnx"}])
-    session = ort.InferenceSession(path)
-    names = [i.name for i in session.get_inputs()]
-    got = session.run(None, dict(zip(names, case["inputs"])))
+    got = onnxruntime_on_ksave_export(case["folder"], "ksave", case["path"], case["inputs"])
     worst = compare(got, case["expected"], "ONNX Runtime on ksave's .onnx vs Keras 3")
     REPORT.add("keras.ops", "onnx", "keras3→ksave→onnxruntime", "predict", worst)
 
