@@ -2,7 +2,8 @@
 
 A functional model whose dict inputs feed DenseFeatures over numeric (shape 2), bucketized,
 indicator (identity, string and integer vocabulary lists with an OOV bucket) and embedding
-columns (combiners mean, sum and sqrtn; identity, vocabulary and hash-bucket ids), then a Dense.
+columns (combiners mean, sum and sqrtn; identity, vocabulary and hash-bucket ids), crossed
+columns (raw string and integer features, a bucketized and an identity column), then a Dense.
 The data holds what TensorFlow drops or remaps: -1 and '' (missing values), unknown vocabulary
 entries (OOV hash bucket, or default -1 and so dropped), identity values outside the buckets
 (default_value). The columns are listed out of name order: DenseFeatures concatenates them
@@ -28,15 +29,21 @@ def build():
     import tensorflow as tf
     import tf_keras as K
     fc = tf.feature_column
+    count_buckets = fc.bucketized_column(fc.numeric_column("count"), boundaries=[0.0, 1.0, 5.0])
     columns = [
         fc.embedding_column(fc.categorical_column_with_hash_bucket("word", 7), dimension=2, combiner="sum"),
         fc.numeric_column("price", shape=(2,)),
         fc.indicator_column(fc.categorical_column_with_vocabulary_list("tag", ["red", "green", "blue"], num_oov_buckets=2)),
         fc.embedding_column(fc.categorical_column_with_vocabulary_list("year", [1999, 2005, 2020], dtype=tf.int64),
                             dimension=3, combiner="sqrtn"),
-        fc.bucketized_column(fc.numeric_column("count"), boundaries=[0.0, 1.0, 5.0]),
+        count_buckets,
         fc.indicator_column(fc.categorical_column_with_identity("ident", num_buckets=4, default_value=0)),
         fc.embedding_column(fc.categorical_column_with_identity("user", num_buckets=5), dimension=4),  # mean
+        # Crosses (tf.sparse.cross_hashed) of raw features, a bucketized and a categorical column.
+        fc.indicator_column(fc.crossed_column(["tag", count_buckets], 6)),
+        fc.embedding_column(fc.crossed_column(["word", "year"], 11), dimension=2, combiner="sum"),
+        fc.embedding_column(fc.crossed_column([fc.categorical_column_with_identity("ident", 4, default_value=0), "tag"], 9),
+                            dimension=3),
     ]
     inputs = {
         "count": K.Input((1,), name="count"),
@@ -96,8 +103,12 @@ def test_config_form_is_tf_keras():
     assert isinstance(config["input_layers"], dict)
     assert sorted(layer["inbound_nodes"][0]) == KEYS
     # Measured: tf-keras writes the columns already sorted by name, whatever order they were given in.
-    assert [c["class_name"] for c in layer["config"]["feature_columns"]][:3] == ["BucketizedColumn", "IndicatorColumn", "NumericColumn"]
-    assert [w.name for w in model.weights][:3] == ["features/user_embedding/embedding_weights:0",
+    assert [c["class_name"] for c in layer["config"]["feature_columns"]] == [
+        "BucketizedColumn", "IndicatorColumn", "EmbeddingColumn", "IndicatorColumn", "NumericColumn", "IndicatorColumn",
+        "EmbeddingColumn", "EmbeddingColumn", "EmbeddingColumn", "EmbeddingColumn"]  # count_bucketized, count_bucketized_X_tag, ...
+    assert [w.name for w in model.weights][:5] == ["features/ident_X_tag_embedding/embedding_weights:0",
+                                                   "features/user_embedding/embedding_weights:0",
+                                                   "features/word_X_year_embedding/embedding_weights:0",
                                                    "features/word_embedding/embedding_weights:0",
                                                    "features/year_embedding/embedding_weights:0"]
 
@@ -154,7 +165,7 @@ def test_trained_in_ksave_loads_in_tf_keras():
     got = ksave_predict(folder, steps, x, "trained")
     before = model.get_weights()
     after = [np.load(os.path.join(folder, "train", "step_2", f"w_{i}.npy")) for i in range(len(before))]
-    for i in range(3):  # the three embedding tables moved
+    for i in range(5):  # the five embedding tables moved
         assert np.abs(after[i] - before[i]).max() > 1e-3, f"embedding table {i} did not train"
     assert np.abs(got - model.predict(x, verbose=0)).max() > 1e-3
     for saved in (h5, sm):

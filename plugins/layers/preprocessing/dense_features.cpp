@@ -43,7 +43,8 @@ class DenseFeatures : public PreprocessingLayer {
     if (const Json p = reader().get<Json>("partitioner", nullptr); !p.is_null())
       throw Error(object() + ": a partitioner (" + p.dump().substr(0, 100) + ") is not supported by ksave");
     std::set<std::string> keys;
-    for (const auto& c : columns_) keys.insert(c.key);
+    for (const auto& c : columns_)
+      for (const auto& key : c.keys()) keys.insert(key);
     sorted_keys_.assign(keys.begin(), keys.end());
   }
 
@@ -63,14 +64,13 @@ class DenseFeatures : public PreprocessingLayer {
     if (!fused_ops_allowed())
       throw Error(object() + ": feature columns cannot be traced into a SavedModel's functions; save as .h5, or as a "
                              "SavedModel with save_traces=false");
-    const std::vector<Tensor> features = features_by_column(inputs, ctx);
+    const Features features = features_by_key(inputs, ctx);
     std::vector<Tensor> parts;
     std::size_t table = 0;
-    for (std::size_t i = 0; i < columns_.size(); ++i) {
-      const Tensor* weights = nullptr;
-      Tensor value;
-      if (columns_[i].kind == FeatureColumn::Kind::Embedding) value = embeddings_.at(table++)->value(), weights = &value;
-      parts.push_back(dense_column_output(columns_[i], features[i], weights, object()));
+    for (const auto& column : columns_) {
+      Tensor weights;
+      if (column.kind == FeatureColumn::Kind::Embedding) weights = embeddings_.at(table++)->value();
+      parts.push_back(dense_column_output(column, features, &weights, object()));
     }
     return {parts.size() == 1 ? parts[0] : ops::concat(parts, 1)};
   }
@@ -84,29 +84,22 @@ class DenseFeatures : public PreprocessingLayer {
   DType output_dtype(const std::vector<DType>&) const override { return DType::Float32; }
 
  private:
-  // The feature each column reads, from the call's dict (or the sorted keys of a flat call).
-  std::vector<Tensor> features_by_column(const Tensors& inputs, const CallContext& ctx) const {
-    std::map<std::string, std::size_t> index;
+  // The call's features by key: from its dict, or a flat call's inputs in the sorted keys' order.
+  Features features_by_key(const Tensors& inputs, const CallContext& ctx) const {
+    Features out;
     const Json* args = ctx.kwargs && ctx.kwargs->contains(call_arguments::kArgsKey) ? &(*ctx.kwargs)[call_arguments::kArgsKey] : nullptr;
-    if (args && args->is_object()) {
+    if (args && !args->is_object()) throw Error(object() + ": takes a dict of features, found a call on " + args->dump().substr(0, 100));
+    if (args) {
       for (const auto& [key, placeholder] : args->items())
-        if (placeholder.is_object() && placeholder.contains(call_arguments::kInputKey))
-          index[key] = placeholder[call_arguments::kInputKey].get<std::size_t>();
-    } else if (args) {
-      throw Error(object() + ": takes a dict of features, found a call on " + args->dump().substr(0, 100));
-    } else {
-      if (inputs.size() != sorted_keys_.size())
-        throw Error(object() + ": called on " + std::to_string(inputs.size()) + " tensors without their names; expected " +
-                    std::to_string(sorted_keys_.size()) + " (the features its columns read, in sorted order)");
-      for (std::size_t i = 0; i < sorted_keys_.size(); ++i) index[sorted_keys_[i]] = i;
+        if (placeholder.is_object() && placeholder.contains(call_arguments::kInputKey) &&
+            placeholder[call_arguments::kInputKey].get<std::size_t>() < inputs.size())
+          out[key] = inputs[placeholder[call_arguments::kInputKey].get<std::size_t>()];
+      return out;
     }
-    std::vector<Tensor> out;
-    for (const auto& c : columns_) {
-      const auto it = index.find(c.key);
-      if (it == index.end() || it->second >= inputs.size())
-        throw Error(object() + ": column '" + c.name + "' reads feature '" + c.key + "', which the call does not give");
-      out.push_back(inputs[it->second]);
-    }
+    if (inputs.size() != sorted_keys_.size())
+      throw Error(object() + ": called on " + std::to_string(inputs.size()) + " tensors without their names; expected " +
+                  std::to_string(sorted_keys_.size()) + " (the features its columns read, in sorted order)");
+    for (std::size_t i = 0; i < sorted_keys_.size(); ++i) out[sorted_keys_[i]] = inputs[i];
     return out;
   }
 
