@@ -55,6 +55,11 @@ Json first_arg_structure(const Json& v, std::vector<Json>& refs, Json& kwargs) {
     take_kwargs(v);
     return Json{{kConstantKey, v[2]}};
   }
+  if (v.is_object()) {  // a dict of tensors (DenseFeatures' features), keys kept in the file's order
+    Json out = Json::object();
+    for (const auto& [key, item] : v.items()) out[key] = first_arg_structure(item, refs, kwargs);
+    return out;
+  }
   if (!v.is_array()) throw Error("call arguments: unexpected element " + v.dump().substr(0, 200));
   Json out = Json::array();
   for (const auto& item : v) out.push_back(first_arg_structure(item, refs, kwargs));
@@ -74,6 +79,7 @@ Json restore(const Json& v, const std::function<Json(const Json&)>& at_placehold
 }  // namespace
 
 bool is_structured(const Json& node) {
+  if (node.is_object()) return true;  // tf-keras's node of a layer called on a dict: {"a": ref, ...}
   if (!node.is_array()) return false;
   if (is_ref(node) || is_constant(node)) return true;  // a single first argument, unwrapped
   for (const auto& element : node) {

@@ -1,7 +1,8 @@
 // Calls whose arguments are more than a flat list of tensors, as tf.keras 2.4+ records them for
 // TFOpLambda/SlicingOpLambda (layers with _preserve_input_structure_in_config): the first
 // argument kept as written (one tensor, or a list of tensors and constants), and tensors passed
-// by keyword (`tf.math.add(x, y=other)` is recorded as {"y": ["other", 0, 0]}).
+// by keyword (`tf.math.add(x, y=other)` is recorded as {"y": ["other", 0, 0]}); and calls on a
+// dict of tensors (DenseFeatures' features: the node is {"a": ["a", 0, 0, {}], ...}).
 //
 // ksave runs every call on a flat list of tensors, so such a node is held as: the tensors in
 // order (first argument, then keyword arguments), and its call kwargs with each tensor replaced

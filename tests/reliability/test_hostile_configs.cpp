@@ -59,6 +59,7 @@ const Json& usable_values() {
       {"max_number", 3},  // MaxNumBoundingBoxes
       {"filepath", test::small_saved_model("hostile_tfsm_layer").string()},  // TFSMLayer's SavedModel
       {"call_endpoint", "serving_default"},
+      {"feature_columns", Json::array({{{"class_name", "NumericColumn"}, {"config", {{"key", "a"}}}}})},  // DenseFeatures
   };
   return values;
 }

@@ -168,6 +168,12 @@ std::string hashing_problem(const Layer&, const Json&) {
   return "ONNX has no operator that hashes a value's text (Keras's Hashing is FarmHash Fingerprint64, or SipHash with a "
          "salt, of each string or integer's decimal text); hash the inputs before the ONNX model instead";
 }
+// DenseFeatures turns a dict of features into ids by tf's feature columns (vocabulary tables,
+// FarmHash buckets, bucketizing): refused as a whole rather than half translated.
+std::string dense_features_problem(const Layer&, const Json&) {
+  return "DenseFeatures' feature columns (vocabulary lookups, hash buckets, embedding tables) have no ONNX export in "
+         "ksave; rebuild the model with Keras preprocessing layers, or compute the features before the ONNX model";
+}
 std::string text_vectorization_problem(const Layer&, const Json&) {
   return "ONNX has no operator that standardizes and splits text as TextVectorization does; split the text before the ONNX "
          "model instead";
@@ -243,6 +249,7 @@ void add_preprocessing_converters(ConverterTable& t) {
   t["MaxNumBoundingBoxes"] = {images_as_float, {}};
   t["Hashing"] = {never_converted, hashing_problem};
   t["HashedCrossing"] = {never_converted, hashing_problem};
+  t["DenseFeatures"] = {never_converted, dense_features_problem};
   t["StringLookup"] = {lookup, lookup_problem};
   t["IntegerLookup"] = {lookup, lookup_problem};
   t["TextVectorization"] = {never_converted, text_vectorization_problem};

@@ -137,4 +137,13 @@ std::uint64_t fingerprint64(std::string_view bytes) {
   return hash_longer(s, len);
 }
 
+std::uint64_t fingerprint_cat64(std::uint64_t fp1, std::uint64_t fp2) {
+  constexpr std::uint64_t kMul = 0xc6a4a7935bd1e995ULL;
+  std::uint64_t result = fp1 ^ kMul;
+  result ^= shift_mix(fp2 * kMul) * kMul;
+  result *= kMul;
+  result = shift_mix(result) * kMul;
+  return shift_mix(result);
+}
+
 }  // namespace ksave::plugins::preprocessing

@@ -11,4 +11,9 @@ namespace ksave::plugins::preprocessing {
 
 std::uint64_t fingerprint64(std::string_view bytes);
 
+// TensorFlow's FingerprintCat64 (tensorflow/core/platform/fingerprint.h), which
+// tf.sparse.cross_hashed folds each feature's hash into, from kCrossHashKey (its hash_key=None).
+std::uint64_t fingerprint_cat64(std::uint64_t fp1, std::uint64_t fp2);
+inline constexpr std::uint64_t kCrossHashKey = 0xDECAFCAFFEULL;
+
 }  // namespace ksave::plugins::preprocessing

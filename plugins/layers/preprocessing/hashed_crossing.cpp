@@ -13,20 +13,6 @@
 namespace ksave::plugins::preprocessing {
 namespace {
 
-constexpr std::uint64_t kDefaultHashKey = 0xDECAFCAFFEULL;  // tf.sparse.cross_hashed's hash_key=None
-
-std::uint64_t shift_mix(std::uint64_t v) { return v ^ (v >> 47); }
-
-// TensorFlow's FingerprintCat64 (tensorflow/core/platform/fingerprint.h).
-std::uint64_t fingerprint_cat64(std::uint64_t fp1, std::uint64_t fp2) {
-  constexpr std::uint64_t kMul = 0xc6a4a7935bd1e995ULL;
-  std::uint64_t result = fp1 ^ kMul;
-  result ^= shift_mix(fp2 * kMul) * kMul;
-  result *= kMul;
-  result = shift_mix(result) * kMul;
-  return shift_mix(result);
-}
-
 class HashedCrossing : public PreprocessingLayer {
  public:
   explicit HashedCrossing(const Json& config) : PreprocessingLayer(config, "HashedCrossing") {
@@ -55,7 +41,7 @@ class HashedCrossing : public PreprocessingLayer {
     Tensor bins(DType::Int64, shape);
     auto* out = bins.data<std::int64_t>();
     for (std::int64_t row = 0; row < bins.size(); ++row) {
-      std::uint64_t hash = kDefaultHashKey;
+      std::uint64_t hash = kCrossHashKey;
       for (const auto& feature : hashes) hash = fingerprint_cat64(hash, feature[static_cast<std::size_t>(row)]);
       out[row] = static_cast<std::int64_t>(hash % static_cast<std::uint64_t>(num_bins_));
     }

@@ -20,6 +20,7 @@ void register_objects(PluginRegistrar& r) {
   register_lookups(r);
   register_text_vectorization(r);
   register_hashed_crossing(r);
+  register_dense_features(r);
 }
 
 }  // namespace
@@ -47,12 +48,17 @@ ksave::Json conformance_samples() {
       .layer("StringLookup", {{"vocabulary", {"1", "2", "3"}}}, {{.shape = {3}, .dtype = "string", .low = 0, .high = 5}})
       .layer("TextVectorization", {{"vocabulary", {"1", "2", "3"}}, {"split", nullptr}},
              {{.shape = {3}, .dtype = "string", .low = 0, .high = 5}})
+      .layer("DenseFeatures",
+             {{"feature_columns", {{{"class_name", "NumericColumn"}, {"config", {{"key", "a"}, {"shape", {2}}}}}}}},
+             {{.shape = {2}}})
       .json();
   // A lookup table has no traced form (index_lookup.cpp refuses it by name).
   for (const char* lookup : {"IntegerLookup", "StringLookup", "TextVectorization"})
     samples["layer"][lookup]["not_in_formats"] = {{"savedmodel", "a vocabulary lookup has no traced TensorFlow form in ksave yet"}};
   samples["layer"]["ContrastLimitedAdaptiveHistogramEqualization"]["not_in_formats"] = {
       {"savedmodel", "its tile histograms are computed outside ksave's ops, which have no traced TensorFlow form"}};
+  samples["layer"]["DenseFeatures"]["not_in_formats"] = {
+      {"savedmodel", "feature columns are computed outside ksave's ops, which have no traced TensorFlow form"}};
   samples["layer"]["HashedCrossing"]["not_in_formats"] = {{"savedmodel", "a feature cross has no traced TensorFlow form in ksave yet"}};
   return samples;
 }

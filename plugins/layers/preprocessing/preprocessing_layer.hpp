@@ -43,5 +43,6 @@ void register_hashing(PluginRegistrar& r);
 void register_lookups(PluginRegistrar& r);
 void register_text_vectorization(PluginRegistrar& r);
 void register_hashed_crossing(PluginRegistrar& r);
+void register_dense_features(PluginRegistrar& r);
 
 }  // namespace ksave::plugins::preprocessing

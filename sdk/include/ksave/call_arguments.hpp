@@ -25,6 +25,14 @@ inline constexpr const char* kArgsKey = "_ksave_args";
 inline constexpr const char* kInputKey = "_ksave_input";
 inline constexpr const char* kConstantKey = "_ksave_constant";
 
+// The kwargs of a call on a dict of tensors {names[i]: input i} (DenseFeatures' features), for
+// C++ callers: the layer reads its features by name and a saved config holds tf-keras's dict node.
+inline Json named_inputs(const std::vector<std::string>& names) {
+  Json dict = Json::object();
+  for (std::size_t i = 0; i < names.size(); ++i) dict[names[i]] = Json{{kInputKey, i}};
+  return Json{{kArgsKey, dict}};
+}
+
 // A Python constant of a call (a number, a bool, nested lists of numbers) as float32 values.
 struct Constant {
   std::vector<float> values;  // row-major

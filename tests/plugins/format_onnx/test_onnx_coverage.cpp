@@ -202,6 +202,10 @@ const std::vector<Refusal>& refusals() {
   static const std::vector<Refusal> table = {
       {{"Hashing", {{"num_bins", 5}}, {{3}}}, "ONNX has no operator that hashes"},
       {{"HashedCrossing", {{"num_bins", 5}}, {{1}, {1}}}, "ONNX has no operator that hashes"},
+      {{"DenseFeatures",
+        {{"feature_columns", {{{"class_name", "NumericColumn"}, {"config", {{"key", "a"}, {"shape", {2}}}}}}}},
+        {{2}}},
+       "feature columns"},
       // The int-mode lookups with one OOV index export (tests/onnx runs them); these settings do not.
       {{"StringLookup", {{"vocabulary", {"a", "b"}}, {"invert", true}}, {{3}}}, "invert is not exported"},
       {{"StringLookup", {{"vocabulary", {"a", "b"}}, {"output_mode", "count"}}, {{3}}}, "output_mode 'count' is not exported"},
