@@ -116,18 +116,37 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvShape& s, const C
   return {forward_desc(s, d, prop, epilogue), onednn::attributes(epilogue.post_ops()), onednn::engine()};
 }
 
-// oneDNN 2.6 ranks its brgemm convolution first, but on a single input channel (grayscale
-// images: the issue's CNN, 64x28x28x1 -> 16 3x3) its direct JIT convolution takes about half the
-// time (measured at one thread on AVX-512: 214-244 us against 408-416 us). For that case only, the
-// direct implementation is taken when oneDNN offers it; other shapes keep oneDNN's ranking.
+// oneDNN 2.6 ranks its brgemm convolutions first. On these shapes another of its implementations
+// was measured faster at one thread on AVX-512 (ONEDNN_VERBOSE's execution times, issue 14), and
+// is taken when oneDNN offers it; other shapes keep oneDNN's ranking:
+// - one or few input channels (grayscale or RGB images: the issue's CNN, 64x28x28x1 -> 16 3x3,
+//   214-244 us against 408-416; MobileNetV2's stem, 224x224x3 -> 32 3x3 stride 2, 0.22 against
+//   0.24-0.27 ms): the direct JIT convolution;
+// - depthwise (one input and one output channel per group: MobileNetV2's 3x3 blocks): jit_dw,
+//   5-25% faster than brdgmm_dw at batch 1 and 8 (112x112x32: 0.12 against 0.13-0.16 ms);
+// - 1x1 with at most 16 output channels (MobileNetV2's first projection, 112x112x32 -> 16):
+//   the direct JIT convolution, 0.08-0.09 against brgconv_1x1's 0.12-0.14 ms;
+// - 1x1 with 17-31 output channels (more than one 16-wide vector, less than two: MobileNetV2's
+//   56x56 projections to 24): jit_1x1, 0.09 against 0.10 ms (96 inputs) and 0.13-0.18 against
+//   0.16-0.18 (144); with 32 outputs brgconv_1x1 stays ahead.
+// The products are the same; only the order of each output's additions can differ.
+const char* preferred_implementation(const ConvShape& s) {
+  if (s.groups == 1 && s.g.channels <= 4) return "jit:";
+  if (s.groups > 1 && s.group_in == 1 && s.group_out == 1) return "jit_dw:";
+  if (s.groups == 1 && s.g.k_h == 1 && s.g.k_w == 1 && s.out_channels <= 16) return "jit:";
+  if (s.groups == 1 && s.g.k_h == 1 && s.g.k_w == 1 && s.out_channels > 16 && s.out_channels < 32) return "jit_1x1:";
+  return nullptr;
+}
+
 dnnl::convolution_forward::primitive_desc inference_pd(const ConvShape& s, const ConvDescs& d, const Epilogue& epilogue) {
   // The operation descriptor outlives the walk: oneDNN's iterator reads it on every step.
   const auto desc = forward_desc(s, d, dnnl::prop_kind::forward_inference, epilogue);
   dnnl::convolution_forward::primitive_desc pd(desc, onednn::attributes(epilogue.post_ops()), onednn::engine());
-  if (s.g.channels != 1 || std::string(pd.impl_info_str()).starts_with("jit:")) return pd;
+  const char* preferred = preferred_implementation(s);
+  if (!preferred || std::string(pd.impl_info_str()).starts_with(preferred)) return pd;
   // next_impl() moves this descriptor itself along oneDNN's list.
   while (pd.next_impl())
-    if (std::string(pd.impl_info_str()).starts_with("jit:")) return pd;
+    if (std::string(pd.impl_info_str()).starts_with(preferred)) return pd;
   return forward_pd(s, d, dnnl::prop_kind::forward_inference, epilogue);
 }
 
