@@ -201,6 +201,7 @@ void describe(const std::string& what, const Outcomes& o) {
               "%d timed out, %d sanitizer reports, %d inconsistent\n", what.c_str(), o.ok, o.refused, o.not_an_error,
               o.crashed, o.timed_out, o.sanitizer, o.inconsistent);
   for (const auto& f : o.findings) std::printf("    FINDING %s\n", f.c_str());
+  std::fflush(stdout);  // a sanitizer's report at exit ends the process without flushing stdio
 }
 
 int failures_in(const Outcomes& o) { return o.crashed + o.timed_out + o.sanitizer + o.inconsistent + o.not_an_error; }
