@@ -8,6 +8,10 @@ the page cache.
   benchmarks/compare_loads.py --ksave build/bin/ksave [--model big|resnet50] [--before OLD/bin/ksave]
                               [--dir /tmp/loads] [--env build/python-env] [--runs 5] [--peers]
 
+Beside the whole processes, the load alone: `bench_load_time` (beside --ksave) times load_model
+inside a process whose plugins are loaded, against the same bytes read into one buffer in a process
+of its own (the "in process" sides; each ratio compares like with like).
+
 --model big: 12 x Dense(2048), 201 MB; resnet50: keras.applications.ResNet50(weights=None), 98 MB
 (BatchNormalization's moving statistics included). The model is made once in --dir by the
 environment's tf-keras (.h5), then converted by `ksave convert` (.keras, SavedModel, JSON + TF
@@ -19,6 +23,7 @@ TensorFlow's import, and the process's peak RSS, TensorFlow's runtime included) 
 h5py reading every dataset into numpy arrays (Debian's python3-h5py; time of the reads alone).
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -85,9 +90,13 @@ def timed(command):
         raise SystemExit(f"failed: {' '.join(command)}\n{out.stderr[-2000:]}")
     wall, user, system, rss_kb = out.stderr.strip().splitlines()[-1].split()
     own = out.stdout.strip().splitlines()
+    cpu = float(user) + float(system)
     if command[0].endswith("python") or command[0].endswith("python3"):
         wall = own[-1]
-    return float(wall), float(user) + float(system), int(rss_kb) / 1024
+    elif command[0].endswith("bench_load_time"):
+        measured = json.loads(own[-1])
+        wall, cpu = measured["wall_s"], measured["cpu_s"]
+    return float(wall), cpu, int(rss_kb) / 1024
 
 
 def main():
@@ -117,6 +126,10 @@ def main():
     for label, binary in (("ksave", a.ksave), ("ksave before", a.before)):
         if binary:
             sides[label] = {name: [binary, predict[0], args[0]] + args[1:] + predict[1:] for name, args in formats.items()}
+    load_timer = os.path.join(os.path.dirname(a.ksave), "bench_load_time")
+    if os.path.exists(load_timer):
+        sides["raw read (in process)"] = {name: [load_timer, "--raw", raw_files[name]] for name in formats}
+        sides["ksave load_model (in process)"] = {name: [load_timer] + args for name, args in formats.items()}
     if a.peers:
         sides["TensorFlow load_model (load only)"] = {
             name: [python, "-c", TF_LOAD, path] for name, path in
@@ -138,17 +151,19 @@ def main():
 def print_table(model, weights_mb, loads, runs, formats, sides, results):
     print(f"\nmodel {model}: weights {weights_mb:.1f} MiB; load average {min(loads):.2f}-{max(loads):.2f}; "
           f"medians of {runs} runs")
-    print("| format | side | wall s | CPU s | peak RSS MiB | wall / raw read | RSS / weights |")
-    print("|---|---|---|---|---|---|---|")
+    print("| format | side | wall s | CPU s | peak RSS MiB | wall / raw read | CPU / raw read | RSS / weights |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in formats:
-        raw = statistics.median(r[0] for r in results[("raw read", name)])
         for side in sides:
             if name not in sides[side]:
                 continue
+            # Sides measured inside their process compare with the raw read inside its process.
+            raw_side = "raw read (in process)" if "in process" in side else "raw read"
+            raw_wall, raw_cpu = (statistics.median(r[i] for r in results[(raw_side, name)]) for i in range(2))
             rs = results[(side, name)]
             wall, cpu, rss = (statistics.median(r[i] for r in rs) for i in range(3))
-            print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / max(raw, 0.005):.1f}x | {rss / weights_mb:.2f} |",
-                  flush=True)
+            print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / max(raw_wall, 0.005):.2f}x "
+                  f"| {cpu / max(raw_cpu, 0.005):.2f}x | {rss / weights_mb:.2f} |", flush=True)
 
 if __name__ == "__main__":
     main()
