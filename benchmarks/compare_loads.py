@@ -162,8 +162,11 @@ def print_table(model, weights_mb, loads, runs, formats, sides, results):
             raw_wall, raw_cpu = (statistics.median(r[i] for r in results[(raw_side, name)]) for i in range(2))
             rs = results[(side, name)]
             wall, cpu, rss = (statistics.median(r[i] for r in rs) for i in range(3))
+            # A Python peer's wall time is its load alone, its CPU the whole process's (imports
+            # included): no CPU ratio for it.
+            cpu_ratio = "—" if "load only" in side or "reads only" in side else f"{cpu / max(raw_cpu, 0.005):.2f}x"
             print(f"| {name} | {side} | {wall:.3f} | {cpu:.3f} | {rss:.0f} | {wall / max(raw_wall, 0.005):.2f}x "
-                  f"| {cpu / max(raw_cpu, 0.005):.2f}x | {rss / weights_mb:.2f} |", flush=True)
+                  f"| {cpu_ratio} | {rss / weights_mb:.2f} |", flush=True)
 
 if __name__ == "__main__":
     main()
