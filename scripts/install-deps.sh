@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-filesystem-dev libboost-program-options-dev libboost-test-dev
   libhdf5-dev hdf5-tools libprotobuf-dev protobuf-compiler libcereal-dev libeigen3-dev
-  nlohmann-json3-dev libleveldb-dev libsnappy-dev libzip-dev libbenchmark-dev
+  nlohmann-json3-dev libleveldb-dev libsnappy-dev libzip-dev libdeflate-dev libbenchmark-dev
   libdnnl-dev
   python3-numpy python3-h5py python3-venv
   libopenmpi-dev openmpi-bin

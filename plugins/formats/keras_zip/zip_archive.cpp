@@ -1,12 +1,12 @@
 #include "zip_archive.hpp"
 
 #include <zip.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
 #include <fstream>
 
+#include "entry_crc.hpp"
 #include "ksave/error.hpp"
 #include "stored_entry_offset.hpp"
 
@@ -174,18 +174,9 @@ std::optional<ZipReader::Span> ZipReader::stored_span(const std::string& name) c
     return std::nullopt;
   const auto offset = stored_entry_offset(path_, name);
   if (!offset || *offset > archive_size_ || stat.size > archive_size_ - *offset) return std::nullopt;
-  std::ifstream in(path_, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(*offset));
-  std::vector<char> chunk(1 << 20);
-  uLong crc = crc32_z(0, nullptr, 0);
-  for (std::uint64_t left = stat.size; left > 0;) {
-    const auto n = static_cast<std::streamsize>(std::min<std::uint64_t>(left, chunk.size()));
-    if (!in.read(chunk.data(), n))
-      throw Error("entry '" + name + "' of " + quoted(path_) + " ended early (truncated archive?)");
-    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(chunk.data()), static_cast<z_size_t>(n));
-    left -= static_cast<std::uint64_t>(n);
-  }
-  if (crc != stat.crc)
+  const auto crc = file_range_crc32(path_, *offset, stat.size);
+  if (!crc) throw Error("entry '" + name + "' of " + quoted(path_) + " ended early (truncated archive?)");
+  if (*crc != stat.crc)
     throw Error("entry '" + name + "' of " + quoted(path_) + " is damaged (its content does not match its CRC-32)");
   return Span{*offset, stat.size};
 }
