@@ -16,9 +16,14 @@ name=${name#fuzz_}
 source_dir=$(cd "$(dirname "$0")/.." && pwd)
 fixtures=${KSAVE_FIXTURES:-$source_dir/../shared/fixtures}
 mkdir -p "$work/corpus/$name" "$work/artifacts"
-if [ -d "$fixtures/real" ] && [ ! -d "$work/seeds/$name" ]; then
-  python3 "$source_dir/fuzz/make_seeds.py" "$fixtures/real" "$work/seeds"
-fi
+# The seeds of every harness are made once; harnesses run in parallel (ctest -j2) wait for the
+# one that makes them.
+(
+  flock 9
+  if [ -d "$fixtures/real" ] && [ ! -d "$work/seeds/$name" ]; then
+    python3 "$source_dir/fuzz/make_seeds.py" "$fixtures/real" "$work/seeds"
+  fi
+) 9>"$work/seeds.lock"
 mkdir -p "$work/seeds/$name"
 # SavedModel and graph inputs made from the TF2 half_plus_two fixture find its variables.
 export KSAVE_FUZZ_VARIABLES=$fixtures/real/tfserving_tf2_savedmodel_half_plus_two/saved_model_half_plus_two_tf2_cpu/00000123/variables
