@@ -49,11 +49,24 @@ int intra_op_parallelism_threads() {
 
 namespace detail {
 
-int kernel_threads() { return intra_op_parallelism_threads(); }
+// Never more than an OpenMP team may hold (OMP_THREAD_LIMIT): oneDNN plans a primitive for the
+// count applied, and its threads wait at barriers for all of them.
+int kernel_threads() { return std::min(intra_op_parallelism_threads(), std::max(omp_get_thread_limit(), 1)); }
 
 int threads_for(double flops) { return flops < kParallelFlops ? 1 : kernel_threads(); }
 
 void apply_threads(int threads) {
+  // oneDNN's kernels that synchronize their threads (a convolution's filter gradient) wait at a
+  // barrier for as many threads as they planned for. With OpenMP's dynamic adjustment
+  // (OMP_DYNAMIC=true in a user's environment) the runtime may start fewer when the machine is
+  // busy, and the call never returns (measured: a CNN training step hung in oneDNN's
+  // backward-weights convolution). Each thread that runs kernels turns it off for itself (it is
+  // a per-thread setting of OpenMP).
+  thread_local bool dynamic_off = false;
+  if (!dynamic_off) {
+    omp_set_dynamic(0);
+    dynamic_off = true;
+  }
   thread_local int applied = 0;
   if (applied != threads) {
     omp_set_num_threads(threads);
