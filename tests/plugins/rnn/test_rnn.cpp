@@ -106,6 +106,29 @@ BOOST_AUTO_TEST_CASE(rnn_of_each_built_in_cell_matches_its_fused_layer) {
   }
 }
 
+// Found by the model-JSON fuzzer: a SimpleRNN whose input has 0 features (batch_input_shape
+// [25, 1, 0]) reached oneDNN's RNN primitive, which divides by that size (SIGFPE). Empty inputs
+// (0 features, 0 rows) give what the step-by-step RNN gives, as in Keras: the kernel has no rows,
+// so each step sees only its bias and the recurrence.
+BOOST_AUTO_TEST_CASE(empty_inputs_do_not_reach_the_fused_kernels) {
+  for (const auto& [name, keys] : std::vector<std::pair<std::string, Json>>{
+           {"LSTM", kLstmCell}, {"GRU", kGruCell}, {"SimpleRNN", kSimpleCell}}) {
+    for (const Shape& shape : {Shape{25, 1, 0}, Shape{0, 5, 3}}) {
+      const LayerPtr layer = layer_from(name, with({{"name", "empty"}}, keys));
+      layer->build(shape);
+      std::vector<Tensor> weights;
+      unsigned seed = 300;
+      for (const Tensor& w : layer->get_weights()) weights.push_back(random_tensor(w.shape(), ++seed, -0.6f, 0.6f));
+      layer->set_weights(weights);
+      const LayerPtr generic = layer_from("RNN", {{"name", "rnn"}, {"cell", cell(name + "Cell", keys)}});
+      generic->build(shape);
+      generic->set_weights(weights);
+      const Tensor x(DType::Float32, shape);
+      expect_same((*generic)(Tensors{x}), (*layer)(Tensors{x}), name + " on " + shape_to_string(shape));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(initial_states_masks_and_stateful_as_the_fused_layer) {
   const Tensor x = random_tensor({2, 5, 3}, 2);
   Twins states("LSTM", kLstmCell, {{"return_state", true}});
