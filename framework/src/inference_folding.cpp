@@ -10,6 +10,7 @@ FusableActivationLayer::~FusableActivationLayer() = default;
 NormalizationWithActivationLayer::~NormalizationWithActivationLayer() = default;
 FoldableProductLayer::~FoldableProductLayer() = default;
 SpatialZeroPaddingLayer::~SpatialZeroPaddingLayer() = default;
+ElementwiseSumLayer::~ElementwiseSumLayer() = default;
 
 namespace {
 

@@ -210,14 +210,31 @@ const void* filter_in_primitive_layout(const ConvEntry& e, const float* hwio_fil
   return onednn::in_layout(e.weights_reorder, e.d.weights, e.weights, hwio_filter, onednn::kWeightsSlot);
 }
 
+// The destination of a forward convolution: a new tensor, or with a sum epilogue the addend,
+// whose values the primitive reads and overwrites.
+Tensor forward_destination(const ConvShape& s, const Epilogue& epilogue, const Tensor& addend, const char* op) {
+  if (!epilogue.sum) return make_float_output(s.output());
+  if (addend.dtype() != DType::Float32 || addend.shape() != s.output())
+    throw Error(std::string(op) + ": the tensor the output is added to is " + std::string(dtype_name(addend.dtype())) + " " +
+                shape_str(addend) + ", expected float32 " + shape_to_string(s.output()));
+  return addend;
+}
+
 Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, const char* op,
-                    const Epilogue& epilogue = {}) {
+                    const Epilogue& epilogue = {}, const Tensor& addend = {}) {
   if (s.empty()) {
     Tensor y = filled(DType::Float32, s.output(), 0.0);
-    epilogue.apply(y.data<float>(), y.size() / std::max<Index>(s.out_channels, 1), s.out_channels);
-    return y;
+    Epilogue before_sum = epilogue;
+    before_sum.sum = false;
+    before_sum.apply(y.data<float>(), y.size() / std::max<Index>(s.out_channels, 1), s.out_channels);
+    if (!epilogue.sum) return y;
+    Tensor sum = forward_destination(s, epilogue, addend, op);
+    float* to = sum.data<float>();
+    const float* from = y.data<float>();
+    for (Index i = 0; i < sum.size(); ++i) to[i] += from[i];
+    return sum;
   }
-  Tensor y = make_float_output(s.output());
+  Tensor y = forward_destination(s, epilogue, addend, op);
   const ConvEntry& e = entry(s, Pass::forward, op, epilogue);
   // At inference the filters are the same tensors call after call: reordered once per value.
   static onednn::ReorderedWeights reordered;
@@ -419,9 +436,9 @@ Tensors depthwise_gradient(const GradientContext& ctx) {
 }  // namespace
 
 Tensor conv2d_with_epilogue(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
-                            const char* op) {
+                            const char* op, const Tensor& addend) {
   const ConvShape s = conv_shape(x.shape(), filter.shape(), attrs, op);
-  return conv_forward(x, filter, s, op, epilogue);
+  return conv_forward(x, filter, s, op, epilogue, addend);
 }
 
 std::vector<OpDef> conv_ops() {

@@ -11,10 +11,13 @@ dnnl::post_ops Epilogue::post_ops() const {
   if (activation == FusedActivation::relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
   // bounded_relu is min(max(x, 0), alpha): exact, as Keras's clip.
   if (activation == FusedActivation::relu6) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_bounded_relu, 6.0f, 0.0f);
+  // dst = result + 1 * dst: the float addition of Keras's Add (either operand order, the same bits).
+  if (sum) ops.append_sum(1.0f);
   return ops;
 }
 
 void Epilogue::apply(float* out, std::int64_t rows, std::int64_t channels) const {
+  if (sum) throw Error("a product's epilogue adds into its destination only inside a oneDNN primitive");
   if (!bias && activation == FusedActivation::none) return;
   for (std::int64_t r = 0; r < rows; ++r) {
     float* row = out + r * channels;

@@ -21,10 +21,13 @@ enum class FusedActivation : std::int64_t { none = 0, relu = 1, relu6 = 4 };
 struct Epilogue {
   const float* bias = nullptr;  // one value per output channel (the last axis), or no bias
   FusedActivation activation = FusedActivation::none;
+  // After the activation, the output is added to what the destination holds (oneDNN's sum
+  // post-op): a residual Add run inside the product, the destination being the Add's other input.
+  bool sum = false;
 
   // Part of a primitive cache key: a bias and a post-op change the primitive.
-  std::int64_t key() const { return (bias ? 2 : 0) + static_cast<std::int64_t>(activation); }
-  // oneDNN's post-ops for the activation (the bias is an argument of the primitive).
+  std::int64_t key() const { return (sum ? 8 : 0) + (bias ? 2 : 0) + static_cast<std::int64_t>(activation); }
+  // oneDNN's post-ops for the activation and the sum (the bias is an argument of the primitive).
   dnnl::post_ops post_ops() const;
   // The epilogue over a row-major output of `rows` x `channels`, in one pass: for products too
   // small for a primitive (they run through sgemm).
@@ -35,9 +38,11 @@ struct Epilogue {
 // "relu6".
 FusedActivation fused_activation(const Attrs& attrs, const char* op);
 
-// Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue.
+// Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue. With
+// `epilogue.sum`, Conv2D writes into `addend` (float32, the output's shape), whose storage becomes
+// the output's: the caller gives the tensor up.
 Tensor conv2d_with_epilogue(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
-                            const char* op);
+                            const char* op, const Tensor& addend = {});
 Tensor matmul_with_epilogue(const Tensor& a, const Tensor& b, const Epilogue& epilogue, const char* op);
 
 }  // namespace ksave::detail

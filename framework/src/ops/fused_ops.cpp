@@ -3,7 +3,10 @@
 // computed by one oneDNN primitive (epilogue.hpp).
 //
 //   inputs: x, kernel (MatMul's b, or Conv2D's HWIO filter), and optionally the bias (one value
-//           per output channel)
+//           per output channel); FusedConv2D optionally a fourth, the addend (the bias then may be
+//           undefined): the output's shape, float32, which the op adds its result to in place (a
+//           residual Add inside the convolution; the addend's storage becomes the output's, so
+//           the caller hands over a tensor nothing else holds)
 //   attrs:  activation: "linear" (default) or "relu"; FusedConv2D takes Conv2D's window attrs
 //
 // Inference only: they have no gradient, so layers use them only when no observer watches the
@@ -19,14 +22,15 @@ namespace {
 
 // The epilogue of a fused op's inputs and attrs; `bias` keeps a float32 conversion alive.
 Epilogue epilogue_of(std::span<const Tensor> in, const Attrs& attrs, Tensor& bias_converted, std::int64_t channels,
-                     const char* op) {
-  if (in.size() != 2) expect_inputs(op, in, 3);
+                     const char* op, bool takes_addend = false) {
+  if (in.size() != 2 && !(takes_addend && in.size() == 4)) expect_inputs(op, in, 3);
   if (ops_observed())
     throw Error(std::string(op) + ": an inference-only op ran under a tape or tracer, which needs the separate "
                                   "product, BiasAdd and activation ops");
   Epilogue e;
   e.activation = fused_activation(attrs, op);
-  if (in.size() == 3) {
+  e.sum = in.size() == 4;
+  if (in.size() >= 3 && in[2].defined()) {
     const Tensor& bias = float_view(in[2], bias_converted);
     if (bias.shape() != Shape{channels})
       throw Error(std::string(op) + ": bias is " + shape_str(bias) + ", expected (" + std::to_string(channels) +
@@ -52,8 +56,8 @@ Tensors fused_conv2d_kernel(std::span<const Tensor> in, const Attrs& attrs) {
   Tensor xc, fc, biasc;
   const Tensor& x = float_view(in[0], xc);
   const Tensor& f = float_view(in[1], fc);
-  const Epilogue e = epilogue_of(in, attrs, biasc, f.rank() == 4 ? f.dim(3) : -1, op);
-  return one_output(conv2d_with_epilogue(x, f, attrs, e, op));
+  const Epilogue e = epilogue_of(in, attrs, biasc, f.rank() == 4 ? f.dim(3) : -1, op, true);
+  return one_output(conv2d_with_epilogue(x, f, attrs, e, op, e.sum ? in[3] : Tensor()));
 }
 
 }  // namespace

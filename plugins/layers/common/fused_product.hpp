@@ -36,10 +36,13 @@ inline std::optional<Epilogue> epilogue_for(const Activation& activation) {
 }
 
 // The kernel a fused product reads and the bias it adds after (null: none); a view, so that a
-// small model's per-call cost gains no tensor copies (each copies its shape).
+// small model's per-call cost gains no tensor copies (each copies its shape). FusedConv2D only:
+// `addend`, a tensor of the output's shape that the result is added to in place (its storage
+// becomes the output's; nothing else may hold it).
 struct KernelBias {
   const Tensor& kernel;
   const Tensor* bias;
+  const Tensor* addend = nullptr;
 };
 
 inline KernelBias kernel_bias(const Tensor& kernel, const VariablePtr& bias) {
@@ -48,8 +51,10 @@ inline KernelBias kernel_bias(const Tensor& kernel, const VariablePtr& bias) {
 
 // op(x, kernel[, bias]) with `attrs`; `op` is looked up once by the caller.
 inline Tensor product(const OpDef& op, const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
-  const std::array<Tensor, 3> inputs{x, weights.kernel, weights.bias ? *weights.bias : Tensor()};
-  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), weights.bias ? 3 : 2), attrs)[0]);
+  const std::array<Tensor, 4> inputs{x, weights.kernel, weights.bias ? *weights.bias : Tensor(),
+                                     weights.addend ? *weights.addend : Tensor()};
+  const std::size_t count = weights.addend ? 4 : weights.bias ? 3 : 2;
+  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), count), attrs)[0]);
 }
 
 inline Tensor matmul(const Tensor& x, const KernelBias& weights, const Attrs& attrs) {

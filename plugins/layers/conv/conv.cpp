@@ -135,12 +135,16 @@ class Conv : public Layer, public FoldableProductLayer {
   }
   std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) override {
     if (Rank == 3 || !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer) ||
-        (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())))
+        (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())) ||
+        (chain.addend && !output_shape_is(x, chain.zero_padding, chain.addend->shape())))
       return std::nullopt;
     const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, chain.affine);
     const Attrs attrs = fused::activation_attrs(chain.activation);
-    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs}, chain.zero_padding);
+    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs, chain.addend},
+                    chain.zero_padding);
   }
+  // Conv2D adds into an addend in place (FusedConv2D's fourth input).
+  bool adds_in_place() const override { return Rank == 2; }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
     const Shape& in = shapes.at(0);
@@ -189,11 +193,26 @@ class Conv : public Layer, public FoldableProductLayer {
     return ops::reshape(bias_->value(), shape);
   }
 
-  // What FusedConv2D does after the product: add `bias` (null: none), then `attrs`' activation.
+  // What FusedConv2D does after the product: add `bias` (null: none), then `attrs`' activation,
+  // then add the result into `addend` in place (null: none).
   struct FusedTail {
     const Tensor* bias;
     const Attrs* attrs;
+    const Tensor* addend = nullptr;
   };
+
+  // Whether a channels-last Conv2D of `x` with `zero_padding` before it gives `shape` (a residual
+  // Add's other input has the output's shape, or the Add broadcasts and runs on its own).
+  bool output_shape_is(const Tensor& x, std::span<const std::pair<Dim, Dim>> zero_padding, const Shape& shape) const {
+    if (Rank != 2 || x.rank() != 4 || shape.size() != 4 || shape[0] != x.dim(0) || shape[3] != filters_) return false;
+    for (std::size_t i = 0; i < 2; ++i) {
+      const Dim padded = x.dim(static_cast<int>(i) + 1) +
+                         (zero_padding.empty() ? 0 : zero_padding[i].first + zero_padding[i].second);
+      if (spatial::output_length(padded, kernel_size_[i], padding_, strides_[i], dilation_rate_[i]) != shape[i + 1])
+        return false;
+    }
+    return true;
+  }
 
   // The window of the 2-D convolution this layer runs (Conv1D's on an inserted height axis of 1;
   // causal padding is done by a pad before it).
@@ -208,9 +227,10 @@ class Conv : public Layer, public FoldableProductLayer {
                 const std::optional<FusedTail>& tail) const {
     if (tail)
       if (const Attrs* attrs = attrs_cache_->find(zero_padding, *tail->attrs))
-        return fused::conv2d(x, {filter, tail->bias}, *attrs);
+        return fused::conv2d(x, {filter, tail->bias, tail->addend}, *attrs);
     const ops::Window2D window = fused::with_zero_padding(own_window(), zero_padding);
-    return tail ? fused::conv2d(x, {filter, tail->bias}, window, *tail->attrs) : ops::conv2d(x, filter, window);
+    return tail ? fused::conv2d(x, {filter, tail->bias, tail->addend}, window, *tail->attrs)
+                : ops::conv2d(x, filter, window);
   }
 
   // Channels-last convolution of x (rank Rank + 2) by `kernel` (the layer's, or folded), with
