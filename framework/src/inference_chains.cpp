@@ -148,6 +148,24 @@ std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const Gra
     chains->chain_at[start] = std::move(chain);
     any = true;
   }
+  // A 1x1 chain whose output only a depthwise chain reads runs that chain inside (the depthwise
+  // chain's steps are then absorbed into the chain of the 1x1, which fills the depthwise output).
+  for (std::size_t start = 0; start < steps.size(); ++start) {
+    std::optional<InferenceChains::Chain>& chain = chains->chain_at[start];
+    if (!chain || chain->addend_slot >= 0 || !dynamic_cast<DepthwiseStageHost*>(chain->product)) continue;
+    const auto out = static_cast<std::size_t>(chain->output_slot);
+    if (readers[out] != 1 || reading_step[out] < 0) continue;
+    const auto next = static_cast<std::size_t>(reading_step[out]);
+    const std::optional<InferenceChains::Chain>& stage = chains->chain_at[next];
+    if (!stage || stage->addend_slot >= 0 || stage->input_slot != chain->output_slot ||
+        !dynamic_cast<DepthwiseStageLayer*>(stage->product))
+      continue;
+    chain->depthwise_step = static_cast<int>(next);
+    chains->depthwise_output.resize(steps.size(), -1);
+    chains->depthwise_output[next] = stage->output_slot;
+    for (std::size_t step = start + 1; step < next; ++step)  // the 1x1 chain's own layers after the product
+      if (chains->absorbed_into[step] == chain->output_slot) chains->depthwise_output[step] = stage->output_slot;
+  }
   if (!any) return nullptr;
   return chains;
 }
@@ -160,11 +178,29 @@ std::optional<Tensor> InferenceChains::run(std::size_t step, const Tensor& x, co
   return chain->product->call_folded(x, {chain->zero_padding, chain->affine, chain->activation, addend});
 }
 
+std::optional<Tensor> InferenceChains::run_with_depthwise(const Chain& chain, const Tensor& x, const Tensor& mask,
+                                                          bool training) const {
+  const Chain& stage = *chain_at[static_cast<std::size_t>(chain.depthwise_step)];
+  if (mask.defined() || ops_observed()) return std::nullopt;
+  if (chain.affine && !chain.affine->is_channel_affine(chain.affine_training.value_or(training))) return std::nullopt;
+  if (stage.affine && !stage.affine->is_channel_affine(stage.affine_training.value_or(training))) return std::nullopt;
+  auto* host = dynamic_cast<DepthwiseStageHost*>(chain.product);
+  auto* next = dynamic_cast<DepthwiseStageLayer*>(stage.product);
+  return host->call_folded_with_depthwise(x, {chain.zero_padding, chain.affine, chain.activation},
+                                          *next, {stage.zero_padding, stage.affine, stage.activation});
+}
+
 bool InferenceChains::run_in(std::size_t step, std::vector<Tensor>& slots, const std::vector<Tensor>& masks,
                              bool training) const {
   const std::optional<Chain>& chain = chain_at[step];
   if (!chain) return false;
   const auto in = static_cast<std::size_t>(chain->input_slot);
+  if (chain->depthwise_step >= 0)
+    if (std::optional<Tensor> y = run_with_depthwise(*chain, slots[in], masks[in], training)) {
+      slots[static_cast<std::size_t>(chain_at[static_cast<std::size_t>(chain->depthwise_step)]->output_slot)] =
+          std::move(*y);
+      return true;
+    }
   if (chain->addend_slot >= 0) {
     const auto a = static_cast<std::size_t>(chain->addend_slot);
     // In place only into a float32 tensor that nothing else holds: not the caller's, not a view

@@ -12,6 +12,7 @@
 #include <span>
 #include <vector>
 
+#include "ksave/depthwise_stage.hpp"
 #include "ksave/inference_folding.hpp"
 #include "ksave/model.hpp"
 
@@ -30,6 +31,9 @@ struct InferenceChains {
     // A residual Add after the chain: its other input (which nothing reads after the Add, made
     // before the chain) and its output; -1 when none.
     int addend_slot = -1, sum_output_slot = -1;
+    // The depthwise chain that alone reads this chain's output, run inside its product when both
+    // can (ksave/depthwise_stage.hpp): its start step, or -1.
+    int depthwise_step = -1;
   };
   std::vector<std::optional<Chain>> chain_at;  // per step: the chain it starts (at its padding or product)
   std::vector<int> absorbed_into;              // per step: the output slot of the chain that ran it, or -1
@@ -69,10 +73,22 @@ struct InferenceChains {
   // Whether `step` was run by a chain in this call (its chain's output slot is filled).
   bool absorbed(std::size_t step, const std::vector<Tensor>& slots) const {
     const int slot = absorbed_into[step], own = padded_product_output[step], sum = summed_into[step];
+    const int stage = step < depthwise_output.size() ? depthwise_output[step] : -1;
     return (slot >= 0 && slots[static_cast<std::size_t>(slot)].defined()) ||
            (own >= 0 && slots[static_cast<std::size_t>(own)].defined()) ||
-           (sum >= 0 && slots[static_cast<std::size_t>(sum)].defined());
+           (sum >= 0 && slots[static_cast<std::size_t>(sum)].defined()) ||
+           (stage >= 0 && slots[static_cast<std::size_t>(stage)].defined());
   }
+  // Per step (empty when no chain has a depthwise stage): for the steps of a 1x1 chain with a
+  // depthwise stage after its start, and the stage chain's start, the stage chain's output slot
+  // (filled when the pair ran as one op), else -1.
+  std::vector<int> depthwise_output;
+
+ private:
+  std::optional<Tensor> run_with_depthwise(const Chain& chain, const Tensor& x, const Tensor& mask,
+                                           bool training) const;
+
+ public:
 };
 
 // One step of a graph as the chain finder sees it.

@@ -37,12 +37,27 @@ struct Epilogue {
 // The activation named by a fused op's "activation" attribute: "linear" (or absent), "relu" or
 // "relu6".
 FusedActivation fused_activation(const Attrs& attrs, const char* op);
+// Appends `activation`'s eltwise post-op (none for FusedActivation::none).
+void append_activation(dnnl::post_ops& ops, FusedActivation activation);
+FusedActivation fused_activation_named(const std::string& name, const char* op);
 
 // Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue. With
 // `epilogue.sum`, Conv2D writes into `addend` (float32, the output's shape), whose storage becomes
 // the output's: the caller gives the tensor up.
 Tensor conv2d_with_epilogue(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
                             const char* op, const Tensor& addend = {});
+// A depthwise convolution run on a 1x1 Conv2D's output inside the same oneDNN primitive: its
+// [kh, kw, 1, C] filter, bias, window and activation.
+struct DepthwiseTail {
+  const Tensor* filter = nullptr;
+  const float* bias = nullptr;
+  std::int64_t stride = 1, pad_top = 0, pad_left = 0, out_h = 0, out_w = 0;
+  FusedActivation activation = FusedActivation::none;
+};
+// conv2d_with_epilogue's product, then `tail` (conv.cpp): one primitive where oneDNN fuses the pair
+// with its jit_1x1 kernel and the shapes agree, else the two convolutions one after the other.
+Tensor conv2d_with_depthwise(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
+                             const DepthwiseTail& tail, const char* op);
 Tensor matmul_with_epilogue(const Tensor& a, const Tensor& b, const Epilogue& epilogue, const char* op);
 
 }  // namespace ksave::detail

@@ -30,7 +30,7 @@ inline Json keras1_input_shape(const Json& config) {
 }
 
 template <int Rank>
-class Conv : public Layer, public FoldableProductLayer {
+class Conv : public Layer, public FoldableProductLayer, public DepthwiseStageHost {
   static_assert(Rank >= 1 && Rank <= 3);
 
  public:
@@ -146,6 +146,24 @@ class Conv : public Layer, public FoldableProductLayer {
   // Conv2D adds into an addend in place (FusedConv2D's fourth input).
   bool adds_in_place() const override { return Rank == 2; }
 
+  // A 1x1 Conv2D (stride 1, one group) with the depthwise chain after it in one FusedConv2D
+  // (ksave/depthwise_stage.hpp), MobileNetV2's expand and depthwise convolutions.
+  std::optional<Tensor> call_folded_with_depthwise(const Tensor& x, const FoldedChain& chain, DepthwiseStageLayer& next,
+                                                   const FoldedChain& next_chain) override {
+    if (Rank != 2 || x.rank() != 4 || !chain.zero_padding.empty() || chain.addend || groups_ != 1 ||
+        !std::ranges::all_of(kernel_size_, [](std::int64_t k) { return k == 1; }) ||
+        !std::ranges::all_of(strides_, [](std::int64_t s) { return s == 1; }) ||
+        !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer))
+      return std::nullopt;
+    Shape expanded = x.shape();
+    expanded.back() = filters_;
+    const std::optional<DepthwiseStage> stage = next.depthwise_stage(expanded, next_chain);
+    if (!stage) return std::nullopt;
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, chain.affine);
+    const Attrs& attrs = depthwise_attrs_.find(own_window(), chain.activation, *stage);
+    return fused::conv2d(x, {w.kernel, w.bias.defined() ? &w.bias : nullptr, nullptr, &*stage}, attrs);
+  }
+
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
     const Shape& in = shapes.at(0);
     if (in.size() != Rank + 2)
@@ -260,6 +278,7 @@ class Conv : public Layer, public FoldableProductLayer {
   VariablePtr kernel_, bias_;
   FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
   mutable std::optional<fused::ConvAttrsCache> attrs_cache_;  // Conv1D and Conv2D (thread-safe)
+  fused::DepthwiseAttrsCache depthwise_attrs_;                // with a depthwise stage (thread-safe)
 };
 
 void register_objects(PluginRegistrar& r) {

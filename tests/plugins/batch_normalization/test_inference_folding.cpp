@@ -441,3 +441,48 @@ BOOST_AUTO_TEST_CASE(a_residual_add_whose_other_input_is_still_needed_runs_itsel
     check_close(model->predict_on_batch({input})[0], unfused(*model, input));
   }
 }
+
+// Input -> 1x1 expand (BN, ReLU6) -> depthwise 3x3 'same' (BN, ReLU6) -> 1x1 project -> 1x1
+// expand with a bias and ReLU6 (no BN) -> ZeroPadding2D ((0, 1), (0, 1)) -> depthwise 3x3
+// stride 2 'valid' with a bias, BN: MobileNetV2's two kinds of expand + depthwise pairs.
+ModelPtr expand_depthwise_model(Dim size, Dim channels, Dim expanded) {
+  const KerasTensor x = Input({size, size, channels}, "image");
+  KerasTensor y = (*layer_from("Conv2D", {{"name", "expand1"}, {"filters", expanded}, {"kernel_size", 1},
+                                          {"use_bias", false}}))(x);
+  y = (*layer_from("BatchNormalization", {{"name", "expand1_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", "expand1_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("DepthwiseConv2D", {{"name", "depthwise1"}, {"kernel_size", 3}, {"padding", "same"},
+                                       {"use_bias", false}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "depthwise1_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", "depthwise1_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("Conv2D", {{"name", "project1"}, {"filters", 24}, {"kernel_size", 1}}))(y);
+  y = (*layer_from("Conv2D", {{"name", "expand2"}, {"filters", 144}, {"kernel_size", 1}}))(y);
+  y = (*layer_from("ReLU", {{"name", "expand2_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("ZeroPadding2D", {{"name", "pad2"}, {"padding", Json::array({Json::array({0, 1}), Json::array({0, 1})})}}))(y);
+  y = (*layer_from("DepthwiseConv2D", {{"name", "depthwise2"}, {"kernel_size", 3}, {"strides", 2}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "depthwise2_bn"}}))(y);
+  auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "expand_depthwise");
+  move_all_statistics(*model);
+  return model;
+}
+
+BOOST_AUTO_TEST_CASE(a_depthwise_chain_runs_inside_the_1x1_chain_before_it) {
+  // oneDNN 2.6 fuses the pairs with its jit_1x1 kernel at 56x56 from 16 and 24 channels
+  // (ONEDNN_VERBOSE shows "+dw:k3s1p1" and "+dw:k3s2p0"); at 12x12 it offers no such kernel and the
+  // two convolutions run in turn inside the op. Both give the layers' numbers.
+  for (const Dim size : {Dim{56}, Dim{12}}) {
+    BOOST_TEST_CONTEXT(size << "x" << size) {
+      const ModelPtr model = expand_depthwise_model(size, 16, 96);
+      const Tensor input = random_tensor({1, size, size, 16}, 53, -2.0f, 2.0f);
+      const Tensor reference = unfused(*model, input);
+      BOOST_TEST((reference.shape() == Shape{1, size / 2, size / 2, 144}));
+      for (int i = 0; i < 2; ++i) check_close(model->predict_on_batch({input})[0], reference);
+      // The folded weights follow a change of the depthwise layers' statistics.
+      move_statistics(*model->get_layer("depthwise1_bn"), 7);
+      move_statistics(*model->get_layer("depthwise2_bn"), 8);
+      const Tensor moved = model->predict_on_batch({input})[0];
+      BOOST_TEST(max_abs_difference(moved, reference) > 1e-3);
+      check_close(moved, unfused(*model, input));
+    }
+  }
+}
