@@ -141,7 +141,8 @@ void Functional::build_graph() {
   for (const auto& t : outputs_) output_slots_.push_back(slot_of.at({t.node().get(), t.index()}));
   plan_tensor_lifetimes();
   std::vector<GraphStep> graph;
-  for (const Step& step : steps_) graph.push_back({step.layer.get(), step.inputs, step.outputs, step.training});
+  for (const Step& step : steps_)
+    graph.push_back({step.layer.get(), step.inputs, step.outputs, step.training, &step.kwargs});
   inference_chains_ = find_inference_chains(graph, output_slots_, slot_count_);
 }
 
@@ -188,10 +189,7 @@ Tensors Functional::call(const Tensors& inputs, const CallContext& ctx) {
       if (inference_chains_->absorbed(index, slots)) continue;
       if (step.inputs.size() == 1) {
         const auto in = static_cast<std::size_t>(step.inputs[0]);
-        if (std::optional<Tensor> y = inference_chains_->run(index, slots[in], mask_slots[in], ctx.training)) {
-          slots[static_cast<std::size_t>(inference_chains_->chain_at[index]->output_slot)] = std::move(*y);
-          continue;
-        }
+        if (inference_chains_->run_in(index, slots, mask_slots, ctx.training)) continue;
         // Else a zero padding taken by the convolution after it, in training too.
         if (std::optional<Tensor> y = inference_chains_->run_padded(index, slots[in], mask_slots[in])) {
           slots[static_cast<std::size_t>(inference_chains_->chain_at[index]->product_output_slot)] = std::move(*y);

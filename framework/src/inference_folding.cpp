@@ -1,5 +1,7 @@
 #include "ksave/inference_folding.hpp"
 
+#include "ksave/depthwise_stage.hpp"
+
 #include <string>
 
 namespace ksave {
@@ -10,6 +12,9 @@ FusableActivationLayer::~FusableActivationLayer() = default;
 NormalizationWithActivationLayer::~NormalizationWithActivationLayer() = default;
 FoldableProductLayer::~FoldableProductLayer() = default;
 SpatialZeroPaddingLayer::~SpatialZeroPaddingLayer() = default;
+ElementwiseSumLayer::~ElementwiseSumLayer() = default;
+DepthwiseStageLayer::~DepthwiseStageLayer() = default;
+DepthwiseStageHost::~DepthwiseStageHost() = default;
 
 namespace {
 

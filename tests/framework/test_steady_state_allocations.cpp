@@ -292,3 +292,34 @@ BOOST_AUTO_TEST_CASE(folded_convolution_block_reuses_its_buffers) {
   Functional model(KerasTensors{in}, KerasTensors{x}, "stride_two_block");
   expect_steady_state("MobileNetV2-style block, batch 8", model, ramp({8, 32, 32, 8}));
 }
+
+// MobileNetV2's stride-1 block: the residual Add runs inside the projection convolution, which
+// adds into the block's input in place (oneDNN's sum post-op).
+BOOST_AUTO_TEST_CASE(residual_block_with_the_add_in_its_projection_reuses_its_buffers) {
+  const KerasTensor in = Input({16, 16, 8}, "image");
+  KerasTensor s = (*make_layer("Conv2D", {{"filters", 8}, {"kernel_size", {3, 3}}, {"padding", "same"}}))(in);
+  s = (*make_layer("ReLU", {{"max_value", 6.0}}))(s);
+  KerasTensor x = (*make_layer("Conv2D", {{"filters", 24}, {"kernel_size", {1, 1}}, {"use_bias", false}}))(s);
+  x = (*make_layer("BatchNormalization", Json::object()))(x);
+  x = (*make_layer("ReLU", {{"max_value", 6.0}}))(x);
+  x = (*make_layer("Conv2D", {{"filters", 8}, {"kernel_size", {1, 1}}, {"use_bias", false}}))(x);
+  x = (*make_layer("BatchNormalization", Json::object()))(x);
+  x = (*make_layer("Add", Json::object()))(KerasTensors{s, x}).at(0);
+  Functional model(KerasTensors{in}, KerasTensors{x}, "residual_block");
+  expect_steady_state("MobileNetV2-style residual block, batch 8", model, ramp({8, 16, 16, 8}));
+}
+
+// MobileNetV2's expand and depthwise convolutions as one primitive (oneDNN's depthwise post-op):
+// the stage's attributes and both filters in oneDNN's layouts are kept between calls.
+BOOST_AUTO_TEST_CASE(expand_and_depthwise_pair_reuses_its_buffers) {
+  const KerasTensor in = Input({32, 32, 16}, "image");
+  KerasTensor x = (*make_layer("Conv2D", {{"filters", 48}, {"kernel_size", {1, 1}}, {"use_bias", false}}))(in);
+  x = (*make_layer("BatchNormalization", Json::object()))(x);
+  x = (*make_layer("ReLU", {{"max_value", 6.0}}))(x);
+  x = (*make_layer("ZeroPadding2D", {{"padding", {{0, 1}, {0, 1}}}}))(x);
+  x = (*make_layer("DepthwiseConv2D", {{"kernel_size", {3, 3}}, {"strides", {2, 2}}, {"use_bias", false}}))(x);
+  x = (*make_layer("BatchNormalization", Json::object()))(x);
+  x = (*make_layer("ReLU", {{"max_value", 6.0}}))(x);
+  Functional model(KerasTensors{in}, KerasTensors{x}, "expand_depthwise");
+  expect_steady_state("MobileNetV2-style expand + depthwise, batch 4", model, ramp({4, 32, 32, 16}));
+}

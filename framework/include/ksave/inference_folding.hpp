@@ -4,7 +4,9 @@
 // activation layer after it runs inside the product as a oneDNN post-op. The activations then
 // stream through memory once instead of three times (product, normalization, activation).
 //
-// A ZeroPadding before a convolution becomes the convolution's own padding the same way.
+// A ZeroPadding before a convolution becomes the convolution's own padding the same way, and a
+// residual Add after the chain is added inside the convolution (oneDNN's sum post-op, as ONNX
+// Runtime's Conv + Add fusion) into the Add's other input, when nothing reads that input later.
 //
 // Models find such chains in their graph (a product whose output only the normalization reads,
 // and so on) and run them through these interfaces, which layers implement beside Layer. Only
@@ -74,11 +76,25 @@ class SpatialZeroPaddingLayer {
   virtual std::vector<std::pair<Dim, Dim>> channels_last_zero_padding() const = 0;
 };
 
+// A layer whose output is, at inference, the elementwise sum of its two inputs of one shape
+// (Keras's Add): a product chain whose output only it reads can add the chain's result into its
+// other input in place, instead of writing the result and reading both again.
+class ElementwiseSumLayer {
+ public:
+  virtual ~ElementwiseSumLayer();
+  // Whether a call of this layer's node with `call_kwargs` (its recorded call arguments; may be
+  // null) adds exactly its two input tensors.
+  virtual bool sums_two_inputs(const Json* call_kwargs) const = 0;
+};
+
 // What runs around a product layer in one fused call.
 struct FoldedChain {
   std::span<const std::pair<Dim, Dim>> zero_padding;  // before the product, per spatial axis; empty: none
   const ChannelAffineLayer* affine = nullptr;         // after it, folded into its kernel and bias
   const char* activation = "linear";                  // after that, the fused ops' name
+  // After that, when set: a float32 tensor of the output's shape that the result is added to in
+  // place; the output then is this tensor (its storage), which the caller gives up.
+  const Tensor* addend = nullptr;
 };
 
 // A product layer (Conv2D, DepthwiseConv2D, Dense) that can run a chain around it.
@@ -95,6 +111,8 @@ class FoldableProductLayer {
   // (channels_first, an activation or activity regularizer of its own, not built, not float32):
   // the caller then runs the layers one by one.
   virtual std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) = 0;
+  // Whether call_folded can take an addend (FoldedChain::addend); when it cannot, no chain gives it one.
+  virtual bool adds_in_place() const { return false; }
   // The layer's own call on `x` (its ops, which a tape records) with `zero_padding` before it
   // taken as its own padding, in training too: the padded copy of the activations and its
   // gradient's slice are not made. Nothing when this layer cannot (as call_folded).

@@ -210,14 +210,31 @@ const void* filter_in_primitive_layout(const ConvEntry& e, const float* hwio_fil
   return onednn::in_layout(e.weights_reorder, e.d.weights, e.weights, hwio_filter, onednn::kWeightsSlot);
 }
 
+// The destination of a forward convolution: a new tensor, or with a sum epilogue the addend,
+// whose values the primitive reads and overwrites.
+Tensor forward_destination(const ConvShape& s, const Epilogue& epilogue, const Tensor& addend, const char* op) {
+  if (!epilogue.sum) return make_float_output(s.output());
+  if (addend.dtype() != DType::Float32 || addend.shape() != s.output())
+    throw Error(std::string(op) + ": the tensor the output is added to is " + std::string(dtype_name(addend.dtype())) + " " +
+                shape_str(addend) + ", expected float32 " + shape_to_string(s.output()));
+  return addend;
+}
+
 Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, const char* op,
-                    const Epilogue& epilogue = {}) {
+                    const Epilogue& epilogue = {}, const Tensor& addend = {}) {
   if (s.empty()) {
     Tensor y = filled(DType::Float32, s.output(), 0.0);
-    epilogue.apply(y.data<float>(), y.size() / std::max<Index>(s.out_channels, 1), s.out_channels);
-    return y;
+    Epilogue before_sum = epilogue;
+    before_sum.sum = false;
+    before_sum.apply(y.data<float>(), y.size() / std::max<Index>(s.out_channels, 1), s.out_channels);
+    if (!epilogue.sum) return y;
+    Tensor sum = forward_destination(s, epilogue, addend, op);
+    float* to = sum.data<float>();
+    const float* from = y.data<float>();
+    for (Index i = 0; i < sum.size(); ++i) to[i] += from[i];
+    return sum;
   }
-  Tensor y = make_float_output(s.output());
+  Tensor y = forward_destination(s, epilogue, addend, op);
   const ConvEntry& e = entry(s, Pass::forward, op, epilogue);
   // At inference the filters are the same tensors call after call: reordered once per value.
   static onednn::ReorderedWeights reordered;
@@ -230,6 +247,148 @@ Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, c
                                          {DNNL_ARG_DST, e.d.dst, y.data<float>()},
                                          {DNNL_ARG_BIAS, e.bias, epilogue.bias}}};
   onednn::run(e.prim, std::span(args).first(epilogue.bias ? 4 : 3), e.scratch);
+  return y;
+}
+
+// ---- a 1x1 convolution with a depthwise convolution after it, in one primitive ----
+
+// The depthwise convolution of `tail` on the (NHWC) output of `s`.
+ConvShape depthwise_shape(const ConvShape& s, const DepthwiseTail& tail, const char* op) {
+  const Tensor& f = *tail.filter;
+  if (f.rank() != 4 || f.dim(2) != 1 || f.dim(3) != s.out_channels)
+    throw Error(std::string(op) + ": the depthwise stage's filter is " + shape_str(f) + ", expected [kh, kw, 1, " +
+                std::to_string(s.out_channels) + "]");
+  ConvShape d;
+  d.g.batch = s.g.batch;
+  d.g.in_h = s.g.out_h;
+  d.g.in_w = s.g.out_w;
+  d.g.channels = s.out_channels;
+  d.g.k_h = f.dim(0);
+  d.g.k_w = f.dim(1);
+  d.g.stride_h = d.g.stride_w = tail.stride;
+  d.g.pad_top = tail.pad_top;
+  d.g.pad_left = tail.pad_left;
+  d.g.out_h = tail.out_h;
+  d.g.out_w = tail.out_w;
+  d.groups = d.out_channels = s.out_channels;
+  d.group_in = d.group_out = 1;
+  return d;
+}
+
+// The pair's primitive (oneDNN's depthwise post-op), when oneDNN fuses it with its jit_1x1 kernel;
+// its other implementations (ref_fused_convolution: the two primitives in turn) were measured no
+// faster than running the two convolutions, so `fused` is then false and they run one after the
+// other. The fused primitive reads and writes oneDNN's blocked layout (nChw16c): with NHWC
+// activations oneDNN 2.6.3's fused kernel gives wrong values (up to the clip, 6, off against the
+// two convolutions; blocked: within 2e-6), so the input and output are reordered around it —
+// two small passes where the expanded tensor between the two is never written.
+struct FusedDepthwiseEntry {
+  bool fused = false;
+  ConvDescs d;                        // the 1x1's (NHWC)
+  memory::desc dst, bias, scratch, weights;
+  memory::desc blocked_src, blocked_dst;
+  std::optional<dnnl::reorder> src_reorder, dst_reorder;
+  memory::desc dw_hwio, dw_weights, dw_bias;
+  dnnl::primitive prim;
+  std::optional<dnnl::reorder> weights_reorder, dw_weights_reorder;
+};
+
+FusedDepthwiseEntry make_fused_depthwise(const ConvShape& s, const ConvShape& dw, const Epilogue& epilogue,
+                                         FusedActivation dw_activation) {
+  FusedDepthwiseEntry e;
+  e.d = describe(s);
+  e.bias = bias_desc(s);
+  e.dst = describe(dw).dst;
+  e.dw_hwio = hwio(dw);
+  dnnl::post_ops post = epilogue.post_ops();
+  post.append_dw(memory::data_type::f32, memory::data_type::f32, memory::data_type::f32, dw.g.k_h, dw.g.stride_h,
+                 dw.g.pad_top, 0, {});
+  append_activation(post, dw_activation);
+  const auto blocked = [](Index n, Index c, Index h, Index w) {
+    return memory::desc({n, c, h, w}, memory::data_type::f32, memory::format_tag::nChw16c);
+  };
+  ConvDescs blocked_d = e.d;
+  blocked_d.src = blocked(s.g.batch, s.g.channels, s.g.in_h, s.g.in_w);
+  blocked_d.dst = blocked(s.g.batch, s.out_channels, s.g.out_h, s.g.out_w);
+  const auto desc = forward_desc(s, blocked_d, dnnl::prop_kind::forward_inference, epilogue);
+  try {
+    dnnl::convolution_forward::primitive_desc pd(desc, onednn::attributes(post), onednn::engine());
+    while (!std::string(pd.impl_info_str()).starts_with("jit_1x1:"))
+      if (!pd.next_impl()) return e;
+    e.dw_weights = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS);
+    e.dw_bias = pd.query_md(dnnl::query::exec_arg_md, DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS);
+    e.blocked_src = pd.src_desc();
+    e.blocked_dst = pd.dst_desc();
+    if (e.blocked_dst.dims() != e.dst.dims() || e.dw_bias != onednn::plain({dw.out_channels}, {1}) ||
+        dw.g.k_h != dw.g.k_w || dw.g.pad_top != dw.g.pad_left)
+      return e;
+    e.src_reorder = onednn::reorder_between(e.d.src, e.blocked_src);
+    e.dst_reorder = onednn::reorder_between(e.blocked_dst, e.dst);
+    e.prim = dnnl::convolution_forward(pd);
+    e.scratch = pd.scratchpad_desc();
+    e.weights = pd.weights_desc();
+  } catch (const dnnl::error&) {
+    return e;  // not a form oneDNN fuses
+  }
+  e.weights_reorder = onednn::reorder_between(e.d.weights, e.weights);
+  e.dw_weights_reorder = onednn::reorder_between(e.dw_hwio, e.dw_weights);
+  e.fused = true;
+  return e;
+}
+
+const FusedDepthwiseEntry& fused_depthwise_entry(const ConvShape& s, const ConvShape& dw, const Epilogue& epilogue,
+                                                 FusedActivation dw_activation, const char* op) {
+  static onednn::PrimitiveCache<FusedDepthwiseEntry> cache;
+  // Three values more (packed: the key stays within its inline capacity, no allocation per call).
+  onednn::PrimitiveKey key = key_of(s, Pass::forward, epilogue);
+  key.push_back(dw.g.k_h | dw.g.k_w << 8 | dw.g.stride_h << 16 | dw.g.pad_top << 24 | dw.g.pad_left << 32 |
+                static_cast<Index>(dw_activation) << 40);
+  key.push_back(dw.g.out_h);
+  key.push_back(dw.g.out_w);
+  const double flops = 2.0 * static_cast<double>(s.g.batch * s.g.out_h * s.g.out_w * s.out_channels) *
+                       static_cast<double>(s.group_in + dw.g.k_h * dw.g.k_w);
+  try {
+    return cache.get(std::move(key), flops, [&] { return make_fused_depthwise(s, dw, epilogue, dw_activation); });
+  } catch (const dnnl::error& e) {
+    onednn::fail(op, e);
+  }
+}
+
+// `weights` (laid out as `from`) as the primitive reads it: reordered once per value at inference.
+const void* weights_in_layout(onednn::ReorderedWeights& kept_layouts, std::shared_ptr<const Storage>& kept,
+                              const Tensor& weights, const std::optional<dnnl::reorder>& r, const memory::desc& from,
+                              const memory::desc& to, int slot) {
+  if (!r) return weights.data<float>();
+  if (!ops_observed()) kept = kept_layouts.get(weights, *r, from, to);
+  return kept ? kept->data() : onednn::in_layout(r, from, to, weights.data<float>(), slot);
+}
+
+Tensor conv_with_depthwise(const Tensor& x, const Tensor& filter, const ConvShape& s, const Epilogue& epilogue,
+                           const DepthwiseTail& tail, const char* op) {
+  const ConvShape dw = depthwise_shape(s, tail, op);
+  const Epilogue dw_epilogue{tail.bias, tail.activation};
+  const FusedDepthwiseEntry* e =
+      s.empty() || dw.empty() ? nullptr : &fused_depthwise_entry(s, dw, epilogue, tail.activation, op);
+  if (!e || !e->fused) return conv_forward(conv_forward(x, filter, s, op, epilogue), *tail.filter, dw, op, dw_epilogue);
+  Tensor y = make_float_output(dw.output());
+  static onednn::ReorderedWeights reordered, reordered_depthwise;
+  std::shared_ptr<const Storage> kept, kept_depthwise;
+  const void* w = weights_in_layout(reordered, kept, filter, e->weights_reorder, e->d.weights, e->weights,
+                                    onednn::kWeightsSlot);
+  const void* dw_w = weights_in_layout(reordered_depthwise, kept_depthwise, *tail.filter, e->dw_weights_reorder,
+                                       e->dw_hwio, e->dw_weights, onednn::kRecurrentSlot);
+  const void* src = onednn::in_layout(e->src_reorder, e->d.src, e->blocked_src, x.data<float>(), onednn::kSequenceSlot);
+  float* blocked_y = e->dst_reorder ? onednn::thread_buffer(onednn::kGradientSlot, e->blocked_dst.get_size() / sizeof(float))
+                                    : y.data<float>();
+  // On the stack, the bias last: a steady-state call allocates nothing here.
+  const std::array<onednn::Arg, 6> args{{{DNNL_ARG_SRC, e->blocked_src, src},
+                                         {DNNL_ARG_WEIGHTS, e->weights, w},
+                                         {DNNL_ARG_DST, e->blocked_dst, blocked_y},
+                                         {DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_WEIGHTS, e->dw_weights, dw_w},
+                                         {DNNL_ARG_ATTR_POST_OP_DW | DNNL_ARG_BIAS, e->dw_bias, tail.bias},
+                                         {DNNL_ARG_BIAS, e->bias, epilogue.bias}}};
+  onednn::run(e->prim, std::span(args).first(epilogue.bias ? 6 : 5), e->scratch);
+  if (e->dst_reorder) onednn::reorder(*e->dst_reorder, e->blocked_dst, blocked_y, e->dst, y.data<float>());
   return y;
 }
 
@@ -419,9 +578,14 @@ Tensors depthwise_gradient(const GradientContext& ctx) {
 }  // namespace
 
 Tensor conv2d_with_epilogue(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
-                            const char* op) {
+                            const char* op, const Tensor& addend) {
   const ConvShape s = conv_shape(x.shape(), filter.shape(), attrs, op);
-  return conv_forward(x, filter, s, op, epilogue);
+  return conv_forward(x, filter, s, op, epilogue, addend);
+}
+
+Tensor conv2d_with_depthwise(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
+                             const DepthwiseTail& tail, const char* op) {
+  return conv_with_depthwise(x, filter, conv_shape(x.shape(), filter.shape(), attrs, op), epilogue, tail, op);
 }
 
 std::vector<OpDef> conv_ops() {

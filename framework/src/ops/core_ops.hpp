@@ -57,7 +57,9 @@
 //                                     the layer over time for inference (fused_rnn.cpp)
 //   FusedMatMul FusedConv2D (internal) (x, kernel[, bias]); activation: "linear"/"relu", + Conv2D's
 //                                     attrs for FusedConv2D -> the product, + bias, activation in
-//                                     one primitive (fused_ops.cpp); inference only, never traced
+//                                     one primitive (fused_ops.cpp); inference only, never traced;
+//                                     FusedConv2D (x, kernel, bias or undefined, addend) adds its
+//                                     result into the addend's storage (a residual Add)
 //   UnsortedSegmentSum (internal)     (data, segment_ids); num_segments: int64 — the gradient
 //                                     of GatherV2
 //

@@ -6,15 +6,22 @@
 
 namespace ksave::detail {
 
-dnnl::post_ops Epilogue::post_ops() const {
-  dnnl::post_ops ops;
+void append_activation(dnnl::post_ops& ops, FusedActivation activation) {
   if (activation == FusedActivation::relu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
   // bounded_relu is min(max(x, 0), alpha): exact, as Keras's clip.
   if (activation == FusedActivation::relu6) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_bounded_relu, 6.0f, 0.0f);
+}
+
+dnnl::post_ops Epilogue::post_ops() const {
+  dnnl::post_ops ops;
+  append_activation(ops, activation);
+  // dst = result + 1 * dst: the float addition of Keras's Add (either operand order, the same bits).
+  if (sum) ops.append_sum(1.0f);
   return ops;
 }
 
 void Epilogue::apply(float* out, std::int64_t rows, std::int64_t channels) const {
+  if (sum) throw Error("a product's epilogue adds into its destination only inside a oneDNN primitive");
   if (!bias && activation == FusedActivation::none) return;
   for (std::int64_t r = 0; r < rows; ++r) {
     float* row = out + r * channels;
@@ -28,7 +35,10 @@ void Epilogue::apply(float* out, std::int64_t rows, std::int64_t channels) const
 }
 
 FusedActivation fused_activation(const Attrs& attrs, const char* op) {
-  const std::string name = attr_or<std::string>(attrs, "activation", "linear", op);
+  return fused_activation_named(attr_or<std::string>(attrs, "activation", "linear", op), op);
+}
+
+FusedActivation fused_activation_named(const std::string& name, const char* op) {
   if (name == "linear") return FusedActivation::none;
   if (name == "relu") return FusedActivation::relu;
   if (name == "relu6") return FusedActivation::relu6;

@@ -21,10 +21,13 @@ enum class FusedActivation : std::int64_t { none = 0, relu = 1, relu6 = 4 };
 struct Epilogue {
   const float* bias = nullptr;  // one value per output channel (the last axis), or no bias
   FusedActivation activation = FusedActivation::none;
+  // After the activation, the output is added to what the destination holds (oneDNN's sum
+  // post-op): a residual Add run inside the product, the destination being the Add's other input.
+  bool sum = false;
 
   // Part of a primitive cache key: a bias and a post-op change the primitive.
-  std::int64_t key() const { return (bias ? 2 : 0) + static_cast<std::int64_t>(activation); }
-  // oneDNN's post-ops for the activation (the bias is an argument of the primitive).
+  std::int64_t key() const { return (sum ? 8 : 0) + (bias ? 2 : 0) + static_cast<std::int64_t>(activation); }
+  // oneDNN's post-ops for the activation and the sum (the bias is an argument of the primitive).
   dnnl::post_ops post_ops() const;
   // The epilogue over a row-major output of `rows` x `channels`, in one pass: for products too
   // small for a primitive (they run through sgemm).
@@ -34,10 +37,27 @@ struct Epilogue {
 // The activation named by a fused op's "activation" attribute: "linear" (or absent), "relu" or
 // "relu6".
 FusedActivation fused_activation(const Attrs& attrs, const char* op);
+// Appends `activation`'s eltwise post-op (none for FusedActivation::none).
+void append_activation(dnnl::post_ops& ops, FusedActivation activation);
+FusedActivation fused_activation_named(const std::string& name, const char* op);
 
-// Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue.
+// Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue. With
+// `epilogue.sum`, Conv2D writes into `addend` (float32, the output's shape), whose storage becomes
+// the output's: the caller gives the tensor up.
 Tensor conv2d_with_epilogue(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
-                            const char* op);
+                            const char* op, const Tensor& addend = {});
+// A depthwise convolution run on a 1x1 Conv2D's output inside the same oneDNN primitive: its
+// [kh, kw, 1, C] filter, bias, window and activation.
+struct DepthwiseTail {
+  const Tensor* filter = nullptr;
+  const float* bias = nullptr;
+  std::int64_t stride = 1, pad_top = 0, pad_left = 0, out_h = 0, out_w = 0;
+  FusedActivation activation = FusedActivation::none;
+};
+// conv2d_with_epilogue's product, then `tail` (conv.cpp): one primitive where oneDNN fuses the pair
+// with its jit_1x1 kernel and the shapes agree, else the two convolutions one after the other.
+Tensor conv2d_with_depthwise(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
+                             const DepthwiseTail& tail, const char* op);
 Tensor matmul_with_epilogue(const Tensor& a, const Tensor& b, const Epilogue& epilogue, const char* op);
 
 }  // namespace ksave::detail

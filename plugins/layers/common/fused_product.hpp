@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "ksave/depthwise_stage.hpp"
 #include "ksave/inference_folding.hpp"
 #include "ksave/ops.hpp"
 #include "ksave/plugin.hpp"
@@ -36,10 +37,14 @@ inline std::optional<Epilogue> epilogue_for(const Activation& activation) {
 }
 
 // The kernel a fused product reads and the bias it adds after (null: none); a view, so that a
-// small model's per-call cost gains no tensor copies (each copies its shape).
+// small model's per-call cost gains no tensor copies (each copies its shape). FusedConv2D only:
+// `addend`, a tensor of the output's shape that the result is added to in place (its storage
+// becomes the output's; nothing else may hold it).
 struct KernelBias {
   const Tensor& kernel;
   const Tensor* bias;
+  const Tensor* addend = nullptr;
+  const DepthwiseStage* depthwise = nullptr;  // FusedConv2D only: a depthwise stage after it
 };
 
 inline KernelBias kernel_bias(const Tensor& kernel, const VariablePtr& bias) {
@@ -48,8 +53,15 @@ inline KernelBias kernel_bias(const Tensor& kernel, const VariablePtr& bias) {
 
 // op(x, kernel[, bias]) with `attrs`; `op` is looked up once by the caller.
 inline Tensor product(const OpDef& op, const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
-  const std::array<Tensor, 3> inputs{x, weights.kernel, weights.bias ? *weights.bias : Tensor()};
-  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), weights.bias ? 3 : 2), attrs)[0]);
+  const DepthwiseStage* stage = weights.depthwise;
+  const std::array<Tensor, 6> inputs{x,
+                                     weights.kernel,
+                                     weights.bias ? *weights.bias : Tensor(),
+                                     weights.addend ? *weights.addend : Tensor(),
+                                     stage ? stage->kernel : Tensor(),
+                                     stage ? stage->bias : Tensor()};
+  const std::size_t count = stage ? 6 : weights.addend ? 4 : weights.bias ? 3 : 2;
+  return std::move(run_op(op, std::span<const Tensor>(inputs.data(), count), attrs)[0]);
 }
 
 inline Tensor matmul(const Tensor& x, const KernelBias& weights, const Attrs& attrs) {
@@ -173,6 +185,35 @@ class ConvAttrsCache {
   FixedWindowAttrs own_attrs_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Padded>> padded_;  // entries never move: callers keep pointers
+};
+
+// FusedConv2D's attributes for a window with an activation and a depthwise stage after it
+// ("depthwise": stride, pad_top, pad_left, out_h, out_w; "depthwise_activation"), built once per
+// form (a layer sees one per input size; entries are never dropped, callers keep references):
+// built per call, their lists allocate. Concurrent predicts may share it.
+class DepthwiseAttrsCache {
+ public:
+  const Attrs& find(const ops::Window2D& window, const char* activation, const DepthwiseStage& stage) {
+    const std::array<std::int64_t, 5> key{stage.stride, stage.pad_top, stage.pad_left, stage.out_h, stage.out_w};
+    const std::lock_guard lock(mutex_);
+    for (const auto& entry : entries_)
+      if (entry->key == key && entry->activation == activation && entry->stage_activation == stage.activation)
+        return entry->attrs;
+    Attrs attrs = conv2d_attrs(window, activation_attrs(activation));
+    attrs.set("depthwise", std::vector<std::int64_t>(key.begin(), key.end()));
+    attrs.set("depthwise_activation", std::string(stage.activation));
+    entries_.push_back(std::make_unique<Entry>(Entry{key, activation, stage.activation, std::move(attrs)}));
+    return entries_.back()->attrs;
+  }
+
+ private:
+  struct Entry {
+    std::array<std::int64_t, 5> key;
+    std::string activation, stage_activation;
+    Attrs attrs;
+  };
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Entry>> entries_;
 };
 
 inline KernelBias view(const FoldedWeights::Folded& weights) {

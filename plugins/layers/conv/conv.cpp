@@ -30,7 +30,7 @@ inline Json keras1_input_shape(const Json& config) {
 }
 
 template <int Rank>
-class Conv : public Layer, public FoldableProductLayer {
+class Conv : public Layer, public FoldableProductLayer, public DepthwiseStageHost {
   static_assert(Rank >= 1 && Rank <= 3);
 
  public:
@@ -135,11 +135,33 @@ class Conv : public Layer, public FoldableProductLayer {
   }
   std::optional<Tensor> call_folded(const Tensor& x, const FoldedChain& chain) override {
     if (Rank == 3 || !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer) ||
-        (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())))
+        (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())) ||
+        (chain.addend && !output_shape_is(x, chain.zero_padding, chain.addend->shape())))
       return std::nullopt;
     const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, chain.affine);
     const Attrs attrs = fused::activation_attrs(chain.activation);
-    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs}, chain.zero_padding);
+    return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs, chain.addend},
+                    chain.zero_padding);
+  }
+  // Conv2D adds into an addend in place (FusedConv2D's fourth input).
+  bool adds_in_place() const override { return Rank == 2; }
+
+  // A 1x1 Conv2D (stride 1, one group) with the depthwise chain after it in one FusedConv2D
+  // (ksave/depthwise_stage.hpp), MobileNetV2's expand and depthwise convolutions.
+  std::optional<Tensor> call_folded_with_depthwise(const Tensor& x, const FoldedChain& chain, DepthwiseStageLayer& next,
+                                                   const FoldedChain& next_chain) override {
+    if (Rank != 2 || x.rank() != 4 || !chain.zero_padding.empty() || chain.addend || groups_ != 1 ||
+        !std::ranges::all_of(kernel_size_, [](std::int64_t k) { return k == 1; }) ||
+        !std::ranges::all_of(strides_, [](std::int64_t s) { return s == 1; }) ||
+        !fused::can_fold(*this, x, !channels_first(), activation_, options_.activity_regularizer))
+      return std::nullopt;
+    Shape expanded = x.shape();
+    expanded.back() = filters_;
+    const std::optional<DepthwiseStage> stage = next.depthwise_stage(expanded, next_chain);
+    if (!stage) return std::nullopt;
+    const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, chain.affine);
+    const Attrs& attrs = depthwise_attrs_.find(own_window(), chain.activation, *stage);
+    return fused::conv2d(x, {w.kernel, w.bias.defined() ? &w.bias : nullptr, nullptr, &*stage}, attrs);
   }
 
   std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override {
@@ -189,11 +211,26 @@ class Conv : public Layer, public FoldableProductLayer {
     return ops::reshape(bias_->value(), shape);
   }
 
-  // What FusedConv2D does after the product: add `bias` (null: none), then `attrs`' activation.
+  // What FusedConv2D does after the product: add `bias` (null: none), then `attrs`' activation,
+  // then add the result into `addend` in place (null: none).
   struct FusedTail {
     const Tensor* bias;
     const Attrs* attrs;
+    const Tensor* addend = nullptr;
   };
+
+  // Whether a channels-last Conv2D of `x` with `zero_padding` before it gives `shape` (a residual
+  // Add's other input has the output's shape, or the Add broadcasts and runs on its own).
+  bool output_shape_is(const Tensor& x, std::span<const std::pair<Dim, Dim>> zero_padding, const Shape& shape) const {
+    if (Rank != 2 || x.rank() != 4 || shape.size() != 4 || shape[0] != x.dim(0) || shape[3] != filters_) return false;
+    for (std::size_t i = 0; i < 2; ++i) {
+      const Dim padded = x.dim(static_cast<int>(i) + 1) +
+                         (zero_padding.empty() ? 0 : zero_padding[i].first + zero_padding[i].second);
+      if (spatial::output_length(padded, kernel_size_[i], padding_, strides_[i], dilation_rate_[i]) != shape[i + 1])
+        return false;
+    }
+    return true;
+  }
 
   // The window of the 2-D convolution this layer runs (Conv1D's on an inserted height axis of 1;
   // causal padding is done by a pad before it).
@@ -208,9 +245,10 @@ class Conv : public Layer, public FoldableProductLayer {
                 const std::optional<FusedTail>& tail) const {
     if (tail)
       if (const Attrs* attrs = attrs_cache_->find(zero_padding, *tail->attrs))
-        return fused::conv2d(x, {filter, tail->bias}, *attrs);
+        return fused::conv2d(x, {filter, tail->bias, tail->addend}, *attrs);
     const ops::Window2D window = fused::with_zero_padding(own_window(), zero_padding);
-    return tail ? fused::conv2d(x, {filter, tail->bias}, window, *tail->attrs) : ops::conv2d(x, filter, window);
+    return tail ? fused::conv2d(x, {filter, tail->bias, tail->addend}, window, *tail->attrs)
+                : ops::conv2d(x, filter, window);
   }
 
   // Channels-last convolution of x (rank Rank + 2) by `kernel` (the layer's, or folded), with
@@ -240,6 +278,7 @@ class Conv : public Layer, public FoldableProductLayer {
   VariablePtr kernel_, bias_;
   FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in
   mutable std::optional<fused::ConvAttrsCache> attrs_cache_;  // Conv1D and Conv2D (thread-safe)
+  fused::DepthwiseAttrsCache depthwise_attrs_;                // with a depthwise stage (thread-safe)
 };
 
 void register_objects(PluginRegistrar& r) {

@@ -277,7 +277,7 @@ struct DepthwiseArgs {
 };
 
 template <int Rank>
-class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
+class DepthwiseConv : public WindowLayer, public FoldableProductLayer, public DepthwiseStageLayer {
   static_assert(Rank == 1 || Rank == 2);
 
  public:
@@ -323,9 +323,7 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
     if (Rank != 2 || !fused::can_fold(*this, x, !args_.channels_first(), args_.activation, args_.activity_regularizer) ||
         (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())))
       return std::nullopt;
-    const Tensor& k = kernel_->value();
-    const Tensor grouped = k.reshape({k.dim(0), k.dim(1), 1, k.dim(2) * k.dim(3)});
-    const FoldedWeights::Folded w = fused::folded(folded_, grouped, bias_, chain.affine);
+    const FoldedWeights::Folded w = folded_weights(chain);
     const Attrs epilogue = fused::activation_attrs(chain.activation);
     if (const Attrs* attrs = attrs_cache_->find(chain.zero_padding, epilogue))
       return fused::conv2d(x, fused::view(w), *attrs);
@@ -342,7 +340,52 @@ class DepthwiseConv : public WindowLayer, public FoldableProductLayer {
   Tensor convolve(const Tensor& x) override { return ops::depthwise_conv2d(x, planar(kernel_), args_.window()); }
   Dim output_channels(Dim in) const override { return in < 0 ? in : in * depthwise_.depth_multiplier; }
 
+ public:
+  // As a stage inside the 1x1 convolution before it (ksave/depthwise_stage.hpp): the forms oneDNN
+  // fuses — a 3x3 window, one output per channel, no dilation, the same stride (1 or 2) on both
+  // axes and the same padding before both — with a bias after folding, channels-last, float32.
+  std::optional<DepthwiseStage> depthwise_stage(const Shape& input_shape, const FoldedChain& chain) override {
+    const std::vector<std::int64_t>& k = args_.kernel_size;
+    const std::vector<std::int64_t>& s = args_.strides;
+    const std::vector<std::int64_t>& d = args_.dilation_rate;
+    if (Rank != 2 || !built() || args_.channels_first() || !args_.activation.is_linear() || args_.activity_regularizer ||
+        depthwise_.depth_multiplier != 1 || input_shape.size() != 4 || input_shape[1] < 1 || input_shape[2] < 1 ||
+        k[0] != 3 || k[1] != 3 || d[0] != 1 || d[1] != 1 || s[0] != s[1] || s[0] > 2 || (!bias_ && !chain.affine) ||
+        dtype() != DType::Float32 || (!chain.zero_padding.empty() && !takes_zero_padding(chain.zero_padding.size())))
+      return std::nullopt;
+    DepthwiseStage stage;
+    stage.stride = s[0];
+    const std::pair<Dim, Dim> pad_h = padding_of(chain, 0, input_shape[1]), pad_w = padding_of(chain, 1, input_shape[2]);
+    if (pad_h.first != pad_w.first) return std::nullopt;
+    stage.pad_top = pad_h.first;
+    stage.pad_left = pad_w.first;
+    stage.out_h = (input_shape[1] + pad_h.first + pad_h.second - 3) / stage.stride + 1;
+    stage.out_w = (input_shape[2] + pad_w.first + pad_w.second - 3) / stage.stride + 1;
+    if (stage.out_h < 1 || stage.out_w < 1) return std::nullopt;
+    FoldedWeights::Folded w = folded_weights(chain);
+    stage.kernel = std::move(w.kernel);
+    stage.bias = std::move(w.bias);
+    stage.activation = chain.activation;
+    return stage;
+  }
+
  private:
+  // The grouped [kh, kw, 1, C*M] kernel and the bias with the chain's normalization folded in.
+  FoldedWeights::Folded folded_weights(const FoldedChain& chain) {
+    const Tensor& k = kernel_->value();
+    const Tensor grouped = k.reshape({k.dim(0), k.dim(1), 1, k.dim(2) * k.dim(3)});
+    return fused::folded(folded_, grouped, bias_, chain.affine);
+  }
+  // {before, after} on spatial axis `axis` of an input `length` long: the chain's zero padding
+  // ('valid'), or TensorFlow's SAME split (more after), or none.
+  std::pair<Dim, Dim> padding_of(const FoldedChain& chain, std::size_t axis, Dim length) const {
+    if (!chain.zero_padding.empty()) return chain.zero_padding[axis];
+    if (args_.padding != "same") return {0, 0};
+    const Dim stride = args_.strides[axis], out = (length + stride - 1) / stride;
+    const Dim total = std::max<Dim>((out - 1) * stride + 3 - length, 0);
+    return {total / 2, total - total / 2};
+  }
+
   DepthwiseArgs depthwise_;
   VariablePtr kernel_;
   FoldedWeights folded_;  // kernel and bias with a following BatchNormalization folded in

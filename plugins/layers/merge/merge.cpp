@@ -6,6 +6,7 @@
 #include "../common/spatial_config.hpp"
 #include "ksave/call_arguments.hpp"
 #include "ksave/conformance.hpp"
+#include "ksave/inference_folding.hpp"
 #include "ksave/plugin.hpp"
 
 namespace ksave::plugins {
@@ -77,10 +78,16 @@ Tensor constant_tensor(const call_arguments::Constant& c) {
 }
 
 template <Combine Kind>
-class Elementwise : public Layer {
+class Elementwise : public Layer, public ElementwiseSumLayer {
  public:
   explicit Elementwise(const Json& config) : Layer(config, combine_class(Kind)) {}
   std::string class_name() const override { return combine_class(Kind); }
+
+  // Add of two tensors (not a Keras 3 op call with constant arguments): a convolution before it
+  // can add its output into the other input (ksave/inference_folding.hpp).
+  bool sums_two_inputs(const Json* call_kwargs) const override {
+    return Kind == Combine::Add && (!call_kwargs || !call_kwargs->contains(call_arguments::kArgsKey));
+  }
 
  protected:
   Tensors call(const Tensors& inputs, const CallContext& ctx) override {

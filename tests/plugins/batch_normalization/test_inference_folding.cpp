@@ -294,3 +294,195 @@ BOOST_AUTO_TEST_CASE(an_edit_through_data_reaches_a_convolution_run_by_itself) {
   BOOST_TEST(max_abs_difference(after, before) > 1e-3);
   check_close(after, layer_by_layer(*model, x));
 }
+
+namespace {
+
+// An Add of the test's own (two inputs of one shape) that counts how often it runs itself.
+class CountingAdd : public Layer, public ElementwiseSumLayer {
+ public:
+  explicit CountingAdd(const Json& config) : Layer(config, "CountingAdd") {}
+  std::string class_name() const override { return "CountingAdd"; }
+  bool sums_two_inputs(const Json*) const override { return true; }
+  int calls = 0;
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    ++calls;
+    return {ops::add(inputs.at(0), inputs.at(1))};
+  }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {shapes.at(0)}; }
+};
+
+// The model's call with every layer running itself (a tape watches: no chain runs fused).
+Tensor unfused(Model& model, const Tensor& x) {
+  GradientTape tape;
+  return model(x);
+}
+
+// Conv2D (3x3) -> BN -> ReLU6: the block input that nothing else holds once the block read it.
+KerasTensor stem(const KerasTensor& x, const std::string& name, Dim filters) {
+  KerasTensor y = (*layer_from("Conv2D", {{"name", name}, {"filters", filters}, {"kernel_size", 3}, {"padding", "same"},
+                                          {"use_bias", false}}))(x);
+  y = (*layer_from("BatchNormalization", {{"name", name + "_bn"}}))(y);
+  return (*layer_from("ReLU", {{"name", name + "_relu"}, {"max_value", 6.0}}))(y);
+}
+
+// MobileNetV2's inverted residual block without its Add: 1x1 expand -> BN -> ReLU6 ->
+// depthwise 3x3 -> BN -> ReLU6 -> 1x1 project -> BN (linear).
+KerasTensor inverted_residual(const KerasTensor& x, const std::string& name, Dim channels) {
+  KerasTensor y = stem(x, name + "_expand", channels * 3);
+  y = (*layer_from("DepthwiseConv2D", {{"name", name + "_depthwise"}, {"kernel_size", 3}, {"padding", "same"},
+                                       {"use_bias", false}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", name + "_depthwise_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", name + "_depthwise_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("Conv2D", {{"name", name + "_project"}, {"filters", channels}, {"kernel_size", 1},
+                              {"use_bias", false}}))(y);
+  return (*layer_from("BatchNormalization", {{"name", name + "_project_bn"}}))(y);
+}
+
+void move_all_statistics(Model& model) {
+  unsigned seed = 100;
+  for (const LayerPtr& layer : model.layers())
+    if (layer->class_name() == "BatchNormalization") move_statistics(*layer, seed += 10);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_residual_add_runs_inside_the_projection_before_it) {
+  // Two blocks, as MobileNetV2's: the Add's other input is the block's input, which the expand
+  // read before; the first block's sum is the second block's input. Both operand orders.
+  const KerasTensor x = Input({8, 8, 3}, "image");
+  const KerasTensor s = stem(x, "stem", 4);
+  auto first = std::make_shared<CountingAdd>(Json{{"name", "first_add"}});
+  auto second = std::make_shared<CountingAdd>(Json{{"name", "second_add"}});
+  const KerasTensor a = (*first)(KerasTensors{s, inverted_residual(s, "block1", 4)}).at(0);
+  const KerasTensor b = (*second)(KerasTensors{inverted_residual(a, "block2", 4), a}).at(0);
+  const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{b}, "residual");
+  move_all_statistics(*model);
+  const Tensor input = random_tensor({2, 8, 8, 3}, 50, -2.0f, 2.0f);
+  const Tensor reference = unfused(*model, input);
+  BOOST_TEST((first->calls == 1 && second->calls == 1));  // the unfused call
+  for (int i = 0; i < 3; ++i) check_close(model->predict_on_batch({input})[0], reference);
+  BOOST_TEST((first->calls == 1 && second->calls == 1));  // added inside the projections
+
+  // Keras's own Add: the same numbers as its layers run one by one.
+  const KerasTensor y = stem(x, "keras_stem", 4);
+  const KerasTensor z =
+      (*layer_from("Add", {{"name", "keras_add"}}))(KerasTensors{y, inverted_residual(y, "keras_block", 4)}).at(0);
+  const auto keras = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{z}, "keras_residual");
+  move_all_statistics(*keras);
+  check_close(keras->predict_on_batch({input})[0], unfused(*keras, input));
+  for (const char* cls : {"Subtract", "Multiply", "Maximum", "Average"}) {
+    BOOST_TEST_CONTEXT(cls) {
+      const auto* other = dynamic_cast<const ElementwiseSumLayer*>(layer_from(cls, {{"name", "other"}}).get());
+      BOOST_TEST((other && !other->sums_two_inputs(nullptr)));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_residual_add_whose_other_input_is_still_needed_runs_itself) {
+  const KerasTensor x = Input({8, 8, 3}, "image");
+  const Tensor input = random_tensor({2, 8, 8, 3}, 51, -2.0f, 2.0f);
+  // Read again after the Add (by a second Add): the first sum must not overwrite it.
+  {
+    const KerasTensor s = stem(x, "stem", 4);
+    auto add = std::make_shared<CountingAdd>(Json{{"name", "add"}});
+    const KerasTensor a = (*add)(KerasTensors{s, inverted_residual(s, "block", 4)}).at(0);
+    const KerasTensor again = (*layer_from("Add", {{"name", "again"}}))(KerasTensors{a, s}).at(0);
+    const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{again}, "read_again");
+    move_all_statistics(*model);
+    const Tensor reference = unfused(*model, input);
+    const int calls = add->calls;
+    check_close(model->predict_on_batch({input})[0], reference);
+    BOOST_TEST(add->calls == calls + 1);
+  }
+  // A model output too.
+  {
+    const KerasTensor s = stem(x, "stem", 4);
+    auto add = std::make_shared<CountingAdd>(Json{{"name", "add"}});
+    const KerasTensor a = (*add)(KerasTensors{s, inverted_residual(s, "block", 4)}).at(0);
+    const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{a, s}, "output_too");
+    move_all_statistics(*model);
+    Tensors reference;
+    {
+      GradientTape tape;
+      reference = (*model)(Tensors{input});
+    }
+    const int calls = add->calls;
+    const Tensors fused = model->predict_on_batch({input});
+    BOOST_TEST(add->calls == calls + 1);
+    check_close(fused[0], reference[0]);
+    check_close(fused[1], reference[1]);
+  }
+  // The model's input (the caller's tensor).
+  {
+    auto add = std::make_shared<CountingAdd>(Json{{"name", "add"}});
+    const KerasTensor wide = Input({8, 8, 4}, "wide");
+    const KerasTensor a = (*add)(KerasTensors{wide, inverted_residual(wide, "block", 4)}).at(0);
+    const auto model = std::make_shared<Functional>(KerasTensors{wide}, KerasTensors{a}, "input_added");
+    move_all_statistics(*model);
+    const Tensor image = random_tensor({2, 8, 8, 4}, 52, -2.0f, 2.0f);
+    const Tensor kept = image.clone();
+    const Tensor reference = unfused(*model, image);
+    const int calls = add->calls;
+    check_close(model->predict_on_batch({image})[0], reference);
+    BOOST_TEST(add->calls == calls + 1);
+    BOOST_TEST(max_abs_difference(image, kept) == 0.0);
+  }
+  // A broadcasting Add (the other input is 1x1): the projection declines, the Add runs itself.
+  {
+    const KerasTensor s = stem(x, "stem", 4);
+    const KerasTensor pooled = (*layer_from("Conv2D", {{"name", "squeeze"}, {"filters", 4}, {"kernel_size", 8}}))(s);
+    KerasTensor p = (*layer_from("Conv2D", {{"name", "project"}, {"filters", 4}, {"kernel_size", 1}}))(s);
+    p = (*layer_from("BatchNormalization", {{"name", "project_bn"}}))(p);
+    const KerasTensor a = (*layer_from("Add", {{"name", "broadcast"}}))(KerasTensors{pooled, p}).at(0);
+    const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{a}, "broadcast");
+    move_all_statistics(*model);
+    check_close(model->predict_on_batch({input})[0], unfused(*model, input));
+  }
+}
+
+// Input -> 1x1 expand (BN, ReLU6) -> depthwise 3x3 'same' (BN, ReLU6) -> 1x1 project -> 1x1
+// expand with a bias and ReLU6 (no BN) -> ZeroPadding2D ((0, 1), (0, 1)) -> depthwise 3x3
+// stride 2 'valid' with a bias, BN: MobileNetV2's two kinds of expand + depthwise pairs.
+ModelPtr expand_depthwise_model(Dim size, Dim channels, Dim expanded) {
+  const KerasTensor x = Input({size, size, channels}, "image");
+  KerasTensor y = (*layer_from("Conv2D", {{"name", "expand1"}, {"filters", expanded}, {"kernel_size", 1},
+                                          {"use_bias", false}}))(x);
+  y = (*layer_from("BatchNormalization", {{"name", "expand1_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", "expand1_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("DepthwiseConv2D", {{"name", "depthwise1"}, {"kernel_size", 3}, {"padding", "same"},
+                                       {"use_bias", false}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "depthwise1_bn"}}))(y);
+  y = (*layer_from("ReLU", {{"name", "depthwise1_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("Conv2D", {{"name", "project1"}, {"filters", 24}, {"kernel_size", 1}}))(y);
+  y = (*layer_from("Conv2D", {{"name", "expand2"}, {"filters", 144}, {"kernel_size", 1}}))(y);
+  y = (*layer_from("ReLU", {{"name", "expand2_relu"}, {"max_value", 6.0}}))(y);
+  y = (*layer_from("ZeroPadding2D", {{"name", "pad2"}, {"padding", Json::array({Json::array({0, 1}), Json::array({0, 1})})}}))(y);
+  y = (*layer_from("DepthwiseConv2D", {{"name", "depthwise2"}, {"kernel_size", 3}, {"strides", 2}}))(y);
+  y = (*layer_from("BatchNormalization", {{"name", "depthwise2_bn"}}))(y);
+  auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "expand_depthwise");
+  move_all_statistics(*model);
+  return model;
+}
+
+BOOST_AUTO_TEST_CASE(a_depthwise_chain_runs_inside_the_1x1_chain_before_it) {
+  // oneDNN 2.6 fuses the pairs with its jit_1x1 kernel at 56x56 from 16 and 24 channels
+  // (ONEDNN_VERBOSE shows "+dw:k3s1p1" and "+dw:k3s2p0"); at 12x12 it offers no such kernel and the
+  // two convolutions run in turn inside the op. Both give the layers' numbers.
+  for (const Dim size : {Dim{56}, Dim{12}}) {
+    BOOST_TEST_CONTEXT(size << "x" << size) {
+      const ModelPtr model = expand_depthwise_model(size, 16, 96);
+      const Tensor input = random_tensor({1, size, size, 16}, 53, -2.0f, 2.0f);
+      const Tensor reference = unfused(*model, input);
+      BOOST_TEST((reference.shape() == Shape{1, size / 2, size / 2, 144}));
+      for (int i = 0; i < 2; ++i) check_close(model->predict_on_batch({input})[0], reference);
+      // The folded weights follow a change of the depthwise layers' statistics.
+      move_statistics(*model->get_layer("depthwise1_bn"), 7);
+      move_statistics(*model->get_layer("depthwise2_bn"), 8);
+      const Tensor moved = model->predict_on_batch({input})[0];
+      BOOST_TEST(max_abs_difference(moved, reference) > 1e-3);
+      check_close(moved, unfused(*model, input));
+    }
+  }
+}
