@@ -51,7 +51,11 @@ namespace detail {
 
 // Never more than an OpenMP team may hold (OMP_THREAD_LIMIT): oneDNN plans a primitive for the
 // count applied, and its threads wait at barriers for all of them.
-int kernel_threads() { return std::min(intra_op_parallelism_threads(), std::max(omp_get_thread_limit(), 1)); }
+// The limit is fixed for the process (OMP_THREAD_LIMIT, read at start-up): read once, not per op.
+int kernel_threads() {
+  static const int limit = std::max(omp_get_thread_limit(), 1);
+  return std::min(intra_op_parallelism_threads(), limit);
+}
 
 int threads_for(double flops) { return flops < kParallelFlops ? 1 : kernel_threads(); }
 
