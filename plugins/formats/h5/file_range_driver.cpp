@@ -20,7 +20,12 @@ constexpr haddr_t kMaxAddress = static_cast<haddr_t>(1) << 62;
 struct RangeInfo {
   std::uint64_t offset;
   std::uint64_t size;
+  RangeReadObserver* observer;  // may be null
 };
+
+// An observed read goes in pieces this large, each handed to the observer while it is in the
+// cache (a second pass over a weight of many MiB would read it from memory again).
+constexpr std::uint64_t kObservedPiece = 256 << 10;
 
 // libhdf5 hands the driver's functions this struct as an H5FD_t*; the public part comes first.
 struct RangeFile {
@@ -77,11 +82,15 @@ herr_t range_read(H5FD_t* f, H5FD_mem_t, hid_t, haddr_t addr, size_t size, void*
   if (addr == HADDR_UNDEF || addr > kMaxAddress || size > kMaxAddress - addr) return -1;
   auto* to = static_cast<char*>(buffer);
   const std::uint64_t inside = addr >= file->range.size ? 0 : std::min<std::uint64_t>(size, file->range.size - addr);
+  RangeReadObserver* observer = file->range.observer;
+  const std::uint64_t piece = observer ? kObservedPiece : inside;
   std::uint64_t done = 0;
   while (done < inside) {
-    const ssize_t got = ::pread(file->fd, to + done, inside - done, static_cast<off_t>(file->range.offset + addr + done));
+    const std::uint64_t want = std::min(inside - done, piece);
+    const ssize_t got = ::pread(file->fd, to + done, want, static_cast<off_t>(file->range.offset + addr + done));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return -1;  // the archive is shorter than its directory said
+    if (observer) observer->bytes_read(addr + done, to + done, static_cast<std::size_t>(got));
     done += static_cast<std::uint64_t>(got);
   }
   std::memset(to + inside, 0, size - inside);
@@ -116,11 +125,11 @@ hid_t range_driver() {
 
 }  // namespace
 
-Id file_range_access_list(std::uint64_t offset, std::uint64_t size) {
+Id file_range_access_list(std::uint64_t offset, std::uint64_t size, RangeReadObserver* observer) {
   const hid_t driver = range_driver();
   if (driver < 0) throw Error("cannot register ksave's HDF5 file-range driver: " + hdf5_error_text());
   Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  const RangeInfo info{offset, size};
+  const RangeInfo info{offset, size, observer};
   if (H5Pset_driver(fapl.get(), driver, &info) < 0)
     throw Error("cannot select ksave's HDF5 file-range driver: " + hdf5_error_text());
   H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG);

@@ -11,7 +11,8 @@
 namespace ksave::plugins::h5 {
 
 // A file access list under which H5Fopen reads the `size` bytes at `offset` of the file it
-// names as a whole HDF5 file (read-only: opening for writing fails).
-Id file_range_access_list(std::uint64_t offset, std::uint64_t size);
+// names as a whole HDF5 file (read-only: opening for writing fails). An observer, when given,
+// sees every byte the driver reads (it must outlive the file opened).
+Id file_range_access_list(std::uint64_t offset, std::uint64_t size, RangeReadObserver* observer = nullptr);
 
 }  // namespace ksave::plugins::h5

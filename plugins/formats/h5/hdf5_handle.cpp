@@ -514,13 +514,14 @@ File File::open(const fs::path& path) {
   return wrap_root(std::move(file), Location{path, "/", size, RawBytes::of_file(path)}, size);
 }
 
-File File::open_range(const fs::path& container, std::uint64_t offset, std::uint64_t size, const fs::path& name) {
+File File::open_range(const fs::path& container, std::uint64_t offset, std::uint64_t size, const fs::path& name,
+                       RangeReadObserver* observer) {
   std::shared_ptr<const RawBytes> bytes = RawBytes::of_file_range(container, offset, size);
   const bool signed_hdf5 = signature_at_superblock_offset(size, [&](std::uintmax_t at, std::array<char, 8>& buf) {
     return bytes->read(at, buf.size(), buf.data());
   });
   if (!signed_hdf5) throw Error("'" + name.string() + "' is not an HDF5 file (no HDF5 signature found)");
-  Id fapl = file_range_access_list(offset, size);
+  Id fapl = file_range_access_list(offset, size, observer);
   Id file(H5Fopen(container.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!file.valid()) {
     std::string detail = hdf5_error_text();

@@ -122,6 +122,17 @@ class Group : public Node {
   std::vector<std::string> children() const;
 };
 
+// Told of the bytes a file-range driver reads, right after each piece of at most 256 KiB is read
+// (while it is still in the cache): how a .keras entry's CRC-32 is computed from the load's own
+// reads instead of a pass of its own over the entry.
+class RangeReadObserver {
+ public:
+  virtual ~RangeReadObserver() = default;
+  // `n` bytes at offset `at` of the range (not of the container file) now hold `bytes`. Called
+  // from inside libhdf5, so it must not throw.
+  virtual void bytes_read(std::uint64_t at, const char* bytes, std::size_t n) noexcept = 0;
+};
+
 class File : public Group {
  public:
   // Opens an existing file read-only (throws when it is not HDF5, truncated or unreadable).
@@ -134,9 +145,10 @@ class File : public Group {
   static File open_image(std::vector<char> bytes, const std::filesystem::path& name);
   // Opens, read-only, the HDF5 file stored as the `size` bytes at `offset` of the file at
   // `container` (an uncompressed entry of a Keras 3 .keras zip), read where it lies, without a
-  // copy in memory; `name` is what messages call it.
+  // copy in memory; `name` is what messages call it. `observer` (optional) sees every byte
+  // libhdf5 reads through it and must outlive the File.
   static File open_range(const std::filesystem::path& container, std::uint64_t offset, std::uint64_t size,
-                         const std::filesystem::path& name);
+                         const std::filesystem::path& name, RangeReadObserver* observer = nullptr);
   // Creates a file that lives in memory only; image() gives its bytes. `expected_bytes` (the
   // data it will hold, roughly) sizes the memory it grows by, so that writing does not copy
   // the growing image over and over.

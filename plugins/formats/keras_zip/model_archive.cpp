@@ -8,6 +8,7 @@
 #include "ksave/serialization.hpp"
 #include "variable_layout.hpp"
 #include "vocabulary_assets.hpp"
+#include "weights_entry.hpp"
 #include "weights_file.hpp"
 #include "weights_store.hpp"
 #include "zip_archive.hpp"
@@ -19,7 +20,6 @@ namespace {
 
 constexpr const char* kConfigEntry = "config.json";
 constexpr const char* kMetadataEntry = "metadata.json";
-constexpr const char* kWeightsEntry = "model.weights.h5";
 
 void print_warning(const std::string& message) { std::cerr << "ksave: warning: " << message << "\n"; }
 
@@ -38,14 +38,6 @@ Json read_config(const ZipReader& zip) {
   if (!config.is_object() || !config.contains("class_name"))
     throw Error("'" + inside(zip.path(), kConfigEntry).string() + "' holds no serialized model (no class_name at its top level)");
   return config;
-}
-
-h5::File open_weights(const ZipReader& zip) {
-  // Read in place when stored uncompressed (as Keras writes it): a copy in memory would hold
-  // the weights twice while they load.
-  if (const auto span = zip.stored_span(kWeightsEntry))
-    return h5::File::open_range(zip.path(), span->offset, span->size, inside(zip.path(), kWeightsEntry));
-  return h5::File::open_image(zip.require(kWeightsEntry, "the model's variables"), inside(zip.path(), kWeightsEntry));
 }
 
 // Compiles from compile_config and restores the optimizer's variables; a model that cannot be
@@ -91,20 +83,23 @@ ModelPtr read_model_archive(const fs::path& path, const LoadOptions& options) {
     remember_asset_vocabularies(*model, from_assets);
   }
   auto lock = h5::hdf5_lock();
-  h5::File weights = open_weights(zip);
-  read_owners(weights, layer_variable_owners(*model));
-  auto compile_config = config.find("compile_config");
-  // An uncompiled model's compile_config is {} (Keras 3.15) or absent (earlier releases).
-  if (options.compile && compile_config != config.end() && !compile_config->is_null() && !compile_config->empty())
-    compile_and_restore_optimizer(path, weights, *model, *compile_config);
+  read_weights_entry(zip, EntryCheck::FromTheReadsWhenLarge, [&](const h5::File& weights) {
+    read_owners(weights, layer_variable_owners(*model));
+    auto compile_config = config.find("compile_config");
+    // An uncompiled model's compile_config is {} (Keras 3.15) or absent (earlier releases).
+    if (options.compile && compile_config != config.end() && !compile_config->is_null() && !compile_config->empty())
+      compile_and_restore_optimizer(path, weights, *model, *compile_config);
+  });
   return model;
 }
 
 LoadStatus read_archive_weights(Model& model, const fs::path& path, const LoadOptions& options) {
   ZipReader zip(path);
   auto lock = h5::hdf5_lock();
-  h5::File weights = open_weights(zip);
-  return load_weights_from(weights, model, path, options);
+  LoadStatus status;
+  read_weights_entry(zip, EntryCheck::BeforeReading,
+                     [&](const h5::File& weights) { status = load_weights_from(weights, model, path, options); });
+  return status;
 }
 
 void write_model_archive(const Model& model, const fs::path& path, const SaveOptions& options) {
@@ -149,7 +144,7 @@ Json describe_archive(const fs::path& path) {
   out["compile_config"] = config.value("compile_config", Json(nullptr));
 
   auto lock = h5::hdf5_lock();
-  out.update(describe_weights(open_weights(zip)));
+  read_weights_entry(zip, EntryCheck::BeforeReading, [&](const h5::File& weights) { out.update(describe_weights(weights)); });
   return out;
 }
 

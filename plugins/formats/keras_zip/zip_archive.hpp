@@ -37,10 +37,12 @@ class ZipReader {
   // Like read, throwing naming the entry and the entries present when it is absent.
   std::vector<char> require(const std::string& name, const std::string& why) const;
   // Where an entry stored uncompressed (and unencrypted) lies in the archive file, for reading it
-  // in place; its CRC-32 is checked first, as read() checks it. Nothing when the entry is absent
-  // or compressed, or its place cannot be found (read() then says what is wrong).
+  // in place, and the CRC-32 its directory gives, which the reader must check (entry_crc.hpp), as
+  // read() checks it. Nothing when the entry is absent or compressed, or its place cannot be
+  // found (read() then says what is wrong).
   struct Span {
     std::uint64_t offset, size;
+    std::uint32_t crc32;
   };
   std::optional<Span> stored_span(const std::string& name) const;
 
