@@ -91,7 +91,11 @@ std::shared_ptr<Storage> Storage::wrap(void* data, std::size_t bytes, std::share
 
 // ---- Tensor ----
 
-Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
+Tensor::Tensor(DType dtype, Shape shape) : Tensor(dtype, std::move(shape), Contents::Zeros) {}
+
+Tensor Tensor::for_overwrite(DType dtype, Shape shape) { return Tensor(dtype, std::move(shape), Contents::Undefined); }
+
+Tensor::Tensor(DType dtype, Shape shape, Contents contents) : dtype_(dtype), shape_(std::move(shape)) {
   size_ = num_elements(shape_);
   // nbytes() must not wrap around (a shape from a hostile file or config).
   if (dtype_ != DType::String &&
@@ -106,8 +110,10 @@ Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape
                 std::to_string(nbytes()) + " bytes) does not fit in this machine's memory (" + std::to_string(memory) +
                 " bytes)");
   try {
-    storage_ = dtype_ == DType::String ? Storage::strings(static_cast<std::size_t>(size_))
-                                       : Storage::allocate(nbytes());
+    if (dtype_ == DType::String)
+      storage_ = Storage::strings(static_cast<std::size_t>(size_));
+    else
+      storage_ = contents == Contents::Zeros ? Storage::allocate(nbytes()) : Storage::allocate_for_overwrite(nbytes());
   } catch (const std::bad_alloc&) {
     throw Error("out of memory allocating a " + std::string(dtype_name(dtype_)) + " tensor of shape " +
                 shape_to_string(shape_));
@@ -293,7 +299,7 @@ Tensor Tensor::reshape(Shape shape) const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor t(dtype_, shape_);
+  Tensor t = for_overwrite(dtype_, shape_);
   if (dtype_ == DType::String)
     t.string_values() = string_values();
   else if (nbytes())

@@ -93,6 +93,11 @@ class Tensor {
   static Tensor scalar(T value) { return from_vector<T>({value}, {}); }
   static Tensor filled(DType dtype, Shape shape, double value);
   static Tensor zeros(DType dtype, Shape shape) { return Tensor(dtype, std::move(shape)); }
+  // Contents undefined, for a caller that writes every element itself (a copy, a sum it fills).
+  // From the recycled buffers, where Tensor(dtype, shape) maps fresh zeroed pages from 1 MiB up
+  // (right for a weight that a load fills once, wrong for a temporary made on every training step,
+  // which would then map, fault in and unmap its pages each time). String tensors start empty.
+  static Tensor for_overwrite(DType dtype, Shape shape);
   static Tensor strings(const std::vector<std::string>& values, Shape shape);
 
   bool defined() const { return storage_ != nullptr; }
@@ -134,6 +139,8 @@ class Tensor {
   const std::shared_ptr<Storage>& storage() const { return storage_; }
 
  private:
+  enum class Contents { Zeros, Undefined };
+  Tensor(DType dtype, Shape shape, Contents contents);
   template <typename T> void check_type() const;
   DType dtype_ = DType::Float32;
   Shape shape_{0};

@@ -399,7 +399,8 @@ void LegacyOptimizer::run_update(const Tensor& grad, Tensor& var, std::vector<Te
 }
 
 void LegacyOptimizer::update_from_slices(const IndexedSlices& slices, Tensor& var, std::vector<Tensor>& slots) const {
-  const SliceSums sums = sum_slices(slices, var.shape(), where());
+  const SliceSums sums = sum_slices(slices, var.shape(), where(),
+                                    style_ == ConfigStyle::Keras3 ? SliceTerms::SumSquaresAbsolutes : SliceTerms::Sum);
   if (style_ == ConfigStyle::Keras3) {
     run_update(sums.sum, var, slots, sums.squares.data<float>(), sums.absolutes.data<float>());
     return;

@@ -15,9 +15,18 @@ std::size_t row_size(const Shape& shape) {
   return n;
 }
 
+// Made on every training step: from the recycled buffers, cleared here (Tensor::zeros of a large
+// table maps fresh pages each time).
+Tensor zeroed_table(const Shape& shape) {
+  Tensor t = Tensor::for_overwrite(DType::Float32, shape);
+  std::memset(t.raw_data(), 0, t.nbytes());
+  return t;
+}
+
 }  // namespace
 
-SliceSums sum_slices(const IndexedSlices& slices, const Shape& variable_shape, const std::string& where) {
+SliceSums sum_slices(const IndexedSlices& slices, const Shape& variable_shape, const std::string& where,
+                     SliceTerms terms) {
   const Tensor& indices = slices.indices;
   const Tensor values = slices.values.as_float();
   Shape expected = variable_shape;
@@ -27,14 +36,13 @@ SliceSums sum_slices(const IndexedSlices& slices, const Shape& variable_shape, c
                 shape_to_string(indices.shape()) + " and values " + shape_to_string(values.shape()) +
                 " does not fit a variable of shape " + shape_to_string(variable_shape) +
                 " (expected int64 indices [n] and values " + shape_to_string(expected) + ")");
-  SliceSums out{Tensor::zeros(DType::Float32, variable_shape), Tensor::zeros(DType::Float32, variable_shape),
-                Tensor::zeros(DType::Float32, variable_shape), {}};
+  const bool all_terms = terms == SliceTerms::SumSquaresAbsolutes;
+  SliceSums out{zeroed_table(variable_shape), all_terms ? zeroed_table(variable_shape) : Tensor(),
+                all_terms ? zeroed_table(variable_shape) : Tensor(), {}};
   const std::size_t width = row_size(variable_shape);
   const std::int64_t* ids = indices.data<std::int64_t>();
   const float* v = values.data<float>();
   float* sum = out.sum.data<float>();
-  float* squares = out.squares.data<float>();
-  float* absolutes = out.absolutes.data<float>();
   for (std::int64_t k = 0; k < indices.size(); ++k) {
     const std::int64_t row = ids[k];
     if (row < 0 || row >= variable_shape[0])
@@ -43,10 +51,13 @@ SliceSums sum_slices(const IndexedSlices& slices, const Shape& variable_shape, c
     out.rows.push_back(row);
     const float* slice = v + static_cast<std::size_t>(k) * width;
     const std::size_t base = static_cast<std::size_t>(row) * width;
+    for (std::size_t j = 0; j < width; ++j) sum[base + j] += slice[j];
+    if (!all_terms) continue;
+    float* squares = out.squares.data<float>() + base;
+    float* absolutes = out.absolutes.data<float>() + base;
     for (std::size_t j = 0; j < width; ++j) {
-      sum[base + j] += slice[j];
-      squares[base + j] += slice[j] * slice[j];
-      absolutes[base + j] += std::fabs(slice[j]);
+      squares[j] += slice[j] * slice[j];
+      absolutes[j] += std::fabs(slice[j]);
     }
   }
   std::sort(out.rows.begin(), out.rows.end());
