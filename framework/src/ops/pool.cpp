@@ -107,25 +107,37 @@ Tensor max_pool(const Tensor& x, const WindowGeometry& g) {
 }
 
 // Routes each output gradient to the first position holding its window's maximum (TF's rule
-// for ties), recomputed from the input.
+// for ties), recomputed from the input. Channels innermost, a block at a time, as they lie in
+// memory (a loop over each channel's window read the input with a stride of `channels` and took
+// 28% of the small CNN's training step); per channel the window is still scanned in row-major
+// order and only a strictly greater value takes over, so the positions are the same.
 Tensor max_pool_grad(const Tensor& x, const Tensor& dy, const WindowGeometry& g) {
   Tensor dx = filled(DType::Float32, x.shape(), 0.0);
   const float* in = x.data<float>();
   const float* grad = dy.data<float>();
   float* out = dx.data<float>();
+  constexpr Index kBlock = 64;
   for_each_window(g, [&](Index n, const Window& win, Index at) {
-    for (Index c = 0; c < g.channels; ++c) {
-      Index best = -1;
-      float best_value = -std::numeric_limits<float>::infinity();
+    if (win.count() == 0) return;
+    for (Index c0 = 0; c0 < g.channels; c0 += kBlock) {
+      const Index width = std::min(kBlock, g.channels - c0);
+      Index best[kBlock];
+      float best_value[kBlock];
+      const Index first = input_offset(g, n, win.h0, win.w0) + c0;
+      for (Index c = 0; c < width; ++c) {
+        best[c] = first + c;
+        best_value[c] = in[first + c];
+      }
       for (Index h = win.h0; h < win.h1; ++h)
         for (Index w = win.w0; w < win.w1; ++w) {
-          const Index i = input_offset(g, n, h, w) + c;
-          if (best < 0 || in[i] > best_value) {
-            best = i;
-            best_value = in[i];
+          const Index base = input_offset(g, n, h, w) + c0;
+          for (Index c = 0; c < width; ++c) {
+            const bool greater = in[base + c] > best_value[c];
+            best_value[c] = greater ? in[base + c] : best_value[c];
+            best[c] = greater ? base + c : best[c];
           }
         }
-      if (best >= 0) out[best] += grad[at + c];
+      for (Index c = 0; c < width; ++c) out[best[c]] += grad[at + c0 + c];
     }
   });
   return dx;

@@ -79,6 +79,35 @@ BOOST_AUTO_TEST_CASE(channels_first_equals_transposed_channels_last) {
 
 BOOST_AUTO_TEST_CASE(tfjs_oracle_avgpool_case) { ksave::test::check_oracle_predict_case("avgpool_valid_and_same"); }
 
+BOOST_AUTO_TEST_CASE(max_pool_gradient_goes_to_the_first_maximum_of_each_window_per_channel) {
+  // TensorFlow's rule for ties: the first position in row-major order holding the maximum. 70
+  // channels (more than one block of the kernel's 64), 2x3 input, 2x2 windows at stride 1 (VALID):
+  // channel c holds value (c % 3) at every position but one, a larger one (at position c % 6, none
+  // when c % 7 == 0), so windows mix ties and single maxima.
+  constexpr std::int64_t kChannels = 70, kH = 2, kW = 3;
+  std::vector<float> x(static_cast<std::size_t>(kH * kW * kChannels));
+  for (std::int64_t p = 0; p < kH * kW; ++p)
+    for (std::int64_t c = 0; c < kChannels; ++c)
+      x[static_cast<std::size_t>(p * kChannels + c)] = static_cast<float>(c % 3) + (c % 7 != 0 && p == c % 6 ? 5.0f : 0.0f);
+  std::vector<float> dy(static_cast<std::size_t>(2 * kChannels));
+  for (std::size_t i = 0; i < dy.size(); ++i) dy[i] = static_cast<float>(i + 1);
+  const ksave::Attrs valid{{"ksize", std::vector<std::int64_t>{1, 2, 2, 1}}, {"strides", std::vector<std::int64_t>{1, 1, 1, 1}}, {"padding", std::string("VALID")}};
+  const Tensor inputs[] = {Tensor::from_vector(x, {1, kH, kW, kChannels}), Tensor(), Tensor::from_vector(dy, {1, 1, 2, kChannels})};
+  const std::vector<float> dx = ksave::run_op("MaxPoolGrad", inputs, valid).at(0).to_vector<float>();
+  std::vector<float> expected(x.size(), 0.0f);
+  for (std::int64_t ow = 0; ow < 2; ++ow)
+    for (std::int64_t c = 0; c < kChannels; ++c) {
+      std::int64_t best = -1;  // written out as TensorFlow states it
+      for (std::int64_t h = 0; h < 2; ++h)
+        for (std::int64_t w = ow; w < ow + 2; ++w) {
+          const std::int64_t i = (h * kW + w) * kChannels + c;
+          if (best < 0 || x[static_cast<std::size_t>(i)] > x[static_cast<std::size_t>(best)]) best = i;
+        }
+      expected[static_cast<std::size_t>(best)] += dy[static_cast<std::size_t>(ow * kChannels + c)];
+    }
+  BOOST_TEST(dx == expected, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(op_and_layer_gradients_match_finite_differences) {
   const ksave::Attrs same{{"ksize", std::vector<std::int64_t>{1, 3, 2, 1}}, {"strides", std::vector<std::int64_t>{1, 2, 2, 1}}, {"padding", std::string("SAME")}};
   ksave::test::check_op_gradient("MaxPool", {ramp({2, 5, 5, 2}, 10.0f)}, same);
