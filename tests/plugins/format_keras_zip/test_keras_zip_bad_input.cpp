@@ -30,16 +30,19 @@ std::vector<char> file_bytes(const fs::path& path) {
   return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// A small saved archive to damage: Dense(4 → 3) → Dense(2).
-fs::path saved_archive(const fs::path& dir) {
+// A saved archive to damage: Dense(inputs -> hidden) -> Dense(2), at dir/file.
+fs::path saved_archive(const fs::path& dir, int inputs, int hidden, const std::string& file) {
   auto model = std::make_shared<Sequential>(
-      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "in"}, {"batch_input_shape", Json::array({nullptr, 4})}}),
-                            make_layer("Dense", {{"name", "hidden"}, {"units", 3}}), make_layer("Dense", {{"name", "out"}, {"units", 2}})},
+      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "in"}, {"batch_input_shape", Json::array({nullptr, inputs})}}),
+                            make_layer("Dense", {{"name", "hidden"}, {"units", hidden}}), make_layer("Dense", {{"name", "out"}, {"units", 2}})},
       "victim");
-  const fs::path path = dir / "good.keras";
+  const fs::path path = dir / file;
   save_model(*model, path, SaveOptions{.format = "keras"});
   return path;
 }
+
+// A small one: Dense(4 -> 3) -> Dense(2).
+fs::path saved_archive(const fs::path& dir) { return saved_archive(dir, 4, 3, "good.keras"); }
 
 }  // namespace
 
@@ -83,15 +86,7 @@ namespace {
 
 // A saved archive whose model.weights.h5 (9 MiB) is past the size up to which its CRC-32 is
 // checked before reading: a load checks it from its own reads, after them.
-fs::path large_saved_archive(const fs::path& dir) {
-  auto model = std::make_shared<Sequential>(
-      std::vector<LayerPtr>{make_layer("InputLayer", {{"name", "in"}, {"batch_input_shape", Json::array({nullptr, 1500})}}),
-                            make_layer("Dense", {{"name", "hidden"}, {"units", 1500}}), make_layer("Dense", {{"name", "out"}, {"units", 2}})},
-      "large_victim");
-  const fs::path path = dir / "large.keras";
-  save_model(*model, path, SaveOptions{.format = "keras"});
-  return path;
-}
+fs::path large_saved_archive(const fs::path& dir) { return saved_archive(dir, 1500, 1500, "large.keras"); }
 
 // Cuts at, and changed bytes in, `places` places spread over the archive at `good` (headers,
 // JSON, HDF5, central directory). A cut archive has no central directory left: every one is
