@@ -9,6 +9,10 @@ namespace {
 
 // Keras names inputs "input_1", "input_2", ... (one-based, unlike other layers).
 Json with_default_name(const Json& config) {
+  // Checked here, before the name is read, not only by ConfigReader after it (a config that is an
+  // array or a number from a damaged file must be a ksave::Error, found by fuzz_model_json).
+  if (!config.is_null() && !config.is_object())
+    throw Error("InputLayer: config must be a JSON object, found " + config.dump().substr(0, 100));
   Json c = config.is_null() ? Json::object() : config;
   if (!c.contains("name") || c["name"].is_null() || c["name"] == "") c["name"] = unique_layer_name("input", false);
   return c;

@@ -192,6 +192,18 @@ BOOST_AUTO_TEST_CASE(unknown_classes_are_listed_in_one_error) {
   BOOST_TEST(contains(message, "3 unknown classes"), message);
 }
 
+BOOST_AUTO_TEST_CASE(a_layer_config_that_is_not_an_object_is_an_error_not_a_crash) {
+  // fuzz_model_json found an InputLayer whose config was an array: its default name was looked up
+  // with operator[] before any check, and nlohmann's type_error ended the process.
+  for (const char* cls : {"InputLayer", "Dense", "LSTM"}) {
+    for (const char* config : {"[1, 2]", "3", "\"text\""}) {
+      const std::string text = std::string(R"({"class_name": ")") + cls + R"(", "config": )" + config + "}";
+      const std::string error = error_of([&] { ksave::model_from_json(text); });
+      BOOST_TEST(contains(error, cls), text << " -> " << error);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(json_that_is_not_a_model_is_refused_clearly) {
   const fs::path dir = ksave::test::scratch_dir("format_json_not_a_model");
   ksave::FormatPtr json = ksave::get_format("json");
