@@ -121,6 +121,12 @@ void check_attribute(const Node& node, const FileLayout& layout, const unsigned 
   if (name_size == 0 || name_size > size - at || !std::memchr(m + at, 0, name_size))
     node.fail("an attribute's stored name is damaged: it does not end within its declared " +
               std::to_string(name_size) + " bytes (message of " + std::to_string(size) + " bytes)");
+  // libhdf5 also refuses a name that ends before its declared size, but only after decoding part
+  // of the message, which H5Fclose then frees half-built (a crash in H5A__close, fuzz_hdf5_image).
+  const std::size_t name_length = std::strlen(reinterpret_cast<const char*>(m + at));
+  if (name_length + 1 != name_size)
+    node.fail("an attribute's stored name is damaged: it ends after " + std::to_string(name_length) +
+              " characters, its message declares " + std::to_string(name_size - 1));
   const std::string name(reinterpret_cast<const char*>(m + at));
   const std::string which = "attribute '" + name + "'";
   at += stored_size(name_size);

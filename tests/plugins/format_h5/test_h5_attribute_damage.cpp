@@ -64,6 +64,14 @@ BOOST_AUTO_TEST_CASE(a_stored_name_without_its_terminator_is_refused) {
   expect_refused(scratch, "unterminated.h5", file, "stored name is damaged");
 }
 
+BOOST_AUTO_TEST_CASE(a_stored_name_ending_before_its_declared_size_is_refused) {
+  const fs::path scratch = test::scratch_dir("h5_attribute_damage_short_name");
+  Bytes file = small_model_file(scratch);
+  const std::size_t name = stored_name_at(file);
+  file[name + 6] = 0;  // "weight" and a NUL, where the message declares 12 characters
+  expect_refused(scratch, "short_name.h5", file, "it ends after 6 characters");
+}
+
 BOOST_AUTO_TEST_CASE(a_value_larger_than_its_message_is_refused) {
   const fs::path scratch = test::scratch_dir("h5_attribute_damage_value");
   Bytes file = small_model_file(scratch);
