@@ -141,9 +141,15 @@ std::shared_ptr<const InferenceChains> find_inference_chains(std::span<const Gra
     for (std::size_t step : absorbed) chains->absorbed_into[step] = chain.output_slot;
     if (add) {
       chain.addend_slot = add->first;
-      chain.sum_output_slot = steps[add->second].outputs[0];
-      for (std::size_t step : absorbed) chains->summed_into[step] = chain.sum_output_slot;
-      chains->summed_into[add->second] = chain.sum_output_slot;
+      std::vector<std::size_t> summed = absorbed;
+      summed.push_back(add->second);
+      if (const std::optional<std::size_t> next = sole_reader(steps, add->second, readers, reading_step))
+        if (const char* activation = fused_activation_of(*steps[*next].layer)) {
+          chain.activation_after_add = activation;
+          summed.push_back(*next);
+        }
+      chain.sum_output_slot = steps[summed.back()].outputs[0];
+      for (std::size_t step : summed) chains->summed_into[step] = chain.sum_output_slot;
     }
     chains->chain_at[start] = std::move(chain);
     any = true;
@@ -175,7 +181,8 @@ std::optional<Tensor> InferenceChains::run(std::size_t step, const Tensor& x, co
   const std::optional<Chain>& chain = chain_at[step];
   if (!chain || mask.defined() || ops_observed()) return std::nullopt;
   if (chain->affine && !chain->affine->is_channel_affine(chain->affine_training.value_or(training))) return std::nullopt;
-  return chain->product->call_folded(x, {chain->zero_padding, chain->affine, chain->activation, addend});
+  return chain->product->call_folded(
+      x, {chain->zero_padding, chain->affine, chain->activation, addend, addend ? chain->activation_after_add : "linear"});
 }
 
 std::optional<Tensor> InferenceChains::run_with_depthwise(const Chain& chain, const Tensor& x, const Tensor& mask,

@@ -2,7 +2,7 @@
 // optionally a zero-padding layer whose output only the product reads, a product layer, then
 // optionally a channel-affine layer reading only its output, then optionally an activation layer
 // reading only that, then optionally a residual Add (ElementwiseSumLayer) reading only that, whose
-// other input the product adds into in place. Found once per graph; whether a chain runs fused is
+// other input the product adds into in place, and an activation layer reading only the Add. Found once per graph; whether a chain runs fused is
 // decided per call (no tape or tracer, no mask, the affine layer in inference mode, the product
 // layer willing). Beside them, for training: a normalization layer whose output only a fusable
 // activation layer reads (NormalizationWithActivationLayer), run as one op also under a tape.
@@ -29,8 +29,10 @@ struct InferenceChains {
     int product_output_slot = -1;              // the product's own output
     int input_slot = -1;                       // the chain's first layer's input
     // A residual Add after the chain: its other input (which nothing reads after the Add, made
-    // before the chain) and its output; -1 when none.
+    // before the chain) and its output, or the output of the activation layer that alone reads
+    // it (activation_after_add); -1 when none.
     int addend_slot = -1, sum_output_slot = -1;
+    const char* activation_after_add = "linear";
     // The depthwise chain that alone reads this chain's output, run inside its product when both
     // can (ksave/depthwise_stage.hpp): its start step, or -1.
     int depthwise_step = -1;

@@ -95,6 +95,9 @@ struct FoldedChain {
   // After that, when set: a float32 tensor of the output's shape that the result is added to in
   // place; the output then is this tensor (its storage), which the caller gives up.
   const Tensor* addend = nullptr;
+  // After the sum (with an addend only): the activation layer after the Add (ResNet's blocks end
+  // with relu(x + shortcut)), the fused ops' name.
+  const char* activation_after_add = "linear";
 };
 
 // A product layer (Conv2D, DepthwiseConv2D, Dense) that can run a chain around it.

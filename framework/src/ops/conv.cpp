@@ -232,6 +232,7 @@ Tensor conv_forward(const Tensor& x, const Tensor& filter, const ConvShape& s, c
     float* to = sum.data<float>();
     const float* from = y.data<float>();
     for (Index i = 0; i < sum.size(); ++i) to[i] += from[i];
+    apply_activation(to, sum.size(), epilogue.after_sum);
     return sum;
   }
   Tensor y = forward_destination(s, epilogue, addend, op);

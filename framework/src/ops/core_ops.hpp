@@ -59,7 +59,8 @@
 //                                     attrs for FusedConv2D -> the product, + bias, activation in
 //                                     one primitive (fused_ops.cpp); inference only, never traced;
 //                                     FusedConv2D (x, kernel, bias or undefined, addend) adds its
-//                                     result into the addend's storage (a residual Add)
+//                                     result into the addend's storage (a residual Add), then
+//                                     sum_activation ("linear"/"relu"/"relu6")
 //   UnsortedSegmentSum (internal)     (data, segment_ids); num_segments: int64 — the gradient
 //                                     of GatherV2
 //

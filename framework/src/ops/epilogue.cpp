@@ -16,7 +16,10 @@ dnnl::post_ops Epilogue::post_ops() const {
   dnnl::post_ops ops;
   append_activation(ops, activation);
   // dst = result + 1 * dst: the float addition of Keras's Add (either operand order, the same bits).
-  if (sum) ops.append_sum(1.0f);
+  if (sum) {
+    ops.append_sum(1.0f);
+    append_activation(ops, after_sum);
+  }
   return ops;
 }
 
@@ -27,11 +30,15 @@ void Epilogue::apply(float* out, std::int64_t rows, std::int64_t channels) const
     float* row = out + r * channels;
     if (bias)
       for (std::int64_t c = 0; c < channels; ++c) row[c] += bias[c];
-    if (activation == FusedActivation::relu)
-      for (std::int64_t c = 0; c < channels; ++c) row[c] = std::max(row[c], 0.0f);
-    if (activation == FusedActivation::relu6)
-      for (std::int64_t c = 0; c < channels; ++c) row[c] = std::min(std::max(row[c], 0.0f), 6.0f);
+    apply_activation(row, channels, activation);
   }
+}
+
+void apply_activation(float* values, std::int64_t count, FusedActivation activation) {
+  if (activation == FusedActivation::relu)
+    for (std::int64_t i = 0; i < count; ++i) values[i] = std::max(values[i], 0.0f);
+  if (activation == FusedActivation::relu6)
+    for (std::int64_t i = 0; i < count; ++i) values[i] = std::min(std::max(values[i], 0.0f), 6.0f);
 }
 
 FusedActivation fused_activation(const Attrs& attrs, const char* op) {

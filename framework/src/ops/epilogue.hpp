@@ -24,10 +24,17 @@ struct Epilogue {
   // After the activation, the output is added to what the destination holds (oneDNN's sum
   // post-op): a residual Add run inside the product, the destination being the Add's other input.
   bool sum = false;
+  // After the sum (only with one): the activation layer after a residual Add, ResNet's
+  // relu(conv + shortcut), another eltwise post-op instead of one more pass over the output.
+  FusedActivation after_sum = FusedActivation::none;
 
   // Part of a primitive cache key: a bias and a post-op change the primitive.
-  std::int64_t key() const { return (sum ? 8 : 0) + (bias ? 2 : 0) + static_cast<std::int64_t>(activation); }
-  // oneDNN's post-ops for the activation and the sum (the bias is an argument of the primitive).
+  std::int64_t key() const {
+    return (static_cast<std::int64_t>(after_sum) << 4) + (sum ? 8 : 0) + (bias ? 2 : 0) +
+           static_cast<std::int64_t>(activation);
+  }
+  // oneDNN's post-ops for the activation, the sum and the activation after it (the bias is an
+  // argument of the primitive).
   dnnl::post_ops post_ops() const;
   // The epilogue over a row-major output of `rows` x `channels`, in one pass: for products too
   // small for a primitive (they run through sgemm).
@@ -39,6 +46,8 @@ struct Epilogue {
 FusedActivation fused_activation(const Attrs& attrs, const char* op);
 // Appends `activation`'s eltwise post-op (none for FusedActivation::none).
 void append_activation(dnnl::post_ops& ops, FusedActivation activation);
+// `activation` over `count` floats in place, as its post-op computes it.
+void apply_activation(float* values, std::int64_t count, FusedActivation activation);
 FusedActivation fused_activation_named(const std::string& name, const char* op);
 
 // Conv2D (conv.cpp) and MatMul (linalg.cpp) of float32 inputs, with an epilogue. With

@@ -10,7 +10,8 @@
 //           the fifth and sixth a depthwise stage's [3, 3, 1, C] filter and bias (C,), run on the
 //           output inside the same primitive (ksave/depthwise_stage.hpp)
 //   depthwise attrs: "depthwise" (stride, pad_top, pad_left, out_h, out_w), "depthwise_activation"
-//   attrs:  activation: "linear" (default) or "relu"; FusedConv2D takes Conv2D's window attrs
+//   attrs:  activation: "linear" (default) or "relu"; FusedConv2D takes Conv2D's window attrs and,
+//           with an addend, sum_activation: the activation after the sum ("linear" by default)
 //
 // Inference only: they have no gradient, so layers use them only when no observer watches the
 // ops (no tape, no tracer: ops_observed() is false) and keep MatMul/Conv2D, BiasAdd and the
@@ -33,6 +34,13 @@ Epilogue epilogue_of(std::span<const Tensor> in, const Attrs& attrs, Tensor& bia
   Epilogue e;
   e.activation = fused_activation(attrs, op);
   e.sum = in.size() >= 4 && in[3].defined();
+  // Looked up in place: a string copied per call would allocate.
+  if (const AttrValue* value = attrs.find("sum_activation")) {
+    const auto* name = std::get_if<std::string>(value);
+    if (!name || !e.sum)
+      throw Error(std::string(op) + ": attribute 'sum_activation' needs a string value and an addend (a fourth input)");
+    e.after_sum = fused_activation_named(*name, op);
+  }
   if (in.size() >= 3 && in[2].defined()) {
     const Tensor& bias = float_view(in[2], bias_converted);
     if (bias.shape() != Shape{channels})

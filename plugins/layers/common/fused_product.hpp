@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ksave/depthwise_stage.hpp"
@@ -98,31 +99,43 @@ inline Tensor conv2d(const Tensor& x, const Tensor& filter, const VariablePtr& b
 
 // ---- a product layer's side of inference folding (ksave/inference_folding.hpp) ----
 
-// The fused ops' attributes for `activation` (a fused ops' name: "linear", "relu", "relu6").
-inline Attrs activation_attrs(const char* activation) { return Attrs{{"activation", std::string(activation)}}; }
+// The fused ops' attributes for `activation` (a fused ops' name: "linear", "relu", "relu6") and,
+// for FusedConv2D with an addend, the activation after the sum.
+inline Attrs activation_attrs(const char* activation, const char* after_sum = "linear") {
+  Attrs attrs{{"activation", std::string(activation)}};
+  if (std::string_view(after_sum) != "linear") attrs.set("sum_activation", std::string(after_sum));
+  return attrs;
+}
 
 // FusedConv2D's attributes for a layer's own window with each epilogue the fused ops know (its own
-// activation's, or a folded chain's), built once with the layer: built per call, their int lists
-// allocate.
+// activation's, or a folded chain's, with an activation after a sum or not), built once with the
+// layer: built per call, their int lists allocate.
 class FixedWindowAttrs {
  public:
   explicit FixedWindowAttrs(const ops::Window2D& window) {
     for (std::size_t i = 0; i < kActivations.size(); ++i)
-      attrs_[i] = conv2d_attrs(window, activation_attrs(kActivations[i]));
+      for (std::size_t j = 0; j < kActivations.size(); ++j)
+        attrs_[i][j] = conv2d_attrs(window, activation_attrs(kActivations[i], kActivations[j]));
   }
-  // The attributes for `epilogue` (an "activation" only), or null for one of another form.
+  // The attributes for `epilogue` (an "activation", perhaps a "sum_activation"), or null for one
+  // of another form.
   const Attrs* find(const Attrs& epilogue) const {
-    const AttrValue* value = epilogue.find("activation");
-    const auto* name = value ? std::get_if<std::string>(value) : nullptr;
-    if (!name || epilogue.items().size() != 1) return nullptr;
-    for (std::size_t i = 0; i < kActivations.size(); ++i)
-      if (*name == kActivations[i]) return &attrs_[i];
-    return nullptr;
+    const std::optional<std::size_t> i = index_of(epilogue.find("activation"));
+    const AttrValue* after_sum = epilogue.find("sum_activation");
+    const std::optional<std::size_t> j = after_sum ? index_of(after_sum) : 0;
+    if (!i || !j || epilogue.items().size() != (after_sum ? 2u : 1u)) return nullptr;
+    return &attrs_[*i][*j];
   }
 
  private:
   static constexpr std::array<const char*, 3> kActivations{"linear", "relu", "relu6"};
-  std::array<Attrs, 3> attrs_;
+  static std::optional<std::size_t> index_of(const AttrValue* value) {
+    const auto* name = value ? std::get_if<std::string>(value) : nullptr;
+    for (std::size_t i = 0; name && i < kActivations.size(); ++i)
+      if (*name == kActivations[i]) return i;
+    return std::nullopt;
+  }
+  std::array<std::array<Attrs, 3>, 3> attrs_;  // [activation][activation after the sum]
 };
 
 // Whether a product layer can run a folded chain: built, channels-last, float32 input, no

@@ -139,7 +139,7 @@ class Conv : public Layer, public FoldableProductLayer, public DepthwiseStageHos
         (chain.addend && !output_shape_is(x, chain.zero_padding, chain.addend->shape())))
       return std::nullopt;
     const FoldedWeights::Folded w = fused::folded(folded_, kernel_->value(), bias_, chain.affine);
-    const Attrs attrs = fused::activation_attrs(chain.activation);
+    const Attrs attrs = fused::activation_attrs(chain.activation, chain.addend ? chain.activation_after_add : "linear");
     return convolve(x, w.kernel, FusedTail{w.bias.defined() ? &w.bias : nullptr, &attrs, chain.addend},
                     chain.zero_padding);
   }

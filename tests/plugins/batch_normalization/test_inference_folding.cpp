@@ -442,6 +442,75 @@ BOOST_AUTO_TEST_CASE(a_residual_add_whose_other_input_is_still_needed_runs_itsel
   }
 }
 
+namespace {
+
+// A ReLU of the test's own that counts how often it runs itself (a fused chain runs it inside).
+class CountingRelu : public Layer, public FusableActivationLayer {
+ public:
+  explicit CountingRelu(const Json& config) : Layer(config, "CountingRelu") {}
+  std::string class_name() const override { return "CountingRelu"; }
+  const char* fused_activation() const override { return "relu"; }
+  int calls = 0;
+
+ protected:
+  Tensors call(const Tensors& inputs, const CallContext&) override {
+    ++calls;
+    return {ops::relu(inputs.at(0))};
+  }
+  std::vector<Shape> compute_output_shape(const std::vector<Shape>& shapes) override { return {shapes.at(0)}; }
+};
+
+// ResNet's identity block without its Add: 1x1 -> BN -> ReLU -> 3x3 -> BN -> ReLU -> 1x1 -> BN.
+KerasTensor bottleneck(const KerasTensor& x, const std::string& name, Dim channels) {
+  KerasTensor y = x;
+  for (const auto& [part, size] : {std::pair{"_reduce", 1}, std::pair{"_spatial", 3}}) {
+    y = (*layer_from("Conv2D", {{"name", name + part}, {"filters", channels / 2}, {"kernel_size", size},
+                                {"padding", "same"}}))(y);
+    y = (*layer_from("BatchNormalization", {{"name", name + part + "_bn"}}))(y);
+    y = (*layer_from("Activation", {{"name", name + part + "_relu"}, {"activation", "relu"}}))(y);
+  }
+  y = (*layer_from("Conv2D", {{"name", name + "_expand"}, {"filters", channels}, {"kernel_size", 1}}))(y);
+  return (*layer_from("BatchNormalization", {{"name", name + "_expand_bn"}}))(y);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_activation_after_a_residual_add_runs_inside_the_product_too) {
+  // ResNet's relu(block(x) + x), twice, then ReLU(6) after the Add: the sum and the activation
+  // run as post-ops of the last convolution, with the same numbers as the layers one by one.
+  const KerasTensor x = Input({8, 8, 3}, "image");
+  const KerasTensor s = stem(x, "stem", 8);
+  auto add = std::make_shared<CountingAdd>(Json{{"name", "add"}});
+  auto relu = std::make_shared<CountingRelu>(Json{{"name", "relu"}});
+  KerasTensor y = (*relu)((*add)(KerasTensors{bottleneck(s, "block1", 8), s}).at(0));
+  y = (*layer_from("Add", {{"name", "add2"}}))(KerasTensors{y, bottleneck(y, "block2", 8)}).at(0);
+  y = (*layer_from("ReLU", {{"name", "relu2"}, {"max_value", 6.0}}))(y);
+  const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "resnet_blocks");
+  move_all_statistics(*model);
+  const Tensor input = random_tensor({2, 8, 8, 3}, 53, -2.0f, 2.0f);
+  const Tensor reference = unfused(*model, input);
+  BOOST_TEST((add->calls == 1 && relu->calls == 1));
+  for (int i = 0; i < 3; ++i) check_close(model->predict_on_batch({input})[0], reference);
+  BOOST_TEST((add->calls == 1 && relu->calls == 1));  // inside the block's last convolution
+
+  // The Add's output read again (a model output too): the sum runs inside, the ReLU by itself.
+  auto add_read_twice = std::make_shared<CountingAdd>(Json{{"name", "add_read_twice"}});
+  auto relu_after = std::make_shared<CountingRelu>(Json{{"name", "relu_after"}});
+  const KerasTensor sum = (*add_read_twice)(KerasTensors{bottleneck(s, "block3", 8), s}).at(0);
+  const KerasTensor activated = (*relu_after)(sum);
+  const auto both = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{activated, sum}, "sum_read_twice");
+  move_all_statistics(*both);
+  Tensors want;
+  {
+    GradientTape tape;
+    want = (*both)(Tensors{input});
+  }
+  const Tensors got = both->predict_on_batch({input});
+  check_close(got[0], want[0]);
+  check_close(got[1], want[1]);
+  BOOST_TEST(relu_after->calls == 2);
+}
+
 // Input -> 1x1 expand (BN, ReLU6) -> depthwise 3x3 'same' (BN, ReLU6) -> 1x1 project -> 1x1
 // expand with a bias and ReLU6 (no BN) -> ZeroPadding2D ((0, 1), (0, 1)) -> depthwise 3x3
 // stride 2 'valid' with a bias, BN: MobileNetV2's two kinds of expand + depthwise pairs.
