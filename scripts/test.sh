@@ -9,4 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh "$@"
 scripts/python-env.sh
+# Every suite with a fixed thread count (adaptation to a busy machine off; tests/CMakeLists.txt
+# says why): tests beside each other would otherwise change each other's counts.
+export KSAVE_ADAPT_THREADS=0
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "${JOBS:-$(nproc)}"

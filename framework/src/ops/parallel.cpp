@@ -11,7 +11,9 @@
 #include <thread>
 
 #include "ksave/error.hpp"
+#include "ksave/op.hpp"
 #include "ksave/threads.hpp"
+#include "load_adaptation.hpp"
 
 namespace ksave {
 namespace {
@@ -47,15 +49,21 @@ int intra_op_parallelism_threads() {
   return fallback;
 }
 
+int inference_threads() { return detail::adapted_to_load(detail::configured_threads()); }
+
 namespace detail {
 
 // Never more than an OpenMP team may hold (OMP_THREAD_LIMIT): oneDNN plans a primitive for the
 // count applied, and its threads wait at barriers for all of them.
 // The limit is fixed for the process (OMP_THREAD_LIMIT, read at start-up): read once, not per op.
-int kernel_threads() {
+int configured_threads() {
   static const int limit = std::max(omp_get_thread_limit(), 1);
   return std::min(intra_op_parallelism_threads(), limit);
 }
+
+// Under a tape or tracer (training) the set count, so that training's numbers never depend on
+// what else the machine runs; otherwise adapted to the machine's load when the user asked for it.
+int kernel_threads() { return ops_observed() ? configured_threads() : adapted_to_load(configured_threads()); }
 
 int threads_for(double flops) { return flops < kParallelFlops ? 1 : kernel_threads(); }
 

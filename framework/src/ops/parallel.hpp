@@ -9,7 +9,10 @@
 
 namespace ksave::detail {
 
-// The intra-op thread count in force (ksave::intra_op_parallelism_threads()).
+// The intra-op thread count set (ksave::intra_op_parallelism_threads(), within OpenMP's limit).
+int configured_threads();
+// The count an op runs on now: configured_threads(), or fewer outside training while adaptation
+// finds the machine busy (ksave::set_adapt_threads_to_load).
 int kernel_threads();
 
 // The threads an op of `flops` (an estimate of its work) runs on: one below the size where
