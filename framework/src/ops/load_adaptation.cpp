@@ -96,8 +96,12 @@ struct Adaptation {
     if (now < next_sample_ns.load(std::memory_order_relaxed) || sampling.exchange(true, std::memory_order_acquire))
       return;
     next_sample_ns.store(now + kSamplePeriodNs, std::memory_order_relaxed);
+    // This process's running threads counted before and after the machine's: a worker that
+    // went to sleep between the two reads is still counted as this process's, not as another
+    // task (an error the other way only keeps more threads).
+    const int own_before = own_running_threads();
     if (const std::optional<int> runnable = runnable_tasks())
-      threads.store(rule.update(*runnable - own_running_threads()), std::memory_order_relaxed);
+      threads.store(rule.update(*runnable - std::max(own_before, own_running_threads())), std::memory_order_relaxed);
     sampling.store(false, std::memory_order_release);
   }
 };
