@@ -151,7 +151,7 @@ Tensors fused_lstm_kernel(std::span<const Tensor> raw_inputs, const Attrs& attrs
   }
   const ForwardEntry& e =
       cached<ForwardEntry>(s, training ? 1 : 0, [&] { return make_forward(s, training); });
-  if (training) workspace = make_output(DType::UInt8, {static_cast<Dim>(e.workspace.get_size())});
+  if (training) workspace = Tensor::for_overwrite(DType::UInt8, {static_cast<Dim>(e.workspace.get_size())});
   // On the stack, the training workspace last: inference passes the first nine.
   const std::array<onednn::Arg, 10> args{{
       {DNNL_ARG_SRC_LAYER, e.d.sequence_in, in[0].data<float>()},

@@ -44,7 +44,7 @@ Tensor gather_kernel(const Tensor& params, const Tensor& indices, std::int64_t a
   Shape out_shape(params.shape().begin(), params.shape().begin() + axis);
   out_shape.insert(out_shape.end(), indices.shape().begin(), indices.shape().end());
   out_shape.insert(out_shape.end(), params.shape().begin() + axis + 1, params.shape().end());
-  Tensor out = make_output(params.dtype(), out_shape);
+  Tensor out = Tensor::for_overwrite(params.dtype(), out_shape);
   const auto* src = static_cast<const char*>(params.raw_data());
   auto* dst = static_cast<char*>(out.raw_data());
   for (std::int64_t o = 0; o < outer; ++o)

@@ -45,11 +45,6 @@ std::vector<int> normalize_axes(const std::vector<std::int64_t>& axes, const Sha
   return out;
 }
 
-Tensor make_output(DType dtype, Shape shape) {
-  const std::size_t bytes = static_cast<std::size_t>(num_elements(shape)) * dtype_size(dtype);
-  return Tensor(dtype, std::move(shape), Storage::allocate_for_overwrite(bytes));
-}
-
 Tensor filled(DType dtype, Shape shape, double value) {
   if (dtype != DType::Float32) return Tensor::filled(dtype, std::move(shape), value);
   Tensor t = make_float_output(std::move(shape));

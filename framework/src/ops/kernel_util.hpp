@@ -55,12 +55,9 @@ inline const Tensor& float_view(const Tensor& t, Tensor& converted) {
   return converted;
 }
 
-// A tensor whose every element the caller will write: skips the zero fill a plain
-// Tensor(dtype, shape) does, which is measurable on the per-call path of small models.
-Tensor make_output(DType dtype, Shape shape);
-inline Tensor make_float_output(Shape shape) {
-  return make_output(DType::Float32, std::move(shape));
-}
+// A float32 op output whose every element the caller will write (Tensor::for_overwrite: no zero
+// fill, which is measurable on the per-call path of small models).
+inline Tensor make_float_output(Shape shape) { return Tensor::for_overwrite(DType::Float32, std::move(shape)); }
 
 // A tensor with every element `value`. Float32 is filled directly; Tensor::filled goes through a
 // float64 copy, too slow for the zeros that gradients and PadV2 create on every call.

@@ -138,7 +138,7 @@ Tensor argmax_kernel(const Tensor& input, std::int64_t axis_attr) {
   const std::int64_t inner = product(x.shape(), axis + 1, x.rank());
   Shape out_shape = x.shape();
   out_shape.erase(out_shape.begin() + axis);
-  Tensor out = make_output(DType::Int64, out_shape);
+  Tensor out = Tensor::for_overwrite(DType::Int64, out_shape);
   const float* in = x.data<float>();
   std::int64_t* idx = out.data<std::int64_t>();
   for (std::int64_t o = 0; o < outer; ++o) {

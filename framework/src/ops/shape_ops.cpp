@@ -71,7 +71,7 @@ Tensor transpose_kernel(const Tensor& x, const Ints& perm) {
     out_shape[i] = x.shape()[static_cast<std::size_t>(perm[i])];
     src_strides[i] = in_strides[static_cast<std::size_t>(perm[i])];
   }
-  Tensor out = make_output(x.dtype(), out_shape);
+  Tensor out = Tensor::for_overwrite(x.dtype(), out_shape);
   strided_copy(bytes, to_dims(out_shape), x.raw_data(), src_strides, out.raw_data(),
                contiguous_strides(out_shape));
   return out;
@@ -101,7 +101,7 @@ Tensor slice_copy(const Tensor& x, const Ints& begin, const Ints& size_attr) {
   const Ints strides = contiguous_strides(x.shape());
   std::int64_t offset = 0;
   for (std::size_t i = 0; i < begin.size(); ++i) offset += begin[i] * strides[i];
-  Tensor out = make_output(x.dtype(), Shape(size.begin(), size.end()));
+  Tensor out = Tensor::for_overwrite(x.dtype(), Shape(size.begin(), size.end()));
   strided_copy(bytes, size, element_ptr(x, offset, bytes), strides, out.raw_data(),
                contiguous_strides(out.shape()));
   return out;
@@ -123,7 +123,7 @@ Tensor concat_copy(std::span<const Tensor> xs, std::int64_t axis_attr, const cha
     out_shape[static_cast<std::size_t>(axis)] += x.dim(axis);
   }
   const std::size_t bytes = element_bytes(first, op);
-  Tensor out = make_output(first.dtype(), out_shape);
+  Tensor out = Tensor::for_overwrite(first.dtype(), out_shape);
   const Ints out_strides = contiguous_strides(out_shape);
   std::int64_t offset = 0;  // along `axis`, in output elements
   for (const Tensor& x : xs) {
@@ -233,7 +233,7 @@ Tensor tile_kernel(const Tensor& x, const Ints& multiples) {
     src.insert(src.end(), {0, in_strides[i]});
     dst.insert(dst.end(), {x.shape()[i] * out_strides[i], out_strides[i]});
   }
-  Tensor out = make_output(x.dtype(), out_shape);
+  Tensor out = Tensor::for_overwrite(x.dtype(), out_shape);
   if (x.rank() == 0)
     std::memcpy(out.raw_data(), x.raw_data(), bytes);
   else

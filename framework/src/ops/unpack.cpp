@@ -25,7 +25,7 @@ Tensors unpack_kernel(const Tensor& x, std::int64_t axis_attr) {
   parts.reserve(static_cast<std::size_t>(count));
   const auto* src = static_cast<const char*>(x.raw_data());
   for (std::int64_t i = 0; i < count; ++i) {
-    Tensor part = make_output(x.dtype(), part_shape);
+    Tensor part = Tensor::for_overwrite(x.dtype(), part_shape);
     auto* dst = static_cast<char*>(part.raw_data());
     for (std::int64_t o = 0; o < outer; ++o)
       std::memcpy(dst + static_cast<std::size_t>(o) * inner_bytes,
