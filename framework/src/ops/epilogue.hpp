@@ -67,6 +67,8 @@ struct DepthwiseTail {
 // with its jit_1x1 kernel and the shapes agree, else the two convolutions one after the other.
 Tensor conv2d_with_depthwise(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
                              const DepthwiseTail& tail, const char* op);
-Tensor matmul_with_epilogue(const Tensor& a, const Tensor& b, const Epilogue& epilogue, const char* op);
+// a (rows x k, or rank > 2 over its last axis) times `kernel` (k x n), a layer's kernel: at inference
+// it is packed once per value into the layout the product reads fastest (linalg.cpp).
+Tensor matmul_with_epilogue(const Tensor& a, const Tensor& kernel, const Epilogue& epilogue, const char* op);
 
 }  // namespace ksave::detail

@@ -2,8 +2,9 @@
 // FusedConv2D, used outside tapes and tracers): the same numbers as the separate MatMul/Conv2D,
 // BiasAdd and activation ops (which a tape gets), for every activation (non-ReLU ones run after
 // the fused product and bias), without bias, channels_first, causal, groups, rank-3 inputs and
-// both product sizes (sgemm plus one pass for tiny ones, a primitive for the others); the ops
-// checked against the separate ops directly; and their errors.
+// both product sizes (sgemm plus one pass for tiny ones, a primitive for the others); a Dense
+// kernel's new values reaching its packed copy; the ops checked against the separate ops
+// directly; and their errors.
 #include <boost/test/unit_test.hpp>
 
 #include "../layer_checks/layer_checks.hpp"
@@ -48,6 +49,19 @@ BOOST_AUTO_TEST_CASE(dense_gives_the_same_numbers_fused_and_separate) {
   }
   expect_same_numbers("Dense", {{"units", 96}, {"activation", "relu"}, {"use_bias", false}}, {64, 200});
   expect_same_numbers("Dense", {{"units", 5}, {"activation", "relu"}}, {4, 3, 7});  // over the last axis
+}
+
+// At inference a Dense kernel is packed once per value into the product's own layout (linalg.cpp):
+// values set afterwards, by set_weights or by assigning the variable, must reach the next call.
+BOOST_AUTO_TEST_CASE(a_packed_dense_kernel_follows_its_new_values) {
+  const Tensor x = ramp({64, 200}, 1.0f, 3);
+  const LayerPtr layer = with_spread_weights(layer_from("Dense", {{"units", 96}, {"activation", "relu"}}), x);
+  const Tensor before = (*layer)(x);  // packs the kernel
+  layer->set_weights({ramp({200, 96}, 0.6f, 21), ramp({96}, 0.5f, 22)});
+  BOOST_TEST(max_abs_difference((*layer)(x), before) > 0.1);
+  BOOST_TEST(test::fused_vs_separate_difference(layer, {x}) <= 1e-6);
+  layer->weights().at(0)->assign(ramp({200, 96}, 0.6f, 23));
+  BOOST_TEST(test::fused_vs_separate_difference(layer, {x}) <= 1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(convolutions_give_the_same_numbers_fused_and_separate) {
