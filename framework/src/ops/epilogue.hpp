@@ -67,6 +67,16 @@ struct DepthwiseTail {
 // with its jit_1x1 kernel and the shapes agree, else the two convolutions one after the other.
 Tensor conv2d_with_depthwise(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
                              const DepthwiseTail& tail, const char* op);
+// out (rows x n, row-major) = epilogue(a (rows x k, row-major) * kernel), `kernel` a layer's k x n
+// values in row-major order (a Dense kernel, a 1x1 convolution's HWIO filter), packed once per
+// value at inference. With epilogue.sum, `out` holds the addend.
+void kernel_product(const float* a, std::int64_t rows, const Tensor& kernel, std::int64_t k, std::int64_t n,
+                    float* out, const Epilogue& epilogue);
+// A 1x1, stride-1, ungrouped convolution whose output is added to `out` (epilogue.sum): NHWC input
+// `x` as (rows x k), `filter` (1, 1, k, n), run in row chunks when that pays (residual_product.cpp).
+// Returns false, doing nothing, when one product is better.
+bool residual_pointwise_conv(const float* x, std::int64_t rows, const Tensor& filter, std::int64_t k, std::int64_t n,
+                             float* out, const Epilogue& epilogue);
 // a (rows x k, or rank > 2 over its last axis) times `kernel` (k x n), a layer's kernel: at inference
 // it is packed once per value into the layout the product reads fastest (linalg.cpp).
 Tensor matmul_with_epilogue(const Tensor& a, const Tensor& kernel, const Epilogue& epilogue, const char* op);

@@ -119,6 +119,18 @@ void gemm(const Operand& a, const Operand& b, float* out, const Epilogue& epilog
   onednn::run(e.prim, std::span(args).first(epilogue.bias ? 4 : 3), e.scratch);
 }
 
+}  // namespace
+
+void kernel_product(const float* a, Index rows, const Tensor& kernel, Index k, Index n, float* out,
+                    const Epilogue& epilogue) {
+  if (kernel.dtype() != DType::Float32 || kernel.size() != k * n)
+    throw Error("kernel_product: expected a float32 kernel of " + std::to_string(k * n) + " values, got " +
+                shape_str(kernel));
+  gemm(Operand{a, rows, k, false}, Operand{kernel.data<float>(), k, n, false}, out, epilogue, &kernel);
+}
+
+namespace {
+
 std::string operand_text(const char* name, const Tensor& t, bool transposed) {
   return std::string(name) + " is " + shape_str(t) + (transposed ? " (transposed)" : "");
 }

@@ -65,7 +65,9 @@ int configured_threads() {
 // what else the machine runs; otherwise adapted to the machine's load when the user asked for it.
 int kernel_threads() { return ops_observed() ? configured_threads() : adapted_to_load(configured_threads()); }
 
-int threads_for(double flops) { return flops < kParallelFlops ? 1 : kernel_threads(); }
+// Inside a parallel region (a chunk of parallel_chunks) an op runs on its calling thread alone:
+// a primitive planned for more would run their shares one after another.
+int threads_for(double flops) { return flops < kParallelFlops || omp_in_parallel() ? 1 : kernel_threads(); }
 
 void apply_threads(int threads) {
   // oneDNN's kernels that synchronize their threads (a convolution's filter gradient) wait at a

@@ -511,6 +511,29 @@ BOOST_AUTO_TEST_CASE(the_activation_after_a_residual_add_runs_inside_the_product
   BOOST_TEST(relu_after->calls == 2);
 }
 
+BOOST_AUTO_TEST_CASE(a_wide_residual_add_runs_in_row_chunks_with_the_same_numbers) {
+  // At ResNet50's sizes (outputs of 2 MiB and more, 256 channels and more, from a few hundred
+  // input channels) a block's last 1x1 convolution runs in chunks of rows, each chunk's addend read
+  // ahead (residual_product.cpp): 2250 rows here, eight chunks of 256 and one of 202, on one
+  // thread and on two.
+  const KerasTensor x = Input({45, 50, 3}, "image");
+  const KerasTensor s = stem(x, "stem", 256);
+  auto add = std::make_shared<CountingAdd>(Json{{"name", "add"}});
+  auto relu = std::make_shared<CountingRelu>(Json{{"name", "relu"}});
+  const KerasTensor y = (*relu)((*add)(KerasTensors{bottleneck(s, "block", 256), s}).at(0));
+  const auto model = std::make_shared<Functional>(KerasTensors{x}, KerasTensors{y}, "wide_block");
+  move_all_statistics(*model);
+  const Tensor input = random_tensor({1, 45, 50, 3}, 54, -2.0f, 2.0f);
+  const Tensor reference = unfused(*model, input);
+  const int set = intra_op_parallelism_threads();
+  for (int threads : {1, 2}) {
+    set_intra_op_parallelism_threads(threads);
+    BOOST_TEST_CONTEXT(threads << " threads") { check_close(model->predict_on_batch({input})[0], reference); }
+  }
+  set_intra_op_parallelism_threads(set);
+  BOOST_TEST((add->calls == 1 && relu->calls == 1));  // only in the unfused run
+}
+
 // Input -> 1x1 expand (BN, ReLU6) -> depthwise 3x3 'same' (BN, ReLU6) -> 1x1 project -> 1x1
 // expand with a bias and ReLU6 (no BN) -> ZeroPadding2D ((0, 1), (0, 1)) -> depthwise 3x3
 // stride 2 'valid' with a bias, BN: MobileNetV2's two kinds of expand + depthwise pairs.
