@@ -19,19 +19,25 @@
 
 namespace ksave::detail::onednn {
 
+// When a value is copied: at its first use (a primitive that can only read the reordered layout),
+// or at its second (the caller can read the weights as they are: a value used once, a one-shot
+// predict of a large model, then costs neither the copy's time nor its memory).
+enum class ReorderFrom { first_use, second_use };
+
 class ReorderedWeights {
  public:
   // `weights` (laid out as `from`) as `to`, reordered by `r` unless an earlier call did it for
-  // the same values. The caller holds the result while the primitive reads it: a concurrent call
-  // after an edit replaces the entry without freeing what this one reads.
+  // the same values; null at a value's first use with ReorderFrom::second_use. The caller holds
+  // the result while the primitive reads it: a concurrent call after an edit replaces the entry
+  // without freeing what this one reads.
   std::shared_ptr<const Storage> get(const Tensor& weights, const dnnl::reorder& r, const memory::desc& from,
-                                     const memory::desc& to);
+                                     const memory::desc& to, ReorderFrom from_use = ReorderFrom::first_use);
 
  private:
   struct Layout {
     memory::desc desc;
     StorageStamp source;
-    std::shared_ptr<const Storage> reordered;
+    std::shared_ptr<const Storage> reordered;  // null: seen once, not copied yet
   };
   void drop_orphans();
   std::mutex mutex_;
