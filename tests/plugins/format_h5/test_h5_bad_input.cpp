@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <string>
 
 #include "h5_test_support.hpp"
 #include "hdf5_handle.hpp"
@@ -202,6 +204,36 @@ BOOST_AUTO_TEST_CASE(a_dataset_declaring_a_huge_size_is_refused_before_allocatin
     replace_dataset(f, "model_weights/d1/d1/bias:0", H5T_IEEE_F32LE, {4}, nullptr);
   });
   expect_load_error(unwritten, {"bias:0", "stores only 0"});
+}
+
+BOOST_AUTO_TEST_CASE(a_compact_dataset_storing_less_than_it_declares_is_refused) {
+  // Found by fuzzing: a compact layout message giving 1 byte for a dataset of 384. libhdf5 1.10.8
+  // opens it and its read copies the declared size out of a 1-byte buffer. Made here from a
+  // compact bias of four distinctive floats whose layout message's size (16) is set to 1.
+  const float values[4] = {1.25f, -2.5f, 3.75f, -5.125f};
+  fs::path path = edited_file("compact_short", [&](hid_t f) {
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_layout(dcpl, H5D_COMPACT);
+    replace_dataset(f, "model_weights/d1/d1/bias:0", H5T_IEEE_F32LE, {4}, values, dcpl);
+    H5Pclose(dcpl);
+  });
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Layout message version 3: version, class 0 (compact), the size (2 bytes, little-endian), data.
+  std::string message("\x03\x00\x10\x00", 4);
+  message.append(reinterpret_cast<const char*>(values), sizeof values);
+  const std::size_t at = bytes.find(message);
+  BOOST_REQUIRE(at != std::string::npos);
+  BOOST_REQUIRE(bytes.find(message, at + 1) == std::string::npos);
+  bytes[at + 2] = '\x01';
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  expect_load_error(path, {"bias:0", "declares 16 bytes but stores only 1 in its layout message"});
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_layer_class_is_named_in_the_error) {
