@@ -68,8 +68,8 @@ struct DepthwiseTail {
 Tensor conv2d_with_depthwise(const Tensor& x, const Tensor& filter, const Attrs& attrs, const Epilogue& epilogue,
                              const DepthwiseTail& tail, const char* op);
 // out (rows x n, row-major) = epilogue(a (rows x k, row-major) * kernel), `kernel` a layer's k x n
-// values in row-major order (a Dense kernel, a 1x1 convolution's HWIO filter), packed once per
-// value at inference. With epilogue.sum, `out` holds the addend.
+// values in row-major order (a Dense kernel, a 1x1 convolution's HWIO filter), packed at
+// inference from its second call with the same values. With epilogue.sum, `out` holds the addend.
 void kernel_product(const float* a, std::int64_t rows, const Tensor& kernel, std::int64_t k, std::int64_t n,
                     float* out, const Epilogue& epilogue);
 // A 1x1, stride-1, ungrouped convolution whose output is added to `out` (epilogue.sum): NHWC input
@@ -78,7 +78,8 @@ void kernel_product(const float* a, std::int64_t rows, const Tensor& kernel, std
 bool residual_pointwise_conv(const float* x, std::int64_t rows, const Tensor& filter, std::int64_t k, std::int64_t n,
                              float* out, const Epilogue& epilogue);
 // a (rows x k, or rank > 2 over its last axis) times `kernel` (k x n), a layer's kernel: at inference
-// it is packed once per value into the layout the product reads fastest (linalg.cpp).
+// it is packed, from its second call with the same values, into the layout the product reads
+// fastest (linalg.cpp).
 Tensor matmul_with_epilogue(const Tensor& a, const Tensor& kernel, const Epilogue& epilogue, const char* op);
 
 }  // namespace ksave::detail

@@ -96,7 +96,7 @@ const MatmulEntry& matmul_entry(const Operand& a, const Operand& b, const Epilog
 }
 
 // out (m x n, row-major) = epilogue(op(a) * op(b)). `kernel`: the tensor b reads, when it is a
-// layer's kernel (the same values call after call at inference), to be packed once per value.
+// layer's kernel (the same values call after call at inference), packed from its second call.
 void gemm(const Operand& a, const Operand& b, float* out, const Epilogue& epilogue = {},
           const Tensor* kernel = nullptr) {
   const Index m = a.out_rows(), k = a.out_cols(), n = b.out_cols();
